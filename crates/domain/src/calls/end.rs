@@ -1,0 +1,192 @@
+//! `calls/end`: record what happened, attribute the call, save intents and variables.
+
+use super::errors::EndCallError;
+use super::outcome::EndOutcome;
+use super::record::{CallRecord, EndRecord, Fingerprint};
+use super::request::{EndCall, RawEndCall};
+use super::service::CallService;
+use crate::identity::{IdentityHints, Recommendation, score};
+use crate::intents::IntentWrite;
+use crate::ports::{CallStore, Clock, CommitEndError, CreditLedger, EndCommit, IdGenerator};
+use crate::tenant::Tenant;
+use crate::timestamp::Timestamp;
+
+impl<S, L, C, I> CallService<S, L, C, I>
+where
+    S: CallStore,
+    L: CreditLedger,
+    C: Clock,
+    I: IdGenerator,
+{
+    /// Ends a call. Retrying the same end answers the original response; a different
+    /// end of an ended call is [`EndCallError::CallAlreadyEnded`]. An end whose call was
+    /// never started is recorded whole when it identifies a caller (standalone end).
+    pub async fn end(&self, tenant: &Tenant, raw: RawEndCall) -> Result<EndOutcome, EndCallError> {
+        let now = self.clock.now();
+        let request = EndCall::parse(raw, &tenant.policy, now)?;
+        // At most two passes: a standalone end that loses a race to a start of the
+        // same call_id ends that call instead.
+        for _ in 0..2 {
+            let existing = self.store.find_call(&tenant.id, &request.call_id).await?;
+            let commit = match existing {
+                Some(call) => match &call.ended {
+                    Some(_) => return replay_end(call, &request.fingerprint),
+                    None => end_started(call, &request, now),
+                },
+                None => self.end_standalone(tenant, &request, now).await?,
+            };
+            let standalone = commit.standalone;
+            let call = commit.call.clone();
+            match self.store.commit_end(&tenant.id, commit).await {
+                Ok(receipt) => {
+                    let mut call = call;
+                    if let Some(end) = call.ended.as_mut() {
+                        end.intents_updated = receipt.intents_updated;
+                    }
+                    return Ok(end_outcome(call, false));
+                }
+                Err(CommitEndError::AlreadyEnded) => {
+                    return match self.store.find_call(&tenant.id, &request.call_id).await? {
+                        Some(call) => replay_end(call, &request.fingerprint),
+                        None => Err(EndCallError::CallNotFound),
+                    };
+                }
+                Err(CommitEndError::CallIdTaken) if standalone => continue,
+                Err(CommitEndError::CallIdTaken) => return Err(EndCallError::CallAlreadyEnded),
+                Err(CommitEndError::Refused(e)) => return Err(e.into()),
+                Err(CommitEndError::Store(e)) => return Err(e.into()),
+            }
+        }
+        Err(EndCallError::CallAlreadyEnded)
+    }
+
+    /// A call never started: resolve the caller as a start would, then record it whole.
+    async fn end_standalone(
+        &self,
+        tenant: &Tenant,
+        request: &EndCall,
+        now: Timestamp,
+    ) -> Result<EndCommit, EndCallError> {
+        let mut hints = request.hints.clone().unwrap_or_default();
+        if hints.customer_ref.is_none() {
+            hints.customer_ref = request.customer_ref.clone();
+        }
+        if hints.is_empty() {
+            return Err(EndCallError::CallNotFound);
+        }
+        let evidence = self.store.gather_evidence(&tenant.id, &hints).await?;
+        let decision = score(&hints, request.line_type, &evidence, &tenant.policy.weights, now);
+        let matched = decision
+            .candidate
+            .as_ref()
+            .filter(|_| decision.recommendation() == Recommendation::Reuse)
+            .map(|c| c.customer.clone());
+        let customer = request
+            .customer_ref
+            .clone()
+            .or(matched)
+            .unwrap_or_else(|| self.ids.new_customer_ref());
+        let call = CallRecord {
+            call_id: request.call_id.clone(),
+            customer,
+            started_at: now,
+            start_fingerprint: Fingerprint::standalone(),
+            confidence: decision.confidence,
+            sources: decision.sources,
+            billable: false,
+            provisional: false,
+            hints: hints.clone(),
+            line_type: request.line_type,
+            ended: Some(end_record(request, now)),
+        };
+        Ok(EndCommit {
+            call,
+            standalone: true,
+            create_customer: true,
+            fold_provisional: None,
+            link: hints,
+            line_type: request.line_type,
+            intent: intent_write(request, now),
+            variables: request.variables.clone(),
+        })
+    }
+}
+
+/// The commit that ends a started call. The client's `customer_ref` wins; a provisional
+/// customer the start created is folded into it, a customer with history never is.
+fn end_started(call: CallRecord, request: &EndCall, now: Timestamp) -> EndCommit {
+    let customer = request
+        .customer_ref
+        .clone()
+        .unwrap_or_else(|| call.customer.clone());
+    let moved = customer != call.customer;
+    let fold_provisional = (moved && call.provisional).then(|| call.customer.clone());
+    let link = match &request.hints {
+        Some(end_hints) => call.hints.merged_with(end_hints),
+        None => call.hints.clone(),
+    };
+    let link = IdentityHints {
+        customer_ref: None,
+        ..link
+    };
+    let line_type = request.line_type.or(call.line_type);
+    EndCommit {
+        call: CallRecord {
+            customer,
+            ended: Some(end_record(request, now)),
+            ..call
+        },
+        standalone: false,
+        create_customer: moved,
+        fold_provisional,
+        link,
+        line_type,
+        intent: intent_write(request, now),
+        variables: request.variables.clone(),
+    }
+}
+
+fn intent_write(request: &EndCall, now: Timestamp) -> Option<IntentWrite> {
+    request
+        .intent
+        .clone()
+        .map(|(name, status)| IntentWrite::new(name, status, now))
+}
+
+fn end_record(request: &EndCall, now: Timestamp) -> EndRecord {
+    EndRecord {
+        ended_at: now,
+        fingerprint: request.fingerprint.clone(),
+        intents_updated: 0,
+        variables_updated: u32::try_from(request.variables.len()).unwrap_or(u32::MAX),
+        intent: request
+            .intent
+            .as_ref()
+            .map(|(name, status)| (name.as_str().to_owned(), status.as_str().to_owned())),
+    }
+}
+
+fn replay_end(call: CallRecord, fingerprint: &Fingerprint) -> Result<EndOutcome, EndCallError> {
+    match &call.ended {
+        Some(end) if end.fingerprint == *fingerprint => Ok(end_outcome(call, true)),
+        _ => Err(EndCallError::CallAlreadyEnded),
+    }
+}
+
+fn end_outcome(call: CallRecord, replayed: bool) -> EndOutcome {
+    let (ended_at, intents_updated, variables_updated) = call
+        .ended
+        .as_ref()
+        .map(|e| (e.ended_at, e.intents_updated, e.variables_updated))
+        .unwrap_or((call.started_at, 0, 0));
+    EndOutcome {
+        call_id: call.call_id,
+        customer_ref: call.customer,
+        call_start: call.started_at,
+        call_end: ended_at,
+        duration_seconds: (ended_at - call.started_at).whole_seconds(),
+        intents_updated,
+        variables_updated,
+        replayed,
+    }
+}

@@ -1,0 +1,20 @@
+//! The two use cases of a phone call: `calls/start` (who is this?) and `calls/end`
+//! (what happened?), as a service generic over the ports.
+
+mod errors;
+mod outcome;
+mod record;
+mod request;
+mod service;
+
+mod end;
+mod start;
+
+#[cfg(test)]
+mod tests;
+
+pub use errors::{EndCallError, StartCallError};
+pub use outcome::{EndOutcome, StartOutcome};
+pub use record::{CallId, CallRecord, EndRecord, Fingerprint};
+pub use request::{EndCall, RawEndCall, RawStartCall, StartCall};
+pub use service::CallService;

@@ -1,0 +1,117 @@
+//! A call as stored: what the start decided and, once ended, what the end said.
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::ValidationError;
+use crate::identity::{Confidence, CustomerRef, IdentityHints, LineType};
+use crate::timestamp::Timestamp;
+
+/// The client's id for a call: 1 to 128 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CallId(String);
+
+impl CallId {
+    /// Longest id.
+    pub const MAX_LEN: usize = 128;
+
+    /// Validates a client's call id.
+    pub fn parse(text: &str) -> Result<Self, ValidationError> {
+        let len = text.chars().count();
+        if len == 0 || len > Self::MAX_LEN || text.chars().any(char::is_control) {
+            return Err(ValidationError::invalid(
+                "call_id",
+                "must be 1 to 128 characters, without control characters",
+            ));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// Rebuilds an id read back from storage.
+    pub fn from_trusted(text: impl Into<String>) -> Self {
+        Self(text.into())
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CallId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A digest of a request's meaning (after normalisation), to tell a retry of the same
+/// request from a different request that reuses its id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Fingerprint(String);
+
+impl Fingerprint {
+    /// The digest of a canonical text.
+    pub fn of(canonical: &str) -> Self {
+        Self(hex::encode(Sha256::digest(canonical.as_bytes())))
+    }
+
+    /// The start fingerprint of a call recorded by a standalone end: no start
+    /// request matches it, so a later start with its id is a reuse.
+    pub fn standalone() -> Self {
+        Self("standalone".to_owned())
+    }
+
+    /// Rebuilds a fingerprint read back from storage.
+    pub fn from_trusted(text: impl Into<String>) -> Self {
+        Self(text.into())
+    }
+
+    /// The digest as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A recorded call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRecord {
+    /// The client's id, unique in the tenant.
+    pub call_id: CallId,
+    /// Who the call is attributed to: the start's choice, then the end's.
+    pub customer: CustomerRef,
+    /// When it started (for a standalone end: when it ended).
+    pub started_at: Timestamp,
+    /// The start request's fingerprint.
+    pub start_fingerprint: Fingerprint,
+    /// The start's identity decision.
+    pub confidence: Confidence,
+    /// The signals behind it.
+    pub sources: Vec<String>,
+    /// Whether the start was billed.
+    pub billable: bool,
+    /// The start created `customer` for this call (it may be folded at the end).
+    pub provisional: bool,
+    /// The start's hints, normalised (linked to the customer at the end).
+    pub hints: IdentityHints,
+    /// The line type the start reported.
+    pub line_type: Option<LineType>,
+    /// The end, once it happened.
+    pub ended: Option<EndRecord>,
+}
+
+/// What a call's end recorded, kept to answer its retries identically.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndRecord {
+    /// When it ended.
+    pub ended_at: Timestamp,
+    /// The end request's fingerprint.
+    pub fingerprint: Fingerprint,
+    /// Intents changed.
+    pub intents_updated: u32,
+    /// Variables set or deleted.
+    pub variables_updated: u32,
+    /// The intent named by the end and its status (`open`, `resolved`...), for usage
+    /// statistics.
+    pub intent: Option<(String, String)>,
+}

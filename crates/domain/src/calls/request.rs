@@ -1,0 +1,206 @@
+//! The two requests, as sent and as validated. Validation collects every issue and
+//! happens before any port is called.
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::record::{CallId, Fingerprint};
+use crate::error::{Issues, ValidationError};
+use crate::identity::{Ani, CustomerRef, IdentityHints, LineType, RawHints};
+use crate::intents::{IntentName, IntentStatus};
+use crate::tenant::TenantPolicy;
+use crate::timestamp::Timestamp;
+use crate::variables::{VariableWrite, parse_variables};
+
+/// `telco` as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct RawTelco {
+    /// `mobile`, `landline`, `voip`, `toll_free` or `unknown`.
+    pub line_type: Option<String>,
+}
+
+/// A `calls/start` body as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct RawStartCall {
+    /// Required.
+    pub call_id: Option<String>,
+    /// What we know of the caller.
+    pub identity_hints: Option<RawHints>,
+    /// Telco data.
+    pub telco: Option<RawTelco>,
+}
+
+/// A validated `calls/start`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartCall {
+    /// The client's id for the call.
+    pub call_id: CallId,
+    /// Validated hints.
+    pub hints: IdentityHints,
+    /// Telco line type, if sent.
+    pub line_type: Option<LineType>,
+}
+
+fn parse_call_id(raw: Option<&str>, issues: &mut Issues) -> Option<CallId> {
+    match raw {
+        Some(text) => issues.take(CallId::parse(text)),
+        None => {
+            issues.push(ValidationError::invalid("call_id", "is required"));
+            None
+        }
+    }
+}
+
+fn parse_line_type(raw: Option<RawTelco>, issues: &mut Issues) -> Option<LineType> {
+    raw.and_then(|t| t.line_type)
+        .and_then(|text| issues.take(text.parse::<LineType>()))
+}
+
+impl StartCall {
+    /// Validates a start.
+    pub fn parse(raw: RawStartCall, policy: &TenantPolicy) -> Result<Self, ValidationError> {
+        let mut issues = Issues::default();
+        let call_id = parse_call_id(raw.call_id.as_deref(), &mut issues);
+        let hints = issues.take(IdentityHints::parse(
+            raw.identity_hints.unwrap_or_default(),
+            &policy.ani,
+            "identity_hints",
+        ));
+        let line_type = parse_line_type(raw.telco, &mut issues);
+        issues.finish()?;
+        let (Some(call_id), Some(hints)) = (call_id, hints) else {
+            return Err(ValidationError::invalid("call_id", "is required"));
+        };
+        Ok(Self {
+            call_id,
+            hints,
+            line_type,
+        })
+    }
+
+    /// What makes two starts the same request.
+    pub fn fingerprint(&self) -> Fingerprint {
+        let canonical = json!({
+            "call_id": self.call_id.as_str(),
+            "hints": canonical_hints(&self.hints),
+            "line_type": self.line_type.map(LineType::as_str),
+        });
+        Fingerprint::of(&canonical.to_string())
+    }
+}
+
+fn canonical_hints(hints: &IdentityHints) -> Value {
+    json!({
+        "ani": match &hints.ani {
+            None => Value::Null,
+            Some(Ani::Withheld) => json!("withheld"),
+            Some(Ani::Number(n)) => json!(n.as_e164()),
+        },
+        "dnis": hints.dnis,
+        "external_ids": hints.external_ids,
+        "customer_ref": hints.customer_ref.as_ref().map(CustomerRef::as_str),
+    })
+}
+
+/// A `calls/end` body as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct RawEndCall {
+    /// Required.
+    pub call_id: Option<String>,
+    /// Who the call was with; defaults to the start's customer.
+    pub customer_ref: Option<String>,
+    /// What the call was about.
+    pub intent: Option<String>,
+    /// `open`, `resolved`, `closed` or `abandoned`.
+    pub intent_status: Option<String>,
+    /// Alias of `intent_status` from the best-practices guide.
+    pub intent_is_open: Option<bool>,
+    /// Variables to set (`null` deletes).
+    pub variables: Option<Map<String, Value>>,
+    /// Hints learnt during the call (or, for a standalone end, the only ones).
+    pub identity_hints: Option<RawHints>,
+    /// Telco data.
+    pub telco: Option<RawTelco>,
+}
+
+/// A validated `calls/end`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndCall {
+    /// The client's id for the call.
+    pub call_id: CallId,
+    /// The customer the client names, if any.
+    pub customer_ref: Option<CustomerRef>,
+    /// The intent and what became of it.
+    pub intent: Option<(IntentName, IntentStatus)>,
+    /// Variable writes, in key order.
+    pub variables: Vec<VariableWrite>,
+    /// Hints sent with the end.
+    pub hints: Option<IdentityHints>,
+    /// Telco line type, if sent.
+    pub line_type: Option<LineType>,
+    /// What makes two ends the same request.
+    pub fingerprint: Fingerprint,
+}
+
+impl EndCall {
+    /// Validates an end whose variables are written at `now`.
+    pub fn parse(
+        raw: RawEndCall,
+        policy: &TenantPolicy,
+        now: Timestamp,
+    ) -> Result<Self, ValidationError> {
+        let mut issues = Issues::default();
+        let call_id = parse_call_id(raw.call_id.as_deref(), &mut issues);
+        let customer_ref = raw
+            .customer_ref
+            .as_deref()
+            .and_then(|text| issues.take(CustomerRef::parse(text, "customer_ref")));
+        let status = issues.take(IntentStatus::from_request(
+            raw.intent_status.as_deref(),
+            raw.intent_is_open,
+        ));
+        let intent = match raw.intent.as_deref() {
+            Some(text) => issues
+                .take(IntentName::parse(text, "intent"))
+                .zip(status),
+            None => {
+                if raw.intent_status.is_some() || raw.intent_is_open.is_some() {
+                    issues.push(ValidationError::invalid(
+                        "intent",
+                        "is required with intent_status or intent_is_open",
+                    ));
+                }
+                None
+            }
+        };
+        let empty = Map::new();
+        let variables = issues
+            .take(parse_variables(raw.variables.as_ref().unwrap_or(&empty), now))
+            .unwrap_or_default();
+        let hints = raw.identity_hints.clone().and_then(|h| {
+            issues.take(IdentityHints::parse(h, &policy.ani, "identity_hints"))
+        });
+        let line_type = parse_line_type(raw.telco, &mut issues);
+        issues.finish()?;
+        let Some(call_id) = call_id else {
+            return Err(ValidationError::invalid("call_id", "is required"));
+        };
+        let canonical = json!({
+            "call_id": call_id.as_str(),
+            "customer_ref": customer_ref.as_ref().map(CustomerRef::as_str),
+            "intent": intent.as_ref().map(|(name, status)| json!([name.as_str(), status.as_str()])),
+            "variables": raw.variables,
+            "hints": hints.as_ref().map(canonical_hints),
+            "line_type": line_type.map(LineType::as_str),
+        });
+        Ok(Self {
+            call_id,
+            customer_ref,
+            intent,
+            variables,
+            hints,
+            line_type,
+            fingerprint: Fingerprint::of(&canonical.to_string()),
+        })
+    }
+}

@@ -1,0 +1,41 @@
+//! The call service: the use cases wired to their ports (static dispatch).
+
+use crate::ports::{CallStore, Clock, CreditLedger, IdGenerator};
+
+/// `calls/start` and `calls/end`, generic over the ports so that any storage adapter,
+/// ledger, clock and id generator (or their mocks) can drive them.
+#[derive(Debug, Clone)]
+pub struct CallService<S, L, C, I> {
+    pub(super) store: S,
+    pub(super) ledger: L,
+    pub(super) clock: C,
+    pub(super) ids: I,
+}
+
+impl<S, L, C, I> CallService<S, L, C, I>
+where
+    S: CallStore,
+    L: CreditLedger,
+    C: Clock,
+    I: IdGenerator,
+{
+    /// Wires the service.
+    pub fn new(store: S, ledger: L, clock: C, ids: I) -> Self {
+        Self {
+            store,
+            ledger,
+            clock,
+            ids,
+        }
+    }
+
+    /// The storage port, for adapters that serve reads beside the use cases.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The ledger port.
+    pub fn ledger(&self) -> &L {
+        &self.ledger
+    }
+}

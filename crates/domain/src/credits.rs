@@ -1,0 +1,131 @@
+//! Credits: what a call costs, and balance arithmetic that cannot go negative.
+
+use crate::identity::Recommendation;
+
+/// A `calls/start` that is not a returning-caller match costs this much.
+pub const START_PRICE: u64 = 1;
+
+/// Whether a start with this recommendation is billed: everything but `reuse` is.
+/// Matches, ends and reads are free.
+pub fn is_billable(recommendation: Recommendation) -> bool {
+    recommendation != Recommendation::Reuse
+}
+
+/// A debit to make inside the same transaction as the call it pays for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Charge {
+    /// How many credits.
+    pub credits: u64,
+}
+
+/// The credits of one tenant: the plan's allowance for the current period, spent
+/// first, then purchased top-ups, which never expire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Balance {
+    /// What is left of this period's allowance.
+    pub allowance_left: u64,
+    /// Purchased credits left.
+    pub top_up: u64,
+}
+
+/// Not enough credits for a billable request (HTTP 402, nothing stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("insufficient credits: {needed} needed, {available} available")]
+pub struct InsufficientCredits {
+    /// Credits the request costs.
+    pub needed: u64,
+    /// Credits left.
+    pub available: u64,
+}
+
+impl Balance {
+    /// Everything that can be spent.
+    pub fn total(self) -> u64 {
+        self.allowance_left.saturating_add(self.top_up)
+    }
+
+    /// Spends `credits`, allowance first. Refuses rather than going below zero.
+    pub fn debit(self, credits: u64) -> Result<Balance, InsufficientCredits> {
+        if credits > self.total() {
+            return Err(InsufficientCredits {
+                needed: credits,
+                available: self.total(),
+            });
+        }
+        let from_allowance = credits.min(self.allowance_left);
+        Ok(Balance {
+            allowance_left: self.allowance_left - from_allowance,
+            top_up: self.top_up - (credits - from_allowance),
+        })
+    }
+
+    /// Adds purchased credits.
+    pub fn top_up_with(self, credits: u64) -> Balance {
+        Balance {
+            top_up: self.top_up.saturating_add(credits),
+            ..self
+        }
+    }
+}
+
+/// A tenant's credits as a ledger reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreditState {
+    /// Billing is off for this tenant (operator switch): nothing is ever debited.
+    Unlimited,
+    /// Billing is on.
+    Metered(Balance),
+}
+
+impl CreditState {
+    /// Credits left, `None` when unlimited.
+    pub fn remaining(self) -> Option<u64> {
+        match self {
+            CreditState::Unlimited => None,
+            CreditState::Metered(balance) => Some(balance.total()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn only_matches_are_free() {
+        assert!(!is_billable(Recommendation::Reuse));
+        assert!(is_billable(Recommendation::Confirm));
+        assert!(is_billable(Recommendation::Ignore));
+    }
+
+    #[test]
+    fn allowance_is_spent_before_top_ups() {
+        let b = Balance { allowance_left: 1, top_up: 5 };
+        let b = b.debit(1).unwrap();
+        assert_eq!(b, Balance { allowance_left: 0, top_up: 5 });
+        assert_eq!(b.debit(2).unwrap(), Balance { allowance_left: 0, top_up: 3 });
+        assert_eq!(Balance { allowance_left: 2, top_up: 2 }.debit(3).unwrap(), Balance { allowance_left: 0, top_up: 1 });
+    }
+
+    #[test]
+    fn never_goes_negative() {
+        let empty = Balance::default();
+        assert_eq!(empty.debit(1), Err(InsufficientCredits { needed: 1, available: 0 }));
+        assert_eq!(empty.top_up_with(1).debit(1).unwrap().total(), 0);
+    }
+
+    proptest! {
+        #[test]
+        fn debits_are_exact_or_refused(allowance in 0u64..1000, top_up in 0u64..1000, credits in 0u64..2500) {
+            let before = Balance { allowance_left: allowance, top_up };
+            match before.debit(credits) {
+                Ok(after) => prop_assert_eq!(after.total() + credits, before.total()),
+                Err(e) => {
+                    prop_assert!(credits > before.total());
+                    prop_assert_eq!(e.available, before.total());
+                }
+            }
+        }
+    }
+}

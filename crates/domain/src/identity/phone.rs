@@ -1,0 +1,253 @@
+//! E.164 phone numbers and the reading of a caller's ANI.
+
+use std::fmt;
+
+use phonenumber::{Mode, country};
+
+use crate::error::ValidationError;
+
+/// A phone number in E.164 (`+14155551234`): the only form stored or compared.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    /// Shortest and longest E.164 numbers accepted, in digits (country code included).
+    const DIGITS: std::ops::RangeInclusive<usize> = 7..=15;
+
+    /// Reads `text` as a phone number. A number starting with `+` is international;
+    /// anything else is read in `default_region` (`14155551234` and `4155551234` are
+    /// `+14155551234` in the US). Only shape is checked, not whether the number is
+    /// assigned: test numbers such as `+19999999999` must work.
+    pub fn parse(text: &str, default_region: country::Id) -> Result<Self, String> {
+        let text = text.trim();
+        let region = if text.starts_with('+') {
+            None
+        } else {
+            Some(default_region)
+        };
+        let parsed = phonenumber::parse(region, text).map_err(|_| "is not a phone number")?;
+        let e164 = parsed.format().mode(Mode::E164).to_string();
+        let digits = e164.chars().filter(char::is_ascii_digit).count();
+        if !Self::DIGITS.contains(&digits) {
+            return Err(format!(
+                "is not a phone number (an E.164 number has {} to {} digits)",
+                Self::DIGITS.start(),
+                Self::DIGITS.end()
+            ));
+        }
+        Ok(Self(e164))
+    }
+
+    /// Rebuilds a number read back from storage, where it was written in E.164.
+    pub fn from_e164(e164: impl Into<String>) -> Self {
+        Self(e164.into())
+    }
+
+    /// The E.164 text. Never log it: use [`PhoneNumber::masked`].
+    pub fn as_e164(&self) -> &str {
+        &self.0
+    }
+
+    /// A form safe for logs: country code and the last two digits only (`+1*******34`).
+    pub fn masked(&self) -> String {
+        let digits: Vec<char> = self.0.chars().skip(1).collect();
+        let keep_tail = 2.min(digits.len());
+        let head: String = digits.iter().take(1).collect();
+        let tail: String = digits[digits.len() - keep_tail..].iter().collect();
+        let hidden = digits.len().saturating_sub(1 + keep_tail);
+        format!("+{head}{}{tail}", "*".repeat(hidden))
+    }
+}
+
+/// Debug never shows the number.
+impl fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PhoneNumber({})", self.masked())
+    }
+}
+
+/// What a caller's ANI turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ani {
+    /// A usable number.
+    Number(PhoneNumber),
+    /// Caller id withheld (`anonymous`, `restricted`, a carrier sentinel...): no ANI
+    /// signal, the call goes on.
+    Withheld,
+}
+
+/// How a tenant reads ANIs: its default region and its list of withheld values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AniPolicy {
+    /// Region for numbers written without a country code (default `US`).
+    pub default_region: country::Id,
+    /// Values meaning "no caller id", compared case-insensitively; values made of
+    /// digits (carriers' keypad spellings such as `+266696687`, ANONYMOUS) are compared
+    /// by their digits.
+    pub withheld: Vec<String>,
+}
+
+impl AniPolicy {
+    /// The withheld values of PRODUCT section 3.
+    pub const DEFAULT_WITHHELD: &'static [&'static str] = &[
+        "anonymous",
+        "restricted",
+        "private",
+        "unavailable",
+        "unknown",
+        "blocked",
+        "withheld",
+        "+266696687",
+        "+7378742833",
+        "+86282452253",
+    ];
+
+    /// Reads an ANI. Empty and listed values are [`Ani::Withheld`]; anything else
+    /// must be a phone number, or the request is refused (400 on `path`).
+    pub fn read(&self, raw: &str, path: &str) -> Result<Ani, ValidationError> {
+        if self.is_withheld(raw) {
+            return Ok(Ani::Withheld);
+        }
+        PhoneNumber::parse(raw, self.default_region)
+            .map(Ani::Number)
+            .map_err(|why| ValidationError::invalid(path, why))
+    }
+
+    fn is_withheld(&self, raw: &str) -> bool {
+        let text = raw.trim();
+        if text.is_empty() {
+            return true;
+        }
+        let digits = digits_of(text);
+        self.withheld.iter().any(|value| {
+            let value = value.trim();
+            let numeric = value.starts_with('+') || value.starts_with(|c: char| c.is_ascii_digit());
+            if numeric {
+                !digits.is_empty() && digits_of(value) == digits && !has_letters(text)
+            } else {
+                value.eq_ignore_ascii_case(text)
+            }
+        })
+    }
+}
+
+fn digits_of(text: &str) -> String {
+    text.chars().filter(char::is_ascii_digit).collect()
+}
+
+fn has_letters(text: &str) -> bool {
+    text.chars().any(char::is_alphabetic)
+}
+
+impl Default for AniPolicy {
+    fn default() -> Self {
+        Self {
+            default_region: country::Id::US,
+            withheld: Self::DEFAULT_WITHHELD
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(raw: &str) -> Result<Ani, ValidationError> {
+        AniPolicy::default().read(raw, "identity_hints.ani")
+    }
+
+    fn e164(raw: &str) -> String {
+        match read(raw).unwrap() {
+            Ani::Number(n) => n.as_e164().to_owned(),
+            Ani::Withheld => panic!("{raw} read as withheld"),
+        }
+    }
+
+    #[test]
+    fn same_number_in_every_written_form() {
+        for raw in [
+            "+14155551234",
+            "14155551234",
+            "4155551234",
+            "(415) 555-1234",
+            " +1 415 555 1234 ",
+        ] {
+            assert_eq!(e164(raw), "+14155551234", "{raw}");
+        }
+    }
+
+    #[test]
+    fn unassigned_test_numbers_are_accepted() {
+        assert_eq!(e164("+19999999999"), "+19999999999");
+    }
+
+    #[test]
+    fn international_numbers_keep_their_country() {
+        assert_eq!(e164("+8613812345678"), "+8613812345678");
+        assert_eq!(e164("+447911123456"), "+447911123456");
+    }
+
+    #[test]
+    fn default_region_is_per_tenant() {
+        let policy = AniPolicy {
+            default_region: country::Id::GB,
+            ..AniPolicy::default()
+        };
+        match policy.read("07911 123456", "ani").unwrap() {
+            Ani::Number(n) => assert_eq!(n.as_e164(), "+447911123456"),
+            Ani::Withheld => panic!("withheld"),
+        }
+    }
+
+    #[test]
+    fn withheld_values_are_not_errors() {
+        for raw in [
+            "",
+            "  ",
+            "anonymous",
+            "Anonymous",
+            "RESTRICTED",
+            "private",
+            "unavailable",
+            "unknown",
+            "blocked",
+            "withheld",
+            "+266696687",
+            "266696687",
+            "+7378742833",
+            "+86282452253",
+        ] {
+            assert_eq!(read(raw), Ok(Ani::Withheld), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn withheld_list_is_per_tenant() {
+        let policy = AniPolicy {
+            withheld: vec!["nocallerid".into(), "+10000000000".into()],
+            ..AniPolicy::default()
+        };
+        assert_eq!(policy.read("NoCallerId", "ani"), Ok(Ani::Withheld));
+        assert_eq!(policy.read("+1 000 000 0000", "ani"), Ok(Ani::Withheld));
+        assert!(policy.read("anonymous", "ani").is_err());
+    }
+
+    #[test]
+    fn not_a_phone_number_is_refused_with_its_path() {
+        for raw in ["abc", "sip:alice@example.com", "123", "+", "+1415555123456789"] {
+            let err = read(raw).unwrap_err();
+            assert_eq!(err.issues[0].path, ["identity_hints", "ani"], "{raw}");
+            assert!(err.issues[0].message.contains("phone number"), "{raw}");
+        }
+    }
+
+    #[test]
+    fn masked_and_debug_hide_the_digits() {
+        let n = PhoneNumber::parse("+14155551234", country::Id::US).unwrap();
+        assert_eq!(n.masked(), "+1********34");
+        assert!(!format!("{n:?}").contains("555"));
+    }
+}

@@ -1,0 +1,279 @@
+//! The confidence score: which known customer is most likely calling, and how sure
+//! we are. Pure: the store supplies the [`Evidence`], the caller supplies `now`.
+
+use std::collections::BTreeMap;
+
+use time::Duration;
+
+use super::confidence::{Confidence, Level, Recommendation};
+use super::hints::{CustomerRef, IdentityHints, LineType};
+use crate::timestamp::Timestamp;
+
+/// Signal weights. The defaults are PRODUCT section 3; a tenant may change them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoringWeights {
+    /// ANI matches, mobile line.
+    pub ani_mobile: f64,
+    /// ANI matches, line type never seen.
+    pub ani_unknown: f64,
+    /// ANI matches, landline.
+    pub ani_landline: f64,
+    /// ANI matches, voip.
+    pub ani_voip: f64,
+    /// ANI matches, toll-free.
+    pub ani_toll_free: f64,
+    /// Any external id matches.
+    pub external_id: f64,
+    /// Last call at most a day ago.
+    pub recency_1day: f64,
+    /// Last call at most 7 days ago.
+    pub recency_7day: f64,
+    /// Last call at most 30 days ago.
+    pub recency_30day: f64,
+    /// An open intent seen in the last 7 days.
+    pub open_intent: f64,
+    /// `identity_hints.customer_ref` names an existing customer.
+    pub customer_ref: f64,
+}
+
+impl Default for ScoringWeights {
+    fn default() -> Self {
+        Self {
+            ani_mobile: 0.50,
+            ani_unknown: 0.45,
+            ani_landline: 0.40,
+            ani_voip: 0.30,
+            ani_toll_free: 0.20,
+            external_id: 0.40,
+            recency_1day: 0.05,
+            recency_7day: 0.03,
+            recency_30day: 0.01,
+            open_intent: 0.05,
+            customer_ref: 0.90,
+        }
+    }
+}
+
+impl ScoringWeights {
+    /// The ANI weight for a line type.
+    pub fn ani(&self, line_type: LineType) -> f64 {
+        match line_type {
+            LineType::Mobile => self.ani_mobile,
+            LineType::Unknown => self.ani_unknown,
+            LineType::Landline => self.ani_landline,
+            LineType::Voip => self.ani_voip,
+            LineType::TollFree => self.ani_toll_free,
+        }
+    }
+}
+
+/// One customer linked to the caller's number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AniLink {
+    /// The customer.
+    pub customer: CustomerRef,
+    /// The line type last seen for this number, remembered for calls without telco data.
+    pub line_type: Option<LineType>,
+    /// When the link was made.
+    pub linked_at: Timestamp,
+}
+
+/// What the store knows of a candidate customer's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Activity {
+    /// Start of the customer's most recent call.
+    pub last_call_at: Option<Timestamp>,
+    /// `last_seen` of the customer's most recently touched open intent.
+    pub last_open_intent_at: Option<Timestamp>,
+}
+
+/// Everything stored that bears on the hints, read in one go by the store.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Evidence {
+    /// Customers linked to the ANI (empty without a usable ANI).
+    pub ani_links: Vec<AniLink>,
+    /// (namespace, customer) for every external id of the hints that is linked.
+    pub external_matches: Vec<(String, CustomerRef)>,
+    /// The hints' `customer_ref`, when it names an existing customer.
+    pub named_customer: Option<CustomerRef>,
+    /// Activity of every customer named above.
+    pub activity: BTreeMap<CustomerRef, Activity>,
+}
+
+/// How the candidate was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CandidateSource {
+    /// The client named it in `identity_hints.customer_ref`.
+    CustomerRef,
+    /// An external id points at it.
+    ExternalId,
+    /// The ANI points at it.
+    Ani,
+}
+
+/// The known customer most likely calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// Who.
+    pub customer: CustomerRef,
+    /// Chosen by which hint.
+    pub source: CandidateSource,
+}
+
+/// The outcome of scoring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityDecision {
+    /// The best known customer, if any hint matched one.
+    pub candidate: Option<Candidate>,
+    /// How sure we are that the candidate is calling.
+    pub confidence: Confidence,
+    /// The signals that counted (`ani:mobile`, `external_id`...), and the conflicts.
+    pub sources: Vec<String>,
+}
+
+impl IdentityDecision {
+    /// Nobody matched.
+    pub fn unknown_caller() -> Self {
+        Self {
+            candidate: None,
+            confidence: Confidence::ZERO,
+            sources: Vec::new(),
+        }
+    }
+
+    /// The level of the confidence.
+    pub fn level(&self) -> Level {
+        self.confidence.level()
+    }
+
+    /// The recommendation of the confidence.
+    pub fn recommendation(&self) -> Recommendation {
+        self.confidence.recommendation()
+    }
+}
+
+/// Scores the hints against the evidence.
+///
+/// The candidate is the customer named by `customer_ref` if it exists, else the one
+/// most external ids point at (ties: most recent call), else the most recent customer
+/// on the ANI. Signals then count for that candidate only: an ANI or external id that
+/// points elsewhere is dropped and reported as `conflict:ani` / `conflict:external_id`;
+/// a number shared by n customers weighs 1/n of its line type (`ani:shared`). A
+/// `customer_ref` hint naming nobody yields no candidate: that customer is new.
+pub fn score(
+    hints: &IdentityHints,
+    line_type: Option<LineType>,
+    evidence: &Evidence,
+    weights: &ScoringWeights,
+    now: Timestamp,
+) -> IdentityDecision {
+    let Some(candidate) = choose_candidate(hints, evidence) else {
+        return IdentityDecision::unknown_caller();
+    };
+    let mut sum = 0.0;
+    let mut sources = Vec::new();
+    let mut add = |weight: f64, source: &str| {
+        sum += weight;
+        sources.push(source.to_owned());
+    };
+
+    if !evidence.ani_links.is_empty() {
+        match evidence.ani_links.iter().find(|l| l.customer == candidate.customer) {
+            Some(link) => {
+                let effective = line_type
+                    .and_then(LineType::known)
+                    .or(link.line_type.and_then(LineType::known))
+                    .unwrap_or(LineType::Unknown);
+                let sharing = distinct_customers(evidence.ani_links.iter().map(|l| &l.customer));
+                if sharing > 1 {
+                    add(weights.ani(effective) / sharing as f64, "ani:shared");
+                } else {
+                    add(weights.ani(effective), &format!("ani:{}", effective.as_str()));
+                }
+            }
+            None => add(0.0, "conflict:ani"),
+        }
+    }
+    if !evidence.external_matches.is_empty() {
+        if evidence.external_matches.iter().any(|(_, c)| *c == candidate.customer) {
+            add(weights.external_id, "external_id");
+        } else {
+            add(0.0, "conflict:external_id");
+        }
+    }
+    if candidate.source == CandidateSource::CustomerRef {
+        add(weights.customer_ref, "customer_ref");
+    }
+    let activity = evidence
+        .activity
+        .get(&candidate.customer)
+        .copied()
+        .unwrap_or_default();
+    if let Some(last) = activity.last_call_at {
+        let age = now - last;
+        if age <= Duration::days(1) {
+            add(weights.recency_1day, "recency:1day");
+        } else if age <= Duration::days(7) {
+            add(weights.recency_7day, "recency:7day");
+        } else if age <= Duration::days(30) {
+            add(weights.recency_30day, "recency:30day");
+        }
+    }
+    if activity
+        .last_open_intent_at
+        .is_some_and(|seen| now - seen <= Duration::days(7))
+    {
+        add(weights.open_intent, "intent:open");
+    }
+
+    IdentityDecision {
+        candidate: Some(candidate),
+        confidence: Confidence::from_sum(sum),
+        sources,
+    }
+}
+
+fn choose_candidate(hints: &IdentityHints, evidence: &Evidence) -> Option<Candidate> {
+    if let Some(wanted) = &hints.customer_ref {
+        return (evidence.named_customer.as_ref() == Some(wanted)).then(|| Candidate {
+            customer: wanted.clone(),
+            source: CandidateSource::CustomerRef,
+        });
+    }
+    let recency = |c: &CustomerRef| evidence.activity.get(c).and_then(|a| a.last_call_at);
+    if !evidence.external_matches.is_empty() {
+        let mut votes: BTreeMap<&CustomerRef, usize> = BTreeMap::new();
+        for (_, customer) in &evidence.external_matches {
+            *votes.entry(customer).or_default() += 1;
+        }
+        let best = votes
+            .into_iter()
+            .max_by(|(a, va), (b, vb)| va.cmp(vb).then(recency(a).cmp(&recency(b))).then(b.cmp(a)))
+            .map(|(c, _)| c.clone())?;
+        return Some(Candidate {
+            customer: best,
+            source: CandidateSource::ExternalId,
+        });
+    }
+    evidence
+        .ani_links
+        .iter()
+        .max_by(|a, b| {
+            let seen = |l: &AniLink| recency(&l.customer).max(Some(l.linked_at));
+            seen(a).cmp(&seen(b)).then(b.customer.cmp(&a.customer))
+        })
+        .map(|link| Candidate {
+            customer: link.customer.clone(),
+            source: CandidateSource::Ani,
+        })
+}
+
+fn distinct_customers<'a>(customers: impl Iterator<Item = &'a CustomerRef>) -> usize {
+    let mut all: Vec<&CustomerRef> = customers.collect();
+    all.sort();
+    all.dedup();
+    all.len()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,35 @@
+//! The Sticky Calls domain core: every rule of the product and nothing else.
+//!
+//! It owns identity scoring (E.164 phone numbers, withheld ANIs, the weight table,
+//! shared numbers, conflicts), intents, variables with their TTLs and limits, credits,
+//! and the `calls/start` and `calls/end` use cases, written as services generic over
+//! the ports in [`ports`] (storage, credit ledger, clock, id generator).
+//!
+//! It must not know how anything is stored, served or billed: no SQL, no HTTP, no
+//! async runtime, no clock or randomness of its own. `make check-boundaries` proves
+//! that tokio, diesel, diesel-async and actix-web are not in its dependency tree.
+//!
+//! # One transaction per use case
+//! A use case reads through the store's `load_*` methods, decides everything in pure
+//! code (validation, scoring, limits, the charge), then hands the store **one** commit
+//! command ([`ports::StartCommit`] or [`ports::EndCommit`]) that carries every write of
+//! the use case, the credit debit included. An adapter applies a commit in a single
+//! database transaction: the call row, the new customer, its links, the intent and
+//! variable writes and the conditional debit all land together or not at all, so a
+//! start is never half-recorded and never billed without being recorded. Facts that
+//! only the database can settle under concurrency (the `call_id` already taken, the
+//! balance reaching zero, the 100-variable limit) are re-checked inside that
+//! transaction and come back as typed commit errors.
+
+pub mod calls;
+pub mod credits;
+pub mod error;
+pub mod identity;
+pub mod intents;
+pub mod ports;
+pub mod tenant;
+pub mod timestamp;
+pub mod variables;
+
+pub use error::{Issue, StoreError, ValidationError};
+pub use timestamp::Timestamp;

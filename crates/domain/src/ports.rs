@@ -1,0 +1,218 @@
+//! The ports: what the domain needs from the outside, as traits that adapters
+//! implement. Every method returns a `Send` future so services run on any executor.
+//!
+//! Reads (`load_start`, `find_call`, `gather_evidence`, `customer_context`) may run
+//! outside a transaction. Each `commit_*` method is one use case's every write and
+//! must be applied atomically (one database transaction): see the crate docs.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use crate::calls::{CallId, CallRecord};
+use crate::credits::{Charge, CreditState, InsufficientCredits};
+use crate::error::{StoreError, ValidationError};
+use crate::identity::{CustomerRef, Evidence, IdentityHints, LineType};
+use crate::intents::{IntentWrite, OpenIntent};
+use crate::tenant::TenantId;
+use crate::timestamp::Timestamp;
+use crate::variables::{StoredVariable, VariableWrite};
+
+/// Gives services the time. Tests inject a fixed or stepping clock.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait Clock: Send + Sync + 'static {
+    /// The current instant.
+    fn now(&self) -> Timestamp;
+}
+
+/// Makes new customer references (`cust_` + something unguessable).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait IdGenerator: Send + Sync + 'static {
+    /// A fresh reference, never handed out before.
+    fn new_customer_ref(&self) -> CustomerRef;
+}
+
+/// What a start reads in one go: the call if its `call_id` is taken, and the evidence
+/// for its hints.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StartSnapshot {
+    /// The call already recorded under this `call_id`, if any.
+    pub call: Option<CallRecord>,
+    /// Stored facts bearing on the hints.
+    pub evidence: Evidence,
+}
+
+/// A customer's live context: open intents and variables.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CustomerContext {
+    /// Open intents (the domain re-filters expiry and sorts them).
+    pub open_intents: Vec<OpenIntent>,
+    /// Variables by key (the domain re-filters expiry).
+    pub variables: BTreeMap<String, StoredVariable>,
+}
+
+/// Every write of a `calls/start`, applied in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartCommit {
+    /// The call to insert. Its `call_id` must be free in the tenant, else
+    /// [`CommitStartError::CallIdTaken`] and nothing is written.
+    pub call: CallRecord,
+    /// `call.customer` is new: create it if it does not exist yet.
+    pub create_customer: bool,
+    /// Link the call's hints (ANI with its line type, external ids) to `call.customer`
+    /// now. Only for a caller that matched nobody; a matched caller's hints are linked
+    /// when the call ends.
+    pub link_hints: bool,
+    /// Debit this much inside the transaction with a conditional update that cannot go
+    /// negative; when it cannot be paid, [`CommitStartError::InsufficientCredits`] and
+    /// nothing is written.
+    pub charge: Option<Charge>,
+    /// Read the customer's context inside the transaction and return it (false for a
+    /// new customer, whose context is empty).
+    pub read_context: bool,
+}
+
+/// What a committed start returns.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StartReceipt {
+    /// The customer's context, when asked for.
+    pub context: CustomerContext,
+    /// Credits left after the debit, when one was made.
+    pub credits_remaining: Option<u64>,
+}
+
+/// Why a start's commit wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitStartError {
+    /// Another request recorded this `call_id` first.
+    #[error("call_id already recorded")]
+    CallIdTaken,
+    /// The charge could not be paid.
+    #[error(transparent)]
+    InsufficientCredits(#[from] InsufficientCredits),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Every write of a `calls/end`, applied in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndCommit {
+    /// The call as it is once ended (`ended` is set, `customer` is the end's customer).
+    /// A started call is updated only if it is not ended yet, else
+    /// [`CommitEndError::AlreadyEnded`]; a standalone call is inserted, or
+    /// [`CommitEndError::CallIdTaken`] if a start recorded it meanwhile.
+    pub call: CallRecord,
+    /// The call was never started: insert it whole.
+    pub standalone: bool,
+    /// Create `call.customer` if it does not exist (a ref chosen by the client).
+    pub create_customer: bool,
+    /// The empty customer the start created for this call, to fold into
+    /// `call.customer`: its links move there and it is deleted, if and only if it still
+    /// has no calls but this one, no variables and no intents. Otherwise it is left.
+    pub fold_provisional: Option<CustomerRef>,
+    /// Hints to link to `call.customer` (idempotent; a known line type is remembered).
+    pub link: IdentityHints,
+    /// The line type seen on this call, remembered for the ANI.
+    pub line_type: Option<LineType>,
+    /// The intent change, applied with [`IntentWrite::apply`]'s rule.
+    pub intent: Option<IntentWrite>,
+    /// Variable writes, in order. The store re-checks the live-variable limit with
+    /// [`crate::variables::check_live_limit`] inside the transaction and refuses the
+    /// whole commit when it would be broken.
+    pub variables: Vec<VariableWrite>,
+}
+
+/// What a committed end returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EndReceipt {
+    /// Intents created, counted or closed (a close of nothing open counts 0). The store
+    /// keeps it with the call so a replay answers the same.
+    pub intents_updated: u32,
+}
+
+/// Why an end's commit wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitEndError {
+    /// Another request ended the call first.
+    #[error("call already ended")]
+    AlreadyEnded,
+    /// A start recorded this `call_id` while a standalone end was deciding.
+    #[error("call_id already recorded")]
+    CallIdTaken,
+    /// The writes would break a limit only the store can see (100 live variables).
+    #[error(transparent)]
+    Refused(#[from] ValidationError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Calls, customers, their links, intents and variables, per tenant.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait CallStore: Send + Sync + 'static {
+    /// The call under `call_id`, if any, and the evidence for `hints`, in as few round
+    /// trips as the store can manage (this is the hot path of every call).
+    fn load_start(
+        &self,
+        tenant: &TenantId,
+        call_id: &CallId,
+        hints: &IdentityHints,
+    ) -> impl Future<Output = Result<StartSnapshot, StoreError>> + Send;
+
+    /// The call under `call_id`, if any.
+    fn find_call(
+        &self,
+        tenant: &TenantId,
+        call_id: &CallId,
+    ) -> impl Future<Output = Result<Option<CallRecord>, StoreError>> + Send;
+
+    /// The evidence for `hints` (customers on the ANI, external id matches, the named
+    /// customer, their activity).
+    fn gather_evidence(
+        &self,
+        tenant: &TenantId,
+        hints: &IdentityHints,
+    ) -> impl Future<Output = Result<Evidence, StoreError>> + Send;
+
+    /// A customer's open intents and variables live at `now` (empty if unknown).
+    fn customer_context(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerRef,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<CustomerContext, StoreError>> + Send;
+
+    /// Applies a start's writes atomically.
+    fn commit_start(
+        &self,
+        tenant: &TenantId,
+        commit: StartCommit,
+    ) -> impl Future<Output = Result<StartReceipt, CommitStartError>> + Send;
+
+    /// Applies an end's writes atomically.
+    fn commit_end(
+        &self,
+        tenant: &TenantId,
+        commit: EndCommit,
+    ) -> impl Future<Output = Result<EndReceipt, CommitEndError>> + Send;
+}
+
+/// The credit ledger: what a billable start costs a tenant, and what it has left.
+/// The debit itself travels in [`StartCommit::charge`], so money and the call it pays
+/// for commit together.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait CreditLedger: Send + Sync + 'static {
+    /// The charge for one billable start, or `None` when billing is off for the tenant
+    /// (operator switch). Adapters should answer this without a round trip.
+    fn start_charge(
+        &self,
+        tenant: &TenantId,
+    ) -> impl Future<Output = Result<Option<Charge>, StoreError>> + Send;
+
+    /// The tenant's credits at `now` (allowance for the current period, top-ups).
+    fn balance(
+        &self,
+        tenant: &TenantId,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<CreditState, StoreError>> + Send;
+}

@@ -1,0 +1,109 @@
+//! Reading the `variables` object of a request.
+
+use serde_json::{Map, Value};
+
+use super::{
+    MAX_KEY_LEN, MAX_SOURCE_LEN, MAX_VALUE_LEN, StoredVariable, Ttl, VariableWrite,
+    looks_like_card_number,
+};
+use crate::error::{Issue, Issues, RefusalKind, ValidationError};
+use crate::timestamp::Timestamp;
+
+/// Reads every entry of a request's `variables`, written at `now`:
+/// `"key": "text"`, a number or boolean (stored as its text), `null` (delete), or
+/// `{"value": ..., "ttl_seconds": N, "source": "..."}`. Every offending key is named;
+/// one bad entry refuses the whole request.
+pub fn parse_variables(
+    variables: &Map<String, Value>,
+    now: Timestamp,
+) -> Result<Vec<VariableWrite>, ValidationError> {
+    let mut issues = Issues::default();
+    let mut writes = Vec::with_capacity(variables.len());
+    for (key, raw) in variables {
+        if let Some(write) = issues.take(parse_one(key, raw, now)) {
+            writes.push(write);
+        }
+    }
+    issues.finish()?;
+    Ok(writes)
+}
+
+fn parse_one(key: &str, raw: &Value, now: Timestamp) -> Result<VariableWrite, ValidationError> {
+    let refuse = |sub: Option<&str>, message: String| {
+        let mut path = vec!["variables", key];
+        path.extend(sub);
+        ValidationError::single(RefusalKind::InvalidRequest, Issue::at_segments(&path, message))
+    };
+    if key.is_empty() || key.chars().count() > MAX_KEY_LEN {
+        return Err(refuse(None, format!("keys must be 1 to {MAX_KEY_LEN} characters")));
+    }
+    let (value, ttl, source) = match raw {
+        Value::Object(object) => {
+            let Some(value) = object.get("value") else {
+                return Err(refuse(None, "an object variable needs a `value`".into()));
+            };
+            let ttl = match object.get("ttl_seconds") {
+                None | Some(Value::Null) => Ttl::DEFAULT,
+                Some(v) => v.as_u64().and_then(Ttl::from_seconds).ok_or_else(|| {
+                    refuse(
+                        Some("ttl_seconds"),
+                        format!(
+                            "must be a whole number of seconds from {} to {}",
+                            Ttl::MIN_SECONDS,
+                            Ttl::MAX_SECONDS
+                        ),
+                    )
+                })?,
+            };
+            let source = match object.get("source") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) if s.chars().count() <= MAX_SOURCE_LEN => Some(s.clone()),
+                Some(_) => {
+                    return Err(refuse(
+                        Some("source"),
+                        format!("must be text of at most {MAX_SOURCE_LEN} characters"),
+                    ));
+                }
+            };
+            (value, ttl, source)
+        }
+        other => (other, Ttl::DEFAULT, None),
+    };
+    let text = match value {
+        Value::Null => {
+            return Ok(VariableWrite::Delete {
+                key: key.to_owned(),
+            });
+        }
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(_) | Value::Object(_) => {
+            return Err(refuse(
+                None,
+                "values are text, numbers, booleans or null".into(),
+            ));
+        }
+    };
+    if text.chars().count() > MAX_VALUE_LEN {
+        return Err(refuse(None, format!("values are at most {MAX_VALUE_LEN} characters")));
+    }
+    if looks_like_card_number(&text) {
+        return Err(ValidationError::single(
+            RefusalKind::SensitiveData,
+            Issue::at_segments(
+                &["variables", key],
+                "looks like a payment card number, which must not be stored",
+            ),
+        ));
+    }
+    Ok(VariableWrite::Set {
+        key: key.to_owned(),
+        variable: StoredVariable {
+            value: text,
+            source,
+            ttl,
+            expires_at: ttl.expires_at(now),
+        },
+    })
+}
