@@ -101,17 +101,49 @@ mod tests {
 
     #[test]
     fn allowance_is_spent_before_top_ups() {
-        let b = Balance { allowance_left: 1, top_up: 5 };
+        let b = Balance {
+            allowance_left: 1,
+            top_up: 5,
+        };
         let b = b.debit(1).unwrap();
-        assert_eq!(b, Balance { allowance_left: 0, top_up: 5 });
-        assert_eq!(b.debit(2).unwrap(), Balance { allowance_left: 0, top_up: 3 });
-        assert_eq!(Balance { allowance_left: 2, top_up: 2 }.debit(3).unwrap(), Balance { allowance_left: 0, top_up: 1 });
+        assert_eq!(
+            b,
+            Balance {
+                allowance_left: 0,
+                top_up: 5
+            }
+        );
+        assert_eq!(
+            b.debit(2).unwrap(),
+            Balance {
+                allowance_left: 0,
+                top_up: 3
+            }
+        );
+        assert_eq!(
+            Balance {
+                allowance_left: 2,
+                top_up: 2
+            }
+            .debit(3)
+            .unwrap(),
+            Balance {
+                allowance_left: 0,
+                top_up: 1
+            }
+        );
     }
 
     #[test]
     fn never_goes_negative() {
         let empty = Balance::default();
-        assert_eq!(empty.debit(1), Err(InsufficientCredits { needed: 1, available: 0 }));
+        assert_eq!(
+            empty.debit(1),
+            Err(InsufficientCredits {
+                needed: 1,
+                available: 0
+            })
+        );
         assert_eq!(empty.top_up_with(1).debit(1).unwrap().total(), 0);
     }
 

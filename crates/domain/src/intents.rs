@@ -22,7 +22,10 @@ impl IntentName {
     pub fn parse(text: &str, path: &str) -> Result<Self, ValidationError> {
         let text = text.trim();
         if text.is_empty() || text.chars().count() > Self::MAX_LEN {
-            return Err(ValidationError::invalid(path, "must be 1 to 128 characters"));
+            return Err(ValidationError::invalid(
+                path,
+                "must be 1 to 128 characters",
+            ));
         }
         Ok(Self(text.to_owned()))
     }
@@ -209,26 +212,39 @@ mod tests {
 
     #[test]
     fn open_creates_then_counts_attempts() {
-        let first = IntentWrite::new(name("refund"), IntentStatus::Open, t0()).apply(None).unwrap();
-        assert_eq!((first.attempt_count, first.first_seen, first.last_seen), (1, t0(), t0()));
+        let first = IntentWrite::new(name("refund"), IntentStatus::Open, t0())
+            .apply(None)
+            .unwrap();
+        assert_eq!(
+            (first.attempt_count, first.first_seen, first.last_seen),
+            (1, t0(), t0())
+        );
         let later = t0() + Duration::days(2);
         let second = IntentWrite::new(name("refund"), IntentStatus::Abandoned, later)
             .apply(Some(first))
             .unwrap();
-        assert_eq!((second.attempt_count, second.first_seen, second.last_seen), (2, t0(), later));
+        assert_eq!(
+            (second.attempt_count, second.first_seen, second.last_seen),
+            (2, t0(), later)
+        );
     }
 
     #[test]
     fn resolved_and_closed_close_it() {
         let open = IntentWrite::new(name("refund"), IntentStatus::Open, t0()).apply(None);
         for status in [IntentStatus::Resolved, IntentStatus::Closed] {
-            assert_eq!(IntentWrite::new(name("refund"), status, t0()).apply(open.clone()), None);
+            assert_eq!(
+                IntentWrite::new(name("refund"), status, t0()).apply(open.clone()),
+                None
+            );
         }
     }
 
     #[test]
     fn expires_after_90_days_untouched() {
-        let open = IntentWrite::new(name("refund"), IntentStatus::Open, t0()).apply(None).unwrap();
+        let open = IntentWrite::new(name("refund"), IntentStatus::Open, t0())
+            .apply(None)
+            .unwrap();
         assert!(open.is_live(t0() + INTENT_EXPIRY - Duration::seconds(1)));
         assert!(!open.is_live(t0() + INTENT_EXPIRY));
         let reopened = IntentWrite::new(name("refund"), IntentStatus::Open, t0() + INTENT_EXPIRY)
@@ -245,16 +261,30 @@ mod tests {
         assert_eq!(read(None, Some(false)), Ok(IntentStatus::Resolved));
         assert_eq!(read(Some("open"), Some(true)), Ok(IntentStatus::Open));
         assert_eq!(read(None, None), Ok(IntentStatus::Closed));
-        assert_eq!(read(Some("done"), None).unwrap_err().issues[0].path, ["intent_status"]);
-        assert_eq!(read(Some("resolved"), Some(true)).unwrap_err().issues[0].path, ["intent_is_open"]);
+        assert_eq!(
+            read(Some("done"), None).unwrap_err().issues[0].path,
+            ["intent_status"]
+        );
+        assert_eq!(
+            read(Some("resolved"), Some(true)).unwrap_err().issues[0].path,
+            ["intent_is_open"]
+        );
     }
 
     #[test]
     fn newest_first_and_expired_hidden() {
         let at = |days| t0() + Duration::days(days);
-        let mk = |n: &str, seen| OpenIntent { name: name(n), attempt_count: 1, first_seen: t0(), last_seen: seen };
+        let mk = |n: &str, seen| OpenIntent {
+            name: name(n),
+            attempt_count: 1,
+            first_seen: t0(),
+            last_seen: seen,
+        };
         let now = at(100);
-        let listed = live_newest_first(vec![mk("old", at(5)), mk("b", at(50)), mk("a", at(60))], now);
+        let listed = live_newest_first(
+            vec![mk("old", at(5)), mk("b", at(50)), mk("a", at(60))],
+            now,
+        );
         let names: Vec<&str> = listed.iter().map(|i| i.name.as_str()).collect();
         assert_eq!(names, ["a", "b"]);
     }

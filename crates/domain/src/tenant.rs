@@ -43,7 +43,9 @@ impl FromStr for Environment {
         match s {
             "test" => Ok(Environment::Test),
             "prod" => Ok(Environment::Prod),
-            other => Err(format!("unknown environment `{other}` (expected test or prod)")),
+            other => Err(format!(
+                "unknown environment `{other}` (expected test or prod)"
+            )),
         }
     }
 }

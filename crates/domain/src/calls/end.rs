@@ -75,7 +75,13 @@ where
             return Err(EndCallError::CallNotFound);
         }
         let evidence = self.store.gather_evidence(&tenant.id, &hints).await?;
-        let decision = score(&hints, request.line_type, &evidence, &tenant.policy.weights, now);
+        let decision = score(
+            &hints,
+            request.line_type,
+            &evidence,
+            &tenant.policy.weights,
+            now,
+        );
         let matched = decision
             .candidate
             .as_ref()

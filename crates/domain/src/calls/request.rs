@@ -160,9 +160,7 @@ impl EndCall {
             raw.intent_is_open,
         ));
         let intent = match raw.intent.as_deref() {
-            Some(text) => issues
-                .take(IntentName::parse(text, "intent"))
-                .zip(status),
+            Some(text) => issues.take(IntentName::parse(text, "intent")).zip(status),
             None => {
                 if raw.intent_status.is_some() || raw.intent_is_open.is_some() {
                     issues.push(ValidationError::invalid(
@@ -175,11 +173,15 @@ impl EndCall {
         };
         let empty = Map::new();
         let variables = issues
-            .take(parse_variables(raw.variables.as_ref().unwrap_or(&empty), now))
+            .take(parse_variables(
+                raw.variables.as_ref().unwrap_or(&empty),
+                now,
+            ))
             .unwrap_or_default();
-        let hints = raw.identity_hints.clone().and_then(|h| {
-            issues.take(IdentityHints::parse(h, &policy.ani, "identity_hints"))
-        });
+        let hints = raw
+            .identity_hints
+            .clone()
+            .and_then(|h| issues.take(IdentityHints::parse(h, &policy.ani, "identity_hints")));
         let line_type = parse_line_type(raw.telco, &mut issues);
         issues.finish()?;
         let Some(call_id) = call_id else {

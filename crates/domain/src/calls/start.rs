@@ -92,7 +92,13 @@ where
             read_context: !is_new,
         };
         match self.store.commit_start(&tenant.id, commit).await {
-            Ok(receipt) => Ok(outcome(call, receipt.context, now, false, receipt.credits_remaining)),
+            Ok(receipt) => Ok(outcome(
+                call,
+                receipt.context,
+                now,
+                false,
+                receipt.credits_remaining,
+            )),
             Err(CommitStartError::CallIdTaken) => {
                 // A concurrent request with this call_id won: answer as its retry.
                 match self.store.find_call(&tenant.id, &call.call_id).await? {

@@ -148,8 +148,14 @@ impl IdentityHints {
             .ani
             .as_deref()
             .and_then(|text| issues.take(policy.read(text, &format!("{prefix}.ani"))));
-        let dnis = raw.dnis.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
-        if dnis.as_ref().is_some_and(|d| d.chars().count() > Self::MAX_DNIS_LEN) {
+        let dnis = raw
+            .dnis
+            .map(|d| d.trim().to_owned())
+            .filter(|d| !d.is_empty());
+        if dnis
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > Self::MAX_DNIS_LEN)
+        {
             issues.push(ValidationError::invalid(
                 &format!("{prefix}.dnis"),
                 format!("must be at most {} characters", Self::MAX_DNIS_LEN),
@@ -158,10 +164,9 @@ impl IdentityHints {
         let external_ids = issues
             .take(Self::parse_external_ids(raw.external_ids, prefix))
             .unwrap_or_default();
-        let customer_ref = raw
-            .customer_ref
-            .as_deref()
-            .and_then(|text| issues.take(CustomerRef::parse(text, &format!("{prefix}.customer_ref"))));
+        let customer_ref = raw.customer_ref.as_deref().and_then(|text| {
+            issues.take(CustomerRef::parse(text, &format!("{prefix}.customer_ref")))
+        });
         issues.finish()?;
         Ok(Self {
             ani,
@@ -188,7 +193,10 @@ impl IdentityHints {
             if namespace.is_empty() || namespace.chars().count() > Self::MAX_NAMESPACE_LEN {
                 issues.push(Issue::at_segments(
                     &path,
-                    format!("namespace must be 1 to {} characters", Self::MAX_NAMESPACE_LEN),
+                    format!(
+                        "namespace must be 1 to {} characters",
+                        Self::MAX_NAMESPACE_LEN
+                    ),
                 ));
                 continue;
             }
@@ -236,7 +244,10 @@ impl IdentityHints {
             },
             dnis: other.dnis.clone().or_else(|| self.dnis.clone()),
             external_ids,
-            customer_ref: other.customer_ref.clone().or_else(|| self.customer_ref.clone()),
+            customer_ref: other
+                .customer_ref
+                .clone()
+                .or_else(|| self.customer_ref.clone()),
         }
     }
 }

@@ -237,7 +237,13 @@ mod tests {
 
     #[test]
     fn not_a_phone_number_is_refused_with_its_path() {
-        for raw in ["abc", "sip:alice@example.com", "123", "+", "+1415555123456789"] {
+        for raw in [
+            "abc",
+            "sip:alice@example.com",
+            "123",
+            "+",
+            "+1415555123456789",
+        ] {
             let err = read(raw).unwrap_err();
             assert_eq!(err.issues[0].path, ["identity_hints", "ani"], "{raw}");
             assert!(err.issues[0].message.contains("phone number"), "{raw}");

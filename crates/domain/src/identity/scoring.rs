@@ -178,7 +178,11 @@ pub fn score(
     };
 
     if !evidence.ani_links.is_empty() {
-        match evidence.ani_links.iter().find(|l| l.customer == candidate.customer) {
+        match evidence
+            .ani_links
+            .iter()
+            .find(|l| l.customer == candidate.customer)
+        {
             Some(link) => {
                 let effective = line_type
                     .and_then(LineType::known)
@@ -188,14 +192,21 @@ pub fn score(
                 if sharing > 1 {
                     add(weights.ani(effective) / sharing as f64, "ani:shared");
                 } else {
-                    add(weights.ani(effective), &format!("ani:{}", effective.as_str()));
+                    add(
+                        weights.ani(effective),
+                        &format!("ani:{}", effective.as_str()),
+                    );
                 }
             }
             None => add(0.0, "conflict:ani"),
         }
     }
     if !evidence.external_matches.is_empty() {
-        if evidence.external_matches.iter().any(|(_, c)| *c == candidate.customer) {
+        if evidence
+            .external_matches
+            .iter()
+            .any(|(_, c)| *c == candidate.customer)
+        {
             add(weights.external_id, "external_id");
         } else {
             add(0.0, "conflict:external_id");

@@ -104,7 +104,10 @@ pub fn live_at(
     variables: BTreeMap<String, StoredVariable>,
     now: Timestamp,
 ) -> BTreeMap<String, StoredVariable> {
-    variables.into_iter().filter(|(_, v)| v.is_live(now)).collect()
+    variables
+        .into_iter()
+        .filter(|(_, v)| v.is_live(now))
+        .collect()
 }
 
 /// Refuses `writes` whole if, applied to a customer whose live keys are `live_keys`,

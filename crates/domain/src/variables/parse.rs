@@ -32,10 +32,16 @@ fn parse_one(key: &str, raw: &Value, now: Timestamp) -> Result<VariableWrite, Va
     let refuse = |sub: Option<&str>, message: String| {
         let mut path = vec!["variables", key];
         path.extend(sub);
-        ValidationError::single(RefusalKind::InvalidRequest, Issue::at_segments(&path, message))
+        ValidationError::single(
+            RefusalKind::InvalidRequest,
+            Issue::at_segments(&path, message),
+        )
     };
     if key.is_empty() || key.chars().count() > MAX_KEY_LEN {
-        return Err(refuse(None, format!("keys must be 1 to {MAX_KEY_LEN} characters")));
+        return Err(refuse(
+            None,
+            format!("keys must be 1 to {MAX_KEY_LEN} characters"),
+        ));
     }
     let (value, ttl, source) = match raw {
         Value::Object(object) => {
@@ -86,7 +92,10 @@ fn parse_one(key: &str, raw: &Value, now: Timestamp) -> Result<VariableWrite, Va
         }
     };
     if text.chars().count() > MAX_VALUE_LEN {
-        return Err(refuse(None, format!("values are at most {MAX_VALUE_LEN} characters")));
+        return Err(refuse(
+            None,
+            format!("values are at most {MAX_VALUE_LEN} characters"),
+        ));
     }
     if looks_like_card_number(&text) {
         return Err(ValidationError::single(

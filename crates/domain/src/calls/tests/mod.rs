@@ -1,1 +1,6 @@
+//! Service tests: each use-case path driven through mockall mocks of the ports.
 
+mod end;
+mod properties;
+mod start;
+mod support;

@@ -12,7 +12,11 @@ fn cust(name: &str) -> CustomerRef {
     CustomerRef::from_trusted(name)
 }
 
-fn hints(ani: Option<&str>, external: &[(&str, &str)], customer_ref: Option<&str>) -> IdentityHints {
+fn hints(
+    ani: Option<&str>,
+    external: &[(&str, &str)],
+    customer_ref: Option<&str>,
+) -> IdentityHints {
     IdentityHints::parse(
         RawHints {
             ani: ani.map(str::to_owned),
@@ -44,7 +48,9 @@ impl Seen {
         self
     }
     fn external(mut self, namespace: &str, customer: &str) -> Self {
-        self.0.external_matches.push((namespace.to_owned(), cust(customer)));
+        self.0
+            .external_matches
+            .push((namespace.to_owned(), cust(customer)));
         self.0.activity.entry(cust(customer)).or_default();
         self
     }
@@ -54,11 +60,19 @@ impl Seen {
         self
     }
     fn last_call(mut self, customer: &str, ago: Duration) -> Self {
-        self.0.activity.entry(cust(customer)).or_default().last_call_at = Some(now() - ago);
+        self.0
+            .activity
+            .entry(cust(customer))
+            .or_default()
+            .last_call_at = Some(now() - ago);
         self
     }
     fn open_intent(mut self, customer: &str, ago: Duration) -> Self {
-        self.0.activity.entry(cust(customer)).or_default().last_open_intent_at = Some(now() - ago);
+        self.0
+            .activity
+            .entry(cust(customer))
+            .or_default()
+            .last_open_intent_at = Some(now() - ago);
         self
     }
 }
@@ -134,19 +148,25 @@ fn every_row_of_the_weight_table() {
         },
         history(
             "recency 1 day (edge)",
-            Seen::default().on_ani("a", None).last_call("a", Duration::days(1)),
+            Seen::default()
+                .on_ani("a", None)
+                .last_call("a", Duration::days(1)),
             55,
             &["ani:mobile", "recency:1day"],
         ),
         history(
             "recency 7 days (edge)",
-            Seen::default().on_ani("a", None).last_call("a", Duration::days(7)),
+            Seen::default()
+                .on_ani("a", None)
+                .last_call("a", Duration::days(7)),
             53,
             &["ani:mobile", "recency:7day"],
         ),
         history(
             "recency 30 days (edge)",
-            Seen::default().on_ani("a", None).last_call("a", Duration::days(30)),
+            Seen::default()
+                .on_ani("a", None)
+                .last_call("a", Duration::days(30)),
             51,
             &["ani:mobile", "recency:30day"],
         ),
@@ -160,7 +180,9 @@ fn every_row_of_the_weight_table() {
         ),
         history(
             "open intent within 7 days",
-            Seen::default().on_ani("a", None).open_intent("a", Duration::days(7)),
+            Seen::default()
+                .on_ani("a", None)
+                .open_intent("a", Duration::days(7)),
             55,
             &["ani:mobile", "intent:open"],
         ),
@@ -250,18 +272,29 @@ fn seed_figures_give_the_seed_levels() {
     let d = run(
         &ani_only(),
         None,
-        &Seen::default().on_ani("a", None).last_call("a", Duration::minutes(5)),
+        &Seen::default()
+            .on_ani("a", None)
+            .last_call("a", Duration::minutes(5)),
     );
-    assert_eq!((d.level(), d.recommendation()), (Level::Medium, Recommendation::Reuse));
+    assert_eq!(
+        (d.level(), d.recommendation()),
+        (Level::Medium, Recommendation::Reuse)
+    );
     let d = run(&ani_only(), None, &Seen::default());
-    assert_eq!((d.level(), d.recommendation()), (Level::Low, Recommendation::Ignore));
+    assert_eq!(
+        (d.level(), d.recommendation()),
+        (Level::Low, Recommendation::Ignore)
+    );
 }
 
 #[test]
 fn remembered_line_type_counts_without_telco_data() {
     let seen = Seen::default().on_ani("a", Some(LineType::Mobile));
     let d = run(&ani_only(), None, &seen);
-    assert_eq!((d.confidence.hundredths(), d.sources.as_slice()), (50, &["ani:mobile".to_owned()][..]));
+    assert_eq!(
+        (d.confidence.hundredths(), d.sources.as_slice()),
+        (50, &["ani:mobile".to_owned()][..])
+    );
     // Fresh telco data wins over the remembered type; "unknown" never overrides it.
     let d = run(&ani_only(), Some(LineType::Voip), &seen);
     assert_eq!(d.confidence.hundredths(), 30);
@@ -322,11 +355,20 @@ fn customer_ref_hint_wins_and_reports_conflicts() {
         &seen,
     );
     assert_eq!(d.candidate.clone().unwrap().customer, cust("cust_named"));
-    assert_eq!(d.sources, ["conflict:ani", "conflict:external_id", "customer_ref"]);
+    assert_eq!(
+        d.sources,
+        ["conflict:ani", "conflict:external_id", "customer_ref"]
+    );
     assert_eq!(d.confidence.hundredths(), 90);
 
-    let agreeing = Seen::default().named("cust_named").on_ani("cust_named", None);
-    let d = run(&hints(Some("+14155551234"), &[], Some("cust_named")), None, &agreeing);
+    let agreeing = Seen::default()
+        .named("cust_named")
+        .on_ani("cust_named", None);
+    let d = run(
+        &hints(Some("+14155551234"), &[], Some("cust_named")),
+        None,
+        &agreeing,
+    );
     assert_eq!(d.confidence, Confidence::ONE);
     assert_eq!(d.sources, ["ani:unknown", "customer_ref"]);
 }
@@ -334,7 +376,11 @@ fn customer_ref_hint_wins_and_reports_conflicts() {
 #[test]
 fn customer_ref_naming_nobody_is_a_new_customer() {
     let seen = Seen::default().on_ani("a", None);
-    let d = run(&hints(Some("+14155551234"), &[], Some("cust_new")), None, &seen);
+    let d = run(
+        &hints(Some("+14155551234"), &[], Some("cust_new")),
+        None,
+        &seen,
+    );
     assert_eq!(d, IdentityDecision::unknown_caller());
 }
 
@@ -357,7 +403,15 @@ fn the_most_voted_customer_wins_among_external_ids() {
         .external("account", "two")
         .external("email", "two")
         .last_call("one", Duration::hours(1));
-    let d = run(&hints(None, &[("crm", "1"), ("account", "2"), ("email", "3")], None), None, &seen);
+    let d = run(
+        &hints(
+            None,
+            &[("crm", "1"), ("account", "2"), ("email", "3")],
+            None,
+        ),
+        None,
+        &seen,
+    );
     assert_eq!(d.candidate.clone().unwrap().customer, cust("two"));
 }
 

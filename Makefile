@@ -1,0 +1,42 @@
+# The single entry point: what the README tells a person to run is what CI runs.
+CARGO ?= cargo
+# Crates the domain must never depend on (it holds no I/O).
+FORBIDDEN_IN_DOMAIN := tokio diesel diesel-async actix-web
+
+.PHONY: run test lint fmt fmt-check clippy check-boundaries
+
+## run: start the server (lands with the REST API issue; until then it says so)
+run:
+	$(CARGO) run --quiet --bin stickycalls
+
+## test: every test of the workspace
+test:
+	$(CARGO) test --workspace --all-targets --locked
+	$(CARGO) test --workspace --doc --locked
+
+## lint: formatting, clippy with warnings as errors, crate boundaries
+lint: fmt-check clippy check-boundaries
+
+fmt:
+	$(CARGO) fmt --all
+
+fmt-check:
+	$(CARGO) fmt --all --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets --all-features --locked -- -D warnings
+
+## check-boundaries: the domain crate's normal dependency tree holds no I/O crate
+check-boundaries:
+	@status=0; \
+	for feature_flag in "" "--all-features"; do \
+	  for dep in $(FORBIDDEN_IN_DOMAIN); do \
+	    found=$$($(CARGO) tree --locked -p stickycalls-domain $$feature_flag -e normal -i $$dep 2>/dev/null); \
+	    if [ -n "$$found" ]; then \
+	      echo "check-boundaries: stickycalls-domain $$feature_flag depends on $$dep:"; \
+	      echo "$$found"; status=1; \
+	    fi; \
+	  done; \
+	done; \
+	if [ $$status -eq 0 ]; then echo "check-boundaries: stickycalls-domain is free of $(FORBIDDEN_IN_DOMAIN)"; fi; \
+	exit $$status
