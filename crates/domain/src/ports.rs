@@ -195,6 +195,14 @@ pub trait CallStore: Send + Sync + 'static {
         tenant: &TenantId,
         commit: EndCommit,
     ) -> impl Future<Output = Result<EndReceipt, CommitEndError>> + Send;
+
+    /// Erases a customer and everything held on them (links, calls, intents,
+    /// variables) atomically. `false` when there was no such customer.
+    fn erase_customer(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerRef,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// The credit ledger: what a billable start costs a tenant, and what it has left.

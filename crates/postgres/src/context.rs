@@ -1,0 +1,75 @@
+//! A customer's live context, erasure, and the purge of what expired.
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use stickycalls_domain::Timestamp;
+use stickycalls_domain::identity::CustomerRef;
+use stickycalls_domain::intents::INTENT_EXPIRY;
+use stickycalls_domain::ports::CustomerContext;
+use uuid::Uuid;
+
+use crate::rows::{IntentRow, VariableRow};
+use crate::schema::{customers, intents, variables};
+
+/// Open intents (newest first) and live variables, read with two pipelined queries.
+pub(crate) async fn customer_context(
+    mut conn: &AsyncPgConnection,
+    tenant: Uuid,
+    customer: &CustomerRef,
+    now: Timestamp,
+) -> QueryResult<CustomerContext> {
+    let open = intents::table
+        .filter(intents::tenant_id.eq(tenant))
+        .filter(intents::customer_ref.eq(customer.as_str()))
+        .filter(intents::last_seen.gt((now - INTENT_EXPIRY).get()))
+        .order(intents::last_seen.desc())
+        .select(IntentRow::as_select())
+        .load(&mut conn);
+    let live = variables::table
+        .filter(variables::tenant_id.eq(tenant))
+        .filter(variables::customer_ref.eq(customer.as_str()))
+        .filter(variables::expires_at.gt(now.get()))
+        .select(VariableRow::as_select())
+        .load(&mut conn);
+    let (open, live) = futures_util::try_join!(open, live)?;
+    Ok(CustomerContext {
+        open_intents: open.into_iter().map(IntentRow::into_domain).collect(),
+        variables: live
+            .into_iter()
+            .map(VariableRow::into_domain)
+            .collect::<BTreeMap<_, _>>(),
+    })
+}
+
+/// Deletes a customer and, by cascade, its links, calls, intents and variables.
+pub(crate) async fn erase_customer(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    customer: &CustomerRef,
+) -> QueryResult<bool> {
+    let deleted = diesel::delete(
+        customers::table
+            .filter(customers::tenant_id.eq(tenant))
+            .filter(customers::customer_ref.eq(customer.as_str())),
+    )
+    .execute(conn)
+    .await?;
+    Ok(deleted > 0)
+}
+
+/// Deletes expired variables and open intents untouched for 90 days, across tenants.
+pub(crate) async fn purge_expired(
+    conn: &mut AsyncPgConnection,
+    now: Timestamp,
+) -> QueryResult<(usize, usize)> {
+    let vars = diesel::delete(variables::table.filter(variables::expires_at.le(now.get())))
+        .execute(conn)
+        .await?;
+    let stale =
+        diesel::delete(intents::table.filter(intents::last_seen.le((now - INTENT_EXPIRY).get())))
+            .execute(conn)
+            .await?;
+    Ok((vars, stale))
+}

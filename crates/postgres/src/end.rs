@@ -1,0 +1,315 @@
+//! Committing an end, in one transaction.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Text, Uuid as SqlUuid};
+use diesel::upsert::excluded;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use stickycalls_domain::identity::CustomerRef;
+use stickycalls_domain::intents::{INTENT_EXPIRY, IntentWrite};
+use stickycalls_domain::ports::{CommitEndError, EndCommit, EndReceipt};
+use stickycalls_domain::variables::{VariableWrite, check_live_limit};
+use stickycalls_domain::{Timestamp, ValidationError};
+use uuid::Uuid;
+
+use crate::errors::from_diesel;
+use crate::links::{ensure_customer, link_hints};
+use crate::rows::CallRow;
+use crate::schema::{calls, customers, intents, variables};
+
+/// Why an end's transaction rolled back.
+enum Abort {
+    Query(diesel::result::Error),
+    AlreadyEnded,
+    CallIdTaken,
+    Refused(ValidationError),
+}
+
+impl From<diesel::result::Error> for Abort {
+    fn from(e: diesel::result::Error) -> Self {
+        Abort::Query(e)
+    }
+}
+
+impl From<Abort> for CommitEndError {
+    fn from(abort: Abort) -> Self {
+        match abort {
+            Abort::Query(e) => CommitEndError::Store(from_diesel(e)),
+            Abort::AlreadyEnded => CommitEndError::AlreadyEnded,
+            Abort::CallIdTaken => CommitEndError::CallIdTaken,
+            Abort::Refused(e) => CommitEndError::Refused(e),
+        }
+    }
+}
+
+pub(crate) async fn commit_end(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    commit: EndCommit,
+) -> Result<EndReceipt, CommitEndError> {
+    conn.transaction(async move |conn| -> Result<EndReceipt, Abort> {
+        {
+            let call = &commit.call;
+            let customer = &call.customer;
+            let at = call.ended.as_ref().map_or(call.started_at, |e| e.ended_at);
+            if commit.create_customer {
+                ensure_customer(conn, tenant, customer, at).await?;
+            }
+            record_end(conn, tenant, &commit).await?;
+            if let Some(provisional) = &commit.fold_provisional {
+                fold(
+                    conn,
+                    tenant,
+                    provisional,
+                    customer,
+                    &call.call_id.to_string(),
+                )
+                .await?;
+            }
+            link_hints(conn, tenant, customer, &commit.link, commit.line_type, at).await?;
+            // Serialise ends of one customer: the variable limit and attempt counts
+            // must see each other's writes.
+            customers::table
+                .filter(customers::tenant_id.eq(tenant))
+                .filter(customers::customer_ref.eq(customer.as_str()))
+                .select(customers::customer_ref)
+                .for_update()
+                .first::<String>(conn)
+                .await?;
+            let intents_updated = match &commit.intent {
+                Some(write) => apply_intent(conn, tenant, customer, write).await?,
+                None => 0,
+            };
+            apply_variables(conn, tenant, customer, &commit.variables, at).await?;
+            diesel::update(
+                calls::table
+                    .filter(calls::tenant_id.eq(tenant))
+                    .filter(calls::call_id.eq(call.call_id.as_str())),
+            )
+            .set(calls::intents_updated.eq(intents_updated as i32))
+            .execute(conn)
+            .await?;
+            Ok(EndReceipt { intents_updated })
+        }
+    })
+    .await
+    .map_err(CommitEndError::from)
+}
+
+/// Inserts a standalone call whole, or ends a started one that is not ended yet.
+async fn record_end(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    commit: &EndCommit,
+) -> Result<(), Abort> {
+    let row = CallRow::new(tenant, &commit.call);
+    if commit.standalone {
+        let inserted = diesel::insert_into(calls::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        return if inserted == 0 {
+            Err(Abort::CallIdTaken)
+        } else {
+            Ok(())
+        };
+    }
+    let updated = diesel::update(
+        calls::table
+            .filter(calls::tenant_id.eq(tenant))
+            .filter(calls::call_id.eq(&row.call_id))
+            .filter(calls::ended_at.is_null()),
+    )
+    .set((
+        calls::customer_ref.eq(&row.customer_ref),
+        calls::ended_at.eq(row.ended_at),
+        calls::end_fingerprint.eq(&row.end_fingerprint),
+        calls::variables_updated.eq(row.variables_updated),
+        calls::intent.eq(&row.intent),
+        calls::intent_status.eq(&row.intent_status),
+    ))
+    .execute(conn)
+    .await?;
+    if updated == 0 {
+        Err(Abort::AlreadyEnded)
+    } else {
+        Ok(())
+    }
+}
+
+/// Folds the start's provisional customer into `into` if it is still empty: its links
+/// move, then it is deleted. A customer with any other call, variable or intent stays.
+async fn fold(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    provisional: &CustomerRef,
+    into: &CustomerRef,
+    this_call: &str,
+) -> Result<(), Abort> {
+    let other_calls = calls::table
+        .filter(calls::tenant_id.eq(tenant))
+        .filter(calls::customer_ref.eq(provisional.as_str()))
+        .filter(calls::call_id.ne(this_call));
+    let vars = variables::table
+        .filter(variables::tenant_id.eq(tenant))
+        .filter(variables::customer_ref.eq(provisional.as_str()));
+    let open = intents::table
+        .filter(intents::tenant_id.eq(tenant))
+        .filter(intents::customer_ref.eq(provisional.as_str()));
+    let has_history: bool = diesel::select(
+        diesel::dsl::exists(other_calls)
+            .or(diesel::dsl::exists(vars))
+            .or(diesel::dsl::exists(open)),
+    )
+    .get_result(conn)
+    .await?;
+    if has_history {
+        return Ok(());
+    }
+    for statement in [
+        "INSERT INTO customer_phones (tenant_id, e164, customer_ref, line_type, linked_at)
+         SELECT tenant_id, e164, $3, line_type, linked_at FROM customer_phones
+          WHERE tenant_id = $1 AND customer_ref = $2
+         ON CONFLICT DO NOTHING",
+        "INSERT INTO customer_external_ids (tenant_id, namespace, value, customer_ref, linked_at)
+         SELECT tenant_id, namespace, value, $3, linked_at FROM customer_external_ids
+          WHERE tenant_id = $1 AND customer_ref = $2
+         ON CONFLICT DO NOTHING",
+        "DELETE FROM customers WHERE tenant_id = $1 AND customer_ref = $2 AND $3 <> $2",
+    ] {
+        diesel::sql_query(statement)
+            .bind::<SqlUuid, _>(tenant)
+            .bind::<Text, _>(provisional.as_str())
+            .bind::<Text, _>(into.as_str())
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Applies an intent change with the domain's rule; returns the intents changed.
+async fn apply_intent(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    customer: &CustomerRef,
+    write: &IntentWrite,
+) -> Result<u32, Abort> {
+    match write {
+        IntentWrite::Touch { name, at } => {
+            let live_since = (*at - INTENT_EXPIRY).get();
+            diesel::insert_into(intents::table)
+                .values((
+                    intents::tenant_id.eq(tenant),
+                    intents::customer_ref.eq(customer.as_str()),
+                    intents::name.eq(name.as_str()),
+                    intents::attempt_count.eq(1),
+                    intents::first_seen.eq(at.get()),
+                    intents::last_seen.eq(at.get()),
+                ))
+                .on_conflict((intents::tenant_id, intents::customer_ref, intents::name))
+                .do_update()
+                .set((
+                    // Expired (untouched 90 days): start over, as `IntentWrite::apply`.
+                    intents::attempt_count.eq(diesel::dsl::case_when(
+                        intents::last_seen.gt(live_since),
+                        intents::attempt_count + 1,
+                    )
+                    .otherwise(1)),
+                    intents::first_seen.eq(diesel::dsl::case_when(
+                        intents::last_seen.gt(live_since),
+                        intents::first_seen,
+                    )
+                    .otherwise(excluded(intents::first_seen))),
+                    intents::last_seen.eq(excluded(intents::last_seen)),
+                ))
+                .execute(conn)
+                .await?;
+            Ok(1)
+        }
+        IntentWrite::Close { name, .. } => {
+            let closed = diesel::delete(
+                intents::table
+                    .filter(intents::tenant_id.eq(tenant))
+                    .filter(intents::customer_ref.eq(customer.as_str()))
+                    .filter(intents::name.eq(name.as_str())),
+            )
+            .execute(conn)
+            .await?;
+            Ok(closed as u32)
+        }
+    }
+}
+
+/// Applies variable writes after re-checking the live limit under the customer lock.
+async fn apply_variables(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    customer: &CustomerRef,
+    writes: &[VariableWrite],
+    at: Timestamp,
+) -> Result<(), Abort> {
+    if writes.is_empty() {
+        return Ok(());
+    }
+    let live: Vec<String> = variables::table
+        .filter(variables::tenant_id.eq(tenant))
+        .filter(variables::customer_ref.eq(customer.as_str()))
+        .filter(variables::expires_at.gt(at.get()))
+        .select(variables::key)
+        .load(conn)
+        .await?;
+    check_live_limit(live.iter().map(String::as_str), writes).map_err(Abort::Refused)?;
+    let of_customer = || {
+        variables::table
+            .filter(variables::tenant_id.eq(tenant))
+            .filter(variables::customer_ref.eq(customer.as_str()))
+    };
+    let deleted: Vec<&str> = writes
+        .iter()
+        .filter_map(|w| match w {
+            VariableWrite::Delete { key } => Some(key.as_str()),
+            VariableWrite::Set { .. } => None,
+        })
+        .collect();
+    if !deleted.is_empty() {
+        diesel::delete(of_customer().filter(variables::key.eq_any(deleted)))
+            .execute(conn)
+            .await?;
+    }
+    let rows: Vec<_> = writes
+        .iter()
+        .filter_map(|w| match w {
+            VariableWrite::Set { key, variable } => Some((
+                variables::tenant_id.eq(tenant),
+                variables::customer_ref.eq(customer.as_str()),
+                variables::key.eq(key.as_str()),
+                variables::value.eq(variable.value.as_str()),
+                variables::source.eq(variable.source.as_deref()),
+                variables::ttl_seconds.eq(variable.ttl.seconds() as i32),
+                variables::expires_at.eq(variable.expires_at.get()),
+                variables::updated_at.eq(at.get()),
+            )),
+            VariableWrite::Delete { .. } => None,
+        })
+        .collect();
+    if !rows.is_empty() {
+        diesel::insert_into(variables::table)
+            .values(rows)
+            .on_conflict((
+                variables::tenant_id,
+                variables::customer_ref,
+                variables::key,
+            ))
+            .do_update()
+            .set((
+                variables::value.eq(excluded(variables::value)),
+                variables::source.eq(excluded(variables::source)),
+                variables::ttl_seconds.eq(excluded(variables::ttl_seconds)),
+                variables::expires_at.eq(excluded(variables::expires_at)),
+                variables::updated_at.eq(excluded(variables::updated_at)),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}

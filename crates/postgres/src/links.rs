@@ -1,0 +1,87 @@
+//! Customers and the hints linked to them.
+
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use stickycalls_domain::Timestamp;
+use stickycalls_domain::identity::{CustomerRef, IdentityHints, LineType};
+use uuid::Uuid;
+
+use crate::rows::line_type_text;
+use crate::schema::{customer_external_ids, customer_phones, customers};
+
+/// Creates the customer unless it exists.
+pub(crate) async fn ensure_customer(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    customer: &CustomerRef,
+    at: Timestamp,
+) -> QueryResult<()> {
+    diesel::insert_into(customers::table)
+        .values((
+            customers::tenant_id.eq(tenant),
+            customers::customer_ref.eq(customer.as_str()),
+            customers::created_at.eq(at.get()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Links the hints' ANI and external ids to the customer (idempotent). A known line
+/// type is remembered for the number; `unknown` never overwrites one.
+pub(crate) async fn link_hints(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    customer: &CustomerRef,
+    hints: &IdentityHints,
+    line_type: Option<LineType>,
+    at: Timestamp,
+) -> QueryResult<()> {
+    if let Some(phone) = hints.phone() {
+        let known = line_type.and_then(LineType::known);
+        let insert = diesel::insert_into(customer_phones::table).values((
+            customer_phones::tenant_id.eq(tenant),
+            customer_phones::e164.eq(phone.as_e164()),
+            customer_phones::customer_ref.eq(customer.as_str()),
+            customer_phones::line_type.eq(line_type_text(known)),
+            customer_phones::linked_at.eq(at.get()),
+        ));
+        if known.is_some() {
+            insert
+                .on_conflict((
+                    customer_phones::tenant_id,
+                    customer_phones::e164,
+                    customer_phones::customer_ref,
+                ))
+                .do_update()
+                .set(customer_phones::line_type.eq(excluded(customer_phones::line_type)))
+                .execute(conn)
+                .await?;
+        } else {
+            insert.on_conflict_do_nothing().execute(conn).await?;
+        }
+    }
+    if !hints.external_ids.is_empty() {
+        let rows: Vec<_> = hints
+            .external_ids
+            .iter()
+            .map(|(namespace, value)| {
+                (
+                    customer_external_ids::tenant_id.eq(tenant),
+                    customer_external_ids::namespace.eq(namespace.as_str()),
+                    customer_external_ids::value.eq(value.as_str()),
+                    customer_external_ids::customer_ref.eq(customer.as_str()),
+                    customer_external_ids::linked_at.eq(at.get()),
+                )
+            })
+            .collect();
+        diesel::insert_into(customer_external_ids::table)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! The connection pool and its settings.
+
+use std::time::Duration;
+
+use deadpool::Runtime;
+use diesel_async::AsyncPgConnection;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use stickycalls_domain::StoreError;
+
+use crate::errors::from_pool;
+
+/// How to reach PostgreSQL and how many connections to hold.
+#[derive(Clone)]
+pub struct PgSettings {
+    /// `postgres://user:password@host:port/database`.
+    pub url: String,
+    /// Most connections held at once.
+    pub max_connections: usize,
+    /// Longest wait for a free connection (or a new one) before answering unavailable.
+    pub wait_timeout: Duration,
+}
+
+impl std::fmt::Debug for PgSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgSettings")
+            .field("url", &"<redacted>")
+            .field("max_connections", &self.max_connections)
+            .field("wait_timeout", &self.wait_timeout)
+            .finish()
+    }
+}
+
+impl PgSettings {
+    /// Defaults sized for a 2-core host: 16 connections, 2 s wait.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 16,
+            wait_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// The PostgreSQL store: implements the domain's `CallStore`. Cheap to clone.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool<AsyncPgConnection>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let status = self.pool.status();
+        f.debug_struct("PgStore")
+            .field("size", &status.size)
+            .field("available", &status.available)
+            .finish()
+    }
+}
+
+pub(crate) type Conn = Object<AsyncPgConnection>;
+
+impl PgStore {
+    /// Builds the pool. No connection is made until the first query.
+    pub fn new(settings: &PgSettings) -> anyhow::Result<Self> {
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(&settings.url);
+        let pool = Pool::builder(manager)
+            .max_size(settings.max_connections)
+            .wait_timeout(Some(settings.wait_timeout))
+            .create_timeout(Some(settings.wait_timeout))
+            .recycle_timeout(Some(settings.wait_timeout))
+            .runtime(Runtime::Tokio1)
+            .build()?;
+        Ok(Self { pool })
+    }
+
+    /// A pooled connection, or `Unavailable` within the wait timeout.
+    pub(crate) async fn conn(&self) -> Result<Conn, StoreError> {
+        self.pool.get().await.map_err(from_pool)
+    }
+
+    /// Connections held and in use, for metrics.
+    pub fn pool_status(&self) -> (usize, usize) {
+        let status = self.pool.status();
+        (status.size, status.size.saturating_sub(status.available))
+    }
+
+    /// Whether the database answers (for the health check).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        use diesel_async::RunQueryDsl;
+        let mut conn = self.conn().await?;
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(crate::errors::from_diesel)
+    }
+}
+
+impl PgStore {
+    /// Holds one pooled connection until `release` fires (tests of pool exhaustion).
+    #[doc(hidden)]
+    pub async fn hold_connection_until(
+        &self,
+        release: tokio::sync::oneshot::Receiver<()>,
+    ) -> Result<(), StoreError> {
+        let _conn = self.conn().await?;
+        let _ = release.await;
+        Ok(())
+    }
+}

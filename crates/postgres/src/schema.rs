@@ -1,0 +1,97 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    calls (tenant_id, call_id) {
+        tenant_id -> Uuid,
+        call_id -> Text,
+        customer_ref -> Text,
+        started_at -> Timestamptz,
+        start_fingerprint -> Text,
+        confidence -> Int2,
+        sources -> Array<Nullable<Text>>,
+        billable -> Bool,
+        provisional -> Bool,
+        ani -> Nullable<Text>,
+        ani_withheld -> Bool,
+        dnis -> Nullable<Text>,
+        external_ids -> Jsonb,
+        hint_customer_ref -> Nullable<Text>,
+        line_type -> Nullable<Text>,
+        ended_at -> Nullable<Timestamptz>,
+        end_fingerprint -> Nullable<Text>,
+        intents_updated -> Nullable<Int4>,
+        variables_updated -> Nullable<Int4>,
+        intent -> Nullable<Text>,
+        intent_status -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    credit_balances (tenant_id) {
+        tenant_id -> Uuid,
+        allowance_left -> Int8,
+        top_up -> Int8,
+    }
+}
+
+diesel::table! {
+    customer_external_ids (tenant_id, namespace, value, customer_ref) {
+        tenant_id -> Uuid,
+        namespace -> Text,
+        value -> Text,
+        customer_ref -> Text,
+        linked_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    customer_phones (tenant_id, e164, customer_ref) {
+        tenant_id -> Uuid,
+        e164 -> Text,
+        customer_ref -> Text,
+        line_type -> Nullable<Text>,
+        linked_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    customers (tenant_id, customer_ref) {
+        tenant_id -> Uuid,
+        customer_ref -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    intents (tenant_id, customer_ref, name) {
+        tenant_id -> Uuid,
+        customer_ref -> Text,
+        name -> Text,
+        attempt_count -> Int4,
+        first_seen -> Timestamptz,
+        last_seen -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    variables (tenant_id, customer_ref, key) {
+        tenant_id -> Uuid,
+        customer_ref -> Text,
+        key -> Text,
+        value -> Text,
+        source -> Nullable<Text>,
+        ttl_seconds -> Int4,
+        expires_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    calls,
+    credit_balances,
+    customer_external_ids,
+    customer_phones,
+    customers,
+    intents,
+    variables,
+);

@@ -1,0 +1,114 @@
+//! The postgres adapter against a real PostgreSQL (found or started by
+//! `stickycalls-test-support`): the storage contract suite, and what only this adapter
+//! has (migrations, pool failure, purge).
+
+use std::time::Duration;
+
+use stickycalls_domain::StoreError;
+use stickycalls_domain::tenant::TenantId;
+use stickycalls_postgres::{MIGRATIONS_ID, PgLedger, PgSettings, PgStore, run_migrations};
+use stickycalls_test_support::TestDatabase;
+use stickycalls_test_support::contract::{GrantCredits, Storage, StorageFactory};
+
+#[derive(Clone, Debug)]
+struct Granting(PgLedger);
+
+impl stickycalls_domain::ports::CreditLedger for Granting {
+    async fn start_charge(
+        &self,
+        t: &TenantId,
+    ) -> Result<Option<stickycalls_domain::credits::Charge>, StoreError> {
+        self.0.start_charge(t).await
+    }
+    async fn balance(
+        &self,
+        t: &TenantId,
+        now: stickycalls_domain::Timestamp,
+    ) -> Result<stickycalls_domain::credits::CreditState, StoreError> {
+        self.0.balance(t, now).await
+    }
+}
+
+impl GrantCredits for Granting {
+    async fn grant(&self, tenant: &TenantId, credits: u64) -> Result<(), StoreError> {
+        self.0.grant_top_up(tenant, credits).await
+    }
+}
+
+async fn database() -> TestDatabase {
+    TestDatabase::create(MIGRATIONS_ID, |url| async move {
+        run_migrations(&url).await.map(|_| ())
+    })
+    .await
+    .expect("test database")
+}
+
+struct Postgres;
+
+impl StorageFactory for Postgres {
+    type Store = PgStore;
+    type Ledger = Granting;
+
+    async fn create(&self) -> anyhow::Result<Storage<PgStore, Granting>> {
+        let db = database().await;
+        let mut settings = PgSettings::new(&db.url);
+        settings.max_connections = 8;
+        settings.wait_timeout = Duration::from_secs(10);
+        let store = PgStore::new(&settings)?;
+        let ledger = Granting(PgLedger::new(store.clone(), true));
+        Ok(Storage {
+            store,
+            ledger,
+            guard: Box::new(db),
+        })
+    }
+}
+
+stickycalls_test_support::storage_contract!(Postgres);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_are_idempotent() {
+    let db = database().await;
+    assert_eq!(
+        run_migrations(&db.url).await.unwrap(),
+        0,
+        "a migrated database has nothing pending"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_server_is_unavailable_not_a_hang() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut settings = PgSettings::new(format!("postgres://postgres@127.0.0.1:{port}/nothing"));
+    settings.wait_timeout = Duration::from_millis(500);
+    let store = PgStore::new(&settings).unwrap();
+    let started = std::time::Instant::now();
+    let err = store.ping().await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "answered, did not hang"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exhausted_pool_is_unavailable() {
+    let db = database().await;
+    let mut settings = PgSettings::new(&db.url);
+    settings.max_connections = 1;
+    settings.wait_timeout = Duration::from_millis(200);
+    let store = PgStore::new(&settings).unwrap();
+    let held = store.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let holder = tokio::spawn(async move { held.hold_connection_until(rx).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let err = store.ping().await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    tx.send(()).unwrap();
+    holder.await.unwrap().unwrap();
+    store.ping().await.expect("free again");
+}

@@ -1,0 +1,13 @@
+//! Test-only support for Sticky Calls: throwaway PostgreSQL databases ([`db`]), fakes
+//! for the clock and id ports ([`fakes`]), and the port-contract suite every storage
+//! adapter must pass ([`contract`], instantiated with [`storage_contract!`]).
+//!
+//! It must never be a normal dependency of a shipped crate: it starts servers, creates
+//! and drops databases, and panics freely.
+
+pub mod contract;
+pub mod db;
+pub mod fakes;
+mod postgres_server;
+
+pub use db::TestDatabase;
