@@ -3,7 +3,11 @@ CARGO ?= cargo
 # Crates the domain must never depend on (it holds no I/O).
 FORBIDDEN_IN_DOMAIN := tokio diesel diesel-async actix-web
 
-.PHONY: run test lint fmt fmt-check clippy check-boundaries
+# The diesel CLI, built locally (with libpq) only to check the committed schema.rs.
+DIESEL := target/tools/bin/diesel
+DIESEL_VERSION := 2.3.4
+
+.PHONY: run test lint fmt fmt-check clippy check-boundaries check-schema schema
 
 ## run: start the server (lands with the REST API issue; until then it says so)
 run:
@@ -14,8 +18,8 @@ test:
 	$(CARGO) test --workspace --all-targets --locked
 	$(CARGO) test --workspace --doc --locked
 
-## lint: formatting, clippy with warnings as errors, crate boundaries
-lint: fmt-check clippy check-boundaries
+## lint: formatting, clippy with warnings as errors, crate boundaries, schema.rs
+lint: fmt-check clippy check-boundaries check-schema
 
 fmt:
 	$(CARGO) fmt --all
@@ -40,3 +44,15 @@ check-boundaries:
 	done; \
 	if [ $$status -eq 0 ]; then echo "check-boundaries: stickycalls-domain is free of $(FORBIDDEN_IN_DOMAIN)"; fi; \
 	exit $$status
+
+$(DIESEL):
+	@command -v pg_config >/dev/null || (apt-get update -qq && apt-get install -y -qq libpq-dev)
+	$(CARGO) install diesel_cli --version $(DIESEL_VERSION) --no-default-features --features postgres --root target/tools --locked
+
+## check-schema: crates/postgres/src/schema.rs is what diesel prints for the migrations
+check-schema: $(DIESEL)
+	DIESEL_CLI=$(abspath $(DIESEL)) $(CARGO) test --locked -p stickycalls-postgres --test postgres -- --ignored --exact committed_schema_matches_migrations
+
+## schema: regenerate crates/postgres/src/schema.rs from the migrations
+schema: $(DIESEL)
+	UPDATE_SCHEMA=1 DIESEL_CLI=$(abspath $(DIESEL)) $(CARGO) test --locked -p stickycalls-postgres --test postgres -- --ignored --exact committed_schema_matches_migrations

@@ -112,3 +112,31 @@ async fn an_exhausted_pool_is_unavailable() {
     holder.await.unwrap().unwrap();
     store.ping().await.expect("free again");
 }
+
+/// `make check-schema` (part of `make lint`) runs this with the diesel CLI installed:
+/// the committed `schema.rs` must be what diesel prints for the migrated database.
+/// `UPDATE_SCHEMA=1` rewrites the file instead (`make schema`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the diesel CLI: run by `make check-schema`"]
+async fn committed_schema_matches_migrations() {
+    let diesel = std::env::var("DIESEL_CLI").expect("DIESEL_CLI names the diesel binary");
+    let db = database().await;
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let out = std::process::Command::new(diesel)
+        .args(["print-schema", "--database-url", &db.url])
+        .current_dir(root)
+        .output()
+        .expect("run diesel print-schema");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/schema.rs");
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(path, &printed).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap();
+    assert_eq!(committed, printed, "schema.rs is stale: run `make schema`");
+}

@@ -107,6 +107,31 @@ impl TestDatabase {
         })
     }
 
+    /// A fresh database with nothing in it (to test migrations themselves).
+    pub async fn create_empty() -> anyhow::Result<Self> {
+        let admin_url = SERVER.get_or_try_init(find_server).await?.clone();
+        let client = admin(&admin_url).await?;
+        let name = format!(
+            "sc_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        client
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                quote(&name)
+            ))
+            .await?;
+        client
+            .batch_execute(&format!("CREATE DATABASE {}", quote(&name)))
+            .await?;
+        Ok(Self {
+            url: with_database(&admin_url, &name),
+            name,
+            admin_url,
+        })
+    }
+
     /// The admin URL of the server (to create more databases, or stop nothing).
     pub fn admin_url(&self) -> &str {
         &self.admin_url

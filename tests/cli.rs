@@ -1,0 +1,74 @@
+//! End-to-end tests of the real `stickycalls` binary.
+
+use std::process::Command;
+
+use stickycalls_test_support::TestDatabase;
+
+fn stickycalls(args: &[&str], database_url: Option<&str>) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_stickycalls"));
+    command.args(args).env_remove("STICKYCALLS_DATABASE_URL");
+    if let Some(url) = database_url {
+        command.env("STICKYCALLS_DATABASE_URL", url);
+    }
+    command.output().expect("run stickycalls")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_builds_the_schema_once() {
+    let db = TestDatabase::create_empty().await.unwrap();
+    let first = stickycalls(&["migrate"], Some(&db.url));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stderr).contains("1 migration(s) applied"));
+
+    let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let tables: Vec<String> = client
+        .query(
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for table in [
+        "calls",
+        "credit_balances",
+        "customer_external_ids",
+        "customer_phones",
+        "customers",
+        "intents",
+        "variables",
+    ] {
+        assert!(
+            tables.iter().any(|t| t == table),
+            "{table} missing from {tables:?}"
+        );
+    }
+    drop(client);
+
+    let again = stickycalls(&["migrate"], Some(&db.url));
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("0 migration(s) applied"));
+}
+
+#[test]
+fn a_missing_database_url_is_named() {
+    let out = stickycalls(&["migrate"], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("STICKYCALLS_DATABASE_URL is not set"));
+}
+
+#[test]
+fn an_unknown_command_prints_usage() {
+    let out = stickycalls(&["frobnicate"], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage: stickycalls"));
+}
