@@ -20,6 +20,7 @@ mod ledger;
 mod links;
 mod migrate;
 mod pool;
+mod round_trips;
 mod rows;
 pub mod schema;
 mod start;
@@ -28,5 +29,5 @@ mod tenant_key;
 
 pub use ledger::PgLedger;
 pub use migrate::{MIGRATIONS_ID, run_migrations};
-pub use pool::{PgSettings, PgStore};
+pub use pool::{PgSettings, PgStore, RoundTrips};
 pub use tenant_key::tenant_key;

@@ -3,12 +3,16 @@
 use std::time::Duration;
 
 use deadpool::Runtime;
+use diesel_async::AsyncConnection;
 use diesel_async::AsyncPgConnection;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use stickycalls_domain::StoreError;
 
 use crate::errors::from_pool;
+pub use crate::round_trips::RoundTrips;
 
 /// How to reach PostgreSQL and how many connections to hold.
 #[derive(Clone)]
@@ -63,7 +67,39 @@ pub(crate) type Conn = Object<AsyncPgConnection>;
 impl PgStore {
     /// Builds the pool. No connection is made until the first query.
     pub fn new(settings: &PgSettings) -> anyhow::Result<Self> {
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(&settings.url);
+        Self::with_config(settings, ManagerConfig::default())
+    }
+
+    /// A pool whose connections report every query to `counter` (tests that count
+    /// round trips).
+    #[doc(hidden)]
+    pub fn with_round_trip_counter(
+        settings: &PgSettings,
+        counter: RoundTrips,
+    ) -> anyhow::Result<Self> {
+        let mut config = ManagerConfig::default();
+        config.custom_setup = Box::new(move |url| {
+            let counter = counter.clone();
+            Box::pin(async move {
+                let mut conn = AsyncPgConnection::establish(url).await?;
+                conn.set_instrumentation(counter);
+                Ok(conn)
+            })
+        });
+        Self::with_config(settings, config)
+    }
+
+    fn with_config(
+        settings: &PgSettings,
+        mut config: ManagerConfig<AsyncPgConnection>,
+    ) -> anyhow::Result<Self> {
+        // A checked-out connection is not pinged (that would cost a round trip per
+        // request); a dead one fails its first query, which answers Unavailable.
+        config.recycling_method = RecyclingMethod::Fast;
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+            &settings.url,
+            config,
+        );
         let pool = Pool::builder(manager)
             .max_size(settings.max_connections)
             .wait_timeout(Some(settings.wait_timeout))

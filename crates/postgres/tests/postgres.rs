@@ -140,3 +140,84 @@ async fn committed_schema_matches_migrations() {
     let committed = std::fs::read_to_string(path).unwrap();
     assert_eq!(committed, printed, "schema.rs is stale: run `make schema`");
 }
+
+/// A known caller's start costs two round trips: the evidence read (call lookup and
+/// evidence pipelined) and the commit (the call insert and the context reads
+/// pipelined). Statements are prepared once per connection and then reused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_known_callers_start_costs_two_round_trips() {
+    use stickycalls_domain::calls::CallService;
+    use stickycalls_postgres::RoundTrips;
+    use stickycalls_test_support::contract::tenant;
+    use stickycalls_test_support::fakes::{RandomIds, TestClock};
+
+    let db = database().await;
+    let mut settings = PgSettings::new(&db.url);
+    settings.max_connections = 1;
+    let counter = RoundTrips::default();
+    let store = PgStore::with_round_trip_counter(&settings, counter.clone()).unwrap();
+    let ledger = PgLedger::new(store.clone(), true);
+    let t = tenant(9, stickycalls_domain::tenant::Environment::Test);
+    ledger.grant_top_up(&t.id, 1).await.unwrap();
+    let service = CallService::new(store, ledger, TestClock::default(), RandomIds);
+    let start = |id: &str| {
+        serde_json::from_value(
+            serde_json::json!({"call_id": id, "identity_hints": {"ani": "+14155551234"}}),
+        )
+        .unwrap()
+    };
+    service.start(&t, start("first")).await.unwrap();
+    service
+        .end(
+            &t,
+            serde_json::from_value(
+                serde_json::json!({"call_id": "first", "variables": {"a": "b"}}),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let warm = service.start(&t, start("warm-up")).await.unwrap();
+    assert!(!warm.billable, "a known caller");
+    counter.take();
+    let known = service.start(&t, start("measured")).await.unwrap();
+    assert_eq!(known.variables["a"].value, "b");
+    let (round_trips, queries) = counter.take();
+    // call lookup + evidence, then call insert + open intents + live variables
+    assert_eq!((round_trips, queries), (2, 5));
+}
+
+/// Expired variables and stale intents are purged in the background.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_deletes_only_what_expired() {
+    use stickycalls_domain::calls::CallService;
+    use stickycalls_domain::ports::Clock;
+    use stickycalls_test_support::contract::tenant;
+    use stickycalls_test_support::fakes::{RandomIds, TestClock};
+
+    let db = database().await;
+    let store = PgStore::new(&PgSettings::new(&db.url)).unwrap();
+    let ledger = PgLedger::new(store.clone(), false);
+    let clock = TestClock::default();
+    let service = CallService::new(store.clone(), ledger, clock.clone(), RandomIds);
+    let t = tenant(10, stickycalls_domain::tenant::Environment::Prod);
+    let body = serde_json::json!({"call_id": "p1", "identity_hints": {"ani": "+14155550100"},
+        "variables": {"short": {"value": "x", "ttl_seconds": 60}, "long": "y"}, "intent": "i", "intent_status": "open"});
+    service
+        .end(&t, serde_json::from_value(body).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(store.purge_expired(clock.now()).await.unwrap(), (0, 0));
+    clock.advance(time::Duration::seconds(61));
+    assert_eq!(
+        store.purge_expired(clock.now()).await.unwrap(),
+        (1, 0),
+        "only the short variable"
+    );
+    clock.advance(time::Duration::days(90));
+    assert_eq!(
+        store.purge_expired(clock.now()).await.unwrap(),
+        (1, 1),
+        "the 30-day variable and the intent untouched for 90 days"
+    );
+}
