@@ -1,30 +1,79 @@
-//! `stickycalls`: the thin server binary. It wires the storage, billing and HTTP
-//! adapters around `stickycalls-domain`. Today it runs the database migrations; the
-//! HTTP server lands with the REST API issue, and until then `serve` says so.
+//! `stickycalls`: the thin server binary. It reads the configuration, wires the
+//! PostgreSQL adapter and the REST API around the domain, and offers the operator's
+//! commands. It holds no product rule and no SQL.
+
+mod adapters;
+mod settings;
+mod telemetry;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
+use clap::{Parser, Subcommand};
+use stickycalls_domain::accounts::NewAccount;
+use stickycalls_domain::ports::AccountStore;
+use stickycalls_domain::tenant::{AccountId, Environment};
+use stickycalls_http_api::{AppState, keys};
+use stickycalls_postgres::{PgLedger, PgStore, run_migrations};
 
-const USAGE: &str = "usage: stickycalls [serve | migrate]
+use crate::adapters::{Production, RandomIds, SystemClock};
+use crate::settings::Settings;
 
-  serve     run the HTTP API (not built yet: lands with the REST API issue)
-  migrate   apply pending database migrations to STICKYCALLS_DATABASE_URL";
+/// Credits each environment of a new account starts with (the Free plan's allowance).
+const STARTING_CREDITS: u64 = 100;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "stickycalls",
+    version,
+    about = "Sticky Calls: self-hostable call memory for contact centers"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the HTTP API (the default).
+    Serve,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Manage accounts.
+    Accounts {
+        #[command(subcommand)]
+        command: AccountsCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AccountsCommand {
+    /// Create an account with a test and a prod key; prints them once, as JSON.
+    Create {
+        /// The account's name.
+        #[arg(long)]
+        name: String,
+        /// A contact address.
+        #[arg(long)]
+        email: Option<String>,
+    },
+}
 
 fn main() -> ExitCode {
-    let command = std::env::args().nth(1);
-    let result = match command.as_deref() {
-        None | Some("serve") => Err(anyhow::anyhow!(
-            "the HTTP server is not built yet (it lands with the REST API issue); \
-             `stickycalls migrate` prepares the database"
-        )),
-        Some("migrate") => migrate(),
-        Some("-h" | "--help" | "help") => {
-            eprintln!("{USAGE}");
-            Ok(())
+    let cli = Cli::parse();
+    let result = Settings::from_env().and_then(|settings| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => runtime.block_on(serve(settings)),
+            Command::Migrate => runtime.block_on(migrate(&settings)),
+            Command::Accounts {
+                command: AccountsCommand::Create { name, email },
+            } => runtime.block_on(create_account(&settings, name, email)),
         }
-        Some(other) => Err(anyhow::anyhow!("unknown command `{other}`\n{USAGE}")),
-    };
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -34,22 +83,72 @@ fn main() -> ExitCode {
     }
 }
 
-/// Reads a required setting, naming it when it is missing.
-fn required(name: &str) -> anyhow::Result<String> {
-    match std::env::var(name) {
-        Ok(value) if !value.trim().is_empty() => Ok(value),
-        _ => anyhow::bail!(
-            "{name} is not set (e.g. {name}=postgres://user@localhost:5432/stickycalls)"
-        ),
-    }
-}
-
-fn migrate() -> anyhow::Result<()> {
-    let url = required("STICKYCALLS_DATABASE_URL")?;
-    let runtime = tokio::runtime::Runtime::new()?;
-    let applied = runtime
-        .block_on(stickycalls_postgres::run_migrations(&url))
+async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let applied = run_migrations(settings.database.url.as_str())
+        .await
         .context("cannot migrate the database named by STICKYCALLS_DATABASE_URL")?;
     eprintln!("stickycalls: {applied} migration(s) applied");
+    Ok(())
+}
+
+async fn create_account(
+    settings: &Settings,
+    name: String,
+    email: Option<String>,
+) -> anyhow::Result<()> {
+    let store = PgStore::new(&settings.database)?;
+    let (test_token, test_key) = keys::generate(Environment::Test)?;
+    let (prod_token, prod_key) = keys::generate(Environment::Prod)?;
+    let id = AccountId(uuid::Uuid::new_v4());
+    store
+        .create_account(NewAccount {
+            id,
+            name,
+            email,
+            keys: vec![test_key, prod_key],
+            starting_credits: STARTING_CREDITS,
+        })
+        .await
+        .context("cannot create the account")?;
+    let out = serde_json::json!({"account_id": id.to_string(), "keys": {"test": test_token, "prod": prod_token}});
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{out}");
+    }
+    Ok(())
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    telemetry::init(settings.log_json);
+    let applied = run_migrations(settings.database.url.as_str())
+        .await
+        .context("cannot migrate the database named by STICKYCALLS_DATABASE_URL")?;
+    tracing::info!(applied, "database migrated");
+    let store = PgStore::new(&settings.database)?;
+    let ledger = PgLedger::new(store.clone(), settings.billing_enabled);
+    let state = Arc::new(AppState::<Production>::new(
+        store.clone(),
+        ledger,
+        SystemClock,
+        RandomIds,
+    ));
+    adapters::spawn_purge(store);
+
+    let listener = std::net::TcpListener::bind(settings.listen)
+        .with_context(|| format!("cannot listen on {} (STICKYCALLS_LISTEN)", settings.listen))?;
+    let address = listener.local_addr()?;
+    let server = actix_web::HttpServer::new(move || stickycalls_http_api::app(state.clone()))
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
+    tracing::info!(%address, "listening");
+    // The line tests and scripts wait for.
+    #[allow(clippy::print_stdout)]
+    {
+        println!("listening on http://{address}");
+    }
+    // actix-web drains in-flight requests on SIGTERM/SIGINT before returning.
+    server.await.context("server error")?;
+    tracing::info!("stopped");
     Ok(())
 }

@@ -21,6 +21,7 @@
 //! balance reaching zero, the 100-variable limit) are re-checked inside that
 //! transaction and come back as typed commit errors.
 
+pub mod accounts;
 pub mod calls;
 pub mod credits;
 pub mod error;

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
+use crate::accounts::{IdempotencyClaim, NewAccount, StoredKey, StoredResponse};
 use crate::calls::{CallId, CallRecord};
 use crate::credits::{Charge, CreditState, InsufficientCredits};
 use crate::error::{StoreError, ValidationError};
@@ -223,4 +224,59 @@ pub trait CreditLedger: Send + Sync + 'static {
         tenant: &TenantId,
         now: Timestamp,
     ) -> impl Future<Output = Result<CreditState, StoreError>> + Send;
+}
+
+/// Accounts and API keys.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait AccountStore: Send + Sync + 'static {
+    /// Creates an account, its keys and its starting credits atomically.
+    fn create_account(
+        &self,
+        account: NewAccount,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The key with this public lookup id, if any.
+    fn find_key(
+        &self,
+        lookup_id: &str,
+    ) -> impl Future<Output = Result<Option<StoredKey>, StoreError>> + Send;
+}
+
+/// Stored responses of requests sent with an `Idempotency-Key` (shared by every
+/// server process, so a retry may land on any of them).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait IdempotencyStore: Send + Sync + 'static {
+    /// Claims `key` for a request whose fingerprint is `fingerprint` (route and body),
+    /// or reports what holds it. Keys older than `expires_before` are forgotten.
+    fn claim(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        fingerprint: &str,
+        now: Timestamp,
+        expires_before: Timestamp,
+    ) -> impl Future<Output = Result<IdempotencyClaim, StoreError>> + Send;
+
+    /// Stores the response of a claimed key.
+    fn complete(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        response: StoredResponse,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Releases a claimed key without a response (the request failed on our side), so a
+    /// retry can run.
+    fn release(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Whether the store answers (health checks).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait Health: Send + Sync + 'static {
+    /// `Ok` when the store is reachable.
+    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

@@ -12,6 +12,7 @@
 //! and is pipelined with the context reads, so such a start costs two round trips
 //! (evidence + commit).
 
+mod accounts;
 mod context;
 mod end;
 mod errors;

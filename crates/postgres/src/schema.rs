@@ -1,6 +1,27 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    accounts (account_id) {
+        account_id -> Uuid,
+        name -> Text,
+        email -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    api_keys (lookup_id) {
+        lookup_id -> Text,
+        account_id -> Uuid,
+        environment -> Text,
+        hash -> Text,
+        last4 -> Text,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     calls (tenant_id, call_id) {
         tenant_id -> Uuid,
         call_id -> Text,
@@ -63,6 +84,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    idempotency_keys (tenant_id, key) {
+        tenant_id -> Uuid,
+        key -> Text,
+        fingerprint -> Text,
+        created_at -> Timestamptz,
+        response_status -> Nullable<Int2>,
+        response_body -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     intents (tenant_id, customer_ref, name) {
         tenant_id -> Uuid,
         customer_ref -> Text,
@@ -86,12 +118,17 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(api_keys -> accounts (account_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    api_keys,
     calls,
     credit_balances,
     customer_external_ids,
     customer_phones,
     customers,
+    idempotency_keys,
     intents,
     variables,
 );

@@ -16,5 +16,5 @@ mod tests;
 pub use errors::{EndCallError, StartCallError};
 pub use outcome::{EndOutcome, StartOutcome};
 pub use record::{CallId, CallRecord, EndRecord, Fingerprint};
-pub use request::{EndCall, RawEndCall, RawStartCall, StartCall};
+pub use request::{EndCall, RawEndCall, RawStartCall, RawTelco, StartCall};
 pub use service::CallService;

@@ -38,4 +38,9 @@ where
     pub fn ledger(&self) -> &L {
         &self.ledger
     }
+
+    /// The clock port.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
 }

@@ -1,0 +1,77 @@
+//! Accounts and their API keys, as the domain sees them: who a key acts for. How a key
+//! is hashed and checked belongs to the inbound adapter; how it is stored, to storage.
+
+use crate::tenant::{AccountId, Environment, TenantId};
+
+/// A key as stored: its public lookup id, whose tenant it opens, and its hash.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    /// The public part of the key, used to find it.
+    pub lookup_id: String,
+    /// The account and environment it acts for.
+    pub tenant: TenantId,
+    /// The argon2id hash (PHC string) of the whole key.
+    pub hash: String,
+    /// Revoked keys never authenticate.
+    pub revoked: bool,
+}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("lookup_id", &self.lookup_id)
+            .field("tenant", &self.tenant)
+            .field("revoked", &self.revoked)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A key to create with an account: only its hash and its public parts are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewKey {
+    /// Public lookup id.
+    pub lookup_id: String,
+    /// Which environment it opens.
+    pub environment: Environment,
+    /// argon2id hash of the whole key.
+    pub hash: String,
+    /// The key's last four characters, to tell keys apart in listings.
+    pub last4: String,
+}
+
+/// An account to create, with its first keys and starting credits per environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAccount {
+    /// The new account's id.
+    pub id: AccountId,
+    /// Display name.
+    pub name: String,
+    /// Contact address.
+    pub email: Option<String>,
+    /// Keys, typically one test and one prod.
+    pub keys: Vec<NewKey>,
+    /// Credits each environment starts with.
+    pub starting_credits: u64,
+}
+
+/// A response kept for an `Idempotency-Key`, replayed for the same key and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// The JSON body, as sent.
+    pub body: String,
+}
+
+/// What claiming an idempotency key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// The key is new: this request owns it until it completes or is released.
+    Claimed,
+    /// The same key and body completed before: answer this.
+    Replay(StoredResponse),
+    /// The same key is being processed by another request.
+    InFlight,
+    /// The key was used with a different request.
+    Mismatch,
+}

@@ -1,0 +1,149 @@
+//! Who is calling: the bearer key, checked with argon2id off the async workers with
+//! bounded concurrency, then cached briefly by a digest of the token.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{FromRequest, HttpRequest, web};
+use moka::sync::Cache;
+use sha2::{Digest, Sha256};
+use stickycalls_domain::ports::AccountStore;
+use stickycalls_domain::tenant::{Tenant, TenantId};
+use tokio::sync::Semaphore;
+
+use crate::error::ApiError;
+use crate::{AppState, Backend, keys};
+
+/// How long a verified key is trusted without checking again. A revoked key keeps
+/// working on a process that verified it for at most this long.
+pub const VERIFIED_KEY_TTL: Duration = Duration::from_secs(60);
+
+/// Checks keys against the account store.
+pub struct KeyVerifier<S> {
+    store: S,
+    verified: Cache<[u8; 32], TenantId>,
+    hashing: Arc<Semaphore>,
+    decoy: String,
+}
+
+impl<S> std::fmt::Debug for KeyVerifier<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyVerifier")
+            .field("cached", &self.verified.entry_count())
+            .finish()
+    }
+}
+
+/// Why a key was refused (all 401).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No `Authorization: Bearer ...`.
+    Missing,
+    /// Not the shape of a key.
+    Malformed,
+    /// Unknown, wrong or revoked (indistinguishable on purpose).
+    Invalid,
+}
+
+impl<S: AccountStore> KeyVerifier<S> {
+    /// A verifier with at most one argon2 computation per core at a time.
+    pub fn new(store: S) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Self {
+            store,
+            verified: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(VERIFIED_KEY_TTL)
+                .build(),
+            hashing: Arc::new(Semaphore::new(cores)),
+            decoy: keys::hash("sk_test_0000000000000000_decoy").unwrap_or_default(),
+        }
+    }
+
+    /// The tenant a token opens. An unknown key costs the same argon2 work as a wrong
+    /// one, so timing tells nothing.
+    pub async fn verify(&self, token: &str) -> Result<TenantId, ApiError> {
+        let parsed = keys::parse(token).ok_or(refusal(Refusal::Malformed))?;
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(tenant) = self.verified.get(&digest) {
+            return Ok(tenant);
+        }
+        let stored = self.store.find_key(parsed.lookup_id).await?;
+        let phc = stored
+            .as_ref()
+            .map_or_else(|| self.decoy.clone(), |k| k.hash.clone());
+        let permit = self
+            .hashing
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| ApiError::internal(e.into()))?;
+        let token_owned = token.to_owned();
+        let matches = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            keys::verify(&token_owned, &phc)
+        })
+        .await
+        .map_err(|e| ApiError::internal(e.into()))?;
+        match stored {
+            Some(key)
+                if matches && !key.revoked && key.tenant.environment == parsed.environment =>
+            {
+                self.verified.insert(digest, key.tenant);
+                Ok(key.tenant)
+            }
+            _ => Err(refusal(Refusal::Invalid)),
+        }
+    }
+}
+
+fn refusal(why: Refusal) -> ApiError {
+    ApiError::unauthorized(match why {
+        Refusal::Missing => {
+            "Missing API key: send `Authorization: Bearer sk_test_...` or `sk_prod_...`"
+        }
+        Refusal::Malformed => "Malformed API key: expected `sk_test_...` or `sk_prod_...`",
+        Refusal::Invalid => "Invalid API key",
+    })
+}
+
+/// The authenticated tenant of a request.
+#[derive(Debug, Clone)]
+pub(crate) struct Authenticated(pub Tenant);
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get("authorization")?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
+pub(crate) fn authenticate<B: Backend>(
+    req: &HttpRequest,
+) -> Pin<Box<dyn Future<Output = Result<Authenticated, ApiError>>>> {
+    let state = req.app_data::<web::Data<AppState<B>>>().cloned();
+    let token = bearer(req);
+    Box::pin(async move {
+        let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("no app state")))?;
+        let token = token.ok_or(refusal(Refusal::Missing))?;
+        let tenant = state.keys.verify(&token).await?;
+        Ok(Authenticated(Tenant::with_defaults(tenant)))
+    })
+}
+
+/// Extracts [`Authenticated`] for backend `B`.
+#[derive(Debug)]
+pub(crate) struct Auth<B>(pub Authenticated, std::marker::PhantomData<B>);
+
+impl<B: Backend> FromRequest for Auth<B> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let fut = authenticate::<B>(req);
+        Box::pin(async move { fut.await.map(|a| Auth(a, std::marker::PhantomData)) })
+    }
+}

@@ -1,0 +1,58 @@
+//! Request bodies: at most 64 KiB of JSON, any content type accepted, and typed with a
+//! path to the offending field when a value has the wrong type.
+
+use actix_web::error::JsonPayloadError;
+use actix_web::http::StatusCode;
+use actix_web::web::JsonConfig;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::MAX_BODY_BYTES;
+use crate::error::ApiError;
+
+/// The extractor settings: limit, lenient content type, JSON errors.
+pub(crate) fn json_config() -> JsonConfig {
+    JsonConfig::default()
+        .limit(MAX_BODY_BYTES)
+        .content_type_required(false)
+        .error_handler(|error, _req| payload_error(error).into())
+}
+
+fn payload_error(error: JsonPayloadError) -> ApiError {
+    match error {
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("The body is over {} KiB", MAX_BODY_BYTES / 1024),
+            )
+        }
+        JsonPayloadError::Deserialize(e) => {
+            ApiError::invalid(Vec::new(), format!("The body is not valid JSON: {e}"))
+        }
+        other => ApiError::invalid(Vec::new(), format!("The body cannot be read: {other}")),
+    }
+}
+
+/// Types a JSON body, naming the field at fault.
+pub(crate) fn typed<T: DeserializeOwned>(value: &Value) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::invalid(
+            Vec::new(),
+            "The body must be a JSON object",
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e
+            .path()
+            .iter()
+            .map(|segment| match segment {
+                serde_path_to_error::Segment::Seq { index } => index.to_string(),
+                serde_path_to_error::Segment::Map { key } => key.clone(),
+                serde_path_to_error::Segment::Enum { variant } => variant.clone(),
+                serde_path_to_error::Segment::Unknown => "?".to_owned(),
+            })
+            .collect();
+        ApiError::invalid(path, e.into_inner().to_string())
+    })
+}

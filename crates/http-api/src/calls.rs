@@ -1,0 +1,62 @@
+//! `POST /v1/calls/start` and `POST /v1/calls/end`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::Value;
+
+use crate::auth::Auth;
+use crate::body::typed;
+use crate::dto::{EndRequest, EndResponse, StartRequest, StartResponse};
+use crate::error::ApiError;
+use crate::idempotency::idempotent;
+use crate::reply::Reply;
+use crate::{AppState, Backend};
+
+pub(crate) async fn start<B: Backend>(
+    req: HttpRequest,
+    state: web::Data<AppState<B>>,
+    auth: Auth<B>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let tenant = auth.0.0;
+    let body = body.into_inner();
+    idempotent(&req, &state, &tenant, "calls/start", &body, || async {
+        let request: StartRequest = typed(&body)?;
+        let outcome = state.calls.start(&tenant, request.into()).await?;
+        tracing::info!(
+            call_id = %outcome.call_id,
+            customer_ref = %outcome.customer_ref,
+            confidence = outcome.confidence.as_f64(),
+            billable = outcome.billable,
+            replayed = outcome.replayed,
+            "call started"
+        );
+        let credits = outcome.credits_remaining;
+        Reply::json(StatusCode::OK, &StartResponse::from(outcome), credits)
+    })
+    .await
+}
+
+pub(crate) async fn end<B: Backend>(
+    req: HttpRequest,
+    state: web::Data<AppState<B>>,
+    auth: Auth<B>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let tenant = auth.0.0;
+    let body = body.into_inner();
+    idempotent(&req, &state, &tenant, "calls/end", &body, || async {
+        let request: EndRequest = typed(&body)?;
+        let outcome = state.calls.end(&tenant, request.into()).await?;
+        tracing::info!(
+            call_id = %outcome.call_id,
+            customer_ref = %outcome.customer_ref,
+            intents_updated = outcome.intents_updated,
+            variables_updated = outcome.variables_updated,
+            replayed = outcome.replayed,
+            "call ended"
+        );
+        Reply::json(StatusCode::OK, &EndResponse::from(outcome), None)
+    })
+    .await
+}

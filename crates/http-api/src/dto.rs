@@ -1,0 +1,255 @@
+//! The wire types, exactly as the hosted product's documents show them (new fields may
+//! be added, none renamed). They convert to and from domain values and carry the
+//! OpenAPI schema.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use stickycalls_domain::calls::{EndOutcome, RawEndCall, RawStartCall, StartOutcome};
+use stickycalls_domain::identity::RawHints;
+use stickycalls_domain::intents::OpenIntent;
+use stickycalls_domain::variables::StoredVariable;
+use utoipa::ToSchema;
+
+/// What is known of the caller.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct IdentityHintsDto {
+    /// Caller's number, E.164 preferred (`+14155551234`); a national number is read
+    /// in the tenant's region; withheld values (`anonymous`...) are accepted.
+    pub ani: Option<String>,
+    /// Dialled number.
+    pub dnis: Option<String>,
+    /// CRM ids, namespace -> value.
+    pub external_ids: Option<BTreeMap<String, String>>,
+    /// Your own reference for the caller.
+    pub customer_ref: Option<String>,
+}
+
+impl From<IdentityHintsDto> for RawHints {
+    fn from(h: IdentityHintsDto) -> Self {
+        RawHints {
+            ani: h.ani,
+            dnis: h.dnis,
+            external_ids: h.external_ids.unwrap_or_default(),
+            customer_ref: h.customer_ref,
+        }
+    }
+}
+
+/// Telco data about the caller's line.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct TelcoDto {
+    /// `mobile`, `landline`, `voip`, `toll_free` or `unknown`.
+    pub line_type: Option<String>,
+}
+
+/// `POST /v1/calls/start`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StartRequest {
+    /// Your id for the call (1 to 128 characters).
+    pub call_id: Option<String>,
+    /// What is known of the caller.
+    pub identity_hints: Option<IdentityHintsDto>,
+    /// Telco data.
+    pub telco: Option<TelcoDto>,
+}
+
+impl From<StartRequest> for RawStartCall {
+    fn from(r: StartRequest) -> Self {
+        RawStartCall {
+            call_id: r.call_id,
+            identity_hints: r.identity_hints.map(Into::into),
+            telco: r.telco.map(|t| stickycalls_domain::calls::RawTelco {
+                line_type: t.line_type,
+            }),
+        }
+    }
+}
+
+/// `POST /v1/calls/end`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EndRequest {
+    /// The call's id, as sent at its start.
+    pub call_id: Option<String>,
+    /// Who the call was with; defaults to the start's `customer_ref`.
+    pub customer_ref: Option<String>,
+    /// What the call was about.
+    pub intent: Option<String>,
+    /// `open`, `resolved`, `closed` or `abandoned`.
+    pub intent_status: Option<String>,
+    /// Alias: `true` = `open`, `false` = `resolved`.
+    pub intent_is_open: Option<bool>,
+    /// Variables: `"key": "value"`, a number or boolean, `null` (delete), or
+    /// `{"value": ..., "ttl_seconds": N, "source": "..."}`.
+    #[schema(value_type = Option<Object>)]
+    pub variables: Option<Map<String, Value>>,
+    /// Hints learnt during the call; for an end without a start, the caller's hints.
+    pub identity_hints: Option<IdentityHintsDto>,
+    /// Telco data.
+    pub telco: Option<TelcoDto>,
+}
+
+impl From<EndRequest> for RawEndCall {
+    fn from(r: EndRequest) -> Self {
+        RawEndCall {
+            call_id: r.call_id,
+            customer_ref: r.customer_ref,
+            intent: r.intent,
+            intent_status: r.intent_status,
+            intent_is_open: r.intent_is_open,
+            variables: r.variables,
+            identity_hints: r.identity_hints.map(Into::into),
+            telco: r.telco.map(|t| stickycalls_domain::calls::RawTelco {
+                line_type: t.line_type,
+            }),
+        }
+    }
+}
+
+/// The identity decision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentityDto {
+    /// 0 to 1, two decimals.
+    pub confidence: f64,
+    /// `very_high`, `high`, `medium` or `low`.
+    pub level: &'static str,
+    /// The signals that counted (`ani:mobile`, `external_id`, `recency:1day`...).
+    pub sources: Vec<String>,
+    /// `reuse`, `confirm` or `ignore`.
+    pub recommendation: &'static str,
+}
+
+/// An open intent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpenIntentDto {
+    /// Its name.
+    pub intent: String,
+    /// Always `open`.
+    pub status: &'static str,
+    /// Calls about it so far.
+    pub attempt_count: u32,
+    /// First call about it.
+    pub first_seen: String,
+    /// Latest call about it.
+    pub last_seen: String,
+}
+
+impl From<OpenIntent> for OpenIntentDto {
+    fn from(i: OpenIntent) -> Self {
+        Self {
+            intent: i.name.as_str().to_owned(),
+            status: "open",
+            attempt_count: i.attempt_count,
+            first_seen: i.first_seen.to_string(),
+            last_seen: i.last_seen.to_string(),
+        }
+    }
+}
+
+/// A saved variable.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VariableDto {
+    /// Its value, as text.
+    pub value: String,
+    /// Who wrote it.
+    pub source: Option<String>,
+    /// The TTL it was written with.
+    pub ttl_seconds: u32,
+    /// When it stops being returned.
+    pub expires_at: String,
+}
+
+impl From<StoredVariable> for VariableDto {
+    fn from(v: StoredVariable) -> Self {
+        Self {
+            value: v.value,
+            source: v.source,
+            ttl_seconds: v.ttl.seconds(),
+            expires_at: v.expires_at.to_string(),
+        }
+    }
+}
+
+/// The answer to `POST /v1/calls/start`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StartResponse {
+    /// Your id for the call.
+    pub call_id: String,
+    /// Who we think is calling (a new caller gets a new reference).
+    pub customer_ref: String,
+    /// When the call started (RFC 3339, UTC, milliseconds).
+    pub call_start: String,
+    /// The identity decision.
+    pub identity: IdentityDto,
+    /// Open intents, newest first.
+    pub open_intents: Vec<OpenIntentDto>,
+    /// Live variables by key.
+    pub variables: BTreeMap<String, VariableDto>,
+    /// Whether this start cost a credit.
+    pub billable: bool,
+}
+
+impl From<StartOutcome> for StartResponse {
+    fn from(o: StartOutcome) -> Self {
+        let (level, recommendation) = (o.level().as_str(), o.recommendation().as_str());
+        Self {
+            identity: IdentityDto {
+                confidence: o.confidence.as_f64(),
+                level,
+                sources: o.sources,
+                recommendation,
+            },
+            call_id: o.call_id.to_string(),
+            customer_ref: o.customer_ref.to_string(),
+            call_start: o.call_start.to_string(),
+            open_intents: o.open_intents.into_iter().map(Into::into).collect(),
+            variables: o
+                .variables
+                .into_iter()
+                .map(|(k, v)| (k, v.into()))
+                .collect(),
+            billable: o.billable,
+        }
+    }
+}
+
+/// The answer to `POST /v1/calls/end`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EndResponse {
+    /// Your id for the call.
+    pub call_id: String,
+    /// Who the call is attributed to.
+    pub customer_ref: String,
+    /// When it ended.
+    pub call_end: String,
+    /// When it started.
+    pub call_start: String,
+    /// Whole seconds between the two.
+    pub duration_seconds: i64,
+    /// Intents created, counted or closed.
+    pub intents_updated: u32,
+    /// Variables set or deleted.
+    pub variables_updated: u32,
+}
+
+impl From<EndOutcome> for EndResponse {
+    fn from(o: EndOutcome) -> Self {
+        Self {
+            call_id: o.call_id.to_string(),
+            customer_ref: o.customer_ref.to_string(),
+            call_end: o.call_end.to_string(),
+            call_start: o.call_start.to_string(),
+            duration_seconds: o.duration_seconds,
+            intents_updated: o.intents_updated,
+            variables_updated: o.variables_updated,
+        }
+    }
+}
+
+/// `GET /v1/health`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthResponse {
+    /// `healthy` or `unhealthy`.
+    pub status: &'static str,
+}

@@ -1,0 +1,130 @@
+//! API keys: `sk_<env>_<lookup id>_<secret>`. The lookup id is public (it finds the
+//! stored hash); the secret carries 256 random bits. Only the argon2id hash is stored.
+
+use argon2::password_hash::{PasswordHasher, SaltString};
+use argon2::{Argon2, PasswordHash, PasswordVerifier};
+use stickycalls_domain::accounts::NewKey;
+use stickycalls_domain::tenant::Environment;
+
+/// A key parsed from a bearer token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ParsedKey<'a> {
+    /// The environment its prefix names.
+    pub environment: Environment,
+    /// Its public lookup id.
+    pub lookup_id: &'a str,
+}
+
+impl std::fmt::Debug for ParsedKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParsedKey")
+            .field("environment", &self.environment)
+            .field("lookup_id", &self.lookup_id)
+            .finish_non_exhaustive()
+    }
+}
+
+const LOOKUP_LEN: usize = 16;
+const SECRET_LEN: usize = 64;
+
+fn random_hex(bytes: usize) -> String {
+    let mut out = String::with_capacity(bytes * 2);
+    while out.len() < bytes * 2 {
+        out.push_str(&uuid::Uuid::new_v4().simple().to_string());
+    }
+    out.truncate(bytes * 2);
+    out
+}
+
+/// Reads a token's shape: `sk_test_` or `sk_prod_`, a 16-hex lookup id, `_`, a 64-hex
+/// secret. `None` for anything else.
+pub fn parse(token: &str) -> Option<ParsedKey<'_>> {
+    let (environment, rest) = if let Some(rest) = token.strip_prefix("sk_test_") {
+        (Environment::Test, rest)
+    } else if let Some(rest) = token.strip_prefix("sk_prod_") {
+        (Environment::Prod, rest)
+    } else {
+        return None;
+    };
+    let (lookup_id, secret) = rest.split_once('_')?;
+    let hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());
+    (hex(lookup_id, LOOKUP_LEN) && hex(secret, SECRET_LEN)).then_some(ParsedKey {
+        environment,
+        lookup_id,
+    })
+}
+
+/// The argon2id hash (PHC string) of a token.
+pub fn hash(token: &str) -> anyhow::Result<String> {
+    let salt_bytes = uuid::Uuid::new_v4();
+    let salt =
+        SaltString::encode_b64(salt_bytes.as_bytes()).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    Argon2::default()
+        .hash_password(token.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing a key: {e}"))
+}
+
+/// Whether `token` matches `phc` (constant-time inside argon2).
+pub fn verify(token: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(token.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A new key for `environment`: the token to show once, and what to store.
+pub fn generate(environment: Environment) -> anyhow::Result<(String, NewKey)> {
+    let lookup_id = random_hex(LOOKUP_LEN / 2);
+    let token = format!(
+        "sk_{}_{lookup_id}_{}",
+        environment.as_str(),
+        random_hex(SECRET_LEN / 2)
+    );
+    let last4 = token[token.len() - 4..].to_owned();
+    let key = NewKey {
+        lookup_id,
+        environment,
+        hash: hash(&token)?,
+        last4,
+    };
+    Ok((token, key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_parse_and_verify() {
+        let (token, key) = generate(Environment::Prod).unwrap();
+        let parsed = parse(&token).unwrap();
+        assert_eq!(parsed.environment, Environment::Prod);
+        assert_eq!(parsed.lookup_id, key.lookup_id);
+        assert!(token.ends_with(&key.last4));
+        assert!(!key.hash.contains(&token), "only the hash is stored");
+        assert!(key.hash.starts_with("$argon2id$"));
+        assert!(verify(&token, &key.hash));
+        let mut wrong = token.clone();
+        wrong.replace_range(
+            wrong.len() - 1..,
+            if token.ends_with('0') { "1" } else { "0" },
+        );
+        assert!(!verify(&wrong, &key.hash));
+    }
+
+    #[test]
+    fn malformed_tokens_do_not_parse() {
+        for token in [
+            "",
+            "sk_test_abc123",
+            "pk_test_0123456789abcdef_00",
+            "sk_live_0123456789abcdef_".to_owned().as_str(),
+        ] {
+            assert!(parse(token).is_none(), "{token}");
+        }
+    }
+}

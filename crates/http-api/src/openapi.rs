@@ -1,0 +1,117 @@
+//! The OpenAPI 3.1 document, generated from the wire types themselves, served at
+//! `GET /v1/openapi.json` and committed as `docs/openapi.json`.
+
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::dto::{
+    EndRequest, EndResponse, HealthResponse, IdentityDto, IdentityHintsDto, OpenIntentDto,
+    StartRequest, StartResponse, TelcoDto, VariableDto,
+};
+use crate::error::{DetailsBody, ErrorBody, IssueBody};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Sticky Calls API",
+        description = "Call memory for contact centers: identify callers at call start, save context at call end."
+    ),
+    paths(health_doc, start_doc, end_doc),
+    components(schemas(
+        StartRequest, StartResponse, EndRequest, EndResponse, HealthResponse, IdentityDto,
+        IdentityHintsDto, OpenIntentDto, TelcoDto, VariableDto, ErrorBody, DetailsBody, IssueBody
+    )),
+    modifiers(&BearerKey),
+    security(("api_key" = []))
+)]
+struct ApiDoc;
+
+struct BearerKey;
+
+impl Modify for BearerKey {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "api_key",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("sk_test_... or sk_prod_...")
+                        .build(),
+                ),
+            );
+        }
+    }
+}
+
+/// Whether the store is reachable.
+#[utoipa::path(get, path = "/v1/health", security(()), responses(
+    (status = 200, description = "The store answers", body = HealthResponse),
+    (status = 503, description = "The store does not answer", body = HealthResponse),
+))]
+#[allow(dead_code)]
+fn health_doc() {}
+
+/// Identify a caller at the start of a call. New callers cost one credit; returning
+/// callers (recommendation `reuse`) are free. Supports `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/calls/start", request_body = StartRequest, responses(
+    (status = 200, description = "The identity decision and the caller's context", body = StartResponse),
+    (status = 400, description = "Bad input; `details.issues` names the fields", body = ErrorBody),
+    (status = 401, description = "Missing, malformed, unknown or revoked key", body = ErrorBody),
+    (status = 402, description = "A new caller and no credits left", body = ErrorBody),
+    (status = 409, description = "`call_id_reused` or an Idempotency-Key conflict", body = ErrorBody),
+    (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+    (status = 503, description = "The store is unavailable", body = ErrorBody),
+))]
+#[allow(dead_code)]
+fn start_doc() {}
+
+/// Save what happened at the end of a call. Free. An end without a start is recorded
+/// whole when it carries `customer_ref` or `identity_hints`. Supports `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/calls/end", request_body = EndRequest, responses(
+    (status = 200, description = "The call is ended", body = EndResponse),
+    (status = 400, description = "Bad input, limits, or `sensitive_data_rejected`", body = ErrorBody),
+    (status = 401, description = "Missing, malformed, unknown or revoked key", body = ErrorBody),
+    (status = 404, description = "`call_not_found`", body = ErrorBody),
+    (status = 409, description = "`call_already_ended` or an Idempotency-Key conflict", body = ErrorBody),
+    (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+    (status = 503, description = "The store is unavailable", body = ErrorBody),
+))]
+#[allow(dead_code)]
+fn end_doc() {}
+
+/// The OpenAPI document, pretty-printed.
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default() + "\n"
+}
+
+pub(crate) async fn serve() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(openapi_json())
+}
+
+#[cfg(test)]
+mod tests {
+    /// The committed `docs/openapi.json` is the generated one. `UPDATE_OPENAPI=1`
+    /// rewrites it (`make openapi`).
+    #[test]
+    fn committed_openapi_matches_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+        let generated = super::openapi_json();
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(
+            committed, generated,
+            "docs/openapi.json is stale: run `make openapi`"
+        );
+        let doc: serde_json::Value = serde_json::from_str(&generated).unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        for path in ["/v1/health", "/v1/calls/start", "/v1/calls/end"] {
+            assert!(doc["paths"][path].is_object(), "{path}");
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! A JSON response that can also be stored and replayed as it was sent.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use serde::Serialize;
+
+use crate::error::ApiError;
+
+/// A successful answer: status, JSON text, and the credits header when known.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub status: StatusCode,
+    pub body: String,
+    pub credits_remaining: Option<u64>,
+}
+
+impl Reply {
+    pub fn json<T: Serialize>(
+        status: StatusCode,
+        value: &T,
+        credits_remaining: Option<u64>,
+    ) -> Result<Self, ApiError> {
+        Ok(Self {
+            status,
+            body: serde_json::to_string(value).map_err(|e| ApiError::internal(e.into()))?,
+            credits_remaining,
+        })
+    }
+
+    pub fn into_response(self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.content_type("application/json");
+        if let Some(credits) = self.credits_remaining {
+            response.insert_header(("X-Credits-Remaining", credits.to_string()));
+        }
+        response.body(self.body)
+    }
+}

@@ -1,0 +1,193 @@
+//! Accounts, API keys and stored idempotent responses.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use stickycalls_domain::accounts::{IdempotencyClaim, NewAccount, StoredKey, StoredResponse};
+use stickycalls_domain::ports::{AccountStore, Health, IdempotencyStore};
+use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
+use stickycalls_domain::{StoreError, Timestamp};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::errors::from_diesel;
+use crate::pool::PgStore;
+use crate::schema::{accounts, api_keys, credit_balances, idempotency_keys};
+use crate::tenant_key::tenant_key;
+
+impl AccountStore for PgStore {
+    async fn create_account(&self, account: NewAccount) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        let now = OffsetDateTime::now_utc();
+        conn.transaction(async move |conn| -> Result<(), diesel::result::Error> {
+            diesel::insert_into(accounts::table)
+                .values((
+                    accounts::account_id.eq(account.id.0),
+                    accounts::name.eq(&account.name),
+                    accounts::email.eq(&account.email),
+                    accounts::created_at.eq(now),
+                ))
+                .execute(conn)
+                .await?;
+            for key in &account.keys {
+                diesel::insert_into(api_keys::table)
+                    .values((
+                        api_keys::lookup_id.eq(&key.lookup_id),
+                        api_keys::account_id.eq(account.id.0),
+                        api_keys::environment.eq(key.environment.as_str()),
+                        api_keys::hash.eq(&key.hash),
+                        api_keys::last4.eq(&key.last4),
+                        api_keys::created_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
+            let credits = i64::try_from(account.starting_credits).unwrap_or(i64::MAX);
+            for environment in [Environment::Test, Environment::Prod] {
+                let tenant = TenantId {
+                    account: account.id,
+                    environment,
+                };
+                diesel::insert_into(credit_balances::table)
+                    .values((
+                        credit_balances::tenant_id.eq(tenant_key(&tenant)),
+                        credit_balances::allowance_left.eq(credits),
+                        credit_balances::top_up.eq(0),
+                    ))
+                    .on_conflict_do_nothing()
+                    .execute(conn)
+                    .await?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(from_diesel)
+    }
+
+    async fn find_key(&self, lookup_id: &str) -> Result<Option<StoredKey>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<(Uuid, String, String, Option<OffsetDateTime>)> = api_keys::table
+            .filter(api_keys::lookup_id.eq(lookup_id))
+            .select((
+                api_keys::account_id,
+                api_keys::environment,
+                api_keys::hash,
+                api_keys::revoked_at,
+            ))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(from_diesel)?;
+        Ok(row.and_then(|(account, environment, hash, revoked_at)| {
+            Some(StoredKey {
+                lookup_id: lookup_id.to_owned(),
+                tenant: TenantId {
+                    account: AccountId(account),
+                    environment: environment.parse().ok()?,
+                },
+                hash,
+                revoked: revoked_at.is_some(),
+            })
+        }))
+    }
+}
+
+impl IdempotencyStore for PgStore {
+    async fn claim(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        fingerprint: &str,
+        now: Timestamp,
+        expires_before: Timestamp,
+    ) -> Result<IdempotencyClaim, StoreError> {
+        let tenant = tenant_key(tenant);
+        let mut conn = self.conn().await?;
+        conn.transaction(
+            async move |conn| -> Result<IdempotencyClaim, diesel::result::Error> {
+                let this = || {
+                    idempotency_keys::table
+                        .filter(idempotency_keys::tenant_id.eq(tenant))
+                        .filter(idempotency_keys::key.eq(key))
+                };
+                diesel::delete(
+                    this().filter(idempotency_keys::created_at.lt(expires_before.get())),
+                )
+                .execute(conn)
+                .await?;
+                let claimed = diesel::insert_into(idempotency_keys::table)
+                    .values((
+                        idempotency_keys::tenant_id.eq(tenant),
+                        idempotency_keys::key.eq(key),
+                        idempotency_keys::fingerprint.eq(fingerprint),
+                        idempotency_keys::created_at.eq(now.get()),
+                    ))
+                    .on_conflict_do_nothing()
+                    .execute(conn)
+                    .await?;
+                if claimed == 1 {
+                    return Ok(IdempotencyClaim::Claimed);
+                }
+                let (stored, status, body): (String, Option<i16>, Option<String>) = this()
+                    .select((
+                        idempotency_keys::fingerprint,
+                        idempotency_keys::response_status,
+                        idempotency_keys::response_body,
+                    ))
+                    .first(conn)
+                    .await?;
+                Ok(match (stored == fingerprint, status, body) {
+                    (false, _, _) => IdempotencyClaim::Mismatch,
+                    (true, Some(status), Some(body)) => IdempotencyClaim::Replay(StoredResponse {
+                        status: status as u16,
+                        body,
+                    }),
+                    (true, _, _) => IdempotencyClaim::InFlight,
+                })
+            },
+        )
+        .await
+        .map_err(from_diesel)
+    }
+
+    async fn complete(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        response: StoredResponse,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::update(
+            idempotency_keys::table
+                .filter(idempotency_keys::tenant_id.eq(tenant_key(tenant)))
+                .filter(idempotency_keys::key.eq(key)),
+        )
+        .set((
+            idempotency_keys::response_status.eq(response.status as i16),
+            idempotency_keys::response_body.eq(response.body),
+        ))
+        .execute(&mut conn)
+        .await
+        .map(|_| ())
+        .map_err(from_diesel)
+    }
+
+    async fn release(&self, tenant: &TenantId, key: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::delete(
+            idempotency_keys::table
+                .filter(idempotency_keys::tenant_id.eq(tenant_key(tenant)))
+                .filter(idempotency_keys::key.eq(key))
+                .filter(idempotency_keys::response_status.is_null()),
+        )
+        .execute(&mut conn)
+        .await
+        .map(|_| ())
+        .map_err(from_diesel)
+    }
+}
+
+impl Health for PgStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        PgStore::ping(self).await
+    }
+}
