@@ -7,11 +7,21 @@ FORBIDDEN_IN_DOMAIN := tokio diesel diesel-async actix-web
 DIESEL := target/tools/bin/diesel
 DIESEL_VERSION := 2.3.4
 
-.PHONY: run test lint fmt fmt-check clippy check-boundaries check-schema schema
+.PHONY: run test lint fmt fmt-check clippy check-boundaries check-schema schema openapi
 
-## run: start the server (lands with the REST API issue; until then it says so)
+# `make run` defaults to a local PostgreSQL database named stickycalls (created if
+# missing); set STICKYCALLS_DATABASE_URL to use another.
+DEFAULT_DATABASE_URL := postgres://postgres@127.0.0.1:5432/stickycalls
+STICKYCALLS_DATABASE_URL ?= $(DEFAULT_DATABASE_URL)
+export STICKYCALLS_DATABASE_URL
+
+## run: build and serve the API on STICKYCALLS_LISTEN (default 127.0.0.1:8080)
 run:
-	$(CARGO) run --quiet --bin stickycalls
+	@if [ "$(STICKYCALLS_DATABASE_URL)" = "$(DEFAULT_DATABASE_URL)" ] && command -v psql >/dev/null; then \
+	  psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'stickycalls'" | grep -q 1 \
+	    || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE stickycalls"; \
+	fi
+	$(CARGO) run --release --locked --bin stickycalls -- serve
 
 ## test: every test of the workspace
 test:
@@ -56,3 +66,7 @@ check-schema: $(DIESEL)
 ## schema: regenerate crates/postgres/src/schema.rs from the migrations
 schema: $(DIESEL)
 	UPDATE_SCHEMA=1 DIESEL_CLI=$(abspath $(DIESEL)) $(CARGO) test --locked -p stickycalls-postgres --test postgres -- --ignored --exact committed_schema_matches_migrations
+
+## openapi: regenerate docs/openapi.json from the API's types
+openapi:
+	UPDATE_OPENAPI=1 $(CARGO) test --locked -p stickycalls-http-api committed_openapi_matches_the_code

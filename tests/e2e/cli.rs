@@ -1,4 +1,4 @@
-//! End-to-end tests of the real `stickycalls` binary.
+//! The binary's commands.
 
 use std::process::Command;
 
@@ -22,7 +22,7 @@ async fn migrate_builds_the_schema_once() {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    assert!(String::from_utf8_lossy(&first.stderr).contains("1 migration(s) applied"));
+    assert!(String::from_utf8_lossy(&first.stderr).contains("2 migration(s) applied"));
 
     let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
         .await
@@ -70,5 +70,42 @@ fn a_missing_database_url_is_named() {
 fn an_unknown_command_prints_usage() {
     let out = stickycalls(&["frobnicate"], None);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("usage: stickycalls"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .to_lowercase()
+            .contains("usage: stickycalls")
+    );
+}
+
+#[test]
+fn a_bad_setting_is_named_at_start_up() {
+    let out = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+        .args(["serve"])
+        .env("STICKYCALLS_DATABASE_URL", "postgres://nowhere/x")
+        .env("STICKYCALLS_LISTEN", "not-an-address")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("STICKYCALLS_LISTEN `not-an-address`"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_server_cleanly() {
+    let mut s = crate::support::Server::start().await;
+    let pid = s._child.id().expect("running");
+    s.ok(
+        "/v1/calls/start",
+        serde_json::json!({"call_id": "t", "identity_hints": {"ani": "+14155550300"}}),
+    )
+    .await;
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(35), s._child.wait())
+        .await
+        .expect("exits after draining")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
 }

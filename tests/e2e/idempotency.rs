@@ -1,0 +1,82 @@
+//! `Idempotency-Key` on POSTs.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{Server, error_body};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_key_and_body_replays_another_body_conflicts() {
+    let s = Server::start().await;
+    let key = s.keys.test.clone();
+    s.ok(
+        "/v1/calls/start",
+        json!({"call_id": "k1", "identity_hints": {"ani": "+14155550111"}}),
+    )
+    .await;
+    let body = json!({"call_id": "k1", "variables": {"note": "first"}}).to_string();
+    let headers = [("Idempotency-Key", "end_k1_attempt1")];
+    let first = s
+        .post_raw("/v1/calls/end", Some(&key), body.clone(), &headers)
+        .await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.unwrap();
+
+    let replay = s
+        .post_raw("/v1/calls/end", Some(&key), body, &headers)
+        .await;
+    assert_eq!(replay.status(), StatusCode::OK);
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        replay.json::<Value>().await.unwrap(),
+        first,
+        "the stored response, byte for byte"
+    );
+
+    let other = json!({"call_id": "k1", "variables": {"note": "second"}}).to_string();
+    let conflict = s
+        .post_raw("/v1/calls/end", Some(&key), other, &headers)
+        .await;
+    let body = error_body(conflict, StatusCode::CONFLICT, "idempotency_key_reused").await;
+    crate::seeds::snapshot("error_409_idempotency_key_reused", &body);
+
+    // A start retried with its key is replayed, not billed again.
+    let start = json!({"call_id": "k2", "identity_hints": {"ani": "+14155550112"}}).to_string();
+    let h = [("Idempotency-Key", "start_k2")];
+    let a = s
+        .post_raw("/v1/calls/start", Some(&key), start.clone(), &h)
+        .await;
+    assert_eq!(a.headers()["x-credits-remaining"], "98");
+    let b = s.post_raw("/v1/calls/start", Some(&key), start, &h).await;
+    assert_eq!(b.headers()["idempotent-replayed"], "true");
+    let probe = s
+        .post(
+            "/v1/calls/start",
+            Some(&key),
+            &json!({"call_id": "k3", "identity_hints": {"ani": "+14155550113"}}),
+        )
+        .await;
+    assert_eq!(probe.headers()["x-credits-remaining"], "97");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_are_per_tenant() {
+    let s = Server::start().await;
+    let body = json!({"call_id": "t1", "identity_hints": {"ani": "+14155550114"}}).to_string();
+    let h = [("Idempotency-Key", "same-key")];
+    let test = s
+        .post_raw("/v1/calls/start", Some(&s.keys.test), body.clone(), &h)
+        .await;
+    let prod = s
+        .post_raw("/v1/calls/start", Some(&s.keys.prod), body, &h)
+        .await;
+    assert_eq!(
+        (test.status(), prod.status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    assert!(
+        prod.headers().get("idempotent-replayed").is_none(),
+        "prod never sees test's stored response"
+    );
+}

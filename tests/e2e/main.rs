@@ -1,0 +1,8 @@
+//! End-to-end tests of the real `stickycalls` binary, started on port 0 against its own
+//! test database, driven over HTTP as integrators drive it.
+
+mod cli;
+mod errors;
+mod idempotency;
+mod seeds;
+mod support;

@@ -1,0 +1,229 @@
+//! A running server for one test: its own database, an account, the binary on port 0.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
+use stickycalls_postgres::{MIGRATIONS_ID, run_migrations};
+use stickycalls_test_support::TestDatabase;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::process::{Child, Command};
+use tokio::task::JoinHandle;
+
+pub struct Keys {
+    pub test: String,
+    pub prod: String,
+}
+
+pub struct Server {
+    pub base: String,
+    pub keys: Keys,
+    pub db: TestDatabase,
+    pub _child: Child,
+    client: reqwest::Client,
+}
+
+pub async fn database() -> TestDatabase {
+    TestDatabase::create(MIGRATIONS_ID, |url| async move {
+        run_migrations(&url).await.map(|_| ())
+    })
+    .await
+    .expect("test database")
+}
+
+/// Runs `stickycalls accounts create` and returns the printed keys.
+pub async fn create_account(database_url: &str) -> Keys {
+    let out = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+        .args([
+            "accounts",
+            "create",
+            "--name",
+            "Acme Contact Center",
+            "--email",
+            "ops@acme.test",
+        ])
+        .env("STICKYCALLS_DATABASE_URL", database_url)
+        .output()
+        .await
+        .expect("run accounts create");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).expect("accounts create prints JSON");
+    assert!(
+        printed["account_id"]
+            .as_str()
+            .is_some_and(|id| id.len() == 36)
+    );
+    Keys {
+        test: printed["keys"]["test"].as_str().unwrap().to_owned(),
+        prod: printed["keys"]["prod"].as_str().unwrap().to_owned(),
+    }
+}
+
+impl Server {
+    pub async fn start() -> Self {
+        let db = database().await;
+        let url = db.url.clone();
+        Self::start_on(db, &url).await
+    }
+
+    /// Starts the binary with `database_url` (which may be a proxy in front of `db`).
+    pub async fn start_on(db: TestDatabase, database_url: &str) -> Self {
+        let keys = create_account(&db.url).await;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+            .arg("serve")
+            .env("STICKYCALLS_DATABASE_URL", database_url)
+            .env("STICKYCALLS_LISTEN", "127.0.0.1:0")
+            .env("STICKYCALLS_DATABASE_TIMEOUT_MS", "1000")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start stickycalls serve");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let base = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Some(address) = line.strip_prefix("listening on ") {
+                    return address.to_owned();
+                }
+            }
+            panic!("the server exited before listening");
+        })
+        .await
+        .expect("the server listens within 30 s");
+        Self {
+            base,
+            keys,
+            db,
+            _child: child,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn post(&self, path: &str, key: Option<&str>, body: &Value) -> Response {
+        self.post_raw(path, key, body.to_string(), &[]).await
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        key: Option<&str>,
+        body: String,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", "application/json")
+            .body(body);
+        if let Some(key) = key {
+            request = request.header("Authorization", format!("Bearer {key}"));
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request")
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// POST with the account's test key; expects 200 and returns the JSON body.
+    pub async fn ok(&self, path: &str, body: Value) -> Value {
+        let response = self.post(path, Some(&self.keys.test), &body).await;
+        let status = response.status();
+        let json: Value = response.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{json}");
+        json
+    }
+
+    /// Runs SQL on the server's database (test set-up only).
+    pub async fn sql(&self, statement: &str) {
+        let (client, connection) = tokio_postgres::connect(&self.db.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        let task = tokio::spawn(connection);
+        client.batch_execute(statement).await.unwrap();
+        drop(client);
+        let _ = task.await;
+    }
+}
+
+/// Checks an error body's shape and returns it.
+pub async fn error_body(response: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .expect("x-request-id header");
+    let body: Value = response.json().await.expect("JSON error body");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["error"], status.canonical_reason().unwrap(), "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert_eq!(body["request_id"], request_id.as_str(), "{body}");
+    body
+}
+
+/// A TCP proxy in front of the database that can be cut, as if the database stopped.
+pub struct CuttableProxy {
+    pub port: u16,
+    task: JoinHandle<()>,
+}
+
+impl CuttableProxy {
+    pub async fn to(upstream: String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            let mut links = tokio::task::JoinSet::new();
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    break;
+                };
+                let upstream = upstream.clone();
+                links.spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        Self { port, task }
+    }
+
+    /// Drops every connection and stops accepting: the database is gone.
+    pub fn cut(&self) {
+        self.task.abort();
+    }
+}
+
+/// host:port of a postgres URL.
+pub fn host_port(url: &str) -> String {
+    let after = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = after.split('/').next().unwrap();
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, hp)| hp)
+        .to_owned()
+}
+
+/// `url` with its host:port replaced.
+pub fn via(url: &str, host_port_now: &str) -> String {
+    url.replacen(&host_port(url), host_port_now, 1)
+}
