@@ -122,6 +122,16 @@ async fn test_match_logic_flow() {
     snapshot("returning_caller_start", &second);
 }
 
+/// The served OpenAPI document is the committed one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_is_served() {
+    let s = Server::start().await;
+    let served = s.get("/v1/openapi.json").await.text().await.unwrap();
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/openapi.json")).unwrap();
+    assert_eq!(served, committed);
+}
+
 /// Documentation home, Quick Start: the response's shape and types.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quick_start_response_shape() {

@@ -91,10 +91,17 @@ pub fn app<B: Backend>(
         .wrap(actix_web::middleware::from_fn(request_id::request_id))
         .service(
             web::scope("/v1")
-                .route("/health", web::get().to(health::health::<B>))
-                .route("/openapi.json", web::get().to(openapi::serve))
-                .route("/calls/start", web::post().to(calls::start::<B>))
-                .route("/calls/end", web::post().to(calls::end::<B>)),
+                .service(route("/health", web::get().to(health::health::<B>)))
+                .service(route("/openapi.json", web::get().to(openapi::serve)))
+                .service(route("/calls/start", web::post().to(calls::start::<B>)))
+                .service(route("/calls/end", web::post().to(calls::end::<B>))),
         )
         .default_service(web::to(error::not_found))
+}
+
+/// A resource whose other methods answer 405 in JSON.
+fn route(path: &str, method: actix_web::Route) -> actix_web::Resource {
+    web::resource(path)
+        .route(method)
+        .default_service(web::to(error::method_not_allowed))
 }

@@ -221,3 +221,64 @@ async fn purge_deletes_only_what_expired() {
         "the 30-day variable and the intent untouched for 90 days"
     );
 }
+
+/// Idempotency keys: claimed once, in flight until completed, replayed after, refused
+/// for another body, forgotten after expiry, released on failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_keys_claim_replay_and_expire() {
+    use stickycalls_domain::Timestamp;
+    use stickycalls_domain::accounts::{IdempotencyClaim, StoredResponse};
+    use stickycalls_domain::ports::IdempotencyStore;
+    use stickycalls_test_support::contract::tenant;
+
+    let db = database().await;
+    let store = PgStore::new(&PgSettings::new(&db.url)).unwrap();
+    let t = tenant(11, stickycalls_domain::tenant::Environment::Test).id;
+    let t0 = Timestamp::parse("2026-02-06T15:30:00.000Z").unwrap();
+    let long_ago = t0 - time::Duration::hours(24);
+    let claim = |key: &'static str, fp: &'static str, now: Timestamp, before: Timestamp| {
+        let store = store.clone();
+        async move { store.claim(&t, key, fp, now, before).await.unwrap() }
+    };
+    assert_eq!(
+        claim("k", "a", t0, long_ago).await,
+        IdempotencyClaim::Claimed
+    );
+    assert_eq!(
+        claim("k", "a", t0, long_ago).await,
+        IdempotencyClaim::InFlight
+    );
+    assert_eq!(
+        claim("k", "b", t0, long_ago).await,
+        IdempotencyClaim::Mismatch
+    );
+    let response = StoredResponse {
+        status: 200,
+        body: "{\"ok\":true}".into(),
+    };
+    store.complete(&t, "k", response.clone()).await.unwrap();
+    assert_eq!(
+        claim("k", "a", t0, long_ago).await,
+        IdempotencyClaim::Replay(response)
+    );
+    let other_tenant = tenant(12, stickycalls_domain::tenant::Environment::Test).id;
+    assert_eq!(
+        store
+            .claim(&other_tenant, "k", "a", t0, long_ago)
+            .await
+            .unwrap(),
+        IdempotencyClaim::Claimed
+    );
+    let later = t0 + time::Duration::hours(25);
+    assert_eq!(
+        claim("k", "b", later, later - time::Duration::hours(24)).await,
+        IdempotencyClaim::Claimed,
+        "expired keys are forgotten"
+    );
+    store.release(&t, "k").await.unwrap();
+    assert_eq!(
+        claim("k", "c", later, later - time::Duration::hours(24)).await,
+        IdempotencyClaim::Claimed,
+        "a released key runs again"
+    );
+}
