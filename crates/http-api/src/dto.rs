@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use stickycalls_domain::calls::{EndOutcome, RawEndCall, RawStartCall, StartOutcome};
+use stickycalls_domain::calls::{EndOutcome, RawEndCall, RawStartCall, RawTelco, StartOutcome};
 use stickycalls_domain::identity::RawHints;
 use stickycalls_domain::intents::OpenIntent;
 use stickycalls_domain::variables::StoredVariable;
@@ -60,9 +60,15 @@ impl From<StartRequest> for RawStartCall {
         RawStartCall {
             call_id: r.call_id,
             identity_hints: r.identity_hints.map(Into::into),
-            telco: r.telco.map(|t| stickycalls_domain::calls::RawTelco {
-                line_type: t.line_type,
-            }),
+            telco: r.telco.map(Into::into),
+        }
+    }
+}
+
+impl From<TelcoDto> for RawTelco {
+    fn from(t: TelcoDto) -> Self {
+        RawTelco {
+            line_type: t.line_type,
         }
     }
 }
@@ -100,9 +106,7 @@ impl From<EndRequest> for RawEndCall {
             intent_is_open: r.intent_is_open,
             variables: r.variables,
             identity_hints: r.identity_hints.map(Into::into),
-            telco: r.telco.map(|t| stickycalls_domain::calls::RawTelco {
-                line_type: t.line_type,
-            }),
+            telco: r.telco.map(Into::into),
         }
     }
 }

@@ -80,37 +80,22 @@ impl TestDatabase {
             schema_id.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
         );
         ensure_template(&client, &admin_url, &template, migrate).await?;
-        let name = format!(
-            "sc_test_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        client
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                quote(&name)
-            ))
-            .await?;
-        with_retries(
-            &client,
-            &format!(
-                "CREATE DATABASE {} TEMPLATE {}",
-                quote(&name),
-                quote(&template)
-            ),
-        )
-        .await?;
-        Ok(Self {
-            url: with_database(&admin_url, &name),
-            name,
-            admin_url,
-        })
+        Self::fresh(&client, admin_url, Some(&template)).await
     }
 
     /// A fresh database with nothing in it (to test migrations themselves).
     pub async fn create_empty() -> anyhow::Result<Self> {
         let admin_url = SERVER.get_or_try_init(find_server).await?.clone();
         let client = admin(&admin_url).await?;
+        Self::fresh(&client, admin_url, None).await
+    }
+
+    /// Creates this process's next test database, from `template` or empty.
+    async fn fresh(
+        client: &Client,
+        admin_url: String,
+        template: Option<&str>,
+    ) -> anyhow::Result<Self> {
         let name = format!(
             "sc_test_{}_{}",
             std::process::id(),
@@ -122,9 +107,15 @@ impl TestDatabase {
                 quote(&name)
             ))
             .await?;
-        client
-            .batch_execute(&format!("CREATE DATABASE {}", quote(&name)))
-            .await?;
+        let create = match template {
+            Some(template) => format!(
+                "CREATE DATABASE {} TEMPLATE {}",
+                quote(&name),
+                quote(template)
+            ),
+            None => format!("CREATE DATABASE {}", quote(&name)),
+        };
+        with_retries(client, &create).await?;
         Ok(Self {
             url: with_database(&admin_url, &name),
             name,
