@@ -3,9 +3,18 @@
 
 use tracing_subscriber::EnvFilter;
 
+/// Targets whose debug output would carry request data (the database driver logs
+/// statement parameters): capped at `info` whatever `RUST_LOG` says.
+const CAPPED: &[&str] = &["tokio_postgres=info", "postgres_protocol=info"];
+
 /// Installs the global subscriber.
 pub fn init(json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    for directive in CAPPED {
+        if let Ok(directive) = directive.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -4,5 +4,6 @@
 mod cli;
 mod errors;
 mod idempotency;
+mod logs;
 mod seeds;
 mod support;

@@ -74,15 +74,31 @@ impl Server {
 
     /// Starts the binary with `database_url` (which may be a proxy in front of `db`).
     pub async fn start_on(db: TestDatabase, database_url: &str) -> Self {
+        Self::launch(db, database_url, &[("RUST_LOG", "warn")], Stdio::null()).await
+    }
+
+    /// Starts the binary with extra environment, its log lines going to `logs`.
+    pub async fn start_logged(env: &[(&str, &str)], logs: std::fs::File) -> Self {
+        let db = database().await;
+        let url = db.url.clone();
+        Self::launch(db, &url, env, Stdio::from(logs)).await
+    }
+
+    async fn launch(
+        db: TestDatabase,
+        database_url: &str,
+        env: &[(&str, &str)],
+        logs: Stdio,
+    ) -> Self {
         let keys = create_account(&db.url).await;
         let mut child = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
             .arg("serve")
             .env("STICKYCALLS_DATABASE_URL", database_url)
             .env("STICKYCALLS_LISTEN", "127.0.0.1:0")
             .env("STICKYCALLS_DATABASE_TIMEOUT_MS", "1000")
-            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(logs)
             .kill_on_drop(true)
             .spawn()
             .expect("start stickycalls serve");

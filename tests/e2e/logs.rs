@@ -1,0 +1,64 @@
+//! Logs: JSON lines on request, a request id on each request's lines, and nothing
+//! private in them even at trace level.
+
+use serde_json::{Value, json};
+
+use crate::support::Server;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_logs_hold_request_ids_and_no_private_data() {
+    let path = std::env::temp_dir().join(format!("stickycalls-logs-{}.jsonl", std::process::id()));
+    let file = std::fs::File::create(&path).unwrap();
+    let s = Server::start_logged(
+        &[("RUST_LOG", "trace"), ("STICKYCALLS_LOG_FORMAT", "json")],
+        file,
+    )
+    .await;
+    s.ok(
+        "/v1/calls/start",
+        json!({"call_id": "log_1", "identity_hints": {"ani": "+14155550400",
+        "external_ids": {"crm": "CRM-SECRET-77"}}}),
+    )
+    .await;
+    s.ok(
+        "/v1/calls/end",
+        json!({"call_id": "log_1", "variables": {"note": "SecretValue123"}}),
+    )
+    .await;
+    s.ok(
+        "/v1/calls/start",
+        json!({"call_id": "log_2", "identity_hints": {"ani": "4155550400"}}),
+    )
+    .await;
+    let bad = s
+        .post(
+            "/v1/calls/start",
+            Some(&s.keys.test),
+            &json!({"call_id": "log_3", "identity_hints": {"ani": "nope"}}),
+        )
+        .await;
+    assert_eq!(bad.status(), 400);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let logs = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every line is JSON"))
+        .collect();
+    let done: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["fields"]["message"] == "request done")
+        .collect();
+    assert!(done.len() >= 4, "{} request lines", done.len());
+    assert!(
+        done.iter().all(|l| l["span"]["request_id"]
+            .as_str()
+            .is_some_and(|id| id.len() == 32)),
+        "{done:?}"
+    );
+    let secret = s.keys.test.rsplit('_').next().unwrap();
+    for private in ["4155550400", "SecretValue123", "CRM-SECRET-77", secret] {
+        assert!(!logs.contains(private), "`{private}` leaked into the logs");
+    }
+}
