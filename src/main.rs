@@ -11,9 +11,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use stickycalls_billing::PlanId;
 use stickycalls_domain::accounts::NewAccount;
 use stickycalls_domain::ports::AccountStore;
-use stickycalls_domain::tenant::{AccountId, Environment};
+use stickycalls_domain::ports::Clock;
+use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_http_api::{AppState, keys};
 use stickycalls_postgres::{PgLedger, PgStore, run_migrations};
 
@@ -45,6 +47,48 @@ enum Command {
         #[command(subcommand)]
         command: AccountsCommand,
     },
+    /// Manage credits.
+    Credits {
+        #[command(subcommand)]
+        command: CreditsCommand,
+    },
+    /// Manage plans.
+    Plans {
+        #[command(subcommand)]
+        command: PlansCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CreditsCommand {
+    /// Add purchased credits (they never expire and are spent after the allowance).
+    Grant {
+        /// The account id.
+        #[arg(long)]
+        account: uuid::Uuid,
+        /// `test` or `prod`.
+        #[arg(long = "env")]
+        environment: Environment,
+        /// How many credits.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        amount: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PlansCommand {
+    /// Move an account (both environments) to a plan.
+    Set {
+        /// The account id.
+        #[arg(long)]
+        account: uuid::Uuid,
+        /// free, starter, growth, scale or enterprise.
+        #[arg(long)]
+        plan: PlanId,
+        /// Credits per month (required for enterprise; defaults to the plan's).
+        #[arg(long)]
+        allowance: Option<u64>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -72,6 +116,22 @@ fn main() -> ExitCode {
             Command::Accounts {
                 command: AccountsCommand::Create { name, email },
             } => runtime.block_on(create_account(&settings, name, email)),
+            Command::Credits {
+                command:
+                    CreditsCommand::Grant {
+                        account,
+                        environment,
+                        amount,
+                    },
+            } => runtime.block_on(grant_credits(&settings, account, environment, amount)),
+            Command::Plans {
+                command:
+                    PlansCommand::Set {
+                        account,
+                        plan,
+                        allowance,
+                    },
+            } => runtime.block_on(set_plan(&settings, account, plan, allowance)),
         }
     });
     match result {
@@ -114,6 +174,68 @@ async fn create_account(
     #[allow(clippy::print_stdout)]
     {
         println!("{out}");
+    }
+    Ok(())
+}
+
+fn print_account(
+    account: &uuid::Uuid,
+    environment: Environment,
+    state: &stickycalls_billing::CreditAccount,
+) {
+    let period = state.period(SystemClock.now());
+    let out = serde_json::json!({
+        "account_id": account.to_string(), "environment": environment.as_str(), "plan": state.plan.as_str(),
+        "allowance": state.allowance, "allowance_left": state.allowance_left, "top_up_balance": state.top_up,
+        "period_start": period.start.to_string(), "period_end": period.end.to_string(),
+    });
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{out}");
+    }
+}
+
+async fn grant_credits(
+    settings: &Settings,
+    account: uuid::Uuid,
+    environment: Environment,
+    amount: u64,
+) -> anyhow::Result<()> {
+    let store = PgStore::new(&settings.database)?;
+    let ledger = PgLedger::new(store, settings.billing_enabled);
+    let tenant = TenantId {
+        account: AccountId(account),
+        environment,
+    };
+    let state = ledger
+        .grant_top_up(&tenant, amount, SystemClock.now())
+        .await
+        .context("cannot grant credits")?;
+    print_account(&account, environment, &state);
+    Ok(())
+}
+
+async fn set_plan(
+    settings: &Settings,
+    account: uuid::Uuid,
+    plan: PlanId,
+    allowance: Option<u64>,
+) -> anyhow::Result<()> {
+    let allowance = allowance
+        .or(plan.plan().monthly_credits)
+        .context("--allowance is required for the enterprise plan")?;
+    let store = PgStore::new(&settings.database)?;
+    let ledger = PgLedger::new(store, settings.billing_enabled);
+    for environment in [Environment::Test, Environment::Prod] {
+        let tenant = TenantId {
+            account: AccountId(account),
+            environment,
+        };
+        let state = ledger
+            .set_plan(&tenant, plan, allowance, SystemClock.now())
+            .await
+            .context("cannot set the plan")?;
+        print_account(&account, environment, &state);
     }
     Ok(())
 }

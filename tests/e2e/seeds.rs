@@ -12,7 +12,8 @@ fn redact(body: &Value) -> Value {
             Value::Object(map) => {
                 for (k, v) in map.iter_mut() {
                     match k.as_str() {
-                        "call_start" | "call_end" | "expires_at" | "first_seen" | "last_seen" => {
+                        "call_start" | "call_end" | "expires_at" | "first_seen" | "last_seen"
+                        | "period_start" | "period_end" => {
                             assert!(is_timestamp(v), "{k}: {v}");
                             *v = json!("[timestamp]");
                         }

@@ -12,7 +12,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
 
+#[derive(Clone)]
 pub struct Keys {
+    pub account_id: String,
     pub test: String,
     pub prod: String,
 }
@@ -20,7 +22,9 @@ pub struct Keys {
 pub struct Server {
     pub base: String,
     pub keys: Keys,
-    pub db: TestDatabase,
+    pub db_url: String,
+    /// Keeps the database until the server is gone (the second process of a pair has none).
+    pub _db: Option<TestDatabase>,
     pub _child: Child,
     client: reqwest::Client,
 }
@@ -60,6 +64,7 @@ pub async fn create_account(database_url: &str) -> Keys {
             .is_some_and(|id| id.len() == 36)
     );
     Keys {
+        account_id: printed["account_id"].as_str().unwrap().to_owned(),
         test: printed["keys"]["test"].as_str().unwrap().to_owned(),
         prod: printed["keys"]["prod"].as_str().unwrap().to_owned(),
     }
@@ -91,6 +96,50 @@ impl Server {
         logs: Stdio,
     ) -> Self {
         let keys = create_account(&db.url).await;
+        let db_url = db.url.clone();
+        Self::spawn(Some(db), db_url, database_url, keys, env, logs).await
+    }
+
+    /// Another server process on the same database, with the same account.
+    pub async fn another(&self) -> Self {
+        let url = self.db_url.clone();
+        Self::spawn(
+            None,
+            url.clone(),
+            &url,
+            self.keys.clone(),
+            &[("RUST_LOG", "warn")],
+            Stdio::null(),
+        )
+        .await
+    }
+
+    /// Runs another command of the binary against this server's database; returns the
+    /// first JSON line it prints.
+    pub async fn cli(&self, args: &[&str]) -> Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+            .args(args)
+            .env("STICKYCALLS_DATABASE_URL", &self.db_url)
+            .output()
+            .await
+            .expect("run stickycalls");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        serde_json::from_str(text.lines().next().unwrap_or("null")).expect("JSON output")
+    }
+
+    async fn spawn(
+        db: Option<TestDatabase>,
+        db_url: String,
+        database_url: &str,
+        keys: Keys,
+        env: &[(&str, &str)],
+        logs: Stdio,
+    ) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
             .arg("serve")
             .env("STICKYCALLS_DATABASE_URL", database_url)
@@ -116,7 +165,8 @@ impl Server {
         Self {
             base,
             keys,
-            db,
+            db_url,
+            _db: db,
             _child: child,
             client: reqwest::Client::new(),
         }
@@ -147,6 +197,15 @@ impl Server {
         request.send().await.expect("request")
     }
 
+    pub async fn client_get_with_key(&self, path: &str, key: &str) -> Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {key}"))
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.client
             .get(format!("{}{path}", self.base))
@@ -164,9 +223,36 @@ impl Server {
         json
     }
 
+    /// GET with the test key; expects 200 and returns the JSON body.
+    pub async fn get_ok(&self, path: &str, key: &str) -> Value {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {key}"))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let json: Value = response.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{json}");
+        json
+    }
+
+    /// The first column of the first row of a query on the server's database.
+    pub async fn sql_count(&self, query: &str) -> i64 {
+        let (client, connection) = tokio_postgres::connect(&self.db_url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        let task = tokio::spawn(connection);
+        let n: i64 = client.query_one(query, &[]).await.unwrap().get(0);
+        drop(client);
+        let _ = task.await;
+        n
+    }
+
     /// Runs SQL on the server's database (test set-up only).
     pub async fn sql(&self, statement: &str) {
-        let (client, connection) = tokio_postgres::connect(&self.db.url, tokio_postgres::NoTls)
+        let (client, connection) = tokio_postgres::connect(&self.db_url, tokio_postgres::NoTls)
             .await
             .unwrap();
         let task = tokio::spawn(connection);

@@ -87,6 +87,57 @@ impl CreditState {
     }
 }
 
+/// A tenant's credits as the account page shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditSummary {
+    /// Plan name (`free`, `starter`...).
+    pub plan: String,
+    /// Credits per period.
+    pub allowance: u64,
+    /// What is left of this period's allowance.
+    pub allowance_left: u64,
+    /// Purchased credits left.
+    pub top_up: u64,
+    /// This period's first instant.
+    pub period_start: crate::Timestamp,
+    /// The next period's first instant.
+    pub period_end: crate::Timestamp,
+    /// False when the operator switched billing off (nothing is charged).
+    pub billing_enabled: bool,
+}
+
+/// One day of a tenant's activity (UTC days).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DailyUsage {
+    /// The day, `YYYY-MM-DD`.
+    pub day: time::Date,
+    /// Calls started (standalone ends included).
+    pub calls_started: u64,
+    /// Starts answered `reuse`.
+    pub matches: u64,
+    /// Starts that were billable.
+    pub billable: u64,
+    /// Credits debited.
+    pub credits_used: u64,
+    /// Mean confidence of the day's starts.
+    pub average_confidence: f64,
+    /// Ends that opened an intent or counted an attempt.
+    pub intents_opened: u64,
+    /// Ends that resolved or closed an intent.
+    pub intents_resolved: u64,
+}
+
+impl DailyUsage {
+    /// Matches over calls started (0 when no calls).
+    pub fn match_rate(&self) -> f64 {
+        if self.calls_started == 0 {
+            0.0
+        } else {
+            self.matches as f64 / self.calls_started as f64
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

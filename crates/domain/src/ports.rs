@@ -10,7 +10,7 @@ use std::future::Future;
 
 use crate::accounts::{IdempotencyClaim, NewAccount, StoredKey, StoredResponse};
 use crate::calls::{CallId, CallRecord};
-use crate::credits::{Charge, CreditState, InsufficientCredits};
+use crate::credits::{Charge, CreditState, CreditSummary, DailyUsage, InsufficientCredits};
 use crate::error::{StoreError, ValidationError};
 use crate::identity::{CustomerRef, Evidence, IdentityHints, LineType};
 use crate::intents::{IntentWrite, OpenIntent};
@@ -224,6 +224,25 @@ pub trait CreditLedger: Send + Sync + 'static {
         tenant: &TenantId,
         now: Timestamp,
     ) -> impl Future<Output = Result<CreditState, StoreError>> + Send;
+
+    /// Plan, period and balance at `now`; `None` for a tenant without credits.
+    fn summary(
+        &self,
+        tenant: &TenantId,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<CreditSummary>, StoreError>> + Send;
+}
+
+/// Per-day activity, for the usage report.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait UsageStore: Send + Sync + 'static {
+    /// Days from `from` to `to` (inclusive, UTC) that had any activity, oldest first.
+    fn usage(
+        &self,
+        tenant: &TenantId,
+        from: time::Date,
+        to: time::Date,
+    ) -> impl Future<Output = Result<Vec<DailyUsage>, StoreError>> + Send;
 }
 
 /// Accounts and API keys.

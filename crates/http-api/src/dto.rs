@@ -257,3 +257,82 @@ pub struct HealthResponse {
     /// `healthy` or `unhealthy`.
     pub status: &'static str,
 }
+
+/// `GET /v1/account`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountResponse {
+    /// The account.
+    pub account_id: String,
+    /// `test` or `prod` (the key's).
+    pub environment: &'static str,
+    /// `free`, `starter`, `growth`, `scale` or `enterprise`.
+    pub plan: String,
+    /// False when the operator switched billing off.
+    pub billing_enabled: bool,
+    /// Credits per monthly period.
+    pub allowance: u64,
+    /// Used this period.
+    pub allowance_used: u64,
+    /// Left this period (reset at `period_end`, no rollover).
+    pub allowance_left: u64,
+    /// Purchased credits left (never expire, spent after the allowance).
+    pub top_up_balance: u64,
+    /// `allowance_left + top_up_balance`.
+    pub credits_remaining: u64,
+    /// This period's start.
+    pub period_start: String,
+    /// This period's end (the next one's start).
+    pub period_end: String,
+}
+
+/// One day of usage.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DayUsageDto {
+    /// `YYYY-MM-DD` (UTC).
+    pub date: String,
+    /// Calls started.
+    pub calls_started: u64,
+    /// Starts answered `reuse`.
+    pub matches: u64,
+    /// Billable starts.
+    pub billable: u64,
+    /// Credits spent.
+    pub credits_used: u64,
+    /// `matches / calls_started`.
+    pub match_rate: f64,
+    /// Mean confidence of the day's starts.
+    pub average_confidence: f64,
+    /// Ends that opened an intent or counted an attempt.
+    pub intents_opened: u64,
+    /// Ends that resolved or closed an intent.
+    pub intents_resolved: u64,
+}
+
+impl From<stickycalls_domain::credits::DailyUsage> for DayUsageDto {
+    fn from(d: stickycalls_domain::credits::DailyUsage) -> Self {
+        Self {
+            date: d.day.to_string(),
+            match_rate: (d.match_rate() * 100.0).round() / 100.0,
+            calls_started: d.calls_started,
+            matches: d.matches,
+            billable: d.billable,
+            credits_used: d.credits_used,
+            average_confidence: d.average_confidence,
+            intents_opened: d.intents_opened,
+            intents_resolved: d.intents_resolved,
+        }
+    }
+}
+
+/// `GET /v1/usage?from=YYYY-MM-DD&to=YYYY-MM-DD` (default: the last 30 days).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageResponse {
+    /// `test` or `prod`.
+    pub environment: &'static str,
+    /// First day.
+    pub from: String,
+    /// Last day.
+    pub to: String,
+    /// Days with activity, oldest first.
+    pub days: Vec<DayUsageDto>,
+}

@@ -8,6 +8,7 @@
 //! product rule: requests become domain values and go to the domain's services, whose
 //! ports the binary wires to real adapters.
 
+mod account;
 mod auth;
 mod body;
 mod calls;
@@ -27,7 +28,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, web};
 use stickycalls_domain::calls::CallService;
 use stickycalls_domain::ports::{
-    AccountStore, CallStore, Clock, CreditLedger, Health, IdGenerator, IdempotencyStore,
+    AccountStore, CallStore, Clock, CreditLedger, Health, IdGenerator, IdempotencyStore, UsageStore,
 };
 
 pub use auth::{KeyVerifier, VERIFIED_KEY_TTL};
@@ -37,7 +38,7 @@ pub use openapi::openapi_json;
 /// The adapters the API runs on, named once so handlers stay generic.
 pub trait Backend: Send + Sync + 'static {
     /// Calls, customers, accounts, idempotent responses, health.
-    type Store: CallStore + AccountStore + IdempotencyStore + Health + Clone;
+    type Store: CallStore + AccountStore + IdempotencyStore + UsageStore + Health + Clone;
     /// Credits.
     type Ledger: CreditLedger;
     /// Time.
@@ -94,7 +95,9 @@ pub fn app<B: Backend>(
                 .service(route("/health", web::get().to(health::health::<B>)))
                 .service(route("/openapi.json", web::get().to(openapi::serve)))
                 .service(route("/calls/start", web::post().to(calls::start::<B>)))
-                .service(route("/calls/end", web::post().to(calls::end::<B>))),
+                .service(route("/calls/end", web::post().to(calls::end::<B>)))
+                .service(route("/account", web::get().to(account::account::<B>)))
+                .service(route("/usage", web::get().to(account::usage::<B>))),
         )
         .default_service(web::to(error::not_found))
 }

@@ -6,8 +6,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::{
-    EndRequest, EndResponse, HealthResponse, IdentityDto, IdentityHintsDto, OpenIntentDto,
-    StartRequest, StartResponse, TelcoDto, VariableDto,
+    AccountResponse, DayUsageDto, EndRequest, EndResponse, HealthResponse, IdentityDto,
+    IdentityHintsDto, OpenIntentDto, StartRequest, StartResponse, TelcoDto, UsageResponse,
+    VariableDto,
 };
 use crate::error::{DetailsBody, ErrorBody, IssueBody};
 
@@ -17,10 +18,11 @@ use crate::error::{DetailsBody, ErrorBody, IssueBody};
         title = "Sticky Calls API",
         description = "Call memory for contact centers: identify callers at call start, save context at call end."
     ),
-    paths(health_doc, start_doc, end_doc),
+    paths(health_doc, start_doc, end_doc, account_doc, usage_doc),
     components(schemas(
         StartRequest, StartResponse, EndRequest, EndResponse, HealthResponse, IdentityDto,
-        IdentityHintsDto, OpenIntentDto, TelcoDto, VariableDto, ErrorBody, DetailsBody, IssueBody
+        IdentityHintsDto, OpenIntentDto, TelcoDto, VariableDto, ErrorBody, DetailsBody, IssueBody,
+        AccountResponse, UsageResponse, DayUsageDto
     )),
     modifiers(&BearerKey),
     security(("api_key" = []))
@@ -80,6 +82,26 @@ fn start_doc() {}
 ))]
 #[allow(dead_code)]
 fn end_doc() {}
+
+/// The key's account and environment: plan, billing period, credits left. Free.
+#[utoipa::path(get, path = "/v1/account", responses(
+    (status = 200, description = "Plan, period and credits", body = AccountResponse),
+    (status = 401, description = "Missing, malformed, unknown or revoked key", body = ErrorBody),
+))]
+#[allow(dead_code)]
+fn account_doc() {}
+
+/// Per-day activity of the key's environment (UTC days, at most 366). Free.
+#[utoipa::path(get, path = "/v1/usage", params(
+    ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD (default: 29 days before `to`)"),
+    ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD (default: today)"),
+), responses(
+    (status = 200, description = "Days with activity", body = UsageResponse),
+    (status = 400, description = "Bad dates", body = ErrorBody),
+    (status = 401, description = "Missing, malformed, unknown or revoked key", body = ErrorBody),
+))]
+#[allow(dead_code)]
+fn usage_doc() {}
 
 /// The OpenAPI document, pretty-printed.
 pub fn openapi_json() -> String {

@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use stickycalls_billing::PlanId;
 use stickycalls_domain::accounts::{IdempotencyClaim, NewAccount, StoredKey, StoredResponse};
 use stickycalls_domain::ports::{AccountStore, Health, IdempotencyStore};
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
@@ -9,9 +10,10 @@ use stickycalls_domain::{StoreError, Timestamp};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::credits;
 use crate::errors::from_diesel;
 use crate::pool::PgStore;
-use crate::schema::{accounts, api_keys, credit_balances, idempotency_keys};
+use crate::schema::{accounts, api_keys, idempotency_keys};
 use crate::tenant_key::tenant_key;
 
 impl AccountStore for PgStore {
@@ -41,21 +43,19 @@ impl AccountStore for PgStore {
                     .execute(conn)
                     .await?;
             }
-            let credits = i64::try_from(account.starting_credits).unwrap_or(i64::MAX);
             for environment in [Environment::Test, Environment::Prod] {
                 let tenant = TenantId {
                     account: account.id,
                     environment,
                 };
-                diesel::insert_into(credit_balances::table)
-                    .values((
-                        credit_balances::tenant_id.eq(tenant_key(&tenant)),
-                        credit_balances::allowance_left.eq(credits),
-                        credit_balances::top_up.eq(0),
-                    ))
-                    .on_conflict_do_nothing()
-                    .execute(conn)
-                    .await?;
+                credits::open(
+                    conn,
+                    tenant_key(&tenant),
+                    PlanId::Free,
+                    account.starting_credits,
+                    Timestamp::new(now),
+                )
+                .await?;
             }
             Ok(())
         })

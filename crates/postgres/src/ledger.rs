@@ -1,17 +1,16 @@
-//! Credits on PostgreSQL: the price of a start and the balance. The debit itself runs
-//! inside the start's transaction (see `start.rs`).
+//! The credit ledger port on PostgreSQL, plus the operator's grants and plan changes.
+//! The debit itself runs inside the start's transaction (`credits::debit`).
 
-use diesel::prelude::*;
-use diesel::upsert::excluded;
-use diesel_async::RunQueryDsl;
-use stickycalls_domain::credits::{Balance, Charge, CreditState, START_PRICE};
+use diesel_async::AsyncConnection;
+use stickycalls_billing::{CreditAccount, PlanId};
+use stickycalls_domain::credits::{Charge, CreditState, CreditSummary, START_PRICE};
 use stickycalls_domain::ports::CreditLedger;
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::{StoreError, Timestamp};
 
+use crate::credits;
 use crate::errors::from_diesel;
 use crate::pool::PgStore;
-use crate::schema::credit_balances;
 use crate::tenant_key::tenant_key;
 
 /// The credit ledger on the store's database.
@@ -30,26 +29,50 @@ impl PgLedger {
         }
     }
 
-    /// Adds purchased credits to a tenant (operator action).
-    pub async fn grant_top_up(&self, tenant: &TenantId, credits: u64) -> Result<(), StoreError> {
-        let credits = i64::try_from(credits).map_err(|e| StoreError::Unknown(e.into()))?;
+    /// Adds purchased credits to a tenant (operator action); they never expire.
+    pub async fn grant_top_up(
+        &self,
+        tenant: &TenantId,
+        credits: u64,
+        now: Timestamp,
+    ) -> Result<CreditAccount, StoreError> {
+        let key = tenant_key(tenant);
         let mut conn = self.store.conn().await?;
-        diesel::insert_into(credit_balances::table)
-            .values((
-                credit_balances::tenant_id.eq(tenant_key(tenant)),
-                credit_balances::allowance_left.eq(0),
-                credit_balances::top_up.eq(credits),
-            ))
-            .on_conflict(credit_balances::tenant_id)
-            .do_update()
-            .set(
-                credit_balances::top_up
-                    .eq(credit_balances::top_up + excluded(credit_balances::top_up)),
-            )
-            .execute(&mut conn)
+        conn.transaction(async move |conn| {
+            credits::top_up(conn, key, credits, "operator grant", now).await
+        })
+        .await
+        .map_err(from_diesel)
+    }
+
+    /// Moves both environments of an account to `plan` (Enterprise takes a custom
+    /// allowance).
+    pub async fn set_plan(
+        &self,
+        tenant: &TenantId,
+        plan: PlanId,
+        allowance: u64,
+        now: Timestamp,
+    ) -> Result<CreditAccount, StoreError> {
+        let key = tenant_key(tenant);
+        let mut conn = self.store.conn().await?;
+        conn.transaction(async move |conn| {
+            credits::change_plan(conn, key, plan, allowance, now).await
+        })
+        .await
+        .map_err(from_diesel)
+    }
+
+    async fn account(
+        &self,
+        tenant: &TenantId,
+        now: Timestamp,
+    ) -> Result<Option<CreditAccount>, StoreError> {
+        let mut conn = self.store.conn().await?;
+        let account = credits::load(&mut conn, tenant_key(tenant), false)
             .await
-            .map(|_| ())
-            .map_err(from_diesel)
+            .map_err(from_diesel)?;
+        Ok(account.map(|a| a.at(now).0))
     }
 }
 
@@ -60,22 +83,34 @@ impl CreditLedger for PgLedger {
         }))
     }
 
-    async fn balance(&self, tenant: &TenantId, _now: Timestamp) -> Result<CreditState, StoreError> {
+    async fn balance(&self, tenant: &TenantId, now: Timestamp) -> Result<CreditState, StoreError> {
         if !self.billing_enabled {
             return Ok(CreditState::Unlimited);
         }
-        let mut conn = self.store.conn().await?;
-        let row: Option<(i64, i64)> = credit_balances::table
-            .filter(credit_balances::tenant_id.eq(tenant_key(tenant)))
-            .select((credit_balances::allowance_left, credit_balances::top_up))
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(from_diesel)?;
-        let (allowance_left, top_up) = row.unwrap_or_default();
-        Ok(CreditState::Metered(Balance {
-            allowance_left: allowance_left.max(0) as u64,
-            top_up: top_up.max(0) as u64,
+        Ok(CreditState::Metered(
+            self.account(tenant, now)
+                .await?
+                .map(|a| a.balance())
+                .unwrap_or_default(),
+        ))
+    }
+
+    async fn summary(
+        &self,
+        tenant: &TenantId,
+        now: Timestamp,
+    ) -> Result<Option<CreditSummary>, StoreError> {
+        Ok(self.account(tenant, now).await?.map(|a| {
+            let period = a.period(now);
+            CreditSummary {
+                plan: a.plan.as_str().to_owned(),
+                allowance: a.allowance,
+                allowance_left: a.allowance_left,
+                top_up: a.top_up,
+                period_start: period.start,
+                period_end: period.end,
+                billing_enabled: self.billing_enabled,
+            }
         }))
     }
 }

@@ -14,6 +14,7 @@
 
 mod accounts;
 mod context;
+mod credits;
 mod end;
 mod errors;
 mod evidence;
@@ -27,6 +28,7 @@ pub mod schema;
 mod start;
 mod store;
 mod tenant_key;
+mod usage;
 
 pub use ledger::PgLedger;
 pub use migrate::{MIGRATIONS_ID, run_migrations};

@@ -9,7 +9,7 @@ const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postg
 
 /// Names the migration set (its newest version), so test templates built from an older
 /// set are never reused.
-pub const MIGRATIONS_ID: &str = "2026-11-22-000002";
+pub const MIGRATIONS_ID: &str = "2026-11-22-000003";
 
 /// Applies every pending migration to the database at `url`. Runs the blocking
 /// migration harness on a blocking thread, off the async workers.

@@ -52,6 +52,25 @@ diesel::table! {
         tenant_id -> Uuid,
         allowance_left -> Int8,
         top_up -> Int8,
+        plan -> Text,
+        allowance -> Int8,
+        anchor -> Timestamptz,
+        period_start -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    credit_ledger (tenant_id, entry_id) {
+        tenant_id -> Uuid,
+        entry_id -> Int8,
+        at -> Timestamptz,
+        kind -> Text,
+        credits -> Int8,
+        from_allowance -> Int8,
+        from_top_up -> Int8,
+        period_start -> Timestamptz,
+        call_id -> Nullable<Text>,
+        note -> Nullable<Text>,
     }
 }
 
@@ -125,6 +144,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     calls,
     credit_balances,
+    credit_ledger,
     customer_external_ids,
     customer_phones,
     customers,

@@ -1,17 +1,16 @@
 //! Committing a start.
 
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use stickycalls_domain::credits::{Charge, InsufficientCredits};
+use stickycalls_domain::credits::InsufficientCredits;
 use stickycalls_domain::ports::{CommitStartError, CustomerContext, StartCommit, StartReceipt};
 use uuid::Uuid;
 
 use crate::context::customer_context;
+use crate::credits;
 use crate::errors::from_diesel;
 use crate::links::{ensure_customer, link_hints};
 use crate::rows::CallRow;
-use crate::schema::{calls, credit_balances};
+use crate::schema::calls;
 
 /// Why a start's transaction rolled back.
 enum Abort {
@@ -101,7 +100,14 @@ pub(crate) async fn commit_start(
             };
             // Last, so the balance row stays locked for as short a time as possible.
             let credits_remaining = match commit.charge {
-                Some(charge) => Some(debit(conn, tenant, charge).await?),
+                Some(charge) => Some(
+                    credits::debit(conn, tenant, charge, &call.call_id, call.started_at)
+                        .await
+                        .map_err(|e| match e {
+                            credits::DebitError::Query(e) => Abort::Query(e),
+                            credits::DebitError::Insufficient(e) => Abort::Insufficient(e),
+                        })?,
+                ),
                 None => None,
             };
             Ok(StartReceipt {
@@ -112,44 +118,4 @@ pub(crate) async fn commit_start(
     })
     .await
     .map_err(CommitStartError::from)
-}
-
-#[derive(QueryableByName)]
-struct Remaining {
-    #[diesel(sql_type = BigInt)]
-    remaining: i64,
-}
-
-/// Spends the charge, allowance first, with one conditional update that cannot go
-/// negative (and the table's checks as a second guard).
-async fn debit(conn: &mut AsyncPgConnection, tenant: Uuid, charge: Charge) -> Result<u64, Abort> {
-    let credits = i64::try_from(charge.credits).unwrap_or(i64::MAX);
-    let paid: Option<Remaining> = diesel::sql_query(
-        "UPDATE credit_balances
-            SET allowance_left = allowance_left - LEAST($2, allowance_left),
-                top_up = top_up - ($2 - LEAST($2, allowance_left))
-          WHERE tenant_id = $1 AND allowance_left + top_up >= $2
-      RETURNING allowance_left + top_up AS remaining",
-    )
-    .bind::<SqlUuid, _>(tenant)
-    .bind::<BigInt, _>(credits)
-    .get_result(conn)
-    .await
-    .optional()?;
-    match paid {
-        Some(r) => Ok(r.remaining.max(0) as u64),
-        None => {
-            let available: Option<(i64, i64)> = credit_balances::table
-                .filter(credit_balances::tenant_id.eq(tenant))
-                .select((credit_balances::allowance_left, credit_balances::top_up))
-                .first(conn)
-                .await
-                .optional()?;
-            let available = available.map(|(a, t)| (a + t).max(0) as u64).unwrap_or(0);
-            Err(Abort::Insufficient(InsufficientCredits {
-                needed: charge.credits,
-                available,
-            }))
-        }
-    }
 }

@@ -13,25 +13,33 @@ use stickycalls_test_support::contract::{GrantCredits, Storage, StorageFactory};
 #[derive(Clone, Debug)]
 struct Granting(PgLedger);
 
+use stickycalls_domain::Timestamp;
+use stickycalls_domain::credits::{Charge, CreditState, CreditSummary};
+
 impl stickycalls_domain::ports::CreditLedger for Granting {
-    async fn start_charge(
-        &self,
-        t: &TenantId,
-    ) -> Result<Option<stickycalls_domain::credits::Charge>, StoreError> {
+    async fn start_charge(&self, t: &TenantId) -> Result<Option<Charge>, StoreError> {
         self.0.start_charge(t).await
     }
-    async fn balance(
+    async fn balance(&self, t: &TenantId, now: Timestamp) -> Result<CreditState, StoreError> {
+        self.0.balance(t, now).await
+    }
+    async fn summary(
         &self,
         t: &TenantId,
-        now: stickycalls_domain::Timestamp,
-    ) -> Result<stickycalls_domain::credits::CreditState, StoreError> {
-        self.0.balance(t, now).await
+        now: Timestamp,
+    ) -> Result<Option<CreditSummary>, StoreError> {
+        self.0.summary(t, now).await
     }
 }
 
 impl GrantCredits for Granting {
-    async fn grant(&self, tenant: &TenantId, credits: u64) -> Result<(), StoreError> {
-        self.0.grant_top_up(tenant, credits).await
+    async fn grant(
+        &self,
+        tenant: &TenantId,
+        credits: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.0.grant_top_up(tenant, credits, now).await.map(|_| ())
     }
 }
 
@@ -158,7 +166,14 @@ async fn a_known_callers_start_costs_two_round_trips() {
     let store = PgStore::with_round_trip_counter(&settings, counter.clone()).unwrap();
     let ledger = PgLedger::new(store.clone(), true);
     let t = tenant(9, stickycalls_domain::tenant::Environment::Test);
-    ledger.grant_top_up(&t.id, 1).await.unwrap();
+    ledger
+        .grant_top_up(
+            &t.id,
+            1,
+            stickycalls_domain::ports::Clock::now(&TestClock::default()),
+        )
+        .await
+        .unwrap();
     let service = CallService::new(store, ledger, TestClock::default(), RandomIds);
     let start = |id: &str| {
         serde_json::from_value(
@@ -280,5 +295,120 @@ async fn idempotency_keys_claim_replay_and_expire() {
         claim("k", "c", later, later - time::Duration::hours(24)).await,
         IdempotencyClaim::Claimed,
         "a released key runs again"
+    );
+}
+
+/// The balance row derived again from the ledger alone: the last allowance entry of the
+/// row's period less that period's debits from the allowance; top-ups less debits from
+/// top-ups. Returns (stored, derived).
+async fn reconcile(db: &TestDatabase, tenant: &TenantId) -> ((i64, i64), (i64, i64)) {
+    let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let key = stickycalls_postgres::tenant_key(tenant).to_string();
+    let stored = client
+        .query_one(
+            "SELECT allowance_left, top_up FROM credit_balances WHERE tenant_id = $1::text::uuid",
+            &[&key],
+        )
+        .await
+        .unwrap();
+    let derived = client
+        .query_one(
+            "WITH k AS (SELECT $1::text::uuid AS id), b AS (SELECT period_start FROM credit_balances, k WHERE tenant_id = k.id)
+             SELECT
+               (SELECT credits FROM credit_ledger l, b, k WHERE l.tenant_id = k.id AND kind = 'allowance'
+                  AND l.period_start = b.period_start ORDER BY entry_id DESC LIMIT 1)
+               - (SELECT coalesce(sum(from_allowance), 0) FROM credit_ledger l, b, k WHERE l.tenant_id = k.id
+                  AND kind = 'debit' AND l.period_start = b.period_start)::bigint,
+               (SELECT coalesce(sum(credits), 0) FROM credit_ledger l, k WHERE l.tenant_id = k.id AND kind = 'top_up')::bigint
+               - (SELECT coalesce(sum(from_top_up), 0) FROM credit_ledger l, k WHERE l.tenant_id = k.id AND kind = 'debit')::bigint",
+            &[&key],
+        )
+        .await
+        .unwrap();
+    (
+        (stored.get(0), stored.get(1)),
+        (derived.get(0), derived.get(1)),
+    )
+}
+
+/// Across a period boundary (injected clock): the allowance resets with no rollover,
+/// top-ups stay and are spent after it; the ledger explains every balance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allowance_resets_each_period_top_ups_stay_and_the_ledger_reconciles() {
+    use stickycalls_billing::PlanId;
+    use stickycalls_domain::calls::{CallService, StartCallError};
+    use stickycalls_domain::ports::{Clock, CreditLedger};
+    use stickycalls_test_support::contract::tenant;
+    use stickycalls_test_support::fakes::{RandomIds, TestClock};
+
+    let db = database().await;
+    let store = PgStore::new(&PgSettings::new(&db.url)).unwrap();
+    let ledger = PgLedger::new(store.clone(), true);
+    let clock = TestClock::default();
+    let t = tenant(13, stickycalls_domain::tenant::Environment::Prod);
+    ledger
+        .set_plan(&t.id, PlanId::Free, 3, clock.now())
+        .await
+        .unwrap();
+    ledger.grant_top_up(&t.id, 2, clock.now()).await.unwrap();
+    let service = CallService::new(store.clone(), ledger.clone(), clock.clone(), RandomIds);
+    let mut n = 0;
+    let mut start = || {
+        n += 1;
+        let body = serde_json::json!({"call_id": format!("b{n}"), "identity_hints": {"ani": format!("+1415557{n:04}")}});
+        let service = &service;
+        let t = t.clone();
+        async move {
+            service
+                .start(&t, serde_json::from_value(body).unwrap())
+                .await
+        }
+    };
+    for expected_left in [4, 3, 2, 1] {
+        assert_eq!(
+            start().await.unwrap().credits_remaining,
+            Some(expected_left)
+        );
+    }
+    let (stored, derived) = reconcile(&db, &t.id).await;
+    assert_eq!(
+        (stored, derived),
+        ((0, 1), (0, 1)),
+        "allowance spent first, one top-up used"
+    );
+
+    clock.advance(time::Duration::days(31));
+    let summary = ledger.summary(&t.id, clock.now()).await.unwrap().unwrap();
+    assert_eq!(
+        (summary.allowance_left, summary.top_up),
+        (3, 1),
+        "a fresh allowance, no rollover, top-up kept"
+    );
+    for expected_left in [3, 2, 1, 0] {
+        assert_eq!(
+            start().await.unwrap().credits_remaining,
+            Some(expected_left)
+        );
+    }
+    assert!(matches!(
+        start().await,
+        Err(StartCallError::InsufficientCredits(_))
+    ));
+    let (stored, derived) = reconcile(&db, &t.id).await;
+    assert_eq!(stored, (0, 0));
+    assert_eq!(derived, stored, "the balance is derivable from the ledger");
+
+    ledger
+        .set_plan(&t.id, PlanId::Starter, 10_000, clock.now())
+        .await
+        .unwrap();
+    let (stored, derived) = reconcile(&db, &t.id).await;
+    assert_eq!(
+        (stored, derived),
+        ((9_997, 0), (9_997, 0)),
+        "an upgrade keeps what the period used"
     );
 }

@@ -21,11 +21,12 @@ use crate::fakes::{RandomIds, TestClock};
 
 /// Adapters' way to add credits (an operator action, outside the ports).
 pub trait GrantCredits {
-    /// Adds purchased credits to a tenant.
+    /// Adds purchased credits to a tenant at `now`.
     fn grant(
         &self,
         tenant: &TenantId,
         credits: u64,
+        now: stickycalls_domain::Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
@@ -143,7 +144,7 @@ pub async fn new_caller_then_returning_caller<F: StorageFactory>(
 ) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5).await?;
+    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
     let first = w.start(&t, ani_start("test_001", "+14155559999")).await?;
     ensure!(
         first.confidence.hundredths() == 0 && first.billable && !first.replayed,
@@ -188,7 +189,7 @@ where
 {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 10).await?;
+    w.ledger.grant(&t.id, 10, w.clock.now()).await?;
     let tasks: Vec<_> = (0..50)
         .map(|i| {
             let service = w.service.clone();
@@ -232,7 +233,7 @@ pub async fn refused_start_stores_nothing<F: StorageFactory>(factory: &F) -> any
         "{refused:?}"
     );
     ensure!(!w.call_exists(&t, "broke").await?);
-    w.ledger.grant(&t.id, 1).await?;
+    w.ledger.grant(&t.id, 1, w.clock.now()).await?;
     let later = w.start(&t, ani_start("paid", "+14155550001")).await?;
     ensure!(
         later.confidence.hundredths() == 0,
@@ -245,7 +246,7 @@ pub async fn refused_start_stores_nothing<F: StorageFactory>(factory: &F) -> any
 pub async fn match_succeeds_at_zero_credits<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 1).await?;
+    w.ledger.grant(&t.id, 1, w.clock.now()).await?;
     let first = w.start(&t, ani_start("m1", "+14155550002")).await?;
     w.end(&t, json!({"call_id": "m1"})).await?;
     ensure!(w.credits_left(&t).await? == 0);
@@ -265,7 +266,7 @@ where
 {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5).await?;
+    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
     let spawn = |body: Value| {
         let service = w.service.clone();
         let t = t.clone();
@@ -307,7 +308,7 @@ where
 {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5).await?;
+    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
     for i in 0..20 {
         let body =
             json!({"call_id": format!("e{i}"), "identity_hints": {"customer_ref": "cust_shared"}});
@@ -353,7 +354,7 @@ where
 pub async fn variables_expire_by_the_clock<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5).await?;
+    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
     let first = w.start(&t, ani_start("v1", "+14155550006")).await?;
     w.end(
         &t,
@@ -383,7 +384,7 @@ pub async fn variables_expire_by_the_clock<F: StorageFactory>(factory: &F) -> an
 pub async fn intent_attempts_are_counted<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5).await?;
+    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
     let first = w.start(&t, ani_start("i1", "+14155550007")).await?;
     let end = w
         .end(
@@ -437,7 +438,7 @@ pub async fn intent_attempts_are_counted<F: StorageFactory>(factory: &F) -> anyh
 pub async fn erase_removes_everything<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5).await?;
+    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
     let first = w.start(&t, json!({"call_id": "g1", "identity_hints": {"ani": "+14155550008", "external_ids": {"crm": "G-1"}}})).await?;
     w.end(&t, json!({"call_id": "g1", "intent": "x", "intent_status": "open", "variables": {"secret": "s"}})).await?;
     ensure!(w.store.erase_customer(&t.id, &first.customer_ref).await?);
@@ -462,7 +463,7 @@ pub async fn tenants_are_isolated<F: StorageFactory>(factory: &F) -> anyhow::Res
     let b = tenant(2, Environment::Test);
     let a_prod = tenant(1, Environment::Prod);
     for t in [&a, &b, &a_prod] {
-        w.ledger.grant(&t.id, 5).await?;
+        w.ledger.grant(&t.id, 5, w.clock.now()).await?;
     }
     let first = w.start(&a, ani_start("same", "+14155550009")).await?;
     w.end(&a, json!({"call_id": "same", "customer_ref": first.customer_ref.as_str(), "variables": {"who": "a"}})).await?;
@@ -497,7 +498,7 @@ pub async fn tenants_are_isolated<F: StorageFactory>(factory: &F) -> anyhow::Res
 pub async fn provisional_customer_is_folded<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5).await?;
+    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
     let first = w.start(&t, ani_start("test_001", "+14155551234")).await?;
     ensure!(first.billable);
     w.end(
@@ -534,7 +535,7 @@ pub async fn provisional_customer_is_folded<F: StorageFactory>(factory: &F) -> a
 pub async fn household_numbers_are_shared<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5).await?;
+    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
     let body = |id: &str| json!({"call_id": id, "identity_hints": {"ani": "+14155550010"}, "telco": {"line_type": "landline"}});
     let alice = w.start(&t, body("h1")).await?;
     w.end(&t, json!({"call_id": "h1", "variables": {"name": "Alice"}}))
@@ -579,7 +580,7 @@ pub async fn household_numbers_are_shared<F: StorageFactory>(factory: &F) -> any
 pub async fn line_type_is_remembered<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5).await?;
+    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
     w.start(&t, json!({"call_id": "l1", "identity_hints": {"ani": "+14155550011", "external_ids": {"crm_id": "CUST-1"}}, "telco": {"line_type": "mobile"}})).await?;
     w.end(&t, json!({"call_id": "l1"})).await?;
     let again = w.start(&t, json!({"call_id": "l2", "identity_hints": {"ani": "+14155550011", "external_ids": {"crm_id": "CUST-1"}}})).await?;
@@ -596,7 +597,7 @@ pub async fn line_type_is_remembered<F: StorageFactory>(factory: &F) -> anyhow::
 pub async fn variable_limit_refuses_whole<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5).await?;
+    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
     let first = w.start(&t, ani_start("lim1", "+14155550012")).await?;
     let hundred: serde_json::Map<String, Value> =
         (0..100).map(|i| (format!("k{i:03}"), json!("v"))).collect();
@@ -645,7 +646,7 @@ pub async fn variable_limit_refuses_whole<F: StorageFactory>(factory: &F) -> any
 pub async fn ends_replay_and_standalone<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5).await?;
+    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
     w.start(&t, ani_start("r1", "+14155550013")).await?;
     let body =
         json!({"call_id": "r1", "intent": "a", "intent_status": "open", "variables": {"x": "1"}});

@@ -1,0 +1,122 @@
+//! The usage report: per UTC day, from the calls and the ledger.
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Double, Timestamptz, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
+use stickycalls_domain::StoreError;
+use stickycalls_domain::credits::DailyUsage;
+use stickycalls_domain::ports::UsageStore;
+use stickycalls_domain::tenant::TenantId;
+use time::{OffsetDateTime, Time};
+
+use crate::errors::from_diesel;
+use crate::pool::PgStore;
+use crate::tenant_key::tenant_key;
+
+#[derive(QueryableByName)]
+struct CallDay {
+    #[diesel(sql_type = Date)]
+    day: time::Date,
+    #[diesel(sql_type = BigInt)]
+    calls_started: i64,
+    #[diesel(sql_type = BigInt)]
+    matches: i64,
+    #[diesel(sql_type = BigInt)]
+    billable: i64,
+    #[diesel(sql_type = Double)]
+    average_confidence: f64,
+    #[diesel(sql_type = BigInt)]
+    intents_opened: i64,
+    #[diesel(sql_type = BigInt)]
+    intents_resolved: i64,
+}
+
+#[derive(QueryableByName)]
+struct CreditDay {
+    #[diesel(sql_type = Date)]
+    day: time::Date,
+    #[diesel(sql_type = BigInt)]
+    credits: i64,
+}
+
+const CALLS_BY_DAY: &str = "
+SELECT (started_at AT TIME ZONE 'UTC')::date AS day,
+       count(*) AS calls_started,
+       count(*) FILTER (WHERE confidence >= 50) AS matches,
+       count(*) FILTER (WHERE billable) AS billable,
+       coalesce(avg(confidence), 0)::float8 / 100 AS average_confidence,
+       count(*) FILTER (WHERE intent_status IN ('open', 'abandoned')) AS intents_opened,
+       count(*) FILTER (WHERE intent_status IN ('resolved', 'closed')) AS intents_resolved
+  FROM calls
+ WHERE tenant_id = $1 AND started_at >= $2 AND started_at < $3
+ GROUP BY 1";
+
+const CREDITS_BY_DAY: &str = "
+SELECT (at AT TIME ZONE 'UTC')::date AS day, sum(credits)::bigint AS credits
+  FROM credit_ledger
+ WHERE tenant_id = $1 AND kind = 'debit' AND at >= $2 AND at < $3
+ GROUP BY 1";
+
+fn count(n: i64) -> u64 {
+    n.max(0) as u64
+}
+
+impl UsageStore for PgStore {
+    async fn usage(
+        &self,
+        tenant: &TenantId,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<DailyUsage>, StoreError> {
+        let key = tenant_key(tenant);
+        let start = OffsetDateTime::new_utc(from, Time::MIDNIGHT);
+        let end = OffsetDateTime::new_utc(to.next_day().unwrap_or(to), Time::MIDNIGHT);
+        let conn = self.conn().await?;
+        let mut c = &*conn;
+        let calls = diesel::sql_query(CALLS_BY_DAY)
+            .bind::<SqlUuid, _>(key)
+            .bind::<Timestamptz, _>(start)
+            .bind::<Timestamptz, _>(end)
+            .load::<CallDay>(&mut c);
+        let mut c2 = &*conn;
+        let credits = diesel::sql_query(CREDITS_BY_DAY)
+            .bind::<SqlUuid, _>(key)
+            .bind::<Timestamptz, _>(start)
+            .bind::<Timestamptz, _>(end)
+            .load::<CreditDay>(&mut c2);
+        let (calls, credits) = futures_util::try_join!(calls, credits).map_err(from_diesel)?;
+        let mut days: BTreeMap<time::Date, DailyUsage> = BTreeMap::new();
+        for d in calls {
+            days.insert(
+                d.day,
+                DailyUsage {
+                    day: d.day,
+                    calls_started: count(d.calls_started),
+                    matches: count(d.matches),
+                    billable: count(d.billable),
+                    credits_used: 0,
+                    average_confidence: (d.average_confidence * 100.0).round() / 100.0,
+                    intents_opened: count(d.intents_opened),
+                    intents_resolved: count(d.intents_resolved),
+                },
+            );
+        }
+        for d in credits {
+            days.entry(d.day)
+                .or_insert_with(|| DailyUsage {
+                    day: d.day,
+                    calls_started: 0,
+                    matches: 0,
+                    billable: 0,
+                    credits_used: 0,
+                    average_confidence: 0.0,
+                    intents_opened: 0,
+                    intents_resolved: 0,
+                })
+                .credits_used = count(d.credits);
+        }
+        Ok(days.into_values().collect())
+    }
+}
