@@ -190,3 +190,29 @@ async fn two_processes_spend_exactly_the_credits_there_are() {
     let account = b.get_ok("/v1/account", &b.keys.test).await;
     assert_eq!(account["credits_remaining"], 0);
 }
+
+/// The operator's switch: with billing off nothing is charged, even at zero credits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn billing_switched_off_charges_nothing() {
+    let s = Server::start_with(&[("STICKYCALLS_BILLING", "off"), ("RUST_LOG", "warn")]).await;
+    s.sql("UPDATE credit_balances SET allowance_left = 0, top_up = 0")
+        .await;
+    let r = s
+        .post(
+            "/v1/calls/start",
+            Some(&s.keys.test),
+            &start("free_1", "+14155550600"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers().get("x-credits-remaining").is_none());
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["billable"], true, "still the kind of start that costs");
+    assert_eq!(
+        s.sql_count("SELECT count(*) FROM credit_ledger WHERE kind = 'debit'")
+            .await,
+        0
+    );
+    let account = s.get_ok("/v1/account", &s.keys.test).await;
+    assert_eq!(account["billing_enabled"], false);
+}

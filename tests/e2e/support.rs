@@ -82,6 +82,13 @@ impl Server {
         Self::launch(db, database_url, &[("RUST_LOG", "warn")], Stdio::null()).await
     }
 
+    /// Starts the binary with extra environment.
+    pub async fn start_with(env: &[(&str, &str)]) -> Self {
+        let db = database().await;
+        let url = db.url.clone();
+        Self::launch(db, &url, env, Stdio::null()).await
+    }
+
     /// Starts the binary with extra environment, its log lines going to `logs`.
     pub async fn start_logged(env: &[(&str, &str)], logs: std::fs::File) -> Self {
         let db = database().await;

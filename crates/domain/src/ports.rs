@@ -70,6 +70,8 @@ pub struct StartCommit {
     /// Read the customer's context inside the transaction and return it (false for a
     /// new customer, whose context is empty).
     pub read_context: bool,
+    /// Return the tenant's credits left (billing is on), even when nothing is charged.
+    pub report_balance: bool,
 }
 
 /// What a committed start returns.
@@ -77,7 +79,7 @@ pub struct StartCommit {
 pub struct StartReceipt {
     /// The customer's context, when asked for.
     pub context: CustomerContext,
-    /// Credits left after the debit, when one was made.
+    /// Credits left after the commit, when `report_balance` or a charge asked for it.
     pub credits_remaining: Option<u64>,
 }
 

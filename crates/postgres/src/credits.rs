@@ -66,6 +66,24 @@ pub(crate) async fn load(
     Ok(row.map(to_account))
 }
 
+/// Credits left at `now` (after any period reset), read without a lock so it can be
+/// pipelined with other queries.
+pub(crate) async fn remaining(
+    mut conn: &AsyncPgConnection,
+    tenant: Uuid,
+    now: Timestamp,
+) -> QueryResult<u64> {
+    let row: Option<Row> = credit_balances::table
+        .filter(credit_balances::tenant_id.eq(tenant))
+        .select(columns())
+        .first(&mut conn)
+        .await
+        .optional()?;
+    Ok(row
+        .map(|r| to_account(r).at(now).0.balance().total())
+        .unwrap_or(0))
+}
+
 /// Writes the tenant's billing state (creating it if needed).
 pub(crate) async fn save(
     conn: &mut AsyncPgConnection,

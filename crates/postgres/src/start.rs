@@ -50,21 +50,29 @@ pub(crate) async fn commit_start(
             .values(row)
             .on_conflict_do_nothing()
             .execute(&mut shared);
-        let (inserted, context) = if commit.read_context {
-            futures_util::try_join!(
-                insert,
-                customer_context(shared, tenant, &commit.call.customer, now)
-            )
-        } else {
-            insert.await.map(|n| (n, CustomerContext::default()))
-        }
-        .map_err(|e| CommitStartError::Store(from_diesel(e)))?;
+        let context = async {
+            if commit.read_context {
+                customer_context(shared, tenant, &commit.call.customer, now).await
+            } else {
+                Ok(CustomerContext::default())
+            }
+        };
+        let balance = async {
+            if commit.report_balance {
+                credits::remaining(shared, tenant, now).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let (inserted, context, credits_remaining) =
+            futures_util::try_join!(insert, context, balance)
+                .map_err(|e| CommitStartError::Store(from_diesel(e)))?;
         if inserted == 0 {
             return Err(CommitStartError::CallIdTaken);
         }
         return Ok(StartReceipt {
             context,
-            credits_remaining: None,
+            credits_remaining,
         });
     }
 
@@ -108,6 +116,9 @@ pub(crate) async fn commit_start(
                             credits::DebitError::Insufficient(e) => Abort::Insufficient(e),
                         })?,
                 ),
+                None if commit.report_balance => {
+                    Some(credits::remaining(conn, tenant, call.started_at).await?)
+                }
                 None => None,
             };
             Ok(StartReceipt {

@@ -150,9 +150,11 @@ async fn committed_schema_matches_migrations() {
 }
 
 /// A known caller's start costs two round trips: the evidence read (call lookup and
-/// evidence pipelined) and the commit (the call insert and the context reads
-/// pipelined). Statements are prepared once per connection and then reused.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// evidence pipelined) and the commit (the call insert, the context reads and the
+/// credits left, pipelined). Statements are prepared once per connection and then reused.
+/// On a single-threaded runtime, so the driver's connection task cannot answer one
+/// query before the next is sent: what is counted is what the code waits for.
+#[tokio::test(flavor = "current_thread")]
 async fn a_known_callers_start_costs_two_round_trips() {
     use stickycalls_domain::calls::CallService;
     use stickycalls_postgres::RoundTrips;
@@ -198,8 +200,13 @@ async fn a_known_callers_start_costs_two_round_trips() {
     let known = service.start(&t, start("measured")).await.unwrap();
     assert_eq!(known.variables["a"].value, "b");
     let (round_trips, queries) = counter.take();
-    // call lookup + evidence, then call insert + open intents + live variables
-    assert_eq!((round_trips, queries), (2, 5));
+    // call lookup + evidence, then call insert + open intents + live variables + credits left
+    assert_eq!((round_trips, queries), (2, 6));
+    assert_eq!(
+        known.credits_remaining,
+        Some(0),
+        "the balance travels with the commit"
+    );
 }
 
 /// Expired variables and stale intents are purged in the background.

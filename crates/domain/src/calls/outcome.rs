@@ -30,7 +30,7 @@ pub struct StartOutcome {
     pub billable: bool,
     /// This is the stored answer to an earlier identical request.
     pub replayed: bool,
-    /// Credits left after this start's debit, when one was made.
+    /// Credits left after this start, when billing is on (not on replays).
     pub credits_remaining: Option<u64>,
 }
 

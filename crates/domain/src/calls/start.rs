@@ -50,11 +50,9 @@ where
         );
         let recommendation = decision.recommendation();
         let billable = is_billable(recommendation);
-        let charge = if billable {
-            self.ledger.start_charge(&tenant.id).await?
-        } else {
-            None
-        };
+        // The price is known without I/O (billing on or off); a match pays nothing.
+        let price = self.ledger.start_charge(&tenant.id).await?;
+        let charge = price.filter(|_| billable);
         let (customer, is_new) = match &decision.candidate {
             Some(c) if recommendation != Recommendation::Ignore => (c.customer.clone(), false),
             _ => (
@@ -90,6 +88,7 @@ where
             link_hints: is_new && candidate.is_none(),
             charge,
             read_context: !is_new,
+            report_balance: price.is_some(),
         };
         match self.store.commit_start(&tenant.id, commit).await {
             Ok(receipt) => Ok(outcome(

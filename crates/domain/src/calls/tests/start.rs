@@ -124,9 +124,8 @@ fn insufficient_credits_writes_nothing() {
 
 #[test]
 fn a_match_is_free_and_succeeds_at_zero_credits() {
-    let mut ports = Ports::new();
-    // The ledger is never asked: a match costs nothing, whatever the balance.
-    ports.ledger.expect_start_charge().times(0);
+    // Billing is on, but a match costs nothing, whatever the balance.
+    let mut ports = Ports::new().charging(Some(1));
     ports
         .store
         .expect_load_start()
@@ -137,6 +136,7 @@ fn a_match_is_free_and_succeeds_at_zero_credits() {
         .expect_commit_start()
         .withf(|_, c| {
             c.charge.is_none()
+                && c.report_balance
                 && !c.create_customer
                 && !c.link_hints
                 && c.read_context
@@ -172,7 +172,7 @@ fn a_match_is_free_and_succeeds_at_zero_credits() {
 
 #[test]
 fn expired_variables_and_intents_are_hidden_by_the_injected_clock() {
-    let mut ports = Ports::new();
+    let mut ports = Ports::new().charging(None);
     ports
         .store
         .expect_load_start()
