@@ -13,35 +13,26 @@ use uuid::Uuid;
 
 use crate::schema::{credit_balances, credit_ledger};
 
-type Row = (String, i64, OffsetDateTime, OffsetDateTime, i64, i64);
-
-fn columns() -> (
-    credit_balances::plan,
-    credit_balances::allowance,
-    credit_balances::anchor,
-    credit_balances::period_start,
-    credit_balances::allowance_left,
-    credit_balances::top_up,
-) {
-    (
-        credit_balances::plan,
-        credit_balances::allowance,
-        credit_balances::anchor,
-        credit_balances::period_start,
-        credit_balances::allowance_left,
-        credit_balances::top_up,
-    )
+/// A tenant's billing row.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = credit_balances, check_for_backend(diesel::pg::Pg))]
+struct Row {
+    plan: String,
+    allowance: i64,
+    anchor: OffsetDateTime,
+    period_start: OffsetDateTime,
+    allowance_left: i64,
+    top_up: i64,
 }
 
 fn to_account(row: Row) -> CreditAccount {
-    let (plan, allowance, anchor, period_start, allowance_left, top_up) = row;
     CreditAccount {
-        plan: plan.parse().unwrap_or(PlanId::Free),
-        allowance: allowance.max(0) as u64,
-        anchor: Timestamp::new(anchor),
-        period_start: Timestamp::new(period_start),
-        allowance_left: allowance_left.max(0) as u64,
-        top_up: top_up.max(0) as u64,
+        plan: row.plan.parse().unwrap_or(PlanId::Free),
+        allowance: row.allowance.max(0) as u64,
+        anchor: Timestamp::new(row.anchor),
+        period_start: Timestamp::new(row.period_start),
+        allowance_left: row.allowance_left.max(0) as u64,
+        top_up: row.top_up.max(0) as u64,
     }
 }
 
@@ -57,7 +48,7 @@ pub(crate) async fn load(
 ) -> QueryResult<Option<CreditAccount>> {
     let query = credit_balances::table
         .filter(credit_balances::tenant_id.eq(tenant))
-        .select(columns());
+        .select(Row::as_select());
     let row: Option<Row> = if lock {
         query.for_update().first(conn).await.optional()?
     } else {
@@ -75,7 +66,7 @@ pub(crate) async fn remaining(
 ) -> QueryResult<u64> {
     let row: Option<Row> = credit_balances::table
         .filter(credit_balances::tenant_id.eq(tenant))
-        .select(columns())
+        .select(Row::as_select())
         .first(&mut conn)
         .await
         .optional()?;
