@@ -77,9 +77,11 @@ impl Server {
         Self::start_on(db, &url).await
     }
 
-    /// Starts the binary with `database_url` (which may be a proxy in front of `db`).
+    /// Starts the binary with `database_url` (which may be a proxy in front of `db`),
+    /// waiting at most 1 s for a database connection.
     pub async fn start_on(db: TestDatabase, database_url: &str) -> Self {
-        Self::launch(db, database_url, &[("RUST_LOG", "warn")], Stdio::null()).await
+        let env = [("RUST_LOG", "warn"), ("STICKYCALLS_DATABASE_TIMEOUT_MS", "1000")];
+        Self::launch(db, database_url, &env, Stdio::null()).await
     }
 
     /// Starts the binary with extra environment.
@@ -151,7 +153,7 @@ impl Server {
             .arg("serve")
             .env("STICKYCALLS_DATABASE_URL", database_url)
             .env("STICKYCALLS_LISTEN", "127.0.0.1:0")
-            .env("STICKYCALLS_DATABASE_TIMEOUT_MS", "1000")
+            .env("STICKYCALLS_DATABASE_TIMEOUT_MS", "10000")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(logs)
