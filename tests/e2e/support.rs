@@ -80,7 +80,10 @@ impl Server {
     /// Starts the binary with `database_url` (which may be a proxy in front of `db`),
     /// waiting at most 1 s for a database connection.
     pub async fn start_on(db: TestDatabase, database_url: &str) -> Self {
-        let env = [("RUST_LOG", "warn"), ("STICKYCALLS_DATABASE_TIMEOUT_MS", "1000")];
+        let env = [
+            ("RUST_LOG", "warn"),
+            ("STICKYCALLS_DATABASE_TIMEOUT_MS", "1000"),
+        ];
         Self::launch(db, database_url, &env, Stdio::null()).await
     }
 

@@ -1,0 +1,376 @@
+//! Accounts, keys, idempotent responses, health, usage and the ledger port on SQLite.
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text};
+use stickycalls_billing::{CreditAccount, PlanId};
+use stickycalls_domain::accounts::{IdempotencyClaim, NewAccount, StoredKey, StoredResponse};
+use stickycalls_domain::credits::{Charge, CreditState, CreditSummary, DailyUsage, START_PRICE};
+use stickycalls_domain::ports::{AccountStore, CreditLedger, Health, IdempotencyStore, UsageStore};
+use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
+use stickycalls_domain::{StoreError, Timestamp};
+use time::OffsetDateTime;
+
+use crate::errors::from_diesel;
+use crate::pool::{SqliteLedger, SqliteStore};
+use crate::rows::{Count, ms};
+use crate::{credits, tenant_key};
+
+fn now() -> Timestamp {
+    Timestamp::new(OffsetDateTime::now_utc())
+}
+
+impl AccountStore for SqliteStore {
+    async fn create_account(&self, account: NewAccount) -> Result<(), StoreError> {
+        let at = now();
+        self.run(move |c| {
+            c.immediate_transaction(|c| {
+                diesel::sql_query("INSERT INTO accounts (account_id, name, email, created_at) VALUES (?, ?, ?, ?)")
+                    .bind::<Text, _>(account.id.to_string())
+                    .bind::<Text, _>(&account.name)
+                    .bind::<Nullable<Text>, _>(&account.email)
+                    .bind::<BigInt, _>(ms(at))
+                    .execute(c)?;
+                for key in &account.keys {
+                    diesel::sql_query(
+                        "INSERT INTO api_keys (lookup_id, account_id, environment, hash, last4, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind::<Text, _>(&key.lookup_id)
+                    .bind::<Text, _>(account.id.to_string())
+                    .bind::<Text, _>(key.environment.as_str())
+                    .bind::<Text, _>(&key.hash)
+                    .bind::<Text, _>(&key.last4)
+                    .bind::<BigInt, _>(ms(at))
+                    .execute(c)?;
+                }
+                for environment in [Environment::Test, Environment::Prod] {
+                    let tenant = TenantId { account: account.id, environment };
+                    credits::open(c, &tenant_key(&tenant), PlanId::Free, account.starting_credits, at)?;
+                }
+                Ok(())
+            })
+            .map_err(from_diesel)
+        })
+        .await
+    }
+
+    async fn find_key(&self, lookup_id: &str) -> Result<Option<StoredKey>, StoreError> {
+        #[derive(QueryableByName)]
+        struct KeyRow {
+            #[diesel(sql_type = Text)]
+            account_id: String,
+            #[diesel(sql_type = Text)]
+            environment: String,
+            #[diesel(sql_type = Text)]
+            hash: String,
+            #[diesel(sql_type = Nullable<BigInt>)]
+            revoked_at: Option<i64>,
+        }
+        let lookup = lookup_id.to_owned();
+        self.run(move |c| {
+            let row: Option<KeyRow> =
+                diesel::sql_query("SELECT account_id, environment, hash, revoked_at FROM api_keys WHERE lookup_id = ?")
+                    .bind::<Text, _>(&lookup)
+                    .get_result(c)
+                    .optional()
+                    .map_err(from_diesel)?;
+            Ok(row.and_then(|r| {
+                Some(StoredKey {
+                    lookup_id: lookup.clone(),
+                    tenant: TenantId {
+                        account: AccountId(r.account_id.parse().ok()?),
+                        environment: r.environment.parse().ok()?,
+                    },
+                    hash: r.hash,
+                    revoked: r.revoked_at.is_some(),
+                })
+            }))
+        })
+        .await
+    }
+}
+
+impl IdempotencyStore for SqliteStore {
+    async fn claim(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        fingerprint: &str,
+        now: Timestamp,
+        expires_before: Timestamp,
+    ) -> Result<IdempotencyClaim, StoreError> {
+        #[derive(QueryableByName)]
+        struct Held {
+            #[diesel(sql_type = Text)]
+            fingerprint: String,
+            #[diesel(sql_type = Nullable<Integer>)]
+            response_status: Option<i32>,
+            #[diesel(sql_type = Nullable<Text>)]
+            response_body: Option<String>,
+        }
+        let (tenant, key, fingerprint) =
+            (tenant_key(tenant), key.to_owned(), fingerprint.to_owned());
+        self.run(move |c| {
+            c.immediate_transaction(|c| {
+                diesel::sql_query("DELETE FROM idempotency_keys WHERE tenant_id = ? AND key = ? AND created_at < ?")
+                    .bind::<Text, _>(&tenant)
+                    .bind::<Text, _>(&key)
+                    .bind::<BigInt, _>(ms(expires_before))
+                    .execute(c)?;
+                let claimed = diesel::sql_query(
+                    "INSERT INTO idempotency_keys (tenant_id, key, fingerprint, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                )
+                .bind::<Text, _>(&tenant)
+                .bind::<Text, _>(&key)
+                .bind::<Text, _>(&fingerprint)
+                .bind::<BigInt, _>(ms(now))
+                .execute(c)?;
+                if claimed == 1 {
+                    return Ok(IdempotencyClaim::Claimed);
+                }
+                let held: Held = diesel::sql_query(
+                    "SELECT fingerprint, response_status, response_body FROM idempotency_keys WHERE tenant_id = ? AND key = ?",
+                )
+                .bind::<Text, _>(&tenant)
+                .bind::<Text, _>(&key)
+                .get_result(c)?;
+                Ok(match (held.fingerprint == fingerprint, held.response_status, held.response_body) {
+                    (false, _, _) => IdempotencyClaim::Mismatch,
+                    (true, Some(status), Some(body)) => IdempotencyClaim::Replay(StoredResponse { status: status as u16, body }),
+                    (true, _, _) => IdempotencyClaim::InFlight,
+                })
+            })
+            .map_err(from_diesel)
+        })
+        .await
+    }
+
+    async fn complete(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        response: StoredResponse,
+    ) -> Result<(), StoreError> {
+        let (tenant, key) = (tenant_key(tenant), key.to_owned());
+        self.run(move |c| {
+            diesel::sql_query("UPDATE idempotency_keys SET response_status = ?, response_body = ? WHERE tenant_id = ? AND key = ?")
+                .bind::<Integer, _>(i32::from(response.status))
+                .bind::<Text, _>(&response.body)
+                .bind::<Text, _>(&tenant)
+                .bind::<Text, _>(&key)
+                .execute(c)
+                .map(|_| ())
+                .map_err(from_diesel)
+        })
+        .await
+    }
+
+    async fn release(&self, tenant: &TenantId, key: &str) -> Result<(), StoreError> {
+        let (tenant, key) = (tenant_key(tenant), key.to_owned());
+        self.run(move |c| {
+            diesel::sql_query("DELETE FROM idempotency_keys WHERE tenant_id = ? AND key = ? AND response_status IS NULL")
+                .bind::<Text, _>(&tenant)
+                .bind::<Text, _>(&key)
+                .execute(c)
+                .map(|_| ())
+                .map_err(from_diesel)
+        })
+        .await
+    }
+}
+
+impl Health for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.run(|c| {
+            diesel::sql_query("SELECT 1 AS n")
+                .get_result::<Count>(c)
+                .map(|_| ())
+                .map_err(from_diesel)
+        })
+        .await
+    }
+}
+
+impl UsageStore for SqliteStore {
+    async fn usage(
+        &self,
+        tenant: &TenantId,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<DailyUsage>, StoreError> {
+        #[derive(QueryableByName)]
+        struct Day {
+            #[diesel(sql_type = Text)]
+            day: String,
+            #[diesel(sql_type = BigInt)]
+            calls_started: i64,
+            #[diesel(sql_type = BigInt)]
+            matches: i64,
+            #[diesel(sql_type = BigInt)]
+            billable: i64,
+            #[diesel(sql_type = Double)]
+            average_confidence: f64,
+            #[diesel(sql_type = BigInt)]
+            intents_opened: i64,
+            #[diesel(sql_type = BigInt)]
+            intents_resolved: i64,
+        }
+        #[derive(QueryableByName)]
+        struct Spent {
+            #[diesel(sql_type = Text)]
+            day: String,
+            #[diesel(sql_type = BigInt)]
+            credits: i64,
+        }
+        let key = tenant_key(tenant);
+        let start = OffsetDateTime::new_utc(from, time::Time::MIDNIGHT);
+        let end = OffsetDateTime::new_utc(to.next_day().unwrap_or(to), time::Time::MIDNIGHT);
+        let (start, end) = (ms(Timestamp::new(start)), ms(Timestamp::new(end)));
+        self.run(move |c| {
+            let days: Vec<Day> = diesel::sql_query(
+                "SELECT date(started_at / 1000, 'unixepoch') AS day, count(*) AS calls_started,
+                        sum(confidence >= 50) AS matches, sum(billable) AS billable,
+                        coalesce(avg(confidence), 0) / 100.0 AS average_confidence,
+                        sum(coalesce(intent_status IN ('open', 'abandoned'), 0)) AS intents_opened,
+                        sum(coalesce(intent_status IN ('resolved', 'closed'), 0)) AS intents_resolved
+                   FROM calls WHERE tenant_id = ? AND started_at >= ? AND started_at < ? GROUP BY 1",
+            )
+            .bind::<Text, _>(&key)
+            .bind::<BigInt, _>(start)
+            .bind::<BigInt, _>(end)
+            .load(c)
+            .map_err(from_diesel)?;
+            let spent: Vec<Spent> = diesel::sql_query(
+                "SELECT date(at / 1000, 'unixepoch') AS day, sum(credits) AS credits FROM credit_ledger
+                  WHERE tenant_id = ? AND kind = 'debit' AND at >= ? AND at < ? GROUP BY 1",
+            )
+            .bind::<Text, _>(&key)
+            .bind::<BigInt, _>(start)
+            .bind::<BigInt, _>(end)
+            .load(c)
+            .map_err(from_diesel)?;
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            let parse = |d: &str| time::Date::parse(d, format).ok();
+            let mut out: BTreeMap<time::Date, DailyUsage> = BTreeMap::new();
+            let blank = |day| DailyUsage {
+                day,
+                calls_started: 0,
+                matches: 0,
+                billable: 0,
+                credits_used: 0,
+                average_confidence: 0.0,
+                intents_opened: 0,
+                intents_resolved: 0,
+            };
+            for d in days {
+                let Some(day) = parse(&d.day) else { continue };
+                out.insert(
+                    day,
+                    DailyUsage {
+                        calls_started: d.calls_started.max(0) as u64,
+                        matches: d.matches.max(0) as u64,
+                        billable: d.billable.max(0) as u64,
+                        average_confidence: (d.average_confidence * 100.0).round() / 100.0,
+                        intents_opened: d.intents_opened.max(0) as u64,
+                        intents_resolved: d.intents_resolved.max(0) as u64,
+                        ..blank(day)
+                    },
+                );
+            }
+            for s in spent {
+                let Some(day) = parse(&s.day) else { continue };
+                out.entry(day).or_insert_with(|| blank(day)).credits_used = s.credits.max(0) as u64;
+            }
+            Ok(out.into_values().collect())
+        })
+        .await
+    }
+}
+
+impl SqliteLedger {
+    /// Adds purchased credits (operator action).
+    pub async fn grant_top_up(
+        &self,
+        tenant: &TenantId,
+        credits: u64,
+        now: Timestamp,
+    ) -> Result<CreditAccount, StoreError> {
+        let key = tenant_key(tenant);
+        self.store
+            .run(move |c| {
+                c.immediate_transaction(|c| credits::top_up(c, &key, credits, now))
+                    .map_err(from_diesel)
+            })
+            .await
+    }
+
+    /// Moves a tenant to `plan`.
+    pub async fn set_plan(
+        &self,
+        tenant: &TenantId,
+        plan: PlanId,
+        allowance: u64,
+        now: Timestamp,
+    ) -> Result<CreditAccount, StoreError> {
+        let key = tenant_key(tenant);
+        self.store
+            .run(move |c| {
+                c.immediate_transaction(|c| credits::change_plan(c, &key, plan, allowance, now))
+                    .map_err(from_diesel)
+            })
+            .await
+    }
+
+    async fn account(
+        &self,
+        tenant: &TenantId,
+        now: Timestamp,
+    ) -> Result<Option<CreditAccount>, StoreError> {
+        let key = tenant_key(tenant);
+        let account = self
+            .store
+            .run(move |c| credits::load(c, &key).map_err(from_diesel))
+            .await?;
+        Ok(account.map(|a| a.at(now).0))
+    }
+}
+
+impl CreditLedger for SqliteLedger {
+    async fn start_charge(&self, _tenant: &TenantId) -> Result<Option<Charge>, StoreError> {
+        Ok(self.billing_enabled.then_some(Charge {
+            credits: START_PRICE,
+        }))
+    }
+
+    async fn balance(&self, tenant: &TenantId, now: Timestamp) -> Result<CreditState, StoreError> {
+        if !self.billing_enabled {
+            return Ok(CreditState::Unlimited);
+        }
+        Ok(CreditState::Metered(
+            self.account(tenant, now)
+                .await?
+                .map(|a| a.balance())
+                .unwrap_or_default(),
+        ))
+    }
+
+    async fn summary(
+        &self,
+        tenant: &TenantId,
+        now: Timestamp,
+    ) -> Result<Option<CreditSummary>, StoreError> {
+        Ok(self.account(tenant, now).await?.map(|a| {
+            let period = a.period(now);
+            CreditSummary {
+                plan: a.plan.as_str().to_owned(),
+                allowance: a.allowance,
+                allowance_left: a.allowance_left,
+                top_up: a.top_up,
+                period_start: period.start,
+                period_end: period.end,
+                billing_enabled: self.billing_enabled,
+            }
+        }))
+    }
+}

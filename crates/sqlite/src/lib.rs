@@ -1,0 +1,28 @@
+//! SQLite storage for Sticky Calls, the embedded default: every storage port of the
+//! domain on one local file, with nothing to install (libsqlite3 is bundled).
+//!
+//! It owns the SQLite dialect of the schema (`migrations/sqlite/`) and the queries.
+//! Diesel's synchronous `SqliteConnection` runs behind diesel-async's
+//! `SyncConnectionWrapper`: each port call runs its whole use case as one blocking
+//! task on its connection, off the async workers. Connections use WAL, a busy timeout
+//! and foreign keys; every write transaction is `BEGIN IMMEDIATE`, so writers queue on
+//! SQLite's single write lock at the start instead of deadlocking on a read-to-write
+//! upgrade. It must not know HTTP or product rules: those stay in the domain and
+//! `stickycalls-billing`.
+
+mod accounts;
+mod calls;
+mod credits;
+mod errors;
+mod migrate;
+mod pool;
+mod rows;
+mod store;
+
+pub use migrate::run_migrations;
+pub use pool::{SqliteLedger, SqliteSettings, SqliteStore};
+
+/// A tenant's key, as text (the same name-based UUID as the PostgreSQL adapter).
+pub fn tenant_key(tenant: &stickycalls_domain::tenant::TenantId) -> String {
+    uuid::Uuid::new_v5(&tenant.account.0, tenant.environment.as_str().as_bytes()).to_string()
+}

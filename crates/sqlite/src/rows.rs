@@ -1,0 +1,148 @@
+//! Rows as SQLite holds them, and their conversion to and from domain values.
+
+use std::collections::BTreeMap;
+
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, SmallInt, Text};
+use stickycalls_domain::Timestamp;
+use stickycalls_domain::calls::{CallId, CallRecord, EndRecord, Fingerprint};
+use stickycalls_domain::identity::{
+    Ani, Confidence, CustomerRef, IdentityHints, LineType, PhoneNumber,
+};
+
+pub(crate) fn ms(at: Timestamp) -> i64 {
+    at.unix_millis()
+}
+
+pub(crate) fn at(millis: i64) -> Timestamp {
+    Timestamp::from_unix_millis(millis)
+        .unwrap_or_else(|| Timestamp::new(time::OffsetDateTime::UNIX_EPOCH))
+}
+
+pub(crate) fn line_type_of(text: Option<&str>) -> Option<LineType> {
+    text.and_then(|t| t.parse().ok())
+}
+
+/// A row of `calls`.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct CallRow {
+    #[diesel(sql_type = Text)]
+    pub call_id: String,
+    #[diesel(sql_type = Text)]
+    pub customer_ref: String,
+    #[diesel(sql_type = BigInt)]
+    pub started_at: i64,
+    #[diesel(sql_type = Text)]
+    pub start_fingerprint: String,
+    #[diesel(sql_type = SmallInt)]
+    pub confidence: i16,
+    #[diesel(sql_type = Text)]
+    pub sources: String,
+    #[diesel(sql_type = Bool)]
+    pub billable: bool,
+    #[diesel(sql_type = Bool)]
+    pub provisional: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub ani: Option<String>,
+    #[diesel(sql_type = Bool)]
+    pub ani_withheld: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub dnis: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub external_ids: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub hint_customer_ref: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub line_type: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub ended_at: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub end_fingerprint: Option<String>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub intents_updated: Option<i32>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub variables_updated: Option<i32>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub intent: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub intent_status: Option<String>,
+}
+
+pub(crate) const CALL_COLUMNS: &str = "call_id, customer_ref, started_at, start_fingerprint, confidence, sources, \
+    billable, provisional, ani, ani_withheld, dnis, external_ids, hint_customer_ref, line_type, ended_at, \
+    end_fingerprint, intents_updated, variables_updated, intent, intent_status";
+
+impl CallRow {
+    pub fn new(call: &CallRecord) -> Self {
+        let hints = &call.hints;
+        let ended = call.ended.as_ref();
+        Self {
+            call_id: call.call_id.as_str().to_owned(),
+            customer_ref: call.customer.as_str().to_owned(),
+            started_at: ms(call.started_at),
+            start_fingerprint: call.start_fingerprint.as_str().to_owned(),
+            confidence: i16::from(call.confidence.hundredths()),
+            sources: serde_json::to_string(&call.sources).unwrap_or_else(|_| "[]".into()),
+            billable: call.billable,
+            provisional: call.provisional,
+            ani: hints.phone().map(|p| p.as_e164().to_owned()),
+            ani_withheld: matches!(hints.ani, Some(Ani::Withheld)),
+            dnis: hints.dnis.clone(),
+            external_ids: serde_json::to_string(&hints.external_ids)
+                .unwrap_or_else(|_| "{}".into()),
+            hint_customer_ref: hints.customer_ref.as_ref().map(|c| c.as_str().to_owned()),
+            line_type: call.line_type.map(|l| l.as_str().to_owned()),
+            ended_at: ended.map(|e| ms(e.ended_at)),
+            end_fingerprint: ended.map(|e| e.fingerprint.as_str().to_owned()),
+            intents_updated: ended.map(|e| e.intents_updated as i32),
+            variables_updated: ended.map(|e| e.variables_updated as i32),
+            intent: ended.and_then(|e| e.intent.as_ref().map(|(n, _)| n.clone())),
+            intent_status: ended.and_then(|e| e.intent.as_ref().map(|(_, s)| s.clone())),
+        }
+    }
+
+    pub fn into_record(self) -> CallRecord {
+        let ani = match (self.ani, self.ani_withheld) {
+            (Some(e164), _) => Some(Ani::Number(PhoneNumber::from_e164(e164))),
+            (None, true) => Some(Ani::Withheld),
+            (None, false) => None,
+        };
+        let external_ids: BTreeMap<String, String> =
+            serde_json::from_str(&self.external_ids).unwrap_or_default();
+        let ended = match (self.ended_at, self.end_fingerprint) {
+            (Some(ended_at), Some(fingerprint)) => Some(EndRecord {
+                ended_at: at(ended_at),
+                fingerprint: Fingerprint::from_trusted(fingerprint),
+                intents_updated: self.intents_updated.unwrap_or(0).max(0) as u32,
+                variables_updated: self.variables_updated.unwrap_or(0).max(0) as u32,
+                intent: self.intent.zip(self.intent_status),
+            }),
+            _ => None,
+        };
+        CallRecord {
+            call_id: CallId::from_trusted(self.call_id),
+            customer: CustomerRef::from_trusted(self.customer_ref),
+            started_at: at(self.started_at),
+            start_fingerprint: Fingerprint::from_trusted(self.start_fingerprint),
+            confidence: Confidence::from_hundredths(self.confidence.clamp(0, 100) as u8),
+            sources: serde_json::from_str(&self.sources).unwrap_or_default(),
+            billable: self.billable,
+            provisional: self.provisional,
+            hints: IdentityHints {
+                ani,
+                dnis: self.dnis,
+                external_ids,
+                customer_ref: self.hint_customer_ref.map(CustomerRef::from_trusted),
+            },
+            line_type: line_type_of(self.line_type.as_deref()),
+            ended,
+        }
+    }
+}
+
+/// A single number.
+#[derive(QueryableByName)]
+pub(crate) struct Count {
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+}

@@ -1,0 +1,239 @@
+//! `CallStore` on SQLite: each port method is one blocking task on one connection;
+//! every commit is one `BEGIN IMMEDIATE` transaction.
+
+use diesel::sqlite::SqliteConnection;
+use stickycalls_domain::calls::{CallId, CallRecord};
+use stickycalls_domain::credits::InsufficientCredits;
+use stickycalls_domain::identity::{CustomerRef, Evidence, IdentityHints};
+use stickycalls_domain::ports::{
+    CallStore, CommitEndError, CommitStartError, CustomerContext, EndCommit, EndReceipt,
+    StartCommit, StartReceipt, StartSnapshot,
+};
+use stickycalls_domain::tenant::TenantId;
+use stickycalls_domain::variables::check_live_limit;
+use stickycalls_domain::{StoreError, Timestamp, ValidationError};
+
+use crate::errors::from_diesel;
+use crate::pool::SqliteStore;
+use crate::{calls, credits, tenant_key};
+
+/// Why a commit rolled back.
+enum Abort {
+    Query(diesel::result::Error),
+    CallIdTaken,
+    AlreadyEnded,
+    Insufficient(InsufficientCredits),
+    Refused(ValidationError),
+}
+
+impl From<diesel::result::Error> for Abort {
+    fn from(e: diesel::result::Error) -> Self {
+        Abort::Query(e)
+    }
+}
+
+impl From<credits::DebitError> for Abort {
+    fn from(e: credits::DebitError) -> Self {
+        match e {
+            credits::DebitError::Query(e) => Abort::Query(e),
+            credits::DebitError::Insufficient(e) => Abort::Insufficient(e),
+        }
+    }
+}
+
+fn read<R: Send + 'static>(
+    store: &SqliteStore,
+    task: impl FnOnce(&mut SqliteConnection) -> diesel::QueryResult<R> + Send + 'static,
+) -> impl Future<Output = Result<R, StoreError>> + Send + '_ {
+    store.run(move |c| task(c).map_err(from_diesel))
+}
+
+fn start_tx(
+    c: &mut SqliteConnection,
+    tenant: &str,
+    commit: &StartCommit,
+) -> Result<StartReceipt, Abort> {
+    let call = &commit.call;
+    if commit.create_customer {
+        calls::ensure_customer(c, tenant, &call.customer, call.started_at)?;
+    }
+    if !calls::insert_call(c, tenant, call)? {
+        return Err(Abort::CallIdTaken);
+    }
+    if commit.link_hints {
+        calls::link_hints(
+            c,
+            tenant,
+            &call.customer,
+            &call.hints,
+            call.line_type,
+            call.started_at,
+        )?;
+    }
+    let context = if commit.read_context {
+        calls::customer_context(c, tenant, &call.customer, call.started_at)?
+    } else {
+        CustomerContext::default()
+    };
+    let credits_remaining = match commit.charge {
+        Some(charge) => Some(credits::debit(
+            c,
+            tenant,
+            charge,
+            &call.call_id,
+            call.started_at,
+        )?),
+        None if commit.report_balance => Some(credits::remaining(c, tenant, call.started_at)?),
+        None => None,
+    };
+    Ok(StartReceipt {
+        context,
+        credits_remaining,
+    })
+}
+
+fn end_tx(c: &mut SqliteConnection, tenant: &str, commit: &EndCommit) -> Result<EndReceipt, Abort> {
+    let call = &commit.call;
+    let customer = &call.customer;
+    let now = call.ended.as_ref().map_or(call.started_at, |e| e.ended_at);
+    if commit.create_customer {
+        calls::ensure_customer(c, tenant, customer, now)?;
+    }
+    if commit.standalone {
+        if !calls::insert_call(c, tenant, call)? {
+            return Err(Abort::CallIdTaken);
+        }
+    } else if !calls::end_call(c, tenant, call)? {
+        return Err(Abort::AlreadyEnded);
+    }
+    if let Some(provisional) = &commit.fold_provisional {
+        calls::fold(c, tenant, provisional, customer, &call.call_id)?;
+    }
+    calls::link_hints(c, tenant, customer, &commit.link, commit.line_type, now)?;
+    let intents_updated = match &commit.intent {
+        Some(write) => calls::apply_intent(c, tenant, customer, write)?,
+        None => 0,
+    };
+    if !commit.variables.is_empty() {
+        let live = calls::live_keys(c, tenant, customer, now)?;
+        check_live_limit(live.iter().map(String::as_str), &commit.variables)
+            .map_err(Abort::Refused)?;
+        calls::write_variables(c, tenant, customer, &commit.variables, now)?;
+    }
+    calls::set_intents_updated(c, tenant, &call.call_id, intents_updated)?;
+    Ok(EndReceipt { intents_updated })
+}
+
+impl CallStore for SqliteStore {
+    async fn load_start(
+        &self,
+        tenant: &TenantId,
+        call_id: &CallId,
+        hints: &IdentityHints,
+    ) -> Result<StartSnapshot, StoreError> {
+        let (key, call_id, hints) = (tenant_key(tenant), call_id.clone(), hints.clone());
+        read(self, move |c| {
+            Ok(StartSnapshot {
+                call: calls::find_call(c, &key, &call_id)?,
+                evidence: calls::evidence(c, &key, &hints)?,
+            })
+        })
+        .await
+    }
+
+    async fn find_call(
+        &self,
+        tenant: &TenantId,
+        call_id: &CallId,
+    ) -> Result<Option<CallRecord>, StoreError> {
+        let (key, call_id) = (tenant_key(tenant), call_id.clone());
+        read(self, move |c| calls::find_call(c, &key, &call_id)).await
+    }
+
+    async fn gather_evidence(
+        &self,
+        tenant: &TenantId,
+        hints: &IdentityHints,
+    ) -> Result<Evidence, StoreError> {
+        let (key, hints) = (tenant_key(tenant), hints.clone());
+        read(self, move |c| calls::evidence(c, &key, &hints)).await
+    }
+
+    async fn customer_context(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerRef,
+        now: Timestamp,
+    ) -> Result<CustomerContext, StoreError> {
+        let (key, customer) = (tenant_key(tenant), customer.clone());
+        read(self, move |c| {
+            calls::customer_context(c, &key, &customer, now)
+        })
+        .await
+    }
+
+    async fn commit_start(
+        &self,
+        tenant: &TenantId,
+        commit: StartCommit,
+    ) -> Result<StartReceipt, CommitStartError> {
+        let key = tenant_key(tenant);
+        self.run(move |c| {
+            c.immediate_transaction(|c| start_tx(c, &key, &commit))
+                .map_err(|abort| match abort {
+                    Abort::CallIdTaken => CommitStartError::CallIdTaken,
+                    Abort::Insufficient(e) => CommitStartError::InsufficientCredits(e),
+                    Abort::Query(e) => CommitStartError::Store(from_diesel(e)),
+                    Abort::AlreadyEnded | Abort::Refused(_) => CommitStartError::Store(
+                        StoreError::Unknown(anyhow::anyhow!("unexpected abort of a start")),
+                    ),
+                })
+        })
+        .await
+    }
+
+    async fn commit_end(
+        &self,
+        tenant: &TenantId,
+        commit: EndCommit,
+    ) -> Result<EndReceipt, CommitEndError> {
+        let key = tenant_key(tenant);
+        self.run(move |c| {
+            c.immediate_transaction(|c| end_tx(c, &key, &commit))
+                .map_err(|abort| match abort {
+                    Abort::CallIdTaken => CommitEndError::CallIdTaken,
+                    Abort::AlreadyEnded => CommitEndError::AlreadyEnded,
+                    Abort::Refused(e) => CommitEndError::Refused(e),
+                    Abort::Query(e) => CommitEndError::Store(from_diesel(e)),
+                    Abort::Insufficient(_) => CommitEndError::Store(StoreError::Unknown(
+                        anyhow::anyhow!("unexpected abort of an end"),
+                    )),
+                })
+        })
+        .await
+    }
+
+    async fn erase_customer(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerRef,
+    ) -> Result<bool, StoreError> {
+        let (key, customer) = (tenant_key(tenant), customer.clone());
+        self.run(move |c| {
+            c.immediate_transaction(|c| calls::erase_customer(c, &key, &customer))
+                .map_err(from_diesel)
+        })
+        .await
+    }
+}
+
+impl SqliteStore {
+    /// Deletes expired variables and stale open intents of every tenant.
+    pub async fn purge_expired(&self, now: Timestamp) -> Result<(usize, usize), StoreError> {
+        self.run(move |c| {
+            c.immediate_transaction(|c| calls::purge_expired(c, now))
+                .map_err(from_diesel)
+        })
+        .await
+    }
+}

@@ -1,0 +1,93 @@
+//! The SQLite adapter: the same storage contract suite as PostgreSQL, on a fresh
+//! database file per test.
+
+use stickycalls_domain::credits::{Charge, CreditState, CreditSummary};
+use stickycalls_domain::tenant::TenantId;
+use stickycalls_domain::{StoreError, Timestamp};
+use stickycalls_sqlite::{SqliteLedger, SqliteSettings, SqliteStore, run_migrations};
+use stickycalls_test_support::contract::{GrantCredits, Storage, StorageFactory};
+
+#[derive(Clone, Debug)]
+struct Granting(SqliteLedger);
+
+impl stickycalls_domain::ports::CreditLedger for Granting {
+    async fn start_charge(&self, t: &TenantId) -> Result<Option<Charge>, StoreError> {
+        self.0.start_charge(t).await
+    }
+    async fn balance(&self, t: &TenantId, now: Timestamp) -> Result<CreditState, StoreError> {
+        self.0.balance(t, now).await
+    }
+    async fn summary(
+        &self,
+        t: &TenantId,
+        now: Timestamp,
+    ) -> Result<Option<CreditSummary>, StoreError> {
+        self.0.summary(t, now).await
+    }
+}
+
+impl GrantCredits for Granting {
+    async fn grant(
+        &self,
+        tenant: &TenantId,
+        credits: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.0.grant_top_up(tenant, credits, now).await.map(|_| ())
+    }
+}
+
+/// A database file in a directory removed when the test ends.
+struct TempFile(std::path::PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+struct Sqlite;
+
+impl StorageFactory for Sqlite {
+    type Store = SqliteStore;
+    type Ledger = Granting;
+
+    async fn create(&self) -> anyhow::Result<Storage<SqliteStore, Granting>> {
+        let dir = std::env::temp_dir().join(format!(
+            "stickycalls-sqlite-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("test.db").to_string_lossy().into_owned();
+        run_migrations(&path).await?;
+        let store = SqliteStore::new(&SqliteSettings::new(&path))?;
+        let ledger = Granting(SqliteLedger::new(store.clone(), true));
+        Ok(Storage {
+            store,
+            ledger,
+            guard: Box::new(TempFile(dir)),
+        })
+    }
+}
+
+stickycalls_test_support::storage_contract!(Sqlite);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_are_idempotent() {
+    let dir = std::env::temp_dir().join(format!(
+        "stickycalls-sqlite-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let _guard = TempFile(dir.clone());
+    let path = dir
+        .join("nested")
+        .join("db.sqlite")
+        .to_string_lossy()
+        .into_owned();
+    assert_eq!(
+        run_migrations(&path).await.unwrap(),
+        1,
+        "creates the directory and the schema"
+    );
+    assert_eq!(run_migrations(&path).await.unwrap(), 0);
+}

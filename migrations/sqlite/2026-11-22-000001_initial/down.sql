@@ -1,0 +1,11 @@
+DROP TABLE idempotency_keys;
+DROP TABLE api_keys;
+DROP TABLE accounts;
+DROP TABLE credit_ledger;
+DROP TABLE credit_balances;
+DROP TABLE variables;
+DROP TABLE intents;
+DROP TABLE calls;
+DROP TABLE customer_external_ids;
+DROP TABLE customer_phones;
+DROP TABLE customers;
