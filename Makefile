@@ -9,18 +9,10 @@ DIESEL_VERSION := 2.3.4
 
 .PHONY: run test lint fmt fmt-check clippy check-boundaries check-schema schema openapi
 
-# `make run` defaults to a local PostgreSQL database named stickycalls (created if
-# missing); set STICKYCALLS_DATABASE_URL to use another.
-DEFAULT_DATABASE_URL := postgres://postgres@127.0.0.1:5432/stickycalls
-STICKYCALLS_DATABASE_URL ?= $(DEFAULT_DATABASE_URL)
-export STICKYCALLS_DATABASE_URL
-
-## run: build and serve the API on STICKYCALLS_LISTEN (default 127.0.0.1:8080)
+## run: build and serve the API on http://127.0.0.1:8080. With no STICKYCALLS_DATABASE_URL
+## the data lives in a SQLite file under ./data/ (nothing to install); the first start
+## creates a local account and prints its test key once.
 run:
-	@if [ "$(STICKYCALLS_DATABASE_URL)" = "$(DEFAULT_DATABASE_URL)" ] && command -v psql >/dev/null; then \
-	  psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'stickycalls'" | grep -q 1 \
-	    || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE stickycalls"; \
-	fi
 	$(CARGO) run --release --locked --bin stickycalls -- serve
 
 ## test: every test of the workspace

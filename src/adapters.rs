@@ -1,12 +1,15 @@
-//! The production wiring: which adapter fills each port.
+//! The production wiring: which adapter fills each port, for each kind of store.
 
 use std::time::Duration;
 
-use stickycalls_domain::Timestamp;
+use stickycalls_billing::{CreditAccount, PlanId};
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{Clock, IdGenerator};
+use stickycalls_domain::tenant::TenantId;
+use stickycalls_domain::{StoreError, Timestamp};
 use stickycalls_http_api::Backend;
-use stickycalls_postgres::{PgLedger, PgStore};
+use stickycalls_postgres::{PgLedger, PgSettings, PgStore};
+use stickycalls_sqlite::{SqliteLedger, SqliteSettings, SqliteStore};
 
 /// The wall clock.
 #[derive(Debug, Clone, Copy)]
@@ -28,32 +31,139 @@ impl IdGenerator for RandomIds {
     }
 }
 
-/// PostgreSQL storage and ledger, wall clock, random references.
-#[derive(Debug)]
-pub struct Production;
+/// A store the binary can run on: how to open it, migrate it, and the operator's
+/// actions on its ledger.
+pub trait Adapter: Backend<Clock = SystemClock, Ids = RandomIds> {
+    /// Its settings.
+    type Settings: Sync;
+    /// Applies pending migrations.
+    fn migrate(settings: &Self::Settings) -> impl Future<Output = anyhow::Result<usize>> + Send;
+    /// Opens the store and its ledger.
+    fn open(
+        settings: &Self::Settings,
+        billing_enabled: bool,
+    ) -> anyhow::Result<(Self::Store, Self::Ledger)>;
+    /// Adds purchased credits.
+    fn grant(
+        ledger: &Self::Ledger,
+        tenant: &TenantId,
+        credits: u64,
+    ) -> impl Future<Output = Result<CreditAccount, StoreError>> + Send;
+    /// Changes a tenant's plan.
+    fn set_plan(
+        ledger: &Self::Ledger,
+        tenant: &TenantId,
+        plan: PlanId,
+        allowance: u64,
+    ) -> impl Future<Output = Result<CreditAccount, StoreError>> + Send;
+    /// Deletes what expired.
+    fn purge(
+        store: &Self::Store,
+    ) -> impl Future<Output = Result<(usize, usize), StoreError>> + Send;
+    /// Where the data lives, for people (no credentials).
+    fn location(settings: &Self::Settings) -> String;
+}
 
-impl Backend for Production {
+/// PostgreSQL.
+#[derive(Debug)]
+pub struct Postgres;
+
+impl Backend for Postgres {
     type Store = PgStore;
     type Ledger = PgLedger;
     type Clock = SystemClock;
     type Ids = RandomIds;
 }
 
-/// How often expired variables and stale intents are deleted.
-const PURGE_EVERY: Duration = Duration::from_secs(600);
-
-/// Deletes what expired, in the background, for as long as the server runs.
-pub fn spawn_purge(store: PgStore) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(PURGE_EVERY);
-        loop {
-            tick.tick().await;
-            match store.purge_expired(SystemClock.now()).await {
-                Ok((variables, intents)) => {
-                    tracing::info!(variables, intents, "purged expired data")
-                }
-                Err(e) => tracing::warn!("purge failed: {e:#}"),
-            }
-        }
-    });
+impl Adapter for Postgres {
+    type Settings = PgSettings;
+    async fn migrate(settings: &PgSettings) -> anyhow::Result<usize> {
+        stickycalls_postgres::run_migrations(&settings.url).await
+    }
+    fn open(settings: &PgSettings, billing_enabled: bool) -> anyhow::Result<(PgStore, PgLedger)> {
+        let store = PgStore::new(settings)?;
+        Ok((store.clone(), PgLedger::new(store, billing_enabled)))
+    }
+    async fn grant(
+        ledger: &PgLedger,
+        tenant: &TenantId,
+        credits: u64,
+    ) -> Result<CreditAccount, StoreError> {
+        ledger
+            .grant_top_up(tenant, credits, SystemClock.now())
+            .await
+    }
+    async fn set_plan(
+        ledger: &PgLedger,
+        tenant: &TenantId,
+        plan: PlanId,
+        allowance: u64,
+    ) -> Result<CreditAccount, StoreError> {
+        ledger
+            .set_plan(tenant, plan, allowance, SystemClock.now())
+            .await
+    }
+    async fn purge(store: &PgStore) -> Result<(usize, usize), StoreError> {
+        store.purge_expired(SystemClock.now()).await
+    }
+    fn location(settings: &PgSettings) -> String {
+        let url = &settings.url;
+        let after = url.split_once('@').map_or(url.as_str(), |(_, rest)| rest);
+        format!("PostgreSQL at {after}")
+    }
 }
+
+/// SQLite (the embedded default).
+#[derive(Debug)]
+pub struct Sqlite;
+
+impl Backend for Sqlite {
+    type Store = SqliteStore;
+    type Ledger = SqliteLedger;
+    type Clock = SystemClock;
+    type Ids = RandomIds;
+}
+
+impl Adapter for Sqlite {
+    type Settings = SqliteSettings;
+    async fn migrate(settings: &SqliteSettings) -> anyhow::Result<usize> {
+        stickycalls_sqlite::run_migrations(&settings.path).await
+    }
+    fn open(
+        settings: &SqliteSettings,
+        billing_enabled: bool,
+    ) -> anyhow::Result<(SqliteStore, SqliteLedger)> {
+        let store = SqliteStore::new(settings)?;
+        Ok((store.clone(), SqliteLedger::new(store, billing_enabled)))
+    }
+    async fn grant(
+        ledger: &SqliteLedger,
+        tenant: &TenantId,
+        credits: u64,
+    ) -> Result<CreditAccount, StoreError> {
+        ledger
+            .grant_top_up(tenant, credits, SystemClock.now())
+            .await
+    }
+    async fn set_plan(
+        ledger: &SqliteLedger,
+        tenant: &TenantId,
+        plan: PlanId,
+        allowance: u64,
+    ) -> Result<CreditAccount, StoreError> {
+        ledger
+            .set_plan(tenant, plan, allowance, SystemClock.now())
+            .await
+    }
+    async fn purge(store: &SqliteStore) -> Result<(usize, usize), StoreError> {
+        store.purge_expired(SystemClock.now()).await
+    }
+    fn location(settings: &SqliteSettings) -> String {
+        let path = std::path::Path::new(&settings.path);
+        let shown = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        format!("SQLite file {}", shown.display())
+    }
+}
+
+/// How often expired variables and stale intents are deleted.
+pub const PURGE_EVERY: Duration = Duration::from_secs(600);

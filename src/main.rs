@@ -1,6 +1,7 @@
-//! `stickycalls`: the thin server binary. It reads the configuration, wires the
-//! PostgreSQL adapter and the REST API around the domain, and offers the operator's
-//! commands. It holds no product rule and no SQL.
+//! `stickycalls`: the thin server binary. It reads the configuration, picks the store
+//! from `STICKYCALLS_DATABASE_URL`'s scheme (SQLite by default, or PostgreSQL), wires it
+//! and the REST API around the domain, and offers the operator's commands. It holds no
+//! product rule and no SQL.
 
 mod adapters;
 mod settings;
@@ -13,14 +14,12 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use stickycalls_billing::PlanId;
 use stickycalls_domain::accounts::NewAccount;
-use stickycalls_domain::ports::AccountStore;
-use stickycalls_domain::ports::Clock;
+use stickycalls_domain::ports::{AccountStore, Clock};
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_http_api::{AppState, keys};
-use stickycalls_postgres::{PgLedger, PgStore, run_migrations};
 
-use crate::adapters::{Production, RandomIds, SystemClock};
-use crate::settings::Settings;
+use crate::adapters::{Adapter, PURGE_EVERY, Postgres, RandomIds, Sqlite, SystemClock};
+use crate::settings::{Database, Settings};
 
 /// Credits each environment of a new account starts with (the Free plan's allowance).
 const STARTING_CREDITS: u64 = 100;
@@ -106,32 +105,14 @@ enum AccountsCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
     let result = Settings::from_env().and_then(|settings| {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?;
-        match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => runtime.block_on(serve(settings)),
-            Command::Migrate => runtime.block_on(migrate(&settings)),
-            Command::Accounts {
-                command: AccountsCommand::Create { name, email },
-            } => runtime.block_on(create_account(&settings, name, email)),
-            Command::Credits {
-                command:
-                    CreditsCommand::Grant {
-                        account,
-                        environment,
-                        amount,
-                    },
-            } => runtime.block_on(grant_credits(&settings, account, environment, amount)),
-            Command::Plans {
-                command:
-                    PlansCommand::Set {
-                        account,
-                        plan,
-                        allowance,
-                    },
-            } => runtime.block_on(set_plan(&settings, account, plan, allowance)),
+        match &settings.database {
+            Database::Postgres(db) => runtime.block_on(run::<Postgres>(command, db, &settings)),
+            Database::Sqlite(db) => runtime.block_on(run::<Sqlite>(command, db, &settings)),
         }
     });
     match result {
@@ -143,20 +124,94 @@ fn main() -> ExitCode {
     }
 }
 
-async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let applied = run_migrations(settings.database.url.as_str())
-        .await
-        .context("cannot migrate the database named by STICKYCALLS_DATABASE_URL")?;
-    eprintln!("stickycalls: {applied} migration(s) applied");
-    Ok(())
+async fn run<A: Adapter>(
+    command: Command,
+    db: &A::Settings,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => serve::<A>(db, settings).await,
+        Command::Migrate => {
+            let applied = A::migrate(db)
+                .await
+                .context("cannot migrate the database (STICKYCALLS_DATABASE_URL)")?;
+            eprintln!("stickycalls: {applied} migration(s) applied");
+            Ok(())
+        }
+        Command::Accounts {
+            command: AccountsCommand::Create { name, email },
+        } => {
+            let (store, _) = A::open(db, settings.billing_enabled)?;
+            let (id, keys) = create_account(&store, name, email).await?;
+            print_json(
+                &serde_json::json!({"account_id": id.to_string(), "keys": {"test": keys.0, "prod": keys.1}}),
+            );
+            Ok(())
+        }
+        Command::Credits {
+            command:
+                CreditsCommand::Grant {
+                    account,
+                    environment,
+                    amount,
+                },
+        } => {
+            let (_, ledger) = A::open(db, settings.billing_enabled)?;
+            let tenant = TenantId {
+                account: AccountId(account),
+                environment,
+            };
+            let state = A::grant(&ledger, &tenant, amount)
+                .await
+                .context("cannot grant credits")?;
+            print_account(&account, environment, &state);
+            Ok(())
+        }
+        Command::Plans {
+            command:
+                PlansCommand::Set {
+                    account,
+                    plan,
+                    allowance,
+                },
+        } => {
+            let allowance = allowance
+                .or(plan.plan().monthly_credits)
+                .context("--allowance is required for the enterprise plan")?;
+            let (_, ledger) = A::open(db, settings.billing_enabled)?;
+            for environment in [Environment::Test, Environment::Prod] {
+                let tenant = TenantId {
+                    account: AccountId(account),
+                    environment,
+                };
+                let state = A::set_plan(&ledger, &tenant, plan, allowance)
+                    .await
+                    .context("cannot set the plan")?;
+                print_account(&account, environment, &state);
+            }
+            Ok(())
+        }
+    }
 }
 
+fn print_json(value: &serde_json::Value) {
+    say(&value.to_string());
+}
+
+/// A line on stdout; a closed stdout is not an error worth stopping a server for.
+fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// Creates an account with a test and a prod key; returns the keys, shown once.
 async fn create_account(
-    settings: &Settings,
+    store: &impl AccountStore,
     name: String,
     email: Option<String>,
-) -> anyhow::Result<()> {
-    let store = PgStore::new(&settings.database)?;
+) -> anyhow::Result<(AccountId, (String, String))> {
     let (test_token, test_key) = keys::generate(Environment::Test)?;
     let (prod_token, prod_key) = keys::generate(Environment::Prod)?;
     let id = AccountId(uuid::Uuid::new_v4());
@@ -170,12 +225,7 @@ async fn create_account(
         })
         .await
         .context("cannot create the account")?;
-    let out = serde_json::json!({"account_id": id.to_string(), "keys": {"test": test_token, "prod": prod_token}});
-    #[allow(clippy::print_stdout)]
-    {
-        println!("{out}");
-    }
-    Ok(())
+    Ok((id, (test_token, prod_token)))
 }
 
 fn print_account(
@@ -184,91 +234,60 @@ fn print_account(
     state: &stickycalls_billing::CreditAccount,
 ) {
     let period = state.period(SystemClock.now());
-    let out = serde_json::json!({
+    print_json(&serde_json::json!({
         "account_id": account.to_string(), "environment": environment.as_str(), "plan": state.plan.as_str(),
         "allowance": state.allowance, "allowance_left": state.allowance_left, "top_up_balance": state.top_up,
         "period_start": period.start.to_string(), "period_end": period.end.to_string(),
-    });
-    #[allow(clippy::print_stdout)]
-    {
-        println!("{out}");
-    }
+    }));
 }
 
-async fn grant_credits(
-    settings: &Settings,
-    account: uuid::Uuid,
-    environment: Environment,
-    amount: u64,
-) -> anyhow::Result<()> {
-    let store = PgStore::new(&settings.database)?;
-    let ledger = PgLedger::new(store, settings.billing_enabled);
-    let tenant = TenantId {
-        account: AccountId(account),
-        environment,
-    };
-    let state = ledger
-        .grant_top_up(&tenant, amount, SystemClock.now())
-        .await
-        .context("cannot grant credits")?;
-    print_account(&account, environment, &state);
-    Ok(())
-}
-
-async fn set_plan(
-    settings: &Settings,
-    account: uuid::Uuid,
-    plan: PlanId,
-    allowance: Option<u64>,
-) -> anyhow::Result<()> {
-    let allowance = allowance
-        .or(plan.plan().monthly_credits)
-        .context("--allowance is required for the enterprise plan")?;
-    let store = PgStore::new(&settings.database)?;
-    let ledger = PgLedger::new(store, settings.billing_enabled);
-    for environment in [Environment::Test, Environment::Prod] {
-        let tenant = TenantId {
-            account: AccountId(account),
-            environment,
-        };
-        let state = ledger
-            .set_plan(&tenant, plan, allowance, SystemClock.now())
-            .await
-            .context("cannot set the plan")?;
-        print_account(&account, environment, &state);
-    }
-    Ok(())
-}
-
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Result<()> {
     telemetry::init(settings.log_json);
-    let applied = run_migrations(settings.database.url.as_str())
+    let applied = A::migrate(db)
         .await
-        .context("cannot migrate the database named by STICKYCALLS_DATABASE_URL")?;
+        .context("cannot migrate the database (STICKYCALLS_DATABASE_URL)")?;
     tracing::info!(applied, "database migrated");
-    let store = PgStore::new(&settings.database)?;
-    let ledger = PgLedger::new(store.clone(), settings.billing_enabled);
-    let state = Arc::new(AppState::<Production>::new(
-        store.clone(),
-        ledger,
-        SystemClock,
-        RandomIds,
-    ));
-    adapters::spawn_purge(store);
-
+    let (store, ledger) = A::open(db, settings.billing_enabled)?;
     let listener = std::net::TcpListener::bind(settings.listen)
         .with_context(|| format!("cannot listen on {} (STICKYCALLS_LISTEN)", settings.listen))?;
     let address = listener.local_addr()?;
+    let first_key = if store.has_accounts().await? {
+        None
+    } else {
+        let (_, (test, _)) = create_account(&store, "Local".to_owned(), None).await?;
+        Some(test)
+    };
+    let purge_store = store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(PURGE_EVERY);
+        loop {
+            tick.tick().await;
+            match A::purge(&purge_store).await {
+                Ok((variables, intents)) => {
+                    tracing::info!(variables, intents, "purged expired data")
+                }
+                Err(e) => tracing::warn!("purge failed: {e:#}"),
+            }
+        }
+    });
+    let state = Arc::new(AppState::<A>::new(store, ledger, SystemClock, RandomIds));
     let server = actix_web::HttpServer::new(move || stickycalls_http_api::app(state.clone()))
         .listen(listener)?
         .shutdown_timeout(30)
         .run();
-    tracing::info!(%address, "listening");
-    // The line tests and scripts wait for.
-    #[allow(clippy::print_stdout)]
-    {
-        println!("listening on http://{address}");
+    say(&format!("data: {}", A::location(db)));
+    if let Some(key) = first_key {
+        // Shown once: only its hash is stored.
+        say(&format!(
+            "created a local account; its test key (shown only now): {key}"
+        ));
+        say(&format!(
+            "try: curl -s -X POST http://{address}/v1/calls/start -H 'Authorization: Bearer {key}' \\\n  -H 'Content-Type: application/json' -d '{{\"call_id\":\"test_001\",\"identity_hints\":{{\"ani\":\"+14155559999\"}}}}'"
+        ));
     }
+    tracing::info!(%address, "listening");
+    // The last line printed at start: scripts and tests wait for it.
+    say(&format!("listening on http://{address}"));
     // actix-web drains in-flight requests on SIGTERM/SIGINT before returning.
     server.await.context("server error")?;
     tracing::info!("stopped");

@@ -6,12 +6,25 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use stickycalls_postgres::PgSettings;
+use stickycalls_sqlite::SqliteSettings;
+
+/// Where the data lives when `STICKYCALLS_DATABASE_URL` is not set.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/stickycalls.db";
+
+/// Which store, picked by the URL's scheme.
+#[derive(Debug)]
+pub enum Database {
+    /// `postgres://...`
+    Postgres(PgSettings),
+    /// `sqlite://PATH`
+    Sqlite(SqliteSettings),
+}
 
 /// Everything the binary reads from its environment.
 #[derive(Debug)]
 pub struct Settings {
-    /// `STICKYCALLS_DATABASE_URL` and pool sizing.
-    pub database: PgSettings,
+    /// `STICKYCALLS_DATABASE_URL` (default a SQLite file under `./data/`) and pool sizing.
+    pub database: Database,
     /// `STICKYCALLS_LISTEN`, default `127.0.0.1:8080`.
     pub listen: SocketAddr,
     /// `STICKYCALLS_LOG_FORMAT=json` for JSON log lines.
@@ -24,28 +37,51 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+fn database(url: &str) -> anyhow::Result<Database> {
+    let pool_size = var("STICKYCALLS_DATABASE_POOL_SIZE")
+        .map(|size| {
+            size.parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .context("STICKYCALLS_DATABASE_POOL_SIZE must be a positive whole number")
+        })
+        .transpose()?;
+    let timeout = var("STICKYCALLS_DATABASE_TIMEOUT_MS")
+        .map(|ms| {
+            ms.parse::<u64>()
+                .map(Duration::from_millis)
+                .context("STICKYCALLS_DATABASE_TIMEOUT_MS must be a whole number of milliseconds")
+        })
+        .transpose()?;
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let mut s = PgSettings::new(url);
+        s.max_connections = pool_size.unwrap_or(s.max_connections);
+        s.wait_timeout = timeout.unwrap_or(s.wait_timeout);
+        Ok(Database::Postgres(s))
+    } else if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        if path.is_empty() {
+            bail!(
+                "STICKYCALLS_DATABASE_URL `{url}` names no file (e.g. sqlite://./data/stickycalls.db)"
+            );
+        }
+        let mut s = SqliteSettings::new(path);
+        s.max_connections = pool_size.unwrap_or(s.max_connections);
+        s.wait_timeout = timeout.unwrap_or(s.wait_timeout);
+        Ok(Database::Sqlite(s))
+    } else {
+        bail!("STICKYCALLS_DATABASE_URL must start with sqlite:// or postgres://");
+    }
+}
+
 impl Settings {
     /// Reads and checks the environment.
     pub fn from_env() -> anyhow::Result<Self> {
-        let url = var("STICKYCALLS_DATABASE_URL").context(
-            "STICKYCALLS_DATABASE_URL is not set (e.g. STICKYCALLS_DATABASE_URL=postgres://user@localhost:5432/stickycalls)",
-        )?;
-        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            bail!("STICKYCALLS_DATABASE_URL must be a postgres:// URL");
-        }
-        let mut database = PgSettings::new(url);
-        if let Some(size) = var("STICKYCALLS_DATABASE_POOL_SIZE") {
-            database.max_connections = size
-                .parse()
-                .ok()
-                .filter(|n| *n > 0)
-                .context("STICKYCALLS_DATABASE_POOL_SIZE must be a positive whole number")?;
-        }
-        if let Some(ms) = var("STICKYCALLS_DATABASE_TIMEOUT_MS") {
-            database.wait_timeout = Duration::from_millis(ms.parse().context(
-                "STICKYCALLS_DATABASE_TIMEOUT_MS must be a whole number of milliseconds",
-            )?);
-        }
+        let url =
+            var("STICKYCALLS_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let database = database(&url)?;
         let listen = match var("STICKYCALLS_LISTEN") {
             Some(text) => text.parse().with_context(|| {
                 format!("STICKYCALLS_LISTEN `{text}` is not an address like 127.0.0.1:8080")

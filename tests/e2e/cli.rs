@@ -60,10 +60,32 @@ async fn migrate_builds_the_schema_once() {
 }
 
 #[test]
-fn a_missing_database_url_is_named() {
-    let out = stickycalls(&["migrate"], None);
+fn without_a_database_url_the_data_goes_to_a_sqlite_file_under_data() {
+    let dir = std::env::temp_dir().join(format!("stickycalls-default-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+        .arg("migrate")
+        .env_remove("STICKYCALLS_DATABASE_URL")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("data/stickycalls.db").is_file());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_unknown_database_scheme_is_named() {
+    let out = stickycalls(&["migrate"], Some("mysql://localhost/x"));
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("STICKYCALLS_DATABASE_URL is not set"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("STICKYCALLS_DATABASE_URL must start with sqlite:// or postgres://")
+    );
 }
 
 #[test]

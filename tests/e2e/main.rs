@@ -7,4 +7,5 @@ mod errors;
 mod idempotency;
 mod logs;
 mod seeds;
+mod sqlite;
 mod support;

@@ -174,6 +174,8 @@ impl Server {
         })
         .await
         .expect("the server listens within 30 s");
+        // Keep reading whatever else it prints.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Self {
             base,
             keys,

@@ -261,6 +261,9 @@ pub trait AccountStore: Send + Sync + 'static {
         &self,
         lookup_id: &str,
     ) -> impl Future<Output = Result<Option<StoredKey>, StoreError>> + Send;
+
+    /// Whether any account exists (a fresh store has none).
+    fn has_accounts(&self) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// Stored responses of requests sent with an `Idempotency-Key` (shared by every

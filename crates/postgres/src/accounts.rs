@@ -63,6 +63,10 @@ impl AccountStore for PgStore {
         .map_err(from_diesel)
     }
 
+    async fn has_accounts(&self) -> Result<bool, StoreError> {
+        self.any_account().await
+    }
+
     async fn find_key(&self, lookup_id: &str) -> Result<Option<StoredKey>, StoreError> {
         let mut conn = self.conn().await?;
         let row: Option<(Uuid, String, String, Option<OffsetDateTime>)> = api_keys::table
@@ -88,6 +92,18 @@ impl AccountStore for PgStore {
                 revoked: revoked_at.is_some(),
             })
         }))
+    }
+}
+
+impl PgStore {
+    async fn any_account(&self) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::select(diesel::dsl::exists(
+            accounts::table.select(accounts::account_id),
+        ))
+        .get_result(&mut conn)
+        .await
+        .map_err(from_diesel)
     }
 }
 

@@ -55,6 +55,16 @@ impl AccountStore for SqliteStore {
         .await
     }
 
+    async fn has_accounts(&self) -> Result<bool, StoreError> {
+        self.run(|c| {
+            diesel::sql_query("SELECT count(*) AS n FROM accounts")
+                .get_result::<Count>(c)
+                .map(|r| r.n > 0)
+                .map_err(from_diesel)
+        })
+        .await
+    }
+
     async fn find_key(&self, lookup_id: &str) -> Result<Option<StoredKey>, StoreError> {
         #[derive(QueryableByName)]
         struct KeyRow {

@@ -1,0 +1,135 @@
+//! The embedded default: the binary on a SQLite file, the seeds' flow, a restart.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+struct Running {
+    child: Child,
+    base: String,
+    printed: Vec<String>,
+}
+
+async fn serve(dir: &std::path::Path) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+        .env(
+            "STICKYCALLS_DATABASE_URL",
+            format!("sqlite://{}", dir.join("calls.db").display()),
+        )
+        .env("STICKYCALLS_LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let base = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let line = lines
+                .next_line()
+                .await
+                .unwrap()
+                .expect("the server printed its address");
+            printed.push(line.clone());
+            if let Some(address) = line.strip_prefix("listening on ") {
+                return address.to_owned();
+            }
+        }
+    })
+    .await
+    .unwrap();
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Running {
+        child,
+        base,
+        printed,
+    }
+}
+
+async fn post(base: &str, key: &str, path: &str, body: Value) -> Value {
+    let r = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .header("Authorization", format!("Bearer {key}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_keeps_the_callers_memory() {
+    let dir = std::env::temp_dir().join(format!("stickycalls-e2e-sqlite-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let mut first = serve(&dir).await;
+    let key = first
+        .printed
+        .iter()
+        .find_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.starts_with("sk_test_"))
+                .map(str::to_owned)
+        })
+        .expect("the first start prints a test key");
+    assert!(
+        first.printed.iter().any(|l| l.starts_with("try: curl")),
+        "{:?}",
+        first.printed
+    );
+    let new = post(
+        &first.base,
+        &key,
+        "/v1/calls/start",
+        json!({"call_id": "test_001", "identity_hints": {"ani": "+14155559999"}}),
+    )
+    .await;
+    assert_eq!(new["identity"]["confidence"], 0.0);
+    post(&first.base, &key, "/v1/calls/end", json!({"call_id": "test_001", "customer_ref": "cust_abc123",
+        "intent": "test_intent", "intent_status": "resolved", "variables": {"test_note": "Test context"}})).await;
+    let pid = first.child.id().unwrap();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(first.child.wait().await.unwrap().success());
+
+    let second = serve(&dir).await;
+    assert!(
+        second
+            .printed
+            .iter()
+            .any(|l| l.starts_with("data: SQLite file")),
+        "{:?}",
+        second.printed
+    );
+    assert!(
+        !second.printed.iter().any(|l| l.contains("sk_test_")),
+        "a key is printed only once"
+    );
+    let back = post(
+        &second.base,
+        &key,
+        "/v1/calls/start",
+        json!({"call_id": "test_002", "identity_hints": {"ani": "+14155559999"}}),
+    )
+    .await;
+    assert!(
+        back["identity"]["confidence"].as_f64().unwrap() >= 0.5,
+        "{back}"
+    );
+    assert_eq!(back["customer_ref"], "cust_abc123");
+    assert_eq!(back["variables"]["test_note"]["value"], "Test context");
+    drop(second);
+    let _ = std::fs::remove_dir_all(&dir);
+}
