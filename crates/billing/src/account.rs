@@ -2,7 +2,9 @@
 //! rollover), top-ups stay until spent, the allowance is spent first.
 
 use stickycalls_domain::Timestamp;
-use stickycalls_domain::credits::{Balance, InsufficientCredits};
+use stickycalls_domain::credits::{
+    Balance, Charge, CreditState, CreditSummary, InsufficientCredits, START_PRICE,
+};
 
 use crate::period::Period;
 use crate::plans::PlanId;
@@ -110,6 +112,48 @@ impl CreditAccount {
             allowance_left: allowance.saturating_sub(used),
             ..current
         }
+    }
+}
+
+/// What a ledger answers for a tenant, whatever stores it: the price of a start, the
+/// balance and the summary, from the stored state (`None`: the tenant has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerView {
+    /// False when the operator switched billing off.
+    pub billing_enabled: bool,
+}
+
+impl LedgerView {
+    /// One credit per billable start, nothing when billing is off.
+    pub fn start_charge(self) -> Option<Charge> {
+        self.billing_enabled.then_some(Charge {
+            credits: START_PRICE,
+        })
+    }
+
+    /// The spendable credits at `now`.
+    pub fn balance(self, stored: Option<CreditAccount>, now: Timestamp) -> CreditState {
+        if !self.billing_enabled {
+            return CreditState::Unlimited;
+        }
+        CreditState::Metered(stored.map(|a| a.at(now).0.balance()).unwrap_or_default())
+    }
+
+    /// Plan, period and balance at `now`.
+    pub fn summary(self, stored: Option<CreditAccount>, now: Timestamp) -> Option<CreditSummary> {
+        stored.map(|a| {
+            let a = a.at(now).0;
+            let period = a.period(now);
+            CreditSummary {
+                plan: a.plan.as_str().to_owned(),
+                allowance: a.allowance,
+                allowance_left: a.allowance_left,
+                top_up: a.top_up,
+                period_start: period.start,
+                period_end: period.end,
+                billing_enabled: self.billing_enabled,
+            }
+        })
     }
 }
 

@@ -11,6 +11,6 @@ mod account;
 mod period;
 mod plans;
 
-pub use account::{CreditAccount, Spent};
+pub use account::{CreditAccount, LedgerView, Spent};
 pub use period::Period;
 pub use plans::{Plan, PlanId, UnknownPlan};

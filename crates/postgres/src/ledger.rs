@@ -2,8 +2,8 @@
 //! The debit itself runs inside the start's transaction (`credits::debit`).
 
 use diesel_async::AsyncConnection;
-use stickycalls_billing::{CreditAccount, PlanId};
-use stickycalls_domain::credits::{Charge, CreditState, CreditSummary, START_PRICE};
+use stickycalls_billing::{CreditAccount, LedgerView, PlanId};
+use stickycalls_domain::credits::{Charge, CreditState, CreditSummary};
 use stickycalls_domain::ports::CreditLedger;
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::{StoreError, Timestamp};
@@ -63,36 +63,30 @@ impl PgLedger {
         .map_err(from_diesel)
     }
 
-    async fn account(
-        &self,
-        tenant: &TenantId,
-        now: Timestamp,
-    ) -> Result<Option<CreditAccount>, StoreError> {
+    async fn stored(&self, tenant: &TenantId) -> Result<Option<CreditAccount>, StoreError> {
         let mut conn = self.store.conn().await?;
-        let account = credits::load(&mut conn, tenant_key(tenant), false)
+        credits::load(&mut conn, tenant_key(tenant), false)
             .await
-            .map_err(from_diesel)?;
-        Ok(account.map(|a| a.at(now).0))
+            .map_err(from_diesel)
+    }
+
+    fn view(&self) -> LedgerView {
+        LedgerView {
+            billing_enabled: self.billing_enabled,
+        }
     }
 }
 
 impl CreditLedger for PgLedger {
     async fn start_charge(&self, _tenant: &TenantId) -> Result<Option<Charge>, StoreError> {
-        Ok(self.billing_enabled.then_some(Charge {
-            credits: START_PRICE,
-        }))
+        Ok(self.view().start_charge())
     }
 
     async fn balance(&self, tenant: &TenantId, now: Timestamp) -> Result<CreditState, StoreError> {
         if !self.billing_enabled {
             return Ok(CreditState::Unlimited);
         }
-        Ok(CreditState::Metered(
-            self.account(tenant, now)
-                .await?
-                .map(|a| a.balance())
-                .unwrap_or_default(),
-        ))
+        Ok(self.view().balance(self.stored(tenant).await?, now))
     }
 
     async fn summary(
@@ -100,17 +94,6 @@ impl CreditLedger for PgLedger {
         tenant: &TenantId,
         now: Timestamp,
     ) -> Result<Option<CreditSummary>, StoreError> {
-        Ok(self.account(tenant, now).await?.map(|a| {
-            let period = a.period(now);
-            CreditSummary {
-                plan: a.plan.as_str().to_owned(),
-                allowance: a.allowance,
-                allowance_left: a.allowance_left,
-                top_up: a.top_up,
-                period_start: period.start,
-                period_end: period.end,
-                billing_enabled: self.billing_enabled,
-            }
-        }))
+        Ok(self.view().summary(self.stored(tenant).await?, now))
     }
 }

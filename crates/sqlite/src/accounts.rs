@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text};
-use stickycalls_billing::{CreditAccount, PlanId};
+use stickycalls_billing::{CreditAccount, LedgerView, PlanId};
 use stickycalls_domain::accounts::{IdempotencyClaim, NewAccount, StoredKey, StoredResponse};
-use stickycalls_domain::credits::{Charge, CreditState, CreditSummary, DailyUsage, START_PRICE};
+use stickycalls_domain::credits::{Charge, CreditState, CreditSummary, DailyUsage};
 use stickycalls_domain::ports::{AccountStore, CreditLedger, Health, IdempotencyStore, UsageStore};
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_domain::{StoreError, Timestamp};
@@ -332,37 +332,30 @@ impl SqliteLedger {
             .await
     }
 
-    async fn account(
-        &self,
-        tenant: &TenantId,
-        now: Timestamp,
-    ) -> Result<Option<CreditAccount>, StoreError> {
+    async fn stored(&self, tenant: &TenantId) -> Result<Option<CreditAccount>, StoreError> {
         let key = tenant_key(tenant);
-        let account = self
-            .store
+        self.store
             .run(move |c| credits::load(c, &key).map_err(from_diesel))
-            .await?;
-        Ok(account.map(|a| a.at(now).0))
+            .await
+    }
+
+    fn view(&self) -> LedgerView {
+        LedgerView {
+            billing_enabled: self.billing_enabled,
+        }
     }
 }
 
 impl CreditLedger for SqliteLedger {
     async fn start_charge(&self, _tenant: &TenantId) -> Result<Option<Charge>, StoreError> {
-        Ok(self.billing_enabled.then_some(Charge {
-            credits: START_PRICE,
-        }))
+        Ok(self.view().start_charge())
     }
 
     async fn balance(&self, tenant: &TenantId, now: Timestamp) -> Result<CreditState, StoreError> {
         if !self.billing_enabled {
             return Ok(CreditState::Unlimited);
         }
-        Ok(CreditState::Metered(
-            self.account(tenant, now)
-                .await?
-                .map(|a| a.balance())
-                .unwrap_or_default(),
-        ))
+        Ok(self.view().balance(self.stored(tenant).await?, now))
     }
 
     async fn summary(
@@ -370,17 +363,6 @@ impl CreditLedger for SqliteLedger {
         tenant: &TenantId,
         now: Timestamp,
     ) -> Result<Option<CreditSummary>, StoreError> {
-        Ok(self.account(tenant, now).await?.map(|a| {
-            let period = a.period(now);
-            CreditSummary {
-                plan: a.plan.as_str().to_owned(),
-                allowance: a.allowance,
-                allowance_left: a.allowance_left,
-                top_up: a.top_up,
-                period_start: period.start,
-                period_end: period.end,
-                billing_enabled: self.billing_enabled,
-            }
-        }))
+        Ok(self.view().summary(self.stored(tenant).await?, now))
     }
 }
