@@ -128,6 +128,47 @@ pub struct DailyUsage {
 }
 
 impl DailyUsage {
+    /// A day with no calls.
+    pub fn quiet(day: time::Date) -> Self {
+        Self {
+            day,
+            calls_started: 0,
+            matches: 0,
+            billable: 0,
+            credits_used: 0,
+            average_confidence: 0.0,
+            intents_opened: 0,
+            intents_resolved: 0,
+        }
+    }
+
+    /// The report: per-day call figures joined with per-day credits spent, oldest first,
+    /// average confidence at two decimals.
+    pub fn merge(
+        calls: impl IntoIterator<Item = DailyUsage>,
+        credits: impl IntoIterator<Item = (time::Date, u64)>,
+    ) -> Vec<DailyUsage> {
+        let mut days: std::collections::BTreeMap<time::Date, DailyUsage> = calls
+            .into_iter()
+            .map(|d| {
+                let average_confidence = (d.average_confidence * 100.0).round() / 100.0;
+                (
+                    d.day,
+                    DailyUsage {
+                        average_confidence,
+                        ..d
+                    },
+                )
+            })
+            .collect();
+        for (day, spent) in credits {
+            days.entry(day)
+                .or_insert_with(|| DailyUsage::quiet(day))
+                .credits_used = spent;
+        }
+        days.into_values().collect()
+    }
+
     /// Matches over calls started (0 when no calls).
     pub fn match_rate(&self) -> f64 {
         if self.calls_started == 0 {

@@ -1,7 +1,5 @@
 //! The usage report: per UTC day, from the calls and the ledger.
 
-use std::collections::BTreeMap;
-
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Double, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
@@ -87,36 +85,18 @@ impl UsageStore for PgStore {
             .bind::<Timestamptz, _>(end)
             .load::<CreditDay>(&mut c2);
         let (calls, credits) = futures_util::try_join!(calls, credits).map_err(from_diesel)?;
-        let mut days: BTreeMap<time::Date, DailyUsage> = BTreeMap::new();
-        for d in calls {
-            days.insert(
-                d.day,
-                DailyUsage {
-                    day: d.day,
-                    calls_started: count(d.calls_started),
-                    matches: count(d.matches),
-                    billable: count(d.billable),
-                    credits_used: 0,
-                    average_confidence: (d.average_confidence * 100.0).round() / 100.0,
-                    intents_opened: count(d.intents_opened),
-                    intents_resolved: count(d.intents_resolved),
-                },
-            );
-        }
-        for d in credits {
-            days.entry(d.day)
-                .or_insert_with(|| DailyUsage {
-                    day: d.day,
-                    calls_started: 0,
-                    matches: 0,
-                    billable: 0,
-                    credits_used: 0,
-                    average_confidence: 0.0,
-                    intents_opened: 0,
-                    intents_resolved: 0,
-                })
-                .credits_used = count(d.credits);
-        }
-        Ok(days.into_values().collect())
+        let calls = calls.into_iter().map(|d| DailyUsage {
+            calls_started: count(d.calls_started),
+            matches: count(d.matches),
+            billable: count(d.billable),
+            average_confidence: d.average_confidence,
+            intents_opened: count(d.intents_opened),
+            intents_resolved: count(d.intents_resolved),
+            ..DailyUsage::quiet(d.day)
+        });
+        Ok(DailyUsage::merge(
+            calls,
+            credits.into_iter().map(|d| (d.day, count(d.credits))),
+        ))
     }
 }

@@ -1,7 +1,5 @@
 //! Accounts, keys, idempotent responses, health, usage and the ledger port on SQLite.
 
-use std::collections::BTreeMap;
-
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text};
 use stickycalls_billing::{CreditAccount, LedgerView, PlanId};
@@ -262,37 +260,19 @@ impl UsageStore for SqliteStore {
             .map_err(from_diesel)?;
             let format = time::macros::format_description!("[year]-[month]-[day]");
             let parse = |d: &str| time::Date::parse(d, format).ok();
-            let mut out: BTreeMap<time::Date, DailyUsage> = BTreeMap::new();
-            let blank = |day| DailyUsage {
-                day,
-                calls_started: 0,
-                matches: 0,
-                billable: 0,
-                credits_used: 0,
-                average_confidence: 0.0,
-                intents_opened: 0,
-                intents_resolved: 0,
-            };
-            for d in days {
-                let Some(day) = parse(&d.day) else { continue };
-                out.insert(
-                    day,
-                    DailyUsage {
-                        calls_started: d.calls_started.max(0) as u64,
-                        matches: d.matches.max(0) as u64,
-                        billable: d.billable.max(0) as u64,
-                        average_confidence: (d.average_confidence * 100.0).round() / 100.0,
-                        intents_opened: d.intents_opened.max(0) as u64,
-                        intents_resolved: d.intents_resolved.max(0) as u64,
-                        ..blank(day)
-                    },
-                );
-            }
-            for s in spent {
-                let Some(day) = parse(&s.day) else { continue };
-                out.entry(day).or_insert_with(|| blank(day)).credits_used = s.credits.max(0) as u64;
-            }
-            Ok(out.into_values().collect())
+            let calls = days.into_iter().filter_map(|d| {
+                Some(DailyUsage {
+                    calls_started: d.calls_started.max(0) as u64,
+                    matches: d.matches.max(0) as u64,
+                    billable: d.billable.max(0) as u64,
+                    average_confidence: d.average_confidence,
+                    intents_opened: d.intents_opened.max(0) as u64,
+                    intents_resolved: d.intents_resolved.max(0) as u64,
+                    ..DailyUsage::quiet(parse(&d.day)?)
+                })
+            });
+            let spent = spent.into_iter().filter_map(|s| Some((parse(&s.day)?, s.credits.max(0) as u64)));
+            Ok(DailyUsage::merge(calls, spent))
         })
         .await
     }
