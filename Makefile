@@ -6,8 +6,11 @@ FORBIDDEN_IN_DOMAIN := tokio diesel diesel-async actix-web
 # The diesel CLI, built locally (with libpq) only to check the committed schema.rs.
 DIESEL := target/tools/bin/diesel
 DIESEL_VERSION := 2.3.4
+# The load generator of `make bench`, built locally from crates.io.
+OHA := target/tools/bin/oha
+OHA_VERSION := 1.16.0
 
-.PHONY: run test lint fmt fmt-check clippy check-boundaries check-schema schema openapi
+.PHONY: run test lint fmt fmt-check clippy check-boundaries check-schema schema openapi bench bench-smoke bench-tools
 
 ## run: build and serve the API on http://127.0.0.1:8080. With no STICKYCALLS_DATABASE_URL
 ## the data lives in a SQLite file under ./data/ (nothing to install); the first start
@@ -62,3 +65,23 @@ schema: $(DIESEL)
 ## openapi: regenerate docs/openapi.json from the API's types
 openapi:
 	UPDATE_OPENAPI=1 $(CARGO) test --locked -p stickycalls-http-api committed_openapi_matches_the_code
+
+$(OHA):
+	$(CARGO) install oha --version $(OHA_VERSION) --root target/tools --locked
+
+## bench-tools: oha (built into target/tools), pgbench (Debian's postgresql package if
+## neither PATH nor /usr/lib/postgresql has it), and the release binaries
+bench-tools: $(OHA)
+	@command -v pgbench >/dev/null || ls /usr/lib/postgresql/*/bin/pgbench >/dev/null 2>&1 || \
+	  (apt-get update -qq && apt-get install -y -qq postgresql)
+	$(CARGO) build --release --locked -p stickycalls -p stickycalls-bench
+
+## bench: 1,000,000 and 10,000 customers, the real server under oha, pgbench as the
+## ceiling; writes target/bench/report.json and report.md (about 10 minutes)
+bench: bench-tools
+	target/release/stickycalls-bench --out target/bench
+
+## bench-smoke: the same harness on a tiny data set with 2-second phases (under a minute
+## once built): proves it works, its figures mean nothing
+bench-smoke: bench-tools
+	target/release/stickycalls-bench --smoke --customers 2000 --small 500 --seconds 2 --rate 200 --out target/bench-smoke

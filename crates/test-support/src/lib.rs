@@ -3,7 +3,8 @@
 //! adapter must pass ([`contract`], instantiated with [`storage_contract!`]).
 //!
 //! It must never be a normal dependency of a shipped crate: it starts servers, creates
-//! and drops databases, and panics freely.
+//! and drops databases, and panics freely. The benchmark harness (`crates/bench`, never
+//! shipped) uses it to find or start PostgreSQL exactly as the tests do.
 
 pub mod contract;
 pub mod db;
@@ -11,3 +12,4 @@ pub mod fakes;
 mod postgres_server;
 
 pub use db::TestDatabase;
+pub use postgres_server::postgres_bin;

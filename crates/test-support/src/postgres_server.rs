@@ -44,7 +44,9 @@ fn clusters_dir() -> PathBuf {
     target.join("test-pg")
 }
 
-fn postgres_bin(name: &str) -> anyhow::Result<PathBuf> {
+/// A PostgreSQL program (`initdb`, `pgbench`...): on `PATH`, else the newest under
+/// `/usr/lib/postgresql/*/bin`.
+pub fn postgres_bin(name: &str) -> anyhow::Result<PathBuf> {
     let on_path = std::env::var_os("PATH")
         .map(|p| {
             std::env::split_paths(&p)

@@ -1,0 +1,80 @@
+//! The data set: a fresh database migrated like the tests', the bench account created
+//! through the binary, then `sql/dataset.sql` generating customers in bulk inside
+//! PostgreSQL (no row crosses the wire), then `VACUUM ANALYZE`.
+
+use std::time::Instant;
+
+use anyhow::Context;
+use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
+use stickycalls_postgres::tenant_key;
+use tokio_postgres::NoTls;
+
+const DATASET_SQL: &str = include_str!("../sql/dataset.sql");
+
+/// How big the generated data ended up.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DataSet {
+    pub customers: u64,
+    pub rows: u64,
+    pub generate_seconds: f64,
+    pub database_mb: f64,
+}
+
+/// The tenant key of the account's test environment.
+pub fn test_tenant(account: uuid::Uuid) -> uuid::Uuid {
+    tenant_key(&TenantId {
+        account: AccountId(account),
+        environment: Environment::Test,
+    })
+}
+
+/// Generates `customers` customers for `tenant` in the database at `url`.
+pub async fn generate(url: &str, tenant: uuid::Uuid, customers: u64) -> anyhow::Result<DataSet> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .context("cannot connect to the bench database")?;
+    tokio::spawn(connection);
+    let began = Instant::now();
+    let sql = DATASET_SQL
+        .replace("{tenant}", &tenant.to_string())
+        .replace("{customers}", &customers.to_string());
+    client
+        .batch_execute(&sql)
+        .await
+        .context("generating the data set failed")?;
+    client.batch_execute("VACUUM ANALYZE").await?;
+    let generate_seconds = began.elapsed().as_secs_f64();
+    let rows: i64 = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM customers) + (SELECT count(*) FROM customer_phones)
+                  + (SELECT count(*) FROM customer_external_ids) + (SELECT count(*) FROM variables)
+                  + (SELECT count(*) FROM intents) + (SELECT count(*) FROM calls)",
+            &[],
+        )
+        .await?
+        .get(0);
+    let bytes: i64 = client
+        .query_one("SELECT pg_database_size(current_database())", &[])
+        .await?
+        .get(0);
+    Ok(DataSet {
+        customers,
+        rows: u64::try_from(rows)?,
+        generate_seconds,
+        database_mb: bytes as f64 / 1_048_576.0,
+    })
+}
+
+/// Calls whose id starts with `prefix`: how many distinct starts a phase stored.
+pub async fn calls_with_prefix(url: &str, prefix: &str) -> anyhow::Result<u64> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
+    tokio::spawn(connection);
+    let n: i64 = client
+        .query_one(
+            "SELECT count(*) FROM calls WHERE call_id LIKE $1",
+            &[&format!("{prefix}%")],
+        )
+        .await?
+        .get(0);
+    Ok(u64::try_from(n)?)
+}

@@ -1,0 +1,272 @@
+//! The benchmark harness behind `make bench` and `make bench-smoke`.
+//!
+//! It owns the measurement: a PostgreSQL found or started exactly as the tests do, a
+//! data set generated in bulk (`sql/dataset.sql`), the real release server started as
+//! an operator would, load from oha (closed-loop saturation and constant-rate runs),
+//! pgbench replaying one start's own statements as the ceiling (`sql/start.pgbench`),
+//! and the report (`target/bench/report.json`, `report.md`). It must not know how the
+//! server works inside: it talks to it over HTTP and its CLI only.
+
+mod dataset;
+mod load;
+mod pgbench;
+mod report;
+mod server;
+mod traffic;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use stickycalls_postgres::{MIGRATIONS_ID, run_migrations};
+use stickycalls_test_support::{TestDatabase, postgres_bin};
+
+use crate::load::{Measured, Run};
+use crate::report::{Report, Setup, SizeReport};
+use crate::server::{Server, create_account, release_binary};
+use crate::traffic::{Traffic, write_lines};
+
+/// Server pool size (the binary's default) and pgbench's client count, kept equal.
+const POOL: u32 = 16;
+
+#[derive(Parser, Debug)]
+#[command(about = "Benchmarks the real server against pgbench on the same data")]
+struct Args {
+    /// Customers in the large data set.
+    #[arg(long, default_value_t = 1_000_000)]
+    customers: u64,
+    /// Customers in the small data set (to show how cost grows with data).
+    #[arg(long, default_value_t = 10_000)]
+    small: u64,
+    /// Seconds per load phase.
+    #[arg(long, default_value_t = 15)]
+    seconds: u32,
+    /// The constant rate of the latency phases, starts per second.
+    #[arg(long, default_value_t = 1_000)]
+    rate: u32,
+    /// Connections oha keeps open.
+    #[arg(long, default_value_t = 32)]
+    connections: u32,
+    /// The oha executable.
+    #[arg(long, env = "OHA", default_value = "target/tools/bin/oha")]
+    oha: PathBuf,
+    /// Where the report goes.
+    #[arg(long, default_value = "target/bench")]
+    out: PathBuf,
+    /// A quick run proving the harness works; its figures mean nothing.
+    #[arg(long)]
+    smoke: bool,
+}
+
+struct Tools {
+    binary: PathBuf,
+    oha: PathBuf,
+    pgbench: PathBuf,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    std::fs::create_dir_all(&args.out)?;
+    let tools = Tools {
+        binary: release_binary()?,
+        oha: args.oha.clone(),
+        pgbench: postgres_bin("pgbench")?,
+    };
+    if !tools.oha.is_file() {
+        bail!(
+            "{} is missing: `make bench` installs it",
+            tools.oha.display()
+        );
+    }
+    let large = measure(&args, &tools, args.customers).await?;
+    let small = measure(&args, &tools, args.small).await?;
+    let setup = Setup {
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        postgres: postgres_version(&tools.pgbench).await,
+        seconds_per_phase: args.seconds,
+        oha_connections: args.connections,
+        pgbench_clients: POOL,
+        server_pool: POOL,
+        smoke: args.smoke,
+    };
+    let report = Report::new(large, small, args.rate, setup);
+    report.write(&args.out)?;
+    eprintln!("{}", std::fs::read_to_string(args.out.join("report.md"))?);
+    eprintln!("report: {}", args.out.join("report.json").display());
+    Ok(())
+}
+
+async fn postgres_version(pgbench: &Path) -> String {
+    let out = tokio::process::Command::new(pgbench)
+        .arg("--version")
+        .output()
+        .await;
+    match out {
+        Ok(out) => String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .replace("pgbench (PostgreSQL) ", "PostgreSQL "),
+        Err(_) => "PostgreSQL (unknown version)".to_owned(),
+    }
+}
+
+/// Every phase on a data set of `customers`.
+async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<SizeReport> {
+    eprintln!("bench: {customers} customers: generating the data set");
+    let db = TestDatabase::create(MIGRATIONS_ID, |url| async move {
+        run_migrations(&url).await.map(|_| ())
+    })
+    .await?;
+    let account = create_account(&tools.binary, &db.url, 1_000_000_000).await?;
+    let tenant = dataset::test_tenant(account.id);
+    let data = dataset::generate(&db.url, tenant, customers).await?;
+    eprintln!(
+        "bench: {} rows in {:.1} s; starting the server",
+        data.rows, data.generate_seconds
+    );
+    let server = Server::start(&tools.binary, &db.url).await?;
+    let phase = Phase {
+        args,
+        tools,
+        key: &account.test_key,
+        base: &server.base,
+        customers,
+    };
+    let warm_secs = if args.smoke { 1 } else { 5 };
+    phase
+        .run(
+            "warm",
+            Traffic::Returning,
+            "/v1/calls/start",
+            None,
+            warm_secs,
+        )
+        .await?;
+    let returning = phase
+        .run(
+            "ret",
+            Traffic::Returning,
+            "/v1/calls/start",
+            None,
+            args.seconds,
+        )
+        .await?;
+    let returning_stored = dataset::calls_with_prefix(&db.url, &phase.tag("ret")).await?;
+    let mixed = phase
+        .run("mix", Traffic::Mixed, "/v1/calls/start", None, args.seconds)
+        .await?;
+    let at_rate = phase
+        .run(
+            "rate",
+            Traffic::Mixed,
+            "/v1/calls/start",
+            Some(args.rate),
+            args.seconds,
+        )
+        .await?;
+    let ends = phase
+        .run(
+            "end",
+            Traffic::Ends,
+            "/v1/calls/end",
+            Some(args.rate / 2),
+            args.seconds,
+        )
+        .await?;
+    let rss_mb = server.peak_rss_mb()?;
+    server.stop().await?;
+    eprintln!("bench: pgbench");
+    let pgbench_tps = pgbench::start_tps(
+        &tools.pgbench,
+        &db.url,
+        tenant,
+        customers,
+        POOL,
+        args.seconds,
+        &args.out.join("start.pgbench"),
+    )
+    .await?;
+    Ok(SizeReport {
+        dataset: data,
+        returning_saturation: returning,
+        returning_stored,
+        mixed_saturation: mixed,
+        mixed_at_rate: at_rate,
+        ends_at_rate: ends,
+        pgbench_tps,
+        rss_mb,
+    })
+}
+
+/// What every load phase on one data set shares.
+struct Phase<'a> {
+    args: &'a Args,
+    tools: &'a Tools,
+    key: &'a str,
+    base: &'a str,
+    customers: u64,
+}
+
+impl Phase<'_> {
+    fn tag(&self, name: &str) -> String {
+        format!("{name}{}", self.customers)
+    }
+
+    /// Writes the phase's bodies, runs oha, and refuses a run with any failure.
+    async fn run(
+        &self,
+        name: &str,
+        traffic: Traffic,
+        path: &str,
+        rate: Option<u32>,
+        seconds: u32,
+    ) -> anyhow::Result<Measured> {
+        // Enough distinct bodies that few are drawn twice (a repeat is a replay).
+        let expected = rate.unwrap_or(6_000) as usize * seconds as usize;
+        let lines = (expected * 20).clamp(1_000, 1_000_000);
+        let bodies = self.args.out.join(format!("{name}.jsonl"));
+        write_lines(
+            &bodies,
+            traffic,
+            lines,
+            &self.tag(name),
+            self.customers,
+            self.customers ^ u64::from(seconds),
+        )?;
+        let connections = match rate {
+            // Enough connections that a constant rate never waits for a free one.
+            Some(_) => self.args.connections * 2,
+            None => self.args.connections,
+        };
+        eprintln!(
+            "bench: {} customers: {name} ({}s, {})",
+            self.customers,
+            seconds,
+            rate.map_or("saturating".to_owned(), |r| format!("{r}/s"))
+        );
+        let measured = load::run(
+            &self.tools.oha,
+            &Run {
+                url: format!("{}{path}", self.base),
+                key: self.key,
+                bodies: &bodies,
+                connections,
+                seconds,
+                rate,
+            },
+        )
+        .await
+        .with_context(|| format!("phase {name}"))?;
+        std::fs::remove_file(&bodies)?;
+        if measured.failures() > 0 {
+            bail!(
+                "phase {name}: {} of {} requests failed: {:?} {:?}",
+                measured.failures(),
+                measured.requests,
+                measured.statuses,
+                measured.errors
+            );
+        }
+        Ok(measured)
+    }
+}

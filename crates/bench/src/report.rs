@@ -1,0 +1,235 @@
+//! `target/bench/report.json` and `report.md`: the headline figures, the budget of
+//! issue 7 checked against them, and everything measured per data set size.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::dataset::DataSet;
+use crate::load::Measured;
+
+/// Everything measured on one data set.
+#[derive(Debug, Clone, Serialize)]
+pub struct SizeReport {
+    pub dataset: DataSet,
+    /// Returning callers (number + CRM id), closed loop: the saturation throughput.
+    pub returning_saturation: Measured,
+    /// Calls the returning phase stored (a body drawn twice is a replay, stored once).
+    pub returning_stored: u64,
+    /// The realistic mix (see `traffic::Traffic::Mixed`), closed loop.
+    pub mixed_saturation: Measured,
+    /// The realistic mix at a constant rate.
+    pub mixed_at_rate: Measured,
+    /// Ends with variables and an intent, at a constant rate.
+    pub ends_at_rate: Measured,
+    /// pgbench, the same start's statements.
+    pub pgbench_tps: f64,
+    /// Peak resident memory of the server over all the phases.
+    pub rss_mb: f64,
+}
+
+/// One budget line.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub what: String,
+    pub target: String,
+    pub measured: String,
+    pub pass: bool,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub customers: u64,
+    pub start_rps: f64,
+    pub pgbench_tps: f64,
+    pub ratio: f64,
+    /// The constant rate the latency figures were taken at.
+    pub rate: u32,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub rss_mb: f64,
+    pub small_customers: u64,
+    pub small_p50_ms: f64,
+    /// p50 at `customers` over p50 at `small_customers`.
+    pub p50_growth: f64,
+    pub budget: Vec<Check>,
+    pub setup: Setup,
+    pub large: SizeReport,
+    pub small: SizeReport,
+}
+
+/// How the run was made.
+#[derive(Debug, Clone, Serialize)]
+pub struct Setup {
+    pub cores: usize,
+    pub postgres: String,
+    pub seconds_per_phase: u32,
+    pub oha_connections: u32,
+    pub pgbench_clients: u32,
+    pub server_pool: u32,
+    pub smoke: bool,
+}
+
+impl Report {
+    pub fn new(large: SizeReport, small: SizeReport, rate: u32, setup: Setup) -> Self {
+        let start_rps = large.returning_saturation.rps;
+        let ratio = start_rps / large.pgbench_tps;
+        let rss_mb = large.rss_mb.max(small.rss_mb);
+        let p50_growth = large.mixed_at_rate.p50_ms / small.mixed_at_rate.p50_ms;
+        let at = &large.mixed_at_rate;
+        let budget = vec![
+            check(
+                "/calls/start saturation over the pgbench ceiling",
+                ">= 0.80",
+                ratio,
+                ratio >= 0.8,
+            ),
+            check(
+                &format!("p99 at {rate} starts/s (ms)"),
+                "<= 10",
+                at.p99_ms,
+                at.p99_ms <= 10.0,
+            ),
+            check("server peak RSS (MiB)", "<= 100", rss_mb, rss_mb <= 100.0),
+            check(
+                &format!(
+                    "p50 at {} customers over p50 at {}",
+                    large.dataset.customers, small.dataset.customers
+                ),
+                "<= 1.20",
+                p50_growth,
+                p50_growth <= 1.2,
+            ),
+        ];
+        Self {
+            customers: large.dataset.customers,
+            start_rps,
+            pgbench_tps: large.pgbench_tps,
+            ratio,
+            rate,
+            p50_ms: at.p50_ms,
+            p99_ms: at.p99_ms,
+            p999_ms: at.p999_ms,
+            rss_mb,
+            small_customers: small.dataset.customers,
+            small_p50_ms: small.mixed_at_rate.p50_ms,
+            p50_growth,
+            budget,
+            setup,
+            large,
+            small,
+        }
+    }
+
+    /// Writes `report.json` and `report.md` into `dir`.
+    pub fn write(&self, dir: &Path) -> anyhow::Result<()> {
+        std::fs::write(
+            dir.join("report.json"),
+            serde_json::to_string_pretty(self)? + "\n",
+        )?;
+        std::fs::write(dir.join("report.md"), self.markdown())?;
+        Ok(())
+    }
+
+    fn markdown(&self) -> String {
+        let mut md = String::new();
+        let s = &self.setup;
+        let _ = writeln!(md, "# Sticky Calls benchmark\n");
+        let _ = writeln!(
+            md,
+            "{} cores, {}, server and database and load on the same machine; {} s per phase, \
+             oha with {} connections, pgbench with {} clients, server pool {}{}.\n",
+            s.cores,
+            s.postgres,
+            s.seconds_per_phase,
+            s.oha_connections,
+            s.pgbench_clients,
+            s.server_pool,
+            if s.smoke {
+                " (smoke run: figures mean nothing)"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(md, "| budget | target | measured | |\n|---|---|---|---|");
+        for c in &self.budget {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                c.what,
+                c.target,
+                c.measured,
+                if c.pass { "pass" } else { "MISS" }
+            );
+        }
+        let _ = writeln!(md);
+        let _ = writeln!(
+            md,
+            "| | {} customers | {} customers |\n|---|---|---|",
+            self.large.dataset.customers, self.small.dataset.customers
+        );
+        let rows: [(&str, Cell); 13] = [
+            ("rows generated", |r| r.dataset.rows.to_string()),
+            ("generated in (s)", |r| {
+                format!("{:.1}", r.dataset.generate_seconds)
+            }),
+            ("database size (MiB)", |r| {
+                format!("{:.0}", r.dataset.database_mb)
+            }),
+            ("returning starts/s, saturated", |r| {
+                format!("{:.0}", r.returning_saturation.rps)
+            }),
+            ("pgbench starts/s (ceiling)", |r| {
+                format!("{:.0}", r.pgbench_tps)
+            }),
+            ("API / pgbench", |r| {
+                format!("{:.2}", r.returning_saturation.rps / r.pgbench_tps)
+            }),
+            ("mixed starts/s, saturated", |r| {
+                format!("{:.0}", r.mixed_saturation.rps)
+            }),
+            ("mixed p50 / p99 / p99.9 at rate (ms)", |r| {
+                triple(&r.mixed_at_rate)
+            }),
+            ("returning p50 / p99 / p99.9 saturated (ms)", |r| {
+                triple(&r.returning_saturation)
+            }),
+            ("ends p50 / p99 / p99.9 at rate (ms)", |r| {
+                triple(&r.ends_at_rate)
+            }),
+            ("ends/s achieved", |r| format!("{:.0}", r.ends_at_rate.rps)),
+            ("calls stored by the returning phase", |r| {
+                r.returning_stored.to_string()
+            }),
+            ("server peak RSS (MiB)", |r| format!("{:.1}", r.rss_mb)),
+        ];
+        for (label, value) in rows {
+            let _ = writeln!(
+                md,
+                "| {label} | {} | {} |",
+                value(&self.large),
+                value(&self.small)
+            );
+        }
+        md
+    }
+}
+
+/// How one row of the per-size table reads its value.
+type Cell = fn(&SizeReport) -> String;
+
+fn triple(m: &Measured) -> String {
+    format!("{:.2} / {:.2} / {:.2}", m.p50_ms, m.p99_ms, m.p999_ms)
+}
+
+fn check(what: &str, target: &str, measured: f64, pass: bool) -> Check {
+    Check {
+        what: what.to_owned(),
+        target: target.to_owned(),
+        measured: format!("{measured:.2}"),
+        pass,
+    }
+}

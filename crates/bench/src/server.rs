@@ -1,0 +1,154 @@
+//! The real `stickycalls` binary: an account with credits through its CLI, then `serve`
+//! on a free port, watched through `/proc` for its memory.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The account the load runs as.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: uuid::Uuid,
+    pub test_key: String,
+}
+
+/// Runs the binary's CLI against `database_url` and returns what it printed.
+async fn cli(binary: &Path, database_url: &str, args: &[&str]) -> anyhow::Result<Value> {
+    let out = Command::new(binary)
+        .args(args)
+        .env("STICKYCALLS_DATABASE_URL", database_url)
+        .output()
+        .await
+        .with_context(|| format!("cannot run {}", binary.display()))?;
+    if !out.status.success() {
+        bail!(
+            "`stickycalls {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// Creates the bench account and grants its test environment `credits` credits.
+pub async fn create_account(
+    binary: &Path,
+    database_url: &str,
+    credits: u64,
+) -> anyhow::Result<Account> {
+    let created = cli(
+        binary,
+        database_url,
+        &["accounts", "create", "--name", "Bench"],
+    )
+    .await?;
+    let id: uuid::Uuid = created["account_id"]
+        .as_str()
+        .context("accounts create printed no account_id")?
+        .parse()?;
+    let test_key = created["keys"]["test"]
+        .as_str()
+        .context("accounts create printed no test key")?
+        .to_owned();
+    let account = id.to_string();
+    let amount = credits.to_string();
+    cli(
+        binary,
+        database_url,
+        &[
+            "credits",
+            "grant",
+            "--account",
+            &account,
+            "--env",
+            "test",
+            "--amount",
+            &amount,
+        ],
+    )
+    .await?;
+    Ok(Account { id, test_key })
+}
+
+/// A running server process.
+#[derive(Debug)]
+pub struct Server {
+    pub base: String,
+    child: Child,
+    pid: u32,
+}
+
+impl Server {
+    /// Starts `serve` on a free port and waits until it listens.
+    pub async fn start(binary: &Path, database_url: &str) -> anyhow::Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let mut child = Command::new(binary)
+            .arg("serve")
+            .env("STICKYCALLS_DATABASE_URL", database_url)
+            .env("STICKYCALLS_LISTEN", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("cannot start {}", binary.display()))?;
+        let pid = child.id().context("the server exited at once")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let base = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    return Ok(url.trim().to_owned());
+                }
+            }
+            bail!("the server stopped before listening")
+        })
+        .await
+        .context("the server did not listen within 60 s")??;
+        // Keep draining stdout so the server never blocks on it.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Self { base, child, pid })
+    }
+
+    /// Peak resident memory of the process so far (`VmHWM`), in MiB.
+    pub fn peak_rss_mb(&self) -> anyhow::Result<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
+        let kb: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .context("no VmHWM in /proc status")?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()?;
+        Ok(kb / 1024.0)
+    }
+
+    /// Stops the process.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.child.kill().await?;
+        Ok(())
+    }
+}
+
+/// `target/release/stickycalls` next to this harness's own executable.
+pub fn release_binary() -> anyhow::Result<PathBuf> {
+    let me = std::env::current_exe()?;
+    let binary = me
+        .parent()
+        .context("the harness has no directory")?
+        .join("stickycalls");
+    if !binary.exists() {
+        bail!(
+            "{} is missing: build it with `cargo build --release --bin stickycalls`",
+            binary.display()
+        );
+    }
+    Ok(binary)
+}
