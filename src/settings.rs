@@ -31,6 +31,8 @@ pub struct Settings {
     pub log_json: bool,
     /// `STICKYCALLS_BILLING=off` turns billing off (every start is free).
     pub billing_enabled: bool,
+    /// `STICKYCALLS_HTTP_WORKERS`: HTTP worker threads (default: one per core).
+    pub http_workers: Option<usize>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -98,11 +100,22 @@ impl Settings {
             Some("off") => false,
             Some(other) => bail!("STICKYCALLS_BILLING `{other}` must be `on` or `off`"),
         };
+        let http_workers = match var("STICKYCALLS_HTTP_WORKERS") {
+            None => None,
+            Some(text) => Some(
+                text.trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .context("STICKYCALLS_HTTP_WORKERS must be a positive whole number")?,
+            ),
+        };
         Ok(Self {
             database,
             listen,
             log_json,
             billing_enabled,
+            http_workers,
         })
     }
 }

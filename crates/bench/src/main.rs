@@ -155,6 +155,15 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
     let mixed = phase
         .run("mix", Traffic::Mixed, "/v1/calls/start", None, args.seconds)
         .await?;
+    let returning_at_rate = phase
+        .run(
+            "retrate",
+            Traffic::Returning,
+            "/v1/calls/start",
+            Some(args.rate),
+            args.seconds,
+        )
+        .await?;
     let at_rate = phase
         .run(
             "rate",
@@ -190,6 +199,7 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
         dataset: data,
         returning_saturation: returning,
         returning_stored,
+        returning_at_rate,
         mixed_saturation: mixed,
         mixed_at_rate: at_rate,
         ends_at_rate: ends,

@@ -17,6 +17,8 @@ pub struct SizeReport {
     pub returning_saturation: Measured,
     /// Calls the returning phase stored (a body drawn twice is a replay, stored once).
     pub returning_stored: u64,
+    /// Returning callers at a constant rate.
+    pub returning_at_rate: Measured,
     /// The realistic mix (see `traffic::Traffic::Mixed`), closed loop.
     pub mixed_saturation: Measured,
     /// The realistic mix at a constant rate.
@@ -53,7 +55,9 @@ pub struct Report {
     pub rss_mb: f64,
     pub small_customers: u64,
     pub small_p50_ms: f64,
-    /// p50 at `customers` over p50 at `small_customers`.
+    /// p50 of returning callers at the constant rate, `customers` over `small_customers`
+    /// (returning callers: the mix may be past saturation at that rate on a small
+    /// machine, and then its latency measures the queue, not the data).
     pub p50_growth: f64,
     pub budget: Vec<Check>,
     pub setup: Setup,
@@ -78,7 +82,7 @@ impl Report {
         let start_rps = large.returning_saturation.rps;
         let ratio = start_rps / large.pgbench_tps;
         let rss_mb = large.rss_mb.max(small.rss_mb);
-        let p50_growth = large.mixed_at_rate.p50_ms / small.mixed_at_rate.p50_ms;
+        let p50_growth = large.returning_at_rate.p50_ms / small.returning_at_rate.p50_ms;
         let at = &large.mixed_at_rate;
         let budget = vec![
             check(
@@ -88,15 +92,21 @@ impl Report {
                 ratio >= 0.8,
             ),
             check(
-                &format!("p99 at {rate} starts/s (ms)"),
+                &format!("p99 at {rate} starts/s, the mix (ms)"),
                 "<= 10",
                 at.p99_ms,
                 at.p99_ms <= 10.0,
             ),
+            check(
+                &format!("p99 at {rate} starts/s, returning callers (ms)"),
+                "<= 10",
+                large.returning_at_rate.p99_ms,
+                large.returning_at_rate.p99_ms <= 10.0,
+            ),
             check("server peak RSS (MiB)", "<= 100", rss_mb, rss_mb <= 100.0),
             check(
                 &format!(
-                    "p50 at {} customers over p50 at {}",
+                    "returning p50 at {rate}/s, {} customers over {}",
                     large.dataset.customers, small.dataset.customers
                 ),
                 "<= 1.20",
@@ -115,7 +125,7 @@ impl Report {
             p999_ms: at.p999_ms,
             rss_mb,
             small_customers: small.dataset.customers,
-            small_p50_ms: small.mixed_at_rate.p50_ms,
+            small_p50_ms: small.returning_at_rate.p50_ms,
             p50_growth,
             budget,
             setup,
@@ -171,7 +181,7 @@ impl Report {
             "| | {} customers | {} customers |\n|---|---|---|",
             self.large.dataset.customers, self.small.dataset.customers
         );
-        let rows: [(&str, Cell); 13] = [
+        let rows: Vec<(&str, Cell)> = vec![
             ("rows generated", |r| r.dataset.rows.to_string()),
             ("generated in (s)", |r| {
                 format!("{:.1}", r.dataset.generate_seconds)
@@ -190,6 +200,9 @@ impl Report {
             }),
             ("mixed starts/s, saturated", |r| {
                 format!("{:.0}", r.mixed_saturation.rps)
+            }),
+            ("returning p50 / p99 / p99.9 at rate (ms)", |r| {
+                triple(&r.returning_at_rate)
             }),
             ("mixed p50 / p99 / p99.9 at rate (ms)", |r| {
                 triple(&r.mixed_at_rate)

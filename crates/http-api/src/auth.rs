@@ -1,5 +1,6 @@
 //! Who is calling: the bearer key, checked with argon2id off the async workers with
-//! bounded concurrency, then cached briefly by a digest of the token.
+//! bounded concurrency, then cached briefly by a digest of the token. Requests that
+//! arrive together with the same uncached key share one check.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{FromRequest, HttpRequest, web};
-use moka::sync::Cache;
+use moka::future::Cache;
 use sha2::{Digest, Sha256};
 use stickycalls_domain::ports::AccountStore;
 use stickycalls_domain::tenant::{Tenant, TenantId};
@@ -63,13 +64,23 @@ impl<S: AccountStore> KeyVerifier<S> {
     }
 
     /// The tenant a token opens. An unknown key costs the same argon2 work as a wrong
-    /// one, so timing tells nothing.
+    /// one, so timing tells nothing. Concurrent requests with the same uncached token
+    /// wait for one check (argon2 takes 19 MiB and ~30 ms a time); a refusal is never
+    /// cached.
     pub async fn verify(&self, token: &str) -> Result<TenantId, ApiError> {
         let parsed = keys::parse(token).ok_or(refusal(Refusal::Malformed))?;
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some(tenant) = self.verified.get(&digest) {
+        if let Some(tenant) = self.verified.get(&digest).await {
             return Ok(tenant);
         }
+        self.verified
+            .try_get_with(digest, self.check(token, parsed))
+            .await
+            .map_err(ApiError::from_shared)
+    }
+
+    /// The argon2 check of a token against its stored hash (or the decoy).
+    async fn check(&self, token: &str, parsed: keys::ParsedKey<'_>) -> Result<TenantId, ApiError> {
         let stored = self.store.find_key(parsed.lookup_id).await?;
         let phc = stored
             .as_ref()
@@ -91,7 +102,6 @@ impl<S: AccountStore> KeyVerifier<S> {
             Some(key)
                 if matches && !key.revoked && key.tenant.environment == parsed.environment =>
             {
-                self.verified.insert(digest, key.tenant);
                 Ok(key.tenant)
             }
             _ => Err(refusal(Refusal::Invalid)),

@@ -109,6 +109,19 @@ impl ApiError {
         }
     }
 
+    /// An error several waiters share (one key check answering many requests): the
+    /// last owner takes it whole, the others get a copy with the cause as text.
+    pub(crate) fn from_shared(shared: std::sync::Arc<ApiError>) -> Self {
+        std::sync::Arc::try_unwrap(shared).unwrap_or_else(|e| Self {
+            status: e.status,
+            code: e.code,
+            message: e.message.clone(),
+            issues: e.issues.clone(),
+            retry_after: e.retry_after,
+            cause: e.cause.as_ref().map(|c| anyhow::anyhow!("{c:#}")),
+        })
+    }
+
     /// The status.
     pub fn status(&self) -> StatusCode {
         self.status

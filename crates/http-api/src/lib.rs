@@ -51,8 +51,8 @@ pub trait Backend: Send + Sync + 'static {
 pub struct AppState<B: Backend> {
     /// The call use cases.
     pub calls: CallService<B::Store, B::Ledger, B::Clock, B::Ids>,
-    /// API-key checks.
-    pub keys: KeyVerifier<B::Store>,
+    /// API-key checks, with their cache: shared by every HTTP worker.
+    pub keys: Arc<KeyVerifier<B::Store>>,
 }
 
 impl<B: Backend> std::fmt::Debug for AppState<B> {
@@ -65,7 +65,22 @@ impl<B: Backend> AppState<B> {
     /// Wires the state from the adapters.
     pub fn new(store: B::Store, ledger: B::Ledger, clock: B::Clock, ids: B::Ids) -> Self {
         Self {
-            keys: KeyVerifier::new(store.clone()),
+            keys: Arc::new(KeyVerifier::new(store.clone())),
+            calls: CallService::new(store, ledger, clock, ids),
+        }
+    }
+
+    /// The same key checks (and cache) with the use cases on another store and ledger:
+    /// an HTTP worker's own connection pool.
+    pub fn with_store(
+        &self,
+        store: B::Store,
+        ledger: B::Ledger,
+        clock: B::Clock,
+        ids: B::Ids,
+    ) -> Self {
+        Self {
+            keys: self.keys.clone(),
             calls: CallService::new(store, ledger, clock, ids),
         }
     }

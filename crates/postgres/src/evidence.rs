@@ -1,7 +1,9 @@
 //! The hot read of every start: the call under its id, and the evidence for its hints,
 //! sent together (pipelined) in one round trip.
 
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use stickycalls_domain::Timestamp;
@@ -13,29 +15,76 @@ use uuid::Uuid;
 use crate::rows::{CallRow, line_type_of};
 use crate::schema::calls;
 
-/// Every stored fact bearing on a set of hints, with each candidate's activity.
+/// Every stored fact bearing on a set of hints, with each candidate's activity. The
+/// `{name}` markers are where [`EvidenceQuery`] binds its parameters.
 const EVIDENCE_SQL: &str = "
 WITH candidates AS (
     SELECT 'ani'::text AS kind, p.customer_ref, NULL::text AS namespace, p.line_type, p.linked_at
       FROM customer_phones p
-     WHERE p.tenant_id = $1 AND p.e164 = $2
+     WHERE p.tenant_id = {tenant} AND p.e164 = {e164}
     UNION ALL
     SELECT 'external', x.customer_ref, x.namespace, NULL, x.linked_at
       FROM customer_external_ids x
-      JOIN unnest($3::text[], $4::text[]) AS h(namespace, value)
+      JOIN unnest({namespaces}::text[], {values}::text[]) AS h(namespace, value)
         ON x.namespace = h.namespace AND x.value = h.value
-     WHERE x.tenant_id = $1
+     WHERE x.tenant_id = {tenant}
     UNION ALL
     SELECT 'named', c.customer_ref, NULL, NULL, c.created_at
       FROM customers c
-     WHERE c.tenant_id = $1 AND c.customer_ref = $5
+     WHERE c.tenant_id = {tenant} AND c.customer_ref = {customer_ref}
 )
 SELECT k.kind, k.customer_ref, k.namespace, k.line_type, k.linked_at,
        (SELECT max(started_at) FROM calls
-         WHERE tenant_id = $1 AND customer_ref = k.customer_ref) AS last_call_at,
+         WHERE tenant_id = {tenant} AND customer_ref = k.customer_ref) AS last_call_at,
        (SELECT max(last_seen) FROM intents
-         WHERE tenant_id = $1 AND customer_ref = k.customer_ref) AS last_open_intent_at
+         WHERE tenant_id = {tenant} AND customer_ref = k.customer_ref) AS last_open_intent_at
   FROM candidates k";
+
+/// [`EVIDENCE_SQL`] with its parameters. Unlike `sql_query`, which diesel never caches
+/// (so every start paid a Parse and a plan), this query has a static id: it is prepared
+/// once per connection and reused, like the DSL queries.
+#[derive(Debug)]
+struct EvidenceQuery {
+    tenant: Uuid,
+    e164: Option<String>,
+    namespaces: Vec<String>,
+    values: Vec<String>,
+    customer_ref: Option<String>,
+}
+
+impl QueryId for EvidenceQuery {
+    type QueryId = Self;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for EvidenceQuery {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl QueryFragment<Pg> for EvidenceQuery {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let mut rest = EVIDENCE_SQL;
+        while let Some(open) = rest.find('{') {
+            out.push_sql(&rest[..open]);
+            let close = open + rest[open..].find('}').unwrap_or(0);
+            match &rest[open + 1..close] {
+                "tenant" => out.push_bind_param::<SqlUuid, _>(&self.tenant)?,
+                "e164" => out.push_bind_param::<Nullable<Text>, _>(&self.e164)?,
+                "namespaces" => out.push_bind_param::<Array<Text>, _>(&self.namespaces)?,
+                "values" => out.push_bind_param::<Array<Text>, _>(&self.values)?,
+                "customer_ref" => out.push_bind_param::<Nullable<Text>, _>(&self.customer_ref)?,
+                other => {
+                    return Err(diesel::result::Error::QueryBuilderError(
+                        format!("unknown parameter `{other}` in EVIDENCE_SQL").into(),
+                    ));
+                }
+            }
+            rest = &rest[close + 1..];
+        }
+        out.push_sql(rest);
+        Ok(())
+    }
+}
 
 #[derive(QueryableByName)]
 struct EvidenceRow {
@@ -65,14 +114,14 @@ pub(crate) async fn evidence(
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .unzip();
-    let rows: Vec<EvidenceRow> = diesel::sql_query(EVIDENCE_SQL)
-        .bind::<SqlUuid, _>(tenant)
-        .bind::<Nullable<Text>, _>(hints.phone().map(|p| p.as_e164().to_owned()))
-        .bind::<Array<Text>, _>(namespaces)
-        .bind::<Array<Text>, _>(values)
-        .bind::<Nullable<Text>, _>(hints.customer_ref.as_ref().map(|c| c.as_str().to_owned()))
-        .load(&mut conn)
-        .await?;
+    let query = EvidenceQuery {
+        tenant,
+        e164: hints.phone().map(|p| p.as_e164().to_owned()),
+        namespaces,
+        values,
+        customer_ref: hints.customer_ref.as_ref().map(|c| c.as_str().to_owned()),
+    };
+    let rows: Vec<EvidenceRow> = query.load(&mut conn).await?;
     Ok(assemble(rows))
 }
 

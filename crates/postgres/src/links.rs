@@ -12,7 +12,7 @@ use crate::schema::{customer_external_ids, customer_phones, customers};
 
 /// Creates the customer unless it exists.
 pub(crate) async fn ensure_customer(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     tenant: Uuid,
     customer: &CustomerRef,
     at: Timestamp,
@@ -24,7 +24,7 @@ pub(crate) async fn ensure_customer(
             customers::created_at.eq(at.get()),
         ))
         .on_conflict_do_nothing()
-        .execute(conn)
+        .execute(&mut conn)
         .await
         .map(|_| ())
 }
@@ -32,7 +32,7 @@ pub(crate) async fn ensure_customer(
 /// Links the hints' ANI and external ids to the customer (idempotent). A known line
 /// type is remembered for the number; `unknown` never overwrites one.
 pub(crate) async fn link_hints(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     tenant: Uuid,
     customer: &CustomerRef,
     hints: &IdentityHints,
@@ -57,10 +57,10 @@ pub(crate) async fn link_hints(
                 ))
                 .do_update()
                 .set(customer_phones::line_type.eq(excluded(customer_phones::line_type)))
-                .execute(conn)
+                .execute(&mut conn)
                 .await?;
         } else {
-            insert.on_conflict_do_nothing().execute(conn).await?;
+            insert.on_conflict_do_nothing().execute(&mut conn).await?;
         }
     }
     if !hints.external_ids.is_empty() {
@@ -80,7 +80,7 @@ pub(crate) async fn link_hints(
         diesel::insert_into(customer_external_ids::table)
             .values(rows)
             .on_conflict_do_nothing()
-            .execute(conn)
+            .execute(&mut conn)
             .await?;
     }
     Ok(())

@@ -77,55 +77,69 @@ pub(crate) async fn commit_start(
     }
 
     conn.transaction(async move |conn| -> Result<StartReceipt, Abort> {
-        {
-            let call = &commit.call;
+        let call = &commit.call;
+        // Everything before the charge goes out in one pipeline: PostgreSQL runs the
+        // statements in the order they were sent (the customer before the call row that
+        // references it), and a failure anywhere rolls the whole transaction back.
+        let shared: &AsyncPgConnection = conn;
+        let mut insert_conn = shared;
+        let customer = async {
             if commit.create_customer {
-                ensure_customer(conn, tenant, &call.customer, call.started_at).await?;
+                ensure_customer(shared, tenant, &call.customer, call.started_at).await
+            } else {
+                Ok(())
             }
-            let inserted = diesel::insert_into(calls::table)
-                .values(row)
-                .on_conflict_do_nothing()
-                .execute(conn)
-                .await?;
-            if inserted == 0 {
-                return Err(Abort::CallIdTaken);
-            }
+        };
+        let insert = diesel::insert_into(calls::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(&mut insert_conn);
+        let links = async {
             if commit.link_hints {
                 link_hints(
-                    conn,
+                    shared,
                     tenant,
                     &call.customer,
                     &call.hints,
                     call.line_type,
                     call.started_at,
                 )
-                .await?;
-            }
-            let context = if commit.read_context {
-                customer_context(conn, tenant, &call.customer, call.started_at).await?
+                .await
             } else {
-                CustomerContext::default()
-            };
-            // Last, so the balance row stays locked for as short a time as possible.
-            let credits_remaining = match commit.charge {
-                Some(charge) => Some(
-                    credits::debit(conn, tenant, charge, &call.call_id, call.started_at)
-                        .await
-                        .map_err(|e| match e {
-                            credits::DebitError::Query(e) => Abort::Query(e),
-                            credits::DebitError::Insufficient(e) => Abort::Insufficient(e),
-                        })?,
-                ),
-                None if commit.report_balance => {
-                    Some(credits::remaining(conn, tenant, call.started_at).await?)
-                }
-                None => None,
-            };
-            Ok(StartReceipt {
-                context,
-                credits_remaining,
-            })
+                Ok(())
+            }
+        };
+        let context = async {
+            if commit.read_context {
+                customer_context(shared, tenant, &call.customer, call.started_at).await
+            } else {
+                Ok(CustomerContext::default())
+            }
+        };
+        let ((), inserted, (), context) =
+            futures_util::try_join!(customer, insert, links, context)?;
+        if inserted == 0 {
+            return Err(Abort::CallIdTaken);
         }
+        // Last, so the balance row stays locked for as short a time as possible.
+        let credits_remaining = match commit.charge {
+            Some(charge) => Some(
+                credits::debit(conn, tenant, charge, &call.call_id, call.started_at)
+                    .await
+                    .map_err(|e| match e {
+                        credits::DebitError::Query(e) => Abort::Query(e),
+                        credits::DebitError::Insufficient(e) => Abort::Insufficient(e),
+                    })?,
+            ),
+            None if commit.report_balance => {
+                Some(credits::remaining(conn, tenant, call.started_at).await?)
+            }
+            None => None,
+        };
+        Ok(StartReceipt {
+            context,
+            credits_remaining,
+        })
     })
     .await
     .map_err(CommitStartError::from)
