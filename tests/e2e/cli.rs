@@ -109,6 +109,17 @@ fn a_bad_setting_is_named_at_start_up() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("STICKYCALLS_LISTEN `not-an-address`"));
+    let out = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+        .args(["serve"])
+        .env("STICKYCALLS_DATABASE_URL", "postgres://nowhere/x")
+        .env("STICKYCALLS_HTTP_WORKERS", "0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("STICKYCALLS_HTTP_WORKERS must be a positive whole number")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

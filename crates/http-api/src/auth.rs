@@ -157,3 +157,84 @@ impl<B: Backend> FromRequest for Auth<B> {
         Box::pin(async move { fut.await.map(|a| Auth(a, std::marker::PhantomData)) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use stickycalls_domain::accounts::StoredKey;
+    use stickycalls_domain::ports::MockAccountStore;
+    use stickycalls_domain::tenant::{AccountId, Environment};
+
+    use super::*;
+
+    fn store_holding(key: StoredKey, lookups: Arc<AtomicUsize>) -> MockAccountStore {
+        let mut store = MockAccountStore::new();
+        store.expect_find_key().returning(move |_| {
+            lookups.fetch_add(1, Ordering::SeqCst);
+            let key = key.clone();
+            Box::pin(async move { Ok(Some(key)) })
+        });
+        store
+    }
+
+    /// Sixteen requests arriving together with a key not yet cached run one argon2
+    /// check between them (each check holds 19 MiB), and all get the tenant.
+    #[tokio::test]
+    async fn requests_together_with_one_new_key_share_one_check() {
+        let (token, new_key) = keys::generate(Environment::Test).unwrap();
+        let tenant = TenantId {
+            account: AccountId(uuid::Uuid::from_u128(7)),
+            environment: Environment::Test,
+        };
+        let lookups = Arc::new(AtomicUsize::new(0));
+        let verifier = KeyVerifier::new(store_holding(
+            StoredKey {
+                lookup_id: new_key.lookup_id.clone(),
+                tenant,
+                hash: new_key.hash.clone(),
+                revoked: false,
+            },
+            lookups.clone(),
+        ));
+        let answers =
+            futures_util::future::join_all((0..16).map(|_| verifier.verify(&token))).await;
+        assert!(answers.iter().all(|a| matches!(a, Ok(t) if *t == tenant)));
+        assert_eq!(
+            lookups.load(Ordering::SeqCst),
+            1,
+            "one check for sixteen requests"
+        );
+        verifier.verify(&token).await.unwrap();
+        assert_eq!(lookups.load(Ordering::SeqCst), 1, "then the cache answers");
+    }
+
+    /// A refusal is shared by the requests that waited for it but never cached: the
+    /// next request checks again.
+    #[tokio::test]
+    async fn a_refused_key_is_checked_again_next_time() {
+        let (token, new_key) = keys::generate(Environment::Test).unwrap();
+        let lookups = Arc::new(AtomicUsize::new(0));
+        let verifier = KeyVerifier::new(store_holding(
+            StoredKey {
+                lookup_id: new_key.lookup_id.clone(),
+                tenant: TenantId {
+                    account: AccountId(uuid::Uuid::from_u128(8)),
+                    environment: Environment::Test,
+                },
+                hash: new_key.hash.clone(),
+                revoked: true,
+            },
+            lookups.clone(),
+        ));
+        let answers = futures_util::future::join_all((0..4).map(|_| verifier.verify(&token))).await;
+        assert!(
+            answers
+                .iter()
+                .all(|a| a.as_ref().is_err_and(|e| e.status() == 401))
+        );
+        assert_eq!(lookups.load(Ordering::SeqCst), 1);
+        assert!(verifier.verify(&token).await.is_err());
+        assert_eq!(lookups.load(Ordering::SeqCst), 2, "refusals are not cached");
+    }
+}
