@@ -26,6 +26,9 @@ use crate::report::{Report, Setup, SizeReport};
 use crate::server::{Server, create_account, release_binary};
 use crate::traffic::{Traffic, write_lines};
 
+/// The route every start phase loads.
+const START: &str = "/v1/calls/start";
+
 /// Server pool size (the binary's default) and pgbench's client count, kept equal.
 const POOL: u32 = 16;
 
@@ -134,44 +137,17 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
     };
     let warm_secs = if args.smoke { 1 } else { 5 };
     phase
-        .run(
-            "warm",
-            Traffic::Returning,
-            "/v1/calls/start",
-            None,
-            warm_secs,
-        )
+        .run("warm", Traffic::Returning, START, None, warm_secs)
         .await?;
-    let returning = phase
-        .run(
-            "ret",
-            Traffic::Returning,
-            "/v1/calls/start",
-            None,
-            args.seconds,
-        )
-        .await?;
+    let returning = phase.saturate("ret", Traffic::Returning).await?;
     let returning_stored = dataset::calls_with_prefix(&db.url, &phase.tag("ret")).await?;
-    let mixed = phase
-        .run("mix", Traffic::Mixed, "/v1/calls/start", None, args.seconds)
-        .await?;
+    let mixed = phase.saturate("mix", Traffic::Mixed).await?;
+    let rate = Some(args.rate);
     let returning_at_rate = phase
-        .run(
-            "retrate",
-            Traffic::Returning,
-            "/v1/calls/start",
-            Some(args.rate),
-            args.seconds,
-        )
+        .run("retrate", Traffic::Returning, START, rate, args.seconds)
         .await?;
     let at_rate = phase
-        .run(
-            "rate",
-            Traffic::Mixed,
-            "/v1/calls/start",
-            Some(args.rate),
-            args.seconds,
-        )
+        .run("rate", Traffic::Mixed, START, rate, args.seconds)
         .await?;
     let ends = phase
         .run(
@@ -220,6 +196,12 @@ struct Phase<'a> {
 impl Phase<'_> {
     fn tag(&self, name: &str) -> String {
         format!("{name}{}", self.customers)
+    }
+
+    /// A closed-loop run of starts for the configured duration.
+    async fn saturate(&self, name: &str, traffic: Traffic) -> anyhow::Result<Measured> {
+        self.run(name, traffic, START, None, self.args.seconds)
+            .await
     }
 
     /// Writes the phase's bodies, runs oha, and refuses a run with any failure.
