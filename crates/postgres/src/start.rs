@@ -81,6 +81,9 @@ pub(crate) async fn commit_start(
         // Everything before the charge goes out in one pipeline: PostgreSQL runs the
         // statements in the order they were sent (the customer before the call row that
         // references it), and a failure anywhere rolls the whole transaction back.
+        // `try_join!` polls in order and diesel-async sends each statement right after
+        // taking its statement cache (a FIFO tokio mutex, held while preparing), so the
+        // sending order is this order even when a statement must be prepared first.
         let shared: &AsyncPgConnection = conn;
         let mut insert_conn = shared;
         let customer = async {
