@@ -419,3 +419,72 @@ async fn allowance_resets_each_period_top_ups_stay_and_the_ledger_reconciles() {
         "an upgrade keeps what the period used"
     );
 }
+
+/// A new caller's writes go out in one pipeline: on a connection that has already
+/// prepared the call insert (known callers only) but never the customer insert, the
+/// customer must still reach PostgreSQL first, or the call row's foreign key fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_caller_on_a_connection_that_only_served_known_callers() {
+    use stickycalls_domain::calls::CallService;
+    use stickycalls_test_support::contract::tenant;
+    use stickycalls_test_support::fakes::{RandomIds, TestClock};
+
+    let db = database().await;
+    let t = tenant(11, stickycalls_domain::tenant::Environment::Test);
+    let start = |id: &str, ani: &str| {
+        serde_json::from_value(serde_json::json!({
+            "call_id": id,
+            "identity_hints": {"ani": ani, "external_ids": {"crm": ani}}
+        }))
+        .unwrap()
+    };
+    let open = |connections: usize| {
+        let mut settings = PgSettings::new(&db.url);
+        settings.max_connections = connections;
+        let store = PgStore::new(&settings).unwrap();
+        let ledger = PgLedger::new(store.clone(), true);
+        (store, ledger)
+    };
+    // Another store makes the caller known and grants credits.
+    let (store, ledger) = open(2);
+    ledger
+        .grant_top_up(
+            &t.id,
+            10,
+            stickycalls_domain::ports::Clock::now(&TestClock::default()),
+        )
+        .await
+        .unwrap();
+    let setup = CallService::new(store, ledger, TestClock::default(), RandomIds);
+    setup
+        .start(&t, start("known-1", "+14155550101"))
+        .await
+        .unwrap();
+
+    // A one-connection store serves the known caller first, then new callers.
+    let (store, ledger) = open(1);
+    let service = CallService::new(store, ledger, TestClock::default(), RandomIds);
+    let known = service
+        .start(&t, start("known-2", "+14155550101"))
+        .await
+        .unwrap();
+    assert!(!known.billable, "recognised by number and CRM id");
+    for n in 0..3 {
+        let new = service
+            .start(&t, start(&format!("new-{n}"), &format!("+1415555020{n}")))
+            .await
+            .expect("a new caller's start commits");
+        assert!(new.billable);
+        let again = service
+            .start(
+                &t,
+                start(&format!("new-{n}-again"), &format!("+1415555020{n}")),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            again.customer_ref, new.customer_ref,
+            "the new caller was stored"
+        );
+    }
+}
