@@ -14,6 +14,8 @@ const DATASET_SQL: &str = include_str!("../sql/dataset.sql");
 /// How big the generated data ended up.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DataSet {
+    /// The server's version, as `PostgreSQL 15.20 (...)`.
+    pub postgres: String,
     pub customers: u64,
     pub rows: u64,
     pub generate_seconds: f64,
@@ -57,7 +59,10 @@ pub async fn generate(url: &str, tenant: uuid::Uuid, customers: u64) -> anyhow::
         .query_one("SELECT pg_database_size(current_database())", &[])
         .await?
         .get(0);
+    let version: String = client.query_one("SHOW server_version", &[]).await?.get(0);
+    let postgres = format!("PostgreSQL {version}");
     Ok(DataSet {
+        postgres,
         customers,
         rows: u64::try_from(rows)?,
         generate_seconds,

@@ -14,7 +14,7 @@ mod report;
 mod server;
 mod traffic;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -86,7 +86,7 @@ async fn main() -> anyhow::Result<()> {
     let small = measure(&args, &tools, args.small).await?;
     let setup = Setup {
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        postgres: postgres_version(&tools.pgbench).await,
+        postgres: large.dataset.postgres.clone(),
         seconds_per_phase: args.seconds,
         oha_connections: args.connections,
         pgbench_clients: POOL,
@@ -98,19 +98,6 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("{}", std::fs::read_to_string(args.out.join("report.md"))?);
     eprintln!("report: {}", args.out.join("report.json").display());
     Ok(())
-}
-
-async fn postgres_version(pgbench: &Path) -> String {
-    let out = tokio::process::Command::new(pgbench)
-        .arg("--version")
-        .output()
-        .await;
-    match out {
-        Ok(out) => String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .replace("pgbench (PostgreSQL) ", "PostgreSQL "),
-        Err(_) => "PostgreSQL (unknown version)".to_owned(),
-    }
 }
 
 /// Every phase on a data set of `customers`.
