@@ -13,10 +13,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use stickycalls_billing::PlanId;
-use stickycalls_domain::accounts::NewAccount;
 use stickycalls_domain::ports::{AccountStore, Clock};
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
-use stickycalls_http_api::{AppState, keys};
+use stickycalls_http_api::{AppState, open_account};
 
 use crate::adapters::{Adapter, PURGE_EVERY, Postgres, RandomIds, Sqlite, SystemClock};
 use crate::settings::{Database, Settings};
@@ -25,9 +24,6 @@ use crate::settings::{Database, Settings};
 /// glibc's malloc kept it per thread (330 MiB resident after 16 first requests at once).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Credits each environment of a new account starts with (the Free plan's allowance).
-const STARTING_CREDITS: u64 = 100;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -217,20 +213,10 @@ async fn create_account(
     name: String,
     email: Option<String>,
 ) -> anyhow::Result<(AccountId, (String, String))> {
-    let (test_token, test_key) = keys::generate(Environment::Test)?;
-    let (prod_token, prod_key) = keys::generate(Environment::Prod)?;
-    let id = AccountId(uuid::Uuid::new_v4());
-    store
-        .create_account(NewAccount {
-            id,
-            name,
-            email,
-            keys: vec![test_key, prod_key],
-            starting_credits: STARTING_CREDITS,
-        })
+    let opened = open_account(store, name, email)
         .await
         .context("cannot create the account")?;
-    Ok((id, (test_token, prod_token)))
+    Ok((opened.id, (opened.test_key, opened.prod_key)))
 }
 
 fn print_account(
@@ -294,7 +280,13 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
             }
         }
     });
-    let state = Arc::new(AppState::<A>::new(store, ledger, SystemClock, RandomIds));
+    let state = Arc::new(AppState::<A>::new(
+        store,
+        ledger,
+        SystemClock,
+        RandomIds,
+        settings.api.clone(),
+    ));
     let workers = settings
         .http_workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));

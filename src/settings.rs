@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use stickycalls_http_api::{ApiOptions, RateLimitSettings};
 use stickycalls_postgres::PgSettings;
 use stickycalls_sqlite::SqliteSettings;
 
@@ -33,6 +34,9 @@ pub struct Settings {
     pub billing_enabled: bool,
     /// `STICKYCALLS_HTTP_WORKERS`: HTTP worker threads (default: one per core).
     pub http_workers: Option<usize>,
+    /// `STICKYCALLS_PUBLIC_SIGNUP` (`true`/`false`, default `true`) and
+    /// `STICKYCALLS_RATE_LIMITS` (`plan=REQUESTS/SECONDS,...`, over the defaults).
+    pub api: ApiOptions,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -110,12 +114,27 @@ impl Settings {
                     .context("STICKYCALLS_HTTP_WORKERS must be a positive whole number")?,
             ),
         };
+        let public_signup = match var("STICKYCALLS_PUBLIC_SIGNUP").as_deref() {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(other) => bail!("STICKYCALLS_PUBLIC_SIGNUP `{other}` must be `true` or `false`"),
+        };
+        let rate_limits = match var("STICKYCALLS_RATE_LIMITS") {
+            None => RateLimitSettings::default(),
+            Some(text) => RateLimitSettings::default()
+                .with_overrides(&text)
+                .map_err(|e| anyhow::anyhow!("STICKYCALLS_RATE_LIMITS: {e}"))?,
+        };
         Ok(Self {
             database,
             listen,
             log_json,
             billing_enabled,
             http_workers,
+            api: ApiOptions {
+                public_signup,
+                rate_limits,
+            },
         })
     }
 }

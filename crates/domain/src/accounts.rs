@@ -1,7 +1,9 @@
 //! Accounts and their API keys, as the domain sees them: who a key acts for. How a key
 //! is hashed and checked belongs to the inbound adapter; how it is stored, to storage.
 
+use crate::identity::CustomerRef;
 use crate::tenant::{AccountId, Environment, TenantId};
+use crate::timestamp::Timestamp;
 
 /// A key as stored: its public lookup id, whose tenant it opens, and its hash.
 #[derive(Clone, PartialEq, Eq)]
@@ -14,6 +16,8 @@ pub struct StoredKey {
     pub hash: String,
     /// Revoked keys never authenticate.
     pub revoked: bool,
+    /// The tenant's plan (`free`, `starter`...), which sets its rate limit.
+    pub plan: String,
 }
 
 impl std::fmt::Debug for StoredKey {
@@ -22,6 +26,7 @@ impl std::fmt::Debug for StoredKey {
             .field("lookup_id", &self.lookup_id)
             .field("tenant", &self.tenant)
             .field("revoked", &self.revoked)
+            .field("plan", &self.plan)
             .finish_non_exhaustive()
     }
 }
@@ -37,6 +42,37 @@ pub struct NewKey {
     pub hash: String,
     /// The key's last four characters, to tell keys apart in listings.
     pub last4: String,
+    /// A label chosen by the tenant (`default` for the keys of a new account).
+    pub name: String,
+}
+
+/// A live key as listed to its tenant: never its hash or secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    /// Public lookup id (the key's id in the API is `key_` + this).
+    pub lookup_id: String,
+    /// Which environment it opens.
+    pub environment: Environment,
+    /// Its label.
+    pub name: String,
+    /// Its last four characters.
+    pub last4: String,
+    /// When it was made.
+    pub created_at: Timestamp,
+    /// When it last authenticated a request (recorded when a server process verifies
+    /// it, so at most one verified-key cache lifetime behind).
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// What revoking a key did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocation {
+    /// Revoked now.
+    Revoked,
+    /// No live key with that id in the tenant (unknown, another tenant's, or revoked).
+    NotFound,
+    /// It is the tenant's last live key: revoking it would lock the tenant out.
+    LastKey,
 }
 
 /// An account to create, with its first keys and starting credits per environment.
@@ -61,6 +97,8 @@ pub struct StoredResponse {
     pub status: u16,
     /// The JSON body, as sent.
     pub body: String,
+    /// The customer the body is about, so erasing them erases it too.
+    pub customer: Option<CustomerRef>,
 }
 
 /// What claiming an idempotency key found.

@@ -24,6 +24,7 @@
 pub mod accounts;
 pub mod calls;
 pub mod credits;
+pub mod customers;
 pub mod error;
 pub mod identity;
 pub mod intents;

@@ -8,9 +8,12 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use crate::accounts::{IdempotencyClaim, NewAccount, StoredKey, StoredResponse};
+use crate::accounts::{
+    IdempotencyClaim, KeyInfo, NewAccount, NewKey, Revocation, StoredKey, StoredResponse,
+};
 use crate::calls::{CallId, CallRecord};
 use crate::credits::{Charge, CreditState, CreditSummary, DailyUsage, InsufficientCredits};
+use crate::customers::{CustomerLookup, CustomerRecord};
 use crate::error::{StoreError, ValidationError};
 use crate::identity::{CustomerRef, Evidence, IdentityHints, LineType};
 use crate::intents::{IntentWrite, OpenIntent};
@@ -200,12 +203,58 @@ pub trait CallStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<EndReceipt, CommitEndError>> + Send;
 
     /// Erases a customer and everything held on them (links, calls, intents,
-    /// variables) atomically. `false` when there was no such customer.
+    /// variables, stored idempotent responses about them) atomically. `false` when
+    /// there was no such customer.
     fn erase_customer(
         &self,
         tenant: &TenantId,
         customer: &CustomerRef,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// Why a variable write wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteVariablesError {
+    /// No such customer in the tenant.
+    #[error("customer not found")]
+    CustomerNotFound,
+    /// The writes would break the live-variable limit.
+    #[error(transparent)]
+    Refused(#[from] ValidationError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Customers as their tenant manages them: search, read, export, direct variable writes.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait CustomerStore: Send + Sync + 'static {
+    /// Everything held on a customer, or `None` when the tenant has no such customer.
+    fn customer_record(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerRef,
+    ) -> impl Future<Output = Result<Option<CustomerRecord>, StoreError>> + Send;
+
+    /// The tenant's customers linked to a phone number or an external id, most
+    /// recently linked first, at most `limit`.
+    fn find_customers(
+        &self,
+        tenant: &TenantId,
+        lookup: &CustomerLookup,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<CustomerRef>, StoreError>> + Send;
+
+    /// Applies variable writes to an existing customer atomically, re-checking the
+    /// live-variable limit under the customer's lock (as an end does). Returned:
+    /// how many rows changed (a delete of nothing changes 0).
+    fn write_variables(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerRef,
+        writes: Vec<VariableWrite>,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<usize, WriteVariablesError>> + Send;
 }
 
 /// The credit ledger: what a billable start costs a tenant, and what it has left.
@@ -264,6 +313,37 @@ pub trait AccountStore: Send + Sync + 'static {
 
     /// Whether any account exists (a fresh store has none).
     fn has_accounts(&self) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Adds a key to the tenant (its environment is `tenant.environment`).
+    fn add_key(
+        &self,
+        tenant: &TenantId,
+        key: NewKey,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The tenant's live keys, oldest first.
+    fn list_keys(
+        &self,
+        tenant: &TenantId,
+    ) -> impl Future<Output = Result<Vec<KeyInfo>, StoreError>> + Send;
+
+    /// Revokes one of the tenant's live keys, unless it is the last one. Concurrent
+    /// revocations of a tenant's keys are serialised, so two of them cannot leave it
+    /// with none.
+    fn revoke_key(
+        &self,
+        tenant: &TenantId,
+        lookup_id: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<Revocation, StoreError>> + Send;
+
+    /// Records that a key authenticated a request at `at`.
+    fn touch_key(
+        &self,
+        lookup_id: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Stored responses of requests sent with an `Idempotency-Key` (shared by every
@@ -298,9 +378,21 @@ pub trait IdempotencyStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// Whether the store answers (health checks).
+/// A connection pool's use, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolUse {
+    /// Connections open.
+    pub open: usize,
+    /// Connections lent out to a request right now.
+    pub in_use: usize,
+}
+
+/// Whether the store answers (health checks), and how busy its pool is (metrics).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait Health: Send + Sync + 'static {
     /// `Ok` when the store is reachable.
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The pool's use now.
+    fn pool_use(&self) -> PoolUse;
 }

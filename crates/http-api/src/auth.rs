@@ -10,6 +10,7 @@ use std::time::Duration;
 use actix_web::{FromRequest, HttpRequest, web};
 use moka::future::Cache;
 use sha2::{Digest, Sha256};
+use stickycalls_domain::Timestamp;
 use stickycalls_domain::ports::AccountStore;
 use stickycalls_domain::tenant::{Tenant, TenantId};
 use tokio::sync::Semaphore;
@@ -21,10 +22,21 @@ use crate::{AppState, Backend, keys};
 /// working on a process that verified it for at most this long.
 pub const VERIFIED_KEY_TTL: Duration = Duration::from_secs(60);
 
+/// Who a verified key acts for: its tenant, its id, and the plan setting its rate limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The key's tenant.
+    pub tenant: TenantId,
+    /// The key's public lookup id.
+    pub lookup_id: Arc<str>,
+    /// The tenant's plan when the key was verified.
+    pub plan: Arc<str>,
+}
+
 /// Checks keys against the account store.
 pub struct KeyVerifier<S> {
     store: S,
-    verified: Cache<[u8; 32], TenantId>,
+    verified: Cache<[u8; 32], Verified>,
     hashing: Arc<Semaphore>,
     decoy: String,
 }
@@ -57,6 +69,7 @@ impl<S: AccountStore> KeyVerifier<S> {
             verified: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(VERIFIED_KEY_TTL)
+                .support_invalidation_closures()
                 .build(),
             hashing: Arc::new(Semaphore::new(cores)),
             decoy: keys::hash("sk_test_0000000000000000_decoy").unwrap_or_default(),
@@ -67,11 +80,11 @@ impl<S: AccountStore> KeyVerifier<S> {
     /// one, so timing tells nothing. Concurrent requests with the same uncached token
     /// wait for one check (argon2 takes 19 MiB and ~30 ms a time); a refusal is never
     /// cached.
-    pub async fn verify(&self, token: &str) -> Result<TenantId, ApiError> {
+    pub async fn verify(&self, token: &str) -> Result<Verified, ApiError> {
         let parsed = keys::parse(token).ok_or(refusal(Refusal::Malformed))?;
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some(tenant) = self.verified.get(&digest).await {
-            return Ok(tenant);
+        if let Some(verified) = self.verified.get(&digest).await {
+            return Ok(verified);
         }
         self.verified
             .try_get_with(digest, self.check(token, parsed))
@@ -80,7 +93,7 @@ impl<S: AccountStore> KeyVerifier<S> {
     }
 
     /// The argon2 check of a token against its stored hash (or the decoy).
-    async fn check(&self, token: &str, parsed: keys::ParsedKey<'_>) -> Result<TenantId, ApiError> {
+    async fn check(&self, token: &str, parsed: keys::ParsedKey<'_>) -> Result<Verified, ApiError> {
         let stored = self.store.find_key(parsed.lookup_id).await?;
         let phc = stored
             .as_ref()
@@ -102,9 +115,30 @@ impl<S: AccountStore> KeyVerifier<S> {
             Some(key)
                 if matches && !key.revoked && key.tenant.environment == parsed.environment =>
             {
-                Ok(key.tenant)
+                let now = Timestamp::new(time::OffsetDateTime::now_utc());
+                if let Err(e) = self.store.touch_key(&key.lookup_id, now).await {
+                    tracing::warn!("last use of a key not recorded: {e:#}");
+                }
+                Ok(Verified {
+                    tenant: key.tenant,
+                    lookup_id: key.lookup_id.into(),
+                    plan: key.plan.into(),
+                })
             }
             _ => Err(refusal(Refusal::Invalid)),
+        }
+    }
+
+    /// Forgets every cached verification of a key, so this process refuses it from
+    /// the next request on (other processes within [`VERIFIED_KEY_TTL`]).
+    pub fn forget(&self, lookup_id: &str) {
+        let lookup_id: Arc<str> = lookup_id.into();
+        if let Err(e) = self
+            .verified
+            .invalidate_entries_if(move |_, v| v.lookup_id == lookup_id)
+        {
+            tracing::error!("cannot forget a revoked key, clearing the cache: {e}");
+            self.verified.invalidate_all();
         }
     }
 }
@@ -136,11 +170,15 @@ pub(crate) fn authenticate<B: Backend>(
 ) -> Pin<Box<dyn Future<Output = Result<Authenticated, ApiError>>>> {
     let state = req.app_data::<web::Data<AppState<B>>>().cloned();
     let token = bearer(req);
+    let req = req.clone();
     Box::pin(async move {
         let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("no app state")))?;
         let token = token.ok_or(refusal(Refusal::Missing))?;
-        let tenant = state.keys.verify(&token).await?;
-        Ok(Authenticated(Tenant::with_defaults(tenant)))
+        let verified = state.keys.verify(&token).await?;
+        state
+            .limits
+            .admit_key(&req, &verified.plan, &verified.lookup_id)?;
+        Ok(Authenticated(Tenant::with_defaults(verified.tenant)))
     })
 }
 
@@ -170,6 +208,9 @@ mod tests {
 
     fn store_holding(key: StoredKey, lookups: Arc<AtomicUsize>) -> MockAccountStore {
         let mut store = MockAccountStore::new();
+        store
+            .expect_touch_key()
+            .returning(|_, _| Box::pin(async { Ok(()) }));
         store.expect_find_key().returning(move |_| {
             lookups.fetch_add(1, Ordering::SeqCst);
             let key = key.clone();
@@ -182,7 +223,7 @@ mod tests {
     /// check between them (each check holds 19 MiB), and all get the tenant.
     #[tokio::test]
     async fn requests_together_with_one_new_key_share_one_check() {
-        let (token, new_key) = keys::generate(Environment::Test).unwrap();
+        let (token, new_key) = keys::generate(Environment::Test, "default").unwrap();
         let tenant = TenantId {
             account: AccountId(uuid::Uuid::from_u128(7)),
             environment: Environment::Test,
@@ -194,12 +235,17 @@ mod tests {
                 tenant,
                 hash: new_key.hash.clone(),
                 revoked: false,
+                plan: "free".into(),
             },
             lookups.clone(),
         ));
         let answers =
             futures_util::future::join_all((0..16).map(|_| verifier.verify(&token))).await;
-        assert!(answers.iter().all(|a| matches!(a, Ok(t) if *t == tenant)));
+        assert!(
+            answers
+                .iter()
+                .all(|a| matches!(a, Ok(v) if v.tenant == tenant))
+        );
         assert_eq!(
             lookups.load(Ordering::SeqCst),
             1,
@@ -213,7 +259,7 @@ mod tests {
     /// next request checks again.
     #[tokio::test]
     async fn a_refused_key_is_checked_again_next_time() {
-        let (token, new_key) = keys::generate(Environment::Test).unwrap();
+        let (token, new_key) = keys::generate(Environment::Test, "default").unwrap();
         let lookups = Arc::new(AtomicUsize::new(0));
         let verifier = KeyVerifier::new(store_holding(
             StoredKey {
@@ -224,6 +270,7 @@ mod tests {
                 },
                 hash: new_key.hash.clone(),
                 revoked: true,
+                plan: "free".into(),
             },
             lookups.clone(),
         ));

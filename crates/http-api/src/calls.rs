@@ -23,6 +23,7 @@ pub(crate) async fn start<B: Backend>(
     idempotent(&req, &state, &tenant, "calls/start", &body, || async {
         let request: StartRequest = typed(&body)?;
         let outcome = state.calls.start(&tenant, request.into()).await?;
+        state.metrics.started(&outcome);
         tracing::info!(
             call_id = %outcome.call_id,
             customer_ref = %outcome.customer_ref,
@@ -32,7 +33,8 @@ pub(crate) async fn start<B: Backend>(
             "call started"
         );
         let credits = outcome.credits_remaining;
-        Reply::json(StatusCode::OK, &StartResponse::from(outcome), credits)
+        let customer = outcome.customer_ref.clone();
+        Ok(Reply::json(StatusCode::OK, &StartResponse::from(outcome), credits)?.about(customer))
     })
     .await
 }
@@ -56,7 +58,8 @@ pub(crate) async fn end<B: Backend>(
             replayed = outcome.replayed,
             "call ended"
         );
-        Reply::json(StatusCode::OK, &EndResponse::from(outcome), None)
+        let customer = outcome.customer_ref.clone();
+        Ok(Reply::json(StatusCode::OK, &EndResponse::from(outcome), None)?.about(customer))
     })
     .await
 }

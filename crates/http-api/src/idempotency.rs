@@ -62,12 +62,14 @@ where
                 Ok(reply) => Some(StoredResponse {
                     status: reply.status.as_u16(),
                     body: reply.body.clone(),
+                    customer: reply.customer.clone(),
                 }),
                 Err(e) if e.status().is_client_error() => serde_json::to_string(&e.body())
                     .ok()
                     .map(|body| StoredResponse {
                         status: e.status().as_u16(),
                         body,
+                        customer: None,
                     }),
                 Err(_) => None,
             };

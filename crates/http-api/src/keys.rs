@@ -65,6 +65,11 @@ pub fn hash(token: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("hashing a key: {e}"))
 }
 
+/// The public start of a key, safe to show in listings: `sk_test_<lookup id>`.
+pub fn prefix(environment: Environment, lookup_id: &str) -> String {
+    format!("sk_{}_{lookup_id}", environment.as_str())
+}
+
 /// Whether `token` matches `phc` (constant-time inside argon2).
 pub fn verify(token: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
@@ -76,8 +81,9 @@ pub fn verify(token: &str, phc: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// A new key for `environment`: the token to show once, and what to store.
-pub fn generate(environment: Environment) -> anyhow::Result<(String, NewKey)> {
+/// A new key for `environment` labelled `name`: the token to show once, and what to
+/// store.
+pub fn generate(environment: Environment, name: &str) -> anyhow::Result<(String, NewKey)> {
     let lookup_id = random_hex(LOOKUP_LEN / 2);
     let token = format!(
         "sk_{}_{lookup_id}_{}",
@@ -90,6 +96,7 @@ pub fn generate(environment: Environment) -> anyhow::Result<(String, NewKey)> {
         environment,
         hash: hash(&token)?,
         last4,
+        name: name.to_owned(),
     };
     Ok((token, key))
 }
@@ -100,7 +107,7 @@ mod tests {
 
     #[test]
     fn generated_keys_parse_and_verify() {
-        let (token, key) = generate(Environment::Prod).unwrap();
+        let (token, key) = generate(Environment::Prod, "default").unwrap();
         let parsed = parse(&token).unwrap();
         assert_eq!(parsed.environment, Environment::Prod);
         assert_eq!(parsed.lookup_id, key.lookup_id);

@@ -1,10 +1,13 @@
-//! The Sticky Calls REST API on actix-web: `GET /v1/health`, `POST /v1/calls/start`,
-//! `POST /v1/calls/end`, `GET /v1/openapi.json`.
+//! The Sticky Calls REST API on actix-web: calls (`/v1/calls/start`, `/v1/calls/end`),
+//! the tenant's own account, usage, keys and customers (search, read, export, erase,
+//! variables), signup (`POST /v1/accounts`), `GET /v1/health`, `GET /v1/openapi.json`
+//! and `GET /metrics`.
 //!
 //! It owns the wire contract (request and response types, generated OpenAPI), API-key
-//! authentication (argon2id off the async workers, a short cache of verified keys),
-//! the one mapping of every error to the body of PRODUCT section 6, request ids,
-//! `Idempotency-Key` replay, and the 64 KiB body limit. It must not know SQL or any
+//! authentication (argon2id off the async workers, a short cache of verified keys that
+//! a revocation clears at once), per-key and per-address rate limits, Prometheus
+//! metrics, the one mapping of every error to the body of PRODUCT section 6, request
+//! ids, `Idempotency-Key` replay, and the 64 KiB body limit. It must not know SQL or any
 //! product rule: requests become domain values and go to the domain's services, whose
 //! ports the binary wires to real adapters.
 
@@ -12,14 +15,20 @@ mod account;
 mod auth;
 mod body;
 mod calls;
+mod customer_dto;
+mod customers;
 mod dto;
 mod error;
 mod health;
 mod idempotency;
+mod key_routes;
 pub mod keys;
+mod metrics;
 mod openapi;
+mod ratelimit;
 mod reply;
 mod request_id;
+mod signup;
 
 use std::sync::Arc;
 
@@ -28,17 +37,27 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, web};
 use stickycalls_domain::calls::CallService;
 use stickycalls_domain::ports::{
-    AccountStore, CallStore, Clock, CreditLedger, Health, IdGenerator, IdempotencyStore, UsageStore,
+    AccountStore, CallStore, Clock, CreditLedger, CustomerStore, Health, IdGenerator,
+    IdempotencyStore, UsageStore,
 };
 
-pub use auth::{KeyVerifier, VERIFIED_KEY_TTL};
+pub use auth::{KeyVerifier, VERIFIED_KEY_TTL, Verified};
 pub use error::ApiError;
+pub use metrics::Metrics;
 pub use openapi::openapi_json;
+pub use ratelimit::{Limit, RateLimitSettings, RateLimits};
+pub use signup::{OpenedAccount, STARTING_CREDITS, open_account};
 
 /// The adapters the API runs on, named once so handlers stay generic.
 pub trait Backend: Send + Sync + 'static {
     /// Calls, customers, accounts, idempotent responses, health.
-    type Store: CallStore + AccountStore + IdempotencyStore + UsageStore + Health + Clone;
+    type Store: CallStore
+        + CustomerStore
+        + AccountStore
+        + IdempotencyStore
+        + UsageStore
+        + Health
+        + Clone;
     /// Credits.
     type Ledger: CreditLedger;
     /// Time.
@@ -47,12 +66,36 @@ pub trait Backend: Send + Sync + 'static {
     type Ids: IdGenerator;
 }
 
+/// What the operator decides about the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiOptions {
+    /// Whether `POST /v1/accounts` opens accounts for anyone.
+    pub public_signup: bool,
+    /// Rate limits per plan and for signup.
+    pub rate_limits: RateLimitSettings,
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        Self {
+            public_signup: true,
+            rate_limits: RateLimitSettings::default(),
+        }
+    }
+}
+
 /// What every handler shares.
 pub struct AppState<B: Backend> {
     /// The call use cases.
     pub calls: CallService<B::Store, B::Ledger, B::Clock, B::Ids>,
     /// API-key checks, with their cache: shared by every HTTP worker.
     pub keys: Arc<KeyVerifier<B::Store>>,
+    /// Rate limiters: shared by every HTTP worker.
+    pub limits: Arc<RateLimits>,
+    /// Metrics: shared by every HTTP worker.
+    pub metrics: Arc<Metrics>,
+    /// The operator's choices.
+    pub options: Arc<ApiOptions>,
 }
 
 impl<B: Backend> std::fmt::Debug for AppState<B> {
@@ -63,10 +106,22 @@ impl<B: Backend> std::fmt::Debug for AppState<B> {
 
 impl<B: Backend> AppState<B> {
     /// Wires the state from the adapters.
-    pub fn new(store: B::Store, ledger: B::Ledger, clock: B::Clock, ids: B::Ids) -> Self {
+    pub fn new(
+        store: B::Store,
+        ledger: B::Ledger,
+        clock: B::Clock,
+        ids: B::Ids,
+        options: ApiOptions,
+    ) -> Self {
+        let metrics = Arc::new(Metrics::default());
+        let probe = store.clone();
+        metrics.watch_pool(move || probe.pool_use());
         Self {
             keys: Arc::new(KeyVerifier::new(store.clone())),
             calls: CallService::new(store, ledger, clock, ids),
+            limits: Arc::new(RateLimits::new(&options.rate_limits)),
+            metrics,
+            options: Arc::new(options),
         }
     }
 
@@ -79,9 +134,14 @@ impl<B: Backend> AppState<B> {
         clock: B::Clock,
         ids: B::Ids,
     ) -> Self {
+        let probe = store.clone();
+        self.metrics.watch_pool(move || probe.pool_use());
         Self {
             keys: self.keys.clone(),
             calls: CallService::new(store, ledger, clock, ids),
+            limits: self.limits.clone(),
+            metrics: self.metrics.clone(),
+            options: self.options.clone(),
         }
     }
 }
@@ -101,10 +161,25 @@ pub fn app<B: Backend>(
         InitError = (),
     >,
 > {
+    let metrics = web::Data::from(state.metrics.clone());
     App::new()
         .app_data(web::Data::from(state))
+        .app_data(metrics)
         .app_data(body::json_config())
+        .app_data(
+            web::PathConfig::default().error_handler(|e, _| {
+                ApiError::invalid(Vec::new(), format!("bad path: {e}")).into()
+            }),
+        )
+        .app_data(
+            web::QueryConfig::default().error_handler(|e, _| {
+                ApiError::invalid(Vec::new(), format!("bad query: {e}")).into()
+            }),
+        )
+        .wrap(actix_web::middleware::from_fn(ratelimit::headers))
+        .wrap(actix_web::middleware::from_fn(metrics::record))
         .wrap(actix_web::middleware::from_fn(request_id::request_id))
+        .service(route("/metrics", web::get().to(metrics::serve)))
         .service(
             web::scope("/v1")
                 .service(route("/health", web::get().to(health::health::<B>)))
@@ -112,7 +187,35 @@ pub fn app<B: Backend>(
                 .service(route("/calls/start", web::post().to(calls::start::<B>)))
                 .service(route("/calls/end", web::post().to(calls::end::<B>)))
                 .service(route("/account", web::get().to(account::account::<B>)))
-                .service(route("/usage", web::get().to(account::usage::<B>))),
+                .service(route("/usage", web::get().to(account::usage::<B>)))
+                .service(route("/accounts", web::post().to(signup::signup::<B>)))
+                .service(
+                    route("/keys", web::get().to(key_routes::list::<B>))
+                        .route(web::post().to(key_routes::create::<B>)),
+                )
+                .service(route(
+                    "/keys/{id}",
+                    web::delete().to(key_routes::revoke::<B>),
+                ))
+                .service(route("/customers", web::get().to(customers::search::<B>)))
+                .service(
+                    route(
+                        "/customers/{customer_ref}",
+                        web::get().to(customers::read::<B>),
+                    )
+                    .route(web::delete().to(customers::erase::<B>)),
+                )
+                .service(route(
+                    "/customers/{customer_ref}/export",
+                    web::get().to(customers::export::<B>),
+                ))
+                .service(
+                    route(
+                        "/customers/{customer_ref}/variables/{key}",
+                        web::put().to(customers::put_variable::<B>),
+                    )
+                    .route(web::delete().to(customers::delete_variable::<B>)),
+                ),
         )
         .default_service(web::to(error::not_found))
 }

@@ -3,6 +3,7 @@
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use serde::Serialize;
+use stickycalls_domain::identity::CustomerRef;
 
 use crate::error::ApiError;
 
@@ -12,6 +13,8 @@ pub(crate) struct Reply {
     pub status: StatusCode,
     pub body: String,
     pub credits_remaining: Option<u64>,
+    /// The customer the body is about: a stored copy is erased with them.
+    pub customer: Option<CustomerRef>,
 }
 
 impl Reply {
@@ -24,7 +27,16 @@ impl Reply {
             status,
             body: serde_json::to_string(value).map_err(|e| ApiError::internal(e.into()))?,
             credits_remaining,
+            customer: None,
         })
+    }
+
+    /// Marks the body as holding `customer`'s data.
+    pub fn about(self, customer: CustomerRef) -> Self {
+        Self {
+            customer: Some(customer),
+            ..self
+        }
     }
 
     pub fn into_response(self) -> HttpResponse {

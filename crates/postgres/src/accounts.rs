@@ -3,8 +3,11 @@
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use stickycalls_billing::PlanId;
-use stickycalls_domain::accounts::{IdempotencyClaim, NewAccount, StoredKey, StoredResponse};
-use stickycalls_domain::ports::{AccountStore, Health, IdempotencyStore};
+use stickycalls_domain::accounts::{
+    IdempotencyClaim, KeyInfo, NewAccount, NewKey, Revocation, StoredKey, StoredResponse,
+};
+use stickycalls_domain::identity::CustomerRef;
+use stickycalls_domain::ports::{AccountStore, Health, IdempotencyStore, PoolUse};
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_domain::{StoreError, Timestamp};
 use time::OffsetDateTime;
@@ -13,7 +16,7 @@ use uuid::Uuid;
 use crate::credits;
 use crate::errors::from_diesel;
 use crate::pool::PgStore;
-use crate::schema::{accounts, api_keys, idempotency_keys};
+use crate::schema::{accounts, api_keys, credit_balances, idempotency_keys};
 use crate::tenant_key::tenant_key;
 
 impl AccountStore for PgStore {
@@ -38,6 +41,7 @@ impl AccountStore for PgStore {
                         api_keys::environment.eq(key.environment.as_str()),
                         api_keys::hash.eq(&key.hash),
                         api_keys::last4.eq(&key.last4),
+                        api_keys::name.eq(&key.name),
                         api_keys::created_at.eq(now),
                     ))
                     .execute(conn)
@@ -81,17 +85,56 @@ impl AccountStore for PgStore {
             .await
             .optional()
             .map_err(from_diesel)?;
-        Ok(row.and_then(|(account, environment, hash, revoked_at)| {
-            Some(StoredKey {
-                lookup_id: lookup_id.to_owned(),
-                tenant: TenantId {
-                    account: AccountId(account),
-                    environment: environment.parse().ok()?,
-                },
-                hash,
-                revoked: revoked_at.is_some(),
-            })
+        let Some((account, environment, hash, revoked_at)) = row else {
+            return Ok(None);
+        };
+        let Ok(environment) = environment.parse() else {
+            return Ok(None);
+        };
+        let tenant = TenantId {
+            account: AccountId(account),
+            environment,
+        };
+        let plan: Option<String> = credit_balances::table
+            .filter(credit_balances::tenant_id.eq(tenant_key(&tenant)))
+            .select(credit_balances::plan)
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(from_diesel)?;
+        Ok(Some(StoredKey {
+            lookup_id: lookup_id.to_owned(),
+            tenant,
+            hash,
+            revoked: revoked_at.is_some(),
+            plan: plan.unwrap_or_else(|| PlanId::Free.as_str().to_owned()),
         }))
+    }
+
+    async fn add_key(
+        &self,
+        tenant: &TenantId,
+        key: NewKey,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.insert_key(tenant, key, at).await
+    }
+
+    async fn list_keys(&self, tenant: &TenantId) -> Result<Vec<KeyInfo>, StoreError> {
+        self.live_keys(tenant).await
+    }
+
+    async fn revoke_key(
+        &self,
+        tenant: &TenantId,
+        lookup_id: &str,
+        at: Timestamp,
+    ) -> Result<Revocation, StoreError> {
+        self.revoke(tenant, lookup_id, at).await
+    }
+
+    async fn touch_key(&self, lookup_id: &str, at: Timestamp) -> Result<(), StoreError> {
+        self.mark_used(lookup_id, at).await
     }
 }
 
@@ -143,11 +186,17 @@ impl IdempotencyStore for PgStore {
                 if claimed == 1 {
                     return Ok(IdempotencyClaim::Claimed);
                 }
-                let (stored, status, body): (String, Option<i16>, Option<String>) = this()
+                let (stored, status, body, customer): (
+                    String,
+                    Option<i16>,
+                    Option<String>,
+                    Option<String>,
+                ) = this()
                     .select((
                         idempotency_keys::fingerprint,
                         idempotency_keys::response_status,
                         idempotency_keys::response_body,
+                        idempotency_keys::customer_ref,
                     ))
                     .first(conn)
                     .await?;
@@ -156,6 +205,7 @@ impl IdempotencyStore for PgStore {
                     (true, Some(status), Some(body)) => IdempotencyClaim::Replay(StoredResponse {
                         status: status as u16,
                         body,
+                        customer: customer.map(CustomerRef::from_trusted),
                     }),
                     (true, _, _) => IdempotencyClaim::InFlight,
                 })
@@ -180,6 +230,7 @@ impl IdempotencyStore for PgStore {
         .set((
             idempotency_keys::response_status.eq(response.status as i16),
             idempotency_keys::response_body.eq(response.body),
+            idempotency_keys::customer_ref.eq(response.customer.map(|c| c.as_str().to_owned())),
         ))
         .execute(&mut conn)
         .await
@@ -205,5 +256,10 @@ impl IdempotencyStore for PgStore {
 impl Health for PgStore {
     async fn ping(&self) -> Result<(), StoreError> {
         PgStore::ping(self).await
+    }
+
+    fn pool_use(&self) -> PoolUse {
+        let (open, in_use) = self.pool_status();
+        PoolUse { open, in_use }
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::intents::INTENT_EXPIRY;
@@ -11,7 +11,7 @@ use stickycalls_domain::ports::CustomerContext;
 use uuid::Uuid;
 
 use crate::rows::{IntentRow, VariableRow};
-use crate::schema::{customers, intents, variables};
+use crate::schema::{customers, idempotency_keys, intents, variables};
 
 /// Open intents (newest first) and live variables, read with two pipelined queries.
 pub(crate) async fn customer_context(
@@ -43,20 +43,32 @@ pub(crate) async fn customer_context(
     })
 }
 
-/// Deletes a customer and, by cascade, its links, calls, intents and variables.
+/// Deletes a customer and, by cascade, its links, calls, intents and variables, with
+/// the stored idempotent responses about them, in one transaction.
 pub(crate) async fn erase_customer(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     customer: &CustomerRef,
 ) -> QueryResult<bool> {
-    let deleted = diesel::delete(
-        customers::table
-            .filter(customers::tenant_id.eq(tenant))
-            .filter(customers::customer_ref.eq(customer.as_str())),
-    )
-    .execute(conn)
-    .await?;
-    Ok(deleted > 0)
+    let who = customer.as_str().to_owned();
+    conn.transaction(async move |conn| {
+        diesel::delete(
+            idempotency_keys::table
+                .filter(idempotency_keys::tenant_id.eq(tenant))
+                .filter(idempotency_keys::customer_ref.eq(&who)),
+        )
+        .execute(conn)
+        .await?;
+        let deleted = diesel::delete(
+            customers::table
+                .filter(customers::tenant_id.eq(tenant))
+                .filter(customers::customer_ref.eq(&who)),
+        )
+        .execute(conn)
+        .await?;
+        Ok(deleted > 0)
+    })
+    .await
 }
 
 /// Deletes expired variables and open intents untouched for 90 days, across tenants.

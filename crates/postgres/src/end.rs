@@ -17,7 +17,7 @@ use crate::rows::CallRow;
 use crate::schema::{calls, customers, intents, variables};
 
 /// Why an end's transaction rolled back.
-enum Abort {
+pub(crate) enum Abort {
     Query(diesel::result::Error),
     AlreadyEnded,
     CallIdTaken,
@@ -175,6 +175,7 @@ async fn fold(
          SELECT tenant_id, namespace, value, $3, linked_at FROM customer_external_ids
           WHERE tenant_id = $1 AND customer_ref = $2
          ON CONFLICT DO NOTHING",
+        "UPDATE idempotency_keys SET customer_ref = $3 WHERE tenant_id = $1 AND customer_ref = $2",
         "DELETE FROM customers WHERE tenant_id = $1 AND customer_ref = $2 AND $3 <> $2",
     ] {
         diesel::sql_query(statement)
@@ -240,16 +241,17 @@ async fn apply_intent(
     }
 }
 
-/// Applies variable writes after re-checking the live limit under the customer lock.
-async fn apply_variables(
+/// Applies variable writes after re-checking the live limit under the customer lock;
+/// returns how many rows changed.
+pub(crate) async fn apply_variables(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     customer: &CustomerRef,
     writes: &[VariableWrite],
     at: Timestamp,
-) -> Result<(), Abort> {
+) -> Result<usize, Abort> {
     if writes.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let live: Vec<String> = variables::table
         .filter(variables::tenant_id.eq(tenant))
@@ -271,8 +273,9 @@ async fn apply_variables(
             VariableWrite::Set { .. } => None,
         })
         .collect();
+    let mut changed = 0;
     if !deleted.is_empty() {
-        diesel::delete(of_customer().filter(variables::key.eq_any(deleted)))
+        changed += diesel::delete(of_customer().filter(variables::key.eq_any(deleted)))
             .execute(conn)
             .await?;
     }
@@ -293,7 +296,7 @@ async fn apply_variables(
         })
         .collect();
     if !rows.is_empty() {
-        diesel::insert_into(variables::table)
+        changed += diesel::insert_into(variables::table)
             .values(rows)
             .on_conflict((
                 variables::tenant_id,
@@ -311,5 +314,5 @@ async fn apply_variables(
             .execute(conn)
             .await?;
     }
-    Ok(())
+    Ok(changed)
 }

@@ -15,9 +15,11 @@
 mod accounts;
 mod context;
 mod credits;
+mod customers;
 mod end;
 mod errors;
 mod evidence;
+mod keys;
 mod ledger;
 mod links;
 mod migrate;

@@ -18,6 +18,8 @@ diesel::table! {
         last4 -> Text,
         created_at -> Timestamptz,
         revoked_at -> Nullable<Timestamptz>,
+        name -> Text,
+        last_used_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -110,6 +112,7 @@ diesel::table! {
         created_at -> Timestamptz,
         response_status -> Nullable<Int2>,
         response_body -> Nullable<Text>,
+        customer_ref -> Nullable<Text>,
     }
 }
 

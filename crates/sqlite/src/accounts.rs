@@ -3,9 +3,14 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text};
 use stickycalls_billing::{CreditAccount, LedgerView, PlanId};
-use stickycalls_domain::accounts::{IdempotencyClaim, NewAccount, StoredKey, StoredResponse};
+use stickycalls_domain::accounts::{
+    IdempotencyClaim, KeyInfo, NewAccount, NewKey, Revocation, StoredKey, StoredResponse,
+};
 use stickycalls_domain::credits::{Charge, CreditState, CreditSummary, DailyUsage};
-use stickycalls_domain::ports::{AccountStore, CreditLedger, Health, IdempotencyStore, UsageStore};
+use stickycalls_domain::identity::CustomerRef;
+use stickycalls_domain::ports::{
+    AccountStore, CreditLedger, Health, IdempotencyStore, PoolUse, UsageStore,
+};
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_domain::{StoreError, Timestamp};
 use time::OffsetDateTime;
@@ -13,7 +18,7 @@ use time::OffsetDateTime;
 use crate::errors::from_diesel;
 use crate::pool::{SqliteLedger, SqliteStore};
 use crate::rows::{Count, ms};
-use crate::{credits, tenant_key};
+use crate::{credits, keys, tenant_key};
 
 fn now() -> Timestamp {
     Timestamp::new(OffsetDateTime::now_utc())
@@ -31,16 +36,7 @@ impl AccountStore for SqliteStore {
                     .bind::<BigInt, _>(ms(at))
                     .execute(c)?;
                 for key in &account.keys {
-                    diesel::sql_query(
-                        "INSERT INTO api_keys (lookup_id, account_id, environment, hash, last4, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind::<Text, _>(&key.lookup_id)
-                    .bind::<Text, _>(account.id.to_string())
-                    .bind::<Text, _>(key.environment.as_str())
-                    .bind::<Text, _>(&key.hash)
-                    .bind::<Text, _>(&key.last4)
-                    .bind::<BigInt, _>(ms(at))
-                    .execute(c)?;
+                    keys::insert(c, &account.id.to_string(), key, at)?;
                 }
                 for environment in [Environment::Test, Environment::Prod] {
                     let tenant = TenantId { account: account.id, environment };
@@ -83,19 +79,65 @@ impl AccountStore for SqliteStore {
                     .get_result(c)
                     .optional()
                     .map_err(from_diesel)?;
-            Ok(row.and_then(|r| {
-                Some(StoredKey {
-                    lookup_id: lookup.clone(),
-                    tenant: TenantId {
-                        account: AccountId(r.account_id.parse().ok()?),
-                        environment: r.environment.parse().ok()?,
-                    },
-                    hash: r.hash,
-                    revoked: r.revoked_at.is_some(),
-                })
+            let Some((r, tenant)) = row.and_then(|r| {
+                let tenant = TenantId {
+                    account: AccountId(r.account_id.parse().ok()?),
+                    environment: r.environment.parse().ok()?,
+                };
+                Some((r, tenant))
+            }) else {
+                return Ok(None);
+            };
+            Ok(Some(StoredKey {
+                lookup_id: lookup.clone(),
+                tenant,
+                hash: r.hash,
+                revoked: r.revoked_at.is_some(),
+                plan: keys::plan(c, &tenant).map_err(from_diesel)?,
             }))
         })
         .await
+    }
+
+    async fn add_key(
+        &self,
+        tenant: &TenantId,
+        key: NewKey,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let account = tenant.account.to_string();
+        self.run(move |c| {
+            keys::insert(c, &account, &key, at)
+                .map(|_| ())
+                .map_err(from_diesel)
+        })
+        .await
+    }
+
+    async fn list_keys(&self, tenant: &TenantId) -> Result<Vec<KeyInfo>, StoreError> {
+        let tenant = *tenant;
+        self.run(move |c| keys::live(c, &tenant).map_err(from_diesel))
+            .await
+    }
+
+    async fn revoke_key(
+        &self,
+        tenant: &TenantId,
+        lookup_id: &str,
+        at: Timestamp,
+    ) -> Result<Revocation, StoreError> {
+        let (tenant, lookup) = (*tenant, lookup_id.to_owned());
+        self.run(move |c| {
+            c.immediate_transaction(|c| keys::revoke(c, &tenant, &lookup, at))
+                .map_err(from_diesel)
+        })
+        .await
+    }
+
+    async fn touch_key(&self, lookup_id: &str, at: Timestamp) -> Result<(), StoreError> {
+        let lookup = lookup_id.to_owned();
+        self.run(move |c| keys::touch(c, &lookup, at).map_err(from_diesel))
+            .await
     }
 }
 
@@ -116,6 +158,8 @@ impl IdempotencyStore for SqliteStore {
             response_status: Option<i32>,
             #[diesel(sql_type = Nullable<Text>)]
             response_body: Option<String>,
+            #[diesel(sql_type = Nullable<Text>)]
+            customer_ref: Option<String>,
         }
         let (tenant, key, fingerprint) =
             (tenant_key(tenant), key.to_owned(), fingerprint.to_owned());
@@ -138,14 +182,18 @@ impl IdempotencyStore for SqliteStore {
                     return Ok(IdempotencyClaim::Claimed);
                 }
                 let held: Held = diesel::sql_query(
-                    "SELECT fingerprint, response_status, response_body FROM idempotency_keys WHERE tenant_id = ? AND key = ?",
+                    "SELECT fingerprint, response_status, response_body, customer_ref FROM idempotency_keys WHERE tenant_id = ? AND key = ?",
                 )
                 .bind::<Text, _>(&tenant)
                 .bind::<Text, _>(&key)
                 .get_result(c)?;
                 Ok(match (held.fingerprint == fingerprint, held.response_status, held.response_body) {
                     (false, _, _) => IdempotencyClaim::Mismatch,
-                    (true, Some(status), Some(body)) => IdempotencyClaim::Replay(StoredResponse { status: status as u16, body }),
+                    (true, Some(status), Some(body)) => IdempotencyClaim::Replay(StoredResponse {
+                        status: status as u16,
+                        body,
+                        customer: held.customer_ref.map(CustomerRef::from_trusted),
+                    }),
                     (true, _, _) => IdempotencyClaim::InFlight,
                 })
             })
@@ -162,9 +210,10 @@ impl IdempotencyStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let (tenant, key) = (tenant_key(tenant), key.to_owned());
         self.run(move |c| {
-            diesel::sql_query("UPDATE idempotency_keys SET response_status = ?, response_body = ? WHERE tenant_id = ? AND key = ?")
+            diesel::sql_query("UPDATE idempotency_keys SET response_status = ?, response_body = ?, customer_ref = ? WHERE tenant_id = ? AND key = ?")
                 .bind::<Integer, _>(i32::from(response.status))
                 .bind::<Text, _>(&response.body)
+                .bind::<Nullable<Text>, _>(response.customer.as_ref().map(|c| c.as_str()))
                 .bind::<Text, _>(&tenant)
                 .bind::<Text, _>(&key)
                 .execute(c)
@@ -197,6 +246,10 @@ impl Health for SqliteStore {
                 .map_err(from_diesel)
         })
         .await
+    }
+
+    fn pool_use(&self) -> PoolUse {
+        self.pool_status()
     }
 }
 

@@ -361,6 +361,7 @@ pub(crate) fn fold(
         "INSERT INTO customer_external_ids (tenant_id, namespace, value, customer_ref, linked_at)
          SELECT tenant_id, namespace, value, ?3, linked_at FROM customer_external_ids WHERE tenant_id = ?1 AND customer_ref = ?2
          ON CONFLICT DO NOTHING",
+        "UPDATE idempotency_keys SET customer_ref = ?3 WHERE tenant_id = ?1 AND customer_ref = ?2",
         "DELETE FROM customers WHERE tenant_id = ?1 AND customer_ref = ?2 AND ?3 IS NOT NULL",
     ] {
         diesel::sql_query(sql)
@@ -436,9 +437,10 @@ pub(crate) fn write_variables(
     customer: &CustomerRef,
     writes: &[VariableWrite],
     now: Timestamp,
-) -> QueryResult<()> {
+) -> QueryResult<usize> {
+    let mut changed = 0;
     for write in writes {
-        match write {
+        changed += match write {
             VariableWrite::Delete { key } => {
                 diesel::sql_query(
                     "DELETE FROM variables WHERE tenant_id = ? AND customer_ref = ? AND key = ?",
@@ -446,7 +448,7 @@ pub(crate) fn write_variables(
                 .bind::<Text, _>(tenant)
                 .bind::<Text, _>(customer.as_str())
                 .bind::<Text, _>(key)
-                .execute(c)?;
+                .execute(c)?
             }
             VariableWrite::Set { key, variable } => {
                 diesel::sql_query(
@@ -464,11 +466,11 @@ pub(crate) fn write_variables(
                 .bind::<Integer, _>(variable.ttl.seconds() as i32)
                 .bind::<BigInt, _>(ms(variable.expires_at))
                 .bind::<BigInt, _>(ms(now))
-                .execute(c)?;
+                .execute(c)?
             }
-        }
+        };
     }
-    Ok(())
+    Ok(changed)
 }
 
 pub(crate) fn erase_customer(
@@ -476,6 +478,10 @@ pub(crate) fn erase_customer(
     tenant: &str,
     customer: &CustomerRef,
 ) -> QueryResult<bool> {
+    diesel::sql_query("DELETE FROM idempotency_keys WHERE tenant_id = ? AND customer_ref = ?")
+        .bind::<Text, _>(tenant)
+        .bind::<Text, _>(customer.as_str())
+        .execute(c)?;
     let n = diesel::sql_query("DELETE FROM customers WHERE tenant_id = ? AND customer_ref = ?")
         .bind::<Text, _>(tenant)
         .bind::<Text, _>(customer.as_str())

@@ -13,7 +13,9 @@
 mod accounts;
 mod calls;
 mod credits;
+mod customers;
 mod errors;
+mod keys;
 mod migrate;
 mod pool;
 mod rows;

@@ -101,6 +101,15 @@ impl SqliteStore {
     }
 
     /// Runs `task` on a pooled connection, on a blocking thread.
+    /// Connections open and lent out, for metrics.
+    pub(crate) fn pool_status(&self) -> stickycalls_domain::ports::PoolUse {
+        let status = self.pool.status();
+        stickycalls_domain::ports::PoolUse {
+            open: status.size,
+            in_use: status.size.saturating_sub(status.available),
+        }
+    }
+
     pub(crate) async fn run<R, E>(
         &self,
         task: impl FnOnce(&mut SqliteConnection) -> Result<R, E> + Send + 'static,

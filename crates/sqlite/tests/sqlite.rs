@@ -86,7 +86,7 @@ async fn migrations_are_idempotent() {
         .into_owned();
     assert_eq!(
         run_migrations(&path).await.unwrap(),
-        1,
+        2,
         "creates the directory and the schema"
     );
     assert_eq!(run_migrations(&path).await.unwrap(), 0);

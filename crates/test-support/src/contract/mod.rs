@@ -13,11 +13,16 @@ use stickycalls_domain::StoreError;
 use stickycalls_domain::calls::{CallId, CallService, EndCallError, StartCallError, StartOutcome};
 use stickycalls_domain::credits::CreditState;
 use stickycalls_domain::identity::CustomerRef;
-use stickycalls_domain::ports::{CallStore, Clock, CreditLedger};
+use stickycalls_domain::ports::{
+    AccountStore, CallStore, Clock, CreditLedger, CustomerStore, IdempotencyStore,
+};
 use stickycalls_domain::tenant::{AccountId, Environment, Tenant, TenantId};
 use time::Duration;
 
 use crate::fakes::{RandomIds, TestClock};
+
+mod manage;
+pub use manage::*;
 
 /// Adapters' way to add credits (an operator action, outside the ports).
 pub trait GrantCredits {
@@ -44,7 +49,7 @@ pub struct Storage<S, L> {
 /// Builds a fresh storage for each contract test.
 pub trait StorageFactory: Send + Sync {
     /// The store under test.
-    type Store: CallStore + Clone;
+    type Store: CallStore + CustomerStore + AccountStore + IdempotencyStore + Clone;
     /// Its ledger.
     type Ledger: CreditLedger + GrantCredits + Clone;
     /// A fresh storage.
@@ -701,7 +706,10 @@ macro_rules! storage_contract {
             household_numbers_are_shared,
             line_type_is_remembered,
             variable_limit_refuses_whole,
-            ends_replay_and_standalone
+            ends_replay_and_standalone,
+            keys_rotate_and_never_run_out,
+            customers_are_found_exported_and_erased,
+            variables_written_directly
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

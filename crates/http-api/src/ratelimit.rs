@@ -1,0 +1,311 @@
+//! Rate limits: per API key with a quota set by the tenant's plan, and per client
+//! address for public signup. GCRA from the `governor` crate, kept in this process's
+//! memory: with N server processes behind a balancer a key gets up to N times its
+//! quota (see docs/DECISIONS.md). Answers carry the IETF draft-11 `RateLimit-Policy`
+//! and `RateLimit` fields; a 429 also carries `Retry-After`.
+
+use std::collections::BTreeMap;
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpRequest};
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+
+use crate::error::ApiError;
+
+/// `requests` per `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// Requests allowed in one window (also the burst).
+    pub requests: NonZeroU32,
+    /// The window.
+    pub window: Duration,
+}
+
+impl FromStr for Limit {
+    type Err = String;
+
+    /// `600/60`: 600 requests per 60 seconds.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("`{s}` is not a limit: expected REQUESTS/SECONDS, e.g. 600/60");
+        let (requests, seconds) = s.trim().split_once('/').ok_or_else(bad)?;
+        let requests: u32 = requests.trim().parse().map_err(|_| bad())?;
+        let seconds: u64 = seconds.trim().parse().map_err(|_| bad())?;
+        if seconds == 0 {
+            return Err(bad());
+        }
+        Ok(Limit {
+            requests: NonZeroU32::new(requests).ok_or_else(bad)?,
+            window: Duration::from_secs(seconds),
+        })
+    }
+}
+
+impl Limit {
+    fn quota(self) -> Quota {
+        let per = self.window / self.requests.get();
+        Quota::with_period(per.max(Duration::from_nanos(1)))
+            .unwrap_or_else(|| Quota::per_second(self.requests))
+            .allow_burst(self.requests)
+    }
+}
+
+/// The limits to enforce: one per plan (an unknown plan gets `free`'s), and signup's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitSettings {
+    /// Per plan id (`free`, `starter`, `growth`, `scale`, `enterprise`).
+    pub plans: BTreeMap<String, Limit>,
+    /// Account creations per client address.
+    pub signup: Limit,
+}
+
+fn limit(requests: u32, seconds: u64) -> Limit {
+    Limit {
+        requests: NonZeroU32::new(requests).unwrap_or(NonZeroU32::MIN),
+        window: Duration::from_secs(seconds),
+    }
+}
+
+impl Default for RateLimitSettings {
+    /// Free 600/min, Starter 1,200, Growth 3,000, Scale 6,000, Enterprise 12,000;
+    /// signup 10 per hour per address.
+    fn default() -> Self {
+        let plans = [
+            ("free", 600),
+            ("starter", 1_200),
+            ("growth", 3_000),
+            ("scale", 6_000),
+            ("enterprise", 12_000),
+        ]
+        .into_iter()
+        .map(|(plan, per_minute)| (plan.to_owned(), limit(per_minute, 60)))
+        .collect();
+        Self {
+            plans,
+            signup: limit(10, 3_600),
+        }
+    }
+}
+
+impl RateLimitSettings {
+    /// Applies `plan=REQUESTS/SECONDS,...` over the defaults (`free=120/60,scale=10000/60`).
+    pub fn with_overrides(mut self, text: &str) -> Result<Self, String> {
+        for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (plan, value) = item
+                .split_once('=')
+                .ok_or_else(|| format!("`{item}`: expected PLAN=REQUESTS/SECONDS"))?;
+            let plan = plan.trim();
+            let limit: Limit = value.parse()?;
+            match self.plans.get_mut(plan) {
+                Some(slot) => *slot = limit,
+                None if plan == "signup" => self.signup = limit,
+                None => return Err(format!("`{plan}` is not a plan (or `signup`)")),
+            }
+        }
+        Ok(self)
+    }
+}
+
+type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
+
+/// One policy: its name in the headers, its limit, its limiter.
+struct Policy<K: Hash + Eq + Clone> {
+    name: String,
+    limit: Limit,
+    limiter: Keyed<K>,
+}
+
+/// Keyed limiters above this many entries drop the ones back at full capacity.
+const RETAIN_ABOVE: usize = 10_000;
+
+impl<K: Hash + Eq + Clone> Policy<K> {
+    fn new(name: &str, limit: Limit) -> Self {
+        Self {
+            name: name.to_owned(),
+            limit,
+            limiter: RateLimiter::dashmap(limit.quota()).with_middleware(),
+        }
+    }
+
+    fn check(&self, key: &K) -> Result<Window, (Window, u64)> {
+        if self.limiter.len() > RETAIN_ABOVE {
+            self.limiter.retain_recent();
+        }
+        let interval = self.limit.window / self.limit.requests.get();
+        match self.limiter.check_key(key) {
+            Ok(state) => {
+                let remaining = state.remaining_burst_capacity();
+                let used = self.limit.requests.get().saturating_sub(remaining);
+                Ok(self.window(remaining, ceil_secs(interval * used)))
+            }
+            Err(not_until) => {
+                let wait =
+                    ceil_secs(not_until.wait_time_from(DefaultClock::default().now())).max(1);
+                Err((self.window(0, wait), wait))
+            }
+        }
+    }
+
+    fn window(&self, remaining: u32, reset: u64) -> Window {
+        Window {
+            policy: format!(
+                "\"{}\";q={};w={}",
+                self.name,
+                self.limit.requests,
+                self.limit.window.as_secs()
+            ),
+            state: format!("\"{}\";r={remaining};t={reset}", self.name),
+        }
+    }
+}
+
+fn ceil_secs(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
+/// The header values of one decision, kept on the request for [`headers`].
+#[derive(Debug, Clone)]
+pub(crate) struct Window {
+    policy: String,
+    state: String,
+}
+
+/// Every limiter of this process.
+pub struct RateLimits {
+    plans: BTreeMap<String, Policy<Arc<str>>>,
+    signup: Policy<IpAddr>,
+}
+
+impl std::fmt::Debug for RateLimits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimits")
+            .field("plans", &self.plans.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RateLimits {
+    /// Limiters for `settings`.
+    pub fn new(settings: &RateLimitSettings) -> Self {
+        Self {
+            plans: settings
+                .plans
+                .iter()
+                .map(|(plan, limit)| (plan.clone(), Policy::new(plan, *limit)))
+                .collect(),
+            signup: Policy::new("signup", settings.signup),
+        }
+    }
+
+    /// Counts a request of the key `lookup_id` on `plan`; 429 past the plan's quota.
+    pub(crate) fn admit_key(
+        &self,
+        req: &HttpRequest,
+        plan: &str,
+        lookup_id: &Arc<str>,
+    ) -> Result<(), ApiError> {
+        let Some(policy) = self.plans.get(plan).or_else(|| self.plans.get("free")) else {
+            return Ok(());
+        };
+        decide(req, policy.check(lookup_id))
+    }
+
+    /// Counts a signup from the request's client address; 429 past the limit.
+    pub(crate) fn admit_signup(&self, req: &HttpRequest) -> Result<(), ApiError> {
+        let Some(ip) = req.peer_addr().map(|a| a.ip()) else {
+            return Ok(());
+        };
+        decide(req, self.signup.check(&ip))
+    }
+}
+
+fn decide(req: &HttpRequest, outcome: Result<Window, (Window, u64)>) -> Result<(), ApiError> {
+    match outcome {
+        Ok(window) => {
+            req.extensions_mut().insert(window);
+            Ok(())
+        }
+        Err((window, wait)) => {
+            req.extensions_mut().insert(window);
+            Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("Too many requests: retry in {wait} s"),
+            )
+            .retry_after(wait))
+        }
+    }
+}
+
+const POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+const STATE: HeaderName = HeaderName::from_static("ratelimit");
+
+/// Adds the `RateLimit-Policy` and `RateLimit` fields of the request's decision.
+pub(crate) async fn headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut response = next.call(req).await?;
+    let window = response.request().extensions().get::<Window>().cloned();
+    if let Some(window) = window {
+        let headers = response.headers_mut();
+        for (name, value) in [(POLICY, window.policy), (STATE, window.state)] {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(name, value);
+            }
+        }
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_parse_and_override_the_defaults() {
+        let limit: Limit = "3/2".parse().unwrap();
+        assert_eq!((limit.requests.get(), limit.window.as_secs()), (3, 2));
+        for bad in ["", "3", "0/60", "3/0", "x/60", "3/y"] {
+            assert!(bad.parse::<Limit>().is_err(), "{bad}");
+        }
+        let settings = RateLimitSettings::default()
+            .with_overrides("free=3/2, signup=1/60")
+            .unwrap();
+        assert_eq!(settings.plans["free"], limit);
+        assert_eq!(settings.signup.requests.get(), 1);
+        assert_eq!(settings.plans["scale"].requests.get(), 6_000);
+        assert!(
+            RateLimitSettings::default()
+                .with_overrides("gold=1/1")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_quota_then_a_wait_with_the_fields_filled_in() {
+        let policy: Policy<u8> = Policy::new("free", "3/60".parse().unwrap());
+        let first = policy.check(&1).unwrap();
+        assert_eq!(first.policy, "\"free\";q=3;w=60");
+        assert_eq!(first.state, "\"free\";r=2;t=20");
+        policy.check(&1).unwrap();
+        let third = policy.check(&1).unwrap();
+        assert_eq!(third.state, "\"free\";r=0;t=60");
+        let (refused, wait) = policy.check(&1).unwrap_err();
+        assert!((19..=20).contains(&wait), "{wait}");
+        assert_eq!(refused.state, format!("\"free\";r=0;t={wait}"));
+        assert!(policy.check(&2).is_ok(), "keys are limited apart");
+    }
+}

@@ -1,0 +1,280 @@
+//! The contract of what a tenant manages itself: its keys, its customers (search,
+//! record, direct variable writes) and erasure with the idempotent responses about them.
+
+use anyhow::ensure;
+use serde_json::json;
+use stickycalls_domain::accounts::{
+    IdempotencyClaim, NewAccount, NewKey, Revocation, StoredResponse,
+};
+use stickycalls_domain::customers::CustomerLookup;
+use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
+use stickycalls_domain::ports::{
+    AccountStore, CallStore, Clock, CustomerStore, IdempotencyStore, WriteVariablesError,
+};
+use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
+use stickycalls_domain::variables::{StoredVariable, Ttl, VariableWrite};
+use time::Duration;
+
+use super::{GrantCredits, StorageFactory, World, tenant};
+
+fn key(lookup: &str, environment: Environment, name: &str) -> NewKey {
+    NewKey {
+        lookup_id: lookup.to_owned(),
+        environment,
+        hash: format!("hash-of-{lookup}"),
+        last4: lookup[lookup.len() - 4..].to_owned(),
+        name: name.to_owned(),
+    }
+}
+
+fn set(key: &str, value: &str, at: stickycalls_domain::Timestamp) -> VariableWrite {
+    VariableWrite::Set {
+        key: key.to_owned(),
+        variable: StoredVariable {
+            value: value.to_owned(),
+            source: None,
+            ttl: Ttl::DEFAULT,
+            expires_at: Ttl::DEFAULT.expires_at(at),
+        },
+    }
+}
+
+/// Keys: listed per environment, several live at once, revoked only within their
+/// tenant, never down to none; last use and the tenant's plan are kept.
+pub async fn keys_rotate_and_never_run_out<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
+    let w = World::new(factory).await?;
+    let account = AccountId(uuid::Uuid::from_u128(0xacc));
+    w.store
+        .create_account(NewAccount {
+            id: account,
+            name: "Acme".into(),
+            email: None,
+            keys: vec![
+                key("a000000000000001", Environment::Test, "default"),
+                key("b000000000000001", Environment::Prod, "default"),
+            ],
+            starting_credits: 100,
+        })
+        .await?;
+    let test = TenantId {
+        account,
+        environment: Environment::Test,
+    };
+    let prod = TenantId {
+        account,
+        environment: Environment::Prod,
+    };
+    let other = TenantId {
+        account: AccountId(uuid::Uuid::from_u128(0xbad)),
+        environment: Environment::Test,
+    };
+    let now = w.clock.now();
+    w.clock.advance(Duration::seconds(1));
+    w.store
+        .add_key(
+            &test,
+            key("a000000000000002", Environment::Test, "rotation"),
+            w.clock.now(),
+        )
+        .await?;
+
+    let mut listed = w.store.list_keys(&test).await?;
+    listed.sort_by(|a, b| a.lookup_id.cmp(&b.lookup_id));
+    let ids: Vec<&str> = listed.iter().map(|k| k.lookup_id.as_str()).collect();
+    ensure!(
+        ids == ["a000000000000001", "a000000000000002"],
+        "{listed:?}"
+    );
+    ensure!(
+        listed[1].name == "rotation"
+            && listed[1].last4 == "0002"
+            && listed[1].environment == Environment::Test
+    );
+    ensure!(listed.iter().all(|k| k.last_used_at.is_none()));
+    ensure!(
+        w.store.list_keys(&prod).await?.len() == 1,
+        "environments list apart"
+    );
+    ensure!(w.store.list_keys(&other).await?.is_empty());
+
+    for (tenant, what) in [
+        (&prod, "the other environment"),
+        (&other, "another account"),
+    ] {
+        let r = w.store.revoke_key(tenant, "a000000000000001", now).await?;
+        ensure!(r == Revocation::NotFound, "{what} revoked a key: {r:?}");
+    }
+    ensure!(
+        !w.store
+            .find_key("a000000000000001")
+            .await?
+            .is_some_and(|k| k.revoked)
+    );
+    ensure!(w.store.revoke_key(&test, "a000000000000001", now).await? == Revocation::Revoked);
+    ensure!(
+        w.store
+            .find_key("a000000000000001")
+            .await?
+            .is_some_and(|k| k.revoked)
+    );
+    ensure!(
+        w.store.revoke_key(&test, "a000000000000001", now).await? == Revocation::NotFound,
+        "twice"
+    );
+    ensure!(w.store.revoke_key(&test, "a000000000000002", now).await? == Revocation::LastKey);
+    ensure!(w.store.list_keys(&test).await?.len() == 1);
+
+    w.store.touch_key("a000000000000002", w.clock.now()).await?;
+    let used = w.store.list_keys(&test).await?;
+    ensure!(used[0].last_used_at == Some(w.clock.now()), "{used:?}");
+    let found = w.store.find_key("a000000000000002").await?.expect("key");
+    ensure!(
+        found.tenant == test && found.plan == "free" && !found.revoked,
+        "{found:?}"
+    );
+    Ok(())
+}
+
+/// A customer is found by number and external id, read whole, and erased whole with
+/// the stored responses about them; another tenant sees none of it.
+pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
+    factory: &F,
+) -> anyhow::Result<()> {
+    let w = World::new(factory).await?;
+    let t = tenant(1, Environment::Test);
+    let prod = tenant(1, Environment::Prod);
+    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
+    let started = w
+        .start(&t, json!({"call_id": "m1", "identity_hints": {"ani": "+14155550123", "external_ids": {"crm": "C-77"}}}))
+        .await?;
+    w.end(&t, json!({"call_id": "m1", "intent": "billing", "intent_status": "open", "variables": {"plan": "gold"}}))
+        .await?;
+    let who = started.customer_ref.clone();
+    let now = w.clock.now();
+    let response = |customer: Option<CustomerRef>| StoredResponse {
+        status: 200,
+        body: "{}".into(),
+        customer,
+    };
+    for (idem, customer) in [("about-them", Some(who.clone())), ("about-nobody", None)] {
+        ensure!(
+            w.store
+                .claim(&t.id, idem, "fp", now, now - Duration::days(1))
+                .await?
+                == IdempotencyClaim::Claimed
+        );
+        w.store.complete(&t.id, idem, response(customer)).await?;
+    }
+
+    let by_phone = CustomerLookup::Ani(PhoneNumber::from_e164("+14155550123"));
+    let by_crm = CustomerLookup::external_id("crm:C-77")?;
+    ensure!(w.store.find_customers(&t.id, &by_phone, 10).await? == std::slice::from_ref(&who));
+    ensure!(w.store.find_customers(&t.id, &by_crm, 10).await? == std::slice::from_ref(&who));
+    ensure!(
+        w.store
+            .find_customers(&prod.id, &by_phone, 10)
+            .await?
+            .is_empty()
+    );
+    ensure!(
+        w.store.customer_record(&prod.id, &who).await?.is_none(),
+        "other environment"
+    );
+
+    let record = w.store.customer_record(&t.id, &who).await?.expect("record");
+    ensure!(record.phones.len() == 1 && record.phones[0].e164.as_e164() == "+14155550123");
+    ensure!(record.external_ids.len() == 1 && record.external_ids[0].value == "C-77");
+    ensure!(
+        record
+            .variables
+            .get("plan")
+            .is_some_and(|v| v.value == "gold")
+    );
+    ensure!(record.intents.len() == 1 && record.intents[0].name.as_str() == "billing");
+    ensure!(record.calls.len() == 1 && record.calls[0].call_id.as_str() == "m1");
+
+    ensure!(
+        !w.store.erase_customer(&prod.id, &who).await?,
+        "other environment erased"
+    );
+    ensure!(w.store.customer_record(&t.id, &who).await?.is_some());
+    ensure!(w.store.erase_customer(&t.id, &who).await?);
+    ensure!(w.store.customer_record(&t.id, &who).await?.is_none());
+    ensure!(
+        w.store
+            .find_customers(&t.id, &by_phone, 10)
+            .await?
+            .is_empty()
+    );
+    ensure!(w.store.find_customers(&t.id, &by_crm, 10).await?.is_empty());
+    let later = w.clock.now();
+    let again = w
+        .store
+        .claim(&t.id, "about-them", "fp", later, later - Duration::days(1))
+        .await?;
+    ensure!(
+        again == IdempotencyClaim::Claimed,
+        "the response about them is gone: {again:?}"
+    );
+    let kept = w
+        .store
+        .claim(
+            &t.id,
+            "about-nobody",
+            "fp",
+            later,
+            later - Duration::days(1),
+        )
+        .await?;
+    ensure!(
+        matches!(kept, IdempotencyClaim::Replay(_)),
+        "others' responses stay: {kept:?}"
+    );
+    Ok(())
+}
+
+/// Direct variable writes: only to an existing customer of the tenant, refused whole
+/// past 100 live variables, deletes count what they removed.
+pub async fn variables_written_directly<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
+    let w = World::new(factory).await?;
+    let t = tenant(1, Environment::Test);
+    let prod = tenant(1, Environment::Prod);
+    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
+    let who = w
+        .start(&t, super::ani_start("v1", "+14155550124"))
+        .await?
+        .customer_ref;
+    let now = w.clock.now();
+    let missing = w
+        .store
+        .write_variables(&prod.id, &who, vec![set("k", "v", now)], now)
+        .await;
+    ensure!(
+        matches!(missing, Err(WriteVariablesError::CustomerNotFound)),
+        "{missing:?}"
+    );
+
+    let hundred: Vec<VariableWrite> = (0..100).map(|i| set(&format!("k{i}"), "v", now)).collect();
+    ensure!(w.store.write_variables(&t.id, &who, hundred, now).await? == 100);
+    let over = w
+        .store
+        .write_variables(&t.id, &who, vec![set("k100", "v", now)], now)
+        .await;
+    ensure!(
+        matches!(over, Err(WriteVariablesError::Refused(_))),
+        "{over:?}"
+    );
+    ensure!(
+        w.store
+            .write_variables(&t.id, &who, vec![set("k0", "new", now)], now)
+            .await?
+            == 1,
+        "replacing is fine"
+    );
+    let delete = || vec![VariableWrite::Delete { key: "k1".into() }];
+    ensure!(w.store.write_variables(&t.id, &who, delete(), now).await? == 1);
+    ensure!(w.store.write_variables(&t.id, &who, delete(), now).await? == 0);
+    let record = w.store.customer_record(&t.id, &who).await?.expect("record");
+    ensure!(record.variables.len() == 99 && record.variables["k0"].value == "new");
+    Ok(())
+}
