@@ -34,8 +34,9 @@ pub struct Settings {
     pub billing_enabled: bool,
     /// `STICKYCALLS_HTTP_WORKERS`: HTTP worker threads (default: one per core).
     pub http_workers: Option<usize>,
-    /// `STICKYCALLS_PUBLIC_SIGNUP` (`true`/`false`, default `true`) and
-    /// `STICKYCALLS_RATE_LIMITS` (`plan=REQUESTS/SECONDS,...`, over the defaults).
+    /// `STICKYCALLS_PUBLIC_SIGNUP` (`true`/`false`, default `true`),
+    /// `STICKYCALLS_RATE_LIMITS` (`plan=REQUESTS/SECONDS,...`, over the defaults) and
+    /// `STICKYCALLS_KEY_CACHE_SECONDS` (1 to 300, default 60).
     pub api: ApiOptions,
 }
 
@@ -125,6 +126,16 @@ impl Settings {
                 .with_overrides(&text)
                 .map_err(|e| anyhow::anyhow!("STICKYCALLS_RATE_LIMITS: {e}"))?,
         };
+        let verified_key_ttl = match var("STICKYCALLS_KEY_CACHE_SECONDS") {
+            None => stickycalls_http_api::VERIFIED_KEY_TTL,
+            Some(text) => text
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (1..=300).contains(s))
+                .map(Duration::from_secs)
+                .context("STICKYCALLS_KEY_CACHE_SECONDS must be a whole number from 1 to 300")?,
+        };
         Ok(Self {
             database,
             listen,
@@ -134,6 +145,7 @@ impl Settings {
             api: ApiOptions {
                 public_signup,
                 rate_limits,
+                verified_key_ttl,
             },
         })
     }

@@ -3,9 +3,12 @@
 
 mod billing;
 mod cli;
+mod customers;
 mod errors;
 mod idempotency;
+mod limits;
 mod logs;
 mod seeds;
 mod sqlite;
 mod support;
+mod tenants;

@@ -114,16 +114,59 @@ impl Server {
 
     /// Another server process on the same database, with the same account.
     pub async fn another(&self) -> Self {
+        self.another_with(&[]).await
+    }
+
+    /// Another server process on the same database, with extra environment.
+    pub async fn another_with(&self, env: &[(&str, &str)]) -> Self {
         let url = self.db_url.clone();
+        let mut all = vec![("RUST_LOG", "warn")];
+        all.extend_from_slice(env);
         Self::spawn(
             None,
             url.clone(),
             &url,
             self.keys.clone(),
-            &[("RUST_LOG", "warn")],
+            &all,
             Stdio::null(),
         )
         .await
+    }
+
+    /// Any request: `method` on `path`, with a key and a JSON body when given.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(key) = key {
+            request = request.header("Authorization", format!("Bearer {key}"));
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// Signs up a new account by API; returns its keys.
+    pub async fn signup(&self, name: &str) -> Keys {
+        let response = self
+            .post(
+                "/v1/accounts",
+                None,
+                &serde_json::json!({"email": "ops@other.test", "name": name}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.unwrap();
+        Keys {
+            account_id: body["account_id"].as_str().unwrap().to_owned(),
+            test: body["keys"]["test"].as_str().unwrap().to_owned(),
+            prod: body["keys"]["prod"].as_str().unwrap().to_owned(),
+        }
     }
 
     /// Runs another command of the binary against this server's database; returns the

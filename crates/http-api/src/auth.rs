@@ -18,8 +18,9 @@ use tokio::sync::Semaphore;
 use crate::error::ApiError;
 use crate::{AppState, Backend, keys};
 
-/// How long a verified key is trusted without checking again. A revoked key keeps
-/// working on a process that verified it for at most this long.
+/// How long a verified key is trusted without checking again, by default
+/// (`STICKYCALLS_KEY_CACHE_SECONDS`). A revoked key keeps working on another process
+/// that verified it for at most this long.
 pub const VERIFIED_KEY_TTL: Duration = Duration::from_secs(60);
 
 /// Who a verified key acts for: its tenant, its id, and the plan setting its rate limit.
@@ -61,14 +62,15 @@ pub enum Refusal {
 }
 
 impl<S: AccountStore> KeyVerifier<S> {
-    /// A verifier with at most one argon2 computation per core at a time.
-    pub fn new(store: S) -> Self {
+    /// A verifier trusting a verified key for `ttl`, with at most one argon2
+    /// computation per core at a time.
+    pub fn new(store: S, ttl: Duration) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Self {
             store,
             verified: Cache::builder()
                 .max_capacity(100_000)
-                .time_to_live(VERIFIED_KEY_TTL)
+                .time_to_live(ttl)
                 .support_invalidation_closures()
                 .build(),
             hashing: Arc::new(Semaphore::new(cores)),
@@ -130,7 +132,7 @@ impl<S: AccountStore> KeyVerifier<S> {
     }
 
     /// Forgets every cached verification of a key, so this process refuses it from
-    /// the next request on (other processes within [`VERIFIED_KEY_TTL`]).
+    /// the next request on (other processes within their cache lifetime).
     pub fn forget(&self, lookup_id: &str) {
         let lookup_id: Arc<str> = lookup_id.into();
         if let Err(e) = self
@@ -229,16 +231,19 @@ mod tests {
             environment: Environment::Test,
         };
         let lookups = Arc::new(AtomicUsize::new(0));
-        let verifier = KeyVerifier::new(store_holding(
-            StoredKey {
-                lookup_id: new_key.lookup_id.clone(),
-                tenant,
-                hash: new_key.hash.clone(),
-                revoked: false,
-                plan: "free".into(),
-            },
-            lookups.clone(),
-        ));
+        let verifier = KeyVerifier::new(
+            store_holding(
+                StoredKey {
+                    lookup_id: new_key.lookup_id.clone(),
+                    tenant,
+                    hash: new_key.hash.clone(),
+                    revoked: false,
+                    plan: "free".into(),
+                },
+                lookups.clone(),
+            ),
+            VERIFIED_KEY_TTL,
+        );
         let answers =
             futures_util::future::join_all((0..16).map(|_| verifier.verify(&token))).await;
         assert!(
@@ -261,19 +266,22 @@ mod tests {
     async fn a_refused_key_is_checked_again_next_time() {
         let (token, new_key) = keys::generate(Environment::Test, "default").unwrap();
         let lookups = Arc::new(AtomicUsize::new(0));
-        let verifier = KeyVerifier::new(store_holding(
-            StoredKey {
-                lookup_id: new_key.lookup_id.clone(),
-                tenant: TenantId {
-                    account: AccountId(uuid::Uuid::from_u128(8)),
-                    environment: Environment::Test,
+        let verifier = KeyVerifier::new(
+            store_holding(
+                StoredKey {
+                    lookup_id: new_key.lookup_id.clone(),
+                    tenant: TenantId {
+                        account: AccountId(uuid::Uuid::from_u128(8)),
+                        environment: Environment::Test,
+                    },
+                    hash: new_key.hash.clone(),
+                    revoked: true,
+                    plan: "free".into(),
                 },
-                hash: new_key.hash.clone(),
-                revoked: true,
-                plan: "free".into(),
-            },
-            lookups.clone(),
-        ));
+                lookups.clone(),
+            ),
+            VERIFIED_KEY_TTL,
+        );
         let answers = futures_util::future::join_all((0..4).map(|_| verifier.verify(&token))).await;
         assert!(
             answers

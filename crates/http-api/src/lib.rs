@@ -73,6 +73,9 @@ pub struct ApiOptions {
     pub public_signup: bool,
     /// Rate limits per plan and for signup.
     pub rate_limits: RateLimitSettings,
+    /// How long a verified key is trusted before it is checked again: the bound on
+    /// how long a key revoked elsewhere keeps working on this process.
+    pub verified_key_ttl: std::time::Duration,
 }
 
 impl Default for ApiOptions {
@@ -80,6 +83,7 @@ impl Default for ApiOptions {
         Self {
             public_signup: true,
             rate_limits: RateLimitSettings::default(),
+            verified_key_ttl: VERIFIED_KEY_TTL,
         }
     }
 }
@@ -117,7 +121,7 @@ impl<B: Backend> AppState<B> {
         let probe = store.clone();
         metrics.watch_pool(move || probe.pool_use());
         Self {
-            keys: Arc::new(KeyVerifier::new(store.clone())),
+            keys: Arc::new(KeyVerifier::new(store.clone(), options.verified_key_ttl)),
             calls: CallService::new(store, ledger, clock, ids),
             limits: Arc::new(RateLimits::new(&options.rate_limits)),
             metrics,
