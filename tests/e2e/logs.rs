@@ -1,6 +1,7 @@
 //! Logs: JSON lines on request, a request id on each request's lines, and nothing
 //! private in them even at trace level.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::Server;
@@ -38,6 +39,48 @@ async fn trace_logs_hold_request_ids_and_no_private_data() {
         )
         .await;
     assert_eq!(bad.status(), 400);
+    // The tenant's own routes: signup (name, email), a new key, a search by number, a
+    // variable written directly, an export, an erase.
+    let other = s.signup("Confidential Name Ltd").await;
+    let created: Value = s
+        .send(
+            Method::POST,
+            "/v1/keys",
+            Some(&other.test),
+            Some(&json!({"name": "KeyLabel"})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let new_key = created["key"].as_str().unwrap().to_owned();
+    let found = s
+        .get_ok("/v1/customers?ani=%2B14155550400", &s.keys.test)
+        .await;
+    let who = found["customers"][0]["customer_ref"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let put = s
+        .send(
+            Method::PUT,
+            &format!("/v1/customers/{who}/variables/pin_hint"),
+            Some(&s.keys.test),
+            Some(&json!({"value": "VarValue987"})),
+        )
+        .await;
+    assert_eq!(put.status(), 200);
+    s.get_ok(&format!("/v1/customers/{who}/export"), &s.keys.test)
+        .await;
+    let erased = s
+        .send(
+            Method::DELETE,
+            &format!("/v1/customers/{who}"),
+            Some(&s.keys.test),
+            None,
+        )
+        .await;
+    assert_eq!(erased.status(), 204);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let logs = std::fs::read_to_string(&path).unwrap();
     let _ = std::fs::remove_file(&path);
@@ -57,8 +100,21 @@ async fn trace_logs_hold_request_ids_and_no_private_data() {
             .is_some_and(|id| id.len() == 32)),
         "{done:?}"
     );
-    let secret = s.keys.test.rsplit('_').next().unwrap();
-    for private in ["4155550400", "SecretValue123", "CRM-SECRET-77", secret] {
+    let secrets: Vec<&str> = [&s.keys.test, &other.test, &other.prod, &new_key]
+        .iter()
+        .map(|k| k.rsplit('_').next().unwrap())
+        .collect();
+    let mut private = vec![
+        "4155550400",
+        "SecretValue123",
+        "CRM-SECRET-77",
+        "VarValue987",
+        "Confidential Name",
+        "ops@other.test",
+    ];
+    private.extend(secrets);
+    assert!(logs.contains("customer erased"), "the flow ran and logged");
+    for private in private {
         assert!(!logs.contains(private), "`{private}` leaked into the logs");
     }
 }

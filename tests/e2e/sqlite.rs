@@ -133,3 +133,85 @@ async fn a_restart_keeps_the_callers_memory() {
     drop(second);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The tenant's own routes on the embedded store: signup, a second key, a customer
+/// read, a direct variable write, and erasure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signup_keys_and_erasure_on_sqlite() {
+    let dir = std::env::temp_dir().join(format!(
+        "stickycalls-e2e-sqlite-tenant-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let server = serve(&dir).await;
+    let client = reqwest::Client::new();
+    let signup: Value = client
+        .post(format!("{}/v1/accounts", server.base))
+        .json(&json!({"email": "a@example.com", "name": "Embedded"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = signup["keys"]["test"].as_str().unwrap().to_owned();
+    let second = client
+        .post(format!("{}/v1/keys", server.base))
+        .header("Authorization", format!("Bearer {key}"))
+        .json(&json!({"name": "second"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), 201);
+    let started = post(
+        &server.base,
+        &key,
+        "/v1/calls/start",
+        json!({"call_id": "sq_1", "identity_hints": {"ani": "+14155550555"}}),
+    )
+    .await;
+    let who = started["customer_ref"].as_str().unwrap();
+    let send = |method: reqwest::Method, path: String, body: Option<Value>| {
+        let mut request = client
+            .request(method, format!("{}{path}", server.base))
+            .header("Authorization", format!("Bearer {key}"));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send()
+    };
+    let put = send(
+        reqwest::Method::PUT,
+        format!("/v1/customers/{who}/variables/tier"),
+        Some(json!({"value": "gold"})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(put.status(), 200);
+    let view: Value = send(reqwest::Method::GET, format!("/v1/customers/{who}"), None)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["variables"]["tier"]["value"], "gold", "{view}");
+    let erased = send(
+        reqwest::Method::DELETE,
+        format!("/v1/customers/{who}"),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(erased.status(), 204);
+    let export = send(
+        reqwest::Method::GET,
+        format!("/v1/customers/{who}/export"),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(export.status(), 404);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
