@@ -25,6 +25,7 @@ mod key_routes;
 pub mod keys;
 mod metrics;
 mod openapi;
+mod openapi_tenant;
 mod ratelimit;
 mod reply;
 mod request_id;

@@ -11,6 +11,7 @@ use crate::dto::{
     VariableDto,
 };
 use crate::error::{DetailsBody, ErrorBody, IssueBody};
+use crate::openapi_tenant as tenant;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,7 +19,13 @@ use crate::error::{DetailsBody, ErrorBody, IssueBody};
         title = "Sticky Calls API",
         description = "Call memory for contact centers: identify callers at call start, save context at call end."
     ),
-    paths(health_doc, start_doc, end_doc, account_doc, usage_doc),
+    paths(
+        health_doc, start_doc, end_doc, account_doc, usage_doc,
+        tenant::signup_doc, tenant::list_keys_doc, tenant::create_key_doc, tenant::revoke_key_doc,
+        tenant::search_customers_doc, tenant::read_customer_doc, tenant::export_customer_doc,
+        tenant::erase_customer_doc, tenant::put_variable_doc, tenant::delete_variable_doc,
+        tenant::metrics_doc
+    ),
     components(schemas(
         StartRequest, StartResponse, EndRequest, EndResponse, HealthResponse, IdentityDto,
         IdentityHintsDto, OpenIntentDto, TelcoDto, VariableDto, ErrorBody, DetailsBody, IssueBody,
@@ -132,7 +139,15 @@ mod tests {
         );
         let doc: serde_json::Value = serde_json::from_str(&generated).unwrap();
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-        for path in ["/v1/health", "/v1/calls/start", "/v1/calls/end"] {
+        for path in [
+            "/v1/health",
+            "/v1/calls/start",
+            "/v1/calls/end",
+            "/v1/accounts",
+            "/v1/keys/{id}",
+            "/v1/customers/{customer_ref}/export",
+            "/metrics",
+        ] {
             assert!(doc["paths"][path].is_object(), "{path}");
         }
     }
