@@ -22,7 +22,7 @@ async fn migrate_builds_the_schema_once() {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    assert!(String::from_utf8_lossy(&first.stderr).contains("3 migration(s) applied"));
+    assert!(String::from_utf8_lossy(&first.stderr).contains("4 migration(s) applied"));
 
     let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
         .await
