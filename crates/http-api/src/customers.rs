@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use stickycalls_domain::customers::CustomerLookup;
+use stickycalls_domain::customers::{CustomerLookup, CustomerRecord};
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{CallStore, Clock, CustomerStore, WriteVariablesError};
 use stickycalls_domain::variables::{VariableWrite, parse_variables};
@@ -67,18 +67,28 @@ pub(crate) async fn search<B: Backend>(
     Ok(HttpResponse::Ok().json(CustomerSearchResponse { customers }))
 }
 
-pub(crate) async fn read<B: Backend>(
-    state: web::Data<AppState<B>>,
-    auth: Auth<B>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let who = customer_ref(&path)?;
+/// The record of the customer named in the path, in the key's tenant, or 404.
+async fn record_of<B: Backend>(
+    state: &AppState<B>,
+    auth: &Auth<B>,
+    path: &str,
+) -> Result<(CustomerRef, CustomerRecord), ApiError> {
+    let who = customer_ref(path)?;
     let record = state
         .calls
         .store()
         .customer_record(&auth.0.0.id, &who)
         .await?
         .ok_or_else(customer_not_found)?;
+    Ok((who, record))
+}
+
+pub(crate) async fn read<B: Backend>(
+    state: web::Data<AppState<B>>,
+    auth: Auth<B>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, record) = record_of(&state, &auth, &path).await?;
     let now = state.calls.clock().now();
     Ok(HttpResponse::Ok().json(CustomerDto::from(record.view(now))))
 }
@@ -88,13 +98,7 @@ pub(crate) async fn export<B: Backend>(
     auth: Auth<B>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = customer_ref(&path)?;
-    let record = state
-        .calls
-        .store()
-        .customer_record(&auth.0.0.id, &who)
-        .await?
-        .ok_or_else(customer_not_found)?;
+    let (who, record) = record_of(&state, &auth, &path).await?;
     let now = state.calls.clock().now();
     tracing::info!(customer_ref = %who, "customer exported");
     Ok(HttpResponse::Ok()
