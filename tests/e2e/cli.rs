@@ -120,6 +120,38 @@ fn a_bad_setting_is_named_at_start_up() {
         String::from_utf8_lossy(&out.stderr)
             .contains("STICKYCALLS_HTTP_WORKERS must be a positive whole number")
     );
+    for (name, value, named) in [
+        (
+            "STICKYCALLS_PUBLIC_SIGNUP",
+            "maybe",
+            "STICKYCALLS_PUBLIC_SIGNUP `maybe`",
+        ),
+        (
+            "STICKYCALLS_RATE_LIMITS",
+            "gold=1/1",
+            "STICKYCALLS_RATE_LIMITS: `gold` is not a plan",
+        ),
+        (
+            "STICKYCALLS_RATE_LIMITS",
+            "free=0/60",
+            "STICKYCALLS_RATE_LIMITS: `0/60` is not a limit",
+        ),
+        (
+            "STICKYCALLS_KEY_CACHE_SECONDS",
+            "900",
+            "STICKYCALLS_KEY_CACHE_SECONDS must be",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+            .args(["serve"])
+            .env("STICKYCALLS_DATABASE_URL", "postgres://nowhere/x")
+            .env(name, value)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{name}={value}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(named), "{name}={value}: {stderr}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
