@@ -90,6 +90,7 @@ async fn metrics_count_requests_starts_credits_and_the_pool() {
         1.0
     );
     assert_eq!(value("stickycalls_billable_starts_total"), 1.0);
+    assert_eq!(value("stickycalls_match_ratio"), 0.5);
     assert_eq!(value("stickycalls_credits_spent_total"), 1.0);
     assert!(value("stickycalls_db_pool_connections_open") >= 1.0);
     assert!(

@@ -5,6 +5,7 @@
 //! tenant: only route patterns and fixed words.
 
 use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -49,6 +50,8 @@ pub struct Metrics {
     credits: Counter,
     pool_in_use: Gauge,
     pool_open: Gauge,
+    match_ratio: Gauge<f64, AtomicU64>,
+    counted: Mutex<(u64, u64)>,
     pools: Mutex<Vec<PoolProbe>>,
 }
 
@@ -72,6 +75,12 @@ impl Default for Metrics {
         let starts = Family::<StartLabels, Counter>::default();
         let (billable, credits) = (Counter::default(), Counter::default());
         let (pool_in_use, pool_open) = (Gauge::default(), Gauge::default());
+        let match_ratio = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "match_ratio",
+            "Share of starts since this process began that matched a returning caller (reuse)",
+            match_ratio.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests by route pattern, method and status",
@@ -116,6 +125,8 @@ impl Default for Metrics {
             credits,
             pool_in_use,
             pool_open,
+            match_ratio,
+            counted: Mutex::new((0, 0)),
             pools: Mutex::new(Vec::new()),
         }
     }
@@ -135,6 +146,12 @@ impl Metrics {
             return;
         }
         let recommendation = outcome.recommendation().as_str();
+        if let Ok(mut counted) = self.counted.lock() {
+            let (matched, all) = &mut *counted;
+            *all += 1;
+            *matched += u64::from(recommendation == "reuse");
+            self.match_ratio.set(*matched as f64 / *all as f64);
+        }
         self.starts
             .get_or_create(&StartLabels { recommendation })
             .inc();
