@@ -124,6 +124,42 @@ pub async fn keys_rotate_and_never_run_out<F: StorageFactory>(factory: &F) -> an
     ensure!(w.store.revoke_key(&test, "a000000000000002", now).await? == Revocation::LastKey);
     ensure!(w.store.list_keys(&test).await?.len() == 1);
 
+    // Two revocations at once of a tenant's two live keys: one wins, one keeps its key.
+    for round in 1..=5u128 {
+        let account = AccountId(uuid::Uuid::from_u128(0xace0 + round));
+        let lookup = |n: u128| format!("c{round:07x}{n:08x}");
+        w.store
+            .create_account(NewAccount {
+                id: account,
+                name: "Race".into(),
+                email: None,
+                keys: vec![
+                    key(&lookup(1), Environment::Prod, "one"),
+                    key(&lookup(2), Environment::Prod, "two"),
+                ],
+                starting_credits: 0,
+            })
+            .await?;
+        let tenant = TenantId {
+            account,
+            environment: Environment::Prod,
+        };
+        // Warm two connections so both revocations really run at once.
+        let _ = tokio::join!(w.store.list_keys(&tenant), w.store.list_keys(&tenant));
+        let (one, two) = (lookup(1), lookup(2));
+        let (first, second) = tokio::join!(
+            w.store.revoke_key(&tenant, &one, now),
+            w.store.revoke_key(&tenant, &two, now)
+        );
+        let mut outcomes = [first?, second?];
+        outcomes.sort_by_key(|r| *r == Revocation::LastKey);
+        ensure!(
+            outcomes == [Revocation::Revoked, Revocation::LastKey],
+            "round {round}: {outcomes:?}"
+        );
+        ensure!(w.store.list_keys(&tenant).await?.len() == 1);
+    }
+
     w.store.touch_key("a000000000000002", w.clock.now()).await?;
     let used = w.store.list_keys(&test).await?;
     ensure!(used[0].last_used_at == Some(w.clock.now()), "{used:?}");
