@@ -13,11 +13,11 @@ use stickycalls_domain::{StoreError, Timestamp};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::credits;
 use crate::errors::from_diesel;
 use crate::pool::PgStore;
 use crate::schema::{accounts, api_keys, credit_balances, idempotency_keys};
 use crate::tenant_key::tenant_key;
+use crate::{credits, keys};
 
 impl AccountStore for PgStore {
     async fn create_account(&self, account: NewAccount) -> Result<(), StoreError> {
@@ -34,18 +34,7 @@ impl AccountStore for PgStore {
                 .execute(conn)
                 .await?;
             for key in &account.keys {
-                diesel::insert_into(api_keys::table)
-                    .values((
-                        api_keys::lookup_id.eq(&key.lookup_id),
-                        api_keys::account_id.eq(account.id.0),
-                        api_keys::environment.eq(key.environment.as_str()),
-                        api_keys::hash.eq(&key.hash),
-                        api_keys::last4.eq(&key.last4),
-                        api_keys::name.eq(&key.name),
-                        api_keys::created_at.eq(now),
-                    ))
-                    .execute(conn)
-                    .await?;
+                keys::insert(conn, account.id.0, key, now).await?;
             }
             for environment in [Environment::Test, Environment::Prod] {
                 let tenant = TenantId {

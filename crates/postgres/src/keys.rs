@@ -1,7 +1,7 @@
 //! The keys a tenant manages: add, list, revoke (never the last live one), last use.
 
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use stickycalls_domain::accounts::{KeyInfo, NewKey, Revocation};
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::{StoreError, Timestamp};
@@ -11,6 +11,28 @@ use crate::errors::from_diesel;
 use crate::pool::PgStore;
 use crate::schema::{accounts, api_keys};
 
+/// Inserts a key of `account` (its environment is the key's).
+pub(crate) async fn insert(
+    conn: &mut AsyncPgConnection,
+    account: uuid::Uuid,
+    key: &NewKey,
+    at: OffsetDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(api_keys::table)
+        .values((
+            api_keys::lookup_id.eq(&key.lookup_id),
+            api_keys::account_id.eq(account),
+            api_keys::environment.eq(key.environment.as_str()),
+            api_keys::hash.eq(&key.hash),
+            api_keys::last4.eq(&key.last4),
+            api_keys::name.eq(&key.name),
+            api_keys::created_at.eq(at),
+        ))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
 impl PgStore {
     pub(crate) async fn insert_key(
         &self,
@@ -18,20 +40,13 @@ impl PgStore {
         key: NewKey,
         at: Timestamp,
     ) -> Result<(), StoreError> {
+        let key = NewKey {
+            environment: tenant.environment,
+            ..key
+        };
         let mut conn = self.conn().await?;
-        diesel::insert_into(api_keys::table)
-            .values((
-                api_keys::lookup_id.eq(&key.lookup_id),
-                api_keys::account_id.eq(tenant.account.0),
-                api_keys::environment.eq(tenant.environment.as_str()),
-                api_keys::hash.eq(&key.hash),
-                api_keys::last4.eq(&key.last4),
-                api_keys::name.eq(&key.name),
-                api_keys::created_at.eq(at.get()),
-            ))
-            .execute(&mut conn)
+        insert(&mut conn, tenant.account.0, &key, at.get())
             .await
-            .map(|_| ())
             .map_err(from_diesel)
     }
 

@@ -106,6 +106,10 @@ impl AccountStore for SqliteStore {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let account = tenant.account.to_string();
+        let key = NewKey {
+            environment: tenant.environment,
+            ..key
+        };
         self.run(move |c| {
             keys::insert(c, &account, &key, at)
                 .map(|_| ())
