@@ -51,7 +51,6 @@ pub struct Metrics {
     pool_in_use: Gauge,
     pool_open: Gauge,
     match_ratio: Gauge<f64, AtomicU64>,
-    counted: Mutex<(u64, u64)>,
     pools: Mutex<Vec<PoolProbe>>,
 }
 
@@ -126,7 +125,6 @@ impl Default for Metrics {
             pool_in_use,
             pool_open,
             match_ratio,
-            counted: Mutex::new((0, 0)),
             pools: Mutex::new(Vec::new()),
         }
     }
@@ -146,12 +144,6 @@ impl Metrics {
             return;
         }
         let recommendation = outcome.recommendation().as_str();
-        if let Ok(mut counted) = self.counted.lock() {
-            let (matched, all) = &mut *counted;
-            *all += 1;
-            *matched += u64::from(recommendation == "reuse");
-            self.match_ratio.set(*matched as f64 / *all as f64);
-        }
         self.starts
             .get_or_create(&StartLabels { recommendation })
             .inc();
@@ -192,6 +184,15 @@ impl Metrics {
                 })
             },
         );
+        let starts = |recommendation| {
+            self.starts
+                .get_or_create(&StartLabels { recommendation })
+                .get()
+        };
+        let all: u64 = ["reuse", "confirm", "ignore"].into_iter().map(starts).sum();
+        if all > 0 {
+            self.match_ratio.set(starts("reuse") as f64 / all as f64);
+        }
         self.pool_in_use
             .set(i64::try_from(total.in_use).unwrap_or(i64::MAX));
         self.pool_open

@@ -11,7 +11,7 @@ use stickycalls_domain::variables::VariableWrite;
 use stickycalls_domain::{StoreError, Timestamp};
 use time::OffsetDateTime;
 
-use crate::end::{Abort, apply_variables};
+use crate::end::{Abort, apply_variables, lock_customer};
 use crate::errors::from_diesel;
 use crate::pool::PgStore;
 use crate::rows::{CallRow, IntentRow, VariableRow, line_type_of};
@@ -165,15 +165,7 @@ impl CustomerStore for PgStore {
         let mut conn = self.conn().await?;
         let result = conn
             .transaction(async move |conn| -> Result<Option<usize>, Abort> {
-                let exists = customers::table
-                    .filter(customers::tenant_id.eq(tenant))
-                    .filter(customers::customer_ref.eq(customer.as_str()))
-                    .select(customers::customer_ref)
-                    .for_update()
-                    .first::<String>(conn)
-                    .await
-                    .optional()?;
-                if exists.is_none() {
+                if !lock_customer(conn, tenant, customer).await? {
                     return Ok(None);
                 }
                 apply_variables(conn, tenant, customer, &writes, at)

@@ -68,13 +68,9 @@ pub(crate) async fn commit_end(
             link_hints(conn, tenant, customer, &commit.link, commit.line_type, at).await?;
             // Serialise ends of one customer: the variable limit and attempt counts
             // must see each other's writes.
-            customers::table
-                .filter(customers::tenant_id.eq(tenant))
-                .filter(customers::customer_ref.eq(customer.as_str()))
-                .select(customers::customer_ref)
-                .for_update()
-                .first::<String>(conn)
-                .await?;
+            if !lock_customer(conn, tenant, customer).await? {
+                return Err(Abort::Query(diesel::result::Error::NotFound));
+            }
             let intents_updated = match &commit.intent {
                 Some(write) => apply_intent(conn, tenant, customer, write).await?,
                 None => 0,
@@ -239,6 +235,24 @@ async fn apply_intent(
             Ok(closed as u32)
         }
     }
+}
+
+/// Locks a customer's row until the transaction ends, so writes to their variables
+/// and intents queue; `false` when the tenant has no such customer.
+pub(crate) async fn lock_customer(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    customer: &CustomerRef,
+) -> QueryResult<bool> {
+    customers::table
+        .filter(customers::tenant_id.eq(tenant))
+        .filter(customers::customer_ref.eq(customer.as_str()))
+        .select(customers::customer_ref)
+        .for_update()
+        .first::<String>(conn)
+        .await
+        .optional()
+        .map(|found| found.is_some())
 }
 
 /// Applies variable writes after re-checking the live limit under the customer lock;
