@@ -282,6 +282,19 @@ async fn other_tenants_and_environments_get_404_for_every_id() {
         }
         let search = s.get_ok("/v1/customers?ani=%2B14155550777", key).await;
         assert_eq!(search["customers"], json!([]), "search leaks: {search}");
+        // The ref named in a start's hints is nobody here: no match, none of their data.
+        let named = s
+            .send(
+                Method::POST,
+                "/v1/calls/start",
+                Some(key),
+                Some(&json!({"call_id": "probe_ref", "identity_hints": {"customer_ref": who}})),
+            )
+            .await;
+        assert_eq!(named.status(), StatusCode::OK);
+        let named: Value = named.json().await.unwrap();
+        assert_eq!(named["identity"]["confidence"], 0.0, "{named}");
+        assert!(!named.to_string().contains("gold"), "{named}");
     }
     // Nothing changed for the owner.
     let view = s
