@@ -38,6 +38,9 @@ pub struct Verified {
 pub struct KeyVerifier<S> {
     store: S,
     verified: Cache<[u8; 32], Verified>,
+    /// Keys this process revoked, kept past the cache lifetime: a check that read the
+    /// key just before its revocation cannot make it work again here.
+    revoked: Cache<Arc<str>, ()>,
     hashing: Arc<Semaphore>,
     decoy: String,
 }
@@ -73,6 +76,10 @@ impl<S: AccountStore> KeyVerifier<S> {
                 .time_to_live(ttl)
                 .support_invalidation_closures()
                 .build(),
+            revoked: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl.saturating_mul(2))
+                .build(),
             hashing: Arc::new(Semaphore::new(cores)),
             decoy: keys::hash("sk_test_0000000000000000_decoy").unwrap_or_default(),
         }
@@ -85,13 +92,19 @@ impl<S: AccountStore> KeyVerifier<S> {
     pub async fn verify(&self, token: &str) -> Result<Verified, ApiError> {
         let parsed = keys::parse(token).ok_or(refusal(Refusal::Malformed))?;
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some(verified) = self.verified.get(&digest).await {
-            return Ok(verified);
+        let verified = match self.verified.get(&digest).await {
+            Some(verified) => verified,
+            None => self
+                .verified
+                .try_get_with(digest, self.check(token, parsed))
+                .await
+                .map_err(ApiError::from_shared)?,
+        };
+        if self.revoked.contains_key(&verified.lookup_id) {
+            self.verified.invalidate(&digest).await;
+            return Err(refusal(Refusal::Invalid));
         }
-        self.verified
-            .try_get_with(digest, self.check(token, parsed))
-            .await
-            .map_err(ApiError::from_shared)
+        Ok(verified)
     }
 
     /// The argon2 check of a token against its stored hash (or the decoy).
@@ -132,9 +145,11 @@ impl<S: AccountStore> KeyVerifier<S> {
     }
 
     /// Forgets every cached verification of a key, so this process refuses it from
-    /// the next request on (other processes within their cache lifetime).
-    pub fn forget(&self, lookup_id: &str) {
+    /// the next request on (other processes within their cache lifetime), including
+    /// a verification of it still under way.
+    pub async fn forget(&self, lookup_id: &str) {
         let lookup_id: Arc<str> = lookup_id.into();
+        self.revoked.insert(lookup_id.clone(), ()).await;
         if let Err(e) = self
             .verified
             .invalidate_entries_if(move |_, v| v.lookup_id == lookup_id)
@@ -258,6 +273,52 @@ mod tests {
         );
         verifier.verify(&token).await.unwrap();
         assert_eq!(lookups.load(Ordering::SeqCst), 1, "then the cache answers");
+    }
+
+    /// A check that read the key just before another request revoked it cannot make
+    /// the revoked key work on this process: neither that request nor the next.
+    #[tokio::test]
+    async fn a_check_racing_the_revocation_does_not_revive_the_key() {
+        let (token, new_key) = keys::generate(Environment::Test, "default").unwrap();
+        let read = Arc::new(tokio::sync::Notify::new());
+        let answer = Arc::new(tokio::sync::Notify::new());
+        let mut store = MockAccountStore::new();
+        store
+            .expect_touch_key()
+            .returning(|_, _| Box::pin(async { Ok(()) }));
+        let stale = StoredKey {
+            lookup_id: new_key.lookup_id.clone(),
+            tenant: TenantId {
+                account: AccountId(uuid::Uuid::from_u128(9)),
+                environment: Environment::Test,
+            },
+            hash: new_key.hash.clone(),
+            revoked: false,
+            plan: "free".into(),
+        };
+        let (read_tx, answer_rx) = (read.clone(), answer.clone());
+        store.expect_find_key().returning(move |_| {
+            let (key, read, answer) = (stale.clone(), read_tx.clone(), answer_rx.clone());
+            Box::pin(async move {
+                read.notify_one();
+                answer.notified().await;
+                Ok(Some(key))
+            })
+        });
+        let verifier = KeyVerifier::new(store, VERIFIED_KEY_TTL);
+        let (racing, ()) = tokio::join!(verifier.verify(&token), async {
+            read.notified().await;
+            verifier.forget(&new_key.lookup_id).await;
+            answer.notify_one();
+        });
+        assert!(racing.is_err_and(|e| e.status() == 401));
+        // The next check reads the same stale row (a replica lagging, say).
+        answer.notify_one();
+        let next = verifier.verify(&token).await;
+        assert!(
+            next.is_err_and(|e| e.status() == 401),
+            "not served from the cache"
+        );
     }
 
     /// A refusal is shared by the requests that waited for it but never cached: the

@@ -168,7 +168,7 @@ pub(crate) async fn revoke<B: Backend>(
         .await?
     {
         Revocation::Revoked => {
-            state.keys.forget(lookup_id);
+            state.keys.forget(lookup_id).await;
             tracing::info!(key_id = %id.as_str(), "key revoked");
             Ok(HttpResponse::NoContent().finish())
         }
