@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::errors::from_diesel;
 use crate::pool::PgStore;
-use crate::schema::{accounts, api_keys, credit_balances, idempotency_keys};
+use crate::schema::{accounts, api_keys, credit_balances, customers, idempotency_keys};
 use crate::tenant_key::tenant_key;
 use crate::{credits, keys};
 
@@ -204,6 +204,11 @@ impl IdempotencyStore for PgStore {
         .map_err(from_diesel)
     }
 
+    /// Stores the response, unless it is about a customer erased since the request
+    /// began: then the claim is dropped instead, so their data is not kept and a retry
+    /// runs anew. The customer row is read `FOR KEY SHARE`, so an erasure running at
+    /// the same time either waits for this (and then deletes the stored response) or
+    /// is waited for (and the customer is gone).
     async fn complete(
         &self,
         tenant: &TenantId,
@@ -211,35 +216,63 @@ impl IdempotencyStore for PgStore {
         response: StoredResponse,
     ) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        diesel::update(
-            idempotency_keys::table
-                .filter(idempotency_keys::tenant_id.eq(tenant_key(tenant)))
-                .filter(idempotency_keys::key.eq(key)),
-        )
-        .set((
-            idempotency_keys::response_status.eq(response.status as i16),
-            idempotency_keys::response_body.eq(response.body),
-            idempotency_keys::customer_ref.eq(response.customer.map(|c| c.as_str().to_owned())),
-        ))
-        .execute(&mut conn)
+        let (tenant, key) = (tenant_key(tenant), key.to_owned());
+        conn.transaction(async move |conn| {
+            if let Some(who) = &response.customer {
+                let alive = customers::table
+                    .filter(customers::tenant_id.eq(tenant))
+                    .filter(customers::customer_ref.eq(who.as_str()))
+                    .select(customers::tenant_id)
+                    .for_key_share()
+                    .first::<Uuid>(conn)
+                    .await
+                    .optional()?;
+                if alive.is_none() {
+                    return release_claim(conn, tenant, &key).await;
+                }
+            }
+            diesel::update(
+                idempotency_keys::table
+                    .filter(idempotency_keys::tenant_id.eq(tenant))
+                    .filter(idempotency_keys::key.eq(&key)),
+            )
+            .set((
+                idempotency_keys::response_status.eq(response.status as i16),
+                idempotency_keys::response_body.eq(&response.body),
+                idempotency_keys::customer_ref
+                    .eq(response.customer.as_ref().map(|c| c.as_str().to_owned())),
+            ))
+            .execute(conn)
+            .await
+            .map(|_| ())
+        })
         .await
-        .map(|_| ())
         .map_err(from_diesel)
     }
 
     async fn release(&self, tenant: &TenantId, key: &str) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        diesel::delete(
-            idempotency_keys::table
-                .filter(idempotency_keys::tenant_id.eq(tenant_key(tenant)))
-                .filter(idempotency_keys::key.eq(key))
-                .filter(idempotency_keys::response_status.is_null()),
-        )
-        .execute(&mut conn)
-        .await
-        .map(|_| ())
-        .map_err(from_diesel)
+        release_claim(&mut conn, tenant_key(tenant), key)
+            .await
+            .map_err(from_diesel)
     }
+}
+
+/// Drops a claim that holds no response yet.
+async fn release_claim(
+    conn: &mut diesel_async::AsyncPgConnection,
+    tenant: Uuid,
+    key: &str,
+) -> QueryResult<()> {
+    diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::tenant_id.eq(tenant))
+            .filter(idempotency_keys::key.eq(key))
+            .filter(idempotency_keys::response_status.is_null()),
+    )
+    .execute(conn)
+    .await
+    .map(|_| ())
 }
 
 impl Health for PgStore {

@@ -44,7 +44,9 @@ pub(crate) async fn customer_context(
 }
 
 /// Deletes a customer and, by cascade, its links, calls, intents and variables, with
-/// the stored idempotent responses about them, in one transaction.
+/// the stored idempotent responses about them, in one transaction. The customer goes
+/// first: its row lock waits for a response being stored about them (see
+/// `IdempotencyStore::complete`), which the next statement then sees and deletes.
 pub(crate) async fn erase_customer(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
@@ -52,17 +54,17 @@ pub(crate) async fn erase_customer(
 ) -> QueryResult<bool> {
     let who = customer.as_str().to_owned();
     conn.transaction(async move |conn| {
-        diesel::delete(
-            idempotency_keys::table
-                .filter(idempotency_keys::tenant_id.eq(tenant))
-                .filter(idempotency_keys::customer_ref.eq(&who)),
-        )
-        .execute(conn)
-        .await?;
         let deleted = diesel::delete(
             customers::table
                 .filter(customers::tenant_id.eq(tenant))
                 .filter(customers::customer_ref.eq(&who)),
+        )
+        .execute(conn)
+        .await?;
+        diesel::delete(
+            idempotency_keys::table
+                .filter(idempotency_keys::tenant_id.eq(tenant))
+                .filter(idempotency_keys::customer_ref.eq(&who)),
         )
         .execute(conn)
         .await?;

@@ -206,6 +206,9 @@ impl IdempotencyStore for SqliteStore {
         .await
     }
 
+    /// Stores the response, unless it is about a customer erased since the request
+    /// began: then the claim is dropped instead, so their data is not kept and a retry
+    /// runs anew (one writer at a time, so an erasure is wholly before or after).
     async fn complete(
         &self,
         tenant: &TenantId,
@@ -214,31 +217,46 @@ impl IdempotencyStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let (tenant, key) = (tenant_key(tenant), key.to_owned());
         self.run(move |c| {
-            diesel::sql_query("UPDATE idempotency_keys SET response_status = ?, response_body = ?, customer_ref = ? WHERE tenant_id = ? AND key = ?")
-                .bind::<Integer, _>(i32::from(response.status))
-                .bind::<Text, _>(&response.body)
-                .bind::<Nullable<Text>, _>(response.customer.as_ref().map(|c| c.as_str()))
-                .bind::<Text, _>(&tenant)
-                .bind::<Text, _>(&key)
-                .execute(c)
-                .map(|_| ())
-                .map_err(from_diesel)
+            c.immediate_transaction(|c| {
+                if let Some(who) = &response.customer {
+                    let alive = diesel::sql_query("SELECT count(*) AS n FROM customers WHERE tenant_id = ? AND customer_ref = ?")
+                        .bind::<Text, _>(&tenant)
+                        .bind::<Text, _>(who.as_str())
+                        .get_result::<Count>(c)?;
+                    if alive.n == 0 {
+                        return release_claim(c, &tenant, &key);
+                    }
+                }
+                diesel::sql_query("UPDATE idempotency_keys SET response_status = ?, response_body = ?, customer_ref = ? WHERE tenant_id = ? AND key = ?")
+                    .bind::<Integer, _>(i32::from(response.status))
+                    .bind::<Text, _>(&response.body)
+                    .bind::<Nullable<Text>, _>(response.customer.as_ref().map(|c| c.as_str()))
+                    .bind::<Text, _>(&tenant)
+                    .bind::<Text, _>(&key)
+                    .execute(c)
+                    .map(|_| ())
+            })
+            .map_err(from_diesel)
         })
         .await
     }
 
     async fn release(&self, tenant: &TenantId, key: &str) -> Result<(), StoreError> {
         let (tenant, key) = (tenant_key(tenant), key.to_owned());
-        self.run(move |c| {
-            diesel::sql_query("DELETE FROM idempotency_keys WHERE tenant_id = ? AND key = ? AND response_status IS NULL")
-                .bind::<Text, _>(&tenant)
-                .bind::<Text, _>(&key)
-                .execute(c)
-                .map(|_| ())
-                .map_err(from_diesel)
-        })
-        .await
+        self.run(move |c| release_claim(c, &tenant, &key).map_err(from_diesel))
+            .await
     }
+}
+
+/// Drops a claim that holds no response yet.
+fn release_claim(c: &mut diesel::SqliteConnection, tenant: &str, key: &str) -> QueryResult<()> {
+    diesel::sql_query(
+        "DELETE FROM idempotency_keys WHERE tenant_id = ? AND key = ? AND response_status IS NULL",
+    )
+    .bind::<Text, _>(tenant)
+    .bind::<Text, _>(key)
+    .execute(c)
+    .map(|_| ())
 }
 
 impl Health for SqliteStore {

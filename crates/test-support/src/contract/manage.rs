@@ -201,6 +201,13 @@ pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
         );
         w.store.complete(&t.id, idem, response(customer)).await?;
     }
+    // A request about them, still running when they are erased.
+    ensure!(
+        w.store
+            .claim(&t.id, "in-flight", "fp", now, now - Duration::days(1))
+            .await?
+            == IdempotencyClaim::Claimed
+    );
 
     let by_phone = CustomerLookup::Ani(PhoneNumber::from_e164("+14155550123"));
     let by_crm = CustomerLookup::external_id("crm:C-77")?;
@@ -265,6 +272,18 @@ pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
     ensure!(
         matches!(kept, IdempotencyClaim::Replay(_)),
         "others' responses stay: {kept:?}"
+    );
+    // Its response, about someone erased meanwhile, is not kept: a retry runs anew.
+    w.store
+        .complete(&t.id, "in-flight", response(Some(who.clone())))
+        .await?;
+    let retried = w
+        .store
+        .claim(&t.id, "in-flight", "fp", later, later - Duration::days(1))
+        .await?;
+    ensure!(
+        retried == IdempotencyClaim::Claimed,
+        "a response about an erased customer is not stored: {retried:?}"
     );
     Ok(())
 }
