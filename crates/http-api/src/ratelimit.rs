@@ -10,7 +10,8 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -125,22 +126,66 @@ struct Policy<K: Hash + Eq + Clone> {
     name: String,
     limit: Limit,
     limiter: Keyed<K>,
+    sweeps: Sweeps,
 }
 
-/// Keyed limiters above this many entries drop the ones back at full capacity.
+/// Keyed limiters above this many entries drop the ones back at full capacity...
 const RETAIN_ABOVE: usize = 10_000;
+/// ...looking at most once per this interval: a sweep walks the whole map, so it must
+/// not run per request (with more than `RETAIN_ABOVE` keys in use it would).
+const SWEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// When a limiter's map is next looked at for keys to drop.
+struct Sweeps {
+    every: Duration,
+    origin: Instant,
+    /// Milliseconds after `origin`; the thread that moves it sweeps.
+    next_ms: AtomicU64,
+}
+
+impl Sweeps {
+    fn new(every: Duration) -> Self {
+        Self {
+            every,
+            origin: Instant::now(),
+            next_ms: AtomicU64::new(0),
+        }
+    }
+
+    /// True for one caller per interval.
+    fn due(&self) -> bool {
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let now = millis(self.origin.elapsed());
+        let next = self.next_ms.load(Ordering::Relaxed);
+        now >= next
+            && self
+                .next_ms
+                .compare_exchange(
+                    next,
+                    now.saturating_add(millis(self.every)),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+    }
+}
 
 impl<K: Hash + Eq + Clone> Policy<K> {
     fn new(name: &str, limit: Limit) -> Self {
+        Self::sweeping_every(name, limit, SWEEP_EVERY)
+    }
+
+    fn sweeping_every(name: &str, limit: Limit, every: Duration) -> Self {
         Self {
             name: name.to_owned(),
             limit,
             limiter: RateLimiter::dashmap(limit.quota()).with_middleware(),
+            sweeps: Sweeps::new(every),
         }
     }
 
     fn check(&self, key: &K) -> Result<Window, (Window, u64)> {
-        if self.limiter.len() > RETAIN_ABOVE {
+        if self.sweeps.due() && self.limiter.len() > RETAIN_ABOVE {
             self.limiter.retain_recent();
         }
         let interval = self.limit.window / self.limit.requests.get();
@@ -307,5 +352,33 @@ mod tests {
         assert!((19..=20).contains(&wait), "{wait}");
         assert_eq!(refused.state, format!("\"free\";r=0;t={wait}"));
         assert!(policy.check(&2).is_ok(), "keys are limited apart");
+    }
+
+    /// Fills a policy with more idle keys than it keeps, each back at full capacity
+    /// after 1 ms, waits for that, and checks one more key.
+    fn keys_kept_after_a_crowd(every: Duration) -> usize {
+        let policy: Policy<usize> =
+            Policy::sweeping_every("free", "1000/1".parse().unwrap(), every);
+        for key in 0..=RETAIN_ABOVE {
+            policy.check(&key).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        policy.check(&usize::MAX).unwrap();
+        policy.limiter.len()
+    }
+
+    #[test]
+    fn idle_keys_are_dropped_once_the_map_is_over_its_size() {
+        assert!(keys_kept_after_a_crowd(Duration::ZERO) <= 1);
+    }
+
+    #[test]
+    fn the_map_is_swept_at_most_once_per_interval() {
+        // The first check took this interval's sweep (with one key, nothing to drop):
+        // every key stays until the next interval.
+        assert_eq!(
+            keys_kept_after_a_crowd(Duration::from_secs(3_600)),
+            RETAIN_ABOVE + 2
+        );
     }
 }
