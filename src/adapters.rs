@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use stickycalls_billing::{CreditAccount, PlanId};
+use stickycalls_domain::Timestamp;
+use stickycalls_domain::credits::SharedPolicy;
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{Clock, IdGenerator};
-use stickycalls_domain::tenant::TenantId;
-use stickycalls_domain::{StoreError, Timestamp};
+use stickycalls_domain::tenant::AccountId;
 use stickycalls_http_api::Backend;
 use stickycalls_postgres::{PgLedger, PgSettings, PgStore};
 use stickycalls_sqlite::{SqliteLedger, SqliteSettings, SqliteStore};
@@ -29,37 +29,24 @@ impl IdGenerator for RandomIds {
     fn new_customer_ref(&self) -> CustomerRef {
         CustomerRef::from_trusted(format!("cust_{}", uuid::Uuid::new_v4().simple()))
     }
+
+    fn new_account_id(&self) -> AccountId {
+        AccountId(uuid::Uuid::new_v4())
+    }
 }
 
-/// A store the binary can run on: how to open it, migrate it, and the operator's
-/// actions on its ledger.
+/// A store the binary can run on: how to open and migrate it. Everything else (the
+/// operator's grants, plan changes, purge) is a domain use case over its ports.
 pub trait Adapter: Backend<Clock = SystemClock, Ids = RandomIds> {
     /// Its settings.
     type Settings: Sync + Send + Clone + 'static;
     /// Applies pending migrations.
     fn migrate(settings: &Self::Settings) -> impl Future<Output = anyhow::Result<usize>> + Send;
-    /// Opens the store and its ledger.
+    /// Opens the store and its ledger, keeping credits under `policy`.
     fn open(
         settings: &Self::Settings,
-        billing_enabled: bool,
+        policy: SharedPolicy,
     ) -> anyhow::Result<(Self::Store, Self::Ledger)>;
-    /// Adds purchased credits.
-    fn grant(
-        ledger: &Self::Ledger,
-        tenant: &TenantId,
-        credits: u64,
-    ) -> impl Future<Output = Result<CreditAccount, StoreError>> + Send;
-    /// Changes a tenant's plan.
-    fn set_plan(
-        ledger: &Self::Ledger,
-        tenant: &TenantId,
-        plan: PlanId,
-        allowance: u64,
-    ) -> impl Future<Output = Result<CreditAccount, StoreError>> + Send;
-    /// Deletes what expired.
-    fn purge(
-        store: &Self::Store,
-    ) -> impl Future<Output = Result<(usize, usize), StoreError>> + Send;
     /// Where the data lives, for people (no credentials).
     fn location(settings: &Self::Settings) -> String;
     /// Settings for each of `workers` HTTP workers' own pool, if the store wants one.
@@ -84,31 +71,9 @@ impl Adapter for Postgres {
     async fn migrate(settings: &PgSettings) -> anyhow::Result<usize> {
         stickycalls_postgres::run_migrations(&settings.url).await
     }
-    fn open(settings: &PgSettings, billing_enabled: bool) -> anyhow::Result<(PgStore, PgLedger)> {
-        let store = PgStore::new(settings)?;
-        Ok((store.clone(), PgLedger::new(store, billing_enabled)))
-    }
-    async fn grant(
-        ledger: &PgLedger,
-        tenant: &TenantId,
-        credits: u64,
-    ) -> Result<CreditAccount, StoreError> {
-        ledger
-            .grant_top_up(tenant, credits, SystemClock.now())
-            .await
-    }
-    async fn set_plan(
-        ledger: &PgLedger,
-        tenant: &TenantId,
-        plan: PlanId,
-        allowance: u64,
-    ) -> Result<CreditAccount, StoreError> {
-        ledger
-            .set_plan(tenant, plan, allowance, SystemClock.now())
-            .await
-    }
-    async fn purge(store: &PgStore) -> Result<(usize, usize), StoreError> {
-        store.purge_expired(SystemClock.now()).await
+    fn open(settings: &PgSettings, policy: SharedPolicy) -> anyhow::Result<(PgStore, PgLedger)> {
+        let store = PgStore::new(settings, policy)?;
+        Ok((store.clone(), PgLedger::new(store)))
     }
     /// Each HTTP worker gets its own pool, the configured size split between them: a
     /// connection's I/O task then runs on the worker thread that uses it, so a start's
@@ -144,32 +109,10 @@ impl Adapter for Sqlite {
     }
     fn open(
         settings: &SqliteSettings,
-        billing_enabled: bool,
+        policy: SharedPolicy,
     ) -> anyhow::Result<(SqliteStore, SqliteLedger)> {
-        let store = SqliteStore::new(settings)?;
-        Ok((store.clone(), SqliteLedger::new(store, billing_enabled)))
-    }
-    async fn grant(
-        ledger: &SqliteLedger,
-        tenant: &TenantId,
-        credits: u64,
-    ) -> Result<CreditAccount, StoreError> {
-        ledger
-            .grant_top_up(tenant, credits, SystemClock.now())
-            .await
-    }
-    async fn set_plan(
-        ledger: &SqliteLedger,
-        tenant: &TenantId,
-        plan: PlanId,
-        allowance: u64,
-    ) -> Result<CreditAccount, StoreError> {
-        ledger
-            .set_plan(tenant, plan, allowance, SystemClock.now())
-            .await
-    }
-    async fn purge(store: &SqliteStore) -> Result<(usize, usize), StoreError> {
-        store.purge_expired(SystemClock.now()).await
+        let store = SqliteStore::new(settings, policy)?;
+        Ok((store.clone(), SqliteLedger::new(store)))
     }
     fn location(settings: &SqliteSettings) -> String {
         let path = std::path::Path::new(&settings.path);

@@ -12,10 +12,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use stickycalls_billing::PlanId;
-use stickycalls_domain::ports::{AccountStore, Clock};
+use stickycalls_billing::{Catalog, PlanId};
+use stickycalls_domain::accounts::{AccountService, OpenedAccount};
+use stickycalls_domain::credits::{CreditSummary, SharedPolicy};
+use stickycalls_domain::ports::AccountStore;
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
-use stickycalls_http_api::{AppState, open_account};
+use stickycalls_http_api::AppState;
+use stickycalls_http_api::keys::Argon2Minter;
 
 use crate::adapters::{Adapter, PURGE_EVERY, Postgres, RandomIds, Sqlite, SystemClock};
 use crate::settings::{Database, Settings};
@@ -125,6 +128,30 @@ fn main() -> ExitCode {
     }
 }
 
+/// The operator's use cases over an adapter's ports (the same functions the tests call).
+type Operator<A> = AccountService<
+    <A as stickycalls_http_api::Backend>::Store,
+    <A as stickycalls_http_api::Backend>::Ledger,
+    SystemClock,
+    RandomIds,
+    Argon2Minter,
+>;
+
+fn operator<A: Adapter>(db: &A::Settings, policy: SharedPolicy) -> anyhow::Result<Operator<A>> {
+    let (store, ledger) = A::open(db, policy)?;
+    Ok(AccountService::new(
+        store,
+        ledger,
+        SystemClock,
+        RandomIds,
+        Argon2Minter,
+    ))
+}
+
+fn policy(settings: &Settings) -> SharedPolicy {
+    Arc::new(Catalog::new(settings.billing_enabled))
+}
+
 async fn run<A: Adapter>(
     command: Command,
     db: &A::Settings,
@@ -142,11 +169,14 @@ async fn run<A: Adapter>(
         Command::Accounts {
             command: AccountsCommand::Create { name, email },
         } => {
-            let (store, _) = A::open(db, settings.billing_enabled)?;
-            let (id, keys) = create_account(&store, name, email).await?;
-            print_json(
-                &serde_json::json!({"account_id": id.to_string(), "keys": {"test": keys.0, "prod": keys.1}}),
-            );
+            let opened = operator::<A>(db, policy(settings))?
+                .open(&name, email.as_deref())
+                .await
+                .context("cannot create the account")?;
+            print_json(&serde_json::json!({
+                "account_id": opened.id.to_string(),
+                "keys": {"test": opened.test_key.expose(), "prod": opened.prod_key.expose()},
+            }));
             Ok(())
         }
         Command::Credits {
@@ -157,12 +187,12 @@ async fn run<A: Adapter>(
                     amount,
                 },
         } => {
-            let (_, ledger) = A::open(db, settings.billing_enabled)?;
             let tenant = TenantId {
                 account: AccountId(account),
                 environment,
             };
-            let state = A::grant(&ledger, &tenant, amount)
+            let state = operator::<A>(db, policy(settings))?
+                .grant_credits(&tenant, amount)
                 .await
                 .context("cannot grant credits")?;
             print_account(&account, environment, &state);
@@ -176,18 +206,11 @@ async fn run<A: Adapter>(
                     allowance,
                 },
         } => {
-            let allowance = allowance
-                .or(plan.plan().monthly_credits)
-                .context("--allowance is required for the enterprise plan")?;
-            let (_, ledger) = A::open(db, settings.billing_enabled)?;
-            for environment in [Environment::Test, Environment::Prod] {
-                let tenant = TenantId {
-                    account: AccountId(account),
-                    environment,
-                };
-                let state = A::set_plan(&ledger, &tenant, plan, allowance)
-                    .await
-                    .context("cannot set the plan")?;
+            let changed = operator::<A>(db, policy(settings))?
+                .set_plan(AccountId(account), plan.as_str(), allowance)
+                .await
+                .context("cannot set the plan")?;
+            for (environment, state) in changed {
                 print_account(&account, environment, &state);
             }
             Ok(())
@@ -207,28 +230,11 @@ fn say(line: &str) {
     let _ = out.flush();
 }
 
-/// Creates an account with a test and a prod key; returns the keys, shown once.
-async fn create_account(
-    store: &impl AccountStore,
-    name: String,
-    email: Option<String>,
-) -> anyhow::Result<(AccountId, (String, String))> {
-    let opened = open_account(store, name, email)
-        .await
-        .context("cannot create the account")?;
-    Ok((opened.id, (opened.test_key, opened.prod_key)))
-}
-
-fn print_account(
-    account: &uuid::Uuid,
-    environment: Environment,
-    state: &stickycalls_billing::CreditAccount,
-) {
-    let period = state.period(SystemClock.now());
+fn print_account(account: &uuid::Uuid, environment: Environment, state: &CreditSummary) {
     print_json(&serde_json::json!({
-        "account_id": account.to_string(), "environment": environment.as_str(), "plan": state.plan.as_str(),
+        "account_id": account.to_string(), "environment": environment.as_str(), "plan": state.plan,
         "allowance": state.allowance, "allowance_left": state.allowance_left, "top_up_balance": state.top_up,
-        "period_start": period.start.to_string(), "period_end": period.end.to_string(),
+        "period_start": state.period_start.to_string(), "period_end": state.period_end.to_string(),
     }));
 }
 
@@ -237,12 +243,12 @@ fn print_account(
 fn worker_state<A: Adapter>(
     shared: &Arc<AppState<A>>,
     worker_db: Option<&A::Settings>,
-    billing_enabled: bool,
+    policy: SharedPolicy,
 ) -> Arc<AppState<A>> {
     let Some(db) = worker_db else {
         return shared.clone();
     };
-    match A::open(db, billing_enabled) {
+    match A::open(db, policy) {
         Ok((store, ledger)) => Arc::new(shared.with_store(store, ledger, SystemClock, RandomIds)),
         Err(e) => {
             tracing::warn!("an HTTP worker shares the main pool: {e:#}");
@@ -257,25 +263,37 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
         .await
         .context("cannot migrate the database (STICKYCALLS_DATABASE_URL)")?;
     tracing::info!(applied, "database migrated");
-    let (store, ledger) = A::open(db, settings.billing_enabled)?;
+    let policy = policy(settings);
+    let (store, ledger) = A::open(db, policy.clone())?;
+    let operator = AccountService::new(
+        store.clone(),
+        ledger.clone(),
+        SystemClock,
+        RandomIds,
+        Argon2Minter,
+    );
     let listener = std::net::TcpListener::bind(settings.listen)
         .with_context(|| format!("cannot listen on {} (STICKYCALLS_LISTEN)", settings.listen))?;
     let address = listener.local_addr()?;
     let first_key = if store.has_accounts().await? {
         None
     } else {
-        let (_, (test, _)) = create_account(&store, "Local".to_owned(), None).await?;
-        Some(test)
+        let OpenedAccount { test_key, .. } = operator
+            .open("Local", None)
+            .await
+            .context("cannot create the local account")?;
+        Some(test_key)
     };
-    let purge_store = store.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PURGE_EVERY);
         loop {
             tick.tick().await;
-            match A::purge(&purge_store).await {
-                Ok((variables, intents)) => {
-                    tracing::info!(variables, intents, "purged expired data")
-                }
+            match operator.purge().await {
+                Ok(purged) => tracing::info!(
+                    variables = purged.variables,
+                    intents = purged.intents,
+                    "purged expired data"
+                ),
                 Err(e) => tracing::warn!("purge failed: {e:#}"),
             }
         }
@@ -291,15 +309,19 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
         .http_workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let worker_db = A::per_worker(db, workers);
-    let billing = settings.billing_enabled;
     let server = actix_web::HttpServer::new(move || {
-        stickycalls_http_api::app(worker_state::<A>(&state, worker_db.as_ref(), billing))
+        stickycalls_http_api::app(worker_state::<A>(
+            &state,
+            worker_db.as_ref(),
+            policy.clone(),
+        ))
     })
     .workers(workers);
     let server = server.listen(listener)?.shutdown_timeout(30).run();
     say(&format!("data: {}", A::location(db)));
     if let Some(key) = first_key {
         // Shown once: only its hash is stored.
+        let key = key.expose();
         say(&format!(
             "created a local account; its test key (shown only now): {key}"
         ));

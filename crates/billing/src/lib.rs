@@ -1,16 +1,17 @@
-//! Sticky Calls billing: the plan catalog, billing periods derived from each plan's
-//! anchor date (the allowance resets at every period start, with no job to run and no
-//! rollover), and the order credits are spent in (this period's allowance, then
-//! purchased top-ups, which never expire).
+//! Sticky Calls billing: the plan catalog, and billing periods derived from each
+//! account's anchor date (the allowance resets at every period start, with no job to
+//! run and no rollover).
 //!
-//! Pure rules, no I/O: the storage adapters apply them inside the same transaction as
-//! the call they bill, and record every debit and grant in their ledger. It must not
-//! know how accounts are stored or served.
+//! It implements the domain's [`stickycalls_domain::credits::BillingPolicy`] port
+//! ([`Catalog`]): what varies by operator. The ledger's laws (allowance first, never
+//! negative, every change recorded) are the domain's; the stores apply them. Pure, no
+//! I/O; it must not know how accounts are stored or served, and no storage crate
+//! depends on it: the binary wires it in.
 
-mod account;
+mod catalog;
 mod period;
 mod plans;
 
-pub use account::{CreditAccount, LedgerView, Spent};
-pub use period::Period;
+pub use catalog::Catalog;
+pub use period::monthly;
 pub use plans::{Plan, PlanId, UnknownPlan};

@@ -28,10 +28,13 @@ pub mod customers;
 pub mod error;
 pub mod identity;
 pub mod intents;
+pub mod keys;
 pub mod ports;
+pub mod secret;
 pub mod tenant;
 pub mod timestamp;
 pub mod variables;
 
 pub use error::{Issue, StoreError, ValidationError};
+pub use secret::Secret;
 pub use timestamp::Timestamp;

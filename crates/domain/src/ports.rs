@@ -9,15 +9,19 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use crate::accounts::{
-    IdempotencyClaim, KeyInfo, NewAccount, NewKey, Revocation, StoredKey, StoredResponse,
+    IdempotencyClaim, KeyInfo, NewAccount, NewKey, Purged, Revocation, StoredKey, StoredResponse,
 };
 use crate::calls::{CallId, CallRecord};
-use crate::credits::{Charge, CreditState, CreditSummary, DailyUsage, InsufficientCredits};
+use crate::credits::{
+    Charge, CreditAccount, CreditChange, CreditState, CreditSummary, DailyUsage,
+    InsufficientCredits, SharedPolicy,
+};
 use crate::customers::{CustomerLookup, CustomerRecord};
 use crate::error::{StoreError, ValidationError};
 use crate::identity::{CustomerRef, Evidence, IdentityHints, LineType};
 use crate::intents::{IntentWrite, OpenIntent};
-use crate::tenant::TenantId;
+use crate::keys::MintedKey;
+use crate::tenant::{AccountId, Environment, TenantId};
 use crate::timestamp::Timestamp;
 use crate::variables::{StoredVariable, VariableWrite};
 
@@ -33,6 +37,9 @@ pub trait Clock: Send + Sync + 'static {
 pub trait IdGenerator: Send + Sync + 'static {
     /// A fresh reference, never handed out before.
     fn new_customer_ref(&self) -> CustomerRef;
+
+    /// A fresh account id.
+    fn new_account_id(&self) -> AccountId;
 }
 
 /// What a start reads in one go: the call if its `call_id` is taken, and the evidence
@@ -257,31 +264,81 @@ pub trait CustomerStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<usize, WriteVariablesError>> + Send;
 }
 
-/// The credit ledger: what a billable start costs a tenant, and what it has left.
-/// The debit itself travels in [`StartCommit::charge`], so money and the call it pays
-/// for commit together.
+/// The credit ledger: each tenant's stored credit state and its ledger lines. The rules
+/// are the domain's ([`CreditAccount`], under the [`BillingPolicy`]); a store reads the
+/// state and applies a [`CreditChange`] atomically. A start's debit travels in
+/// [`StartCommit::charge`], so money and the call it pays for commit together.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait CreditLedger: Send + Sync + 'static {
-    /// The charge for one billable start, or `None` when billing is off for the tenant
-    /// (operator switch). Adapters should answer this without a round trip.
-    fn start_charge(
+    /// The billing policy the ledger's state is read under.
+    fn policy(&self) -> SharedPolicy;
+
+    /// The tenant's stored credit state, `None` for a tenant without one.
+    fn credit_account(
         &self,
         tenant: &TenantId,
-    ) -> impl Future<Output = Result<Option<Charge>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<CreditAccount>, StoreError>> + Send;
+
+    /// Reads the tenant's credit state under its lock, hands it to `decide`, and writes
+    /// the decided state and ledger lines in the same transaction. Returns the new state.
+    fn update_credits<F>(
+        &self,
+        tenant: &TenantId,
+        decide: F,
+    ) -> impl Future<Output = Result<CreditAccount, StoreError>> + Send
+    where
+        F: FnOnce(Option<CreditAccount>) -> CreditChange + Send + 'static;
+
+    /// The charge for one billable start, or `None` when billing is off (operator
+    /// switch). Answered without a round trip.
+    fn start_charge(
+        &self,
+        _tenant: &TenantId,
+    ) -> impl Future<Output = Result<Option<Charge>, StoreError>> + Send {
+        let charge = self.policy().start_charge();
+        async move { Ok(charge) }
+    }
 
     /// The tenant's credits at `now` (allowance for the current period, top-ups).
     fn balance(
         &self,
         tenant: &TenantId,
         now: Timestamp,
-    ) -> impl Future<Output = Result<CreditState, StoreError>> + Send;
+    ) -> impl Future<Output = Result<CreditState, StoreError>> + Send {
+        async move {
+            let policy = self.policy();
+            if policy.start_charge().is_none() {
+                return Ok(CreditState::Unlimited);
+            }
+            let stored = self.credit_account(tenant).await?;
+            Ok(CreditState::of(stored.as_ref(), policy.as_ref(), now))
+        }
+    }
 
     /// Plan, period and balance at `now`; `None` for a tenant without credits.
     fn summary(
         &self,
         tenant: &TenantId,
         now: Timestamp,
-    ) -> impl Future<Output = Result<Option<CreditSummary>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<CreditSummary>, StoreError>> + Send {
+        async move {
+            let stored = self.credit_account(tenant).await?;
+            let policy = self.policy();
+            Ok(stored.map(|a| CreditSummary::of(&a, policy.as_ref(), now)))
+        }
+    }
+}
+
+/// Deleting what has expired (the operator's periodic purge).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait Purge: Send + Sync + 'static {
+    /// Deletes variables whose expiry is at or before `variables_expired_at` and
+    /// intents last seen at or before `intents_seen_before`, in every tenant.
+    fn purge_expired(
+        &self,
+        variables_expired_at: Timestamp,
+        intents_seen_before: Timestamp,
+    ) -> impl Future<Output = Result<Purged, StoreError>> + Send;
 }
 
 /// Per-day activity, for the usage report.
@@ -296,7 +353,7 @@ pub trait UsageStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<DailyUsage>, StoreError>> + Send;
 }
 
-/// Accounts and API keys.
+/// Accounts.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait AccountStore: Send + Sync + 'static {
     /// Creates an account, its keys and its starting credits atomically.
@@ -305,22 +362,38 @@ pub trait AccountStore: Send + Sync + 'static {
         account: NewAccount,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Whether any account exists (a fresh store has none).
+    fn has_accounts(&self) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// What adding a key did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyAdded {
+    /// The key is live.
+    Added,
+    /// The environment already had the most live keys allowed: nothing was written.
+    LimitReached,
+}
+
+/// API keys: found by their public lookup id, added, listed, revoked.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait KeyStore: Send + Sync + 'static {
     /// The key with this public lookup id, if any.
     fn find_key(
         &self,
         lookup_id: &str,
     ) -> impl Future<Output = Result<Option<StoredKey>, StoreError>> + Send;
 
-    /// Whether any account exists (a fresh store has none).
-    fn has_accounts(&self) -> impl Future<Output = Result<bool, StoreError>> + Send;
-
-    /// Adds a key to the tenant (its environment is `tenant.environment`).
+    /// Adds a key to the tenant (its environment is `tenant.environment`) unless the
+    /// environment already has `max_live` live keys. The count and the insert are
+    /// atomic: concurrent additions never leave more than `max_live`.
     fn add_key(
         &self,
         tenant: &TenantId,
         key: NewKey,
         at: Timestamp,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+        max_live: usize,
+    ) -> impl Future<Output = Result<KeyAdded, StoreError>> + Send;
 
     /// The tenant's live keys, oldest first.
     fn list_keys(
@@ -344,6 +417,18 @@ pub trait AccountStore: Send + Sync + 'static {
         lookup_id: &str,
         at: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Makes new API keys: a random token and the hash kept of it. Hashing is slow on
+/// purpose (argon2id), so an adapter runs it off the async workers.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait KeyMinter: Send + Sync + 'static {
+    /// A new key for `environment`, labelled `name`.
+    fn mint(
+        &self,
+        environment: Environment,
+        name: &str,
+    ) -> impl Future<Output = Result<MintedKey, StoreError>> + Send;
 }
 
 /// Stored responses of requests sent with an `Idempotency-Key` (shared by every

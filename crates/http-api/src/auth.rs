@@ -11,7 +11,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use moka::future::Cache;
 use sha2::{Digest, Sha256};
 use stickycalls_domain::Timestamp;
-use stickycalls_domain::ports::AccountStore;
+use stickycalls_domain::ports::KeyStore;
 use stickycalls_domain::tenant::{Tenant, TenantId};
 use tokio::sync::Semaphore;
 
@@ -64,7 +64,7 @@ pub enum Refusal {
     Invalid,
 }
 
-impl<S: AccountStore> KeyVerifier<S> {
+impl<S: KeyStore> KeyVerifier<S> {
     /// A verifier trusting a verified key for `ttl`, with at most one argon2
     /// computation per core at a time.
     pub fn new(store: S, ttl: Duration) -> Self {
@@ -218,13 +218,13 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use stickycalls_domain::accounts::StoredKey;
-    use stickycalls_domain::ports::MockAccountStore;
+    use stickycalls_domain::ports::MockKeyStore;
     use stickycalls_domain::tenant::{AccountId, Environment};
 
     use super::*;
 
-    fn store_holding(key: StoredKey, lookups: Arc<AtomicUsize>) -> MockAccountStore {
-        let mut store = MockAccountStore::new();
+    fn store_holding(key: StoredKey, lookups: Arc<AtomicUsize>) -> MockKeyStore {
+        let mut store = MockKeyStore::new();
         store
             .expect_touch_key()
             .returning(|_, _| Box::pin(async { Ok(()) }));
@@ -240,7 +240,8 @@ mod tests {
     /// check between them (each check holds 19 MiB), and all get the tenant.
     #[tokio::test]
     async fn requests_together_with_one_new_key_share_one_check() {
-        let (token, new_key) = keys::generate(Environment::Test, "default").unwrap();
+        let minted = keys::generate(Environment::Test, "default").unwrap();
+        let (token, new_key) = (minted.token.into_exposed(), minted.key);
         let tenant = TenantId {
             account: AccountId(uuid::Uuid::from_u128(7)),
             environment: Environment::Test,
@@ -279,10 +280,11 @@ mod tests {
     /// the revoked key work on this process: neither that request nor the next.
     #[tokio::test]
     async fn a_check_racing_the_revocation_does_not_revive_the_key() {
-        let (token, new_key) = keys::generate(Environment::Test, "default").unwrap();
+        let minted = keys::generate(Environment::Test, "default").unwrap();
+        let (token, new_key) = (minted.token.into_exposed(), minted.key);
         let read = Arc::new(tokio::sync::Notify::new());
         let answer = Arc::new(tokio::sync::Notify::new());
-        let mut store = MockAccountStore::new();
+        let mut store = MockKeyStore::new();
         store
             .expect_touch_key()
             .returning(|_, _| Box::pin(async { Ok(()) }));
@@ -325,7 +327,8 @@ mod tests {
     /// next request checks again.
     #[tokio::test]
     async fn a_refused_key_is_checked_again_next_time() {
-        let (token, new_key) = keys::generate(Environment::Test, "default").unwrap();
+        let minted = keys::generate(Environment::Test, "default").unwrap();
+        let (token, new_key) = (minted.token.into_exposed(), minted.key);
         let lookups = Arc::new(AtomicUsize::new(0));
         let verifier = KeyVerifier::new(
             store_holding(

@@ -4,8 +4,10 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
+use stickycalls_domain::accounts::AccountError;
 use stickycalls_domain::calls::{EndCallError, StartCallError};
 use stickycalls_domain::error::RefusalKind;
+use stickycalls_domain::keys::KeyError;
 use stickycalls_domain::{StoreError, ValidationError};
 use utoipa::ToSchema;
 
@@ -204,6 +206,35 @@ impl From<StartCallError> for ApiError {
                 "No credits left for a new caller; matches of returning callers stay free",
             ),
             StartCallError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Invalid(e) => e.into(),
+            AccountError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<KeyError> for ApiError {
+    fn from(e: KeyError) -> Self {
+        match e {
+            KeyError::Invalid(e) => e.into(),
+            KeyError::TooManyKeys { max } => Self::new(
+                StatusCode::CONFLICT,
+                "too_many_keys",
+                format!("At most {max} live keys per environment: revoke one first"),
+            ),
+            KeyError::NotFound => Self::new(StatusCode::NOT_FOUND, "key_not_found", "No such key"),
+            KeyError::LastKey => Self::new(
+                StatusCode::CONFLICT,
+                "last_key",
+                "This is the environment's last live key: create another before revoking it",
+            ),
+            KeyError::Store(e) => e.into(),
         }
     }
 }

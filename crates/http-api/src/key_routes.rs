@@ -3,22 +3,17 @@
 //! revokes a prod key: 404). Several keys live at once, so rotation is: create, move
 //! clients, revoke the old one. The last live key cannot be revoked (409).
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stickycalls_domain::accounts::{KeyInfo, Revocation};
-use stickycalls_domain::ports::{AccountStore, Clock};
-use stickycalls_domain::tenant::Environment;
+use stickycalls_domain::accounts::KeyInfo;
+use stickycalls_domain::keys::KeyError;
 use utoipa::ToSchema;
 
 use crate::auth::Auth;
 use crate::body::typed;
 use crate::error::ApiError;
 use crate::{AppState, Backend, keys};
-
-/// Most live keys per environment.
-pub const MAX_LIVE_KEYS: usize = 20;
 
 /// A key as listed: never its secret.
 #[derive(Debug, Serialize, ToSchema)]
@@ -80,15 +75,11 @@ pub struct CreatedKey {
     pub info: KeyDto,
 }
 
-fn key_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "key_not_found", "No such key")
-}
-
 pub(crate) async fn list<B: Backend>(
     state: web::Data<AppState<B>>,
     auth: Auth<B>,
 ) -> Result<HttpResponse, ApiError> {
-    let keys = state.calls.store().list_keys(&auth.0.0.id).await?;
+    let keys = state.key_admin.list(&auth.0.0.id).await?;
     Ok(HttpResponse::Ok().json(KeyList {
         keys: keys.into_iter().map(KeyDto::from).collect(),
     }))
@@ -99,54 +90,15 @@ pub(crate) async fn create<B: Backend>(
     auth: Auth<B>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = auth.0.0.id;
     let request: CreateKeyRequest = typed(&body)?;
-    let name = request.name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(ApiError::invalid(
-            vec!["name".into()],
-            "must be 1 to 100 characters",
-        ));
-    }
-    if let Some(environment) = request.environment.as_deref() {
-        let wanted: Environment = environment
-            .parse()
-            .map_err(|e: String| ApiError::invalid(vec!["environment".into()], e))?;
-        if wanted != tenant.environment {
-            return Err(ApiError::invalid(
-                vec!["environment".into()],
-                format!(
-                    "a {} key manages {} keys: use a {} key to make one",
-                    tenant.environment.as_str(),
-                    tenant.environment.as_str(),
-                    wanted.as_str()
-                ),
-            ));
-        }
-    }
-    let store = state.calls.store();
-    if store.list_keys(&tenant).await?.len() >= MAX_LIVE_KEYS {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "too_many_keys",
-            format!("At most {MAX_LIVE_KEYS} live keys per environment: revoke one first"),
-        ));
-    }
-    let (token, key) = keys::generate(tenant.environment, name).map_err(ApiError::internal)?;
-    let now = state.calls.clock().now();
-    let info = KeyInfo {
-        lookup_id: key.lookup_id.clone(),
-        environment: key.environment,
-        name: key.name.clone(),
-        last4: key.last4.clone(),
-        created_at: now,
-        last_used_at: None,
-    };
-    store.add_key(&tenant, key, now).await?;
-    tracing::info!(key_id = %format!("key_{}", info.lookup_id), "key created");
+    let created = state
+        .key_admin
+        .create(&auth.0.0.id, &request.name, request.environment.as_deref())
+        .await?;
+    tracing::info!(key_id = %format!("key_{}", created.info.lookup_id), "key created");
     Ok(HttpResponse::Created().json(CreatedKey {
-        key: token,
-        info: info.into(),
+        key: created.token.into_exposed(),
+        info: created.info.into(),
     }))
 }
 
@@ -155,28 +107,13 @@ pub(crate) async fn revoke<B: Backend>(
     auth: Auth<B>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = auth.0.0.id;
+    // A malformed id names no key: the same 404 as an unknown one.
     let lookup_id = id
         .strip_prefix("key_")
         .filter(|l| l.len() == 16 && l.bytes().all(|b| b.is_ascii_hexdigit()))
-        .ok_or_else(key_not_found)?;
-    let now = state.calls.clock().now();
-    match state
-        .calls
-        .store()
-        .revoke_key(&tenant, lookup_id, now)
-        .await?
-    {
-        Revocation::Revoked => {
-            state.keys.forget(lookup_id).await;
-            tracing::info!(key_id = %id.as_str(), "key revoked");
-            Ok(HttpResponse::NoContent().finish())
-        }
-        Revocation::NotFound => Err(key_not_found()),
-        Revocation::LastKey => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "last_key",
-            "This is the environment's last live key: create another before revoking it",
-        )),
-    }
+        .ok_or(KeyError::NotFound)?;
+    state.key_admin.revoke(&auth.0.0.id, lookup_id).await?;
+    state.keys.forget(lookup_id).await;
+    tracing::info!(key_id = %id.as_str(), "key revoked");
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -4,7 +4,10 @@
 use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use stickycalls_domain::accounts::NewKey;
+use stickycalls_domain::keys::MintedKey;
+use stickycalls_domain::ports::KeyMinter;
 use stickycalls_domain::tenant::Environment;
+use stickycalls_domain::{Secret, StoreError};
 
 /// A key parsed from a bearer token.
 #[derive(Clone, PartialEq, Eq)]
@@ -82,8 +85,8 @@ pub fn verify(token: &str, phc: &str) -> bool {
 }
 
 /// A new key for `environment` labelled `name`: the token to show once, and what to
-/// store.
-pub fn generate(environment: Environment, name: &str) -> anyhow::Result<(String, NewKey)> {
+/// store. Slow on purpose (argon2id): async callers go through [`Argon2Minter`].
+pub fn generate(environment: Environment, name: &str) -> anyhow::Result<MintedKey> {
     let lookup_id = random_hex(LOOKUP_LEN / 2);
     let token = format!(
         "sk_{}_{lookup_id}_{}",
@@ -98,7 +101,25 @@ pub fn generate(environment: Environment, name: &str) -> anyhow::Result<(String,
         last4,
         name: name.to_owned(),
     };
-    Ok((token, key))
+    Ok(MintedKey {
+        token: Secret::new(token),
+        key,
+    })
+}
+
+/// The domain's key minter: random tokens, argon2id hashes computed on the blocking
+/// pool, never on an async worker.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Argon2Minter;
+
+impl KeyMinter for Argon2Minter {
+    async fn mint(&self, environment: Environment, name: &str) -> Result<MintedKey, StoreError> {
+        let name = name.to_owned();
+        tokio::task::spawn_blocking(move || generate(environment, &name))
+            .await
+            .map_err(|e| StoreError::Unknown(anyhow::anyhow!("key hashing task: {e}")))?
+            .map_err(StoreError::Unknown)
+    }
 }
 
 #[cfg(test)]
@@ -107,7 +128,8 @@ mod tests {
 
     #[test]
     fn generated_keys_parse_and_verify() {
-        let (token, key) = generate(Environment::Prod, "default").unwrap();
+        let MintedKey { token, key } = generate(Environment::Prod, "default").unwrap();
+        let token = token.into_exposed();
         let parsed = parse(&token).unwrap();
         assert_eq!(parsed.environment, Environment::Prod);
         assert_eq!(parsed.lookup_id, key.lookup_id);

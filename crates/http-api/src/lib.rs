@@ -36,10 +36,12 @@ use std::sync::Arc;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, web};
+use stickycalls_domain::accounts::AccountService;
 use stickycalls_domain::calls::CallService;
+use stickycalls_domain::keys::KeyService;
 use stickycalls_domain::ports::{
     AccountStore, CallStore, Clock, CreditLedger, CustomerStore, Health, IdGenerator,
-    IdempotencyStore, UsageStore,
+    IdempotencyStore, KeyStore, Purge, UsageStore,
 };
 
 pub use auth::{KeyVerifier, VERIFIED_KEY_TTL, Verified};
@@ -47,7 +49,6 @@ pub use error::ApiError;
 pub use metrics::Metrics;
 pub use openapi::openapi_json;
 pub use ratelimit::{Limit, RateLimitSettings, RateLimits};
-pub use signup::{OpenedAccount, STARTING_CREDITS, open_account};
 
 /// The adapters the API runs on, named once so handlers stay generic.
 pub trait Backend: Send + Sync + 'static {
@@ -55,16 +56,18 @@ pub trait Backend: Send + Sync + 'static {
     type Store: CallStore
         + CustomerStore
         + AccountStore
+        + KeyStore
         + IdempotencyStore
+        + Purge
         + UsageStore
         + Health
         + Clone;
     /// Credits.
-    type Ledger: CreditLedger;
+    type Ledger: CreditLedger + Clone;
     /// Time.
-    type Clock: Clock;
-    /// New customer references.
-    type Ids: IdGenerator;
+    type Clock: Clock + Clone;
+    /// New customer references and account ids.
+    type Ids: IdGenerator + Clone;
 }
 
 /// What the operator decides about the API.
@@ -93,6 +96,10 @@ impl Default for ApiOptions {
 pub struct AppState<B: Backend> {
     /// The call use cases.
     pub calls: CallService<B::Store, B::Ledger, B::Clock, B::Ids>,
+    /// The account use cases (signup).
+    pub accounts: AccountService<B::Store, B::Ledger, B::Clock, B::Ids, keys::Argon2Minter>,
+    /// The key use cases (create within the cap, list, revoke).
+    pub key_admin: KeyService<B::Store, B::Clock, keys::Argon2Minter>,
     /// API-key checks, with their cache: shared by every HTTP worker.
     pub keys: Arc<KeyVerifier<B::Store>>,
     /// Rate limiters: shared by every HTTP worker.
@@ -123,6 +130,14 @@ impl<B: Backend> AppState<B> {
         metrics.watch_pool(move || probe.pool_use());
         Self {
             keys: Arc::new(KeyVerifier::new(store.clone(), options.verified_key_ttl)),
+            key_admin: KeyService::new(store.clone(), clock.clone(), keys::Argon2Minter),
+            accounts: AccountService::new(
+                store.clone(),
+                ledger.clone(),
+                clock.clone(),
+                ids.clone(),
+                keys::Argon2Minter,
+            ),
             calls: CallService::new(store, ledger, clock, ids),
             limits: Arc::new(RateLimits::new(&options.rate_limits)),
             metrics,
@@ -143,6 +158,14 @@ impl<B: Backend> AppState<B> {
         self.metrics.watch_pool(move || probe.pool_use());
         Self {
             keys: self.keys.clone(),
+            key_admin: KeyService::new(store.clone(), clock.clone(), keys::Argon2Minter),
+            accounts: AccountService::new(
+                store.clone(),
+                ledger.clone(),
+                clock.clone(),
+                ids.clone(),
+                keys::Argon2Minter,
+            ),
             calls: CallService::new(store, ledger, clock, ids),
             limits: self.limits.clone(),
             metrics: self.metrics.clone(),

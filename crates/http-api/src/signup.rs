@@ -1,23 +1,17 @@
 //! `POST /v1/accounts`: signup by API, as an AI agent would do it. A new account on
 //! the Free plan with one test and one prod key, each shown once. The operator can
 //! turn it off; it is rate-limited per client address. The command-line tool opens
-//! accounts with the same [`open_account`].
+//! accounts with the same domain use case (`AccountService::open`).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stickycalls_domain::accounts::NewAccount;
-use stickycalls_domain::ports::AccountStore;
-use stickycalls_domain::tenant::{AccountId, Environment};
 use utoipa::ToSchema;
 
 use crate::body::typed;
 use crate::error::ApiError;
-use crate::{AppState, Backend, keys};
-
-/// Credits each environment of a new account starts with (the Free plan's allowance).
-pub const STARTING_CREDITS: u64 = 100;
+use crate::{AppState, Backend};
 
 /// `POST /v1/accounts`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -43,70 +37,11 @@ pub struct SignupResponse {
     /// The new account.
     pub account_id: String,
     /// `free`.
-    pub plan: &'static str,
+    pub plan: String,
     /// Credits each environment starts with.
     pub credits_per_environment: u64,
     /// The keys, shown once.
     pub keys: SignupKeys,
-}
-
-/// A new account's id and its two keys in full.
-#[derive(Debug)]
-pub struct OpenedAccount {
-    /// The account.
-    pub id: AccountId,
-    /// `sk_test_...`.
-    pub test_key: String,
-    /// `sk_prod_...`.
-    pub prod_key: String,
-}
-
-/// Creates an account on the Free plan with one key per environment.
-pub async fn open_account(
-    store: &impl AccountStore,
-    name: String,
-    email: Option<String>,
-) -> anyhow::Result<OpenedAccount> {
-    let (test_key, test) = keys::generate(Environment::Test, "default")?;
-    let (prod_key, prod) = keys::generate(Environment::Prod, "default")?;
-    let id = AccountId(uuid::Uuid::new_v4());
-    store
-        .create_account(NewAccount {
-            id,
-            name,
-            email,
-            keys: vec![test, prod],
-            starting_credits: STARTING_CREDITS,
-        })
-        .await?;
-    Ok(OpenedAccount {
-        id,
-        test_key,
-        prod_key,
-    })
-}
-
-fn checked(request: SignupRequest) -> Result<(String, String), ApiError> {
-    let name = request.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(ApiError::invalid(
-            vec!["name".into()],
-            "must be 1 to 200 characters",
-        ));
-    }
-    let email = request.email.trim().to_owned();
-    let plausible = email.len() <= 254
-        && email
-            .split_once('@')
-            .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if !plausible {
-        return Err(ApiError::invalid(
-            vec!["email".into()],
-            "must be an email address",
-        ));
-    }
-    Ok((name, email))
 }
 
 pub(crate) async fn signup<B: Backend>(
@@ -122,21 +57,19 @@ pub(crate) async fn signup<B: Backend>(
         ));
     }
     state.limits.admit_signup(&req)?;
-    let (name, email) = checked(typed(&body)?)?;
-    let opened = open_account(state.calls.store(), name, Some(email))
-        .await
-        .map_err(|e| match e.downcast::<stickycalls_domain::StoreError>() {
-            Ok(store) => ApiError::from(store),
-            Err(other) => ApiError::internal(other),
-        })?;
+    let request: SignupRequest = typed(&body)?;
+    let opened = state
+        .accounts
+        .open(&request.name, Some(&request.email))
+        .await?;
     tracing::info!(account_id = %opened.id, "account opened by signup");
     Ok(HttpResponse::Created().json(SignupResponse {
         account_id: opened.id.to_string(),
-        plan: "free",
-        credits_per_environment: STARTING_CREDITS,
+        plan: opened.plan.plan,
+        credits_per_environment: opened.plan.allowance,
         keys: SignupKeys {
-            test: opened.test_key,
-            prod: opened.prod_key,
+            test: opened.test_key.into_exposed(),
+            prod: opened.prod_key.into_exposed(),
         },
     }))
 }

@@ -2,53 +2,44 @@
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use stickycalls_billing::PlanId;
-use stickycalls_domain::accounts::{
-    IdempotencyClaim, KeyInfo, NewAccount, NewKey, Revocation, StoredKey, StoredResponse,
-};
+use stickycalls_domain::accounts::{IdempotencyClaim, NewAccount, StoredResponse};
+use stickycalls_domain::credits::CreditAccount;
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{AccountStore, Health, IdempotencyStore, PoolUse};
-use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
+use stickycalls_domain::tenant::{Environment, TenantId};
 use stickycalls_domain::{StoreError, Timestamp};
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::errors::from_diesel;
 use crate::pool::PgStore;
-use crate::schema::{accounts, api_keys, credit_balances, customers, idempotency_keys};
+use crate::schema::{accounts, customers, idempotency_keys};
 use crate::tenant_key::tenant_key;
 use crate::{credits, keys};
 
 impl AccountStore for PgStore {
     async fn create_account(&self, account: NewAccount) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        let now = OffsetDateTime::now_utc();
+        let at = account.created_at;
         conn.transaction(async move |conn| -> Result<(), diesel::result::Error> {
             diesel::insert_into(accounts::table)
                 .values((
                     accounts::account_id.eq(account.id.0),
                     accounts::name.eq(&account.name),
                     accounts::email.eq(&account.email),
-                    accounts::created_at.eq(now),
+                    accounts::created_at.eq(at.get()),
                 ))
                 .execute(conn)
                 .await?;
             for key in &account.keys {
-                keys::insert(conn, account.id.0, key, now).await?;
+                keys::insert(conn, account.id.0, key, at.get()).await?;
             }
+            let opened = CreditAccount::open(&account.plan, at);
             for environment in [Environment::Test, Environment::Prod] {
                 let tenant = TenantId {
                     account: account.id,
                     environment,
                 };
-                credits::open(
-                    conn,
-                    tenant_key(&tenant),
-                    PlanId::Free,
-                    account.starting_credits,
-                    Timestamp::new(now),
-                )
-                .await?;
+                credits::save(conn, tenant_key(&tenant), &opened).await?;
             }
             Ok(())
         })
@@ -58,72 +49,6 @@ impl AccountStore for PgStore {
 
     async fn has_accounts(&self) -> Result<bool, StoreError> {
         self.any_account().await
-    }
-
-    async fn find_key(&self, lookup_id: &str) -> Result<Option<StoredKey>, StoreError> {
-        let mut conn = self.conn().await?;
-        let row: Option<(Uuid, String, String, Option<OffsetDateTime>)> = api_keys::table
-            .filter(api_keys::lookup_id.eq(lookup_id))
-            .select((
-                api_keys::account_id,
-                api_keys::environment,
-                api_keys::hash,
-                api_keys::revoked_at,
-            ))
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(from_diesel)?;
-        let Some((account, environment, hash, revoked_at)) = row else {
-            return Ok(None);
-        };
-        let Ok(environment) = environment.parse() else {
-            return Ok(None);
-        };
-        let tenant = TenantId {
-            account: AccountId(account),
-            environment,
-        };
-        let plan: Option<String> = credit_balances::table
-            .filter(credit_balances::tenant_id.eq(tenant_key(&tenant)))
-            .select(credit_balances::plan)
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(from_diesel)?;
-        Ok(Some(StoredKey {
-            lookup_id: lookup_id.to_owned(),
-            tenant,
-            hash,
-            revoked: revoked_at.is_some(),
-            plan: plan.unwrap_or_else(|| PlanId::Free.as_str().to_owned()),
-        }))
-    }
-
-    async fn add_key(
-        &self,
-        tenant: &TenantId,
-        key: NewKey,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.insert_key(tenant, key, at).await
-    }
-
-    async fn list_keys(&self, tenant: &TenantId) -> Result<Vec<KeyInfo>, StoreError> {
-        self.live_keys(tenant).await
-    }
-
-    async fn revoke_key(
-        &self,
-        tenant: &TenantId,
-        lookup_id: &str,
-        at: Timestamp,
-    ) -> Result<Revocation, StoreError> {
-        self.revoke(tenant, lookup_id, at).await
-    }
-
-    async fn touch_key(&self, lookup_id: &str, at: Timestamp) -> Result<(), StoreError> {
-        self.mark_used(lookup_id, at).await
     }
 }
 

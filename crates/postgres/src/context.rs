@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use stickycalls_domain::Timestamp;
+use stickycalls_domain::accounts::Purged;
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::intents::INTENT_EXPIRY;
 use stickycalls_domain::ports::CustomerContext;
@@ -76,14 +77,17 @@ pub(crate) async fn erase_customer(
 /// Deletes expired variables and open intents untouched for 90 days, across tenants.
 pub(crate) async fn purge_expired(
     conn: &mut AsyncPgConnection,
-    now: Timestamp,
-) -> QueryResult<(usize, usize)> {
-    let vars = diesel::delete(variables::table.filter(variables::expires_at.le(now.get())))
-        .execute(conn)
-        .await?;
-    let stale =
-        diesel::delete(intents::table.filter(intents::last_seen.le((now - INTENT_EXPIRY).get())))
+    variables_expired_at: Timestamp,
+    intents_seen_before: Timestamp,
+) -> QueryResult<Purged> {
+    let variables = diesel::delete(
+        variables::table.filter(variables::expires_at.le(variables_expired_at.get())),
+    )
+    .execute(conn)
+    .await?;
+    let intents =
+        diesel::delete(intents::table.filter(intents::last_seen.le(intents_seen_before.get())))
             .execute(conn)
             .await?;
-    Ok((vars, stale))
+    Ok(Purged { variables, intents })
 }

@@ -1,19 +1,21 @@
-//! Credits on PostgreSQL: each tenant's billing state (one row, locked while it
-//! changes) and the ledger every grant and debit is written to. The rules (periods,
-//! allowance first) are `stickycalls-billing`'s; this module only stores them.
+//! Credits on PostgreSQL: each tenant's credit state (one row, locked while it
+//! changes) and the ledger every grant, renewal and debit is written to. The rules are
+//! the domain's (`CreditAccount`, under the billing policy); this module loads the
+//! state, hands it to them, and writes the `CreditChange` they return.
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use stickycalls_billing::{CreditAccount, PlanId, Spent};
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::calls::CallId;
-use stickycalls_domain::credits::{Charge, InsufficientCredits};
+use stickycalls_domain::credits::{
+    BillingPolicy, Charge, CreditAccount, CreditChange, InsufficientCredits, LedgerEntry,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::schema::{credit_balances, credit_ledger};
 
-/// A tenant's billing row.
+/// A tenant's credit row.
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = credit_balances, check_for_backend(diesel::pg::Pg))]
 struct Row {
@@ -25,24 +27,34 @@ struct Row {
     top_up: i64,
 }
 
-fn to_account(row: Row) -> CreditAccount {
-    CreditAccount {
-        plan: row.plan.parse().unwrap_or(PlanId::Free),
-        allowance: row.allowance.max(0) as u64,
+/// A stored count that does not fit a `u64` (negative) is corrupt: say so rather than
+/// read it as zero.
+fn count(n: i64, column: &str) -> QueryResult<u64> {
+    u64::try_from(n).map_err(|_| {
+        diesel::result::Error::DeserializationError(
+            format!("credit_balances.{column} is negative ({n})").into(),
+        )
+    })
+}
+
+fn to_account(row: Row) -> QueryResult<CreditAccount> {
+    Ok(CreditAccount {
+        plan: row.plan,
+        allowance: count(row.allowance, "allowance")?,
         anchor: Timestamp::new(row.anchor),
         period_start: Timestamp::new(row.period_start),
-        allowance_left: row.allowance_left.max(0) as u64,
-        top_up: row.top_up.max(0) as u64,
-    }
+        allowance_left: count(row.allowance_left, "allowance_left")?,
+        top_up: count(row.top_up, "top_up")?,
+    })
 }
 
 fn int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// The tenant's billing state, locked until the transaction ends when `lock`.
+/// The tenant's credit state, locked until the transaction ends when `lock`.
 pub(crate) async fn load(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     tenant: Uuid,
     lock: bool,
 ) -> QueryResult<Option<CreditAccount>> {
@@ -50,40 +62,35 @@ pub(crate) async fn load(
         .filter(credit_balances::tenant_id.eq(tenant))
         .select(Row::as_select());
     let row: Option<Row> = if lock {
-        query.for_update().first(conn).await.optional()?
+        query.for_update().first(&mut conn).await.optional()?
     } else {
-        query.first(conn).await.optional()?
+        query.first(&mut conn).await.optional()?
     };
-    Ok(row.map(to_account))
+    row.map(to_account).transpose()
 }
 
 /// Credits left at `now` (after any period reset), read without a lock so it can be
 /// pipelined with other queries.
 pub(crate) async fn remaining(
-    mut conn: &AsyncPgConnection,
+    conn: &AsyncPgConnection,
     tenant: Uuid,
+    policy: &dyn BillingPolicy,
     now: Timestamp,
 ) -> QueryResult<u64> {
-    let row: Option<Row> = credit_balances::table
-        .filter(credit_balances::tenant_id.eq(tenant))
-        .select(Row::as_select())
-        .first(&mut conn)
-        .await
-        .optional()?;
-    Ok(row
-        .map(|r| to_account(r).at(now).0.balance().total())
+    Ok(load(conn, tenant, false)
+        .await?
+        .map(|a| a.at(policy, now).0.balance().total())
         .unwrap_or(0))
 }
 
-/// Writes the tenant's billing state (creating it if needed).
-pub(crate) async fn save(
+async fn save_state(
     mut conn: &AsyncPgConnection,
     tenant: Uuid,
     a: &CreditAccount,
 ) -> QueryResult<()> {
     let values = (
         credit_balances::tenant_id.eq(tenant),
-        credit_balances::plan.eq(a.plan.as_str()),
+        credit_balances::plan.eq(&a.plan),
         credit_balances::allowance.eq(int(a.allowance)),
         credit_balances::anchor.eq(a.anchor.get()),
         credit_balances::period_start.eq(a.period_start.get()),
@@ -100,65 +107,49 @@ pub(crate) async fn save(
         .map(|_| ())
 }
 
-/// A ledger entry.
-pub(crate) struct Entry<'a> {
-    pub kind: &'static str,
-    pub credits: u64,
-    pub spent: Spent,
-    pub period_start: Timestamp,
-    pub call_id: Option<&'a CallId>,
-    pub note: Option<&'a str>,
-}
-
-pub(crate) async fn record(
+async fn append(
     mut conn: &AsyncPgConnection,
     tenant: Uuid,
-    at: Timestamp,
-    e: Entry<'_>,
+    entries: &[LedgerEntry],
 ) -> QueryResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            (
+                credit_ledger::tenant_id.eq(tenant),
+                credit_ledger::at.eq(e.at.get()),
+                credit_ledger::kind.eq(e.kind.as_str()),
+                credit_ledger::credits.eq(int(e.credits)),
+                credit_ledger::from_allowance.eq(int(e.spent.from_allowance)),
+                credit_ledger::from_top_up.eq(int(e.spent.from_top_up)),
+                credit_ledger::period_start.eq(e.period_start.get()),
+                credit_ledger::call_id.eq(e.call_id.as_ref().map(CallId::as_str)),
+                credit_ledger::note.eq(e.note.as_deref()),
+            )
+        })
+        .collect();
     diesel::insert_into(credit_ledger::table)
-        .values((
-            credit_ledger::tenant_id.eq(tenant),
-            credit_ledger::at.eq(at.get()),
-            credit_ledger::kind.eq(e.kind),
-            credit_ledger::credits.eq(int(e.credits)),
-            credit_ledger::from_allowance.eq(int(e.spent.from_allowance)),
-            credit_ledger::from_top_up.eq(int(e.spent.from_top_up)),
-            credit_ledger::period_start.eq(e.period_start.get()),
-            credit_ledger::call_id.eq(e.call_id.map(CallId::as_str)),
-            credit_ledger::note.eq(e.note),
-        ))
+        .values(rows)
         .execute(&mut conn)
         .await
         .map(|_| ())
 }
 
-const NOTHING: Spent = Spent {
-    from_allowance: 0,
-    from_top_up: 0,
-};
-
-/// Records the fresh allowance of a period that has just begun.
-async fn record_renewal(
-    conn: &mut AsyncPgConnection,
+/// Writes a decided change: the new state and its ledger lines, pipelined (one round
+/// trip; the caller's transaction makes them atomic).
+pub(crate) async fn save(
+    conn: &AsyncPgConnection,
     tenant: Uuid,
-    account: &CreditAccount,
-    at: Timestamp,
+    change: &CreditChange,
 ) -> QueryResult<()> {
-    record(
-        conn,
-        tenant,
-        at,
-        Entry {
-            kind: "allowance",
-            credits: account.allowance,
-            spent: NOTHING,
-            period_start: account.period_start,
-            call_id: None,
-            note: Some("period start"),
-        },
+    futures_util::try_join!(
+        save_state(conn, tenant, &change.account),
+        append(conn, tenant, &change.entries)
     )
-    .await
+    .map(|_| ())
 }
 
 /// Why a debit failed.
@@ -173,12 +164,14 @@ impl From<diesel::result::Error> for DebitError {
     }
 }
 
-/// Spends a start's charge inside its transaction; returns the credits left.
+/// Spends a start's charge inside its transaction, under the row's lock; returns the
+/// credits left.
 pub(crate) async fn debit(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     charge: Charge,
     call_id: &CallId,
+    policy: &dyn BillingPolicy,
     now: Timestamp,
 ) -> Result<u64, DebitError> {
     let Some(account) = load(conn, tenant, true).await? else {
@@ -187,110 +180,21 @@ pub(crate) async fn debit(
             available: 0,
         }));
     };
-    let (after, spent, renewed) = match account.debit(charge.credits, now) {
-        Ok(done) => done,
-        Err(e) => return Err(DebitError::Insufficient(e)),
-    };
-    if renewed {
-        record_renewal(conn, tenant, &after, now).await?;
-    }
-    // The row stays locked until the commit: the new balance and its ledger entry
-    // travel together (pipelined), one round trip instead of two.
-    let shared: &AsyncPgConnection = conn;
-    futures_util::try_join!(
-        save(shared, tenant, &after),
-        record(
-            shared,
-            tenant,
-            now,
-            Entry {
-                kind: "debit",
-                credits: charge.credits,
-                spent,
-                period_start: after.period_start,
-                call_id: Some(call_id),
-                note: None,
-            },
-        )
-    )?;
-    Ok(after.balance().total())
+    let change = account
+        .debit(charge, call_id, policy, now)
+        .map_err(DebitError::Insufficient)?;
+    save(conn, tenant, &change).await?;
+    Ok(change.account.balance().total())
 }
 
-/// Opens the billing state of a new tenant on `plan`.
-pub(crate) async fn open(
+/// Reads the tenant's state under its lock, lets the domain decide, writes the change
+/// (inside the caller's transaction).
+pub(crate) async fn update(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
-    plan: PlanId,
-    allowance: u64,
-    now: Timestamp,
-) -> QueryResult<()> {
-    let account = CreditAccount::open(plan, allowance, now);
-    save(conn, tenant, &account).await?;
-    record_renewal(conn, tenant, &account, now).await
-}
-
-/// Adds purchased credits (an operator action), creating an allowance-less state for a
-/// tenant that has none.
-pub(crate) async fn top_up(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    credits: u64,
-    note: &str,
-    now: Timestamp,
+    decide: impl FnOnce(Option<CreditAccount>) -> CreditChange,
 ) -> QueryResult<CreditAccount> {
-    let account = match load(conn, tenant, true).await? {
-        Some(a) => a,
-        None => CreditAccount::open(PlanId::Free, 0, now),
-    };
-    let (mut account, renewed) = account.at(now);
-    if renewed {
-        record_renewal(conn, tenant, &account, now).await?;
-    }
-    account.top_up = account.top_up.saturating_add(credits);
-    save(conn, tenant, &account).await?;
-    record(
-        conn,
-        tenant,
-        now,
-        Entry {
-            kind: "top_up",
-            credits,
-            spent: NOTHING,
-            period_start: account.period_start,
-            call_id: None,
-            note: Some(note),
-        },
-    )
-    .await?;
-    Ok(account)
-}
-
-/// Moves a tenant to another plan (the current period's use is kept).
-pub(crate) async fn change_plan(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    plan: PlanId,
-    allowance: u64,
-    now: Timestamp,
-) -> QueryResult<CreditAccount> {
-    let account = match load(conn, tenant, true).await? {
-        Some(a) => a.change_plan(plan, allowance, now),
-        None => CreditAccount::open(plan, allowance, now),
-    };
-    save(conn, tenant, &account).await?;
-    record(
-        conn,
-        tenant,
-        now,
-        Entry {
-            kind: "allowance",
-            credits: account.allowance,
-            spent: NOTHING,
-            period_start: account.period_start,
-            call_id: None,
-            note: Some("plan change"),
-        },
-    )
-    .await?;
-    Ok(account)
+    let change = decide(load(conn, tenant, true).await?);
+    save(conn, tenant, &change).await?;
+    Ok(change.account)
 }

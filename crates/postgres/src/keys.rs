@@ -2,14 +2,17 @@
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use stickycalls_domain::accounts::{KeyInfo, NewKey, Revocation};
-use stickycalls_domain::tenant::TenantId;
+use stickycalls_domain::accounts::{KeyInfo, NewKey, Revocation, StoredKey};
+use stickycalls_domain::ports::{KeyAdded, KeyStore};
+use stickycalls_domain::tenant::{AccountId, TenantId};
 use stickycalls_domain::{StoreError, Timestamp};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::errors::from_diesel;
 use crate::pool::PgStore;
-use crate::schema::{accounts, api_keys};
+use crate::schema::{accounts, api_keys, credit_balances};
+use crate::tenant_key::tenant_key;
 
 /// Inserts a key of `account` (its environment is the key's).
 pub(crate) async fn insert(
@@ -33,23 +36,121 @@ pub(crate) async fn insert(
         .map(|_| ())
 }
 
-impl PgStore {
-    pub(crate) async fn insert_key(
+/// Locks the account row until the transaction ends: key additions and revocations
+/// of one account queue behind it, so a count of live keys stays true until commit.
+async fn lock_account(conn: &mut AsyncPgConnection, account: Uuid) -> QueryResult<()> {
+    accounts::table
+        .filter(accounts::account_id.eq(account))
+        .select(accounts::account_id)
+        .for_update()
+        .first::<Uuid>(conn)
+        .await
+        .optional()
+        .map(|_| ())
+}
+
+/// The environment's live key ids.
+async fn live_ids(
+    conn: &mut AsyncPgConnection,
+    account: Uuid,
+    environment: &str,
+) -> QueryResult<Vec<String>> {
+    api_keys::table
+        .filter(api_keys::account_id.eq(account))
+        .filter(api_keys::environment.eq(environment))
+        .filter(api_keys::revoked_at.is_null())
+        .select(api_keys::lookup_id)
+        .load(conn)
+        .await
+}
+
+impl KeyStore for PgStore {
+    async fn find_key(&self, lookup_id: &str) -> Result<Option<StoredKey>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<(Uuid, String, String, Option<OffsetDateTime>)> = api_keys::table
+            .filter(api_keys::lookup_id.eq(lookup_id))
+            .select((
+                api_keys::account_id,
+                api_keys::environment,
+                api_keys::hash,
+                api_keys::revoked_at,
+            ))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(from_diesel)?;
+        let Some((account, environment, hash, revoked_at)) = row else {
+            return Ok(None);
+        };
+        let Ok(environment) = environment.parse() else {
+            return Ok(None);
+        };
+        let tenant = TenantId {
+            account: AccountId(account),
+            environment,
+        };
+        let plan: Option<String> = credit_balances::table
+            .filter(credit_balances::tenant_id.eq(tenant_key(&tenant)))
+            .select(credit_balances::plan)
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(from_diesel)?;
+        Ok(Some(StoredKey {
+            lookup_id: lookup_id.to_owned(),
+            tenant,
+            hash,
+            revoked: revoked_at.is_some(),
+            plan: plan.unwrap_or_else(|| "free".to_owned()),
+        }))
+    }
+
+    /// Under the account's row lock: count, then insert only below the cap.
+    async fn add_key(
         &self,
         tenant: &TenantId,
         key: NewKey,
         at: Timestamp,
-    ) -> Result<(), StoreError> {
+        max_live: usize,
+    ) -> Result<KeyAdded, StoreError> {
         let key = NewKey {
             environment: tenant.environment,
             ..key
         };
+        let account = tenant.account.0;
         let mut conn = self.conn().await?;
-        insert(&mut conn, tenant.account.0, &key, at.get())
-            .await
-            .map_err(from_diesel)
+        conn.transaction(async move |conn| -> QueryResult<KeyAdded> {
+            lock_account(conn, account).await?;
+            let live = live_ids(conn, account, key.environment.as_str()).await?;
+            if live.len() >= max_live {
+                return Ok(KeyAdded::LimitReached);
+            }
+            insert(conn, account, &key, at.get()).await?;
+            Ok(KeyAdded::Added)
+        })
+        .await
+        .map_err(from_diesel)
     }
 
+    async fn list_keys(&self, tenant: &TenantId) -> Result<Vec<KeyInfo>, StoreError> {
+        self.live_keys(tenant).await
+    }
+
+    async fn revoke_key(
+        &self,
+        tenant: &TenantId,
+        lookup_id: &str,
+        at: Timestamp,
+    ) -> Result<Revocation, StoreError> {
+        self.revoke(tenant, lookup_id, at).await
+    }
+
+    async fn touch_key(&self, lookup_id: &str, at: Timestamp) -> Result<(), StoreError> {
+        self.mark_used(lookup_id, at).await
+    }
+}
+
+impl PgStore {
     pub(crate) async fn live_keys(&self, tenant: &TenantId) -> Result<Vec<KeyInfo>, StoreError> {
         let mut conn = self.conn().await?;
         let rows: Vec<(
@@ -97,20 +198,8 @@ impl PgStore {
         let mut conn = self.conn().await?;
         let (account, environment) = (tenant.account.0, tenant.environment.as_str());
         conn.transaction(async move |conn| -> QueryResult<Revocation> {
-            accounts::table
-                .filter(accounts::account_id.eq(account))
-                .select(accounts::account_id)
-                .for_update()
-                .first::<uuid::Uuid>(conn)
-                .await
-                .optional()?;
-            let live: Vec<String> = api_keys::table
-                .filter(api_keys::account_id.eq(account))
-                .filter(api_keys::environment.eq(environment))
-                .filter(api_keys::revoked_at.is_null())
-                .select(api_keys::lookup_id)
-                .load(conn)
-                .await?;
+            lock_account(conn, account).await?;
+            let live = live_ids(conn, account, environment).await?;
             if !live.iter().any(|l| l == lookup_id) {
                 return Ok(Revocation::NotFound);
             }

@@ -10,6 +10,7 @@ use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
 use stickycalls_domain::StoreError;
+use stickycalls_domain::credits::SharedPolicy;
 
 use crate::errors::from_pool;
 pub use crate::round_trips::RoundTrips;
@@ -50,6 +51,8 @@ impl PgSettings {
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool<AsyncPgConnection>,
+    /// The billing policy a start's debit and the ledger apply.
+    pub(crate) policy: SharedPolicy,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -65,9 +68,10 @@ impl std::fmt::Debug for PgStore {
 pub(crate) type Conn = Object<AsyncPgConnection>;
 
 impl PgStore {
-    /// Builds the pool. No connection is made until the first query.
-    pub fn new(settings: &PgSettings) -> anyhow::Result<Self> {
-        Self::with_config(settings, ManagerConfig::default())
+    /// Builds the pool. No connection is made until the first query. Credits are
+    /// kept under `policy` (the operator's billing).
+    pub fn new(settings: &PgSettings, policy: SharedPolicy) -> anyhow::Result<Self> {
+        Self::with_config(settings, ManagerConfig::default(), policy)
     }
 
     /// A pool whose connections report every query to `counter` (tests that count
@@ -75,6 +79,7 @@ impl PgStore {
     #[doc(hidden)]
     pub fn with_round_trip_counter(
         settings: &PgSettings,
+        policy: SharedPolicy,
         counter: RoundTrips,
     ) -> anyhow::Result<Self> {
         let mut config = ManagerConfig::default();
@@ -86,12 +91,13 @@ impl PgStore {
                 Ok(conn)
             })
         });
-        Self::with_config(settings, config)
+        Self::with_config(settings, config, policy)
     }
 
     fn with_config(
         settings: &PgSettings,
         mut config: ManagerConfig<AsyncPgConnection>,
+        policy: SharedPolicy,
     ) -> anyhow::Result<Self> {
         // A checked-out connection is not pinged (that would cost a round trip per
         // request); a dead one fails its first query, which answers Unavailable.
@@ -107,7 +113,7 @@ impl PgStore {
             .recycle_timeout(Some(settings.wait_timeout))
             .runtime(Runtime::Tokio1)
             .build()?;
-        Ok(Self { pool })
+        Ok(Self { pool, policy })
     }
 
     /// A pooled connection, or `Unavailable` within the wait timeout.

@@ -1,7 +1,7 @@
 //! Committing a start.
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use stickycalls_domain::credits::InsufficientCredits;
+use stickycalls_domain::credits::{BillingPolicy, InsufficientCredits};
 use stickycalls_domain::ports::{CommitStartError, CustomerContext, StartCommit, StartReceipt};
 use uuid::Uuid;
 
@@ -39,6 +39,7 @@ pub(crate) async fn commit_start(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     commit: StartCommit,
+    policy: &dyn BillingPolicy,
 ) -> Result<StartReceipt, CommitStartError> {
     let row = CallRow::new(tenant, &commit.call);
     if !commit.create_customer && !commit.link_hints && commit.charge.is_none() {
@@ -59,7 +60,9 @@ pub(crate) async fn commit_start(
         };
         let balance = async {
             if commit.report_balance {
-                credits::remaining(shared, tenant, now).await.map(Some)
+                credits::remaining(shared, tenant, policy, now)
+                    .await
+                    .map(Some)
             } else {
                 Ok(None)
             }
@@ -127,7 +130,7 @@ pub(crate) async fn commit_start(
         // Last, so the balance row stays locked for as short a time as possible.
         let credits_remaining = match commit.charge {
             Some(charge) => Some(
-                credits::debit(conn, tenant, charge, &call.call_id, call.started_at)
+                credits::debit(conn, tenant, charge, &call.call_id, policy, call.started_at)
                     .await
                     .map_err(|e| match e {
                         credits::DebitError::Query(e) => Abort::Query(e),
@@ -135,7 +138,7 @@ pub(crate) async fn commit_start(
                     })?,
             ),
             None if commit.report_balance => {
-                Some(credits::remaining(conn, tenant, call.started_at).await?)
+                Some(credits::remaining(conn, tenant, policy, call.started_at).await?)
             }
             None => None,
         };

@@ -1,10 +1,11 @@
 //! `CallStore` for PostgreSQL: each port method takes a pooled connection and hands it
 //! to the module that owns the SQL.
 
+use stickycalls_domain::accounts::Purged;
 use stickycalls_domain::calls::{CallId, CallRecord};
 use stickycalls_domain::identity::{CustomerRef, Evidence, IdentityHints};
 use stickycalls_domain::ports::{
-    CallStore, CommitEndError, CommitStartError, CustomerContext, EndCommit, EndReceipt,
+    CallStore, CommitEndError, CommitStartError, CustomerContext, EndCommit, EndReceipt, Purge,
     StartCommit, StartReceipt, StartSnapshot,
 };
 use stickycalls_domain::tenant::TenantId;
@@ -72,7 +73,7 @@ impl CallStore for PgStore {
         commit: StartCommit,
     ) -> Result<StartReceipt, CommitStartError> {
         let mut conn = self.conn().await?;
-        start::commit_start(&mut conn, tenant_key(tenant), commit).await
+        start::commit_start(&mut conn, tenant_key(tenant), commit, self.policy.as_ref()).await
     }
 
     async fn commit_end(
@@ -96,12 +97,14 @@ impl CallStore for PgStore {
     }
 }
 
-impl PgStore {
-    /// Deletes expired variables and stale open intents of every tenant; returns how
-    /// many of each. Run periodically by the server.
-    pub async fn purge_expired(&self, now: Timestamp) -> Result<(usize, usize), StoreError> {
+impl Purge for PgStore {
+    async fn purge_expired(
+        &self,
+        variables_expired_at: Timestamp,
+        intents_seen_before: Timestamp,
+    ) -> Result<Purged, StoreError> {
         let mut conn = self.conn().await?;
-        context::purge_expired(&mut conn, now)
+        context::purge_expired(&mut conn, variables_expired_at, intents_seen_before)
             .await
             .map_err(from_diesel)
     }

@@ -8,40 +8,8 @@ use stickycalls_domain::StoreError;
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_postgres::{MIGRATIONS_ID, PgLedger, PgSettings, PgStore, run_migrations};
 use stickycalls_test_support::TestDatabase;
-use stickycalls_test_support::contract::{GrantCredits, Storage, StorageFactory};
-
-#[derive(Clone, Debug)]
-struct Granting(PgLedger);
-
-use stickycalls_domain::Timestamp;
-use stickycalls_domain::credits::{Charge, CreditState, CreditSummary};
-
-impl stickycalls_domain::ports::CreditLedger for Granting {
-    async fn start_charge(&self, t: &TenantId) -> Result<Option<Charge>, StoreError> {
-        self.0.start_charge(t).await
-    }
-    async fn balance(&self, t: &TenantId, now: Timestamp) -> Result<CreditState, StoreError> {
-        self.0.balance(t, now).await
-    }
-    async fn summary(
-        &self,
-        t: &TenantId,
-        now: Timestamp,
-    ) -> Result<Option<CreditSummary>, StoreError> {
-        self.0.summary(t, now).await
-    }
-}
-
-impl GrantCredits for Granting {
-    async fn grant(
-        &self,
-        tenant: &TenantId,
-        credits: u64,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.0.grant_top_up(tenant, credits, now).await.map(|_| ())
-    }
-}
+use stickycalls_test_support::contract::{Storage, StorageFactory};
+use stickycalls_test_support::fakes::{billing_off, billing_on};
 
 async fn database() -> TestDatabase {
     TestDatabase::create(MIGRATIONS_ID, |url| async move {
@@ -55,15 +23,15 @@ struct Postgres;
 
 impl StorageFactory for Postgres {
     type Store = PgStore;
-    type Ledger = Granting;
+    type Ledger = PgLedger;
 
-    async fn create(&self) -> anyhow::Result<Storage<PgStore, Granting>> {
+    async fn create(&self) -> anyhow::Result<Storage<PgStore, PgLedger>> {
         let db = database().await;
         let mut settings = PgSettings::new(&db.url);
         settings.max_connections = 8;
         settings.wait_timeout = Duration::from_secs(10);
-        let store = PgStore::new(&settings)?;
-        let ledger = Granting(PgLedger::new(store.clone(), true));
+        let store = PgStore::new(&settings, billing_on())?;
+        let ledger = PgLedger::new(store.clone());
         Ok(Storage {
             store,
             ledger,
@@ -93,7 +61,7 @@ async fn an_unreachable_server_is_unavailable_not_a_hang() {
         .port();
     let mut settings = PgSettings::new(format!("postgres://postgres@127.0.0.1:{port}/nothing"));
     settings.wait_timeout = Duration::from_millis(500);
-    let store = PgStore::new(&settings).unwrap();
+    let store = PgStore::new(&settings, billing_on()).unwrap();
     let started = std::time::Instant::now();
     let err = store.ping().await.unwrap_err();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
@@ -109,7 +77,7 @@ async fn an_exhausted_pool_is_unavailable() {
     let mut settings = PgSettings::new(&db.url);
     settings.max_connections = 1;
     settings.wait_timeout = Duration::from_millis(200);
-    let store = PgStore::new(&settings).unwrap();
+    let store = PgStore::new(&settings, billing_on()).unwrap();
     let held = store.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let holder = tokio::spawn(async move { held.hold_connection_until(rx).await });
@@ -165,15 +133,11 @@ async fn a_known_callers_start_costs_two_round_trips() {
     let mut settings = PgSettings::new(&db.url);
     settings.max_connections = 1;
     let counter = RoundTrips::default();
-    let store = PgStore::with_round_trip_counter(&settings, counter.clone()).unwrap();
-    let ledger = PgLedger::new(store.clone(), true);
+    let store = PgStore::with_round_trip_counter(&settings, billing_on(), counter.clone()).unwrap();
+    let ledger = PgLedger::new(store.clone());
     let t = tenant(9, stickycalls_domain::tenant::Environment::Test);
-    ledger
-        .grant_top_up(
-            &t.id,
-            1,
-            stickycalls_domain::ports::Clock::now(&TestClock::default()),
-        )
+    stickycalls_test_support::fakes::operator(store.clone(), ledger.clone(), TestClock::default())
+        .grant_credits(&t.id, 1)
         .await
         .unwrap();
     let service = CallService::new(store, ledger, TestClock::default(), RandomIds);
@@ -213,14 +177,19 @@ async fn a_known_callers_start_costs_two_round_trips() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn purge_deletes_only_what_expired() {
     use stickycalls_domain::calls::CallService;
-    use stickycalls_domain::ports::Clock;
     use stickycalls_test_support::contract::tenant;
     use stickycalls_test_support::fakes::{RandomIds, TestClock};
 
     let db = database().await;
-    let store = PgStore::new(&PgSettings::new(&db.url)).unwrap();
-    let ledger = PgLedger::new(store.clone(), false);
+    let store = PgStore::new(&PgSettings::new(&db.url), billing_off()).unwrap();
+    let ledger = PgLedger::new(store.clone());
     let clock = TestClock::default();
+    let operator =
+        stickycalls_test_support::fakes::operator(store.clone(), ledger.clone(), clock.clone());
+    let purge = || async {
+        let purged = operator.purge().await.unwrap();
+        (purged.variables, purged.intents)
+    };
     let service = CallService::new(store.clone(), ledger, clock.clone(), RandomIds);
     let t = tenant(10, stickycalls_domain::tenant::Environment::Prod);
     let body = serde_json::json!({"call_id": "p1", "identity_hints": {"ani": "+14155550100"},
@@ -229,16 +198,12 @@ async fn purge_deletes_only_what_expired() {
         .end(&t, serde_json::from_value(body).unwrap())
         .await
         .unwrap();
-    assert_eq!(store.purge_expired(clock.now()).await.unwrap(), (0, 0));
+    assert_eq!(purge().await, (0, 0));
     clock.advance(time::Duration::seconds(61));
-    assert_eq!(
-        store.purge_expired(clock.now()).await.unwrap(),
-        (1, 0),
-        "only the short variable"
-    );
+    assert_eq!(purge().await, (1, 0), "only the short variable");
     clock.advance(time::Duration::days(90));
     assert_eq!(
-        store.purge_expired(clock.now()).await.unwrap(),
+        purge().await,
         (1, 1),
         "the 30-day variable and the intent untouched for 90 days"
     );
@@ -254,7 +219,7 @@ async fn idempotency_keys_claim_replay_and_expire() {
     use stickycalls_test_support::contract::tenant;
 
     let db = database().await;
-    let store = PgStore::new(&PgSettings::new(&db.url)).unwrap();
+    let store = PgStore::new(&PgSettings::new(&db.url), billing_on()).unwrap();
     let t = tenant(11, stickycalls_domain::tenant::Environment::Test).id;
     let t0 = Timestamp::parse("2026-02-06T15:30:00.000Z").unwrap();
     let long_ago = t0 - time::Duration::hours(24);
@@ -348,22 +313,23 @@ async fn reconcile(db: &TestDatabase, tenant: &TenantId) -> ((i64, i64), (i64, i
 /// top-ups stay and are spent after it; the ledger explains every balance.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn allowance_resets_each_period_top_ups_stay_and_the_ledger_reconciles() {
-    use stickycalls_billing::PlanId;
     use stickycalls_domain::calls::{CallService, StartCallError};
     use stickycalls_domain::ports::{Clock, CreditLedger};
     use stickycalls_test_support::contract::tenant;
     use stickycalls_test_support::fakes::{RandomIds, TestClock};
 
     let db = database().await;
-    let store = PgStore::new(&PgSettings::new(&db.url)).unwrap();
-    let ledger = PgLedger::new(store.clone(), true);
+    let store = PgStore::new(&PgSettings::new(&db.url), billing_on()).unwrap();
+    let ledger = PgLedger::new(store.clone());
     let clock = TestClock::default();
     let t = tenant(13, stickycalls_domain::tenant::Environment::Prod);
-    ledger
-        .set_plan(&t.id, PlanId::Free, 3, clock.now())
+    let operator =
+        stickycalls_test_support::fakes::operator(store.clone(), ledger.clone(), clock.clone());
+    operator
+        .set_plan(t.id.account, "free", Some(3))
         .await
         .unwrap();
-    ledger.grant_top_up(&t.id, 2, clock.now()).await.unwrap();
+    operator.grant_credits(&t.id, 2).await.unwrap();
     let service = CallService::new(store.clone(), ledger.clone(), clock.clone(), RandomIds);
     let mut n = 0;
     let mut start = || {
@@ -411,8 +377,8 @@ async fn allowance_resets_each_period_top_ups_stay_and_the_ledger_reconciles() {
     assert_eq!(stored, (0, 0));
     assert_eq!(derived, stored, "the balance is derivable from the ledger");
 
-    ledger
-        .set_plan(&t.id, PlanId::Starter, 10_000, clock.now())
+    operator
+        .set_plan(t.id.account, "starter", None)
         .await
         .unwrap();
     let (stored, derived) = reconcile(&db, &t.id).await;
@@ -444,18 +410,14 @@ async fn a_new_caller_on_a_connection_that_only_served_known_callers() {
     let open = |connections: usize| {
         let mut settings = PgSettings::new(&db.url);
         settings.max_connections = connections;
-        let store = PgStore::new(&settings).unwrap();
-        let ledger = PgLedger::new(store.clone(), true);
+        let store = PgStore::new(&settings, billing_on()).unwrap();
+        let ledger = PgLedger::new(store.clone());
         (store, ledger)
     };
     // Another store makes the caller known and grants credits.
     let (store, ledger) = open(2);
-    ledger
-        .grant_top_up(
-            &t.id,
-            10,
-            stickycalls_domain::ports::Clock::now(&TestClock::default()),
-        )
+    stickycalls_test_support::fakes::operator(store.clone(), ledger.clone(), TestClock::default())
+        .grant_credits(&t.id, 10)
         .await
         .unwrap();
     let setup = CallService::new(store, ledger, TestClock::default(), RandomIds);

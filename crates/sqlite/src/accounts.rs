@@ -2,16 +2,13 @@
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text};
-use stickycalls_billing::{CreditAccount, LedgerView, PlanId};
-use stickycalls_domain::accounts::{
-    IdempotencyClaim, KeyInfo, NewAccount, NewKey, Revocation, StoredKey, StoredResponse,
-};
-use stickycalls_domain::credits::{Charge, CreditState, CreditSummary, DailyUsage};
+use stickycalls_domain::accounts::{IdempotencyClaim, NewAccount, StoredResponse};
+use stickycalls_domain::credits::{CreditAccount, CreditChange, DailyUsage, SharedPolicy};
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{
     AccountStore, CreditLedger, Health, IdempotencyStore, PoolUse, UsageStore,
 };
-use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
+use stickycalls_domain::tenant::{Environment, TenantId};
 use stickycalls_domain::{StoreError, Timestamp};
 use time::OffsetDateTime;
 
@@ -20,13 +17,9 @@ use crate::pool::{SqliteLedger, SqliteStore};
 use crate::rows::{Count, ms};
 use crate::{credits, keys, tenant_key};
 
-fn now() -> Timestamp {
-    Timestamp::new(OffsetDateTime::now_utc())
-}
-
 impl AccountStore for SqliteStore {
     async fn create_account(&self, account: NewAccount) -> Result<(), StoreError> {
-        let at = now();
+        let at = account.created_at;
         self.run(move |c| {
             c.immediate_transaction(|c| {
                 diesel::sql_query("INSERT INTO accounts (account_id, name, email, created_at) VALUES (?, ?, ?, ?)")
@@ -38,9 +31,10 @@ impl AccountStore for SqliteStore {
                 for key in &account.keys {
                     keys::insert(c, &account.id.to_string(), key, at)?;
                 }
+                let opened = CreditAccount::open(&account.plan, at);
                 for environment in [Environment::Test, Environment::Prod] {
                     let tenant = TenantId { account: account.id, environment };
-                    credits::open(c, &tenant_key(&tenant), PlanId::Free, account.starting_credits, at)?;
+                    credits::save(c, &tenant_key(&tenant), &opened)?;
                 }
                 Ok(())
             })
@@ -57,91 +51,6 @@ impl AccountStore for SqliteStore {
                 .map_err(from_diesel)
         })
         .await
-    }
-
-    async fn find_key(&self, lookup_id: &str) -> Result<Option<StoredKey>, StoreError> {
-        #[derive(QueryableByName)]
-        struct KeyRow {
-            #[diesel(sql_type = Text)]
-            account_id: String,
-            #[diesel(sql_type = Text)]
-            environment: String,
-            #[diesel(sql_type = Text)]
-            hash: String,
-            #[diesel(sql_type = Nullable<BigInt>)]
-            revoked_at: Option<i64>,
-        }
-        let lookup = lookup_id.to_owned();
-        self.run(move |c| {
-            let row: Option<KeyRow> =
-                diesel::sql_query("SELECT account_id, environment, hash, revoked_at FROM api_keys WHERE lookup_id = ?")
-                    .bind::<Text, _>(&lookup)
-                    .get_result(c)
-                    .optional()
-                    .map_err(from_diesel)?;
-            let Some((r, tenant)) = row.and_then(|r| {
-                let tenant = TenantId {
-                    account: AccountId(r.account_id.parse().ok()?),
-                    environment: r.environment.parse().ok()?,
-                };
-                Some((r, tenant))
-            }) else {
-                return Ok(None);
-            };
-            Ok(Some(StoredKey {
-                lookup_id: lookup.clone(),
-                tenant,
-                hash: r.hash,
-                revoked: r.revoked_at.is_some(),
-                plan: keys::plan(c, &tenant).map_err(from_diesel)?,
-            }))
-        })
-        .await
-    }
-
-    async fn add_key(
-        &self,
-        tenant: &TenantId,
-        key: NewKey,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let account = tenant.account.to_string();
-        let key = NewKey {
-            environment: tenant.environment,
-            ..key
-        };
-        self.run(move |c| {
-            keys::insert(c, &account, &key, at)
-                .map(|_| ())
-                .map_err(from_diesel)
-        })
-        .await
-    }
-
-    async fn list_keys(&self, tenant: &TenantId) -> Result<Vec<KeyInfo>, StoreError> {
-        let tenant = *tenant;
-        self.run(move |c| keys::live(c, &tenant).map_err(from_diesel))
-            .await
-    }
-
-    async fn revoke_key(
-        &self,
-        tenant: &TenantId,
-        lookup_id: &str,
-        at: Timestamp,
-    ) -> Result<Revocation, StoreError> {
-        let (tenant, lookup) = (*tenant, lookup_id.to_owned());
-        self.run(move |c| {
-            c.immediate_transaction(|c| keys::revoke(c, &tenant, &lookup, at))
-                .map_err(from_diesel)
-        })
-        .await
-    }
-
-    async fn touch_key(&self, lookup_id: &str, at: Timestamp) -> Result<(), StoreError> {
-        let lookup = lookup_id.to_owned();
-        self.run(move |c| keys::touch(c, &lookup, at).map_err(from_diesel))
-            .await
     }
 }
 
@@ -353,71 +262,37 @@ impl UsageStore for SqliteStore {
     }
 }
 
-impl SqliteLedger {
-    /// Adds purchased credits (operator action).
-    pub async fn grant_top_up(
-        &self,
-        tenant: &TenantId,
-        credits: u64,
-        now: Timestamp,
-    ) -> Result<CreditAccount, StoreError> {
-        let key = tenant_key(tenant);
-        self.store
-            .run(move |c| {
-                c.immediate_transaction(|c| credits::top_up(c, &key, credits, now))
-                    .map_err(from_diesel)
-            })
-            .await
+impl CreditLedger for SqliteLedger {
+    fn policy(&self) -> SharedPolicy {
+        self.store.policy.clone()
     }
 
-    /// Moves a tenant to `plan`.
-    pub async fn set_plan(
-        &self,
-        tenant: &TenantId,
-        plan: PlanId,
-        allowance: u64,
-        now: Timestamp,
-    ) -> Result<CreditAccount, StoreError> {
-        let key = tenant_key(tenant);
-        self.store
-            .run(move |c| {
-                c.immediate_transaction(|c| credits::change_plan(c, &key, plan, allowance, now))
-                    .map_err(from_diesel)
-            })
-            .await
-    }
-
-    async fn stored(&self, tenant: &TenantId) -> Result<Option<CreditAccount>, StoreError> {
+    async fn credit_account(&self, tenant: &TenantId) -> Result<Option<CreditAccount>, StoreError> {
         let key = tenant_key(tenant);
         self.store
             .run(move |c| credits::load(c, &key).map_err(from_diesel))
             .await
     }
 
-    fn view(&self) -> LedgerView {
-        LedgerView {
-            billing_enabled: self.billing_enabled,
-        }
-    }
-}
-
-impl CreditLedger for SqliteLedger {
-    async fn start_charge(&self, _tenant: &TenantId) -> Result<Option<Charge>, StoreError> {
-        Ok(self.view().start_charge())
-    }
-
-    async fn balance(&self, tenant: &TenantId, now: Timestamp) -> Result<CreditState, StoreError> {
-        if !self.billing_enabled {
-            return Ok(CreditState::Unlimited);
-        }
-        Ok(self.view().balance(self.stored(tenant).await?, now))
-    }
-
-    async fn summary(
+    /// Inside `BEGIN IMMEDIATE`: the read, the decision and the write are one step.
+    async fn update_credits<F>(
         &self,
         tenant: &TenantId,
-        now: Timestamp,
-    ) -> Result<Option<CreditSummary>, StoreError> {
-        Ok(self.view().summary(self.stored(tenant).await?, now))
+        decide: F,
+    ) -> Result<CreditAccount, StoreError>
+    where
+        F: FnOnce(Option<CreditAccount>) -> CreditChange + Send + 'static,
+    {
+        let key = tenant_key(tenant);
+        self.store
+            .run(move |c| {
+                c.immediate_transaction(|c| {
+                    let change = decide(credits::load(c, &key)?);
+                    credits::save(c, &key, &change)?;
+                    Ok(change.account)
+                })
+                .map_err(from_diesel)
+            })
+            .await
     }
 }

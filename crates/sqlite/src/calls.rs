@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, SmallInt, Text};
 use diesel::sqlite::SqliteConnection;
 use stickycalls_domain::Timestamp;
+use stickycalls_domain::accounts::Purged;
 use stickycalls_domain::calls::{CallId, CallRecord};
 use stickycalls_domain::identity::{
     Activity, AniLink, CustomerRef, Evidence, IdentityHints, LineType,
@@ -491,13 +492,14 @@ pub(crate) fn erase_customer(
 
 pub(crate) fn purge_expired(
     c: &mut SqliteConnection,
-    now: Timestamp,
-) -> QueryResult<(usize, usize)> {
-    let vars = diesel::sql_query("DELETE FROM variables WHERE expires_at <= ?")
-        .bind::<BigInt, _>(ms(now))
+    variables_expired_at: Timestamp,
+    intents_seen_before: Timestamp,
+) -> QueryResult<Purged> {
+    let variables = diesel::sql_query("DELETE FROM variables WHERE expires_at <= ?")
+        .bind::<BigInt, _>(ms(variables_expired_at))
         .execute(c)?;
     let intents = diesel::sql_query("DELETE FROM intents WHERE last_seen <= ?")
-        .bind::<BigInt, _>(ms(now - INTENT_EXPIRY))
+        .bind::<BigInt, _>(ms(intents_seen_before))
         .execute(c)?;
-    Ok((vars, intents))
+    Ok(Purged { variables, intents })
 }

@@ -1,12 +1,15 @@
-//! Credits on SQLite: the billing row and the ledger (rules from `stickycalls-billing`).
+//! Credits on SQLite: the credit row and the ledger. The rules are the domain's
+//! (`CreditAccount`, under the billing policy); every write runs inside
+//! `BEGIN IMMEDIATE`, so SQLite's single writer serialises them.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
-use stickycalls_billing::{CreditAccount, PlanId, Spent};
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::calls::CallId;
-use stickycalls_domain::credits::{Charge, InsufficientCredits};
+use stickycalls_domain::credits::{
+    BillingPolicy, Charge, CreditAccount, CreditChange, InsufficientCredits,
+};
 
 use crate::rows::{at, ms};
 
@@ -30,6 +33,15 @@ fn int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// A stored count below zero is corrupt: say so rather than read it as zero.
+fn count(n: i64, column: &str) -> QueryResult<u64> {
+    u64::try_from(n).map_err(|_| {
+        diesel::result::Error::DeserializationError(
+            format!("credit_balances.{column} is negative ({n})").into(),
+        )
+    })
+}
+
 pub(crate) fn load(c: &mut SqliteConnection, tenant: &str) -> QueryResult<Option<CreditAccount>> {
     let row: Option<Row> = diesel::sql_query(
         "SELECT plan, allowance, anchor, period_start, allowance_left, top_up FROM credit_balances WHERE tenant_id = ?",
@@ -37,17 +49,26 @@ pub(crate) fn load(c: &mut SqliteConnection, tenant: &str) -> QueryResult<Option
     .bind::<Text, _>(tenant)
     .get_result(c)
     .optional()?;
-    Ok(row.map(|r| CreditAccount {
-        plan: r.plan.parse().unwrap_or(PlanId::Free),
-        allowance: r.allowance.max(0) as u64,
-        anchor: at(r.anchor),
-        period_start: at(r.period_start),
-        allowance_left: r.allowance_left.max(0) as u64,
-        top_up: r.top_up.max(0) as u64,
-    }))
+    row.map(|r| {
+        Ok(CreditAccount {
+            plan: r.plan,
+            allowance: count(r.allowance, "allowance")?,
+            anchor: at(r.anchor),
+            period_start: at(r.period_start),
+            allowance_left: count(r.allowance_left, "allowance_left")?,
+            top_up: count(r.top_up, "top_up")?,
+        })
+    })
+    .transpose()
 }
 
-fn save(c: &mut SqliteConnection, tenant: &str, a: &CreditAccount) -> QueryResult<()> {
+/// Writes a decided change: the state and its ledger lines.
+pub(crate) fn save(
+    c: &mut SqliteConnection,
+    tenant: &str,
+    change: &CreditChange,
+) -> QueryResult<()> {
+    let a = &change.account;
     diesel::sql_query(
         "INSERT INTO credit_balances (tenant_id, plan, allowance, anchor, period_start, allowance_left, top_up)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -55,67 +76,30 @@ fn save(c: &mut SqliteConnection, tenant: &str, a: &CreditAccount) -> QueryResul
            allowance_left = ?6, top_up = ?7",
     )
     .bind::<Text, _>(tenant)
-    .bind::<Text, _>(a.plan.as_str())
+    .bind::<Text, _>(&a.plan)
     .bind::<BigInt, _>(int(a.allowance))
     .bind::<BigInt, _>(ms(a.anchor))
     .bind::<BigInt, _>(ms(a.period_start))
     .bind::<BigInt, _>(int(a.allowance_left))
     .bind::<BigInt, _>(int(a.top_up))
-    .execute(c)
-    .map(|_| ())
-}
-
-const NOTHING: Spent = Spent {
-    from_allowance: 0,
-    from_top_up: 0,
-};
-
-#[allow(clippy::too_many_arguments)]
-fn record(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    now: Timestamp,
-    kind: &str,
-    credits: u64,
-    spent: Spent,
-    period_start: Timestamp,
-    call_id: Option<&CallId>,
-    note: Option<&str>,
-) -> QueryResult<()> {
-    diesel::sql_query(
-        "INSERT INTO credit_ledger (tenant_id, at, kind, credits, from_allowance, from_top_up, period_start, call_id, note)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind::<Text, _>(tenant)
-    .bind::<BigInt, _>(ms(now))
-    .bind::<Text, _>(kind)
-    .bind::<BigInt, _>(int(credits))
-    .bind::<BigInt, _>(int(spent.from_allowance))
-    .bind::<BigInt, _>(int(spent.from_top_up))
-    .bind::<BigInt, _>(ms(period_start))
-    .bind::<Nullable<Text>, _>(call_id.map(CallId::as_str))
-    .bind::<Nullable<Text>, _>(note)
-    .execute(c)
-    .map(|_| ())
-}
-
-fn renewal(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    a: &CreditAccount,
-    now: Timestamp,
-) -> QueryResult<()> {
-    record(
-        c,
-        tenant,
-        now,
-        "allowance",
-        a.allowance,
-        NOTHING,
-        a.period_start,
-        None,
-        Some("period start"),
-    )
+    .execute(c)?;
+    for e in &change.entries {
+        diesel::sql_query(
+            "INSERT INTO credit_ledger (tenant_id, at, kind, credits, from_allowance, from_top_up, period_start, call_id, note)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind::<Text, _>(tenant)
+        .bind::<BigInt, _>(ms(e.at))
+        .bind::<Text, _>(e.kind.as_str())
+        .bind::<BigInt, _>(int(e.credits))
+        .bind::<BigInt, _>(int(e.spent.from_allowance))
+        .bind::<BigInt, _>(int(e.spent.from_top_up))
+        .bind::<BigInt, _>(ms(e.period_start))
+        .bind::<Nullable<Text>, _>(e.call_id.as_ref().map(CallId::as_str))
+        .bind::<Nullable<Text>, _>(e.note.as_deref())
+        .execute(c)?;
+    }
+    Ok(())
 }
 
 /// Why a debit failed.
@@ -130,12 +114,13 @@ impl From<diesel::result::Error> for DebitError {
     }
 }
 
-/// Spends a start's charge inside its (immediate) transaction.
+/// Spends a start's charge inside its (immediate) transaction; returns what is left.
 pub(crate) fn debit(
     c: &mut SqliteConnection,
     tenant: &str,
     charge: Charge,
     call_id: &CallId,
+    policy: &dyn BillingPolicy,
     now: Timestamp,
 ) -> Result<u64, DebitError> {
     let Some(account) = load(c, tenant)? else {
@@ -144,99 +129,21 @@ pub(crate) fn debit(
             available: 0,
         }));
     };
-    let (after, spent, renewed) = account
-        .debit(charge.credits, now)
+    let change = account
+        .debit(charge, call_id, policy, now)
         .map_err(DebitError::Insufficient)?;
-    if renewed {
-        renewal(c, tenant, &after, now)?;
-    }
-    save(c, tenant, &after)?;
-    record(
-        c,
-        tenant,
-        now,
-        "debit",
-        charge.credits,
-        spent,
-        after.period_start,
-        Some(call_id),
-        None,
-    )?;
-    Ok(after.balance().total())
+    save(c, tenant, &change)?;
+    Ok(change.account.balance().total())
 }
 
 /// Credits left at `now`.
 pub(crate) fn remaining(
     c: &mut SqliteConnection,
     tenant: &str,
+    policy: &dyn BillingPolicy,
     now: Timestamp,
 ) -> QueryResult<u64> {
     Ok(load(c, tenant)?
-        .map(|a| a.at(now).0.balance().total())
+        .map(|a| a.at(policy, now).0.balance().total())
         .unwrap_or(0))
-}
-
-pub(crate) fn open(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    plan: PlanId,
-    allowance: u64,
-    now: Timestamp,
-) -> QueryResult<()> {
-    let account = CreditAccount::open(plan, allowance, now);
-    save(c, tenant, &account)?;
-    renewal(c, tenant, &account, now)
-}
-
-pub(crate) fn top_up(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    credits: u64,
-    now: Timestamp,
-) -> QueryResult<CreditAccount> {
-    let account = load(c, tenant)?.unwrap_or_else(|| CreditAccount::open(PlanId::Free, 0, now));
-    let (mut account, renewed) = account.at(now);
-    if renewed {
-        renewal(c, tenant, &account, now)?;
-    }
-    account.top_up = account.top_up.saturating_add(credits);
-    save(c, tenant, &account)?;
-    record(
-        c,
-        tenant,
-        now,
-        "top_up",
-        credits,
-        NOTHING,
-        account.period_start,
-        None,
-        Some("operator grant"),
-    )?;
-    Ok(account)
-}
-
-pub(crate) fn change_plan(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    plan: PlanId,
-    allowance: u64,
-    now: Timestamp,
-) -> QueryResult<CreditAccount> {
-    let account = match load(c, tenant)? {
-        Some(a) => a.change_plan(plan, allowance, now),
-        None => CreditAccount::open(plan, allowance, now),
-    };
-    save(c, tenant, &account)?;
-    record(
-        c,
-        tenant,
-        now,
-        "allowance",
-        account.allowance,
-        NOTHING,
-        account.period_start,
-        None,
-        Some("plan change"),
-    )?;
-    Ok(account)
 }

@@ -4,10 +4,13 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
-use stickycalls_domain::Timestamp;
-use stickycalls_domain::accounts::{KeyInfo, NewKey, Revocation};
-use stickycalls_domain::tenant::TenantId;
+use stickycalls_domain::accounts::{KeyInfo, NewKey, Revocation, StoredKey};
+use stickycalls_domain::ports::{KeyAdded, KeyStore};
+use stickycalls_domain::tenant::{AccountId, TenantId};
+use stickycalls_domain::{StoreError, Timestamp};
 
+use crate::errors::from_diesel;
+use crate::pool::SqliteStore;
 use crate::rows::{at, ms};
 use crate::tenant_key;
 
@@ -111,4 +114,99 @@ pub(crate) fn plan(c: &mut SqliteConnection, tenant: &TenantId) -> QueryResult<S
             .optional()?
             .map_or_else(|| "free".to_owned(), |r| r.plan),
     )
+}
+
+impl KeyStore for SqliteStore {
+    async fn find_key(&self, lookup_id: &str) -> Result<Option<StoredKey>, StoreError> {
+        #[derive(QueryableByName)]
+        struct KeyRow {
+            #[diesel(sql_type = Text)]
+            account_id: String,
+            #[diesel(sql_type = Text)]
+            environment: String,
+            #[diesel(sql_type = Text)]
+            hash: String,
+            #[diesel(sql_type = Nullable<BigInt>)]
+            revoked_at: Option<i64>,
+        }
+        let lookup = lookup_id.to_owned();
+        self.run(move |c| {
+            let row: Option<KeyRow> =
+                diesel::sql_query("SELECT account_id, environment, hash, revoked_at FROM api_keys WHERE lookup_id = ?")
+                    .bind::<Text, _>(&lookup)
+                    .get_result(c)
+                    .optional()
+                    .map_err(from_diesel)?;
+            let Some((r, tenant)) = row.and_then(|r| {
+                let tenant = TenantId {
+                    account: AccountId(r.account_id.parse().ok()?),
+                    environment: r.environment.parse().ok()?,
+                };
+                Some((r, tenant))
+            }) else {
+                return Ok(None);
+            };
+            Ok(Some(StoredKey {
+                lookup_id: lookup.clone(),
+                tenant,
+                hash: r.hash,
+                revoked: r.revoked_at.is_some(),
+                plan: plan(c, &tenant).map_err(from_diesel)?,
+            }))
+        })
+        .await
+    }
+
+    /// Inside `BEGIN IMMEDIATE`: SQLite's single writer makes the count and the insert
+    /// one step.
+    async fn add_key(
+        &self,
+        tenant: &TenantId,
+        key: NewKey,
+        at: Timestamp,
+        max_live: usize,
+    ) -> Result<KeyAdded, StoreError> {
+        let tenant = *tenant;
+        let key = NewKey {
+            environment: tenant.environment,
+            ..key
+        };
+        self.run(move |c| {
+            c.immediate_transaction(|c| {
+                if live(c, &tenant)?.len() >= max_live {
+                    return Ok(KeyAdded::LimitReached);
+                }
+                insert(c, &tenant.account.to_string(), &key, at)?;
+                Ok(KeyAdded::Added)
+            })
+            .map_err(from_diesel)
+        })
+        .await
+    }
+
+    async fn list_keys(&self, tenant: &TenantId) -> Result<Vec<KeyInfo>, StoreError> {
+        let tenant = *tenant;
+        self.run(move |c| live(c, &tenant).map_err(from_diesel))
+            .await
+    }
+
+    async fn revoke_key(
+        &self,
+        tenant: &TenantId,
+        lookup_id: &str,
+        at: Timestamp,
+    ) -> Result<Revocation, StoreError> {
+        let (tenant, lookup) = (*tenant, lookup_id.to_owned());
+        self.run(move |c| {
+            c.immediate_transaction(|c| revoke(c, &tenant, &lookup, at))
+                .map_err(from_diesel)
+        })
+        .await
+    }
+
+    async fn touch_key(&self, lookup_id: &str, at: Timestamp) -> Result<(), StoreError> {
+        let lookup = lookup_id.to_owned();
+        self.run(move |c| touch(c, &lookup, at).map_err(from_diesel))
+            .await
+    }
 }

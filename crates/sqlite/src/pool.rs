@@ -13,6 +13,7 @@ use diesel_async::pooled_connection::{
 };
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use stickycalls_domain::StoreError;
+use stickycalls_domain::credits::SharedPolicy;
 
 use crate::errors::{from_diesel, from_pool};
 
@@ -52,6 +53,8 @@ pub(crate) fn configure(conn: &mut SqliteConnection) -> QueryResult<()> {
 pub struct SqliteStore {
     pool: Pool<Wrapped>,
     pub(crate) path: String,
+    /// The billing policy a start's debit and the ledger apply.
+    pub(crate) policy: SharedPolicy,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -63,8 +66,9 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Builds the pool; the file must exist (run the migrations first).
-    pub fn new(settings: &SqliteSettings) -> anyhow::Result<Self> {
+    /// Builds the pool; the file must exist (run the migrations first). Credits are
+    /// kept under `policy` (the operator's billing).
+    pub fn new(settings: &SqliteSettings, policy: SharedPolicy) -> anyhow::Result<Self> {
         let mut config = ManagerConfig::<Wrapped>::default();
         config.recycling_method = RecyclingMethod::Fast;
         config.custom_setup = Box::new(|url| {
@@ -92,6 +96,7 @@ impl SqliteStore {
         Ok(Self {
             pool,
             path: settings.path.clone(),
+            policy,
         })
     }
 
@@ -129,15 +134,11 @@ impl SqliteStore {
 #[derive(Debug, Clone)]
 pub struct SqliteLedger {
     pub(crate) store: SqliteStore,
-    pub(crate) billing_enabled: bool,
 }
 
 impl SqliteLedger {
-    /// A ledger; with `billing_enabled` false (operator switch) nothing is charged.
-    pub fn new(store: SqliteStore, billing_enabled: bool) -> Self {
-        Self {
-            store,
-            billing_enabled,
-        }
+    /// The ledger of `store`, under the store's billing policy.
+    pub fn new(store: SqliteStore) -> Self {
+        Self { store }
     }
 }

@@ -2,11 +2,12 @@
 //! every commit is one `BEGIN IMMEDIATE` transaction.
 
 use diesel::sqlite::SqliteConnection;
+use stickycalls_domain::accounts::Purged;
 use stickycalls_domain::calls::{CallId, CallRecord};
-use stickycalls_domain::credits::InsufficientCredits;
+use stickycalls_domain::credits::{BillingPolicy, InsufficientCredits};
 use stickycalls_domain::identity::{CustomerRef, Evidence, IdentityHints};
 use stickycalls_domain::ports::{
-    CallStore, CommitEndError, CommitStartError, CustomerContext, EndCommit, EndReceipt,
+    CallStore, CommitEndError, CommitStartError, CustomerContext, EndCommit, EndReceipt, Purge,
     StartCommit, StartReceipt, StartSnapshot,
 };
 use stickycalls_domain::tenant::TenantId;
@@ -52,6 +53,7 @@ fn start_tx(
     c: &mut SqliteConnection,
     tenant: &str,
     commit: &StartCommit,
+    policy: &dyn BillingPolicy,
 ) -> Result<StartReceipt, Abort> {
     let call = &commit.call;
     if commit.create_customer {
@@ -81,9 +83,12 @@ fn start_tx(
             tenant,
             charge,
             &call.call_id,
+            policy,
             call.started_at,
         )?),
-        None if commit.report_balance => Some(credits::remaining(c, tenant, call.started_at)?),
+        None if commit.report_balance => {
+            Some(credits::remaining(c, tenant, policy, call.started_at)?)
+        }
         None => None,
     };
     Ok(StartReceipt {
@@ -178,8 +183,9 @@ impl CallStore for SqliteStore {
         commit: StartCommit,
     ) -> Result<StartReceipt, CommitStartError> {
         let key = tenant_key(tenant);
+        let policy = self.policy.clone();
         self.run(move |c| {
-            c.immediate_transaction(|c| start_tx(c, &key, &commit))
+            c.immediate_transaction(|c| start_tx(c, &key, &commit, policy.as_ref()))
                 .map_err(|abort| match abort {
                     Abort::CallIdTaken => CommitStartError::CallIdTaken,
                     Abort::Insufficient(e) => CommitStartError::InsufficientCredits(e),
@@ -227,12 +233,17 @@ impl CallStore for SqliteStore {
     }
 }
 
-impl SqliteStore {
-    /// Deletes expired variables and stale open intents of every tenant.
-    pub async fn purge_expired(&self, now: Timestamp) -> Result<(usize, usize), StoreError> {
+impl Purge for SqliteStore {
+    async fn purge_expired(
+        &self,
+        variables_expired_at: Timestamp,
+        intents_seen_before: Timestamp,
+    ) -> Result<Purged, StoreError> {
         self.run(move |c| {
-            c.immediate_transaction(|c| calls::purge_expired(c, now))
-                .map_err(from_diesel)
+            c.immediate_transaction(|c| {
+                calls::purge_expired(c, variables_expired_at, intents_seen_before)
+            })
+            .map_err(from_diesel)
         })
         .await
     }

@@ -1,41 +1,9 @@
 //! The SQLite adapter: the same storage contract suite as PostgreSQL, on a fresh
 //! database file per test.
 
-use stickycalls_domain::credits::{Charge, CreditState, CreditSummary};
-use stickycalls_domain::tenant::TenantId;
-use stickycalls_domain::{StoreError, Timestamp};
 use stickycalls_sqlite::{SqliteLedger, SqliteSettings, SqliteStore, run_migrations};
-use stickycalls_test_support::contract::{GrantCredits, Storage, StorageFactory};
-
-#[derive(Clone, Debug)]
-struct Granting(SqliteLedger);
-
-impl stickycalls_domain::ports::CreditLedger for Granting {
-    async fn start_charge(&self, t: &TenantId) -> Result<Option<Charge>, StoreError> {
-        self.0.start_charge(t).await
-    }
-    async fn balance(&self, t: &TenantId, now: Timestamp) -> Result<CreditState, StoreError> {
-        self.0.balance(t, now).await
-    }
-    async fn summary(
-        &self,
-        t: &TenantId,
-        now: Timestamp,
-    ) -> Result<Option<CreditSummary>, StoreError> {
-        self.0.summary(t, now).await
-    }
-}
-
-impl GrantCredits for Granting {
-    async fn grant(
-        &self,
-        tenant: &TenantId,
-        credits: u64,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.0.grant_top_up(tenant, credits, now).await.map(|_| ())
-    }
-}
+use stickycalls_test_support::contract::{Storage, StorageFactory};
+use stickycalls_test_support::fakes::billing_on;
 
 /// A database file in a directory removed when the test ends.
 struct TempFile(std::path::PathBuf);
@@ -50,9 +18,9 @@ struct Sqlite;
 
 impl StorageFactory for Sqlite {
     type Store = SqliteStore;
-    type Ledger = Granting;
+    type Ledger = SqliteLedger;
 
-    async fn create(&self) -> anyhow::Result<Storage<SqliteStore, Granting>> {
+    async fn create(&self) -> anyhow::Result<Storage<SqliteStore, SqliteLedger>> {
         let dir = std::env::temp_dir().join(format!(
             "stickycalls-sqlite-{}",
             uuid::Uuid::new_v4().simple()
@@ -60,8 +28,8 @@ impl StorageFactory for Sqlite {
         std::fs::create_dir_all(&dir)?;
         let path = dir.join("test.db").to_string_lossy().into_owned();
         run_migrations(&path).await?;
-        let store = SqliteStore::new(&SqliteSettings::new(&path))?;
-        let ledger = Granting(SqliteLedger::new(store.clone(), true));
+        let store = SqliteStore::new(&SqliteSettings::new(&path), billing_on())?;
+        let ledger = SqliteLedger::new(store.clone());
         Ok(Storage {
             store,
             ledger,

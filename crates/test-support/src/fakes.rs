@@ -3,9 +3,17 @@
 
 use std::sync::{Arc, Mutex};
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::identity::CustomerRef;
-use stickycalls_domain::ports::{Clock, IdGenerator};
+
+use stickycalls_domain::accounts::AccountService;
+use stickycalls_domain::accounts::NewKey;
+use stickycalls_domain::credits::SharedPolicy;
+use stickycalls_domain::keys::MintedKey;
+use stickycalls_domain::ports::{AccountStore, Clock, CreditLedger, IdGenerator, KeyMinter};
+use stickycalls_domain::tenant::{AccountId, Environment};
+use stickycalls_domain::{Secret, StoreError};
 use time::Duration;
 use time::macros::datetime;
 
@@ -43,4 +51,54 @@ impl IdGenerator for RandomIds {
     fn new_customer_ref(&self) -> CustomerRef {
         CustomerRef::from_trusted(format!("cust_{}", uuid::Uuid::new_v4().simple()))
     }
+
+    fn new_account_id(&self) -> AccountId {
+        AccountId(uuid::Uuid::new_v4())
+    }
+}
+
+/// The real billing policy (the FAQ's catalog, monthly periods) with billing on.
+pub fn billing_on() -> SharedPolicy {
+    Arc::new(stickycalls_billing::Catalog::new(true))
+}
+
+/// The real billing policy with billing switched off (every start free).
+pub fn billing_off() -> SharedPolicy {
+    Arc::new(stickycalls_billing::Catalog::new(false))
+}
+
+/// Keys with distinct lookup ids and a fake hash: no argon2, for store tests.
+#[derive(Debug, Clone, Default)]
+pub struct PlainMinter(Arc<AtomicU64>);
+
+impl KeyMinter for PlainMinter {
+    async fn mint(&self, environment: Environment, name: &str) -> Result<MintedKey, StoreError> {
+        let n = self.0.fetch_add(1, Ordering::Relaxed);
+        let lookup_id = format!("{:08x}{:08x}", uuid::Uuid::new_v4().as_u128() as u32, n);
+        let token = format!("sk_{}_{lookup_id}_{}", environment.as_str(), "0".repeat(64));
+        Ok(MintedKey {
+            key: NewKey {
+                lookup_id: lookup_id.clone(),
+                environment,
+                hash: format!("plain:{lookup_id}"),
+                last4: "0000".into(),
+                name: name.to_owned(),
+            },
+            token: Secret::new(token),
+        })
+    }
+}
+
+/// The operator's use cases (grants, plan changes, purge) over a store and ledger,
+/// with fake ids and keys: what the command-line tool runs, for tests.
+pub fn operator<S, L>(
+    store: S,
+    ledger: L,
+    clock: TestClock,
+) -> AccountService<S, L, TestClock, RandomIds, PlainMinter>
+where
+    S: AccountStore,
+    L: CreditLedger,
+{
+    AccountService::new(store, ledger, clock, RandomIds, PlainMinter::default())
 }

@@ -6,16 +6,18 @@ use serde_json::json;
 use stickycalls_domain::accounts::{
     IdempotencyClaim, NewAccount, NewKey, Revocation, StoredResponse,
 };
+use stickycalls_domain::credits::PlanTerms;
 use stickycalls_domain::customers::CustomerLookup;
 use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
+use stickycalls_domain::keys::{KeyError, KeyService, MAX_LIVE_KEYS};
 use stickycalls_domain::ports::{
-    AccountStore, CallStore, Clock, CustomerStore, IdempotencyStore, WriteVariablesError,
+    AccountStore, CallStore, Clock, CustomerStore, IdempotencyStore, KeyStore, WriteVariablesError,
 };
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_domain::variables::{StoredVariable, Ttl, VariableWrite};
 use time::Duration;
 
-use super::{GrantCredits, StorageFactory, World, tenant};
+use super::{StorageFactory, World, tenant};
 
 fn key(lookup: &str, environment: Environment, name: &str) -> NewKey {
     NewKey {
@@ -24,6 +26,13 @@ fn key(lookup: &str, environment: Environment, name: &str) -> NewKey {
         hash: format!("hash-of-{lookup}"),
         last4: lookup[lookup.len() - 4..].to_owned(),
         name: name.to_owned(),
+    }
+}
+
+fn free(allowance: u64) -> PlanTerms {
+    PlanTerms {
+        plan: "free".into(),
+        allowance,
     }
 }
 
@@ -53,7 +62,8 @@ pub async fn keys_rotate_and_never_run_out<F: StorageFactory>(factory: &F) -> an
                 key("a000000000000001", Environment::Test, "default"),
                 key("b000000000000001", Environment::Prod, "default"),
             ],
-            starting_credits: 100,
+            plan: free(100),
+            created_at: w.clock.now(),
         })
         .await?;
     let test = TenantId {
@@ -75,6 +85,7 @@ pub async fn keys_rotate_and_never_run_out<F: StorageFactory>(factory: &F) -> an
             &test,
             key("a000000000000002", Environment::Test, "rotation"),
             w.clock.now(),
+            MAX_LIVE_KEYS,
         )
         .await?;
 
@@ -137,7 +148,8 @@ pub async fn keys_rotate_and_never_run_out<F: StorageFactory>(factory: &F) -> an
                     key(&lookup(1), Environment::Prod, "one"),
                     key(&lookup(2), Environment::Prod, "two"),
                 ],
-                starting_credits: 0,
+                plan: free(0),
+                created_at: w.clock.now(),
             })
             .await?;
         let tenant = TenantId {
@@ -171,6 +183,54 @@ pub async fn keys_rotate_and_never_run_out<F: StorageFactory>(factory: &F) -> an
     Ok(())
 }
 
+/// The live-key cap holds under concurrency: 50 creations at once through the key use
+/// case leave exactly [`MAX_LIVE_KEYS`] live keys, and the other 30 are refused.
+pub async fn fifty_concurrent_key_creations_leave_twenty<F: StorageFactory>(
+    factory: &F,
+) -> anyhow::Result<()> {
+    let w = World::new(factory).await?;
+    let account = AccountId(uuid::Uuid::from_u128(0xcab));
+    w.store
+        .create_account(NewAccount {
+            id: account,
+            name: "Busy".into(),
+            email: None,
+            keys: vec![key("d000000000000001", Environment::Prod, "default")],
+            plan: free(0),
+            created_at: w.clock.now(),
+        })
+        .await?;
+    let tenant = TenantId {
+        account,
+        environment: Environment::Prod,
+    };
+    let service = std::sync::Arc::new(KeyService::new(
+        w.store.clone(),
+        w.clock.clone(),
+        crate::fakes::PlainMinter::default(),
+    ));
+    let tasks: Vec<_> = (0..50)
+        .map(|n| {
+            let service = service.clone();
+            tokio::spawn(async move { service.create(&tenant, &format!("ci-{n}"), None).await })
+        })
+        .collect();
+    let (mut created, mut refused) = (0, 0);
+    for task in tasks {
+        match task.await? {
+            Ok(_) => created += 1,
+            Err(KeyError::TooManyKeys { max }) if max == MAX_LIVE_KEYS => refused += 1,
+            Err(e) => anyhow::bail!("unexpected key error: {e:?}"),
+        }
+    }
+    let live = w.store.list_keys(&tenant).await?.len();
+    ensure!(
+        (created, refused, live) == (MAX_LIVE_KEYS - 1, 51 - MAX_LIVE_KEYS, MAX_LIVE_KEYS),
+        "created {created}, refused {refused}, live {live}"
+    );
+    Ok(())
+}
+
 /// A customer is found by number and external id, read whole, and erased whole with
 /// the stored responses about them; another tenant sees none of it.
 pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
@@ -179,7 +239,7 @@ pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
     let w = World::new(factory).await?;
     let t = tenant(1, Environment::Test);
     let prod = tenant(1, Environment::Prod);
-    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
+    w.grant(&t.id, 5).await?;
     let started = w
         .start(&t, json!({"call_id": "m1", "identity_hints": {"ani": "+14155550123", "external_ids": {"crm": "C-77"}}}))
         .await?;
@@ -294,7 +354,7 @@ pub async fn variables_written_directly<F: StorageFactory>(factory: &F) -> anyho
     let w = World::new(factory).await?;
     let t = tenant(1, Environment::Test);
     let prod = tenant(1, Environment::Prod);
-    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
+    w.grant(&t.id, 5).await?;
     let who = w
         .start(&t, super::ani_start("v1", "+14155550124"))
         .await?

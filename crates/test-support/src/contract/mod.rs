@@ -4,17 +4,15 @@
 //! `#[tokio::test]`s for one adapter.
 
 use std::any::Any;
-use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::{Context, ensure};
 use serde_json::{Value, json};
-use stickycalls_domain::StoreError;
 use stickycalls_domain::calls::{CallId, CallService, EndCallError, StartCallError, StartOutcome};
-use stickycalls_domain::credits::CreditState;
+use stickycalls_domain::credits::{CreditAccount, CreditState};
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{
-    AccountStore, CallStore, Clock, CreditLedger, CustomerStore, IdempotencyStore,
+    AccountStore, CallStore, Clock, CreditLedger, CustomerStore, IdempotencyStore, KeyStore,
 };
 use stickycalls_domain::tenant::{AccountId, Environment, Tenant, TenantId};
 use time::Duration;
@@ -23,17 +21,6 @@ use crate::fakes::{RandomIds, TestClock};
 
 mod manage;
 pub use manage::*;
-
-/// Adapters' way to add credits (an operator action, outside the ports).
-pub trait GrantCredits {
-    /// Adds purchased credits to a tenant at `now`.
-    fn grant(
-        &self,
-        tenant: &TenantId,
-        credits: u64,
-        now: stickycalls_domain::Timestamp,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-}
 
 #[allow(missing_debug_implementations)]
 /// A fresh, empty store and ledger per test, and whatever keeps them alive.
@@ -49,9 +36,9 @@ pub struct Storage<S, L> {
 /// Builds a fresh storage for each contract test.
 pub trait StorageFactory: Send + Sync {
     /// The store under test.
-    type Store: CallStore + CustomerStore + AccountStore + IdempotencyStore + Clone;
+    type Store: CallStore + CustomerStore + AccountStore + KeyStore + IdempotencyStore + Clone;
     /// Its ledger.
-    type Ledger: CreditLedger + GrantCredits + Clone;
+    type Ledger: CreditLedger + Clone;
     /// A fresh storage.
     fn create(
         &self,
@@ -122,6 +109,17 @@ impl<F: StorageFactory> World<F> {
             .await
     }
 
+    /// Adds purchased credits, by the domain's rule, through the ledger port.
+    async fn grant(&self, tenant: &TenantId, credits: u64) -> anyhow::Result<()> {
+        let (policy, now) = (self.ledger.policy(), self.clock.now());
+        self.ledger
+            .update_credits(tenant, move |stored| {
+                CreditAccount::grant(stored, credits, policy.as_ref(), now)
+            })
+            .await?;
+        Ok(())
+    }
+
     async fn credits_left(&self, tenant: &Tenant) -> anyhow::Result<u64> {
         match self.ledger.balance(&tenant.id, self.clock.now()).await? {
             CreditState::Metered(b) => Ok(b.total()),
@@ -149,7 +147,7 @@ pub async fn new_caller_then_returning_caller<F: StorageFactory>(
 ) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
+    w.grant(&t.id, 5).await?;
     let first = w.start(&t, ani_start("test_001", "+14155559999")).await?;
     ensure!(
         first.confidence.hundredths() == 0 && first.billable && !first.replayed,
@@ -194,7 +192,7 @@ where
 {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 10, w.clock.now()).await?;
+    w.grant(&t.id, 10).await?;
     let tasks: Vec<_> = (0..50)
         .map(|i| {
             let service = w.service.clone();
@@ -238,7 +236,7 @@ pub async fn refused_start_stores_nothing<F: StorageFactory>(factory: &F) -> any
         "{refused:?}"
     );
     ensure!(!w.call_exists(&t, "broke").await?);
-    w.ledger.grant(&t.id, 1, w.clock.now()).await?;
+    w.grant(&t.id, 1).await?;
     let later = w.start(&t, ani_start("paid", "+14155550001")).await?;
     ensure!(
         later.confidence.hundredths() == 0,
@@ -251,7 +249,7 @@ pub async fn refused_start_stores_nothing<F: StorageFactory>(factory: &F) -> any
 pub async fn match_succeeds_at_zero_credits<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 1, w.clock.now()).await?;
+    w.grant(&t.id, 1).await?;
     let first = w.start(&t, ani_start("m1", "+14155550002")).await?;
     w.end(&t, json!({"call_id": "m1"})).await?;
     ensure!(w.credits_left(&t).await? == 0);
@@ -271,7 +269,7 @@ where
 {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
+    w.grant(&t.id, 5).await?;
     let spawn = |body: Value| {
         let service = w.service.clone();
         let t = t.clone();
@@ -313,7 +311,7 @@ where
 {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
+    w.grant(&t.id, 5).await?;
     for i in 0..20 {
         let body =
             json!({"call_id": format!("e{i}"), "identity_hints": {"customer_ref": "cust_shared"}});
@@ -359,7 +357,7 @@ where
 pub async fn variables_expire_by_the_clock<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
+    w.grant(&t.id, 5).await?;
     let first = w.start(&t, ani_start("v1", "+14155550006")).await?;
     w.end(
         &t,
@@ -389,7 +387,7 @@ pub async fn variables_expire_by_the_clock<F: StorageFactory>(factory: &F) -> an
 pub async fn intent_attempts_are_counted<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
+    w.grant(&t.id, 5).await?;
     let first = w.start(&t, ani_start("i1", "+14155550007")).await?;
     let end = w
         .end(
@@ -443,7 +441,7 @@ pub async fn intent_attempts_are_counted<F: StorageFactory>(factory: &F) -> anyh
 pub async fn erase_removes_everything<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
+    w.grant(&t.id, 5).await?;
     let first = w.start(&t, json!({"call_id": "g1", "identity_hints": {"ani": "+14155550008", "external_ids": {"crm": "G-1"}}})).await?;
     w.end(&t, json!({"call_id": "g1", "intent": "x", "intent_status": "open", "variables": {"secret": "s"}})).await?;
     ensure!(w.store.erase_customer(&t.id, &first.customer_ref).await?);
@@ -468,7 +466,7 @@ pub async fn tenants_are_isolated<F: StorageFactory>(factory: &F) -> anyhow::Res
     let b = tenant(2, Environment::Test);
     let a_prod = tenant(1, Environment::Prod);
     for t in [&a, &b, &a_prod] {
-        w.ledger.grant(&t.id, 5, w.clock.now()).await?;
+        w.grant(&t.id, 5).await?;
     }
     let first = w.start(&a, ani_start("same", "+14155550009")).await?;
     w.end(&a, json!({"call_id": "same", "customer_ref": first.customer_ref.as_str(), "variables": {"who": "a"}})).await?;
@@ -503,7 +501,7 @@ pub async fn tenants_are_isolated<F: StorageFactory>(factory: &F) -> anyhow::Res
 pub async fn provisional_customer_is_folded<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
+    w.grant(&t.id, 5).await?;
     let first = w.start(&t, ani_start("test_001", "+14155551234")).await?;
     ensure!(first.billable);
     w.end(
@@ -540,7 +538,7 @@ pub async fn provisional_customer_is_folded<F: StorageFactory>(factory: &F) -> a
 pub async fn household_numbers_are_shared<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
+    w.grant(&t.id, 5).await?;
     let body = |id: &str| json!({"call_id": id, "identity_hints": {"ani": "+14155550010"}, "telco": {"line_type": "landline"}});
     let alice = w.start(&t, body("h1")).await?;
     w.end(&t, json!({"call_id": "h1", "variables": {"name": "Alice"}}))
@@ -585,7 +583,7 @@ pub async fn household_numbers_are_shared<F: StorageFactory>(factory: &F) -> any
 pub async fn line_type_is_remembered<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
+    w.grant(&t.id, 5).await?;
     w.start(&t, json!({"call_id": "l1", "identity_hints": {"ani": "+14155550011", "external_ids": {"crm_id": "CUST-1"}}, "telco": {"line_type": "mobile"}})).await?;
     w.end(&t, json!({"call_id": "l1"})).await?;
     let again = w.start(&t, json!({"call_id": "l2", "identity_hints": {"ani": "+14155550011", "external_ids": {"crm_id": "CUST-1"}}})).await?;
@@ -602,7 +600,7 @@ pub async fn line_type_is_remembered<F: StorageFactory>(factory: &F) -> anyhow::
 pub async fn variable_limit_refuses_whole<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
+    w.grant(&t.id, 5).await?;
     let first = w.start(&t, ani_start("lim1", "+14155550012")).await?;
     let hundred: serde_json::Map<String, Value> =
         (0..100).map(|i| (format!("k{i:03}"), json!("v"))).collect();
@@ -651,7 +649,7 @@ pub async fn variable_limit_refuses_whole<F: StorageFactory>(factory: &F) -> any
 pub async fn ends_replay_and_standalone<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
-    w.ledger.grant(&t.id, 5, w.clock.now()).await?;
+    w.grant(&t.id, 5).await?;
     w.start(&t, ani_start("r1", "+14155550013")).await?;
     let body =
         json!({"call_id": "r1", "intent": "a", "intent_status": "open", "variables": {"x": "1"}});
@@ -708,6 +706,7 @@ macro_rules! storage_contract {
             variable_limit_refuses_whole,
             ends_replay_and_standalone,
             keys_rotate_and_never_run_out,
+            fifty_concurrent_key_creations_leave_twenty,
             customers_are_found_exported_and_erased,
             variables_written_directly
         );

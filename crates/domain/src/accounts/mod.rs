@@ -1,6 +1,15 @@
 //! Accounts and their API keys, as the domain sees them: who a key acts for. How a key
 //! is hashed and checked belongs to the inbound adapter; how it is stored, to storage.
+//! The account use cases (signup, and the operator's credit grants, plan changes and
+//! purge) are in [`AccountService`].
 
+mod service;
+#[cfg(test)]
+mod tests;
+
+pub use service::{AccountError, AccountService, OpenedAccount, Purged};
+
+use crate::credits::PlanTerms;
 use crate::identity::CustomerRef;
 use crate::tenant::{AccountId, Environment, TenantId};
 use crate::timestamp::Timestamp;
@@ -86,8 +95,10 @@ pub struct NewAccount {
     pub email: Option<String>,
     /// Keys, typically one test and one prod.
     pub keys: Vec<NewKey>,
-    /// Credits each environment starts with.
-    pub starting_credits: u64,
+    /// The plan each environment opens on (its allowance is its starting credits).
+    pub plan: PlanTerms,
+    /// When it was opened (the anchor of its billing periods).
+    pub created_at: Timestamp,
 }
 
 /// A response kept for an `Idempotency-Key`, replayed for the same key and body.

@@ -1,6 +1,16 @@
-//! Credits: what a call costs, and balance arithmetic that cannot go negative.
+//! Credits: what a call costs, balance arithmetic that cannot go negative, the
+//! ledger's laws ([`CreditAccount`]) and the billing policy port ([`BillingPolicy`]).
+
+mod account;
+#[cfg(test)]
+mod ledger_tests;
+pub mod policy;
+
+pub use account::{CreditAccount, CreditChange, EntryKind, LedgerEntry, Spent};
+pub use policy::{BillingPolicy, Period, PlanTerms, SharedPolicy};
 
 use crate::identity::Recommendation;
+use crate::timestamp::Timestamp;
 
 /// A `calls/start` that is not a returning-caller match costs this much.
 pub const START_PRICE: u64 = 1;
@@ -87,6 +97,21 @@ impl CreditState {
     }
 }
 
+impl CreditState {
+    /// The credits of a tenant at `now` from its stored state (`None`: it has none,
+    /// so nothing to spend), under `policy` (billing off: unlimited).
+    pub fn of(stored: Option<&CreditAccount>, policy: &dyn BillingPolicy, now: Timestamp) -> Self {
+        if policy.start_charge().is_none() {
+            return CreditState::Unlimited;
+        }
+        CreditState::Metered(
+            stored
+                .map(|a| a.clone().at(policy, now).0.balance())
+                .unwrap_or_default(),
+        )
+    }
+}
+
 /// A tenant's credits as the account page shows them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreditSummary {
@@ -104,6 +129,23 @@ pub struct CreditSummary {
     pub period_end: crate::Timestamp,
     /// False when the operator switched billing off (nothing is charged).
     pub billing_enabled: bool,
+}
+
+impl CreditSummary {
+    /// Plan, period and balance at `now` of a stored credit state.
+    pub fn of(account: &CreditAccount, policy: &dyn BillingPolicy, now: Timestamp) -> Self {
+        let (a, _) = account.clone().at(policy, now);
+        let period = a.period(policy, now);
+        CreditSummary {
+            plan: a.plan.clone(),
+            allowance: a.allowance,
+            allowance_left: a.allowance_left,
+            top_up: a.top_up,
+            period_start: period.start,
+            period_end: period.end,
+            billing_enabled: policy.start_charge().is_some(),
+        }
+    }
 }
 
 /// One day of a tenant's activity (UTC days).

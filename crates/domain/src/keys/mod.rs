@@ -1,0 +1,182 @@
+//! API keys as their tenant manages them: create (within the cap), list, revoke (never
+//! the last live one). How a key is generated and hashed is the [`KeyMinter`] port's;
+//! how keys are stored, the [`KeyStore`] port's. The cap and the rules are here.
+
+use crate::accounts::{KeyInfo, NewKey, Revocation};
+use crate::error::{StoreError, ValidationError};
+use crate::ports::{Clock, KeyAdded, KeyMinter, KeyStore};
+use crate::secret::Secret;
+use crate::tenant::{Environment, TenantId};
+
+#[cfg(test)]
+mod tests;
+
+/// Most live keys per environment of an account.
+pub const MAX_LIVE_KEYS: usize = 20;
+
+/// Longest key label, in characters.
+pub const MAX_KEY_NAME: usize = 100;
+
+/// A key label: 1 to 100 characters, no control characters, trimmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyName(String);
+
+impl KeyName {
+    /// Validates a label sent by a client.
+    pub fn parse(text: &str) -> Result<Self, ValidationError> {
+        let name = text.trim();
+        if name.is_empty()
+            || name.chars().count() > MAX_KEY_NAME
+            || name.chars().any(char::is_control)
+        {
+            return Err(ValidationError::invalid(
+                "name",
+                "must be 1 to 100 characters",
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The label.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A freshly minted key: the token to show once, and what is stored of it.
+#[derive(Debug, Clone)]
+pub struct MintedKey {
+    /// The whole key (`sk_<env>_...`): shown once, never stored.
+    pub token: Secret,
+    /// Its public parts and hash.
+    pub key: NewKey,
+}
+
+/// A key just created: the token, shown once, and how it is listed.
+#[derive(Debug, Clone)]
+pub struct CreatedKey {
+    /// The whole key.
+    pub token: Secret,
+    /// How it is listed from now on.
+    pub info: KeyInfo,
+}
+
+/// Why a key operation did nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The request is malformed (label, environment).
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// The environment already has [`MAX_LIVE_KEYS`] live keys.
+    #[error("at most {max} live keys per environment")]
+    TooManyKeys {
+        /// The cap.
+        max: usize,
+    },
+    /// No live key with that id in the tenant.
+    #[error("no such key")]
+    NotFound,
+    /// Revoking it would leave the environment without a live key.
+    #[error("the environment's last live key")]
+    LastKey,
+    /// The store (or the minter) failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Checks that a key is asked for in the calling key's own environment (the default
+/// when none is named): a test key never makes a prod key.
+pub fn check_environment(
+    tenant: &TenantId,
+    wanted: Option<&str>,
+) -> Result<Environment, ValidationError> {
+    let Some(wanted) = wanted else {
+        return Ok(tenant.environment);
+    };
+    let wanted: Environment = wanted
+        .parse()
+        .map_err(|e: String| ValidationError::invalid("environment", e))?;
+    if wanted != tenant.environment {
+        let own = tenant.environment.as_str();
+        return Err(ValidationError::invalid(
+            "environment",
+            format!(
+                "a {own} key manages {own} keys: use a {} key to make one",
+                wanted.as_str()
+            ),
+        ));
+    }
+    Ok(wanted)
+}
+
+/// The key use cases, generic over their ports.
+#[derive(Debug, Clone)]
+pub struct KeyService<S, C, M> {
+    store: S,
+    clock: C,
+    minter: M,
+}
+
+impl<S: KeyStore, C: Clock, M: KeyMinter> KeyService<S, C, M> {
+    /// Wires the service.
+    pub fn new(store: S, clock: C, minter: M) -> Self {
+        Self {
+            store,
+            clock,
+            minter,
+        }
+    }
+
+    /// The tenant's live keys, oldest first.
+    pub async fn list(&self, tenant: &TenantId) -> Result<Vec<KeyInfo>, KeyError> {
+        Ok(self.store.list_keys(tenant).await?)
+    }
+
+    /// Creates a key in the tenant's environment, unless it already has
+    /// [`MAX_LIVE_KEYS`] live ones. The store applies the cap atomically: concurrent
+    /// creations never leave more than the cap.
+    pub async fn create(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        environment: Option<&str>,
+    ) -> Result<CreatedKey, KeyError> {
+        let name = KeyName::parse(name);
+        let environment = check_environment(tenant, environment);
+        let (name, environment) = match (name, environment) {
+            (Ok(n), Ok(e)) => (n, e),
+            (Err(e), _) | (_, Err(e)) => return Err(e.into()),
+        };
+        let minted = self.minter.mint(environment, name.as_str()).await?;
+        let now = self.clock.now();
+        let info = KeyInfo {
+            lookup_id: minted.key.lookup_id.clone(),
+            environment,
+            name: minted.key.name.clone(),
+            last4: minted.key.last4.clone(),
+            created_at: now,
+            last_used_at: None,
+        };
+        match self
+            .store
+            .add_key(tenant, minted.key, now, MAX_LIVE_KEYS)
+            .await?
+        {
+            KeyAdded::Added => Ok(CreatedKey {
+                token: minted.token,
+                info,
+            }),
+            KeyAdded::LimitReached => Err(KeyError::TooManyKeys { max: MAX_LIVE_KEYS }),
+        }
+    }
+
+    /// Revokes one of the tenant's live keys, never its last one.
+    pub async fn revoke(&self, tenant: &TenantId, lookup_id: &str) -> Result<(), KeyError> {
+        let now = self.clock.now();
+        match self.store.revoke_key(tenant, lookup_id, now).await? {
+            Revocation::Revoked => Ok(()),
+            Revocation::NotFound => Err(KeyError::NotFound),
+            Revocation::LastKey => Err(KeyError::LastKey),
+        }
+    }
+}

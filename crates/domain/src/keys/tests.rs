@@ -1,0 +1,121 @@
+use futures::executor::block_on;
+use mockall::predicate::eq;
+
+use super::*;
+use crate::accounts::NewKey;
+use crate::ports::{MockClock, MockKeyMinter, MockKeyStore};
+use crate::tenant::AccountId;
+use crate::timestamp::Timestamp;
+
+fn tenant(environment: Environment) -> TenantId {
+    TenantId {
+        account: AccountId(uuid::Uuid::from_u128(7)),
+        environment,
+    }
+}
+
+fn clock() -> MockClock {
+    let mut clock = MockClock::new();
+    clock
+        .expect_now()
+        .returning(|| Timestamp::parse("2026-03-01T10:00:00.000Z").unwrap());
+    clock
+}
+
+fn minter() -> MockKeyMinter {
+    let mut minter = MockKeyMinter::new();
+    minter.expect_mint().returning(|environment, name| {
+        let key = NewKey {
+            lookup_id: "0123456789abcdef".into(),
+            environment,
+            hash: "$argon2id$...".into(),
+            last4: "beef".into(),
+            name: name.to_owned(),
+        };
+        let token = Secret::new("sk_test_0123456789abcdef_beef");
+        Box::pin(async move { Ok(MintedKey { token, key }) })
+    });
+    minter
+}
+
+#[test]
+fn a_bad_label_or_environment_touches_no_port() {
+    // No expectations: any port call would panic.
+    let service = KeyService::new(MockKeyStore::new(), MockClock::new(), MockKeyMinter::new());
+    let t = tenant(Environment::Test);
+    for (name, environment, field) in [
+        ("", None, "name"),
+        ("  ", None, "name"),
+        (&"x".repeat(101) as &str, None, "name"),
+        ("tab\there", None, "name"),
+        ("ci", Some("live"), "environment"),
+        ("ci", Some("prod"), "environment"),
+    ] {
+        match block_on(service.create(&t, name, environment)) {
+            Err(KeyError::Invalid(e)) => assert_eq!(e.issues[0].path, [field], "{name:?}"),
+            other => panic!("{name:?} {environment:?}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_key_is_created_with_the_cap_and_the_tenants_environment() {
+    let mut store = MockKeyStore::new();
+    store
+        .expect_add_key()
+        .withf(|t, key, _, max| {
+            t.environment == Environment::Prod
+                && key.environment == Environment::Prod
+                && key.name == "ci"
+                && *max == MAX_LIVE_KEYS
+        })
+        .times(1)
+        .returning(|_, _, _, _| Box::pin(async { Ok(KeyAdded::Added) }));
+    let service = KeyService::new(store, clock(), minter());
+    let created = block_on(service.create(&tenant(Environment::Prod), " ci ", None)).unwrap();
+    assert_eq!(created.info.name, "ci");
+    assert_eq!(created.info.environment, Environment::Prod);
+    assert_eq!(created.info.last_used_at, None);
+    assert_eq!(created.token.expose(), "sk_test_0123456789abcdef_beef");
+}
+
+#[test]
+fn past_the_cap_the_key_is_refused() {
+    let mut store = MockKeyStore::new();
+    store
+        .expect_add_key()
+        .returning(|_, _, _, _| Box::pin(async { Ok(KeyAdded::LimitReached) }));
+    let service = KeyService::new(store, clock(), minter());
+    let refused = block_on(service.create(&tenant(Environment::Test), "ci", Some("test")));
+    assert!(
+        matches!(refused, Err(KeyError::TooManyKeys { max: 20 })),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn revocations_say_what_happened() {
+    for (revocation, expected) in [
+        (Revocation::Revoked, "ok"),
+        (Revocation::NotFound, "not found"),
+        (Revocation::LastKey, "last"),
+    ] {
+        let mut store = MockKeyStore::new();
+        store
+            .expect_revoke_key()
+            .with(
+                eq(tenant(Environment::Test)),
+                eq("0123456789abcdef"),
+                mockall::predicate::always(),
+            )
+            .returning(move |_, _, _| Box::pin(async move { Ok(revocation) }));
+        let service = KeyService::new(store, clock(), MockKeyMinter::new());
+        let got = match block_on(service.revoke(&tenant(Environment::Test), "0123456789abcdef")) {
+            Ok(()) => "ok",
+            Err(KeyError::NotFound) => "not found",
+            Err(KeyError::LastKey) => "last",
+            Err(e) => panic!("{e:?}"),
+        };
+        assert_eq!(got, expected);
+    }
+}
