@@ -203,3 +203,60 @@ mod tests {
         assert_eq!((view.total_calls, view.last_call_at), (0, None));
     }
 }
+
+/// What a store reads of a start's provisional customer before folding it into the
+/// customer its end names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ProvisionalHistory {
+    /// It has calls other than the one being ended.
+    pub other_calls: bool,
+    /// It has variables.
+    pub variables: bool,
+    /// It has intents.
+    pub intents: bool,
+}
+
+/// Whether a provisional customer may be folded into `into`: only when it is another
+/// customer and still empty (no other call, no variable, no intent). Its links then
+/// move to `into` and it is deleted; otherwise it stays as it is.
+pub fn may_fold(
+    provisional: &CustomerRef,
+    into: &CustomerRef,
+    history: ProvisionalHistory,
+) -> bool {
+    provisional != into && !(history.other_calls || history.variables || history.intents)
+}
+
+#[cfg(test)]
+mod fold_tests {
+    use super::*;
+
+    #[test]
+    fn only_an_empty_other_customer_is_folded() {
+        let (p, q) = (
+            CustomerRef::from_trusted("cust_p"),
+            CustomerRef::from_trusted("cust_q"),
+        );
+        assert!(may_fold(&p, &q, ProvisionalHistory::default()));
+        assert!(
+            !may_fold(&p, &p, ProvisionalHistory::default()),
+            "never into itself"
+        );
+        for history in [
+            ProvisionalHistory {
+                other_calls: true,
+                ..Default::default()
+            },
+            ProvisionalHistory {
+                variables: true,
+                ..Default::default()
+            },
+            ProvisionalHistory {
+                intents: true,
+                ..Default::default()
+            },
+        ] {
+            assert!(!may_fold(&p, &q, history), "{history:?}");
+        }
+    }
+}

@@ -190,6 +190,32 @@ impl IntentWrite {
     }
 }
 
+/// What an intent write does to the stored row of that name: the row to keep (`None`:
+/// delete it) and how many intents it counts as updated (`intents_updated`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntentChange {
+    /// The row after the write; `None` when the write closes it (or there is none).
+    pub after: Option<OpenIntent>,
+    /// 1 for an intent opened or counted, 1 for one closed, 0 for a close of nothing.
+    pub updated: u32,
+}
+
+impl IntentWrite {
+    /// Decides the write against the stored row of the intent (`before`, live or
+    /// expired): a store reads that row under the customer's lock, then writes
+    /// `after` (or deletes the row) exactly.
+    pub fn decide(&self, before: Option<OpenIntent>) -> IntentChange {
+        let updated = match self {
+            IntentWrite::Touch { .. } => 1,
+            IntentWrite::Close { .. } => u32::from(before.is_some()),
+        };
+        IntentChange {
+            after: self.apply(before),
+            updated,
+        }
+    }
+}
+
 /// The live open intents, newest first (by `last_seen`, then name).
 pub fn live_newest_first(mut intents: Vec<OpenIntent>, now: Timestamp) -> Vec<OpenIntent> {
     intents.retain(|i| i.is_live(now));
@@ -208,6 +234,44 @@ mod tests {
 
     fn name(s: &str) -> IntentName {
         IntentName::parse(s, "intent").unwrap()
+    }
+
+    /// The rule the stores' SQL held before (an upsert with `CASE last_seen > now - 90
+    /// days`): an expired row starts over at one attempt, a live one counts, a close
+    /// deletes and counts only what existed.
+    #[test]
+    fn a_decision_against_the_stored_row() {
+        let at = t0() + Duration::days(100);
+        let stale = OpenIntent {
+            name: name("refund"),
+            attempt_count: 7,
+            first_seen: t0() - Duration::days(30),
+            last_seen: t0(),
+        };
+        let reopened =
+            IntentWrite::new(name("refund"), IntentStatus::Open, at).decide(Some(stale.clone()));
+        assert_eq!(reopened.updated, 1);
+        let after = reopened.after.unwrap();
+        assert_eq!(
+            (after.attempt_count, after.first_seen, after.last_seen),
+            (1, at, at)
+        );
+        let fresh = OpenIntent {
+            last_seen: at - Duration::days(89),
+            ..stale.clone()
+        };
+        let counted =
+            IntentWrite::new(name("refund"), IntentStatus::Abandoned, at).decide(Some(fresh));
+        let after = counted.after.unwrap();
+        assert_eq!(
+            (after.attempt_count, after.first_seen),
+            (8, t0() - Duration::days(30))
+        );
+        let closed =
+            IntentWrite::new(name("refund"), IntentStatus::Resolved, at).decide(Some(stale));
+        assert_eq!((closed.after, closed.updated), (None, 1));
+        let nothing = IntentWrite::new(name("refund"), IntentStatus::Closed, at).decide(None);
+        assert_eq!((nothing.after, nothing.updated), (None, 0));
     }
 
     #[test]

@@ -4,8 +4,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{Text, Uuid as SqlUuid};
 use diesel::upsert::excluded;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use stickycalls_domain::customers::{ProvisionalHistory, may_fold};
 use stickycalls_domain::identity::CustomerRef;
-use stickycalls_domain::intents::{INTENT_EXPIRY, IntentWrite};
+use stickycalls_domain::intents::IntentWrite;
 use stickycalls_domain::ports::{CommitEndError, EndCommit, EndReceipt};
 use stickycalls_domain::variables::{VariableWrite, check_live_limit};
 use stickycalls_domain::{Timestamp, ValidationError};
@@ -13,7 +14,7 @@ use uuid::Uuid;
 
 use crate::errors::from_diesel;
 use crate::links::{ensure_customer, link_hints};
-use crate::rows::CallRow;
+use crate::rows::{CallRow, IntentRow};
 use crate::schema::{calls, customers, intents, variables};
 
 /// Why an end's transaction rolled back.
@@ -133,8 +134,8 @@ async fn record_end(
     }
 }
 
-/// Folds the start's provisional customer into `into` if it is still empty: its links
-/// move, then it is deleted. A customer with any other call, variable or intent stays.
+/// Folds the start's provisional customer into `into` when the domain allows it
+/// ([`may_fold`]): its links move, then it is deleted.
 async fn fold(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
@@ -152,14 +153,19 @@ async fn fold(
     let open = intents::table
         .filter(intents::tenant_id.eq(tenant))
         .filter(intents::customer_ref.eq(provisional.as_str()));
-    let has_history: bool = diesel::select(
-        diesel::dsl::exists(other_calls)
-            .or(diesel::dsl::exists(vars))
-            .or(diesel::dsl::exists(open)),
-    )
+    let (other_calls, variables, intents): (bool, bool, bool) = diesel::select((
+        diesel::dsl::exists(other_calls),
+        diesel::dsl::exists(vars),
+        diesel::dsl::exists(open),
+    ))
     .get_result(conn)
     .await?;
-    if has_history {
+    let history = ProvisionalHistory {
+        other_calls,
+        variables,
+        intents,
+    };
+    if !may_fold(provisional, into, history) {
         return Ok(());
     }
     for statement in [
@@ -172,7 +178,7 @@ async fn fold(
           WHERE tenant_id = $1 AND customer_ref = $2
          ON CONFLICT DO NOTHING",
         "UPDATE idempotency_keys SET customer_ref = $3 WHERE tenant_id = $1 AND customer_ref = $2",
-        "DELETE FROM customers WHERE tenant_id = $1 AND customer_ref = $2 AND $3 <> $2",
+        "DELETE FROM customers WHERE tenant_id = $1 AND customer_ref = $2",
     ] {
         diesel::sql_query(statement)
             .bind::<SqlUuid, _>(tenant)
@@ -184,57 +190,54 @@ async fn fold(
     Ok(())
 }
 
-/// Applies an intent change with the domain's rule; returns the intents changed.
+/// Applies an intent change: the stored row of that name is read (the customer's row
+/// is locked), the domain decides ([`IntentWrite::decide`]), the result is written
+/// exactly. Returns the intents changed.
 async fn apply_intent(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     customer: &CustomerRef,
     write: &IntentWrite,
 ) -> Result<u32, Abort> {
-    match write {
-        IntentWrite::Touch { name, at } => {
-            let live_since = (*at - INTENT_EXPIRY).get();
+    let of_intent = || {
+        intents::table
+            .filter(intents::tenant_id.eq(tenant))
+            .filter(intents::customer_ref.eq(customer.as_str()))
+            .filter(intents::name.eq(write.name().as_str()))
+    };
+    let before: Option<IntentRow> = of_intent()
+        .select(IntentRow::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    let change = write.decide(before.map(IntentRow::into_domain));
+    match &change.after {
+        Some(intent) => {
+            let values = (
+                intents::tenant_id.eq(tenant),
+                intents::customer_ref.eq(customer.as_str()),
+                intents::name.eq(intent.name.as_str()),
+                intents::attempt_count.eq(i32::try_from(intent.attempt_count).unwrap_or(i32::MAX)),
+                intents::first_seen.eq(intent.first_seen.get()),
+                intents::last_seen.eq(intent.last_seen.get()),
+            );
             diesel::insert_into(intents::table)
-                .values((
-                    intents::tenant_id.eq(tenant),
-                    intents::customer_ref.eq(customer.as_str()),
-                    intents::name.eq(name.as_str()),
-                    intents::attempt_count.eq(1),
-                    intents::first_seen.eq(at.get()),
-                    intents::last_seen.eq(at.get()),
-                ))
+                .values(values)
                 .on_conflict((intents::tenant_id, intents::customer_ref, intents::name))
                 .do_update()
                 .set((
-                    // Expired (untouched 90 days): start over, as `IntentWrite::apply`.
-                    intents::attempt_count.eq(diesel::dsl::case_when(
-                        intents::last_seen.gt(live_since),
-                        intents::attempt_count + 1,
-                    )
-                    .otherwise(1)),
-                    intents::first_seen.eq(diesel::dsl::case_when(
-                        intents::last_seen.gt(live_since),
-                        intents::first_seen,
-                    )
-                    .otherwise(excluded(intents::first_seen))),
+                    intents::attempt_count.eq(excluded(intents::attempt_count)),
+                    intents::first_seen.eq(excluded(intents::first_seen)),
                     intents::last_seen.eq(excluded(intents::last_seen)),
                 ))
                 .execute(conn)
                 .await?;
-            Ok(1)
         }
-        IntentWrite::Close { name, .. } => {
-            let closed = diesel::delete(
-                intents::table
-                    .filter(intents::tenant_id.eq(tenant))
-                    .filter(intents::customer_ref.eq(customer.as_str()))
-                    .filter(intents::name.eq(name.as_str())),
-            )
-            .execute(conn)
-            .await?;
-            Ok(closed as u32)
+        None => {
+            diesel::delete(of_intent()).execute(conn).await?;
         }
     }
+    Ok(change.updated)
 }
 
 /// Locks a customer's row until the transaction ends, so writes to their variables

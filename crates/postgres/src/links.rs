@@ -40,7 +40,7 @@ pub(crate) async fn link_hints(
     at: Timestamp,
 ) -> QueryResult<()> {
     if let Some(phone) = hints.phone() {
-        let known = line_type.and_then(LineType::known);
+        let known = LineType::to_remember(line_type);
         let insert = diesel::insert_into(customer_phones::table).values((
             customer_phones::tenant_id.eq(tenant),
             customer_phones::e164.eq(phone.as_e164()),

@@ -9,6 +9,7 @@ use diesel::sqlite::SqliteConnection;
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::accounts::Purged;
 use stickycalls_domain::calls::{CallId, CallRecord};
+use stickycalls_domain::customers::{ProvisionalHistory, may_fold};
 use stickycalls_domain::identity::{
     Activity, AniLink, CustomerRef, Evidence, IdentityHints, LineType,
 };
@@ -126,6 +127,17 @@ struct IntentRow {
     last_seen: i64,
 }
 
+impl IntentRow {
+    fn into_domain(self) -> OpenIntent {
+        OpenIntent {
+            name: IntentName::from_trusted(self.name),
+            attempt_count: self.attempt_count.max(1) as u32,
+            first_seen: at(self.first_seen),
+            last_seen: at(self.last_seen),
+        }
+    }
+}
+
 #[derive(QueryableByName)]
 struct VariableRow {
     #[diesel(sql_type = Text)]
@@ -163,15 +175,7 @@ pub(crate) fn customer_context(
     .bind::<BigInt, _>(ms(now))
     .load(c)?;
     Ok(CustomerContext {
-        open_intents: intents
-            .into_iter()
-            .map(|i| OpenIntent {
-                name: IntentName::from_trusted(i.name),
-                attempt_count: i.attempt_count.max(1) as u32,
-                first_seen: at(i.first_seen),
-                last_seen: at(i.last_seen),
-            })
-            .collect(),
+        open_intents: intents.into_iter().map(IntentRow::into_domain).collect(),
         variables: variables
             .into_iter()
             .map(|v| {
@@ -217,7 +221,7 @@ pub(crate) fn link_hints(
         .bind::<Text, _>(tenant)
         .bind::<Text, _>(phone.as_e164())
         .bind::<Text, _>(customer.as_str())
-        .bind::<Nullable<Text>, _>(line_type.and_then(LineType::known).map(LineType::as_str))
+        .bind::<Nullable<Text>, _>(LineType::to_remember(line_type).map(LineType::as_str))
         .bind::<BigInt, _>(ms(now))
         .execute(c)?;
     }
@@ -324,7 +328,8 @@ fn count(
         .map(|r| r.n)
 }
 
-/// Folds an empty provisional customer into `into` (see the port's contract).
+/// Folds a provisional customer into `into` when the domain allows it ([`may_fold`]):
+/// its links move, then it is deleted.
 pub(crate) fn fold(
     c: &mut SqliteConnection,
     tenant: &str,
@@ -333,26 +338,30 @@ pub(crate) fn fold(
     this_call: &CallId,
 ) -> QueryResult<()> {
     let p = provisional.as_str();
-    let history = count(
-        c,
-        "SELECT count(*) AS n FROM calls WHERE tenant_id = ? AND customer_ref = ? AND call_id <> ?",
-        tenant,
-        p,
-        this_call.as_str(),
-    )? + count(
-        c,
-        "SELECT count(*) AS n FROM variables WHERE tenant_id = ? AND customer_ref = ? AND ? IS NOT NULL",
-        tenant,
-        p,
-        "",
-    )? + count(
-        c,
-        "SELECT count(*) AS n FROM intents WHERE tenant_id = ? AND customer_ref = ? AND ? IS NOT NULL",
-        tenant,
-        p,
-        "",
-    )?;
-    if history > 0 || provisional == into {
+    let history = ProvisionalHistory {
+        other_calls: count(
+            c,
+            "SELECT count(*) AS n FROM calls WHERE tenant_id = ? AND customer_ref = ? AND call_id <> ?",
+            tenant,
+            p,
+            this_call.as_str(),
+        )? > 0,
+        variables: count(
+            c,
+            "SELECT count(*) AS n FROM variables WHERE tenant_id = ? AND customer_ref = ? AND ? IS NOT NULL",
+            tenant,
+            p,
+            "",
+        )? > 0,
+        intents: count(
+            c,
+            "SELECT count(*) AS n FROM intents WHERE tenant_id = ? AND customer_ref = ? AND ? IS NOT NULL",
+            tenant,
+            p,
+            "",
+        )? > 0,
+    };
+    if !may_fold(provisional, into, history) {
         return Ok(());
     }
     for sql in [
@@ -374,40 +383,54 @@ pub(crate) fn fold(
     Ok(())
 }
 
+/// Applies an intent change: the stored row of that name is read (inside the end's
+/// immediate transaction), the domain decides ([`IntentWrite::decide`]), the result is
+/// written exactly. Returns the intents changed.
 pub(crate) fn apply_intent(
     c: &mut SqliteConnection,
     tenant: &str,
     customer: &CustomerRef,
     write: &IntentWrite,
 ) -> QueryResult<u32> {
-    match write {
-        IntentWrite::Touch { name, at: when } => {
+    let name = write.name().as_str();
+    let before: Option<IntentRow> = diesel::sql_query(
+        "SELECT name, attempt_count, first_seen, last_seen FROM intents
+          WHERE tenant_id = ? AND customer_ref = ? AND name = ?",
+    )
+    .bind::<Text, _>(tenant)
+    .bind::<Text, _>(customer.as_str())
+    .bind::<Text, _>(name)
+    .get_result(c)
+    .optional()?;
+    let change = write.decide(before.map(IntentRow::into_domain));
+    match &change.after {
+        Some(intent) => {
             diesel::sql_query(
-                "INSERT INTO intents (tenant_id, customer_ref, name, attempt_count, first_seen, last_seen) VALUES (?1, ?2, ?3, 1, ?4, ?4)
+                "INSERT INTO intents (tenant_id, customer_ref, name, attempt_count, first_seen, last_seen)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (tenant_id, customer_ref, name) DO UPDATE SET
-                   attempt_count = CASE WHEN last_seen > ?5 THEN attempt_count + 1 ELSE 1 END,
-                   first_seen = CASE WHEN last_seen > ?5 THEN first_seen ELSE excluded.first_seen END,
+                   attempt_count = excluded.attempt_count, first_seen = excluded.first_seen,
                    last_seen = excluded.last_seen",
             )
             .bind::<Text, _>(tenant)
             .bind::<Text, _>(customer.as_str())
-            .bind::<Text, _>(name.as_str())
-            .bind::<BigInt, _>(ms(*when))
-            .bind::<BigInt, _>(ms(*when - INTENT_EXPIRY))
+            .bind::<Text, _>(name)
+            .bind::<Integer, _>(i32::try_from(intent.attempt_count).unwrap_or(i32::MAX))
+            .bind::<BigInt, _>(ms(intent.first_seen))
+            .bind::<BigInt, _>(ms(intent.last_seen))
             .execute(c)?;
-            Ok(1)
         }
-        IntentWrite::Close { name, .. } => {
-            let closed = diesel::sql_query(
+        None => {
+            diesel::sql_query(
                 "DELETE FROM intents WHERE tenant_id = ? AND customer_ref = ? AND name = ?",
             )
             .bind::<Text, _>(tenant)
             .bind::<Text, _>(customer.as_str())
-            .bind::<Text, _>(name.as_str())
+            .bind::<Text, _>(name)
             .execute(c)?;
-            Ok(closed as u32)
         }
     }
+    Ok(change.updated)
 }
 
 #[derive(QueryableByName)]

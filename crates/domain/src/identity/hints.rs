@@ -80,6 +80,20 @@ impl LineType {
     pub fn known(self) -> Option<LineType> {
         (self != LineType::Unknown).then_some(self)
     }
+
+    /// What a number's link remembers after a call seen with `seen`, when it
+    /// remembered `stored`: the latest known line type; `unknown` or none keeps the
+    /// stored one. Stores apply it as "write `Some`, keep on `None`" through
+    /// [`LineType::to_remember`].
+    pub fn remembered(stored: Option<LineType>, seen: Option<LineType>) -> Option<LineType> {
+        Self::to_remember(seen).or(stored)
+    }
+
+    /// The line type a call asks its number's link to store, `None` to keep what is
+    /// stored (no telco data, or `unknown`).
+    pub fn to_remember(seen: Option<LineType>) -> Option<LineType> {
+        seen.and_then(LineType::known)
+    }
 }
 
 impl FromStr for LineType {
@@ -255,6 +269,23 @@ impl IdentityHints {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_latest_known_line_type_is_remembered() {
+        use LineType::*;
+        assert_eq!(
+            LineType::remembered(Some(Landline), Some(Mobile)),
+            Some(Mobile)
+        );
+        assert_eq!(
+            LineType::remembered(Some(Landline), Some(Unknown)),
+            Some(Landline)
+        );
+        assert_eq!(LineType::remembered(Some(Voip), None), Some(Voip));
+        assert_eq!(LineType::remembered(None, Some(Unknown)), None);
+        assert_eq!(LineType::to_remember(Some(Unknown)), None);
+        assert_eq!(LineType::to_remember(Some(TollFree)), Some(TollFree));
+    }
 
     #[test]
     fn customer_ref_pattern() {

@@ -684,6 +684,46 @@ pub async fn ends_replay_and_standalone<F: StorageFactory>(factory: &F) -> anyho
     Ok(())
 }
 
+/// An intent untouched for 90 days (its row not purged yet) starts over: the next
+/// attempt counts 1 from the new call, not 3 from the first.
+pub async fn a_stale_intent_starts_over<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
+    let w = World::new(factory).await?;
+    let t = test_tenant();
+    w.grant(&t.id, 5).await?;
+    let mut last = None;
+    for n in 1..=2 {
+        let call_id = format!("s{n}");
+        last = Some(w.start(&t, ani_start(&call_id, "+14155550077")).await?);
+        w.end(
+            &t,
+            json!({"call_id": call_id, "intent": "refund_request", "intent_status": "open"}),
+        )
+        .await?;
+        w.clock.advance(Duration::hours(1));
+    }
+    let customer = last.expect("a start").customer_ref;
+    w.clock.advance(Duration::days(91));
+    let restart_at = w.clock.now();
+    w.start(&t, ani_start("s3", "+14155550077")).await?;
+    let end = w
+        .end(
+            &t,
+            json!({"call_id": "s3", "intent": "refund_request", "intent_status": "abandoned"}),
+        )
+        .await?;
+    ensure!(end.intents_updated == 1);
+    let context = w
+        .store
+        .customer_context(&t.id, &customer, w.clock.now())
+        .await?;
+    let intent = context.open_intents.first().context("the intent is open")?;
+    ensure!(
+        intent.attempt_count == 1 && intent.first_seen == restart_at,
+        "{intent:?}"
+    );
+    Ok(())
+}
+
 /// Instantiates every contract check as a `#[tokio::test]` for one adapter:
 /// `storage_contract!(MyFactory::new());`
 #[macro_export]
@@ -698,6 +738,7 @@ macro_rules! storage_contract {
             twenty_concurrent_ends_on_one_customer,
             variables_expire_by_the_clock,
             intent_attempts_are_counted,
+            a_stale_intent_starts_over,
             erase_removes_everything,
             tenants_are_isolated,
             provisional_customer_is_folded,
