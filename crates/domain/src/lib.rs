@@ -33,6 +33,7 @@ pub mod ports;
 pub mod secret;
 pub mod tenant;
 pub mod timestamp;
+pub mod usage;
 pub mod variables;
 
 pub use error::{Issue, StoreError, ValidationError};

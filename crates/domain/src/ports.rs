@@ -208,15 +208,6 @@ pub trait CallStore: Send + Sync + 'static {
         tenant: &TenantId,
         commit: EndCommit,
     ) -> impl Future<Output = Result<EndReceipt, CommitEndError>> + Send;
-
-    /// Erases a customer and everything held on them (links, calls, intents,
-    /// variables, stored idempotent responses about them) atomically. `false` when
-    /// there was no such customer.
-    fn erase_customer(
-        &self,
-        tenant: &TenantId,
-        customer: &CustomerRef,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// Why a variable write wrote nothing.
@@ -236,12 +227,13 @@ pub enum WriteVariablesError {
 /// Customers as their tenant manages them: search, read, export, direct variable writes.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait CustomerStore: Send + Sync + 'static {
-    /// Everything held on a customer, or `None` when the tenant has no such customer.
-    fn customer_record(
+    /// Everything held on each of `customers` that the tenant has, in the order asked
+    /// (unknown ones are left out), read as one consistent snapshot.
+    fn customer_records(
         &self,
         tenant: &TenantId,
-        customer: &CustomerRef,
-    ) -> impl Future<Output = Result<Option<CustomerRecord>, StoreError>> + Send;
+        customers: &[CustomerRef],
+    ) -> impl Future<Output = Result<Vec<CustomerRecord>, StoreError>> + Send;
 
     /// The tenant's customers linked to a phone number or an external id, most
     /// recently linked first, at most `limit`.
@@ -262,6 +254,15 @@ pub trait CustomerStore: Send + Sync + 'static {
         writes: Vec<VariableWrite>,
         at: Timestamp,
     ) -> impl Future<Output = Result<usize, WriteVariablesError>> + Send;
+
+    /// Erases a customer and everything held on them (links, calls, intents,
+    /// variables, stored idempotent responses about them) atomically. `false` when
+    /// there was no such customer.
+    fn erase_customer(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerRef,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// The credit ledger: each tenant's stored credit state and its ledger lines. The rules

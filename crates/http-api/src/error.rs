@@ -6,8 +6,10 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use stickycalls_domain::accounts::AccountError;
 use stickycalls_domain::calls::{EndCallError, StartCallError};
+use stickycalls_domain::customers::CustomerError;
 use stickycalls_domain::error::RefusalKind;
 use stickycalls_domain::keys::KeyError;
+use stickycalls_domain::usage::UsageError;
 use stickycalls_domain::{StoreError, ValidationError};
 use utoipa::ToSchema;
 
@@ -215,6 +217,39 @@ impl From<AccountError> for ApiError {
         match e {
             AccountError::Invalid(e) => e.into(),
             AccountError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<CustomerError> for ApiError {
+    fn from(e: CustomerError) -> Self {
+        match e {
+            CustomerError::Invalid(e) => e.into(),
+            CustomerError::NotFound => Self::new(
+                StatusCode::NOT_FOUND,
+                "customer_not_found",
+                "No such customer",
+            ),
+            CustomerError::VariableNotFound => Self::new(
+                StatusCode::NOT_FOUND,
+                "variable_not_found",
+                "The customer has no such variable",
+            ),
+            CustomerError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<UsageError> for ApiError {
+    fn from(e: UsageError) -> Self {
+        match e {
+            UsageError::Invalid(e) => e.into(),
+            UsageError::NoAccount => Self::new(
+                StatusCode::NOT_FOUND,
+                "account_not_found",
+                "No credits are set up for this account",
+            ),
+            UsageError::Store(e) => e.into(),
         }
     }
 }

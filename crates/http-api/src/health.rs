@@ -7,7 +7,7 @@ use crate::dto::HealthResponse;
 use crate::{AppState, Backend};
 
 pub(crate) async fn health<B: Backend>(state: web::Data<AppState<B>>) -> HttpResponse {
-    match state.calls.store().ping().await {
+    match state.store.ping().await {
         Ok(()) => HttpResponse::Ok().json(HealthResponse { status: "healthy" }),
         Err(e) => {
             tracing::warn!("health check failed: {e:#}");

@@ -50,7 +50,7 @@ where
         })?
         .to_owned();
     let fingerprint = hex::encode(Sha256::digest(format!("{route}\n{body}").as_bytes()));
-    let store = state.calls.store();
+    let store = &state.store;
     let now = state.calls.clock().now();
     match store
         .claim(&tenant.id, &key, &fingerprint, now, now - KEPT_FOR)

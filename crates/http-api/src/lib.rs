@@ -38,11 +38,13 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, web};
 use stickycalls_domain::accounts::AccountService;
 use stickycalls_domain::calls::CallService;
+use stickycalls_domain::customers::CustomerService;
 use stickycalls_domain::keys::KeyService;
 use stickycalls_domain::ports::{
     AccountStore, CallStore, Clock, CreditLedger, CustomerStore, Health, IdGenerator,
     IdempotencyStore, KeyStore, Purge, UsageStore,
 };
+use stickycalls_domain::usage::UsageService;
 
 pub use auth::{KeyVerifier, VERIFIED_KEY_TTL, Verified};
 pub use error::ApiError;
@@ -96,6 +98,13 @@ impl Default for ApiOptions {
 pub struct AppState<B: Backend> {
     /// The call use cases.
     pub calls: CallService<B::Store, B::Ledger, B::Clock, B::Ids>,
+    /// The customer use cases (search, read, export, erase, variables).
+    pub customers: CustomerService<B::Store, B::Clock>,
+    /// The usage report and account summary.
+    pub usage: UsageService<B::Store, B::Ledger, B::Clock>,
+    /// The store itself, for what is not a use case: health and stored
+    /// `Idempotency-Key` responses.
+    pub store: B::Store,
     /// The account use cases (signup).
     pub accounts: AccountService<B::Store, B::Ledger, B::Clock, B::Ids, keys::Argon2Minter>,
     /// The key use cases (create within the cap, list, revoke).
@@ -131,6 +140,9 @@ impl<B: Backend> AppState<B> {
         Self {
             keys: Arc::new(KeyVerifier::new(store.clone(), options.verified_key_ttl)),
             key_admin: KeyService::new(store.clone(), clock.clone(), keys::Argon2Minter),
+            customers: CustomerService::new(store.clone(), clock.clone()),
+            usage: UsageService::new(store.clone(), ledger.clone(), clock.clone()),
+            store: store.clone(),
             accounts: AccountService::new(
                 store.clone(),
                 ledger.clone(),
@@ -159,6 +171,9 @@ impl<B: Backend> AppState<B> {
         Self {
             keys: self.keys.clone(),
             key_admin: KeyService::new(store.clone(), clock.clone(), keys::Argon2Minter),
+            customers: CustomerService::new(store.clone(), clock.clone()),
+            usage: UsageService::new(store.clone(), ledger.clone(), clock.clone()),
+            store: store.clone(),
             accounts: AccountService::new(
                 store.clone(),
                 ledger.clone(),

@@ -1,6 +1,8 @@
 //! `CustomerStore` for PostgreSQL: a customer's whole record, search by phone or
 //! external id, and direct variable writes under the customer's lock.
 
+use std::collections::BTreeMap;
+
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use stickycalls_domain::customers::{CustomerLookup, CustomerRecord, ExternalIdLink, PhoneLink};
@@ -19,94 +21,124 @@ use crate::schema::{calls, customer_external_ids, customer_phones, customers, in
 use crate::tenant_key::tenant_key;
 
 impl CustomerStore for PgStore {
-    async fn customer_record(
+    /// One snapshot (read only, repeatable read) and one query per table, however
+    /// many customers are asked for.
+    async fn customer_records(
         &self,
         tenant: &TenantId,
-        customer: &CustomerRef,
-    ) -> Result<Option<CustomerRecord>, StoreError> {
+        customers: &[CustomerRef],
+    ) -> Result<Vec<CustomerRecord>, StoreError> {
+        if customers.is_empty() {
+            return Ok(Vec::new());
+        }
         let tenant = tenant_key(tenant);
         let mut conn = self.conn().await?;
-        let who = customer.as_str();
-        // One snapshot: the record is consistent even while calls are recorded.
+        let who: Vec<&str> = customers.iter().map(CustomerRef::as_str).collect();
         conn.build_transaction()
             .read_only()
             .repeatable_read()
-            .run(async move |conn| -> QueryResult<Option<CustomerRecord>> {
-                let Some(created) = customers::table
+            .run(async move |conn| -> QueryResult<Vec<CustomerRecord>> {
+                let found: Vec<(String, OffsetDateTime)> = customers::table
                     .filter(customers::tenant_id.eq(tenant))
-                    .filter(customers::customer_ref.eq(who))
-                    .select(customers::created_at)
-                    .first::<OffsetDateTime>(conn)
-                    .await
-                    .optional()?
-                else {
-                    return Ok(None);
-                };
-                let phones: Vec<(String, Option<String>, OffsetDateTime)> = customer_phones::table
-                    .filter(customer_phones::tenant_id.eq(tenant))
-                    .filter(customer_phones::customer_ref.eq(who))
-                    .order(customer_phones::linked_at.asc())
-                    .select((
-                        customer_phones::e164,
-                        customer_phones::line_type,
-                        customer_phones::linked_at,
-                    ))
+                    .filter(customers::customer_ref.eq_any(&who))
+                    .select((customers::customer_ref, customers::created_at))
                     .load(conn)
                     .await?;
-                let ids: Vec<(String, String, OffsetDateTime)> = customer_external_ids::table
-                    .filter(customer_external_ids::tenant_id.eq(tenant))
-                    .filter(customer_external_ids::customer_ref.eq(who))
-                    .order(customer_external_ids::linked_at.asc())
-                    .select((
-                        customer_external_ids::namespace,
-                        customer_external_ids::value,
-                        customer_external_ids::linked_at,
-                    ))
-                    .load(conn)
-                    .await?;
-                let vars: Vec<VariableRow> = variables::table
+                let mut records: BTreeMap<String, CustomerRecord> = found
+                    .into_iter()
+                    .map(|(r, created)| {
+                        let record = CustomerRecord::empty(
+                            CustomerRef::from_trusted(r.clone()),
+                            Timestamp::new(created),
+                        );
+                        (r, record)
+                    })
+                    .collect();
+                if records.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let phones: Vec<(String, String, Option<String>, OffsetDateTime)> =
+                    customer_phones::table
+                        .filter(customer_phones::tenant_id.eq(tenant))
+                        .filter(customer_phones::customer_ref.eq_any(&who))
+                        .order(customer_phones::linked_at.asc())
+                        .select((
+                            customer_phones::customer_ref,
+                            customer_phones::e164,
+                            customer_phones::line_type,
+                            customer_phones::linked_at,
+                        ))
+                        .load(conn)
+                        .await?;
+                for (r, e164, line_type, at) in phones {
+                    if let Some(record) = records.get_mut(&r) {
+                        record.phones.push(PhoneLink {
+                            e164: PhoneNumber::from_e164(e164),
+                            line_type: line_type_of(line_type.as_deref()),
+                            linked_at: Timestamp::new(at),
+                        });
+                    }
+                }
+                let ids: Vec<(String, String, String, OffsetDateTime)> =
+                    customer_external_ids::table
+                        .filter(customer_external_ids::tenant_id.eq(tenant))
+                        .filter(customer_external_ids::customer_ref.eq_any(&who))
+                        .order(customer_external_ids::linked_at.asc())
+                        .select((
+                            customer_external_ids::customer_ref,
+                            customer_external_ids::namespace,
+                            customer_external_ids::value,
+                            customer_external_ids::linked_at,
+                        ))
+                        .load(conn)
+                        .await?;
+                for (r, namespace, value, at) in ids {
+                    if let Some(record) = records.get_mut(&r) {
+                        record.external_ids.push(ExternalIdLink {
+                            namespace,
+                            value,
+                            linked_at: Timestamp::new(at),
+                        });
+                    }
+                }
+                let vars: Vec<(String, VariableRow)> = variables::table
                     .filter(variables::tenant_id.eq(tenant))
-                    .filter(variables::customer_ref.eq(who))
-                    .select(VariableRow::as_select())
+                    .filter(variables::customer_ref.eq_any(&who))
+                    .select((variables::customer_ref, VariableRow::as_select()))
                     .load(conn)
                     .await?;
-                let open: Vec<IntentRow> = intents::table
+                for (r, row) in vars {
+                    if let Some(record) = records.get_mut(&r) {
+                        let (key, variable) = row.into_domain();
+                        record.variables.insert(key, variable);
+                    }
+                }
+                let open: Vec<(String, IntentRow)> = intents::table
                     .filter(intents::tenant_id.eq(tenant))
-                    .filter(intents::customer_ref.eq(who))
+                    .filter(intents::customer_ref.eq_any(&who))
                     .order(intents::last_seen.desc())
-                    .select(IntentRow::as_select())
+                    .select((intents::customer_ref, IntentRow::as_select()))
                     .load(conn)
                     .await?;
+                for (r, row) in open {
+                    if let Some(record) = records.get_mut(&r) {
+                        record.intents.push(row.into_domain());
+                    }
+                }
                 let history: Vec<CallRow> = calls::table
                     .filter(calls::tenant_id.eq(tenant))
-                    .filter(calls::customer_ref.eq(who))
+                    .filter(calls::customer_ref.eq_any(&who))
                     .order((calls::started_at.asc(), calls::call_id.asc()))
                     .select(CallRow::as_select())
                     .load(conn)
                     .await?;
-                Ok(Some(CustomerRecord {
-                    customer_ref: CustomerRef::from_trusted(who),
-                    created_at: Timestamp::new(created),
-                    phones: phones
-                        .into_iter()
-                        .map(|(e164, line_type, at)| PhoneLink {
-                            e164: PhoneNumber::from_e164(e164),
-                            line_type: line_type_of(line_type.as_deref()),
-                            linked_at: Timestamp::new(at),
-                        })
-                        .collect(),
-                    external_ids: ids
-                        .into_iter()
-                        .map(|(namespace, value, at)| ExternalIdLink {
-                            namespace,
-                            value,
-                            linked_at: Timestamp::new(at),
-                        })
-                        .collect(),
-                    variables: vars.into_iter().map(VariableRow::into_domain).collect(),
-                    intents: open.into_iter().map(IntentRow::into_domain).collect(),
-                    calls: history.into_iter().map(CallRow::into_record).collect(),
-                }))
+                for row in history {
+                    if let Some(record) = records.get_mut(&row.customer_ref) {
+                        record.calls.push(row.into_record());
+                    }
+                }
+                // In the order asked for.
+                Ok(who.iter().filter_map(|r| records.remove(*r)).collect())
             })
             .await
             .map_err(from_diesel)
@@ -182,5 +214,16 @@ impl CustomerStore for PgStore {
                 StoreError::Unknown(anyhow::anyhow!("unexpected abort writing variables")),
             )),
         }
+    }
+
+    async fn erase_customer(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerRef,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        crate::context::erase_customer(&mut conn, tenant_key(tenant), customer)
+            .await
+            .map_err(from_diesel)
     }
 }

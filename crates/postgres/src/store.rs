@@ -84,17 +84,6 @@ impl CallStore for PgStore {
         let mut conn = self.conn().await?;
         end::commit_end(&mut conn, tenant_key(tenant), commit).await
     }
-
-    async fn erase_customer(
-        &self,
-        tenant: &TenantId,
-        customer: &CustomerRef,
-    ) -> Result<bool, StoreError> {
-        let mut conn = self.conn().await?;
-        context::erase_customer(&mut conn, tenant_key(tenant), customer)
-            .await
-            .map_err(from_diesel)
-    }
 }
 
 impl Purge for PgStore {

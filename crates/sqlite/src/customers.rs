@@ -126,16 +126,23 @@ impl From<diesel::result::Error> for Abort {
 }
 
 impl CustomerStore for SqliteStore {
-    async fn customer_record(
+    /// One read transaction (a consistent snapshot) in one blocking task: the
+    /// queries are in-process calls, not round trips.
+    async fn customer_records(
         &self,
         tenant: &TenantId,
-        customer: &CustomerRef,
-    ) -> Result<Option<CustomerRecord>, StoreError> {
-        let (key, customer) = (tenant_key(tenant), customer.clone());
-        // A read transaction: one consistent snapshot of the customer.
+        customers: &[CustomerRef],
+    ) -> Result<Vec<CustomerRecord>, StoreError> {
+        let (key, customers) = (tenant_key(tenant), customers.to_vec());
         self.run(move |c| {
-            c.transaction(|c| record(c, &key, &customer))
-                .map_err(from_diesel)
+            c.transaction(|c| {
+                let mut found = Vec::with_capacity(customers.len());
+                for customer in &customers {
+                    found.extend(record(c, &key, customer)?);
+                }
+                Ok(found)
+            })
+            .map_err(from_diesel)
         })
         .await
     }
@@ -210,6 +217,19 @@ impl CustomerStore for SqliteStore {
                 Abort::NotFound => WriteVariablesError::CustomerNotFound,
                 Abort::Refused(e) => WriteVariablesError::Refused(e),
             })
+        })
+        .await
+    }
+
+    async fn erase_customer(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerRef,
+    ) -> Result<bool, StoreError> {
+        let (key, customer) = (tenant_key(tenant), customer.clone());
+        self.run(move |c| {
+            c.immediate_transaction(|c| calls::erase_customer(c, &key, &customer))
+                .map_err(from_diesel)
         })
         .await
     }

@@ -218,19 +218,6 @@ impl CallStore for SqliteStore {
         })
         .await
     }
-
-    async fn erase_customer(
-        &self,
-        tenant: &TenantId,
-        customer: &CustomerRef,
-    ) -> Result<bool, StoreError> {
-        let (key, customer) = (tenant_key(tenant), customer.clone());
-        self.run(move |c| {
-            c.immediate_transaction(|c| calls::erase_customer(c, &key, &customer))
-                .map_err(from_diesel)
-        })
-        .await
-    }
 }
 
 impl Purge for SqliteStore {

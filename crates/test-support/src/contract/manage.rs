@@ -11,7 +11,7 @@ use stickycalls_domain::customers::CustomerLookup;
 use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
 use stickycalls_domain::keys::{KeyError, KeyService, MAX_LIVE_KEYS};
 use stickycalls_domain::ports::{
-    AccountStore, CallStore, Clock, CustomerStore, IdempotencyStore, KeyStore, WriteVariablesError,
+    AccountStore, Clock, CustomerStore, IdempotencyStore, KeyStore, WriteVariablesError,
 };
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_domain::variables::{StoredVariable, Ttl, VariableWrite};
@@ -280,11 +280,11 @@ pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
             .is_empty()
     );
     ensure!(
-        w.store.customer_record(&prod.id, &who).await?.is_none(),
+        w.record(&prod.id, &who).await?.is_none(),
         "other environment"
     );
 
-    let record = w.store.customer_record(&t.id, &who).await?.expect("record");
+    let record = w.record(&t.id, &who).await?.expect("record");
     ensure!(record.phones.len() == 1 && record.phones[0].e164.as_e164() == "+14155550123");
     ensure!(record.external_ids.len() == 1 && record.external_ids[0].value == "C-77");
     ensure!(
@@ -295,14 +295,31 @@ pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
     );
     ensure!(record.intents.len() == 1 && record.intents[0].name.as_str() == "billing");
     ensure!(record.calls.len() == 1 && record.calls[0].call_id.as_str() == "m1");
+    // Several at once: in the order asked, unknown ones left out, each whole.
+    let other = w
+        .start(
+            &t,
+            json!({"call_id": "m2", "identity_hints": {"ani": "+14155550124"}}),
+        )
+        .await?
+        .customer_ref;
+    let nobody = CustomerRef::from_trusted("cust_nobody");
+    let both = w
+        .store
+        .customer_records(&t.id, &[other.clone(), nobody, who.clone()])
+        .await?;
+    let refs: Vec<&CustomerRef> = both.iter().map(|r| &r.customer_ref).collect();
+    ensure!(refs == [&other, &who], "{refs:?}");
+    ensure!(both[1] == record, "the batch read is the same record");
+    ensure!(both[0].calls.len() == 1 && both[0].phones[0].e164.as_e164() == "+14155550124");
 
     ensure!(
         !w.store.erase_customer(&prod.id, &who).await?,
         "other environment erased"
     );
-    ensure!(w.store.customer_record(&t.id, &who).await?.is_some());
+    ensure!(w.record(&t.id, &who).await?.is_some());
     ensure!(w.store.erase_customer(&t.id, &who).await?);
-    ensure!(w.store.customer_record(&t.id, &who).await?.is_none());
+    ensure!(w.record(&t.id, &who).await?.is_none());
     ensure!(
         w.store
             .find_customers(&t.id, &by_phone, 10)
@@ -389,7 +406,7 @@ pub async fn variables_written_directly<F: StorageFactory>(factory: &F) -> anyho
     let delete = || vec![VariableWrite::Delete { key: "k1".into() }];
     ensure!(w.store.write_variables(&t.id, &who, delete(), now).await? == 1);
     ensure!(w.store.write_variables(&t.id, &who, delete(), now).await? == 0);
-    let record = w.store.customer_record(&t.id, &who).await?.expect("record");
+    let record = w.record(&t.id, &who).await?.expect("record");
     ensure!(record.variables.len() == 99 && record.variables["k0"].value == "new");
     Ok(())
 }

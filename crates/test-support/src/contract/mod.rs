@@ -120,6 +120,20 @@ impl<F: StorageFactory> World<F> {
         Ok(())
     }
 
+    /// One customer's record, through the batch read.
+    async fn record(
+        &self,
+        tenant: &TenantId,
+        who: &CustomerRef,
+    ) -> anyhow::Result<Option<stickycalls_domain::customers::CustomerRecord>> {
+        let mut found = self
+            .store
+            .customer_records(tenant, std::slice::from_ref(who))
+            .await?;
+        ensure!(found.len() <= 1, "one asked, {} returned", found.len());
+        Ok(found.pop())
+    }
+
     async fn credits_left(&self, tenant: &Tenant) -> anyhow::Result<u64> {
         match self.ledger.balance(&tenant.id, self.clock.now()).await? {
             CreditState::Metered(b) => Ok(b.total()),

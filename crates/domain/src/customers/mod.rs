@@ -2,6 +2,12 @@
 //! whole, and erased (GDPR). The rules of what a read shows live here; how a customer
 //! is stored belongs to the adapters.
 
+mod service;
+#[cfg(test)]
+mod service_tests;
+
+pub use service::{CustomerError, CustomerService, MAX_SEARCH_RESULTS};
+
 use std::collections::BTreeMap;
 
 use crate::calls::CallRecord;
@@ -113,6 +119,19 @@ pub struct CustomerView {
 }
 
 impl CustomerRecord {
+    /// A customer with nothing linked or held yet (stores fill it in).
+    pub fn empty(customer_ref: CustomerRef, created_at: Timestamp) -> Self {
+        Self {
+            customer_ref,
+            created_at,
+            phones: Vec::new(),
+            external_ids: Vec::new(),
+            variables: BTreeMap::new(),
+            intents: Vec::new(),
+            calls: Vec::new(),
+        }
+    }
+
     /// The view at `now`: expired variables and intents are left out, as they would be
     /// from a call's context.
     pub fn view(self, now: Timestamp) -> CustomerView {

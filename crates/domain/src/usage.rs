@@ -1,0 +1,139 @@
+//! The usage report and the account summary: per-day activity over a window of at
+//! most a year (the last 30 days by default), and plan, period and credits. Both are
+//! free reads.
+
+use time::macros::format_description;
+use time::{Date, Duration};
+
+use crate::credits::{CreditSummary, DailyUsage};
+use crate::error::{StoreError, ValidationError};
+use crate::ports::{Clock, CreditLedger, UsageStore};
+use crate::tenant::TenantId;
+
+/// Longest usage window, in days.
+pub const MAX_USAGE_DAYS: i64 = 366;
+
+/// Days a report covers when no `from` is given.
+pub const DEFAULT_USAGE_DAYS: i64 = 30;
+
+/// Why a usage read did nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    /// A bad window.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// The tenant has no credit state (no account summary to show).
+    #[error("no credits are set up for this account")]
+    NoAccount,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A usage report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageReport {
+    /// First day.
+    pub from: Date,
+    /// Last day.
+    pub to: Date,
+    /// Days with activity, oldest first.
+    pub days: Vec<DailyUsage>,
+}
+
+fn day(text: Option<&str>, field: &str, default: Date) -> Result<Date, ValidationError> {
+    match text {
+        None => Ok(default),
+        Some(t) => Date::parse(t, format_description!("[year]-[month]-[day]"))
+            .map_err(|_| ValidationError::invalid(field, "must be a date, YYYY-MM-DD")),
+    }
+}
+
+/// The window a report covers: `to` defaults to `today`, `from` to 30 days before
+/// `to`; `from` must not be after `to`, and the window is at most a year.
+pub fn usage_window(
+    from: Option<&str>,
+    to: Option<&str>,
+    today: Date,
+) -> Result<(Date, Date), ValidationError> {
+    let to = day(to, "to", today)?;
+    let from = day(from, "from", to - Duration::days(DEFAULT_USAGE_DAYS - 1))?;
+    if from > to {
+        return Err(ValidationError::invalid("from", "must not be after `to`"));
+    }
+    if (to - from).whole_days() >= MAX_USAGE_DAYS {
+        return Err(ValidationError::invalid(
+            "from",
+            format!("the window is at most {MAX_USAGE_DAYS} days"),
+        ));
+    }
+    Ok((from, to))
+}
+
+/// The usage and account reads, generic over their ports.
+#[derive(Debug, Clone)]
+pub struct UsageService<S, L, C> {
+    store: S,
+    ledger: L,
+    clock: C,
+}
+
+impl<S: UsageStore, L: CreditLedger, C: Clock> UsageService<S, L, C> {
+    /// Wires the service.
+    pub fn new(store: S, ledger: L, clock: C) -> Self {
+        Self {
+            store,
+            ledger,
+            clock,
+        }
+    }
+
+    /// Per-day activity between `from` and `to` (`YYYY-MM-DD`, UTC days).
+    pub async fn report(
+        &self,
+        tenant: &TenantId,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<UsageReport, UsageError> {
+        let (from, to) = usage_window(from, to, self.clock.now().get().date())?;
+        let days = self.store.usage(tenant, from, to).await?;
+        Ok(UsageReport { from, to, days })
+    }
+
+    /// Plan, period and credits now.
+    pub async fn account(&self, tenant: &TenantId) -> Result<CreditSummary, UsageError> {
+        self.ledger
+            .summary(tenant, self.clock.now())
+            .await?
+            .ok_or(UsageError::NoAccount)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn the_window_defaults_to_thirty_days_and_is_at_most_a_year() {
+        let today = date!(2026 - 03 - 31);
+        assert_eq!(
+            usage_window(None, None, today).unwrap(),
+            (date!(2026 - 03 - 02), today)
+        );
+        assert_eq!(
+            usage_window(Some("2026-01-01"), Some("2026-01-01"), today).unwrap(),
+            (date!(2026 - 01 - 01), date!(2026 - 01 - 01))
+        );
+        assert!(usage_window(Some("2025-01-01"), Some("2026-01-01"), today).is_ok());
+        for (from, to, field) in [
+            (Some("2026-02-01"), Some("2026-01-01"), "from"),
+            (Some("2024-12-31"), Some("2026-01-01"), "from"),
+            (Some("yesterday"), None, "from"),
+            (None, Some("2026-13-01"), "to"),
+        ] {
+            let e = usage_window(from, to, today).unwrap_err();
+            assert_eq!(e.issues[0].path, [field], "{from:?} {to:?}");
+        }
+    }
+}
