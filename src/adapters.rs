@@ -8,6 +8,7 @@ use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{Clock, IdGenerator};
 use stickycalls_domain::tenant::AccountId;
 use stickycalls_http_api::Backend;
+use stickycalls_memory::{MemoryLedger, MemoryStore};
 use stickycalls_postgres::{PgLedger, PgSettings, PgStore};
 use stickycalls_sqlite::{SqliteLedger, SqliteSettings, SqliteStore};
 
@@ -118,6 +119,46 @@ impl Adapter for Sqlite {
         let path = std::path::Path::new(&settings.path);
         let shown = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
         format!("SQLite file {}", shown.display())
+    }
+}
+
+/// The in-memory store (`memory://`): for tests and integrators' CI.
+#[derive(Debug)]
+pub struct Memory;
+
+/// The one in-memory store of this process: every `open` returns it, so the
+/// server's pools and the operator's use cases share it.
+#[derive(Debug, Clone, Default)]
+pub struct MemorySettings {
+    store: std::sync::Arc<std::sync::OnceLock<MemoryStore>>,
+}
+
+impl Backend for Memory {
+    type Store = MemoryStore;
+    type Ledger = MemoryLedger;
+    type Clock = SystemClock;
+    type Ids = RandomIds;
+}
+
+impl Adapter for Memory {
+    type Settings = MemorySettings;
+    async fn migrate(_settings: &MemorySettings) -> anyhow::Result<usize> {
+        Ok(0)
+    }
+    fn open(
+        settings: &MemorySettings,
+        policy: SharedPolicy,
+    ) -> anyhow::Result<(MemoryStore, MemoryLedger)> {
+        let store = settings.store.get_or_init(|| {
+            tracing::warn!(
+                "STICKYCALLS_DATABASE_URL=memory://: the data lives in this process only; nothing survives a restart"
+            );
+            MemoryStore::new(policy)
+        });
+        Ok((store.clone(), MemoryLedger::new(store.clone())))
+    }
+    fn location(_settings: &MemorySettings) -> String {
+        "in memory (nothing survives a restart)".to_owned()
     }
 }
 

@@ -20,7 +20,9 @@ use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_http_api::AppState;
 use stickycalls_http_api::keys::Argon2Minter;
 
-use crate::adapters::{Adapter, PURGE_EVERY, Postgres, RandomIds, Sqlite, SystemClock};
+use crate::adapters::{
+    Adapter, Memory, MemorySettings, PURGE_EVERY, Postgres, RandomIds, Sqlite, SystemClock,
+};
 use crate::settings::{Database, Settings};
 
 /// mimalloc hands the 19 MiB an argon2 key check takes back to the system afterwards;
@@ -117,6 +119,10 @@ fn main() -> ExitCode {
         match &settings.database {
             Database::Postgres(db) => runtime.block_on(run::<Postgres>(command, db, &settings)),
             Database::Sqlite(db) => runtime.block_on(run::<Sqlite>(command, db, &settings)),
+            Database::Memory => {
+                let db = MemorySettings::default();
+                runtime.block_on(run::<Memory>(command, &db, &settings))
+            }
         }
     });
     match result {

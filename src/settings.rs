@@ -19,6 +19,8 @@ pub enum Database {
     Postgres(PgSettings),
     /// `sqlite://PATH`
     Sqlite(SqliteSettings),
+    /// `memory://`: in the process only, nothing survives a restart.
+    Memory,
 }
 
 /// Everything the binary reads from its environment.
@@ -78,8 +80,12 @@ fn database(url: &str) -> anyhow::Result<Database> {
         s.max_connections = pool_size.unwrap_or(s.max_connections);
         s.wait_timeout = timeout.unwrap_or(s.wait_timeout);
         Ok(Database::Sqlite(s))
+    } else if url == "memory://" || url == "memory:" {
+        Ok(Database::Memory)
     } else {
-        bail!("STICKYCALLS_DATABASE_URL must start with sqlite:// or postgres://");
+        bail!(
+            "STICKYCALLS_DATABASE_URL must start with sqlite:// or postgres:// (or be memory:// for a store that keeps nothing)"
+        );
     }
 }
 

@@ -8,6 +8,7 @@ mod errors;
 mod idempotency;
 mod limits;
 mod logs;
+mod memory;
 mod seeds;
 mod sqlite;
 mod support;

@@ -7,18 +7,21 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-struct Running {
-    child: Child,
-    base: String,
-    printed: Vec<String>,
+/// A server started by its test, with what it printed before it listened.
+pub(crate) struct Running {
+    pub(crate) child: Child,
+    pub(crate) base: String,
+    pub(crate) printed: Vec<String>,
 }
 
 async fn serve(dir: &std::path::Path) -> Running {
+    serve_url(&format!("sqlite://{}", dir.join("calls.db").display())).await
+}
+
+/// Starts the binary on `url` (`STICKYCALLS_DATABASE_URL`), port 0.
+pub(crate) async fn serve_url(url: &str) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
-        .env(
-            "STICKYCALLS_DATABASE_URL",
-            format!("sqlite://{}", dir.join("calls.db").display()),
-        )
+        .env("STICKYCALLS_DATABASE_URL", url)
         .env("STICKYCALLS_LISTEN", "127.0.0.1:0")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -51,7 +54,7 @@ async fn serve(dir: &std::path::Path) -> Running {
     }
 }
 
-async fn post(base: &str, key: &str, path: &str, body: Value) -> Value {
+pub(crate) async fn post(base: &str, key: &str, path: &str, body: Value) -> Value {
     let r = reqwest::Client::new()
         .post(format!("{base}{path}"))
         .header("Authorization", format!("Bearer {key}"))

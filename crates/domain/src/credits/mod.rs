@@ -211,6 +211,54 @@ impl DailyUsage {
         days.into_values().collect()
     }
 
+    /// The report counted from the calls themselves and the debits' (instant,
+    /// credits), for the UTC days `from..=to`: what the SQL stores compute with
+    /// `GROUP BY` day (a match is a start at confidence 0.5 or more; an intent opened
+    /// is an end `open` or `abandoned`, one resolved is `resolved` or `closed`).
+    pub fn tally<'a>(
+        calls: impl IntoIterator<Item = &'a crate::calls::CallRecord>,
+        debits: impl IntoIterator<Item = (Timestamp, u64)>,
+        from: time::Date,
+        to: time::Date,
+    ) -> Vec<DailyUsage> {
+        let within = |at: Timestamp| {
+            let day = at.get().date();
+            (from <= day && day <= to).then_some(day)
+        };
+        let mut days: std::collections::BTreeMap<time::Date, (DailyUsage, u64)> =
+            std::collections::BTreeMap::new();
+        for call in calls {
+            let Some(day) = within(call.started_at) else {
+                continue;
+            };
+            let (d, confidence_sum) = days
+                .entry(day)
+                .or_insert_with(|| (DailyUsage::quiet(day), 0));
+            d.calls_started += 1;
+            d.matches += u64::from(call.confidence.hundredths() >= 50);
+            d.billable += u64::from(call.billable);
+            *confidence_sum += u64::from(call.confidence.hundredths());
+            let status = call
+                .ended
+                .as_ref()
+                .and_then(|e| e.intent.as_ref())
+                .map(|(_, status)| status.as_str());
+            d.intents_opened += u64::from(matches!(status, Some("open" | "abandoned")));
+            d.intents_resolved += u64::from(matches!(status, Some("resolved" | "closed")));
+        }
+        let calls = days.into_values().map(|(mut d, sum)| {
+            d.average_confidence = sum as f64 / d.calls_started.max(1) as f64 / 100.0;
+            d
+        });
+        let mut spent: std::collections::BTreeMap<time::Date, u64> = Default::default();
+        for (at, credits) in debits {
+            if let Some(day) = within(at) {
+                *spent.entry(day).or_default() += credits;
+            }
+        }
+        DailyUsage::merge(calls, spent)
+    }
+
     /// Matches over calls started (0 when no calls).
     pub fn match_rate(&self) -> f64 {
         if self.calls_started == 0 {

@@ -1,0 +1,320 @@
+//! Accounts, keys, stored idempotent responses, credits, usage, health and purge in
+//! memory.
+
+use stickycalls_domain::accounts::{
+    IdempotencyClaim, KeyInfo, NewAccount, NewKey, Purged, Revocation, StoredKey, StoredResponse,
+};
+use stickycalls_domain::credits::{
+    CreditAccount, CreditChange, DailyUsage, EntryKind, SharedPolicy,
+};
+use stickycalls_domain::ports::{
+    AccountStore, CreditLedger, Health, IdempotencyStore, KeyAdded, KeyStore, PoolUse, Purge,
+    UsageStore,
+};
+use stickycalls_domain::tenant::{Environment, TenantId};
+use stickycalls_domain::{StoreError, Timestamp};
+
+use crate::state::{Account, Claim, Key, State};
+use crate::{MemoryLedger, MemoryStore};
+
+impl State {
+    fn live_keys(&self, tenant: &TenantId) -> Vec<KeyInfo> {
+        let mut keys: Vec<KeyInfo> = self
+            .keys
+            .iter()
+            .filter(|(_, k)| {
+                k.account == tenant.account
+                    && k.environment == tenant.environment
+                    && k.revoked_at.is_none()
+            })
+            .map(|(lookup_id, k)| KeyInfo {
+                lookup_id: lookup_id.clone(),
+                environment: k.environment,
+                name: k.name.clone(),
+                last4: k.last4.clone(),
+                created_at: k.created_at,
+                last_used_at: k.last_used_at,
+            })
+            .collect();
+        keys.sort_by(|a, b| (a.created_at, &a.lookup_id).cmp(&(b.created_at, &b.lookup_id)));
+        keys
+    }
+
+    fn insert_key(
+        &mut self,
+        account: stickycalls_domain::tenant::AccountId,
+        key: NewKey,
+        at: Timestamp,
+    ) {
+        self.keys.insert(
+            key.lookup_id,
+            Key {
+                account,
+                environment: key.environment,
+                hash: key.hash,
+                last4: key.last4,
+                name: key.name,
+                created_at: at,
+                last_used_at: None,
+                revoked_at: None,
+            },
+        );
+    }
+}
+
+impl AccountStore for MemoryStore {
+    async fn create_account(&self, account: NewAccount) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        if state.accounts.contains_key(&account.id)
+            || account
+                .keys
+                .iter()
+                .any(|k| state.keys.contains_key(&k.lookup_id))
+        {
+            return Err(StoreError::Unknown(
+                std::io::Error::other("the account or one of its keys exists already").into(),
+            ));
+        }
+        let at = account.created_at;
+        state.accounts.insert(
+            account.id,
+            Account {
+                name: account.name,
+                email: account.email,
+                created_at: at,
+            },
+        );
+        for key in account.keys {
+            state.insert_key(account.id, key, at);
+        }
+        for environment in [Environment::Test, Environment::Prod] {
+            let tenant = TenantId {
+                account: account.id,
+                environment,
+            };
+            state
+                .tenant(&tenant)
+                .save_credits(CreditAccount::open(&account.plan, at));
+        }
+        Ok(())
+    }
+
+    async fn has_accounts(&self) -> Result<bool, StoreError> {
+        Ok(!self.lock().accounts.is_empty())
+    }
+}
+
+impl KeyStore for MemoryStore {
+    async fn find_key(&self, lookup_id: &str) -> Result<Option<StoredKey>, StoreError> {
+        let mut state = self.lock();
+        let Some(key) = state.keys.get(lookup_id).cloned() else {
+            return Ok(None);
+        };
+        let tenant = TenantId {
+            account: key.account,
+            environment: key.environment,
+        };
+        let plan = state
+            .tenant(&tenant)
+            .credits
+            .as_ref()
+            .map_or_else(|| "free".to_owned(), |c| c.plan.clone());
+        Ok(Some(StoredKey {
+            lookup_id: lookup_id.to_owned(),
+            tenant,
+            hash: key.hash,
+            revoked: key.revoked_at.is_some(),
+            plan,
+        }))
+    }
+
+    async fn add_key(
+        &self,
+        tenant: &TenantId,
+        key: NewKey,
+        at: Timestamp,
+        max_live: usize,
+    ) -> Result<KeyAdded, StoreError> {
+        let mut state = self.lock();
+        if state.live_keys(tenant).len() >= max_live {
+            return Ok(KeyAdded::LimitReached);
+        }
+        let key = NewKey {
+            environment: tenant.environment,
+            ..key
+        };
+        state.insert_key(tenant.account, key, at);
+        Ok(KeyAdded::Added)
+    }
+
+    async fn list_keys(&self, tenant: &TenantId) -> Result<Vec<KeyInfo>, StoreError> {
+        Ok(self.lock().live_keys(tenant))
+    }
+
+    async fn revoke_key(
+        &self,
+        tenant: &TenantId,
+        lookup_id: &str,
+        at: Timestamp,
+    ) -> Result<Revocation, StoreError> {
+        let mut state = self.lock();
+        let live = state.live_keys(tenant);
+        if !live.iter().any(|k| k.lookup_id == lookup_id) {
+            return Ok(Revocation::NotFound);
+        }
+        if live.len() == 1 {
+            return Ok(Revocation::LastKey);
+        }
+        if let Some(key) = state.keys.get_mut(lookup_id) {
+            key.revoked_at = Some(at);
+        }
+        Ok(Revocation::Revoked)
+    }
+
+    async fn touch_key(&self, lookup_id: &str, at: Timestamp) -> Result<(), StoreError> {
+        if let Some(key) = self.lock().keys.get_mut(lookup_id) {
+            key.last_used_at = Some(at);
+        }
+        Ok(())
+    }
+}
+
+impl IdempotencyStore for MemoryStore {
+    async fn claim(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        fingerprint: &str,
+        now: Timestamp,
+        expires_before: Timestamp,
+    ) -> Result<IdempotencyClaim, StoreError> {
+        let mut state = self.lock();
+        let claims = &mut state.tenant(tenant).claims;
+        if claims
+            .get(key)
+            .is_some_and(|c| c.created_at < expires_before)
+        {
+            claims.remove(key);
+        }
+        let Some(held) = claims.get(key) else {
+            claims.insert(
+                key.to_owned(),
+                Claim {
+                    fingerprint: fingerprint.to_owned(),
+                    created_at: now,
+                    response: None,
+                },
+            );
+            return Ok(IdempotencyClaim::Claimed);
+        };
+        Ok(match (&held.fingerprint == fingerprint, &held.response) {
+            (false, _) => IdempotencyClaim::Mismatch,
+            (true, Some(response)) => IdempotencyClaim::Replay(response.clone()),
+            (true, None) => IdempotencyClaim::InFlight,
+        })
+    }
+
+    /// A response about a customer erased since the request began is not kept: the
+    /// claim is dropped instead, so a retry runs anew.
+    async fn complete(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        response: StoredResponse,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let t = state.tenant(tenant);
+        let erased = response
+            .customer
+            .as_ref()
+            .is_some_and(|c| !t.has_customer(c.as_str()));
+        if erased {
+            t.claims.remove(key);
+        } else if let Some(claim) = t.claims.get_mut(key) {
+            claim.response = Some(response);
+        }
+        Ok(())
+    }
+
+    async fn release(&self, tenant: &TenantId, key: &str) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let claims = &mut state.tenant(tenant).claims;
+        if claims.get(key).is_some_and(|c| c.response.is_none()) {
+            claims.remove(key);
+        }
+        Ok(())
+    }
+}
+
+impl UsageStore for MemoryStore {
+    async fn usage(
+        &self,
+        tenant: &TenantId,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<DailyUsage>, StoreError> {
+        let mut state = self.lock();
+        let t = state.tenant(tenant);
+        let debits = t
+            .ledger
+            .iter()
+            .filter(|e| e.kind == EntryKind::Debit)
+            .map(|e| (e.at, e.credits));
+        Ok(DailyUsage::tally(t.calls.values(), debits, from, to))
+    }
+}
+
+impl Health for MemoryStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// No pool: nothing is ever waited for.
+    fn pool_use(&self) -> PoolUse {
+        PoolUse::default()
+    }
+}
+
+impl Purge for MemoryStore {
+    async fn purge_expired(
+        &self,
+        variables_expired_at: Timestamp,
+        intents_seen_before: Timestamp,
+    ) -> Result<Purged, StoreError> {
+        let mut state = self.lock();
+        let mut purged = Purged::default();
+        for t in state.tenants.values_mut() {
+            let (variables, intents) = (t.variables.len(), t.intents.len());
+            t.variables
+                .retain(|_, v| v.expires_at > variables_expired_at);
+            t.intents.retain(|_, i| i.last_seen > intents_seen_before);
+            purged.variables += variables - t.variables.len();
+            purged.intents += intents - t.intents.len();
+        }
+        Ok(purged)
+    }
+}
+
+impl CreditLedger for MemoryLedger {
+    fn policy(&self) -> SharedPolicy {
+        self.store.policy.clone()
+    }
+
+    async fn credit_account(&self, tenant: &TenantId) -> Result<Option<CreditAccount>, StoreError> {
+        Ok(self.store.lock().tenant(tenant).credits.clone())
+    }
+
+    async fn update_credits<F>(
+        &self,
+        tenant: &TenantId,
+        decide: F,
+    ) -> Result<CreditAccount, StoreError>
+    where
+        F: FnOnce(Option<CreditAccount>) -> CreditChange + Send + 'static,
+    {
+        let mut state = self.store.lock();
+        let t = state.tenant(tenant);
+        let change = decide(t.credits.clone());
+        Ok(t.save_credits(change))
+    }
+}

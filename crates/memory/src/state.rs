@@ -1,0 +1,98 @@
+//! The data, as plain maps: one [`Tenant`] per tenant, accounts and keys beside them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use stickycalls_domain::Timestamp;
+use stickycalls_domain::accounts::StoredResponse;
+use stickycalls_domain::calls::CallRecord;
+use stickycalls_domain::credits::{CreditAccount, CreditChange, LedgerEntry};
+use stickycalls_domain::identity::LineType;
+use stickycalls_domain::intents::OpenIntent;
+use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
+use stickycalls_domain::variables::StoredVariable;
+
+/// Everything held.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub accounts: BTreeMap<AccountId, Account>,
+    pub keys: BTreeMap<String, Key>,
+    pub tenants: HashMap<TenantId, Tenant>,
+}
+
+impl State {
+    /// The tenant's data, created empty on first use.
+    pub fn tenant(&mut self, id: &TenantId) -> &mut Tenant {
+        self.tenants.entry(*id).or_default()
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Account {
+    #[allow(dead_code)]
+    pub name: String,
+    #[allow(dead_code)]
+    pub email: Option<String>,
+    #[allow(dead_code)]
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Key {
+    pub account: AccountId,
+    pub environment: Environment,
+    pub hash: String,
+    pub last4: String,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A phone number's link to a customer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PhoneRow {
+    pub line_type: Option<LineType>,
+    pub linked_at: Timestamp,
+}
+
+/// A stored `Idempotency-Key`.
+#[derive(Debug, Clone)]
+pub(crate) struct Claim {
+    pub fingerprint: String,
+    pub created_at: Timestamp,
+    pub response: Option<StoredResponse>,
+}
+
+/// One tenant's data. Keys mirror the SQL stores' primary keys.
+#[derive(Debug, Default)]
+pub(crate) struct Tenant {
+    /// customer_ref -> created_at
+    pub customers: BTreeMap<String, Timestamp>,
+    /// (e164, customer_ref)
+    pub phones: BTreeMap<(String, String), PhoneRow>,
+    /// (namespace, value, customer_ref) -> linked_at
+    pub external_ids: BTreeMap<(String, String, String), Timestamp>,
+    /// (customer_ref, key)
+    pub variables: BTreeMap<(String, String), StoredVariable>,
+    /// (customer_ref, name)
+    pub intents: BTreeMap<(String, String), OpenIntent>,
+    /// call_id
+    pub calls: BTreeMap<String, CallRecord>,
+    pub credits: Option<CreditAccount>,
+    pub ledger: Vec<LedgerEntry>,
+    pub claims: BTreeMap<String, Claim>,
+}
+
+impl Tenant {
+    /// Writes a decided credit change: the state and its ledger lines.
+    pub fn save_credits(&mut self, change: CreditChange) -> CreditAccount {
+        self.ledger.extend(change.entries);
+        self.credits = Some(change.account.clone());
+        change.account
+    }
+
+    /// Whether the customer exists.
+    pub fn has_customer(&self, customer: &str) -> bool {
+        self.customers.contains_key(customer)
+    }
+}
