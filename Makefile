@@ -2,6 +2,8 @@
 CARGO ?= cargo
 # Crates the domain must never depend on (it holds no I/O).
 FORBIDDEN_IN_DOMAIN := tokio diesel diesel-async actix-web
+# Storage adapters: they implement the domain's ports and must not know billing.
+STORAGE_CRATES := stickycalls-postgres stickycalls-sqlite stickycalls-memory
 
 # The diesel CLI, built locally (with libpq) only to check the committed schema.rs.
 DIESEL := target/tools/bin/diesel
@@ -35,19 +37,27 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets --all-features --locked -- -D warnings
 
-## check-boundaries: the domain crate's normal dependency tree holds no I/O crate
+## check-boundaries: the domain's normal dependency tree holds no I/O crate, the
+## in-memory store none either, and no storage crate depends on the billing crate.
+## Each tree is listed whole (a failing `cargo tree` fails the check) and must name
+## the crate it was asked for, so a typo cannot make the check pass vacuously.
 check-boundaries:
 	@status=0; \
-	for feature_flag in "" "--all-features"; do \
-	  for dep in $(FORBIDDEN_IN_DOMAIN); do \
-	    found=$$($(CARGO) tree --locked -p stickycalls-domain $$feature_flag -e normal -i $$dep 2>/dev/null); \
-	    if [ -n "$$found" ]; then \
-	      echo "check-boundaries: stickycalls-domain $$feature_flag depends on $$dep:"; \
-	      echo "$$found"; status=1; \
+	deny() { \
+	  crate="$$1"; flags="$$2"; shift 2; \
+	  tree=$$($(CARGO) tree --locked -p "$$crate" $$flags -e normal --prefix none) || { echo "check-boundaries: cargo tree -p $$crate failed"; exit 2; }; \
+	  echo "$$tree" | grep -q "^$$crate v" || { echo "check-boundaries: cargo tree -p $$crate did not list $$crate"; exit 2; }; \
+	  for dep in "$$@"; do \
+	    if echo "$$tree" | grep -q "^$$dep v"; then \
+	      echo "check-boundaries: $$crate $$flags depends on $$dep"; status=1; \
 	    fi; \
 	  done; \
-	done; \
-	if [ $$status -eq 0 ]; then echo "check-boundaries: stickycalls-domain is free of $(FORBIDDEN_IN_DOMAIN)"; fi; \
+	}; \
+	deny stickycalls-domain "" $(FORBIDDEN_IN_DOMAIN) || exit $$?; \
+	deny stickycalls-domain "--all-features" $(FORBIDDEN_IN_DOMAIN) || exit $$?; \
+	deny stickycalls-memory "" $(FORBIDDEN_IN_DOMAIN) stickycalls-billing || exit $$?; \
+	for store in $(STORAGE_CRATES); do deny $$store "" stickycalls-billing || exit $$?; done; \
+	if [ $$status -eq 0 ]; then echo "check-boundaries: stickycalls-domain and stickycalls-memory are free of $(FORBIDDEN_IN_DOMAIN); no storage crate depends on stickycalls-billing"; fi; \
 	exit $$status
 
 $(DIESEL):
