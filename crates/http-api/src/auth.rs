@@ -81,7 +81,7 @@ impl<S: KeyStore> KeyVerifier<S> {
                 .time_to_live(ttl.saturating_mul(2))
                 .build(),
             hashing: Arc::new(Semaphore::new(cores)),
-            decoy: keys::hash("sk_test_0000000000000000_decoy").unwrap_or_default(),
+            decoy: keys::DECOY_HASH.to_owned(),
         }
     }
 

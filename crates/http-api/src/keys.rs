@@ -68,6 +68,11 @@ pub fn hash(token: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("hashing a key: {e}"))
 }
 
+/// The stored hash an unknown key is checked against, so that an unknown key costs the
+/// same argon2 work as a wrong one (timing tells nothing). A constant: it cannot fail
+/// to be computed, and a test proves it parses with the default parameters.
+pub const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$+8oVA1r8S22Fwrj315nxJw$4bNxYApCxCoDY+M3v7DrSObvBr2VX1sqSI3w5wWsfqg";
+
 /// The public start of a key, safe to show in listings: `sk_test_<lookup id>`.
 pub fn prefix(environment: Environment, lookup_id: &str) -> String {
     format!("sk_{}_{lookup_id}", environment.as_str())
@@ -143,6 +148,17 @@ mod tests {
             if token.ends_with('0') { "1" } else { "0" },
         );
         assert!(!verify(&wrong, &key.hash));
+    }
+
+    #[test]
+    fn the_decoy_is_a_real_hash_with_todays_parameters() {
+        let parsed = PasswordHash::new(DECOY_HASH).expect("the decoy parses");
+        let fresh = hash("sk_test_0000000000000000_other").unwrap();
+        let fresh = PasswordHash::new(&fresh).unwrap();
+        assert_eq!(parsed.algorithm, fresh.algorithm);
+        assert_eq!(parsed.params, fresh.params, "the same work as a stored key");
+        assert!(verify("sk_test_0000000000000000_decoy", DECOY_HASH));
+        assert!(!verify("sk_test_0000000000000000_other", DECOY_HASH));
     }
 
     #[test]

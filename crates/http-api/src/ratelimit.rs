@@ -261,8 +261,17 @@ impl RateLimits {
         plan: &str,
         lookup_id: &Arc<str>,
     ) -> Result<(), ApiError> {
-        let Some(policy) = self.plans.get(plan).or_else(|| self.plans.get("free")) else {
-            return Ok(());
+        let policy = match self.plans.get(plan) {
+            Some(policy) => policy,
+            None => {
+                // A plan the limits do not name (the operator's catalog has more plans
+                // than STICKYCALLS_RATE_LIMITS): limited as `free`, and said so.
+                tracing::warn!(plan, "no rate limit for this plan: the free plan's applies");
+                match self.plans.get("free") {
+                    Some(free) => free,
+                    None => return Ok(()),
+                }
+            }
         };
         decide(req, policy.check(lookup_id))
     }

@@ -207,7 +207,7 @@ impl IdempotencyStore for MemoryStore {
             );
             return Ok(IdempotencyClaim::Claimed);
         };
-        Ok(match (&held.fingerprint == fingerprint, &held.response) {
+        Ok(match (held.fingerprint == fingerprint, &held.response) {
             (false, _) => IdempotencyClaim::Mismatch,
             (true, Some(response)) => IdempotencyClaim::Replay(response.clone()),
             (true, None) => IdempotencyClaim::InFlight,

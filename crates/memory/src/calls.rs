@@ -85,7 +85,7 @@ impl Tenant {
             .filter(|((c, _), i)| c == who && i.last_seen > now - INTENT_EXPIRY)
             .map(|(_, i)| i.clone())
             .collect();
-        open_intents.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+        open_intents.sort_by_key(|i| std::cmp::Reverse(i.last_seen));
         let variables = self
             .variables
             .iter()

@@ -51,7 +51,7 @@ impl Tenant {
             .filter(|((c, _), _)| c == who)
             .map(|(_, i)| i.clone())
             .collect();
-        intents.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+        intents.sort_by_key(|i| std::cmp::Reverse(i.last_seen));
         record.intents = intents;
         let mut calls: Vec<_> = self
             .calls

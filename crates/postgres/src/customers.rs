@@ -134,7 +134,7 @@ impl CustomerStore for PgStore {
                     .await?;
                 for row in history {
                     if let Some(record) = records.get_mut(&row.customer_ref) {
-                        record.calls.push(row.into_record());
+                        record.calls.push(row.into_record()?);
                     }
                 }
                 // In the order asked for.

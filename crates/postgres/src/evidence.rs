@@ -163,5 +163,5 @@ pub(crate) async fn find_call(
         .first(&mut conn)
         .await
         .optional()
-        .map(|row| row.map(CallRow::into_record))
+        .and_then(|row| row.map(CallRow::into_record).transpose())
 }

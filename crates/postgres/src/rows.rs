@@ -83,14 +83,20 @@ impl CallRow {
         }
     }
 
-    pub fn into_record(self) -> CallRecord {
+    /// The call as the domain knows it. Stored external ids that do not read back as
+    /// a map of strings are corruption: an error, never an empty map.
+    pub fn into_record(self) -> QueryResult<CallRecord> {
         let ani = match (self.ani, self.ani_withheld) {
             (Some(e164), _) => Some(Ani::Number(PhoneNumber::from_e164(e164))),
             (None, true) => Some(Ani::Withheld),
             (None, false) => None,
         };
-        let external_ids: BTreeMap<String, String> =
-            serde_json::from_value(self.external_ids).unwrap_or_default();
+        let external_ids: BTreeMap<String, String> = serde_json::from_value(self.external_ids)
+            .map_err(|e| {
+                diesel::result::Error::DeserializationError(
+                    format!("calls.external_ids of `{}`: {e}", self.call_id).into(),
+                )
+            })?;
         let ended = match (self.ended_at, self.end_fingerprint) {
             (Some(ended_at), Some(fingerprint)) => Some(EndRecord {
                 ended_at: Timestamp::new(ended_at),
@@ -101,7 +107,7 @@ impl CallRow {
             }),
             _ => None,
         };
-        CallRecord {
+        Ok(CallRecord {
             call_id: CallId::from_trusted(self.call_id),
             customer: CustomerRef::from_trusted(self.customer_ref),
             started_at: Timestamp::new(self.started_at),
@@ -118,7 +124,7 @@ impl CallRow {
             },
             line_type: line_type_of(self.line_type.as_deref()),
             ended,
-        }
+        })
     }
 }
 

@@ -31,7 +31,7 @@ pub(crate) fn find_call(
     .bind::<Text, _>(call_id.as_str())
     .get_result::<CallRow>(c)
     .optional()
-    .map(|r| r.map(CallRow::into_record))
+    .and_then(|r| r.map(CallRow::into_record).transpose())
 }
 
 const EVIDENCE_SQL: &str = "

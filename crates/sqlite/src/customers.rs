@@ -108,7 +108,10 @@ fn record(
             .collect(),
         variables: held.variables,
         intents: held.open_intents,
-        calls: history.into_iter().map(CallRow::into_record).collect(),
+        calls: history
+            .into_iter()
+            .map(CallRow::into_record)
+            .collect::<QueryResult<_>>()?,
     }))
 }
 

@@ -1,5 +1,6 @@
 //! Rows as SQLite holds them, and their conversion to and from domain values.
 
+use diesel::QueryResult;
 use std::collections::BTreeMap;
 
 use diesel::QueryableByName;
@@ -101,14 +102,23 @@ impl CallRow {
         }
     }
 
-    pub fn into_record(self) -> CallRecord {
+    /// The call as the domain knows it. Stored external ids or sources that do not
+    /// read back are corruption: an error, never an empty value.
+    pub fn into_record(self) -> QueryResult<CallRecord> {
         let ani = match (self.ani, self.ani_withheld) {
             (Some(e164), _) => Some(Ani::Number(PhoneNumber::from_e164(e164))),
             (None, true) => Some(Ani::Withheld),
             (None, false) => None,
         };
+        let corrupt = |column: &str, e: serde_json::Error| {
+            diesel::result::Error::DeserializationError(
+                format!("calls.{column} of `{}`: {e}", self.call_id).into(),
+            )
+        };
         let external_ids: BTreeMap<String, String> =
-            serde_json::from_str(&self.external_ids).unwrap_or_default();
+            serde_json::from_str(&self.external_ids).map_err(|e| corrupt("external_ids", e))?;
+        let sources: Vec<String> =
+            serde_json::from_str(&self.sources).map_err(|e| corrupt("sources", e))?;
         let ended = match (self.ended_at, self.end_fingerprint) {
             (Some(ended_at), Some(fingerprint)) => Some(EndRecord {
                 ended_at: at(ended_at),
@@ -119,13 +129,13 @@ impl CallRow {
             }),
             _ => None,
         };
-        CallRecord {
+        Ok(CallRecord {
             call_id: CallId::from_trusted(self.call_id),
             customer: CustomerRef::from_trusted(self.customer_ref),
             started_at: at(self.started_at),
             start_fingerprint: Fingerprint::from_trusted(self.start_fingerprint),
             confidence: Confidence::from_hundredths(self.confidence.clamp(0, 100) as u8),
-            sources: serde_json::from_str(&self.sources).unwrap_or_default(),
+            sources,
             billable: self.billable,
             provisional: self.provisional,
             hints: IdentityHints {
@@ -136,7 +146,7 @@ impl CallRow {
             },
             line_type: line_type_of(self.line_type.as_deref()),
             ended,
-        }
+        })
     }
 }
 
