@@ -161,16 +161,22 @@ pub enum CommitEndError {
 }
 
 /// Calls, customers, their links, intents and variables, per tenant.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock(type StartTx = ();))]
 pub trait CallStore: Send + Sync + 'static {
+    /// What a start holds between its read and its commit. On PostgreSQL: the
+    /// connection, with the start's transaction open, so the read, the decision and the
+    /// writes are one transaction. Dropped without a commit, it rolls back.
+    type StartTx: Send + 'static;
+
     /// The call under `call_id`, if any, and the evidence for `hints`, in as few round
-    /// trips as the store can manage (this is the hot path of every call).
+    /// trips as the store can manage (this is the hot path of every call); with what
+    /// [`CallStore::commit_start`] continues from.
     fn load_start(
         &self,
         tenant: &TenantId,
         call_id: &CallId,
         hints: &IdentityHints,
-    ) -> impl Future<Output = Result<StartSnapshot, StoreError>> + Send;
+    ) -> impl Future<Output = Result<(StartSnapshot, Self::StartTx), StoreError>> + Send;
 
     /// The call under `call_id`, if any.
     fn find_call(
@@ -195,10 +201,11 @@ pub trait CallStore: Send + Sync + 'static {
         now: Timestamp,
     ) -> impl Future<Output = Result<CustomerContext, StoreError>> + Send;
 
-    /// Applies a start's writes atomically.
+    /// Applies a start's writes atomically, in the transaction `load_start` opened.
     fn commit_start(
         &self,
         tenant: &TenantId,
+        tx: Self::StartTx,
         commit: StartCommit,
     ) -> impl Future<Output = Result<StartReceipt, CommitStartError>> + Send;
 

@@ -350,18 +350,22 @@ impl Tenant {
 }
 
 impl CallStore for MemoryStore {
+    /// The commit is one step under the lock: nothing to hold.
+    type StartTx = ();
+
     async fn load_start(
         &self,
         tenant: &TenantId,
         call_id: &CallId,
         hints: &IdentityHints,
-    ) -> Result<StartSnapshot, StoreError> {
+    ) -> Result<(StartSnapshot, ()), StoreError> {
         let mut state = self.lock();
         let t = state.tenant(tenant);
-        Ok(StartSnapshot {
+        let snapshot = StartSnapshot {
             call: t.calls.get(call_id.as_str()).cloned(),
             evidence: t.evidence(hints),
-        })
+        };
+        Ok((snapshot, ()))
     }
 
     async fn find_call(
@@ -397,6 +401,7 @@ impl CallStore for MemoryStore {
     async fn commit_start(
         &self,
         tenant: &TenantId,
+        _tx: (),
         commit: StartCommit,
     ) -> Result<StartReceipt, CommitStartError> {
         let policy = self.policy.clone();

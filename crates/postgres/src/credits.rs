@@ -7,9 +7,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::calls::CallId;
-use stickycalls_domain::credits::{
-    BillingPolicy, Charge, CreditAccount, CreditChange, InsufficientCredits, LedgerEntry,
-};
+use stickycalls_domain::credits::{BillingPolicy, CreditAccount, CreditChange, LedgerEntry};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -150,41 +148,6 @@ pub(crate) async fn save(
         append(conn, tenant, &change.entries)
     )
     .map(|_| ())
-}
-
-/// Why a debit failed.
-pub(crate) enum DebitError {
-    Query(diesel::result::Error),
-    Insufficient(InsufficientCredits),
-}
-
-impl From<diesel::result::Error> for DebitError {
-    fn from(e: diesel::result::Error) -> Self {
-        DebitError::Query(e)
-    }
-}
-
-/// Spends a start's charge inside its transaction, under the row's lock; returns the
-/// credits left.
-pub(crate) async fn debit(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    charge: Charge,
-    call_id: &CallId,
-    policy: &dyn BillingPolicy,
-    now: Timestamp,
-) -> Result<u64, DebitError> {
-    let Some(account) = load(conn, tenant, true).await? else {
-        return Err(DebitError::Insufficient(InsufficientCredits {
-            needed: charge.credits,
-            available: 0,
-        }));
-    };
-    let change = account
-        .debit(charge, call_id, policy, now)
-        .map_err(DebitError::Insufficient)?;
-    save(conn, tenant, &change).await?;
-    Ok(change.account.balance().total())
 }
 
 /// Reads the tenant's state under its lock, lets the domain decide, writes the change

@@ -7,10 +7,9 @@
 //! It must not know HTTP, API keys or how scores are computed: every rule stays in
 //! `stickycalls-domain`, which this crate only feeds and persists.
 //!
-//! Each commit command of the domain runs in one transaction, except a known caller's
-//! start, whose only write is the call row: that single `INSERT` is atomic by itself
-//! and is pipelined with the context reads, so such a start costs two round trips
-//! (evidence + commit).
+//! Each use case runs in one transaction. A start's opens with its read (`BEGIN`
+//! pipelined with the call lookup and the evidence) and holds its connection until the
+//! commit, so a known caller's start is one transaction in two round trips.
 
 mod accounts;
 mod context;
@@ -30,9 +29,11 @@ pub mod schema;
 mod start;
 mod store;
 mod tenant_key;
+mod tx;
 mod usage;
 
 pub use ledger::PgLedger;
 pub use migrate::{MIGRATIONS_ID, run_migrations};
 pub use pool::{PgSettings, PgStore, RoundTrips};
 pub use tenant_key::tenant_key;
+pub use tx::StartTx;

@@ -11,26 +11,43 @@ use stickycalls_domain::ports::{
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::{StoreError, Timestamp};
 
+use diesel_async::RunQueryDsl;
+
 use crate::errors::from_diesel;
 use crate::pool::PgStore;
 use crate::tenant_key::tenant_key;
+use crate::tx::{Begin, StartTx, rollback_or_discard};
 use crate::{context, end, evidence, start};
 
 impl CallStore for PgStore {
+    type StartTx = StartTx;
+
+    /// One round trip: `BEGIN`, the call lookup and the evidence, pipelined. The
+    /// connection stays with the start, its transaction open, until the commit.
     async fn load_start(
         &self,
         tenant: &TenantId,
         call_id: &CallId,
         hints: &IdentityHints,
-    ) -> Result<StartSnapshot, StoreError> {
+    ) -> Result<(StartSnapshot, StartTx), StoreError> {
         let key = tenant_key(tenant);
-        let conn = self.conn().await?;
-        let conn: &diesel_async::AsyncPgConnection = &conn;
-        // Both queries go out before either answer comes back: one round trip.
-        let call = evidence::find_call(conn, key, call_id);
-        let (call, evidence) = futures_util::try_join!(call, evidence::evidence(conn, key, hints))
-            .map_err(from_diesel)?;
-        Ok(StartSnapshot { call, evidence })
+        let tx = StartTx::new(self.conn().await?);
+        let conn = tx.conn();
+        let mut begin_conn = conn;
+        let read = futures_util::try_join!(
+            Begin.execute(&mut begin_conn),
+            evidence::find_call(conn, key, call_id),
+            evidence::evidence(conn, key, hints)
+        );
+        match read {
+            Ok((_, call, evidence)) => Ok((StartSnapshot { call, evidence }, tx)),
+            Err(e) => {
+                if let Some(conn) = tx.finish() {
+                    rollback_or_discard(conn).await;
+                }
+                Err(from_diesel(e))
+            }
+        }
     }
 
     async fn find_call(
@@ -70,10 +87,10 @@ impl CallStore for PgStore {
     async fn commit_start(
         &self,
         tenant: &TenantId,
+        tx: StartTx,
         commit: StartCommit,
     ) -> Result<StartReceipt, CommitStartError> {
-        let mut conn = self.conn().await?;
-        start::commit_start(&mut conn, tenant_key(tenant), commit, self.policy.as_ref()).await
+        start::commit_start(tx, tenant_key(tenant), commit, self.policy.as_ref()).await
     }
 
     async fn commit_end(

@@ -42,6 +42,9 @@ impl StorageFactory for Postgres {
 
 stickycalls_test_support::storage_contract!(Postgres);
 
+#[path = "postgres/transactions.rs"]
+mod transactions;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_are_idempotent() {
     let db = database().await;
@@ -117,9 +120,9 @@ async fn committed_schema_matches_migrations() {
     assert_eq!(committed, printed, "schema.rs is stale: run `make schema`");
 }
 
-/// A known caller's start costs two round trips: the evidence read (call lookup and
-/// evidence pipelined) and the commit (the call insert, the context reads and the
-/// credits left, pipelined). Statements are prepared once per connection and then reused.
+/// A known caller's start costs two round trips: the read (`BEGIN`, call lookup and
+/// evidence pipelined) and the commit (the call insert, the context reads, the credits
+/// left and `COMMIT`, pipelined). Statements are prepared once per connection and then reused.
 /// On a single-threaded runtime, so the driver's connection task cannot answer one
 /// query before the next is sent: what is counted is what the code waits for.
 #[tokio::test(flavor = "current_thread")]
@@ -164,8 +167,9 @@ async fn a_known_callers_start_costs_two_round_trips() {
     let known = service.start(&t, start("measured")).await.unwrap();
     assert_eq!(known.variables["a"].value, "b");
     let (round_trips, queries) = counter.take();
-    // call lookup + evidence, then call insert + open intents + live variables + credits left
-    assert_eq!((round_trips, queries), (2, 6));
+    // BEGIN + call lookup + evidence, then call insert + open intents + live variables +
+    // credits left + COMMIT
+    assert_eq!((round_trips, queries), (2, 8));
     assert_eq!(
         known.credits_remaining,
         Some(0),

@@ -130,18 +130,24 @@ fn end_tx(c: &mut SqliteConnection, tenant: &str, commit: &EndCommit) -> Result<
 }
 
 impl CallStore for SqliteStore {
+    /// SQLite's commit is its own `BEGIN IMMEDIATE` transaction: nothing to hold.
+    type StartTx = ();
+
     async fn load_start(
         &self,
         tenant: &TenantId,
         call_id: &CallId,
         hints: &IdentityHints,
-    ) -> Result<StartSnapshot, StoreError> {
+    ) -> Result<(StartSnapshot, ()), StoreError> {
         let (key, call_id, hints) = (tenant_key(tenant), call_id.clone(), hints.clone());
         read(self, move |c| {
-            Ok(StartSnapshot {
-                call: calls::find_call(c, &key, &call_id)?,
-                evidence: calls::evidence(c, &key, &hints)?,
-            })
+            Ok((
+                StartSnapshot {
+                    call: calls::find_call(c, &key, &call_id)?,
+                    evidence: calls::evidence(c, &key, &hints)?,
+                },
+                (),
+            ))
         })
         .await
     }
@@ -180,6 +186,7 @@ impl CallStore for SqliteStore {
     async fn commit_start(
         &self,
         tenant: &TenantId,
+        _tx: (),
         commit: StartCommit,
     ) -> Result<StartReceipt, CommitStartError> {
         let key = tenant_key(tenant);

@@ -123,6 +123,11 @@ impl TestDatabase {
         })
     }
 
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The admin URL of the server (to create more databases, or stop nothing).
     pub fn admin_url(&self) -> &str {
         &self.admin_url

@@ -33,11 +33,13 @@ where
         let request = StartCall::parse(raw, &tenant.policy)?;
         let fingerprint = request.fingerprint();
         let now = self.clock.now();
-        let snapshot = self
+        let (snapshot, tx) = self
             .store
             .load_start(&tenant.id, &request.call_id, &request.hints)
             .await?;
         if let Some(call) = snapshot.call {
+            // A retry writes nothing: end the start's transaction before reading more.
+            drop(tx);
             return self.replay_start(tenant, call, &fingerprint, now).await;
         }
 
@@ -90,7 +92,7 @@ where
             read_context: !is_new,
             report_balance: price.is_some(),
         };
-        match self.store.commit_start(&tenant.id, commit).await {
+        match self.store.commit_start(&tenant.id, tx, commit).await {
             Ok(receipt) => Ok(outcome(
                 call,
                 receipt.context,

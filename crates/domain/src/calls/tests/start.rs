@@ -44,11 +44,11 @@ fn new_caller_gets_a_new_customer_linked_at_once_and_is_billed() {
             call_id.as_str() == "test_001" && hints.phone().unwrap().as_e164() == "+14155559999"
         })
         .times(1)
-        .returning(|_, _, _| Box::pin(async { Ok(snapshot(Evidence::default())) }));
+        .returning(|_, _, _| Box::pin(async { Ok((snapshot(Evidence::default()), ())) }));
     ports
         .store
         .expect_commit_start()
-        .withf(|_, c| {
+        .withf(|_, _, c| {
             c.call.customer == cust("cust_new123")
                 && c.create_customer
                 && c.link_hints
@@ -58,7 +58,7 @@ fn new_caller_gets_a_new_customer_linked_at_once_and_is_billed() {
                 && c.call.billable
         })
         .times(1)
-        .returning(|_, _| {
+        .returning(|_, _, _| {
             Box::pin(async {
                 Ok(StartReceipt {
                     context: CustomerContext::default(),
@@ -95,12 +95,12 @@ fn insufficient_credits_writes_nothing() {
         .store
         .expect_load_start()
         .times(1)
-        .returning(|_, _, _| Box::pin(async { Ok(snapshot(Evidence::default())) }));
+        .returning(|_, _, _| Box::pin(async { Ok((snapshot(Evidence::default()), ())) }));
     ports
         .store
         .expect_commit_start()
         .times(1)
-        .returning(|_, _| {
+        .returning(|_, _, _| {
             Box::pin(async {
                 Err(CommitStartError::InsufficientCredits(InsufficientCredits {
                     needed: 1,
@@ -130,11 +130,11 @@ fn a_match_is_free_and_succeeds_at_zero_credits() {
         .store
         .expect_load_start()
         .times(1)
-        .returning(|_, _, _| Box::pin(async { Ok(snapshot(returning_evidence())) }));
+        .returning(|_, _, _| Box::pin(async { Ok((snapshot(returning_evidence()), ())) }));
     ports
         .store
         .expect_commit_start()
-        .withf(|_, c| {
+        .withf(|_, _, c| {
             c.charge.is_none()
                 && c.report_balance
                 && !c.create_customer
@@ -143,7 +143,7 @@ fn a_match_is_free_and_succeeds_at_zero_credits() {
                 && !c.call.billable
         })
         .times(1)
-        .returning(|_, _| {
+        .returning(|_, _, _| {
             Box::pin(async {
                 Ok(StartReceipt {
                     context: CustomerContext {
@@ -176,8 +176,8 @@ fn expired_variables_and_intents_are_hidden_by_the_injected_clock() {
     ports
         .store
         .expect_load_start()
-        .returning(|_, _, _| Box::pin(async { Ok(snapshot(returning_evidence())) }));
-    ports.store.expect_commit_start().returning(|_, _| {
+        .returning(|_, _, _| Box::pin(async { Ok((snapshot(returning_evidence()), ())) }));
+    ports.store.expect_commit_start().returning(|_, _, _| {
         Box::pin(async {
             Ok(StartReceipt {
                 context: CustomerContext {
@@ -218,10 +218,13 @@ fn a_retry_with_the_same_body_replays_without_billing() {
     ports.store.expect_load_start().returning(move |_, _, _| {
         let call = call.clone();
         Box::pin(async move {
-            Ok(crate::ports::StartSnapshot {
-                call: Some(call),
-                evidence: returning_evidence(),
-            })
+            Ok((
+                crate::ports::StartSnapshot {
+                    call: Some(call),
+                    evidence: returning_evidence(),
+                },
+                (),
+            ))
         })
     });
     ports
@@ -251,10 +254,13 @@ fn the_same_call_id_with_another_body_is_reused() {
     ports.store.expect_load_start().returning(move |_, _, _| {
         let call = stored.clone();
         Box::pin(async move {
-            Ok(StartSnapshot {
-                call: Some(call),
-                evidence: Evidence::default(),
-            })
+            Ok((
+                StartSnapshot {
+                    call: Some(call),
+                    evidence: Evidence::default(),
+                },
+                (),
+            ))
         })
     });
     let other = json!({"call_id": "c5", "identity_hints": {"ani": "+14155550000"}});
@@ -270,12 +276,12 @@ fn losing_a_race_on_the_call_id_answers_as_the_winners_retry() {
     ports
         .store
         .expect_load_start()
-        .returning(|_, _, _| Box::pin(async { Ok(snapshot(Evidence::default())) }));
+        .returning(|_, _, _| Box::pin(async { Ok((snapshot(Evidence::default()), ())) }));
     ports
         .store
         .expect_commit_start()
         .times(1)
-        .returning(|_, _| Box::pin(async { Err(CommitStartError::CallIdTaken) }));
+        .returning(|_, _, _| Box::pin(async { Err(CommitStartError::CallIdTaken) }));
     ports
         .store
         .expect_find_call()
@@ -302,19 +308,19 @@ fn a_weak_candidate_gets_a_provisional_customer_linked_only_at_the_end() {
     let mut ports = Ports::new().with_new_ref("cust_prov").charging(Some(1));
     ports.store.expect_load_start().returning(move |_, _, _| {
         let e = evidence.clone();
-        Box::pin(async move { Ok(snapshot(e)) })
+        Box::pin(async move { Ok((snapshot(e), ())) })
     });
     ports
         .store
         .expect_commit_start()
-        .withf(|_, c| {
+        .withf(|_, _, c| {
             c.call.customer == cust("cust_prov")
                 && c.create_customer
                 && !c.link_hints
                 && !c.read_context
         })
         .times(1)
-        .returning(|_, _| Box::pin(async { Ok(StartReceipt::default()) }));
+        .returning(|_, _, _| Box::pin(async { Ok(StartReceipt::default()) }));
     let body = json!({"call_id": "c6", "identity_hints": {"ani": "+18005550100"}});
     let out = run(ports.service().start(&tenant(), start_req(body))).unwrap();
     assert_eq!(
@@ -332,13 +338,13 @@ fn an_unknown_customer_ref_hint_names_the_new_customer() {
     ports
         .store
         .expect_load_start()
-        .returning(|_, _, _| Box::pin(async { Ok(snapshot(Evidence::default())) }));
+        .returning(|_, _, _| Box::pin(async { Ok((snapshot(Evidence::default()), ())) }));
     ports
         .store
         .expect_commit_start()
-        .withf(|_, c| c.call.customer == cust("CRM-42") && c.create_customer && c.link_hints)
+        .withf(|_, _, c| c.call.customer == cust("CRM-42") && c.create_customer && c.link_hints)
         .times(1)
-        .returning(|_, _| Box::pin(async { Ok(StartReceipt::default()) }));
+        .returning(|_, _, _| Box::pin(async { Ok(StartReceipt::default()) }));
     let body = json!({"call_id": "c7", "identity_hints": {"ani": "+14155551234", "customer_ref": "CRM-42"}});
     let out = run(ports.service().start(&tenant(), start_req(body))).unwrap();
     assert_eq!(out.customer_ref, cust("CRM-42"));
@@ -350,13 +356,13 @@ fn billing_switched_off_debits_nothing() {
     ports
         .store
         .expect_load_start()
-        .returning(|_, _, _| Box::pin(async { Ok(snapshot(Evidence::default())) }));
+        .returning(|_, _, _| Box::pin(async { Ok((snapshot(Evidence::default()), ())) }));
     ports
         .store
         .expect_commit_start()
-        .withf(|_, c| c.charge.is_none())
+        .withf(|_, _, c| c.charge.is_none())
         .times(1)
-        .returning(|_, _| Box::pin(async { Ok(StartReceipt::default()) }));
+        .returning(|_, _, _| Box::pin(async { Ok(StartReceipt::default()) }));
     let out = run(ports
         .service()
         .start(&tenant(), start_req(new_caller_body())))
@@ -394,13 +400,15 @@ fn a_withheld_number_still_identifies_by_external_id() {
         .withf(|_, _, hints| hints.phone().is_none() && hints.external_ids["crm"] == "42")
         .returning(move |_, _, _| {
             let e = evidence.clone();
-            Box::pin(async move { Ok(snapshot(e)) })
+            Box::pin(async move { Ok((snapshot(e), ())) })
         });
     ports
         .store
         .expect_commit_start()
-        .withf(|_, c| c.call.customer == cust("cust_crm") && !c.create_customer && c.read_context)
-        .returning(|_, _| Box::pin(async { Ok(StartReceipt::default()) }));
+        .withf(|_, _, c| {
+            c.call.customer == cust("cust_crm") && !c.create_customer && c.read_context
+        })
+        .returning(|_, _, _| Box::pin(async { Ok(StartReceipt::default()) }));
     let body = json!({"call_id": "c8", "identity_hints": {"ani": "anonymous", "external_ids": {"crm": "42"}}});
     let out = run(ports.service().start(&tenant(), start_req(body))).unwrap();
     assert_eq!(

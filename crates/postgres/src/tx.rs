@@ -1,0 +1,94 @@
+//! A start's transaction, held from its read to its commit: the connection, with
+//! `BEGIN` sent (pipelined with the read). `BEGIN`, `COMMIT` and `ROLLBACK` are
+//! prepared once per connection like the DSL queries (an uncached statement would
+//! cost a round trip of its own every time, waiting for its Parse).
+
+use diesel::QueryResult;
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::pool::Conn;
+
+macro_rules! control {
+    ($name:ident, $sql:literal) => {
+        #[doc = concat!("`", $sql, "`, prepared once per connection.")]
+        #[derive(Debug, Clone, Copy)]
+        pub(crate) struct $name;
+
+        impl QueryId for $name {
+            type QueryId = Self;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+
+        impl QueryFragment<Pg> for $name {
+            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+                out.push_sql($sql);
+                Ok(())
+            }
+        }
+    };
+}
+
+control!(Begin, "BEGIN");
+control!(Commit, "COMMIT");
+control!(Rollback, "ROLLBACK");
+
+/// The connection of a start in progress. Dropped without [`StartTx::finish`] (a
+/// retry answered from the stored call, a cancelled request), it rolls back on a task
+/// of its own before the connection goes back to the pool; a connection that cannot
+/// roll back is closed instead of being reused.
+pub struct StartTx {
+    conn: Option<Conn>,
+}
+
+impl std::fmt::Debug for StartTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StartTx")
+            .field("open", &self.conn.is_some())
+            .finish()
+    }
+}
+
+impl StartTx {
+    /// Holds `conn`; the caller sends `BEGIN` on it.
+    pub(crate) fn new(conn: Conn) -> Self {
+        Self { conn: Some(conn) }
+    }
+
+    /// The connection, for pipelined queries.
+    pub(crate) fn conn(&self) -> &AsyncPgConnection {
+        self.conn
+            .as_deref()
+            .expect("a StartTx holds its connection until it is finished")
+    }
+
+    /// Gives the connection back: its transaction is over (committed, or to be rolled
+    /// back by the caller with [`rollback_or_discard`]).
+    pub(crate) fn finish(mut self) -> Option<Conn> {
+        self.conn.take()
+    }
+}
+
+impl Drop for StartTx {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(rollback_or_discard(conn));
+            }
+            Err(_) => drop(deadpool::managed::Object::take(conn)),
+        }
+    }
+}
+
+/// Rolls back whatever is open on `conn` (harmless when nothing is), and closes the
+/// connection rather than pool it if even that fails.
+pub(crate) async fn rollback_or_discard(mut conn: Conn) {
+    if let Err(e) = Rollback.execute(&mut *conn).await {
+        tracing::warn!("a connection that could not roll back is closed: {e}");
+        drop(deadpool::managed::Object::take(conn));
+    }
+}

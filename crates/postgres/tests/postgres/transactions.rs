@@ -1,0 +1,208 @@
+//! Transactions per start, as PostgreSQL itself counts them (`pg_stat_database`), and
+//! the connection a start holds from its read to its commit.
+
+use stickycalls_domain::calls::CallService;
+use stickycalls_domain::tenant::{Environment, Tenant};
+use stickycalls_postgres::{PgLedger, PgSettings, PgStore};
+use stickycalls_test_support::TestDatabase;
+use stickycalls_test_support::contract::tenant;
+use stickycalls_test_support::fakes::{RandomIds, TestClock, billing_on, operator};
+use tokio_postgres::{Client, NoTls};
+
+use super::database;
+
+async fn connect(url: &str) -> Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+fn start_body(call_id: &str, ani: &str) -> stickycalls_domain::calls::RawStartCall {
+    serde_json::from_value(serde_json::json!({"call_id": call_id, "identity_hints": {"ani": ani}}))
+        .unwrap()
+}
+
+/// Commits and rollbacks PostgreSQL has counted for the database, once every session
+/// on it has ended (a backend hands its counts over when it exits). Read from the
+/// server's admin database, so these reads count nowhere near it.
+async fn settled_counts(admin: &Client, db: &TestDatabase) -> (i64, i64) {
+    let mut last = None;
+    for _ in 0..100 {
+        let sessions: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1",
+                &[&db.name()],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        let row = admin
+            .query_one(
+                "SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = $1",
+                &[&db.name()],
+            )
+            .await
+            .unwrap();
+        let counts: (i64, i64) = (row.get(0), row.get(1));
+        if sessions == 0 && last == Some(counts) {
+            return counts;
+        }
+        last = Some(counts);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the sessions on {} never ended", db.name());
+}
+
+/// `starts` starts on a fresh one-connection store (dropped afterwards), each made by
+/// `body(n)`; what PostgreSQL counted for them.
+async fn counted(
+    admin: &Client,
+    db: &TestDatabase,
+    t: &Tenant,
+    run: &str,
+    starts: usize,
+    body: impl Fn(usize) -> stickycalls_domain::calls::RawStartCall,
+) -> (i64, i64) {
+    let before = settled_counts(admin, db).await;
+    {
+        let mut settings = PgSettings::new(&db.url);
+        settings.max_connections = 1;
+        let store = PgStore::new(&settings, billing_on()).unwrap();
+        let service = CallService::new(
+            store.clone(),
+            PgLedger::new(store),
+            TestClock::default(),
+            RandomIds,
+        );
+        for n in 0..starts {
+            let outcome = service.start(t, body(n)).await;
+            assert!(outcome.is_ok(), "{run} start {n}: {outcome:?}");
+        }
+    }
+    let after = settled_counts(admin, db).await;
+    (after.0 - before.0, after.1 - before.1)
+}
+
+/// Every start is one transaction: a returning caller's and a billed new caller's
+/// alike. Two runs of 5 and 15 starts each open a connection and prepare the same
+/// statements, so their difference is exactly what 10 starts cost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_start_is_one_transaction() {
+    let db = database().await;
+    let admin = connect(db.admin_url()).await;
+    let t = tenant(21, Environment::Test);
+    {
+        let client = connect(&db.url).await;
+        // Nothing else may commit in the database while it is counted.
+        for row in client
+            .query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
+                &[],
+            )
+            .await
+            .unwrap()
+        {
+            let table: String = row.get(0);
+            client
+                .batch_execute(&format!(
+                    "ALTER TABLE \"{table}\" SET (autovacuum_enabled = false)"
+                ))
+                .await
+                .unwrap();
+        }
+        let store = PgStore::new(&PgSettings::new(&db.url), billing_on()).unwrap();
+        let ledger = PgLedger::new(store.clone());
+        operator(store.clone(), ledger.clone(), TestClock::default())
+            .grant_credits(&t.id, 1_000)
+            .await
+            .unwrap();
+        let service = CallService::new(store, ledger, TestClock::default(), RandomIds);
+        service
+            .start(&t, start_body("known-0", "+14155550100"))
+            .await
+            .unwrap();
+        service
+            .end(
+                &t,
+                serde_json::from_value(
+                    serde_json::json!({"call_id": "known-0", "variables": {"a": "b"}}),
+                )
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+    }
+    let returning =
+        |run: &'static str| move |n: usize| start_body(&format!("{run}-{n}"), "+14155550100");
+    let (five, rolled_back) = counted(&admin, &db, &t, "r5", 5, returning("r5")).await;
+    assert_eq!(rolled_back, 0);
+    let (fifteen, rolled_back) = counted(&admin, &db, &t, "r15", 15, returning("r15")).await;
+    assert_eq!(rolled_back, 0);
+    assert_eq!(fifteen - five, 10, "one transaction per returning start");
+
+    let new_callers = |run: &'static str| {
+        move |n: usize| {
+            start_body(
+                &format!("{run}-{n}"),
+                &format!("+1415556{:04}", n + if run == "n5" { 0 } else { 100 }),
+            )
+        }
+    };
+    let (five, _) = counted(&admin, &db, &t, "n5", 5, new_callers("n5")).await;
+    let (fifteen, rolled_back) = counted(&admin, &db, &t, "n15", 15, new_callers("n15")).await;
+    assert_eq!(rolled_back, 0);
+    assert_eq!(fifteen - five, 10, "one transaction per billed start");
+}
+
+/// A retried start answered from its stored call writes nothing: the transaction its
+/// read opened is rolled back before the connection serves anyone else, and the next
+/// start on that one connection commits on its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_start_leaves_no_transaction_open() {
+    let db = database().await;
+    let admin = connect(db.admin_url()).await;
+    let t = tenant(22, Environment::Test);
+    let mut settings = PgSettings::new(&db.url);
+    settings.max_connections = 1;
+    let store = PgStore::new(&settings, billing_on()).unwrap();
+    let ledger = PgLedger::new(store.clone());
+    operator(store.clone(), ledger.clone(), TestClock::default())
+        .grant_credits(&t.id, 10)
+        .await
+        .unwrap();
+    let service = CallService::new(store.clone(), ledger, TestClock::default(), RandomIds);
+    let first = service
+        .start(&t, start_body("same", "+14155550199"))
+        .await
+        .unwrap();
+    let replay = service
+        .start(&t, start_body("same", "+14155550199"))
+        .await
+        .unwrap();
+    assert!(replay.replayed && replay.customer_ref == first.customer_ref);
+    let next = service
+        .start(&t, start_body("next", "+14155550198"))
+        .await
+        .unwrap();
+    assert!(!next.replayed);
+    let open: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state LIKE 'idle in transaction%'",
+            &[&db.name()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(open, 0, "no session is left inside a transaction");
+    // Seen from another session: the next start committed.
+    let other = connect(&db.url).await;
+    let calls: i64 = other
+        .query_one(
+            "SELECT count(*) FROM calls WHERE call_id IN ('same', 'next')",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(calls, 2);
+}
