@@ -125,6 +125,14 @@ impl<B: Backend> std::fmt::Debug for AppState<B> {
     }
 }
 
+/// What every HTTP worker shares, whatever its store.
+struct Shared<B: Backend> {
+    keys: Arc<KeyVerifier<B::Store>>,
+    limits: Arc<RateLimits>,
+    metrics: Arc<Metrics>,
+    options: Arc<ApiOptions>,
+}
+
 impl<B: Backend> AppState<B> {
     /// Wires the state from the adapters.
     pub fn new(
@@ -134,27 +142,13 @@ impl<B: Backend> AppState<B> {
         ids: B::Ids,
         options: ApiOptions,
     ) -> Self {
-        let metrics = Arc::new(Metrics::default());
-        let probe = store.clone();
-        metrics.watch_pool(move || probe.pool_use());
-        Self {
+        let shared = Shared {
             keys: Arc::new(KeyVerifier::new(store.clone(), options.verified_key_ttl)),
-            key_admin: KeyService::new(store.clone(), clock.clone(), keys::Argon2Minter),
-            customers: CustomerService::new(store.clone(), clock.clone()),
-            usage: UsageService::new(store.clone(), ledger.clone(), clock.clone()),
-            store: store.clone(),
-            accounts: AccountService::new(
-                store.clone(),
-                ledger.clone(),
-                clock.clone(),
-                ids.clone(),
-                keys::Argon2Minter,
-            ),
-            calls: CallService::new(store, ledger, clock, ids),
             limits: Arc::new(RateLimits::new(&options.rate_limits)),
-            metrics,
+            metrics: Arc::new(Metrics::default()),
             options: Arc::new(options),
-        }
+        };
+        Self::assemble(shared, store, ledger, clock, ids)
     }
 
     /// The same key checks (and cache) with the use cases on another store and ledger:
@@ -166,14 +160,29 @@ impl<B: Backend> AppState<B> {
         clock: B::Clock,
         ids: B::Ids,
     ) -> Self {
-        let probe = store.clone();
-        self.metrics.watch_pool(move || probe.pool_use());
-        Self {
+        let shared = Shared {
             keys: self.keys.clone(),
+            limits: self.limits.clone(),
+            metrics: self.metrics.clone(),
+            options: self.options.clone(),
+        };
+        Self::assemble(shared, store, ledger, clock, ids)
+    }
+
+    /// The use cases over one store and ledger, beside what is shared.
+    fn assemble(
+        shared: Shared<B>,
+        store: B::Store,
+        ledger: B::Ledger,
+        clock: B::Clock,
+        ids: B::Ids,
+    ) -> Self {
+        let probe = store.clone();
+        shared.metrics.watch_pool(move || probe.pool_use());
+        Self {
             key_admin: KeyService::new(store.clone(), clock.clone(), keys::Argon2Minter),
             customers: CustomerService::new(store.clone(), clock.clone()),
             usage: UsageService::new(store.clone(), ledger.clone(), clock.clone()),
-            store: store.clone(),
             accounts: AccountService::new(
                 store.clone(),
                 ledger.clone(),
@@ -181,10 +190,12 @@ impl<B: Backend> AppState<B> {
                 ids.clone(),
                 keys::Argon2Minter,
             ),
+            store: store.clone(),
             calls: CallService::new(store, ledger, clock, ids),
-            limits: self.limits.clone(),
-            metrics: self.metrics.clone(),
-            options: self.options.clone(),
+            keys: shared.keys,
+            limits: shared.limits,
+            metrics: shared.metrics,
+            options: shared.options,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use stickycalls_domain::calls::{CallId, CallRecord};
 use stickycalls_domain::customers::{ProvisionalHistory, may_fold};
 use stickycalls_domain::identity::{
-    Activity, AniLink, CustomerRef, Evidence, IdentityHints, LineType,
+    Activity, CustomerRef, Evidence, EvidenceKind, IdentityHints, LineType,
 };
 use stickycalls_domain::intents::{INTENT_EXPIRY, IntentWrite};
 use stickycalls_domain::ports::{
@@ -22,38 +22,36 @@ use crate::state::{PhoneRow, Tenant};
 
 impl Tenant {
     pub(crate) fn evidence(&self, hints: &IdentityHints) -> Evidence {
-        let mut evidence = Evidence::default();
-        let mut candidates = Vec::new();
+        let mut facts: Vec<(String, EvidenceKind, Timestamp)> = Vec::new();
         if let Some(phone) = hints.phone() {
             for ((e164, customer), row) in &self.phones {
                 if e164 == phone.as_e164() {
-                    evidence.ani_links.push(AniLink {
-                        customer: CustomerRef::from_trusted(customer.clone()),
-                        line_type: row.line_type,
-                        linked_at: row.linked_at,
-                    });
-                    candidates.push(customer.clone());
+                    facts.push((
+                        customer.clone(),
+                        EvidenceKind::Ani(row.line_type),
+                        row.linked_at,
+                    ));
                 }
             }
         }
         for (namespace, value) in &hints.external_ids {
-            for (ns, v, customer) in self.external_ids.keys() {
+            for ((ns, v, customer), linked_at) in &self.external_ids {
                 if ns == namespace && v == value {
-                    evidence.external_matches.push((
-                        namespace.clone(),
-                        CustomerRef::from_trusted(customer.clone()),
+                    facts.push((
+                        customer.clone(),
+                        EvidenceKind::External(ns.clone()),
+                        *linked_at,
                     ));
-                    candidates.push(customer.clone());
                 }
             }
         }
         if let Some(named) = &hints.customer_ref {
-            if self.has_customer(named.as_str()) {
-                evidence.named_customer = Some(named.clone());
-                candidates.push(named.as_str().to_owned());
+            if let Some(created) = self.customers.get(named.as_str()) {
+                facts.push((named.as_str().to_owned(), EvidenceKind::Named, *created));
             }
         }
-        for customer in candidates {
+        let mut evidence = Evidence::default();
+        for (customer, kind, linked_at) in facts {
             let activity = Activity {
                 last_call_at: self
                     .calls
@@ -68,9 +66,12 @@ impl Tenant {
                     .map(|(_, i)| i.last_seen)
                     .max(),
             };
-            evidence
-                .activity
-                .insert(CustomerRef::from_trusted(customer), activity);
+            evidence.add(
+                CustomerRef::from_trusted(customer),
+                kind,
+                linked_at,
+                activity,
+            );
         }
         evidence
     }

@@ -8,7 +8,7 @@ use diesel::sql_types::{Array, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::calls::{CallId, CallRecord};
-use stickycalls_domain::identity::{Activity, AniLink, CustomerRef, Evidence, IdentityHints};
+use stickycalls_domain::identity::{Activity, CustomerRef, Evidence, EvidenceKind, IdentityHints};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -128,25 +128,16 @@ pub(crate) async fn evidence(
 fn assemble(rows: Vec<EvidenceRow>) -> Evidence {
     let mut evidence = Evidence::default();
     for row in rows {
-        let customer = CustomerRef::from_trusted(row.customer_ref);
-        evidence.activity.insert(
-            customer.clone(),
+        let line_type = line_type_of(row.line_type.as_deref());
+        evidence.add(
+            CustomerRef::from_trusted(row.customer_ref),
+            EvidenceKind::from_row(&row.kind, row.namespace, line_type),
+            Timestamp::new(row.linked_at),
             Activity {
                 last_call_at: row.last_call_at.map(Timestamp::new),
                 last_open_intent_at: row.last_open_intent_at.map(Timestamp::new),
             },
         );
-        match row.kind.as_str() {
-            "ani" => evidence.ani_links.push(AniLink {
-                customer,
-                line_type: line_type_of(row.line_type.as_deref()),
-                linked_at: Timestamp::new(row.linked_at),
-            }),
-            "external" => evidence
-                .external_matches
-                .push((row.namespace.unwrap_or_default(), customer)),
-            _ => evidence.named_customer = Some(customer),
-        }
     }
     evidence
 }

@@ -4,10 +4,8 @@ use std::collections::BTreeMap;
 
 use diesel::prelude::*;
 use stickycalls_domain::Timestamp;
-use stickycalls_domain::calls::{CallId, CallRecord, EndRecord, Fingerprint};
-use stickycalls_domain::identity::{
-    Ani, Confidence, CustomerRef, IdentityHints, LineType, PhoneNumber,
-};
+use stickycalls_domain::calls::{CallId, CallRecord, Fingerprint, StoredEnd};
+use stickycalls_domain::identity::{Ani, Confidence, CustomerRef, IdentityHints, LineType};
 use stickycalls_domain::intents::{IntentName, OpenIntent};
 use stickycalls_domain::variables::{StoredVariable, Ttl};
 use time::OffsetDateTime;
@@ -86,27 +84,22 @@ impl CallRow {
     /// The call as the domain knows it. Stored external ids that do not read back as
     /// a map of strings are corruption: an error, never an empty map.
     pub fn into_record(self) -> QueryResult<CallRecord> {
-        let ani = match (self.ani, self.ani_withheld) {
-            (Some(e164), _) => Some(Ani::Number(PhoneNumber::from_e164(e164))),
-            (None, true) => Some(Ani::Withheld),
-            (None, false) => None,
-        };
+        let ani = Ani::from_stored(self.ani, self.ani_withheld);
         let external_ids: BTreeMap<String, String> = serde_json::from_value(self.external_ids)
             .map_err(|e| {
                 diesel::result::Error::DeserializationError(
                     format!("calls.external_ids of `{}`: {e}", self.call_id).into(),
                 )
             })?;
-        let ended = match (self.ended_at, self.end_fingerprint) {
-            (Some(ended_at), Some(fingerprint)) => Some(EndRecord {
-                ended_at: Timestamp::new(ended_at),
-                fingerprint: Fingerprint::from_trusted(fingerprint),
-                intents_updated: self.intents_updated.unwrap_or(0).max(0) as u32,
-                variables_updated: self.variables_updated.unwrap_or(0).max(0) as u32,
-                intent: self.intent.zip(self.intent_status),
-            }),
-            _ => None,
-        };
+        let ended = StoredEnd {
+            ended_at: self.ended_at.map(Timestamp::new),
+            fingerprint: self.end_fingerprint,
+            intents_updated: self.intents_updated,
+            variables_updated: self.variables_updated,
+            intent: self.intent,
+            intent_status: self.intent_status,
+        }
+        .into_end();
         Ok(CallRecord {
             call_id: CallId::from_trusted(self.call_id),
             customer: CustomerRef::from_trusted(self.customer_ref),

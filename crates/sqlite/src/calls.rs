@@ -11,7 +11,7 @@ use stickycalls_domain::accounts::Purged;
 use stickycalls_domain::calls::{CallId, CallRecord};
 use stickycalls_domain::customers::{ProvisionalHistory, may_fold};
 use stickycalls_domain::identity::{
-    Activity, AniLink, CustomerRef, Evidence, IdentityHints, LineType,
+    Activity, CustomerRef, Evidence, EvidenceKind, IdentityHints, LineType,
 };
 use stickycalls_domain::intents::{INTENT_EXPIRY, IntentName, IntentWrite, OpenIntent};
 use stickycalls_domain::ports::CustomerContext;
@@ -92,25 +92,16 @@ pub(crate) fn evidence(
         .load(c)?;
     let mut evidence = Evidence::default();
     for row in rows {
-        let customer = CustomerRef::from_trusted(row.customer_ref);
-        evidence.activity.insert(
-            customer.clone(),
+        let line_type = line_type_of(row.line_type.as_deref());
+        evidence.add(
+            CustomerRef::from_trusted(row.customer_ref),
+            EvidenceKind::from_row(&row.kind, row.namespace, line_type),
+            at(row.linked_at),
             Activity {
                 last_call_at: row.last_call_at.map(at),
                 last_open_intent_at: row.last_open_intent_at.map(at),
             },
         );
-        match row.kind.as_str() {
-            "ani" => evidence.ani_links.push(AniLink {
-                customer,
-                line_type: line_type_of(row.line_type.as_deref()),
-                linked_at: at(row.linked_at),
-            }),
-            "external" => evidence
-                .external_matches
-                .push((row.namespace.unwrap_or_default(), customer)),
-            _ => evidence.named_customer = Some(customer),
-        }
     }
     Ok(evidence)
 }

@@ -6,10 +6,8 @@ use std::collections::BTreeMap;
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, SmallInt, Text};
 use stickycalls_domain::Timestamp;
-use stickycalls_domain::calls::{CallId, CallRecord, EndRecord, Fingerprint};
-use stickycalls_domain::identity::{
-    Ani, Confidence, CustomerRef, IdentityHints, LineType, PhoneNumber,
-};
+use stickycalls_domain::calls::{CallId, CallRecord, Fingerprint, StoredEnd};
+use stickycalls_domain::identity::{Ani, Confidence, CustomerRef, IdentityHints, LineType};
 
 pub(crate) fn ms(at: Timestamp) -> i64 {
     at.unix_millis()
@@ -105,11 +103,7 @@ impl CallRow {
     /// The call as the domain knows it. Stored external ids or sources that do not
     /// read back are corruption: an error, never an empty value.
     pub fn into_record(self) -> QueryResult<CallRecord> {
-        let ani = match (self.ani, self.ani_withheld) {
-            (Some(e164), _) => Some(Ani::Number(PhoneNumber::from_e164(e164))),
-            (None, true) => Some(Ani::Withheld),
-            (None, false) => None,
-        };
+        let ani = Ani::from_stored(self.ani, self.ani_withheld);
         let corrupt = |column: &str, e: serde_json::Error| {
             diesel::result::Error::DeserializationError(
                 format!("calls.{column} of `{}`: {e}", self.call_id).into(),
@@ -119,16 +113,15 @@ impl CallRow {
             serde_json::from_str(&self.external_ids).map_err(|e| corrupt("external_ids", e))?;
         let sources: Vec<String> =
             serde_json::from_str(&self.sources).map_err(|e| corrupt("sources", e))?;
-        let ended = match (self.ended_at, self.end_fingerprint) {
-            (Some(ended_at), Some(fingerprint)) => Some(EndRecord {
-                ended_at: at(ended_at),
-                fingerprint: Fingerprint::from_trusted(fingerprint),
-                intents_updated: self.intents_updated.unwrap_or(0).max(0) as u32,
-                variables_updated: self.variables_updated.unwrap_or(0).max(0) as u32,
-                intent: self.intent.zip(self.intent_status),
-            }),
-            _ => None,
-        };
+        let ended = StoredEnd {
+            ended_at: self.ended_at.map(at),
+            fingerprint: self.end_fingerprint,
+            intents_updated: self.intents_updated,
+            variables_updated: self.variables_updated,
+            intent: self.intent,
+            intent_status: self.intent_status,
+        }
+        .into_end();
         Ok(CallRecord {
             call_id: CallId::from_trusted(self.call_id),
             customer: CustomerRef::from_trusted(self.customer_ref),

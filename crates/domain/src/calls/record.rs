@@ -115,3 +115,37 @@ pub struct EndRecord {
     /// statistics.
     pub intent: Option<(String, String)>,
 }
+
+/// A call's end as a store keeps it: every column may be empty (a call not ended yet).
+#[derive(Debug, Clone, Default)]
+pub struct StoredEnd {
+    /// `ended_at`.
+    pub ended_at: Option<Timestamp>,
+    /// `end_fingerprint`.
+    pub fingerprint: Option<String>,
+    /// `intents_updated`.
+    pub intents_updated: Option<i32>,
+    /// `variables_updated`.
+    pub variables_updated: Option<i32>,
+    /// `intent`.
+    pub intent: Option<String>,
+    /// `intent_status`.
+    pub intent_status: Option<String>,
+}
+
+impl StoredEnd {
+    /// The end, when the call has one (an end instant and its fingerprint).
+    pub fn into_end(self) -> Option<EndRecord> {
+        let count = |n: Option<i32>| u32::try_from(n.unwrap_or(0)).unwrap_or(0);
+        match (self.ended_at, self.fingerprint) {
+            (Some(ended_at), Some(fingerprint)) => Some(EndRecord {
+                ended_at,
+                fingerprint: Fingerprint::from_trusted(fingerprint),
+                intents_updated: count(self.intents_updated),
+                variables_updated: count(self.variables_updated),
+                intent: self.intent.zip(self.intent_status),
+            }),
+            _ => None,
+        }
+    }
+}

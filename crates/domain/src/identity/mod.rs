@@ -9,6 +9,6 @@ pub use confidence::{Confidence, Level, Recommendation};
 pub use hints::{CustomerRef, ExternalIds, IdentityHints, LineType, RawHints};
 pub use phone::{Ani, AniPolicy, PhoneNumber};
 pub use scoring::{
-    Activity, AniLink, Candidate, CandidateSource, Evidence, IdentityDecision, ScoringWeights,
-    score,
+    Activity, AniLink, Candidate, CandidateSource, Evidence, EvidenceKind, IdentityDecision,
+    ScoringWeights, score,
 };

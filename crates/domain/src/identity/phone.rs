@@ -76,6 +76,17 @@ pub enum Ani {
     Withheld,
 }
 
+impl Ani {
+    /// Reads back a stored ANI: the E.164 number, or none with a "withheld" flag.
+    pub fn from_stored(e164: Option<String>, withheld: bool) -> Option<Ani> {
+        match (e164, withheld) {
+            (Some(e164), _) => Some(Ani::Number(PhoneNumber::from_e164(e164))),
+            (None, true) => Some(Ani::Withheld),
+            (None, false) => None,
+        }
+    }
+}
+
 /// How a tenant reads ANIs: its default region and its list of withheld values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AniPolicy {

@@ -100,6 +100,52 @@ pub struct Evidence {
     pub activity: BTreeMap<CustomerRef, Activity>,
 }
 
+/// Why a stored row is evidence for the hints: the kinds the SQL stores' evidence
+/// query returns (`ani`, `external`, `named`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EvidenceKind {
+    /// The customer is linked to the ANI, with the number's remembered line type.
+    Ani(Option<LineType>),
+    /// The customer is linked to an external id of this namespace.
+    External(String),
+    /// The customer is the one the hints name.
+    Named,
+}
+
+impl EvidenceKind {
+    /// Reads a stored row's kind (`ani`, `external`, anything else is `named`).
+    pub fn from_row(kind: &str, namespace: Option<String>, line_type: Option<LineType>) -> Self {
+        match kind {
+            "ani" => EvidenceKind::Ani(line_type),
+            "external" => EvidenceKind::External(namespace.unwrap_or_default()),
+            _ => EvidenceKind::Named,
+        }
+    }
+}
+
+impl Evidence {
+    /// Adds one stored fact: a customer, why it bears on the hints, when it was linked,
+    /// and its activity. Every store builds its evidence with this.
+    pub fn add(
+        &mut self,
+        customer: CustomerRef,
+        kind: EvidenceKind,
+        linked_at: Timestamp,
+        activity: Activity,
+    ) {
+        self.activity.insert(customer.clone(), activity);
+        match kind {
+            EvidenceKind::Ani(line_type) => self.ani_links.push(AniLink {
+                customer,
+                line_type,
+                linked_at,
+            }),
+            EvidenceKind::External(namespace) => self.external_matches.push((namespace, customer)),
+            EvidenceKind::Named => self.named_customer = Some(customer),
+        }
+    }
+}
+
 /// How the candidate was chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CandidateSource {
