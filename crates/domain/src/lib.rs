@@ -1,18 +1,21 @@
 //! The Sticky Calls domain core: every rule of the product and nothing else.
 //!
 //! It owns identity scoring (E.164 phone numbers, withheld ANIs, the weight table,
-//! shared numbers, conflicts), intents, variables with their TTLs and limits, credits,
-//! and the `calls/start` and `calls/end` use cases, written as services generic over
-//! the ports in [`ports`] (storage, credit ledger, clock, id generator).
+//! shared numbers, conflicts), intents, variables with their TTLs and limits, the
+//! credit ledger's laws, and every use case: calls ([`calls::CallService`]), keys
+//! ([`keys::KeyService`]), accounts and the operator's actions
+//! ([`accounts::AccountService`]), customers ([`customers::CustomerService`]) and usage
+//! ([`usage::UsageService`]), each a service generic over the ports in [`ports`] and
+//! [`credits::BillingPolicy`] (storage by capability, billing policy, key minter,
+//! clock, id generator), each with its own error enum.
 //!
 //! It must not know how anything is stored, served or billed: no SQL, no HTTP, no
 //! async runtime, no clock or randomness of its own. `make check-boundaries` proves
 //! that tokio, diesel, diesel-async and actix-web are not in its dependency tree.
 //!
 //! # One transaction per use case
-//! A use case reads through the store's `load_*` methods, decides everything in pure
-//! code (validation, scoring, limits, the charge), then hands the store **one** commit
-//! command ([`ports::StartCommit`] or [`ports::EndCommit`]) that carries every write of
+//! A use case reads through the store, decides everything in pure code (validation,
+//! scoring, limits, the charge), then hands the store **one** commit command ([`ports::StartCommit`] or [`ports::EndCommit`]) that carries every write of
 //! the use case, the credit debit included. An adapter applies a commit in a single
 //! database transaction: the call row, the new customer, its links, the intent and
 //! variable writes and the conditional debit all land together or not at all, so a
