@@ -273,7 +273,7 @@ pub trait CustomerStore: Send + Sync + 'static {
 }
 
 /// The credit ledger: each tenant's stored credit state and its ledger lines. The rules
-/// are the domain's ([`CreditAccount`], under the [`BillingPolicy`]); a store reads the
+/// are the domain's ([`CreditAccount`], under the [`BillingPolicy`](crate::credits::BillingPolicy)); a store reads the
 /// state and applies a [`CreditChange`] atomically. A start's debit travels in
 /// [`StartCommit::charge`], so money and the call it pays for commit together.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
