@@ -1,9 +1,10 @@
 //! Accounts, keys, idempotent responses, health, usage and the ledger port on SQLite.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text};
 use stickycalls_domain::accounts::{IdempotencyClaim, NewAccount, StoredResponse};
-use stickycalls_domain::credits::{CreditAccount, CreditChange, DailyUsage, SharedPolicy};
+use stickycalls_domain::credits::{
+    CreditAccount, CreditChange, DailyUsage, EntryKind, SharedPolicy,
+};
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{
     AccountStore, CreditLedger, Health, IdempotencyStore, PoolUse, UsageStore,
@@ -14,7 +15,8 @@ use time::OffsetDateTime;
 
 use crate::errors::from_diesel;
 use crate::pool::{SqliteLedger, SqliteStore};
-use crate::rows::{Count, ms};
+use crate::rows::{CallRow, at, corrupt, ms};
+use crate::schema::{accounts, calls, credit_ledger, customers, idempotency_keys};
 use crate::{credits, keys, tenant_key};
 
 impl AccountStore for SqliteStore {
@@ -22,18 +24,24 @@ impl AccountStore for SqliteStore {
         let at = account.created_at;
         self.run(move |c| {
             c.immediate_transaction(|c| {
-                diesel::sql_query("INSERT INTO accounts (account_id, name, email, created_at) VALUES (?, ?, ?, ?)")
-                    .bind::<Text, _>(account.id.to_string())
-                    .bind::<Text, _>(&account.name)
-                    .bind::<Nullable<Text>, _>(&account.email)
-                    .bind::<BigInt, _>(ms(at))
+                let id = account.id.to_string();
+                diesel::insert_into(accounts::table)
+                    .values((
+                        accounts::account_id.eq(&id),
+                        accounts::name.eq(&account.name),
+                        accounts::email.eq(&account.email),
+                        accounts::created_at.eq(ms(at)),
+                    ))
                     .execute(c)?;
                 for key in &account.keys {
-                    keys::insert(c, &account.id.to_string(), key, at)?;
+                    keys::insert(c, &id, key, at)?;
                 }
                 let opened = CreditAccount::open(&account.plan, at);
                 for environment in [Environment::Test, Environment::Prod] {
-                    let tenant = TenantId { account: account.id, environment };
+                    let tenant = TenantId {
+                        account: account.id,
+                        environment,
+                    };
                     credits::save(c, &tenant_key(&tenant), &opened)?;
                 }
                 Ok(())
@@ -45,14 +53,19 @@ impl AccountStore for SqliteStore {
 
     async fn has_accounts(&self) -> Result<bool, StoreError> {
         self.run(|c| {
-            diesel::sql_query("SELECT count(*) AS n FROM accounts")
-                .get_result::<Count>(c)
-                .map(|r| r.n > 0)
-                .map_err(from_diesel)
+            diesel::select(diesel::dsl::exists(
+                accounts::table.select(accounts::account_id),
+            ))
+            .get_result(c)
+            .map_err(from_diesel)
         })
         .await
     }
 }
+
+/// What holds an idempotency key: its request's fingerprint and, once complete, the
+/// response.
+type Held = (String, Option<i32>, Option<String>, Option<String>);
 
 impl IdempotencyStore for SqliteStore {
     async fn claim(
@@ -63,49 +76,40 @@ impl IdempotencyStore for SqliteStore {
         now: Timestamp,
         expires_before: Timestamp,
     ) -> Result<IdempotencyClaim, StoreError> {
-        #[derive(QueryableByName)]
-        struct Held {
-            #[diesel(sql_type = Text)]
-            fingerprint: String,
-            #[diesel(sql_type = Nullable<Integer>)]
-            response_status: Option<i32>,
-            #[diesel(sql_type = Nullable<Text>)]
-            response_body: Option<String>,
-            #[diesel(sql_type = Nullable<Text>)]
-            customer_ref: Option<String>,
-        }
         let (tenant, key, fingerprint) =
             (tenant_key(tenant), key.to_owned(), fingerprint.to_owned());
         self.run(move |c| {
             c.immediate_transaction(|c| {
-                diesel::sql_query("DELETE FROM idempotency_keys WHERE tenant_id = ? AND key = ? AND created_at < ?")
-                    .bind::<Text, _>(&tenant)
-                    .bind::<Text, _>(&key)
-                    .bind::<BigInt, _>(ms(expires_before))
+                let this = idempotency_keys::table.find((&tenant, &key));
+                diesel::delete(this.filter(idempotency_keys::created_at.lt(ms(expires_before))))
                     .execute(c)?;
-                let claimed = diesel::sql_query(
-                    "INSERT INTO idempotency_keys (tenant_id, key, fingerprint, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                )
-                .bind::<Text, _>(&tenant)
-                .bind::<Text, _>(&key)
-                .bind::<Text, _>(&fingerprint)
-                .bind::<BigInt, _>(ms(now))
-                .execute(c)?;
+                let claimed = diesel::insert_into(idempotency_keys::table)
+                    .values((
+                        idempotency_keys::tenant_id.eq(&tenant),
+                        idempotency_keys::key.eq(&key),
+                        idempotency_keys::fingerprint.eq(&fingerprint),
+                        idempotency_keys::created_at.eq(ms(now)),
+                    ))
+                    .on_conflict_do_nothing()
+                    .execute(c)?;
                 if claimed == 1 {
                     return Ok(IdempotencyClaim::Claimed);
                 }
-                let held: Held = diesel::sql_query(
-                    "SELECT fingerprint, response_status, response_body, customer_ref FROM idempotency_keys WHERE tenant_id = ? AND key = ?",
-                )
-                .bind::<Text, _>(&tenant)
-                .bind::<Text, _>(&key)
-                .get_result(c)?;
-                Ok(match (held.fingerprint == fingerprint, held.response_status, held.response_body) {
+                let (held, status, body, customer): Held = this
+                    .select((
+                        idempotency_keys::fingerprint,
+                        idempotency_keys::response_status,
+                        idempotency_keys::response_body,
+                        idempotency_keys::customer_ref,
+                    ))
+                    .first(c)?;
+                Ok(match (held == fingerprint, status, body) {
                     (false, _, _) => IdempotencyClaim::Mismatch,
                     (true, Some(status), Some(body)) => IdempotencyClaim::Replay(StoredResponse {
-                        status: status as u16,
+                        status: u16::try_from(status)
+                            .map_err(|e| corrupt("idempotency_keys.response_status", &key, e))?,
                         body,
-                        customer: held.customer_ref.map(CustomerRef::from_trusted),
+                        customer: customer.map(CustomerRef::from_trusted),
                     }),
                     (true, _, _) => IdempotencyClaim::InFlight,
                 })
@@ -128,20 +132,21 @@ impl IdempotencyStore for SqliteStore {
         self.run(move |c| {
             c.immediate_transaction(|c| {
                 if let Some(who) = &response.customer {
-                    let alive = diesel::sql_query("SELECT count(*) AS n FROM customers WHERE tenant_id = ? AND customer_ref = ?")
-                        .bind::<Text, _>(&tenant)
-                        .bind::<Text, _>(who.as_str())
-                        .get_result::<Count>(c)?;
-                    if alive.n == 0 {
+                    let alive: bool = diesel::select(diesel::dsl::exists(
+                        customers::table.find((&tenant, who.as_str())),
+                    ))
+                    .get_result(c)?;
+                    if !alive {
                         return release_claim(c, &tenant, &key);
                     }
                 }
-                diesel::sql_query("UPDATE idempotency_keys SET response_status = ?, response_body = ?, customer_ref = ? WHERE tenant_id = ? AND key = ?")
-                    .bind::<Integer, _>(i32::from(response.status))
-                    .bind::<Text, _>(&response.body)
-                    .bind::<Nullable<Text>, _>(response.customer.as_ref().map(|c| c.as_str()))
-                    .bind::<Text, _>(&tenant)
-                    .bind::<Text, _>(&key)
+                diesel::update(idempotency_keys::table.find((&tenant, &key)))
+                    .set((
+                        idempotency_keys::response_status.eq(i32::from(response.status)),
+                        idempotency_keys::response_body.eq(&response.body),
+                        idempotency_keys::customer_ref
+                            .eq(response.customer.as_ref().map(|c| c.as_str())),
+                    ))
                     .execute(c)
                     .map(|_| ())
             })
@@ -159,11 +164,11 @@ impl IdempotencyStore for SqliteStore {
 
 /// Drops a claim that holds no response yet.
 fn release_claim(c: &mut diesel::SqliteConnection, tenant: &str, key: &str) -> QueryResult<()> {
-    diesel::sql_query(
-        "DELETE FROM idempotency_keys WHERE tenant_id = ? AND key = ? AND response_status IS NULL",
+    diesel::delete(
+        idempotency_keys::table
+            .find((tenant, key))
+            .filter(idempotency_keys::response_status.is_null()),
     )
-    .bind::<Text, _>(tenant)
-    .bind::<Text, _>(key)
     .execute(c)
     .map(|_| ())
 }
@@ -171,8 +176,8 @@ fn release_claim(c: &mut diesel::SqliteConnection, tenant: &str, key: &str) -> Q
 impl Health for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.run(|c| {
-            diesel::sql_query("SELECT 1 AS n")
-                .get_result::<Count>(c)
+            diesel::select(1.into_sql::<diesel::sql_types::Integer>())
+                .get_result::<i32>(c)
                 .map(|_| ())
                 .map_err(from_diesel)
         })
@@ -185,78 +190,43 @@ impl Health for SqliteStore {
 }
 
 impl UsageStore for SqliteStore {
+    /// The window's calls and debits, tallied by the domain's rule
+    /// (`DailyUsage::tally`): in process, so no second copy of the rule in SQL.
     async fn usage(
         &self,
         tenant: &TenantId,
         from: time::Date,
         to: time::Date,
     ) -> Result<Vec<DailyUsage>, StoreError> {
-        #[derive(QueryableByName)]
-        struct Day {
-            #[diesel(sql_type = Text)]
-            day: String,
-            #[diesel(sql_type = BigInt)]
-            calls_started: i64,
-            #[diesel(sql_type = BigInt)]
-            matches: i64,
-            #[diesel(sql_type = BigInt)]
-            billable: i64,
-            #[diesel(sql_type = Double)]
-            average_confidence: f64,
-            #[diesel(sql_type = BigInt)]
-            intents_opened: i64,
-            #[diesel(sql_type = BigInt)]
-            intents_resolved: i64,
-        }
-        #[derive(QueryableByName)]
-        struct Spent {
-            #[diesel(sql_type = Text)]
-            day: String,
-            #[diesel(sql_type = BigInt)]
-            credits: i64,
-        }
         let key = tenant_key(tenant);
         let start = OffsetDateTime::new_utc(from, time::Time::MIDNIGHT);
         let end = OffsetDateTime::new_utc(to.next_day().unwrap_or(to), time::Time::MIDNIGHT);
         let (start, end) = (ms(Timestamp::new(start)), ms(Timestamp::new(end)));
         self.run(move |c| {
-            let days: Vec<Day> = diesel::sql_query(
-                "SELECT date(started_at / 1000, 'unixepoch') AS day, count(*) AS calls_started,
-                        sum(confidence >= 50) AS matches, sum(billable) AS billable,
-                        coalesce(avg(confidence), 0) / 100.0 AS average_confidence,
-                        sum(coalesce(intent_status IN ('open', 'abandoned'), 0)) AS intents_opened,
-                        sum(coalesce(intent_status IN ('resolved', 'closed'), 0)) AS intents_resolved
-                   FROM calls WHERE tenant_id = ? AND started_at >= ? AND started_at < ? GROUP BY 1",
-            )
-            .bind::<Text, _>(&key)
-            .bind::<BigInt, _>(start)
-            .bind::<BigInt, _>(end)
-            .load(c)
-            .map_err(from_diesel)?;
-            let spent: Vec<Spent> = diesel::sql_query(
-                "SELECT date(at / 1000, 'unixepoch') AS day, sum(credits) AS credits FROM credit_ledger
-                  WHERE tenant_id = ? AND kind = 'debit' AND at >= ? AND at < ? GROUP BY 1",
-            )
-            .bind::<Text, _>(&key)
-            .bind::<BigInt, _>(start)
-            .bind::<BigInt, _>(end)
-            .load(c)
-            .map_err(from_diesel)?;
-            let format = time::macros::format_description!("[year]-[month]-[day]");
-            let parse = |d: &str| time::Date::parse(d, format).ok();
-            let calls = days.into_iter().filter_map(|d| {
-                Some(DailyUsage {
-                    calls_started: d.calls_started.max(0) as u64,
-                    matches: d.matches.max(0) as u64,
-                    billable: d.billable.max(0) as u64,
-                    average_confidence: d.average_confidence,
-                    intents_opened: d.intents_opened.max(0) as u64,
-                    intents_resolved: d.intents_resolved.max(0) as u64,
-                    ..DailyUsage::quiet(parse(&d.day)?)
-                })
-            });
-            let spent = spent.into_iter().filter_map(|s| Some((parse(&s.day)?, s.credits.max(0) as u64)));
-            Ok(DailyUsage::merge(calls, spent))
+            c.transaction(|c| {
+                let rows: Vec<CallRow> = calls::table
+                    .filter(calls::tenant_id.eq(&key))
+                    .filter(calls::started_at.ge(start))
+                    .filter(calls::started_at.lt(end))
+                    .select(CallRow::as_select())
+                    .load(c)?;
+                let records = rows
+                    .into_iter()
+                    .map(CallRow::into_record)
+                    .collect::<QueryResult<Vec<_>>>()?;
+                let debits: Vec<(i64, i64)> = credit_ledger::table
+                    .filter(credit_ledger::tenant_id.eq(&key))
+                    .filter(credit_ledger::kind.eq(EntryKind::Debit.as_str()))
+                    .filter(credit_ledger::at.ge(start))
+                    .filter(credit_ledger::at.lt(end))
+                    .select((credit_ledger::at, credit_ledger::credits))
+                    .load(c)?;
+                let debits = debits
+                    .into_iter()
+                    .map(|(when, credits)| (at(when), u64::try_from(credits).unwrap_or(0)));
+                Ok(DailyUsage::tally(&records, debits, from, to))
+            })
+            .map_err(from_diesel)
         })
         .await
     }

@@ -3,7 +3,6 @@
 //! `BEGIN IMMEDIATE`, so SQLite's single writer serialises them.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::calls::CallId;
@@ -11,54 +10,45 @@ use stickycalls_domain::credits::{
     BillingPolicy, Charge, CreditAccount, CreditChange, InsufficientCredits,
 };
 
-use crate::rows::{at, ms};
-
-#[derive(QueryableByName)]
-struct Row {
-    #[diesel(sql_type = Text)]
-    plan: String,
-    #[diesel(sql_type = BigInt)]
-    allowance: i64,
-    #[diesel(sql_type = BigInt)]
-    anchor: i64,
-    #[diesel(sql_type = BigInt)]
-    period_start: i64,
-    #[diesel(sql_type = BigInt)]
-    allowance_left: i64,
-    #[diesel(sql_type = BigInt)]
-    top_up: i64,
-}
+use crate::rows::{at, corrupt, ms};
+use crate::schema::{credit_balances, credit_ledger};
 
 fn int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// A stored count below zero is corrupt: say so rather than read it as zero.
-fn count(n: i64, column: &str) -> QueryResult<u64> {
-    u64::try_from(n).map_err(|_| {
-        diesel::result::Error::DeserializationError(
-            format!("credit_balances.{column} is negative ({n})").into(),
-        )
-    })
+/// A stored count below zero is corruption: say so rather than read it as zero.
+fn count(n: i64, column: &str, tenant: &str) -> QueryResult<u64> {
+    u64::try_from(n).map_err(|e| corrupt(&format!("credit_balances.{column}"), tenant, e))
 }
 
+type Row = (String, i64, i64, i64, i64, i64);
+
 pub(crate) fn load(c: &mut SqliteConnection, tenant: &str) -> QueryResult<Option<CreditAccount>> {
-    let row: Option<Row> = diesel::sql_query(
-        "SELECT plan, allowance, anchor, period_start, allowance_left, top_up FROM credit_balances WHERE tenant_id = ?",
+    let row: Option<Row> = credit_balances::table
+        .find(tenant)
+        .select((
+            credit_balances::plan,
+            credit_balances::allowance,
+            credit_balances::anchor,
+            credit_balances::period_start,
+            credit_balances::allowance_left,
+            credit_balances::top_up,
+        ))
+        .first(c)
+        .optional()?;
+    row.map(
+        |(plan, allowance, anchor, period_start, allowance_left, top_up)| {
+            Ok(CreditAccount {
+                plan,
+                allowance: count(allowance, "allowance", tenant)?,
+                anchor: at(anchor),
+                period_start: at(period_start),
+                allowance_left: count(allowance_left, "allowance_left", tenant)?,
+                top_up: count(top_up, "top_up", tenant)?,
+            })
+        },
     )
-    .bind::<Text, _>(tenant)
-    .get_result(c)
-    .optional()?;
-    row.map(|r| {
-        Ok(CreditAccount {
-            plan: r.plan,
-            allowance: count(r.allowance, "allowance")?,
-            anchor: at(r.anchor),
-            period_start: at(r.period_start),
-            allowance_left: count(r.allowance_left, "allowance_left")?,
-            top_up: count(r.top_up, "top_up")?,
-        })
-    })
     .transpose()
 }
 
@@ -69,35 +59,41 @@ pub(crate) fn save(
     change: &CreditChange,
 ) -> QueryResult<()> {
     let a = &change.account;
-    diesel::sql_query(
-        "INSERT INTO credit_balances (tenant_id, plan, allowance, anchor, period_start, allowance_left, top_up)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (tenant_id) DO UPDATE SET plan = ?2, allowance = ?3, anchor = ?4, period_start = ?5,
-           allowance_left = ?6, top_up = ?7",
-    )
-    .bind::<Text, _>(tenant)
-    .bind::<Text, _>(&a.plan)
-    .bind::<BigInt, _>(int(a.allowance))
-    .bind::<BigInt, _>(ms(a.anchor))
-    .bind::<BigInt, _>(ms(a.period_start))
-    .bind::<BigInt, _>(int(a.allowance_left))
-    .bind::<BigInt, _>(int(a.top_up))
-    .execute(c)?;
-    for e in &change.entries {
-        diesel::sql_query(
-            "INSERT INTO credit_ledger (tenant_id, at, kind, credits, from_allowance, from_top_up, period_start, call_id, note)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind::<Text, _>(tenant)
-        .bind::<BigInt, _>(ms(e.at))
-        .bind::<Text, _>(e.kind.as_str())
-        .bind::<BigInt, _>(int(e.credits))
-        .bind::<BigInt, _>(int(e.spent.from_allowance))
-        .bind::<BigInt, _>(int(e.spent.from_top_up))
-        .bind::<BigInt, _>(ms(e.period_start))
-        .bind::<Nullable<Text>, _>(e.call_id.as_ref().map(CallId::as_str))
-        .bind::<Nullable<Text>, _>(e.note.as_deref())
+    let state = (
+        credit_balances::plan.eq(&a.plan),
+        credit_balances::allowance.eq(int(a.allowance)),
+        credit_balances::anchor.eq(ms(a.anchor)),
+        credit_balances::period_start.eq(ms(a.period_start)),
+        credit_balances::allowance_left.eq(int(a.allowance_left)),
+        credit_balances::top_up.eq(int(a.top_up)),
+    );
+    diesel::insert_into(credit_balances::table)
+        .values((credit_balances::tenant_id.eq(tenant), state))
+        .on_conflict(credit_balances::tenant_id)
+        .do_update()
+        .set(state)
         .execute(c)?;
+    let lines: Vec<_> = change
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                credit_ledger::tenant_id.eq(tenant),
+                credit_ledger::at.eq(ms(e.at)),
+                credit_ledger::kind.eq(e.kind.as_str()),
+                credit_ledger::credits.eq(int(e.credits)),
+                credit_ledger::from_allowance.eq(int(e.spent.from_allowance)),
+                credit_ledger::from_top_up.eq(int(e.spent.from_top_up)),
+                credit_ledger::period_start.eq(ms(e.period_start)),
+                credit_ledger::call_id.eq(e.call_id.as_ref().map(CallId::as_str)),
+                credit_ledger::note.eq(e.note.as_deref()),
+            )
+        })
+        .collect();
+    if !lines.is_empty() {
+        diesel::insert_into(credit_ledger::table)
+            .values(lines)
+            .execute(c)?;
     }
     Ok(())
 }

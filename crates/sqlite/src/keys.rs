@@ -2,7 +2,6 @@
 //! last use, and the plan a key's tenant is on (its rate limit).
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 use stickycalls_domain::accounts::{KeyInfo, NewKey, Revocation, StoredKey};
 use stickycalls_domain::ports::{KeyAdded, KeyStore};
@@ -11,7 +10,8 @@ use stickycalls_domain::{StoreError, Timestamp};
 
 use crate::errors::from_diesel;
 use crate::pool::SqliteStore;
-use crate::rows::{at, ms};
+use crate::rows::{at, corrupt, ms};
+use crate::schema::{api_keys, credit_balances};
 use crate::tenant_key;
 
 pub(crate) fn insert(
@@ -20,52 +20,43 @@ pub(crate) fn insert(
     key: &NewKey,
     now: Timestamp,
 ) -> QueryResult<usize> {
-    diesel::sql_query(
-        "INSERT INTO api_keys (lookup_id, account_id, environment, hash, last4, name, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind::<Text, _>(&key.lookup_id)
-    .bind::<Text, _>(account)
-    .bind::<Text, _>(key.environment.as_str())
-    .bind::<Text, _>(&key.hash)
-    .bind::<Text, _>(&key.last4)
-    .bind::<Text, _>(&key.name)
-    .bind::<BigInt, _>(ms(now))
-    .execute(c)
+    diesel::insert_into(api_keys::table)
+        .values((
+            api_keys::lookup_id.eq(&key.lookup_id),
+            api_keys::account_id.eq(account),
+            api_keys::environment.eq(key.environment.as_str()),
+            api_keys::hash.eq(&key.hash),
+            api_keys::last4.eq(&key.last4),
+            api_keys::name.eq(&key.name),
+            api_keys::created_at.eq(ms(now)),
+        ))
+        .execute(c)
 }
 
-#[derive(QueryableByName)]
-struct KeyRow {
-    #[diesel(sql_type = Text)]
-    lookup_id: String,
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Text)]
-    last4: String,
-    #[diesel(sql_type = BigInt)]
-    created_at: i64,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    last_used_at: Option<i64>,
-}
-
+/// The tenant's live keys, oldest first.
 pub(crate) fn live(c: &mut SqliteConnection, tenant: &TenantId) -> QueryResult<Vec<KeyInfo>> {
-    let rows: Vec<KeyRow> = diesel::sql_query(
-        "SELECT lookup_id, name, last4, created_at, last_used_at FROM api_keys
-          WHERE account_id = ? AND environment = ? AND revoked_at IS NULL
-          ORDER BY created_at, lookup_id",
-    )
-    .bind::<Text, _>(tenant.account.to_string())
-    .bind::<Text, _>(tenant.environment.as_str())
-    .load(c)?;
+    let rows: Vec<(String, String, String, i64, Option<i64>)> = api_keys::table
+        .filter(api_keys::account_id.eq(tenant.account.to_string()))
+        .filter(api_keys::environment.eq(tenant.environment.as_str()))
+        .filter(api_keys::revoked_at.is_null())
+        .order((api_keys::created_at.asc(), api_keys::lookup_id.asc()))
+        .select((
+            api_keys::lookup_id,
+            api_keys::name,
+            api_keys::last4,
+            api_keys::created_at,
+            api_keys::last_used_at,
+        ))
+        .load(c)?;
     Ok(rows
         .into_iter()
-        .map(|r| KeyInfo {
-            lookup_id: r.lookup_id,
+        .map(|(lookup_id, name, last4, created, used)| KeyInfo {
+            lookup_id,
             environment: tenant.environment,
-            name: r.name,
-            last4: r.last4,
-            created_at: at(r.created_at),
-            last_used_at: r.last_used_at.map(at),
+            name,
+            last4,
+            created_at: at(created),
+            last_used_at: used.map(at),
         })
         .collect())
 }
@@ -84,77 +75,69 @@ pub(crate) fn revoke(
     if live.len() == 1 {
         return Ok(Revocation::LastKey);
     }
-    diesel::sql_query("UPDATE api_keys SET revoked_at = ? WHERE lookup_id = ?")
-        .bind::<BigInt, _>(ms(now))
-        .bind::<Text, _>(lookup_id)
+    diesel::update(api_keys::table.find(lookup_id))
+        .set(api_keys::revoked_at.eq(ms(now)))
         .execute(c)?;
     Ok(Revocation::Revoked)
 }
 
 pub(crate) fn touch(c: &mut SqliteConnection, lookup_id: &str, now: Timestamp) -> QueryResult<()> {
-    diesel::sql_query("UPDATE api_keys SET last_used_at = ? WHERE lookup_id = ?")
-        .bind::<BigInt, _>(ms(now))
-        .bind::<Text, _>(lookup_id)
+    diesel::update(api_keys::table.find(lookup_id))
+        .set(api_keys::last_used_at.eq(ms(now)))
         .execute(c)
         .map(|_| ())
 }
 
-#[derive(QueryableByName)]
-struct PlanRow {
-    #[diesel(sql_type = Text)]
-    plan: String,
-}
-
 /// The plan of a tenant (`free` when it has no credits row).
 pub(crate) fn plan(c: &mut SqliteConnection, tenant: &TenantId) -> QueryResult<String> {
-    Ok(
-        diesel::sql_query("SELECT plan FROM credit_balances WHERE tenant_id = ?")
-            .bind::<Text, _>(tenant_key(tenant))
-            .get_result::<PlanRow>(c)
-            .optional()?
-            .map_or_else(|| "free".to_owned(), |r| r.plan),
-    )
+    Ok(credit_balances::table
+        .find(tenant_key(tenant))
+        .select(credit_balances::plan)
+        .first::<String>(c)
+        .optional()?
+        .unwrap_or_else(|| "free".to_owned()))
+}
+
+/// A stored key as the domain knows it; an account id or environment that does not
+/// read back is corruption, not an unknown key.
+fn stored_key(c: &mut SqliteConnection, lookup_id: &str) -> QueryResult<Option<StoredKey>> {
+    let row: Option<(String, String, String, Option<i64>)> = api_keys::table
+        .find(lookup_id)
+        .select((
+            api_keys::account_id,
+            api_keys::environment,
+            api_keys::hash,
+            api_keys::revoked_at,
+        ))
+        .first(c)
+        .optional()?;
+    let Some((account, environment, hash, revoked_at)) = row else {
+        return Ok(None);
+    };
+    let tenant = TenantId {
+        account: AccountId(
+            account
+                .parse()
+                .map_err(|e| corrupt("api_keys.account_id", lookup_id, e))?,
+        ),
+        environment: environment
+            .parse()
+            .map_err(|e: String| corrupt("api_keys.environment", lookup_id, e))?,
+    };
+    Ok(Some(StoredKey {
+        lookup_id: lookup_id.to_owned(),
+        tenant,
+        hash,
+        revoked: revoked_at.is_some(),
+        plan: plan(c, &tenant)?,
+    }))
 }
 
 impl KeyStore for SqliteStore {
     async fn find_key(&self, lookup_id: &str) -> Result<Option<StoredKey>, StoreError> {
-        #[derive(QueryableByName)]
-        struct KeyRow {
-            #[diesel(sql_type = Text)]
-            account_id: String,
-            #[diesel(sql_type = Text)]
-            environment: String,
-            #[diesel(sql_type = Text)]
-            hash: String,
-            #[diesel(sql_type = Nullable<BigInt>)]
-            revoked_at: Option<i64>,
-        }
         let lookup = lookup_id.to_owned();
-        self.run(move |c| {
-            let row: Option<KeyRow> =
-                diesel::sql_query("SELECT account_id, environment, hash, revoked_at FROM api_keys WHERE lookup_id = ?")
-                    .bind::<Text, _>(&lookup)
-                    .get_result(c)
-                    .optional()
-                    .map_err(from_diesel)?;
-            let Some((r, tenant)) = row.and_then(|r| {
-                let tenant = TenantId {
-                    account: AccountId(r.account_id.parse().ok()?),
-                    environment: r.environment.parse().ok()?,
-                };
-                Some((r, tenant))
-            }) else {
-                return Ok(None);
-            };
-            Ok(Some(StoredKey {
-                lookup_id: lookup.clone(),
-                tenant,
-                hash: r.hash,
-                revoked: r.revoked_at.is_some(),
-                plan: plan(c, &tenant).map_err(from_diesel)?,
-            }))
-        })
-        .await
+        self.run(move |c| stored_key(c, &lookup).map_err(from_diesel))
+            .await
     }
 
     /// Inside `BEGIN IMMEDIATE`: SQLite's single writer makes the count and the insert

@@ -19,6 +19,7 @@ mod keys;
 mod migrate;
 mod pool;
 mod rows;
+pub mod schema;
 mod store;
 
 pub use migrate::run_migrations;

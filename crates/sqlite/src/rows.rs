@@ -3,8 +3,8 @@
 use diesel::QueryResult;
 use std::collections::BTreeMap;
 
-use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, SmallInt, Text};
+use diesel::{Queryable, QueryableByName, Selectable};
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::calls::{CallId, CallRecord, Fingerprint, StoredEnd};
 use stickycalls_domain::identity::{Ani, Confidence, CustomerRef, IdentityHints, LineType};
@@ -18,12 +18,18 @@ pub(crate) fn at(millis: i64) -> Timestamp {
         .unwrap_or_else(|| Timestamp::new(time::OffsetDateTime::UNIX_EPOCH))
 }
 
+/// A stored value that does not read back: corruption, reported with where it is.
+pub(crate) fn corrupt(column: &str, row: &str, e: impl std::fmt::Display) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(format!("{column} of `{row}`: {e}").into())
+}
+
 pub(crate) fn line_type_of(text: Option<&str>) -> Option<LineType> {
     text.and_then(|t| t.parse().ok())
 }
 
-/// A row of `calls`.
-#[derive(Debug, QueryableByName)]
+/// A row of `calls` (its tenant aside), read by the DSL or by name.
+#[derive(Debug, QueryableByName, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::calls, check_for_backend(diesel::sqlite::Sqlite))]
 pub(crate) struct CallRow {
     #[diesel(sql_type = Text)]
     pub call_id: String,

@@ -13,6 +13,7 @@ use stickycalls_domain::credits::{CreditAccount, CreditState};
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{
     AccountStore, CallStore, Clock, CreditLedger, CustomerStore, IdempotencyStore, KeyStore,
+    UsageStore,
 };
 use stickycalls_domain::tenant::{AccountId, Environment, Tenant, TenantId};
 use time::Duration;
@@ -36,7 +37,13 @@ pub struct Storage<S, L> {
 /// Builds a fresh storage for each contract test.
 pub trait StorageFactory: Send + Sync {
     /// The store under test.
-    type Store: CallStore + CustomerStore + AccountStore + KeyStore + IdempotencyStore + Clone;
+    type Store: CallStore
+        + CustomerStore
+        + AccountStore
+        + KeyStore
+        + IdempotencyStore
+        + UsageStore
+        + Clone;
     /// Its ledger.
     type Ledger: CreditLedger + Clone;
     /// A fresh storage.
@@ -738,6 +745,69 @@ pub async fn a_stale_intent_starts_over<F: StorageFactory>(factory: &F) -> anyho
     Ok(())
 }
 
+/// The usage report, per UTC day: calls started, matches (confidence 0.5 or more),
+/// billable starts, credits from the ledger's debits, mean confidence, intents opened
+/// and resolved; days outside the window are left out.
+pub async fn usage_is_counted_per_day<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
+    let w = World::new(factory).await?;
+    let t = test_tenant();
+    w.grant(&t.id, 10).await?;
+    let day1 = w.clock.now().get().date();
+    w.start(&t, ani_start("u1", "+14155550301")).await?;
+    w.end(
+        &t,
+        json!({"call_id": "u1", "intent": "refund", "intent_status": "open"}),
+    )
+    .await?;
+    w.clock.advance(Duration::hours(1));
+    let matched = w.start(&t, ani_start("u2", "+14155550301")).await?;
+    ensure!(!matched.billable, "{matched:?}");
+    w.end(
+        &t,
+        json!({"call_id": "u2", "intent": "refund", "intent_status": "resolved"}),
+    )
+    .await?;
+    w.clock.advance(Duration::days(1));
+    let day2 = w.clock.now().get().date();
+    w.start(&t, ani_start("u3", "+14155550302")).await?;
+    w.clock.advance(Duration::days(1));
+    w.start(&t, ani_start("u4", "+14155550303")).await?;
+
+    let days = w.store.usage(&t.id, day1, day2).await?;
+    ensure!(days.len() == 2, "{days:?}");
+    let (first, second) = (&days[0], &days[1]);
+    ensure!(first.day == day1 && second.day == day2, "{days:?}");
+    ensure!(
+        (
+            first.calls_started,
+            first.matches,
+            first.billable,
+            first.credits_used
+        ) == (2, 1, 1, 1),
+        "{first:?}"
+    );
+    ensure!(
+        (first.intents_opened, first.intents_resolved) == (1, 1),
+        "{first:?}"
+    );
+    let mean = (matched.confidence.as_f64() * 100.0).round() / 200.0;
+    ensure!(
+        (first.average_confidence - mean).abs() < 0.006,
+        "{} vs {mean}",
+        first.average_confidence
+    );
+    ensure!(
+        (
+            second.calls_started,
+            second.matches,
+            second.billable,
+            second.credits_used
+        ) == (1, 0, 1, 1),
+        "{second:?}"
+    );
+    Ok(())
+}
+
 /// Instantiates every contract check as a `#[tokio::test]` for one adapter:
 /// `storage_contract!(MyFactory::new());`
 #[macro_export]
@@ -753,6 +823,7 @@ macro_rules! storage_contract {
             variables_expire_by_the_clock,
             intent_attempts_are_counted,
             a_stale_intent_starts_over,
+            usage_is_counted_per_day,
             erase_removes_everything,
             tenants_are_isolated,
             provisional_customer_is_folded,

@@ -1,0 +1,157 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    accounts (account_id) {
+        account_id -> Text,
+        name -> Text,
+        email -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    api_keys (lookup_id) {
+        lookup_id -> Text,
+        account_id -> Text,
+        environment -> Text,
+        hash -> Text,
+        last4 -> Text,
+        created_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+        name -> Text,
+        last_used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    calls (tenant_id, call_id) {
+        tenant_id -> Text,
+        call_id -> Text,
+        customer_ref -> Text,
+        started_at -> BigInt,
+        start_fingerprint -> Text,
+        confidence -> SmallInt,
+        sources -> Text,
+        billable -> Bool,
+        provisional -> Bool,
+        ani -> Nullable<Text>,
+        ani_withheld -> Bool,
+        dnis -> Nullable<Text>,
+        external_ids -> Text,
+        hint_customer_ref -> Nullable<Text>,
+        line_type -> Nullable<Text>,
+        ended_at -> Nullable<BigInt>,
+        end_fingerprint -> Nullable<Text>,
+        intents_updated -> Nullable<Integer>,
+        variables_updated -> Nullable<Integer>,
+        intent -> Nullable<Text>,
+        intent_status -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    credit_balances (tenant_id) {
+        tenant_id -> Text,
+        plan -> Text,
+        allowance -> BigInt,
+        anchor -> BigInt,
+        period_start -> BigInt,
+        allowance_left -> BigInt,
+        top_up -> BigInt,
+    }
+}
+
+diesel::table! {
+    credit_ledger (entry_id) {
+        entry_id -> Integer,
+        tenant_id -> Text,
+        at -> BigInt,
+        kind -> Text,
+        credits -> BigInt,
+        from_allowance -> BigInt,
+        from_top_up -> BigInt,
+        period_start -> BigInt,
+        call_id -> Nullable<Text>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    customer_external_ids (tenant_id, namespace, value, customer_ref) {
+        tenant_id -> Text,
+        namespace -> Text,
+        value -> Text,
+        customer_ref -> Text,
+        linked_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    customer_phones (tenant_id, e164, customer_ref) {
+        tenant_id -> Text,
+        e164 -> Text,
+        customer_ref -> Text,
+        line_type -> Nullable<Text>,
+        linked_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    customers (tenant_id, customer_ref) {
+        tenant_id -> Text,
+        customer_ref -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (tenant_id, key) {
+        tenant_id -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        created_at -> BigInt,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        customer_ref -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    intents (tenant_id, customer_ref, name) {
+        tenant_id -> Text,
+        customer_ref -> Text,
+        name -> Text,
+        attempt_count -> Integer,
+        first_seen -> BigInt,
+        last_seen -> BigInt,
+    }
+}
+
+diesel::table! {
+    variables (tenant_id, customer_ref, key) {
+        tenant_id -> Text,
+        customer_ref -> Text,
+        key -> Text,
+        value -> Text,
+        source -> Nullable<Text>,
+        ttl_seconds -> Integer,
+        expires_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::joinable!(api_keys -> accounts (account_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    api_keys,
+    calls,
+    credit_balances,
+    credit_ledger,
+    customer_external_ids,
+    customer_phones,
+    customers,
+    idempotency_keys,
+    intents,
+    variables,
+);
