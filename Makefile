@@ -5,8 +5,10 @@ FORBIDDEN_IN_DOMAIN := tokio diesel diesel-async actix-web
 # Storage adapters: they implement the domain's ports and must not know billing.
 STORAGE_CRATES := stickycalls-postgres stickycalls-sqlite stickycalls-memory
 
-# The diesel CLI, built locally (with libpq) only to check the committed schema.rs.
-DIESEL := target/tools/bin/diesel
+# The diesel CLI, built locally (with libpq, and SQLite bundled) only to check the
+# committed schema.rs files. Its features are in its path, so a CLI built with fewer
+# is never taken for it.
+DIESEL := target/tools/diesel-pg-sqlite/bin/diesel
 DIESEL_VERSION := 2.3.4
 # The load generator of `make bench`, built locally from crates.io.
 OHA := target/tools/bin/oha
@@ -62,15 +64,18 @@ check-boundaries:
 
 $(DIESEL):
 	@command -v pg_config >/dev/null || (apt-get update -qq && apt-get install -y -qq libpq-dev)
-	$(CARGO) install diesel_cli --version $(DIESEL_VERSION) --no-default-features --features postgres --root target/tools --locked
+	$(CARGO) install diesel_cli --version $(DIESEL_VERSION) --no-default-features --features "postgres sqlite-bundled" --root target/tools/diesel-pg-sqlite --locked
 
-## check-schema: crates/postgres/src/schema.rs is what diesel prints for the migrations
+## check-schema: crates/postgres/src/schema.rs and crates/sqlite/src/schema.rs are what
+## diesel prints for each backend's migrations
 check-schema: $(DIESEL)
 	DIESEL_CLI=$(abspath $(DIESEL)) $(CARGO) test --locked -p stickycalls-postgres --test postgres -- --ignored --exact committed_schema_matches_migrations
+	DIESEL_CLI=$(abspath $(DIESEL)) $(CARGO) test --locked -p stickycalls-sqlite --test sqlite -- --ignored --exact committed_schema_matches_migrations
 
-## schema: regenerate crates/postgres/src/schema.rs from the migrations
+## schema: regenerate both schema.rs files from the migrations
 schema: $(DIESEL)
 	UPDATE_SCHEMA=1 DIESEL_CLI=$(abspath $(DIESEL)) $(CARGO) test --locked -p stickycalls-postgres --test postgres -- --ignored --exact committed_schema_matches_migrations
+	UPDATE_SCHEMA=1 DIESEL_CLI=$(abspath $(DIESEL)) $(CARGO) test --locked -p stickycalls-sqlite --test sqlite -- --ignored --exact committed_schema_matches_migrations
 
 ## openapi: regenerate docs/openapi.json from the API's types
 openapi:

@@ -2,7 +2,6 @@
 //! id, and direct variable writes (one `BEGIN IMMEDIATE` transaction each).
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 use stickycalls_domain::customers::{CustomerLookup, CustomerRecord, ExternalIdLink, PhoneLink};
 use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
@@ -13,40 +12,9 @@ use stickycalls_domain::{StoreError, Timestamp};
 
 use crate::errors::from_diesel;
 use crate::pool::SqliteStore;
-use crate::rows::{CALL_COLUMNS, CallRow, at, line_type_of};
-use crate::{calls, tenant_key};
-
-#[derive(QueryableByName)]
-struct Created {
-    #[diesel(sql_type = BigInt)]
-    created_at: i64,
-}
-
-#[derive(QueryableByName)]
-struct PhoneRow {
-    #[diesel(sql_type = Text)]
-    e164: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    line_type: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    linked_at: i64,
-}
-
-#[derive(QueryableByName)]
-struct ExternalRow {
-    #[diesel(sql_type = Text)]
-    namespace: String,
-    #[diesel(sql_type = Text)]
-    value: String,
-    #[diesel(sql_type = BigInt)]
-    linked_at: i64,
-}
-
-#[derive(QueryableByName)]
-struct RefRow {
-    #[diesel(sql_type = Text)]
-    customer_ref: String,
-}
+use crate::rows::{CallRow, at, line_type_of};
+use crate::schema::{calls, customer_external_ids, customer_phones, customers};
+use crate::{calls as queries, tenant_key};
 
 fn record(
     c: &mut SqliteConnection,
@@ -54,56 +22,59 @@ fn record(
     customer: &CustomerRef,
 ) -> QueryResult<Option<CustomerRecord>> {
     let who = customer.as_str();
-    let Some(created) = diesel::sql_query(
-        "SELECT created_at FROM customers WHERE tenant_id = ? AND customer_ref = ?",
-    )
-    .bind::<Text, _>(tenant)
-    .bind::<Text, _>(who)
-    .get_result::<Created>(c)
-    .optional()?
+    let Some(created) = customers::table
+        .find((tenant, who))
+        .select(customers::created_at)
+        .first::<i64>(c)
+        .optional()?
     else {
         return Ok(None);
     };
-    let phones: Vec<PhoneRow> = diesel::sql_query(
-        "SELECT e164, line_type, linked_at FROM customer_phones
-          WHERE tenant_id = ? AND customer_ref = ? ORDER BY linked_at",
-    )
-    .bind::<Text, _>(tenant)
-    .bind::<Text, _>(who)
-    .load(c)?;
-    let ids: Vec<ExternalRow> = diesel::sql_query(
-        "SELECT namespace, value, linked_at FROM customer_external_ids
-          WHERE tenant_id = ? AND customer_ref = ? ORDER BY linked_at",
-    )
-    .bind::<Text, _>(tenant)
-    .bind::<Text, _>(who)
-    .load(c)?;
+    let phones: Vec<(String, Option<String>, i64)> = customer_phones::table
+        .filter(customer_phones::tenant_id.eq(tenant))
+        .filter(customer_phones::customer_ref.eq(who))
+        .order(customer_phones::linked_at.asc())
+        .select((
+            customer_phones::e164,
+            customer_phones::line_type,
+            customer_phones::linked_at,
+        ))
+        .load(c)?;
+    let ids: Vec<(String, String, i64)> = customer_external_ids::table
+        .filter(customer_external_ids::tenant_id.eq(tenant))
+        .filter(customer_external_ids::customer_ref.eq(who))
+        .order(customer_external_ids::linked_at.asc())
+        .select((
+            customer_external_ids::namespace,
+            customer_external_ids::value,
+            customer_external_ids::linked_at,
+        ))
+        .load(c)?;
     // The context as of the epoch: every variable and intent row, expired or not.
-    let held = calls::customer_context(c, tenant, customer, at(0))?;
-    let history: Vec<CallRow> = diesel::sql_query(format!(
-        "SELECT {CALL_COLUMNS} FROM calls WHERE tenant_id = ? AND customer_ref = ?
-          ORDER BY started_at, call_id"
-    ))
-    .bind::<Text, _>(tenant)
-    .bind::<Text, _>(who)
-    .load(c)?;
+    let held = queries::customer_context(c, tenant, customer, at(0))?;
+    let history = calls::table
+        .filter(calls::tenant_id.eq(tenant))
+        .filter(calls::customer_ref.eq(who))
+        .order((calls::started_at.asc(), calls::call_id.asc()))
+        .select(CallRow::as_select())
+        .load::<CallRow>(c)?;
     Ok(Some(CustomerRecord {
         customer_ref: customer.clone(),
-        created_at: at(created.created_at),
+        created_at: at(created),
         phones: phones
             .into_iter()
-            .map(|p| PhoneLink {
-                e164: PhoneNumber::from_e164(p.e164),
-                line_type: line_type_of(p.line_type.as_deref()),
-                linked_at: at(p.linked_at),
+            .map(|(e164, line_type, linked_at)| PhoneLink {
+                e164: PhoneNumber::from_e164(e164),
+                line_type: line_type_of(line_type.as_deref()),
+                linked_at: at(linked_at),
             })
             .collect(),
         external_ids: ids
             .into_iter()
-            .map(|x| ExternalIdLink {
-                namespace: x.namespace,
-                value: x.value,
-                linked_at: at(x.linked_at),
+            .map(|(namespace, value, linked_at)| ExternalIdLink {
+                namespace,
+                value,
+                linked_at: at(linked_at),
             })
             .collect(),
         variables: held.variables,
@@ -159,31 +130,31 @@ impl CustomerStore for SqliteStore {
         let (key, lookup) = (tenant_key(tenant), lookup.clone());
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.run(move |c| {
-            let rows: Vec<RefRow> = match &lookup {
-                CustomerLookup::Ani(phone) => diesel::sql_query(
-                    "SELECT customer_ref FROM customer_phones WHERE tenant_id = ? AND e164 = ?
-                      ORDER BY linked_at DESC, customer_ref LIMIT ?",
-                )
-                .bind::<Text, _>(&key)
-                .bind::<Text, _>(phone.as_e164())
-                .bind::<BigInt, _>(limit)
-                .load(c),
-                CustomerLookup::ExternalId { namespace, value } => diesel::sql_query(
-                    "SELECT customer_ref FROM customer_external_ids
-                      WHERE tenant_id = ? AND namespace = ? AND value = ?
-                      ORDER BY linked_at DESC, customer_ref LIMIT ?",
-                )
-                .bind::<Text, _>(&key)
-                .bind::<Text, _>(namespace)
-                .bind::<Text, _>(value)
-                .bind::<BigInt, _>(limit)
-                .load(c),
+            let found: Vec<String> = match &lookup {
+                CustomerLookup::Ani(phone) => customer_phones::table
+                    .filter(customer_phones::tenant_id.eq(&key))
+                    .filter(customer_phones::e164.eq(phone.as_e164()))
+                    .order((
+                        customer_phones::linked_at.desc(),
+                        customer_phones::customer_ref.asc(),
+                    ))
+                    .select(customer_phones::customer_ref)
+                    .limit(limit)
+                    .load(c),
+                CustomerLookup::ExternalId { namespace, value } => customer_external_ids::table
+                    .filter(customer_external_ids::tenant_id.eq(&key))
+                    .filter(customer_external_ids::namespace.eq(namespace))
+                    .filter(customer_external_ids::value.eq(value))
+                    .order((
+                        customer_external_ids::linked_at.desc(),
+                        customer_external_ids::customer_ref.asc(),
+                    ))
+                    .select(customer_external_ids::customer_ref)
+                    .limit(limit)
+                    .load(c),
             }
             .map_err(from_diesel)?;
-            Ok(rows
-                .into_iter()
-                .map(|r| CustomerRef::from_trusted(r.customer_ref))
-                .collect())
+            Ok(found.into_iter().map(CustomerRef::from_trusted).collect())
         })
         .await
     }
@@ -198,20 +169,17 @@ impl CustomerStore for SqliteStore {
         let (key, customer) = (tenant_key(tenant), customer.clone());
         self.run(move |c| {
             c.immediate_transaction(|c| -> Result<usize, Abort> {
-                let exists = diesel::sql_query(
-                    "SELECT created_at FROM customers WHERE tenant_id = ? AND customer_ref = ?",
-                )
-                .bind::<Text, _>(&key)
-                .bind::<Text, _>(customer.as_str())
-                .get_result::<Created>(c)
-                .optional()?;
-                if exists.is_none() {
+                let exists: bool = diesel::select(diesel::dsl::exists(
+                    customers::table.find((&key, customer.as_str())),
+                ))
+                .get_result(c)?;
+                if !exists {
                     return Err(Abort::NotFound);
                 }
-                let live = calls::live_keys(c, &key, &customer, at_time)?;
+                let live = queries::live_keys(c, &key, &customer, at_time)?;
                 check_live_limit(live.iter().map(String::as_str), &writes)
                     .map_err(Abort::Refused)?;
-                Ok(calls::write_variables(
+                Ok(queries::write_variables(
                     c, &key, &customer, &writes, at_time,
                 )?)
             })
@@ -231,7 +199,7 @@ impl CustomerStore for SqliteStore {
     ) -> Result<bool, StoreError> {
         let (key, customer) = (tenant_key(tenant), customer.clone());
         self.run(move |c| {
-            c.immediate_transaction(|c| calls::erase_customer(c, &key, &customer))
+            c.immediate_transaction(|c| queries::erase_customer(c, &key, &customer))
                 .map_err(from_diesel)
         })
         .await

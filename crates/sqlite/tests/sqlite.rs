@@ -59,3 +59,35 @@ async fn migrations_are_idempotent() {
     );
     assert_eq!(run_migrations(&path).await.unwrap(), 0);
 }
+
+/// The committed `src/schema.rs` is what `diesel print-schema` prints for a database
+/// built by the migrations. `UPDATE_SCHEMA=1` rewrites the file instead (`make schema`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the diesel CLI: run by `make check-schema`"]
+async fn committed_schema_matches_migrations() {
+    let diesel = std::env::var("DIESEL_CLI").expect("DIESEL_CLI names the diesel binary");
+    let dir = std::env::temp_dir().join(format!(
+        "stickycalls-sqlite-schema-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let _guard = TempFile(dir.clone());
+    let path = dir.join("schema.db").to_string_lossy().into_owned();
+    run_migrations(&path).await.unwrap();
+    let out = std::process::Command::new(diesel)
+        .args(["print-schema", "--database-url", &path])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run diesel print-schema");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/src/schema.rs");
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(schema, &printed).unwrap();
+    }
+    let committed = std::fs::read_to_string(schema).unwrap();
+    assert_eq!(committed, printed, "schema.rs is stale: run `make schema`");
+}
