@@ -1,11 +1,13 @@
-//! The call use cases' reads and commits, in SQLite's dialect. Every function is
-//! synchronous and runs on a blocking thread; commits run inside `BEGIN IMMEDIATE`.
+//! The call use cases' reads and commits, in SQLite's dialect, through diesel's DSL
+//! (the one raw statement is the evidence query: see [`EVIDENCE_SQL`]). Every function
+//! is synchronous and runs on a blocking thread; commits run inside `BEGIN IMMEDIATE`.
 
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, SmallInt, Text};
+use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
+use diesel::upsert::excluded;
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::accounts::Purged;
 use stickycalls_domain::calls::{CallId, CallRecord};
@@ -17,23 +19,26 @@ use stickycalls_domain::intents::{INTENT_EXPIRY, IntentName, IntentWrite, OpenIn
 use stickycalls_domain::ports::CustomerContext;
 use stickycalls_domain::variables::{StoredVariable, Ttl, VariableWrite};
 
-use crate::rows::{CALL_COLUMNS, CallRow, Count, at, line_type_of, ms};
+use crate::rows::{CallRow, at, line_type_of, ms};
+use crate::schema::{
+    calls, customer_external_ids, customer_phones, customers, idempotency_keys, intents, variables,
+};
 
 pub(crate) fn find_call(
     c: &mut SqliteConnection,
     tenant: &str,
     call_id: &CallId,
 ) -> QueryResult<Option<CallRecord>> {
-    diesel::sql_query(format!(
-        "SELECT {CALL_COLUMNS} FROM calls WHERE tenant_id = ? AND call_id = ?"
-    ))
-    .bind::<Text, _>(tenant)
-    .bind::<Text, _>(call_id.as_str())
-    .get_result::<CallRow>(c)
-    .optional()
-    .and_then(|r| r.map(CallRow::into_record).transpose())
+    calls::table
+        .find((tenant, call_id.as_str()))
+        .select(CallRow::as_select())
+        .first::<CallRow>(c)
+        .optional()
+        .and_then(|r| r.map(CallRow::into_record).transpose())
 }
 
+/// Raw SQL, the one place: diesel's DSL has no `json_each` (the hints' external ids as
+/// a table) and no `UNION ALL` of differently shaped selects with literal kinds.
 const EVIDENCE_SQL: &str = "
 WITH candidates AS (
     SELECT 'ani' AS kind, p.customer_ref AS customer_ref, NULL AS namespace, p.line_type AS line_type, p.linked_at AS linked_at
@@ -106,15 +111,13 @@ pub(crate) fn evidence(
     Ok(evidence)
 }
 
-#[derive(QueryableByName)]
+/// An open intent row.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = intents, check_for_backend(diesel::sqlite::Sqlite))]
 struct IntentRow {
-    #[diesel(sql_type = Text)]
     name: String,
-    #[diesel(sql_type = Integer)]
     attempt_count: i32,
-    #[diesel(sql_type = BigInt)]
     first_seen: i64,
-    #[diesel(sql_type = BigInt)]
     last_seen: i64,
 }
 
@@ -129,17 +132,14 @@ impl IntentRow {
     }
 }
 
-#[derive(QueryableByName)]
+/// A variable row.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = variables, check_for_backend(diesel::sqlite::Sqlite))]
 struct VariableRow {
-    #[diesel(sql_type = Text)]
     key: String,
-    #[diesel(sql_type = Text)]
     value: String,
-    #[diesel(sql_type = Nullable<Text>)]
     source: Option<String>,
-    #[diesel(sql_type = Integer)]
     ttl_seconds: i32,
-    #[diesel(sql_type = BigInt)]
     expires_at: i64,
 }
 
@@ -149,25 +149,22 @@ pub(crate) fn customer_context(
     customer: &CustomerRef,
     now: Timestamp,
 ) -> QueryResult<CustomerContext> {
-    let intents: Vec<IntentRow> = diesel::sql_query(
-        "SELECT name, attempt_count, first_seen, last_seen FROM intents
-          WHERE tenant_id = ? AND customer_ref = ? AND last_seen > ? ORDER BY last_seen DESC",
-    )
-    .bind::<Text, _>(tenant)
-    .bind::<Text, _>(customer.as_str())
-    .bind::<BigInt, _>(ms(now - INTENT_EXPIRY))
-    .load(c)?;
-    let variables: Vec<VariableRow> = diesel::sql_query(
-        "SELECT key, value, source, ttl_seconds, expires_at FROM variables
-          WHERE tenant_id = ? AND customer_ref = ? AND expires_at > ?",
-    )
-    .bind::<Text, _>(tenant)
-    .bind::<Text, _>(customer.as_str())
-    .bind::<BigInt, _>(ms(now))
-    .load(c)?;
+    let open: Vec<IntentRow> = intents::table
+        .filter(intents::tenant_id.eq(tenant))
+        .filter(intents::customer_ref.eq(customer.as_str()))
+        .filter(intents::last_seen.gt(ms(now - INTENT_EXPIRY)))
+        .order(intents::last_seen.desc())
+        .select(IntentRow::as_select())
+        .load(c)?;
+    let live: Vec<VariableRow> = variables::table
+        .filter(variables::tenant_id.eq(tenant))
+        .filter(variables::customer_ref.eq(customer.as_str()))
+        .filter(variables::expires_at.gt(ms(now)))
+        .select(VariableRow::as_select())
+        .load(c)?;
     Ok(CustomerContext {
-        open_intents: intents.into_iter().map(IntentRow::into_domain).collect(),
-        variables: variables
+        open_intents: open.into_iter().map(IntentRow::into_domain).collect(),
+        variables: live
             .into_iter()
             .map(|v| {
                 let variable = StoredVariable {
@@ -188,14 +185,18 @@ pub(crate) fn ensure_customer(
     customer: &CustomerRef,
     now: Timestamp,
 ) -> QueryResult<()> {
-    diesel::sql_query("INSERT INTO customers (tenant_id, customer_ref, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-        .bind::<Text, _>(tenant)
-        .bind::<Text, _>(customer.as_str())
-        .bind::<BigInt, _>(ms(now))
+    diesel::insert_into(customers::table)
+        .values((
+            customers::tenant_id.eq(tenant),
+            customers::customer_ref.eq(customer.as_str()),
+            customers::created_at.eq(ms(now)),
+        ))
+        .on_conflict_do_nothing()
         .execute(c)
         .map(|_| ())
 }
 
+/// Links the hints (idempotent); the line type to remember replaces the stored one.
 pub(crate) fn link_hints(
     c: &mut SqliteConnection,
     tenant: &str,
@@ -205,28 +206,39 @@ pub(crate) fn link_hints(
     now: Timestamp,
 ) -> QueryResult<()> {
     if let Some(phone) = hints.phone() {
-        diesel::sql_query(
-            "INSERT INTO customer_phones (tenant_id, e164, customer_ref, line_type, linked_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (tenant_id, e164, customer_ref) DO UPDATE SET line_type = coalesce(excluded.line_type, line_type)",
-        )
-        .bind::<Text, _>(tenant)
-        .bind::<Text, _>(phone.as_e164())
-        .bind::<Text, _>(customer.as_str())
-        .bind::<Nullable<Text>, _>(LineType::to_remember(line_type).map(LineType::as_str))
-        .bind::<BigInt, _>(ms(now))
-        .execute(c)?;
+        let remember = LineType::to_remember(line_type).map(LineType::as_str);
+        let insert = diesel::insert_into(customer_phones::table).values((
+            customer_phones::tenant_id.eq(tenant),
+            customer_phones::e164.eq(phone.as_e164()),
+            customer_phones::customer_ref.eq(customer.as_str()),
+            customer_phones::line_type.eq(remember),
+            customer_phones::linked_at.eq(ms(now)),
+        ));
+        if remember.is_some() {
+            insert
+                .on_conflict((
+                    customer_phones::tenant_id,
+                    customer_phones::e164,
+                    customer_phones::customer_ref,
+                ))
+                .do_update()
+                .set(customer_phones::line_type.eq(excluded(customer_phones::line_type)))
+                .execute(c)?;
+        } else {
+            insert.on_conflict_do_nothing().execute(c)?;
+        }
     }
     for (namespace, value) in &hints.external_ids {
-        diesel::sql_query(
-            "INSERT INTO customer_external_ids (tenant_id, namespace, value, customer_ref, linked_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind::<Text, _>(tenant)
-        .bind::<Text, _>(namespace)
-        .bind::<Text, _>(value)
-        .bind::<Text, _>(customer.as_str())
-        .bind::<BigInt, _>(ms(now))
-        .execute(c)?;
+        diesel::insert_into(customer_external_ids::table)
+            .values((
+                customer_external_ids::tenant_id.eq(tenant),
+                customer_external_ids::namespace.eq(namespace),
+                customer_external_ids::value.eq(value),
+                customer_external_ids::customer_ref.eq(customer.as_str()),
+                customer_external_ids::linked_at.eq(ms(now)),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c)?;
     }
     Ok(())
 }
@@ -237,33 +249,11 @@ pub(crate) fn insert_call(
     tenant: &str,
     call: &CallRecord,
 ) -> QueryResult<bool> {
-    let r = CallRow::new(call);
-    let inserted = diesel::sql_query(format!(
-        "INSERT INTO calls (tenant_id, {CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT DO NOTHING"
-    ))
-    .bind::<Text, _>(tenant)
-    .bind::<Text, _>(&r.call_id)
-    .bind::<Text, _>(&r.customer_ref)
-    .bind::<BigInt, _>(r.started_at)
-    .bind::<Text, _>(&r.start_fingerprint)
-    .bind::<SmallInt, _>(r.confidence)
-    .bind::<Text, _>(&r.sources)
-    .bind::<Bool, _>(r.billable)
-    .bind::<Bool, _>(r.provisional)
-    .bind::<Nullable<Text>, _>(&r.ani)
-    .bind::<Bool, _>(r.ani_withheld)
-    .bind::<Nullable<Text>, _>(&r.dnis)
-    .bind::<Text, _>(&r.external_ids)
-    .bind::<Nullable<Text>, _>(&r.hint_customer_ref)
-    .bind::<Nullable<Text>, _>(&r.line_type)
-    .bind::<Nullable<BigInt>, _>(r.ended_at)
-    .bind::<Nullable<Text>, _>(&r.end_fingerprint)
-    .bind::<Nullable<Integer>, _>(r.intents_updated)
-    .bind::<Nullable<Integer>, _>(r.variables_updated)
-    .bind::<Nullable<Text>, _>(&r.intent)
-    .bind::<Nullable<Text>, _>(&r.intent_status)
-    .execute(c)?;
+    let row = CallRow::new(call);
+    let inserted = diesel::insert_into(calls::table)
+        .values((calls::tenant_id.eq(tenant), &row))
+        .on_conflict_do_nothing()
+        .execute(c)?;
     Ok(inserted == 1)
 }
 
@@ -274,18 +264,19 @@ pub(crate) fn end_call(
     call: &CallRecord,
 ) -> QueryResult<bool> {
     let r = CallRow::new(call);
-    let updated = diesel::sql_query(
-        "UPDATE calls SET customer_ref = ?, ended_at = ?, end_fingerprint = ?, variables_updated = ?, intent = ?, intent_status = ?
-          WHERE tenant_id = ? AND call_id = ? AND ended_at IS NULL",
+    let updated = diesel::update(
+        calls::table
+            .find((tenant, &r.call_id))
+            .filter(calls::ended_at.is_null()),
     )
-    .bind::<Text, _>(&r.customer_ref)
-    .bind::<Nullable<BigInt>, _>(r.ended_at)
-    .bind::<Nullable<Text>, _>(&r.end_fingerprint)
-    .bind::<Nullable<Integer>, _>(r.variables_updated)
-    .bind::<Nullable<Text>, _>(&r.intent)
-    .bind::<Nullable<Text>, _>(&r.intent_status)
-    .bind::<Text, _>(tenant)
-    .bind::<Text, _>(&r.call_id)
+    .set((
+        calls::customer_ref.eq(&r.customer_ref),
+        calls::ended_at.eq(r.ended_at),
+        calls::end_fingerprint.eq(&r.end_fingerprint),
+        calls::variables_updated.eq(r.variables_updated),
+        calls::intent.eq(&r.intent),
+        calls::intent_status.eq(&r.intent_status),
+    ))
     .execute(c)?;
     Ok(updated == 1)
 }
@@ -296,27 +287,10 @@ pub(crate) fn set_intents_updated(
     call_id: &CallId,
     n: u32,
 ) -> QueryResult<()> {
-    diesel::sql_query("UPDATE calls SET intents_updated = ? WHERE tenant_id = ? AND call_id = ?")
-        .bind::<Integer, _>(n as i32)
-        .bind::<Text, _>(tenant)
-        .bind::<Text, _>(call_id.as_str())
+    diesel::update(calls::table.find((tenant, call_id.as_str())))
+        .set(calls::intents_updated.eq(i32::try_from(n).unwrap_or(i32::MAX)))
         .execute(c)
         .map(|_| ())
-}
-
-fn count(
-    c: &mut SqliteConnection,
-    sql: &str,
-    tenant: &str,
-    customer: &str,
-    extra: &str,
-) -> QueryResult<i64> {
-    diesel::sql_query(sql)
-        .bind::<Text, _>(tenant)
-        .bind::<Text, _>(customer)
-        .bind::<Text, _>(extra)
-        .get_result::<Count>(c)
-        .map(|r| r.n)
 }
 
 /// Folds a provisional customer into `into` when the domain allows it ([`may_fold`]):
@@ -329,48 +303,84 @@ pub(crate) fn fold(
     this_call: &CallId,
 ) -> QueryResult<()> {
     let p = provisional.as_str();
+    let (other_calls, vars, open): (bool, bool, bool) = diesel::select((
+        diesel::dsl::exists(
+            calls::table
+                .filter(calls::tenant_id.eq(tenant))
+                .filter(calls::customer_ref.eq(p))
+                .filter(calls::call_id.ne(this_call.as_str())),
+        ),
+        diesel::dsl::exists(
+            variables::table
+                .filter(variables::tenant_id.eq(tenant))
+                .filter(variables::customer_ref.eq(p)),
+        ),
+        diesel::dsl::exists(
+            intents::table
+                .filter(intents::tenant_id.eq(tenant))
+                .filter(intents::customer_ref.eq(p)),
+        ),
+    ))
+    .get_result(c)?;
     let history = ProvisionalHistory {
-        other_calls: count(
-            c,
-            "SELECT count(*) AS n FROM calls WHERE tenant_id = ? AND customer_ref = ? AND call_id <> ?",
-            tenant,
-            p,
-            this_call.as_str(),
-        )? > 0,
-        variables: count(
-            c,
-            "SELECT count(*) AS n FROM variables WHERE tenant_id = ? AND customer_ref = ? AND ? IS NOT NULL",
-            tenant,
-            p,
-            "",
-        )? > 0,
-        intents: count(
-            c,
-            "SELECT count(*) AS n FROM intents WHERE tenant_id = ? AND customer_ref = ? AND ? IS NOT NULL",
-            tenant,
-            p,
-            "",
-        )? > 0,
+        other_calls,
+        variables: vars,
+        intents: open,
     };
     if !may_fold(provisional, into, history) {
         return Ok(());
     }
-    for sql in [
-        "INSERT INTO customer_phones (tenant_id, e164, customer_ref, line_type, linked_at)
-         SELECT tenant_id, e164, ?3, line_type, linked_at FROM customer_phones WHERE tenant_id = ?1 AND customer_ref = ?2
-         ON CONFLICT DO NOTHING",
-        "INSERT INTO customer_external_ids (tenant_id, namespace, value, customer_ref, linked_at)
-         SELECT tenant_id, namespace, value, ?3, linked_at FROM customer_external_ids WHERE tenant_id = ?1 AND customer_ref = ?2
-         ON CONFLICT DO NOTHING",
-        "UPDATE idempotency_keys SET customer_ref = ?3 WHERE tenant_id = ?1 AND customer_ref = ?2",
-        "DELETE FROM customers WHERE tenant_id = ?1 AND customer_ref = ?2 AND ?3 IS NOT NULL",
-    ] {
-        diesel::sql_query(sql)
-            .bind::<Text, _>(tenant)
-            .bind::<Text, _>(p)
-            .bind::<Text, _>(into.as_str())
+    let phones: Vec<(String, Option<String>, i64)> = customer_phones::table
+        .filter(customer_phones::tenant_id.eq(tenant))
+        .filter(customer_phones::customer_ref.eq(p))
+        .select((
+            customer_phones::e164,
+            customer_phones::line_type,
+            customer_phones::linked_at,
+        ))
+        .load(c)?;
+    for (e164, line_type, linked_at) in phones {
+        diesel::insert_into(customer_phones::table)
+            .values((
+                customer_phones::tenant_id.eq(tenant),
+                customer_phones::e164.eq(e164),
+                customer_phones::customer_ref.eq(into.as_str()),
+                customer_phones::line_type.eq(line_type),
+                customer_phones::linked_at.eq(linked_at),
+            ))
+            .on_conflict_do_nothing()
             .execute(c)?;
     }
+    let ids: Vec<(String, String, i64)> = customer_external_ids::table
+        .filter(customer_external_ids::tenant_id.eq(tenant))
+        .filter(customer_external_ids::customer_ref.eq(p))
+        .select((
+            customer_external_ids::namespace,
+            customer_external_ids::value,
+            customer_external_ids::linked_at,
+        ))
+        .load(c)?;
+    for (namespace, value, linked_at) in ids {
+        diesel::insert_into(customer_external_ids::table)
+            .values((
+                customer_external_ids::tenant_id.eq(tenant),
+                customer_external_ids::namespace.eq(namespace),
+                customer_external_ids::value.eq(value),
+                customer_external_ids::customer_ref.eq(into.as_str()),
+                customer_external_ids::linked_at.eq(linked_at),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c)?;
+    }
+    diesel::update(
+        idempotency_keys::table
+            .filter(idempotency_keys::tenant_id.eq(tenant))
+            .filter(idempotency_keys::customer_ref.eq(p)),
+    )
+    .set(idempotency_keys::customer_ref.eq(into.as_str()))
+    .execute(c)?;
+    // The provisional customer's own links go with it (ON DELETE CASCADE).
+    diesel::delete(customers::table.find((tenant, p))).execute(c)?;
     Ok(())
 }
 
@@ -383,51 +393,39 @@ pub(crate) fn apply_intent(
     customer: &CustomerRef,
     write: &IntentWrite,
 ) -> QueryResult<u32> {
-    let name = write.name().as_str();
-    let before: Option<IntentRow> = diesel::sql_query(
-        "SELECT name, attempt_count, first_seen, last_seen FROM intents
-          WHERE tenant_id = ? AND customer_ref = ? AND name = ?",
-    )
-    .bind::<Text, _>(tenant)
-    .bind::<Text, _>(customer.as_str())
-    .bind::<Text, _>(name)
-    .get_result(c)
-    .optional()?;
+    let key = (tenant, customer.as_str(), write.name().as_str());
+    let before: Option<IntentRow> = intents::table
+        .find(key)
+        .select(IntentRow::as_select())
+        .first(c)
+        .optional()?;
     let change = write.decide(before.map(IntentRow::into_domain));
     match &change.after {
         Some(intent) => {
-            diesel::sql_query(
-                "INSERT INTO intents (tenant_id, customer_ref, name, attempt_count, first_seen, last_seen)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (tenant_id, customer_ref, name) DO UPDATE SET
-                   attempt_count = excluded.attempt_count, first_seen = excluded.first_seen,
-                   last_seen = excluded.last_seen",
-            )
-            .bind::<Text, _>(tenant)
-            .bind::<Text, _>(customer.as_str())
-            .bind::<Text, _>(name)
-            .bind::<Integer, _>(i32::try_from(intent.attempt_count).unwrap_or(i32::MAX))
-            .bind::<BigInt, _>(ms(intent.first_seen))
-            .bind::<BigInt, _>(ms(intent.last_seen))
-            .execute(c)?;
+            diesel::insert_into(intents::table)
+                .values((
+                    intents::tenant_id.eq(tenant),
+                    intents::customer_ref.eq(customer.as_str()),
+                    intents::name.eq(intent.name.as_str()),
+                    intents::attempt_count
+                        .eq(i32::try_from(intent.attempt_count).unwrap_or(i32::MAX)),
+                    intents::first_seen.eq(ms(intent.first_seen)),
+                    intents::last_seen.eq(ms(intent.last_seen)),
+                ))
+                .on_conflict((intents::tenant_id, intents::customer_ref, intents::name))
+                .do_update()
+                .set((
+                    intents::attempt_count.eq(excluded(intents::attempt_count)),
+                    intents::first_seen.eq(excluded(intents::first_seen)),
+                    intents::last_seen.eq(excluded(intents::last_seen)),
+                ))
+                .execute(c)?;
         }
         None => {
-            diesel::sql_query(
-                "DELETE FROM intents WHERE tenant_id = ? AND customer_ref = ? AND name = ?",
-            )
-            .bind::<Text, _>(tenant)
-            .bind::<Text, _>(customer.as_str())
-            .bind::<Text, _>(name)
-            .execute(c)?;
+            diesel::delete(intents::table.find(key)).execute(c)?;
         }
     }
     Ok(change.updated)
-}
-
-#[derive(QueryableByName)]
-struct Key {
-    #[diesel(sql_type = Text)]
-    key: String,
 }
 
 pub(crate) fn live_keys(
@@ -436,14 +434,12 @@ pub(crate) fn live_keys(
     customer: &CustomerRef,
     now: Timestamp,
 ) -> QueryResult<Vec<String>> {
-    let keys: Vec<Key> = diesel::sql_query(
-        "SELECT key FROM variables WHERE tenant_id = ? AND customer_ref = ? AND expires_at > ?",
-    )
-    .bind::<Text, _>(tenant)
-    .bind::<Text, _>(customer.as_str())
-    .bind::<BigInt, _>(ms(now))
-    .load(c)?;
-    Ok(keys.into_iter().map(|k| k.key).collect())
+    variables::table
+        .filter(variables::tenant_id.eq(tenant))
+        .filter(variables::customer_ref.eq(customer.as_str()))
+        .filter(variables::expires_at.gt(ms(now)))
+        .select(variables::key)
+        .load(c)
 }
 
 pub(crate) fn write_variables(
@@ -457,32 +453,35 @@ pub(crate) fn write_variables(
     for write in writes {
         changed += match write {
             VariableWrite::Delete { key } => {
-                diesel::sql_query(
-                    "DELETE FROM variables WHERE tenant_id = ? AND customer_ref = ? AND key = ?",
-                )
-                .bind::<Text, _>(tenant)
-                .bind::<Text, _>(customer.as_str())
-                .bind::<Text, _>(key)
-                .execute(c)?
+                diesel::delete(variables::table.find((tenant, customer.as_str(), key)))
+                    .execute(c)?
             }
-            VariableWrite::Set { key, variable } => {
-                diesel::sql_query(
-                    "INSERT INTO variables (tenant_id, customer_ref, key, value, source, ttl_seconds, expires_at, updated_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                     ON CONFLICT (tenant_id, customer_ref, key) DO UPDATE SET value = excluded.value,
-                       source = excluded.source, ttl_seconds = excluded.ttl_seconds,
-                       expires_at = excluded.expires_at, updated_at = excluded.updated_at",
-                )
-                .bind::<Text, _>(tenant)
-                .bind::<Text, _>(customer.as_str())
-                .bind::<Text, _>(key)
-                .bind::<Text, _>(&variable.value)
-                .bind::<Nullable<Text>, _>(&variable.source)
-                .bind::<Integer, _>(variable.ttl.seconds() as i32)
-                .bind::<BigInt, _>(ms(variable.expires_at))
-                .bind::<BigInt, _>(ms(now))
-                .execute(c)?
-            }
+            VariableWrite::Set { key, variable } => diesel::insert_into(variables::table)
+                .values((
+                    variables::tenant_id.eq(tenant),
+                    variables::customer_ref.eq(customer.as_str()),
+                    variables::key.eq(key),
+                    variables::value.eq(&variable.value),
+                    variables::source.eq(&variable.source),
+                    variables::ttl_seconds
+                        .eq(i32::try_from(variable.ttl.seconds()).unwrap_or(i32::MAX)),
+                    variables::expires_at.eq(ms(variable.expires_at)),
+                    variables::updated_at.eq(ms(now)),
+                ))
+                .on_conflict((
+                    variables::tenant_id,
+                    variables::customer_ref,
+                    variables::key,
+                ))
+                .do_update()
+                .set((
+                    variables::value.eq(excluded(variables::value)),
+                    variables::source.eq(excluded(variables::source)),
+                    variables::ttl_seconds.eq(excluded(variables::ttl_seconds)),
+                    variables::expires_at.eq(excluded(variables::expires_at)),
+                    variables::updated_at.eq(excluded(variables::updated_at)),
+                ))
+                .execute(c)?,
         };
     }
     Ok(changed)
@@ -493,14 +492,13 @@ pub(crate) fn erase_customer(
     tenant: &str,
     customer: &CustomerRef,
 ) -> QueryResult<bool> {
-    diesel::sql_query("DELETE FROM idempotency_keys WHERE tenant_id = ? AND customer_ref = ?")
-        .bind::<Text, _>(tenant)
-        .bind::<Text, _>(customer.as_str())
-        .execute(c)?;
-    let n = diesel::sql_query("DELETE FROM customers WHERE tenant_id = ? AND customer_ref = ?")
-        .bind::<Text, _>(tenant)
-        .bind::<Text, _>(customer.as_str())
-        .execute(c)?;
+    diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::tenant_id.eq(tenant))
+            .filter(idempotency_keys::customer_ref.eq(customer.as_str())),
+    )
+    .execute(c)?;
+    let n = diesel::delete(customers::table.find((tenant, customer.as_str()))).execute(c)?;
     Ok(n > 0)
 }
 
@@ -509,11 +507,11 @@ pub(crate) fn purge_expired(
     variables_expired_at: Timestamp,
     intents_seen_before: Timestamp,
 ) -> QueryResult<Purged> {
-    let variables = diesel::sql_query("DELETE FROM variables WHERE expires_at <= ?")
-        .bind::<BigInt, _>(ms(variables_expired_at))
-        .execute(c)?;
-    let intents = diesel::sql_query("DELETE FROM intents WHERE last_seen <= ?")
-        .bind::<BigInt, _>(ms(intents_seen_before))
-        .execute(c)?;
+    let variables =
+        diesel::delete(variables::table.filter(variables::expires_at.le(ms(variables_expired_at))))
+            .execute(c)?;
+    let intents =
+        diesel::delete(intents::table.filter(intents::last_seen.le(ms(intents_seen_before))))
+            .execute(c)?;
     Ok(Purged { variables, intents })
 }

@@ -26,7 +26,7 @@ type Row = (String, i64, i64, i64, i64, i64);
 
 pub(crate) fn load(c: &mut SqliteConnection, tenant: &str) -> QueryResult<Option<CreditAccount>> {
     let row: Option<Row> = credit_balances::table
-        .find(tenant)
+        .filter(credit_balances::tenant_id.eq(tenant))
         .select((
             credit_balances::plan,
             credit_balances::allowance,

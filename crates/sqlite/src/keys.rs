@@ -33,9 +33,13 @@ pub(crate) fn insert(
         .execute(c)
 }
 
+/// A listed key's columns. `lookup_id` reads as nullable: SQLite lets a TEXT primary
+/// key hold NULL.
+type KeyRow = (Option<String>, String, String, i64, Option<i64>);
+
 /// The tenant's live keys, oldest first.
 pub(crate) fn live(c: &mut SqliteConnection, tenant: &TenantId) -> QueryResult<Vec<KeyInfo>> {
-    let rows: Vec<(String, String, String, i64, Option<i64>)> = api_keys::table
+    let rows: Vec<KeyRow> = api_keys::table
         .filter(api_keys::account_id.eq(tenant.account.to_string()))
         .filter(api_keys::environment.eq(tenant.environment.as_str()))
         .filter(api_keys::revoked_at.is_null())
@@ -48,17 +52,18 @@ pub(crate) fn live(c: &mut SqliteConnection, tenant: &TenantId) -> QueryResult<V
             api_keys::last_used_at,
         ))
         .load(c)?;
-    Ok(rows
-        .into_iter()
-        .map(|(lookup_id, name, last4, created, used)| KeyInfo {
-            lookup_id,
-            environment: tenant.environment,
-            name,
-            last4,
-            created_at: at(created),
-            last_used_at: used.map(at),
+    rows.into_iter()
+        .map(|(lookup_id, name, last4, created, used)| {
+            Ok(KeyInfo {
+                lookup_id: lookup_id.ok_or_else(|| corrupt("api_keys.lookup_id", &name, "NULL"))?,
+                environment: tenant.environment,
+                name,
+                last4,
+                created_at: at(created),
+                last_used_at: used.map(at),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Runs inside `BEGIN IMMEDIATE`: SQLite's single writer serialises revocations.
@@ -75,14 +80,14 @@ pub(crate) fn revoke(
     if live.len() == 1 {
         return Ok(Revocation::LastKey);
     }
-    diesel::update(api_keys::table.find(lookup_id))
+    diesel::update(api_keys::table.filter(api_keys::lookup_id.eq(lookup_id)))
         .set(api_keys::revoked_at.eq(ms(now)))
         .execute(c)?;
     Ok(Revocation::Revoked)
 }
 
 pub(crate) fn touch(c: &mut SqliteConnection, lookup_id: &str, now: Timestamp) -> QueryResult<()> {
-    diesel::update(api_keys::table.find(lookup_id))
+    diesel::update(api_keys::table.filter(api_keys::lookup_id.eq(lookup_id)))
         .set(api_keys::last_used_at.eq(ms(now)))
         .execute(c)
         .map(|_| ())
@@ -91,7 +96,7 @@ pub(crate) fn touch(c: &mut SqliteConnection, lookup_id: &str, now: Timestamp) -
 /// The plan of a tenant (`free` when it has no credits row).
 pub(crate) fn plan(c: &mut SqliteConnection, tenant: &TenantId) -> QueryResult<String> {
     Ok(credit_balances::table
-        .find(tenant_key(tenant))
+        .filter(credit_balances::tenant_id.eq(tenant_key(tenant)))
         .select(credit_balances::plan)
         .first::<String>(c)
         .optional()?
@@ -102,7 +107,7 @@ pub(crate) fn plan(c: &mut SqliteConnection, tenant: &TenantId) -> QueryResult<S
 /// read back is corruption, not an unknown key.
 fn stored_key(c: &mut SqliteConnection, lookup_id: &str) -> QueryResult<Option<StoredKey>> {
     let row: Option<(String, String, String, Option<i64>)> = api_keys::table
-        .find(lookup_id)
+        .filter(api_keys::lookup_id.eq(lookup_id))
         .select((
             api_keys::account_id,
             api_keys::environment,

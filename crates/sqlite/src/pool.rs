@@ -41,7 +41,8 @@ impl SqliteSettings {
     }
 }
 
-/// WAL, busy timeout, foreign keys: set on every connection.
+/// WAL, busy timeout, foreign keys: set on every connection. Raw SQL: pragmas have no
+/// form in diesel's DSL.
 pub(crate) fn configure(conn: &mut SqliteConnection) -> QueryResult<()> {
     conn.batch_execute(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",

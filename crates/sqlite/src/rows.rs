@@ -3,8 +3,7 @@
 use diesel::QueryResult;
 use std::collections::BTreeMap;
 
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, SmallInt, Text};
-use diesel::{Queryable, QueryableByName, Selectable};
+use diesel::{Insertable, Queryable, Selectable};
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::calls::{CallId, CallRecord, Fingerprint, StoredEnd};
 use stickycalls_domain::identity::{Ani, Confidence, CustomerRef, IdentityHints, LineType};
@@ -27,55 +26,31 @@ pub(crate) fn line_type_of(text: Option<&str>) -> Option<LineType> {
     text.and_then(|t| t.parse().ok())
 }
 
-/// A row of `calls` (its tenant aside), read by the DSL or by name.
-#[derive(Debug, QueryableByName, Queryable, Selectable)]
+/// A row of `calls` (its tenant aside).
+#[derive(Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = crate::schema::calls, check_for_backend(diesel::sqlite::Sqlite))]
 pub(crate) struct CallRow {
-    #[diesel(sql_type = Text)]
     pub call_id: String,
-    #[diesel(sql_type = Text)]
     pub customer_ref: String,
-    #[diesel(sql_type = BigInt)]
     pub started_at: i64,
-    #[diesel(sql_type = Text)]
     pub start_fingerprint: String,
-    #[diesel(sql_type = SmallInt)]
     pub confidence: i16,
-    #[diesel(sql_type = Text)]
     pub sources: String,
-    #[diesel(sql_type = Bool)]
     pub billable: bool,
-    #[diesel(sql_type = Bool)]
     pub provisional: bool,
-    #[diesel(sql_type = Nullable<Text>)]
     pub ani: Option<String>,
-    #[diesel(sql_type = Bool)]
     pub ani_withheld: bool,
-    #[diesel(sql_type = Nullable<Text>)]
     pub dnis: Option<String>,
-    #[diesel(sql_type = Text)]
     pub external_ids: String,
-    #[diesel(sql_type = Nullable<Text>)]
     pub hint_customer_ref: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub line_type: Option<String>,
-    #[diesel(sql_type = Nullable<BigInt>)]
     pub ended_at: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub end_fingerprint: Option<String>,
-    #[diesel(sql_type = Nullable<Integer>)]
     pub intents_updated: Option<i32>,
-    #[diesel(sql_type = Nullable<Integer>)]
     pub variables_updated: Option<i32>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub intent: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub intent_status: Option<String>,
 }
-
-pub(crate) const CALL_COLUMNS: &str = "call_id, customer_ref, started_at, start_fingerprint, confidence, sources, \
-    billable, provisional, ani, ani_withheld, dnis, external_ids, hint_customer_ref, line_type, ended_at, \
-    end_fingerprint, intents_updated, variables_updated, intent, intent_status";
 
 impl CallRow {
     pub fn new(call: &CallRecord) -> Self {
@@ -147,11 +122,4 @@ impl CallRow {
             ended,
         })
     }
-}
-
-/// A single number.
-#[derive(QueryableByName)]
-pub(crate) struct Count {
-    #[diesel(sql_type = BigInt)]
-    pub n: i64,
 }

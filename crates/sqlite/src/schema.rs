@@ -2,7 +2,7 @@
 
 diesel::table! {
     accounts (account_id) {
-        account_id -> Text,
+        account_id -> Nullable<Text>,
         name -> Text,
         email -> Nullable<Text>,
         created_at -> BigInt,
@@ -11,7 +11,7 @@ diesel::table! {
 
 diesel::table! {
     api_keys (lookup_id) {
-        lookup_id -> Text,
+        lookup_id -> Nullable<Text>,
         account_id -> Text,
         environment -> Text,
         hash -> Text,
@@ -51,7 +51,7 @@ diesel::table! {
 
 diesel::table! {
     credit_balances (tenant_id) {
-        tenant_id -> Text,
+        tenant_id -> Nullable<Text>,
         plan -> Text,
         allowance -> BigInt,
         anchor -> BigInt,
@@ -63,7 +63,7 @@ diesel::table! {
 
 diesel::table! {
     credit_ledger (entry_id) {
-        entry_id -> Integer,
+        entry_id -> Nullable<Integer>,
         tenant_id -> Text,
         at -> BigInt,
         kind -> Text,
