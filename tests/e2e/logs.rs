@@ -23,7 +23,8 @@ async fn trace_logs_hold_request_ids_and_no_private_data() {
     .await;
     s.ok(
         "/v1/calls/end",
-        json!({"call_id": "log_1", "variables": {"note": "SecretValue123"}}),
+        json!({"call_id": "log_1", "customer_ref": "CLIENT-REF-4242",
+        "variables": {"note": "SecretValue123"}}),
     )
     .await;
     s.ok(
@@ -108,6 +109,7 @@ async fn trace_logs_hold_request_ids_and_no_private_data() {
         "4155550400",
         "SecretValue123",
         "CRM-SECRET-77",
+        "CLIENT-REF-4242",
         "VarValue987",
         "Confidential Name",
         "ops@other.test",

@@ -26,7 +26,7 @@ pub(crate) async fn start<B: Backend>(
         state.metrics.started(&outcome);
         tracing::info!(
             call_id = %outcome.call_id,
-            customer_ref = %outcome.customer_ref,
+            customer = %outcome.customer_ref.log_digest(),
             confidence = outcome.confidence.as_f64(),
             billable = outcome.billable,
             replayed = outcome.replayed,
@@ -52,7 +52,7 @@ pub(crate) async fn end<B: Backend>(
         let outcome = state.calls.end(&tenant, request.into()).await?;
         tracing::info!(
             call_id = %outcome.call_id,
-            customer_ref = %outcome.customer_ref,
+            customer = %outcome.customer_ref.log_digest(),
             intents_updated = outcome.intents_updated,
             variables_updated = outcome.variables_updated,
             replayed = outcome.replayed,

@@ -51,7 +51,7 @@ pub(crate) async fn export<B: Backend>(
 ) -> Result<HttpResponse, ApiError> {
     let (record, at) = state.customers.export(&auth.0.0.id, &path).await?;
     let who = record.customer_ref.clone();
-    tracing::info!(customer_ref = %who, "customer exported");
+    tracing::info!(customer = %who.log_digest(), "customer exported");
     Ok(HttpResponse::Ok()
         .insert_header((
             "Content-Disposition",
@@ -66,7 +66,7 @@ pub(crate) async fn erase<B: Backend>(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let who = state.customers.erase(&auth.0.0.id, &path).await?;
-    tracing::info!(customer_ref = %who, "customer erased");
+    tracing::info!(customer = %who.log_digest(), "customer erased");
     Ok(HttpResponse::NoContent().finish())
 }
 

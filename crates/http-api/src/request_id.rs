@@ -36,7 +36,12 @@ pub(crate) async fn request_id(
         .filter(|v| sane(v))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    // The route pattern, never the path: a path can hold a client's customer reference.
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let span =
+        tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route);
     let started = Instant::now();
     let result = REQUEST_ID
         .scope(id.clone(), next.call(req).instrument(span.clone()))

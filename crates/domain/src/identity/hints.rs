@@ -40,6 +40,16 @@ impl CustomerRef {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// What a log line may show of it: a reference can be the client's own (a CRM
+    /// number, a name), so logs carry `ref:` and the first 12 hex digits of its
+    /// SHA-256 instead. The same reference always gives the same digest, so lines
+    /// about one customer can still be followed.
+    pub fn log_digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(self.0.as_bytes());
+        format!("ref:{}", &hex::encode(digest)[..12])
+    }
 }
 
 impl fmt::Display for CustomerRef {
@@ -269,6 +279,25 @@ impl IdentityHints {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_logged_reference_is_a_stable_digest() {
+        let client = CustomerRef::from_trusted("CRM-4242-Smith");
+        let shown = client.log_digest();
+        assert!(
+            !shown.contains("4242") && !shown.contains("Smith"),
+            "{shown}"
+        );
+        assert_eq!(
+            shown,
+            CustomerRef::from_trusted("CRM-4242-Smith").log_digest()
+        );
+        assert_ne!(
+            shown,
+            CustomerRef::from_trusted("CRM-4243-Smith").log_digest()
+        );
+        assert_eq!(shown.len(), "ref:".len() + 12);
+    }
 
     #[test]
     fn the_latest_known_line_type_is_remembered() {
