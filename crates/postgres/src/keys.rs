@@ -82,9 +82,13 @@ impl KeyStore for PgStore {
         let Some((account, environment, hash, revoked_at)) = row else {
             return Ok(None);
         };
-        let Ok(environment) = environment.parse() else {
-            return Ok(None);
-        };
+        // The column's CHECK allows only test and prod: anything else is corruption,
+        // not an unknown key.
+        let environment = environment.parse().map_err(|e: String| {
+            StoreError::Unknown(anyhow::anyhow!(
+                "api_keys.environment of `{lookup_id}`: {e}"
+            ))
+        })?;
         let tenant = TenantId {
             account: AccountId(account),
             environment,

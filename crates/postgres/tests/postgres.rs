@@ -98,26 +98,12 @@ async fn an_exhausted_pool_is_unavailable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the diesel CLI: run by `make check-schema`"]
 async fn committed_schema_matches_migrations() {
-    let diesel = std::env::var("DIESEL_CLI").expect("DIESEL_CLI names the diesel binary");
     let db = database().await;
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-    let out = std::process::Command::new(diesel)
-        .args(["print-schema", "--database-url", &db.url])
-        .current_dir(root)
-        .output()
-        .expect("run diesel print-schema");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    stickycalls_test_support::schema::assert_schema_matches(
+        &db.url,
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../.."),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/src/schema.rs"),
     );
-    let printed = String::from_utf8(out.stdout).unwrap();
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/schema.rs");
-    if std::env::var_os("UPDATE_SCHEMA").is_some() {
-        std::fs::write(path, &printed).unwrap();
-    }
-    let committed = std::fs::read_to_string(path).unwrap();
-    assert_eq!(committed, printed, "schema.rs is stale: run `make schema`");
 }
 
 /// A known caller's start costs two round trips: the read (`BEGIN`, call lookup and

@@ -65,7 +65,6 @@ async fn migrations_are_idempotent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the diesel CLI: run by `make check-schema`"]
 async fn committed_schema_matches_migrations() {
-    let diesel = std::env::var("DIESEL_CLI").expect("DIESEL_CLI names the diesel binary");
     let dir = std::env::temp_dir().join(format!(
         "stickycalls-sqlite-schema-{}",
         uuid::Uuid::new_v4().simple()
@@ -73,21 +72,9 @@ async fn committed_schema_matches_migrations() {
     let _guard = TempFile(dir.clone());
     let path = dir.join("schema.db").to_string_lossy().into_owned();
     run_migrations(&path).await.unwrap();
-    let out = std::process::Command::new(diesel)
-        .args(["print-schema", "--database-url", &path])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run diesel print-schema");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    stickycalls_test_support::schema::assert_schema_matches(
+        &path,
+        env!("CARGO_MANIFEST_DIR"),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/src/schema.rs"),
     );
-    let printed = String::from_utf8(out.stdout).unwrap();
-    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/src/schema.rs");
-    if std::env::var_os("UPDATE_SCHEMA").is_some() {
-        std::fs::write(schema, &printed).unwrap();
-    }
-    let committed = std::fs::read_to_string(schema).unwrap();
-    assert_eq!(committed, printed, "schema.rs is stale: run `make schema`");
 }

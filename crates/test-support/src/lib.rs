@@ -10,6 +10,7 @@ pub mod contract;
 pub mod db;
 pub mod fakes;
 mod postgres_server;
+pub mod schema;
 
 pub use db::TestDatabase;
 pub use postgres_server::postgres_bin;
