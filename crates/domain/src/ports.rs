@@ -1,9 +1,13 @@
 //! The ports: what the domain needs from the outside, as traits that adapters
 //! implement. Every method returns a `Send` future so services run on any executor.
 //!
-//! Reads (`load_start`, `find_call`, `gather_evidence`, `customer_context`) may run
-//! outside a transaction. Each `commit_*` method is one use case's every write and
-//! must be applied atomically (one database transaction): see the crate docs.
+//! The ports are split by capability (calls, customers, the credit ledger, accounts,
+//! keys, idempotent responses, usage, purge, health; the billing policy, key minter,
+//! clock and ids beside them), so an adapter can implement one without reading the
+//! others. Reads (`find_call`, `gather_evidence`, `customer_context`) may run outside a
+//! transaction; a start's read (`load_start`) may open the transaction its
+//! `commit_start` ends. Each `commit_*` method is one use case's every write and must
+//! be applied atomically (one database transaction): see the crate docs.
 
 use std::collections::BTreeMap;
 use std::future::Future;
