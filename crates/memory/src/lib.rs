@@ -8,6 +8,7 @@
 //!
 //! It owns nothing durable: a restart loses everything. Atomicity is its one lock:
 //! each commit checks everything it can refuse first, then writes, while holding it.
+//! Lookups scan its maps: right for tests and CI volumes, not for production ones.
 //! It must not know SQL, HTTP, or any rule the domain states.
 
 mod accounts;
