@@ -4,18 +4,7 @@
 
 use serde_json::json;
 
-use crate::sqlite::{post, serve_url};
-
-fn printed_key(printed: &[String]) -> String {
-    printed
-        .iter()
-        .find_map(|l| {
-            l.split_whitespace()
-                .find(|w| w.starts_with("sk_test_"))
-                .map(str::to_owned)
-        })
-        .expect("a fresh store prints a test key")
-}
+use crate::sqlite::{printed_key, seeds_first_call, seeds_second_call, serve_url};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seeds_flow_in_memory_and_a_restart_forgets() {
@@ -29,24 +18,10 @@ async fn the_seeds_flow_in_memory_and_a_restart_forgets() {
         first.printed
     );
     let key = printed_key(&first.printed);
-    let new = post(
-        &first.base,
-        &key,
-        "/v1/calls/start",
-        json!({"call_id": "test_001", "identity_hints": {"ani": "+14155559999"}}),
-    )
-    .await;
+    let new = seeds_first_call(&first.base, &key).await;
     assert_eq!(new["identity"]["confidence"], 0.0);
     assert_eq!(new["billable"], true);
-    post(&first.base, &key, "/v1/calls/end", json!({"call_id": "test_001", "customer_ref": "cust_abc123",
-        "intent": "test_intent", "intent_status": "resolved", "variables": {"test_note": "Test context"}})).await;
-    let back = post(
-        &first.base,
-        &key,
-        "/v1/calls/start",
-        json!({"call_id": "test_002", "identity_hints": {"ani": "+14155559999"}}),
-    )
-    .await;
+    let back = seeds_second_call(&first.base, &key).await;
     assert_eq!(back["identity"]["confidence"], 0.5, "{back}");
     assert_eq!(back["customer_ref"], "cust_abc123");
     assert_eq!(back["variables"]["test_note"]["value"], "Test context");

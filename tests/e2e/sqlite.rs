@@ -66,6 +66,44 @@ pub(crate) async fn post(base: &str, key: &str, path: &str, body: Value) -> Valu
     r.json().await.unwrap()
 }
 
+/// The test key a fresh store prints once.
+pub(crate) fn printed_key(printed: &[String]) -> String {
+    printed
+        .iter()
+        .find_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.starts_with("sk_test_"))
+                .map(str::to_owned)
+        })
+        .expect("a fresh store prints a test key")
+}
+
+/// The seeds' first call (a new caller) and its end, which names `cust_abc123` and
+/// saves `test_note`; the start's answer.
+pub(crate) async fn seeds_first_call(base: &str, key: &str) -> Value {
+    let new = post(
+        base,
+        key,
+        "/v1/calls/start",
+        json!({"call_id": "test_001", "identity_hints": {"ani": "+14155559999"}}),
+    )
+    .await;
+    post(base, key, "/v1/calls/end", json!({"call_id": "test_001", "customer_ref": "cust_abc123",
+        "intent": "test_intent", "intent_status": "resolved", "variables": {"test_note": "Test context"}})).await;
+    new
+}
+
+/// The seeds' second call from the same number.
+pub(crate) async fn seeds_second_call(base: &str, key: &str) -> Value {
+    post(
+        base,
+        key,
+        "/v1/calls/start",
+        json!({"call_id": "test_002", "identity_hints": {"ani": "+14155559999"}}),
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_keeps_the_callers_memory() {
     let dir = std::env::temp_dir().join(format!("stickycalls-e2e-sqlite-{}", std::process::id()));
@@ -73,30 +111,14 @@ async fn a_restart_keeps_the_callers_memory() {
     std::fs::create_dir_all(&dir).unwrap();
 
     let mut first = serve(&dir).await;
-    let key = first
-        .printed
-        .iter()
-        .find_map(|l| {
-            l.split_whitespace()
-                .find(|w| w.starts_with("sk_test_"))
-                .map(str::to_owned)
-        })
-        .expect("the first start prints a test key");
+    let key = printed_key(&first.printed);
     assert!(
         first.printed.iter().any(|l| l.starts_with("try: curl")),
         "{:?}",
         first.printed
     );
-    let new = post(
-        &first.base,
-        &key,
-        "/v1/calls/start",
-        json!({"call_id": "test_001", "identity_hints": {"ani": "+14155559999"}}),
-    )
-    .await;
+    let new = seeds_first_call(&first.base, &key).await;
     assert_eq!(new["identity"]["confidence"], 0.0);
-    post(&first.base, &key, "/v1/calls/end", json!({"call_id": "test_001", "customer_ref": "cust_abc123",
-        "intent": "test_intent", "intent_status": "resolved", "variables": {"test_note": "Test context"}})).await;
     let pid = first.child.id().unwrap();
     assert!(
         std::process::Command::new("kill")
@@ -120,13 +142,7 @@ async fn a_restart_keeps_the_callers_memory() {
         !second.printed.iter().any(|l| l.contains("sk_test_")),
         "a key is printed only once"
     );
-    let back = post(
-        &second.base,
-        &key,
-        "/v1/calls/start",
-        json!({"call_id": "test_002", "identity_hints": {"ani": "+14155559999"}}),
-    )
-    .await;
+    let back = seeds_second_call(&second.base, &key).await;
     assert!(
         back["identity"]["confidence"].as_f64().unwrap() >= 0.5,
         "{back}"
