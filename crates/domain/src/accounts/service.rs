@@ -113,12 +113,15 @@ where
         name: &str,
         email: Option<&str>,
     ) -> Result<OpenedAccount, AccountError> {
-        let mut issues = Issues::default();
-        let name = issues.take(check_name(name));
-        let email = email.map(|e| issues.take(check_email(e)));
-        issues.finish()?;
-        let (Some(name), email) = (name, email.flatten()) else {
-            return Err(ValidationError::invalid("name", "must be 1 to 200 characters").into());
+        let (name, email) = match (check_name(name), email.map(check_email).transpose()) {
+            (Ok(name), Ok(email)) => (name, email),
+            (name, email) => {
+                // Every bad field at once, the name first.
+                let mut issues = Issues::default();
+                issues.take(name);
+                issues.take(email);
+                return Err(issues.finish().expect_err("a field was refused").into());
+            }
         };
         let test = self.minter.mint(Environment::Test, "default").await?;
         let prod = self.minter.mint(Environment::Prod, "default").await?;
