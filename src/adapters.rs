@@ -45,8 +45,7 @@ pub trait Adapter: Backend<Clock = SystemClock, Ids = RandomIds> {
     fn migrate(settings: &Self::Settings) -> impl Future<Output = anyhow::Result<usize>> + Send;
     /// Opens the store and its ledger, keeping credits under `policy`.
     fn open(
-        settings: &Self::Settings,
-        policy: SharedPolicy,
+        settings: &Self::Settings, policy: SharedPolicy,
     ) -> anyhow::Result<(Self::Store, Self::Ledger)>;
     /// Where the data lives, for people (no credentials).
     fn location(settings: &Self::Settings) -> String;
@@ -109,8 +108,7 @@ impl Adapter for Sqlite {
         stickycalls_sqlite::run_migrations(&settings.path).await
     }
     fn open(
-        settings: &SqliteSettings,
-        policy: SharedPolicy,
+        settings: &SqliteSettings, policy: SharedPolicy,
     ) -> anyhow::Result<(SqliteStore, SqliteLedger)> {
         let store = SqliteStore::new(settings, policy)?;
         Ok((store.clone(), SqliteLedger::new(store)))
@@ -146,8 +144,7 @@ impl Adapter for Memory {
         Ok(0)
     }
     fn open(
-        settings: &MemorySettings,
-        policy: SharedPolicy,
+        settings: &MemorySettings, policy: SharedPolicy,
     ) -> anyhow::Result<(MemoryStore, MemoryLedger)> {
         let store = settings.store.get_or_init(|| {
             tracing::warn!(

@@ -159,9 +159,7 @@ fn policy(settings: &Settings) -> SharedPolicy {
 }
 
 async fn run<A: Adapter>(
-    command: Command,
-    db: &A::Settings,
-    settings: &Settings,
+    command: Command, db: &A::Settings, settings: &Settings,
 ) -> anyhow::Result<()> {
     match command {
         Command::Serve => serve::<A>(db, settings).await,
@@ -247,9 +245,7 @@ fn print_account(account: &uuid::Uuid, environment: Environment, state: &CreditS
 /// One HTTP worker's state: its own pool when the store wants one (so each
 /// connection's I/O runs on the thread that uses it), else the shared state.
 fn worker_state<A: Adapter>(
-    shared: &Arc<AppState<A>>,
-    worker_db: Option<&A::Settings>,
-    policy: SharedPolicy,
+    shared: &Arc<AppState<A>>, worker_db: Option<&A::Settings>, policy: SharedPolicy,
 ) -> Arc<AppState<A>> {
     let Some(db) = worker_db else {
         return shared.clone();

@@ -102,10 +102,7 @@ impl Server {
     }
 
     async fn launch(
-        db: TestDatabase,
-        database_url: &str,
-        env: &[(&str, &str)],
-        logs: Stdio,
+        db: TestDatabase, database_url: &str, env: &[(&str, &str)], logs: Stdio,
     ) -> Self {
         let keys = create_account(&db.url).await;
         let db_url = db.url.clone();
@@ -135,11 +132,7 @@ impl Server {
 
     /// Any request: `method` on `path`, with a key and a JSON body when given.
     pub async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        key: Option<&str>,
-        body: Option<&Value>,
+        &self, method: reqwest::Method, path: &str, key: Option<&str>, body: Option<&Value>,
     ) -> Response {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(key) = key {
@@ -188,12 +181,8 @@ impl Server {
     }
 
     async fn spawn(
-        db: Option<TestDatabase>,
-        db_url: String,
-        database_url: &str,
-        keys: Keys,
-        env: &[(&str, &str)],
-        logs: Stdio,
+        db: Option<TestDatabase>, db_url: String, database_url: &str, keys: Keys,
+        env: &[(&str, &str)], logs: Stdio,
     ) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
             .arg("serve")
@@ -234,11 +223,7 @@ impl Server {
     }
 
     pub async fn post_raw(
-        &self,
-        path: &str,
-        key: Option<&str>,
-        body: String,
-        headers: &[(&str, &str)],
+        &self, path: &str, key: Option<&str>, body: String, headers: &[(&str, &str)],
     ) -> Response {
         let mut request = self
             .client

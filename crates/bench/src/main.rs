@@ -193,12 +193,7 @@ impl Phase<'_> {
 
     /// Writes the phase's bodies, runs oha, and refuses a run with any failure.
     async fn run(
-        &self,
-        name: &str,
-        traffic: Traffic,
-        path: &str,
-        rate: Option<u32>,
-        seconds: u32,
+        &self, name: &str, traffic: Traffic, path: &str, rate: Option<u32>, seconds: u32,
     ) -> anyhow::Result<Measured> {
         // Enough distinct bodies that few are drawn twice (a repeat is a replay).
         let expected = rate.unwrap_or(6_000) as usize * seconds as usize;

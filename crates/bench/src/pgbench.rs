@@ -11,12 +11,7 @@ const START_SCRIPT: &str = include_str!("../sql/start.pgbench");
 
 /// Transactions (starts) per second pgbench sustained.
 pub async fn start_tps(
-    pgbench: &Path,
-    url: &str,
-    tenant: uuid::Uuid,
-    customers: u64,
-    clients: u32,
-    seconds: u32,
+    pgbench: &Path, url: &str, tenant: uuid::Uuid, customers: u64, clients: u32, seconds: u32,
     script_path: &Path,
 ) -> anyhow::Result<f64> {
     let script = START_SCRIPT

@@ -37,9 +37,7 @@ async fn cli(binary: &Path, database_url: &str, args: &[&str]) -> anyhow::Result
 
 /// Creates the bench account and grants its test environment `credits` credits.
 pub async fn create_account(
-    binary: &Path,
-    database_url: &str,
-    credits: u64,
+    binary: &Path, database_url: &str, credits: u64,
 ) -> anyhow::Result<Account> {
     let created = cli(
         binary,

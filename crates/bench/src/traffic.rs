@@ -76,12 +76,7 @@ fn body(traffic: Traffic, n: usize, tag: &str, customers: u64, rng: &mut fastran
 
 /// Writes `lines` bodies of `traffic` to `path`. `tag` makes call ids unique per phase.
 pub fn write_lines(
-    path: &Path,
-    traffic: Traffic,
-    lines: usize,
-    tag: &str,
-    customers: u64,
-    seed: u64,
+    path: &Path, traffic: Traffic, lines: usize, tag: &str, customers: u64, seed: u64,
 ) -> anyhow::Result<()> {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut out = String::with_capacity(lines * 160);

@@ -80,8 +80,7 @@ impl IntentStatus {
     /// false = resolved). Both present must agree. Neither present: `closed`, the
     /// reading that leaves nothing open by accident.
     pub fn from_request(
-        status: Option<&str>,
-        is_open: Option<bool>,
+        status: Option<&str>, is_open: Option<bool>,
     ) -> Result<IntentStatus, ValidationError> {
         let parsed = match status {
             None => None,

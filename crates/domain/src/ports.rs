@@ -176,48 +176,33 @@ pub trait CallStore: Send + Sync + 'static {
     /// trips as the store can manage (this is the hot path of every call); with what
     /// [`CallStore::commit_start`] continues from.
     fn load_start(
-        &self,
-        tenant: &TenantId,
-        call_id: &CallId,
-        hints: &IdentityHints,
+        &self, tenant: &TenantId, call_id: &CallId, hints: &IdentityHints,
     ) -> impl Future<Output = Result<(StartSnapshot, Self::StartTx), StoreError>> + Send;
 
     /// The call under `call_id`, if any.
     fn find_call(
-        &self,
-        tenant: &TenantId,
-        call_id: &CallId,
+        &self, tenant: &TenantId, call_id: &CallId,
     ) -> impl Future<Output = Result<Option<CallRecord>, StoreError>> + Send;
 
     /// The evidence for `hints` (customers on the ANI, external id matches, the named
     /// customer, their activity).
     fn gather_evidence(
-        &self,
-        tenant: &TenantId,
-        hints: &IdentityHints,
+        &self, tenant: &TenantId, hints: &IdentityHints,
     ) -> impl Future<Output = Result<Evidence, StoreError>> + Send;
 
     /// A customer's open intents and variables live at `now` (empty if unknown).
     fn customer_context(
-        &self,
-        tenant: &TenantId,
-        customer: &CustomerRef,
-        now: Timestamp,
+        &self, tenant: &TenantId, customer: &CustomerRef, now: Timestamp,
     ) -> impl Future<Output = Result<CustomerContext, StoreError>> + Send;
 
     /// Applies a start's writes atomically, in the transaction `load_start` opened.
     fn commit_start(
-        &self,
-        tenant: &TenantId,
-        tx: Self::StartTx,
-        commit: StartCommit,
+        &self, tenant: &TenantId, tx: Self::StartTx, commit: StartCommit,
     ) -> impl Future<Output = Result<StartReceipt, CommitStartError>> + Send;
 
     /// Applies an end's writes atomically.
     fn commit_end(
-        &self,
-        tenant: &TenantId,
-        commit: EndCommit,
+        &self, tenant: &TenantId, commit: EndCommit,
     ) -> impl Future<Output = Result<EndReceipt, CommitEndError>> + Send;
 }
 
@@ -241,38 +226,27 @@ pub trait CustomerStore: Send + Sync + 'static {
     /// Everything held on each of `customers` that the tenant has, in the order asked
     /// (unknown ones are left out), read as one consistent snapshot.
     fn customer_records(
-        &self,
-        tenant: &TenantId,
-        customers: &[CustomerRef],
+        &self, tenant: &TenantId, customers: &[CustomerRef],
     ) -> impl Future<Output = Result<Vec<CustomerRecord>, StoreError>> + Send;
 
     /// The tenant's customers linked to a phone number or an external id, most
     /// recently linked first, at most `limit`.
     fn find_customers(
-        &self,
-        tenant: &TenantId,
-        lookup: &CustomerLookup,
-        limit: usize,
+        &self, tenant: &TenantId, lookup: &CustomerLookup, limit: usize,
     ) -> impl Future<Output = Result<Vec<CustomerRef>, StoreError>> + Send;
 
     /// Applies variable writes to an existing customer atomically, re-checking the
     /// live-variable limit under the customer's lock (as an end does). Returned:
     /// how many rows changed (a delete of nothing changes 0).
     fn write_variables(
-        &self,
-        tenant: &TenantId,
-        customer: &CustomerRef,
-        writes: Vec<VariableWrite>,
-        at: Timestamp,
+        &self, tenant: &TenantId, customer: &CustomerRef, writes: Vec<VariableWrite>, at: Timestamp,
     ) -> impl Future<Output = Result<usize, WriteVariablesError>> + Send;
 
     /// Erases a customer and everything held on them (links, calls, intents,
     /// variables, stored idempotent responses about them) atomically. `false` when
     /// there was no such customer.
     fn erase_customer(
-        &self,
-        tenant: &TenantId,
-        customer: &CustomerRef,
+        &self, tenant: &TenantId, customer: &CustomerRef,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
@@ -287,16 +261,13 @@ pub trait CreditLedger: Send + Sync + 'static {
 
     /// The tenant's stored credit state, `None` for a tenant without one.
     fn credit_account(
-        &self,
-        tenant: &TenantId,
+        &self, tenant: &TenantId,
     ) -> impl Future<Output = Result<Option<CreditAccount>, StoreError>> + Send;
 
     /// Reads the tenant's credit state under its lock, hands it to `decide`, and writes
     /// the decided state and ledger lines in the same transaction. Returns the new state.
     fn update_credits<F>(
-        &self,
-        tenant: &TenantId,
-        decide: F,
+        &self, tenant: &TenantId, decide: F,
     ) -> impl Future<Output = Result<CreditAccount, StoreError>> + Send
     where
         F: FnOnce(Option<CreditAccount>) -> CreditChange + Send + 'static;
@@ -304,8 +275,7 @@ pub trait CreditLedger: Send + Sync + 'static {
     /// The charge for one billable start, or `None` when billing is off (operator
     /// switch). Answered without a round trip.
     fn start_charge(
-        &self,
-        _tenant: &TenantId,
+        &self, _tenant: &TenantId,
     ) -> impl Future<Output = Result<Option<Charge>, StoreError>> + Send {
         let charge = self.policy().start_charge();
         async move { Ok(charge) }
@@ -313,9 +283,7 @@ pub trait CreditLedger: Send + Sync + 'static {
 
     /// The tenant's credits at `now` (allowance for the current period, top-ups).
     fn balance(
-        &self,
-        tenant: &TenantId,
-        now: Timestamp,
+        &self, tenant: &TenantId, now: Timestamp,
     ) -> impl Future<Output = Result<CreditState, StoreError>> + Send {
         async move {
             let policy = self.policy();
@@ -329,9 +297,7 @@ pub trait CreditLedger: Send + Sync + 'static {
 
     /// Plan, period and balance at `now`; `None` for a tenant without credits.
     fn summary(
-        &self,
-        tenant: &TenantId,
-        now: Timestamp,
+        &self, tenant: &TenantId, now: Timestamp,
     ) -> impl Future<Output = Result<Option<CreditSummary>, StoreError>> + Send {
         async move {
             let stored = self.credit_account(tenant).await?;
@@ -347,9 +313,7 @@ pub trait Purge: Send + Sync + 'static {
     /// Deletes variables whose expiry is at or before `variables_expired_at` and
     /// intents last seen at or before `intents_seen_before`, in every tenant.
     fn purge_expired(
-        &self,
-        variables_expired_at: Timestamp,
-        intents_seen_before: Timestamp,
+        &self, variables_expired_at: Timestamp, intents_seen_before: Timestamp,
     ) -> impl Future<Output = Result<Purged, StoreError>> + Send;
 }
 
@@ -358,10 +322,7 @@ pub trait Purge: Send + Sync + 'static {
 pub trait UsageStore: Send + Sync + 'static {
     /// Days from `from` to `to` (inclusive, UTC) that had any activity, oldest first.
     fn usage(
-        &self,
-        tenant: &TenantId,
-        from: time::Date,
-        to: time::Date,
+        &self, tenant: &TenantId, from: time::Date, to: time::Date,
     ) -> impl Future<Output = Result<Vec<DailyUsage>, StoreError>> + Send;
 }
 
@@ -370,8 +331,7 @@ pub trait UsageStore: Send + Sync + 'static {
 pub trait AccountStore: Send + Sync + 'static {
     /// Creates an account, its keys and its starting credits atomically.
     fn create_account(
-        &self,
-        account: NewAccount,
+        &self, account: NewAccount,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Whether any account exists (a fresh store has none).
@@ -392,42 +352,31 @@ pub enum KeyAdded {
 pub trait KeyStore: Send + Sync + 'static {
     /// The key with this public lookup id, if any.
     fn find_key(
-        &self,
-        lookup_id: &str,
+        &self, lookup_id: &str,
     ) -> impl Future<Output = Result<Option<StoredKey>, StoreError>> + Send;
 
     /// Adds a key to the tenant (its environment is `tenant.environment`) unless the
     /// environment already has `max_live` live keys. The count and the insert are
     /// atomic: concurrent additions never leave more than `max_live`.
     fn add_key(
-        &self,
-        tenant: &TenantId,
-        key: NewKey,
-        at: Timestamp,
-        max_live: usize,
+        &self, tenant: &TenantId, key: NewKey, at: Timestamp, max_live: usize,
     ) -> impl Future<Output = Result<KeyAdded, StoreError>> + Send;
 
     /// The tenant's live keys, oldest first.
     fn list_keys(
-        &self,
-        tenant: &TenantId,
+        &self, tenant: &TenantId,
     ) -> impl Future<Output = Result<Vec<KeyInfo>, StoreError>> + Send;
 
     /// Revokes one of the tenant's live keys, unless it is the last one. Concurrent
     /// revocations of a tenant's keys are serialised, so two of them cannot leave it
     /// with none.
     fn revoke_key(
-        &self,
-        tenant: &TenantId,
-        lookup_id: &str,
-        at: Timestamp,
+        &self, tenant: &TenantId, lookup_id: &str, at: Timestamp,
     ) -> impl Future<Output = Result<Revocation, StoreError>> + Send;
 
     /// Records that a key authenticated a request at `at`.
     fn touch_key(
-        &self,
-        lookup_id: &str,
-        at: Timestamp,
+        &self, lookup_id: &str, at: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
@@ -437,9 +386,7 @@ pub trait KeyStore: Send + Sync + 'static {
 pub trait KeyMinter: Send + Sync + 'static {
     /// A new key for `environment`, labelled `name`.
     fn mint(
-        &self,
-        environment: Environment,
-        name: &str,
+        &self, environment: Environment, name: &str,
     ) -> impl Future<Output = Result<MintedKey, StoreError>> + Send;
 }
 
@@ -450,28 +397,19 @@ pub trait IdempotencyStore: Send + Sync + 'static {
     /// Claims `key` for a request whose fingerprint is `fingerprint` (route and body),
     /// or reports what holds it. Keys older than `expires_before` are forgotten.
     fn claim(
-        &self,
-        tenant: &TenantId,
-        key: &str,
-        fingerprint: &str,
-        now: Timestamp,
+        &self, tenant: &TenantId, key: &str, fingerprint: &str, now: Timestamp,
         expires_before: Timestamp,
     ) -> impl Future<Output = Result<IdempotencyClaim, StoreError>> + Send;
 
     /// Stores the response of a claimed key.
     fn complete(
-        &self,
-        tenant: &TenantId,
-        key: &str,
-        response: StoredResponse,
+        &self, tenant: &TenantId, key: &str, response: StoredResponse,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Releases a claimed key without a response (the request failed on our side), so a
     /// retry can run.
     fn release(
-        &self,
-        tenant: &TenantId,
-        key: &str,
+        &self, tenant: &TenantId, key: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 

@@ -52,9 +52,7 @@ fn day(text: Option<&str>, field: &str, default: Date) -> Result<Date, Validatio
 /// The window a report covers: `to` defaults to `today`, `from` to 30 days before
 /// `to`; `from` must not be after `to`, and the window is at most a year.
 pub fn usage_window(
-    from: Option<&str>,
-    to: Option<&str>,
-    today: Date,
+    from: Option<&str>, to: Option<&str>, today: Date,
 ) -> Result<(Date, Date), ValidationError> {
     let to = day(to, "to", today)?;
     let from = day(from, "from", to - Duration::days(DEFAULT_USAGE_DAYS - 1))?;
@@ -90,10 +88,7 @@ impl<S: UsageStore, L: CreditLedger, C: Clock> UsageService<S, L, C> {
 
     /// Per-day activity between `from` and `to` (`YYYY-MM-DD`, UTC days).
     pub async fn report(
-        &self,
-        tenant: &TenantId,
-        from: Option<&str>,
-        to: Option<&str>,
+        &self, tenant: &TenantId, from: Option<&str>, to: Option<&str>,
     ) -> Result<UsageReport, UsageError> {
         let (from, to) = usage_window(from, to, self.clock.now().get().date())?;
         let days = self.store.usage(tenant, from, to).await?;

@@ -12,8 +12,7 @@ use crate::reply::Reply;
 use crate::{AppState, Backend};
 
 pub(crate) async fn account<B: Backend>(
-    state: web::Data<AppState<B>>,
-    auth: Auth<B>,
+    state: web::Data<AppState<B>>, auth: Auth<B>,
 ) -> Result<HttpResponse, ApiError> {
     let tenant = auth.0.0;
     let summary = state.usage.account(&tenant.id).await?;
@@ -40,9 +39,7 @@ pub(crate) struct UsageQuery {
 }
 
 pub(crate) async fn usage<B: Backend>(
-    state: web::Data<AppState<B>>,
-    auth: Auth<B>,
-    query: web::Query<UsageQuery>,
+    state: web::Data<AppState<B>>, auth: Auth<B>, query: web::Query<UsageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let tenant = auth.0.0;
     let report = state

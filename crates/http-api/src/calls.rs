@@ -13,10 +13,7 @@ use crate::reply::Reply;
 use crate::{AppState, Backend};
 
 pub(crate) async fn start<B: Backend>(
-    req: HttpRequest,
-    state: web::Data<AppState<B>>,
-    auth: Auth<B>,
-    body: web::Json<Value>,
+    req: HttpRequest, state: web::Data<AppState<B>>, auth: Auth<B>, body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let tenant = auth.0.0;
     let body = body.into_inner();
@@ -40,10 +37,7 @@ pub(crate) async fn start<B: Backend>(
 }
 
 pub(crate) async fn end<B: Backend>(
-    req: HttpRequest,
-    state: web::Data<AppState<B>>,
-    auth: Auth<B>,
-    body: web::Json<Value>,
+    req: HttpRequest, state: web::Data<AppState<B>>, auth: Auth<B>, body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let tenant = auth.0.0;
     let body = body.into_inner();

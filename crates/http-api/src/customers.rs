@@ -18,9 +18,7 @@ pub(crate) struct SearchQuery {
 }
 
 pub(crate) async fn search<B: Backend>(
-    state: web::Data<AppState<B>>,
-    auth: Auth<B>,
-    query: web::Query<SearchQuery>,
+    state: web::Data<AppState<B>>, auth: Auth<B>, query: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let found = state
         .customers
@@ -36,18 +34,14 @@ pub(crate) async fn search<B: Backend>(
 }
 
 pub(crate) async fn read<B: Backend>(
-    state: web::Data<AppState<B>>,
-    auth: Auth<B>,
-    path: web::Path<String>,
+    state: web::Data<AppState<B>>, auth: Auth<B>, path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let view = state.customers.get(&auth.0.0.id, &path).await?;
     Ok(HttpResponse::Ok().json(CustomerDto::from(view)))
 }
 
 pub(crate) async fn export<B: Backend>(
-    state: web::Data<AppState<B>>,
-    auth: Auth<B>,
-    path: web::Path<String>,
+    state: web::Data<AppState<B>>, auth: Auth<B>, path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (record, at) = state.customers.export(&auth.0.0.id, &path).await?;
     let who = record.customer_ref.clone();
@@ -61,9 +55,7 @@ pub(crate) async fn export<B: Backend>(
 }
 
 pub(crate) async fn erase<B: Backend>(
-    state: web::Data<AppState<B>>,
-    auth: Auth<B>,
-    path: web::Path<String>,
+    state: web::Data<AppState<B>>, auth: Auth<B>, path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let who = state.customers.erase(&auth.0.0.id, &path).await?;
     tracing::info!(customer = %who.log_digest(), "customer erased");
@@ -71,9 +63,7 @@ pub(crate) async fn erase<B: Backend>(
 }
 
 pub(crate) async fn put_variable<B: Backend>(
-    state: web::Data<AppState<B>>,
-    auth: Auth<B>,
-    path: web::Path<(String, String)>,
+    state: web::Data<AppState<B>>, auth: Auth<B>, path: web::Path<(String, String)>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let (who, key) = path.into_inner();
@@ -88,9 +78,7 @@ pub(crate) async fn put_variable<B: Backend>(
 }
 
 pub(crate) async fn delete_variable<B: Backend>(
-    state: web::Data<AppState<B>>,
-    auth: Auth<B>,
-    path: web::Path<(String, String)>,
+    state: web::Data<AppState<B>>, auth: Auth<B>, path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (who, key) = path.into_inner();
     state

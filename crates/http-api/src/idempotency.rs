@@ -23,12 +23,7 @@ pub const KEPT_FOR: Duration = Duration::hours(24);
 
 /// Runs `run` at most once per (tenant, key); replays or refuses otherwise.
 pub(crate) async fn idempotent<B, F, Fut>(
-    req: &HttpRequest,
-    state: &AppState<B>,
-    tenant: &Tenant,
-    route: &str,
-    body: &Value,
-    run: F,
+    req: &HttpRequest, state: &AppState<B>, tenant: &Tenant, route: &str, body: &Value, run: F,
 ) -> Result<HttpResponse, ApiError>
 where
     B: Backend,

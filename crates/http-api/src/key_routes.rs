@@ -76,8 +76,7 @@ pub struct CreatedKey {
 }
 
 pub(crate) async fn list<B: Backend>(
-    state: web::Data<AppState<B>>,
-    auth: Auth<B>,
+    state: web::Data<AppState<B>>, auth: Auth<B>,
 ) -> Result<HttpResponse, ApiError> {
     let keys = state.key_admin.list(&auth.0.0.id).await?;
     Ok(HttpResponse::Ok().json(KeyList {
@@ -86,9 +85,7 @@ pub(crate) async fn list<B: Backend>(
 }
 
 pub(crate) async fn create<B: Backend>(
-    state: web::Data<AppState<B>>,
-    auth: Auth<B>,
-    body: web::Json<Value>,
+    state: web::Data<AppState<B>>, auth: Auth<B>, body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let request: CreateKeyRequest = typed(&body)?;
     let created = state
@@ -103,9 +100,7 @@ pub(crate) async fn create<B: Backend>(
 }
 
 pub(crate) async fn revoke<B: Backend>(
-    state: web::Data<AppState<B>>,
-    auth: Auth<B>,
-    id: web::Path<String>,
+    state: web::Data<AppState<B>>, auth: Auth<B>, id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     // A malformed id names no key: the same 404 as an unknown one.
     let lookup_id = id

@@ -136,11 +136,7 @@ struct Shared<B: Backend> {
 impl<B: Backend> AppState<B> {
     /// Wires the state from the adapters.
     pub fn new(
-        store: B::Store,
-        ledger: B::Ledger,
-        clock: B::Clock,
-        ids: B::Ids,
-        options: ApiOptions,
+        store: B::Store, ledger: B::Ledger, clock: B::Clock, ids: B::Ids, options: ApiOptions,
     ) -> Self {
         let shared = Shared {
             keys: Arc::new(KeyVerifier::new(store.clone(), options.verified_key_ttl)),
@@ -154,11 +150,7 @@ impl<B: Backend> AppState<B> {
     /// The same key checks (and cache) with the use cases on another store and ledger:
     /// an HTTP worker's own connection pool.
     pub fn with_store(
-        &self,
-        store: B::Store,
-        ledger: B::Ledger,
-        clock: B::Clock,
-        ids: B::Ids,
+        &self, store: B::Store, ledger: B::Ledger, clock: B::Clock, ids: B::Ids,
     ) -> Self {
         let shared = Shared {
             keys: self.keys.clone(),
@@ -171,11 +163,7 @@ impl<B: Backend> AppState<B> {
 
     /// The use cases over one store and ledger, beside what is shared.
     fn assemble(
-        shared: Shared<B>,
-        store: B::Store,
-        ledger: B::Ledger,
-        clock: B::Clock,
-        ids: B::Ids,
+        shared: Shared<B>, store: B::Store, ledger: B::Ledger, clock: B::Clock, ids: B::Ids,
     ) -> Self {
         let probe = store.clone();
         shared.metrics.watch_pool(move || probe.pool_use());

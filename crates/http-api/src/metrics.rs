@@ -207,8 +207,7 @@ impl Metrics {
 
 /// Records every request: its route pattern (never the path), method, status, time.
 pub(crate) async fn record(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    req: ServiceRequest, next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let started = Instant::now();

@@ -256,10 +256,7 @@ impl RateLimits {
 
     /// Counts a request of the key `lookup_id` on `plan`; 429 past the plan's quota.
     pub(crate) fn admit_key(
-        &self,
-        req: &HttpRequest,
-        plan: &str,
-        lookup_id: &Arc<str>,
+        &self, req: &HttpRequest, plan: &str, lookup_id: &Arc<str>,
     ) -> Result<(), ApiError> {
         let policy = match self.plans.get(plan) {
             Some(policy) => policy,
@@ -308,8 +305,7 @@ const STATE: HeaderName = HeaderName::from_static("ratelimit");
 
 /// Adds the `RateLimit-Policy` and `RateLimit` fields of the request's decision.
 pub(crate) async fn headers(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    req: ServiceRequest, next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let mut response = next.call(req).await?;
     let window = response.request().extensions().get::<Window>().cloned();

@@ -19,9 +19,7 @@ pub(crate) struct Reply {
 
 impl Reply {
     pub fn json<T: Serialize>(
-        status: StatusCode,
-        value: &T,
-        credits_remaining: Option<u64>,
+        status: StatusCode, value: &T, credits_remaining: Option<u64>,
     ) -> Result<Self, ApiError> {
         Ok(Self {
             status,

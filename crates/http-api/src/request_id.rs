@@ -26,8 +26,7 @@ fn sane(id: &str) -> bool {
 }
 
 pub(crate) async fn request_id(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    req: ServiceRequest, next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = req
         .headers()

@@ -45,9 +45,7 @@ pub struct SignupResponse {
 }
 
 pub(crate) async fn signup<B: Backend>(
-    req: HttpRequest,
-    state: web::Data<AppState<B>>,
-    body: web::Json<Value>,
+    req: HttpRequest, state: web::Data<AppState<B>>, body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     if !state.options.public_signup {
         return Err(ApiError::new(

@@ -41,10 +41,7 @@ impl State {
     }
 
     fn insert_key(
-        &mut self,
-        account: stickycalls_domain::tenant::AccountId,
-        key: NewKey,
-        at: Timestamp,
+        &mut self, account: stickycalls_domain::tenant::AccountId, key: NewKey, at: Timestamp,
     ) {
         self.keys.insert(
             key.lookup_id,
@@ -129,11 +126,7 @@ impl KeyStore for MemoryStore {
     }
 
     async fn add_key(
-        &self,
-        tenant: &TenantId,
-        key: NewKey,
-        at: Timestamp,
-        max_live: usize,
+        &self, tenant: &TenantId, key: NewKey, at: Timestamp, max_live: usize,
     ) -> Result<KeyAdded, StoreError> {
         let mut state = self.lock();
         if state.live_keys(tenant).len() >= max_live {
@@ -152,10 +145,7 @@ impl KeyStore for MemoryStore {
     }
 
     async fn revoke_key(
-        &self,
-        tenant: &TenantId,
-        lookup_id: &str,
-        at: Timestamp,
+        &self, tenant: &TenantId, lookup_id: &str, at: Timestamp,
     ) -> Result<Revocation, StoreError> {
         let mut state = self.lock();
         let live = state.live_keys(tenant);
@@ -181,11 +171,7 @@ impl KeyStore for MemoryStore {
 
 impl IdempotencyStore for MemoryStore {
     async fn claim(
-        &self,
-        tenant: &TenantId,
-        key: &str,
-        fingerprint: &str,
-        now: Timestamp,
+        &self, tenant: &TenantId, key: &str, fingerprint: &str, now: Timestamp,
         expires_before: Timestamp,
     ) -> Result<IdempotencyClaim, StoreError> {
         let mut state = self.lock();
@@ -217,10 +203,7 @@ impl IdempotencyStore for MemoryStore {
     /// A response about a customer erased since the request began is not kept: the
     /// claim is dropped instead, so a retry runs anew.
     async fn complete(
-        &self,
-        tenant: &TenantId,
-        key: &str,
-        response: StoredResponse,
+        &self, tenant: &TenantId, key: &str, response: StoredResponse,
     ) -> Result<(), StoreError> {
         let mut state = self.lock();
         let t = state.tenant(tenant);
@@ -248,10 +231,7 @@ impl IdempotencyStore for MemoryStore {
 
 impl UsageStore for MemoryStore {
     async fn usage(
-        &self,
-        tenant: &TenantId,
-        from: time::Date,
-        to: time::Date,
+        &self, tenant: &TenantId, from: time::Date, to: time::Date,
     ) -> Result<Vec<DailyUsage>, StoreError> {
         let mut state = self.lock();
         let t = state.tenant(tenant);
@@ -277,9 +257,7 @@ impl Health for MemoryStore {
 
 impl Purge for MemoryStore {
     async fn purge_expired(
-        &self,
-        variables_expired_at: Timestamp,
-        intents_seen_before: Timestamp,
+        &self, variables_expired_at: Timestamp, intents_seen_before: Timestamp,
     ) -> Result<Purged, StoreError> {
         let mut state = self.lock();
         let mut purged = Purged::default();
@@ -305,9 +283,7 @@ impl CreditLedger for MemoryLedger {
     }
 
     async fn update_credits<F>(
-        &self,
-        tenant: &TenantId,
-        decide: F,
+        &self, tenant: &TenantId, decide: F,
     ) -> Result<CreditAccount, StoreError>
     where
         F: FnOnce(Option<CreditAccount>) -> CreditChange + Send + 'static,

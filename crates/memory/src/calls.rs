@@ -107,10 +107,7 @@ impl Tenant {
 
     /// Links the hints (idempotent); the line type to remember replaces the stored one.
     fn link_hints(
-        &mut self,
-        customer: &CustomerRef,
-        hints: &IdentityHints,
-        line_type: Option<LineType>,
+        &mut self, customer: &CustomerRef, hints: &IdentityHints, line_type: Option<LineType>,
         at: Timestamp,
     ) {
         let who = customer.as_str().to_owned();
@@ -164,10 +161,7 @@ impl Tenant {
 
     /// Refuses writes that would break the live-variable limit.
     pub(crate) fn check_variables(
-        &self,
-        customer: &str,
-        writes: &[VariableWrite],
-        at: Timestamp,
+        &self, customer: &str, writes: &[VariableWrite], at: Timestamp,
     ) -> Result<(), stickycalls_domain::ValidationError> {
         if writes.is_empty() {
             return Ok(());
@@ -242,9 +236,7 @@ impl Tenant {
     }
 
     fn commit_start(
-        &mut self,
-        commit: StartCommit,
-        policy: &dyn stickycalls_domain::credits::BillingPolicy,
+        &mut self, commit: StartCommit, policy: &dyn stickycalls_domain::credits::BillingPolicy,
     ) -> Result<StartReceipt, CommitStartError> {
         let call = &commit.call;
         if self.calls.contains_key(call.call_id.as_str()) {
@@ -355,10 +347,7 @@ impl CallStore for MemoryStore {
     type StartTx = ();
 
     async fn load_start(
-        &self,
-        tenant: &TenantId,
-        call_id: &CallId,
-        hints: &IdentityHints,
+        &self, tenant: &TenantId, call_id: &CallId, hints: &IdentityHints,
     ) -> Result<(StartSnapshot, ()), StoreError> {
         let mut state = self.lock();
         let t = state.tenant(tenant);
@@ -370,9 +359,7 @@ impl CallStore for MemoryStore {
     }
 
     async fn find_call(
-        &self,
-        tenant: &TenantId,
-        call_id: &CallId,
+        &self, tenant: &TenantId, call_id: &CallId,
     ) -> Result<Option<CallRecord>, StoreError> {
         Ok(self
             .lock()
@@ -383,27 +370,19 @@ impl CallStore for MemoryStore {
     }
 
     async fn gather_evidence(
-        &self,
-        tenant: &TenantId,
-        hints: &IdentityHints,
+        &self, tenant: &TenantId, hints: &IdentityHints,
     ) -> Result<Evidence, StoreError> {
         Ok(self.lock().tenant(tenant).evidence(hints))
     }
 
     async fn customer_context(
-        &self,
-        tenant: &TenantId,
-        customer: &CustomerRef,
-        now: Timestamp,
+        &self, tenant: &TenantId, customer: &CustomerRef, now: Timestamp,
     ) -> Result<CustomerContext, StoreError> {
         Ok(self.lock().tenant(tenant).context(customer, now))
     }
 
     async fn commit_start(
-        &self,
-        tenant: &TenantId,
-        _tx: (),
-        commit: StartCommit,
+        &self, tenant: &TenantId, _tx: (), commit: StartCommit,
     ) -> Result<StartReceipt, CommitStartError> {
         let policy = self.policy.clone();
         self.lock()
@@ -412,9 +391,7 @@ impl CallStore for MemoryStore {
     }
 
     async fn commit_end(
-        &self,
-        tenant: &TenantId,
-        commit: EndCommit,
+        &self, tenant: &TenantId, commit: EndCommit,
     ) -> Result<EndReceipt, CommitEndError> {
         self.lock().tenant(tenant).commit_end(commit)
     }

@@ -87,9 +87,7 @@ impl Tenant {
 
 impl CustomerStore for MemoryStore {
     async fn customer_records(
-        &self,
-        tenant: &TenantId,
-        customers: &[CustomerRef],
+        &self, tenant: &TenantId, customers: &[CustomerRef],
     ) -> Result<Vec<CustomerRecord>, StoreError> {
         let mut state = self.lock();
         let t = state.tenant(tenant);
@@ -97,10 +95,7 @@ impl CustomerStore for MemoryStore {
     }
 
     async fn find_customers(
-        &self,
-        tenant: &TenantId,
-        lookup: &CustomerLookup,
-        limit: usize,
+        &self, tenant: &TenantId, lookup: &CustomerLookup, limit: usize,
     ) -> Result<Vec<CustomerRef>, StoreError> {
         let mut state = self.lock();
         let t = state.tenant(tenant);
@@ -128,11 +123,7 @@ impl CustomerStore for MemoryStore {
     }
 
     async fn write_variables(
-        &self,
-        tenant: &TenantId,
-        customer: &CustomerRef,
-        writes: Vec<VariableWrite>,
-        at: Timestamp,
+        &self, tenant: &TenantId, customer: &CustomerRef, writes: Vec<VariableWrite>, at: Timestamp,
     ) -> Result<usize, WriteVariablesError> {
         let mut state = self.lock();
         let t = state.tenant(tenant);
@@ -144,9 +135,7 @@ impl CustomerStore for MemoryStore {
     }
 
     async fn erase_customer(
-        &self,
-        tenant: &TenantId,
-        customer: &CustomerRef,
+        &self, tenant: &TenantId, customer: &CustomerRef,
     ) -> Result<bool, StoreError> {
         Ok(self.lock().tenant(tenant).erase(customer))
     }

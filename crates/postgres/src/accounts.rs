@@ -66,11 +66,7 @@ impl PgStore {
 
 impl IdempotencyStore for PgStore {
     async fn claim(
-        &self,
-        tenant: &TenantId,
-        key: &str,
-        fingerprint: &str,
-        now: Timestamp,
+        &self, tenant: &TenantId, key: &str, fingerprint: &str, now: Timestamp,
         expires_before: Timestamp,
     ) -> Result<IdempotencyClaim, StoreError> {
         let tenant = tenant_key(tenant);
@@ -135,10 +131,7 @@ impl IdempotencyStore for PgStore {
     /// the same time either waits for this (and then deletes the stored response) or
     /// is waited for (and the customer is gone).
     async fn complete(
-        &self,
-        tenant: &TenantId,
-        key: &str,
-        response: StoredResponse,
+        &self, tenant: &TenantId, key: &str, response: StoredResponse,
     ) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
         let (tenant, key) = (tenant_key(tenant), key.to_owned());
@@ -185,9 +178,7 @@ impl IdempotencyStore for PgStore {
 
 /// Drops a claim that holds no response yet.
 async fn release_claim(
-    conn: &mut diesel_async::AsyncPgConnection,
-    tenant: Uuid,
-    key: &str,
+    conn: &mut diesel_async::AsyncPgConnection, tenant: Uuid, key: &str,
 ) -> QueryResult<()> {
     diesel::delete(
         idempotency_keys::table

@@ -16,10 +16,7 @@ use crate::schema::{customers, idempotency_keys, intents, variables};
 
 /// Open intents (newest first) and live variables, read with two pipelined queries.
 pub(crate) async fn customer_context(
-    mut conn: &AsyncPgConnection,
-    tenant: Uuid,
-    customer: &CustomerRef,
-    now: Timestamp,
+    mut conn: &AsyncPgConnection, tenant: Uuid, customer: &CustomerRef, now: Timestamp,
 ) -> QueryResult<CustomerContext> {
     let open = intents::table
         .filter(intents::tenant_id.eq(tenant))
@@ -49,9 +46,7 @@ pub(crate) async fn customer_context(
 /// first: its row lock waits for a response being stored about them (see
 /// `IdempotencyStore::complete`), which the next statement then sees and deletes.
 pub(crate) async fn erase_customer(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    customer: &CustomerRef,
+    conn: &mut AsyncPgConnection, tenant: Uuid, customer: &CustomerRef,
 ) -> QueryResult<bool> {
     let who = customer.as_str().to_owned();
     conn.transaction(async move |conn| {
@@ -76,9 +71,7 @@ pub(crate) async fn erase_customer(
 
 /// Deletes expired variables and open intents untouched for 90 days, across tenants.
 pub(crate) async fn purge_expired(
-    conn: &mut AsyncPgConnection,
-    variables_expired_at: Timestamp,
-    intents_seen_before: Timestamp,
+    conn: &mut AsyncPgConnection, variables_expired_at: Timestamp, intents_seen_before: Timestamp,
 ) -> QueryResult<Purged> {
     let variables = diesel::delete(
         variables::table.filter(variables::expires_at.le(variables_expired_at.get())),

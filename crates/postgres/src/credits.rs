@@ -52,9 +52,7 @@ fn int(n: u64) -> i64 {
 
 /// The tenant's credit state, locked until the transaction ends when `lock`.
 pub(crate) async fn load(
-    mut conn: &AsyncPgConnection,
-    tenant: Uuid,
-    lock: bool,
+    mut conn: &AsyncPgConnection, tenant: Uuid, lock: bool,
 ) -> QueryResult<Option<CreditAccount>> {
     let query = credit_balances::table
         .filter(credit_balances::tenant_id.eq(tenant))
@@ -70,10 +68,7 @@ pub(crate) async fn load(
 /// Credits left at `now` (after any period reset), read without a lock so it can be
 /// pipelined with other queries.
 pub(crate) async fn remaining(
-    conn: &AsyncPgConnection,
-    tenant: Uuid,
-    policy: &dyn BillingPolicy,
-    now: Timestamp,
+    conn: &AsyncPgConnection, tenant: Uuid, policy: &dyn BillingPolicy, now: Timestamp,
 ) -> QueryResult<u64> {
     Ok(load(conn, tenant, false)
         .await?
@@ -82,9 +77,7 @@ pub(crate) async fn remaining(
 }
 
 async fn save_state(
-    mut conn: &AsyncPgConnection,
-    tenant: Uuid,
-    a: &CreditAccount,
+    mut conn: &AsyncPgConnection, tenant: Uuid, a: &CreditAccount,
 ) -> QueryResult<()> {
     let values = (
         credit_balances::tenant_id.eq(tenant),
@@ -106,9 +99,7 @@ async fn save_state(
 }
 
 async fn append(
-    mut conn: &AsyncPgConnection,
-    tenant: Uuid,
-    entries: &[LedgerEntry],
+    mut conn: &AsyncPgConnection, tenant: Uuid, entries: &[LedgerEntry],
 ) -> QueryResult<()> {
     if entries.is_empty() {
         return Ok(());
@@ -139,9 +130,7 @@ async fn append(
 /// Writes a decided change: the new state and its ledger lines, pipelined (one round
 /// trip; the caller's transaction makes them atomic).
 pub(crate) async fn save(
-    conn: &AsyncPgConnection,
-    tenant: Uuid,
-    change: &CreditChange,
+    conn: &AsyncPgConnection, tenant: Uuid, change: &CreditChange,
 ) -> QueryResult<()> {
     futures_util::try_join!(
         save_state(conn, tenant, &change.account),
@@ -153,8 +142,7 @@ pub(crate) async fn save(
 /// Reads the tenant's state under its lock, lets the domain decide, writes the change
 /// (inside the caller's transaction).
 pub(crate) async fn update(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    conn: &mut AsyncPgConnection, tenant: Uuid,
     decide: impl FnOnce(Option<CreditAccount>) -> CreditChange,
 ) -> QueryResult<CreditAccount> {
     let change = decide(load(conn, tenant, true).await?);

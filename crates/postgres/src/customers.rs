@@ -24,9 +24,7 @@ impl CustomerStore for PgStore {
     /// One snapshot (read only, repeatable read) and one query per table, however
     /// many customers are asked for.
     async fn customer_records(
-        &self,
-        tenant: &TenantId,
-        customers: &[CustomerRef],
+        &self, tenant: &TenantId, customers: &[CustomerRef],
     ) -> Result<Vec<CustomerRecord>, StoreError> {
         if customers.is_empty() {
             return Ok(Vec::new());
@@ -145,10 +143,7 @@ impl CustomerStore for PgStore {
     }
 
     async fn find_customers(
-        &self,
-        tenant: &TenantId,
-        lookup: &CustomerLookup,
-        limit: usize,
+        &self, tenant: &TenantId, lookup: &CustomerLookup, limit: usize,
     ) -> Result<Vec<CustomerRef>, StoreError> {
         let tenant = tenant_key(tenant);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -187,11 +182,7 @@ impl CustomerStore for PgStore {
     }
 
     async fn write_variables(
-        &self,
-        tenant: &TenantId,
-        customer: &CustomerRef,
-        writes: Vec<VariableWrite>,
-        at: Timestamp,
+        &self, tenant: &TenantId, customer: &CustomerRef, writes: Vec<VariableWrite>, at: Timestamp,
     ) -> Result<usize, WriteVariablesError> {
         let tenant = tenant_key(tenant);
         let mut conn = self.conn().await?;
@@ -217,9 +208,7 @@ impl CustomerStore for PgStore {
     }
 
     async fn erase_customer(
-        &self,
-        tenant: &TenantId,
-        customer: &CustomerRef,
+        &self, tenant: &TenantId, customer: &CustomerRef,
     ) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
         crate::context::erase_customer(&mut conn, tenant_key(tenant), customer)

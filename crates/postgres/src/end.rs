@@ -43,9 +43,7 @@ impl From<Abort> for CommitEndError {
 }
 
 pub(crate) async fn commit_end(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    commit: EndCommit,
+    conn: &mut AsyncPgConnection, tenant: Uuid, commit: EndCommit,
 ) -> Result<EndReceipt, CommitEndError> {
     conn.transaction(async move |conn| -> Result<EndReceipt, Abort> {
         {
@@ -94,9 +92,7 @@ pub(crate) async fn commit_end(
 
 /// Inserts a standalone call whole, or ends a started one that is not ended yet.
 async fn record_end(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    commit: &EndCommit,
+    conn: &mut AsyncPgConnection, tenant: Uuid, commit: &EndCommit,
 ) -> Result<(), Abort> {
     let row = CallRow::new(tenant, &commit.call);
     if commit.standalone {
@@ -137,10 +133,7 @@ async fn record_end(
 /// Folds the start's provisional customer into `into` when the domain allows it
 /// ([`may_fold`]): its links move, then it is deleted.
 async fn fold(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    provisional: &CustomerRef,
-    into: &CustomerRef,
+    conn: &mut AsyncPgConnection, tenant: Uuid, provisional: &CustomerRef, into: &CustomerRef,
     this_call: &str,
 ) -> Result<(), Abort> {
     let other_calls = calls::table
@@ -194,10 +187,7 @@ async fn fold(
 /// is locked), the domain decides ([`IntentWrite::decide`]), the result is written
 /// exactly. Returns the intents changed.
 async fn apply_intent(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    customer: &CustomerRef,
-    write: &IntentWrite,
+    conn: &mut AsyncPgConnection, tenant: Uuid, customer: &CustomerRef, write: &IntentWrite,
 ) -> Result<u32, Abort> {
     let of_intent = || {
         intents::table
@@ -243,9 +233,7 @@ async fn apply_intent(
 /// Locks a customer's row until the transaction ends, so writes to their variables
 /// and intents queue; `false` when the tenant has no such customer.
 pub(crate) async fn lock_customer(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    customer: &CustomerRef,
+    conn: &mut AsyncPgConnection, tenant: Uuid, customer: &CustomerRef,
 ) -> QueryResult<bool> {
     customers::table
         .filter(customers::tenant_id.eq(tenant))
@@ -261,10 +249,7 @@ pub(crate) async fn lock_customer(
 /// Applies variable writes after re-checking the live limit under the customer lock;
 /// returns how many rows changed.
 pub(crate) async fn apply_variables(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    customer: &CustomerRef,
-    writes: &[VariableWrite],
+    conn: &mut AsyncPgConnection, tenant: Uuid, customer: &CustomerRef, writes: &[VariableWrite],
     at: Timestamp,
 ) -> Result<usize, Abort> {
     if writes.is_empty() {

@@ -105,9 +105,7 @@ struct EvidenceRow {
 }
 
 pub(crate) async fn evidence(
-    mut conn: &AsyncPgConnection,
-    tenant: Uuid,
-    hints: &IdentityHints,
+    mut conn: &AsyncPgConnection, tenant: Uuid, hints: &IdentityHints,
 ) -> QueryResult<Evidence> {
     let (namespaces, values): (Vec<String>, Vec<String>) = hints
         .external_ids
@@ -143,9 +141,7 @@ fn assemble(rows: Vec<EvidenceRow>) -> Evidence {
 }
 
 pub(crate) async fn find_call(
-    mut conn: &AsyncPgConnection,
-    tenant: Uuid,
-    call_id: &CallId,
+    mut conn: &AsyncPgConnection, tenant: Uuid, call_id: &CallId,
 ) -> QueryResult<Option<CallRecord>> {
     calls::table
         .filter(calls::tenant_id.eq(tenant))

@@ -16,10 +16,7 @@ use crate::tenant_key::tenant_key;
 
 /// Inserts a key of `account` (its environment is the key's).
 pub(crate) async fn insert(
-    conn: &mut AsyncPgConnection,
-    account: uuid::Uuid,
-    key: &NewKey,
-    at: OffsetDateTime,
+    conn: &mut AsyncPgConnection, account: uuid::Uuid, key: &NewKey, at: OffsetDateTime,
 ) -> QueryResult<()> {
     diesel::insert_into(api_keys::table)
         .values((
@@ -51,9 +48,7 @@ async fn lock_account(conn: &mut AsyncPgConnection, account: Uuid) -> QueryResul
 
 /// The environment's live key ids.
 async fn live_ids(
-    conn: &mut AsyncPgConnection,
-    account: Uuid,
-    environment: &str,
+    conn: &mut AsyncPgConnection, account: Uuid, environment: &str,
 ) -> QueryResult<Vec<String>> {
     api_keys::table
         .filter(api_keys::account_id.eq(account))
@@ -111,11 +106,7 @@ impl KeyStore for PgStore {
 
     /// Under the account's row lock: count, then insert only below the cap.
     async fn add_key(
-        &self,
-        tenant: &TenantId,
-        key: NewKey,
-        at: Timestamp,
-        max_live: usize,
+        &self, tenant: &TenantId, key: NewKey, at: Timestamp, max_live: usize,
     ) -> Result<KeyAdded, StoreError> {
         let key = NewKey {
             environment: tenant.environment,
@@ -141,10 +132,7 @@ impl KeyStore for PgStore {
     }
 
     async fn revoke_key(
-        &self,
-        tenant: &TenantId,
-        lookup_id: &str,
-        at: Timestamp,
+        &self, tenant: &TenantId, lookup_id: &str, at: Timestamp,
     ) -> Result<Revocation, StoreError> {
         self.revoke(tenant, lookup_id, at).await
     }
@@ -194,10 +182,7 @@ impl PgStore {
     /// Locks the account row first, so concurrent revocations of its keys queue and
     /// the last live key always survives.
     pub(crate) async fn revoke(
-        &self,
-        tenant: &TenantId,
-        lookup_id: &str,
-        at: Timestamp,
+        &self, tenant: &TenantId, lookup_id: &str, at: Timestamp,
     ) -> Result<Revocation, StoreError> {
         let mut conn = self.conn().await?;
         let (account, environment) = (tenant.account.0, tenant.environment.as_str());

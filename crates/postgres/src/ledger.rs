@@ -39,9 +39,7 @@ impl CreditLedger for PgLedger {
     }
 
     async fn update_credits<F>(
-        &self,
-        tenant: &TenantId,
-        decide: F,
+        &self, tenant: &TenantId, decide: F,
     ) -> Result<CreditAccount, StoreError>
     where
         F: FnOnce(Option<CreditAccount>) -> CreditChange + Send + 'static,

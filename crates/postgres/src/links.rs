@@ -12,10 +12,7 @@ use crate::schema::{customer_external_ids, customer_phones, customers};
 
 /// Creates the customer unless it exists.
 pub(crate) async fn ensure_customer(
-    mut conn: &AsyncPgConnection,
-    tenant: Uuid,
-    customer: &CustomerRef,
-    at: Timestamp,
+    mut conn: &AsyncPgConnection, tenant: Uuid, customer: &CustomerRef, at: Timestamp,
 ) -> QueryResult<()> {
     diesel::insert_into(customers::table)
         .values((
@@ -32,12 +29,8 @@ pub(crate) async fn ensure_customer(
 /// Links the hints' ANI and external ids to the customer (idempotent). A known line
 /// type is remembered for the number; `unknown` never overwrites one.
 pub(crate) async fn link_hints(
-    mut conn: &AsyncPgConnection,
-    tenant: Uuid,
-    customer: &CustomerRef,
-    hints: &IdentityHints,
-    line_type: Option<LineType>,
-    at: Timestamp,
+    mut conn: &AsyncPgConnection, tenant: Uuid, customer: &CustomerRef, hints: &IdentityHints,
+    line_type: Option<LineType>, at: Timestamp,
 ) -> QueryResult<()> {
     if let Some(phone) = hints.phone() {
         let known = LineType::to_remember(line_type);

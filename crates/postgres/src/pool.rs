@@ -78,9 +78,7 @@ impl PgStore {
     /// round trips).
     #[doc(hidden)]
     pub fn with_round_trip_counter(
-        settings: &PgSettings,
-        policy: SharedPolicy,
-        counter: RoundTrips,
+        settings: &PgSettings, policy: SharedPolicy, counter: RoundTrips,
     ) -> anyhow::Result<Self> {
         let mut config = ManagerConfig::default();
         config.custom_setup = Box::new(move |url| {
@@ -95,9 +93,7 @@ impl PgStore {
     }
 
     fn with_config(
-        settings: &PgSettings,
-        mut config: ManagerConfig<AsyncPgConnection>,
-        policy: SharedPolicy,
+        settings: &PgSettings, mut config: ManagerConfig<AsyncPgConnection>, policy: SharedPolicy,
     ) -> anyhow::Result<Self> {
         // A checked-out connection is not pinged (that would cost a round trip per
         // request); a dead one fails its first query, which answers Unavailable.
@@ -143,8 +139,7 @@ impl PgStore {
     /// Holds one pooled connection until `release` fires (tests of pool exhaustion).
     #[doc(hidden)]
     pub async fn hold_connection_until(
-        &self,
-        release: tokio::sync::oneshot::Receiver<()>,
+        &self, release: tokio::sync::oneshot::Receiver<()>,
     ) -> Result<(), StoreError> {
         let _conn = self.conn().await?;
         let _ = release.await;

@@ -63,10 +63,7 @@ enum Ended {
 }
 
 pub(crate) async fn commit_start(
-    tx: StartTx,
-    tenant: Uuid,
-    commit: StartCommit,
-    policy: &dyn BillingPolicy,
+    tx: StartTx, tenant: Uuid, commit: StartCommit, policy: &dyn BillingPolicy,
 ) -> Result<StartReceipt, CommitStartError> {
     let ended = write(tx.conn(), tenant, &commit, policy).await;
     let conn = tx.finish();
@@ -83,10 +80,7 @@ pub(crate) async fn commit_start(
 }
 
 async fn write(
-    conn: &AsyncPgConnection,
-    tenant: Uuid,
-    commit: &StartCommit,
-    policy: &dyn BillingPolicy,
+    conn: &AsyncPgConnection, tenant: Uuid, commit: &StartCommit, policy: &dyn BillingPolicy,
 ) -> Result<Ended, Abort> {
     let call = &commit.call;
     let now = call.started_at;

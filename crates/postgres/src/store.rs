@@ -25,10 +25,7 @@ impl CallStore for PgStore {
     /// One round trip: `BEGIN`, the call lookup and the evidence, pipelined. The
     /// connection stays with the start, its transaction open, until the commit.
     async fn load_start(
-        &self,
-        tenant: &TenantId,
-        call_id: &CallId,
-        hints: &IdentityHints,
+        &self, tenant: &TenantId, call_id: &CallId, hints: &IdentityHints,
     ) -> Result<(StartSnapshot, StartTx), StoreError> {
         let key = tenant_key(tenant);
         let tx = StartTx::new(self.conn().await?);
@@ -51,9 +48,7 @@ impl CallStore for PgStore {
     }
 
     async fn find_call(
-        &self,
-        tenant: &TenantId,
-        call_id: &CallId,
+        &self, tenant: &TenantId, call_id: &CallId,
     ) -> Result<Option<CallRecord>, StoreError> {
         let conn = self.conn().await?;
         evidence::find_call(&conn, tenant_key(tenant), call_id)
@@ -62,9 +57,7 @@ impl CallStore for PgStore {
     }
 
     async fn gather_evidence(
-        &self,
-        tenant: &TenantId,
-        hints: &IdentityHints,
+        &self, tenant: &TenantId, hints: &IdentityHints,
     ) -> Result<Evidence, StoreError> {
         let conn = self.conn().await?;
         evidence::evidence(&conn, tenant_key(tenant), hints)
@@ -73,10 +66,7 @@ impl CallStore for PgStore {
     }
 
     async fn customer_context(
-        &self,
-        tenant: &TenantId,
-        customer: &CustomerRef,
-        now: Timestamp,
+        &self, tenant: &TenantId, customer: &CustomerRef, now: Timestamp,
     ) -> Result<CustomerContext, StoreError> {
         let conn = self.conn().await?;
         context::customer_context(&conn, tenant_key(tenant), customer, now)
@@ -85,18 +75,13 @@ impl CallStore for PgStore {
     }
 
     async fn commit_start(
-        &self,
-        tenant: &TenantId,
-        tx: StartTx,
-        commit: StartCommit,
+        &self, tenant: &TenantId, tx: StartTx, commit: StartCommit,
     ) -> Result<StartReceipt, CommitStartError> {
         start::commit_start(tx, tenant_key(tenant), commit, self.policy.as_ref()).await
     }
 
     async fn commit_end(
-        &self,
-        tenant: &TenantId,
-        commit: EndCommit,
+        &self, tenant: &TenantId, commit: EndCommit,
     ) -> Result<EndReceipt, CommitEndError> {
         let mut conn = self.conn().await?;
         end::commit_end(&mut conn, tenant_key(tenant), commit).await
@@ -105,9 +90,7 @@ impl CallStore for PgStore {
 
 impl Purge for PgStore {
     async fn purge_expired(
-        &self,
-        variables_expired_at: Timestamp,
-        intents_seen_before: Timestamp,
+        &self, variables_expired_at: Timestamp, intents_seen_before: Timestamp,
     ) -> Result<Purged, StoreError> {
         let mut conn = self.conn().await?;
         context::purge_expired(&mut conn, variables_expired_at, intents_seen_before)

@@ -63,10 +63,7 @@ fn count(n: i64) -> u64 {
 
 impl UsageStore for PgStore {
     async fn usage(
-        &self,
-        tenant: &TenantId,
-        from: time::Date,
-        to: time::Date,
+        &self, tenant: &TenantId, from: time::Date, to: time::Date,
     ) -> Result<Vec<DailyUsage>, StoreError> {
         let key = tenant_key(tenant);
         let start = OffsetDateTime::new_utc(from, Time::MIDNIGHT);

@@ -69,11 +69,7 @@ type Held = (String, Option<i32>, Option<String>, Option<String>);
 
 impl IdempotencyStore for SqliteStore {
     async fn claim(
-        &self,
-        tenant: &TenantId,
-        key: &str,
-        fingerprint: &str,
-        now: Timestamp,
+        &self, tenant: &TenantId, key: &str, fingerprint: &str, now: Timestamp,
         expires_before: Timestamp,
     ) -> Result<IdempotencyClaim, StoreError> {
         let (tenant, key, fingerprint) =
@@ -123,10 +119,7 @@ impl IdempotencyStore for SqliteStore {
     /// began: then the claim is dropped instead, so their data is not kept and a retry
     /// runs anew (one writer at a time, so an erasure is wholly before or after).
     async fn complete(
-        &self,
-        tenant: &TenantId,
-        key: &str,
-        response: StoredResponse,
+        &self, tenant: &TenantId, key: &str, response: StoredResponse,
     ) -> Result<(), StoreError> {
         let (tenant, key) = (tenant_key(tenant), key.to_owned());
         self.run(move |c| {
@@ -193,10 +186,7 @@ impl UsageStore for SqliteStore {
     /// The window's calls and debits, tallied by the domain's rule
     /// (`DailyUsage::tally`): in process, so no second copy of the rule in SQL.
     async fn usage(
-        &self,
-        tenant: &TenantId,
-        from: time::Date,
-        to: time::Date,
+        &self, tenant: &TenantId, from: time::Date, to: time::Date,
     ) -> Result<Vec<DailyUsage>, StoreError> {
         let key = tenant_key(tenant);
         let start = OffsetDateTime::new_utc(from, time::Time::MIDNIGHT);
@@ -246,9 +236,7 @@ impl CreditLedger for SqliteLedger {
 
     /// Inside `BEGIN IMMEDIATE`: the read, the decision and the write are one step.
     async fn update_credits<F>(
-        &self,
-        tenant: &TenantId,
-        decide: F,
+        &self, tenant: &TenantId, decide: F,
     ) -> Result<CreditAccount, StoreError>
     where
         F: FnOnce(Option<CreditAccount>) -> CreditChange + Send + 'static,

@@ -25,9 +25,7 @@ use crate::schema::{
 };
 
 pub(crate) fn find_call(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    call_id: &CallId,
+    c: &mut SqliteConnection, tenant: &str, call_id: &CallId,
 ) -> QueryResult<Option<CallRecord>> {
     calls::table
         .find((tenant, call_id.as_str()))
@@ -80,9 +78,7 @@ struct EvidenceRow {
 }
 
 pub(crate) fn evidence(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    hints: &IdentityHints,
+    c: &mut SqliteConnection, tenant: &str, hints: &IdentityHints,
 ) -> QueryResult<Evidence> {
     let pairs: Vec<[&str; 2]> = hints
         .external_ids
@@ -144,10 +140,7 @@ struct VariableRow {
 }
 
 pub(crate) fn customer_context(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    customer: &CustomerRef,
-    now: Timestamp,
+    c: &mut SqliteConnection, tenant: &str, customer: &CustomerRef, now: Timestamp,
 ) -> QueryResult<CustomerContext> {
     let open: Vec<IntentRow> = intents::table
         .filter(intents::tenant_id.eq(tenant))
@@ -180,10 +173,7 @@ pub(crate) fn customer_context(
 }
 
 pub(crate) fn ensure_customer(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    customer: &CustomerRef,
-    now: Timestamp,
+    c: &mut SqliteConnection, tenant: &str, customer: &CustomerRef, now: Timestamp,
 ) -> QueryResult<()> {
     diesel::insert_into(customers::table)
         .values((
@@ -198,12 +188,8 @@ pub(crate) fn ensure_customer(
 
 /// Links the hints (idempotent); the line type to remember replaces the stored one.
 pub(crate) fn link_hints(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    customer: &CustomerRef,
-    hints: &IdentityHints,
-    line_type: Option<LineType>,
-    now: Timestamp,
+    c: &mut SqliteConnection, tenant: &str, customer: &CustomerRef, hints: &IdentityHints,
+    line_type: Option<LineType>, now: Timestamp,
 ) -> QueryResult<()> {
     if let Some(phone) = hints.phone() {
         let remember = LineType::to_remember(line_type).map(LineType::as_str);
@@ -245,9 +231,7 @@ pub(crate) fn link_hints(
 
 /// Inserts a call unless its id is taken; `false` when it was.
 pub(crate) fn insert_call(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    call: &CallRecord,
+    c: &mut SqliteConnection, tenant: &str, call: &CallRecord,
 ) -> QueryResult<bool> {
     let row = CallRow::new(call);
     let inserted = diesel::insert_into(calls::table)
@@ -259,9 +243,7 @@ pub(crate) fn insert_call(
 
 /// Ends a started call unless it is ended already; `false` when it was.
 pub(crate) fn end_call(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    call: &CallRecord,
+    c: &mut SqliteConnection, tenant: &str, call: &CallRecord,
 ) -> QueryResult<bool> {
     let r = CallRow::new(call);
     let updated = diesel::update(
@@ -282,10 +264,7 @@ pub(crate) fn end_call(
 }
 
 pub(crate) fn set_intents_updated(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    call_id: &CallId,
-    n: u32,
+    c: &mut SqliteConnection, tenant: &str, call_id: &CallId, n: u32,
 ) -> QueryResult<()> {
     diesel::update(calls::table.find((tenant, call_id.as_str())))
         .set(calls::intents_updated.eq(i32::try_from(n).unwrap_or(i32::MAX)))
@@ -296,10 +275,7 @@ pub(crate) fn set_intents_updated(
 /// Folds a provisional customer into `into` when the domain allows it ([`may_fold`]):
 /// its links move, then it is deleted.
 pub(crate) fn fold(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    provisional: &CustomerRef,
-    into: &CustomerRef,
+    c: &mut SqliteConnection, tenant: &str, provisional: &CustomerRef, into: &CustomerRef,
     this_call: &CallId,
 ) -> QueryResult<()> {
     let p = provisional.as_str();
@@ -388,10 +364,7 @@ pub(crate) fn fold(
 /// immediate transaction), the domain decides ([`IntentWrite::decide`]), the result is
 /// written exactly. Returns the intents changed.
 pub(crate) fn apply_intent(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    customer: &CustomerRef,
-    write: &IntentWrite,
+    c: &mut SqliteConnection, tenant: &str, customer: &CustomerRef, write: &IntentWrite,
 ) -> QueryResult<u32> {
     let key = (tenant, customer.as_str(), write.name().as_str());
     let before: Option<IntentRow> = intents::table
@@ -429,10 +402,7 @@ pub(crate) fn apply_intent(
 }
 
 pub(crate) fn live_keys(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    customer: &CustomerRef,
-    now: Timestamp,
+    c: &mut SqliteConnection, tenant: &str, customer: &CustomerRef, now: Timestamp,
 ) -> QueryResult<Vec<String>> {
     variables::table
         .filter(variables::tenant_id.eq(tenant))
@@ -443,10 +413,7 @@ pub(crate) fn live_keys(
 }
 
 pub(crate) fn write_variables(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    customer: &CustomerRef,
-    writes: &[VariableWrite],
+    c: &mut SqliteConnection, tenant: &str, customer: &CustomerRef, writes: &[VariableWrite],
     now: Timestamp,
 ) -> QueryResult<usize> {
     let mut changed = 0;
@@ -488,9 +455,7 @@ pub(crate) fn write_variables(
 }
 
 pub(crate) fn erase_customer(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    customer: &CustomerRef,
+    c: &mut SqliteConnection, tenant: &str, customer: &CustomerRef,
 ) -> QueryResult<bool> {
     diesel::delete(
         idempotency_keys::table
@@ -503,9 +468,7 @@ pub(crate) fn erase_customer(
 }
 
 pub(crate) fn purge_expired(
-    c: &mut SqliteConnection,
-    variables_expired_at: Timestamp,
-    intents_seen_before: Timestamp,
+    c: &mut SqliteConnection, variables_expired_at: Timestamp, intents_seen_before: Timestamp,
 ) -> QueryResult<Purged> {
     let variables =
         diesel::delete(variables::table.filter(variables::expires_at.le(ms(variables_expired_at))))

@@ -54,9 +54,7 @@ pub(crate) fn load(c: &mut SqliteConnection, tenant: &str) -> QueryResult<Option
 
 /// Writes a decided change: the state and its ledger lines.
 pub(crate) fn save(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    change: &CreditChange,
+    c: &mut SqliteConnection, tenant: &str, change: &CreditChange,
 ) -> QueryResult<()> {
     let a = &change.account;
     let state = (
@@ -112,12 +110,8 @@ impl From<diesel::result::Error> for DebitError {
 
 /// Spends a start's charge inside its (immediate) transaction; returns what is left.
 pub(crate) fn debit(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    charge: Charge,
-    call_id: &CallId,
-    policy: &dyn BillingPolicy,
-    now: Timestamp,
+    c: &mut SqliteConnection, tenant: &str, charge: Charge, call_id: &CallId,
+    policy: &dyn BillingPolicy, now: Timestamp,
 ) -> Result<u64, DebitError> {
     let Some(account) = load(c, tenant)? else {
         return Err(DebitError::Insufficient(InsufficientCredits {
@@ -134,10 +128,7 @@ pub(crate) fn debit(
 
 /// Credits left at `now`.
 pub(crate) fn remaining(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    policy: &dyn BillingPolicy,
-    now: Timestamp,
+    c: &mut SqliteConnection, tenant: &str, policy: &dyn BillingPolicy, now: Timestamp,
 ) -> QueryResult<u64> {
     Ok(load(c, tenant)?
         .map(|a| a.at(policy, now).0.balance().total())

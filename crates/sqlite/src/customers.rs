@@ -17,9 +17,7 @@ use crate::schema::{calls, customer_external_ids, customer_phones, customers};
 use crate::{calls as queries, tenant_key};
 
 fn record(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    customer: &CustomerRef,
+    c: &mut SqliteConnection, tenant: &str, customer: &CustomerRef,
 ) -> QueryResult<Option<CustomerRecord>> {
     let who = customer.as_str();
     let Some(created) = customers::table
@@ -103,9 +101,7 @@ impl CustomerStore for SqliteStore {
     /// One read transaction (a consistent snapshot) in one blocking task: the
     /// queries are in-process calls, not round trips.
     async fn customer_records(
-        &self,
-        tenant: &TenantId,
-        customers: &[CustomerRef],
+        &self, tenant: &TenantId, customers: &[CustomerRef],
     ) -> Result<Vec<CustomerRecord>, StoreError> {
         let (key, customers) = (tenant_key(tenant), customers.to_vec());
         self.run(move |c| {
@@ -122,10 +118,7 @@ impl CustomerStore for SqliteStore {
     }
 
     async fn find_customers(
-        &self,
-        tenant: &TenantId,
-        lookup: &CustomerLookup,
-        limit: usize,
+        &self, tenant: &TenantId, lookup: &CustomerLookup, limit: usize,
     ) -> Result<Vec<CustomerRef>, StoreError> {
         let (key, lookup) = (tenant_key(tenant), lookup.clone());
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -160,10 +153,7 @@ impl CustomerStore for SqliteStore {
     }
 
     async fn write_variables(
-        &self,
-        tenant: &TenantId,
-        customer: &CustomerRef,
-        writes: Vec<VariableWrite>,
+        &self, tenant: &TenantId, customer: &CustomerRef, writes: Vec<VariableWrite>,
         at_time: Timestamp,
     ) -> Result<usize, WriteVariablesError> {
         let (key, customer) = (tenant_key(tenant), customer.clone());
@@ -193,9 +183,7 @@ impl CustomerStore for SqliteStore {
     }
 
     async fn erase_customer(
-        &self,
-        tenant: &TenantId,
-        customer: &CustomerRef,
+        &self, tenant: &TenantId, customer: &CustomerRef,
     ) -> Result<bool, StoreError> {
         let (key, customer) = (tenant_key(tenant), customer.clone());
         self.run(move |c| {

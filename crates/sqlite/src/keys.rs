@@ -15,10 +15,7 @@ use crate::schema::{api_keys, credit_balances};
 use crate::tenant_key;
 
 pub(crate) fn insert(
-    c: &mut SqliteConnection,
-    account: &str,
-    key: &NewKey,
-    now: Timestamp,
+    c: &mut SqliteConnection, account: &str, key: &NewKey, now: Timestamp,
 ) -> QueryResult<usize> {
     diesel::insert_into(api_keys::table)
         .values((
@@ -68,10 +65,7 @@ pub(crate) fn live(c: &mut SqliteConnection, tenant: &TenantId) -> QueryResult<V
 
 /// Runs inside `BEGIN IMMEDIATE`: SQLite's single writer serialises revocations.
 pub(crate) fn revoke(
-    c: &mut SqliteConnection,
-    tenant: &TenantId,
-    lookup_id: &str,
-    now: Timestamp,
+    c: &mut SqliteConnection, tenant: &TenantId, lookup_id: &str, now: Timestamp,
 ) -> QueryResult<Revocation> {
     let live = live(c, tenant)?;
     if !live.iter().any(|k| k.lookup_id == lookup_id) {
@@ -148,11 +142,7 @@ impl KeyStore for SqliteStore {
     /// Inside `BEGIN IMMEDIATE`: SQLite's single writer makes the count and the insert
     /// one step.
     async fn add_key(
-        &self,
-        tenant: &TenantId,
-        key: NewKey,
-        at: Timestamp,
-        max_live: usize,
+        &self, tenant: &TenantId, key: NewKey, at: Timestamp, max_live: usize,
     ) -> Result<KeyAdded, StoreError> {
         let tenant = *tenant;
         let key = NewKey {
@@ -179,10 +169,7 @@ impl KeyStore for SqliteStore {
     }
 
     async fn revoke_key(
-        &self,
-        tenant: &TenantId,
-        lookup_id: &str,
-        at: Timestamp,
+        &self, tenant: &TenantId, lookup_id: &str, at: Timestamp,
     ) -> Result<Revocation, StoreError> {
         let (tenant, lookup) = (*tenant, lookup_id.to_owned());
         self.run(move |c| {

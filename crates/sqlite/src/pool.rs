@@ -117,8 +117,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn run<R, E>(
-        &self,
-        task: impl FnOnce(&mut SqliteConnection) -> Result<R, E> + Send + 'static,
+        &self, task: impl FnOnce(&mut SqliteConnection) -> Result<R, E> + Send + 'static,
     ) -> Result<R, E>
     where
         R: Send + 'static,

@@ -50,10 +50,7 @@ fn read<R: Send + 'static>(
 }
 
 fn start_tx(
-    c: &mut SqliteConnection,
-    tenant: &str,
-    commit: &StartCommit,
-    policy: &dyn BillingPolicy,
+    c: &mut SqliteConnection, tenant: &str, commit: &StartCommit, policy: &dyn BillingPolicy,
 ) -> Result<StartReceipt, Abort> {
     let call = &commit.call;
     if commit.create_customer {
@@ -134,10 +131,7 @@ impl CallStore for SqliteStore {
     type StartTx = ();
 
     async fn load_start(
-        &self,
-        tenant: &TenantId,
-        call_id: &CallId,
-        hints: &IdentityHints,
+        &self, tenant: &TenantId, call_id: &CallId, hints: &IdentityHints,
     ) -> Result<(StartSnapshot, ()), StoreError> {
         let (key, call_id, hints) = (tenant_key(tenant), call_id.clone(), hints.clone());
         read(self, move |c| {
@@ -153,28 +147,21 @@ impl CallStore for SqliteStore {
     }
 
     async fn find_call(
-        &self,
-        tenant: &TenantId,
-        call_id: &CallId,
+        &self, tenant: &TenantId, call_id: &CallId,
     ) -> Result<Option<CallRecord>, StoreError> {
         let (key, call_id) = (tenant_key(tenant), call_id.clone());
         read(self, move |c| calls::find_call(c, &key, &call_id)).await
     }
 
     async fn gather_evidence(
-        &self,
-        tenant: &TenantId,
-        hints: &IdentityHints,
+        &self, tenant: &TenantId, hints: &IdentityHints,
     ) -> Result<Evidence, StoreError> {
         let (key, hints) = (tenant_key(tenant), hints.clone());
         read(self, move |c| calls::evidence(c, &key, &hints)).await
     }
 
     async fn customer_context(
-        &self,
-        tenant: &TenantId,
-        customer: &CustomerRef,
-        now: Timestamp,
+        &self, tenant: &TenantId, customer: &CustomerRef, now: Timestamp,
     ) -> Result<CustomerContext, StoreError> {
         let (key, customer) = (tenant_key(tenant), customer.clone());
         read(self, move |c| {
@@ -184,10 +171,7 @@ impl CallStore for SqliteStore {
     }
 
     async fn commit_start(
-        &self,
-        tenant: &TenantId,
-        _tx: (),
-        commit: StartCommit,
+        &self, tenant: &TenantId, _tx: (), commit: StartCommit,
     ) -> Result<StartReceipt, CommitStartError> {
         let key = tenant_key(tenant);
         let policy = self.policy.clone();
@@ -206,9 +190,7 @@ impl CallStore for SqliteStore {
     }
 
     async fn commit_end(
-        &self,
-        tenant: &TenantId,
-        commit: EndCommit,
+        &self, tenant: &TenantId, commit: EndCommit,
     ) -> Result<EndReceipt, CommitEndError> {
         let key = tenant_key(tenant);
         self.run(move |c| {
@@ -229,9 +211,7 @@ impl CallStore for SqliteStore {
 
 impl Purge for SqliteStore {
     async fn purge_expired(
-        &self,
-        variables_expired_at: Timestamp,
-        intents_seen_before: Timestamp,
+        &self, variables_expired_at: Timestamp, intents_seen_before: Timestamp,
     ) -> Result<Purged, StoreError> {
         self.run(move |c| {
             c.immediate_transaction(|c| {

@@ -92,9 +92,7 @@ impl TestDatabase {
 
     /// Creates this process's next test database, from `template` or empty.
     async fn fresh(
-        client: &Client,
-        admin_url: String,
-        template: Option<&str>,
+        client: &Client, admin_url: String, template: Option<&str>,
     ) -> anyhow::Result<Self> {
         let name = format!(
             "sc_test_{}_{}",
@@ -135,10 +133,7 @@ impl TestDatabase {
 }
 
 async fn ensure_template<F, Fut>(
-    client: &Client,
-    admin_url: &str,
-    template: &str,
-    migrate: F,
+    client: &Client, admin_url: &str, template: &str, migrate: F,
 ) -> anyhow::Result<()>
 where
     F: FnOnce(String) -> Fut,

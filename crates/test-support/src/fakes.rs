@@ -92,9 +92,7 @@ impl KeyMinter for PlainMinter {
 /// The operator's use cases (grants, plan changes, purge) over a store and ledger,
 /// with fake ids and keys: what the command-line tool runs, for tests.
 pub fn operator<S, L>(
-    store: S,
-    ledger: L,
-    clock: TestClock,
+    store: S, ledger: L, clock: TestClock,
 ) -> AccountService<S, L, TestClock, RandomIds, PlainMinter>
 where
     S: AccountStore,

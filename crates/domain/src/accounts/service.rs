@@ -109,9 +109,7 @@ where
     /// environment. The email is required by public signup and optional for the
     /// operator's command line.
     pub async fn open(
-        &self,
-        name: &str,
-        email: Option<&str>,
+        &self, name: &str, email: Option<&str>,
     ) -> Result<OpenedAccount, AccountError> {
         let (name, email) = match (check_name(name), email.map(check_email).transpose()) {
             (Ok(name), Ok(email)) => (name, email),
@@ -148,9 +146,7 @@ where
     /// Adds purchased credits to a tenant (they never expire and are spent after the
     /// allowance). Returns its credits after the grant.
     pub async fn grant_credits(
-        &self,
-        tenant: &TenantId,
-        credits: u64,
+        &self, tenant: &TenantId, credits: u64,
     ) -> Result<CreditSummary, AccountError> {
         if credits == 0 {
             return Err(ValidationError::invalid("amount", "must be at least 1").into());
@@ -171,10 +167,7 @@ where
     /// catalog's (required where the plan has none). The current period keeps what was
     /// used of it.
     pub async fn set_plan(
-        &self,
-        account: AccountId,
-        plan: &str,
-        allowance: Option<u64>,
+        &self, account: AccountId, plan: &str, allowance: Option<u64>,
     ) -> Result<Vec<(Environment, CreditSummary)>, AccountError> {
         let policy = self.ledger.policy();
         let terms = policy.plan_terms(plan, allowance)?;

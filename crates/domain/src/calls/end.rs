@@ -62,10 +62,7 @@ where
 
     /// A call never started: resolve the caller as a start would, then record it whole.
     async fn end_standalone(
-        &self,
-        tenant: &Tenant,
-        request: &EndCall,
-        now: Timestamp,
+        &self, tenant: &Tenant, request: &EndCall, now: Timestamp,
     ) -> Result<EndCommit, EndCallError> {
         let mut hints = request.hints.clone().unwrap_or_default();
         if hints.customer_ref.is_none() {

@@ -145,9 +145,7 @@ pub struct EndCall {
 impl EndCall {
     /// Validates an end whose variables are written at `now`.
     pub fn parse(
-        raw: RawEndCall,
-        policy: &TenantPolicy,
-        now: Timestamp,
+        raw: RawEndCall, policy: &TenantPolicy, now: Timestamp,
     ) -> Result<Self, ValidationError> {
         let mut issues = Issues::default();
         let call_id = parse_call_id(raw.call_id.as_deref(), &mut issues);

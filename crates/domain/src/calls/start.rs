@@ -26,9 +26,7 @@ where
     /// customer and decision and is never billed twice; the same `call_id` with another
     /// body is [`StartCallError::CallIdReused`].
     pub async fn start(
-        &self,
-        tenant: &Tenant,
-        raw: RawStartCall,
+        &self, tenant: &Tenant, raw: RawStartCall,
     ) -> Result<StartOutcome, StartCallError> {
         let request = StartCall::parse(raw, &tenant.policy)?;
         let fingerprint = request.fingerprint();
@@ -113,11 +111,7 @@ where
     }
 
     async fn replay_start(
-        &self,
-        tenant: &Tenant,
-        call: CallRecord,
-        fingerprint: &Fingerprint,
-        now: Timestamp,
+        &self, tenant: &Tenant, call: CallRecord, fingerprint: &Fingerprint, now: Timestamp,
     ) -> Result<StartOutcome, StartCallError> {
         if call.start_fingerprint != *fingerprint {
             return Err(StartCallError::CallIdReused);
@@ -131,10 +125,7 @@ where
 }
 
 fn outcome(
-    call: CallRecord,
-    context: CustomerContext,
-    now: Timestamp,
-    replayed: bool,
+    call: CallRecord, context: CustomerContext, now: Timestamp, replayed: bool,
     credits_remaining: Option<u64>,
 ) -> StartOutcome {
     StartOutcome {

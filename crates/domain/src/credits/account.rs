@@ -157,11 +157,7 @@ impl CreditAccount {
     /// Spends a start's charge at `now` (after any period reset), allowance first.
     /// Refused, with nothing to write, when the balance cannot pay it.
     pub fn debit(
-        self,
-        charge: Charge,
-        call_id: &CallId,
-        policy: &dyn BillingPolicy,
-        now: Timestamp,
+        self, charge: Charge, call_id: &CallId, policy: &dyn BillingPolicy, now: Timestamp,
     ) -> Result<CreditChange, InsufficientCredits> {
         let CreditChange {
             account: current,
@@ -192,10 +188,7 @@ impl CreditAccount {
     /// Adds purchased credits (an operator grant). A tenant without a credit state
     /// gets one on the opening plan with no allowance.
     pub fn grant(
-        stored: Option<Self>,
-        credits: u64,
-        policy: &dyn BillingPolicy,
-        now: Timestamp,
+        stored: Option<Self>, credits: u64, policy: &dyn BillingPolicy, now: Timestamp,
     ) -> CreditChange {
         let opening = || Self {
             allowance: 0,
@@ -225,10 +218,7 @@ impl CreditAccount {
     /// Moves to another plan: the new allowance applies to the current period, less
     /// what was already used of it. A tenant without a credit state opens on it.
     pub fn change_plan(
-        stored: Option<Self>,
-        terms: &PlanTerms,
-        policy: &dyn BillingPolicy,
-        now: Timestamp,
+        stored: Option<Self>, terms: &PlanTerms, policy: &dyn BillingPolicy, now: Timestamp,
     ) -> CreditChange {
         let account = match stored {
             None => Self::open(terms, now).account,

@@ -217,9 +217,7 @@ impl DailyUsage {
     /// is an end `open` or `abandoned`, one resolved is `resolved` or `closed`).
     pub fn tally<'a>(
         calls: impl IntoIterator<Item = &'a crate::calls::CallRecord>,
-        debits: impl IntoIterator<Item = (Timestamp, u64)>,
-        from: time::Date,
-        to: time::Date,
+        debits: impl IntoIterator<Item = (Timestamp, u64)>, from: time::Date, to: time::Date,
     ) -> Vec<DailyUsage> {
         let within = |at: Timestamp| {
             let day = at.get().date();

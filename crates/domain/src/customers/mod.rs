@@ -239,9 +239,7 @@ pub struct ProvisionalHistory {
 /// customer and still empty (no other call, no variable, no intent). Its links then
 /// move to `into` and it is deleted; otherwise it stays as it is.
 pub fn may_fold(
-    provisional: &CustomerRef,
-    into: &CustomerRef,
-    history: ProvisionalHistory,
+    provisional: &CustomerRef, into: &CustomerRef, history: ProvisionalHistory,
 ) -> bool {
     provisional != into && !(history.other_calls || history.variables || history.intents)
 }

@@ -63,10 +63,7 @@ impl<S: CustomerStore, C: Clock> CustomerService<S, C> {
     /// [`MAX_SEARCH_RESULTS`]; exactly one of the two must be given. The hits are read
     /// in one snapshot, not one query each.
     pub async fn search(
-        &self,
-        tenant: &Tenant,
-        ani: Option<&str>,
-        external_id: Option<&str>,
+        &self, tenant: &Tenant, ani: Option<&str>, external_id: Option<&str>,
     ) -> Result<Vec<CustomerView>, CustomerError> {
         let lookup = match (ani, external_id) {
             (Some(ani), None) => CustomerLookup::ani(ani, &tenant.policy.ani)?,
@@ -92,9 +89,7 @@ impl<S: CustomerStore, C: Clock> CustomerService<S, C> {
     }
 
     async fn record(
-        &self,
-        tenant: &TenantId,
-        customer: &CustomerRef,
+        &self, tenant: &TenantId, customer: &CustomerRef,
     ) -> Result<CustomerRecord, CustomerError> {
         self.store
             .customer_records(tenant, std::slice::from_ref(customer))
@@ -106,9 +101,7 @@ impl<S: CustomerStore, C: Clock> CustomerService<S, C> {
     /// What a read shows: links, call count and the live context. Free; no call is
     /// recorded.
     pub async fn get(
-        &self,
-        tenant: &TenantId,
-        customer: &str,
+        &self, tenant: &TenantId, customer: &str,
     ) -> Result<CustomerView, CustomerError> {
         let record = self.record(tenant, &reference(customer)?).await?;
         Ok(record.view(self.clock.now()))
@@ -116,9 +109,7 @@ impl<S: CustomerStore, C: Clock> CustomerService<S, C> {
 
     /// Everything held on the customer (GDPR access), and when it was read.
     pub async fn export(
-        &self,
-        tenant: &TenantId,
-        customer: &str,
+        &self, tenant: &TenantId, customer: &str,
     ) -> Result<(CustomerRecord, Timestamp), CustomerError> {
         let record = self.record(tenant, &reference(customer)?).await?;
         Ok((record, self.clock.now()))
@@ -126,9 +117,7 @@ impl<S: CustomerStore, C: Clock> CustomerService<S, C> {
 
     /// Erases the customer and everything held on them, atomically.
     pub async fn erase(
-        &self,
-        tenant: &TenantId,
-        customer: &str,
+        &self, tenant: &TenantId, customer: &str,
     ) -> Result<CustomerRef, CustomerError> {
         let who = reference(customer)?;
         if !self.store.erase_customer(tenant, &who).await? {
@@ -141,11 +130,7 @@ impl<S: CustomerStore, C: Clock> CustomerService<S, C> {
     /// bare value), under the same rules as `calls/end`; the live limit is re-checked
     /// under the customer's lock. Returns the variable as stored.
     pub async fn set_variable(
-        &self,
-        tenant: &TenantId,
-        customer: &str,
-        key: &str,
-        body: Value,
+        &self, tenant: &TenantId, customer: &str, key: &str, body: Value,
     ) -> Result<StoredVariable, CustomerError> {
         let who = reference(customer)?;
         let value_is_null = match &body {
@@ -172,10 +157,7 @@ impl<S: CustomerStore, C: Clock> CustomerService<S, C> {
 
     /// Removes one variable; [`CustomerError::VariableNotFound`] when there was none.
     pub async fn remove_variable(
-        &self,
-        tenant: &TenantId,
-        customer: &str,
-        key: &str,
+        &self, tenant: &TenantId, customer: &str, key: &str,
     ) -> Result<(), CustomerError> {
         let who = reference(customer)?;
         let now = self.clock.now();

@@ -201,8 +201,7 @@ impl IdentityHints {
     }
 
     fn parse_external_ids(
-        raw: BTreeMap<String, String>,
-        prefix: &str,
+        raw: BTreeMap<String, String>, prefix: &str,
     ) -> Result<ExternalIds, ValidationError> {
         let mut issues = Vec::new();
         if raw.len() > Self::MAX_EXTERNAL_IDS {

@@ -127,10 +127,7 @@ impl Evidence {
     /// Adds one stored fact: a customer, why it bears on the hints, when it was linked,
     /// and its activity. Every store builds its evidence with this.
     pub fn add(
-        &mut self,
-        customer: CustomerRef,
-        kind: EvidenceKind,
-        linked_at: Timestamp,
+        &mut self, customer: CustomerRef, kind: EvidenceKind, linked_at: Timestamp,
         activity: Activity,
     ) {
         self.activity.insert(customer.clone(), activity);
@@ -207,11 +204,8 @@ impl IdentityDecision {
 /// a number shared by n customers weighs 1/n of its line type (`ani:shared`). A
 /// `customer_ref` hint naming nobody yields no candidate: that customer is new.
 pub fn score(
-    hints: &IdentityHints,
-    line_type: Option<LineType>,
-    evidence: &Evidence,
-    weights: &ScoringWeights,
-    now: Timestamp,
+    hints: &IdentityHints, line_type: Option<LineType>, evidence: &Evidence,
+    weights: &ScoringWeights, now: Timestamp,
 ) -> IdentityDecision {
     let Some(candidate) = choose_candidate(hints, evidence) else {
         return IdentityDecision::unknown_caller();

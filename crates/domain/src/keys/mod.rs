@@ -87,8 +87,7 @@ pub enum KeyError {
 /// Checks that a key is asked for in the calling key's own environment (the default
 /// when none is named): a test key never makes a prod key.
 pub fn check_environment(
-    tenant: &TenantId,
-    wanted: Option<&str>,
+    tenant: &TenantId, wanted: Option<&str>,
 ) -> Result<Environment, ValidationError> {
     let Some(wanted) = wanted else {
         return Ok(tenant.environment);
@@ -136,10 +135,7 @@ impl<S: KeyStore, C: Clock, M: KeyMinter> KeyService<S, C, M> {
     /// [`MAX_LIVE_KEYS`] live ones. The store applies the cap atomically: concurrent
     /// creations never leave more than the cap.
     pub async fn create(
-        &self,
-        tenant: &TenantId,
-        name: &str,
-        environment: Option<&str>,
+        &self, tenant: &TenantId, name: &str, environment: Option<&str>,
     ) -> Result<CreatedKey, KeyError> {
         let name = KeyName::parse(name);
         let environment = check_environment(tenant, environment);

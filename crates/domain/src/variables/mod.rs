@@ -101,8 +101,7 @@ impl VariableWrite {
 
 /// The variables visible at `now`: expired ones are never returned.
 pub fn live_at(
-    variables: BTreeMap<String, StoredVariable>,
-    now: Timestamp,
+    variables: BTreeMap<String, StoredVariable>, now: Timestamp,
 ) -> BTreeMap<String, StoredVariable> {
     variables
         .into_iter()
@@ -114,8 +113,7 @@ pub fn live_at(
 /// they would leave more than [`MAX_LIVE_PER_CUSTOMER`] live variables. The first key
 /// past the limit is named.
 pub fn check_live_limit<'a>(
-    live_keys: impl IntoIterator<Item = &'a str>,
-    writes: &[VariableWrite],
+    live_keys: impl IntoIterator<Item = &'a str>, writes: &[VariableWrite],
 ) -> Result<(), ValidationError> {
     let mut keys: std::collections::BTreeSet<&str> = live_keys.into_iter().collect();
     let mut first_over = None;

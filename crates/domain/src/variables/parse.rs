@@ -14,8 +14,7 @@ use crate::timestamp::Timestamp;
 /// `{"value": ..., "ttl_seconds": N, "source": "..."}`. Every offending key is named;
 /// one bad entry refuses the whole request.
 pub fn parse_variables(
-    variables: &Map<String, Value>,
-    now: Timestamp,
+    variables: &Map<String, Value>, now: Timestamp,
 ) -> Result<Vec<VariableWrite>, ValidationError> {
     let mut issues = Issues::default();
     let mut writes = Vec::with_capacity(variables.len());

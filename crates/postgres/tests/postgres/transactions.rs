@@ -56,11 +56,7 @@ async fn settled_counts(admin: &Client, db: &TestDatabase) -> (i64, i64) {
 /// `starts` starts on a fresh one-connection store (dropped afterwards), each made by
 /// `body(n)`; what PostgreSQL counted for them.
 async fn counted(
-    admin: &Client,
-    db: &TestDatabase,
-    t: &Tenant,
-    run: &str,
-    starts: usize,
+    admin: &Client, db: &TestDatabase, t: &Tenant, run: &str, starts: usize,
     body: impl Fn(usize) -> stickycalls_domain::calls::RawStartCall,
 ) -> (i64, i64) {
     let before = settled_counts(admin, db).await;

@@ -107,9 +107,7 @@ impl<F: StorageFactory> World<F> {
     }
 
     async fn end(
-        &self,
-        tenant: &Tenant,
-        body: Value,
+        &self, tenant: &Tenant, body: Value,
     ) -> Result<stickycalls_domain::calls::EndOutcome, EndCallError> {
         self.service
             .end(tenant, serde_json::from_value(body).expect("end body"))
@@ -129,9 +127,7 @@ impl<F: StorageFactory> World<F> {
 
     /// One customer's record, through the batch read.
     async fn record(
-        &self,
-        tenant: &TenantId,
-        who: &CustomerRef,
+        &self, tenant: &TenantId, who: &CustomerRef,
     ) -> anyhow::Result<Option<stickycalls_domain::customers::CustomerRecord>> {
         let mut found = self
             .store

@@ -13,9 +13,7 @@ fn cust(name: &str) -> CustomerRef {
 }
 
 fn hints(
-    ani: Option<&str>,
-    external: &[(&str, &str)],
-    customer_ref: Option<&str>,
+    ani: Option<&str>, external: &[(&str, &str)], customer_ref: Option<&str>,
 ) -> IdentityHints {
     IdentityHints::parse(
         RawHints {
