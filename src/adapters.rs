@@ -55,16 +55,23 @@ pub trait Adapter: Backend<Clock = SystemClock, Ids = RandomIds> {
     }
 }
 
+/// Names a store's adapters as the API's backend, on the system clock and random ids.
+macro_rules! backend {
+    ($name:ident, $store:ty, $ledger:ty) => {
+        impl Backend for $name {
+            type Store = $store;
+            type Ledger = $ledger;
+            type Clock = SystemClock;
+            type Ids = RandomIds;
+        }
+    };
+}
+
 /// PostgreSQL.
 #[derive(Debug)]
 pub struct Postgres;
 
-impl Backend for Postgres {
-    type Store = PgStore;
-    type Ledger = PgLedger;
-    type Clock = SystemClock;
-    type Ids = RandomIds;
-}
+backend!(Postgres, PgStore, PgLedger);
 
 impl Adapter for Postgres {
     type Settings = PgSettings;
@@ -95,12 +102,7 @@ impl Adapter for Postgres {
 #[derive(Debug)]
 pub struct Sqlite;
 
-impl Backend for Sqlite {
-    type Store = SqliteStore;
-    type Ledger = SqliteLedger;
-    type Clock = SystemClock;
-    type Ids = RandomIds;
-}
+backend!(Sqlite, SqliteStore, SqliteLedger);
 
 impl Adapter for Sqlite {
     type Settings = SqliteSettings;
@@ -131,12 +133,7 @@ pub struct MemorySettings {
     store: std::sync::Arc<std::sync::OnceLock<MemoryStore>>,
 }
 
-impl Backend for Memory {
-    type Store = MemoryStore;
-    type Ledger = MemoryLedger;
-    type Clock = SystemClock;
-    type Ids = RandomIds;
-}
+backend!(Memory, MemoryStore, MemoryLedger);
 
 impl Adapter for Memory {
     type Settings = MemorySettings;

@@ -250,6 +250,13 @@ pub trait CustomerStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
+/// How a credit update is decided: the stored state (`None` for a tenant without one)
+/// in, the new state and its ledger lines out. Any such closure is one; stores name it
+/// in their `update_credits`.
+pub trait CreditDecision: FnOnce(Option<CreditAccount>) -> CreditChange + Send + 'static {}
+
+impl<F> CreditDecision for F where F: FnOnce(Option<CreditAccount>) -> CreditChange + Send + 'static {}
+
 /// The credit ledger: each tenant's stored credit state and its ledger lines. The rules
 /// are the domain's ([`CreditAccount`], under the [`BillingPolicy`](crate::credits::BillingPolicy)); a store reads the
 /// state and applies a [`CreditChange`] atomically. A start's debit travels in
@@ -266,11 +273,11 @@ pub trait CreditLedger: Send + Sync + 'static {
 
     /// Reads the tenant's credit state under its lock, hands it to `decide`, and writes
     /// the decided state and ledger lines in the same transaction. Returns the new state.
-    fn update_credits<F>(
-        &self, tenant: &TenantId, decide: F,
+    fn update_credits<D>(
+        &self, tenant: &TenantId, decide: D,
     ) -> impl Future<Output = Result<CreditAccount, StoreError>> + Send
     where
-        F: FnOnce(Option<CreditAccount>) -> CreditChange + Send + 'static;
+        D: FnOnce(Option<CreditAccount>) -> CreditChange + Send + 'static;
 
     /// The charge for one billable start, or `None` when billing is off (operator
     /// switch). Answered without a round trip.

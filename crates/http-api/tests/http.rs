@@ -9,7 +9,7 @@ use actix_web::test;
 use serde_json::{Value, json};
 use stickycalls_http_api::{ApiOptions, AppState, Backend, app};
 use stickycalls_memory::{MemoryLedger, MemoryStore};
-use stickycalls_test_support::fakes::{RandomIds, TestClock, billing_on};
+use stickycalls_test_support::fakes::{SequentialIds, TestClock, billing_on};
 
 struct Memory;
 
@@ -17,7 +17,7 @@ impl Backend for Memory {
     type Store = MemoryStore;
     type Ledger = MemoryLedger;
     type Clock = TestClock;
-    type Ids = RandomIds;
+    type Ids = SequentialIds;
 }
 
 fn state() -> Arc<AppState<Memory>> {
@@ -26,7 +26,7 @@ fn state() -> Arc<AppState<Memory>> {
         store.clone(),
         MemoryLedger::new(store),
         TestClock::default(),
-        RandomIds,
+        SequentialIds,
         ApiOptions::default(),
     ))
 }

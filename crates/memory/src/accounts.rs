@@ -4,12 +4,10 @@
 use stickycalls_domain::accounts::{
     IdempotencyClaim, KeyInfo, NewAccount, NewKey, Purged, Revocation, StoredKey, StoredResponse,
 };
-use stickycalls_domain::credits::{
-    CreditAccount, CreditChange, DailyUsage, EntryKind, SharedPolicy,
-};
+use stickycalls_domain::credits::{CreditAccount, DailyUsage, EntryKind, SharedPolicy};
 use stickycalls_domain::ports::{
-    AccountStore, CreditLedger, Health, IdempotencyStore, KeyAdded, KeyStore, PoolUse, Purge,
-    UsageStore,
+    AccountStore, CreditDecision, CreditLedger, Health, IdempotencyStore, KeyAdded, KeyStore,
+    PoolUse, Purge, UsageStore,
 };
 use stickycalls_domain::tenant::{Environment, TenantId};
 use stickycalls_domain::{StoreError, Timestamp};
@@ -282,12 +280,9 @@ impl CreditLedger for MemoryLedger {
         Ok(self.store.lock().tenant(tenant).credits.clone())
     }
 
-    async fn update_credits<F>(
-        &self, tenant: &TenantId, decide: F,
-    ) -> Result<CreditAccount, StoreError>
-    where
-        F: FnOnce(Option<CreditAccount>) -> CreditChange + Send + 'static,
-    {
+    async fn update_credits<D: CreditDecision>(
+        &self, tenant: &TenantId, decide: D,
+    ) -> Result<CreditAccount, StoreError> {
         let mut state = self.store.lock();
         let t = state.tenant(tenant);
         let change = decide(t.credits.clone());

@@ -4,8 +4,8 @@
 
 use diesel_async::AsyncConnection;
 use stickycalls_domain::StoreError;
-use stickycalls_domain::credits::{CreditAccount, CreditChange, SharedPolicy};
-use stickycalls_domain::ports::CreditLedger;
+use stickycalls_domain::credits::{CreditAccount, SharedPolicy};
+use stickycalls_domain::ports::{CreditDecision, CreditLedger};
 use stickycalls_domain::tenant::TenantId;
 
 use crate::credits;
@@ -38,12 +38,9 @@ impl CreditLedger for PgLedger {
             .map_err(from_diesel)
     }
 
-    async fn update_credits<F>(
-        &self, tenant: &TenantId, decide: F,
-    ) -> Result<CreditAccount, StoreError>
-    where
-        F: FnOnce(Option<CreditAccount>) -> CreditChange + Send + 'static,
-    {
+    async fn update_credits<D: CreditDecision>(
+        &self, tenant: &TenantId, decide: D,
+    ) -> Result<CreditAccount, StoreError> {
         let key = tenant_key(tenant);
         let mut conn = self.store.conn().await?;
         conn.transaction(async move |conn| credits::update(conn, key, decide).await)

@@ -116,7 +116,7 @@ async fn a_known_callers_start_costs_two_round_trips() {
     use stickycalls_domain::calls::CallService;
     use stickycalls_postgres::RoundTrips;
     use stickycalls_test_support::contract::tenant;
-    use stickycalls_test_support::fakes::{RandomIds, TestClock};
+    use stickycalls_test_support::fakes::{SequentialIds, TestClock};
 
     let db = database().await;
     let mut settings = PgSettings::new(&db.url);
@@ -129,7 +129,7 @@ async fn a_known_callers_start_costs_two_round_trips() {
         .grant_credits(&t.id, 1)
         .await
         .unwrap();
-    let service = CallService::new(store, ledger, TestClock::default(), RandomIds);
+    let service = CallService::new(store, ledger, TestClock::default(), SequentialIds);
     let start = |id: &str| {
         serde_json::from_value(
             serde_json::json!({"call_id": id, "identity_hints": {"ani": "+14155551234"}}),
@@ -168,7 +168,7 @@ async fn a_known_callers_start_costs_two_round_trips() {
 async fn purge_deletes_only_what_expired() {
     use stickycalls_domain::calls::CallService;
     use stickycalls_test_support::contract::tenant;
-    use stickycalls_test_support::fakes::{RandomIds, TestClock};
+    use stickycalls_test_support::fakes::{SequentialIds, TestClock};
 
     let db = database().await;
     let store = PgStore::new(&PgSettings::new(&db.url), billing_off()).unwrap();
@@ -180,7 +180,7 @@ async fn purge_deletes_only_what_expired() {
         let purged = operator.purge().await.unwrap();
         (purged.variables, purged.intents)
     };
-    let service = CallService::new(store.clone(), ledger, clock.clone(), RandomIds);
+    let service = CallService::new(store.clone(), ledger, clock.clone(), SequentialIds);
     let t = tenant(10, stickycalls_domain::tenant::Environment::Prod);
     let body = serde_json::json!({"call_id": "p1", "identity_hints": {"ani": "+14155550100"},
         "variables": {"short": {"value": "x", "ttl_seconds": 60}, "long": "y"}, "intent": "i", "intent_status": "open"});
@@ -306,7 +306,7 @@ async fn allowance_resets_each_period_top_ups_stay_and_the_ledger_reconciles() {
     use stickycalls_domain::calls::{CallService, StartCallError};
     use stickycalls_domain::ports::{Clock, CreditLedger};
     use stickycalls_test_support::contract::tenant;
-    use stickycalls_test_support::fakes::{RandomIds, TestClock};
+    use stickycalls_test_support::fakes::{SequentialIds, TestClock};
 
     let db = database().await;
     let store = PgStore::new(&PgSettings::new(&db.url), billing_on()).unwrap();
@@ -320,7 +320,7 @@ async fn allowance_resets_each_period_top_ups_stay_and_the_ledger_reconciles() {
         .await
         .unwrap();
     operator.grant_credits(&t.id, 2).await.unwrap();
-    let service = CallService::new(store.clone(), ledger.clone(), clock.clone(), RandomIds);
+    let service = CallService::new(store.clone(), ledger.clone(), clock.clone(), SequentialIds);
     let mut n = 0;
     let mut start = || {
         n += 1;
@@ -386,7 +386,7 @@ async fn allowance_resets_each_period_top_ups_stay_and_the_ledger_reconciles() {
 async fn a_new_caller_on_a_connection_that_only_served_known_callers() {
     use stickycalls_domain::calls::CallService;
     use stickycalls_test_support::contract::tenant;
-    use stickycalls_test_support::fakes::{RandomIds, TestClock};
+    use stickycalls_test_support::fakes::{SequentialIds, TestClock};
 
     let db = database().await;
     let t = tenant(11, stickycalls_domain::tenant::Environment::Test);
@@ -410,7 +410,7 @@ async fn a_new_caller_on_a_connection_that_only_served_known_callers() {
         .grant_credits(&t.id, 10)
         .await
         .unwrap();
-    let setup = CallService::new(store, ledger, TestClock::default(), RandomIds);
+    let setup = CallService::new(store, ledger, TestClock::default(), SequentialIds);
     setup
         .start(&t, start("known-1", "+14155550101"))
         .await
@@ -418,7 +418,7 @@ async fn a_new_caller_on_a_connection_that_only_served_known_callers() {
 
     // A one-connection store serves the known caller first, then new callers.
     let (store, ledger) = open(1);
-    let service = CallService::new(store, ledger, TestClock::default(), RandomIds);
+    let service = CallService::new(store, ledger, TestClock::default(), SequentialIds);
     let known = service
         .start(&t, start("known-2", "+14155550101"))
         .await

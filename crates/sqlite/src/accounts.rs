@@ -2,12 +2,10 @@
 
 use diesel::prelude::*;
 use stickycalls_domain::accounts::{IdempotencyClaim, NewAccount, StoredResponse};
-use stickycalls_domain::credits::{
-    CreditAccount, CreditChange, DailyUsage, EntryKind, SharedPolicy,
-};
+use stickycalls_domain::credits::{CreditAccount, DailyUsage, EntryKind, SharedPolicy};
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{
-    AccountStore, CreditLedger, Health, IdempotencyStore, PoolUse, UsageStore,
+    AccountStore, CreditDecision, CreditLedger, Health, IdempotencyStore, PoolUse, UsageStore,
 };
 use stickycalls_domain::tenant::{Environment, TenantId};
 use stickycalls_domain::{StoreError, Timestamp};
@@ -235,12 +233,9 @@ impl CreditLedger for SqliteLedger {
     }
 
     /// Inside `BEGIN IMMEDIATE`: the read, the decision and the write are one step.
-    async fn update_credits<F>(
-        &self, tenant: &TenantId, decide: F,
-    ) -> Result<CreditAccount, StoreError>
-    where
-        F: FnOnce(Option<CreditAccount>) -> CreditChange + Send + 'static,
-    {
+    async fn update_credits<D: CreditDecision>(
+        &self, tenant: &TenantId, decide: D,
+    ) -> Result<CreditAccount, StoreError> {
         let key = tenant_key(tenant);
         self.store
             .run(move |c| {

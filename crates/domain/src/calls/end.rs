@@ -11,13 +11,7 @@ use crate::ports::{CallStore, Clock, CommitEndError, CreditLedger, EndCommit, Id
 use crate::tenant::Tenant;
 use crate::timestamp::Timestamp;
 
-impl<S, L, C, I> CallService<S, L, C, I>
-where
-    S: CallStore,
-    L: CreditLedger,
-    C: Clock,
-    I: IdGenerator,
-{
+impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, C, I> {
     /// Ends a call. Retrying the same end answers the original response; a different
     /// end of an ended call is [`EndCallError::CallAlreadyEnded`]. An end whose call was
     /// never started is recorded whole when it identifies a caller (standalone end).

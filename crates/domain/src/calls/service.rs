@@ -12,13 +12,7 @@ pub struct CallService<S, L, C, I> {
     pub(super) ids: I,
 }
 
-impl<S, L, C, I> CallService<S, L, C, I>
-where
-    S: CallStore,
-    L: CreditLedger,
-    C: Clock,
-    I: IdGenerator,
-{
+impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, C, I> {
     /// Wires the service.
     pub fn new(store: S, ledger: L, clock: C, ids: I) -> Self {
         Self {

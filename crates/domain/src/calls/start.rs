@@ -15,13 +15,7 @@ use crate::tenant::Tenant;
 use crate::timestamp::Timestamp;
 use crate::variables::live_at;
 
-impl<S, L, C, I> CallService<S, L, C, I>
-where
-    S: CallStore,
-    L: CreditLedger,
-    C: Clock,
-    I: IdGenerator,
-{
+impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, C, I> {
     /// Identifies a caller. Retrying with the same `call_id` and body answers the same
     /// customer and decision and is never billed twice; the same `call_id` with another
     /// body is [`StartCallError::CallIdReused`].

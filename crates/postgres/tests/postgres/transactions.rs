@@ -6,7 +6,7 @@ use stickycalls_domain::tenant::{Environment, Tenant};
 use stickycalls_postgres::{PgLedger, PgSettings, PgStore};
 use stickycalls_test_support::TestDatabase;
 use stickycalls_test_support::contract::tenant;
-use stickycalls_test_support::fakes::{RandomIds, TestClock, billing_on, operator};
+use stickycalls_test_support::fakes::{SequentialIds, TestClock, billing_on, operator};
 use tokio_postgres::{Client, NoTls};
 
 use super::database;
@@ -68,7 +68,7 @@ async fn counted(
             store.clone(),
             PgLedger::new(store),
             TestClock::default(),
-            RandomIds,
+            SequentialIds,
         );
         for n in 0..starts {
             let outcome = service.start(t, body(n)).await;
@@ -112,7 +112,7 @@ async fn every_start_is_one_transaction() {
             .grant_credits(&t.id, 1_000)
             .await
             .unwrap();
-        let service = CallService::new(store, ledger, TestClock::default(), RandomIds);
+        let service = CallService::new(store, ledger, TestClock::default(), SequentialIds);
         service
             .start(&t, start_body("known-0", "+14155550100"))
             .await
@@ -166,7 +166,7 @@ async fn a_replayed_start_leaves_no_transaction_open() {
         .grant_credits(&t.id, 10)
         .await
         .unwrap();
-    let service = CallService::new(store.clone(), ledger, TestClock::default(), RandomIds);
+    let service = CallService::new(store.clone(), ledger, TestClock::default(), SequentialIds);
     let first = service
         .start(&t, start_body("same", "+14155550199"))
         .await

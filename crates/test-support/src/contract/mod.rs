@@ -18,7 +18,7 @@ use stickycalls_domain::ports::{
 use stickycalls_domain::tenant::{AccountId, Environment, Tenant, TenantId};
 use time::Duration;
 
-use crate::fakes::{RandomIds, TestClock};
+use crate::fakes::{SequentialIds, TestClock};
 
 mod manage;
 pub use manage::*;
@@ -52,8 +52,12 @@ pub trait StorageFactory: Send + Sync {
     ) -> impl Future<Output = anyhow::Result<Storage<Self::Store, Self::Ledger>>> + Send;
 }
 
-type Service<F> =
-    CallService<<F as StorageFactory>::Store, <F as StorageFactory>::Ledger, TestClock, RandomIds>;
+type Service<F> = CallService<
+    <F as StorageFactory>::Store,
+    <F as StorageFactory>::Ledger,
+    TestClock,
+    SequentialIds,
+>;
 
 #[allow(missing_debug_implementations)]
 /// A contract test's world: the service over the adapter, a clock, tenants.
@@ -89,7 +93,7 @@ impl<F: StorageFactory> World<F> {
             storage.store.clone(),
             storage.ledger.clone(),
             clock.clone(),
-            RandomIds,
+            SequentialIds,
         );
         Ok(Self {
             service: Arc::new(service),
