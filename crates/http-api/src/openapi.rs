@@ -62,16 +62,29 @@ impl Modify for BearerKey {
 #[allow(dead_code)]
 fn health_doc() {}
 
+/// The failures `calls/start` and `calls/end` share.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum CallFailures {
+    /// A key problem.
+    #[response(status = 401, description = "Missing, malformed, unknown or revoked key")]
+    Unauthorized(ErrorBody),
+    /// Too large.
+    #[response(status = 413, description = "Body over 64 KiB")]
+    TooLarge(ErrorBody),
+    /// The store is down.
+    #[response(status = 503, description = "The store is unavailable")]
+    Unavailable(ErrorBody),
+}
+
 /// Identify a caller at the start of a call. New callers cost one credit; returning
 /// callers (recommendation `reuse`) are free. Supports `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/calls/start", request_body = StartRequest, responses(
     (status = 200, description = "The identity decision and the caller's context", body = StartResponse),
     (status = 400, description = "Bad input; `details.issues` names the fields", body = ErrorBody),
-    (status = 401, description = "Missing, malformed, unknown or revoked key", body = ErrorBody),
     (status = 402, description = "A new caller and no credits left", body = ErrorBody),
     (status = 409, description = "`call_id_reused` or an Idempotency-Key conflict", body = ErrorBody),
-    (status = 413, description = "Body over 64 KiB", body = ErrorBody),
-    (status = 503, description = "The store is unavailable", body = ErrorBody),
+    CallFailures,
 ))]
 #[allow(dead_code)]
 fn start_doc() {}
@@ -81,11 +94,9 @@ fn start_doc() {}
 #[utoipa::path(post, path = "/v1/calls/end", request_body = EndRequest, responses(
     (status = 200, description = "The call is ended", body = EndResponse),
     (status = 400, description = "Bad input, limits, or `sensitive_data_rejected`", body = ErrorBody),
-    (status = 401, description = "Missing, malformed, unknown or revoked key", body = ErrorBody),
     (status = 404, description = "`call_not_found`", body = ErrorBody),
     (status = 409, description = "`call_already_ended` or an Idempotency-Key conflict", body = ErrorBody),
-    (status = 413, description = "Body over 64 KiB", body = ErrorBody),
-    (status = 503, description = "The store is unavailable", body = ErrorBody),
+    CallFailures,
 ))]
 #[allow(dead_code)]
 fn end_doc() {}
