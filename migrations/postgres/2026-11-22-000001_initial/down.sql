@@ -1,7 +1,1 @@
-DROP TABLE credit_balances;
-DROP TABLE variables;
-DROP TABLE intents;
-DROP TABLE calls;
-DROP TABLE customer_external_ids;
-DROP TABLE customer_phones;
-DROP TABLE customers;
+DROP TABLE credit_balances, variables, intents, calls, customer_external_ids, customer_phones, customers;
