@@ -67,7 +67,10 @@ fn health_doc() {}
 #[allow(dead_code)]
 enum CallFailures {
     /// A key problem.
-    #[response(status = 401, description = "Missing, malformed, unknown or revoked key")]
+    #[response(
+        status = 401,
+        description = "Missing, malformed, unknown or revoked key"
+    )]
     Unauthorized(ErrorBody),
     /// Too large.
     #[response(status = 413, description = "Body over 64 KiB")]

@@ -213,7 +213,7 @@ async fn apply_intent(
             );
             diesel::insert_into(intents::table)
                 .values(values)
-                .on_conflict((intents::tenant_id, intents::customer_ref, intents::name))
+                .on_conflict(intents::table.primary_key())
                 .do_update()
                 .set((
                     intents::attempt_count.eq(excluded(intents::attempt_count)),
@@ -300,11 +300,7 @@ pub(crate) async fn apply_variables(
     if !rows.is_empty() {
         changed += diesel::insert_into(variables::table)
             .values(rows)
-            .on_conflict((
-                variables::tenant_id,
-                variables::customer_ref,
-                variables::key,
-            ))
+            .on_conflict(variables::table.primary_key())
             .do_update()
             .set((
                 variables::value.eq(excluded(variables::value)),

@@ -142,39 +142,38 @@ impl KeyStore for PgStore {
     }
 }
 
+/// A listed key's columns.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = api_keys, check_for_backend(diesel::pg::Pg))]
+struct ListedKey {
+    lookup_id: String,
+    name: String,
+    last4: String,
+    created_at: OffsetDateTime,
+    last_used_at: Option<OffsetDateTime>,
+}
+
 impl PgStore {
     pub(crate) async fn live_keys(&self, tenant: &TenantId) -> Result<Vec<KeyInfo>, StoreError> {
         let mut conn = self.conn().await?;
-        let rows: Vec<(
-            String,
-            String,
-            String,
-            OffsetDateTime,
-            Option<OffsetDateTime>,
-        )> = api_keys::table
+        let rows: Vec<ListedKey> = api_keys::table
             .filter(api_keys::account_id.eq(tenant.account.0))
             .filter(api_keys::environment.eq(tenant.environment.as_str()))
             .filter(api_keys::revoked_at.is_null())
             .order((api_keys::created_at.asc(), api_keys::lookup_id.asc()))
-            .select((
-                api_keys::lookup_id,
-                api_keys::name,
-                api_keys::last4,
-                api_keys::created_at,
-                api_keys::last_used_at,
-            ))
+            .select(ListedKey::as_select())
             .load(&mut conn)
             .await
             .map_err(from_diesel)?;
         Ok(rows
             .into_iter()
-            .map(|(lookup_id, name, last4, created, used)| KeyInfo {
-                lookup_id,
+            .map(|row| KeyInfo {
+                lookup_id: row.lookup_id,
                 environment: tenant.environment,
-                name,
-                last4,
-                created_at: Timestamp::new(created),
-                last_used_at: used.map(Timestamp::new),
+                name: row.name,
+                last4: row.last4,
+                created_at: Timestamp::new(row.created_at),
+                last_used_at: row.last_used_at.map(Timestamp::new),
             })
             .collect())
     }

@@ -43,11 +43,7 @@ pub(crate) async fn link_hints(
         ));
         if known.is_some() {
             insert
-                .on_conflict((
-                    customer_phones::tenant_id,
-                    customer_phones::e164,
-                    customer_phones::customer_ref,
-                ))
+                .on_conflict(customer_phones::table.primary_key())
                 .do_update()
                 .set(customer_phones::line_type.eq(excluded(customer_phones::line_type)))
                 .execute(&mut conn)

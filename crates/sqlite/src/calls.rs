@@ -202,11 +202,7 @@ pub(crate) fn link_hints(
         ));
         if remember.is_some() {
             insert
-                .on_conflict((
-                    customer_phones::tenant_id,
-                    customer_phones::e164,
-                    customer_phones::customer_ref,
-                ))
+                .on_conflict(customer_phones::table.primary_key())
                 .do_update()
                 .set(customer_phones::line_type.eq(excluded(customer_phones::line_type)))
                 .execute(c)?;
@@ -385,7 +381,7 @@ pub(crate) fn apply_intent(
                     intents::first_seen.eq(ms(intent.first_seen)),
                     intents::last_seen.eq(ms(intent.last_seen)),
                 ))
-                .on_conflict((intents::tenant_id, intents::customer_ref, intents::name))
+                .on_conflict(intents::table.primary_key())
                 .do_update()
                 .set((
                     intents::attempt_count.eq(excluded(intents::attempt_count)),
@@ -423,7 +419,8 @@ pub(crate) fn write_variables(
                 diesel::delete(variables::table.find((tenant, customer.as_str(), key)))
                     .execute(c)?
             }
-            VariableWrite::Set { key, variable } => diesel::insert_into(variables::table)
+            // A set replaces the whole row (SQLite's `INSERT OR REPLACE`).
+            VariableWrite::Set { key, variable } => diesel::replace_into(variables::table)
                 .values((
                     variables::tenant_id.eq(tenant),
                     variables::customer_ref.eq(customer.as_str()),
@@ -434,19 +431,6 @@ pub(crate) fn write_variables(
                         .eq(i32::try_from(variable.ttl.seconds()).unwrap_or(i32::MAX)),
                     variables::expires_at.eq(ms(variable.expires_at)),
                     variables::updated_at.eq(ms(now)),
-                ))
-                .on_conflict((
-                    variables::tenant_id,
-                    variables::customer_ref,
-                    variables::key,
-                ))
-                .do_update()
-                .set((
-                    variables::value.eq(excluded(variables::value)),
-                    variables::source.eq(excluded(variables::source)),
-                    variables::ttl_seconds.eq(excluded(variables::ttl_seconds)),
-                    variables::expires_at.eq(excluded(variables::expires_at)),
-                    variables::updated_at.eq(excluded(variables::updated_at)),
                 ))
                 .execute(c)?,
         };

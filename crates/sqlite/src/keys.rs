@@ -32,7 +32,15 @@ pub(crate) fn insert(
 
 /// A listed key's columns. `lookup_id` reads as nullable: SQLite lets a TEXT primary
 /// key hold NULL.
-type KeyRow = (Option<String>, String, String, i64, Option<i64>);
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = api_keys, check_for_backend(diesel::sqlite::Sqlite))]
+struct KeyRow {
+    lookup_id: Option<String>,
+    name: String,
+    last4: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+}
 
 /// The tenant's live keys, oldest first.
 pub(crate) fn live(c: &mut SqliteConnection, tenant: &TenantId) -> QueryResult<Vec<KeyInfo>> {
@@ -41,23 +49,19 @@ pub(crate) fn live(c: &mut SqliteConnection, tenant: &TenantId) -> QueryResult<V
         .filter(api_keys::environment.eq(tenant.environment.as_str()))
         .filter(api_keys::revoked_at.is_null())
         .order((api_keys::created_at.asc(), api_keys::lookup_id.asc()))
-        .select((
-            api_keys::lookup_id,
-            api_keys::name,
-            api_keys::last4,
-            api_keys::created_at,
-            api_keys::last_used_at,
-        ))
+        .select(KeyRow::as_select())
         .load(c)?;
     rows.into_iter()
-        .map(|(lookup_id, name, last4, created, used)| {
+        .map(|row| {
             Ok(KeyInfo {
-                lookup_id: lookup_id.ok_or_else(|| corrupt("api_keys.lookup_id", &name, "NULL"))?,
+                lookup_id: row
+                    .lookup_id
+                    .ok_or_else(|| corrupt("api_keys.lookup_id", &row.name, "NULL"))?,
                 environment: tenant.environment,
-                name,
-                last4,
-                created_at: at(created),
-                last_used_at: used.map(at),
+                name: row.name,
+                last4: row.last4,
+                created_at: at(row.created_at),
+                last_used_at: row.last_used_at.map(at),
             })
         })
         .collect()
