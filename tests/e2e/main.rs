@@ -5,6 +5,7 @@ mod billing;
 mod cli;
 mod customers;
 mod errors;
+mod hostile;
 mod idempotency;
 mod limits;
 mod logs;

@@ -20,12 +20,17 @@ async fn serve(dir: &std::path::Path) -> Running {
 
 /// Starts the binary on `url` (`STICKYCALLS_DATABASE_URL`), port 0.
 pub(crate) async fn serve_url(url: &str) -> Running {
+    serve_url_logged(url, Stdio::null()).await
+}
+
+/// Starts the binary on `url`, its log lines (stderr) going to `logs`.
+pub(crate) async fn serve_url_logged(url: &str, logs: Stdio) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
         .env("STICKYCALLS_DATABASE_URL", url)
         .env("STICKYCALLS_LISTEN", "127.0.0.1:0")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(logs)
         .kill_on_drop(true)
         .spawn()
         .unwrap();

@@ -1,7 +1,8 @@
 //! SQLite errors, translated into the domain's `StoreError` here only.
 
+use deadpool::managed::PoolError;
+use diesel::ConnectionError;
 use diesel::result::Error as DieselError;
-use diesel_async::pooled_connection::deadpool::PoolError;
 use stickycalls_domain::StoreError;
 
 pub(crate) fn from_diesel(error: DieselError) -> StoreError {
@@ -14,7 +15,7 @@ pub(crate) fn from_diesel(error: DieselError) -> StoreError {
     }
 }
 
-pub(crate) fn from_pool(error: PoolError) -> StoreError {
+pub(crate) fn from_pool(error: PoolError<ConnectionError>) -> StoreError {
     StoreError::Unavailable(
         anyhow::Error::new(error).context("no database connection free in time"),
     )

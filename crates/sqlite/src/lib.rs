@@ -2,9 +2,9 @@
 //! domain on one local file, with nothing to install (libsqlite3 is bundled).
 //!
 //! It owns the SQLite dialect of the schema (`migrations/sqlite/`) and the queries.
-//! Diesel's synchronous `SqliteConnection` runs behind diesel-async's
-//! `SyncConnectionWrapper`: each port call runs its whole use case as one blocking
-//! task on its connection, off the async workers. Connections use WAL, a busy timeout
+//! Diesel's synchronous `SqliteConnection`s wait in a deadpool pool; each port call
+//! runs its whole use case as one task on tokio's blocking pool, the connection moved
+//! into it, so a request that goes away never blocks or panics its async worker. Connections use WAL, a busy timeout
 //! and foreign keys; every write transaction is `BEGIN IMMEDIATE`, so writers queue on
 //! SQLite's single write lock at the start instead of deadlocking on a read-to-write
 //! upgrade. It must not know HTTP or product rules: those stay in the domain and

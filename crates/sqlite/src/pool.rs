@@ -1,23 +1,49 @@
-//! Connections: a small pool of `SyncConnectionWrapper<SqliteConnection>`, each set up
-//! with WAL, a busy timeout and foreign keys.
+//! Connections: a small pool of `SqliteConnection`s, each set up with WAL, a busy
+//! timeout and foreign keys. A request waits for a connection without a thread, then
+//! its use case runs on tokio's blocking pool with the connection moved into it. A
+//! request that goes away (a bad body, a closed socket) only detaches from that work:
+//! nothing waits for it on the request's own thread, which is a single-threaded actix
+//! worker where blocking in place panics.
 
 use std::time::Duration;
 
 use deadpool::Runtime;
+use deadpool::managed::{Manager, Metrics, Object, Pool, RecycleResult};
 use diesel::connection::SimpleConnection;
 use diesel::sqlite::SqliteConnection;
-use diesel::{Connection, QueryResult};
-use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
-};
-use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel::{Connection, ConnectionError, QueryResult};
 use stickycalls_domain::StoreError;
 use stickycalls_domain::credits::SharedPolicy;
 
-use crate::errors::{from_diesel, from_pool};
+use crate::errors::from_pool;
 
-pub(crate) type Wrapped = SyncConnectionWrapper<SqliteConnection>;
+/// Opens and configures connections to one database file.
+#[derive(Debug)]
+pub(crate) struct Connections {
+    path: String,
+}
+
+impl Manager for Connections {
+    type Type = SqliteConnection;
+    type Error = ConnectionError;
+
+    async fn create(&self) -> Result<SqliteConnection, ConnectionError> {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = SqliteConnection::establish(&path)?;
+            configure(&mut conn).map_err(ConnectionError::CouldntSetupConfiguration)?;
+            Ok(conn)
+        })
+        .await
+        .map_err(|e| ConnectionError::BadConnection(e.to_string()))?
+    }
+
+    async fn recycle(
+        &self, _conn: &mut SqliteConnection, _: &Metrics,
+    ) -> RecycleResult<ConnectionError> {
+        Ok(())
+    }
+}
 
 /// Where the database file is and how many connections to hold.
 #[derive(Debug, Clone)]
@@ -52,7 +78,7 @@ pub(crate) fn configure(conn: &mut SqliteConnection) -> QueryResult<()> {
 /// The SQLite store: implements the domain's storage ports. Cheap to clone.
 #[derive(Clone)]
 pub struct SqliteStore {
-    pool: Pool<Wrapped>,
+    pool: Pool<Connections>,
     pub(crate) path: String,
     /// The billing policy a start's debit and the ledger apply.
     pub(crate) policy: SharedPolicy,
@@ -70,24 +96,9 @@ impl SqliteStore {
     /// Builds the pool; the file must exist (run the migrations first). Credits are
     /// kept under `policy` (the operator's billing).
     pub fn new(settings: &SqliteSettings, policy: SharedPolicy) -> anyhow::Result<Self> {
-        let mut config = ManagerConfig::<Wrapped>::default();
-        config.recycling_method = RecyclingMethod::Fast;
-        config.custom_setup = Box::new(|url| {
-            let url = url.to_owned();
-            Box::pin(async move {
-                let conn = tokio::task::spawn_blocking(move || {
-                    let mut conn = SqliteConnection::establish(&url)?;
-                    configure(&mut conn)
-                        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                    Ok::<_, diesel::ConnectionError>(conn)
-                })
-                .await
-                .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))??;
-                Ok(SyncConnectionWrapper::new(conn))
-            })
-        });
-        let manager =
-            AsyncDieselConnectionManager::<Wrapped>::new_with_config(&settings.path, config);
+        let manager = Connections {
+            path: settings.path.clone(),
+        };
         let pool = Pool::builder(manager)
             .max_size(settings.max_connections)
             .wait_timeout(Some(settings.wait_timeout))
@@ -123,10 +134,24 @@ impl SqliteStore {
         R: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        let mut conn: Object<Wrapped> = self.pool.get().await.map_err(|e| E::from(from_pool(e)))?;
-        conn.spawn_blocking(move |c| Ok(task(c)))
-            .await
-            .map_err(|e| E::from(from_diesel(e)))?
+        let conn: Object<Connections> = self.pool.get().await.map_err(|e| E::from(from_pool(e)))?;
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn;
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(&mut conn))) {
+                Ok(done) => done,
+                Err(panic) => {
+                    // Its transaction state is unknown: the connection is not reused.
+                    drop(Object::take(conn));
+                    std::panic::resume_unwind(panic)
+                }
+            }
+        })
+        .await
+        .map_err(|e| {
+            E::from(StoreError::Unknown(anyhow::anyhow!(
+                "a SQLite task failed: {e}"
+            )))
+        })?
     }
 }
 

@@ -94,10 +94,15 @@ fn start_tx(
     })
 }
 
-fn end_tx(c: &mut SqliteConnection, tenant: &str, commit: &EndCommit) -> Result<EndReceipt, Abort> {
+fn end_tx(
+    c: &mut SqliteConnection, tenant: &str, commit: &EndCommit, policy: &dyn BillingPolicy,
+) -> Result<EndReceipt, Abort> {
     let call = &commit.call;
     let customer = &call.customer;
     let now = call.ended.as_ref().map_or(call.started_at, |e| e.ended_at);
+    if let Some(charge) = commit.charge {
+        credits::debit(c, tenant, charge, &call.call_id, policy, now)?;
+    }
     if commit.create_customer {
         calls::ensure_customer(c, tenant, customer, now)?;
     }
@@ -192,17 +197,15 @@ impl CallStore for SqliteStore {
     async fn commit_end(
         &self, tenant: &TenantId, commit: EndCommit,
     ) -> Result<EndReceipt, CommitEndError> {
-        let key = tenant_key(tenant);
+        let (key, policy) = (tenant_key(tenant), self.policy.clone());
         self.run(move |c| {
-            c.immediate_transaction(|c| end_tx(c, &key, &commit))
+            c.immediate_transaction(|c| end_tx(c, &key, &commit, policy.as_ref()))
                 .map_err(|abort| match abort {
                     Abort::CallIdTaken => CommitEndError::CallIdTaken,
                     Abort::AlreadyEnded => CommitEndError::AlreadyEnded,
                     Abort::Refused(e) => CommitEndError::Refused(e),
                     Abort::Query(e) => CommitEndError::Store(from_diesel(e)),
-                    Abort::Insufficient(_) => CommitEndError::Store(StoreError::Unknown(
-                        anyhow::anyhow!("unexpected abort of an end"),
-                    )),
+                    Abort::Insufficient(e) => CommitEndError::InsufficientCredits(e),
                 })
         })
         .await

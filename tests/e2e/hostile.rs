@@ -1,0 +1,75 @@
+//! Hostile input and faults (issue 18): what attackers and unlucky operators send must
+//! never panic the server, and must never cost other tenants their answers.
+
+use std::process::Stdio;
+
+use futures_util::future::join_all;
+use serde_json::json;
+
+use crate::sqlite::{printed_key, serve_url_logged};
+
+/// Bodies a careless or hostile client sends: each is refused before any work.
+fn bad_bodies() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("application/json", br#"{"call_id": "#.to_vec()),
+        ("application/json", b"not json at all".to_vec()),
+        ("application/json", vec![b'x'; 70 * 1024]),
+        ("text/plain", br#"{"call_id": "c"}"#.to_vec()),
+        ("application/json", br#"{"call_id": 12}"#.to_vec()),
+    ]
+}
+
+/// Keys of the right shape that no cache holds: each costs the server a store lookup.
+fn uncached_key(i: usize) -> String {
+    format!("sk_test_{:032x}", 0xdead_0000_u128 + i as u128)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_bodies_with_uncached_keys_never_panic_the_sqlite_server() {
+    let dir = std::env::temp_dir().join(format!("stickycalls-e2e-hostile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let log_path = dir.join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let url = format!("sqlite://{}", dir.join("calls.db").display());
+    let server = serve_url_logged(&url, Stdio::from(log)).await;
+    let key = printed_key(&server.printed);
+    let client = reqwest::Client::new();
+
+    let hostile = (0..300).map(|i| {
+        let (content_type, body) = bad_bodies()[i % bad_bodies().len()].clone();
+        let request = client
+            .post(format!("{}/v1/calls/start", server.base))
+            .header("Authorization", format!("Bearer {}", uncached_key(i)))
+            .header("Content-Type", content_type)
+            .body(body);
+        async move { request.send().await.map(|r| r.status().as_u16()) }
+    });
+    let valid = (0..100).map(|i| {
+        let request = client
+            .post(format!("{}/v1/calls/start", server.base))
+            .header("Authorization", format!("Bearer {key}"))
+            .json(&json!({"call_id": format!("valid_{i}"), "identity_hints": {"ani": "+14155550111"}}));
+        async move { request.send().await.map(|r| r.status().as_u16()) }
+    });
+    let (hostile, valid) = tokio::join!(join_all(hostile), join_all(valid));
+
+    for status in &valid {
+        assert_eq!(
+            status.as_ref().ok(),
+            Some(&200),
+            "a valid start was not answered 200"
+        );
+    }
+    for status in &hostile {
+        let status = *status.as_ref().expect("every hostile request is answered");
+        assert!(
+            (400..500).contains(&status),
+            "hostile request answered {status}"
+        );
+    }
+    drop(server);
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(!logs.contains("panicked"), "the server panicked:\n{logs}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
