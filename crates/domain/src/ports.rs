@@ -121,6 +121,10 @@ pub struct EndCommit {
     pub call: CallRecord,
     /// The call was never started: insert it whole.
     pub standalone: bool,
+    /// A standalone end that identifies a new caller pays what a start would: debited
+    /// inside the transaction like [`StartCommit::charge`]; when it cannot be paid,
+    /// [`CommitEndError::InsufficientCredits`] and nothing is written.
+    pub charge: Option<Charge>,
     /// Create `call.customer` if it does not exist (a ref chosen by the client).
     pub create_customer: bool,
     /// The empty customer the start created for this call, to fold into
@@ -159,6 +163,9 @@ pub enum CommitEndError {
     /// The writes would break a limit only the store can see (100 live variables).
     #[error(transparent)]
     Refused(#[from] ValidationError),
+    /// The charge could not be paid.
+    #[error(transparent)]
+    InsufficientCredits(#[from] InsufficientCredits),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

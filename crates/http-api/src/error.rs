@@ -288,6 +288,11 @@ impl From<EndCallError> for ApiError {
                 "call_already_ended",
                 "This call was already ended with a different request",
             ),
+            EndCallError::InsufficientCredits(_) => Self::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "insufficient_credits",
+                "No credits left for a new caller; ends of started calls stay free",
+            ),
             EndCallError::Store(e) => e.into(),
         }
     }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use stickycalls_domain::calls::{CallId, CallRecord};
+use stickycalls_domain::credits::{BillingPolicy, Charge, CreditChange, InsufficientCredits};
 use stickycalls_domain::customers::{ProvisionalHistory, may_fold};
 use stickycalls_domain::identity::{
     Activity, CustomerRef, Evidence, EvidenceKind, IdentityHints, LineType,
@@ -236,26 +237,13 @@ impl Tenant {
     }
 
     fn commit_start(
-        &mut self, commit: StartCommit, policy: &dyn stickycalls_domain::credits::BillingPolicy,
+        &mut self, commit: StartCommit, policy: &dyn BillingPolicy,
     ) -> Result<StartReceipt, CommitStartError> {
         let call = &commit.call;
         if self.calls.contains_key(call.call_id.as_str()) {
             return Err(CommitStartError::CallIdTaken);
         }
-        let debit = match commit.charge {
-            Some(charge) => {
-                let Some(account) = self.credits.clone() else {
-                    return Err(CommitStartError::InsufficientCredits(
-                        stickycalls_domain::credits::InsufficientCredits {
-                            needed: charge.credits,
-                            available: 0,
-                        },
-                    ));
-                };
-                Some(account.debit(charge, &call.call_id, policy, call.started_at)?)
-            }
-            None => None,
-        };
+        let debit = self.debit(commit.charge, &call.call_id, policy, call.started_at)?;
         if commit.create_customer {
             self.ensure_customer(&call.customer, call.started_at);
         }
@@ -290,7 +278,25 @@ impl Tenant {
         })
     }
 
-    fn commit_end(&mut self, commit: EndCommit) -> Result<EndReceipt, CommitEndError> {
+    /// The decided debit of `charge`, not saved yet; refused when it cannot be paid.
+    fn debit(
+        &self, charge: Option<Charge>, call_id: &CallId, policy: &dyn BillingPolicy, at: Timestamp,
+    ) -> Result<Option<CreditChange>, InsufficientCredits> {
+        let Some(charge) = charge else {
+            return Ok(None);
+        };
+        let Some(account) = self.credits.clone() else {
+            return Err(InsufficientCredits {
+                needed: charge.credits,
+                available: 0,
+            });
+        };
+        account.debit(charge, call_id, policy, at).map(Some)
+    }
+
+    fn commit_end(
+        &mut self, commit: EndCommit, policy: &dyn BillingPolicy,
+    ) -> Result<EndReceipt, CommitEndError> {
         let call = &commit.call;
         let customer = &call.customer;
         let at = call.ended.as_ref().map_or(call.started_at, |e| e.ended_at);
@@ -307,7 +313,11 @@ impl Tenant {
             )));
         }
         self.check_variables(customer.as_str(), &commit.variables, at)?;
+        let debit = self.debit(commit.charge, &call.call_id, policy, at)?;
         // Then the writes.
+        if let Some(change) = debit {
+            self.save_credits(change);
+        }
         if commit.create_customer {
             self.ensure_customer(customer, at);
         }
@@ -393,6 +403,9 @@ impl CallStore for MemoryStore {
     async fn commit_end(
         &self, tenant: &TenantId, commit: EndCommit,
     ) -> Result<EndReceipt, CommitEndError> {
-        self.lock().tenant(tenant).commit_end(commit)
+        let policy = self.policy.clone();
+        self.lock()
+            .tenant(tenant)
+            .commit_end(commit, policy.as_ref())
     }
 }

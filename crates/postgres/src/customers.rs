@@ -201,9 +201,11 @@ impl CustomerStore for PgStore {
             Ok(None) => Err(WriteVariablesError::CustomerNotFound),
             Err(Abort::Refused(e)) => Err(WriteVariablesError::Refused(e)),
             Err(Abort::Query(e)) => Err(WriteVariablesError::Store(from_diesel(e))),
-            Err(Abort::AlreadyEnded | Abort::CallIdTaken) => Err(WriteVariablesError::Store(
-                StoreError::Unknown(anyhow::anyhow!("unexpected abort writing variables")),
-            )),
+            Err(Abort::AlreadyEnded | Abort::CallIdTaken | Abort::Insufficient(_)) => {
+                Err(WriteVariablesError::Store(StoreError::Unknown(
+                    anyhow::anyhow!("unexpected abort writing variables"),
+                )))
+            }
         }
     }
 

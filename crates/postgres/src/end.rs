@@ -4,6 +4,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Text, Uuid as SqlUuid};
 use diesel::upsert::excluded;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use stickycalls_domain::calls::CallRecord;
+use stickycalls_domain::credits::{BillingPolicy, Charge, InsufficientCredits};
 use stickycalls_domain::customers::{ProvisionalHistory, may_fold};
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::intents::IntentWrite;
@@ -12,6 +14,7 @@ use stickycalls_domain::variables::{VariableWrite, check_live_limit};
 use stickycalls_domain::{Timestamp, ValidationError};
 use uuid::Uuid;
 
+use crate::credits;
 use crate::errors::from_diesel;
 use crate::links::{ensure_customer, link_hints};
 use crate::rows::{CallRow, IntentRow};
@@ -23,6 +26,7 @@ pub(crate) enum Abort {
     AlreadyEnded,
     CallIdTaken,
     Refused(ValidationError),
+    Insufficient(InsufficientCredits),
 }
 
 impl From<diesel::result::Error> for Abort {
@@ -38,18 +42,22 @@ impl From<Abort> for CommitEndError {
             Abort::AlreadyEnded => CommitEndError::AlreadyEnded,
             Abort::CallIdTaken => CommitEndError::CallIdTaken,
             Abort::Refused(e) => CommitEndError::Refused(e),
+            Abort::Insufficient(e) => CommitEndError::InsufficientCredits(e),
         }
     }
 }
 
 pub(crate) async fn commit_end(
-    conn: &mut AsyncPgConnection, tenant: Uuid, commit: EndCommit,
+    conn: &mut AsyncPgConnection, tenant: Uuid, commit: EndCommit, policy: &dyn BillingPolicy,
 ) -> Result<EndReceipt, CommitEndError> {
     conn.transaction(async move |conn| -> Result<EndReceipt, Abort> {
         {
             let call = &commit.call;
             let customer = &call.customer;
             let at = call.ended.as_ref().map_or(call.started_at, |e| e.ended_at);
+            if let Some(charge) = commit.charge {
+                pay(conn, tenant, charge, call, policy, at).await?;
+            }
             if commit.create_customer {
                 ensure_customer(conn, tenant, customer, at).await?;
             }
@@ -88,6 +96,25 @@ pub(crate) async fn commit_end(
     })
     .await
     .map_err(CommitEndError::from)
+}
+
+/// Debits a standalone end's charge under the tenant's credit lock, first, so an
+/// unpaid end writes nothing.
+async fn pay(
+    conn: &mut AsyncPgConnection, tenant: Uuid, charge: Charge, call: &CallRecord,
+    policy: &dyn BillingPolicy, at: Timestamp,
+) -> Result<(), Abort> {
+    let Some(account) = credits::load(conn, tenant, true).await? else {
+        return Err(Abort::Insufficient(InsufficientCredits {
+            needed: charge.credits,
+            available: 0,
+        }));
+    };
+    let change = account
+        .debit(charge, &call.call_id, policy, at)
+        .map_err(Abort::Insufficient)?;
+    credits::save(conn, tenant, &change).await?;
+    Ok(())
 }
 
 /// Inserts a standalone call whole, or ends a started one that is not ended yet.

@@ -84,7 +84,7 @@ impl CallStore for PgStore {
         &self, tenant: &TenantId, commit: EndCommit,
     ) -> Result<EndReceipt, CommitEndError> {
         let mut conn = self.conn().await?;
-        end::commit_end(&mut conn, tenant_key(tenant), commit).await
+        end::commit_end(&mut conn, tenant_key(tenant), commit, self.policy.as_ref()).await
     }
 }
 

@@ -5,6 +5,7 @@ use super::outcome::EndOutcome;
 use super::record::{CallRecord, EndRecord, Fingerprint};
 use super::request::{EndCall, RawEndCall};
 use super::service::CallService;
+use crate::credits::is_billable;
 use crate::identity::{IdentityHints, Recommendation, score};
 use crate::intents::IntentWrite;
 use crate::ports::{CallStore, Clock, CommitEndError, CreditLedger, EndCommit, IdGenerator};
@@ -48,6 +49,7 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
                 Err(CommitEndError::CallIdTaken) if standalone => continue,
                 Err(CommitEndError::CallIdTaken) => return Err(EndCallError::CallAlreadyEnded),
                 Err(CommitEndError::Refused(e)) => return Err(e.into()),
+                Err(CommitEndError::InsufficientCredits(e)) => return Err(e.into()),
                 Err(CommitEndError::Store(e)) => return Err(e.into()),
             }
         }
@@ -73,11 +75,19 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             &tenant.policy.weights,
             now,
         );
+        let recommendation = decision.recommendation();
         let matched = decision
             .candidate
             .as_ref()
-            .filter(|_| decision.recommendation() == Recommendation::Reuse)
+            .filter(|_| recommendation == Recommendation::Reuse)
             .map(|c| c.customer.clone());
+        // Billed like a start: a caller the end does not match is a new customer.
+        let billable = is_billable(recommendation);
+        let charge = if billable {
+            self.ledger.start_charge(&tenant.id).await?
+        } else {
+            None
+        };
         let customer = request
             .customer_ref
             .clone()
@@ -90,7 +100,7 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             start_fingerprint: Fingerprint::standalone(),
             confidence: decision.confidence,
             sources: decision.sources,
-            billable: false,
+            billable,
             provisional: false,
             hints: hints.clone(),
             line_type: request.line_type,
@@ -99,6 +109,7 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
         Ok(EndCommit {
             call,
             standalone: true,
+            charge,
             create_customer: true,
             fold_provisional: None,
             link: hints,
@@ -134,6 +145,7 @@ fn end_started(call: CallRecord, request: &EndCall, now: Timestamp) -> EndCommit
             ..call
         },
         standalone: false,
+        charge: None,
         create_customer: moved,
         fold_provisional,
         link,

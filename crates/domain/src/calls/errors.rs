@@ -32,6 +32,9 @@ pub enum EndCallError {
     /// The call was already ended by a different request (409 `call_already_ended`).
     #[error("call already ended with a different request")]
     CallAlreadyEnded,
+    /// A standalone end that would create a customer, and no credits left (402).
+    #[error(transparent)]
+    InsufficientCredits(#[from] InsufficientCredits),
     /// The store failed (503 when unavailable, else 500).
     #[error(transparent)]
     Store(#[from] StoreError),

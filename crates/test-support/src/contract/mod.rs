@@ -705,6 +705,44 @@ pub async fn ends_replay_and_standalone<F: StorageFactory>(factory: &F) -> anyho
     Ok(())
 }
 
+/// A standalone end that would create a customer is billed like a start: at zero
+/// credits it is refused and stores nothing; paid, it costs one credit, and the same
+/// caller's next start is then a free match. An end naming a known customer is free.
+pub async fn a_standalone_end_of_a_new_caller_is_billed<F: StorageFactory>(
+    factory: &F,
+) -> anyhow::Result<()> {
+    let w = World::new(factory).await?;
+    let t = test_tenant();
+    let end = json!({"call_id": "s1", "identity_hints": {"ani": "+14155550031"},
+        "variables": {"note": "n"}});
+    let refused = w.end(&t, end.clone()).await;
+    ensure!(
+        matches!(refused, Err(EndCallError::InsufficientCredits(_))),
+        "{refused:?}"
+    );
+    ensure!(
+        !w.call_exists(&t, "s1").await?,
+        "a refused end stored its call"
+    );
+    w.grant(&t.id, 1).await?;
+    let paid = w.end(&t, end).await?;
+    ensure!(
+        w.credits_left(&t).await? == 0,
+        "the new caller's end cost one credit"
+    );
+    let next = w.start(&t, ani_start("s2", "+14155550031")).await?;
+    ensure!(
+        next.customer_ref == paid.customer_ref,
+        "the next start matches: {next:?}"
+    );
+    let known = json!({"call_id": "s3", "customer_ref": paid.customer_ref.as_str()});
+    w.end(&t, known)
+        .await
+        .context("an end naming a known customer is free")?;
+    ensure!(w.credits_left(&t).await? == 0);
+    Ok(())
+}
+
 /// An intent untouched for 90 days (its row not purged yet) starts over: the next
 /// attempt counts 1 from the new call, not 3 from the first.
 pub async fn a_stale_intent_starts_over<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
@@ -831,6 +869,7 @@ macro_rules! storage_contract {
             line_type_is_remembered,
             variable_limit_refuses_whole,
             ends_replay_and_standalone,
+            a_standalone_end_of_a_new_caller_is_billed,
             keys_rotate_and_never_run_out,
             fifty_concurrent_key_creations_leave_twenty,
             customers_are_found_exported_and_erased,

@@ -174,6 +174,7 @@ fn a_standalone_end_resolves_the_caller_and_records_the_call_whole() {
                 && c.call.customer == cust("cust_known")
                 && c.call.started_at == now()
                 && !c.call.billable
+                && c.charge.is_none()
                 && c.call.start_fingerprint == crate::calls::Fingerprint::standalone()
                 && c.variables.len() == 1
         })
@@ -188,8 +189,8 @@ fn a_standalone_end_resolves_the_caller_and_records_the_call_whole() {
 }
 
 #[test]
-fn a_standalone_end_for_nobody_gets_a_new_customer() {
-    let mut ports = Ports::new().with_new_ref("cust_fresh");
+fn a_standalone_end_for_nobody_gets_a_new_customer_billed_like_a_start() {
+    let mut ports = Ports::new().with_new_ref("cust_fresh").charging(Some(1));
     ports
         .store
         .expect_find_call()
@@ -201,7 +202,12 @@ fn a_standalone_end_for_nobody_gets_a_new_customer() {
     ports
         .store
         .expect_commit_end()
-        .withf(|_, c| c.call.customer == cust("cust_fresh") && c.create_customer)
+        .withf(|_, c| {
+            c.call.customer == cust("cust_fresh")
+                && c.create_customer
+                && c.call.billable
+                && c.charge == Some(crate::credits::Charge { credits: 1 })
+        })
         .times(1)
         .returning(|_, _| Box::pin(async { Ok(EndReceipt::default()) }));
     let body = json!({"call_id": "batch_2", "identity_hints": {"ani": "+14155550000"}});
