@@ -92,11 +92,13 @@ enum CallFailures {
 #[allow(dead_code)]
 fn start_doc() {}
 
-/// Save what happened at the end of a call. Free. An end without a start is recorded
-/// whole when it carries `customer_ref` or `identity_hints`. Supports `Idempotency-Key`.
+/// Save what happened at the end of a call. Free, except an end without a start that
+/// identifies a new caller: it is recorded whole and costs what a start does. Supports
+/// `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/calls/end", request_body = EndRequest, responses(
     (status = 200, description = "The call is ended", body = EndResponse),
     (status = 400, description = "Bad input, limits, or `sensitive_data_rejected`", body = ErrorBody),
+    (status = 402, description = "A standalone end of a new caller and no credits left", body = ErrorBody),
     (status = 404, description = "`call_not_found`", body = ErrorBody),
     (status = 409, description = "`call_already_ended` or an Idempotency-Key conflict", body = ErrorBody),
     CallFailures,
