@@ -229,7 +229,12 @@ async fn a_standalone_end_of_a_new_caller_is_not_free() {
     let end = json!({"call_id": "batch_9", "identity_hints": {"ani": "+14155550909"},
         "variables": {"note": "n"}});
     let refused = s.post("/v1/calls/end", Some(&s.keys.test), &end).await;
-    error_body(refused, StatusCode::PAYMENT_REQUIRED, "insufficient_credits").await;
+    error_body(
+        refused,
+        StatusCode::PAYMENT_REQUIRED,
+        "insufficient_credits",
+    )
+    .await;
     assert_eq!(s.sql_count("SELECT count(*) FROM calls").await, 0);
     assert_eq!(s.sql_count("SELECT count(*) FROM customers").await, 0);
     assert_eq!(s.sql_count("SELECT count(*) FROM variables").await, 0);

@@ -19,9 +19,10 @@ fn bad_bodies() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-/// Keys of the right shape that no cache holds: each costs the server a store lookup.
+/// Keys of the right shape (`sk_test_`, a 16-hex lookup id, `_`, 64 hex) that no cache
+/// holds: each costs the server a store lookup.
 fn uncached_key(i: usize) -> String {
-    format!("sk_test_{:032x}", 0xdead_0000_u128 + i as u128)
+    format!("sk_test_{:016x}_{:064x}", 0xdead_0000 + i, i)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
