@@ -5,6 +5,7 @@ use std::fmt;
 use time::Duration;
 
 use crate::error::ValidationError;
+use crate::text::{TextKind, is_storable, refusal};
 use crate::timestamp::Timestamp;
 
 /// Open intents untouched this long expire.
@@ -26,6 +27,9 @@ impl IntentName {
                 path,
                 "must be 1 to 128 characters",
             ));
+        }
+        if !is_storable(text, TextKind::Line) {
+            return Err(ValidationError::invalid(path, refusal(TextKind::Line)));
         }
         Ok(Self(text.to_owned()))
     }

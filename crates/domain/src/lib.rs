@@ -35,6 +35,7 @@ pub mod keys;
 pub mod ports;
 pub mod secret;
 pub mod tenant;
+pub mod text;
 pub mod timestamp;
 pub mod usage;
 pub mod variables;

@@ -8,6 +8,7 @@ mod service_tests;
 
 pub use service::{CustomerError, CustomerService, MAX_SEARCH_RESULTS};
 
+use crate::text::{TextKind, is_storable, refusal};
 use std::collections::BTreeMap;
 
 use crate::calls::CallRecord;
@@ -44,6 +45,10 @@ impl CustomerLookup {
     /// Reads `ns:value` (the namespace is everything before the first `:`).
     pub fn external_id(text: &str) -> Result<Self, ValidationError> {
         match text.split_once(':') {
+            _ if !is_storable(text, TextKind::Line) => Err(ValidationError::invalid(
+                "external_id",
+                refusal(TextKind::Line),
+            )),
             Some((namespace, value)) if !namespace.is_empty() && !value.is_empty() => {
                 Ok(CustomerLookup::ExternalId {
                     namespace: namespace.to_owned(),

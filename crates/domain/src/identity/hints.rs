@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::phone::{Ani, AniPolicy, PhoneNumber};
 use crate::error::{Issue, Issues, ValidationError};
+use crate::text::{TextKind, is_storable, refusal};
 
 /// A customer's reference, chosen by us (`cust_` + random) or by the client. Pattern
 /// `[A-Za-z0-9_.:-]{1,128}`.
@@ -184,6 +185,14 @@ impl IdentityHints {
                 &format!("{prefix}.dnis"),
                 format!("must be at most {} characters", Self::MAX_DNIS_LEN),
             ));
+        } else if dnis
+            .as_ref()
+            .is_some_and(|d| !is_storable(d, TextKind::Line))
+        {
+            issues.push(ValidationError::invalid(
+                &format!("{prefix}.dnis"),
+                refusal(TextKind::Line),
+            ));
         }
         let external_ids = issues
             .take(Self::parse_external_ids(raw.external_ids, prefix))
@@ -224,7 +233,9 @@ impl IdentityHints {
                 continue;
             }
             let value = value.trim();
-            if value.chars().count() > Self::MAX_EXTERNAL_ID_LEN {
+            if !is_storable(&namespace, TextKind::Line) || !is_storable(value, TextKind::Line) {
+                issues.push(Issue::at_segments(&path, refusal(TextKind::Line)));
+            } else if value.chars().count() > Self::MAX_EXTERNAL_ID_LEN {
                 issues.push(Issue::at_segments(
                     &path,
                     format!("must be at most {} characters", Self::MAX_EXTERNAL_ID_LEN),

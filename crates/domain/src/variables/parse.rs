@@ -7,6 +7,7 @@ use super::{
     looks_like_card_number,
 };
 use crate::error::{Issue, Issues, RefusalKind, ValidationError};
+use crate::text::{TextKind, is_storable, refusal};
 use crate::timestamp::Timestamp;
 
 /// Reads every entry of a request's `variables`, written at `now`:
@@ -42,6 +43,9 @@ fn parse_one(key: &str, raw: &Value, now: Timestamp) -> Result<VariableWrite, Va
             format!("keys must be 1 to {MAX_KEY_LEN} characters"),
         ));
     }
+    if !is_storable(key, TextKind::Line) {
+        return Err(refuse(None, format!("keys {}", refusal(TextKind::Line))));
+    }
     let (value, ttl, source) = match raw {
         Value::Object(object) => {
             let Some(value) = object.get("value") else {
@@ -62,6 +66,9 @@ fn parse_one(key: &str, raw: &Value, now: Timestamp) -> Result<VariableWrite, Va
             };
             let source = match object.get("source") {
                 None | Some(Value::Null) => None,
+                Some(Value::String(s)) if !is_storable(s, TextKind::Multiline) => {
+                    return Err(refuse(Some("source"), refusal(TextKind::Multiline).into()));
+                }
                 Some(Value::String(s)) if s.chars().count() <= MAX_SOURCE_LEN => Some(s.clone()),
                 Some(_) => {
                     return Err(refuse(
@@ -90,6 +97,9 @@ fn parse_one(key: &str, raw: &Value, now: Timestamp) -> Result<VariableWrite, Va
             ));
         }
     };
+    if !is_storable(&text, TextKind::Multiline) {
+        return Err(refuse(None, refusal(TextKind::Multiline).into()));
+    }
     if text.chars().count() > MAX_VALUE_LEN {
         return Err(refuse(
             None,

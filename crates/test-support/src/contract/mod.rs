@@ -743,6 +743,64 @@ pub async fn a_standalone_end_of_a_new_caller_is_billed<F: StorageFactory>(
     Ok(())
 }
 
+/// Every store returns what it was given, byte for byte: accents, CJK, right-to-left,
+/// combining marks, emoji sequences, tabs and line breaks in values. A NUL anywhere is
+/// refused before the store (PostgreSQL cannot hold it) and nothing is written.
+pub async fn text_round_trips_byte_for_byte<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
+    let w = World::new(factory).await?;
+    let t = test_tenant();
+    w.grant(&t.id, 5).await?;
+    let crm = "Zoë-北京-שלום-e\u{301}-🙂👨‍👩‍👧";
+    let note = "line one\nline two\ttabbed\r\n«quoted» \u{200b}zero-width";
+    let intent = "réclamation_🙂";
+    let hints = json!({"external_ids": {"crm": crm}});
+    let first = w
+        .start(&t, json!({"call_id": "u1", "identity_hints": hints}))
+        .await?;
+    w.end(
+        &t,
+        json!({"call_id": "u1", "intent": intent, "intent_status": "open",
+        "variables": {"note": note, "名前": "値"}}),
+    )
+    .await?;
+    let back = w
+        .start(&t, json!({"call_id": "u2", "identity_hints": hints}))
+        .await?;
+    ensure!(back.customer_ref == first.customer_ref, "{back:?}");
+    ensure!(back.variables.get("note").map(|v| v.value.as_str()) == Some(note));
+    ensure!(back.variables.get("名前").map(|v| v.value.as_str()) == Some("値"));
+    ensure!(
+        back.open_intents
+            .iter()
+            .map(|i| i.name.as_str())
+            .eq([intent]),
+        "{:?}",
+        back.open_intents
+    );
+    let record = w
+        .record(&t.id, &first.customer_ref)
+        .await?
+        .context("stored")?;
+    ensure!(
+        record.external_ids.iter().any(|l| l.value == crm),
+        "{:?}",
+        record.external_ids
+    );
+    let nul = w
+        .end(
+            &t,
+            json!({"call_id": "u3", "customer_ref": first.customer_ref.as_str(),
+            "variables": {"note": "a\u{0}b"}}),
+        )
+        .await;
+    ensure!(matches!(nul, Err(EndCallError::Invalid(_))), "{nul:?}");
+    ensure!(
+        !w.call_exists(&t, "u3").await?,
+        "a refused end stored its call"
+    );
+    Ok(())
+}
+
 /// An intent untouched for 90 days (its row not purged yet) starts over: the next
 /// attempt counts 1 from the new call, not 3 from the first.
 pub async fn a_stale_intent_starts_over<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
@@ -870,6 +928,7 @@ macro_rules! storage_contract {
             variable_limit_refuses_whole,
             ends_replay_and_standalone,
             a_standalone_end_of_a_new_caller_is_billed,
+            text_round_trips_byte_for_byte,
             keys_rotate_and_never_run_out,
             fifty_concurrent_key_creations_leave_twenty,
             customers_are_found_exported_and_erased,

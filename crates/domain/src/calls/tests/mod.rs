@@ -4,3 +4,4 @@ mod end;
 mod properties;
 mod start;
 mod support;
+mod text;
