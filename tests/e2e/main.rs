@@ -10,6 +10,7 @@ mod idempotency;
 mod limits;
 mod logs;
 mod memory;
+mod platforms;
 mod seeds;
 mod sqlite;
 mod support;

@@ -23,6 +23,26 @@ pub const CONTROL_CHARACTER: &str =
 /// What a refused free-form field's issue says.
 pub const CONTROL_CHARACTER_MULTILINE: &str = "must not contain NUL or other control characters (U+0000 to U+001F) except tab and line breaks";
 
+/// A text field as contact-center platforms send it: a string, or a number or boolean
+/// meaning its JSON text (`12345`, `true`); `null` means not given. Arrays and
+/// objects are not text (`None`).
+pub fn loose_text(value: &serde_json::Value) -> Option<Option<String>> {
+    use serde_json::Value;
+    match value {
+        Value::Null => Some(None),
+        Value::String(s) => Some(Some(s.clone())),
+        Value::Number(n) => Some(Some(n.to_string())),
+        Value::Bool(b) => Some(Some(b.to_string())),
+        Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+/// An optional field as sent: an empty (or blank) string means "not given", as IVR
+/// templates send it for a value they do not have.
+pub fn given(text: Option<&str>) -> Option<&str> {
+    text.filter(|t| !t.trim().is_empty())
+}
+
 /// Whether `text` may be stored in a field of `kind`.
 pub fn is_storable(text: &str, kind: TextKind) -> bool {
     text.chars().all(|c| match c {
@@ -57,6 +77,26 @@ mod tests {
             assert!(!is_storable(text, TextKind::Line), "{text:?}");
             assert!(is_storable(text, TextKind::Multiline), "{text:?}");
         }
+    }
+
+    #[test]
+    fn platforms_numbers_and_booleans_read_as_their_text() {
+        use serde_json::json;
+        assert_eq!(loose_text(&json!("C-1")), Some(Some("C-1".to_owned())));
+        assert_eq!(loose_text(&json!(1042)), Some(Some("1042".to_owned())));
+        assert_eq!(loose_text(&json!(10.5)), Some(Some("10.5".to_owned())));
+        assert_eq!(loose_text(&json!(true)), Some(Some("true".to_owned())));
+        assert_eq!(loose_text(&json!(null)), Some(None));
+        assert_eq!(loose_text(&json!([1])), None);
+        assert_eq!(loose_text(&json!({"a": 1})), None);
+    }
+
+    #[test]
+    fn blank_optional_fields_are_not_given() {
+        assert_eq!(given(Some("")), None);
+        assert_eq!(given(Some("  ")), None);
+        assert_eq!(given(None), None);
+        assert_eq!(given(Some("cust_1")), Some("cust_1"));
     }
 
     #[test]

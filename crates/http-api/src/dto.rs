@@ -20,10 +20,25 @@ pub struct IdentityHintsDto {
     pub ani: Option<String>,
     /// Dialled number.
     pub dnis: Option<String>,
-    /// CRM ids, namespace -> value.
-    pub external_ids: Option<BTreeMap<String, String>>,
-    /// Your own reference for the caller.
+    /// CRM ids, namespace -> value. A number or boolean is read as its text; `""` or
+    /// `null` means not given.
+    #[schema(value_type = Option<BTreeMap<String, LooseText>>)]
+    pub external_ids: Option<BTreeMap<String, Value>>,
+    /// Your own reference for the caller (`""`: not given).
     pub customer_ref: Option<String>,
+}
+
+/// Text, or a number or boolean read as its text (what IVR templates send).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[serde(untagged)]
+pub(crate) enum LooseText {
+    /// Text.
+    Text(String),
+    /// A number, read as its JSON text.
+    Number(f64),
+    /// A boolean, read as `true` or `false`.
+    Boolean(bool),
 }
 
 impl From<IdentityHintsDto> for RawHints {

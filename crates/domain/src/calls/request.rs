@@ -9,6 +9,7 @@ use crate::error::{Issues, ValidationError};
 use crate::identity::{Ani, CustomerRef, IdentityHints, LineType, RawHints};
 use crate::intents::{IntentName, IntentStatus};
 use crate::tenant::TenantPolicy;
+use crate::text::given;
 use crate::timestamp::Timestamp;
 use crate::variables::{VariableWrite, parse_variables};
 
@@ -149,18 +150,17 @@ impl EndCall {
     ) -> Result<Self, ValidationError> {
         let mut issues = Issues::default();
         let call_id = parse_call_id(raw.call_id.as_deref(), &mut issues);
-        let customer_ref = raw
-            .customer_ref
-            .as_deref()
+        let customer_ref = given(raw.customer_ref.as_deref())
             .and_then(|text| issues.take(CustomerRef::parse(text, "customer_ref")));
+        let intent_status = given(raw.intent_status.as_deref());
         let status = issues.take(IntentStatus::from_request(
-            raw.intent_status.as_deref(),
+            intent_status,
             raw.intent_is_open,
         ));
-        let intent = match raw.intent.as_deref() {
+        let intent = match given(raw.intent.as_deref()) {
             Some(text) => issues.take(IntentName::parse(text, "intent")).zip(status),
             None => {
-                if raw.intent_status.is_some() || raw.intent_is_open.is_some() {
+                if intent_status.is_some() || raw.intent_is_open.is_some() {
                     issues.push(ValidationError::invalid(
                         "intent",
                         "is required with intent_status or intent_is_open",

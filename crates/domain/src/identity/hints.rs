@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::phone::{Ani, AniPolicy, PhoneNumber};
 use crate::error::{Issue, Issues, ValidationError};
-use crate::text::{TextKind, is_storable, refusal};
+use crate::text::{TextKind, given, is_storable, loose_text, refusal};
 
 /// A customer's reference, chosen by us (`cust_` + random) or by the client. Pattern
 /// `[A-Za-z0-9_.:-]{1,128}`.
@@ -136,10 +136,11 @@ pub struct RawHints {
     pub ani: Option<String>,
     /// Dialled number (Dialled Number Identification Service).
     pub dnis: Option<String>,
-    /// CRM ids, namespace -> value.
+    /// CRM ids, namespace -> value: text, or a number or boolean read as its text
+    /// (`null` or `""`: not given).
     #[serde(default)]
-    pub external_ids: BTreeMap<String, String>,
-    /// The client's own reference for the caller.
+    pub external_ids: BTreeMap<String, serde_json::Value>,
+    /// The client's own reference for the caller (`""`: not given).
     pub customer_ref: Option<String>,
 }
 
@@ -197,7 +198,7 @@ impl IdentityHints {
         let external_ids = issues
             .take(Self::parse_external_ids(raw.external_ids, prefix))
             .unwrap_or_default();
-        let customer_ref = raw.customer_ref.as_deref().and_then(|text| {
+        let customer_ref = given(raw.customer_ref.as_deref()).and_then(|text| {
             issues.take(CustomerRef::parse(text, &format!("{prefix}.customer_ref")))
         });
         issues.finish()?;
@@ -210,7 +211,7 @@ impl IdentityHints {
     }
 
     fn parse_external_ids(
-        raw: BTreeMap<String, String>, prefix: &str,
+        raw: BTreeMap<String, serde_json::Value>, prefix: &str,
     ) -> Result<ExternalIds, ValidationError> {
         let mut issues = Vec::new();
         if raw.len() > Self::MAX_EXTERNAL_IDS {
@@ -232,7 +233,14 @@ impl IdentityHints {
                 ));
                 continue;
             }
-            let value = value.trim();
+            let Some(value) = loose_text(&value) else {
+                issues.push(Issue::at_segments(
+                    &path,
+                    "must be text, a number or a boolean",
+                ));
+                continue;
+            };
+            let value = value.as_deref().unwrap_or_default().trim();
             if !is_storable(&namespace, TextKind::Line) || !is_storable(value, TextKind::Line) {
                 issues.push(Issue::at_segments(&path, refusal(TextKind::Line)));
             } else if value.chars().count() > Self::MAX_EXTERNAL_ID_LEN {
@@ -342,7 +350,7 @@ mod tests {
         let raw = RawHints {
             ani: Some("not a number".into()),
             dnis: None,
-            external_ids: [("".to_owned(), "x".to_owned())].into(),
+            external_ids: [("".to_owned(), "x".into())].into(),
             customer_ref: Some("bad ref".into()),
         };
         let err = IdentityHints::parse(raw, &AniPolicy::default(), "identity_hints").unwrap_err();
@@ -360,7 +368,7 @@ mod tests {
     #[test]
     fn empty_external_id_values_are_dropped() {
         let raw = RawHints {
-            external_ids: [("crm".to_owned(), " ".to_owned())].into(),
+            external_ids: [("crm".to_owned(), " ".into())].into(),
             ..RawHints::default()
         };
         let hints = IdentityHints::parse(raw, &AniPolicy::default(), "identity_hints").unwrap();

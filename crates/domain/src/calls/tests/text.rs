@@ -75,3 +75,40 @@ fn values_keep_tabs_line_breaks_and_any_unicode() {
     let end = EndCall::parse(end_req(body), &tenant().policy, now()).unwrap();
     assert_eq!(end.variables.len(), 2);
 }
+
+#[test]
+fn blank_optional_fields_mean_not_given() {
+    let body = json!({"call_id": "c1", "customer_ref": "", "intent": "", "intent_status": "",
+        "identity_hints": {"customer_ref": "", "dnis": "", "external_ids": {"crm": ""}}});
+    let end = EndCall::parse(end_req(body), &tenant().policy, now()).unwrap();
+    assert_eq!(end.customer_ref, None);
+    assert_eq!(end.intent, None);
+    assert!(end.hints.is_some_and(|h| h.is_empty()));
+}
+
+#[test]
+fn external_ids_sent_as_numbers_or_booleans_are_their_text() {
+    let body = json!({"call_id": "c1", "identity_hints": {"external_ids":
+        {"crm": 1042, "vip": true, "none": null}}});
+    let start = StartCall::parse(start_req(body), &tenant().policy).unwrap();
+    let ids: Vec<(&str, &str)> = start
+        .hints
+        .external_ids
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(ids, [("crm", "1042"), ("vip", "true")]);
+}
+
+#[test]
+fn an_external_id_that_is_not_text_is_refused_naming_it() {
+    let body = json!({"call_id": "c1", "identity_hints": {"external_ids": {"crm": [1]}}});
+    let refused = StartCall::parse(start_req(body), &tenant().policy).unwrap_err();
+    assert_eq!(paths(refused), ["identity_hints.external_ids.crm"]);
+}
+
+#[test]
+fn a_status_without_an_intent_is_still_refused() {
+    let body = json!({"call_id": "c1", "intent": "", "intent_status": "resolved"});
+    assert_eq!(end_refusal(body), ["intent"]);
+}

@@ -21,7 +21,7 @@ fn hints(
             dnis: None,
             external_ids: external
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .map(|(k, v)| ((*k).to_owned(), (*v).into()))
                 .collect(),
             customer_ref: customer_ref.map(str::to_owned),
         },
