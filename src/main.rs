@@ -294,6 +294,7 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
                 Ok(purged) => tracing::info!(
                     variables = purged.variables,
                     intents = purged.intents,
+                    responses = purged.responses,
                     "purged expired data"
                 ),
                 Err(e) => tracing::warn!("purge failed: {e:#}"),

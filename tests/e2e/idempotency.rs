@@ -80,3 +80,29 @@ async fn keys_are_per_tenant() {
         "prod never sees test's stored response"
     );
 }
+
+/// A 402 is not stored: once credits arrive, the same request with the same key runs
+/// and succeeds (it used to replay the 402 for a day).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_for_credits_is_not_replayed_once_credits_arrive() {
+    let s = Server::start().await;
+    s.sql("UPDATE credit_balances SET allowance_left = 0, top_up = 0")
+        .await;
+    let body = json!({"call_id": "p1", "identity_hints": {"ani": "+14155550402"}}).to_string();
+    let headers = [("Idempotency-Key", "start_p1")];
+    let broke = s
+        .post_raw(
+            "/v1/calls/start",
+            Some(&s.keys.test),
+            body.clone(),
+            &headers,
+        )
+        .await;
+    error_body(broke, StatusCode::PAYMENT_REQUIRED, "insufficient_credits").await;
+    s.sql("UPDATE credit_balances SET top_up = 5").await;
+    let paid = s
+        .post_raw("/v1/calls/start", Some(&s.keys.test), body, &headers)
+        .await;
+    assert_eq!(paid.status(), StatusCode::OK);
+    assert!(paid.headers().get("idempotent-replayed").is_none());
+}

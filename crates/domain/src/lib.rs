@@ -29,6 +29,7 @@ pub mod calls;
 pub mod credits;
 pub mod customers;
 pub mod error;
+pub mod idempotency;
 pub mod identity;
 pub mod intents;
 pub mod keys;

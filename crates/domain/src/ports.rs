@@ -22,6 +22,7 @@ use crate::credits::{
 };
 use crate::customers::{CustomerLookup, CustomerRecord};
 use crate::error::{StoreError, ValidationError};
+use crate::idempotency::ClaimCutoffs;
 use crate::identity::{CustomerRef, Evidence, IdentityHints, LineType};
 use crate::intents::{IntentWrite, OpenIntent};
 use crate::keys::MintedKey;
@@ -324,11 +325,21 @@ pub trait CreditLedger: Send + Sync + 'static {
 /// Deleting what has expired (the operator's periodic purge).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait Purge: Send + Sync + 'static {
-    /// Deletes variables whose expiry is at or before `variables_expired_at` and
-    /// intents last seen at or before `intents_seen_before`, in every tenant.
+    /// Deletes, in every tenant, what [`PurgeCutoffs`] says has expired.
     fn purge_expired(
-        &self, variables_expired_at: Timestamp, intents_seen_before: Timestamp,
+        &self, cutoffs: PurgeCutoffs,
     ) -> impl Future<Output = Result<Purged, StoreError>> + Send;
+}
+
+/// What the periodic purge deletes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeCutoffs {
+    /// Variables whose expiry is at or before this.
+    pub variables_expired_at: Timestamp,
+    /// Intents last seen at or before this.
+    pub intents_seen_before: Timestamp,
+    /// `Idempotency-Key` records (and the responses they keep) created before this.
+    pub responses_created_before: Timestamp,
 }
 
 /// Per-day activity, for the usage report.
@@ -409,10 +420,13 @@ pub trait KeyMinter: Send + Sync + 'static {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait IdempotencyStore: Send + Sync + 'static {
     /// Claims `key` for a request whose fingerprint is `fingerprint` (route and body),
-    /// or reports what holds it. Keys older than `expires_before` are forgotten.
+    /// or reports what holds it. A key created before `cutoffs.expired_before` is
+    /// forgotten, and one still without a response created before
+    /// `cutoffs.abandoned_before` is given up (its request crashed): either is claimed
+    /// afresh, atomically.
     fn claim(
         &self, tenant: &TenantId, key: &str, fingerprint: &str, now: Timestamp,
-        expires_before: Timestamp,
+        cutoffs: ClaimCutoffs,
     ) -> impl Future<Output = Result<IdempotencyClaim, StoreError>> + Send;
 
     /// Stores the response of a claimed key.

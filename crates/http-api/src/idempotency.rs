@@ -1,7 +1,8 @@
 //! `Idempotency-Key`: the first response to a key is stored (in the database, so every
 //! server process sees it) for 24 h and replayed for the same key and body with
 //! `Idempotent-Replayed: true`; the same key with another body, or while the first
-//! request is still running, is a 409.
+//! request is still running, is a 409. Which responses are kept, and when a claim is
+//! given up, are the domain's rules (`stickycalls_domain::idempotency`).
 
 use std::future::Future;
 
@@ -10,16 +11,13 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use stickycalls_domain::accounts::{IdempotencyClaim, StoredResponse};
+use stickycalls_domain::idempotency::{ClaimCutoffs, is_replayable};
 use stickycalls_domain::ports::{Clock, IdempotencyStore};
 use stickycalls_domain::tenant::Tenant;
-use time::Duration;
 
 use crate::error::ApiError;
 use crate::reply::Reply;
 use crate::{AppState, Backend};
-
-/// How long a stored response is replayed.
-pub const KEPT_FOR: Duration = Duration::hours(24);
 
 /// Runs `run` at most once per (tenant, key); replays or refuses otherwise.
 pub(crate) async fn idempotent<B, F, Fut>(
@@ -48,18 +46,19 @@ where
     let store = &state.store;
     let now = state.calls.clock().now();
     match store
-        .claim(&tenant.id, &key, &fingerprint, now, now - KEPT_FOR)
+        .claim(&tenant.id, &key, &fingerprint, now, ClaimCutoffs::at(now))
         .await?
     {
         IdempotencyClaim::Claimed => {
             let result = run().await;
             let kept = match &result {
-                Ok(reply) => Some(StoredResponse {
+                Ok(reply) if is_replayable(reply.status.as_u16()) => Some(StoredResponse {
                     status: reply.status.as_u16(),
                     body: reply.body.clone(),
                     customer: reply.customer.clone(),
                 }),
-                Err(e) if e.status().is_client_error() => serde_json::to_string(&e.body())
+                Ok(_) => None,
+                Err(e) if is_replayable(e.status().as_u16()) => serde_json::to_string(&e.body())
                     .ok()
                     .map(|body| StoredResponse {
                         status: e.status().as_u16(),

@@ -5,6 +5,8 @@ use stickycalls_domain::accounts::{
     IdempotencyClaim, KeyInfo, NewAccount, NewKey, Purged, Revocation, StoredKey, StoredResponse,
 };
 use stickycalls_domain::credits::{CreditAccount, DailyUsage, EntryKind, SharedPolicy};
+use stickycalls_domain::idempotency::ClaimCutoffs;
+use stickycalls_domain::ports::PurgeCutoffs;
 use stickycalls_domain::ports::{
     AccountStore, CreditDecision, CreditLedger, Health, IdempotencyStore, KeyAdded, KeyStore,
     PoolUse, Purge, UsageStore,
@@ -170,14 +172,14 @@ impl KeyStore for MemoryStore {
 impl IdempotencyStore for MemoryStore {
     async fn claim(
         &self, tenant: &TenantId, key: &str, fingerprint: &str, now: Timestamp,
-        expires_before: Timestamp,
+        cutoffs: ClaimCutoffs,
     ) -> Result<IdempotencyClaim, StoreError> {
         let mut state = self.lock();
         let claims = &mut state.tenant(tenant).claims;
-        if claims
-            .get(key)
-            .is_some_and(|c| c.created_at < expires_before)
-        {
+        if claims.get(key).is_some_and(|c| {
+            c.created_at < cutoffs.expired_before
+                || (c.response.is_none() && c.created_at < cutoffs.abandoned_before)
+        }) {
             claims.remove(key);
         }
         let Some(held) = claims.get(key) else {
@@ -254,18 +256,20 @@ impl Health for MemoryStore {
 }
 
 impl Purge for MemoryStore {
-    async fn purge_expired(
-        &self, variables_expired_at: Timestamp, intents_seen_before: Timestamp,
-    ) -> Result<Purged, StoreError> {
+    async fn purge_expired(&self, cut: PurgeCutoffs) -> Result<Purged, StoreError> {
         let mut state = self.lock();
         let mut purged = Purged::default();
         for t in state.tenants.values_mut() {
-            let (variables, intents) = (t.variables.len(), t.intents.len());
+            let (variables, intents, claims) = (t.variables.len(), t.intents.len(), t.claims.len());
             t.variables
-                .retain(|_, v| v.expires_at > variables_expired_at);
-            t.intents.retain(|_, i| i.last_seen > intents_seen_before);
+                .retain(|_, v| v.expires_at > cut.variables_expired_at);
+            t.intents
+                .retain(|_, i| i.last_seen > cut.intents_seen_before);
+            t.claims
+                .retain(|_, c| c.created_at >= cut.responses_created_before);
             purged.variables += variables - t.variables.len();
             purged.intents += intents - t.intents.len();
+            purged.responses += claims - t.claims.len();
         }
         Ok(purged)
     }

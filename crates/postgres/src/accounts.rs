@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use stickycalls_domain::accounts::{IdempotencyClaim, NewAccount, StoredResponse};
 use stickycalls_domain::credits::CreditAccount;
+use stickycalls_domain::idempotency::ClaimCutoffs;
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{AccountStore, Health, IdempotencyStore, PoolUse};
 use stickycalls_domain::tenant::{Environment, TenantId};
@@ -67,7 +68,7 @@ impl PgStore {
 impl IdempotencyStore for PgStore {
     async fn claim(
         &self, tenant: &TenantId, key: &str, fingerprint: &str, now: Timestamp,
-        expires_before: Timestamp,
+        cutoffs: ClaimCutoffs,
     ) -> Result<IdempotencyClaim, StoreError> {
         let tenant = tenant_key(tenant);
         let mut conn = self.conn().await?;
@@ -78,11 +79,13 @@ impl IdempotencyStore for PgStore {
                         .filter(idempotency_keys::tenant_id.eq(tenant))
                         .filter(idempotency_keys::key.eq(key))
                 };
-                diesel::delete(
-                    this().filter(idempotency_keys::created_at.lt(expires_before.get())),
-                )
-                .execute(conn)
-                .await?;
+                let abandoned = idempotency_keys::response_status
+                    .is_null()
+                    .and(idempotency_keys::created_at.lt(cutoffs.abandoned_before.get()));
+                let expired = idempotency_keys::created_at.lt(cutoffs.expired_before.get());
+                diesel::delete(this().filter(expired.or(abandoned)))
+                    .execute(conn)
+                    .await?;
                 let claimed = diesel::insert_into(idempotency_keys::table)
                     .values((
                         idempotency_keys::tenant_id.eq(tenant),

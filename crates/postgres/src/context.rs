@@ -1,6 +1,7 @@
 //! A customer's live context, erasure, and the purge of what expired.
 
 use std::collections::BTreeMap;
+use stickycalls_domain::ports::PurgeCutoffs;
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -69,18 +70,29 @@ pub(crate) async fn erase_customer(
     .await
 }
 
-/// Deletes expired variables and open intents untouched for 90 days, across tenants.
+/// Deletes expired variables, intents untouched for 90 days and day-old
+/// `Idempotency-Key` records, across tenants.
 pub(crate) async fn purge_expired(
-    conn: &mut AsyncPgConnection, variables_expired_at: Timestamp, intents_seen_before: Timestamp,
+    conn: &mut AsyncPgConnection, cut: PurgeCutoffs,
 ) -> QueryResult<Purged> {
     let variables = diesel::delete(
-        variables::table.filter(variables::expires_at.le(variables_expired_at.get())),
+        variables::table.filter(variables::expires_at.le(cut.variables_expired_at.get())),
     )
     .execute(conn)
     .await?;
     let intents =
-        diesel::delete(intents::table.filter(intents::last_seen.le(intents_seen_before.get())))
+        diesel::delete(intents::table.filter(intents::last_seen.le(cut.intents_seen_before.get())))
             .execute(conn)
             .await?;
-    Ok(Purged { variables, intents })
+    let responses = diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::created_at.lt(cut.responses_created_before.get())),
+    )
+    .execute(conn)
+    .await?;
+    Ok(Purged {
+        variables,
+        intents,
+        responses,
+    })
 }

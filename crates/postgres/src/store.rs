@@ -4,6 +4,7 @@
 use stickycalls_domain::accounts::Purged;
 use stickycalls_domain::calls::{CallId, CallRecord};
 use stickycalls_domain::identity::{CustomerRef, Evidence, IdentityHints};
+use stickycalls_domain::ports::PurgeCutoffs;
 use stickycalls_domain::ports::{
     CallStore, CommitEndError, CommitStartError, CustomerContext, EndCommit, EndReceipt, Purge,
     StartCommit, StartReceipt, StartSnapshot,
@@ -89,11 +90,9 @@ impl CallStore for PgStore {
 }
 
 impl Purge for PgStore {
-    async fn purge_expired(
-        &self, variables_expired_at: Timestamp, intents_seen_before: Timestamp,
-    ) -> Result<Purged, StoreError> {
+    async fn purge_expired(&self, cutoffs: PurgeCutoffs) -> Result<Purged, StoreError> {
         let mut conn = self.conn().await?;
-        context::purge_expired(&mut conn, variables_expired_at, intents_seen_before)
+        context::purge_expired(&mut conn, cutoffs)
             .await
             .map_err(from_diesel)
     }

@@ -3,6 +3,7 @@
 //! has (migrations, pool failure, purge).
 
 use std::time::Duration;
+use stickycalls_domain::idempotency::ClaimCutoffs;
 
 use stickycalls_domain::StoreError;
 use stickycalls_domain::tenant::TenantId;
@@ -212,10 +213,10 @@ async fn idempotency_keys_claim_replay_and_expire() {
     let store = PgStore::new(&PgSettings::new(&db.url), billing_on()).unwrap();
     let t = tenant(11, stickycalls_domain::tenant::Environment::Test).id;
     let t0 = Timestamp::parse("2026-02-06T15:30:00.000Z").unwrap();
-    let long_ago = t0 - time::Duration::hours(24);
-    let claim = |key: &'static str, fp: &'static str, now: Timestamp, before: Timestamp| {
+    let long_ago = ClaimCutoffs::at(t0);
+    let claim = |key: &'static str, fp: &'static str, now: Timestamp, cut: ClaimCutoffs| {
         let store = store.clone();
-        async move { store.claim(&t, key, fp, now, before).await.unwrap() }
+        async move { store.claim(&t, key, fp, now, cut).await.unwrap() }
     };
     assert_eq!(
         claim("k", "a", t0, long_ago).await,
@@ -251,13 +252,13 @@ async fn idempotency_keys_claim_replay_and_expire() {
     );
     let later = t0 + time::Duration::hours(25);
     assert_eq!(
-        claim("k", "b", later, later - time::Duration::hours(24)).await,
+        claim("k", "b", later, ClaimCutoffs::at(later)).await,
         IdempotencyClaim::Claimed,
         "expired keys are forgotten"
     );
     store.release(&t, "k").await.unwrap();
     assert_eq!(
-        claim("k", "c", later, later - time::Duration::hours(24)).await,
+        claim("k", "c", later, ClaimCutoffs::at(later)).await,
         IdempotencyClaim::Claimed,
         "a released key runs again"
     );

@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use stickycalls_domain::accounts::{IdempotencyClaim, NewAccount, StoredResponse};
 use stickycalls_domain::credits::{CreditAccount, DailyUsage, EntryKind, SharedPolicy};
+use stickycalls_domain::idempotency::ClaimCutoffs;
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{
     AccountStore, CreditDecision, CreditLedger, Health, IdempotencyStore, PoolUse, UsageStore,
@@ -68,15 +69,18 @@ type Held = (String, Option<i32>, Option<String>, Option<String>);
 impl IdempotencyStore for SqliteStore {
     async fn claim(
         &self, tenant: &TenantId, key: &str, fingerprint: &str, now: Timestamp,
-        expires_before: Timestamp,
+        cutoffs: ClaimCutoffs,
     ) -> Result<IdempotencyClaim, StoreError> {
         let (tenant, key, fingerprint) =
             (tenant_key(tenant), key.to_owned(), fingerprint.to_owned());
         self.run(move |c| {
             c.immediate_transaction(|c| {
                 let this = idempotency_keys::table.find((&tenant, &key));
-                diesel::delete(this.filter(idempotency_keys::created_at.lt(ms(expires_before))))
-                    .execute(c)?;
+                let abandoned = idempotency_keys::response_status
+                    .is_null()
+                    .and(idempotency_keys::created_at.lt(ms(cutoffs.abandoned_before)));
+                let expired = idempotency_keys::created_at.lt(ms(cutoffs.expired_before));
+                diesel::delete(this.filter(expired.or(abandoned))).execute(c)?;
                 let claimed = diesel::insert_into(idempotency_keys::table)
                     .values((
                         idempotency_keys::tenant_id.eq(&tenant),

@@ -3,6 +3,7 @@
 //! is synchronous and runs on a blocking thread; commits run inside `BEGIN IMMEDIATE`.
 
 use std::collections::BTreeMap;
+use stickycalls_domain::ports::PurgeCutoffs;
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -451,14 +452,22 @@ pub(crate) fn erase_customer(
     Ok(n > 0)
 }
 
-pub(crate) fn purge_expired(
-    c: &mut SqliteConnection, variables_expired_at: Timestamp, intents_seen_before: Timestamp,
-) -> QueryResult<Purged> {
-    let variables =
-        diesel::delete(variables::table.filter(variables::expires_at.le(ms(variables_expired_at))))
-            .execute(c)?;
+pub(crate) fn purge_expired(c: &mut SqliteConnection, cut: PurgeCutoffs) -> QueryResult<Purged> {
+    let variables = diesel::delete(
+        variables::table.filter(variables::expires_at.le(ms(cut.variables_expired_at))),
+    )
+    .execute(c)?;
     let intents =
-        diesel::delete(intents::table.filter(intents::last_seen.le(ms(intents_seen_before))))
+        diesel::delete(intents::table.filter(intents::last_seen.le(ms(cut.intents_seen_before))))
             .execute(c)?;
-    Ok(Purged { variables, intents })
+    let responses = diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::created_at.lt(ms(cut.responses_created_before))),
+    )
+    .execute(c)?;
+    Ok(Purged {
+        variables,
+        intents,
+        responses,
+    })
 }

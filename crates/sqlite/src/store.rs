@@ -6,6 +6,7 @@ use stickycalls_domain::accounts::Purged;
 use stickycalls_domain::calls::{CallId, CallRecord};
 use stickycalls_domain::credits::{BillingPolicy, InsufficientCredits};
 use stickycalls_domain::identity::{CustomerRef, Evidence, IdentityHints};
+use stickycalls_domain::ports::PurgeCutoffs;
 use stickycalls_domain::ports::{
     CallStore, CommitEndError, CommitStartError, CustomerContext, EndCommit, EndReceipt, Purge,
     StartCommit, StartReceipt, StartSnapshot,
@@ -213,14 +214,10 @@ impl CallStore for SqliteStore {
 }
 
 impl Purge for SqliteStore {
-    async fn purge_expired(
-        &self, variables_expired_at: Timestamp, intents_seen_before: Timestamp,
-    ) -> Result<Purged, StoreError> {
+    async fn purge_expired(&self, cutoffs: PurgeCutoffs) -> Result<Purged, StoreError> {
         self.run(move |c| {
-            c.immediate_transaction(|c| {
-                calls::purge_expired(c, variables_expired_at, intents_seen_before)
-            })
-            .map_err(from_diesel)
+            c.immediate_transaction(|c| calls::purge_expired(c, cutoffs))
+                .map_err(from_diesel)
         })
         .await
     }

@@ -5,8 +5,11 @@
 use crate::accounts::NewAccount;
 use crate::credits::{CreditAccount, CreditSummary};
 use crate::error::{Issues, StoreError, ValidationError};
+use crate::idempotency::KEPT_FOR;
 use crate::intents::INTENT_EXPIRY;
-use crate::ports::{AccountStore, Clock, CreditLedger, IdGenerator, KeyMinter, Purge};
+use crate::ports::{
+    AccountStore, Clock, CreditLedger, IdGenerator, KeyMinter, Purge, PurgeCutoffs,
+};
 use crate::secret::Secret;
 use crate::tenant::{AccountId, Environment, TenantId};
 
@@ -44,6 +47,8 @@ pub struct Purged {
     pub variables: usize,
     /// Intents untouched for 90 days.
     pub intents: usize,
+    /// `Idempotency-Key` records older than a day, with their stored responses.
+    pub responses: usize,
 }
 
 fn check_name(name: &str) -> Result<String, ValidationError> {
@@ -196,6 +201,11 @@ impl<S: Purge, L, C: Clock, I, M> AccountService<S, L, C, I, M> {
     /// untouched for 90 days.
     pub async fn purge(&self) -> Result<Purged, AccountError> {
         let now = self.clock.now();
-        Ok(self.store.purge_expired(now, now - INTENT_EXPIRY).await?)
+        let cutoffs = PurgeCutoffs {
+            variables_expired_at: now,
+            intents_seen_before: now - INTENT_EXPIRY,
+            responses_created_before: now - KEPT_FOR,
+        };
+        Ok(self.store.purge_expired(cutoffs).await?)
     }
 }

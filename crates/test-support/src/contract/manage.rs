@@ -3,15 +3,18 @@
 
 use anyhow::ensure;
 use serde_json::json;
+use stickycalls_domain::Timestamp;
 use stickycalls_domain::accounts::{
     IdempotencyClaim, NewAccount, NewKey, Revocation, StoredResponse,
 };
 use stickycalls_domain::credits::PlanTerms;
 use stickycalls_domain::customers::CustomerLookup;
+use stickycalls_domain::idempotency::ClaimCutoffs;
 use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
 use stickycalls_domain::keys::{KeyError, KeyService, MAX_LIVE_KEYS};
 use stickycalls_domain::ports::{
-    AccountStore, Clock, CustomerStore, IdempotencyStore, KeyStore, WriteVariablesError,
+    AccountStore, Clock, CustomerStore, IdempotencyStore, KeyStore, Purge, PurgeCutoffs,
+    WriteVariablesError,
 };
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_domain::variables::{StoredVariable, Ttl, VariableWrite};
@@ -255,7 +258,7 @@ pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
     for (idem, customer) in [("about-them", Some(who.clone())), ("about-nobody", None)] {
         ensure!(
             w.store
-                .claim(&t.id, idem, "fp", now, now - Duration::days(1))
+                .claim(&t.id, idem, "fp", now, ClaimCutoffs::at(now))
                 .await?
                 == IdempotencyClaim::Claimed
         );
@@ -264,7 +267,7 @@ pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
     // A request about them, still running when they are erased.
     ensure!(
         w.store
-            .claim(&t.id, "in-flight", "fp", now, now - Duration::days(1))
+            .claim(&t.id, "in-flight", "fp", now, ClaimCutoffs::at(now))
             .await?
             == IdempotencyClaim::Claimed
     );
@@ -330,7 +333,7 @@ pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
     let later = w.clock.now();
     let again = w
         .store
-        .claim(&t.id, "about-them", "fp", later, later - Duration::days(1))
+        .claim(&t.id, "about-them", "fp", later, ClaimCutoffs::at(later))
         .await?;
     ensure!(
         again == IdempotencyClaim::Claimed,
@@ -338,13 +341,7 @@ pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
     );
     let kept = w
         .store
-        .claim(
-            &t.id,
-            "about-nobody",
-            "fp",
-            later,
-            later - Duration::days(1),
-        )
+        .claim(&t.id, "about-nobody", "fp", later, ClaimCutoffs::at(later))
         .await?;
     ensure!(
         matches!(kept, IdempotencyClaim::Replay(_)),
@@ -356,7 +353,7 @@ pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
         .await?;
     let retried = w
         .store
-        .claim(&t.id, "in-flight", "fp", later, later - Duration::days(1))
+        .claim(&t.id, "in-flight", "fp", later, ClaimCutoffs::at(later))
         .await?;
     ensure!(
         retried == IdempotencyClaim::Claimed,
@@ -408,5 +405,48 @@ pub async fn variables_written_directly<F: StorageFactory>(factory: &F) -> anyho
     ensure!(w.store.write_variables(&t.id, &who, delete(), now).await? == 0);
     let record = w.record(&t.id, &who).await?.expect("record");
     ensure!(record.variables.len() == 99 && record.variables["k0"].value == "new");
+    Ok(())
+}
+
+/// `Idempotency-Key` claims: a claim whose request never answered is given up after
+/// its lease (a retry runs, no 409 for a day); a completed one is replayed for a day;
+/// the purge deletes day-old records with their responses.
+pub async fn idempotency_claims_have_a_lease_and_are_purged<F: StorageFactory>(
+    factory: &F,
+) -> anyhow::Result<()> {
+    let w = World::new(factory).await?;
+    let t = tenant(7, Environment::Test).id;
+    let t0 = w.clock.now();
+    let claim = |key: &'static str, at: Timestamp| {
+        let store = w.store.clone();
+        let t = t.clone();
+        async move { store.claim(&t, key, "fp", at, ClaimCutoffs::at(at)).await }
+    };
+    ensure!(claim("crashed", t0).await? == IdempotencyClaim::Claimed);
+    ensure!(claim("crashed", t0 + Duration::seconds(59)).await? == IdempotencyClaim::InFlight);
+    ensure!(
+        claim("crashed", t0 + Duration::seconds(61)).await? == IdempotencyClaim::Claimed,
+        "an abandoned claim is given up after its lease"
+    );
+    ensure!(claim("done", t0).await? == IdempotencyClaim::Claimed);
+    let response = StoredResponse {
+        status: 200,
+        body: "{}".into(),
+        customer: None,
+    };
+    w.store.complete(&t, "done", response.clone()).await?;
+    let an_hour = t0 + Duration::hours(1);
+    ensure!(claim("done", an_hour).await? == IdempotencyClaim::Replay(response));
+    let cut = PurgeCutoffs {
+        variables_expired_at: an_hour,
+        intents_seen_before: an_hour,
+        responses_created_before: t0 + Duration::minutes(1),
+    };
+    let purged = w.store.purge_expired(cut).await?;
+    ensure!(purged.responses == 1, "{purged:?}");
+    ensure!(
+        claim("done", an_hour).await? == IdempotencyClaim::Claimed,
+        "a purged response is not replayed"
+    );
     Ok(())
 }

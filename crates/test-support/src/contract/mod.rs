@@ -12,7 +12,7 @@ use stickycalls_domain::calls::{CallId, CallService, EndCallError, StartCallErro
 use stickycalls_domain::credits::{CreditAccount, CreditState};
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{
-    AccountStore, CallStore, Clock, CreditLedger, CustomerStore, IdempotencyStore, KeyStore,
+    AccountStore, CallStore, Clock, CreditLedger, CustomerStore, IdempotencyStore, KeyStore, Purge,
     UsageStore,
 };
 use stickycalls_domain::tenant::{AccountId, Environment, Tenant, TenantId};
@@ -43,6 +43,7 @@ pub trait StorageFactory: Send + Sync {
         + KeyStore
         + IdempotencyStore
         + UsageStore
+        + Purge
         + Clone;
     /// Its ledger.
     type Ledger: CreditLedger + Clone;
@@ -932,7 +933,8 @@ macro_rules! storage_contract {
             keys_rotate_and_never_run_out,
             fifty_concurrent_key_creations_leave_twenty,
             customers_are_found_exported_and_erased,
-            variables_written_directly
+            variables_written_directly,
+            idempotency_claims_have_a_lease_and_are_purged
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {
