@@ -192,6 +192,42 @@ async fn unknown_calls_and_routes_are_404() {
     error_body(r, StatusCode::NOT_FOUND, "call_not_found").await;
 }
 
+/// Another method on a known route is 405 in our error body, with `Allow` naming the
+/// methods it takes; `HEAD` works wherever `GET` does, with the headers and no body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_methods_are_405_with_allow_and_head_works_like_get() {
+    use reqwest::Method;
+    let s = Server::start().await;
+    for (method, path, allow) in [
+        (Method::GET, "/v1/calls/start", "POST"),
+        (Method::PATCH, "/v1/keys", "GET, HEAD, POST"),
+        (Method::POST, "/v1/customers/cust_x", "GET, HEAD, DELETE"),
+        (Method::DELETE, "/v1/health", "GET, HEAD"),
+    ] {
+        let r = s.send(method.clone(), path, Some(&s.keys.test), None).await;
+        assert_eq!(r.headers()["allow"], allow, "{method} {path}");
+        let body = error_body(r, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+        assert!(body["request_id"].as_str().is_some_and(|id| !id.is_empty()));
+    }
+    let get = s
+        .send(Method::GET, "/v1/account", Some(&s.keys.test), None)
+        .await;
+    let head = s
+        .send(Method::HEAD, "/v1/account", Some(&s.keys.test), None)
+        .await;
+    assert_eq!(
+        (get.status(), head.status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    assert_eq!(
+        head.headers()["content-type"],
+        get.headers()["content-type"]
+    );
+    assert!(head.bytes().await.unwrap().is_empty(), "HEAD has no body");
+    let health = s.send(Method::HEAD, "/v1/health", None, None).await;
+    assert_eq!(health.status(), StatusCode::OK);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ending_twice_differently_is_409() {
     let s = Server::start().await;

@@ -325,12 +325,3 @@ pub(crate) async fn not_found() -> Result<HttpResponse, ApiError> {
         "No such route",
     ))
 }
-
-/// Known routes called with another method answer 405 in JSON.
-pub(crate) async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "This route does not take that method",
-    ))
-}

@@ -29,8 +29,10 @@ mod openapi_tenant;
 mod ratelimit;
 mod reply;
 mod request_id;
+mod resource;
 mod signup;
 
+use resource::resource;
 use std::sync::Arc;
 
 use actix_web::body::MessageBody;
@@ -221,50 +223,45 @@ pub fn app<B: Backend>(
         .wrap(actix_web::middleware::from_fn(ratelimit::headers))
         .wrap(actix_web::middleware::from_fn(metrics::record))
         .wrap(actix_web::middleware::from_fn(request_id::request_id))
-        .service(route("/metrics", web::get().to(metrics::serve)))
+        .service(resource("/metrics").get(metrics::serve).done())
         .service(
             web::scope("/v1")
-                .service(route("/health", web::get().to(health::health::<B>)))
-                .service(route("/openapi.json", web::get().to(openapi::serve)))
-                .service(route("/calls/start", web::post().to(calls::start::<B>)))
-                .service(route("/calls/end", web::post().to(calls::end::<B>)))
-                .service(route("/account", web::get().to(account::account::<B>)))
-                .service(route("/usage", web::get().to(account::usage::<B>)))
-                .service(route("/accounts", web::post().to(signup::signup::<B>)))
+                .service(resource("/health").get(health::health::<B>).done())
+                .service(resource("/openapi.json").get(openapi::serve).done())
+                .service(resource("/calls/start").post(calls::start::<B>).done())
+                .service(resource("/calls/end").post(calls::end::<B>).done())
+                .service(resource("/account").get(account::account::<B>).done())
+                .service(resource("/usage").get(account::usage::<B>).done())
+                .service(resource("/accounts").post(signup::signup::<B>).done())
                 .service(
-                    route("/keys", web::get().to(key_routes::list::<B>))
-                        .route(web::post().to(key_routes::create::<B>)),
+                    resource("/keys")
+                        .get(key_routes::list::<B>)
+                        .post(key_routes::create::<B>)
+                        .done(),
                 )
-                .service(route(
-                    "/keys/{id}",
-                    web::delete().to(key_routes::revoke::<B>),
-                ))
-                .service(route("/customers", web::get().to(customers::search::<B>)))
                 .service(
-                    route(
-                        "/customers/{customer_ref}",
-                        web::get().to(customers::read::<B>),
-                    )
-                    .route(web::delete().to(customers::erase::<B>)),
+                    resource("/keys/{id}")
+                        .delete(key_routes::revoke::<B>)
+                        .done(),
                 )
-                .service(route(
-                    "/customers/{customer_ref}/export",
-                    web::get().to(customers::export::<B>),
-                ))
+                .service(resource("/customers").get(customers::search::<B>).done())
                 .service(
-                    route(
-                        "/customers/{customer_ref}/variables/{key}",
-                        web::put().to(customers::put_variable::<B>),
-                    )
-                    .route(web::delete().to(customers::delete_variable::<B>)),
+                    resource("/customers/{customer_ref}")
+                        .get(customers::read::<B>)
+                        .delete(customers::erase::<B>)
+                        .done(),
+                )
+                .service(
+                    resource("/customers/{customer_ref}/export")
+                        .get(customers::export::<B>)
+                        .done(),
+                )
+                .service(
+                    resource("/customers/{customer_ref}/variables/{key}")
+                        .put(customers::put_variable::<B>)
+                        .delete(customers::delete_variable::<B>)
+                        .done(),
                 ),
         )
         .default_service(web::to(error::not_found))
-}
-
-/// A resource whose other methods answer 405 in JSON.
-fn route(path: &str, method: actix_web::Route) -> actix_web::Resource {
-    web::resource(path)
-        .route(method)
-        .default_service(web::to(error::method_not_allowed))
 }
