@@ -319,8 +319,18 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
             policy.clone(),
         ))
     })
-    .workers(workers);
-    let server = server.listen(listener)?.shutdown_timeout(30).run();
+    .workers(workers)
+    // Slow clients: headers within the client timeout (then 408), the body within it
+    // again (the API's deadline), idle keep-alive connections closed after 5 s, and a
+    // bounded number of connections per process.
+    .client_request_timeout(settings.api.client_timeout)
+    .client_disconnect_timeout(std::time::Duration::from_secs(1))
+    .keep_alive(std::time::Duration::from_secs(5))
+    .max_connections(settings.max_connections.div_ceil(workers).max(1));
+    let server = server
+        .listen(listener)?
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .run();
     say(&format!("data: {}", A::location(db)));
     if let Some(key) = first_key {
         // Shown once: only its hash is stored.
@@ -335,7 +345,8 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
     tracing::info!(%address, "listening");
     // The last line printed at start: scripts and tests wait for it.
     say(&format!("listening on http://{address}"));
-    // actix-web drains in-flight requests on SIGTERM/SIGINT before returning.
+    // On SIGTERM/SIGINT actix-web stops accepting, lets in-flight requests finish for
+    // up to STICKYCALLS_SHUTDOWN_SECONDS, then returns.
     server.await.context("server error")?;
     tracing::info!("stopped");
     Ok(())

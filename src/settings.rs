@@ -38,8 +38,38 @@ pub struct Settings {
     pub http_workers: Option<usize>,
     /// `STICKYCALLS_PUBLIC_SIGNUP` (`true`/`false`, default `true`),
     /// `STICKYCALLS_RATE_LIMITS` (`plan=REQUESTS/SECONDS,...`, over the defaults) and
-    /// `STICKYCALLS_KEY_CACHE_SECONDS` (1 to 300, default 60).
+    /// `STICKYCALLS_KEY_CACHE_SECONDS` (1 to 300, default 60) and
+    /// `STICKYCALLS_CLIENT_TIMEOUT_SECONDS` (1 to 300, default 10: the time a client has
+    /// to send a request's headers, and then its body).
     pub api: ApiOptions,
+    /// `STICKYCALLS_MAX_CONNECTIONS`: open connections per process (default 10,000);
+    /// past it, new ones wait in the listen backlog.
+    pub max_connections: usize,
+    /// `STICKYCALLS_SHUTDOWN_SECONDS` (1 to 300, default 10): how long a stopping
+    /// server lets in-flight requests finish.
+    pub shutdown_timeout: Duration,
+}
+
+/// A whole number of seconds from `name` within `range`, else `default`.
+fn seconds(
+    name: &str, range: std::ops::RangeInclusive<u64>, default: Duration,
+) -> anyhow::Result<Duration> {
+    match var(name) {
+        None => Ok(default),
+        Some(text) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|s| range.contains(s))
+            .map(Duration::from_secs)
+            .with_context(|| {
+                format!(
+                    "{name} must be a whole number of seconds from {} to {}",
+                    range.start(),
+                    range.end()
+                )
+            }),
+    }
 }
 
 fn var(name: &str) -> Option<String> {
@@ -132,15 +162,29 @@ impl Settings {
                 .with_overrides(&text)
                 .map_err(|e| anyhow::anyhow!("STICKYCALLS_RATE_LIMITS: {e}"))?,
         };
-        let verified_key_ttl = match var("STICKYCALLS_KEY_CACHE_SECONDS") {
-            None => stickycalls_http_api::VERIFIED_KEY_TTL,
+        let verified_key_ttl = seconds(
+            "STICKYCALLS_KEY_CACHE_SECONDS",
+            1..=300,
+            stickycalls_http_api::VERIFIED_KEY_TTL,
+        )?;
+        let client_timeout = seconds(
+            "STICKYCALLS_CLIENT_TIMEOUT_SECONDS",
+            1..=300,
+            stickycalls_http_api::CLIENT_TIMEOUT,
+        )?;
+        let shutdown_timeout = seconds(
+            "STICKYCALLS_SHUTDOWN_SECONDS",
+            1..=300,
+            Duration::from_secs(10),
+        )?;
+        let max_connections = match var("STICKYCALLS_MAX_CONNECTIONS") {
+            None => 10_000,
             Some(text) => text
                 .trim()
-                .parse::<u64>()
+                .parse::<usize>()
                 .ok()
-                .filter(|s| (1..=300).contains(s))
-                .map(Duration::from_secs)
-                .context("STICKYCALLS_KEY_CACHE_SECONDS must be a whole number from 1 to 300")?,
+                .filter(|n| *n > 0)
+                .context("STICKYCALLS_MAX_CONNECTIONS must be a positive whole number")?,
         };
         Ok(Self {
             database,
@@ -148,10 +192,13 @@ impl Settings {
             log_json,
             billing_enabled,
             http_workers,
+            max_connections,
+            shutdown_timeout,
             api: ApiOptions {
                 public_signup,
                 rate_limits,
                 verified_key_ttl,
+                client_timeout,
             },
         })
     }

@@ -74,3 +74,68 @@ async fn bad_bodies_with_uncached_keys_never_panic_the_sqlite_server() {
     assert!(!logs.contains("panicked"), "the server panicked:\n{logs}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Opens a connection to the server at `base` (`http://host:port`) and writes `sent`.
+async fn stall(base: &str, sent: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let address = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(sent.as_bytes()).await.unwrap();
+    stream
+}
+
+/// Everything the server sends until it closes the connection (at most 20 s).
+async fn until_closed(mut stream: tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut seen = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        stream.read_to_end(&mut seen),
+    )
+    .await;
+    assert!(read.is_ok(), "the server kept a stalled connection open");
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+/// Slow clients: a body that stalls after its headers is answered 408 in our error body
+/// and the connection closed; headers that stall are cut off too; hundreds of stalled
+/// connections do not keep a valid request from being answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_clients_are_timed_out_and_do_not_block_others() {
+    let s = crate::support::Server::start_with(&[
+        ("RUST_LOG", "warn"),
+        ("STICKYCALLS_CLIENT_TIMEOUT_SECONDS", "1"),
+    ])
+    .await;
+    let key = s.keys.test.clone();
+    let body_stalls = stall(
+        &s.base,
+        &format!(
+            "POST /v1/calls/start HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {key}\r\n\
+             Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"call_id\""
+        ),
+    )
+    .await;
+    let headers_stall = stall(&s.base, "POST /v1/calls/start HTTP/1.1\r\nHost: t\r\n").await;
+    let mut crowd = Vec::new();
+    for _ in 0..300 {
+        crowd.push(stall(&s.base, "GET /v1/health HTTP/1.1\r\n").await);
+    }
+    s.ok(
+        "/v1/calls/start",
+        json!({"call_id": "meanwhile", "identity_hints": {"ani": "+14155550408"}}),
+    )
+    .await;
+
+    let answered = until_closed(body_stalls).await;
+    assert!(answered.starts_with("HTTP/1.1 408"), "{answered}");
+    assert!(
+        answered.contains("\"code\":\"request_timeout\""),
+        "{answered}"
+    );
+    let cut = until_closed(headers_stall).await;
+    assert!(cut.is_empty() || cut.starts_with("HTTP/1.1 408"), "{cut}");
+    for stream in crowd {
+        until_closed(stream).await;
+    }
+}

@@ -27,6 +27,15 @@ fn payload_error(error: JsonPayloadError) -> ApiError {
                 format!("The body is over {} KiB", MAX_BODY_BYTES / 1024),
             )
         }
+        JsonPayloadError::Payload(actix_web::error::PayloadError::Io(e))
+            if e.kind() == std::io::ErrorKind::TimedOut =>
+        {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "The body did not arrive in time; the connection is closed",
+            )
+        }
         JsonPayloadError::Deserialize(e) => {
             ApiError::invalid(Vec::new(), format!("The body is not valid JSON: {e}"))
         }

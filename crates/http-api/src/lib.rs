@@ -17,6 +17,7 @@ mod body;
 mod calls;
 mod customer_dto;
 mod customers;
+mod deadline;
 mod dto;
 mod error;
 mod health;
@@ -49,6 +50,7 @@ use stickycalls_domain::ports::{
 use stickycalls_domain::usage::UsageService;
 
 pub use auth::{KeyVerifier, VERIFIED_KEY_TTL, Verified};
+pub use deadline::CLIENT_TIMEOUT;
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use openapi::openapi_json;
@@ -84,6 +86,9 @@ pub struct ApiOptions {
     /// How long a verified key is trusted before it is checked again: the bound on
     /// how long a key revoked elsewhere keeps working on this process.
     pub verified_key_ttl: std::time::Duration,
+    /// How long a client has to send a request's body once its headers are in (the
+    /// server gives it as long for the headers): past it, 408 and the connection closes.
+    pub client_timeout: std::time::Duration,
 }
 
 impl Default for ApiOptions {
@@ -92,6 +97,7 @@ impl Default for ApiOptions {
             public_signup: true,
             rate_limits: RateLimitSettings::default(),
             verified_key_ttl: VERIFIED_KEY_TTL,
+            client_timeout: CLIENT_TIMEOUT,
         }
     }
 }
@@ -220,6 +226,7 @@ pub fn app<B: Backend>(
                 ApiError::invalid(Vec::new(), format!("bad query: {e}")).into()
             }),
         )
+        .wrap(actix_web::middleware::from_fn(deadline::body_deadline::<B>))
         .wrap(actix_web::middleware::from_fn(ratelimit::headers))
         .wrap(actix_web::middleware::from_fn(metrics::record))
         .wrap(actix_web::middleware::from_fn(request_id::request_id))
