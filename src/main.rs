@@ -9,6 +9,7 @@ mod telemetry;
 
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -17,8 +18,8 @@ use stickycalls_domain::accounts::{AccountService, OpenedAccount};
 use stickycalls_domain::credits::{CreditSummary, SharedPolicy};
 use stickycalls_domain::ports::AccountStore;
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
-use stickycalls_http_api::AppState;
 use stickycalls_http_api::keys::Argon2Minter;
+use stickycalls_http_api::{AppState, Readiness};
 
 use crate::adapters::{
     Adapter, Memory, MemorySettings, PURGE_EVERY, Postgres, RandomIds, Sqlite, SystemClock,
@@ -261,12 +262,32 @@ fn worker_state<A: Adapter>(
 
 async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Result<()> {
     telemetry::init(settings.log_json);
-    let applied = A::migrate(db)
-        .await
-        .context("cannot migrate the database (STICKYCALLS_DATABASE_URL)")?;
-    tracing::info!(applied, "database migrated");
     let policy = policy(settings);
+    // Opening builds pools; nothing connects until a request or the wait below.
     let (store, ledger) = A::open(db, policy.clone())?;
+    let listener = std::net::TcpListener::bind(settings.listen)
+        .with_context(|| format!("cannot listen on {} (STICKYCALLS_LISTEN)", settings.listen))?;
+    let address = listener.local_addr()?;
+    let readiness = Readiness::starting();
+    let state = Arc::new(
+        AppState::<A>::new(
+            store.clone(),
+            ledger.clone(),
+            SystemClock,
+            RandomIds,
+            settings.api.clone(),
+        )
+        .ready_when(readiness.clone()),
+    );
+    let server = http_server::<A>(state, listener, db, settings, policy)?;
+    let handle = server.handle();
+    let serving = tokio::spawn(server);
+    // Until the database answers and is migrated, health says `starting` (503) and
+    // every other route 503.
+    if let Err(e) = wait_for_database::<A>(db, settings.database_wait).await {
+        handle.stop(false).await;
+        return Err(e);
+    }
     let operator = AccountService::new(
         store.clone(),
         ledger.clone(),
@@ -274,9 +295,6 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
         RandomIds,
         Argon2Minter,
     );
-    let listener = std::net::TcpListener::bind(settings.listen)
-        .with_context(|| format!("cannot listen on {} (STICKYCALLS_LISTEN)", settings.listen))?;
-    let address = listener.local_addr()?;
     let first_key = if store.has_accounts().await? {
         None
     } else {
@@ -286,6 +304,7 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
             .context("cannot create the local account")?;
         Some(test_key)
     };
+    readiness.set_ready();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PURGE_EVERY);
         loop {
@@ -301,36 +320,6 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
             }
         }
     });
-    let state = Arc::new(AppState::<A>::new(
-        store,
-        ledger,
-        SystemClock,
-        RandomIds,
-        settings.api.clone(),
-    ));
-    let workers = settings
-        .http_workers
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let worker_db = A::per_worker(db, workers);
-    let server = actix_web::HttpServer::new(move || {
-        stickycalls_http_api::app(worker_state::<A>(
-            &state,
-            worker_db.as_ref(),
-            policy.clone(),
-        ))
-    })
-    .workers(workers)
-    // Slow clients: headers within the client timeout (then 408), the body within it
-    // again (the API's deadline), idle keep-alive connections closed after 5 s, and a
-    // bounded number of connections per process.
-    .client_request_timeout(settings.api.client_timeout)
-    .client_disconnect_timeout(std::time::Duration::from_secs(1))
-    .keep_alive(std::time::Duration::from_secs(5))
-    .max_connections(settings.max_connections.div_ceil(workers).max(1));
-    let server = server
-        .listen(listener)?
-        .shutdown_timeout(settings.shutdown_timeout.as_secs())
-        .run();
     say(&format!("data: {}", A::location(db)));
     if let Some(key) = first_key {
         // Shown once: only its hash is stored.
@@ -347,7 +336,73 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
     say(&format!("listening on http://{address}"));
     // On SIGTERM/SIGINT actix-web stops accepting, lets in-flight requests finish for
     // up to STICKYCALLS_SHUTDOWN_SECONDS, then returns.
-    server.await.context("server error")?;
+    serving
+        .await
+        .context("server task")?
+        .context("server error")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The HTTP server on `listener`, each worker with its own pool when the store wants
+/// one. Slow clients: headers within the client timeout (then 408), the body within it
+/// again (the API's deadline), idle keep-alive connections closed after 5 s, and a
+/// bounded number of connections per process.
+fn http_server<A: Adapter>(
+    state: Arc<AppState<A>>, listener: std::net::TcpListener, db: &A::Settings,
+    settings: &Settings, policy: SharedPolicy,
+) -> anyhow::Result<actix_web::dev::Server> {
+    let workers = settings
+        .http_workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let worker_db = A::per_worker(db, workers);
+    let server = actix_web::HttpServer::new(move || {
+        stickycalls_http_api::app(worker_state::<A>(
+            &state,
+            worker_db.as_ref(),
+            policy.clone(),
+        ))
+    })
+    .workers(workers)
+    .client_request_timeout(settings.api.client_timeout)
+    .client_disconnect_timeout(Duration::from_secs(1))
+    .keep_alive(Duration::from_secs(5))
+    .max_connections(settings.max_connections.div_ceil(workers).max(1));
+    Ok(server
+        .listen(listener)?
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .run())
+}
+
+/// Migrates the database, retrying with back-off (1 s doubling to 30 s) and logging
+/// each try while it does not answer, until `give_up` (none by default: a service
+/// manager would only restart us into the same wait).
+async fn wait_for_database<A: Adapter>(
+    db: &A::Settings, give_up: Option<Duration>,
+) -> anyhow::Result<()> {
+    let started = tokio::time::Instant::now();
+    let mut delay = Duration::from_secs(1);
+    for attempt in 1u32.. {
+        match A::migrate(db).await {
+            Ok(applied) => {
+                tracing::info!(applied, attempt, "database migrated");
+                return Ok(());
+            }
+            Err(e) if give_up.is_some_and(|limit| started.elapsed() >= limit) => {
+                return Err(e.context(
+                    "gave up waiting for the database (STICKYCALLS_DATABASE_URL, STICKYCALLS_DATABASE_WAIT_SECONDS)",
+                ));
+            }
+            Err(e) => {
+                tracing::warn!(
+                    attempt,
+                    retry_in_seconds = delay.as_secs(),
+                    "the database is not ready: {e:#}"
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+    unreachable!("attempts outnumber u32")
 }

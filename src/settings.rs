@@ -48,6 +48,9 @@ pub struct Settings {
     /// `STICKYCALLS_SHUTDOWN_SECONDS` (1 to 300, default 10): how long a stopping
     /// server lets in-flight requests finish.
     pub shutdown_timeout: Duration,
+    /// `STICKYCALLS_DATABASE_WAIT_SECONDS`: how long a starting server waits for its
+    /// database before it exits (default: it waits as long as it takes).
+    pub database_wait: Option<Duration>,
 }
 
 /// A whole number of seconds from `name` within `range`, else `default`.
@@ -177,6 +180,14 @@ impl Settings {
             1..=300,
             Duration::from_secs(10),
         )?;
+        let database_wait = match var("STICKYCALLS_DATABASE_WAIT_SECONDS") {
+            None => None,
+            Some(_) => Some(seconds(
+                "STICKYCALLS_DATABASE_WAIT_SECONDS",
+                0..=86_400,
+                Duration::ZERO,
+            )?),
+        };
         let max_connections = match var("STICKYCALLS_MAX_CONNECTIONS") {
             None => 10_000,
             Some(text) => text
@@ -194,6 +205,7 @@ impl Settings {
             http_workers,
             max_connections,
             shutdown_timeout,
+            database_wait,
             api: ApiOptions {
                 public_signup,
                 rate_limits,

@@ -13,5 +13,6 @@ mod memory;
 mod platforms;
 mod seeds;
 mod sqlite;
+mod startup;
 mod support;
 mod tenants;

@@ -332,7 +332,12 @@ pub struct CuttableProxy {
 
 impl CuttableProxy {
     pub async fn to(upstream: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::on(0, upstream).await
+    }
+
+    /// The proxy on `port` of 127.0.0.1 (0: any free port).
+    pub async fn on(port: u16, upstream: String) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let task = tokio::spawn(async move {
             let mut links = tokio::task::JoinSet::new();

@@ -1,4 +1,5 @@
-//! `GET /v1/health`: healthy when the store answers.
+//! `GET /v1/health`: healthy when the store answers; `starting` (503) until the server
+//! has its database.
 
 use actix_web::{HttpResponse, web};
 use stickycalls_domain::ports::Health;
@@ -7,6 +8,9 @@ use crate::dto::HealthResponse;
 use crate::{AppState, Backend};
 
 pub(crate) async fn health<B: Backend>(state: web::Data<AppState<B>>) -> HttpResponse {
+    if !state.readiness.is_ready() {
+        return HttpResponse::ServiceUnavailable().json(HealthResponse { status: "starting" });
+    }
     match state.store.ping().await {
         Ok(()) => HttpResponse::Ok().json(HealthResponse { status: "healthy" }),
         Err(e) => {

@@ -28,6 +28,7 @@ mod metrics;
 mod openapi;
 mod openapi_tenant;
 mod ratelimit;
+mod readiness;
 mod reply;
 mod request_id;
 mod resource;
@@ -55,6 +56,7 @@ pub use error::ApiError;
 pub use metrics::Metrics;
 pub use openapi::openapi_json;
 pub use ratelimit::{Limit, RateLimitSettings, RateLimits};
+pub use readiness::Readiness;
 
 /// The adapters the API runs on, named once so handlers stay generic.
 pub trait Backend: Send + Sync + 'static {
@@ -125,6 +127,8 @@ pub struct AppState<B: Backend> {
     pub metrics: Arc<Metrics>,
     /// The operator's choices.
     pub options: Arc<ApiOptions>,
+    /// Whether the database is ready: shared by every HTTP worker.
+    pub readiness: Readiness,
 }
 
 impl<B: Backend> std::fmt::Debug for AppState<B> {
@@ -139,6 +143,7 @@ struct Shared<B: Backend> {
     limits: Arc<RateLimits>,
     metrics: Arc<Metrics>,
     options: Arc<ApiOptions>,
+    readiness: Readiness,
 }
 
 impl<B: Backend> AppState<B> {
@@ -151,8 +156,14 @@ impl<B: Backend> AppState<B> {
             limits: Arc::new(RateLimits::new(&options.rate_limits)),
             metrics: Arc::new(Metrics::default()),
             options: Arc::new(options),
+            readiness: Readiness::ready(),
         };
         Self::assemble(shared, store, ledger, clock, ids)
+    }
+
+    /// The same state, serving only health and metrics until `readiness` is set.
+    pub fn ready_when(self, readiness: Readiness) -> Self {
+        Self { readiness, ..self }
     }
 
     /// The same key checks (and cache) with the use cases on another store and ledger:
@@ -165,6 +176,7 @@ impl<B: Backend> AppState<B> {
             limits: self.limits.clone(),
             metrics: self.metrics.clone(),
             options: self.options.clone(),
+            readiness: self.readiness.clone(),
         };
         Self::assemble(shared, store, ledger, clock, ids)
     }
@@ -192,6 +204,7 @@ impl<B: Backend> AppState<B> {
             limits: shared.limits,
             metrics: shared.metrics,
             options: shared.options,
+            readiness: shared.readiness,
         }
     }
 }
@@ -227,6 +240,7 @@ pub fn app<B: Backend>(
             }),
         )
         .wrap(actix_web::middleware::from_fn(deadline::body_deadline::<B>))
+        .wrap(actix_web::middleware::from_fn(readiness::gate::<B>))
         .wrap(actix_web::middleware::from_fn(ratelimit::headers))
         .wrap(actix_web::middleware::from_fn(metrics::record))
         .wrap(actix_web::middleware::from_fn(request_id::request_id))
