@@ -114,6 +114,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
     let result = Settings::from_env().and_then(|settings| {
+        stickycalls_domain::log_key::set_log_key(&settings.log_key);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?;

@@ -51,6 +51,10 @@ pub struct Settings {
     /// `STICKYCALLS_DATABASE_WAIT_SECONDS`: how long a starting server waits for its
     /// database before it exits (default: it waits as long as it takes).
     pub database_wait: Option<Duration>,
+    /// `STICKYCALLS_LOG_KEY`: the key of the digests that stand for customer refs in log
+    /// lines (set the same on every node to follow a customer across them); unset, a
+    /// random one per process.
+    pub log_key: Vec<u8>,
 }
 
 /// A whole number of seconds from `name` within `range`, else `default`.
@@ -206,6 +210,10 @@ impl Settings {
             max_connections,
             shutdown_timeout,
             database_wait,
+            log_key: var("STICKYCALLS_LOG_KEY").map_or_else(
+                || uuid::Uuid::new_v4().as_bytes().to_vec(),
+                String::into_bytes,
+            ),
             api: ApiOptions {
                 public_signup,
                 rate_limits,

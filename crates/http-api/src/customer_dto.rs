@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::dto::{OpenIntentDto, VariableDto};
 
 /// A phone number linked to a customer.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct PhoneDto {
     /// E.164.
     pub number: String,
@@ -32,7 +32,7 @@ impl From<PhoneLink> for PhoneDto {
 }
 
 /// An external id linked to a customer.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct ExternalIdDto {
     /// Namespace (`crm`).
     pub namespace: String,
@@ -54,7 +54,7 @@ impl From<ExternalIdLink> for ExternalIdDto {
 
 /// `GET /v1/customers/{customer_ref}`: who they are and their live context. No call is
 /// recorded and nothing is charged.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct CustomerDto {
     /// The customer.
     pub customer_ref: String,
@@ -104,14 +104,14 @@ impl From<CustomerView> for CustomerDto {
 }
 
 /// `GET /v1/customers?ani=...` or `?external_id=ns:value`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct CustomerSearchResponse {
     /// Matching customers, most recently linked first (at most 20).
     pub customers: Vec<CustomerDto>,
 }
 
 /// A call as held.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct CallExportDto {
     /// Your id for the call.
     pub call_id: String,
@@ -165,7 +165,7 @@ impl From<CallRecord> for CallExportDto {
 
 /// `GET /v1/customers/{customer_ref}/export`: everything held on the customer,
 /// expired variables and intents not yet purged included.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct CustomerExport {
     /// The customer.
     pub customer_ref: String,
@@ -214,7 +214,7 @@ impl CustomerExport {
 }
 
 /// The answer to `PUT /v1/customers/{customer_ref}/variables/{key}`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct VariableWritten {
     /// The key.
     pub key: String,
@@ -222,3 +222,13 @@ pub struct VariableWritten {
     #[serde(flatten)]
     pub variable: VariableDto,
 }
+
+crate::redact::opaque_debug!(
+    PhoneDto,
+    ExternalIdDto,
+    CustomerDto,
+    CustomerSearchResponse,
+    CallExportDto,
+    CustomerExport,
+    VariableWritten
+);

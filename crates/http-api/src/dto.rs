@@ -13,7 +13,7 @@ use stickycalls_domain::variables::StoredVariable;
 use utoipa::ToSchema;
 
 /// What is known of the caller.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Default, Deserialize, ToSchema)]
 pub struct IdentityHintsDto {
     /// Caller's number, E.164 preferred (`+14155551234`); a national number is read
     /// in the tenant's region; withheld values (`anonymous`...) are accepted.
@@ -60,7 +60,7 @@ pub struct TelcoDto {
 }
 
 /// `POST /v1/calls/start`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct StartRequest {
     /// Your id for the call (1 to 128 characters).
     pub call_id: Option<String>,
@@ -89,7 +89,7 @@ impl From<TelcoDto> for RawTelco {
 }
 
 /// `POST /v1/calls/end`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct EndRequest {
     /// The call's id, as sent at its start.
     pub call_id: Option<String>,
@@ -167,7 +167,7 @@ impl From<OpenIntent> for OpenIntentDto {
 }
 
 /// A saved variable.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct VariableDto {
     /// Its value, as text.
     pub value: String,
@@ -191,7 +191,7 @@ impl From<StoredVariable> for VariableDto {
 }
 
 /// The answer to `POST /v1/calls/start`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct StartResponse {
     /// Your id for the call.
     pub call_id: String,
@@ -234,7 +234,7 @@ impl From<StartOutcome> for StartResponse {
 }
 
 /// The answer to `POST /v1/calls/end`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct EndResponse {
     /// Your id for the call.
     pub call_id: String,
@@ -351,3 +351,12 @@ pub struct UsageResponse {
     /// Days with activity, oldest first.
     pub days: Vec<DayUsageDto>,
 }
+
+crate::redact::opaque_debug!(
+    IdentityHintsDto,
+    StartRequest,
+    EndRequest,
+    VariableDto,
+    StartResponse,
+    EndResponse
+);

@@ -66,7 +66,7 @@ pub struct CreateKeyRequest {
 }
 
 /// The answer to `POST /v1/keys` (201): the key in full, shown once.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct CreatedKey {
     /// The full key: store it now, it is never shown again.
     pub key: String,
@@ -112,3 +112,5 @@ pub(crate) async fn revoke<B: Backend>(
     tracing::info!(key_id = %id.as_str(), "key revoked");
     Ok(HttpResponse::NoContent().finish())
 }
+
+crate::redact::opaque_debug!(CreatedKey);

@@ -29,6 +29,7 @@ mod openapi;
 mod openapi_tenant;
 mod ratelimit;
 mod readiness;
+mod redact;
 mod reply;
 mod request_id;
 mod resource;

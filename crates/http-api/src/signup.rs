@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::{AppState, Backend};
 
 /// `POST /v1/accounts`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct SignupRequest {
     /// Contact address (required, kept private, never logged).
     pub email: String,
@@ -23,7 +23,7 @@ pub struct SignupRequest {
 }
 
 /// Both keys of a new account, in full: they are never shown again.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct SignupKeys {
     /// `sk_test_...`: the test environment (separate data and credits).
     pub test: String,
@@ -32,7 +32,7 @@ pub struct SignupKeys {
 }
 
 /// The answer to `POST /v1/accounts` (201).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct SignupResponse {
     /// The new account.
     pub account_id: String,
@@ -71,3 +71,5 @@ pub(crate) async fn signup<B: Backend>(
         },
     }))
 }
+
+crate::redact::opaque_debug!(SignupRequest, SignupKeys, SignupResponse);

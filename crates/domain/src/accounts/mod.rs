@@ -41,7 +41,7 @@ impl std::fmt::Debug for StoredKey {
 }
 
 /// A key to create with an account: only its hash and its public parts are kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct NewKey {
     /// Public lookup id.
     pub lookup_id: String,
@@ -53,6 +53,29 @@ pub struct NewKey {
     pub last4: String,
     /// A label chosen by the tenant (`default` for the keys of a new account).
     pub name: String,
+}
+
+impl std::fmt::Debug for NewKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewKey")
+            .field("lookup_id", &self.lookup_id)
+            .field("environment", &self.environment)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for NewAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewAccount")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("email", &crate::redact::opt(&self.email))
+            .field("keys", &self.keys)
+            .field("plan", &self.plan)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 /// A live key as listed to its tenant: never its hash or secret.
@@ -85,7 +108,7 @@ pub enum Revocation {
 }
 
 /// An account to create, with its first keys and starting credits per environment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct NewAccount {
     /// The new account's id.
     pub id: AccountId,
@@ -102,7 +125,8 @@ pub struct NewAccount {
 }
 
 /// A response kept for an `Idempotency-Key`, replayed for the same key and body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Debug` shows the body's size only (it holds what the response held).
+#[derive(Clone, PartialEq, Eq)]
 pub struct StoredResponse {
     /// HTTP status.
     pub status: u16,
@@ -110,6 +134,16 @@ pub struct StoredResponse {
     pub body: String,
     /// The customer the body is about, so erasing them erases it too.
     pub customer: Option<CustomerRef>,
+}
+
+impl std::fmt::Debug for StoredResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredResponse")
+            .field("status", &self.status)
+            .field("body", &crate::redact::Redacted(&self.body))
+            .field("customer", &self.customer)
+            .finish()
+    }
 }
 
 /// What claiming an idempotency key found.

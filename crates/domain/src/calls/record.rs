@@ -46,9 +46,16 @@ impl fmt::Display for CallId {
 }
 
 /// A digest of a request's meaning (after normalisation), to tell a retry of the same
-/// request from a different request that reuses its id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// request from a different request that reuses its id. `Debug` does not show it: it
+/// is an unkeyed hash of a body that may hold a phone number.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Fingerprint(String);
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Fingerprint(..)")
+    }
+}
 
 impl Fingerprint {
     /// The digest of a canonical text.

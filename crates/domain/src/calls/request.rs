@@ -103,8 +103,8 @@ fn canonical_hints(hints: &IdentityHints) -> Value {
     })
 }
 
-/// A `calls/end` body as sent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// A `calls/end` body as sent. `Debug` shows variable keys, not their values.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct RawEndCall {
     /// Required.
     pub call_id: Option<String>,
@@ -122,6 +122,25 @@ pub struct RawEndCall {
     pub identity_hints: Option<RawHints>,
     /// Telco data.
     pub telco: Option<RawTelco>,
+}
+
+impl std::fmt::Debug for RawEndCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let variables = self
+            .variables
+            .as_ref()
+            .map(|v| v.keys().collect::<Vec<_>>());
+        f.debug_struct("RawEndCall")
+            .field("call_id", &self.call_id)
+            .field("customer_ref", &crate::redact::opt(&self.customer_ref))
+            .field("intent", &self.intent)
+            .field("intent_status", &self.intent_status)
+            .field("intent_is_open", &self.intent_is_open)
+            .field("variable_keys", &variables)
+            .field("identity_hints", &self.identity_hints)
+            .field("telco", &self.telco)
+            .finish()
+    }
 }
 
 /// A validated `calls/end`.

@@ -74,8 +74,8 @@ pub struct PhoneLink {
     pub linked_at: Timestamp,
 }
 
-/// An external id linked to a customer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An external id linked to a customer. `Debug` shows the value's size only.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ExternalIdLink {
     /// Namespace (`crm`).
     pub namespace: String,
@@ -83,6 +83,16 @@ pub struct ExternalIdLink {
     pub value: String,
     /// When it was linked.
     pub linked_at: Timestamp,
+}
+
+impl std::fmt::Debug for ExternalIdLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExternalIdLink")
+            .field("namespace", &self.namespace)
+            .field("value", &crate::redact::Redacted(&self.value))
+            .field("linked_at", &self.linked_at)
+            .finish()
+    }
 }
 
 /// Everything held on one customer, as stored (expired rows not yet purged included).

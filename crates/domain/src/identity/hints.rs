@@ -8,13 +8,21 @@ use serde::{Deserialize, Serialize};
 
 use super::phone::{Ani, AniPolicy, PhoneNumber};
 use crate::error::{Issue, Issues, ValidationError};
+use crate::redact::{self, RedactedValues};
 use crate::text::{TextKind, given, is_storable, loose_text, refusal};
 
 /// A customer's reference, chosen by us (`cust_` + random) or by the client. Pattern
 /// `[A-Za-z0-9_.:-]{1,128}`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct CustomerRef(String);
+
+/// Debug shows the log digest: a client may choose a ref that is personal data.
+impl fmt::Debug for CustomerRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CustomerRef({})", self.log_digest())
+    }
+}
 
 impl CustomerRef {
     /// Longest accepted reference.
@@ -43,13 +51,11 @@ impl CustomerRef {
     }
 
     /// What a log line may show of it: a reference can be the client's own (a CRM
-    /// number, a name), so logs carry `ref:` and the first 12 hex digits of its
-    /// SHA-256 instead. The same reference always gives the same digest, so lines
-    /// about one customer can still be followed.
+    /// number, a name), so logs carry `ref:` and 12 letters of its keyed digest
+    /// ([`crate::log_key`]) instead. The same reference gives the same digest under one
+    /// key, so lines about one customer can still be followed.
     pub fn log_digest(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(self.0.as_bytes());
-        format!("ref:{}", &hex::encode(digest)[..12])
+        crate::log_key::keyed_digest("ref", &self.0)
     }
 }
 
@@ -130,7 +136,7 @@ impl FromStr for LineType {
 pub type ExternalIds = BTreeMap<String, String>;
 
 /// Identity hints as the client sent them, before validation.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct RawHints {
     /// Caller's number (Automatic Number Identification).
     pub ani: Option<String>,
@@ -145,7 +151,7 @@ pub struct RawHints {
 }
 
 /// Validated identity hints.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct IdentityHints {
     /// The caller's number, if one was sent.
     pub ani: Option<Ani>,
@@ -155,6 +161,28 @@ pub struct IdentityHints {
     pub external_ids: ExternalIds,
     /// The client's reference for the caller.
     pub customer_ref: Option<CustomerRef>,
+}
+
+impl fmt::Debug for RawHints {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawHints")
+            .field("ani", &redact::opt(&self.ani))
+            .field("dnis", &redact::opt(&self.dnis))
+            .field("external_ids", &RedactedValues(&self.external_ids))
+            .field("customer_ref", &redact::opt(&self.customer_ref))
+            .finish()
+    }
+}
+
+impl fmt::Debug for IdentityHints {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdentityHints")
+            .field("ani", &self.ani)
+            .field("dnis", &redact::opt(&self.dnis))
+            .field("external_ids", &RedactedValues(&self.external_ids))
+            .field("customer_ref", &self.customer_ref)
+            .finish()
+    }
 }
 
 impl IdentityHints {
@@ -315,6 +343,7 @@ mod tests {
             CustomerRef::from_trusted("CRM-4243-Smith").log_digest()
         );
         assert_eq!(shown.len(), "ref:".len() + 12);
+        assert!(!shown.chars().any(|c| c.is_ascii_digit()), "{shown}");
     }
 
     #[test]

@@ -23,8 +23,15 @@ pub const MAX_VALUE_LEN: usize = 1024;
 pub const MAX_SOURCE_LEN: usize = 128;
 
 /// A variable's time to live: 60 s to 90 days, 30 days by default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ttl(u32);
+
+/// `Ttl(30d)`, `Ttl(1h30m)`: days, hours, minutes and seconds, as `time` writes them.
+impl std::fmt::Debug for Ttl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Ttl({})", time::Duration::seconds(i64::from(self.0)))
+    }
+}
 
 impl Ttl {
     /// Shortest TTL, seconds.
@@ -53,8 +60,8 @@ impl Ttl {
     }
 }
 
-/// A variable as stored and returned.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A variable as stored and returned. `Debug` shows the value's size only.
+#[derive(Clone, PartialEq, Eq)]
 pub struct StoredVariable {
     /// Its value, as text.
     pub value: String,
@@ -64,6 +71,17 @@ pub struct StoredVariable {
     pub ttl: Ttl,
     /// When it stops being returned.
     pub expires_at: Timestamp,
+}
+
+impl std::fmt::Debug for StoredVariable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredVariable")
+            .field("value", &crate::redact::Redacted(&self.value))
+            .field("source", &crate::redact::opt(&self.source))
+            .field("ttl", &self.ttl)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 impl StoredVariable {
