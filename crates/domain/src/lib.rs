@@ -29,6 +29,8 @@ pub mod calls;
 pub mod credits;
 pub mod customers;
 pub mod error;
+#[cfg(test)]
+mod fuzz;
 pub mod idempotency;
 pub mod identity;
 pub mod intents;

@@ -62,6 +62,57 @@ pub(crate) fn typed<T: DeserializeOwned>(value: &Value) -> Result<T, ApiError> {
                 serde_path_to_error::Segment::Unknown => "?".to_owned(),
             })
             .collect();
-        ApiError::invalid(path, e.into_inner().to_string())
+        ApiError::invalid(path, without_values(&e.into_inner().to_string()))
     })
+}
+
+/// A serde message without the values it quotes (`invalid type: string "+1415...",
+/// expected a boolean` becomes `invalid type: string, expected a boolean`): an error
+/// body is logged and may be stored for an `Idempotency-Key`, and must not hold what
+/// the client sent.
+fn without_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quote = None;
+    for c in message.chars() {
+        match quote {
+            Some(open) if c == open => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '`' || c == '\'' => {
+                quote = Some(c);
+                if out.ends_with(' ') {
+                    out.pop();
+                }
+            }
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::dto::{EndRequest, StartRequest};
+
+    fn message(e: ApiError) -> String {
+        serde_json::to_string(&e.body()).unwrap()
+    }
+
+    #[test]
+    fn a_wrongly_typed_value_is_named_by_its_path_not_echoed() {
+        let wrong = typed::<StartRequest>(&json!({"call_id": 14155557788u64})).unwrap_err();
+        let shown = message(wrong);
+        assert!(!shown.contains("14155557788"), "{shown}");
+        assert!(
+            shown.contains("invalid type: integer, expected a string"),
+            "{shown}"
+        );
+        let wrong = typed::<EndRequest>(&json!({"call_id": "c", "intent_is_open": "+14155557788"}))
+            .unwrap_err();
+        let shown = message(wrong);
+        assert!(!shown.contains("4155557788"), "{shown}");
+        assert!(shown.contains("intent_is_open"), "{shown}");
+    }
 }
