@@ -14,7 +14,7 @@ DIESEL_VERSION := 2.3.4
 OHA := target/tools/bin/oha
 OHA_VERSION := 1.16.0
 
-.PHONY: run test lint fmt fmt-check clippy check-boundaries check-schema schema openapi bench bench-smoke bench-tools fuzz
+.PHONY: run test lint fmt fmt-check clippy check-boundaries check-schema schema openapi bench bench-smoke bench-tools fuzz fuzz-api
 
 ## run: build and serve the API on http://127.0.0.1:8080. With no STICKYCALLS_DATABASE_URL
 ## the data lives in a SQLite file under ./data/ (nothing to install); the first start
@@ -32,6 +32,11 @@ test:
 FUZZ_CASES ?= 2000000
 fuzz:
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release --locked -p stickycalls-domain fuzz:: -- --test-threads 1
+
+## fuzz-api: schemathesis (pinned, installed into target/venv-fuzz-api) with all checks
+## against a live server on each store, from the OpenAPI document it serves
+fuzz-api:
+	tests/fuzz-api/run.sh $(FUZZ_API_STORES)
 
 ## lint: formatting, clippy with warnings as errors, crate boundaries, schema.rs
 lint: fmt-check clippy check-boundaries check-schema
