@@ -29,7 +29,7 @@ test:
 
 ## fuzz: the parsers' fuzz properties (phone numbers, customer refs, variables, request
 ## bodies) in release with FUZZ_CASES cases each (`make test` runs 256 of each)
-FUZZ_CASES ?= 2000000
+FUZZ_CASES ?= 300000
 fuzz:
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release --locked -p stickycalls-domain fuzz:: -- --test-threads 1
 

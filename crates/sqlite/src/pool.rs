@@ -93,7 +93,7 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Builds the pool; the file must exist (run the migrations first). Credits are
+    /// Builds the pool; connections open on first use, so run the migrations before. Credits are
     /// kept under `policy` (the operator's billing).
     pub fn new(settings: &SqliteSettings, policy: SharedPolicy) -> anyhow::Result<Self> {
         let manager = Connections {
