@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use stickycalls_domain::calls::{CallId, CallRecord};
-use stickycalls_domain::credits::{BillingPolicy, Charge, CreditChange, InsufficientCredits};
+use stickycalls_domain::credits::{
+    BillingPolicy, Charge, CreditAccount, CreditChange, InsufficientCredits,
+};
 use stickycalls_domain::customers::{ProvisionalHistory, may_fold};
 use stickycalls_domain::identity::{
     Activity, CustomerRef, Evidence, EvidenceKind, IdentityHints, LineType,
@@ -285,13 +287,7 @@ impl Tenant {
         let Some(charge) = charge else {
             return Ok(None);
         };
-        let Some(account) = self.credits.clone() else {
-            return Err(InsufficientCredits {
-                needed: charge.credits,
-                available: 0,
-            });
-        };
-        account.debit(charge, call_id, policy, at).map(Some)
+        CreditAccount::debit_stored(self.credits.clone(), charge, call_id, policy, at).map(Some)
     }
 
     fn commit_end(

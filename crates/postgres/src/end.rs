@@ -5,7 +5,7 @@ use diesel::sql_types::{Text, Uuid as SqlUuid};
 use diesel::upsert::excluded;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use stickycalls_domain::calls::CallRecord;
-use stickycalls_domain::credits::{BillingPolicy, Charge, InsufficientCredits};
+use stickycalls_domain::credits::{BillingPolicy, Charge, CreditAccount, InsufficientCredits};
 use stickycalls_domain::customers::{ProvisionalHistory, may_fold};
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::intents::IntentWrite;
@@ -104,14 +104,8 @@ async fn pay(
     conn: &mut AsyncPgConnection, tenant: Uuid, charge: Charge, call: &CallRecord,
     policy: &dyn BillingPolicy, at: Timestamp,
 ) -> Result<(), Abort> {
-    let Some(account) = credits::load(conn, tenant, true).await? else {
-        return Err(Abort::Insufficient(InsufficientCredits {
-            needed: charge.credits,
-            available: 0,
-        }));
-    };
-    let change = account
-        .debit(charge, &call.call_id, policy, at)
+    let stored = credits::load(conn, tenant, true).await?;
+    let change = CreditAccount::debit_stored(stored, charge, &call.call_id, policy, at)
         .map_err(Abort::Insufficient)?;
     credits::save(conn, tenant, &change).await?;
     Ok(())

@@ -19,7 +19,7 @@
 //!   refused start).
 
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use stickycalls_domain::credits::{BillingPolicy, InsufficientCredits};
+use stickycalls_domain::credits::{BillingPolicy, CreditAccount, InsufficientCredits};
 use stickycalls_domain::ports::{CommitStartError, CustomerContext, StartCommit, StartReceipt};
 use uuid::Uuid;
 
@@ -156,15 +156,9 @@ async fn write(
     }
     let credits_remaining = match (commit.charge, stored) {
         (Some(charge), stored) => {
-            let Some(account) = stored.flatten() else {
-                return Err(Abort::Insufficient(InsufficientCredits {
-                    needed: charge.credits,
-                    available: 0,
-                }));
-            };
-            let change = account
-                .debit(charge, &call.call_id, policy, now)
-                .map_err(Abort::Insufficient)?;
+            let change =
+                CreditAccount::debit_stored(stored.flatten(), charge, &call.call_id, policy, now)
+                    .map_err(Abort::Insufficient)?;
             // The new state, its ledger lines and the commit: one round trip.
             let mut commit_conn = conn;
             futures_util::try_join!(

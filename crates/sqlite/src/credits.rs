@@ -113,14 +113,7 @@ pub(crate) fn debit(
     c: &mut SqliteConnection, tenant: &str, charge: Charge, call_id: &CallId,
     policy: &dyn BillingPolicy, now: Timestamp,
 ) -> Result<u64, DebitError> {
-    let Some(account) = load(c, tenant)? else {
-        return Err(DebitError::Insufficient(InsufficientCredits {
-            needed: charge.credits,
-            available: 0,
-        }));
-    };
-    let change = account
-        .debit(charge, call_id, policy, now)
+    let change = CreditAccount::debit_stored(load(c, tenant)?, charge, call_id, policy, now)
         .map_err(DebitError::Insufficient)?;
     save(c, tenant, &change)?;
     Ok(change.account.balance().total())

@@ -154,6 +154,21 @@ impl CreditAccount {
         CreditChange { account, entries }
     }
 
+    /// [`CreditAccount::debit`] of the stored state, if any: a tenant without one has
+    /// nothing to pay with.
+    pub fn debit_stored(
+        stored: Option<Self>, charge: Charge, call_id: &CallId, policy: &dyn BillingPolicy,
+        now: Timestamp,
+    ) -> Result<CreditChange, InsufficientCredits> {
+        match stored {
+            Some(account) => account.debit(charge, call_id, policy, now),
+            None => Err(InsufficientCredits {
+                needed: charge.credits,
+                available: 0,
+            }),
+        }
+    }
+
     /// Spends a start's charge at `now` (after any period reset), allowance first.
     /// Refused, with nothing to write, when the balance cannot pay it.
     pub fn debit(

@@ -113,6 +113,21 @@ fn an_empty_account_refuses() {
 }
 
 #[test]
+fn a_tenant_without_credits_stored_has_nothing_to_pay_with() {
+    let t0 = ts("2026-01-01T00:00:00.000Z");
+    assert_eq!(
+        CreditAccount::debit_stored(None, one(), &call(), &POLICY, t0),
+        Err(InsufficientCredits {
+            needed: 1,
+            available: 0
+        })
+    );
+    let stored = CreditAccount::open(&terms("free", 3), t0).account;
+    let paid = CreditAccount::debit_stored(Some(stored), one(), &call(), &POLICY, t0).unwrap();
+    assert_eq!(paid.account.balance().total(), 2);
+}
+
+#[test]
 fn a_plan_change_keeps_what_was_used() {
     let t0 = ts("2026-01-01T00:00:00.000Z");
     let account = CreditAccount::open(&terms("free", 100), t0)
