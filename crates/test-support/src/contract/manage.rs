@@ -419,7 +419,6 @@ pub async fn idempotency_claims_have_a_lease_and_are_purged<F: StorageFactory>(
     let t0 = w.clock.now();
     let claim = |key: &'static str, at: Timestamp| {
         let store = w.store.clone();
-        let t = t.clone();
         async move { store.claim(&t, key, "fp", at, ClaimCutoffs::at(at)).await }
     };
     ensure!(claim("crashed", t0).await? == IdempotencyClaim::Claimed);
