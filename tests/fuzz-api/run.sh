@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 SCHEMATHESIS_VERSION=4.32.5
-VENV=target/venv-fuzz-api
+VENV="$PWD/target/venv-fuzz-api"
 EXAMPLES=${FUZZ_API_EXAMPLES:-50}
 STORES=("$@")
 [ ${#STORES[@]} -gt 0 ] || STORES=(memory sqlite postgres)
@@ -39,9 +39,10 @@ for store in "${STORES[@]}"; do
   for _ in $(seq 1 100); do grep -q "^listening on" "$work/$store.out" && break; sleep 0.2; done
   key=$(grep -o 'sk_test_[0-9a-f_]*' "$work/$store.out" | head -1)
   echo "== $store: schemathesis $SCHEMATHESIS_VERSION, all checks, $EXAMPLES examples per operation"
-  if ! "$VENV/bin/st" run "http://127.0.0.1:$port/v1/openapi.json" --checks all \
-      --header "Authorization: Bearer $key" --max-examples "$EXAMPLES" \
-      --report junit --report-dir "$work/$store-report" ; then
+  # Run from the work directory: schemathesis keeps its state in ./.schemathesis.
+  if ! (cd "$work" && "$VENV/bin/st" run "http://127.0.0.1:$port/v1/openapi.json" \
+      --checks all --header "Authorization: Bearer $key" --max-examples "$EXAMPLES" \
+      --report junit --report-dir "$store-report"); then
     failed=1
   fi
   kill "$server"; wait "$server" 2>/dev/null || true
