@@ -7,7 +7,7 @@ use super::{
     looks_like_card_number,
 };
 use crate::error::{Issue, Issues, RefusalKind, ValidationError};
-use crate::text::{TextKind, is_storable, refusal};
+use crate::text::{TextKind, is_storable, loose_text, refusal};
 use crate::timestamp::Timestamp;
 
 /// Reads every entry of a request's `variables`, written at `now`:
@@ -81,16 +81,14 @@ fn parse_one(key: &str, raw: &Value, now: Timestamp) -> Result<VariableWrite, Va
         }
         other => (other, Ttl::DEFAULT, None),
     };
-    let text = match value {
-        Value::Null => {
+    let text = match loose_text(value) {
+        Some(Some(text)) => text,
+        Some(None) => {
             return Ok(VariableWrite::Delete {
                 key: key.to_owned(),
             });
         }
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Array(_) | Value::Object(_) => {
+        None => {
             return Err(refuse(
                 None,
                 "values are text, numbers, booleans or null".into(),
