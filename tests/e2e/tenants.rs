@@ -130,7 +130,7 @@ async fn rotation_with_two_live_keys_and_the_last_key_kept() {
             Some(&json!({"name": "p", "environment": "prod"})),
         )
         .await;
-    error_body(wrong, StatusCode::BAD_REQUEST, "invalid_request").await;
+    error_body(wrong, StatusCode::FORBIDDEN, "environment_forbidden").await;
 
     // Revoke the old key with the new one: the old one stops at once on this process.
     let revoked = s

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Schemathesis (pinned, in a virtualenv under target/) with every check against a live
-# server on each store named (memory, sqlite, postgres), driven by the OpenAPI document
-# the server itself serves. Usage: run.sh [STORE...]; FUZZ_API_EXAMPLES per operation.
-# Exits non-zero when any check fails on any store.
+# server on each store named (sqlite, postgres; memory too if asked), driven by the
+# OpenAPI document the server itself serves. Usage: run.sh [STORE...];
+# FUZZ_API_EXAMPLES examples per operation (default 50).
+# The account it runs with holds ample credits, so a start is never refused for want
+# of them (402 is not what is under test). Exits non-zero when any check fails.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -10,7 +12,9 @@ SCHEMATHESIS_VERSION=4.32.5
 VENV="$PWD/target/venv-fuzz-api"
 EXAMPLES=${FUZZ_API_EXAMPLES:-50}
 STORES=("$@")
-[ ${#STORES[@]} -gt 0 ] || STORES=(memory sqlite postgres)
+[ ${#STORES[@]} -gt 0 ] || STORES=(sqlite postgres)
+BIN=target/release/stickycalls
+ROOT="$PWD"
 
 if [ ! -x "$VENV/bin/st" ] || ! "$VENV/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
   python3 -m venv "$VENV"
@@ -31,19 +35,36 @@ for store in "${STORES[@]}"; do
       url="${base%/*}/$name" ;;
     *) echo "unknown store $store" >&2; exit 2 ;;
   esac
+  export STICKYCALLS_DATABASE_URL="$url"
+  key=""
+  if [ "$store" != memory ]; then
+    "$BIN" migrate >/dev/null
+    account=$("$BIN" accounts create --name fuzz)
+    key=$(echo "$account" | python3 -c 'import json,sys; print(json.load(sys.stdin)["keys"]["test"])')
+    id=$(echo "$account" | python3 -c 'import json,sys; print(json.load(sys.stdin)["account_id"])')
+    "$BIN" credits grant --account "$id" --env test --amount 100000000 >/dev/null
+  fi
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  STICKYCALLS_DATABASE_URL="$url" STICKYCALLS_LISTEN="127.0.0.1:$port" RUST_LOG=warn \
-    STICKYCALLS_RATE_LIMITS="free=100000/1" \
-    target/release/stickycalls serve >"$work/$store.out" 2>"$work/$store.log" &
+  STICKYCALLS_LISTEN="127.0.0.1:$port" RUST_LOG=warn STICKYCALLS_RATE_LIMITS="free=100000/1" \
+    "$BIN" serve >"$work/$store.out" 2>"$work/$store.log" &
   server=$!
   for _ in $(seq 1 100); do grep -q "^listening on" "$work/$store.out" && break; sleep 0.2; done
-  key=$(grep -o 'sk_test_[0-9a-f_]*' "$work/$store.out" | head -1)
+  [ -n "$key" ] || key=$(grep -o 'sk_test_[0-9a-f_]*' "$work/$store.out" | head -1)
   echo "== $store: schemathesis $SCHEMATHESIS_VERSION, all checks, $EXAMPLES examples per operation"
-  # Run from the work directory: schemathesis keeps its state in ./.schemathesis.
-  if ! (cd "$work" && "$VENV/bin/st" run "http://127.0.0.1:$port/v1/openapi.json" \
-      --checks all --header "Authorization: Bearer $key" --max-examples "$EXAMPLES" \
-      --report junit --report-dir "$store-report"); then
-    failed=1
+  # Revoking keys runs last, on its own: revoking the key the run uses would leave
+  # every later request a 401 that tests nothing.
+  for ops in "--exclude-operation-id revoke_key_doc" "--include-operation-id revoke_key_doc"; do
+    # Run from the work directory: schemathesis keeps its state in ./.schemathesis.
+    # shellcheck disable=SC2086
+    if ! (cd "$work" && PYTHONPATH="$ROOT/tests/fuzz-api" SCHEMATHESIS_HOOKS=hooks \
+        "$VENV/bin/st" run "http://127.0.0.1:$port/v1/openapi.json" $ops \
+        --checks all --header "Authorization: Bearer $key" --max-examples "$EXAMPLES" \
+        --report junit --report-dir "$store-report"); then
+      failed=1
+    fi
+  done
+  if grep -q "panicked" "$work/$store.log"; then
+    echo "== $store: the server panicked (see $work/$store.log)"; failed=1
   fi
   kill "$server"; wait "$server" 2>/dev/null || true
   if [ "$store" = postgres ]; then psql "$base" -qc "DROP DATABASE IF EXISTS $name" || true; fi

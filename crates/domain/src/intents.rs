@@ -20,9 +20,10 @@ impl IntentName {
     pub const MAX_LEN: usize = 128;
 
     /// Validates a name sent by a client.
+    /// The limits hold for the text as sent (what the OpenAPI document can state);
+    /// the name kept is trimmed.
     pub fn parse(text: &str, path: &str) -> Result<Self, ValidationError> {
-        let text = text.trim();
-        if text.is_empty() || text.chars().count() > Self::MAX_LEN {
+        if text.trim().is_empty() || text.chars().count() > Self::MAX_LEN {
             return Err(ValidationError::invalid(
                 path,
                 "must be 1 to 128 characters",
@@ -31,7 +32,7 @@ impl IntentName {
         if !is_storable(text, TextKind::Line) {
             return Err(ValidationError::invalid(path, refusal(TextKind::Line)));
         }
-        Ok(Self(text.to_owned()))
+        Ok(Self(text.trim().to_owned()))
     }
 
     /// Rebuilds a name read back from storage.

@@ -1,6 +1,10 @@
 //! The usage report and the account summary: per-day activity over a window of at
 //! most a year (the last 30 days by default), and plan, period and credits. Both are
 //! free reads.
+//!
+//! Any two valid dates make a report (what the OpenAPI document can promise): a window
+//! longer than a year covers the year that ends at `to`, and a `from` after `to`
+//! covers no day. The report names the window it covers.
 
 use time::macros::format_description;
 use time::{Date, Duration};
@@ -50,22 +54,14 @@ fn day(text: Option<&str>, field: &str, default: Date) -> Result<Date, Validatio
 }
 
 /// The window a report covers: `to` defaults to `today`, `from` to 30 days before
-/// `to`; `from` must not be after `to`, and the window is at most a year.
+/// `to`; a `from` more than a year before `to` is moved up to the year's first day.
+/// A `from` after `to` is kept: the window holds no day.
 pub fn usage_window(
     from: Option<&str>, to: Option<&str>, today: Date,
 ) -> Result<(Date, Date), ValidationError> {
     let to = day(to, "to", today)?;
     let from = day(from, "from", to - Duration::days(DEFAULT_USAGE_DAYS - 1))?;
-    if from > to {
-        return Err(ValidationError::invalid("from", "must not be after `to`"));
-    }
-    if (to - from).whole_days() >= MAX_USAGE_DAYS {
-        return Err(ValidationError::invalid(
-            "from",
-            format!("the window is at most {MAX_USAGE_DAYS} days"),
-        ));
-    }
-    Ok((from, to))
+    Ok((from.max(to - Duration::days(MAX_USAGE_DAYS - 1)), to))
 }
 
 /// The usage and account reads, generic over their ports.
@@ -91,7 +87,11 @@ impl<S: UsageStore, L: CreditLedger, C: Clock> UsageService<S, L, C> {
         &self, tenant: &TenantId, from: Option<&str>, to: Option<&str>,
     ) -> Result<UsageReport, UsageError> {
         let (from, to) = usage_window(from, to, self.clock.now().get().date())?;
-        let days = self.store.usage(tenant, from, to).await?;
+        let days = if from > to {
+            Vec::new()
+        } else {
+            self.store.usage(tenant, from, to).await?
+        };
         Ok(UsageReport { from, to, days })
     }
 
@@ -110,7 +110,7 @@ mod tests {
     use time::macros::date;
 
     #[test]
-    fn the_window_defaults_to_thirty_days_and_is_at_most_a_year() {
+    fn the_window_defaults_to_thirty_days_and_covers_at_most_a_year() {
         let today = date!(2026 - 03 - 31);
         assert_eq!(
             usage_window(None, None, today).unwrap(),
@@ -120,10 +120,22 @@ mod tests {
             usage_window(Some("2026-01-01"), Some("2026-01-01"), today).unwrap(),
             (date!(2026 - 01 - 01), date!(2026 - 01 - 01))
         );
-        assert!(usage_window(Some("2025-01-01"), Some("2026-01-01"), today).is_ok());
+        assert_eq!(
+            usage_window(Some("2025-01-01"), Some("2026-01-01"), today).unwrap(),
+            (date!(2025 - 01 - 01), date!(2026 - 01 - 01))
+        );
+        assert_eq!(
+            usage_window(Some("2020-01-01"), Some("2026-01-01"), today).unwrap(),
+            (date!(2025 - 01 - 01), date!(2026 - 01 - 01)),
+            "366 days at most"
+        );
+        assert_eq!(
+            usage_window(Some("2026-02-01"), Some("2026-01-01"), today).unwrap(),
+            (date!(2026 - 02 - 01), date!(2026 - 01 - 01)),
+            "an empty window is kept as asked"
+        );
         for (from, to, field) in [
-            (Some("2026-02-01"), Some("2026-01-01"), "from"),
-            (Some("2024-12-31"), Some("2026-01-01"), "from"),
+            (Some("2026-02-30"), None, "from"),
             (Some("yesterday"), None, "from"),
             (None, Some("2026-13-01"), "to"),
         ] {

@@ -10,35 +10,30 @@ use stickycalls_domain::calls::{EndOutcome, RawEndCall, RawStartCall, RawTelco, 
 use stickycalls_domain::identity::RawHints;
 use stickycalls_domain::intents::OpenIntent;
 use stickycalls_domain::variables::StoredVariable;
-use utoipa::ToSchema;
+use utoipa::{PartialSchema, ToSchema};
+
+use crate::field_schema::{
+    AniText, CallIdText, DnisText, ExternalIdsMap, IntentStatusText, IntentText, LineTypeText,
+    OptionalCustomerRef, VariablesMap,
+};
 
 /// What is known of the caller.
 #[derive(Default, Deserialize, ToSchema)]
 pub struct IdentityHintsDto {
     /// Caller's number, E.164 preferred (`+14155551234`); a national number is read
     /// in the tenant's region; withheld values (`anonymous`...) are accepted.
+    #[schema(schema_with = AniText::schema)]
     pub ani: Option<String>,
     /// Dialled number.
+    #[schema(schema_with = DnisText::schema)]
     pub dnis: Option<String>,
     /// CRM ids, namespace -> value. A number or boolean is read as its text; `""` or
     /// `null` means not given.
-    #[schema(value_type = Option<BTreeMap<String, LooseText>>)]
+    #[schema(schema_with = ExternalIdsMap::schema)]
     pub external_ids: Option<BTreeMap<String, Value>>,
     /// Your own reference for the caller (`""`: not given).
+    #[schema(schema_with = OptionalCustomerRef::schema)]
     pub customer_ref: Option<String>,
-}
-
-/// Text, or a number or boolean read as its text (what IVR templates send).
-#[derive(ToSchema)]
-#[allow(dead_code)]
-#[serde(untagged)]
-pub(crate) enum LooseText {
-    /// Text.
-    Text(String),
-    /// A number, read as its JSON text.
-    Number(f64),
-    /// A boolean, read as `true` or `false`.
-    Boolean(bool),
 }
 
 impl From<IdentityHintsDto> for RawHints {
@@ -56,6 +51,7 @@ impl From<IdentityHintsDto> for RawHints {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct TelcoDto {
     /// `mobile`, `landline`, `voip`, `toll_free` or `unknown`.
+    #[schema(schema_with = LineTypeText::schema)]
     pub line_type: Option<String>,
 }
 
@@ -63,6 +59,7 @@ pub struct TelcoDto {
 #[derive(Deserialize, ToSchema)]
 pub struct StartRequest {
     /// Your id for the call (1 to 128 characters).
+    #[schema(required = true, schema_with = CallIdText::schema)]
     pub call_id: Option<String>,
     /// What is known of the caller.
     pub identity_hints: Option<IdentityHintsDto>,
@@ -92,18 +89,22 @@ impl From<TelcoDto> for RawTelco {
 #[derive(Deserialize, ToSchema)]
 pub struct EndRequest {
     /// The call's id, as sent at its start.
+    #[schema(required = true, schema_with = CallIdText::schema)]
     pub call_id: Option<String>,
     /// Who the call was with; defaults to the start's `customer_ref`.
+    #[schema(schema_with = OptionalCustomerRef::schema)]
     pub customer_ref: Option<String>,
     /// What the call was about.
+    #[schema(schema_with = IntentText::schema)]
     pub intent: Option<String>,
     /// `open`, `resolved`, `closed` or `abandoned`.
+    #[schema(schema_with = IntentStatusText::schema)]
     pub intent_status: Option<String>,
     /// Alias: `true` = `open`, `false` = `resolved`.
     pub intent_is_open: Option<bool>,
     /// Variables: `"key": "value"`, a number or boolean, `null` (delete), or
     /// `{"value": ..., "ttl_seconds": N, "source": "..."}`.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = VariablesMap::schema)]
     pub variables: Option<Map<String, Value>>,
     /// Hints learnt during the call; for an end without a start, the caller's hints.
     pub identity_hints: Option<IdentityHintsDto>,

@@ -264,6 +264,11 @@ impl From<KeyError> for ApiError {
                 format!("At most {max} live keys per environment: revoke one first"),
             ),
             KeyError::NotFound => Self::new(StatusCode::NOT_FOUND, "key_not_found", "No such key"),
+            KeyError::OtherEnvironment { own, wanted } => Self::new(
+                StatusCode::FORBIDDEN,
+                "environment_forbidden",
+                format!("A {own} key manages {own} keys: use a {wanted} key to make one"),
+            ),
             KeyError::LastKey => Self::new(
                 StatusCode::CONFLICT,
                 "last_key",

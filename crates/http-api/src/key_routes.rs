@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use stickycalls_domain::accounts::KeyInfo;
 use stickycalls_domain::keys::KeyError;
-use utoipa::ToSchema;
+use utoipa::{PartialSchema, ToSchema};
+
+use crate::field_schema::{EnvironmentText, KeyNameText};
 
 use crate::auth::Auth;
 use crate::body::typed;
@@ -60,8 +62,10 @@ pub struct KeyList {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateKeyRequest {
     /// A label (1 to 100 characters).
+    #[schema(schema_with = KeyNameText::schema)]
     pub name: String,
     /// `test` or `prod`; must be the calling key's environment (the default).
+    #[schema(schema_with = EnvironmentText::schema)]
     pub environment: Option<String>,
 }
 

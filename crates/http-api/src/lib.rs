@@ -20,6 +20,7 @@ mod customers;
 mod deadline;
 mod dto;
 mod error;
+mod field_schema;
 mod health;
 mod idempotency;
 mod key_routes;

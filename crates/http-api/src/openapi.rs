@@ -11,6 +11,9 @@ use crate::dto::{
     VariableDto,
 };
 use crate::error::{DetailsBody, ErrorBody, IssueBody};
+use crate::field_schema::{
+    CustomerLookupQuery, CustomerRefText, DayText, VariableBody, VariableKeyText,
+};
 use crate::openapi_tenant as tenant;
 
 #[derive(OpenApi)]
@@ -29,14 +32,30 @@ use crate::openapi_tenant as tenant;
     components(schemas(
         StartRequest, StartResponse, EndRequest, EndResponse, HealthResponse, IdentityDto,
         IdentityHintsDto, OpenIntentDto, TelcoDto, VariableDto, ErrorBody, DetailsBody, IssueBody,
-        AccountResponse, UsageResponse, DayUsageDto
+        AccountResponse, UsageResponse, DayUsageDto, DayText, CustomerRefText,
+        CustomerLookupQuery, VariableKeyText, VariableBody
     )),
-    modifiers(&BearerKey),
+    modifiers(&BearerKey, &EndRules),
     security(("api_key" = []))
 )]
 struct ApiDoc;
 
 struct BearerKey;
+
+/// The cross-field rules of `calls/end` (see `field_schema::end_request_rules`).
+struct EndRules;
+
+impl Modify for EndRules {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, schema::Schema};
+        let schemas = openapi.components.as_mut().map(|c| &mut c.schemas);
+        if let Some(RefOr::T(Schema::Object(end))) =
+            schemas.and_then(|s| s.get_mut("EndRequest"))
+        {
+            end.extensions = Some(crate::field_schema::end_request_rules());
+        }
+    }
+}
 
 impl Modify for BearerKey {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -62,22 +81,43 @@ impl Modify for BearerKey {
 #[allow(dead_code)]
 fn health_doc() {}
 
-/// The failures `calls/start` and `calls/end` share.
+/// The refusals every route that takes a key can answer.
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
-enum CallFailures {
+pub(crate) enum KeyedFailures {
     /// A key problem.
     #[response(
         status = 401,
         description = "Missing, malformed, unknown or revoked key"
     )]
     Unauthorized(ErrorBody),
-    /// Too large.
-    #[response(status = 413, description = "Body over 64 KiB")]
-    TooLarge(ErrorBody),
-    /// The store is down.
-    #[response(status = 503, description = "The store is unavailable")]
+    /// Over the plan's rate.
+    #[response(
+        status = 429,
+        description = "`rate_limited`: over the plan's rate (`Retry-After` says when to retry)"
+    )]
+    RateLimited(ErrorBody),
+    /// The store is down, or the server is starting.
+    #[response(
+        status = 503,
+        description = "The store is unavailable, or the server is still starting"
+    )]
     Unavailable(ErrorBody),
+}
+
+/// The refusals of a route that reads a body.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum BodyFailures {
+    /// Too slow.
+    #[response(
+        status = 408,
+        description = "`request_timeout`: the body did not arrive in time"
+    )]
+    TooSlow(ErrorBody),
+    /// Too large.
+    #[response(status = 413, description = "`payload_too_large`: body over 64 KiB")]
+    TooLarge(ErrorBody),
 }
 
 /// Identify a caller at the start of a call. New callers cost one credit; returning
@@ -87,7 +127,7 @@ enum CallFailures {
     (status = 400, description = "Bad input; `details.issues` names the fields", body = ErrorBody),
     (status = 402, description = "A new caller and no credits left", body = ErrorBody),
     (status = 409, description = "`call_id_reused` or an Idempotency-Key conflict", body = ErrorBody),
-    CallFailures,
+    KeyedFailures, BodyFailures,
 ))]
 #[allow(dead_code)]
 fn start_doc() {}
@@ -101,7 +141,7 @@ fn start_doc() {}
     (status = 402, description = "A standalone end of a new caller and no credits left", body = ErrorBody),
     (status = 404, description = "`call_not_found`", body = ErrorBody),
     (status = 409, description = "`call_already_ended` or an Idempotency-Key conflict", body = ErrorBody),
-    CallFailures,
+    KeyedFailures, BodyFailures,
 ))]
 #[allow(dead_code)]
 fn end_doc() {}
@@ -109,19 +149,21 @@ fn end_doc() {}
 /// The key's account and environment: plan, billing period, credits left. Free.
 #[utoipa::path(get, path = "/v1/account", responses(
     (status = 200, description = "Plan, period and credits", body = AccountResponse),
-    (status = 401, description = "Missing, malformed, unknown or revoked key", body = ErrorBody),
+    KeyedFailures,
 ))]
 #[allow(dead_code)]
 fn account_doc() {}
 
-/// Per-day activity of the key's environment (UTC days, at most 366). Free.
+/// Per-day activity of the key's environment (UTC days). The answer names the window
+/// it covers: at most the 366 days ending at `to`, and no day when `from` is after
+/// `to`. Free.
 #[utoipa::path(get, path = "/v1/usage", params(
-    ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD (default: 29 days before `to`)"),
-    ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD (default: today)"),
+    ("from" = Option<DayText>, Query, description = "First day, YYYY-MM-DD (default: 29 days before `to`)"),
+    ("to" = Option<DayText>, Query, description = "Last day, YYYY-MM-DD (default: today)"),
 ), responses(
     (status = 200, description = "Days with activity", body = UsageResponse),
-    (status = 400, description = "Bad dates", body = ErrorBody),
-    (status = 401, description = "Missing, malformed, unknown or revoked key", body = ErrorBody),
+    (status = 400, description = "A date that is not YYYY-MM-DD", body = ErrorBody),
+    KeyedFailures,
 ))]
 #[allow(dead_code)]
 fn usage_doc() {}

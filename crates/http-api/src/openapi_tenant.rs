@@ -5,6 +5,8 @@
 
 use crate::customer_dto::{CustomerDto, CustomerExport, CustomerSearchResponse, VariableWritten};
 use crate::error::ErrorBody;
+use crate::field_schema::{CustomerLookupQuery, CustomerRefText, VariableBody, VariableKeyText};
+use crate::openapi::{BodyFailures, KeyedFailures};
 use crate::key_routes::{CreateKeyRequest, CreatedKey, KeyList};
 use crate::signup::{SignupRequest, SignupResponse};
 
@@ -16,13 +18,15 @@ use crate::signup::{SignupRequest, SignupResponse};
     (status = 400, description = "Bad name or email", body = ErrorBody),
     (status = 403, description = "`signup_disabled`", body = ErrorBody),
     (status = 429, description = "Too many signups from this address (`Retry-After`)", body = ErrorBody),
+    (status = 503, description = "The store is unavailable, or the server is still starting", body = ErrorBody),
+    BodyFailures,
 ))]
 pub(crate) fn signup_doc() {}
 
 /// The live keys of the calling key's environment (never their secrets).
 #[utoipa::path(get, path = "/v1/keys", responses(
     (status = 200, description = "Live keys, oldest first", body = KeyList),
-    (status = 401, description = "Missing, malformed, unknown or revoked key", body = ErrorBody),
+    KeyedFailures,
 ))]
 pub(crate) fn list_keys_doc() {}
 
@@ -30,8 +34,10 @@ pub(crate) fn list_keys_doc() {}
 /// rotate by creating, moving clients, then revoking the old key.
 #[utoipa::path(post, path = "/v1/keys", request_body = CreateKeyRequest, responses(
     (status = 201, description = "The new key in full, shown once", body = CreatedKey),
-    (status = 400, description = "Bad name, or another environment", body = ErrorBody),
+    (status = 400, description = "Bad name or environment", body = ErrorBody),
+    (status = 403, description = "`environment_forbidden`: a key of the other environment", body = ErrorBody),
     (status = 409, description = "`too_many_keys` (20 live per environment)", body = ErrorBody),
+    KeyedFailures, BodyFailures,
 ))]
 pub(crate) fn create_key_doc() {}
 
@@ -41,56 +47,67 @@ pub(crate) fn create_key_doc() {}
     (status = 204, description = "Revoked"),
     (status = 404, description = "`key_not_found` (unknown, revoked, or another tenant's)", body = ErrorBody),
     (status = 409, description = "`last_key`: the environment's last live key", body = ErrorBody),
+    KeyedFailures,
 ))]
 pub(crate) fn revoke_key_doc() {}
 
 /// Find customers by phone number or external id. Free; no call is recorded.
 #[utoipa::path(get, path = "/v1/customers", params(
-    ("ani" = Option<String>, Query, description = "A phone number, read like a call's ANI"),
-    ("external_id" = Option<String>, Query, description = "`namespace:value`, e.g. `crm:C-1042`"),
+    ("lookup" = CustomerLookupQuery, Query, style = Form, explode, description = "Exactly one of `ani` (a phone number) or `external_id` (`namespace:value`, e.g. `crm:C-1042`)"),
 ), responses(
     (status = 200, description = "Matching customers (at most 20)", body = CustomerSearchResponse),
     (status = 400, description = "Neither or both parameters, or a bad value", body = ErrorBody),
+    KeyedFailures,
 ))]
 pub(crate) fn search_customers_doc() {}
 
 /// A customer's links and live context. Free; no call is recorded.
-#[utoipa::path(get, path = "/v1/customers/{customer_ref}", params(("customer_ref" = String, Path)), responses(
+#[utoipa::path(get, path = "/v1/customers/{customer_ref}", params(("customer_ref" = CustomerRefText, Path)), responses(
     (status = 200, description = "The customer", body = CustomerDto),
+    (status = 400, description = "A malformed customer reference", body = ErrorBody),
     (status = 404, description = "`customer_not_found`", body = ErrorBody),
+    KeyedFailures,
 ))]
 pub(crate) fn read_customer_doc() {}
 
 /// Everything held on a customer (GDPR access): links, every variable and intent,
 /// every call.
-#[utoipa::path(get, path = "/v1/customers/{customer_ref}/export", params(("customer_ref" = String, Path)), responses(
+#[utoipa::path(get, path = "/v1/customers/{customer_ref}/export", params(("customer_ref" = CustomerRefText, Path)), responses(
     (status = 200, description = "The export", body = CustomerExport),
+    (status = 400, description = "A malformed customer reference", body = ErrorBody),
     (status = 404, description = "`customer_not_found`", body = ErrorBody),
+    KeyedFailures,
 ))]
 pub(crate) fn export_customer_doc() {}
 
 /// Erase a customer (GDPR erasure): phones, external ids, variables, intents, call
 /// records and stored idempotent responses about them. The next call from their
 /// number is a new caller.
-#[utoipa::path(delete, path = "/v1/customers/{customer_ref}", params(("customer_ref" = String, Path)), responses(
+#[utoipa::path(delete, path = "/v1/customers/{customer_ref}", params(("customer_ref" = CustomerRefText, Path)), responses(
     (status = 204, description = "Erased"),
+    (status = 400, description = "A malformed customer reference", body = ErrorBody),
     (status = 404, description = "`customer_not_found`", body = ErrorBody),
+    KeyedFailures,
 ))]
 pub(crate) fn erase_customer_doc() {}
 
 /// Set one variable: body `{"value": ..., "ttl_seconds": N, "source": "..."}` or a
 /// bare value. Same limits as variables sent with `calls/end`.
-#[utoipa::path(put, path = "/v1/customers/{customer_ref}/variables/{key}", params(("customer_ref" = String, Path), ("key" = String, Path)), responses(
+#[utoipa::path(put, path = "/v1/customers/{customer_ref}/variables/{key}", request_body = VariableBody, params(("customer_ref" = CustomerRefText, Path), ("key" = VariableKeyText, Path)), responses(
     (status = 200, description = "The variable as stored", body = VariableWritten),
     (status = 400, description = "Bad value, limits, or `sensitive_data_rejected`", body = ErrorBody),
+    (status = 400, description = "A malformed customer reference", body = ErrorBody),
     (status = 404, description = "`customer_not_found`", body = ErrorBody),
+    KeyedFailures,
 ))]
 pub(crate) fn put_variable_doc() {}
 
 /// Remove one variable.
-#[utoipa::path(delete, path = "/v1/customers/{customer_ref}/variables/{key}", params(("customer_ref" = String, Path), ("key" = String, Path)), responses(
+#[utoipa::path(delete, path = "/v1/customers/{customer_ref}/variables/{key}", params(("customer_ref" = CustomerRefText, Path), ("key" = VariableKeyText, Path)), responses(
     (status = 204, description = "Removed"),
+    (status = 400, description = "A malformed customer reference", body = ErrorBody),
     (status = 404, description = "`customer_not_found` or `variable_not_found`", body = ErrorBody),
+    KeyedFailures,
 ))]
 pub(crate) fn delete_variable_doc() {}
 

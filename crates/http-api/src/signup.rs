@@ -7,7 +7,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{PartialSchema, ToSchema};
+
+use crate::field_schema::{AccountNameText, EmailText};
 
 use crate::body::typed;
 use crate::error::ApiError;
@@ -17,8 +19,10 @@ use crate::{AppState, Backend};
 #[derive(Deserialize, ToSchema)]
 pub struct SignupRequest {
     /// Contact address (required, kept private, never logged).
+    #[schema(schema_with = EmailText::schema)]
     pub email: String,
     /// Company or agent name (1 to 200 characters).
+    #[schema(schema_with = AccountNameText::schema)]
     pub name: String,
 }
 

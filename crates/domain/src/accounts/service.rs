@@ -16,6 +16,9 @@ use crate::tenant::{AccountId, Environment, TenantId};
 /// Longest account name, in characters.
 pub const MAX_ACCOUNT_NAME: usize = 200;
 
+/// Longest contact address (RFC 5321's path limit).
+pub const MAX_EMAIL: usize = 254;
+
 /// Why an account use case did nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -52,10 +55,12 @@ pub struct Purged {
 }
 
 fn check_name(name: &str) -> Result<String, ValidationError> {
+    // Limits hold for the text as sent; the name kept is trimmed.
+    let sent = name;
     let name = name.trim();
     if name.is_empty()
-        || name.chars().count() > MAX_ACCOUNT_NAME
-        || name.chars().any(char::is_control)
+        || sent.chars().count() > MAX_ACCOUNT_NAME
+        || sent.chars().any(char::is_control)
     {
         return Err(ValidationError::invalid(
             "name",
@@ -66,8 +71,7 @@ fn check_name(name: &str) -> Result<String, ValidationError> {
 }
 
 fn check_email(email: &str) -> Result<String, ValidationError> {
-    let email = email.trim();
-    let plausible = email.len() <= 254
+    let plausible = email.chars().count() <= MAX_EMAIL
         && email
             .split_once('@')
             .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))

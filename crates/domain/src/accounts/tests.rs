@@ -93,7 +93,7 @@ fn signup_opens_the_policys_plan_with_two_keys() {
         .times(1)
         .returning(|_| Box::pin(async { Ok(()) }));
     let opened =
-        block_on(service(store, ledger_with_policy()).open("  Acme ", Some(" ops@acme.example ")))
+        block_on(service(store, ledger_with_policy()).open("  Acme ", Some("ops@acme.example")))
             .unwrap();
     assert_eq!(opened.plan.allowance, 42);
     assert_eq!(opened.test_key.expose(), "sk_test_x");
@@ -115,6 +115,14 @@ fn bad_signups_write_nothing_and_name_every_field() {
     assert!(
         block_on(s.open("ok", Some("a@b"))).is_err(),
         "no dot in the host"
+    );
+    assert!(
+        block_on(s.open("ok", Some(" ops@acme.example"))).is_err(),
+        "an address is taken as sent: white space is refused, not trimmed"
+    );
+    assert!(
+        block_on(s.open(&format!(" {} ", "n".repeat(199)), None)).is_err(),
+        "the length is the name's as sent"
     );
 }
 

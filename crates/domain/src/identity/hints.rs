@@ -202,22 +202,15 @@ impl IdentityHints {
             .ani
             .as_deref()
             .and_then(|text| issues.take(policy.read(text, &format!("{prefix}.ani"))));
-        let dnis = raw
-            .dnis
-            .map(|d| d.trim().to_owned())
-            .filter(|d| !d.is_empty());
-        if dnis
-            .as_ref()
-            .is_some_and(|d| d.chars().count() > Self::MAX_DNIS_LEN)
-        {
+        // Limits hold for the text as sent; what is kept is trimmed.
+        let sent_dnis = raw.dnis.as_deref().unwrap_or_default();
+        let dnis = given(raw.dnis.as_deref()).map(|d| d.trim().to_owned());
+        if sent_dnis.chars().count() > Self::MAX_DNIS_LEN {
             issues.push(ValidationError::invalid(
                 &format!("{prefix}.dnis"),
                 format!("must be at most {} characters", Self::MAX_DNIS_LEN),
             ));
-        } else if dnis
-            .as_ref()
-            .is_some_and(|d| !is_storable(d, TextKind::Line))
-        {
+        } else if !is_storable(sent_dnis, TextKind::Line) {
             issues.push(ValidationError::invalid(
                 &format!("{prefix}.dnis"),
                 refusal(TextKind::Line),
@@ -268,7 +261,7 @@ impl IdentityHints {
                 ));
                 continue;
             };
-            let value = value.as_deref().unwrap_or_default().trim();
+            let value = value.as_deref().unwrap_or_default();
             if !is_storable(&namespace, TextKind::Line) || !is_storable(value, TextKind::Line) {
                 issues.push(Issue::at_segments(&path, refusal(TextKind::Line)));
             } else if value.chars().count() > Self::MAX_EXTERNAL_ID_LEN {
@@ -276,8 +269,8 @@ impl IdentityHints {
                     &path,
                     format!("must be at most {} characters", Self::MAX_EXTERNAL_ID_LEN),
                 ));
-            } else if !value.is_empty() {
-                ids.insert(namespace, value.to_owned());
+            } else if let Some(value) = given(Some(value)) {
+                ids.insert(namespace, value.trim().to_owned());
             }
         }
         if issues.is_empty() {

@@ -24,10 +24,11 @@ pub struct KeyName(String);
 impl KeyName {
     /// Validates a label sent by a client.
     pub fn parse(text: &str) -> Result<Self, ValidationError> {
+        // Limits hold for the text as sent; the label kept is trimmed.
         let name = text.trim();
         if name.is_empty()
-            || name.chars().count() > MAX_KEY_NAME
-            || name.chars().any(char::is_control)
+            || text.chars().count() > MAX_KEY_NAME
+            || text.chars().any(char::is_control)
         {
             return Err(ValidationError::invalid(
                 "name",
@@ -79,6 +80,15 @@ pub enum KeyError {
     /// Revoking it would leave the environment without a live key.
     #[error("the environment's last live key")]
     LastKey,
+    /// A key of one environment asked for a key of the other: a permission, not a
+    /// malformed request (the same body is fine with the other environment's key).
+    #[error("a {own} key manages {own} keys: use a {wanted} key to make one")]
+    OtherEnvironment {
+        /// The calling key's environment.
+        own: &'static str,
+        /// The one asked for.
+        wanted: &'static str,
+    },
     /// The store (or the minter) failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -86,9 +96,7 @@ pub enum KeyError {
 
 /// Checks that a key is asked for in the calling key's own environment (the default
 /// when none is named): a test key never makes a prod key.
-pub fn check_environment(
-    tenant: &TenantId, wanted: Option<&str>,
-) -> Result<Environment, ValidationError> {
+pub fn check_environment(tenant: &TenantId, wanted: Option<&str>) -> Result<Environment, KeyError> {
     let Some(wanted) = wanted else {
         return Ok(tenant.environment);
     };
@@ -96,14 +104,10 @@ pub fn check_environment(
         .parse()
         .map_err(|e: String| ValidationError::invalid("environment", e))?;
     if wanted != tenant.environment {
-        let own = tenant.environment.as_str();
-        return Err(ValidationError::invalid(
-            "environment",
-            format!(
-                "a {own} key manages {own} keys: use a {} key to make one",
-                wanted.as_str()
-            ),
-        ));
+        return Err(KeyError::OtherEnvironment {
+            own: tenant.environment.as_str(),
+            wanted: wanted.as_str(),
+        });
     }
     Ok(wanted)
 }
@@ -141,7 +145,8 @@ impl<S: KeyStore, C: Clock, M: KeyMinter> KeyService<S, C, M> {
         let environment = check_environment(tenant, environment);
         let (name, environment) = match (name, environment) {
             (Ok(n), Ok(e)) => (n, e),
-            (Err(e), _) | (_, Err(e)) => return Err(e.into()),
+            (Err(e), _) => return Err(e.into()),
+            (_, Err(e)) => return Err(e),
         };
         let minted = self.minter.mint(environment, name.as_str()).await?;
         let now = self.clock.now();

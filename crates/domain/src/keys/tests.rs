@@ -49,12 +49,17 @@ fn a_bad_label_or_environment_touches_no_port() {
         (&"x".repeat(101) as &str, None, "name"),
         ("tab\there", None, "name"),
         ("ci", Some("live"), "environment"),
-        ("ci", Some("prod"), "environment"),
     ] {
         match block_on(service.create(&t, name, environment)) {
             Err(KeyError::Invalid(e)) => assert_eq!(e.issues[0].path, [field], "{name:?}"),
             other => panic!("{name:?} {environment:?}: {other:?}"),
         }
+    }
+    match block_on(service.create(&t, "ci", Some("prod"))) {
+        Err(KeyError::OtherEnvironment { own, wanted }) => {
+            assert_eq!((own, wanted), ("test", "prod"));
+        }
+        other => panic!("a test key made a prod key: {other:?}"),
     }
 }
 

@@ -28,6 +28,17 @@ pub fn parse_variables(
     Ok(writes)
 }
 
+/// A JSON number that is a whole, non-negative number: `90` or `90.0` (JSON Schema's
+/// `integer`, and what some JSON writers emit for every number).
+fn whole_number(value: &Value) -> Option<u64> {
+    value.as_u64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(f))
+            .map(|f| f as u64)
+    })
+}
+
 fn parse_one(key: &str, raw: &Value, now: Timestamp) -> Result<VariableWrite, ValidationError> {
     let refuse = |sub: Option<&str>, message: String| {
         let mut path = vec!["variables", key];
@@ -53,7 +64,7 @@ fn parse_one(key: &str, raw: &Value, now: Timestamp) -> Result<VariableWrite, Va
             };
             let ttl = match object.get("ttl_seconds") {
                 None | Some(Value::Null) => Ttl::DEFAULT,
-                Some(v) => v.as_u64().and_then(Ttl::from_seconds).ok_or_else(|| {
+                Some(v) => whole_number(v).and_then(Ttl::from_seconds).ok_or_else(|| {
                     refuse(
                         Some("ttl_seconds"),
                         format!(

@@ -26,7 +26,7 @@ fn every_request_form() {
         "a_plain": "Test context",
         "b_number": 50.25,
         "c_bool": true,
-        "d_object": {"value": "x", "ttl_seconds": 3600, "source": "ivr"},
+        "d_object": {"value": "x", "ttl_seconds": 3600.0, "source": "ivr"},
         "e_deleted": null,
         "f_object_null": {"value": null},
     }))
@@ -80,6 +80,10 @@ fn limits_name_the_offending_key() {
         ),
         (
             json!({"t": {"value": "v", "ttl_seconds": -5}}),
+            vec!["variables".into(), "t".into(), "ttl_seconds".into()],
+        ),
+        (
+            json!({"t": {"value": "v", "ttl_seconds": 3600.5}}),
             vec!["variables".into(), "t".into(), "ttl_seconds".into()],
         ),
         (
