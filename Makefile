@@ -14,7 +14,7 @@ DIESEL_VERSION := 2.3.4
 OHA := target/tools/bin/oha
 OHA_VERSION := 1.16.0
 
-.PHONY: run test lint fmt fmt-check clippy check-boundaries check-schema schema openapi bench bench-smoke bench-tools fuzz fuzz-api
+.PHONY: run test lint fmt fmt-check clippy check-boundaries check-schema schema openapi bench bench-smoke bench-tools fuzz fuzz-long fuzz-api attack chaos
 
 ## run: build and serve the API on http://127.0.0.1:8080. With no STICKYCALLS_DATABASE_URL
 ## the data lives in a SQLite file under ./data/ (nothing to install); the first start
@@ -33,10 +33,32 @@ FUZZ_CASES ?= 300000
 fuzz:
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release --locked -p stickycalls-domain fuzz:: -- --test-threads 1
 
+## fuzz-long: each fuzz property for FUZZ_MINUTES minutes (default 10), fresh seeds
+fuzz-long:
+	tests/fuzz/long.sh
+
 ## fuzz-api: schemathesis (pinned, installed into target/venv-fuzz-api) with all checks
-## against a live server on each store, from the OpenAPI document it serves
+## against a live server on SQLite and PostgreSQL, from the OpenAPI document it serves
+## (FUZZ_API_EXAMPLES per operation, default 50; CI runs 20)
 fuzz-api:
 	tests/fuzz-api/run.sh $(FUZZ_API_STORES)
+
+## attack: a SQLite server under a hostile mix (bad bodies, unknown keys, NUL bytes,
+## oversized headers, 1,000 stalled connections) beside valid calls for ATTACK_SECONDS
+## (default 60; CI runs 15): every valid call 200, no 5xx, no panic, stalls cut in time
+ATTACK_SECONDS ?= 60
+attack:
+	$(CARGO) build --release --locked -p stickycalls
+	ATTACK_SECONDS=$(ATTACK_SECONDS) python3 tests/attack/run.py
+
+## chaos: kill -9 the server mid-write (SQLite and PostgreSQL, CHAOS_KILLS times) and
+## crash-restart PostgreSQL under load (CHAOS_PG_RESTARTS times), then check that every
+## acknowledged write is stored and credits spent equal billable calls, exactly
+CHAOS_KILLS ?= 3
+CHAOS_PG_RESTARTS ?= 2
+chaos:
+	$(CARGO) build --release --locked -p stickycalls
+	CHAOS_KILLS=$(CHAOS_KILLS) CHAOS_PG_RESTARTS=$(CHAOS_PG_RESTARTS) python3 tests/chaos/run.py
 
 ## lint: formatting, clippy with warnings as errors, crate boundaries, schema.rs
 lint: fmt-check clippy check-boundaries check-schema

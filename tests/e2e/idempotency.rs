@@ -106,3 +106,62 @@ async fn a_refusal_for_credits_is_not_replayed_once_credits_arrive() {
     assert_eq!(paid.status(), StatusCode::OK);
     assert!(paid.headers().get("idempotent-replayed").is_none());
 }
+
+/// `POST /v1/keys` and `POST /v1/accounts` honour `Idempotency-Key`: a retry gets the
+/// same secret back, not a second key or account, and the database holds neither the
+/// secret nor the header in clear.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_and_signups_are_replayed_sealed() {
+    let s = Server::start().await;
+    let header = "5b0e4c2a-9f7d-4d8e-b1a3-0c6f2e9d7a41";
+    let h = [("Idempotency-Key", header)];
+    let body = json!({"name": "ivr"}).to_string();
+    let first = s
+        .post_raw("/v1/keys", Some(&s.keys.test), body.clone(), &h)
+        .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let again = s.post_raw("/v1/keys", Some(&s.keys.test), body, &h).await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        again.json::<Value>().await.unwrap(),
+        first,
+        "the same key, shown again"
+    );
+    let listed = s.get_ok("/v1/keys", &s.keys.test).await;
+    assert_eq!(
+        listed["keys"].as_array().unwrap().len(),
+        2,
+        "one key made, not two"
+    );
+
+    let signup = json!({"email": "ops@acme.example", "name": "Acme"}).to_string();
+    let a = s.post_raw("/v1/accounts", None, signup.clone(), &h).await;
+    assert_eq!(a.status(), StatusCode::CREATED);
+    let a: Value = a.json().await.unwrap();
+    let b = s.post_raw("/v1/accounts", None, signup, &h).await;
+    assert_eq!(b.headers()["idempotent-replayed"], "true");
+    assert_eq!(b.json::<Value>().await.unwrap(), a);
+    let other = json!({"email": "ops@other.example", "name": "Other"}).to_string();
+    let conflict = s.post_raw("/v1/accounts", None, other, &h).await;
+    error_body(conflict, StatusCode::CONFLICT, "idempotency_key_reused").await;
+
+    let secret = first["key"].as_str().unwrap();
+    let in_clear = format!(
+        "SELECT count(*) FROM idempotency_keys WHERE key LIKE '%{header}%' \
+         OR response_body LIKE '%{secret}%' OR response_body LIKE '%{}%' \
+         OR response_body LIKE '%sk_%'",
+        a["keys"]["test"].as_str().unwrap()
+    );
+    assert_eq!(
+        s.sql_count(&in_clear).await,
+        0,
+        "no header or secret in clear"
+    );
+    assert_eq!(
+        s.sql_count("SELECT count(*) FROM idempotency_keys WHERE response_body LIKE 'sealed:v1:%'")
+            .await,
+        2
+    );
+}

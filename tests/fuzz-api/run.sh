@@ -17,19 +17,39 @@ BIN=target/release/stickycalls
 ROOT="$PWD"
 
 if [ ! -x "$VENV/bin/st" ] || ! "$VENV/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
-  python3 -m venv "$VENV"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV" 2>/dev/null || {
+    # Debian ships venv apart from python3.
+    rm -rf "$VENV"
+    apt-get update -qq && apt-get install -y -qq python3-venv
+    python3 -m venv "$VENV"
+  }
   "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 cargo build --release --locked -p stickycalls
 
 work=$(mktemp -d target/fuzz-api.XXXXXX)
 failed=0
+pg_cluster=""
+cleanup() {
+  if [ -n "$pg_cluster" ]; then python3 tests/support/pg_cluster.py stop "$pg_cluster"; fi
+}
+trap cleanup EXIT
+
+# DATABASE_URL, else the local server, else a throwaway cluster under the work directory.
+postgres_base() {
+  local base=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+  if psql "$base" -qAtc "SELECT 1" >/dev/null 2>&1; then echo "$base"; return; fi
+  python3 tests/support/pg_cluster.py start "$ROOT/$work/pg"
+}
+
 for store in "${STORES[@]}"; do
   case "$store" in
     memory) url="memory://" ;;
     sqlite) url="sqlite://$PWD/$work/fuzz.db" ;;
     postgres)
-      base=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+      base=$(postgres_base)
+      if [ -d "$ROOT/$work/pg" ]; then pg_cluster="$ROOT/$work/pg"; fi
       name="fuzz_api_$$"
       psql "$base" -qc "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name"
       url="${base%/*}/$name" ;;

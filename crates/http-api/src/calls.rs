@@ -8,7 +8,7 @@ use crate::auth::Auth;
 use crate::body::typed;
 use crate::dto::{EndRequest, EndResponse, StartRequest, StartResponse};
 use crate::error::ApiError;
-use crate::idempotency::idempotent;
+use crate::idempotency::{Keeping, idempotent};
 use crate::reply::Reply;
 use crate::{AppState, Backend};
 
@@ -17,22 +17,33 @@ pub(crate) async fn start<B: Backend>(
 ) -> Result<HttpResponse, ApiError> {
     let tenant = auth.0.0;
     let body = body.into_inner();
-    idempotent(&req, &state, &tenant, "calls/start", &body, || async {
-        let request: StartRequest = typed(&body)?;
-        let outcome = state.calls.start(&tenant, request.into()).await?;
-        state.metrics.started(&outcome);
-        tracing::info!(
-            call_id = %outcome.call_id,
-            customer = %outcome.customer_ref.log_digest(),
-            confidence = outcome.confidence.as_f64(),
-            billable = outcome.billable,
-            replayed = outcome.replayed,
-            "call started"
-        );
-        let credits = outcome.credits_remaining;
-        let customer = outcome.customer_ref.clone();
-        Ok(Reply::json(StatusCode::OK, &StartResponse::from(outcome), credits)?.about(customer))
-    })
+    idempotent(
+        &req,
+        &state,
+        &tenant.id,
+        "calls/start",
+        Keeping::Clear,
+        &body,
+        || async {
+            let request: StartRequest = typed(&body)?;
+            let outcome = state.calls.start(&tenant, request.into()).await?;
+            state.metrics.started(&outcome);
+            tracing::info!(
+                call_id = %outcome.call_id,
+                customer = %outcome.customer_ref.log_digest(),
+                confidence = outcome.confidence.as_f64(),
+                billable = outcome.billable,
+                replayed = outcome.replayed,
+                "call started"
+            );
+            let credits = outcome.credits_remaining;
+            let customer = outcome.customer_ref.clone();
+            Ok(
+                Reply::json(StatusCode::OK, &StartResponse::from(outcome), credits)?
+                    .about(customer),
+            )
+        },
+    )
     .await
 }
 
@@ -41,19 +52,27 @@ pub(crate) async fn end<B: Backend>(
 ) -> Result<HttpResponse, ApiError> {
     let tenant = auth.0.0;
     let body = body.into_inner();
-    idempotent(&req, &state, &tenant, "calls/end", &body, || async {
-        let request: EndRequest = typed(&body)?;
-        let outcome = state.calls.end(&tenant, request.into()).await?;
-        tracing::info!(
-            call_id = %outcome.call_id,
-            customer = %outcome.customer_ref.log_digest(),
-            intents_updated = outcome.intents_updated,
-            variables_updated = outcome.variables_updated,
-            replayed = outcome.replayed,
-            "call ended"
-        );
-        let customer = outcome.customer_ref.clone();
-        Ok(Reply::json(StatusCode::OK, &EndResponse::from(outcome), None)?.about(customer))
-    })
+    idempotent(
+        &req,
+        &state,
+        &tenant.id,
+        "calls/end",
+        Keeping::Clear,
+        &body,
+        || async {
+            let request: EndRequest = typed(&body)?;
+            let outcome = state.calls.end(&tenant, request.into()).await?;
+            tracing::info!(
+                call_id = %outcome.call_id,
+                customer = %outcome.customer_ref.log_digest(),
+                intents_updated = outcome.intents_updated,
+                variables_updated = outcome.variables_updated,
+                replayed = outcome.replayed,
+                "call ended"
+            );
+            let customer = outcome.customer_ref.clone();
+            Ok(Reply::json(StatusCode::OK, &EndResponse::from(outcome), None)?.about(customer))
+        },
+    )
     .await
 }

@@ -6,22 +6,23 @@
 
 use std::borrow::Cow;
 
+use serde_json::json;
 use stickycalls_domain::accounts::{MAX_ACCOUNT_NAME, MAX_EMAIL};
 use stickycalls_domain::calls::CallId;
 use stickycalls_domain::identity::{CustomerRef, IdentityHints};
 use stickycalls_domain::intents::IntentName;
 use stickycalls_domain::keys::MAX_KEY_NAME;
 use stickycalls_domain::variables::{MAX_KEY_LEN, MAX_SOURCE_LEN, MAX_VALUE_LEN, Ttl};
+use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::schema::{
     AdditionalProperties, AnyOfBuilder, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
 };
-use serde_json::json;
-use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::{KnownFormat, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
 /// What `char::is_whitespace` calls white space (Unicode `White_Space`).
-pub(crate) const WHITESPACE: &str = r"\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+pub(crate) const WHITESPACE: &str =
+    r"\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
 /// Text of one line: no C0 control character (`text::TextKind::Line`).
 pub(crate) const LINE: &str = r"^[^\u0000-\u001f]*$";
 /// Free-form text: tab and line breaks allowed (`text::TextKind::Multiline`).
@@ -360,7 +361,11 @@ mod tests {
         let blank = Regex::new(&blank()).unwrap();
         for c in (0..0x3100).filter_map(char::from_u32) {
             let text = format!("a{c}b");
-            assert_eq!(line.is_match(&text), is_storable(&text, TextKind::Line), "{c:?}");
+            assert_eq!(
+                line.is_match(&text),
+                is_storable(&text, TextKind::Line),
+                "{c:?}"
+            );
             assert_eq!(
                 multiline.is_match(&text),
                 is_storable(&text, TextKind::Multiline),

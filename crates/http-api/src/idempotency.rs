@@ -2,7 +2,8 @@
 //! server process sees it) for 24 h and replayed for the same key and body with
 //! `Idempotent-Replayed: true`; the same key with another body, or while the first
 //! request is still running, is a 409. Which responses are kept, and when a claim is
-//! given up, are the domain's rules (`stickycalls_domain::idempotency`).
+//! given up, are the domain's rules (`stickycalls_domain::idempotency`). Responses
+//! that show a secret once are kept sealed under the header (`SealedReplay`).
 
 use std::future::Future;
 
@@ -11,17 +12,29 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use stickycalls_domain::accounts::{IdempotencyClaim, StoredResponse};
-use stickycalls_domain::idempotency::{ClaimCutoffs, is_replayable};
+use stickycalls_domain::idempotency::{ClaimCutoffs, SealedReplay, is_replayable};
 use stickycalls_domain::ports::{Clock, IdempotencyStore};
-use stickycalls_domain::tenant::Tenant;
+use stickycalls_domain::tenant::TenantId;
 
 use crate::error::ApiError;
 use crate::reply::Reply;
 use crate::{AppState, Backend};
 
+/// How a route's responses are kept for a replay.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Keeping<'a> {
+    /// As sent (a call's answer: erased with its customer).
+    Clear,
+    /// Sealed under the header, bound to a scope beyond the route (a new key's answer,
+    /// or a signup's, bound to the client's address): the database never holds the
+    /// secret in clear, nor the header.
+    Sealed(&'a str),
+}
+
 /// Runs `run` at most once per (tenant, key); replays or refuses otherwise.
 pub(crate) async fn idempotent<B, F, Fut>(
-    req: &HttpRequest, state: &AppState<B>, tenant: &Tenant, route: &str, body: &Value, run: F,
+    req: &HttpRequest, state: &AppState<B>, tenant: &TenantId, route: &str, keeping: Keeping<'_>,
+    body: &Value, run: F,
 ) -> Result<HttpResponse, ApiError>
 where
     B: Backend,
@@ -42,11 +55,26 @@ where
             )
         })?
         .to_owned();
-    let fingerprint = hex::encode(Sha256::digest(format!("{route}\n{body}").as_bytes()));
+    let request = format!("{route}\n{body}");
+    let sealed = match keeping {
+        Keeping::Clear => None,
+        Keeping::Sealed(scope) => Some(SealedReplay::new(&key, &format!("{route} {scope}"))),
+    };
+    let (key, fingerprint) = match &sealed {
+        Some(sealed) => (sealed.record_key(), sealed.fingerprint(&request)),
+        None => (key, hex::encode(Sha256::digest(request.as_bytes()))),
+    };
+    let seal = |body: String| match &sealed {
+        Some(sealed) => {
+            let nonce = uuid::Uuid::new_v4().into_bytes();
+            sealed.seal(&body, nonce[..12].try_into().expect("12 of 16 bytes"))
+        }
+        None => body,
+    };
     let store = &state.store;
     let now = state.calls.clock().now();
     match store
-        .claim(&tenant.id, &key, &fingerprint, now, ClaimCutoffs::at(now))
+        .claim(tenant, &key, &fingerprint, now, ClaimCutoffs::at(now))
         .await?
     {
         IdempotencyClaim::Claimed => {
@@ -54,7 +82,7 @@ where
             let kept = match &result {
                 Ok(reply) if is_replayable(reply.status.as_u16()) => Some(StoredResponse {
                     status: reply.status.as_u16(),
-                    body: reply.body.clone(),
+                    body: seal(reply.body.clone()),
                     customer: reply.customer.clone(),
                 }),
                 Ok(_) => None,
@@ -62,14 +90,14 @@ where
                     .ok()
                     .map(|body| StoredResponse {
                         status: e.status().as_u16(),
-                        body,
+                        body: seal(body),
                         customer: None,
                     }),
                 Err(_) => None,
             };
             let saved = match kept {
-                Some(response) => store.complete(&tenant.id, &key, response).await,
-                None => store.release(&tenant.id, &key).await,
+                Some(response) => store.complete(tenant, &key, response).await,
+                None => store.release(tenant, &key).await,
             };
             if let Err(e) = saved {
                 tracing::warn!("idempotency record not saved: {e:#}");
@@ -78,10 +106,18 @@ where
         }
         IdempotencyClaim::Replay(stored) => {
             let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+            let body = match &sealed {
+                // The record matched this header's digest and fingerprint, so it was
+                // sealed under this header: it opens unless the row was altered.
+                Some(sealed) => sealed.open(&stored.body).ok_or_else(|| {
+                    ApiError::internal(anyhow::anyhow!("a sealed replay did not open"))
+                })?,
+                None => stored.body,
+            };
             Ok(HttpResponse::build(status)
                 .content_type("application/json")
                 .insert_header(("Idempotent-Replayed", "true"))
-                .body(stored.body))
+                .body(body))
         }
         IdempotencyClaim::InFlight => Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -3,7 +3,8 @@
 //! revokes a prod key: 404). Several keys live at once, so rotation is: create, move
 //! clients, revoke the old one. The last live key cannot be revoked (409).
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use stickycalls_domain::accounts::KeyInfo;
@@ -15,6 +16,8 @@ use crate::field_schema::{EnvironmentText, KeyNameText};
 use crate::auth::Auth;
 use crate::body::typed;
 use crate::error::ApiError;
+use crate::idempotency::{Keeping, idempotent};
+use crate::reply::Reply;
 use crate::{AppState, Backend, keys};
 
 /// A key as listed: never its secret.
@@ -89,18 +92,32 @@ pub(crate) async fn list<B: Backend>(
 }
 
 pub(crate) async fn create<B: Backend>(
-    state: web::Data<AppState<B>>, auth: Auth<B>, body: web::Json<Value>,
+    req: HttpRequest, state: web::Data<AppState<B>>, auth: Auth<B>, body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let request: CreateKeyRequest = typed(&body)?;
-    let created = state
-        .key_admin
-        .create(&auth.0.0.id, &request.name, request.environment.as_deref())
-        .await?;
-    tracing::info!(key_id = %format!("key_{}", created.info.lookup_id), "key created");
-    Ok(HttpResponse::Created().json(CreatedKey {
-        key: created.token.into_exposed(),
-        info: created.info.into(),
-    }))
+    let tenant = auth.0.0.id;
+    let body = body.into_inner();
+    idempotent(
+        &req,
+        &state,
+        &tenant,
+        "keys",
+        Keeping::Sealed(""),
+        &body,
+        || async {
+            let request: CreateKeyRequest = typed(&body)?;
+            let created = state
+                .key_admin
+                .create(&tenant, &request.name, request.environment.as_deref())
+                .await?;
+            tracing::info!(key_id = %format!("key_{}", created.info.lookup_id), "key created");
+            let answer = CreatedKey {
+                key: created.token.into_exposed(),
+                info: created.info.into(),
+            };
+            Reply::json(StatusCode::CREATED, &answer, None)
+        },
+    )
+    .await
 }
 
 pub(crate) async fn revoke<B: Backend>(

@@ -49,9 +49,7 @@ impl Modify for EndRules {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::{RefOr, schema::Schema};
         let schemas = openapi.components.as_mut().map(|c| &mut c.schemas);
-        if let Some(RefOr::T(Schema::Object(end))) =
-            schemas.and_then(|s| s.get_mut("EndRequest"))
-        {
+        if let Some(RefOr::T(Schema::Object(end))) = schemas.and_then(|s| s.get_mut("EndRequest")) {
             end.extensions = Some(crate::field_schema::end_request_rules());
         }
     }

@@ -6,8 +6,8 @@
 use crate::customer_dto::{CustomerDto, CustomerExport, CustomerSearchResponse, VariableWritten};
 use crate::error::ErrorBody;
 use crate::field_schema::{CustomerLookupQuery, CustomerRefText, VariableBody, VariableKeyText};
-use crate::openapi::{BodyFailures, KeyedFailures};
 use crate::key_routes::{CreateKeyRequest, CreatedKey, KeyList};
+use crate::openapi::{BodyFailures, KeyedFailures};
 use crate::signup::{SignupRequest, SignupResponse};
 
 /// Open an account by API (no human needed): Free plan, one test and one prod key,

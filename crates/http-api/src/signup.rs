@@ -11,8 +11,13 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::field_schema::{AccountNameText, EmailText};
 
+use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
+use uuid::Uuid;
+
 use crate::body::typed;
 use crate::error::ApiError;
+use crate::idempotency::{Keeping, idempotent};
+use crate::reply::Reply;
 use crate::{AppState, Backend};
 
 /// `POST /v1/accounts`.
@@ -48,6 +53,12 @@ pub struct SignupResponse {
     pub keys: SignupKeys,
 }
 
+/// Where signups keep their `Idempotency-Key` records: no account has the nil id.
+const SIGNUPS: TenantId = TenantId {
+    account: AccountId(Uuid::nil()),
+    environment: Environment::Test,
+};
+
 pub(crate) async fn signup<B: Backend>(
     req: HttpRequest, state: web::Data<AppState<B>>, body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
@@ -58,22 +69,41 @@ pub(crate) async fn signup<B: Backend>(
             "Public signup is turned off on this server; ask its operator for an account",
         ));
     }
-    state.limits.admit_signup(&req)?;
-    let request: SignupRequest = typed(&body)?;
-    let opened = state
-        .accounts
-        .open(&request.name, Some(&request.email))
-        .await?;
-    tracing::info!(account_id = %opened.id, "account opened by signup");
-    Ok(HttpResponse::Created().json(SignupResponse {
-        account_id: opened.id.to_string(),
-        plan: opened.plan.plan,
-        credits_per_environment: opened.plan.allowance,
-        keys: SignupKeys {
-            test: opened.test_key.into_exposed(),
-            prod: opened.prod_key.into_exposed(),
+    let body = body.into_inner();
+    // A replay is bound to the client's address as well as its header and body.
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    idempotent(
+        &req,
+        &state,
+        &SIGNUPS,
+        "accounts",
+        Keeping::Sealed(&peer),
+        &body,
+        || async {
+            // Inside: a replay does not count against the address's signup limit.
+            state.limits.admit_signup(&req)?;
+            let request: SignupRequest = typed(&body)?;
+            let opened = state
+                .accounts
+                .open(&request.name, Some(&request.email))
+                .await?;
+            tracing::info!(account_id = %opened.id, "account opened by signup");
+            let answer = SignupResponse {
+                account_id: opened.id.to_string(),
+                plan: opened.plan.plan,
+                credits_per_environment: opened.plan.allowance,
+                keys: SignupKeys {
+                    test: opened.test_key.into_exposed(),
+                    prod: opened.prod_key.into_exposed(),
+                },
+            };
+            Reply::json(StatusCode::CREATED, &answer, None)
         },
-    }))
+    )
+    .await
 }
 
 crate::redact::opaque_debug!(SignupRequest, SignupKeys, SignupResponse);

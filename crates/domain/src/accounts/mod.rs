@@ -7,7 +7,9 @@ mod service;
 #[cfg(test)]
 mod tests;
 
-pub use service::{AccountError, AccountService, MAX_ACCOUNT_NAME, MAX_EMAIL, OpenedAccount, Purged};
+pub use service::{
+    AccountError, AccountService, MAX_ACCOUNT_NAME, MAX_EMAIL, OpenedAccount, Purged,
+};
 
 use crate::credits::PlanTerms;
 use crate::identity::CustomerRef;

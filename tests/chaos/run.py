@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Chaos (`make chaos`): the server killed with SIGKILL in the middle of writes, on
+SQLite and on PostgreSQL, and PostgreSQL itself restarted under load; then the books
+are checked.
+
+Clients start new (billable) callers and end their calls, retrying each request with
+the same body and `Idempotency-Key` until it is answered, as a careful integrator
+would. While they run the server is killed (kill -9) and started again CHAOS_KILLS
+times (default 3), and on PostgreSQL the database is restarted (immediate shutdown,
+the crash path) CHAOS_PG_RESTARTS times (default 2).
+
+Passes when: every start and end the server acknowledged (200) is in the database;
+credits spent (allowance used plus top-up spent, from `GET /v1/account`) equal the
+billable calls stored, exactly; no call is stored twice and no retry was billed twice.
+Standard library only; a throwaway PostgreSQL cluster under target/."""
+
+import json
+import os
+import random
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import http.client
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+from pg_cluster import Cluster, pg_bin  # noqa: E402
+
+BIN = os.path.join(ROOT, "target", "release", "stickycalls")
+KILLS = int(os.environ.get("CHAOS_KILLS", "3"))
+PG_RESTARTS = int(os.environ.get("CHAOS_PG_RESTARTS", "2"))
+PHASE = float(os.environ.get("CHAOS_PHASE_SECONDS", "4"))
+WORKERS = 8
+GRANT = 100_000
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, env, work, store):
+        self.env, self.work, self.store = env, work, store
+        self.port = free_port()
+        self.proc = None
+        self.starts = 0
+
+    def start(self):
+        self.starts += 1
+        log = open(os.path.join(self.work, f"{self.store}.{self.starts}.log"), "w")
+        self.proc = subprocess.Popen(
+            [BIN, "serve"], stdout=subprocess.PIPE, stderr=log, text=True,
+            env=dict(self.env, STICKYCALLS_LISTEN=f"127.0.0.1:{self.port}",
+                     STICKYCALLS_RATE_LIMITS="free=1000000/1"))
+        for line in self.proc.stdout:
+            if line.startswith("listening on"):
+                return
+        raise RuntimeError("the server did not start")
+
+    def kill(self):
+        self.proc.kill()  # SIGKILL: no drain, no flush
+        self.proc.wait()
+
+
+class Client(threading.Thread):
+    """Starts and ends calls one after another, retrying each until answered."""
+
+    def __init__(self, n, port, key, stop):
+        super().__init__(daemon=True)
+        self.n, self.port, self.key, self.stop = n, port, key, stop
+        self.started, self.ended = [], []
+        self.retries = 0
+        self.refused = []
+
+    def send(self, path, body, idempotency_key):
+        # A claim left by a killed request holds its key for the 60 s lease: give up
+        # only well after that.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+                headers = {"Authorization": f"Bearer {self.key}",
+                           "Content-Type": "application/json"}
+                if self.n % 2:  # half the clients also send an Idempotency-Key
+                    headers["Idempotency-Key"] = idempotency_key
+                conn.request("POST", path, json.dumps(body), headers)
+                response = conn.getresponse()
+                status, payload = response.status, response.read()
+                conn.close()
+            except (OSError, http.client.HTTPException):
+                status, payload = None, b""
+            if status == 200:
+                return json.loads(payload)
+            if status is not None and status not in (503, 409):
+                # 409 idempotency_key_in_use: the first try is still running; retry.
+                self.refused.append((path, status, payload[:200]))
+                return None
+            self.retries += 1
+            time.sleep(0.05)
+        self.refused.append((path, "no answer in 120 s", b""))
+        return None
+
+    def run(self):
+        i = 0
+        while not self.stop.is_set():
+            i += 1
+            call_id = f"chaos-{self.n}-{i}"
+            ani = f"+1{200 + self.n}{200 + i // 10_000}{i % 10_000:04d}"
+            start = {"call_id": call_id, "identity_hints": {"ani": ani}}
+            if self.send("/v1/calls/start", start, f"start-{call_id}") is None:
+                continue
+            self.started.append(call_id)
+            end = {"call_id": call_id, "intent": "chaos", "intent_status": "open",
+                   "variables": {"n": str(i)}}
+            if self.send("/v1/calls/end", end, f"end-{call_id}") is not None:
+                self.ended.append(call_id)
+
+
+def query(store, url, sql):
+    if store == "sqlite":
+        with sqlite3.connect(url.removeprefix("sqlite://")) as db:
+            return db.execute(sql).fetchall()
+    out = subprocess.run([pg_bin("psql"), url, "-qAtF", "\t", "-c", sql],
+                         check=True, capture_output=True, text=True).stdout
+    return [tuple(line.split("\t")) for line in out.splitlines() if line]
+
+
+def account(port, key):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    conn.request("GET", "/v1/account", headers={"Authorization": f"Bearer {key}"})
+    return json.loads(conn.getresponse().read())
+
+
+def run(store, work):
+    cluster = None
+    if store == "postgres":
+        cluster = Cluster(os.path.join(work, "pg"))
+        cluster.init()
+        cluster.start()
+        url = cluster.url
+    else:
+        url = f"sqlite://{work}/chaos.db"
+    env = dict(os.environ, STICKYCALLS_DATABASE_URL=url, RUST_LOG="warn")
+    subprocess.run([BIN, "migrate"], env=env, check=True, capture_output=True)
+    opened = json.loads(subprocess.run([BIN, "accounts", "create", "--name", "chaos"], env=env,
+                                       check=True, capture_output=True, text=True).stdout)
+    key = opened["keys"]["test"]
+    subprocess.run([BIN, "credits", "grant", "--account", opened["account_id"], "--env", "test",
+                    "--amount", str(GRANT)], env=env, check=True, capture_output=True)
+    server = Server(env, work, store)
+    server.start()
+    stop = threading.Event()
+    clients = [Client(n, server.port, key, stop) for n in range(WORKERS)]
+    for c in clients:
+        c.start()
+    faults = ["kill"] * KILLS + (["postgres"] * PG_RESTARTS if cluster else [])
+    random.Random(7).shuffle(faults)
+    for fault in faults:
+        time.sleep(PHASE * random.uniform(0.5, 1.0))
+        if fault == "kill":
+            print(f"{store}: kill -9 the server")
+            server.kill()
+            server.start()
+        else:
+            print(f"{store}: PostgreSQL crash-restart (immediate shutdown)")
+            cluster.stop("immediate")
+            time.sleep(1)
+            cluster.start()
+    time.sleep(PHASE)
+    stop.set()
+    for c in clients:
+        c.join(150)
+    started = {cid for c in clients for cid in c.started}
+    ended = {cid for c in clients for cid in c.ended}
+    refused = [r for c in clients for r in c.refused]
+    stored = {row[0] for row in query(store, url, "SELECT call_id FROM calls")}
+    stored_ended = {row[0] for row in query(
+        store, url, "SELECT call_id FROM calls WHERE ended_at IS NOT NULL")}
+    billable = int(query(store, url,
+                         "SELECT count(*) FROM calls WHERE billable")[0][0])
+    summary = account(server.port, key)
+    spent = summary["allowance_used"] + (GRANT - summary["top_up_balance"])
+    server.kill()
+    if cluster:
+        cluster.stop()
+    retries = sum(c.retries for c in clients)
+    print(f"{store}: {len(started)} starts and {len(ended)} ends acknowledged, "
+          f"{retries} retries; {len(stored)} calls stored, {billable} billable; "
+          f"credits spent {spent}")
+    failures = []
+    if started - stored:
+        failures.append(f"{len(started - stored)} acknowledged starts are not stored")
+    if ended - stored_ended:
+        failures.append(f"{len(ended - stored_ended)} acknowledged ends are not stored")
+    if spent != billable:
+        failures.append(f"credits spent {spent} != billable calls stored {billable}")
+    if refused:
+        failures.append(f"{len(refused)} requests refused, e.g. {refused[0]}")
+    if not started:
+        failures.append("nothing was acknowledged: the load did not run")
+    return failures
+
+
+def main():
+    if not os.path.exists(BIN):
+        sys.exit(f"{BIN} is missing: run `cargo build --release -p stickycalls`")
+    stores = sys.argv[1:] or ["sqlite", "postgres"]
+    failures = []
+    for store in stores:
+        work = tempfile.mkdtemp(prefix=f"chaos-{store}.", dir=os.path.join(ROOT, "target"))
+        if os.geteuid() == 0:
+            os.chmod(work, 0o755)
+        failures += [f"{store}: {f}" for f in run(store, work)]
+    for f in failures:
+        print(f"chaos: FAILED: {f}")
+    if not failures:
+        print("chaos: passed")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
