@@ -41,6 +41,8 @@ class Cluster:
     def init(self):
         os.makedirs(self.dir, exist_ok=True)
         if os.geteuid() == 0:
+            # `postgres` must reach the cluster: a work directory from mktemp is 0700.
+            os.chmod(os.path.dirname(self.dir), 0o755)
             subprocess.run(["chown", "-R", "postgres", self.dir], check=True)
         subprocess.run(as_postgres([pg_bin("initdb"), "-D", self.data, "-U", "postgres",
                                     "--auth=trust", "-E", "UTF8"]),
