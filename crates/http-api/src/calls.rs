@@ -8,7 +8,7 @@ use crate::auth::Auth;
 use crate::body::typed;
 use crate::dto::{EndRequest, EndResponse, StartRequest, StartResponse};
 use crate::error::ApiError;
-use crate::idempotency::{Keeping, idempotent};
+use crate::idempotency::{Scope, idempotent};
 use crate::reply::Reply;
 use crate::{AppState, Backend};
 
@@ -21,8 +21,7 @@ pub(crate) async fn start<B: Backend>(
         &req,
         &state,
         &tenant.id,
-        "calls/start",
-        Keeping::Clear,
+        Scope::clear("calls/start"),
         &body,
         || async {
             let request: StartRequest = typed(&body)?;
@@ -56,8 +55,7 @@ pub(crate) async fn end<B: Backend>(
         &req,
         &state,
         &tenant.id,
-        "calls/end",
-        Keeping::Clear,
+        Scope::clear("calls/end"),
         &body,
         || async {
             let request: EndRequest = typed(&body)?;

@@ -20,21 +20,38 @@ use crate::error::ApiError;
 use crate::reply::Reply;
 use crate::{AppState, Backend};
 
-/// How a route's responses are kept for a replay.
+/// A route's `Idempotency-Key` records, and how their responses are kept.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Keeping<'a> {
-    /// As sent (a call's answer: erased with its customer).
-    Clear,
-    /// Sealed under the header, bound to a scope beyond the route (a new key's answer,
-    /// or a signup's, bound to the client's address): the database never holds the
-    /// secret in clear, nor the header.
-    Sealed(&'a str),
+pub(crate) struct Scope<'a> {
+    route: &'a str,
+    /// Set when responses are sealed: what else the replay is bound to.
+    sealed_to: Option<&'a str>,
+}
+
+impl<'a> Scope<'a> {
+    /// Responses kept as sent (a call's answer, erased with its customer).
+    pub fn clear(route: &'a str) -> Self {
+        Self {
+            route,
+            sealed_to: None,
+        }
+    }
+
+    /// Responses sealed under the header and bound to `binding` as well (a new key's
+    /// answer; a signup's, bound to the client's address): the database never holds
+    /// the secret in clear, nor the header.
+    pub fn sealed(route: &'a str, binding: &'a str) -> Self {
+        Self {
+            route,
+            sealed_to: Some(binding),
+        }
+    }
 }
 
 /// Runs `run` at most once per (tenant, key); replays or refuses otherwise.
 pub(crate) async fn idempotent<B, F, Fut>(
-    req: &HttpRequest, state: &AppState<B>, tenant: &TenantId, route: &str, keeping: Keeping<'_>,
-    body: &Value, run: F,
+    req: &HttpRequest, state: &AppState<B>, tenant: &TenantId, scope: Scope<'_>, body: &Value,
+    run: F,
 ) -> Result<HttpResponse, ApiError>
 where
     B: Backend,
@@ -55,11 +72,11 @@ where
             )
         })?
         .to_owned();
+    let route = scope.route;
     let request = format!("{route}\n{body}");
-    let sealed = match keeping {
-        Keeping::Clear => None,
-        Keeping::Sealed(scope) => Some(SealedReplay::new(&key, &format!("{route} {scope}"))),
-    };
+    let sealed = scope
+        .sealed_to
+        .map(|binding| SealedReplay::new(&key, &format!("{route} {binding}")));
     let (key, fingerprint) = match &sealed {
         Some(sealed) => (sealed.record_key(), sealed.fingerprint(&request)),
         None => (key, hex::encode(Sha256::digest(request.as_bytes()))),

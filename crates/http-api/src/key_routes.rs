@@ -16,7 +16,7 @@ use crate::field_schema::{EnvironmentText, KeyNameText};
 use crate::auth::Auth;
 use crate::body::typed;
 use crate::error::ApiError;
-use crate::idempotency::{Keeping, idempotent};
+use crate::idempotency::{Scope, idempotent};
 use crate::reply::Reply;
 use crate::{AppState, Backend, keys};
 
@@ -100,8 +100,7 @@ pub(crate) async fn create<B: Backend>(
         &req,
         &state,
         &tenant,
-        "keys",
-        Keeping::Sealed(""),
+        Scope::sealed("keys", ""),
         &body,
         || async {
             let request: CreateKeyRequest = typed(&body)?;

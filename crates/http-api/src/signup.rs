@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::body::typed;
 use crate::error::ApiError;
-use crate::idempotency::{Keeping, idempotent};
+use crate::idempotency::{Scope, idempotent};
 use crate::reply::Reply;
 use crate::{AppState, Backend};
 
@@ -79,8 +79,7 @@ pub(crate) async fn signup<B: Backend>(
         &req,
         &state,
         &SIGNUPS,
-        "accounts",
-        Keeping::Sealed(&peer),
+        Scope::sealed("accounts", &peer),
         &body,
         || async {
             // Inside: a replay does not count against the address's signup limit.
