@@ -17,36 +17,17 @@ import json
 import os
 import re
 import secrets
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.path.join(ROOT, "target", "release", "stickycalls")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from server import ROOT, cli, free_port, funded_account, require_binary, serve, verdict  # noqa: E402
+
 SECONDS = float(os.environ.get("ATTACK_SECONDS", "60"))
 STALLED = int(os.environ.get("ATTACK_STALLED", "1000"))
 TIMEOUT = 5  # the server's client time-out for this run, seconds
 SLACK = 3
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cli(env, *args):
-    out = subprocess.run([BIN, *args], env=env, check=True, capture_output=True, text=True)
-    return out.stdout
-
-
-def account(env, name):
-    opened = json.loads(cli(env, "accounts", "create", "--name", name))
-    cli(env, "credits", "grant", "--account", opened["account_id"], "--env", "test",
-        "--amount", "10000000")
-    return opened["keys"]["test"]
 
 
 async def request(port, method, path, key=None, body=b"", headers=()):
@@ -98,7 +79,7 @@ def hostile_requests(attacker_key):
     while True:
         body = bodies[n % len(bodies)]
         key = attacker_key if n % 3 == 0 else unknown_key()
-        headers = [f"X-Big: {'h' * 70_000}"] if n % 11 == 0 else []
+        headers = [f"X-Big: {'h' * 200_000}"] if n % 11 == 0 else []
         yield key, body, headers
         n += 1
 
@@ -166,22 +147,15 @@ async def attack(port, victim_key, attacker_key):
 
 
 def main():
-    if not os.path.exists(BIN):
-        sys.exit(f"{BIN} is missing: run `cargo build --release -p stickycalls`")
+    require_binary()
     work = tempfile.mkdtemp(prefix="attack.", dir=os.path.join(ROOT, "target"))
     env = dict(os.environ, STICKYCALLS_DATABASE_URL=f"sqlite://{work}/attack.db", RUST_LOG="warn")
     cli(env, "migrate")
-    victim, attacker = account(env, "victim"), account(env, "attacker")
+    _, victim = funded_account(env, "victim", 10_000_000)
+    _, attacker = funded_account(env, "attacker", 10_000_000)
     port = free_port()
-    log = open(os.path.join(work, "server.log"), "w")
-    server = subprocess.Popen(
-        [BIN, "serve"], stdout=subprocess.PIPE, stderr=log, text=True,
-        env=dict(env, STICKYCALLS_LISTEN=f"127.0.0.1:{port}",
-                 STICKYCALLS_CLIENT_TIMEOUT_SECONDS=str(TIMEOUT),
-                 STICKYCALLS_RATE_LIMITS="free=1000000/1"))
-    for line in server.stdout:
-        if line.startswith("listening on"):
-            break
+    log = os.path.join(work, "server.log")
+    server = serve(env, port, log, client_timeout_seconds=TIMEOUT)
     print(f"attack: {SECONDS:.0f} s against SQLite on port {port}, {STALLED} stalled "
           f"connections per wave, client time-out {TIMEOUT} s")
     try:
@@ -189,8 +163,7 @@ def main():
     finally:
         server.terminate()
         server.wait(30)
-        log.close()
-    panics = open(os.path.join(work, "server.log")).read().count("panicked")
+    panics = open(log).read().count("panicked")
     slowest = max(tally.stalled_closed, default=0.0)
     print(f"valid starts: {tally.valid}")
     print(f"hostile requests: {tally.hostile}")
@@ -206,11 +179,7 @@ def main():
         failures.append("the server panicked")
     if tally.stalled_open or slowest > TIMEOUT + SLACK:
         failures.append(f"a stalled connection outlived the {TIMEOUT} s time-out")
-    for f in failures:
-        print(f"attack: FAILED: {f}")
-    if not failures:
-        print("attack: passed")
-    sys.exit(1 if failures else 0)
+    verdict("attack", failures)
 
 
 if __name__ == "__main__":

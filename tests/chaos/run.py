@@ -14,34 +14,26 @@ credits spent (allowance used plus top-up spent, from `GET /v1/account`) equal t
 billable calls stored, exactly; no call is stored twice and no retry was billed twice.
 Standard library only; a throwaway PostgreSQL cluster under target/."""
 
+import http.client
 import json
 import os
 import random
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import http.client
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from pg_cluster import Cluster, pg_bin  # noqa: E402
+from server import ROOT, cli, free_port, funded_account, require_binary, serve, verdict  # noqa: E402
 
-BIN = os.path.join(ROOT, "target", "release", "stickycalls")
 KILLS = int(os.environ.get("CHAOS_KILLS", "3"))
 PG_RESTARTS = int(os.environ.get("CHAOS_PG_RESTARTS", "2"))
 PHASE = float(os.environ.get("CHAOS_PHASE_SECONDS", "4"))
 WORKERS = 8
 GRANT = 100_000
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -53,15 +45,8 @@ class Server:
 
     def start(self):
         self.starts += 1
-        log = open(os.path.join(self.work, f"{self.store}.{self.starts}.log"), "w")
-        self.proc = subprocess.Popen(
-            [BIN, "serve"], stdout=subprocess.PIPE, stderr=log, text=True,
-            env=dict(self.env, STICKYCALLS_LISTEN=f"127.0.0.1:{self.port}",
-                     STICKYCALLS_RATE_LIMITS="free=1000000/1"))
-        for line in self.proc.stdout:
-            if line.startswith("listening on"):
-                return
-        raise RuntimeError("the server did not start")
+        log = os.path.join(self.work, f"{self.store}.{self.starts}.log")
+        self.proc = serve(self.env, self.port, log)
 
     def kill(self):
         self.proc.kill()  # SIGKILL: no drain, no flush
@@ -147,12 +132,8 @@ def run(store, work):
     else:
         url = f"sqlite://{work}/chaos.db"
     env = dict(os.environ, STICKYCALLS_DATABASE_URL=url, RUST_LOG="warn")
-    subprocess.run([BIN, "migrate"], env=env, check=True, capture_output=True)
-    opened = json.loads(subprocess.run([BIN, "accounts", "create", "--name", "chaos"], env=env,
-                                       check=True, capture_output=True, text=True).stdout)
-    key = opened["keys"]["test"]
-    subprocess.run([BIN, "credits", "grant", "--account", opened["account_id"], "--env", "test",
-                    "--amount", str(GRANT)], env=env, check=True, capture_output=True)
+    cli(env, "migrate")
+    _, key = funded_account(env, "chaos", GRANT)
     server = Server(env, work, store)
     server.start()
     stop = threading.Event()
@@ -208,18 +189,13 @@ def run(store, work):
 
 
 def main():
-    if not os.path.exists(BIN):
-        sys.exit(f"{BIN} is missing: run `cargo build --release -p stickycalls`")
+    require_binary()
     stores = sys.argv[1:] or ["sqlite", "postgres"]
     failures = []
     for store in stores:
         work = tempfile.mkdtemp(prefix=f"chaos-{store}.", dir=os.path.join(ROOT, "target"))
         failures += [f"{store}: {f}" for f in run(store, work)]
-    for f in failures:
-        print(f"chaos: FAILED: {f}")
-    if not failures:
-        print("chaos: passed")
-    sys.exit(1 if failures else 0)
+    verdict("chaos", failures)
 
 
 if __name__ == "__main__":
