@@ -362,5 +362,13 @@ mod tests {
         assert!(IntentName::parse("", "intent").is_err());
         assert!(IntentName::parse(&"x".repeat(129), "intent").is_err());
         assert!(IntentName::parse(&"x".repeat(128), "intent").is_ok());
+        // Bounds hold for the text as sent (what the OpenAPI document states); the
+        // name kept is trimmed.
+        assert!(IntentName::parse(&format!(" {} ", "x".repeat(127)), "intent").is_err());
+        assert!(IntentName::parse("billing\n", "intent").is_err());
+        assert_eq!(
+            IntentName::parse(" billing ", "intent").unwrap().as_str(),
+            "billing"
+        );
     }
 }
