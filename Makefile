@@ -14,7 +14,7 @@ DIESEL_VERSION := 2.3.4
 OHA := target/tools/bin/oha
 OHA_VERSION := 1.16.0
 
-.PHONY: run test lint fmt fmt-check clippy check-boundaries check-schema schema openapi bench bench-smoke bench-tools fuzz fuzz-long fuzz-api attack chaos
+.PHONY: run test lint fmt fmt-check clippy check-boundaries check-schema schema openapi bench bench-smoke bench-tools fuzz fuzz-long fuzz-api attack chaos identity-sim
 
 ## run: build and serve the API on http://127.0.0.1:8080. With no STICKYCALLS_DATABASE_URL
 ## the data lives in a SQLite file under ./data/ (nothing to install); the first start
@@ -59,6 +59,16 @@ CHAOS_PG_RESTARTS ?= 2
 chaos:
 	$(CARGO) build --release --locked -p stickycalls
 	CHAOS_KILLS=$(CHAOS_KILLS) CHAOS_PG_RESTARTS=$(CHAOS_PG_RESTARTS) python3 tests/chaos/run.py
+
+## identity-sim: a simulated contact center's calls (households, a PBX line, recycled
+## mobiles, spoofs, withheld numbers, CRM ids) through the API on SQLite, and how well
+## callers were identified per kind of call (SIM_CALLS, default 2500; SIM_SEED; see
+## docs/IDENTITY.md)
+SIM_CALLS ?= 2500
+SIM_SEED ?= 7
+identity-sim:
+	$(CARGO) build --release --locked -p stickycalls
+	SIM_CALLS=$(SIM_CALLS) SIM_SEED=$(SIM_SEED) python3 tests/identity-sim/run.py
 
 ## lint: formatting, clippy with warnings as errors, crate boundaries, schema.rs
 lint: fmt-check clippy check-boundaries check-schema

@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""The identity simulator (`make identity-sim`): a simulated contact center's calls
+replayed through the real API, and how well "who is this?" was answered, per kind of
+call.
+
+The world (seeded by SIM_SEED, SIM_CALLS calls, one person per five calls):
+- people with their own mobile, households sharing a landline, a 25-seat company whose
+  PBX line shows one number for all, withheld numbers;
+- a CRM id on a third of calls (`crm`), a carrier line type on half of them, and a
+  STIR/SHAKEN attestation in the platforms' spellings;
+- mobiles recycled: a number moves to a new person, its old owner gets a new one;
+- spoofs: someone else calls with a customer's mobile, with attestation C, failed or
+  none.
+Each call is started with what the platform knows and ended by the agent naming the
+true person (`customer_ref`), as an agent who checked would.
+
+Printed per kind of call: `reuse` rate, wrong-person `reuse` rate, and how often the
+true caller was among `customer_ref` + `identity.candidates` when the service could
+know them (seen before on this number or with this CRM id); then the targets of
+docs/IDENTITY.md. A development tool: it exits 0 whatever the figures, unless
+SIM_STRICT=1. SIM_STORE picks the store (sqlite, or a postgres:// URL);
+SIM_JSON writes the figures as JSON. Standard library only."""
+
+import http.client
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from server import cli, free_port, funded_account, require_binary, serve  # noqa: E402
+
+SEED = int(os.environ.get("SIM_SEED", "7"))
+CALLS = int(os.environ.get("SIM_CALLS", "2500"))
+STORE = os.environ.get("SIM_STORE", "sqlite")
+PBX_SEATS = 25
+
+ATTESTATION_SPELLINGS = {
+    "A": ["A", "TN-Validation-Passed-A", "passed-A"],
+    "B": ["B", "TN-Validation-Passed-B"],
+    "C": ["C", "TN-Validation-Passed-C"],
+    "failed": ["failed", "TN-Validation-Failed-A", "TN-Validation-Failed", "Failed"],
+    "none": [None, "none", "No-TN-Validation"],
+}
+SHARED_KINDS = ("household_landline", "pbx")
+SPOOF_ATTESTED = "spoof_attested"
+
+
+class Person:
+    def __init__(self, n, world):
+        self.ref = f"p{n:05d}"
+        self.crm = f"C{n:05d}"
+        self.mobile = world.new_number() if world.rng.random() < 0.8 else None
+        self.landline = None
+        self.pbx = False
+        self.calls = 0
+
+
+class World:
+    def __init__(self, rng):
+        self.rng = rng
+        self.used_numbers = set()
+        self.people = []
+        self.pbx_line = self.new_number()
+        self.landline_members = {}
+        # What the service has been told at ends: (ani or crm) -> people confirmed on it.
+        self.confirmed_on = {}
+        self.spoofs = 0
+
+    def new_number(self):
+        while True:
+            area = self.rng.choice(["212", "312", "415", "617", "713", "206", "303"])
+            number = f"+1{area}{self.rng.randint(200, 999)}{self.rng.randint(0, 9999):04d}"
+            if number not in self.used_numbers:
+                self.used_numbers.add(number)
+                return number
+
+    def populate(self, count):
+        n = 0
+        while n < count:
+            size = self.rng.choice([1, 1, 2, 2, 3, 4])
+            landline = self.new_number() if self.rng.random() < (0.3 if size == 1 else 0.7) else None
+            for _ in range(min(size, count - n)):
+                person = Person(n, self)
+                person.landline = landline
+                if not person.mobile and not landline:
+                    person.mobile = self.new_number()
+                if landline:
+                    self.landline_members.setdefault(landline, []).append(person)
+                self.people.append(person)
+                n += 1
+        for person in self.rng.sample(self.people, min(PBX_SEATS, len(self.people))):
+            person.pbx = True
+        self.next_person = n
+
+    def new_person(self):
+        person = Person(self.next_person, self)
+        self.next_person += 1
+        person.mobile = None
+        self.people.append(person)
+        return person
+
+
+def attestation(rng, channel):
+    odds = {
+        "mobile": [("A", 0.8), ("none", 0.2)],
+        "landline": [("A", 0.5), ("B", 0.3), ("none", 0.2)],
+        "pbx": [("B", 0.7), ("none", 0.3)],
+    }[channel]
+    level = rng.choices([o for o, _ in odds], [w for _, w in odds])[0]
+    return level, rng.choice(ATTESTATION_SPELLINGS[level])
+
+
+def plan_call(world, rng):
+    """(kind, person, ani, line_type, attestation level and spelling, crm or None)."""
+    roll = rng.random()
+    with_mobile = [p for p in world.people if p.mobile and p.calls > 0]
+    if roll < 0.006 and with_mobile:
+        old = rng.choice(with_mobile)
+        person = world.new_person()
+        person.mobile, old.mobile = old.mobile, world.new_number()
+        level, spelling = attestation(rng, "mobile")
+        return "recycled_mobile", person, person.mobile, "mobile", level, spelling, None
+    if roll < 0.02 and with_mobile:
+        victim = rng.choice(with_mobile)
+        world.spoofs += 1
+        spoofer = world.new_person()
+        spoofer.ref = f"fraud{world.spoofs:04d}"
+        level = rng.choices(["C", "failed", "none"], [0.4, 0.3, 0.3])[0]
+        spelling = rng.choice(ATTESTATION_SPELLINGS[level])
+        kind = "spoof_unattested" if level == "none" else SPOOF_ATTESTED
+        line = "mobile" if rng.random() < 0.5 else None
+        return kind, spoofer, victim.mobile, line, level, spelling, None
+    person = rng.choice(world.people)
+    channels = []
+    if person.mobile:
+        channels.append(("mobile", 0.6))
+    if person.landline:
+        channels.append(("landline", 0.3))
+    if person.pbx:
+        channels.append(("pbx", 0.4))
+    channels.append(("withheld", 0.05))
+    channel = rng.choices([c for c, _ in channels], [w for _, w in channels])[0]
+    crm = person.crm if rng.random() < 1 / 3 else None
+    if channel == "withheld":
+        return "withheld", person, "anonymous", None, "none", None, crm
+    ani = {"mobile": person.mobile, "landline": person.landline, "pbx": world.pbx_line}[channel]
+    line_type = {"mobile": "mobile", "landline": "landline", "pbx": "voip"}[channel]
+    level, spelling = attestation(rng, channel)
+    if channel == "mobile":
+        kind = "own_mobile"
+    elif channel == "pbx":
+        kind = "pbx"
+    else:
+        kind = "household_landline" if len(world.landline_members[ani]) > 1 else "landline"
+    return kind, person, ani, line_type if rng.random() < 0.5 else None, level, spelling, crm
+
+
+class Api:
+    def __init__(self, port, key):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.key = key
+
+    def post(self, path, body):
+        self.conn.request("POST", path, json.dumps(body), {
+            "Authorization": f"Bearer {self.key}", "Content-Type": "application/json"})
+        response = self.conn.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{path} answered {response.status}: {data[:300]!r}")
+        return json.loads(data)
+
+
+class Tally:
+    def __init__(self):
+        self.kinds = {}
+
+    def row(self, kind):
+        return self.kinds.setdefault(kind, {
+            "calls": 0, "reuse": 0, "wrong_reuse": 0, "knowable": 0, "among": 0,
+            "identifiable": 0, "identifiable_reuse": 0})
+
+
+def simulate(api, rng):
+    world = World(rng)
+    world.populate(max(CALLS // 5, PBX_SEATS))
+    tally = Tally()
+    for n in range(CALLS):
+        kind, person, ani, line_type, level, spelling, crm = plan_call(world, rng)
+        seen = lambda token: token is not None and person.ref in world.confirmed_on.get(token, ())  # noqa: E731
+        own_number = kind in ("own_mobile", "recycled_mobile")
+        knowable = seen(ani) or seen(crm)
+        identifiable = seen(crm) or (own_number and seen(ani))
+        if person.calls == 0 and kind not in ("spoof_unattested", SPOOF_ATTESTED):
+            kind = "first_call" if kind != "recycled_mobile" else kind
+        hints = {"ani": ani}
+        if crm:
+            hints["external_ids"] = {"crm": crm}
+        telco = {}
+        if line_type:
+            telco["line_type"] = line_type
+        if spelling:
+            telco["attestation"] = spelling
+        call_id = f"sim-{SEED}-{n}"
+        body = {"call_id": call_id, "identity_hints": hints}
+        if telco:
+            body["telco"] = telco
+        answer = api.post("/v1/calls/start", body)
+        identity = answer["identity"]
+        offered = [answer["customer_ref"]] + [c["customer_ref"] for c in identity.get("candidates", [])]
+        reuse = identity["recommendation"] == "reuse"
+        row = tally.row(kind)
+        row["calls"] += 1
+        row["reuse"] += reuse
+        row["wrong_reuse"] += reuse and answer["customer_ref"] != person.ref
+        row["knowable"] += knowable
+        row["among"] += knowable and person.ref in offered
+        row["identifiable"] += identifiable
+        row["identifiable_reuse"] += identifiable and reuse and answer["customer_ref"] == person.ref
+        api.post("/v1/calls/end", {"call_id": call_id, "customer_ref": person.ref})
+        person.calls += 1
+        for token in (ani if ani != "anonymous" else None, crm):
+            if token:
+                world.confirmed_on.setdefault(token, set()).add(person.ref)
+    return tally
+
+
+def pct(part, whole):
+    return f"{100 * part / whole:6.2f} %" if whole else "     - "
+
+
+def report(tally, seconds):
+    kinds = sorted(tally.kinds)
+    total = {k: sum(tally.kinds[x][k] for x in kinds) for k in tally.row("_").keys()}
+    tally.kinds.pop("_")
+    print(f"identity-sim: {total['calls']} calls, seed {SEED}, store {STORE.split(':')[0]}, "
+          f"{seconds:.1f} s")
+    print(f"{'kind':20} {'calls':>6} {'reuse':>9} {'wrong reuse':>12} {'among (knowable)':>18}")
+    for kind in kinds:
+        r = tally.kinds[kind]
+        among = f"{pct(r['among'], r['knowable'])} of {r['knowable']}"
+        print(f"{kind:20} {r['calls']:6} {pct(r['reuse'], r['calls']):>9} "
+              f"{pct(r['wrong_reuse'], r['calls']):>12} {among:>18}")
+    shared = [tally.kinds[k] for k in SHARED_KINDS if k in tally.kinds]
+    spoof = tally.kinds.get(SPOOF_ATTESTED, {"reuse": 0, "calls": 0})
+    targets = [
+        ("wrong-person reuse of all calls <= 0.1 %",
+         pct(total["wrong_reuse"], total["calls"]),
+         total["wrong_reuse"] <= 0.001 * total["calls"]),
+        ("reuse of clearly identifiable returning calls >= 99 %",
+         pct(total["identifiable_reuse"], total["identifiable"]),
+         total["identifiable_reuse"] >= 0.99 * total["identifiable"]),
+        ("shared lines: true caller offered >= 99 %",
+         pct(sum(r["among"] for r in shared), sum(r["knowable"] for r in shared)),
+         sum(r["among"] for r in shared) >= 0.99 * sum(r["knowable"] for r in shared)),
+        ("shared lines: never reuse", f"{sum(r['reuse'] for r in shared)} reused",
+         sum(r["reuse"] for r in shared) == 0),
+        ("spoofs attested C or failed: never reuse", f"{spoof['reuse']} of {spoof['calls']}",
+         spoof["reuse"] == 0),
+    ]
+    print("targets:")
+    for name, figure, met in targets:
+        print(f"  [{'met' if met else 'MISSED'}] {name}: {figure.strip()}")
+    return total, targets
+
+
+def main():
+    require_binary()
+    rng = random.Random(SEED)
+    with tempfile.TemporaryDirectory(prefix="identity-sim-") as work:
+        url = f"sqlite://{work}/sim.db" if STORE == "sqlite" else STORE
+        env = dict(os.environ, STICKYCALLS_DATABASE_URL=url, RUST_LOG="warn")
+        cli(env, "migrate")
+        _, key = funded_account(env, "identity-sim", CALLS * 2)
+        port = free_port()
+        proc = serve(env, port, os.path.join(work, "server.log"))
+        try:
+            began = time.monotonic()
+            tally = simulate(Api(port, key), rng)
+            seconds = time.monotonic() - began
+        finally:
+            proc.terminate()
+            proc.wait()
+    total, targets = report(tally, seconds)
+    if os.environ.get("SIM_JSON"):
+        with open(os.environ["SIM_JSON"], "w") as out:
+            json.dump({"seed": SEED, "calls": CALLS, "kinds": tally.kinds, "total": total,
+                       "targets": [{"target": t, "figure": f.strip(), "met": m}
+                                   for t, f, m in targets]}, out, indent=2)
+    if os.environ.get("SIM_STRICT") == "1" and not all(m for _, _, m in targets):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
