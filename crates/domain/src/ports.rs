@@ -49,7 +49,7 @@ pub trait IdGenerator: Send + Sync + 'static {
 
 /// What a start reads in one go: the call if its `call_id` is taken, and the evidence
 /// for its hints.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StartSnapshot {
     /// The call already recorded under this `call_id`, if any.
     pub call: Option<CallRecord>,
@@ -67,7 +67,7 @@ pub struct CustomerContext {
 }
 
 /// Every write of a `calls/start`, applied in one transaction.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StartCommit {
     /// The call to insert. Its `call_id` must be free in the tenant, else
     /// [`CommitStartError::CallIdTaken`] and nothing is written.
@@ -113,7 +113,7 @@ pub enum CommitStartError {
 }
 
 /// Every write of a `calls/end`, applied in one transaction.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EndCommit {
     /// The call as it is once ended (`ended` is set, `customer` is the end's customer).
     /// A started call is updated only if it is not ended yet, else

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::identity::{AniPolicy, ScoringWeights};
+use crate::identity::{AniPolicy, IdentityPolicy};
 
 /// An account (a customer company).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -65,8 +65,8 @@ pub struct TenantId {
 pub struct TenantPolicy {
     /// Default region and withheld-ANI list.
     pub ani: AniPolicy,
-    /// Scoring weights (PRODUCT section 3 by default).
-    pub weights: ScoringWeights,
+    /// Weights, thresholds and attestation rules (PRODUCT sections 3 and 7 by default).
+    pub identity: IdentityPolicy,
 }
 
 /// The tenant a request acts for, with its policy.

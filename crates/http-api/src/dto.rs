@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use stickycalls_domain::calls::{EndOutcome, RawEndCall, RawStartCall, RawTelco, StartOutcome};
-use stickycalls_domain::identity::RawHints;
+use stickycalls_domain::identity::{Confidence, Explanation, RawHints};
 use stickycalls_domain::intents::OpenIntent;
 use stickycalls_domain::variables::StoredVariable;
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::field_schema::{
-    AniText, CallIdText, DnisText, ExternalIdsMap, IntentStatusText, IntentText, LineTypeText,
-    OptionalCustomerRef, VariablesMap,
+    AniText, AttestationText, CallIdText, DnisText, ExternalIdsMap, IntentStatusText, IntentText,
+    LineTypeText, OptionalCustomerRef, VariablesMap,
 };
 
 /// What is known of the caller.
@@ -53,6 +53,10 @@ pub struct TelcoDto {
     /// `mobile`, `landline`, `voip`, `toll_free` or `unknown`.
     #[schema(schema_with = LineTypeText::schema)]
     pub line_type: Option<String>,
+    /// STIR/SHAKEN attestation: `A`, `B`, `C`, `failed`, `none` or a platform's
+    /// verstat (`TN-Validation-Passed-A`...).
+    #[schema(schema_with = AttestationText::schema)]
+    pub attestation: Option<String>,
 }
 
 /// `POST /v1/calls/start`.
@@ -81,6 +85,7 @@ impl From<TelcoDto> for RawTelco {
     fn from(t: TelcoDto) -> Self {
         RawTelco {
             line_type: t.line_type,
+            attestation: t.attestation,
         }
     }
 }
@@ -138,6 +143,66 @@ pub struct IdentityDto {
     pub sources: Vec<String>,
     /// `reuse`, `confirm` or `ignore`.
     pub recommendation: &'static str,
+    /// Each source's weight; the weights add up to the confidence before the cap at 1
+    /// and the rounding to two decimals. A conflict weighs 0.
+    pub signals: Vec<SignalDto>,
+    /// When more than one person is plausible: up to 5, best first, `customer_ref`
+    /// first; the recommendation is then `confirm`. Empty otherwise.
+    pub candidates: Vec<CandidateDto>,
+    /// Risks seen: `spoof_suspected` when the number's attestation failed.
+    pub risk: Vec<&'static str>,
+}
+
+/// One source's part of the confidence.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignalDto {
+    /// As in `sources` (`ani:mobile`...).
+    pub source: String,
+    /// Its weight.
+    pub weight: f64,
+}
+
+/// A person the caller may be.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CandidateDto {
+    /// Who.
+    pub customer_ref: String,
+    /// How sure we would be if it were them.
+    pub confidence: f64,
+    /// Their latest call, or when they were linked to the hint (RFC 3339).
+    pub last_seen: String,
+    /// Something to ask them about (their latest open intent), or null.
+    pub hint: Option<String>,
+}
+
+impl IdentityDto {
+    fn of(confidence: Confidence, sources: Vec<String>, explanation: Explanation) -> Self {
+        Self {
+            confidence: confidence.as_f64(),
+            level: confidence.level().as_str(),
+            sources,
+            recommendation: explanation.recommendation.as_str(),
+            signals: explanation
+                .signals
+                .into_iter()
+                .map(|s| SignalDto {
+                    source: s.source,
+                    weight: s.weight,
+                })
+                .collect(),
+            candidates: explanation
+                .candidates
+                .into_iter()
+                .map(|o| CandidateDto {
+                    customer_ref: o.customer.to_string(),
+                    confidence: o.confidence.as_f64(),
+                    last_seen: o.last_seen.to_string(),
+                    hint: o.hint,
+                })
+                .collect(),
+            risk: explanation.risk.iter().map(|r| r.as_str()).collect(),
+        }
+    }
 }
 
 /// An open intent.
@@ -212,14 +277,8 @@ pub struct StartResponse {
 
 impl From<StartOutcome> for StartResponse {
     fn from(o: StartOutcome) -> Self {
-        let (level, recommendation) = (o.level().as_str(), o.recommendation().as_str());
         Self {
-            identity: IdentityDto {
-                confidence: o.confidence.as_f64(),
-                level,
-                sources: o.sources,
-                recommendation,
-            },
+            identity: IdentityDto::of(o.confidence, o.sources, o.explanation),
             call_id: o.call_id.to_string(),
             customer_ref: o.customer_ref.to_string(),
             call_start: o.call_start.to_string(),

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use serde_json::json;
 use stickycalls_domain::accounts::{MAX_ACCOUNT_NAME, MAX_EMAIL};
 use stickycalls_domain::calls::CallId;
-use stickycalls_domain::identity::{CustomerRef, IdentityHints};
+use stickycalls_domain::identity::{Attestation, CustomerRef, IdentityHints};
 use stickycalls_domain::intents::IntentName;
 use stickycalls_domain::keys::MAX_KEY_NAME;
 use stickycalls_domain::variables::{MAX_KEY_LEN, MAX_SOURCE_LEN, MAX_VALUE_LEN, Ttl};
@@ -36,6 +36,24 @@ fn blank() -> String {
 
 fn not_blank() -> String {
     format!("[^{WHITESPACE}]")
+}
+
+/// Every spelling of [`Attestation`], any case (`[Aa]`...), as one pattern.
+fn attestation_pattern() -> String {
+    let spellings: Vec<String> = Attestation::spellings()
+        .map(|spelling| {
+            spelling
+                .chars()
+                .map(|c| match c {
+                    c if c.is_ascii_alphabetic() => {
+                        format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase())
+                    }
+                    c => c.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    format!("^(?:{})$", spellings.join("|"))
 }
 
 fn string() -> ObjectBuilder {
@@ -191,6 +209,17 @@ field_schema! {
             null(),
         ],
         "The line type from telco data.",
+    );
+    /// `telco.attestation`.
+    AttestationText => any_of(
+        [
+            string().pattern(Some(attestation_pattern())).into(),
+            string().pattern(Some(blank())).into(),
+            null(),
+        ],
+        "STIR/SHAKEN attestation: `A`, `B`, `C`, `failed`, `none`, or a platform's verstat \
+         (`TN-Validation-Passed-A`, `TN-Validation-Failed`, `No-TN-Validation`...), in any \
+         case; blank: not given.",
     );
     /// The variables of an end.
     VariablesMap => any_of(
@@ -380,6 +409,34 @@ mod tests {
         }
         for bad in ["a@b", "@b.c", "a b@c.d", "a@b.c\n", "a\u{85}@b.c", " a@b.c"] {
             assert!(!email.is_match(bad), "{bad:?}");
+        }
+    }
+
+    /// The attestation pattern accepts what the domain reads, in any case, and
+    /// nothing else.
+    #[test]
+    fn the_attestation_pattern_is_the_domains_list() {
+        let pattern = Regex::new(&attestation_pattern()).unwrap();
+        for spelling in Attestation::spellings() {
+            for text in [
+                spelling.to_owned(),
+                spelling.to_ascii_lowercase(),
+                spelling.to_ascii_uppercase(),
+            ] {
+                assert!(pattern.is_match(&text), "{text}");
+                assert!(Attestation::parse(&text).is_ok(), "{text}");
+            }
+        }
+        for other in [
+            "D",
+            "passed",
+            "TN-Validation",
+            "A ",
+            "AA",
+            "TN-Validation-Passed-D",
+        ] {
+            assert!(!pattern.is_match(other), "{other}");
+            assert!(Attestation::parse(other).is_err(), "{other}");
         }
     }
 }

@@ -55,6 +55,12 @@ impl Tenant {
         }
         let mut evidence = Evidence::default();
         for (customer, kind, linked_at) in facts {
+            // The latest open intent; on a tie, the first name (as the SQL stores order).
+            let latest = self
+                .intents
+                .iter()
+                .filter(|((who, _), _)| *who == customer)
+                .max_by(|(a, x), (b, y)| x.last_seen.cmp(&y.last_seen).then(b.1.cmp(&a.1)));
             let activity = Activity {
                 last_call_at: self
                     .calls
@@ -62,12 +68,8 @@ impl Tenant {
                     .filter(|c| c.customer.as_str() == customer)
                     .map(|c| c.started_at)
                     .max(),
-                last_open_intent_at: self
-                    .intents
-                    .iter()
-                    .filter(|((who, _), _)| *who == customer)
-                    .map(|(_, i)| i.last_seen)
-                    .max(),
+                last_open_intent_at: latest.map(|(_, i)| i.last_seen),
+                last_open_intent: latest.map(|((_, name), _)| name.clone()),
             };
             evidence.add(
                 CustomerRef::from_trusted(customer),

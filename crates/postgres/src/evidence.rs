@@ -36,9 +36,12 @@ WITH candidates AS (
 SELECT k.kind, k.customer_ref, k.namespace, k.line_type, k.linked_at,
        (SELECT max(started_at) FROM calls
          WHERE tenant_id = {tenant} AND customer_ref = k.customer_ref) AS last_call_at,
-       (SELECT max(last_seen) FROM intents
-         WHERE tenant_id = {tenant} AND customer_ref = k.customer_ref) AS last_open_intent_at
-  FROM candidates k";
+       i.last_seen AS last_open_intent_at, i.name AS last_open_intent
+  FROM candidates k
+  LEFT JOIN LATERAL (
+        SELECT last_seen, name FROM intents
+         WHERE tenant_id = {tenant} AND customer_ref = k.customer_ref
+         ORDER BY last_seen DESC, name LIMIT 1) i ON true";
 
 /// [`EVIDENCE_SQL`] with its parameters. Unlike `sql_query`, which diesel never caches
 /// (so every start paid a Parse and a plan), this query has a static id: it is prepared
@@ -102,6 +105,8 @@ struct EvidenceRow {
     last_call_at: Option<OffsetDateTime>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     last_open_intent_at: Option<OffsetDateTime>,
+    #[diesel(sql_type = Nullable<Text>)]
+    last_open_intent: Option<String>,
 }
 
 pub(crate) async fn evidence(
@@ -134,6 +139,7 @@ fn assemble(rows: Vec<EvidenceRow>) -> Evidence {
             Activity {
                 last_call_at: row.last_call_at.map(Timestamp::new),
                 last_open_intent_at: row.last_open_intent_at.map(Timestamp::new),
+                last_open_intent: row.last_open_intent,
             },
         );
     }

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use diesel::prelude::*;
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::calls::{CallId, CallRecord, Fingerprint, StoredEnd};
-use stickycalls_domain::identity::{Ani, Confidence, CustomerRef, IdentityHints, LineType};
+use stickycalls_domain::identity::{
+    Ani, Confidence, CustomerRef, Explanation, IdentityHints, LineType,
+};
 use stickycalls_domain::intents::{IntentName, OpenIntent};
 use stickycalls_domain::variables::{StoredVariable, Ttl};
 use time::OffsetDateTime;
@@ -38,6 +40,7 @@ pub(crate) struct CallRow {
     pub variables_updated: Option<i32>,
     pub intent: Option<String>,
     pub intent_status: Option<String>,
+    pub explanation: Option<serde_json::Value>,
 }
 
 pub(crate) fn line_type_text(line_type: Option<LineType>) -> Option<String> {
@@ -78,6 +81,7 @@ impl CallRow {
             variables_updated: ended.map(|e| count(e.variables_updated)),
             intent: ended.and_then(|e| e.intent.as_ref().map(|(name, _)| name.clone())),
             intent_status: ended.and_then(|e| e.intent.as_ref().map(|(_, status)| status.clone())),
+            explanation: serde_json::to_value(&call.explanation).ok(),
         }
     }
 
@@ -91,6 +95,15 @@ impl CallRow {
                     format!("calls.external_ids of `{}`: {e}", self.call_id).into(),
                 )
             })?;
+        let confidence = Confidence::from_hundredths(self.confidence.clamp(0, 100) as u8);
+        let explanation = match self.explanation {
+            None => Explanation::recorded_without(confidence),
+            Some(value) => serde_json::from_value(value).map_err(|e| {
+                diesel::result::Error::DeserializationError(
+                    format!("calls.explanation of `{}`: {e}", self.call_id).into(),
+                )
+            })?,
+        };
         let ended = StoredEnd {
             ended_at: self.ended_at.map(Timestamp::new),
             fingerprint: self.end_fingerprint,
@@ -105,8 +118,9 @@ impl CallRow {
             customer: CustomerRef::from_trusted(self.customer_ref),
             started_at: Timestamp::new(self.started_at),
             start_fingerprint: Fingerprint::from_trusted(self.start_fingerprint),
-            confidence: Confidence::from_hundredths(self.confidence.clamp(0, 100) as u8),
+            confidence,
             sources: self.sources.into_iter().flatten().collect(),
+            explanation,
             billable: self.billable,
             provisional: self.provisional,
             hints: IdentityHints {

@@ -46,6 +46,7 @@ diesel::table! {
         variables_updated -> Nullable<Int4>,
         intent -> Nullable<Text>,
         intent_status -> Nullable<Text>,
+        explanation -> Nullable<Jsonb>,
     }
 }
 

@@ -57,7 +57,9 @@ WITH candidates AS (
 SELECT k.kind AS kind, k.customer_ref AS customer_ref, k.namespace AS namespace, k.line_type AS line_type,
        k.linked_at AS linked_at,
        (SELECT max(started_at) FROM calls WHERE tenant_id = ?1 AND customer_ref = k.customer_ref) AS last_call_at,
-       (SELECT max(last_seen) FROM intents WHERE tenant_id = ?1 AND customer_ref = k.customer_ref) AS last_open_intent_at
+       (SELECT max(last_seen) FROM intents WHERE tenant_id = ?1 AND customer_ref = k.customer_ref) AS last_open_intent_at,
+       (SELECT name FROM intents WHERE tenant_id = ?1 AND customer_ref = k.customer_ref
+         ORDER BY last_seen DESC, name LIMIT 1) AS last_open_intent
   FROM candidates k";
 
 #[derive(QueryableByName)]
@@ -76,6 +78,8 @@ struct EvidenceRow {
     last_call_at: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
     last_open_intent_at: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    last_open_intent: Option<String>,
 }
 
 pub(crate) fn evidence(
@@ -102,6 +106,7 @@ pub(crate) fn evidence(
             Activity {
                 last_call_at: row.last_call_at.map(at),
                 last_open_intent_at: row.last_open_intent_at.map(at),
+                last_open_intent: row.last_open_intent,
             },
         );
     }

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use diesel::{Insertable, Queryable, Selectable};
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::calls::{CallId, CallRecord, Fingerprint, StoredEnd};
-use stickycalls_domain::identity::{Ani, Confidence, CustomerRef, IdentityHints, LineType};
+use stickycalls_domain::identity::{
+    Ani, Confidence, CustomerRef, Explanation, IdentityHints, LineType,
+};
 
 pub(crate) fn ms(at: Timestamp) -> i64 {
     at.unix_millis()
@@ -50,6 +52,7 @@ pub(crate) struct CallRow {
     pub variables_updated: Option<i32>,
     pub intent: Option<String>,
     pub intent_status: Option<String>,
+    pub explanation: Option<String>,
 }
 
 impl CallRow {
@@ -78,6 +81,7 @@ impl CallRow {
             variables_updated: ended.map(|e| e.variables_updated as i32),
             intent: ended.and_then(|e| e.intent.as_ref().map(|(n, _)| n.clone())),
             intent_status: ended.and_then(|e| e.intent.as_ref().map(|(_, s)| s.clone())),
+            explanation: serde_json::to_string(&call.explanation).ok(),
         }
     }
 
@@ -94,6 +98,11 @@ impl CallRow {
             serde_json::from_str(&self.external_ids).map_err(|e| corrupt("external_ids", e))?;
         let sources: Vec<String> =
             serde_json::from_str(&self.sources).map_err(|e| corrupt("sources", e))?;
+        let confidence = Confidence::from_hundredths(self.confidence.clamp(0, 100) as u8);
+        let explanation = match self.explanation.as_deref() {
+            None => Explanation::recorded_without(confidence),
+            Some(text) => serde_json::from_str(text).map_err(|e| corrupt("explanation", e))?,
+        };
         let ended = StoredEnd {
             ended_at: self.ended_at.map(at),
             fingerprint: self.end_fingerprint,
@@ -108,8 +117,9 @@ impl CallRow {
             customer: CustomerRef::from_trusted(self.customer_ref),
             started_at: at(self.started_at),
             start_fingerprint: Fingerprint::from_trusted(self.start_fingerprint),
-            confidence: Confidence::from_hundredths(self.confidence.clamp(0, 100) as u8),
+            confidence,
             sources,
+            explanation,
             billable: self.billable,
             provisional: self.provisional,
             hints: IdentityHints {

@@ -70,9 +70,9 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
         let evidence = self.store.gather_evidence(&tenant.id, &hints).await?;
         let decision = score(
             &hints,
-            request.line_type,
+            request.telco,
             &evidence,
-            &tenant.policy.weights,
+            &tenant.policy.identity,
             now,
         );
         let recommendation = decision.recommendation();
@@ -100,10 +100,11 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             start_fingerprint: Fingerprint::standalone(),
             confidence: decision.confidence,
             sources: decision.sources,
+            explanation: decision.explanation,
             billable,
             provisional: false,
             hints: hints.clone(),
-            line_type: request.line_type,
+            line_type: request.telco.line_type,
             ended: Some(end_record(request, now)),
         };
         Ok(EndCommit {
@@ -113,7 +114,7 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             create_customer: true,
             fold_provisional: None,
             link: hints,
-            line_type: request.line_type,
+            line_type: request.telco.line_type,
             intent: intent_write(request, now),
             variables: request.variables.clone(),
         })
@@ -137,7 +138,7 @@ fn end_started(call: CallRecord, request: &EndCall, now: Timestamp) -> EndCommit
         customer_ref: None,
         ..link
     };
-    let line_type = request.line_type.or(call.line_type);
+    let line_type = request.telco.line_type.or(call.line_type);
     EndCommit {
         call: CallRecord {
             customer,

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::identity::{Confidence, CustomerRef, Level, Recommendation};
+use crate::identity::{Confidence, CustomerRef, Explanation, Level, Recommendation};
 use crate::intents::OpenIntent;
 use crate::timestamp::Timestamp;
 use crate::variables::StoredVariable;
@@ -10,7 +10,7 @@ use crate::variables::StoredVariable;
 use super::record::CallId;
 
 /// The answer to `calls/start`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StartOutcome {
     /// The client's call id.
     pub call_id: CallId,
@@ -22,6 +22,8 @@ pub struct StartOutcome {
     pub confidence: Confidence,
     /// The signals behind it.
     pub sources: Vec<String>,
+    /// The recommendation, each signal's weight, the plausible people and the risks.
+    pub explanation: Explanation,
     /// Their open intents, newest first (empty for a new caller).
     pub open_intents: Vec<OpenIntent>,
     /// Their live variables (empty for a new caller).
@@ -40,9 +42,9 @@ impl StartOutcome {
         self.confidence.level()
     }
 
-    /// The recommendation.
+    /// The recommendation, after the tenant's thresholds and the policy's caps.
     pub fn recommendation(&self) -> Recommendation {
-        self.confidence.recommendation()
+        self.explanation.recommendation
     }
 }
 

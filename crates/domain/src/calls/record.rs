@@ -5,7 +5,7 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 
 use crate::error::ValidationError;
-use crate::identity::{Confidence, CustomerRef, IdentityHints, LineType};
+use crate::identity::{Confidence, CustomerRef, Explanation, IdentityHints, LineType};
 use crate::timestamp::Timestamp;
 
 /// The client's id for a call: 1 to 128 characters, no control characters.
@@ -81,7 +81,7 @@ impl Fingerprint {
 }
 
 /// A recorded call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CallRecord {
     /// The client's id, unique in the tenant.
     pub call_id: CallId,
@@ -95,6 +95,8 @@ pub struct CallRecord {
     pub confidence: Confidence,
     /// The signals behind it.
     pub sources: Vec<String>,
+    /// The start's recommendation, signals' weights, candidates and risks.
+    pub explanation: Explanation,
     /// Whether the start was billed.
     pub billable: bool,
     /// The start created `customer` for this call (it may be folded at the end).

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::record::{CallId, Fingerprint};
 use crate::error::{Issues, ValidationError};
-use crate::identity::{Ani, CustomerRef, IdentityHints, LineType, RawHints};
+use crate::identity::{Ani, Attestation, CustomerRef, IdentityHints, LineType, RawHints, Telco};
 use crate::intents::{IntentName, IntentStatus};
 use crate::tenant::TenantPolicy;
 use crate::text::given;
@@ -18,6 +18,8 @@ use crate::variables::{VariableWrite, parse_variables};
 pub struct RawTelco {
     /// `mobile`, `landline`, `voip`, `toll_free` or `unknown`.
     pub line_type: Option<String>,
+    /// STIR/SHAKEN: `A`, `B`, `C`, `failed`, `none` or a platform's verstat.
+    pub attestation: Option<String>,
 }
 
 /// A `calls/start` body as sent.
@@ -38,8 +40,8 @@ pub struct StartCall {
     pub call_id: CallId,
     /// Validated hints.
     pub hints: IdentityHints,
-    /// Telco line type, if sent.
-    pub line_type: Option<LineType>,
+    /// Telco data, if sent.
+    pub telco: Telco,
 }
 
 fn parse_call_id(raw: Option<&str>, issues: &mut Issues) -> Option<CallId> {
@@ -52,9 +54,15 @@ fn parse_call_id(raw: Option<&str>, issues: &mut Issues) -> Option<CallId> {
     }
 }
 
-fn parse_line_type(raw: Option<RawTelco>, issues: &mut Issues) -> Option<LineType> {
-    raw.and_then(|t| t.line_type)
-        .and_then(|text| issues.take(text.parse::<LineType>()))
+fn parse_telco(raw: Option<RawTelco>, issues: &mut Issues) -> Telco {
+    let raw = raw.unwrap_or_default();
+    Telco {
+        line_type: raw
+            .line_type
+            .and_then(|text| issues.take(text.parse::<LineType>())),
+        attestation: given(raw.attestation.as_deref())
+            .and_then(|text| issues.take(Attestation::parse(text))),
+    }
 }
 
 impl StartCall {
@@ -67,7 +75,7 @@ impl StartCall {
             &policy.ani,
             "identity_hints",
         ));
-        let line_type = parse_line_type(raw.telco, &mut issues);
+        let telco = parse_telco(raw.telco, &mut issues);
         issues.finish()?;
         let (Some(call_id), Some(hints)) = (call_id, hints) else {
             return Err(ValidationError::invalid("call_id", "is required"));
@@ -75,17 +83,22 @@ impl StartCall {
         Ok(Self {
             call_id,
             hints,
-            line_type,
+            telco,
         })
     }
 
     /// What makes two starts the same request.
     pub fn fingerprint(&self) -> Fingerprint {
-        let canonical = json!({
+        let mut canonical = json!({
             "call_id": self.call_id.as_str(),
             "hints": canonical_hints(&self.hints),
-            "line_type": self.line_type.map(LineType::as_str),
+            "line_type": self.telco.line_type.map(LineType::as_str),
         });
+        // Only when sent, so calls started before attestation was read keep their
+        // fingerprints.
+        if let Some(attestation) = self.telco.attestation {
+            canonical["attestation"] = json!(attestation.as_str());
+        }
         Fingerprint::of(&canonical.to_string())
     }
 }
@@ -156,8 +169,8 @@ pub struct EndCall {
     pub variables: Vec<VariableWrite>,
     /// Hints sent with the end.
     pub hints: Option<IdentityHints>,
-    /// Telco line type, if sent.
-    pub line_type: Option<LineType>,
+    /// Telco data, if sent.
+    pub telco: Telco,
     /// What makes two ends the same request.
     pub fingerprint: Fingerprint,
 }
@@ -199,26 +212,29 @@ impl EndCall {
             .identity_hints
             .clone()
             .and_then(|h| issues.take(IdentityHints::parse(h, &policy.ani, "identity_hints")));
-        let line_type = parse_line_type(raw.telco, &mut issues);
+        let telco = parse_telco(raw.telco, &mut issues);
         issues.finish()?;
         let Some(call_id) = call_id else {
             return Err(ValidationError::invalid("call_id", "is required"));
         };
-        let canonical = json!({
+        let mut canonical = json!({
             "call_id": call_id.as_str(),
             "customer_ref": customer_ref.as_ref().map(CustomerRef::as_str),
             "intent": intent.as_ref().map(|(name, status)| json!([name.as_str(), status.as_str()])),
             "variables": raw.variables,
             "hints": hints.as_ref().map(canonical_hints),
-            "line_type": line_type.map(LineType::as_str),
+            "line_type": telco.line_type.map(LineType::as_str),
         });
+        if let Some(attestation) = telco.attestation {
+            canonical["attestation"] = json!(attestation.as_str());
+        }
         Ok(Self {
             call_id,
             customer_ref,
             intent,
             variables,
             hints,
-            line_type,
+            telco,
             fingerprint: Fingerprint::of(&canonical.to_string()),
         })
     }

@@ -37,9 +37,9 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
 
         let decision = score(
             &request.hints,
-            request.line_type,
+            request.telco,
             &snapshot.evidence,
-            &tenant.policy.weights,
+            &tenant.policy.identity,
             now,
         );
         let recommendation = decision.recommendation();
@@ -62,6 +62,7 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             candidate,
             confidence,
             sources,
+            explanation,
         } = decision;
         let call = CallRecord {
             call_id: request.call_id,
@@ -70,10 +71,11 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             start_fingerprint: fingerprint.clone(),
             confidence,
             sources,
+            explanation,
             billable,
             provisional: is_new,
             hints: request.hints,
-            line_type: request.line_type,
+            line_type: request.telco.line_type,
             ended: None,
         };
         let commit = StartCommit {
@@ -128,6 +130,7 @@ fn outcome(
         call_start: call.started_at,
         confidence: call.confidence,
         sources: call.sources,
+        explanation: call.explanation,
         open_intents: live_newest_first(context.open_intents, now),
         variables: live_at(context.variables, now),
         billable: call.billable,

@@ -96,7 +96,7 @@ impl std::fmt::Debug for ExternalIdLink {
 }
 
 /// Everything held on one customer, as stored (expired rows not yet purged included).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CustomerRecord {
     /// The customer.
     pub customer_ref: CustomerRef,

@@ -1,6 +1,6 @@
 //! Confidence in [0, 1] at two decimals, and what it means: level and recommendation.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A confidence score in hundredths, so thresholds compare exactly (0.5 is 50, never
 /// 0.49999...).
@@ -63,6 +63,13 @@ impl Serialize for Confidence {
     }
 }
 
+/// Reads the wire's number back (as a store keeps an explanation).
+impl<'de> Deserialize<'de> for Confidence {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        f64::deserialize(deserializer).map(Self::from_sum)
+    }
+}
+
 /// How strong a match is, in words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -90,7 +97,7 @@ impl Level {
 }
 
 /// What the integrator should do with the match.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Recommendation {
     /// Below 0.3: treat as a new caller.

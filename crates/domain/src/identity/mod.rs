@@ -1,14 +1,19 @@
-//! Who is calling: phone numbers, identity hints, and the confidence score.
+//! Who is calling: phone numbers, identity hints, attestation, and the decision: a
+//! confidence, the signals behind it, the other people it could be, and the risks.
 
+mod attestation;
 mod confidence;
+mod decision;
 mod hints;
 mod phone;
 mod scoring;
 
+pub use attestation::{Attestation, AttestationPolicy};
 pub use confidence::{Confidence, Level, Recommendation};
+pub use decision::{Explanation, Offer, Risk, Signal, Thresholds};
 pub use hints::{CustomerRef, ExternalIds, IdentityHints, LineType, RawHints};
 pub use phone::{Ani, AniPolicy, PhoneNumber};
 pub use scoring::{
     Activity, AniLink, Candidate, CandidateSource, Evidence, EvidenceKind, IdentityDecision,
-    ScoringWeights, score,
+    IdentityPolicy, MAX_CANDIDATES, ScoringWeights, Telco, plausible_others, score,
 };

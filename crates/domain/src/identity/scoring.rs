@@ -5,8 +5,11 @@ use std::collections::BTreeMap;
 
 use time::Duration;
 
+use super::attestation::{Attestation, AttestationPolicy};
 use super::confidence::{Confidence, Level, Recommendation};
+use super::decision::{Explanation, Offer, Risk, Signal, Thresholds};
 use super::hints::{CustomerRef, IdentityHints, LineType};
+use crate::intents::INTENT_EXPIRY;
 use crate::timestamp::Timestamp;
 
 /// Signal weights. The defaults are PRODUCT section 3; a tenant may change them.
@@ -79,12 +82,25 @@ pub struct AniLink {
 }
 
 /// What the store knows of a candidate customer's history.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Activity {
     /// Start of the customer's most recent call.
     pub last_call_at: Option<Timestamp>,
     /// `last_seen` of the customer's most recently touched open intent.
     pub last_open_intent_at: Option<Timestamp>,
+    /// That intent's name.
+    pub last_open_intent: Option<String>,
+}
+
+impl Activity {
+    /// What an agent may ask this customer about: their latest open intent, while it
+    /// is live.
+    pub fn hint(&self, now: Timestamp) -> Option<String> {
+        let seen = self.last_open_intent_at?;
+        (now - seen <= INTENT_EXPIRY)
+            .then(|| self.last_open_intent.clone())
+            .flatten()
+    }
 }
 
 /// Everything stored that bears on the hints, read in one go by the store.
@@ -98,6 +114,8 @@ pub struct Evidence {
     pub named_customer: Option<CustomerRef>,
     /// Activity of every customer named above.
     pub activity: BTreeMap<CustomerRef, Activity>,
+    /// When each customer was last linked to one of the hints.
+    pub linked: BTreeMap<CustomerRef, Timestamp>,
 }
 
 /// Why a stored row is evidence for the hints: the kinds the SQL stores' evidence
@@ -124,6 +142,22 @@ impl EvidenceKind {
 }
 
 impl Evidence {
+    /// What is known of a customer's history (nothing, for one not in the evidence).
+    pub fn activity_of(&self, customer: &CustomerRef) -> Activity {
+        self.activity.get(customer).cloned().unwrap_or_default()
+    }
+
+    /// A customer's latest call, else the latest time a hint was linked to them.
+    pub fn last_seen(&self, customer: &CustomerRef) -> Timestamp {
+        let linked = self.linked.get(customer).copied();
+        self.activity_of(customer)
+            .last_call_at
+            .into_iter()
+            .chain(linked)
+            .max()
+            .unwrap_or_else(|| Timestamp::new(time::OffsetDateTime::UNIX_EPOCH))
+    }
+
     /// Adds one stored fact: a customer, why it bears on the hints, when it was linked,
     /// and its activity. Every store builds its evidence with this.
     pub fn add(
@@ -131,6 +165,8 @@ impl Evidence {
         activity: Activity,
     ) {
         self.activity.insert(customer.clone(), activity);
+        let latest = self.linked.entry(customer.clone()).or_insert(linked_at);
+        *latest = (*latest).max(linked_at);
         match kind {
             EvidenceKind::Ani(line_type) => self.ani_links.push(AniLink {
                 customer,
@@ -163,8 +199,28 @@ pub struct Candidate {
     pub source: CandidateSource,
 }
 
+/// What the carrier said about the call's line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Telco {
+    /// The line type, when sent.
+    pub line_type: Option<LineType>,
+    /// The STIR/SHAKEN attestation, when sent.
+    pub attestation: Option<Attestation>,
+}
+
+/// A tenant's identity rules: weights, thresholds and what attestation may do.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct IdentityPolicy {
+    /// Signal weights.
+    pub weights: ScoringWeights,
+    /// Where `reuse` and `confirm` start.
+    pub thresholds: Thresholds,
+    /// What each attestation level allows.
+    pub attestation: AttestationPolicy,
+}
+
 /// The outcome of scoring.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct IdentityDecision {
     /// The best known customer, if any hint matched one.
     pub candidate: Option<Candidate>,
@@ -172,15 +228,23 @@ pub struct IdentityDecision {
     pub confidence: Confidence,
     /// The signals that counted (`ani:mobile`, `external_id`...), and the conflicts.
     pub sources: Vec<String>,
+    /// The recommendation, signals' weights, other plausible people and risks.
+    pub explanation: Explanation,
 }
 
 impl IdentityDecision {
     /// Nobody matched.
-    pub fn unknown_caller() -> Self {
+    pub fn unknown_caller(risk: Vec<Risk>) -> Self {
         Self {
             candidate: None,
             confidence: Confidence::ZERO,
             sources: Vec::new(),
+            explanation: Explanation {
+                recommendation: Recommendation::Ignore,
+                signals: Vec::new(),
+                candidates: Vec::new(),
+                risk,
+            },
         }
     }
 
@@ -189,9 +253,9 @@ impl IdentityDecision {
         self.confidence.level()
     }
 
-    /// The recommendation of the confidence.
+    /// What to do with the match, after the policy's caps.
     pub fn recommendation(&self) -> Recommendation {
-        self.confidence.recommendation()
+        self.explanation.recommendation
     }
 }
 
@@ -203,20 +267,64 @@ impl IdentityDecision {
 /// points elsewhere is dropped and reported as `conflict:ani` / `conflict:external_id`;
 /// a number shared by n customers weighs 1/n of its line type (`ani:shared`). A
 /// `customer_ref` hint naming nobody yields no candidate: that customer is new.
+///
+/// The thresholds give the recommendation, then the policy caps it: when other people
+/// are plausible ([`plausible_others`]) it is `confirm` and they are offered; a failed
+/// attestation never allows `reuse` (risk `spoof_suspected`), nor does an attestation
+/// the policy does not trust when the number is the only identifier.
 pub fn score(
-    hints: &IdentityHints, line_type: Option<LineType>, evidence: &Evidence,
-    weights: &ScoringWeights, now: Timestamp,
+    hints: &IdentityHints, telco: Telco, evidence: &Evidence, policy: &IdentityPolicy,
+    now: Timestamp,
 ) -> IdentityDecision {
+    let risk = if telco.attestation == Some(Attestation::Failed) && hints.phone().is_some() {
+        vec![Risk::SpoofSuspected]
+    } else {
+        Vec::new()
+    };
     let Some(candidate) = choose_candidate(hints, evidence) else {
-        return IdentityDecision::unknown_caller();
+        return IdentityDecision::unknown_caller(risk);
     };
-    let mut sum = 0.0;
-    let mut sources = Vec::new();
-    let mut add = |weight: f64, source: &str| {
-        sum += weight;
-        sources.push(source.to_owned());
+    let signals = signals_for(&candidate, telco.line_type, evidence, &policy.weights, now);
+    let confidence = Confidence::from_sum(signals.iter().map(|s| s.weight).sum());
+    let mut recommendation = policy.thresholds.recommend(confidence);
+    let others = plausible_others(&candidate, evidence);
+    let candidates = if others.is_empty() {
+        Vec::new()
+    } else {
+        recommendation = Recommendation::Confirm;
+        offers(&candidate, confidence, others, telco, evidence, policy, now)
     };
+    let number_alone = candidate.source == CandidateSource::Ani;
+    let attestation_caps = !risk.is_empty()
+        || (number_alone && !policy.attestation.number_alone_may_reuse(telco.attestation));
+    if attestation_caps && recommendation == Recommendation::Reuse {
+        recommendation = Recommendation::Confirm;
+    }
+    IdentityDecision {
+        candidate: Some(candidate),
+        confidence,
+        sources: signals.iter().map(|s| s.source.clone()).collect(),
+        explanation: Explanation {
+            recommendation,
+            signals,
+            candidates,
+            risk,
+        },
+    }
+}
 
+/// The signals for `candidate`, in the order PRODUCT section 3 lists them.
+fn signals_for(
+    candidate: &Candidate, line_type: Option<LineType>, evidence: &Evidence,
+    weights: &ScoringWeights, now: Timestamp,
+) -> Vec<Signal> {
+    let mut signals = Vec::new();
+    let mut add = |weight: f64, source: &str| {
+        signals.push(Signal {
+            source: source.to_owned(),
+            weight,
+        });
+    };
     if !evidence.ani_links.is_empty() {
         match evidence
             .ani_links
@@ -255,11 +363,7 @@ pub fn score(
     if candidate.source == CandidateSource::CustomerRef {
         add(weights.customer_ref, "customer_ref");
     }
-    let activity = evidence
-        .activity
-        .get(&candidate.customer)
-        .copied()
-        .unwrap_or_default();
+    let activity = evidence.activity_of(&candidate.customer);
     if let Some(last) = activity.last_call_at {
         let age = now - last;
         if age <= Duration::days(1) {
@@ -276,12 +380,83 @@ pub fn score(
     {
         add(weights.open_intent, "intent:open");
     }
+    signals
+}
 
-    IdentityDecision {
-        candidate: Some(candidate),
-        confidence: Confidence::from_sum(sum),
-        sources,
+/// The other people the caller may be, besides `candidate`: the others on a shared
+/// number when the number chose it; when external ids chose it, the others they point
+/// at, and the number's people if the number does not point at it too. A customer
+/// the client named (`customer_ref`) has no rivals; neither does an external id match
+/// on a number it shares (the id tells the household apart).
+pub fn plausible_others(candidate: &Candidate, evidence: &Evidence) -> Vec<CustomerRef> {
+    let mut others: Vec<CustomerRef> = Vec::new();
+    let on_number = || evidence.ani_links.iter().map(|l| &l.customer);
+    match candidate.source {
+        CandidateSource::CustomerRef => {}
+        CandidateSource::Ani => others.extend(on_number().cloned()),
+        CandidateSource::ExternalId => {
+            others.extend(evidence.external_matches.iter().map(|(_, c)| c.clone()));
+            if !on_number().any(|c| *c == candidate.customer) {
+                others.extend(on_number().cloned());
+            }
+        }
     }
+    others.sort();
+    others.dedup();
+    others.retain(|c| *c != candidate.customer);
+    others
+}
+
+/// Most people offered, the candidate included.
+pub const MAX_CANDIDATES: usize = 5;
+
+/// The candidate and the others, each with the confidence it would have, best first
+/// (the candidate always first), at most [`MAX_CANDIDATES`].
+fn offers(
+    candidate: &Candidate, confidence: Confidence, others: Vec<CustomerRef>, telco: Telco,
+    evidence: &Evidence, policy: &IdentityPolicy, now: Timestamp,
+) -> Vec<Offer> {
+    let offer = |customer: &CustomerRef, confidence: Confidence| Offer {
+        customer: customer.clone(),
+        confidence,
+        last_seen: evidence.last_seen(customer),
+        hint: evidence.activity_of(customer).hint(now),
+    };
+    let mut rest: Vec<Offer> = others
+        .iter()
+        .map(|other| {
+            let source = if evidence.external_matches.iter().any(|(_, c)| c == other) {
+                CandidateSource::ExternalId
+            } else {
+                CandidateSource::Ani
+            };
+            let as_candidate = Candidate {
+                customer: other.clone(),
+                source,
+            };
+            let signals = signals_for(
+                &as_candidate,
+                telco.line_type,
+                evidence,
+                &policy.weights,
+                now,
+            );
+            offer(
+                other,
+                Confidence::from_sum(signals.iter().map(|s| s.weight).sum()),
+            )
+        })
+        .collect();
+    rest.sort_by(|a, b| {
+        b.confidence
+            .cmp(&a.confidence)
+            .then(b.last_seen.cmp(&a.last_seen))
+            .then(a.customer.cmp(&b.customer))
+    });
+    rest.truncate(MAX_CANDIDATES - 1);
+    let mut all = vec![offer(&candidate.customer, confidence)];
+    all.extend(rest);
+    all
 }
 
 fn choose_candidate(hints: &IdentityHints, evidence: &Evidence) -> Option<Candidate> {
@@ -328,3 +503,6 @@ fn distinct_customers<'a>(customers: impl Iterator<Item = &'a CustomerRef>) -> u
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod explained_tests;

@@ -20,6 +20,7 @@ fn returning_evidence() -> Evidence {
             Activity {
                 last_call_at: Some(now() - Duration::hours(2)),
                 last_open_intent_at: None,
+                last_open_intent: None,
             },
         )]
         .into(),

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::calls::{
     CallRecord, CallService, EndRecord, Fingerprint, RawEndCall, RawStartCall, StartCall,
 };
-use crate::identity::{AniLink, CustomerRef, LineType};
+use crate::identity::{AniLink, CustomerRef, Explanation, LineType};
 use crate::intents::{IntentName, OpenIntent};
 use crate::ports::{MockCallStore, MockClock, MockCreditLedger, MockIdGenerator};
 use crate::tenant::{AccountId, Environment, Tenant, TenantId};
@@ -108,10 +108,11 @@ pub fn started_call(body: Value, customer: &str, provisional: bool) -> CallRecor
         start_fingerprint: request.fingerprint(),
         confidence: Default::default(),
         sources: vec![],
+        explanation: Explanation::recorded_without(Default::default()),
         billable: provisional,
         provisional,
         hints: request.hints,
-        line_type: request.line_type,
+        line_type: request.telco.line_type,
         ended: None,
     }
 }

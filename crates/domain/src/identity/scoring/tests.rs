@@ -4,15 +4,15 @@ use time::macros::datetime;
 use super::*;
 use crate::identity::{Ani, AniPolicy, RawHints};
 
-fn now() -> Timestamp {
+pub(super) fn now() -> Timestamp {
     Timestamp::new(datetime!(2026-02-06 15:30:00 UTC))
 }
 
-fn cust(name: &str) -> CustomerRef {
+pub(super) fn cust(name: &str) -> CustomerRef {
     CustomerRef::from_trusted(name)
 }
 
-fn hints(
+pub(super) fn hints(
     ani: Option<&str>, external: &[(&str, &str)], customer_ref: Option<&str>,
 ) -> IdentityHints {
     IdentityHints::parse(
@@ -33,10 +33,10 @@ fn hints(
 
 /// Evidence builder: who is on the number, who the external ids point at, history.
 #[derive(Default)]
-struct Seen(Evidence);
+pub(super) struct Seen(pub(super) Evidence);
 
 impl Seen {
-    fn on_ani(mut self, customer: &str, remembered: Option<LineType>) -> Self {
+    pub(super) fn on_ani(mut self, customer: &str, remembered: Option<LineType>) -> Self {
         self.0.ani_links.push(AniLink {
             customer: cust(customer),
             line_type: remembered,
@@ -45,19 +45,19 @@ impl Seen {
         self.0.activity.entry(cust(customer)).or_default();
         self
     }
-    fn external(mut self, namespace: &str, customer: &str) -> Self {
+    pub(super) fn external(mut self, namespace: &str, customer: &str) -> Self {
         self.0
             .external_matches
             .push((namespace.to_owned(), cust(customer)));
         self.0.activity.entry(cust(customer)).or_default();
         self
     }
-    fn named(mut self, customer: &str) -> Self {
+    pub(super) fn named(mut self, customer: &str) -> Self {
         self.0.named_customer = Some(cust(customer));
         self.0.activity.entry(cust(customer)).or_default();
         self
     }
-    fn last_call(mut self, customer: &str, ago: Duration) -> Self {
+    pub(super) fn last_call(mut self, customer: &str, ago: Duration) -> Self {
         self.0
             .activity
             .entry(cust(customer))
@@ -65,7 +65,7 @@ impl Seen {
             .last_call_at = Some(now() - ago);
         self
     }
-    fn open_intent(mut self, customer: &str, ago: Duration) -> Self {
+    pub(super) fn open_intent(mut self, customer: &str, ago: Duration) -> Self {
         self.0
             .activity
             .entry(cust(customer))
@@ -76,10 +76,24 @@ impl Seen {
 }
 
 fn run(h: &IdentityHints, line: Option<LineType>, seen: &Seen) -> IdentityDecision {
-    score(h, line, &seen.0, &ScoringWeights::default(), now())
+    score(h, telco(line), &seen.0, &IdentityPolicy::default(), now())
 }
 
-fn ani_only() -> IdentityHints {
+pub(super) fn telco(line_type: Option<LineType>) -> Telco {
+    Telco {
+        line_type,
+        attestation: None,
+    }
+}
+
+fn with_weights(weights: ScoringWeights) -> IdentityPolicy {
+    IdentityPolicy {
+        weights,
+        ..IdentityPolicy::default()
+    }
+}
+
+pub(super) fn ani_only() -> IdentityHints {
     hints(Some("+14155551234"), &[], None)
 }
 
@@ -312,7 +326,15 @@ fn shared_number_divides_the_ani_weight_and_picks_the_most_recent() {
     // 0.5 / 2 + recency:7day 0.03
     assert_eq!(d.confidence.hundredths(), 28);
     assert_eq!(d.sources, ["ani:shared", "recency:7day"]);
-    assert_eq!(d.recommendation(), Recommendation::Ignore);
+    // Two people are plausible: both are offered and the agent is asked to confirm.
+    assert_eq!(d.recommendation(), Recommendation::Confirm);
+    let offered: Vec<&str> = d
+        .explanation
+        .candidates
+        .iter()
+        .map(|o| o.customer.as_str())
+        .collect();
+    assert_eq!(offered, ["newer", "older"]);
 
     let three = Seen::default()
         .on_ani("x", None)
@@ -379,7 +401,7 @@ fn customer_ref_naming_nobody_is_a_new_customer() {
         None,
         &seen,
     );
-    assert_eq!(d, IdentityDecision::unknown_caller());
+    assert_eq!(d, IdentityDecision::unknown_caller(vec![]));
 }
 
 #[test]
@@ -388,7 +410,7 @@ fn withheld_ani_gives_no_signal() {
     assert_eq!(h.ani, Some(Ani::Withheld));
     // The store finds no ANI links for a withheld number; scoring sees none.
     let d = run(&h, Some(LineType::Mobile), &Seen::default());
-    assert_eq!(d, IdentityDecision::unknown_caller());
+    assert_eq!(d, IdentityDecision::unknown_caller(vec![]));
     let h = hints(Some("+266696687"), &[("crm", "1")], None);
     let d = run(&h, None, &Seen::default().external("crm", "a"));
     assert_eq!(d.sources, ["external_id"]);
@@ -421,9 +443,9 @@ fn weights_are_configurable() {
     };
     let d = score(
         &ani_only(),
-        Some(LineType::Mobile),
+        telco(Some(LineType::Mobile)),
         &Seen::default().on_ani("a", None).0,
-        &weights,
+        &with_weights(weights),
         now(),
     );
     assert_eq!(d.level(), Level::High);
@@ -459,7 +481,7 @@ proptest! {
         if let Some(h) = intent_hours { seen = seen.open_intent("c0", Duration::hours(h)); }
         let h = hints(Some("+14155551234"), &[], hint_ref.then_some("c0"));
         let weights = ScoringWeights { ani_mobile: weight, external_id: weight, customer_ref: weight, ..ScoringWeights::default() };
-        let d = score(&h, line, &seen.0, &weights, now());
+        let d = score(&h, telco(line), &seen.0, &with_weights(weights), now());
         prop_assert!(d.confidence.as_f64() >= 0.0 && d.confidence.as_f64() <= 1.0);
         if d.candidate.is_none() {
             prop_assert_eq!(d.confidence, Confidence::ZERO);

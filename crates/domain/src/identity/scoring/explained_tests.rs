@@ -1,0 +1,253 @@
+//! Signals, candidates, risks and the policy's caps on the recommendation.
+
+use proptest::prelude::*;
+
+use super::tests::{Seen, ani_only, cust, hints, now, telco};
+use super::*;
+
+fn decide(h: &IdentityHints, t: Telco, seen: &Seen) -> IdentityDecision {
+    score(h, t, &seen.0, &IdentityPolicy::default(), now())
+}
+
+fn attested(line_type: Option<LineType>, attestation: Attestation) -> Telco {
+    Telco {
+        line_type,
+        attestation: Some(attestation),
+    }
+}
+
+fn offered(d: &IdentityDecision) -> Vec<&str> {
+    d.explanation
+        .candidates
+        .iter()
+        .map(|o| o.customer.as_str())
+        .collect()
+}
+
+fn with_intent(mut seen: Seen, customer: &str, name: &str, ago: Duration) -> Seen {
+    let activity = seen.0.activity.entry(cust(customer)).or_default();
+    activity.last_open_intent_at = Some(now() - ago);
+    activity.last_open_intent = Some(name.to_owned());
+    seen
+}
+
+#[test]
+fn a_household_line_offers_everyone_on_it_best_first_with_a_question_to_ask() {
+    let seen = Seen::default()
+        .on_ani("mum", None)
+        .on_ani("dad", None)
+        .on_ani("kid", None)
+        .last_call("dad", Duration::hours(2))
+        .last_call("mum", Duration::days(3))
+        .last_call("kid", Duration::days(40));
+    let seen = with_intent(seen, "mum", "billing_dispute", Duration::days(3));
+    let d = decide(&ani_only(), telco(Some(LineType::Landline)), &seen);
+    assert_eq!(d.candidate.clone().unwrap().customer, cust("dad"));
+    assert_eq!(d.recommendation(), Recommendation::Confirm);
+    // dad 0.4/3 + recency:1day; mum 0.4/3 + recency:7day + intent:open; kid 0.4/3.
+    assert_eq!(offered(&d), ["dad", "mum", "kid"]);
+    let c = &d.explanation.candidates;
+    assert_eq!(c[0].confidence, d.confidence);
+    assert_eq!(c[1].confidence.hundredths(), 21);
+    assert_eq!(c[1].hint.as_deref(), Some("billing_dispute"));
+    assert_eq!(c[1].last_seen, now() - Duration::days(3));
+    assert_eq!(c[2].hint, None);
+}
+
+#[test]
+fn a_shared_line_is_never_reused_whatever_its_weight() {
+    let seen = Seen::default()
+        .on_ani("a", None)
+        .on_ani("b", None)
+        .last_call("a", Duration::hours(1));
+    let generous = IdentityPolicy {
+        weights: ScoringWeights {
+            ani_landline: 2.0,
+            ..ScoringWeights::default()
+        },
+        ..IdentityPolicy::default()
+    };
+    let d = score(
+        &ani_only(),
+        telco(Some(LineType::Landline)),
+        &seen.0,
+        &generous,
+        now(),
+    );
+    assert!(d.confidence.hundredths() >= 50);
+    assert_eq!(d.recommendation(), Recommendation::Confirm);
+}
+
+#[test]
+fn at_most_five_are_offered_and_an_expired_intent_is_no_hint() {
+    let mut seen = Seen::default();
+    for i in 0..25 {
+        seen = seen
+            .on_ani(&format!("seat{i:02}"), None)
+            .last_call(&format!("seat{i:02}"), Duration::hours(i + 1));
+    }
+    let seen = with_intent(seen, "seat01", "old_claim", Duration::days(91));
+    let d = decide(&ani_only(), telco(None), &seen);
+    assert_eq!(d.explanation.candidates.len(), MAX_CANDIDATES);
+    assert_eq!(
+        offered(&d),
+        ["seat00", "seat01", "seat02", "seat03", "seat04"]
+    );
+    assert_eq!(d.explanation.candidates[1].hint, None);
+}
+
+#[test]
+fn an_external_id_tells_a_household_apart() {
+    let seen = Seen::default()
+        .on_ani("mum", None)
+        .on_ani("dad", None)
+        .external("crm", "mum");
+    let h = hints(Some("+14155551234"), &[("crm", "C1")], None);
+    let d = decide(&h, telco(Some(LineType::Landline)), &seen);
+    assert_eq!(d.candidate.clone().unwrap().customer, cust("mum"));
+    assert!(d.explanation.candidates.is_empty());
+    // 0.4 / 2 + 0.4 = 0.6
+    assert_eq!(d.recommendation(), Recommendation::Reuse);
+}
+
+#[test]
+fn conflicting_identifiers_offer_both_people() {
+    let seen = Seen::default()
+        .on_ani("by_phone", None)
+        .external("crm", "by_crm");
+    let h = hints(Some("+14155551234"), &[("crm", "C1")], None);
+    let d = decide(&h, telco(Some(LineType::Mobile)), &seen);
+    assert_eq!(offered(&d), ["by_crm", "by_phone"]);
+    assert_eq!(d.explanation.candidates[1].confidence.hundredths(), 50);
+    assert_eq!(d.recommendation(), Recommendation::Confirm);
+}
+
+#[test]
+fn a_named_customer_has_no_rivals() {
+    let seen = Seen::default()
+        .on_ani("a", None)
+        .on_ani("b", None)
+        .named("b");
+    let h = hints(Some("+14155551234"), &[], Some("b"));
+    let d = decide(&h, telco(None), &seen);
+    assert!(d.explanation.candidates.is_empty());
+    assert_eq!(d.recommendation(), Recommendation::Reuse);
+}
+
+#[test]
+fn a_failed_attestation_is_a_suspected_spoof_and_never_reused() {
+    let seen = Seen::default()
+        .on_ani("owner", None)
+        .external("crm", "owner")
+        .last_call("owner", Duration::hours(1));
+    let h = hints(Some("+14155551234"), &[("crm", "C1")], None);
+    let d = decide(
+        &h,
+        attested(Some(LineType::Mobile), Attestation::Failed),
+        &seen,
+    );
+    assert_eq!(d.confidence.hundredths(), 95);
+    assert_eq!(d.recommendation(), Recommendation::Confirm);
+    assert_eq!(d.explanation.risk, [Risk::SpoofSuspected]);
+    // Even for a number nobody has called from.
+    let d = decide(
+        &ani_only(),
+        attested(None, Attestation::Failed),
+        &Seen::default(),
+    );
+    assert_eq!(d.explanation.risk, [Risk::SpoofSuspected]);
+    assert_eq!(d.recommendation(), Recommendation::Ignore);
+}
+
+#[test]
+fn attestation_b_is_not_enough_alone_a_c_and_none_are_neutral() {
+    let seen = Seen::default().on_ani("owner", None);
+    let mobile = Some(LineType::Mobile);
+    for (level, alone) in [
+        (Attestation::A, Recommendation::Reuse),
+        (Attestation::B, Recommendation::Confirm),
+        (Attestation::C, Recommendation::Reuse),
+        (Attestation::None, Recommendation::Reuse),
+    ] {
+        let d = decide(&ani_only(), attested(mobile, level), &seen);
+        assert_eq!(d.confidence.hundredths(), 50, "{level:?}");
+        assert_eq!(d.recommendation(), alone, "{level:?}");
+        assert!(d.explanation.risk.is_empty());
+    }
+    // B backed by an external id may be reused.
+    let seen = seen.external("crm", "owner");
+    let h = hints(Some("+14155551234"), &[("crm", "C1")], None);
+    let d = decide(&h, attested(mobile, Attestation::B), &seen);
+    assert_eq!(d.recommendation(), Recommendation::Reuse);
+}
+
+#[test]
+fn a_tenant_may_trust_b_and_move_its_thresholds() {
+    let seen = Seen::default().on_ani("owner", None);
+    let policy = IdentityPolicy {
+        attestation: AttestationPolicy {
+            b_allows_reuse_alone: true,
+            ..AttestationPolicy::default()
+        },
+        thresholds: Thresholds {
+            reuse: 45,
+            confirm: 20,
+        },
+        ..IdentityPolicy::default()
+    };
+    let d = score(
+        &ani_only(),
+        attested(Some(LineType::Landline), Attestation::B),
+        &seen.0,
+        &policy,
+        now(),
+    );
+    assert_eq!(d.confidence.hundredths(), 40);
+    assert_eq!(d.recommendation(), Recommendation::Confirm);
+    let d = score(
+        &ani_only(),
+        attested(None, Attestation::B),
+        &seen.0,
+        &policy,
+        now(),
+    );
+    assert_eq!(d.confidence.hundredths(), 45);
+    assert_eq!(d.recommendation(), Recommendation::Reuse);
+}
+
+proptest! {
+    #[test]
+    fn signals_add_up_to_the_confidence(
+        on_ani in 0usize..4,
+        external in 0usize..3,
+        named in any::<bool>(),
+        hint_ref in any::<bool>(),
+        last_call_hours in prop::option::of(0i64..2000),
+        intent_hours in prop::option::of(0i64..400),
+        weight in 0.0f64..2.0,
+    ) {
+        let mut seen = Seen::default();
+        for i in 0..on_ani { seen = seen.on_ani(&format!("c{i}"), None); }
+        for i in 0..external { seen = seen.external(&format!("ns{i}"), &format!("c{i}")); }
+        if named { seen = seen.named("c0"); }
+        if let Some(h) = last_call_hours { seen = seen.last_call("c0", Duration::hours(h)); }
+        if let Some(h) = intent_hours { seen = seen.open_intent("c0", Duration::hours(h)); }
+        let h = hints(Some("+14155551234"), &[], hint_ref.then_some("c0"));
+        let policy = IdentityPolicy {
+            weights: ScoringWeights { ani_unknown: weight, external_id: weight, ..ScoringWeights::default() },
+            ..IdentityPolicy::default()
+        };
+        let d = score(&h, telco(None), &seen.0, &policy, now());
+        let sum: f64 = d.explanation.signals.iter().map(|s| s.weight).sum();
+        prop_assert_eq!(Confidence::from_sum(sum), d.confidence);
+        let sources: Vec<&str> = d.explanation.signals.iter().map(|s| s.source.as_str()).collect();
+        prop_assert_eq!(sources, d.sources.iter().map(String::as_str).collect::<Vec<_>>());
+        // Offered people are never more than five, the decision's customer first.
+        let c = &d.explanation.candidates;
+        prop_assert!(c.len() <= MAX_CANDIDATES);
+        if let Some(first) = c.first() {
+            prop_assert_eq!(Some(&first.customer), d.candidate.as_ref().map(|c| &c.customer));
+            prop_assert_eq!(d.recommendation(), Recommendation::Confirm);
+        }
+    }
+}
