@@ -22,7 +22,13 @@ async fn migrate_builds_the_schema_once() {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    assert!(String::from_utf8_lossy(&first.stderr).contains("4 migration(s) applied"));
+    let shipped = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_dir())
+        .count();
+    assert!(
+        String::from_utf8_lossy(&first.stderr).contains(&format!("{shipped} migration(s) applied"))
+    );
 
     let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
         .await
