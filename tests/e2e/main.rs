@@ -7,6 +7,7 @@ mod customers;
 mod errors;
 mod hostile;
 mod idempotency;
+mod identity;
 mod limits;
 mod logs;
 mod memory;

@@ -10,7 +10,7 @@ use anyhow::{Context, ensure};
 use serde_json::{Value, json};
 use stickycalls_domain::calls::{CallId, CallService, EndCallError, StartCallError, StartOutcome};
 use stickycalls_domain::credits::{CreditAccount, CreditState};
-use stickycalls_domain::identity::CustomerRef;
+use stickycalls_domain::identity::{CustomerRef, Recommendation};
 use stickycalls_domain::ports::{
     AccountStore, CallStore, Clock, CreditLedger, CustomerStore, IdempotencyStore, KeyStore, Purge,
     UsageStore,
@@ -20,7 +20,9 @@ use time::Duration;
 
 use crate::fakes::{SequentialIds, TestClock};
 
+mod identity;
 mod manage;
+pub use identity::*;
 pub use manage::*;
 
 #[allow(missing_debug_implementations)]
@@ -589,15 +591,28 @@ pub async fn household_numbers_are_shared<F: StorageFactory>(factory: &F) -> any
         )
         .await?;
     // Bob (most recent) is the candidate, but a landline shared by two weighs 0.4/2:
-    // 0.2 + recency:1day = 0.25, `ignore`. Nobody's data is shown.
+    // 0.2 + recency:1day = 0.25. Both are plausible: both are offered, Bob first,
+    // and the agent is asked to confirm (billed, as every start that is not `reuse`).
     ensure!(
         next.sources == ["ani:shared", "recency:1day"],
         "{:?}",
         next.sources
     );
     ensure!(next.confidence.hundredths() == 25, "{next:?}");
-    ensure!(next.customer_ref != alice.customer_ref && next.customer_ref.as_str() != "cust_bob");
-    ensure!(next.variables.is_empty() && next.billable, "{next:?}");
+    ensure!(next.recommendation() == Recommendation::Confirm && next.billable);
+    let offered: Vec<&str> = next
+        .explanation
+        .candidates
+        .iter()
+        .map(|o| o.customer.as_str())
+        .collect();
+    ensure!(
+        offered == ["cust_bob", alice.customer_ref.as_str()],
+        "{offered:?}"
+    );
+    ensure!(next.customer_ref.as_str() == "cust_bob");
+    // Each is offered with the question to ask: their latest open intent, if any.
+    ensure!(next.explanation.candidates.iter().all(|o| o.hint.is_none()));
     Ok(())
 }
 
@@ -925,6 +940,8 @@ macro_rules! storage_contract {
             tenants_are_isolated,
             provisional_customer_is_folded,
             household_numbers_are_shared,
+            candidates_and_their_hints_are_kept,
+            a_failed_attestation_is_kept,
             line_type_is_remembered,
             variable_limit_refuses_whole,
             ends_replay_and_standalone,

@@ -1,0 +1,85 @@
+//! The contract of what a store keeps for identity: each customer's latest open intent
+//! (the hint offered with a candidate) and a start's whole explanation (recommendation,
+//! signals, candidates, risks), so a retried start answers exactly what the first did.
+
+use anyhow::ensure;
+use serde_json::json;
+use stickycalls_domain::identity::{Recommendation, Risk};
+use time::Duration;
+
+use super::{StorageFactory, World, test_tenant};
+
+/// A household line offers both people with their latest open intent, and a retry of
+/// that start answers the same explanation from what the store kept.
+pub async fn candidates_and_their_hints_are_kept<F: StorageFactory>(
+    factory: &F,
+) -> anyhow::Result<()> {
+    let w = World::new(factory).await?;
+    let t = test_tenant();
+    w.grant(&t.id, 10).await?;
+    let line = |id: &str| json!({"call_id": id, "identity_hints": {"ani": "+14155550020"}, "telco": {"line_type": "landline"}});
+    w.start(&t, line("k1")).await?;
+    w.end(
+        &t,
+        json!({"call_id": "k1", "customer_ref": "cust_ann", "intent": "refund", "intent_status": "open"}),
+    )
+    .await?;
+    w.clock.advance(Duration::minutes(5));
+    w.end(&t, json!({"call_id": "k1b", "customer_ref": "cust_ann", "intent": "address_change", "intent_status": "open"}))
+        .await?;
+    w.clock.advance(Duration::hours(1));
+    w.start(&t, line("k2")).await?;
+    w.end(&t, json!({"call_id": "k2", "customer_ref": "cust_ben"}))
+        .await?;
+    w.clock.advance(Duration::hours(1));
+
+    let first = w.start(&t, line("k3")).await?;
+    ensure!(
+        first.recommendation() == Recommendation::Confirm,
+        "{first:?}"
+    );
+    let offers: Vec<(&str, Option<&str>)> = first
+        .explanation
+        .candidates
+        .iter()
+        .map(|o| (o.customer.as_str(), o.hint.as_deref()))
+        .collect();
+    ensure!(
+        offers == [("cust_ben", None), ("cust_ann", Some("address_change"))],
+        "{offers:?}"
+    );
+    let weights: f64 = first.explanation.signals.iter().map(|s| s.weight).sum();
+    ensure!(((weights * 100.0).round() as u8) == first.confidence.hundredths());
+
+    w.clock.advance(Duration::minutes(1));
+    let retry = w.start(&t, line("k3")).await?;
+    ensure!(retry.replayed, "{retry:?}");
+    ensure!(
+        retry.explanation == first.explanation,
+        "{:?} vs {:?}",
+        retry.explanation,
+        first.explanation
+    );
+    Ok(())
+}
+
+/// A start whose attestation failed is never reused, says so, and its retry says so too.
+pub async fn a_failed_attestation_is_kept<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
+    let w = World::new(factory).await?;
+    let t = test_tenant();
+    w.grant(&t.id, 10).await?;
+    let call = |id: &str, attestation: &str| json!({"call_id": id, "identity_hints": {"ani": "+14155550021"}, "telco": {"line_type": "mobile", "attestation": attestation}});
+    w.start(&t, call("s1", "TN-Validation-Passed-A")).await?;
+    w.end(&t, json!({"call_id": "s1", "customer_ref": "cust_owner"}))
+        .await?;
+    w.clock.advance(Duration::hours(1));
+    let spoof = w.start(&t, call("s2", "TN-Validation-Failed")).await?;
+    ensure!(spoof.recommendation() == Recommendation::Confirm && spoof.billable);
+    ensure!(spoof.explanation.risk == [Risk::SpoofSuspected]);
+    let retry = w.start(&t, call("s2", "TN-Validation-Failed")).await?;
+    ensure!(retry.replayed && retry.explanation == spoof.explanation);
+    ensure!(retry.recommendation() == Recommendation::Confirm);
+    // The same call id with another attestation is another request.
+    ensure!(w.start(&t, call("s2", "A")).await.is_err());
+    Ok(())
+}

@@ -1,0 +1,129 @@
+//! Identity 2.0 on the wire: attestation in the platforms' spellings, signals that add
+//! up, candidates on a shared line, `spoof_suspected` (PRODUCT section 7).
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{Server, error_body};
+
+fn start(call_id: &str, ani: &str, telco: Value) -> Value {
+    json!({"call_id": call_id, "identity_hints": {"ani": ani}, "telco": telco})
+}
+
+fn refs(candidates: &Value) -> Vec<&str> {
+    candidates
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["customer_ref"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_attestation_is_400_naming_it_and_stores_nothing() {
+    let s = Server::start().await;
+    let key = Some(s.keys.test.as_str());
+    let r = s
+        .post(
+            "/v1/calls/start",
+            key,
+            &start("att-1", "+14155550030", json!({"attestation": "verified"})),
+        )
+        .await;
+    let body = error_body(r, StatusCode::BAD_REQUEST, "invalid_request").await;
+    assert_eq!(
+        body["details"]["issues"][0]["path"],
+        json!(["telco", "attestation"])
+    );
+    assert_eq!(
+        s.sql_count("SELECT count(*) FROM calls WHERE call_id = 'att-1'")
+            .await,
+        0
+    );
+    // Blank is "not given", as platform templates send it; verstats are read.
+    for (n, spelling) in ["", "No-TN-Validation", "tn-validation-passed-b", "C"]
+        .iter()
+        .enumerate()
+    {
+        let call_id = format!("att-ok-{n}");
+        s.ok(
+            "/v1/calls/start",
+            start(&call_id, "+14155550030", json!({"attestation": spelling})),
+        )
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_household_line_offers_both_people_and_a_question() {
+    let s = Server::start().await;
+    let line = |id: &str| start(id, "+14155550031", json!({"line_type": "landline"}));
+    s.ok("/v1/calls/start", line("hh-1")).await;
+    s.ok(
+        "/v1/calls/end",
+        json!({"call_id": "hh-1", "customer_ref": "ann", "intent": "refund", "intent_status": "open"}),
+    )
+    .await;
+    s.ok("/v1/calls/start", line("hh-2")).await;
+    s.ok(
+        "/v1/calls/end",
+        json!({"call_id": "hh-2", "customer_ref": "ben"}),
+    )
+    .await;
+
+    let r = s.ok("/v1/calls/start", line("hh-3")).await;
+    let identity = &r["identity"];
+    assert_eq!(identity["recommendation"], "confirm");
+    assert_eq!(refs(&identity["candidates"]), ["ben", "ann"]);
+    assert_eq!(r["customer_ref"], "ben");
+    let ann = &identity["candidates"][1];
+    assert_eq!(ann["hint"], "refund");
+    assert!(ann["last_seen"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(identity["candidates"][0]["hint"], Value::Null);
+    // 0.4 / 2 + recency:1day, as signals.
+    assert_eq!(
+        identity["signals"],
+        json!([{"source": "ani:shared", "weight": 0.2}, {"source": "recency:1day", "weight": 0.05}])
+    );
+    assert_eq!(identity["confidence"], 0.25);
+    assert_eq!(identity["risk"], json!([]));
+    assert_eq!(r["billable"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_attestation_is_never_reused_and_says_why() {
+    let s = Server::start().await;
+    let call = |id: &str, attestation: &str| {
+        start(
+            id,
+            "+14155550032",
+            json!({"line_type": "mobile", "attestation": attestation}),
+        )
+    };
+    s.ok("/v1/calls/start", call("sp-1", "TN-Validation-Passed-A"))
+        .await;
+    s.ok(
+        "/v1/calls/end",
+        json!({"call_id": "sp-1", "customer_ref": "owner"}),
+    )
+    .await;
+    let genuine = s.ok("/v1/calls/start", call("sp-2", "A")).await;
+    assert_eq!(genuine["identity"]["recommendation"], "reuse");
+    assert_eq!(genuine["identity"]["risk"], json!([]));
+
+    let spoof = s
+        .ok("/v1/calls/start", call("sp-3", "TN-Validation-Failed-A"))
+        .await;
+    assert_eq!(spoof["identity"]["confidence"], 0.55);
+    assert_eq!(spoof["identity"]["recommendation"], "confirm");
+    assert_eq!(spoof["identity"]["risk"], json!(["spoof_suspected"]));
+    assert_eq!(spoof["billable"], true);
+    let again = s
+        .ok("/v1/calls/start", call("sp-3", "TN-Validation-Failed-A"))
+        .await;
+    assert_eq!(again["identity"], spoof["identity"]);
+
+    // B alone is evidence, not enough for `reuse`.
+    let partial = s.ok("/v1/calls/start", call("sp-4", "B")).await;
+    assert_eq!(partial["identity"]["recommendation"], "confirm");
+}
