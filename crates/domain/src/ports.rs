@@ -23,7 +23,7 @@ use crate::credits::{
 use crate::customers::{CustomerLookup, CustomerRecord};
 use crate::error::{StoreError, ValidationError};
 use crate::idempotency::ClaimCutoffs;
-use crate::identity::{CustomerRef, Evidence, IdentityHints, LineType};
+use crate::identity::{Confirmed, CustomerRef, Evidence, IdentityHints, LineType};
 use crate::intents::{IntentWrite, OpenIntent};
 use crate::keys::MintedKey;
 use crate::tenant::{AccountId, Environment, TenantId};
@@ -136,6 +136,10 @@ pub struct EndCommit {
     pub link: IdentityHints,
     /// The line type seen on this call, remembered for the ANI.
     pub line_type: Option<LineType>,
+    /// The end names its customer: the ANI's link to `call.customer` records the
+    /// confirmation (`last_at` and `attestation` replace what is stored; `first_at` is
+    /// written only where none is stored).
+    pub confirmation: Option<Confirmed>,
     /// The intent change, applied with [`IntentWrite::apply`]'s rule.
     pub intent: Option<IntentWrite>,
     /// Variable writes, in order. The store re-checks the live-variable limit with

@@ -9,7 +9,7 @@ use stickycalls_domain::credits::{
 };
 use stickycalls_domain::customers::{ProvisionalHistory, may_fold};
 use stickycalls_domain::identity::{
-    Activity, CustomerRef, Evidence, EvidenceKind, IdentityHints, LineType,
+    Activity, Confirmed, CustomerRef, Evidence, EvidenceKind, IdentityHints, LineType,
 };
 use stickycalls_domain::intents::{INTENT_EXPIRY, IntentWrite};
 use stickycalls_domain::ports::{
@@ -31,7 +31,7 @@ impl Tenant {
                 if e164 == phone.as_e164() {
                     facts.push((
                         customer.clone(),
-                        EvidenceKind::Ani(row.line_type),
+                        EvidenceKind::Ani(row.line_type, row.confirmed),
                         row.linked_at,
                     ));
                 }
@@ -123,6 +123,7 @@ impl Tenant {
                 .entry((phone.as_e164().to_owned(), who.clone()))
                 .or_insert(PhoneRow {
                     line_type: None,
+                    confirmed: None,
                     linked_at: at,
                 });
             row.line_type = remember.or(row.line_type);
@@ -334,6 +335,16 @@ impl Tenant {
             self.fold(provisional, customer, &call.call_id);
         }
         self.link_hints(customer, &commit.link, commit.line_type, at);
+        if let (Some(confirmed), Some(phone)) = (commit.confirmation, commit.link.phone()) {
+            let key = (phone.as_e164().to_owned(), customer.as_str().to_owned());
+            if let Some(row) = self.phones.get_mut(&key) {
+                row.confirmed = Some(Confirmed::after(
+                    row.confirmed,
+                    confirmed.last_at,
+                    confirmed.attestation,
+                ));
+            }
+        }
         let intents_updated = match &commit.intent {
             Some(write) => self.apply_intent(customer, write),
             None => 0,

@@ -6,7 +6,7 @@ use stickycalls_domain::Timestamp;
 use stickycalls_domain::accounts::StoredResponse;
 use stickycalls_domain::calls::CallRecord;
 use stickycalls_domain::credits::{CreditAccount, CreditChange, LedgerEntry};
-use stickycalls_domain::identity::LineType;
+use stickycalls_domain::identity::{Confirmed, LineType};
 use stickycalls_domain::intents::OpenIntent;
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_domain::variables::StoredVariable;
@@ -53,6 +53,8 @@ pub(crate) struct Key {
 pub(crate) struct PhoneRow {
     pub line_type: Option<LineType>,
     pub linked_at: Timestamp,
+    /// The agents' confirmations of this customer on this number.
+    pub confirmed: Option<Confirmed>,
 }
 
 /// A stored `Idempotency-Key`.

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::credits;
 use crate::errors::from_diesel;
-use crate::links::{ensure_customer, link_hints};
+use crate::links::{confirm_link, ensure_customer, link_hints};
 use crate::rows::{CallRow, IntentRow};
 use crate::schema::{calls, customers, intents, variables};
 
@@ -73,6 +73,9 @@ pub(crate) async fn commit_end(
                 .await?;
             }
             link_hints(conn, tenant, customer, &commit.link, commit.line_type, at).await?;
+            if let Some(confirmed) = commit.confirmation {
+                confirm_link(conn, tenant, customer, &commit.link, confirmed).await?;
+            }
             // Serialise ends of one customer: the variable limit and attempt counts
             // must see each other's writes.
             if !lock_customer(conn, tenant, customer).await? {

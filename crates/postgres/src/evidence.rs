@@ -8,7 +8,9 @@ use diesel::sql_types::{Array, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::calls::{CallId, CallRecord};
-use stickycalls_domain::identity::{Activity, CustomerRef, Evidence, EvidenceKind, IdentityHints};
+use stickycalls_domain::identity::{
+    Activity, Confirmed, CustomerRef, Evidence, EvidenceKind, IdentityHints,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -19,21 +21,23 @@ use crate::schema::calls;
 /// `{name}` markers are where [`EvidenceQuery`] binds its parameters.
 const EVIDENCE_SQL: &str = "
 WITH candidates AS (
-    SELECT 'ani'::text AS kind, p.customer_ref, NULL::text AS namespace, p.line_type, p.linked_at
+    SELECT 'ani'::text AS kind, p.customer_ref, NULL::text AS namespace, p.line_type, p.linked_at,
+           p.first_confirmed_at, p.last_confirmed_at, p.last_attestation
       FROM customer_phones p
      WHERE p.tenant_id = {tenant} AND p.e164 = {e164}
     UNION ALL
-    SELECT 'external', x.customer_ref, x.namespace, NULL, x.linked_at
+    SELECT 'external', x.customer_ref, x.namespace, NULL, x.linked_at, NULL, NULL, NULL
       FROM customer_external_ids x
       JOIN unnest({namespaces}::text[], {values}::text[]) AS h(namespace, value)
         ON x.namespace = h.namespace AND x.value = h.value
      WHERE x.tenant_id = {tenant}
     UNION ALL
-    SELECT 'named', c.customer_ref, NULL, NULL, c.created_at
+    SELECT 'named', c.customer_ref, NULL, NULL, c.created_at, NULL, NULL, NULL
       FROM customers c
      WHERE c.tenant_id = {tenant} AND c.customer_ref = {customer_ref}
 )
 SELECT k.kind, k.customer_ref, k.namespace, k.line_type, k.linked_at,
+       k.first_confirmed_at, k.last_confirmed_at, k.last_attestation,
        (SELECT max(started_at) FROM calls
          WHERE tenant_id = {tenant} AND customer_ref = k.customer_ref) AS last_call_at,
        i.last_seen AS last_open_intent_at, i.name AS last_open_intent
@@ -102,6 +106,12 @@ struct EvidenceRow {
     #[diesel(sql_type = Timestamptz)]
     linked_at: OffsetDateTime,
     #[diesel(sql_type = Nullable<Timestamptz>)]
+    first_confirmed_at: Option<OffsetDateTime>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    last_confirmed_at: Option<OffsetDateTime>,
+    #[diesel(sql_type = Nullable<Text>)]
+    last_attestation: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
     last_call_at: Option<OffsetDateTime>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     last_open_intent_at: Option<OffsetDateTime>,
@@ -125,16 +135,26 @@ pub(crate) async fn evidence(
         customer_ref: hints.customer_ref.as_ref().map(|c| c.as_str().to_owned()),
     };
     let rows: Vec<EvidenceRow> = query.load(&mut conn).await?;
-    Ok(assemble(rows))
+    assemble(rows)
 }
 
-fn assemble(rows: Vec<EvidenceRow>) -> Evidence {
+fn assemble(rows: Vec<EvidenceRow>) -> QueryResult<Evidence> {
     let mut evidence = Evidence::default();
     for row in rows {
         let line_type = line_type_of(row.line_type.as_deref());
+        let confirmed = Confirmed::from_stored(
+            row.first_confirmed_at.map(Timestamp::new),
+            row.last_confirmed_at.map(Timestamp::new),
+            row.last_attestation.as_deref(),
+        )
+        .map_err(|e| {
+            diesel::result::Error::DeserializationError(
+                format!("customer_phones.last_attestation: {e}").into(),
+            )
+        })?;
         evidence.add(
             CustomerRef::from_trusted(row.customer_ref),
-            EvidenceKind::from_row(&row.kind, row.namespace, line_type),
+            EvidenceKind::from_row(&row.kind, row.namespace, line_type, confirmed),
             Timestamp::new(row.linked_at),
             Activity {
                 last_call_at: row.last_call_at.map(Timestamp::new),
@@ -143,7 +163,7 @@ fn assemble(rows: Vec<EvidenceRow>) -> Evidence {
             },
         );
     }
-    evidence
+    Ok(evidence)
 }
 
 pub(crate) async fn find_call(

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use stickycalls_domain::Timestamp;
-use stickycalls_domain::identity::{CustomerRef, IdentityHints, LineType};
+use stickycalls_domain::identity::{Attestation, Confirmed, CustomerRef, IdentityHints, LineType};
 use uuid::Uuid;
 
 use crate::rows::line_type_text;
@@ -24,6 +24,34 @@ pub(crate) async fn ensure_customer(
         .execute(&mut conn)
         .await
         .map(|_| ())
+}
+
+/// Records an agent's confirmation on the ANI's link to the customer (made by
+/// [`link_hints`] just before): the latest time and attestation replace what is stored,
+/// the first time is written only where none is.
+pub(crate) async fn confirm_link(
+    mut conn: &AsyncPgConnection, tenant: Uuid, customer: &CustomerRef, hints: &IdentityHints,
+    confirmed: Confirmed,
+) -> QueryResult<()> {
+    let Some(phone) = hints.phone() else {
+        return Ok(());
+    };
+    let link = customer_phones::table
+        .filter(customer_phones::tenant_id.eq(tenant))
+        .filter(customer_phones::e164.eq(phone.as_e164()))
+        .filter(customer_phones::customer_ref.eq(customer.as_str()));
+    diesel::update(link)
+        .set((
+            customer_phones::last_confirmed_at.eq(confirmed.last_at.get()),
+            customer_phones::last_attestation.eq(confirmed.attestation.map(Attestation::as_str)),
+        ))
+        .execute(&mut conn)
+        .await?;
+    diesel::update(link.filter(customer_phones::first_confirmed_at.is_null()))
+        .set(customer_phones::first_confirmed_at.eq(confirmed.first_at.get()))
+        .execute(&mut conn)
+        .await?;
+    Ok(())
 }
 
 /// Links the hints' ANI and external ids to the customer (idempotent). A known line

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::calls::{CallId, CallRecord, Fingerprint, StoredEnd};
 use stickycalls_domain::identity::{
-    Ani, Confidence, CustomerRef, Explanation, IdentityHints, LineType,
+    Ani, Attestation, Confidence, CustomerRef, Explanation, IdentityHints, LineType,
 };
 use stickycalls_domain::intents::{IntentName, OpenIntent};
 use stickycalls_domain::variables::{StoredVariable, Ttl};
@@ -41,6 +41,7 @@ pub(crate) struct CallRow {
     pub intent: Option<String>,
     pub intent_status: Option<String>,
     pub explanation: Option<serde_json::Value>,
+    pub attestation: Option<String>,
 }
 
 pub(crate) fn line_type_text(line_type: Option<LineType>) -> Option<String> {
@@ -82,6 +83,7 @@ impl CallRow {
             intent: ended.and_then(|e| e.intent.as_ref().map(|(name, _)| name.clone())),
             intent_status: ended.and_then(|e| e.intent.as_ref().map(|(_, status)| status.clone())),
             explanation: serde_json::to_value(&call.explanation).ok(),
+            attestation: call.attestation.map(|a| a.as_str().to_owned()),
         }
     }
 
@@ -104,6 +106,16 @@ impl CallRow {
                 )
             })?,
         };
+        let attestation = self
+            .attestation
+            .as_deref()
+            .map(Attestation::parse)
+            .transpose()
+            .map_err(|e| {
+                diesel::result::Error::DeserializationError(
+                    format!("calls.attestation of `{}`: {e}", self.call_id).into(),
+                )
+            })?;
         let ended = StoredEnd {
             ended_at: self.ended_at.map(Timestamp::new),
             fingerprint: self.end_fingerprint,
@@ -130,6 +142,7 @@ impl CallRow {
                 customer_ref: self.hint_customer_ref.map(CustomerRef::from_trusted),
             },
             line_type: line_type_of(self.line_type.as_deref()),
+            attestation,
             ended,
         })
     }

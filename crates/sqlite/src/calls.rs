@@ -14,7 +14,7 @@ use stickycalls_domain::accounts::Purged;
 use stickycalls_domain::calls::{CallId, CallRecord};
 use stickycalls_domain::customers::{ProvisionalHistory, may_fold};
 use stickycalls_domain::identity::{
-    Activity, CustomerRef, Evidence, EvidenceKind, IdentityHints, LineType,
+    Activity, Attestation, Confirmed, CustomerRef, Evidence, EvidenceKind, IdentityHints, LineType,
 };
 use stickycalls_domain::intents::{INTENT_EXPIRY, IntentName, IntentWrite, OpenIntent};
 use stickycalls_domain::ports::CustomerContext;
@@ -40,22 +40,25 @@ pub(crate) fn find_call(
 /// a table) and no `UNION ALL` of differently shaped selects with literal kinds.
 const EVIDENCE_SQL: &str = "
 WITH candidates AS (
-    SELECT 'ani' AS kind, p.customer_ref AS customer_ref, NULL AS namespace, p.line_type AS line_type, p.linked_at AS linked_at
+    SELECT 'ani' AS kind, p.customer_ref AS customer_ref, NULL AS namespace, p.line_type AS line_type, p.linked_at AS linked_at,
+           p.first_confirmed_at AS first_confirmed_at, p.last_confirmed_at AS last_confirmed_at,
+           p.last_attestation AS last_attestation
       FROM customer_phones p
      WHERE p.tenant_id = ?1 AND p.e164 = ?2
     UNION ALL
-    SELECT 'external', x.customer_ref, x.namespace, NULL, x.linked_at
+    SELECT 'external', x.customer_ref, x.namespace, NULL, x.linked_at, NULL, NULL, NULL
       FROM customer_external_ids x
       JOIN json_each(?3) h
         ON x.namespace = json_extract(h.value, '$[0]') AND x.value = json_extract(h.value, '$[1]')
      WHERE x.tenant_id = ?1
     UNION ALL
-    SELECT 'named', c.customer_ref, NULL, NULL, c.created_at
+    SELECT 'named', c.customer_ref, NULL, NULL, c.created_at, NULL, NULL, NULL
       FROM customers c
      WHERE c.tenant_id = ?1 AND c.customer_ref = ?4
 )
 SELECT k.kind AS kind, k.customer_ref AS customer_ref, k.namespace AS namespace, k.line_type AS line_type,
-       k.linked_at AS linked_at,
+       k.linked_at AS linked_at, k.first_confirmed_at AS first_confirmed_at,
+       k.last_confirmed_at AS last_confirmed_at, k.last_attestation AS last_attestation,
        (SELECT max(started_at) FROM calls WHERE tenant_id = ?1 AND customer_ref = k.customer_ref) AS last_call_at,
        (SELECT max(last_seen) FROM intents WHERE tenant_id = ?1 AND customer_ref = k.customer_ref) AS last_open_intent_at,
        (SELECT name FROM intents WHERE tenant_id = ?1 AND customer_ref = k.customer_ref
@@ -74,6 +77,12 @@ struct EvidenceRow {
     line_type: Option<String>,
     #[diesel(sql_type = BigInt)]
     linked_at: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    first_confirmed_at: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    last_confirmed_at: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    last_attestation: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
     last_call_at: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -99,9 +108,19 @@ pub(crate) fn evidence(
     let mut evidence = Evidence::default();
     for row in rows {
         let line_type = line_type_of(row.line_type.as_deref());
+        let confirmed = Confirmed::from_stored(
+            row.first_confirmed_at.map(at),
+            row.last_confirmed_at.map(at),
+            row.last_attestation.as_deref(),
+        )
+        .map_err(|e| {
+            diesel::result::Error::DeserializationError(
+                format!("customer_phones.last_attestation: {e}").into(),
+            )
+        })?;
         evidence.add(
             CustomerRef::from_trusted(row.customer_ref),
-            EvidenceKind::from_row(&row.kind, row.namespace, line_type),
+            EvidenceKind::from_row(&row.kind, row.namespace, line_type, confirmed),
             at(row.linked_at),
             Activity {
                 last_call_at: row.last_call_at.map(at),
@@ -190,6 +209,32 @@ pub(crate) fn ensure_customer(
         .on_conflict_do_nothing()
         .execute(c)
         .map(|_| ())
+}
+
+/// Records an agent's confirmation on the ANI's link to the customer (made by
+/// [`link_hints`] just before): the latest time and attestation replace what is stored,
+/// the first time is written only where none is.
+pub(crate) fn confirm_link(
+    c: &mut SqliteConnection, tenant: &str, customer: &CustomerRef, hints: &IdentityHints,
+    confirmed: Confirmed,
+) -> QueryResult<()> {
+    let Some(phone) = hints.phone() else {
+        return Ok(());
+    };
+    let link = customer_phones::table
+        .filter(customer_phones::tenant_id.eq(tenant))
+        .filter(customer_phones::e164.eq(phone.as_e164()))
+        .filter(customer_phones::customer_ref.eq(customer.as_str()));
+    diesel::update(link)
+        .set((
+            customer_phones::last_confirmed_at.eq(ms(confirmed.last_at)),
+            customer_phones::last_attestation.eq(confirmed.attestation.map(Attestation::as_str)),
+        ))
+        .execute(c)?;
+    diesel::update(link.filter(customer_phones::first_confirmed_at.is_null()))
+        .set(customer_phones::first_confirmed_at.eq(ms(confirmed.first_at)))
+        .execute(c)?;
+    Ok(())
 }
 
 /// Links the hints (idempotent); the line type to remember replaces the stored one.

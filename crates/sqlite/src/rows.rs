@@ -7,7 +7,7 @@ use diesel::{Insertable, Queryable, Selectable};
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::calls::{CallId, CallRecord, Fingerprint, StoredEnd};
 use stickycalls_domain::identity::{
-    Ani, Confidence, CustomerRef, Explanation, IdentityHints, LineType,
+    Ani, Attestation, Confidence, CustomerRef, Explanation, IdentityHints, LineType,
 };
 
 pub(crate) fn ms(at: Timestamp) -> i64 {
@@ -53,6 +53,7 @@ pub(crate) struct CallRow {
     pub intent: Option<String>,
     pub intent_status: Option<String>,
     pub explanation: Option<String>,
+    pub attestation: Option<String>,
 }
 
 impl CallRow {
@@ -82,6 +83,7 @@ impl CallRow {
             intent: ended.and_then(|e| e.intent.as_ref().map(|(n, _)| n.clone())),
             intent_status: ended.and_then(|e| e.intent.as_ref().map(|(_, s)| s.clone())),
             explanation: serde_json::to_string(&call.explanation).ok(),
+            attestation: call.attestation.map(|a| a.as_str().to_owned()),
         }
     }
 
@@ -103,6 +105,16 @@ impl CallRow {
             None => Explanation::recorded_without(confidence),
             Some(text) => serde_json::from_str(text).map_err(|e| corrupt("explanation", e))?,
         };
+        let attestation = self
+            .attestation
+            .as_deref()
+            .map(Attestation::parse)
+            .transpose()
+            .map_err(|e| {
+                diesel::result::Error::DeserializationError(
+                    format!("calls.attestation of `{}`: {e}", self.call_id).into(),
+                )
+            })?;
         let ended = StoredEnd {
             ended_at: self.ended_at.map(at),
             fingerprint: self.end_fingerprint,
@@ -129,6 +141,7 @@ impl CallRow {
                 customer_ref: self.hint_customer_ref.map(CustomerRef::from_trusted),
             },
             line_type: line_type_of(self.line_type.as_deref()),
+            attestation,
             ended,
         })
     }

@@ -47,6 +47,7 @@ diesel::table! {
         intent -> Nullable<Text>,
         intent_status -> Nullable<Text>,
         explanation -> Nullable<Text>,
+        attestation -> Nullable<Text>,
     }
 }
 
@@ -94,6 +95,9 @@ diesel::table! {
         customer_ref -> Text,
         line_type -> Nullable<Text>,
         linked_at -> BigInt,
+        first_confirmed_at -> Nullable<BigInt>,
+        last_confirmed_at -> Nullable<BigInt>,
+        last_attestation -> Nullable<Text>,
     }
 }
 

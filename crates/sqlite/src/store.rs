@@ -118,6 +118,9 @@ fn end_tx(
         calls::fold(c, tenant, provisional, customer, &call.call_id)?;
     }
     calls::link_hints(c, tenant, customer, &commit.link, commit.line_type, now)?;
+    if let Some(confirmed) = commit.confirmation {
+        calls::confirm_link(c, tenant, customer, &commit.link, confirmed)?;
+    }
     let intents_updated = match &commit.intent {
         Some(write) => calls::apply_intent(c, tenant, customer, write)?,
         None => 0,

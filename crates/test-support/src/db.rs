@@ -1,6 +1,8 @@
 //! One throwaway database per test, cloned from a template migrated once per server.
 
 use std::future::Future;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -64,6 +66,31 @@ async fn with_retries(client: &Client, sql: &str) -> anyhow::Result<()> {
     }
 }
 
+/// A digest of the PostgreSQL migrations as they are on disk: a template built from an
+/// earlier version of them (an edited migration, a new one) is never reused.
+fn migrations_digest() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/postgres");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|dir| {
+            std::fs::read_dir(dir.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .map(|file| file.path())
+        .collect();
+    files.sort();
+    let mut hasher = DefaultHasher::new();
+    for file in files {
+        file.strip_prefix(&root).unwrap_or(&file).hash(&mut hasher);
+        std::fs::read(&file).unwrap_or_default().hash(&mut hasher);
+    }
+    format!("{:016x}", hasher.finish())
+}
+
 impl TestDatabase {
     /// A fresh database holding the schema that `migrate` builds. `schema_id` names the
     /// migration set: the template is built once per server and set, then cloned.
@@ -76,8 +103,9 @@ impl TestDatabase {
         let client = admin(&admin_url).await?;
         sweep_leftovers(&client).await;
         let template = format!(
-            "sc_tpl_{}",
-            schema_id.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+            "sc_tpl_{}_{}",
+            schema_id.replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+            migrations_digest()
         );
         ensure_template(&client, &admin_url, &template, migrate).await?;
         Self::fresh(&client, admin_url, Some(&template)).await

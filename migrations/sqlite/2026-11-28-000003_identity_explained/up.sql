@@ -1,4 +1,11 @@
+-- Identity 2.0 (docs/IDENTITY.md).
 -- What a start answered besides its confidence (recommendation, signals' weights,
--- candidates, risks), as the domain's JSON, so a retried start answers the same.
--- NULL for calls started before: they read back with the default thresholds.
+-- candidates, risks), as the domain's JSON, so a retried start answers the same; NULL
+-- for calls started before (they read back with the default thresholds). The
+-- attestation the start carried, for the confirmation its end records.
 ALTER TABLE calls ADD COLUMN explanation TEXT;
+ALTER TABLE calls ADD COLUMN attestation TEXT;
+-- Each number's memory of who was confirmed on it, when, and with which attestation.
+ALTER TABLE customer_phones ADD COLUMN first_confirmed_at BIGINT;
+ALTER TABLE customer_phones ADD COLUMN last_confirmed_at BIGINT;
+ALTER TABLE customer_phones ADD COLUMN last_attestation TEXT;

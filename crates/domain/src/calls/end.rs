@@ -6,7 +6,7 @@ use super::record::{CallRecord, EndRecord, Fingerprint};
 use super::request::{EndCall, RawEndCall};
 use super::service::CallService;
 use crate::credits::is_billable;
-use crate::identity::{IdentityHints, Recommendation, score};
+use crate::identity::{Attestation, Confirmed, IdentityHints, Recommendation, score};
 use crate::intents::IntentWrite;
 use crate::ports::{CallStore, Clock, CommitEndError, CreditLedger, EndCommit, IdGenerator};
 use crate::tenant::Tenant;
@@ -105,6 +105,7 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             provisional: false,
             hints: hints.clone(),
             line_type: request.telco.line_type,
+            attestation: request.telco.attestation,
             ended: Some(end_record(request, now)),
         };
         Ok(EndCommit {
@@ -115,6 +116,7 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             fold_provisional: None,
             link: hints,
             line_type: request.telco.line_type,
+            confirmation: confirmation(request, None, now),
             intent: intent_write(request, now),
             variables: request.variables.clone(),
         })
@@ -139,6 +141,7 @@ fn end_started(call: CallRecord, request: &EndCall, now: Timestamp) -> EndCommit
         ..link
     };
     let line_type = request.telco.line_type.or(call.line_type);
+    let confirmation = confirmation(request, call.attestation, now);
     EndCommit {
         call: CallRecord {
             customer,
@@ -151,9 +154,23 @@ fn end_started(call: CallRecord, request: &EndCall, now: Timestamp) -> EndCommit
         fold_provisional,
         link,
         line_type,
+        confirmation,
         intent: intent_write(request, now),
         variables: request.variables.clone(),
     }
+}
+
+/// An end that names its customer is an agent's confirmation: the number's link keeps
+/// when, and the attestation the call carried (the end's, else the start's).
+fn confirmation(
+    request: &EndCall, started_with: Option<Attestation>, now: Timestamp,
+) -> Option<Confirmed> {
+    request.customer_ref.as_ref()?;
+    Some(Confirmed::after(
+        None,
+        now,
+        request.telco.attestation.or(started_with),
+    ))
 }
 
 fn intent_write(request: &EndCall, now: Timestamp) -> Option<IntentWrite> {

@@ -5,7 +5,7 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 
 use crate::error::ValidationError;
-use crate::identity::{Confidence, CustomerRef, Explanation, IdentityHints, LineType};
+use crate::identity::{Attestation, Confidence, CustomerRef, Explanation, IdentityHints, LineType};
 use crate::timestamp::Timestamp;
 
 /// The client's id for a call: 1 to 128 characters, no control characters.
@@ -105,6 +105,8 @@ pub struct CallRecord {
     pub hints: IdentityHints,
     /// The line type the start reported.
     pub line_type: Option<LineType>,
+    /// The attestation the start reported.
+    pub attestation: Option<Attestation>,
     /// The end, once it happened.
     pub ended: Option<EndRecord>,
 }

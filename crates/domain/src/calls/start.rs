@@ -76,6 +76,7 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             provisional: is_new,
             hints: request.hints,
             line_type: request.telco.line_type,
+            attestation: request.telco.attestation,
             ended: None,
         };
         let commit = StartCommit {

@@ -43,6 +43,9 @@ fn stored_ref<'de, D: serde::Deserializer<'de>>(d: D) -> Result<CustomerRef, D::
 pub enum Risk {
     /// The number's attestation failed: the caller id may be spoofed.
     SpoofSuspected,
+    /// The call's attestation is weaker than the one the number's confirmed calls
+    /// carry: the number alone no longer allows `reuse`.
+    AttestationDowngrade,
 }
 
 impl Risk {
@@ -50,6 +53,7 @@ impl Risk {
     pub fn as_str(self) -> &'static str {
         match self {
             Risk::SpoofSuspected => "spoof_suspected",
+            Risk::AttestationDowngrade => "attestation_downgrade",
         }
     }
 }

@@ -5,6 +5,7 @@ mod attestation;
 mod confidence;
 mod decision;
 mod hints;
+mod number;
 mod phone;
 mod scoring;
 
@@ -12,8 +13,11 @@ pub use attestation::{Attestation, AttestationPolicy};
 pub use confidence::{Confidence, Level, Recommendation};
 pub use decision::{Explanation, Offer, Risk, Signal, Thresholds};
 pub use hints::{CustomerRef, ExternalIds, IdentityHints, LineType, RawHints};
+pub use number::{
+    Confirmed, active_links, is_downgrade, remembered_line_type, strength, usual_attestation,
+};
 pub use phone::{Ani, AniPolicy, PhoneNumber};
 pub use scoring::{
     Activity, AniLink, Candidate, CandidateSource, Evidence, EvidenceKind, IdentityDecision,
-    IdentityPolicy, MAX_CANDIDATES, ScoringWeights, Telco, plausible_others, score,
+    IdentityPolicy, MAX_CANDIDATES, ScoringWeights, Telco, score,
 };

@@ -9,6 +9,7 @@ use super::attestation::{Attestation, AttestationPolicy};
 use super::confidence::{Confidence, Level, Recommendation};
 use super::decision::{Explanation, Offer, Risk, Signal, Thresholds};
 use super::hints::{CustomerRef, IdentityHints, LineType};
+use super::number::{self, Confirmed};
 use crate::intents::INTENT_EXPIRY;
 use crate::timestamp::Timestamp;
 
@@ -79,6 +80,16 @@ pub struct AniLink {
     pub line_type: Option<LineType>,
     /// When the link was made.
     pub linked_at: Timestamp,
+    /// The agents' confirmations of this customer on this number, if any.
+    pub confirmed: Option<Confirmed>,
+}
+
+impl AniLink {
+    /// The latest confirmation, or when the link was made.
+    pub fn last_seen(&self) -> Timestamp {
+        self.confirmed
+            .map_or(self.linked_at, |c| c.last_at.max(self.linked_at))
+    }
 }
 
 /// What the store knows of a candidate customer's history.
@@ -122,8 +133,9 @@ pub struct Evidence {
 /// query returns (`ani`, `external`, `named`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EvidenceKind {
-    /// The customer is linked to the ANI, with the number's remembered line type.
-    Ani(Option<LineType>),
+    /// The customer is linked to the ANI, with the line type the link remembers and
+    /// its confirmations.
+    Ani(Option<LineType>, Option<Confirmed>),
     /// The customer is linked to an external id of this namespace.
     External(String),
     /// The customer is the one the hints name.
@@ -132,9 +144,12 @@ pub enum EvidenceKind {
 
 impl EvidenceKind {
     /// Reads a stored row's kind (`ani`, `external`, anything else is `named`).
-    pub fn from_row(kind: &str, namespace: Option<String>, line_type: Option<LineType>) -> Self {
+    pub fn from_row(
+        kind: &str, namespace: Option<String>, line_type: Option<LineType>,
+        confirmed: Option<Confirmed>,
+    ) -> Self {
         match kind {
-            "ani" => EvidenceKind::Ani(line_type),
+            "ani" => EvidenceKind::Ani(line_type, confirmed),
             "external" => EvidenceKind::External(namespace.unwrap_or_default()),
             _ => EvidenceKind::Named,
         }
@@ -168,10 +183,11 @@ impl Evidence {
         let latest = self.linked.entry(customer.clone()).or_insert(linked_at);
         *latest = (*latest).max(linked_at);
         match kind {
-            EvidenceKind::Ani(line_type) => self.ani_links.push(AniLink {
+            EvidenceKind::Ani(line_type, confirmed) => self.ani_links.push(AniLink {
                 customer,
                 line_type,
                 linked_at,
+                confirmed,
             }),
             EvidenceKind::External(namespace) => self.external_matches.push((namespace, customer)),
             EvidenceKind::Named => self.named_customer = Some(customer),
@@ -281,22 +297,30 @@ pub fn score(
     } else {
         Vec::new()
     };
-    let Some(candidate) = choose_candidate(hints, evidence) else {
+    let number = NumberView::of(evidence, telco);
+    let mut risk = risk;
+    if number.downgrade && risk.is_empty() {
+        risk.push(Risk::AttestationDowngrade);
+    }
+    let Some(candidate) = choose_candidate(hints, evidence, &number) else {
         return IdentityDecision::unknown_caller(risk);
     };
-    let signals = signals_for(&candidate, telco.line_type, evidence, &policy.weights, now);
+    let signals = signals_for(&candidate, &number, evidence, &policy.weights, now);
     let confidence = Confidence::from_sum(signals.iter().map(|s| s.weight).sum());
     let mut recommendation = policy.thresholds.recommend(confidence);
-    let others = plausible_others(&candidate, evidence);
+    let others = plausible_others(&candidate, evidence, &number);
     let candidates = if others.is_empty() {
         Vec::new()
     } else {
         recommendation = Recommendation::Confirm;
-        offers(&candidate, confidence, others, telco, evidence, policy, now)
+        offers(
+            &candidate, confidence, others, &number, evidence, policy, now,
+        )
     };
     let number_alone = candidate.source == CandidateSource::Ani;
-    let attestation_caps = !risk.is_empty()
-        || (number_alone && !policy.attestation.number_alone_may_reuse(telco.attestation));
+    let attestation_caps = risk.contains(&Risk::SpoofSuspected)
+        || (number_alone
+            && (number.downgrade || !policy.attestation.number_alone_may_reuse(telco.attestation)));
     if attestation_caps && recommendation == Recommendation::Reuse {
         recommendation = Recommendation::Confirm;
     }
@@ -313,10 +337,40 @@ pub fn score(
     }
 }
 
+/// The caller's number as scoring sees it: its links that still earn
+/// ([`number::active_links`]), its line type (the call's, else the one remembered for
+/// the number, else unknown), and whether the call's attestation is weaker than usual.
+struct NumberView<'a> {
+    linked: bool,
+    active: Vec<&'a AniLink>,
+    line_type: LineType,
+    downgrade: bool,
+}
+
+impl<'a> NumberView<'a> {
+    fn of(evidence: &'a Evidence, telco: Telco) -> Self {
+        let links = &evidence.ani_links;
+        let known = telco
+            .line_type
+            .and_then(LineType::known)
+            .or(number::remembered_line_type(links));
+        Self {
+            linked: !links.is_empty(),
+            active: number::active_links(links, known),
+            line_type: known.unwrap_or(LineType::Unknown),
+            downgrade: !links.is_empty() && number::is_downgrade(links, telco.attestation),
+        }
+    }
+
+    fn customers(&self) -> impl Iterator<Item = &'a CustomerRef> + '_ {
+        self.active.iter().map(|l| &l.customer)
+    }
+}
+
 /// The signals for `candidate`, in the order PRODUCT section 3 lists them.
 fn signals_for(
-    candidate: &Candidate, line_type: Option<LineType>, evidence: &Evidence,
-    weights: &ScoringWeights, now: Timestamp,
+    candidate: &Candidate, number: &NumberView<'_>, evidence: &Evidence, weights: &ScoringWeights,
+    now: Timestamp,
 ) -> Vec<Signal> {
     let mut signals = Vec::new();
     let mut add = |weight: f64, source: &str| {
@@ -325,28 +379,19 @@ fn signals_for(
             weight,
         });
     };
-    if !evidence.ani_links.is_empty() {
-        match evidence
-            .ani_links
-            .iter()
-            .find(|l| l.customer == candidate.customer)
-        {
-            Some(link) => {
-                let effective = line_type
-                    .and_then(LineType::known)
-                    .or(link.line_type.and_then(LineType::known))
-                    .unwrap_or(LineType::Unknown);
-                let sharing = distinct_customers(evidence.ani_links.iter().map(|l| &l.customer));
-                if sharing > 1 {
-                    add(weights.ani(effective) / sharing as f64, "ani:shared");
-                } else {
-                    add(
-                        weights.ani(effective),
-                        &format!("ani:{}", effective.as_str()),
-                    );
-                }
+    if number.linked {
+        if number.customers().any(|c| *c == candidate.customer) {
+            let sharing = distinct_customers(number.customers());
+            if sharing > 1 {
+                add(weights.ani(number.line_type) / sharing as f64, "ani:shared");
+            } else {
+                add(
+                    weights.ani(number.line_type),
+                    &format!("ani:{}", number.line_type.as_str()),
+                );
             }
-            None => add(0.0, "conflict:ani"),
+        } else {
+            add(0.0, "conflict:ani");
         }
     }
     if !evidence.external_matches.is_empty() {
@@ -388,9 +433,11 @@ fn signals_for(
 /// at, and the number's people if the number does not point at it too. A customer
 /// the client named (`customer_ref`) has no rivals; neither does an external id match
 /// on a number it shares (the id tells the household apart).
-pub fn plausible_others(candidate: &Candidate, evidence: &Evidence) -> Vec<CustomerRef> {
+fn plausible_others(
+    candidate: &Candidate, evidence: &Evidence, number: &NumberView<'_>,
+) -> Vec<CustomerRef> {
     let mut others: Vec<CustomerRef> = Vec::new();
-    let on_number = || evidence.ani_links.iter().map(|l| &l.customer);
+    let on_number = || number.customers();
     match candidate.source {
         CandidateSource::CustomerRef => {}
         CandidateSource::Ani => others.extend(on_number().cloned()),
@@ -413,8 +460,8 @@ pub const MAX_CANDIDATES: usize = 5;
 /// The candidate and the others, each with the confidence it would have, best first
 /// (the candidate always first), at most [`MAX_CANDIDATES`].
 fn offers(
-    candidate: &Candidate, confidence: Confidence, others: Vec<CustomerRef>, telco: Telco,
-    evidence: &Evidence, policy: &IdentityPolicy, now: Timestamp,
+    candidate: &Candidate, confidence: Confidence, others: Vec<CustomerRef>,
+    number: &NumberView<'_>, evidence: &Evidence, policy: &IdentityPolicy, now: Timestamp,
 ) -> Vec<Offer> {
     let offer = |customer: &CustomerRef, confidence: Confidence| Offer {
         customer: customer.clone(),
@@ -434,13 +481,7 @@ fn offers(
                 customer: other.clone(),
                 source,
             };
-            let signals = signals_for(
-                &as_candidate,
-                telco.line_type,
-                evidence,
-                &policy.weights,
-                now,
-            );
+            let signals = signals_for(&as_candidate, number, evidence, &policy.weights, now);
             offer(
                 other,
                 Confidence::from_sum(signals.iter().map(|s| s.weight).sum()),
@@ -459,7 +500,9 @@ fn offers(
     all
 }
 
-fn choose_candidate(hints: &IdentityHints, evidence: &Evidence) -> Option<Candidate> {
+fn choose_candidate(
+    hints: &IdentityHints, evidence: &Evidence, number: &NumberView<'_>,
+) -> Option<Candidate> {
     if let Some(wanted) = &hints.customer_ref {
         return (evidence.named_customer.as_ref() == Some(wanted)).then(|| Candidate {
             customer: wanted.clone(),
@@ -481,11 +524,11 @@ fn choose_candidate(hints: &IdentityHints, evidence: &Evidence) -> Option<Candid
             source: CandidateSource::ExternalId,
         });
     }
-    evidence
-        .ani_links
+    number
+        .active
         .iter()
         .max_by(|a, b| {
-            let seen = |l: &AniLink| recency(&l.customer).max(Some(l.linked_at));
+            let seen = |l: &AniLink| recency(&l.customer).max(Some(l.last_seen()));
             seen(a).cmp(&seen(b)).then(b.customer.cmp(&a.customer))
         })
         .map(|link| Candidate {

@@ -95,6 +95,7 @@ pub fn link(customer: &str, line_type: Option<LineType>) -> AniLink {
         customer: cust(customer),
         line_type,
         linked_at: now() - Duration::days(100),
+        confirmed: None,
     }
 }
 
@@ -113,6 +114,7 @@ pub fn started_call(body: Value, customer: &str, provisional: bool) -> CallRecor
         provisional,
         hints: request.hints,
         line_type: request.telco.line_type,
+        attestation: request.telco.attestation,
         ended: None,
     }
 }

@@ -41,6 +41,7 @@ impl Seen {
             customer: cust(customer),
             line_type: remembered,
             linked_at: now() - Duration::days(400),
+            confirmed: None,
         });
         self.0.activity.entry(cust(customer)).or_default();
         self

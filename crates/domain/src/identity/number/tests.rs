@@ -1,0 +1,144 @@
+use time::Duration;
+use time::macros::datetime;
+
+use super::*;
+use crate::identity::CustomerRef;
+
+fn t(minutes: i64) -> Timestamp {
+    Timestamp::new(datetime!(2026-03-01 09:00:00 UTC)) + Duration::minutes(minutes)
+}
+
+fn link(
+    customer: &str, linked: i64, confirmed: Option<(i64, i64, Option<Attestation>)>,
+) -> AniLink {
+    AniLink {
+        customer: CustomerRef::from_trusted(customer),
+        line_type: None,
+        linked_at: t(linked),
+        confirmed: confirmed.map(|(first, last, attestation)| Confirmed {
+            first_at: t(first),
+            last_at: t(last),
+            attestation,
+        }),
+    }
+}
+
+fn names(links: Vec<&AniLink>) -> Vec<&str> {
+    links.iter().map(|l| l.customer.as_str()).collect()
+}
+
+const A: Option<Attestation> = Some(Attestation::A);
+const C: Option<Attestation> = Some(Attestation::C);
+
+#[test]
+fn a_mobile_whose_confirmations_moved_to_someone_new_was_recycled() {
+    let links = [
+        link("old_owner", 0, Some((0, 50, A))),
+        link("new_owner", 60, Some((60, 70, A))),
+    ];
+    let mobile = Some(LineType::Mobile);
+    assert_eq!(names(active_links(&links, mobile)), ["new_owner"]);
+    // The old owner confirmed again since: both use it, it is shared.
+    let links = [
+        link("old_owner", 0, Some((0, 80, A))),
+        link("new_owner", 60, Some((60, 70, A))),
+    ];
+    assert_eq!(
+        names(active_links(&links, mobile)),
+        ["old_owner", "new_owner"]
+    );
+}
+
+#[test]
+fn a_household_landline_keeps_everyone() {
+    let links = [
+        link("ann", 0, Some((0, 50, A))),
+        link("ben", 60, Some((60, 70, A))),
+    ];
+    for shared in [Some(LineType::Landline), Some(LineType::Voip), None] {
+        assert_eq!(
+            names(active_links(&links, shared)),
+            ["ann", "ben"],
+            "{shared:?}"
+        );
+    }
+}
+
+#[test]
+fn unconfirmed_links_are_what_they_always_were() {
+    let links = [link("a", 0, None), link("b", 10, None)];
+    assert_eq!(
+        names(active_links(&links, Some(LineType::Mobile))),
+        ["a", "b"]
+    );
+    assert_eq!(usual_attestation(&links), None);
+    assert!(!is_downgrade(&links, None));
+}
+
+#[test]
+fn someone_confirmed_only_on_weaker_calls_does_not_share_the_number() {
+    // The owner's calls carry A; a spoofer was confirmed on a call with C.
+    let links = [
+        link("owner", 0, Some((0, 50, A))),
+        link("spoofer", 60, Some((60, 60, C))),
+    ];
+    assert_eq!(usual_attestation(&links), A);
+    for line in [Some(LineType::Mobile), Some(LineType::Landline)] {
+        assert_eq!(names(active_links(&links, line)), ["owner"], "{line:?}");
+    }
+    // When every link is weak, none is dropped.
+    let failed = Some(Attestation::Failed);
+    let links = [link("x", 0, Some((0, 0, failed)))];
+    assert_eq!(names(active_links(&links, None)), ["x"]);
+}
+
+#[test]
+fn a_call_weaker_than_the_numbers_usual_attestation_is_a_downgrade() {
+    let links = [link("owner", 0, Some((0, 50, A)))];
+    assert!(!is_downgrade(&links, A));
+    for weaker in [Some(Attestation::B), C, Some(Attestation::None), None] {
+        assert!(is_downgrade(&links, weaker), "{weaker:?}");
+    }
+    let unattested = [link("owner", 0, Some((0, 50, None)))];
+    assert!(!is_downgrade(&unattested, None));
+    assert!(is_downgrade(&unattested, Some(Attestation::Failed)));
+}
+
+#[test]
+fn the_line_type_belongs_to_the_number() {
+    let mut older = link("a", 0, Some((0, 10, None)));
+    older.line_type = Some(LineType::Landline);
+    let mut newer = link("b", 20, Some((20, 30, None)));
+    newer.line_type = Some(LineType::Mobile);
+    let unknown = link("c", 40, None);
+    assert_eq!(
+        remembered_line_type(&[older.clone(), newer.clone(), unknown.clone()]),
+        Some(LineType::Mobile)
+    );
+    assert_eq!(remembered_line_type(&[unknown]), None);
+    assert_eq!(remembered_line_type(&[older]), Some(LineType::Landline));
+}
+
+#[test]
+fn a_confirmation_keeps_the_first_time_and_replaces_the_rest() {
+    let first = Confirmed::after(None, t(0), A);
+    assert_eq!((first.first_at, first.last_at), (t(0), t(0)));
+    let later = Confirmed::after(Some(first), t(30), C);
+    assert_eq!(
+        (later.first_at, later.last_at, later.attestation),
+        (t(0), t(30), C)
+    );
+}
+
+#[test]
+fn strength_orders_the_levels() {
+    let order = [
+        Some(Attestation::Failed),
+        None,
+        Some(Attestation::C),
+        Some(Attestation::B),
+        A,
+    ];
+    assert!(order.windows(2).all(|w| strength(w[0]) < strength(w[1])));
+    assert_eq!(strength(Some(Attestation::None)), strength(None));
+}
