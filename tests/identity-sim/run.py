@@ -6,9 +6,11 @@ call.
 The world (seeded by SIM_SEED, SIM_CALLS calls, one person per five calls):
 - people with their own mobile, households sharing a landline, a 25-seat company whose
   PBX line shows one number for all, withheld numbers;
-- a CRM id on a third of calls (`crm`), a carrier line type on half of them, and a
-  STIR/SHAKEN attestation in the platforms' spellings;
-- mobiles recycled: a number moves to a new person, its old owner gets a new one;
+- a CRM id on a third of calls (`crm`), a carrier line type on SIM_LINE_TYPE_SHARE of
+  them (default 0.9), and the STIR/SHAKEN attestation of the number's carrier (the
+  same on each of its genuine calls) in the platforms' spellings;
+- mobiles recycled: a number moves to a new person after lying dormant (on SQLite the
+  old owner's history is moved 120 days back), its old owner gets a new one;
 - spoofs: someone else calls with a customer's mobile, with attestation C, failed or
   none.
 Each call is started with what the platform knows and ended by the agent naming the
@@ -25,6 +27,7 @@ import http.client
 import json
 import os
 import random
+import sqlite3
 import sys
 import tempfile
 import time
@@ -36,6 +39,8 @@ SEED = int(os.environ.get("SIM_SEED", "7"))
 CALLS = int(os.environ.get("SIM_CALLS", "2500"))
 STORE = os.environ.get("SIM_STORE", "sqlite")
 PBX_SEATS = 25
+# Share of calls whose platform looked the line type up (a carrier lookup).
+LINE_TYPE_SHARE = float(os.environ.get("SIM_LINE_TYPE_SHARE", "0.9"))
 
 ATTESTATION_SPELLINGS = {
     "A": ["A", "TN-Validation-Passed-A", "passed-A"],
@@ -65,6 +70,8 @@ class World:
         self.people = []
         self.pbx_line = self.new_number()
         self.landline_members = {}
+        self.carrier_attestation = {}
+        self.dormant = []  # people whose number was recycled: their past moves back
         # What the service has been told at ends: (ani or crm) -> people confirmed on it.
         self.confirmed_on = {}
         self.spoofs = 0
@@ -103,25 +110,33 @@ class World:
         return person
 
 
-def attestation(rng, channel):
-    odds = {
-        "mobile": [("A", 0.8), ("none", 0.2)],
-        "landline": [("A", 0.5), ("B", 0.3), ("none", 0.2)],
-        "pbx": [("B", 0.7), ("none", 0.3)],
-    }[channel]
-    level = rng.choices([o for o, _ in odds], [w for _, w in odds])[0]
+def attestation(world, rng, number, channel):
+    """The attestation a number's genuine calls carry: the originating carrier's, the
+    same on every call (a carrier without STIR/SHAKEN sends none), spelled as the
+    platform spells it."""
+    if number not in world.carrier_attestation:
+        odds = {
+            "mobile": [("A", 0.85), ("none", 0.15)],
+            "landline": [("A", 0.5), ("B", 0.3), ("none", 0.2)],
+            "pbx": [("B", 0.7), ("none", 0.3)],
+        }[channel]
+        world.carrier_attestation[number] = rng.choices([o for o, _ in odds], [w for _, w in odds])[0]
+    level = world.carrier_attestation[number]
     return level, rng.choice(ATTESTATION_SPELLINGS[level])
 
 
 def plan_call(world, rng):
     """(kind, person, ani, line_type, attestation level and spelling, crm or None)."""
     roll = rng.random()
-    with_mobile = [p for p in world.people if p.mobile and p.calls > 0]
+    # Numbers the service knows: a person's own mobile they were confirmed on.
+    with_mobile = [p for p in world.people
+                   if p.mobile and p.ref in world.confirmed_on.get(p.mobile, ())]
     if roll < 0.006 and with_mobile:
         old = rng.choice(with_mobile)
         person = world.new_person()
         person.mobile, old.mobile = old.mobile, world.new_number()
-        level, spelling = attestation(rng, "mobile")
+        world.dormant.append(old.ref)
+        level, spelling = attestation(world, rng, person.mobile, "mobile")
         return "recycled_mobile", person, person.mobile, "mobile", level, spelling, None
     if roll < 0.02 and with_mobile:
         victim = rng.choice(with_mobile)
@@ -148,14 +163,15 @@ def plan_call(world, rng):
         return "withheld", person, "anonymous", None, "none", None, crm
     ani = {"mobile": person.mobile, "landline": person.landline, "pbx": world.pbx_line}[channel]
     line_type = {"mobile": "mobile", "landline": "landline", "pbx": "voip"}[channel]
-    level, spelling = attestation(rng, channel)
+    level, spelling = attestation(world, rng, ani, channel)
     if channel == "mobile":
         kind = "own_mobile"
     elif channel == "pbx":
         kind = "pbx"
     else:
         kind = "household_landline" if len(world.landline_members[ani]) > 1 else "landline"
-    return kind, person, ani, line_type if rng.random() < 0.5 else None, level, spelling, crm
+    sent_line_type = line_type if rng.random() < LINE_TYPE_SHARE else None
+    return kind, person, ani, sent_line_type, level, spelling, crm
 
 
 class Api:
@@ -180,15 +196,37 @@ class Tally:
     def row(self, kind):
         return self.kinds.setdefault(kind, {
             "calls": 0, "reuse": 0, "wrong_reuse": 0, "knowable": 0, "among": 0,
-            "identifiable": 0, "identifiable_reuse": 0})
+            "identifiable": 0, "identifiable_reuse": 0, "number_only": 0,
+            "number_only_reuse": 0})
 
 
-def simulate(api, rng):
+DORMANT_DAYS = 120
+DAY_MS = 86_400_000
+
+
+def age(db_path, ref):
+    """Carriers reassign a number after it lay dormant: the old owner's history is moved
+    DORMANT_DAYS back, as if they had stopped calling from it then (SQLite only)."""
+    if not db_path:
+        return
+    with sqlite3.connect(db_path, timeout=30) as db:
+        shift = DORMANT_DAYS * DAY_MS
+        db.execute("UPDATE calls SET started_at = started_at - ?, ended_at = ended_at - ? "
+                   "WHERE customer_ref = ?", (shift, shift, ref))
+        db.execute("UPDATE customer_phones SET linked_at = linked_at - ?, "
+                   "first_confirmed_at = first_confirmed_at - ?, "
+                   "last_confirmed_at = last_confirmed_at - ? WHERE customer_ref = ?",
+                   (shift, shift, shift, ref))
+
+
+def simulate(api, rng, db_path):
     world = World(rng)
     world.populate(max(CALLS // 5, PBX_SEATS))
     tally = Tally()
     for n in range(CALLS):
         kind, person, ani, line_type, level, spelling, crm = plan_call(world, rng)
+        while world.dormant:
+            age(db_path, world.dormant.pop())
         seen = lambda token: token is not None and person.ref in world.confirmed_on.get(token, ())  # noqa: E731
         own_number = kind in ("own_mobile", "recycled_mobile")
         knowable = seen(ani) or seen(crm)
@@ -219,6 +257,8 @@ def simulate(api, rng):
         row["among"] += knowable and person.ref in offered
         row["identifiable"] += identifiable
         row["identifiable_reuse"] += identifiable and reuse and answer["customer_ref"] == person.ref
+        row["number_only"] += crm is None
+        row["number_only_reuse"] += crm is None and reuse
         api.post("/v1/calls/end", {"call_id": call_id, "customer_ref": person.ref})
         person.calls += 1
         for token in (ani if ani != "anonymous" else None, crm):
@@ -255,8 +295,9 @@ def report(tally, seconds):
         ("shared lines: true caller offered >= 99 %",
          pct(sum(r["among"] for r in shared), sum(r["knowable"] for r in shared)),
          sum(r["among"] for r in shared) >= 0.99 * sum(r["knowable"] for r in shared)),
-        ("shared lines: never reuse", f"{sum(r['reuse'] for r in shared)} reused",
-         sum(r["reuse"] for r in shared) == 0),
+        ("shared lines, the number the only identifier: never reuse",
+         f"{sum(r['number_only_reuse'] for r in shared)} of {sum(r['number_only'] for r in shared)}",
+         sum(r["number_only_reuse"] for r in shared) == 0),
         ("spoofs attested C or failed: never reuse", f"{spoof['reuse']} of {spoof['calls']}",
          spoof["reuse"] == 0),
     ]
@@ -278,7 +319,7 @@ def main():
         proc = serve(env, port, os.path.join(work, "server.log"))
         try:
             began = time.monotonic()
-            tally = simulate(Api(port, key), rng)
+            tally = simulate(Api(port, key), rng, f"{work}/sim.db" if STORE == "sqlite" else None)
             seconds = time.monotonic() - began
         finally:
             proc.terminate()

@@ -116,7 +116,7 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             fold_provisional: None,
             link: hints,
             line_type: request.telco.line_type,
-            confirmation: confirmation(request, None, now),
+            confirmation: confirmation(request, false, None, now),
             intent: intent_write(request, now),
             variables: request.variables.clone(),
         })
@@ -141,7 +141,8 @@ fn end_started(call: CallRecord, request: &EndCall, now: Timestamp) -> EndCommit
         ..link
     };
     let line_type = request.telco.line_type.or(call.line_type);
-    let confirmation = confirmation(request, call.attestation, now);
+    let accepted = call.explanation.recommendation == Recommendation::Reuse;
+    let confirmation = confirmation(request, accepted, call.attestation, now);
     EndCommit {
         call: CallRecord {
             customer,
@@ -160,12 +161,16 @@ fn end_started(call: CallRecord, request: &EndCall, now: Timestamp) -> EndCommit
     }
 }
 
-/// An end that names its customer is an agent's confirmation: the number's link keeps
-/// when, and the attestation the call carried (the end's, else the start's).
+/// An end that names its customer is an agent's confirmation, and so is an end that
+/// leaves a `reuse` start's customer as it was (the context was used, not corrected):
+/// the number's link keeps when, and the attestation the call carried (the end's, else
+/// the start's).
 fn confirmation(
-    request: &EndCall, started_with: Option<Attestation>, now: Timestamp,
+    request: &EndCall, accepted: bool, started_with: Option<Attestation>, now: Timestamp,
 ) -> Option<Confirmed> {
-    request.customer_ref.as_ref()?;
+    if request.customer_ref.is_none() && !accepted {
+        return None;
+    }
     Some(Confirmed::after(
         None,
         now,

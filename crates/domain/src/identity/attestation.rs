@@ -101,13 +101,19 @@ impl Default for AttestationPolicy {
 }
 
 impl AttestationPolicy {
-    /// Whether a call with `attestation` may be reused on its number alone. C and none
-    /// are neutral (the number's own weight decides); failed never.
-    pub fn number_alone_may_reuse(&self, attestation: Option<Attestation>) -> bool {
+    /// Whether a call with `attestation` may be reused on its number alone, on a
+    /// number whose confirmed calls usually carry `usual`. None is neutral (the
+    /// number's own weight decides); C is neutral on a number whose genuine calls carry
+    /// C, and elsewhere it is a gateway vouching for nothing, the way spoofed calls
+    /// arrive: not enough alone; failed never.
+    pub fn number_alone_may_reuse(
+        &self, attestation: Option<Attestation>, usual: Option<Attestation>,
+    ) -> bool {
         match attestation {
             Some(Attestation::A) => self.a_allows_reuse_alone,
             Some(Attestation::B) => self.b_allows_reuse_alone,
-            Some(Attestation::C | Attestation::None) | None => true,
+            Some(Attestation::C) => usual == Some(Attestation::C),
+            Some(Attestation::None) | None => true,
             Some(Attestation::Failed) => false,
         }
     }
@@ -151,17 +157,20 @@ mod tests {
     #[test]
     fn the_policy_per_level() {
         let policy = AttestationPolicy::default();
-        assert!(policy.number_alone_may_reuse(Some(Attestation::A)));
-        assert!(!policy.number_alone_may_reuse(Some(Attestation::B)));
-        assert!(policy.number_alone_may_reuse(Some(Attestation::C)));
-        assert!(policy.number_alone_may_reuse(Some(Attestation::None)));
-        assert!(policy.number_alone_may_reuse(None));
-        assert!(!policy.number_alone_may_reuse(Some(Attestation::Failed)));
+        let may = |call, usual| policy.number_alone_may_reuse(call, usual);
+        assert!(may(Some(Attestation::A), None));
+        assert!(!may(Some(Attestation::B), Some(Attestation::B)));
+        assert!(may(Some(Attestation::C), Some(Attestation::C)));
+        assert!(!may(Some(Attestation::C), None));
+        assert!(!may(Some(Attestation::C), Some(Attestation::A)));
+        assert!(may(Some(Attestation::None), None));
+        assert!(may(None, None));
+        assert!(!may(Some(Attestation::Failed), None));
         let lenient = AttestationPolicy {
             b_allows_reuse_alone: true,
             ..policy
         };
-        assert!(lenient.number_alone_may_reuse(Some(Attestation::B)));
-        assert!(!lenient.number_alone_may_reuse(Some(Attestation::Failed)));
+        assert!(lenient.number_alone_may_reuse(Some(Attestation::B), None));
+        assert!(!lenient.number_alone_may_reuse(Some(Attestation::Failed), None));
     }
 }

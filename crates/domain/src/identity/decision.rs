@@ -46,6 +46,9 @@ pub enum Risk {
     /// The call's attestation is weaker than the one the number's confirmed calls
     /// carry: the number alone no longer allows `reuse`.
     AttestationDowngrade,
+    /// The number is a mobile not seen with this customer for longer than the
+    /// tenant's dormancy: it may have been given to someone else.
+    PossiblyRecycled,
 }
 
 impl Risk {
@@ -54,6 +57,7 @@ impl Risk {
         match self {
             Risk::SpoofSuspected => "spoof_suspected",
             Risk::AttestationDowngrade => "attestation_downgrade",
+            Risk::PossiblyRecycled => "possibly_recycled",
         }
     }
 }

@@ -7,6 +7,8 @@
 use super::attestation::Attestation;
 use super::hints::LineType;
 use super::scoring::AniLink;
+use time::Duration;
+
 use crate::error::ValidationError;
 use crate::timestamp::Timestamp;
 
@@ -54,6 +56,41 @@ impl Confirmed {
     }
 }
 
+/// What a tenant lets the number alone do (docs/IDENTITY.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumberPolicy {
+    /// A landline alone may support `reuse` (default: no; households share them, and
+    /// the next member's first call would be shown someone else's context).
+    pub landline_alone_may_reuse: bool,
+    /// A mobile whose link was last seen longer ago than this may have been recycled to
+    /// someone else (carriers reassign numbers after 45 to 90 days): the number alone
+    /// no longer supports `reuse` (default 90 days).
+    pub dormant_after: Duration,
+}
+
+impl Default for NumberPolicy {
+    fn default() -> Self {
+        Self {
+            landline_alone_may_reuse: false,
+            dormant_after: Duration::days(90),
+        }
+    }
+}
+
+impl NumberPolicy {
+    /// Whether the number alone may support `reuse` for a link last seen at
+    /// `link_seen`, on a line of `line_type`, at `now`.
+    pub fn number_alone_may_reuse(
+        &self, line_type: LineType, link_seen: Timestamp, now: Timestamp,
+    ) -> bool {
+        match line_type {
+            LineType::Landline => self.landline_alone_may_reuse,
+            LineType::Mobile => now - link_seen <= self.dormant_after,
+            _ => true,
+        }
+    }
+}
+
 /// How far an attestation vouches for the number: A 3, B 2, C 1, none (or not sent) 0,
 /// failed -1.
 pub fn strength(attestation: Option<Attestation>) -> i8 {
@@ -86,40 +123,59 @@ pub fn remembered_line_type(links: &[AniLink]) -> Option<LineType> {
         .and_then(|l| l.line_type)
 }
 
-/// A link confirmed only on calls weaker than the number usually carries: a person
-/// who called with someone else's number, most likely.
-fn is_weak(link: &AniLink, usual: Option<Attestation>) -> bool {
-    link.confirmed
-        .is_some_and(|c| strength(c.attestation) < strength(usual))
+/// A link confirmed only on calls weaker than the number usually carries (`stored`,
+/// from its confirmations) or than this call (`call`): a person who called with
+/// someone else's number, most likely. A link confirmed on a call that came with no
+/// attestation at all (the platform sent none) is weak only when the number's own
+/// confirmations show it usually carries one: a tenant that starts sending
+/// attestations keeps the numbers it knows until their genuine calls say otherwise.
+fn is_weak(link: &AniLink, stored: Option<Attestation>, call: Option<Attestation>) -> bool {
+    link.confirmed.is_some_and(|c| match c.attestation {
+        Some(_) => strength(c.attestation) < strength(stored).max(strength(call)),
+        None => strength(stored) > 0,
+    })
 }
 
-/// The links that still earn. Weak links never do (while any link is not weak). On a
-/// personal line (mobile), a link whose last confirmation (or making) came before
-/// another person's first confirmation was superseded: the number moved to them.
-/// Shared lines (landlines, voip, toll-free) keep every link: households and offices
-/// add people without removing anyone.
-pub fn active_links(links: &[AniLink], line_type: Option<LineType>) -> Vec<&AniLink> {
-    let usual = usual_attestation(links);
-    let strong: Vec<&AniLink> = links.iter().filter(|l| !is_weak(l, usual)).collect();
-    let kept = if strong.is_empty() {
-        links.iter().collect()
-    } else {
-        strong
-    };
+/// The links that still earn for a call arriving with `attestation` at `now`. Weak
+/// links never do (see `is_weak`: a fully attested call is the subscriber; someone
+/// seen only with less was not). Shared lines (landlines, voip, toll-free) keep every
+/// other link: households and offices add people without removing anyone.
+///
+/// A mobile is personal: its owner is the link most recently confirmed within the
+/// dormancy (`policy.dormant_after`), preferring one confirmed more than once. Another
+/// link is superseded when it lies dormant, when it was last seen before the owner's
+/// first confirmation (the number moved: recycled), or when it was confirmed once and
+/// the owner has been confirmed since (a one-off: a borrowed phone, a spoof).
+pub fn active_links<'a>(
+    links: &'a [AniLink], line_type: Option<LineType>, attestation: Option<Attestation>,
+    now: Timestamp, policy: &NumberPolicy,
+) -> Vec<&'a AniLink> {
+    let stored = usual_attestation(links);
+    let kept: Vec<&AniLink> = links
+        .iter()
+        .filter(|l| !is_weak(l, stored, attestation))
+        .collect();
     if line_type != Some(LineType::Mobile) {
         return kept;
     }
-    let newest_owner = kept
+    let fresh = |l: &AniLink| now - l.last_seen() <= policy.dormant_after;
+    let established = |l: &AniLink| l.confirmed.is_some_and(|c| c.last_at > c.first_at);
+    let owner = kept
         .iter()
-        .filter_map(|l| l.confirmed.map(|c| (c.first_at, &l.customer)))
-        .max();
-    match newest_owner {
-        None => kept,
-        Some((since, owner)) => kept
-            .into_iter()
-            .filter(|l| l.customer == *owner || l.last_seen() >= since)
-            .collect(),
-    }
+        .copied()
+        .filter_map(|l| l.confirmed.filter(|_| fresh(l)).map(|c| (l, c)))
+        .max_by_key(|(l, c)| (established(l), c.last_at));
+    let Some((owner, owned)) = owner else {
+        return kept;
+    };
+    let superseded = |l: &AniLink| {
+        !fresh(l)
+            || l.last_seen() < owned.first_at
+            || (!established(l) && l.last_seen() < owned.last_at)
+    };
+    kept.into_iter()
+        .filter(|l| l.customer == owner.customer || !superseded(l))
+        .collect()
 }
 
 /// Whether a call arriving with `attestation` is weaker than the number's usual one:

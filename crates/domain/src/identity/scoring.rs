@@ -9,7 +9,7 @@ use super::attestation::{Attestation, AttestationPolicy};
 use super::confidence::{Confidence, Level, Recommendation};
 use super::decision::{Explanation, Offer, Risk, Signal, Thresholds};
 use super::hints::{CustomerRef, IdentityHints, LineType};
-use super::number::{self, Confirmed};
+use super::number::{self, Confirmed, NumberPolicy};
 use crate::intents::INTENT_EXPIRY;
 use crate::timestamp::Timestamp;
 
@@ -233,6 +233,8 @@ pub struct IdentityPolicy {
     pub thresholds: Thresholds,
     /// What each attestation level allows.
     pub attestation: AttestationPolicy,
+    /// What the number alone allows, by line type and age.
+    pub number: NumberPolicy,
 }
 
 /// The outcome of scoring.
@@ -297,7 +299,7 @@ pub fn score(
     } else {
         Vec::new()
     };
-    let number = NumberView::of(evidence, telco);
+    let number = NumberView::of(evidence, telco, &policy.number, now);
     let mut risk = risk;
     if number.downgrade && risk.is_empty() {
         risk.push(Risk::AttestationDowngrade);
@@ -317,11 +319,41 @@ pub fn score(
             &candidate, confidence, others, &number, evidence, policy, now,
         )
     };
-    let number_alone = candidate.source == CandidateSource::Ani;
-    let attestation_caps = risk.contains(&Risk::SpoofSuspected)
-        || (number_alone
-            && (number.downgrade || !policy.attestation.number_alone_may_reuse(telco.attestation)));
-    if attestation_caps && recommendation == Recommendation::Reuse {
+    // When the candidate was last seen on the number: its link's latest confirmation,
+    // or its latest call (from any number: stores keep no per-number call time).
+    let link_seen = number
+        .active
+        .iter()
+        .find(|l| l.customer == candidate.customer)
+        .map(|l| {
+            l.last_seen().max(
+                evidence
+                    .activity_of(&l.customer)
+                    .last_call_at
+                    .unwrap_or(l.linked_at),
+            )
+        });
+    let dormant = number.line_type == LineType::Mobile
+        && link_seen.is_some_and(|seen| {
+            !policy
+                .number
+                .number_alone_may_reuse(LineType::Mobile, seen, now)
+        });
+    if dormant {
+        risk.push(Risk::PossiblyRecycled);
+    }
+    let number_alone_may_reuse = !number.downgrade
+        && policy
+            .attestation
+            .number_alone_may_reuse(telco.attestation, number.usual)
+        && link_seen.is_none_or(|seen| {
+            policy
+                .number
+                .number_alone_may_reuse(number.line_type, seen, now)
+        });
+    let capped = risk.contains(&Risk::SpoofSuspected)
+        || (candidate.source == CandidateSource::Ani && !number_alone_may_reuse);
+    if capped && recommendation == Recommendation::Reuse {
         recommendation = Recommendation::Confirm;
     }
     IdentityDecision {
@@ -342,13 +374,14 @@ pub fn score(
 /// the number, else unknown), and whether the call's attestation is weaker than usual.
 struct NumberView<'a> {
     linked: bool,
+    usual: Option<Attestation>,
     active: Vec<&'a AniLink>,
     line_type: LineType,
     downgrade: bool,
 }
 
 impl<'a> NumberView<'a> {
-    fn of(evidence: &'a Evidence, telco: Telco) -> Self {
+    fn of(evidence: &'a Evidence, telco: Telco, policy: &NumberPolicy, now: Timestamp) -> Self {
         let links = &evidence.ani_links;
         let known = telco
             .line_type
@@ -356,7 +389,8 @@ impl<'a> NumberView<'a> {
             .or(number::remembered_line_type(links));
         Self {
             linked: !links.is_empty(),
-            active: number::active_links(links, known),
+            usual: number::usual_attestation(links),
+            active: number::active_links(links, known, telco.attestation, now, policy),
             line_type: known.unwrap_or(LineType::Unknown),
             downgrade: !links.is_empty() && number::is_downgrade(links, telco.attestation),
         }

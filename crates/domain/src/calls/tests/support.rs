@@ -94,7 +94,7 @@ pub fn link(customer: &str, line_type: Option<LineType>) -> AniLink {
     AniLink {
         customer: cust(customer),
         line_type,
-        linked_at: now() - Duration::days(100),
+        linked_at: now() - Duration::days(10),
         confirmed: None,
     }
 }

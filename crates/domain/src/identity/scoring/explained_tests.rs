@@ -4,6 +4,7 @@ use proptest::prelude::*;
 
 use super::tests::{Seen, ani_only, cust, hints, now, telco};
 use super::*;
+use crate::identity::number::Confirmed;
 
 fn decide(h: &IdentityHints, t: Telco, seen: &Seen) -> IdentityDecision {
     score(h, t, &seen.0, &IdentityPolicy::default(), now())
@@ -160,13 +161,13 @@ fn a_failed_attestation_is_a_suspected_spoof_and_never_reused() {
 }
 
 #[test]
-fn attestation_b_is_not_enough_alone_a_c_and_none_are_neutral() {
+fn attestation_b_and_c_are_not_enough_alone_a_and_none_are_neutral() {
     let seen = Seen::default().on_ani("owner", None);
     let mobile = Some(LineType::Mobile);
     for (level, alone) in [
         (Attestation::A, Recommendation::Reuse),
         (Attestation::B, Recommendation::Confirm),
-        (Attestation::C, Recommendation::Reuse),
+        (Attestation::C, Recommendation::Confirm),
         (Attestation::None, Recommendation::Reuse),
     ] {
         let d = decide(&ani_only(), attested(mobile, level), &seen);
@@ -174,6 +175,15 @@ fn attestation_b_is_not_enough_alone_a_c_and_none_are_neutral() {
         assert_eq!(d.recommendation(), alone, "{level:?}");
         assert!(d.explanation.risk.is_empty());
     }
+    // C is neutral on a number whose genuine calls carry C.
+    let mut gateway = Seen::default().on_ani("owner", None);
+    gateway.0.ani_links[0].confirmed = Some(Confirmed {
+        first_at: now() - Duration::days(9),
+        last_at: now() - Duration::days(2),
+        attestation: Some(Attestation::C),
+    });
+    let d = decide(&ani_only(), attested(mobile, Attestation::C), &gateway);
+    assert_eq!(d.recommendation(), Recommendation::Reuse);
     // B backed by an external id may be reused.
     let seen = seen.external("crm", "owner");
     let h = hints(Some("+14155551234"), &[("crm", "C1")], None);
@@ -250,4 +260,80 @@ proptest! {
             prop_assert_eq!(d.recommendation(), Recommendation::Confirm);
         }
     }
+}
+
+#[test]
+fn a_landline_alone_is_never_enough_unless_the_tenant_says_so() {
+    let seen = Seen::default()
+        .on_ani("home", None)
+        .last_call("home", Duration::hours(1));
+    let seen = with_intent(seen, "home", "repair", Duration::hours(1));
+    let d = decide(&ani_only(), telco(Some(LineType::Landline)), &seen);
+    // 0.4 + recency:1day + intent:open = 0.5, but a household may share the line.
+    assert_eq!(d.confidence.hundredths(), 50);
+    assert_eq!(d.recommendation(), Recommendation::Confirm);
+    let trusting = IdentityPolicy {
+        number: NumberPolicy {
+            landline_alone_may_reuse: true,
+            ..NumberPolicy::default()
+        },
+        ..IdentityPolicy::default()
+    };
+    let d = score(
+        &ani_only(),
+        telco(Some(LineType::Landline)),
+        &seen.0,
+        &trusting,
+        now(),
+    );
+    assert_eq!(d.recommendation(), Recommendation::Reuse);
+}
+
+#[test]
+fn a_mobile_dormant_past_the_tenants_limit_may_have_been_recycled() {
+    let mut seen = Seen::default()
+        .on_ani("old", None)
+        .last_call("old", Duration::days(120));
+    seen.0.ani_links[0].linked_at = now() - Duration::days(400);
+    let d = decide(&ani_only(), telco(Some(LineType::Mobile)), &seen);
+    assert_eq!(d.confidence.hundredths(), 50);
+    assert_eq!(d.recommendation(), Recommendation::Confirm);
+    assert_eq!(d.explanation.risk, [Risk::PossiblyRecycled]);
+    // Within 90 days it is still theirs; a CRM id backs it whatever its age.
+    let recent = Seen::default()
+        .on_ani("old", None)
+        .last_call("old", Duration::days(80));
+    let d = decide(&ani_only(), telco(Some(LineType::Mobile)), &recent);
+    assert_eq!(d.recommendation(), Recommendation::Reuse);
+    assert!(d.explanation.risk.is_empty());
+    let seen = seen.external("crm", "old");
+    let h = hints(Some("+14155551234"), &[("crm", "C1")], None);
+    let d = decide(&h, telco(Some(LineType::Mobile)), &seen);
+    assert_eq!(d.recommendation(), Recommendation::Reuse);
+}
+
+#[test]
+fn a_number_that_moved_to_someone_new_reuses_the_new_owner() {
+    let mut seen = Seen::default()
+        .on_ani("old", Some(LineType::Mobile))
+        .on_ani("new", None)
+        .last_call("old", Duration::days(3))
+        .last_call("new", Duration::hours(2));
+    let confirm = |first: i64, last: i64| {
+        Some(Confirmed {
+            first_at: now() - Duration::days(first),
+            last_at: now() - Duration::days(last),
+            attestation: Some(Attestation::A),
+        })
+    };
+    seen.0.ani_links[0].confirmed = confirm(300, 5);
+    seen.0.ani_links[1].confirmed = confirm(4, 1);
+    let d = decide(&ani_only(), attested(None, Attestation::A), &seen);
+    assert_eq!(d.candidate.clone().unwrap().customer, cust("new"));
+    assert_eq!(d.sources, ["ani:mobile", "recency:1day"]);
+    assert_eq!(d.recommendation(), Recommendation::Reuse);
+    // The same number arriving without its usual attestation: number alone is not enough.
+    let d = decide(&ani_only(), telco(None), &seen);
+    assert_eq!(d.recommendation(), Recommendation::Confirm);
+    assert_eq!(d.explanation.risk, [Risk::AttestationDowngrade]);
 }

@@ -40,7 +40,7 @@ impl Seen {
         self.0.ani_links.push(AniLink {
             customer: cust(customer),
             line_type: remembered,
-            linked_at: now() - Duration::days(400),
+            linked_at: now() - Duration::days(10),
             confirmed: None,
         });
         self.0.activity.entry(cust(customer)).or_default();
