@@ -149,7 +149,9 @@ pub struct IdentityDto {
     /// When more than one person is plausible: up to 5, best first, `customer_ref`
     /// first; the recommendation is then `confirm`. Empty otherwise.
     pub candidates: Vec<CandidateDto>,
-    /// Risks seen: `spoof_suspected` when the number's attestation failed.
+    /// Risks seen: `spoof_suspected` (the attestation failed), `attestation_downgrade`
+    /// (weaker than the number's usual attestation), `possibly_recycled` (a mobile
+    /// dormant past the tenant's limit).
     pub risk: Vec<&'static str>,
 }
 

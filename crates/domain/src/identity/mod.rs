@@ -4,6 +4,7 @@
 mod attestation;
 mod confidence;
 mod decision;
+mod evidence;
 mod hints;
 mod number;
 mod phone;
@@ -12,12 +13,13 @@ mod scoring;
 pub use attestation::{Attestation, AttestationPolicy};
 pub use confidence::{Confidence, Level, Recommendation};
 pub use decision::{Explanation, Offer, Risk, Signal, Thresholds};
+pub use evidence::{Activity, AniLink, Evidence, EvidenceKind};
 pub use hints::{CustomerRef, ExternalIds, IdentityHints, LineType, RawHints};
 pub use number::{
     Confirmed, active_links, is_downgrade, remembered_line_type, strength, usual_attestation,
 };
 pub use phone::{Ani, AniPolicy, PhoneNumber};
 pub use scoring::{
-    Activity, AniLink, Candidate, CandidateSource, Evidence, EvidenceKind, IdentityDecision,
-    IdentityPolicy, MAX_CANDIDATES, ScoringWeights, Telco, score,
+    Candidate, CandidateSource, IdentityDecision, IdentityPolicy, MAX_CANDIDATES, ScoringWeights,
+    Telco, score,
 };

@@ -5,8 +5,8 @@
 //! attestation its genuine calls usually carry. Pure: the store reads the links.
 
 use super::attestation::Attestation;
+use super::evidence::AniLink;
 use super::hints::LineType;
-use super::scoring::AniLink;
 use time::Duration;
 
 use crate::error::ValidationError;

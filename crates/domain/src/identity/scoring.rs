@@ -7,10 +7,10 @@ use time::Duration;
 
 use super::attestation::{Attestation, AttestationPolicy};
 use super::confidence::{Confidence, Level, Recommendation};
-use super::decision::{Explanation, Offer, Risk, Signal, Thresholds};
+use super::decision::{Explanation, Risk, Signal, Thresholds};
+use super::evidence::{AniLink, Evidence};
 use super::hints::{CustomerRef, IdentityHints, LineType};
-use super::number::{self, Confirmed, NumberPolicy};
-use crate::intents::INTENT_EXPIRY;
+use super::number::{self, NumberPolicy};
 use crate::timestamp::Timestamp;
 
 /// Signal weights. The defaults are PRODUCT section 3; a tenant may change them.
@@ -67,130 +67,6 @@ impl ScoringWeights {
             LineType::Landline => self.ani_landline,
             LineType::Voip => self.ani_voip,
             LineType::TollFree => self.ani_toll_free,
-        }
-    }
-}
-
-/// One customer linked to the caller's number.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AniLink {
-    /// The customer.
-    pub customer: CustomerRef,
-    /// The line type last seen for this number, remembered for calls without telco data.
-    pub line_type: Option<LineType>,
-    /// When the link was made.
-    pub linked_at: Timestamp,
-    /// The agents' confirmations of this customer on this number, if any.
-    pub confirmed: Option<Confirmed>,
-}
-
-impl AniLink {
-    /// The latest confirmation, or when the link was made.
-    pub fn last_seen(&self) -> Timestamp {
-        self.confirmed
-            .map_or(self.linked_at, |c| c.last_at.max(self.linked_at))
-    }
-}
-
-/// What the store knows of a candidate customer's history.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Activity {
-    /// Start of the customer's most recent call.
-    pub last_call_at: Option<Timestamp>,
-    /// `last_seen` of the customer's most recently touched open intent.
-    pub last_open_intent_at: Option<Timestamp>,
-    /// That intent's name.
-    pub last_open_intent: Option<String>,
-}
-
-impl Activity {
-    /// What an agent may ask this customer about: their latest open intent, while it
-    /// is live.
-    pub fn hint(&self, now: Timestamp) -> Option<String> {
-        let seen = self.last_open_intent_at?;
-        (now - seen <= INTENT_EXPIRY)
-            .then(|| self.last_open_intent.clone())
-            .flatten()
-    }
-}
-
-/// Everything stored that bears on the hints, read in one go by the store.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Evidence {
-    /// Customers linked to the ANI (empty without a usable ANI).
-    pub ani_links: Vec<AniLink>,
-    /// (namespace, customer) for every external id of the hints that is linked.
-    pub external_matches: Vec<(String, CustomerRef)>,
-    /// The hints' `customer_ref`, when it names an existing customer.
-    pub named_customer: Option<CustomerRef>,
-    /// Activity of every customer named above.
-    pub activity: BTreeMap<CustomerRef, Activity>,
-    /// When each customer was last linked to one of the hints.
-    pub linked: BTreeMap<CustomerRef, Timestamp>,
-}
-
-/// Why a stored row is evidence for the hints: the kinds the SQL stores' evidence
-/// query returns (`ani`, `external`, `named`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EvidenceKind {
-    /// The customer is linked to the ANI, with the line type the link remembers and
-    /// its confirmations.
-    Ani(Option<LineType>, Option<Confirmed>),
-    /// The customer is linked to an external id of this namespace.
-    External(String),
-    /// The customer is the one the hints name.
-    Named,
-}
-
-impl EvidenceKind {
-    /// Reads a stored row's kind (`ani`, `external`, anything else is `named`).
-    pub fn from_row(
-        kind: &str, namespace: Option<String>, line_type: Option<LineType>,
-        confirmed: Option<Confirmed>,
-    ) -> Self {
-        match kind {
-            "ani" => EvidenceKind::Ani(line_type, confirmed),
-            "external" => EvidenceKind::External(namespace.unwrap_or_default()),
-            _ => EvidenceKind::Named,
-        }
-    }
-}
-
-impl Evidence {
-    /// What is known of a customer's history (nothing, for one not in the evidence).
-    pub fn activity_of(&self, customer: &CustomerRef) -> Activity {
-        self.activity.get(customer).cloned().unwrap_or_default()
-    }
-
-    /// A customer's latest call, else the latest time a hint was linked to them.
-    pub fn last_seen(&self, customer: &CustomerRef) -> Timestamp {
-        let linked = self.linked.get(customer).copied();
-        self.activity_of(customer)
-            .last_call_at
-            .into_iter()
-            .chain(linked)
-            .max()
-            .unwrap_or_else(|| Timestamp::new(time::OffsetDateTime::UNIX_EPOCH))
-    }
-
-    /// Adds one stored fact: a customer, why it bears on the hints, when it was linked,
-    /// and its activity. Every store builds its evidence with this.
-    pub fn add(
-        &mut self, customer: CustomerRef, kind: EvidenceKind, linked_at: Timestamp,
-        activity: Activity,
-    ) {
-        self.activity.insert(customer.clone(), activity);
-        let latest = self.linked.entry(customer.clone()).or_insert(linked_at);
-        *latest = (*latest).max(linked_at);
-        match kind {
-            EvidenceKind::Ani(line_type, confirmed) => self.ani_links.push(AniLink {
-                customer,
-                line_type,
-                linked_at,
-                confirmed,
-            }),
-            EvidenceKind::External(namespace) => self.external_matches.push((namespace, customer)),
-            EvidenceKind::Named => self.named_customer = Some(customer),
         }
     }
 }
@@ -287,7 +163,7 @@ impl IdentityDecision {
 /// `customer_ref` hint naming nobody yields no candidate: that customer is new.
 ///
 /// The thresholds give the recommendation, then the policy caps it: when other people
-/// are plausible ([`plausible_others`]) it is `confirm` and they are offered; a failed
+/// are plausible (`candidates::plausible_others`) it is `confirm` and they are offered; a failed
 /// attestation never allows `reuse` (risk `spoof_suspected`), nor does an attestation
 /// the policy does not trust when the number is the only identifier.
 pub fn score(
@@ -372,7 +248,7 @@ pub fn score(
 /// The caller's number as scoring sees it: its links that still earn
 /// ([`number::active_links`]), its line type (the call's, else the one remembered for
 /// the number, else unknown), and whether the call's attestation is weaker than usual.
-struct NumberView<'a> {
+pub(super) struct NumberView<'a> {
     linked: bool,
     usual: Option<Attestation>,
     active: Vec<&'a AniLink>,
@@ -396,13 +272,13 @@ impl<'a> NumberView<'a> {
         }
     }
 
-    fn customers(&self) -> impl Iterator<Item = &'a CustomerRef> + '_ {
+    pub(super) fn customers(&self) -> impl Iterator<Item = &'a CustomerRef> + '_ {
         self.active.iter().map(|l| &l.customer)
     }
 }
 
 /// The signals for `candidate`, in the order PRODUCT section 3 lists them.
-fn signals_for(
+pub(super) fn signals_for(
     candidate: &Candidate, number: &NumberView<'_>, evidence: &Evidence, weights: &ScoringWeights,
     now: Timestamp,
 ) -> Vec<Signal> {
@@ -462,78 +338,6 @@ fn signals_for(
     signals
 }
 
-/// The other people the caller may be, besides `candidate`: the others on a shared
-/// number when the number chose it; when external ids chose it, the others they point
-/// at, and the number's people if the number does not point at it too. A customer
-/// the client named (`customer_ref`) has no rivals; neither does an external id match
-/// on a number it shares (the id tells the household apart).
-fn plausible_others(
-    candidate: &Candidate, evidence: &Evidence, number: &NumberView<'_>,
-) -> Vec<CustomerRef> {
-    let mut others: Vec<CustomerRef> = Vec::new();
-    let on_number = || number.customers();
-    match candidate.source {
-        CandidateSource::CustomerRef => {}
-        CandidateSource::Ani => others.extend(on_number().cloned()),
-        CandidateSource::ExternalId => {
-            others.extend(evidence.external_matches.iter().map(|(_, c)| c.clone()));
-            if !on_number().any(|c| *c == candidate.customer) {
-                others.extend(on_number().cloned());
-            }
-        }
-    }
-    others.sort();
-    others.dedup();
-    others.retain(|c| *c != candidate.customer);
-    others
-}
-
-/// Most people offered, the candidate included.
-pub const MAX_CANDIDATES: usize = 5;
-
-/// The candidate and the others, each with the confidence it would have, best first
-/// (the candidate always first), at most [`MAX_CANDIDATES`].
-fn offers(
-    candidate: &Candidate, confidence: Confidence, others: Vec<CustomerRef>,
-    number: &NumberView<'_>, evidence: &Evidence, policy: &IdentityPolicy, now: Timestamp,
-) -> Vec<Offer> {
-    let offer = |customer: &CustomerRef, confidence: Confidence| Offer {
-        customer: customer.clone(),
-        confidence,
-        last_seen: evidence.last_seen(customer),
-        hint: evidence.activity_of(customer).hint(now),
-    };
-    let mut rest: Vec<Offer> = others
-        .iter()
-        .map(|other| {
-            let source = if evidence.external_matches.iter().any(|(_, c)| c == other) {
-                CandidateSource::ExternalId
-            } else {
-                CandidateSource::Ani
-            };
-            let as_candidate = Candidate {
-                customer: other.clone(),
-                source,
-            };
-            let signals = signals_for(&as_candidate, number, evidence, &policy.weights, now);
-            offer(
-                other,
-                Confidence::from_sum(signals.iter().map(|s| s.weight).sum()),
-            )
-        })
-        .collect();
-    rest.sort_by(|a, b| {
-        b.confidence
-            .cmp(&a.confidence)
-            .then(b.last_seen.cmp(&a.last_seen))
-            .then(a.customer.cmp(&b.customer))
-    });
-    rest.truncate(MAX_CANDIDATES - 1);
-    let mut all = vec![offer(&candidate.customer, confidence)];
-    all.extend(rest);
-    all
-}
-
 fn choose_candidate(
     hints: &IdentityHints, evidence: &Evidence, number: &NumberView<'_>,
 ) -> Option<Candidate> {
@@ -577,6 +381,11 @@ fn distinct_customers<'a>(customers: impl Iterator<Item = &'a CustomerRef>) -> u
     all.dedup();
     all.len()
 }
+
+mod candidates;
+
+pub use candidates::MAX_CANDIDATES;
+use candidates::{offers, plausible_others};
 
 #[cfg(test)]
 mod tests;
