@@ -42,7 +42,7 @@ struct CreditDay {
 const CALLS_BY_DAY: &str = "
 SELECT (started_at AT TIME ZONE 'UTC')::date AS day,
        count(*) AS calls_started,
-       count(*) FILTER (WHERE confidence >= 50) AS matches,
+       count(*) FILTER (WHERE NOT billable) AS matches,
        count(*) FILTER (WHERE billable) AS billable,
        coalesce(avg(confidence), 0)::float8 / 100 AS average_confidence,
        count(*) FILTER (WHERE intent_status IN ('open', 'abandoned')) AS intents_opened,

@@ -213,7 +213,8 @@ impl DailyUsage {
 
     /// The report counted from the calls themselves and the debits' (instant,
     /// credits), for the UTC days `from..=to`: what the SQL stores compute with
-    /// `GROUP BY` day (a match is a start at confidence 0.5 or more; an intent opened
+    /// `GROUP BY` day (a match is a start recommended `reuse`, the one start that is not
+    /// billable; an intent opened
     /// is an end `open` or `abandoned`, one resolved is `resolved` or `closed`).
     pub fn tally<'a>(
         calls: impl IntoIterator<Item = &'a crate::calls::CallRecord>,
@@ -233,7 +234,7 @@ impl DailyUsage {
                 .entry(day)
                 .or_insert_with(|| (DailyUsage::quiet(day), 0));
             d.calls_started += 1;
-            d.matches += u64::from(call.confidence.hundredths() >= 50);
+            d.matches += u64::from(!call.billable);
             d.billable += u64::from(call.billable);
             *confidence_sum += u64::from(call.confidence.hundredths());
             let status = call

@@ -105,9 +105,9 @@ pub fn strength(attestation: Option<Attestation>) -> i8 {
 
 /// The attestation the number's genuine calls carry: the strongest one any of its
 /// confirmations carried (`None` when none was confirmed with one).
-pub fn usual_attestation(links: &[AniLink]) -> Option<Attestation> {
+pub fn usual_attestation<'a>(links: impl IntoIterator<Item = &'a AniLink>) -> Option<Attestation> {
     links
-        .iter()
+        .into_iter()
         .filter_map(|l| l.confirmed.map(|c| c.attestation))
         .max_by_key(|a| strength(*a))
         .flatten()
@@ -178,9 +178,12 @@ pub fn active_links<'a>(
         .collect()
 }
 
-/// Whether a call arriving with `attestation` is weaker than the number's usual one:
-/// its number is then weaker evidence than its history suggests.
-pub fn is_downgrade(links: &[AniLink], attestation: Option<Attestation>) -> bool {
+/// Whether a call arriving with `attestation` is weaker than the usual one of the
+/// number's `links` that still earn: its number is then weaker evidence than its
+/// history suggests.
+pub fn is_downgrade<'a>(
+    links: impl IntoIterator<Item = &'a AniLink>, attestation: Option<Attestation>,
+) -> bool {
     strength(attestation) < strength(usual_attestation(links))
 }
 

@@ -263,12 +263,13 @@ impl<'a> NumberView<'a> {
             .line_type
             .and_then(LineType::known)
             .or(number::remembered_line_type(links));
+        let active = number::active_links(links, known, telco.attestation, now, policy);
         Self {
             linked: !links.is_empty(),
-            usual: number::usual_attestation(links),
-            active: number::active_links(links, known, telco.attestation, now, policy),
+            usual: number::usual_attestation(active.iter().copied()),
+            downgrade: number::is_downgrade(active.iter().copied(), telco.attestation),
+            active,
             line_type: known.unwrap_or(LineType::Unknown),
-            downgrade: !links.is_empty() && number::is_downgrade(links, telco.attestation),
         }
     }
 

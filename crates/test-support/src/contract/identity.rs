@@ -83,3 +83,60 @@ pub async fn a_failed_attestation_is_kept<F: StorageFactory>(factory: &F) -> any
     ensure!(w.start(&t, call("s2", "A")).await.is_err());
     Ok(())
 }
+
+/// Each number keeps who was confirmed on it, when and with which attestation: a
+/// mobile that moved to someone new reuses them, and a person confirmed only on a
+/// weaker call than the number's usual one never shares it.
+pub async fn a_numbers_confirmations_are_kept<F: StorageFactory>(
+    factory: &F,
+) -> anyhow::Result<()> {
+    let w = World::new(factory).await?;
+    let t = test_tenant();
+    w.grant(&t.id, 20).await?;
+    let call = |id: &str, attestation: &str| json!({"call_id": id, "identity_hints": {"ani": "+14155550022"}, "telco": {"line_type": "mobile", "attestation": attestation}});
+    // The first owner, confirmed twice.
+    for id in ["m1", "m2"] {
+        w.start(&t, call(id, "A")).await?;
+        w.end(&t, json!({"call_id": id, "customer_ref": "cust_first"}))
+            .await?;
+        w.clock.advance(Duration::hours(1));
+    }
+    // A spoof with C, which the agent found to be someone else.
+    let spoof = w.start(&t, call("m3", "C")).await?;
+    ensure!(
+        spoof.recommendation() == Recommendation::Confirm,
+        "{spoof:?}"
+    );
+    ensure!(spoof.explanation.risk == [Risk::AttestationDowngrade]);
+    w.end(&t, json!({"call_id": "m3", "customer_ref": "cust_spoofer"}))
+        .await?;
+    w.clock.advance(Duration::hours(1));
+    let owner = w.start(&t, call("m4", "A")).await?;
+    ensure!(
+        owner.customer_ref.as_str() == "cust_first"
+            && owner.recommendation() == Recommendation::Reuse
+            && owner.sources == ["ani:mobile", "recency:1day"],
+        "the spoofer does not share the number: {owner:?}"
+    );
+    w.end(&t, json!({"call_id": "m4"})).await?;
+    // The number is recycled after lying dormant: a new subscriber, confirmed twice.
+    w.clock.advance(Duration::days(120));
+    let stranger = w.start(&t, call("m5", "A")).await?;
+    ensure!(
+        stranger.customer_ref.as_str() == "cust_first"
+            && stranger.recommendation() == Recommendation::Confirm
+            && stranger.explanation.risk == [Risk::PossiblyRecycled],
+        "{stranger:?}"
+    );
+    w.end(&t, json!({"call_id": "m5", "customer_ref": "cust_next"}))
+        .await?;
+    w.clock.advance(Duration::hours(1));
+    let next = w.start(&t, call("m6", "A")).await?;
+    ensure!(
+        next.customer_ref.as_str() == "cust_next"
+            && next.recommendation() == Recommendation::Reuse
+            && next.sources == ["ani:mobile", "recency:1day"],
+        "the number moved to its new subscriber: {next:?}"
+    );
+    Ok(())
+}

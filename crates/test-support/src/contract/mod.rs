@@ -942,6 +942,7 @@ macro_rules! storage_contract {
             household_numbers_are_shared,
             candidates_and_their_hints_are_kept,
             a_failed_attestation_is_kept,
+            a_numbers_confirmations_are_kept,
             line_type_is_remembered,
             variable_limit_refuses_whole,
             ends_replay_and_standalone,
