@@ -106,16 +106,11 @@ impl CallRow {
                 )
             })?,
         };
-        let attestation = self
-            .attestation
-            .as_deref()
-            .map(Attestation::parse)
-            .transpose()
-            .map_err(|e| {
-                diesel::result::Error::DeserializationError(
-                    format!("calls.attestation of `{}`: {e}", self.call_id).into(),
-                )
-            })?;
+        let attestation = Attestation::from_stored(self.attestation.as_deref()).map_err(|e| {
+            diesel::result::Error::DeserializationError(
+                format!("calls.attestation of `{}`: {e}", self.call_id).into(),
+            )
+        })?;
         let ended = StoredEnd {
             ended_at: self.ended_at.map(Timestamp::new),
             fingerprint: self.end_fingerprint,

@@ -105,16 +105,11 @@ impl CallRow {
             None => Explanation::recorded_without(confidence),
             Some(text) => serde_json::from_str(text).map_err(|e| corrupt("explanation", e))?,
         };
-        let attestation = self
-            .attestation
-            .as_deref()
-            .map(Attestation::parse)
-            .transpose()
-            .map_err(|e| {
-                diesel::result::Error::DeserializationError(
-                    format!("calls.attestation of `{}`: {e}", self.call_id).into(),
-                )
-            })?;
+        let attestation = Attestation::from_stored(self.attestation.as_deref()).map_err(|e| {
+            diesel::result::Error::DeserializationError(
+                format!("calls.attestation of `{}`: {e}", self.call_id).into(),
+            )
+        })?;
         let ended = StoredEnd {
             ended_at: self.ended_at.map(at),
             fingerprint: self.end_fingerprint,

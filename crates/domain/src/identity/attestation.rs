@@ -68,6 +68,12 @@ impl Attestation {
             })
     }
 
+    /// Reads what a store kept ([`Attestation::as_str`]); a value that does not read
+    /// back is an error (corruption), never ignored.
+    pub fn from_stored(text: Option<&str>) -> Result<Option<Self>, ValidationError> {
+        text.map(Self::parse).transpose()
+    }
+
     /// The canonical name (`A`, `failed`...).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -51,7 +51,7 @@ impl Confirmed {
         Ok(Some(Self {
             first_at,
             last_at,
-            attestation: attestation.map(Attestation::parse).transpose()?,
+            attestation: Attestation::from_stored(attestation)?,
         }))
     }
 }

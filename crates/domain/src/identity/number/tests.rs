@@ -23,8 +23,15 @@ fn link(
     }
 }
 
-fn names(links: Vec<&AniLink>) -> Vec<&str> {
-    links.iter().map(|l| l.customer.as_str()).collect()
+/// Who still earns on `links` for a call with `call`'s attestation at `now`, under the
+/// default policy.
+fn earning(
+    links: &[AniLink], line_type: Option<LineType>, call: Option<Attestation>, now: Timestamp,
+) -> Vec<&str> {
+    active_links(links, line_type, call, now, &NumberPolicy::default())
+        .iter()
+        .map(|l| l.customer.as_str())
+        .collect()
 }
 
 const A: Option<Attestation> = Some(Attestation::A);
@@ -37,29 +44,14 @@ fn a_mobile_whose_confirmations_moved_to_someone_new_was_recycled() {
         link("new_owner", 60, Some((60, 70, A))),
     ];
     let mobile = Some(LineType::Mobile);
-    assert_eq!(
-        names(active_links(
-            &links,
-            mobile,
-            A,
-            t(100),
-            &NumberPolicy::default()
-        )),
-        ["new_owner"]
-    );
+    assert_eq!(earning(&links, mobile, A, t(100)), ["new_owner"]);
     // The old owner confirmed again since: both use it, it is shared.
     let links = [
         link("old_owner", 0, Some((0, 80, A))),
         link("new_owner", 60, Some((60, 70, A))),
     ];
     assert_eq!(
-        names(active_links(
-            &links,
-            mobile,
-            A,
-            t(100),
-            &NumberPolicy::default()
-        )),
+        earning(&links, mobile, A, t(100)),
         ["old_owner", "new_owner"]
     );
 }
@@ -67,54 +59,34 @@ fn a_mobile_whose_confirmations_moved_to_someone_new_was_recycled() {
 #[test]
 fn a_one_off_on_a_mobile_fades_once_the_owner_is_confirmed_again() {
     let mobile = Some(LineType::Mobile);
-    let policy = NumberPolicy::default();
     // The owner (confirmed many times) lent the phone once; then called again.
     let links = [
         link("owner", 0, Some((0, 40, None))),
         link("friend", 50, Some((50, 50, None))),
     ];
-    assert_eq!(
-        names(active_links(&links, mobile, None, t(60), &policy)),
-        ["owner", "friend"]
-    );
+    assert_eq!(earning(&links, mobile, None, t(60)), ["owner", "friend"]);
     let links = [
         link("owner", 0, Some((0, 70, None))),
         link("friend", 50, Some((50, 50, None))),
     ];
-    assert_eq!(
-        names(active_links(&links, mobile, None, t(80), &policy)),
-        ["owner"]
-    );
+    assert_eq!(earning(&links, mobile, None, t(80)), ["owner"]);
     // Two people who both use it, each confirmed again and again, share it.
     let links = [
         link("one", 0, Some((0, 70, None))),
         link("two", 10, Some((10, 60, None))),
     ];
-    assert_eq!(
-        names(active_links(&links, mobile, None, t(80), &policy)),
-        ["one", "two"]
-    );
+    assert_eq!(earning(&links, mobile, None, t(80)), ["one", "two"]);
 }
 
 #[test]
 fn a_dormant_owner_gives_way_to_whoever_was_confirmed_since() {
-    let policy = NumberPolicy::default();
     let day = 24 * 60;
     let links = [
         link("old", 0, Some((0, 10, None))),
         link("new", 200 * day, Some((200 * day, 200 * day, None))),
     ];
     let now = t(200 * day + 60);
-    assert_eq!(
-        names(active_links(
-            &links,
-            Some(LineType::Mobile),
-            None,
-            now,
-            &policy
-        )),
-        ["new"]
-    );
+    assert_eq!(earning(&links, Some(LineType::Mobile), None, now), ["new"]);
 }
 
 #[test]
@@ -125,13 +97,7 @@ fn a_household_landline_keeps_everyone() {
     ];
     for shared in [Some(LineType::Landline), Some(LineType::Voip), None] {
         assert_eq!(
-            names(active_links(
-                &links,
-                shared,
-                A,
-                t(100),
-                &NumberPolicy::default()
-            )),
+            earning(&links, shared, A, t(100)),
             ["ann", "ben"],
             "{shared:?}"
         );
@@ -142,13 +108,7 @@ fn a_household_landline_keeps_everyone() {
 fn unconfirmed_links_are_what_they_always_were() {
     let links = [link("a", 0, None), link("b", 10, None)];
     assert_eq!(
-        names(active_links(
-            &links,
-            Some(LineType::Mobile),
-            A,
-            t(100),
-            &NumberPolicy::default()
-        )),
+        earning(&links, Some(LineType::Mobile), A, t(100)),
         ["a", "b"]
     );
     assert_eq!(usual_attestation(&links), None);
@@ -164,71 +124,31 @@ fn someone_confirmed_only_on_weaker_calls_does_not_share_the_number() {
     ];
     assert_eq!(usual_attestation(&links), A);
     for line in [Some(LineType::Mobile), Some(LineType::Landline)] {
-        assert_eq!(
-            names(active_links(
-                &links,
-                line,
-                None,
-                t(100),
-                &NumberPolicy::default()
-            )),
-            ["owner"],
-            "{line:?}"
-        );
+        assert_eq!(earning(&links, line, None, t(100)), ["owner"], "{line:?}");
     }
     // Confirmed only on a failed call: weaker than any call but another failed one.
     let failed = Some(Attestation::Failed);
     let links = [link("x", 0, Some((0, 0, failed)))];
-    assert!(active_links(&links, None, A, t(100), &NumberPolicy::default()).is_empty());
-    assert_eq!(
-        names(active_links(
-            &links,
-            None,
-            failed,
-            t(100),
-            &NumberPolicy::default()
-        )),
-        ["x"]
-    );
+    assert!(earning(&links, None, A, t(100)).is_empty());
+    assert_eq!(earning(&links, None, failed, t(100)), ["x"]);
 }
 
 #[test]
 fn someone_seen_only_with_less_than_this_call_is_not_its_subscriber() {
     // A spoofer was the first on the number; the subscriber now calls fully attested.
     let links = [link("spoofer", 0, Some((0, 0, C)))];
-    assert!(
-        active_links(
-            &links,
-            Some(LineType::Mobile),
-            A,
-            t(100),
-            &NumberPolicy::default()
-        )
-        .is_empty()
-    );
+    assert!(earning(&links, Some(LineType::Mobile), A, t(100)).is_empty());
     let links = [
         link("spoofer", 0, Some((0, 0, C))),
         link("subscriber", 10, None),
     ];
     assert_eq!(
-        names(active_links(
-            &links,
-            Some(LineType::Mobile),
-            A,
-            t(100),
-            &NumberPolicy::default()
-        )),
+        earning(&links, Some(LineType::Mobile), A, t(100)),
         ["subscriber"]
     );
     // A call no stronger than what was seen changes nothing.
     assert_eq!(
-        names(active_links(
-            &links,
-            Some(LineType::Mobile),
-            C,
-            t(100),
-            &NumberPolicy::default()
-        )),
+        earning(&links, Some(LineType::Mobile), C, t(100)),
         ["spoofer", "subscriber"]
     );
 }
@@ -237,13 +157,7 @@ fn someone_seen_only_with_less_than_this_call_is_not_its_subscriber() {
 fn links_confirmed_before_attestations_were_sent_stay() {
     let links = [link("known", 0, Some((0, 50, None)))];
     assert_eq!(
-        names(active_links(
-            &links,
-            Some(LineType::Mobile),
-            A,
-            t(100),
-            &NumberPolicy::default()
-        )),
+        earning(&links, Some(LineType::Mobile), A, t(100)),
         ["known"]
     );
 }
@@ -257,13 +171,7 @@ fn an_unattested_confirmation_on_an_attested_number_does_not_take_it_over() {
     ];
     for call in [A, None] {
         assert_eq!(
-            names(active_links(
-                &links,
-                Some(LineType::Mobile),
-                call,
-                t(100),
-                &NumberPolicy::default()
-            )),
+            earning(&links, Some(LineType::Mobile), call, t(100)),
             ["owner"],
             "{call:?}"
         );
