@@ -2,7 +2,7 @@
 //! leaves nothing behind.
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::{Server, error_body};
 
@@ -153,9 +153,14 @@ async fn erase_leaves_nothing_and_the_next_call_is_a_new_caller() {
         held.push((needle.to_owned(), tables_holding(&s, needle).await));
     }
 
+    // Ending the matched call confirms them on the number: the export says when.
+    s.ok("/v1/calls/end", json!({"call_id": "er_2"})).await;
     let export = s.get_ok(&format!("/v1/customers/{who}/export"), &key).await;
     assert_eq!(export["calls"].as_array().unwrap().len(), 2);
     assert_eq!(export["calls"][0]["ani"], "+14155550999");
+    assert_eq!(export["calls"][1]["recommendation"], "reuse");
+    assert!(export["phones"][0]["last_confirmed_at"].is_string());
+    assert_eq!(export["phones"][0]["last_attestation"], Value::Null);
     assert_eq!(export["variables"]["secret_word"]["value"], "Marmalade42");
     assert_eq!(export["intents"][0]["intent"], "cancel");
 

@@ -19,6 +19,12 @@ pub struct PhoneDto {
     pub line_type: Option<&'static str>,
     /// When it was linked.
     pub linked_at: String,
+    /// The first time an agent confirmed them on this number, or null.
+    pub first_confirmed_at: Option<String>,
+    /// The latest time, or null.
+    pub last_confirmed_at: Option<String>,
+    /// The STIR/SHAKEN attestation that latest confirmed call carried, or null.
+    pub last_attestation: Option<&'static str>,
 }
 
 impl From<PhoneLink> for PhoneDto {
@@ -27,6 +33,9 @@ impl From<PhoneLink> for PhoneDto {
             number: p.e164.as_e164().to_owned(),
             line_type: p.line_type.map(|l| l.as_str()),
             linked_at: p.linked_at.to_string(),
+            first_confirmed_at: p.confirmed.map(|c| c.first_at.to_string()),
+            last_confirmed_at: p.confirmed.map(|c| c.last_at.to_string()),
+            last_attestation: p.confirmed.and_then(|c| c.attestation).map(|a| a.as_str()),
         }
     }
 }
@@ -133,6 +142,12 @@ pub struct CallExportDto {
     pub external_ids: BTreeMap<String, String>,
     /// The line type seen.
     pub line_type: Option<&'static str>,
+    /// The STIR/SHAKEN attestation the start carried.
+    pub attestation: Option<&'static str>,
+    /// What the start recommended (`reuse`, `confirm`, `ignore`).
+    pub recommendation: &'static str,
+    /// The risks the start saw.
+    pub risk: Vec<&'static str>,
     /// The intent the end named, with its status.
     pub intent: Option<String>,
     /// `open` or `resolved`.
@@ -157,6 +172,9 @@ impl From<CallRecord> for CallExportDto {
             dnis: c.hints.dnis,
             external_ids: c.hints.external_ids,
             line_type: c.line_type.map(|l| l.as_str()),
+            attestation: c.attestation.map(|a| a.as_str()),
+            recommendation: c.explanation.recommendation.as_str(),
+            risk: c.explanation.risk.iter().map(|r| r.as_str()).collect(),
             intent: ended.and_then(|e| e.intent.as_ref().map(|(n, _)| n.clone())),
             intent_status: ended.and_then(|e| e.intent.as_ref().map(|(_, s)| s.clone())),
         }

@@ -23,6 +23,7 @@ impl Tenant {
                 e164: PhoneNumber::from_e164(e164.clone()),
                 line_type: row.line_type,
                 linked_at: row.linked_at,
+                confirmed: row.confirmed,
             })
             .collect();
         phones.sort_by_key(|p| p.linked_at);

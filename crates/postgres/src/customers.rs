@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use stickycalls_domain::customers::{CustomerLookup, CustomerRecord, ExternalIdLink, PhoneLink};
-use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
+use stickycalls_domain::identity::{Confirmed, CustomerRef, PhoneNumber};
 use stickycalls_domain::ports::{CustomerStore, WriteVariablesError};
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::variables::VariableWrite;
@@ -55,25 +55,47 @@ impl CustomerStore for PgStore {
                 if records.is_empty() {
                     return Ok(Vec::new());
                 }
-                let phones: Vec<(String, String, Option<String>, OffsetDateTime)> =
-                    customer_phones::table
-                        .filter(customer_phones::tenant_id.eq(tenant))
-                        .filter(customer_phones::customer_ref.eq_any(&who))
-                        .order(customer_phones::linked_at.asc())
-                        .select((
-                            customer_phones::customer_ref,
-                            customer_phones::e164,
-                            customer_phones::line_type,
-                            customer_phones::linked_at,
-                        ))
-                        .load(conn)
-                        .await?;
-                for (r, e164, line_type, at) in phones {
+                type PhoneRow = (
+                    String,
+                    String,
+                    Option<String>,
+                    OffsetDateTime,
+                    Option<OffsetDateTime>,
+                    Option<OffsetDateTime>,
+                    Option<String>,
+                );
+                let phones: Vec<PhoneRow> = customer_phones::table
+                    .filter(customer_phones::tenant_id.eq(tenant))
+                    .filter(customer_phones::customer_ref.eq_any(&who))
+                    .order(customer_phones::linked_at.asc())
+                    .select((
+                        customer_phones::customer_ref,
+                        customer_phones::e164,
+                        customer_phones::line_type,
+                        customer_phones::linked_at,
+                        customer_phones::first_confirmed_at,
+                        customer_phones::last_confirmed_at,
+                        customer_phones::last_attestation,
+                    ))
+                    .load(conn)
+                    .await?;
+                for (r, e164, line_type, at, first, last, attestation) in phones {
+                    let confirmed = Confirmed::from_stored(
+                        first.map(Timestamp::new),
+                        last.map(Timestamp::new),
+                        attestation.as_deref(),
+                    )
+                    .map_err(|e| {
+                        diesel::result::Error::DeserializationError(
+                            format!("customer_phones.last_attestation: {e}").into(),
+                        )
+                    })?;
                     if let Some(record) = records.get_mut(&r) {
                         record.phones.push(PhoneLink {
                             e164: PhoneNumber::from_e164(e164),
                             line_type: line_type_of(line_type.as_deref()),
                             linked_at: Timestamp::new(at),
+                            confirmed,
                         });
                     }
                 }

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use stickycalls_domain::customers::{CustomerLookup, CustomerRecord, ExternalIdLink, PhoneLink};
-use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
+use stickycalls_domain::identity::{Confirmed, CustomerRef, PhoneNumber};
 use stickycalls_domain::ports::{CustomerStore, WriteVariablesError};
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::variables::{VariableWrite, check_live_limit};
@@ -28,7 +28,15 @@ fn record(
     else {
         return Ok(None);
     };
-    let phones: Vec<(String, Option<String>, i64)> = customer_phones::table
+    type PhoneRow = (
+        String,
+        Option<String>,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+    );
+    let phones: Vec<PhoneRow> = customer_phones::table
         .filter(customer_phones::tenant_id.eq(tenant))
         .filter(customer_phones::customer_ref.eq(who))
         .order(customer_phones::linked_at.asc())
@@ -36,8 +44,29 @@ fn record(
             customer_phones::e164,
             customer_phones::line_type,
             customer_phones::linked_at,
+            customer_phones::first_confirmed_at,
+            customer_phones::last_confirmed_at,
+            customer_phones::last_attestation,
         ))
         .load(c)?;
+    let phones = phones
+        .into_iter()
+        .map(|(e164, line_type, linked_at, first, last, attestation)| {
+            let confirmed =
+                Confirmed::from_stored(first.map(at), last.map(at), attestation.as_deref())
+                    .map_err(|e| {
+                        diesel::result::Error::DeserializationError(
+                            format!("customer_phones.last_attestation: {e}").into(),
+                        )
+                    })?;
+            Ok(PhoneLink {
+                e164: PhoneNumber::from_e164(e164),
+                line_type: line_type_of(line_type.as_deref()),
+                linked_at: at(linked_at),
+                confirmed,
+            })
+        })
+        .collect::<QueryResult<Vec<PhoneLink>>>()?;
     let ids: Vec<(String, String, i64)> = customer_external_ids::table
         .filter(customer_external_ids::tenant_id.eq(tenant))
         .filter(customer_external_ids::customer_ref.eq(who))
@@ -59,14 +88,7 @@ fn record(
     Ok(Some(CustomerRecord {
         customer_ref: customer.clone(),
         created_at: at(created),
-        phones: phones
-            .into_iter()
-            .map(|(e164, line_type, linked_at)| PhoneLink {
-                e164: PhoneNumber::from_e164(e164),
-                line_type: line_type_of(line_type.as_deref()),
-                linked_at: at(linked_at),
-            })
-            .collect(),
+        phones,
         external_ids: ids
             .into_iter()
             .map(|(namespace, value, linked_at)| ExternalIdLink {

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use crate::calls::CallRecord;
 use crate::error::ValidationError;
-use crate::identity::{AniPolicy, CustomerRef, LineType, PhoneNumber};
+use crate::identity::{AniPolicy, Confirmed, CustomerRef, LineType, PhoneNumber};
 use crate::intents::OpenIntent;
 use crate::ports::CustomerContext;
 use crate::timestamp::Timestamp;
@@ -72,6 +72,8 @@ pub struct PhoneLink {
     pub line_type: Option<LineType>,
     /// When it was linked.
     pub linked_at: Timestamp,
+    /// The agents' confirmations of the customer on this number, if any.
+    pub confirmed: Option<Confirmed>,
 }
 
 /// An external id linked to a customer. `Debug` shows the value's size only.
