@@ -127,3 +127,45 @@ async fn a_failed_attestation_is_never_reused_and_says_why() {
     let partial = s.ok("/v1/calls/start", call("sp-4", "B")).await;
     assert_eq!(partial["identity"]["recommendation"], "confirm");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mobile_dormant_for_months_is_not_reused_then_moves_to_its_new_subscriber() {
+    let s = Server::start().await;
+    let call = |id: &str| {
+        start(
+            id,
+            "+14155550033",
+            json!({"line_type": "mobile", "attestation": "TN-Validation-Passed-A"}),
+        )
+    };
+    s.ok("/v1/calls/start", call("rc-1")).await;
+    s.ok(
+        "/v1/calls/end",
+        json!({"call_id": "rc-1", "customer_ref": "first_owner"}),
+    )
+    .await;
+    // Four months of silence on the number.
+    s.sql("UPDATE calls SET started_at = started_at - interval '120 days', ended_at = ended_at - interval '120 days'")
+        .await;
+    s.sql("UPDATE customer_phones SET linked_at = linked_at - interval '120 days', first_confirmed_at = first_confirmed_at - interval '120 days', last_confirmed_at = last_confirmed_at - interval '120 days'")
+        .await;
+
+    let stranger = s.ok("/v1/calls/start", call("rc-2")).await;
+    assert_eq!(stranger["customer_ref"], "first_owner");
+    assert_eq!(stranger["identity"]["recommendation"], "confirm");
+    assert_eq!(stranger["identity"]["risk"], json!(["possibly_recycled"]));
+    s.ok(
+        "/v1/calls/end",
+        json!({"call_id": "rc-2", "customer_ref": "new_subscriber"}),
+    )
+    .await;
+
+    let next = s.ok("/v1/calls/start", call("rc-3")).await;
+    assert_eq!(next["customer_ref"], "new_subscriber");
+    assert_eq!(next["identity"]["recommendation"], "reuse");
+    assert_eq!(
+        next["identity"]["sources"],
+        json!(["ani:mobile", "recency:1day"])
+    );
+    assert_eq!(next["identity"]["candidates"], json!([]));
+}

@@ -337,3 +337,53 @@ fn a_number_that_moved_to_someone_new_reuses_the_new_owner() {
     assert_eq!(d.recommendation(), Recommendation::Confirm);
     assert_eq!(d.explanation.risk, [Risk::AttestationDowngrade]);
 }
+
+fn any_attestation() -> impl Strategy<Value = Option<Attestation>> {
+    prop::option::of(prop::sample::select(vec![
+        Attestation::A,
+        Attestation::B,
+        Attestation::C,
+        Attestation::Failed,
+        Attestation::None,
+    ]))
+}
+
+proptest! {
+    /// The policy only lowers what the thresholds recommend; the one exception is an
+    /// answer with candidates, which is always `confirm`.
+    #[test]
+    fn the_policy_never_raises_a_recommendation(
+        on_ani in 0usize..4,
+        external in 0usize..2,
+        mobile in any::<bool>(),
+        attestation in any_attestation(),
+        confirmed_with in any_attestation(),
+        last_call_days in prop::option::of(0i64..200),
+    ) {
+        let mut seen = Seen::default();
+        for i in 0..on_ani {
+            seen = seen.on_ani(&format!("c{i}"), None);
+            seen.0.ani_links[i].confirmed = Some(Confirmed {
+                first_at: now() - Duration::days(10 + i as i64),
+                last_at: now() - Duration::days(5),
+                attestation: confirmed_with,
+            });
+        }
+        for i in 0..external { seen = seen.external("crm", &format!("c{i}")); }
+        if let Some(days) = last_call_days { seen = seen.last_call("c0", Duration::days(days)); }
+        let ids: &[(&str, &str)] = if external > 0 { &[("crm", "C1")] } else { &[] };
+        let h = hints(Some("+14155551234"), ids, None);
+        let line = Some(if mobile { LineType::Mobile } else { LineType::Landline });
+        let d = decide(&h, Telco { line_type: line, attestation }, &seen);
+        let by_threshold = Thresholds::default().recommend(d.confidence);
+        if d.explanation.candidates.is_empty() {
+            prop_assert!(d.recommendation() <= by_threshold, "{d:?}");
+        } else {
+            prop_assert_eq!(d.recommendation(), Recommendation::Confirm);
+        }
+        if attestation == Some(Attestation::Failed) {
+            prop_assert!(d.recommendation() != Recommendation::Reuse);
+            prop_assert!(d.explanation.risk.contains(&Risk::SpoofSuspected));
+        }
+    }
+}
