@@ -9,8 +9,8 @@ The world (seeded by SIM_SEED, SIM_CALLS calls, one person per five calls):
 - a CRM id on a third of calls (`crm`), a carrier line type on SIM_LINE_TYPE_SHARE of
   them (default 0.9), and the STIR/SHAKEN attestation of the number's carrier (the
   same on each of its genuine calls) in the platforms' spellings;
-- mobiles recycled: a number moves to a new person after lying dormant (on SQLite the
-  old owner's history is moved 120 days back), its old owner gets a new one;
+- mobiles recycled: a number moves to a new person after lying dormant (the old
+  owner's history is moved 120 days back in the database), its old owner gets a new one;
 - spoofs: someone else calls with a customer's mobile, with attestation C, failed or
   none.
 Each call is started with what the platform knows and ended by the agent naming the
@@ -20,7 +20,8 @@ Printed per kind of call: `reuse` rate, wrong-person `reuse` rate, and how often
 true caller was among `customer_ref` + `identity.candidates` when the service could
 know them (seen before on this number or with this CRM id); then the targets of
 docs/IDENTITY.md. A development tool: it exits 0 whatever the figures, unless
-SIM_STRICT=1. SIM_STORE picks the store (sqlite, or a postgres:// URL);
+SIM_STRICT=1. SIM_STORE picks the store (sqlite, or the URL of an empty PostgreSQL
+database, reached with psql too);
 SIM_JSON writes the figures as JSON. Standard library only."""
 
 import http.client
@@ -28,6 +29,7 @@ import json
 import os
 import random
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -204,12 +206,21 @@ DORMANT_DAYS = 120
 DAY_MS = 86_400_000
 
 
-def age(db_path, ref):
+def age(db, ref):
     """Carriers reassign a number after it lay dormant: the old owner's history is moved
-    DORMANT_DAYS back, as if they had stopped calling from it then (SQLite only)."""
-    if not db_path:
+    DORMANT_DAYS back, as if they had stopped calling from it then (on PostgreSQL
+    through psql)."""
+    if db.startswith("postgres"):
+        shift = f"interval '{DORMANT_DAYS} days'"
+        subprocess.run(["psql", "-q", db, "-v", "ON_ERROR_STOP=1", "-c",
+                        f"UPDATE calls SET started_at = started_at - {shift}, "
+                        f"ended_at = ended_at - {shift} WHERE customer_ref = '{ref}'", "-c",
+                        f"UPDATE customer_phones SET linked_at = linked_at - {shift}, "
+                        f"first_confirmed_at = first_confirmed_at - {shift}, "
+                        f"last_confirmed_at = last_confirmed_at - {shift} "
+                        f"WHERE customer_ref = '{ref}'"], check=True)
         return
-    with sqlite3.connect(db_path, timeout=30) as db:
+    with sqlite3.connect(db, timeout=30) as db:
         shift = DORMANT_DAYS * DAY_MS
         db.execute("UPDATE calls SET started_at = started_at - ?, ended_at = ended_at - ? "
                    "WHERE customer_ref = ?", (shift, shift, ref))
@@ -219,14 +230,14 @@ def age(db_path, ref):
                    (shift, shift, shift, ref))
 
 
-def simulate(api, rng, db_path):
+def simulate(api, rng, db):
     world = World(rng)
     world.populate(max(CALLS // 5, PBX_SEATS))
     tally = Tally()
     for n in range(CALLS):
         kind, person, ani, line_type, level, spelling, crm = plan_call(world, rng)
         while world.dormant:
-            age(db_path, world.dormant.pop())
+            age(db, world.dormant.pop())
         seen = lambda token: token is not None and person.ref in world.confirmed_on.get(token, ())  # noqa: E731
         own_number = kind in ("own_mobile", "recycled_mobile")
         knowable = seen(ani) or seen(crm)
@@ -319,7 +330,7 @@ def main():
         proc = serve(env, port, os.path.join(work, "server.log"))
         try:
             began = time.monotonic()
-            tally = simulate(Api(port, key), rng, f"{work}/sim.db" if STORE == "sqlite" else None)
+            tally = simulate(Api(port, key), rng, f"{work}/sim.db" if STORE == "sqlite" else STORE)
             seconds = time.monotonic() - began
         finally:
             proc.terminate()
