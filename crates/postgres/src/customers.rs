@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use stickycalls_domain::customers::{CustomerLookup, CustomerRecord, ExternalIdLink, PhoneLink};
-use stickycalls_domain::identity::{Confirmed, CustomerRef, PhoneNumber};
+use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
 use stickycalls_domain::ports::{CustomerStore, WriteVariablesError};
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::variables::VariableWrite;
@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use crate::end::{Abort, apply_variables, lock_customer};
 use crate::errors::from_diesel;
 use crate::pool::PgStore;
-use crate::rows::{CallRow, IntentRow, VariableRow, line_type_of};
+use crate::rows::{CallRow, IntentRow, VariableRow, confirmed_of, line_type_of};
 use crate::schema::{calls, customer_external_ids, customer_phones, customers, intents, variables};
 use crate::tenant_key::tenant_key;
 
@@ -80,16 +80,7 @@ impl CustomerStore for PgStore {
                     .load(conn)
                     .await?;
                 for (r, e164, line_type, at, first, last, attestation) in phones {
-                    let confirmed = Confirmed::from_stored(
-                        first.map(Timestamp::new),
-                        last.map(Timestamp::new),
-                        attestation.as_deref(),
-                    )
-                    .map_err(|e| {
-                        diesel::result::Error::DeserializationError(
-                            format!("customer_phones.last_attestation: {e}").into(),
-                        )
-                    })?;
+                    let confirmed = confirmed_of(first, last, attestation.as_deref())?;
                     if let Some(record) = records.get_mut(&r) {
                         record.phones.push(PhoneLink {
                             e164: PhoneNumber::from_e164(e164),

@@ -8,13 +8,11 @@ use diesel::sql_types::{Array, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::calls::{CallId, CallRecord};
-use stickycalls_domain::identity::{
-    Activity, Confirmed, CustomerRef, Evidence, EvidenceKind, IdentityHints,
-};
+use stickycalls_domain::identity::{Activity, CustomerRef, Evidence, EvidenceKind, IdentityHints};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::rows::{CallRow, line_type_of};
+use crate::rows::{CallRow, confirmed_of, line_type_of};
 use crate::schema::calls;
 
 /// Every stored fact bearing on a set of hints, with each candidate's activity. The
@@ -142,16 +140,11 @@ fn assemble(rows: Vec<EvidenceRow>) -> QueryResult<Evidence> {
     let mut evidence = Evidence::default();
     for row in rows {
         let line_type = line_type_of(row.line_type.as_deref());
-        let confirmed = Confirmed::from_stored(
-            row.first_confirmed_at.map(Timestamp::new),
-            row.last_confirmed_at.map(Timestamp::new),
+        let confirmed = confirmed_of(
+            row.first_confirmed_at,
+            row.last_confirmed_at,
             row.last_attestation.as_deref(),
-        )
-        .map_err(|e| {
-            diesel::result::Error::DeserializationError(
-                format!("customer_phones.last_attestation: {e}").into(),
-            )
-        })?;
+        )?;
         evidence.add(
             CustomerRef::from_trusted(row.customer_ref),
             EvidenceKind::from_row(&row.kind, row.namespace, line_type, confirmed),

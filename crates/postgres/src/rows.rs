@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::calls::{CallId, CallRecord, Fingerprint, StoredEnd};
 use stickycalls_domain::identity::{
-    Ani, Attestation, Confidence, CustomerRef, Explanation, IdentityHints, LineType,
+    Ani, Attestation, Confidence, Confirmed, CustomerRef, Explanation, IdentityHints, LineType,
 };
 use stickycalls_domain::intents::{IntentName, OpenIntent};
 use stickycalls_domain::variables::{StoredVariable, Ttl};
@@ -46,6 +46,23 @@ pub(crate) struct CallRow {
 
 pub(crate) fn line_type_text(line_type: Option<LineType>) -> Option<String> {
     line_type.map(|l| l.as_str().to_owned())
+}
+
+/// A phone link's stored confirmation ([`Confirmed::from_stored`]); an attestation that
+/// does not read back is corruption.
+pub(crate) fn confirmed_of(
+    first: Option<OffsetDateTime>, last: Option<OffsetDateTime>, attestation: Option<&str>,
+) -> QueryResult<Option<Confirmed>> {
+    Confirmed::from_stored(
+        first.map(Timestamp::new),
+        last.map(Timestamp::new),
+        attestation,
+    )
+    .map_err(|e| {
+        diesel::result::Error::DeserializationError(
+            format!("customer_phones.last_attestation: {e}").into(),
+        )
+    })
 }
 
 pub(crate) fn line_type_of(text: Option<&str>) -> Option<LineType> {

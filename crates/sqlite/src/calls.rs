@@ -20,7 +20,7 @@ use stickycalls_domain::intents::{INTENT_EXPIRY, IntentName, IntentWrite, OpenIn
 use stickycalls_domain::ports::CustomerContext;
 use stickycalls_domain::variables::{StoredVariable, Ttl, VariableWrite};
 
-use crate::rows::{CallRow, at, line_type_of, ms};
+use crate::rows::{CallRow, at, confirmed_of, line_type_of, ms};
 use crate::schema::{
     calls, customer_external_ids, customer_phones, customers, idempotency_keys, intents, variables,
 };
@@ -108,16 +108,11 @@ pub(crate) fn evidence(
     let mut evidence = Evidence::default();
     for row in rows {
         let line_type = line_type_of(row.line_type.as_deref());
-        let confirmed = Confirmed::from_stored(
-            row.first_confirmed_at.map(at),
-            row.last_confirmed_at.map(at),
+        let confirmed = confirmed_of(
+            row.first_confirmed_at,
+            row.last_confirmed_at,
             row.last_attestation.as_deref(),
-        )
-        .map_err(|e| {
-            diesel::result::Error::DeserializationError(
-                format!("customer_phones.last_attestation: {e}").into(),
-            )
-        })?;
+        )?;
         evidence.add(
             CustomerRef::from_trusted(row.customer_ref),
             EvidenceKind::from_row(&row.kind, row.namespace, line_type, confirmed),

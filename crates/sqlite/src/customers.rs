@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use stickycalls_domain::customers::{CustomerLookup, CustomerRecord, ExternalIdLink, PhoneLink};
-use stickycalls_domain::identity::{Confirmed, CustomerRef, PhoneNumber};
+use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
 use stickycalls_domain::ports::{CustomerStore, WriteVariablesError};
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::variables::{VariableWrite, check_live_limit};
@@ -12,7 +12,7 @@ use stickycalls_domain::{StoreError, Timestamp};
 
 use crate::errors::from_diesel;
 use crate::pool::SqliteStore;
-use crate::rows::{CallRow, at, line_type_of};
+use crate::rows::{CallRow, at, confirmed_of, line_type_of};
 use crate::schema::{calls, customer_external_ids, customer_phones, customers};
 use crate::{calls as queries, tenant_key};
 
@@ -52,13 +52,7 @@ fn record(
     let phones = phones
         .into_iter()
         .map(|(e164, line_type, linked_at, first, last, attestation)| {
-            let confirmed =
-                Confirmed::from_stored(first.map(at), last.map(at), attestation.as_deref())
-                    .map_err(|e| {
-                        diesel::result::Error::DeserializationError(
-                            format!("customer_phones.last_attestation: {e}").into(),
-                        )
-                    })?;
+            let confirmed = confirmed_of(first, last, attestation.as_deref())?;
             Ok(PhoneLink {
                 e164: PhoneNumber::from_e164(e164),
                 line_type: line_type_of(line_type.as_deref()),

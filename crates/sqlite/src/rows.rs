@@ -7,11 +7,23 @@ use diesel::{Insertable, Queryable, Selectable};
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::calls::{CallId, CallRecord, Fingerprint, StoredEnd};
 use stickycalls_domain::identity::{
-    Ani, Attestation, Confidence, CustomerRef, Explanation, IdentityHints, LineType,
+    Ani, Attestation, Confidence, Confirmed, CustomerRef, Explanation, IdentityHints, LineType,
 };
 
 pub(crate) fn ms(at: Timestamp) -> i64 {
     at.unix_millis()
+}
+
+/// A phone link's stored confirmation ([`Confirmed::from_stored`]); an attestation that
+/// does not read back is corruption.
+pub(crate) fn confirmed_of(
+    first: Option<i64>, last: Option<i64>, attestation: Option<&str>,
+) -> QueryResult<Option<Confirmed>> {
+    Confirmed::from_stored(first.map(at), last.map(at), attestation).map_err(|e| {
+        diesel::result::Error::DeserializationError(
+            format!("customer_phones.last_attestation: {e}").into(),
+        )
+    })
 }
 
 pub(crate) fn at(millis: i64) -> Timestamp {
