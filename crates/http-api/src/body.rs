@@ -43,6 +43,44 @@ fn payload_error(error: JsonPayloadError) -> ApiError {
     }
 }
 
+/// Reads an optional nested object (`telco`, `identity_hints`) from a JSON object only,
+/// or `null`. Serde's derived structs also accept an array of their fields in order
+/// (`"telco": [null, null]`), which no document allows; this refuses it as the wrong
+/// type, and still names the inner field at fault (`telco.line_type`).
+pub(crate) fn object_only<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    struct OnlyObject<T>(std::marker::PhantomData<T>);
+
+    impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for OnlyObject<T> {
+        type Value = Option<T>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+    }
+
+    deserializer.deserialize_option(OnlyObject(std::marker::PhantomData))
+}
+
 /// Types a JSON body, naming the field at fault.
 pub(crate) fn typed<T: DeserializeOwned>(value: &Value) -> Result<T, ApiError> {
     if !value.is_object() {
@@ -114,5 +152,36 @@ mod tests {
         let shown = message(wrong);
         assert!(!shown.contains("4155557788"), "{shown}");
         assert!(shown.contains("intent_is_open"), "{shown}");
+    }
+
+    /// Serde would read a struct from an array of its fields; a nested object must be
+    /// an object (or null), and an inner field is still named.
+    #[test]
+    fn a_nested_object_sent_as_an_array_is_the_wrong_type() {
+        let path = |e: ApiError| {
+            serde_json::to_value(e.body()).unwrap()["details"]["issues"][0]["path"].clone()
+        };
+        let cases = [
+            json!({"call_id": "c", "telco": [null, null]}),
+            json!({"call_id": "c", "identity_hints": [null, null, null, null]}),
+        ];
+        for body in cases {
+            let field = body
+                .as_object()
+                .unwrap()
+                .keys()
+                .find(|k| *k != "call_id")
+                .cloned();
+            let start = typed::<StartRequest>(&body).unwrap_err();
+            assert_eq!(path(start), json!([field.clone().unwrap()]), "{body}");
+            let end = typed::<EndRequest>(&body).unwrap_err();
+            assert_eq!(path(end), json!([field.unwrap()]), "{body}");
+        }
+        let inner =
+            typed::<StartRequest>(&json!({"call_id": "c", "telco": {"line_type": 5}})).unwrap_err();
+        assert_eq!(path(inner), json!(["telco", "line_type"]));
+        assert!(typed::<StartRequest>(&json!({"call_id": "c", "telco": null})).is_ok());
+        assert!(typed::<StartRequest>(&json!({"call_id": "c"})).is_ok());
+        assert!(typed::<EndRequest>(&json!({"call_id": "c", "identity_hints": {}})).is_ok());
     }
 }

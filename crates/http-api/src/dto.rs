@@ -12,6 +12,7 @@ use stickycalls_domain::intents::OpenIntent;
 use stickycalls_domain::variables::StoredVariable;
 use utoipa::{PartialSchema, ToSchema};
 
+use crate::body::object_only;
 use crate::field_schema::{
     AniText, AttestationText, CallIdText, DnisText, ExternalIdsMap, IntentStatusText, IntentText,
     LineTypeText, OptionalCustomerRef, VariablesMap,
@@ -66,8 +67,10 @@ pub struct StartRequest {
     #[schema(required = true, schema_with = CallIdText::schema)]
     pub call_id: Option<String>,
     /// What is known of the caller.
+    #[serde(default, deserialize_with = "object_only")]
     pub identity_hints: Option<IdentityHintsDto>,
     /// Telco data.
+    #[serde(default, deserialize_with = "object_only")]
     pub telco: Option<TelcoDto>,
 }
 
@@ -112,8 +115,10 @@ pub struct EndRequest {
     #[schema(schema_with = VariablesMap::schema)]
     pub variables: Option<Map<String, Value>>,
     /// Hints learnt during the call; for an end without a start, the caller's hints.
+    #[serde(default, deserialize_with = "object_only")]
     pub identity_hints: Option<IdentityHintsDto>,
     /// Telco data.
+    #[serde(default, deserialize_with = "object_only")]
     pub telco: Option<TelcoDto>,
 }
 
