@@ -170,13 +170,12 @@ pub fn score(
     hints: &IdentityHints, telco: Telco, evidence: &Evidence, policy: &IdentityPolicy,
     now: Timestamp,
 ) -> IdentityDecision {
-    let risk = if telco.attestation == Some(Attestation::Failed) && hints.phone().is_some() {
+    let mut risk = if telco.attestation == Some(Attestation::Failed) && hints.phone().is_some() {
         vec![Risk::SpoofSuspected]
     } else {
         Vec::new()
     };
     let number = NumberView::of(evidence, telco, &policy.number, now);
-    let mut risk = risk;
     if number.downgrade && risk.is_empty() {
         risk.push(Risk::AttestationDowngrade);
     }
@@ -209,24 +208,20 @@ pub fn score(
                     .unwrap_or(l.linked_at),
             )
         });
-    let dormant = number.line_type == LineType::Mobile
-        && link_seen.is_some_and(|seen| {
-            !policy
-                .number
-                .number_alone_may_reuse(LineType::Mobile, seen, now)
-        });
-    if dormant {
+    let line_allows = link_seen.is_none_or(|seen| {
+        policy
+            .number
+            .number_alone_may_reuse(number.line_type, seen, now)
+    });
+    // On a mobile, the line refuses only for dormancy.
+    if number.line_type == LineType::Mobile && !line_allows {
         risk.push(Risk::PossiblyRecycled);
     }
     let number_alone_may_reuse = !number.downgrade
         && policy
             .attestation
             .number_alone_may_reuse(telco.attestation, number.usual)
-        && link_seen.is_none_or(|seen| {
-            policy
-                .number
-                .number_alone_may_reuse(number.line_type, seen, now)
-        });
+        && line_allows;
     let capped = risk.contains(&Risk::SpoofSuspected)
         || (candidate.source == CandidateSource::Ani && !number_alone_may_reuse);
     if capped && recommendation == Recommendation::Reuse {
