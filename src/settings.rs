@@ -38,7 +38,9 @@ pub struct Settings {
     pub http_workers: Option<usize>,
     /// `STICKYCALLS_PUBLIC_SIGNUP` (`true`/`false`, default `true`),
     /// `STICKYCALLS_RATE_LIMITS` (`plan=REQUESTS/SECONDS,...`, over the defaults) and
-    /// `STICKYCALLS_KEY_CACHE_SECONDS` (1 to 300, default 60) and
+    /// `STICKYCALLS_KEY_CACHE_SECONDS` (1 to 300, default 60),
+    /// `STICKYCALLS_SETTINGS_CACHE_SECONDS` (1 to 300, default 60: how long a tenant's
+    /// identity settings are kept before they are read again) and
     /// `STICKYCALLS_CLIENT_TIMEOUT_SECONDS` (1 to 300, default 10: the time a client has
     /// to send a request's headers, and then its body).
     pub api: ApiOptions,
@@ -174,6 +176,11 @@ impl Settings {
             1..=300,
             stickycalls_http_api::VERIFIED_KEY_TTL,
         )?;
+        let settings_ttl = seconds(
+            "STICKYCALLS_SETTINGS_CACHE_SECONDS",
+            1..=300,
+            stickycalls_http_api::SETTINGS_TTL,
+        )?;
         let client_timeout = seconds(
             "STICKYCALLS_CLIENT_TIMEOUT_SECONDS",
             1..=300,
@@ -218,6 +225,7 @@ impl Settings {
                 public_signup,
                 rate_limits,
                 verified_key_ttl,
+                settings_ttl,
                 client_timeout,
             },
         })

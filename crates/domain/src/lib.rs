@@ -4,8 +4,9 @@
 //! shared numbers, conflicts), intents, variables with their TTLs and limits, the
 //! credit ledger's laws, and every use case: calls ([`calls::CallService`]), keys
 //! ([`keys::KeyService`]), accounts and the operator's actions
-//! ([`accounts::AccountService`]), customers ([`customers::CustomerService`]) and usage
-//! ([`usage::UsageService`]), each a service generic over the ports in [`ports`] and
+//! ([`accounts::AccountService`]), customers ([`customers::CustomerService`]), usage
+//! ([`usage::UsageService`]) and identity settings with their calibration
+//! ([`settings::SettingsService`]), each a service generic over the ports in [`ports`] and
 //! [`credits::BillingPolicy`] (storage by capability, billing policy, key minter,
 //! clock, id generator), each with its own error enum.
 //!
@@ -39,6 +40,7 @@ pub mod log_key;
 pub mod ports;
 pub mod redact;
 pub mod secret;
+pub mod settings;
 pub mod tenant;
 pub mod text;
 pub mod timestamp;

@@ -2,8 +2,8 @@
 //! implement. Every method returns a `Send` future so services run on any executor.
 //!
 //! The ports are split by capability (calls, customers, the credit ledger, accounts,
-//! keys, idempotent responses, usage, purge, health; the billing policy, key minter,
-//! clock and ids beside them), so an adapter can implement one without reading the
+//! keys, idempotent responses, usage, identity settings, purge, health; the billing
+//! policy, key minter, clock and ids beside them), so an adapter can implement one without reading the
 //! others. Reads (`find_call`, `gather_evidence`, `customer_context`) may run outside a
 //! transaction; a start's read (`load_start`) may open the transaction its
 //! `commit_start` ends. Each `commit_*` method is one use case's every write and must
@@ -23,7 +23,9 @@ use crate::credits::{
 use crate::customers::{CustomerLookup, CustomerRecord};
 use crate::error::{StoreError, ValidationError};
 use crate::idempotency::ClaimCutoffs;
-use crate::identity::{Confirmed, CustomerRef, Evidence, IdentityHints, LineType};
+use crate::identity::{
+    Confirmed, CustomerRef, Evidence, IdentityHints, IdentitySettings, JudgedCalls, LineType,
+};
 use crate::intents::{IntentWrite, OpenIntent};
 use crate::keys::MintedKey;
 use crate::tenant::{AccountId, Environment, TenantId};
@@ -353,6 +355,26 @@ pub trait UsageStore: Send + Sync + 'static {
     fn usage(
         &self, tenant: &TenantId, from: time::Date, to: time::Date,
     ) -> impl Future<Output = Result<Vec<DailyUsage>, StoreError>> + Send;
+}
+
+/// A tenant's identity settings, and what its ends said about its starts.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait IdentityStore: Send + Sync + 'static {
+    /// The tenant's settings, if it ever saved any.
+    fn identity_settings(
+        &self, tenant: &TenantId,
+    ) -> impl Future<Output = Result<Option<IdentitySettings>, StoreError>> + Send;
+
+    /// Replaces the tenant's settings.
+    fn save_identity_settings(
+        &self, tenant: &TenantId, settings: &IdentitySettings, at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The tenant's calls started at or after `since` (standalone ends excluded),
+    /// counted by start confidence, start sources and end verdict.
+    fn judged_calls(
+        &self, tenant: &TenantId, since: Timestamp,
+    ) -> impl Future<Output = Result<Vec<JudgedCalls>, StoreError>> + Send;
 }
 
 /// Accounts.

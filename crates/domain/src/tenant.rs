@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::identity::{AniPolicy, IdentityPolicy};
+use crate::identity::{AniPolicy, IdentityPolicy, IdentitySettings, ScoringWeights};
 
 /// An account (a customer company).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -59,14 +59,26 @@ pub struct TenantId {
     pub environment: Environment,
 }
 
-/// A tenant's own rules: how ANIs are read and how identity is scored. Loaded with the
-/// API key by the inbound adapter, so a use case needs no extra read for it.
+/// A tenant's own rules: how ANIs are read and how identity is scored. Loaded by the
+/// inbound adapter from the tenant's settings (cached briefly), so a use case needs no
+/// extra read for it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TenantPolicy {
     /// Default region and withheld-ANI list.
     pub ani: AniPolicy,
     /// Weights, thresholds and attestation rules (PRODUCT sections 3 and 7 by default).
     pub identity: IdentityPolicy,
+}
+
+impl TenantPolicy {
+    /// The policy a tenant's settings give, scoring with `weights` (the settings' own,
+    /// or what learning made of them).
+    pub fn from_settings(settings: &IdentitySettings, weights: ScoringWeights) -> Self {
+        Self {
+            ani: settings.ani.clone(),
+            identity: settings.identity_policy(weights),
+        }
+    }
 }
 
 /// The tenant a request acts for, with its policy.

@@ -195,7 +195,11 @@ pub(crate) fn authenticate<B: Backend>(
         state
             .limits
             .admit_key(&req, &verified.plan, &verified.lookup_id)?;
-        Ok(Authenticated(Tenant::with_defaults(verified.tenant)))
+        let policy = state.policies.of(verified.tenant, &state.settings).await?;
+        Ok(Authenticated(Tenant {
+            id: verified.tenant,
+            policy,
+        }))
     })
 }
 

@@ -9,6 +9,7 @@ use stickycalls_domain::calls::{EndCallError, StartCallError};
 use stickycalls_domain::customers::CustomerError;
 use stickycalls_domain::error::RefusalKind;
 use stickycalls_domain::keys::KeyError;
+use stickycalls_domain::settings::SettingsError;
 use stickycalls_domain::usage::UsageError;
 use stickycalls_domain::{StoreError, ValidationError};
 use utoipa::ToSchema;
@@ -250,6 +251,15 @@ impl From<UsageError> for ApiError {
                 "No credits are set up for this account",
             ),
             UsageError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<SettingsError> for ApiError {
+    fn from(e: SettingsError) -> Self {
+        match e {
+            SettingsError::Invalid(e) => e.into(),
+            SettingsError::Store(e) => e.into(),
         }
     }
 }

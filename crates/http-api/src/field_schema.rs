@@ -34,7 +34,7 @@ fn blank() -> String {
     format!("^[{WHITESPACE}]*$")
 }
 
-fn not_blank() -> String {
+pub(crate) fn not_blank() -> String {
     format!("[^{WHITESPACE}]")
 }
 

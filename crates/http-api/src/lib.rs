@@ -1,11 +1,11 @@
 //! The Sticky Calls REST API on actix-web: calls (`/v1/calls/start`, `/v1/calls/end`),
-//! the tenant's own account, usage, keys and customers (search, read, export, erase,
-//! variables), signup (`POST /v1/accounts`), `GET /v1/health`, `GET /v1/openapi.json`
+//! the tenant's own account, usage, keys, customers (search, read, export, erase,
+//! variables), identity settings and calibration, signup (`POST /v1/accounts`), `GET /v1/health`, `GET /v1/openapi.json`
 //! and `GET /metrics`.
 //!
 //! It owns the wire contract (request and response types, generated OpenAPI), API-key
 //! authentication (argon2id off the async workers, a short cache of verified keys that
-//! a revocation clears at once), per-key and per-address rate limits, Prometheus
+//! a revocation clears at once), the short cache of tenants' policies, per-key and per-address rate limits, Prometheus
 //! metrics, the one mapping of every error to the body of PRODUCT section 6, request
 //! ids, `Idempotency-Key` replay, and the 64 KiB body limit. It must not know SQL or any
 //! product rule: requests become domain values and go to the domain's services, whose
@@ -27,13 +27,17 @@ mod key_routes;
 pub mod keys;
 mod metrics;
 mod openapi;
+mod openapi_settings;
 mod openapi_tenant;
+mod policies;
 mod ratelimit;
 mod readiness;
 mod redact;
 mod reply;
 mod request_id;
 mod resource;
+mod settings;
+mod settings_dto;
 mod signup;
 
 use resource::resource;
@@ -48,8 +52,9 @@ use stickycalls_domain::customers::CustomerService;
 use stickycalls_domain::keys::KeyService;
 use stickycalls_domain::ports::{
     AccountStore, CallStore, Clock, CreditLedger, CustomerStore, Health, IdGenerator,
-    IdempotencyStore, KeyStore, Purge, UsageStore,
+    IdempotencyStore, IdentityStore, KeyStore, Purge, UsageStore,
 };
+use stickycalls_domain::settings::SettingsService;
 use stickycalls_domain::usage::UsageService;
 
 pub use auth::{KeyVerifier, VERIFIED_KEY_TTL, Verified};
@@ -57,6 +62,7 @@ pub use deadline::CLIENT_TIMEOUT;
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use openapi::openapi_json;
+pub use policies::{Policies, SETTINGS_TTL};
 pub use ratelimit::{Limit, RateLimitSettings, RateLimits};
 pub use readiness::Readiness;
 
@@ -70,6 +76,7 @@ pub trait Backend: Send + Sync + 'static {
         + IdempotencyStore
         + Purge
         + UsageStore
+        + IdentityStore
         + Health
         + Clone;
     /// Credits.
@@ -90,6 +97,9 @@ pub struct ApiOptions {
     /// How long a verified key is trusted before it is checked again: the bound on
     /// how long a key revoked elsewhere keeps working on this process.
     pub verified_key_ttl: std::time::Duration,
+    /// How long a tenant's policy (its identity settings, and what learning makes of
+    /// them) is kept before it is read again.
+    pub settings_ttl: std::time::Duration,
     /// How long a client has to send a request's body once its headers are in (the
     /// server gives it as long for the headers): past it, 408 and the connection closes.
     pub client_timeout: std::time::Duration,
@@ -101,6 +111,7 @@ impl Default for ApiOptions {
             public_signup: true,
             rate_limits: RateLimitSettings::default(),
             verified_key_ttl: VERIFIED_KEY_TTL,
+            settings_ttl: SETTINGS_TTL,
             client_timeout: CLIENT_TIMEOUT,
         }
     }
@@ -114,6 +125,8 @@ pub struct AppState<B: Backend> {
     pub customers: CustomerService<B::Store, B::Clock>,
     /// The usage report and account summary.
     pub usage: UsageService<B::Store, B::Ledger, B::Clock>,
+    /// Identity settings, the policy they give, calibration.
+    pub settings: SettingsService<B::Store, B::Clock>,
     /// The store itself, for what is not a use case: health and stored
     /// `Idempotency-Key` responses.
     pub store: B::Store,
@@ -123,6 +136,8 @@ pub struct AppState<B: Backend> {
     pub key_admin: KeyService<B::Store, B::Clock, keys::Argon2Minter>,
     /// API-key checks, with their cache: shared by every HTTP worker.
     pub keys: Arc<KeyVerifier<B::Store>>,
+    /// Tenants' policies, with their cache: shared by every HTTP worker.
+    pub policies: Arc<Policies>,
     /// Rate limiters: shared by every HTTP worker.
     pub limits: Arc<RateLimits>,
     /// Metrics: shared by every HTTP worker.
@@ -142,6 +157,7 @@ impl<B: Backend> std::fmt::Debug for AppState<B> {
 /// What every HTTP worker shares, whatever its store.
 struct Shared<B: Backend> {
     keys: Arc<KeyVerifier<B::Store>>,
+    policies: Arc<Policies>,
     limits: Arc<RateLimits>,
     metrics: Arc<Metrics>,
     options: Arc<ApiOptions>,
@@ -155,6 +171,7 @@ impl<B: Backend> AppState<B> {
     ) -> Self {
         let shared = Shared {
             keys: Arc::new(KeyVerifier::new(store.clone(), options.verified_key_ttl)),
+            policies: Arc::new(Policies::new(options.settings_ttl)),
             limits: Arc::new(RateLimits::new(&options.rate_limits)),
             metrics: Arc::new(Metrics::default()),
             options: Arc::new(options),
@@ -175,6 +192,7 @@ impl<B: Backend> AppState<B> {
     ) -> Self {
         let shared = Shared {
             keys: self.keys.clone(),
+            policies: self.policies.clone(),
             limits: self.limits.clone(),
             metrics: self.metrics.clone(),
             options: self.options.clone(),
@@ -193,6 +211,7 @@ impl<B: Backend> AppState<B> {
             key_admin: KeyService::new(store.clone(), clock.clone(), keys::Argon2Minter),
             customers: CustomerService::new(store.clone(), clock.clone()),
             usage: UsageService::new(store.clone(), ledger.clone(), clock.clone()),
+            settings: SettingsService::new(store.clone(), clock.clone()),
             accounts: AccountService::new(
                 store.clone(),
                 ledger.clone(),
@@ -203,6 +222,7 @@ impl<B: Backend> AppState<B> {
             store: store.clone(),
             calls: CallService::new(store, ledger, clock, ids),
             keys: shared.keys,
+            policies: shared.policies,
             limits: shared.limits,
             metrics: shared.metrics,
             options: shared.options,
@@ -255,6 +275,17 @@ pub fn app<B: Backend>(
                 .service(resource("/calls/end").post(calls::end::<B>).done())
                 .service(resource("/account").get(account::account::<B>).done())
                 .service(resource("/usage").get(account::usage::<B>).done())
+                .service(
+                    resource("/settings/identity")
+                        .get(settings::read::<B>)
+                        .put(settings::replace::<B>)
+                        .done(),
+                )
+                .service(
+                    resource("/identity/calibration")
+                        .get(settings::calibration::<B>)
+                        .done(),
+                )
                 .service(resource("/accounts").post(signup::signup::<B>).done())
                 .service(
                     resource("/keys")

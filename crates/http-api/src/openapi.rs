@@ -14,7 +14,12 @@ use crate::error::{DetailsBody, ErrorBody, IssueBody};
 use crate::field_schema::{
     CustomerLookupQuery, CustomerRefText, DayText, VariableBody, VariableKeyText,
 };
+use crate::openapi_settings as settings;
 use crate::openapi_tenant as tenant;
+use crate::settings_dto::{
+    AdjustmentDto, AttestationPolicyDto, BinDto, CalibrationResponse, IdentitySettingsDto,
+    LearningDto, ReuseQualityDto, ThresholdsDto, WeightsDto,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,13 +32,16 @@ use crate::openapi_tenant as tenant;
         tenant::signup_doc, tenant::list_keys_doc, tenant::create_key_doc, tenant::revoke_key_doc,
         tenant::search_customers_doc, tenant::read_customer_doc, tenant::export_customer_doc,
         tenant::erase_customer_doc, tenant::put_variable_doc, tenant::delete_variable_doc,
-        tenant::metrics_doc
+        tenant::metrics_doc, settings::read_settings_doc, settings::replace_settings_doc,
+        settings::calibration_doc
     ),
     components(schemas(
         StartRequest, StartResponse, EndRequest, EndResponse, HealthResponse, IdentityDto,
         IdentityHintsDto, OpenIntentDto, TelcoDto, VariableDto, ErrorBody, DetailsBody, IssueBody,
         AccountResponse, UsageResponse, DayUsageDto, DayText, CustomerRefText,
-        CustomerLookupQuery, VariableKeyText, VariableBody
+        CustomerLookupQuery, VariableKeyText, VariableBody, IdentitySettingsDto, WeightsDto,
+        ThresholdsDto, AttestationPolicyDto, CalibrationResponse, BinDto, ReuseQualityDto,
+        LearningDto, AdjustmentDto
     )),
     modifiers(&BearerKey, &EndRules),
     security(("api_key" = []))

@@ -14,6 +14,7 @@
 mod accounts;
 mod calls;
 mod customers;
+mod settings;
 mod state;
 
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -6,7 +6,7 @@ use stickycalls_domain::Timestamp;
 use stickycalls_domain::accounts::StoredResponse;
 use stickycalls_domain::calls::CallRecord;
 use stickycalls_domain::credits::{CreditAccount, CreditChange, LedgerEntry};
-use stickycalls_domain::identity::{Confirmed, LineType};
+use stickycalls_domain::identity::{Confirmed, IdentitySettings, LineType};
 use stickycalls_domain::intents::OpenIntent;
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_domain::variables::StoredVariable;
@@ -83,6 +83,8 @@ pub(crate) struct Tenant {
     pub credits: Option<CreditAccount>,
     pub ledger: Vec<LedgerEntry>,
     pub claims: BTreeMap<String, Claim>,
+    /// Identity settings, once saved.
+    pub identity_settings: Option<IdentitySettings>,
 }
 
 impl Tenant {

@@ -144,6 +144,7 @@ async fn record_end(
         calls::variables_updated.eq(row.variables_updated),
         calls::intent.eq(&row.intent),
         calls::intent_status.eq(&row.intent_status),
+        calls::verdict.eq(&row.verdict),
     ))
     .execute(conn)
     .await?;

@@ -42,6 +42,7 @@ pub(crate) struct CallRow {
     pub intent_status: Option<String>,
     pub explanation: Option<serde_json::Value>,
     pub attestation: Option<String>,
+    pub verdict: Option<String>,
 }
 
 pub(crate) fn line_type_text(line_type: Option<LineType>) -> Option<String> {
@@ -101,6 +102,7 @@ impl CallRow {
             intent_status: ended.and_then(|e| e.intent.as_ref().map(|(_, status)| status.clone())),
             explanation: serde_json::to_value(&call.explanation).ok(),
             attestation: call.attestation.map(|a| a.as_str().to_owned()),
+            verdict: ended.and_then(|e| e.verdict).map(|v| v.code()),
         }
     }
 
@@ -135,6 +137,7 @@ impl CallRow {
             variables_updated: self.variables_updated,
             intent: self.intent,
             intent_status: self.intent_status,
+            verdict: self.verdict,
         }
         .into_end();
         Ok(CallRecord {

@@ -48,6 +48,7 @@ diesel::table! {
         intent_status -> Nullable<Text>,
         explanation -> Nullable<Jsonb>,
         attestation -> Nullable<Text>,
+        verdict -> Nullable<Text>,
     }
 }
 
@@ -122,6 +123,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    identity_settings (tenant_id) {
+        tenant_id -> Uuid,
+        document -> Jsonb,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     intents (tenant_id, customer_ref, name) {
         tenant_id -> Uuid,
         customer_ref -> Text,
@@ -157,6 +166,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     customer_phones,
     customers,
     idempotency_keys,
+    identity_settings,
     intents,
     variables,
 );

@@ -300,6 +300,7 @@ pub(crate) fn end_call(
         calls::variables_updated.eq(r.variables_updated),
         calls::intent.eq(&r.intent),
         calls::intent_status.eq(&r.intent_status),
+        calls::verdict.eq(&r.verdict),
     ))
     .execute(c)?;
     Ok(updated == 1)

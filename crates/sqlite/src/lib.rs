@@ -20,6 +20,7 @@ mod migrate;
 mod pool;
 mod rows;
 pub mod schema;
+mod settings;
 mod store;
 
 pub use migrate::run_migrations;

@@ -66,6 +66,7 @@ pub(crate) struct CallRow {
     pub intent_status: Option<String>,
     pub explanation: Option<String>,
     pub attestation: Option<String>,
+    pub verdict: Option<String>,
 }
 
 impl CallRow {
@@ -96,6 +97,7 @@ impl CallRow {
             intent_status: ended.and_then(|e| e.intent.as_ref().map(|(_, s)| s.clone())),
             explanation: serde_json::to_string(&call.explanation).ok(),
             attestation: call.attestation.map(|a| a.as_str().to_owned()),
+            verdict: ended.and_then(|e| e.verdict).map(|v| v.code()),
         }
     }
 
@@ -129,6 +131,7 @@ impl CallRow {
             variables_updated: self.variables_updated,
             intent: self.intent,
             intent_status: self.intent_status,
+            verdict: self.verdict,
         }
         .into_end();
         Ok(CallRecord {

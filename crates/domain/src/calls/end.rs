@@ -6,7 +6,7 @@ use super::record::{CallRecord, EndRecord, Fingerprint};
 use super::request::{EndCall, RawEndCall};
 use super::service::CallService;
 use crate::credits::is_billable;
-use crate::identity::{Attestation, Confirmed, IdentityHints, Recommendation, score};
+use crate::identity::{Attestation, Confirmed, IdentityHints, Recommendation, Verdict, score};
 use crate::intents::IntentWrite;
 use crate::ports::{CallStore, Clock, CommitEndError, CreditLedger, EndCommit, IdGenerator};
 use crate::tenant::Tenant;
@@ -143,10 +143,14 @@ fn end_started(call: CallRecord, request: &EndCall, now: Timestamp) -> EndCommit
     let line_type = request.telco.line_type.or(call.line_type);
     let accepted = call.explanation.recommendation == Recommendation::Reuse;
     let confirmation = confirmation(request, accepted, call.attestation, now);
+    let verdict = confirmation.map(|_| judge(&call, accepted, moved));
     EndCommit {
         call: CallRecord {
             customer,
-            ended: Some(end_record(request, now)),
+            ended: Some(EndRecord {
+                verdict,
+                ..end_record(request, now)
+            }),
             ..call
         },
         standalone: false,
@@ -178,6 +182,19 @@ fn confirmation(
     ))
 }
 
+/// What a confirming end says of its start: the start's candidate (a known customer,
+/// not one it created or one a `customer_ref` hint named for the first time) was the
+/// caller when the end kept it; the caller was a known customer unless the end kept
+/// the new one the start made.
+fn judge(call: &CallRecord, reused: bool, moved: bool) -> Verdict {
+    let known = !call.provisional && !call.sources.is_empty();
+    Verdict {
+        reused,
+        correct: known && !moved,
+        returning: known || moved,
+    }
+}
+
 fn intent_write(request: &EndCall, now: Timestamp) -> Option<IntentWrite> {
     request
         .intent
@@ -195,6 +212,7 @@ fn end_record(request: &EndCall, now: Timestamp) -> EndRecord {
             .intent
             .as_ref()
             .map(|(name, status)| (name.as_str().to_owned(), status.as_str().to_owned())),
+        verdict: None,
     }
 }
 

@@ -5,7 +5,10 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 
 use crate::error::ValidationError;
-use crate::identity::{Attestation, Confidence, CustomerRef, Explanation, IdentityHints, LineType};
+use crate::identity::{
+    Attestation, Confidence, CustomerRef, Explanation, IdentityHints, JudgedCalls, LineType,
+    Verdict,
+};
 use crate::timestamp::Timestamp;
 
 /// The client's id for a call: 1 to 128 characters, no control characters.
@@ -125,6 +128,9 @@ pub struct EndRecord {
     /// The intent named by the end and its status (`open`, `resolved`...), for usage
     /// statistics.
     pub intent: Option<(String, String)>,
+    /// What the end said about the start's decision, when it named or confirmed the
+    /// customer (for calibration).
+    pub verdict: Option<Verdict>,
 }
 
 /// A call's end as a store keeps it: every column may be empty (a call not ended yet).
@@ -142,6 +148,8 @@ pub struct StoredEnd {
     pub intent: Option<String>,
     /// `intent_status`.
     pub intent_status: Option<String>,
+    /// `verdict` ([`Verdict::code`]).
+    pub verdict: Option<String>,
 }
 
 impl StoredEnd {
@@ -155,8 +163,37 @@ impl StoredEnd {
                 intents_updated: count(self.intents_updated),
                 variables_updated: count(self.variables_updated),
                 intent: self.intent.zip(self.intent_status),
+                verdict: self.verdict.and_then(|code| Verdict::from_code(&code).ok()),
             }),
             _ => None,
         }
     }
+}
+
+/// Counts calls started at or after `since` by start confidence, sources and verdict,
+/// as [`crate::ports::IdentityStore::judged_calls`] answers (for a store that reads
+/// whole records). Standalone ends decided nothing and are left out.
+pub fn judge_calls<'a>(
+    records: impl IntoIterator<Item = &'a CallRecord>, since: Timestamp,
+) -> Vec<JudgedCalls> {
+    let standalone = Fingerprint::standalone();
+    let mut groups: std::collections::BTreeMap<_, u64> = std::collections::BTreeMap::new();
+    for call in records {
+        if call.started_at < since || call.start_fingerprint == standalone {
+            continue;
+        }
+        let verdict = call.ended.as_ref().and_then(|e| e.verdict);
+        *groups
+            .entry((call.confidence, call.sources.clone(), verdict))
+            .or_default() += 1;
+    }
+    groups
+        .into_iter()
+        .map(|((confidence, sources, verdict), calls)| JudgedCalls {
+            confidence,
+            sources,
+            verdict,
+            calls,
+        })
+        .collect()
 }

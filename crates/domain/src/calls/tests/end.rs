@@ -371,3 +371,79 @@ fn a_status_without_an_intent_is_refused() {
     };
     assert_eq!(err.issues[0].path, ["intent"]);
 }
+
+/// What each kind of end says about its start, for calibration: the verdict it
+/// commits with the call.
+#[test]
+fn an_end_judges_its_starts_decision() {
+    use crate::identity::{Confidence, Explanation, Recommendation, Verdict};
+    let reused = |customer: &str| {
+        let mut call = started_call(start_body("j"), customer, false);
+        call.confidence = Confidence::from_hundredths(55);
+        call.sources = vec!["ani:mobile".into(), "recency:1day".into()];
+        call.explanation = Explanation {
+            recommendation: Recommendation::Reuse,
+            ..Explanation::recorded_without(call.confidence)
+        };
+        call
+    };
+    let verdict = |call: crate::calls::CallRecord, end: serde_json::Value| {
+        let mut ports = Ports::new();
+        with_call(&mut ports, call);
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let keep = seen.clone();
+        ports.store.expect_commit_end().returning(move |_, c| {
+            *keep.lock().unwrap() = Some(c.call.ended.as_ref().unwrap().verdict);
+            Box::pin(async { Ok(EndReceipt::default()) })
+        });
+        run(ports.service().end(&tenant(), end_req(end))).unwrap();
+        let v = *seen.lock().unwrap();
+        v.unwrap()
+    };
+    let v = |reused, correct, returning| {
+        Some(Verdict {
+            reused,
+            correct,
+            returning,
+        })
+    };
+    // A reused caller the end leaves as is, or names again: right.
+    assert_eq!(
+        verdict(reused("cust_a"), json!({"call_id": "j"})),
+        v(true, true, true)
+    );
+    assert_eq!(
+        verdict(
+            reused("cust_a"),
+            json!({"call_id": "j", "customer_ref": "cust_a"})
+        ),
+        v(true, true, true)
+    );
+    // The agent names someone else: wrong, and the caller was known.
+    assert_eq!(
+        verdict(
+            reused("cust_a"),
+            json!({"call_id": "j", "customer_ref": "cust_b"})
+        ),
+        v(true, false, true)
+    );
+    // A new caller the end names as the start's new customer: nobody was predicted.
+    let new = started_call(start_body("j"), "cust_new", true);
+    assert_eq!(
+        verdict(
+            new.clone(),
+            json!({"call_id": "j", "customer_ref": "cust_new"})
+        ),
+        v(false, false, false)
+    );
+    // ...or as a known customer the start missed.
+    assert_eq!(
+        verdict(
+            new.clone(),
+            json!({"call_id": "j", "customer_ref": "cust_known"})
+        ),
+        v(false, false, true)
+    );
+    // An end that neither names anyone nor follows a reuse judges nothing.
+    assert_eq!(verdict(new, json!({"call_id": "j"})), None);
+}

@@ -126,6 +126,7 @@ pub fn ended(mut call: CallRecord, fingerprint: Fingerprint) -> CallRecord {
         intents_updated: 1,
         variables_updated: 2,
         intent: None,
+        verdict: None,
     });
     call
 }

@@ -1,0 +1,38 @@
+//! OpenAPI descriptions of a tenant's identity settings and calibration. Collected by
+//! `openapi::ApiDoc`.
+
+#![allow(dead_code)]
+
+use crate::error::ErrorBody;
+use crate::openapi::{BodyFailures, KeyedFailures};
+use crate::settings_dto::{CalibrationResponse, IdentitySettingsDto};
+
+/// The identity settings of the key's environment (the defaults until replaced).
+#[utoipa::path(get, path = "/v1/settings/identity", responses(
+    (status = 200, description = "Every setting", body = IdentitySettingsDto),
+    KeyedFailures,
+))]
+pub(crate) fn read_settings_doc() {}
+
+/// Replace the identity settings of the key's environment: an omitted field takes its
+/// default. Effective at once on the server that answers, within
+/// `STICKYCALLS_SETTINGS_CACHE_SECONDS` (60 s) on the others. `thresholds.confirm`
+/// must not be above `thresholds.reuse`.
+#[utoipa::path(put, path = "/v1/settings/identity", request_body = IdentitySettingsDto, responses(
+    (status = 200, description = "Every setting, as saved", body = IdentitySettingsDto),
+    (status = 400, description = "Bad settings; `details.issues` names the fields, nothing is saved", body = ErrorBody),
+    KeyedFailures, BodyFailures,
+))]
+pub(crate) fn replace_settings_doc() {}
+
+/// How the key's environment's identity decisions turned out, judged by the ends that
+/// named or confirmed a customer: per tenth of confidence, the Brier score, `reuse`
+/// precision and recall, and the weights learning moves. Free.
+#[utoipa::path(get, path = "/v1/identity/calibration", params(
+    ("days" = Option<u32>, Query, minimum = 1, maximum = 366, description = "Days up to now (default 30)"),
+), responses(
+    (status = 200, description = "The calibration of the window", body = CalibrationResponse),
+    (status = 400, description = "`days` is not a whole number from 1 to 366", body = ErrorBody),
+    KeyedFailures,
+))]
+pub(crate) fn calibration_doc() {}

@@ -1,0 +1,97 @@
+//! Identity settings (one JSON document per tenant) and the judged calls calibration
+//! and learning read, counted by the database.
+
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use diesel_async::RunQueryDsl;
+use stickycalls_domain::calls::Fingerprint;
+use stickycalls_domain::identity::{Confidence, IdentitySettings, JudgedCalls, Verdict};
+use stickycalls_domain::ports::IdentityStore;
+use stickycalls_domain::tenant::TenantId;
+use stickycalls_domain::{StoreError, Timestamp};
+
+use crate::errors::from_diesel;
+use crate::pool::PgStore;
+use crate::schema::{calls, identity_settings};
+use crate::tenant_key::tenant_key;
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unknown(anyhow::anyhow!("{what}: {e}"))
+}
+
+impl IdentityStore for PgStore {
+    async fn identity_settings(
+        &self, tenant: &TenantId,
+    ) -> Result<Option<IdentitySettings>, StoreError> {
+        let mut conn = self.conn().await?;
+        let document: Option<serde_json::Value> = identity_settings::table
+            .find(tenant_key(tenant))
+            .select(identity_settings::document)
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(from_diesel)?;
+        document
+            .map(|d| IdentitySettings::from_json(&d.to_string()))
+            .transpose()
+            .map_err(|e| corrupt("identity_settings.document", e))
+    }
+
+    async fn save_identity_settings(
+        &self, tenant: &TenantId, settings: &IdentitySettings, at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let document: serde_json::Value = serde_json::from_str(&settings.to_json())
+            .map_err(|e| corrupt("identity settings", e))?;
+        let mut conn = self.conn().await?;
+        diesel::insert_into(identity_settings::table)
+            .values((
+                identity_settings::tenant_id.eq(tenant_key(tenant)),
+                identity_settings::document.eq(&document),
+                identity_settings::updated_at.eq(at.get()),
+            ))
+            .on_conflict(identity_settings::tenant_id)
+            .do_update()
+            .set((
+                identity_settings::document.eq(excluded(identity_settings::document)),
+                identity_settings::updated_at.eq(excluded(identity_settings::updated_at)),
+            ))
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(from_diesel)
+    }
+
+    async fn judged_calls(
+        &self, tenant: &TenantId, since: Timestamp,
+    ) -> Result<Vec<JudgedCalls>, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<(i16, Vec<Option<String>>, Option<String>, i64)> = calls::table
+            .filter(calls::tenant_id.eq(tenant_key(tenant)))
+            .filter(calls::started_at.ge(since.get()))
+            .filter(calls::start_fingerprint.ne(Fingerprint::standalone().as_str()))
+            .group_by((calls::confidence, calls::sources, calls::verdict))
+            .select((
+                calls::confidence,
+                calls::sources,
+                calls::verdict,
+                count_star(),
+            ))
+            .load(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        rows.into_iter()
+            .map(|(confidence, sources, verdict, calls)| {
+                Ok(JudgedCalls {
+                    confidence: Confidence::from_hundredths(confidence.clamp(0, 100) as u8),
+                    sources: sources.into_iter().flatten().collect(),
+                    verdict: verdict
+                        .map(|code| Verdict::from_code(&code))
+                        .transpose()
+                        .map_err(|e| corrupt("calls.verdict", e))?,
+                    calls: calls.max(0) as u64,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE identity_settings;
+ALTER TABLE calls DROP COLUMN verdict;
