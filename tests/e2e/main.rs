@@ -13,6 +13,7 @@ mod logs;
 mod memory;
 mod platforms;
 mod seeds;
+mod settings;
 mod sqlite;
 mod startup;
 mod support;

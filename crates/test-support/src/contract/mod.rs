@@ -12,16 +12,18 @@ use stickycalls_domain::calls::{CallId, CallService, EndCallError, StartCallErro
 use stickycalls_domain::credits::{CreditAccount, CreditState};
 use stickycalls_domain::identity::{CustomerRef, Recommendation};
 use stickycalls_domain::ports::{
-    AccountStore, CallStore, Clock, CreditLedger, CustomerStore, IdempotencyStore, KeyStore, Purge,
-    UsageStore,
+    AccountStore, CallStore, Clock, CreditLedger, CustomerStore, IdempotencyStore, IdentityStore,
+    KeyStore, Purge, UsageStore,
 };
 use stickycalls_domain::tenant::{AccountId, Environment, Tenant, TenantId};
 use time::Duration;
 
 use crate::fakes::{SequentialIds, TestClock};
 
+mod calibration;
 mod identity;
 mod manage;
+pub use calibration::*;
 pub use identity::*;
 pub use manage::*;
 
@@ -45,6 +47,7 @@ pub trait StorageFactory: Send + Sync {
         + KeyStore
         + IdempotencyStore
         + UsageStore
+        + IdentityStore
         + Purge
         + Clone;
     /// Its ledger.
@@ -943,6 +946,8 @@ macro_rules! storage_contract {
             candidates_and_their_hints_are_kept,
             a_failed_attestation_is_kept,
             a_numbers_confirmations_are_kept,
+            identity_settings_are_kept_per_tenant,
+            ends_judge_their_starts,
             line_type_is_remembered,
             variable_limit_refuses_whole,
             ends_replay_and_standalone,
