@@ -91,7 +91,7 @@ async fn bad_settings_are_refused_naming_each_field_and_change_nothing() {
         json!({
             "default_region": "Atlantis",
             "weights": {"ani_mobile": 2},
-            "thresholds": {"reuse": 0.4, "confirm": 0.6},
+            "thresholds": {"reuse": 1.4, "confirm": 0.2},
             "withheld_anis": ["  "],
             "learning": true
         }),
@@ -110,7 +110,7 @@ async fn bad_settings_are_refused_naming_each_field_and_change_nothing() {
             json!(["default_region"]),
             json!(["withheld_anis", "0"]),
             json!(["weights", "ani_mobile"]),
-            json!(["thresholds", "confirm"]),
+            json!(["thresholds", "reuse"]),
         ]
     );
     for (bad, path) in [

@@ -80,27 +80,6 @@ def _texts(value):
             yield from _texts(v)
 
 
-# The one rule of the identity settings JSON Schema cannot state: `thresholds.confirm`
-# must not be above `thresholds.reuse` (each rounded to a hundredth, as the server
-# does; an omitted one is its default, 0.3 and 0.5). Such bodies are dropped (the
-# server's own tests cover the 400).
-def _hundredths(value, default):
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return int(value * 100 + 0.5)
-
-
-def _thresholds_crossed(body):
-    thresholds = body.get("thresholds") if isinstance(body, dict) else None
-    if not isinstance(thresholds, dict):
-        return False
-    reuse = _hundredths(thresholds.get("reuse"), 50)
-    confirm = _hundredths(thresholds.get("confirm"), 30)
-    return reuse is not None and confirm is not None and confirm > reuse
-
-
 @schemathesis.hook
 def filter_body(context, body):
-    return not any(_has_card(t) for t in _texts(body)) and not _thresholds_crossed(body)
+    return not any(_has_card(t) for t in _texts(body))

@@ -22,7 +22,12 @@ know them (seen before on this number or with this CRM id); then the targets of
 docs/IDENTITY.md. A development tool: it exits 0 whatever the figures, unless
 SIM_STRICT=1. SIM_STORE picks the store (sqlite, or the URL of an empty PostgreSQL
 database, reached with psql too);
-SIM_JSON writes the figures as JSON. Standard library only."""
+SIM_JSON writes the figures as JSON. SIM_HISTORY replays that many calls first, not
+counted (the service's past, which learning learns from). SIM_SETTINGS is the identity settings document the
+tenant PUTs first (default `{"learning": true}`; `{}` for the defaults); the server
+re-reads a tenant's policy every second (STICKYCALLS_SETTINGS_CACHE_SECONDS=1), as the
+simulator packs weeks of calls into seconds. The service's own calibration report
+(`GET /v1/identity/calibration`) is printed at the end. Standard library only."""
 
 import http.client
 import json
@@ -39,10 +44,17 @@ from server import cli, free_port, funded_account, require_binary, serve  # noqa
 
 SEED = int(os.environ.get("SIM_SEED", "7"))
 CALLS = int(os.environ.get("SIM_CALLS", "2500"))
+# SIM_HISTORY: calls replayed first and not counted (a contact center with a past:
+# what learning has to learn from), default 0 (a service starting empty).
+HISTORY = int(os.environ.get("SIM_HISTORY", "0"))
 STORE = os.environ.get("SIM_STORE", "sqlite")
 PBX_SEATS = 25
 # Share of calls whose platform looked the line type up (a carrier lookup).
 LINE_TYPE_SHARE = float(os.environ.get("SIM_LINE_TYPE_SHARE", "0.9"))
+SETTINGS = json.loads(os.environ.get("SIM_SETTINGS", '{"learning": true}'))
+# SIM_MISSES: a file to write each clearly identifiable call that was not reused with
+# the right person, one JSON line each (for tuning).
+MISSES = open(os.environ["SIM_MISSES"], "w") if os.environ.get("SIM_MISSES") else None
 
 ATTESTATION_SPELLINGS = {
     "A": ["A", "TN-Validation-Passed-A", "passed-A"],
@@ -181,8 +193,8 @@ class Api:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.key = key
 
-    def post(self, path, body):
-        self.conn.request("POST", path, json.dumps(body), {
+    def post(self, path, body, method="POST"):
+        self.conn.request(method, path, json.dumps(body) if body is not None else None, {
             "Authorization": f"Bearer {self.key}", "Content-Type": "application/json"})
         response = self.conn.getresponse()
         data = response.read()
@@ -232,9 +244,9 @@ def age(db, ref):
 
 def simulate(api, rng, db):
     world = World(rng)
-    world.populate(max(CALLS // 5, PBX_SEATS))
-    tally = Tally()
-    for n in range(CALLS):
+    world.populate(max((HISTORY + CALLS) // 5, PBX_SEATS))
+    tally, past = Tally(), Tally()
+    for n in range(HISTORY + CALLS):
         kind, person, ani, line_type, level, spelling, crm = plan_call(world, rng)
         while world.dormant:
             age(db, world.dormant.pop())
@@ -260,7 +272,7 @@ def simulate(api, rng, db):
         identity = answer["identity"]
         offered = [answer["customer_ref"]] + [c["customer_ref"] for c in identity.get("candidates", [])]
         reuse = identity["recommendation"] == "reuse"
-        row = tally.row(kind)
+        row = (tally if n >= HISTORY else past).row(kind)
         row["calls"] += 1
         row["reuse"] += reuse
         row["wrong_reuse"] += reuse and answer["customer_ref"] != person.ref
@@ -270,6 +282,12 @@ def simulate(api, rng, db):
         row["identifiable_reuse"] += identifiable and reuse and answer["customer_ref"] == person.ref
         row["number_only"] += crm is None
         row["number_only_reuse"] += crm is None and reuse
+        shared_number_reuse = kind in SHARED_KINDS and crm is None and reuse
+        missed = identifiable and not (reuse and answer["customer_ref"] == person.ref)
+        if MISSES is not None and (missed or shared_number_reuse):
+            MISSES.write(json.dumps({"n": n, "kind": kind, "level": level, "crm": crm is not None,
+                                     "line_type": line_type, "customer_ref": answer["customer_ref"],
+                                     "true": person.ref, "identity": identity}) + "\n")
         api.post("/v1/calls/end", {"call_id": call_id, "customer_ref": person.ref})
         person.calls += 1
         for token in (ani if ani != "anonymous" else None, crm):
@@ -282,12 +300,24 @@ def pct(part, whole):
     return f"{100 * part / whole:6.2f} %" if whole else "     - "
 
 
+def report_calibration(c):
+    bins = " ".join(f"{b['from']:.1f}:{b['correct']}/{b['calls']}" for b in c["bins"] if b["calls"])
+    print(f"the service's own calibration: {c['calls']} calls, {c['confirmed']} confirmed, "
+          f"brier {c['brier']}, reuse precision {c['reuse']['precision']}, "
+          f"recall {c['reuse']['recall']}")
+    print(f"  bins (from:correct/calls): {bins}")
+    moved = ", ".join(f"{a['weight']} {a['from']} -> {a['to']} ({a['correct']}/{a['confirmed']})"
+                      for a in c["learning"]["adjustments"]) or "none"
+    print(f"  learning {'on' if c['learning']['enabled'] else 'off'}; adjustments: {moved}")
+
+
 def report(tally, seconds):
     kinds = sorted(tally.kinds)
     total = {k: sum(tally.kinds[x][k] for x in kinds) for k in tally.row("_").keys()}
     tally.kinds.pop("_")
-    print(f"identity-sim: {total['calls']} calls, seed {SEED}, store {STORE.split(':')[0]}, "
-          f"{seconds:.1f} s")
+    print(f"identity-sim: {total['calls']} calls (after {HISTORY} not counted), seed {SEED}, "
+          f"store {STORE.split(':')[0]}, "
+          f"settings {json.dumps(SETTINGS)}, {seconds:.1f} s")
     print(f"{'kind':20} {'calls':>6} {'reuse':>9} {'wrong reuse':>12} {'among (knowable)':>18}")
     for kind in kinds:
         r = tally.kinds[kind]
@@ -323,22 +353,28 @@ def main():
     rng = random.Random(SEED)
     with tempfile.TemporaryDirectory(prefix="identity-sim-") as work:
         url = f"sqlite://{work}/sim.db" if STORE == "sqlite" else STORE
-        env = dict(os.environ, STICKYCALLS_DATABASE_URL=url, RUST_LOG="warn")
+        env = dict(os.environ, STICKYCALLS_DATABASE_URL=url, RUST_LOG="warn",
+                   STICKYCALLS_SETTINGS_CACHE_SECONDS="1")
         cli(env, "migrate")
-        _, key = funded_account(env, "identity-sim", CALLS * 2)
+        _, key = funded_account(env, "identity-sim", (HISTORY + CALLS) * 2)
         port = free_port()
         proc = serve(env, port, os.path.join(work, "server.log"))
         try:
+            api = Api(port, key)
+            api.post("/v1/settings/identity", SETTINGS, method="PUT")
             began = time.monotonic()
-            tally = simulate(Api(port, key), rng, f"{work}/sim.db" if STORE == "sqlite" else STORE)
+            tally = simulate(api, rng, f"{work}/sim.db" if STORE == "sqlite" else STORE)
             seconds = time.monotonic() - began
+            calibration = api.post("/v1/identity/calibration?days=366", None, method="GET")
         finally:
             proc.terminate()
             proc.wait()
     total, targets = report(tally, seconds)
+    report_calibration(calibration)
     if os.environ.get("SIM_JSON"):
         with open(os.environ["SIM_JSON"], "w") as out:
-            json.dump({"seed": SEED, "calls": CALLS, "kinds": tally.kinds, "total": total,
+            json.dump({"seed": SEED, "calls": CALLS, "settings": SETTINGS, "kinds": tally.kinds,
+                       "total": total, "calibration": calibration,
                        "targets": [{"target": t, "figure": f.strip(), "met": m}
                                    for t, f, m in targets]}, out, indent=2)
     if os.environ.get("SIM_STRICT") == "1" and not all(m for _, _, m in targets):

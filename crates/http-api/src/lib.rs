@@ -1,15 +1,15 @@
 //! The Sticky Calls REST API on actix-web: calls (`/v1/calls/start`, `/v1/calls/end`),
 //! the tenant's own account, usage, keys, customers (search, read, export, erase,
-//! variables), identity settings and calibration, signup (`POST /v1/accounts`), `GET /v1/health`, `GET /v1/openapi.json`
-//! and `GET /metrics`.
+//! variables), identity settings and calibration, signup (`POST /v1/accounts`),
+//! `GET /v1/health`, `GET /v1/openapi.json` and `GET /metrics`.
 //!
 //! It owns the wire contract (request and response types, generated OpenAPI), API-key
 //! authentication (argon2id off the async workers, a short cache of verified keys that
-//! a revocation clears at once), the short cache of tenants' policies, per-key and per-address rate limits, Prometheus
-//! metrics, the one mapping of every error to the body of PRODUCT section 6, request
-//! ids, `Idempotency-Key` replay, and the 64 KiB body limit. It must not know SQL or any
-//! product rule: requests become domain values and go to the domain's services, whose
-//! ports the binary wires to real adapters.
+//! a revocation clears at once), the short cache of tenants' policies, per-key and
+//! per-address rate limits, Prometheus metrics, the one mapping of every error to the
+//! body of PRODUCT section 6, request ids, `Idempotency-Key` replay, and the 64 KiB
+//! body limit. It must not know SQL or any product rule: requests become domain values
+//! and go to the domain's services, whose ports the binary wires to real adapters.
 
 mod account;
 mod auth;

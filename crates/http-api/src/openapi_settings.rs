@@ -16,8 +16,7 @@ pub(crate) fn read_settings_doc() {}
 
 /// Replace the identity settings of the key's environment: an omitted field takes its
 /// default. Effective at once on the server that answers, within
-/// `STICKYCALLS_SETTINGS_CACHE_SECONDS` (60 s) on the others. `thresholds.confirm`
-/// must not be above `thresholds.reuse`.
+/// `STICKYCALLS_SETTINGS_CACHE_SECONDS` (60 s) on the others.
 #[utoipa::path(put, path = "/v1/settings/identity", request_body = IdentitySettingsDto, responses(
     (status = 200, description = "Every setting, as saved", body = IdentitySettingsDto),
     (status = 400, description = "Bad settings; `details.issues` names the fields, nothing is saved", body = ErrorBody),

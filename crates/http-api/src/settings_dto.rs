@@ -141,7 +141,7 @@ pub struct ThresholdsDto {
     /// `reuse` from this confidence (0.5).
     #[schema(schema_with = ThresholdNumber::schema)]
     pub reuse: Option<f64>,
-    /// `confirm` from this confidence (0.3); not above `reuse`.
+    /// `confirm` from this confidence (0.3); above `reuse`, there is no confirm band.
     #[schema(schema_with = ThresholdNumber::schema)]
     pub confirm: Option<f64>,
 }

@@ -16,6 +16,9 @@ use crate::pool::PgStore;
 use crate::schema::{calls, identity_settings};
 use crate::tenant_key::tenant_key;
 
+/// A group of calls as counted: confidence, sources, verdict, how many.
+type Counted = (i16, Vec<Option<String>>, Option<String>, i64);
+
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Unknown(anyhow::anyhow!("{what}: {e}"))
 }
@@ -66,7 +69,7 @@ impl IdentityStore for PgStore {
         &self, tenant: &TenantId, since: Timestamp,
     ) -> Result<Vec<JudgedCalls>, StoreError> {
         let mut conn = self.conn().await?;
-        let rows: Vec<(i16, Vec<Option<String>>, Option<String>, i64)> = calls::table
+        let rows: Vec<Counted> = calls::table
             .filter(calls::tenant_id.eq(tenant_key(tenant)))
             .filter(calls::started_at.ge(since.get()))
             .filter(calls::start_fingerprint.ne(Fingerprint::standalone().as_str()))

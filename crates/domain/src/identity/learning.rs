@@ -7,8 +7,9 @@
 //!   id alone may support `reuse`), never above [`MAX_LEARNED_WEIGHT`]: after at least
 //!   [`MIN_CONFIRMED`] confirmed calls with it, at most 1 % of them wrong;
 //! - `external_id` and the ANI weights of each line type are lowered to half their
-//!   setting when more than 10 % of at least [`MIN_CONFIRMED`] confirmed calls with
-//!   them were wrong;
+//!   setting when more than 10 % of at least [`MIN_CONFIRMED`] confirmed `reuse`
+//!   answers with them named the wrong person (a shared line's first guess being wrong
+//!   is what its candidates are for, and lowers nothing);
 //! - nothing else moves: recency, open intents, `customer_ref` and shared numbers keep
 //!   their settings, and the policy's caps (candidates, attestation, landlines,
 //!   dormancy) apply to learned weights as to any other.
@@ -32,7 +33,7 @@ pub struct Adjustment {
     pub from: f64,
     /// As used.
     pub to: f64,
-    /// Confirmed calls with the signal.
+    /// Confirmed calls with the signal (answered `reuse`, for a weight lowered).
     pub confirmed: u64,
     /// Of which right.
     pub correct: u64,
@@ -64,31 +65,27 @@ const LEARNABLE: [Slot; 6] = [
     ("external_id", "external_id", |w| &mut w.external_id),
 ];
 
-/// How confirmed calls with `source` turned out: (confirmed, correct).
-fn record(groups: &[JudgedCalls], source: &str) -> (u64, u64) {
+/// How confirmed calls with `source` turned out: (confirmed, correct), of all of them
+/// or of those answered `reuse` only.
+fn record(groups: &[JudgedCalls], source: &str, reused_only: bool) -> (u64, u64) {
     groups
         .iter()
         .filter(|g| g.sources.iter().any(|s| s == source))
         .filter_map(|g| {
-            g.verdict
-                .map(|v| (g.calls, if v.correct { g.calls } else { 0 }))
+            let v = g.verdict.filter(|v| v.reused || !reused_only)?;
+            Some((g.calls, if v.correct { g.calls } else { 0 }))
         })
         .fold((0, 0), |(n, k), (calls, right)| (n + calls, k + right))
 }
 
-/// The weight a signal's record earns, within the bounds above.
-fn learned_weight(name: &str, set: f64, confirmed: u64, correct: u64, reuse_at: f64) -> f64 {
-    if confirmed < MIN_CONFIRMED {
-        return set;
-    }
-    let wrong = confirmed - correct;
-    if wrong * 10 > confirmed {
-        set / 2.0
-    } else if name == "external_id" && wrong * 100 <= confirmed {
-        set.max(reuse_at.min(MAX_LEARNED_WEIGHT))
-    } else {
-        set
-    }
+/// Whether at most 1 % of enough calls were wrong.
+fn nearly_always_right((confirmed, correct): (u64, u64)) -> bool {
+    confirmed >= MIN_CONFIRMED && (confirmed - correct) * 100 <= confirmed
+}
+
+/// Whether more than 10 % of enough calls were wrong.
+fn often_wrong((confirmed, correct): (u64, u64)) -> bool {
+    confirmed >= MIN_CONFIRMED && (confirmed - correct) * 10 > confirmed
 }
 
 /// Adjusts `weights` (as set) from a window's judged calls.
@@ -97,10 +94,16 @@ pub fn learn(weights: ScoringWeights, thresholds: Thresholds, groups: &[JudgedCa
     let mut learned = weights;
     let mut adjustments = Vec::new();
     for (name, source, slot) in LEARNABLE {
-        let (confirmed, correct) = record(groups, source);
+        let (all, reused) = (record(groups, source, false), record(groups, source, true));
         let weight = slot(&mut learned);
         let from = *weight;
-        let to = learned_weight(name, from, confirmed, correct, reuse_at);
+        let (to, (confirmed, correct)) = if often_wrong(reused) {
+            (from / 2.0, reused)
+        } else if name == "external_id" && nearly_always_right(all) {
+            (from.max(reuse_at.min(MAX_LEARNED_WEIGHT)), all)
+        } else {
+            (from, all)
+        };
         if to != from {
             *weight = to;
             adjustments.push(Adjustment {

@@ -185,7 +185,11 @@ pub fn score(
     let signals = signals_for(&candidate, &number, evidence, &policy.weights, now);
     let confidence = Confidence::from_sum(signals.iter().map(|s| s.weight).sum());
     let mut recommendation = policy.thresholds.recommend(confidence);
-    let others = plausible_others(&candidate, evidence, &number);
+    let external_id_alone_trusted = policy
+        .thresholds
+        .recommend(Confidence::from_sum(policy.weights.external_id))
+        == Recommendation::Reuse;
+    let others = plausible_others(&candidate, evidence, &number, external_id_alone_trusted);
     let candidates = if others.is_empty() {
         Vec::new()
     } else {

@@ -207,12 +207,8 @@ fn thresholds(raw: Option<RawThresholds>, issues: &mut Issues) -> Thresholds {
     let d = Thresholds::default();
     let reuse = threshold(raw.reuse, d.reuse, "thresholds.reuse", issues);
     let confirm = threshold(raw.confirm, d.confirm, "thresholds.confirm", issues);
-    if confirm > reuse {
-        issues.push(ValidationError::invalid(
-            "thresholds.confirm",
-            "must not be above thresholds.reuse",
-        ));
-    }
+    // A `confirm` above `reuse` is kept as sent: `reuse` is decided first, so it only
+    // leaves no confirm band (a rule JSON Schema could not state for the document).
     Thresholds { reuse, confirm }
 }
 

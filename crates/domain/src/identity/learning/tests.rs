@@ -15,6 +15,14 @@ fn with(sources: &[&str], correct: bool, calls: u64) -> JudgedCalls {
     }
 }
 
+fn reused(sources: &[&str], correct: bool, calls: u64) -> JudgedCalls {
+    let mut group = with(sources, correct, calls);
+    if let Some(v) = group.verdict.as_mut() {
+        v.reused = true;
+    }
+    group
+}
+
 fn learned(groups: &[JudgedCalls]) -> Learned {
     let policy = IdentityPolicy::default();
     learn(policy.weights, policy.thresholds, groups)
@@ -71,17 +79,39 @@ fn one_wrong_call_in_a_hundred_still_earns_trust_two_do_not() {
 }
 
 #[test]
-fn often_wrong_signals_are_halved_and_numbers_are_never_raised() {
+fn signals_often_wrong_when_reused_are_halved_and_numbers_are_never_raised() {
     let out = learned(&[
-        with(&["ani:landline"], true, 80),
-        with(&["ani:landline"], false, 20),
-        with(&["ani:mobile"], true, 1000),
+        reused(&["ani:mobile"], true, 80),
+        reused(&["ani:mobile"], false, 20),
+        reused(&["external_id"], true, 500),
         with(&["ani:voip"], true, 1000),
     ]);
-    assert_eq!(out.weights.ani_landline, 0.2);
-    assert_eq!(out.weights.ani_mobile, 0.5);
+    assert_eq!(out.weights.ani_mobile, 0.25);
+    assert_eq!(out.weights.external_id, 0.5);
     assert_eq!(out.weights.ani_voip, 0.3);
-    assert_eq!(out.adjustments.len(), 1);
+    assert_eq!(out.adjustments[0].confirmed, 100);
+    assert_eq!(out.adjustments[0].correct, 80);
+}
+
+/// A shared line's first guess is often wrong: that is what its candidates are for.
+#[test]
+fn wrong_first_guesses_that_were_not_reused_lower_nothing() {
+    let out = learned(&[
+        with(&["ani:landline"], true, 40),
+        with(&["ani:landline"], false, 60),
+        with(&["external_id"], false, 60),
+    ]);
+    assert!(out.adjustments.is_empty(), "{:?}", out.adjustments);
+}
+
+#[test]
+fn crm_ids_that_misled_a_reuse_are_halved_not_raised() {
+    let out = learned(&[
+        with(&["external_id"], true, 300),
+        reused(&["external_id"], false, 5),
+        reused(&["external_id"], true, 30),
+    ]);
+    assert_eq!(out.weights.external_id, 0.2);
 }
 
 #[test]
@@ -120,7 +150,11 @@ proptest::proptest! {
         let sources = ["ani:mobile", "ani:unknown", "ani:landline", "ani:voip", "ani:toll_free", "external_id"];
         let groups: Vec<JudgedCalls> = records
             .iter()
-            .map(|(i, correct, calls)| with(&[sources[*i]], *correct, *calls))
+            .enumerate()
+            .map(|(n, (i, correct, calls))| {
+                let group = if n % 2 == 0 { with } else { reused };
+                group(&[sources[*i]], *correct, *calls)
+            })
             .collect();
         let set = ScoringWeights { external_id: external, ..ScoringWeights::default() };
         let out = learn(set, Thresholds { reuse, confirm: 1 }, &groups);

@@ -9,11 +9,13 @@ use crate::timestamp::Timestamp;
 
 /// The other people the caller may be, besides `candidate`: the others on a shared
 /// number when the number chose it; when external ids chose it, the others they point
-/// at, and the number's people if the number does not point at it too. A customer
-/// the client named (`customer_ref`) has no rivals; neither does an external id match
-/// on a number it shares (the id tells the household apart).
+/// at, and the number's people if the number does not point at it too, unless the
+/// tenant trusts an external id alone (its weight reaches the `reuse` threshold, set
+/// or learned). A customer the client named (`customer_ref`) has no rivals; neither
+/// does an external id match on a number it shares (the id tells the household apart).
 pub(super) fn plausible_others(
     candidate: &Candidate, evidence: &Evidence, number: &NumberView<'_>,
+    external_id_alone_trusted: bool,
 ) -> Vec<CustomerRef> {
     let mut others: Vec<CustomerRef> = Vec::new();
     let on_number = || number.customers();
@@ -22,7 +24,7 @@ pub(super) fn plausible_others(
         CandidateSource::Ani => others.extend(on_number().cloned()),
         CandidateSource::ExternalId => {
             others.extend(evidence.external_matches.iter().map(|(_, c)| c.clone()));
-            if !on_number().any(|c| *c == candidate.customer) {
+            if !external_id_alone_trusted && !on_number().any(|c| *c == candidate.customer) {
                 others.extend(on_number().cloned());
             }
         }

@@ -123,6 +123,49 @@ fn conflicting_identifiers_offer_both_people() {
     assert_eq!(d.recommendation(), Recommendation::Confirm);
 }
 
+/// A tenant that trusts a CRM id alone (its weight reaches `reuse`, set or learned)
+/// believes it over a number it conflicts with: the number's people are no rivals.
+#[test]
+fn a_trusted_crm_id_has_no_rivals_on_the_number() {
+    let seen = Seen::default()
+        .on_ani("mum", None)
+        .on_ani("dad", None)
+        .external("crm", "gran");
+    let h = hints(Some("+14155551234"), &[("crm", "C1")], None);
+    let untrusted = decide(&h, telco(Some(LineType::Landline)), &seen);
+    assert_eq!(offered(&untrusted), ["gran", "dad", "mum"]);
+    assert_eq!(untrusted.recommendation(), Recommendation::Confirm);
+    let trusting = IdentityPolicy {
+        weights: ScoringWeights {
+            external_id: 0.5,
+            ..ScoringWeights::default()
+        },
+        ..IdentityPolicy::default()
+    };
+    let d = score(
+        &h,
+        telco(Some(LineType::Landline)),
+        &seen.0,
+        &trusting,
+        now(),
+    );
+    assert_eq!(d.candidate.clone().unwrap().customer, cust("gran"));
+    assert!(d.explanation.candidates.is_empty());
+    assert_eq!(d.sources, ["conflict:ani", "external_id"]);
+    assert_eq!(d.recommendation(), Recommendation::Reuse);
+    // CRM ids pointing at two people are still a conflict.
+    let two = seen.external("crm2", "mum");
+    let h = hints(Some("+14155551234"), &[("crm", "C1"), ("crm2", "C2")], None);
+    let d = score(
+        &h,
+        telco(Some(LineType::Landline)),
+        &two.0,
+        &trusting,
+        now(),
+    );
+    assert_eq!(d.recommendation(), Recommendation::Confirm);
+}
+
 #[test]
 fn a_named_customer_has_no_rivals() {
     let seen = Seen::default()

@@ -81,8 +81,6 @@ fn every_bad_field_is_named_and_nothing_is_kept() {
             "thresholds.confirm",
         ]
     );
-    let e = parse(json!({"thresholds": {"reuse": 0.3, "confirm": 0.4}})).unwrap_err();
-    assert_eq!(paths(e), vec!["thresholds.confirm"]);
     let many: Vec<String> = (0..=MAX_WITHHELD_ANIS).map(|i| format!("w{i}")).collect();
     let e = parse(json!({ "withheld_anis": many })).unwrap_err();
     assert_eq!(paths(e), vec!["withheld_anis"]);
@@ -109,6 +107,25 @@ fn unknown_fields_are_refused() {
             "{body}"
         );
     }
+}
+
+#[test]
+fn a_confirm_threshold_above_reuse_leaves_no_confirm_band() {
+    let settings = parse(json!({"thresholds": {"reuse": 0.2}})).unwrap();
+    assert_eq!(
+        settings.thresholds,
+        Thresholds {
+            reuse: 20,
+            confirm: 30
+        }
+    );
+    let at = |h| {
+        settings
+            .thresholds
+            .recommend(crate::identity::Confidence::from_hundredths(h))
+    };
+    assert_eq!(at(20), Recommendation::Reuse);
+    assert_eq!(at(19), Recommendation::Ignore);
 }
 
 #[test]
