@@ -15,18 +15,23 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::field_schema::{LINE, not_blank};
 
+/// A number from `min` to `max`, or null.
+fn number_in(min: f64, max: f64) -> RefOr<Schema> {
+    nullable(
+        ObjectBuilder::new()
+            .schema_type(Type::Number)
+            .minimum(Some(min))
+            .maximum(Some(max))
+            .into(),
+    )
+}
+
 /// A weight: from 0 to 1.
 struct WeightNumber;
 
 impl PartialSchema for WeightNumber {
     fn schema() -> RefOr<Schema> {
-        nullable(
-            ObjectBuilder::new()
-                .schema_type(Type::Number)
-                .minimum(Some(0.0))
-                .maximum(Some(1.0))
-                .into(),
-        )
+        number_in(0.0, 1.0)
     }
 }
 
@@ -35,13 +40,7 @@ struct ThresholdNumber;
 
 impl PartialSchema for ThresholdNumber {
     fn schema() -> RefOr<Schema> {
-        nullable(
-            ObjectBuilder::new()
-                .schema_type(Type::Number)
-                .minimum(Some(0.01))
-                .maximum(Some(1.0))
-                .into(),
-        )
+        number_in(0.01, 1.0)
     }
 }
 
@@ -181,32 +180,55 @@ pub struct IdentitySettingsDto {
     pub learning: Option<bool>,
 }
 
+/// `From` both ways between a wire type and the domain's type of the same fields.
+macro_rules! same_fields {
+    ($wire:ident, $domain:ident { $($field:ident),* $(,)? }) => {
+        impl From<$wire> for $domain {
+            fn from(w: $wire) -> Self {
+                Self { $($field: w.$field),* }
+            }
+        }
+        impl From<$domain> for $wire {
+            fn from(d: $domain) -> Self {
+                Self { $($field: d.$field),* }
+            }
+        }
+    };
+}
+
+same_fields!(
+    WeightsDto,
+    RawWeights {
+        ani_mobile,
+        ani_unknown,
+        ani_landline,
+        ani_voip,
+        ani_toll_free,
+        external_id,
+        recency_1day,
+        recency_7day,
+        recency_30day,
+        open_intent,
+        customer_ref,
+    }
+);
+same_fields!(ThresholdsDto, RawThresholds { reuse, confirm });
+same_fields!(
+    AttestationPolicyDto,
+    RawAttestationPolicy {
+        a_allows_reuse_alone,
+        b_allows_reuse_alone,
+    }
+);
+
 impl From<IdentitySettingsDto> for RawIdentitySettings {
     fn from(d: IdentitySettingsDto) -> Self {
         Self {
             default_region: d.default_region,
             withheld_anis: d.withheld_anis,
-            weights: d.weights.map(|w| RawWeights {
-                ani_mobile: w.ani_mobile,
-                ani_unknown: w.ani_unknown,
-                ani_landline: w.ani_landline,
-                ani_voip: w.ani_voip,
-                ani_toll_free: w.ani_toll_free,
-                external_id: w.external_id,
-                recency_1day: w.recency_1day,
-                recency_7day: w.recency_7day,
-                recency_30day: w.recency_30day,
-                open_intent: w.open_intent,
-                customer_ref: w.customer_ref,
-            }),
-            thresholds: d.thresholds.map(|t| RawThresholds {
-                reuse: t.reuse,
-                confirm: t.confirm,
-            }),
-            attestation_policy: d.attestation_policy.map(|a| RawAttestationPolicy {
-                a_allows_reuse_alone: a.a_allows_reuse_alone,
-                b_allows_reuse_alone: a.b_allows_reuse_alone,
-            }),
+            weights: d.weights.map(Into::into),
+            thresholds: d.thresholds.map(Into::into),
+            attestation_policy: d.attestation_policy.map(Into::into),
             learning: d.learning,
         }
     }
@@ -218,27 +240,9 @@ impl From<&IdentitySettings> for IdentitySettingsDto {
         Self {
             default_region: raw.default_region,
             withheld_anis: raw.withheld_anis,
-            weights: raw.weights.map(|w| WeightsDto {
-                ani_mobile: w.ani_mobile,
-                ani_unknown: w.ani_unknown,
-                ani_landline: w.ani_landline,
-                ani_voip: w.ani_voip,
-                ani_toll_free: w.ani_toll_free,
-                external_id: w.external_id,
-                recency_1day: w.recency_1day,
-                recency_7day: w.recency_7day,
-                recency_30day: w.recency_30day,
-                open_intent: w.open_intent,
-                customer_ref: w.customer_ref,
-            }),
-            thresholds: raw.thresholds.map(|t| ThresholdsDto {
-                reuse: t.reuse,
-                confirm: t.confirm,
-            }),
-            attestation_policy: raw.attestation_policy.map(|a| AttestationPolicyDto {
-                a_allows_reuse_alone: a.a_allows_reuse_alone,
-                b_allows_reuse_alone: a.b_allows_reuse_alone,
-            }),
+            weights: raw.weights.map(Into::into),
+            thresholds: raw.thresholds.map(Into::into),
+            attestation_policy: raw.attestation_policy.map(Into::into),
             learning: raw.learning,
         }
     }

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
 use stickycalls_domain::calls::Fingerprint;
-use stickycalls_domain::identity::{Confidence, IdentitySettings, JudgedCalls, Verdict};
+use stickycalls_domain::identity::{IdentitySettings, JudgedCalls};
 use stickycalls_domain::ports::IdentityStore;
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::{StoreError, Timestamp};
@@ -85,15 +85,9 @@ impl IdentityStore for PgStore {
             .map_err(from_diesel)?;
         rows.into_iter()
             .map(|(confidence, sources, verdict, calls)| {
-                Ok(JudgedCalls {
-                    confidence: Confidence::from_hundredths(confidence.clamp(0, 100) as u8),
-                    sources: sources.into_iter().flatten().collect(),
-                    verdict: verdict
-                        .map(|code| Verdict::from_code(&code))
-                        .transpose()
-                        .map_err(|e| corrupt("calls.verdict", e))?,
-                    calls: calls.max(0) as u64,
-                })
+                let sources = sources.into_iter().flatten().collect();
+                JudgedCalls::from_stored(confidence, sources, verdict.as_deref(), calls)
+                    .map_err(|e| corrupt("calls.verdict", e))
             })
             .collect()
     }

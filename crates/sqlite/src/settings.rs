@@ -5,7 +5,7 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use stickycalls_domain::calls::Fingerprint;
-use stickycalls_domain::identity::{Confidence, IdentitySettings, JudgedCalls, Verdict};
+use stickycalls_domain::identity::{IdentitySettings, JudgedCalls};
 use stickycalls_domain::ports::IdentityStore;
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::{StoreError, Timestamp};
@@ -85,16 +85,10 @@ fn judged(c: &mut SqliteConnection, key: &str, since: Timestamp) -> QueryResult<
         .load(c)?;
     rows.into_iter()
         .map(|(confidence, sources, verdict, calls)| {
-            Ok(JudgedCalls {
-                confidence: Confidence::from_hundredths(confidence.clamp(0, 100) as u8),
-                sources: serde_json::from_str(&sources)
-                    .map_err(|e| corrupt("calls.sources", key, e))?,
-                verdict: verdict
-                    .map(|code| Verdict::from_code(&code))
-                    .transpose()
-                    .map_err(|e| corrupt("calls.verdict", key, e))?,
-                calls: calls.max(0) as u64,
-            })
+            let sources =
+                serde_json::from_str(&sources).map_err(|e| corrupt("calls.sources", key, e))?;
+            JudgedCalls::from_stored(confidence, sources, verdict.as_deref(), calls)
+                .map_err(|e| corrupt("calls.verdict", key, e))
         })
         .collect()
 }

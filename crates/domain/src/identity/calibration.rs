@@ -65,6 +65,21 @@ pub struct JudgedCalls {
     pub calls: u64,
 }
 
+impl JudgedCalls {
+    /// A group as a store counted it: the confidence in hundredths, the sources, the
+    /// verdict's code. A verdict that does not read back is corruption.
+    pub fn from_stored(
+        hundredths: i16, sources: Vec<String>, verdict: Option<&str>, calls: i64,
+    ) -> Result<Self, String> {
+        Ok(Self {
+            confidence: Confidence::from_hundredths(hundredths.clamp(0, 100) as u8),
+            sources,
+            verdict: verdict.map(Verdict::from_code).transpose()?,
+            calls: u64::try_from(calls).unwrap_or(0),
+        })
+    }
+}
+
 /// One tenth of the confidence scale: confirmed calls started with a confidence in
 /// `[from, to)` (the last bin includes 1), and how many of them were right.
 #[derive(Debug, Clone, Copy, PartialEq)]

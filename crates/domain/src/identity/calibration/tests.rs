@@ -96,3 +96,31 @@ fn confirmed_calls_fall_in_their_bins_and_score() {
     assert_eq!(c.reuse.precision, Some(0.888889));
     assert_eq!(c.reuse.recall, Some(0.666667));
 }
+
+#[test]
+fn a_stored_group_reads_back_and_a_bad_verdict_is_corruption() {
+    let group = JudgedCalls::from_stored(
+        55,
+        vec!["external_id".into()],
+        Some("reuse/wrong/returning"),
+        3,
+    )
+    .unwrap();
+    assert_eq!(group.confidence.hundredths(), 55);
+    assert_eq!(group.calls, 3);
+    assert_eq!(
+        group.verdict,
+        Some(Verdict {
+            reused: true,
+            correct: false,
+            returning: true
+        })
+    );
+    assert_eq!(
+        JudgedCalls::from_stored(0, vec![], None, 1)
+            .unwrap()
+            .verdict,
+        None
+    );
+    assert!(JudgedCalls::from_stored(10, vec![], Some("maybe"), 1).is_err());
+}
