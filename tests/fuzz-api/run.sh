@@ -71,9 +71,12 @@ for store in "${STORES[@]}"; do
   for _ in $(seq 1 100); do grep -q "^listening on" "$work/$store.out" && break; sleep 0.2; done
   [ -n "$key" ] || key=$(grep -o 'sk_test_[0-9a-f_]*' "$work/$store.out" | head -1)
   echo "== $store: schemathesis $SCHEMATHESIS_VERSION, all checks, $EXAMPLES examples per operation"
-  # Revoking keys runs last, on its own: revoking the key the run uses would leave
-  # every later request a 401 that tests nothing.
-  for ops in "--exclude-operation-id revoke_key_doc" "--include-operation-id revoke_key_doc"; do
+  # Replacing the identity settings runs after every other operation, on its own: a
+  # random default_region or withheld list would turn the phone numbers the hooks draw
+  # for calls into 400s. Revoking keys runs last: revoking the key the run uses would
+  # leave every later request a 401 that tests nothing.
+  for ops in "--exclude-operation-id revoke_key_doc --exclude-operation-id replace_settings_doc" \
+      "--include-operation-id replace_settings_doc" "--include-operation-id revoke_key_doc"; do
     # Run from the work directory: schemathesis keeps its state in ./.schemathesis.
     # shellcheck disable=SC2086
     if ! (cd "$work" && PYTHONPATH="$ROOT/tests/fuzz-api" SCHEMATHESIS_HOOKS=hooks \
