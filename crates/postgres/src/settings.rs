@@ -36,7 +36,7 @@ impl IdentityStore for PgStore {
             .optional()
             .map_err(from_diesel)?;
         document
-            .map(|d| IdentitySettings::from_json(&d.to_string()))
+            .map(IdentitySettings::from_value)
             .transpose()
             .map_err(|e| corrupt("identity_settings.document", e))
     }
@@ -44,8 +44,7 @@ impl IdentityStore for PgStore {
     async fn save_identity_settings(
         &self, tenant: &TenantId, settings: &IdentitySettings, at: Timestamp,
     ) -> Result<(), StoreError> {
-        let document: serde_json::Value = serde_json::from_str(&settings.to_json())
-            .map_err(|e| corrupt("identity settings", e))?;
+        let document = settings.to_value();
         let mut conn = self.conn().await?;
         diesel::insert_into(identity_settings::table)
             .values((

@@ -275,17 +275,29 @@ impl IdentitySettings {
         }
     }
 
-    /// The document as JSON text, for a store.
+    /// The document as JSON, for a store.
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self.document()).unwrap_or_default()
+    }
+
+    /// The document as JSON text, for a store that keeps text.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&self.document()).unwrap_or_else(|_| "{}".to_owned())
+        self.to_value().to_string()
     }
 
     /// Reads back a stored document (validated again: a document written by an older
     /// version still has to make sense).
-    pub fn from_json(text: &str) -> Result<Self, String> {
+    pub fn from_value(value: serde_json::Value) -> Result<Self, String> {
         let raw: RawIdentitySettings =
-            serde_json::from_str(text).map_err(|e| format!("stored identity settings: {e}"))?;
+            serde_json::from_value(value).map_err(|e| format!("stored identity settings: {e}"))?;
         Self::parse(raw).map_err(|e| format!("stored identity settings: {e}"))
+    }
+
+    /// Reads back a document stored as JSON text.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let value =
+            serde_json::from_str(text).map_err(|e| format!("stored identity settings: {e}"))?;
+        Self::from_value(value)
     }
 
     /// The scoring policy these settings give, with `weights` (the settings' own, or
