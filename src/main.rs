@@ -4,6 +4,9 @@
 //! product rule and no SQL.
 
 mod adapters;
+mod cli;
+mod commands;
+mod first_run;
 mod settings;
 mod telemetry;
 
@@ -12,103 +15,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
-use stickycalls_billing::{Catalog, PlanId};
-use stickycalls_domain::accounts::{AccountService, OpenedAccount};
-use stickycalls_domain::credits::{CreditSummary, SharedPolicy};
+use clap::Parser;
+use stickycalls_domain::accounts::AccountService;
+use stickycalls_domain::credits::SharedPolicy;
 use stickycalls_domain::ports::AccountStore;
-use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_http_api::keys::Argon2Minter;
 use stickycalls_http_api::{AppState, Readiness};
 
 use crate::adapters::{
     Adapter, Memory, MemorySettings, PURGE_EVERY, Postgres, RandomIds, Sqlite, SystemClock,
 };
+use crate::cli::{Cli, Command};
+use crate::commands::say;
 use crate::settings::{Database, Settings};
 
 /// mimalloc hands the 19 MiB an argon2 key check takes back to the system afterwards;
 /// glibc's malloc kept it per thread (330 MiB resident after 16 first requests at once).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-#[derive(Parser, Debug)]
-#[command(
-    name = "stickycalls",
-    version,
-    about = "Sticky Calls: self-hostable call memory for contact centers"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Run the HTTP API (the default).
-    Serve,
-    /// Apply pending database migrations.
-    Migrate,
-    /// Manage accounts.
-    Accounts {
-        #[command(subcommand)]
-        command: AccountsCommand,
-    },
-    /// Manage credits.
-    Credits {
-        #[command(subcommand)]
-        command: CreditsCommand,
-    },
-    /// Manage plans.
-    Plans {
-        #[command(subcommand)]
-        command: PlansCommand,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-enum CreditsCommand {
-    /// Add purchased credits (they never expire and are spent after the allowance).
-    Grant {
-        /// The account id.
-        #[arg(long)]
-        account: uuid::Uuid,
-        /// `test` or `prod`.
-        #[arg(long = "env")]
-        environment: Environment,
-        /// How many credits.
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-        amount: u64,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-enum PlansCommand {
-    /// Move an account (both environments) to a plan.
-    Set {
-        /// The account id.
-        #[arg(long)]
-        account: uuid::Uuid,
-        /// free, starter, growth, scale or enterprise.
-        #[arg(long)]
-        plan: PlanId,
-        /// Credits per month (required for enterprise; defaults to the plan's).
-        #[arg(long)]
-        allowance: Option<u64>,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-enum AccountsCommand {
-    /// Create an account with a test and a prod key; prints them once, as JSON.
-    Create {
-        /// The account's name.
-        #[arg(long)]
-        name: String,
-        /// A contact address.
-        #[arg(long)]
-        email: Option<String>,
-    },
-}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -136,33 +60,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// The operator's use cases over an adapter's ports (the same functions the tests call).
-type Operator<A> = AccountService<
-    <A as stickycalls_http_api::Backend>::Store,
-    <A as stickycalls_http_api::Backend>::Ledger,
-    SystemClock,
-    RandomIds,
-    Argon2Minter,
->;
-
-fn operator<A: Adapter>(db: &A::Settings, policy: SharedPolicy) -> anyhow::Result<Operator<A>> {
-    let (store, ledger) = A::open(db, policy)?;
-    Ok(AccountService::new(
-        store,
-        ledger,
-        SystemClock,
-        RandomIds,
-        Argon2Minter,
-    ))
-}
-
-fn policy(settings: &Settings) -> SharedPolicy {
-    Arc::new(Catalog::new(settings.billing_enabled))
-}
-
 async fn run<A: Adapter>(
     command: Command, db: &A::Settings, settings: &Settings,
 ) -> anyhow::Result<()> {
+    // An operator's command on a fresh store finds the schema in place, as `serve` does.
+    let op = async || -> anyhow::Result<commands::Operators<A>> {
+        A::migrate(db)
+            .await
+            .context("cannot migrate the database (STICKYCALLS_DATABASE_URL)")?;
+        commands::operator::<A>(db, commands::policy(settings))
+    };
     match command {
         Command::Serve => serve::<A>(db, settings).await,
         Command::Migrate => {
@@ -172,76 +79,11 @@ async fn run<A: Adapter>(
             eprintln!("stickycalls: {applied} migration(s) applied");
             Ok(())
         }
-        Command::Accounts {
-            command: AccountsCommand::Create { name, email },
-        } => {
-            let opened = operator::<A>(db, policy(settings))?
-                .open(&name, email.as_deref())
-                .await
-                .context("cannot create the account")?;
-            print_json(&serde_json::json!({
-                "account_id": opened.id.to_string(),
-                "keys": {"test": opened.test_key.expose(), "prod": opened.prod_key.expose()},
-            }));
-            Ok(())
-        }
-        Command::Credits {
-            command:
-                CreditsCommand::Grant {
-                    account,
-                    environment,
-                    amount,
-                },
-        } => {
-            let tenant = TenantId {
-                account: AccountId(account),
-                environment,
-            };
-            let state = operator::<A>(db, policy(settings))?
-                .grant_credits(&tenant, amount)
-                .await
-                .context("cannot grant credits")?;
-            print_account(&account, environment, &state);
-            Ok(())
-        }
-        Command::Plans {
-            command:
-                PlansCommand::Set {
-                    account,
-                    plan,
-                    allowance,
-                },
-        } => {
-            let changed = operator::<A>(db, policy(settings))?
-                .set_plan(AccountId(account), plan.as_str(), allowance)
-                .await
-                .context("cannot set the plan")?;
-            for (environment, state) in changed {
-                print_account(&account, environment, &state);
-            }
-            Ok(())
-        }
+        Command::Accounts { command } => commands::accounts::<A>(command, &op().await?).await,
+        Command::Keys { command } => commands::keys::<A>(command, &op().await?).await,
+        Command::Credits { command } => commands::credits::<A>(command, &op().await?).await,
+        Command::Plans { command } => commands::plans::<A>(command, &op().await?).await,
     }
-}
-
-fn print_json(value: &serde_json::Value) {
-    say(&value.to_string());
-}
-
-/// A line on stdout; a closed stdout is not an error worth stopping a server for.
-fn say(line: &str) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
-}
-
-fn print_account(account: &uuid::Uuid, environment: Environment, state: &CreditSummary) {
-    print_json(&serde_json::json!({
-        "account_id": account.to_string(), "environment": environment.as_str(), "plan": state.plan,
-        "allowance": state.allowance, "allowance_left": state.allowance_left, "top_up_balance": state.top_up,
-        "period_start": state.period_start.to_string(), "period_end": state.period_end.to_string(),
-    }));
 }
 
 /// One HTTP worker's state: its own pool when the store wants one (so each
@@ -263,7 +105,7 @@ fn worker_state<A: Adapter>(
 
 async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Result<()> {
     telemetry::init(settings.log_json);
-    let policy = policy(settings);
+    let policy = commands::policy(settings);
     // Opening builds pools; nothing connects until a request or the wait below.
     let (store, ledger) = A::open(db, policy.clone())?;
     let listener = std::net::TcpListener::bind(settings.listen)
@@ -296,14 +138,14 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
         RandomIds,
         Argon2Minter,
     );
-    let first_key = if store.has_accounts().await? {
+    let first_account = if store.has_accounts().await? {
         None
     } else {
-        let OpenedAccount { test_key, .. } = operator
+        let opened = operator
             .open("Local", None)
             .await
             .context("cannot create the local account")?;
-        Some(test_key)
+        Some(opened)
     };
     readiness.set_ready();
     tokio::spawn(async move {
@@ -322,15 +164,9 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
         }
     });
     say(&format!("data: {}", A::location(db)));
-    if let Some(key) = first_key {
-        // Shown once: only its hash is stored.
-        let key = key.expose();
-        say(&format!(
-            "created a local account; its test key (shown only now): {key}"
-        ));
-        say(&format!(
-            "try: curl -s -X POST http://{address}/v1/calls/start -H 'Authorization: Bearer {key}' \\\n  -H 'Content-Type: application/json' -d '{{\"call_id\":\"test_001\",\"identity_hints\":{{\"ani\":\"+14155559999\"}}}}'"
-        ));
+    if let Some(opened) = first_account {
+        // Shown once: only the keys' hashes are stored.
+        say(&first_run::welcome(&opened, address));
     }
     tracing::info!(%address, "listening");
     // The last line printed at start: scripts and tests wait for it.

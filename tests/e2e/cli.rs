@@ -180,3 +180,182 @@ async fn sigterm_stops_the_server_cleanly() {
         .unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+fn ok_json(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+/// An operator lists accounts and creates, lists and revokes keys from the command
+/// line; a key made there opens the API of a server on the same store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_list_accounts_and_manage_keys() {
+    let dir = std::env::temp_dir().join(format!("stickycalls-ops-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("ops.db").display());
+    let db = Some(url.as_str());
+    let created = ok_json(&stickycalls(
+        &[
+            "accounts",
+            "create",
+            "--name",
+            "Acme",
+            "--email",
+            "ops@acme.example",
+        ],
+        db,
+    ));
+    let account = created["account_id"].as_str().unwrap().to_owned();
+
+    let listed = ok_json(&stickycalls(&["accounts", "list", "--json"], db));
+    assert_eq!(listed["accounts"][0]["id"], account.as_str(), "{listed}");
+    assert_eq!(listed["accounts"][0]["name"], "Acme");
+    assert_eq!(listed["accounts"][0]["email"], "ops@acme.example");
+    let table = stickycalls(&["accounts", "list"], db);
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table.starts_with("ACCOUNT") && table.contains(&account),
+        "{table}"
+    );
+
+    let made = ok_json(&stickycalls(
+        &[
+            "keys",
+            "create",
+            "--account",
+            &account,
+            "--env",
+            "prod",
+            "--name",
+            "IVR",
+        ],
+        db,
+    ));
+    let token = made["key"].as_str().unwrap().to_owned();
+    let id = made["id"].as_str().unwrap().to_owned();
+    assert!(
+        token.starts_with("sk_prod_") && id.starts_with("key_"),
+        "{made}"
+    );
+    let keys = ok_json(&stickycalls(
+        &[
+            "keys",
+            "list",
+            "--account",
+            &account,
+            "--env",
+            "prod",
+            "--json",
+        ],
+        db,
+    ));
+    let names: Vec<&str> = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["default", "IVR"], "{keys}");
+    assert!(
+        !keys.to_string().contains(&token),
+        "a listing never shows a secret"
+    );
+
+    let server = crate::sqlite::serve_url(&url).await;
+    let answer = reqwest::Client::new()
+        .post(format!("{}/v1/calls/start", server.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"call_id": "ops_1", "identity_hints": {"ani": "+14155550100"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    drop(server);
+
+    let default = keys["keys"][0]["id"].as_str().unwrap().to_owned();
+    ok_json(&stickycalls(
+        &[
+            "keys",
+            "revoke",
+            "--account",
+            &account,
+            "--env",
+            "prod",
+            "--key",
+            &default,
+        ],
+        db,
+    ));
+    let last = stickycalls(
+        &[
+            "keys",
+            "revoke",
+            "--account",
+            &account,
+            "--env",
+            "prod",
+            "--key",
+            &id,
+        ],
+        db,
+    );
+    assert!(!last.status.success());
+    assert!(String::from_utf8_lossy(&last.stderr).contains("last live key"));
+    let keys = ok_json(&stickycalls(
+        &[
+            "keys",
+            "list",
+            "--account",
+            &account,
+            "--env",
+            "prod",
+            "--json",
+        ],
+        db,
+    ));
+    assert_eq!(keys["keys"].as_array().unwrap().len(), 1, "{keys}");
+    assert_eq!(keys["keys"][0]["id"], id.as_str());
+
+    let nobody = stickycalls(
+        &[
+            "keys",
+            "list",
+            "--account",
+            "00000000-0000-0000-0000-000000000000",
+        ],
+        db,
+    );
+    assert!(!nobody.status.success());
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("no account"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every command's `--help` shows an example.
+#[test]
+fn every_command_has_help_with_an_example() {
+    for command in [
+        &["serve"][..],
+        &["migrate"],
+        &["accounts", "create"],
+        &["accounts", "list"],
+        &["keys", "create"],
+        &["keys", "list"],
+        &["keys", "revoke"],
+        &["credits", "grant"],
+        &["plans", "set"],
+    ] {
+        let out = stickycalls(&[command, &["--help"]].concat(), None);
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{command:?}");
+        assert!(help.contains("Example"), "{command:?}: {help}");
+        assert!(
+            help.contains(&format!("stickycalls {}", command.join(" "))),
+            "{command:?}: {help}"
+        );
+    }
+}

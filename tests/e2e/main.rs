@@ -12,6 +12,7 @@ mod limits;
 mod logs;
 mod memory;
 mod platforms;
+mod reference;
 mod seeds;
 mod settings;
 mod sqlite;

@@ -83,6 +83,15 @@ pub(crate) fn printed_key(printed: &[String]) -> String {
         .expect("a fresh store prints a test key")
 }
 
+/// The value after `label` on the welcome line that starts with it.
+fn printed_field(printed: &[String], label: &str) -> String {
+    printed
+        .iter()
+        .find_map(|l| l.trim_start().strip_prefix(label))
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_else(|| panic!("no {label} line in {printed:?}"))
+}
+
 /// The seeds' first call (a new caller) and its end, which names `cust_abc123` and
 /// saves `test_note`; the start's answer.
 pub(crate) async fn seeds_first_call(base: &str, key: &str) -> Value {
@@ -117,13 +126,31 @@ async fn a_restart_keeps_the_callers_memory() {
 
     let mut first = serve(&dir).await;
     let key = printed_key(&first.printed);
+    // The welcome names the account and both keys, and its curl, pasted into a shell,
+    // is answered as the seeds show for a new caller.
+    let printed = first.printed.join("\n");
+    let account = printed_field(&first.printed, "account:");
+    assert!(uuid::Uuid::parse_str(&account).is_ok(), "{printed}");
     assert!(
-        first.printed.iter().any(|l| l.starts_with("try: curl")),
-        "{:?}",
-        first.printed
+        printed_field(&first.printed, "prod key:").starts_with("sk_prod_"),
+        "{printed}"
     );
-    let new = seeds_first_call(&first.base, &key).await;
-    assert_eq!(new["identity"]["confidence"], 0.0);
+    assert_eq!(printed_field(&first.printed, "url:"), first.base);
+    let curl: String = printed
+        .split_once("\ncurl ")
+        .map(|(_, rest)| format!("curl {}", rest.split("\nmore:").next().unwrap()))
+        .expect("a curl line");
+    let pasted = std::process::Command::new("sh")
+        .args(["-c", &curl])
+        .output()
+        .unwrap();
+    assert!(pasted.status.success(), "{curl}");
+    let new: Value = serde_json::from_slice(&pasted.stdout).expect("the curl answers JSON");
+    assert_eq!(new["identity"]["confidence"], 0.0, "{new}");
+    assert_eq!(new["identity"]["recommendation"], "ignore");
+    assert_eq!(new["call_id"], "test_001");
+    post(&first.base, &key, "/v1/calls/end", json!({"call_id": "test_001", "customer_ref": "cust_abc123",
+        "intent": "test_intent", "intent_status": "resolved", "variables": {"test_note": "Test context"}})).await;
     let pid = first.child.id().unwrap();
     assert!(
         std::process::Command::new("kill")

@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use crate::accounts::{
-    IdempotencyClaim, KeyInfo, NewAccount, NewKey, Purged, Revocation, StoredKey, StoredResponse,
+    AccountInfo, IdempotencyClaim, KeyInfo, NewAccount, NewKey, Purged, Revocation, StoredKey,
+    StoredResponse,
 };
 use crate::calls::{CallId, CallRecord};
 use crate::credits::{
@@ -387,6 +388,9 @@ pub trait AccountStore: Send + Sync + 'static {
 
     /// Whether any account exists (a fresh store has none).
     fn has_accounts(&self) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Every account, oldest first (ties by id): the operator's listing.
+    fn list_accounts(&self) -> impl Future<Output = Result<Vec<AccountInfo>, StoreError>> + Send;
 }
 
 /// What adding a key did.

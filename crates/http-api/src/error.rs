@@ -217,6 +217,11 @@ impl From<AccountError> for ApiError {
     fn from(e: AccountError) -> Self {
         match e {
             AccountError::Invalid(e) => e.into(),
+            AccountError::NotFound(_) => Self::new(
+                StatusCode::NOT_FOUND,
+                "account_not_found",
+                "No such account",
+            ),
             AccountError::Store(e) => e.into(),
         }
     }

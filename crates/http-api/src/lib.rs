@@ -1,7 +1,8 @@
 //! The Sticky Calls REST API on actix-web: calls (`/v1/calls/start`, `/v1/calls/end`),
 //! the tenant's own account, usage, keys, customers (search, read, export, erase,
 //! variables), identity settings and calibration, signup (`POST /v1/accounts`),
-//! `GET /v1/health`, `GET /v1/openapi.json` and `GET /metrics`.
+//! `GET /v1/health`, `GET /v1/openapi.json`, the reference page `GET /docs`, the
+//! agents' prompts `GET /v1/prompts/{name}` and `GET /metrics`.
 //!
 //! It owns the wire contract (request and response types, generated OpenAPI), API-key
 //! authentication (argon2id off the async workers, a short cache of verified keys that
@@ -18,6 +19,7 @@ mod calls;
 mod customer_dto;
 mod customers;
 mod deadline;
+mod docs_page;
 mod dto;
 mod error;
 mod field_schema;
@@ -30,6 +32,7 @@ mod openapi;
 mod openapi_settings;
 mod openapi_tenant;
 mod policies;
+mod prompts;
 mod ratelimit;
 mod readiness;
 mod redact;
@@ -60,6 +63,7 @@ use stickycalls_domain::usage::UsageService;
 pub use auth::{KeyVerifier, VERIFIED_KEY_TTL, Verified};
 pub use deadline::CLIENT_TIMEOUT;
 pub use error::ApiError;
+pub use key_routes::KeyDto;
 pub use metrics::Metrics;
 pub use openapi::openapi_json;
 pub use policies::{Policies, SETTINGS_TTL};
@@ -267,10 +271,19 @@ pub fn app<B: Backend>(
         .wrap(actix_web::middleware::from_fn(metrics::record))
         .wrap(actix_web::middleware::from_fn(request_id::request_id))
         .service(resource("/metrics").get(metrics::serve).done())
+        .service(resource("/docs").get(docs_page::page).done())
+        .service(
+            // 863 KB as is, 217 KB gzipped for a browser that asks.
+            web::resource("/docs/rapidoc-min.js")
+                .wrap(actix_web::middleware::Compress::default())
+                .route(web::get().to(docs_page::script))
+                .route(web::head().to(docs_page::script)),
+        )
         .service(
             web::scope("/v1")
                 .service(resource("/health").get(health::health::<B>).done())
                 .service(resource("/openapi.json").get(openapi::serve).done())
+                .service(resource("/prompts/{name}").get(prompts::serve).done())
                 .service(resource("/calls/start").post(calls::start::<B>).done())
                 .service(resource("/calls/end").post(calls::end::<B>).done())
                 .service(resource("/account").get(account::account::<B>).done())

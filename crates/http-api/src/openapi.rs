@@ -33,7 +33,7 @@ use crate::settings_dto::{
         tenant::search_customers_doc, tenant::read_customer_doc, tenant::export_customer_doc,
         tenant::erase_customer_doc, tenant::put_variable_doc, tenant::delete_variable_doc,
         tenant::metrics_doc, settings::read_settings_doc, settings::replace_settings_doc,
-        settings::calibration_doc
+        settings::calibration_doc, crate::prompts::prompt_doc
     ),
     components(schemas(
         StartRequest, StartResponse, EndRequest, EndResponse, HealthResponse, IdentityDto,
@@ -211,6 +211,7 @@ mod tests {
             "/v1/keys/{id}",
             "/v1/customers/{customer_ref}/export",
             "/metrics",
+            "/v1/prompts/{name}",
         ] {
             assert!(doc["paths"][path].is_object(), "{path}");
         }

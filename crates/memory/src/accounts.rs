@@ -2,7 +2,8 @@
 //! memory.
 
 use stickycalls_domain::accounts::{
-    IdempotencyClaim, KeyInfo, NewAccount, NewKey, Purged, Revocation, StoredKey, StoredResponse,
+    AccountInfo, IdempotencyClaim, KeyInfo, NewAccount, NewKey, Purged, Revocation, StoredKey,
+    StoredResponse,
 };
 use stickycalls_domain::credits::{CreditAccount, DailyUsage, EntryKind, SharedPolicy};
 use stickycalls_domain::idempotency::ClaimCutoffs;
@@ -98,6 +99,22 @@ impl AccountStore for MemoryStore {
 
     async fn has_accounts(&self) -> Result<bool, StoreError> {
         Ok(!self.lock().accounts.is_empty())
+    }
+
+    async fn list_accounts(&self) -> Result<Vec<AccountInfo>, StoreError> {
+        let mut accounts: Vec<AccountInfo> = self
+            .lock()
+            .accounts
+            .iter()
+            .map(|(id, a)| AccountInfo {
+                id: *id,
+                name: a.name.clone(),
+                email: a.email.clone(),
+                created_at: a.created_at,
+            })
+            .collect();
+        accounts.sort_by_key(|a| (a.created_at, a.id.0));
+        Ok(accounts)
     }
 }
 

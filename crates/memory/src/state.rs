@@ -28,11 +28,8 @@ impl State {
 
 #[derive(Debug)]
 pub(crate) struct Account {
-    #[allow(dead_code)]
     pub name: String,
-    #[allow(dead_code)]
     pub email: Option<String>,
-    #[allow(dead_code)]
     pub created_at: Timestamp,
 }
 

@@ -2,12 +2,12 @@
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use stickycalls_domain::accounts::{IdempotencyClaim, NewAccount, StoredResponse};
+use stickycalls_domain::accounts::{AccountInfo, IdempotencyClaim, NewAccount, StoredResponse};
 use stickycalls_domain::credits::CreditAccount;
 use stickycalls_domain::idempotency::ClaimCutoffs;
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{AccountStore, Health, IdempotencyStore, PoolUse};
-use stickycalls_domain::tenant::{Environment, TenantId};
+use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_domain::{StoreError, Timestamp};
 use uuid::Uuid;
 
@@ -50,6 +50,30 @@ impl AccountStore for PgStore {
 
     async fn has_accounts(&self) -> Result<bool, StoreError> {
         self.any_account().await
+    }
+
+    async fn list_accounts(&self) -> Result<Vec<AccountInfo>, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<(Uuid, String, Option<String>, time::OffsetDateTime)> = accounts::table
+            .select((
+                accounts::account_id,
+                accounts::name,
+                accounts::email,
+                accounts::created_at,
+            ))
+            .order((accounts::created_at, accounts::account_id))
+            .load(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, email, created_at)| AccountInfo {
+                id: AccountId(id),
+                name,
+                email,
+                created_at: Timestamp::new(created_at),
+            })
+            .collect())
     }
 }
 

@@ -1,14 +1,14 @@
 //! Accounts, keys, idempotent responses, health, usage and the ledger port on SQLite.
 
 use diesel::prelude::*;
-use stickycalls_domain::accounts::{IdempotencyClaim, NewAccount, StoredResponse};
+use stickycalls_domain::accounts::{AccountInfo, IdempotencyClaim, NewAccount, StoredResponse};
 use stickycalls_domain::credits::{CreditAccount, DailyUsage, EntryKind, SharedPolicy};
 use stickycalls_domain::idempotency::ClaimCutoffs;
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{
     AccountStore, CreditDecision, CreditLedger, Health, IdempotencyStore, PoolUse, UsageStore,
 };
-use stickycalls_domain::tenant::{Environment, TenantId};
+use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_domain::{StoreError, Timestamp};
 use time::OffsetDateTime;
 
@@ -57,6 +57,35 @@ impl AccountStore for SqliteStore {
             ))
             .get_result(c)
             .map_err(from_diesel)
+        })
+        .await
+    }
+
+    async fn list_accounts(&self) -> Result<Vec<AccountInfo>, StoreError> {
+        self.run(|c| {
+            let rows: Vec<(Option<String>, String, Option<String>, i64)> = accounts::table
+                .select((
+                    accounts::account_id,
+                    accounts::name,
+                    accounts::email,
+                    accounts::created_at,
+                ))
+                .order((accounts::created_at, accounts::account_id))
+                .load(c)
+                .map_err(from_diesel)?;
+            rows.into_iter()
+                .map(|(id, name, email, created_at)| {
+                    let id = id.unwrap_or_default();
+                    let parsed = uuid::Uuid::parse_str(&id)
+                        .map_err(|e| from_diesel(corrupt("accounts.account_id", &id, e)))?;
+                    Ok(AccountInfo {
+                        id: AccountId(parsed),
+                        name,
+                        email,
+                        created_at: at(created_at),
+                    })
+                })
+                .collect()
         })
         .await
     }

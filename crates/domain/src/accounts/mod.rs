@@ -1,7 +1,7 @@
 //! Accounts and their API keys, as the domain sees them: who a key acts for. How a key
 //! is hashed and checked belongs to the inbound adapter; how it is stored, to storage.
-//! The account use cases (signup, and the operator's credit grants, plan changes and
-//! purge) are in [`AccountService`].
+//! The account use cases (signup, and the operator's listing, credit grants, plan
+//! changes and purge) are in [`AccountService`].
 
 mod service;
 #[cfg(test)]
@@ -124,6 +124,30 @@ pub struct NewAccount {
     pub plan: PlanTerms,
     /// When it was opened (the anchor of its billing periods).
     pub created_at: Timestamp,
+}
+
+/// An account as the operator lists it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccountInfo {
+    /// The account.
+    pub id: AccountId,
+    /// Display name.
+    pub name: String,
+    /// Contact address.
+    pub email: Option<String>,
+    /// When it was opened.
+    pub created_at: Timestamp,
+}
+
+impl std::fmt::Debug for AccountInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountInfo")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("email", &crate::redact::opt(&self.email))
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 /// A response kept for an `Idempotency-Key`, replayed for the same key and body.

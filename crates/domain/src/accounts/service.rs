@@ -2,7 +2,7 @@
 //! environment) and the operator's actions: granting credits, changing plans, purging
 //! expired data. The command-line tool and the tests call the same functions.
 
-use crate::accounts::NewAccount;
+use crate::accounts::{AccountInfo, NewAccount};
 use crate::credits::{CreditAccount, CreditSummary};
 use crate::error::{Issues, StoreError, ValidationError};
 use crate::idempotency::KEPT_FOR;
@@ -25,6 +25,9 @@ pub enum AccountError {
     /// Malformed input (name, email, plan, allowance).
     #[error(transparent)]
     Invalid(#[from] ValidationError),
+    /// No account has this id.
+    #[error("no account {0}")]
+    NotFound(AccountId),
     /// The store (or the key minter) failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -150,6 +153,20 @@ where
             test_key: test.token,
             prod_key: prod.token,
         })
+    }
+
+    /// Every account, oldest first.
+    pub async fn list(&self) -> Result<Vec<AccountInfo>, AccountError> {
+        Ok(self.store.list_accounts().await?)
+    }
+
+    /// The account with this id, or [`AccountError::NotFound`].
+    pub async fn find(&self, id: AccountId) -> Result<AccountInfo, AccountError> {
+        self.list()
+            .await?
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or(AccountError::NotFound(id))
     }
 
     /// Adds purchased credits to a tenant (they never expire and are spent after the

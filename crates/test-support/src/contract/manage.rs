@@ -51,6 +51,57 @@ fn set(key: &str, value: &str, at: stickycalls_domain::Timestamp) -> VariableWri
     }
 }
 
+/// Accounts: none in a fresh store, then listed oldest first with their name and
+/// contact address, ties broken by id.
+pub async fn accounts_are_listed_oldest_first<F: StorageFactory>(
+    factory: &F,
+) -> anyhow::Result<()> {
+    let w = World::new(factory).await?;
+    ensure!(
+        !w.store.has_accounts().await?,
+        "a fresh store has no account"
+    );
+    ensure!(w.store.list_accounts().await?.is_empty());
+    let opened = w.clock.now();
+    let open = |n: u128, name: &str, email: Option<&str>, at| NewAccount {
+        id: AccountId(uuid::Uuid::from_u128(n)),
+        name: name.into(),
+        email: email.map(str::to_owned),
+        keys: vec![key(&format!("c{n:015x}"), Environment::Test, "default")],
+        plan: free(100),
+        created_at: at,
+    };
+    w.store
+        .create_account(open(3, "Later", None, opened + Duration::seconds(5)))
+        .await?;
+    w.store
+        .create_account(open(2, "Second", Some("ops@b.example"), opened))
+        .await?;
+    w.store
+        .create_account(open(1, "First", Some("ops@a.example"), opened))
+        .await?;
+    ensure!(w.store.has_accounts().await?);
+    let listed = w.store.list_accounts().await?;
+    let seen: Vec<(u128, &str, Option<&str>)> = listed
+        .iter()
+        .map(|a| (a.id.0.as_u128(), a.name.as_str(), a.email.as_deref()))
+        .collect();
+    ensure!(
+        seen == [
+            (1, "First", Some("ops@a.example")),
+            (2, "Second", Some("ops@b.example")),
+            (3, "Later", None)
+        ],
+        "{listed:?}"
+    );
+    ensure!(listed[0].created_at == opened, "{listed:?}");
+    ensure!(
+        listed[2].created_at == opened + Duration::seconds(5),
+        "{listed:?}"
+    );
+    Ok(())
+}
+
 /// Keys: listed per environment, several live at once, revoked only within their
 /// tenant, never down to none; last use and the tenant's plan are kept.
 pub async fn keys_rotate_and_never_run_out<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {

@@ -954,6 +954,7 @@ macro_rules! storage_contract {
             a_standalone_end_of_a_new_caller_is_billed,
             text_round_trips_byte_for_byte,
             keys_rotate_and_never_run_out,
+            accounts_are_listed_oldest_first,
             fifty_concurrent_key_creations_leave_twenty,
             customers_are_found_exported_and_erased,
             variables_written_directly,

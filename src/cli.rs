@@ -1,0 +1,164 @@
+//! The command line: every command, its arguments and an example in its `--help`.
+
+use clap::{Parser, Subcommand};
+use stickycalls_billing::PlanId;
+use stickycalls_domain::tenant::Environment;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "stickycalls",
+    version,
+    about = "Sticky Calls: self-hostable call memory for contact centers",
+    after_help = "The store is STICKYCALLS_DATABASE_URL (default sqlite://./data/stickycalls.db); \
+every command acts on it.\n\nExamples:\n  stickycalls serve\n  stickycalls accounts list\n  \
+STICKYCALLS_DATABASE_URL=postgres://postgres@127.0.0.1/stickycalls stickycalls migrate"
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum Command {
+    /// Run the HTTP API (the default).
+    #[command(after_help = "Example:\n  STICKYCALLS_LISTEN=0.0.0.0:8080 stickycalls serve")]
+    Serve,
+    /// Apply pending database migrations (serve does it too).
+    #[command(
+        after_help = "Example:\n  STICKYCALLS_DATABASE_URL=postgres://app@db/stickycalls stickycalls migrate"
+    )]
+    Migrate,
+    /// Manage accounts.
+    Accounts {
+        #[command(subcommand)]
+        command: AccountsCommand,
+    },
+    /// Manage an account's API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Manage credits.
+    Credits {
+        #[command(subcommand)]
+        command: CreditsCommand,
+    },
+    /// Manage plans.
+    Plans {
+        #[command(subcommand)]
+        command: PlansCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum AccountsCommand {
+    /// Create an account with a test and a prod key; prints them once, as JSON.
+    #[command(
+        after_help = "Example:\n  stickycalls accounts create --name \"Acme support\" --email ops@acme.example"
+    )]
+    Create {
+        /// The account's name.
+        #[arg(long)]
+        name: String,
+        /// A contact address.
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// List every account, oldest first: id, created, name, contact.
+    #[command(
+        after_help = "Examples:\n  stickycalls accounts list\n  stickycalls accounts list --json"
+    )]
+    List {
+        /// One JSON document (`{"accounts": [...]}`) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum KeysCommand {
+    /// Create a key; prints it once, as JSON (only its hash is stored).
+    #[command(
+        after_help = "Example:\n  stickycalls keys create --account 0b8e2c1a-5d7f-4e1b-9a3c-2f6d8e0b4c71 --env prod --name \"IVR production\""
+    )]
+    Create {
+        /// The account id.
+        #[arg(long)]
+        account: uuid::Uuid,
+        /// `test` or `prod`.
+        #[arg(long = "env")]
+        environment: Environment,
+        /// A label (1 to 100 characters).
+        #[arg(long, default_value = "operator")]
+        name: String,
+    },
+    /// List an account's live keys (never their secrets).
+    #[command(
+        after_help = "Examples:\n  stickycalls keys list --account 0b8e2c1a-5d7f-4e1b-9a3c-2f6d8e0b4c71\n  stickycalls keys list --account 0b8e2c1a-5d7f-4e1b-9a3c-2f6d8e0b4c71 --env prod --json"
+    )]
+    List {
+        /// The account id.
+        #[arg(long)]
+        account: uuid::Uuid,
+        /// Only this environment's keys (`test` or `prod`); both by default.
+        #[arg(long = "env")]
+        environment: Option<Environment>,
+        /// One JSON document (`{"keys": [...]}`) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key at once on this process (others within STICKYCALLS_KEY_CACHE_SECONDS);
+    /// never an environment's last one.
+    #[command(
+        after_help = "Example:\n  stickycalls keys revoke --account 0b8e2c1a-5d7f-4e1b-9a3c-2f6d8e0b4c71 --env prod --key key_3f9a0c2b7d1e4a65"
+    )]
+    Revoke {
+        /// The account id.
+        #[arg(long)]
+        account: uuid::Uuid,
+        /// `test` or `prod`.
+        #[arg(long = "env")]
+        environment: Environment,
+        /// The key's id, as listed (`key_` and 16 hex digits).
+        #[arg(long)]
+        key: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum CreditsCommand {
+    /// Add purchased credits (they never expire and are spent after the allowance).
+    #[command(
+        after_help = "Example:\n  stickycalls credits grant --account 0b8e2c1a-5d7f-4e1b-9a3c-2f6d8e0b4c71 --env prod --amount 5000"
+    )]
+    Grant {
+        /// The account id.
+        #[arg(long)]
+        account: uuid::Uuid,
+        /// `test` or `prod`.
+        #[arg(long = "env")]
+        environment: Environment,
+        /// How many credits.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        amount: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum PlansCommand {
+    /// Move an account (both environments) to a plan.
+    #[command(
+        after_help = "Examples:\n  stickycalls plans set --account 0b8e2c1a-5d7f-4e1b-9a3c-2f6d8e0b4c71 --plan growth\n  stickycalls plans set --account 0b8e2c1a-5d7f-4e1b-9a3c-2f6d8e0b4c71 --plan enterprise --allowance 250000"
+    )]
+    Set {
+        /// The account id.
+        #[arg(long)]
+        account: uuid::Uuid,
+        /// free, starter, growth, scale or enterprise.
+        #[arg(long)]
+        plan: PlanId,
+        /// Credits per month (required for enterprise; defaults to the plan's).
+        #[arg(long)]
+        allowance: Option<u64>,
+    },
+}

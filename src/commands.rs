@@ -1,0 +1,255 @@
+//! The operator's commands: accounts, keys, credits and plans, over the same domain
+//! use cases the API calls. Output is JSON where a script reads it, a table where a
+//! person does (`--json` for the listings).
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use stickycalls_billing::Catalog;
+use stickycalls_domain::accounts::{AccountInfo, AccountService};
+use stickycalls_domain::credits::{CreditSummary, SharedPolicy};
+use stickycalls_domain::keys::KeyService;
+use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
+use stickycalls_http_api::KeyDto;
+use stickycalls_http_api::keys::Argon2Minter;
+
+use crate::adapters::{Adapter, RandomIds, SystemClock};
+use crate::cli::{AccountsCommand, CreditsCommand, KeysCommand, PlansCommand};
+use crate::settings::Settings;
+
+/// The operator's use cases over an adapter's ports (the same functions the tests call).
+type Operator<A> = AccountService<
+    <A as stickycalls_http_api::Backend>::Store,
+    <A as stickycalls_http_api::Backend>::Ledger,
+    SystemClock,
+    RandomIds,
+    Argon2Minter,
+>;
+
+type Keys<A> = KeyService<<A as stickycalls_http_api::Backend>::Store, SystemClock, Argon2Minter>;
+
+/// The account use cases and the key use cases over one opened store.
+pub(crate) struct Operators<A: Adapter> {
+    pub accounts: Operator<A>,
+    pub keys: Keys<A>,
+}
+
+pub(crate) fn policy(settings: &Settings) -> SharedPolicy {
+    Arc::new(Catalog::new(settings.billing_enabled))
+}
+
+pub(crate) fn operator<A: Adapter>(
+    db: &A::Settings, policy: SharedPolicy,
+) -> anyhow::Result<Operators<A>> {
+    let (store, ledger) = A::open(db, policy)?;
+    Ok(Operators {
+        keys: KeyService::new(store.clone(), SystemClock, Argon2Minter),
+        accounts: AccountService::new(store, ledger, SystemClock, RandomIds, Argon2Minter),
+    })
+}
+
+pub(crate) async fn accounts<A: Adapter>(
+    command: AccountsCommand, op: &Operators<A>,
+) -> anyhow::Result<()> {
+    match command {
+        AccountsCommand::Create { name, email } => {
+            let opened = op
+                .accounts
+                .open(&name, email.as_deref())
+                .await
+                .context("cannot create the account")?;
+            print_json(&serde_json::json!({
+                "account_id": opened.id.to_string(),
+                "keys": {"test": opened.test_key.expose(), "prod": opened.prod_key.expose()},
+            }));
+        }
+        AccountsCommand::List { json } => {
+            let accounts = op.accounts.list().await.context("cannot list accounts")?;
+            if json {
+                let listed: Vec<_> = accounts.iter().map(account_json).collect();
+                print_json(&serde_json::json!({ "accounts": listed }));
+            } else {
+                print_table(
+                    &["ACCOUNT", "CREATED", "NAME", "EMAIL"],
+                    accounts.iter().map(|a| {
+                        vec![
+                            a.id.to_string(),
+                            a.created_at.to_string(),
+                            a.name.clone(),
+                            a.email.clone().unwrap_or_default(),
+                        ]
+                    }),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn account_json(a: &AccountInfo) -> serde_json::Value {
+    serde_json::json!({
+        "id": a.id.to_string(), "name": a.name, "email": a.email,
+        "created_at": a.created_at.to_string(),
+    })
+}
+
+pub(crate) async fn keys<A: Adapter>(
+    command: KeysCommand, op: &Operators<A>,
+) -> anyhow::Result<()> {
+    let tenant = |account, environment| TenantId {
+        account: AccountId(account),
+        environment,
+    };
+    match command {
+        KeysCommand::Create {
+            account,
+            environment,
+            name,
+        } => {
+            op.accounts.find(AccountId(account)).await?;
+            let created = op
+                .keys
+                .create(&tenant(account, environment), &name, None)
+                .await
+                .context("cannot create the key")?;
+            let mut shown = serde_json::to_value(KeyDto::from(created.info))?;
+            shown["key"] = created.token.expose().into();
+            print_json(&shown);
+        }
+        KeysCommand::List {
+            account,
+            environment,
+            json,
+        } => {
+            op.accounts.find(AccountId(account)).await?;
+            let mut listed = Vec::new();
+            for env in [Environment::Test, Environment::Prod] {
+                if environment.is_none_or(|wanted| wanted == env) {
+                    let keys = op.keys.list(&tenant(account, env)).await?;
+                    listed.extend(keys.into_iter().map(KeyDto::from));
+                }
+            }
+            if json {
+                print_json(&serde_json::json!({ "keys": listed }));
+            } else {
+                print_table(
+                    &[
+                        "KEY",
+                        "ENV",
+                        "PREFIX",
+                        "LAST4",
+                        "CREATED",
+                        "LAST USED",
+                        "NAME",
+                    ],
+                    listed.into_iter().map(|k| {
+                        vec![
+                            k.id,
+                            k.environment.to_owned(),
+                            k.prefix,
+                            k.last4,
+                            k.created_at,
+                            k.last_used_at.unwrap_or_else(|| "never".into()),
+                            k.name,
+                        ]
+                    }),
+                );
+            }
+        }
+        KeysCommand::Revoke {
+            account,
+            environment,
+            key,
+        } => {
+            op.accounts.find(AccountId(account)).await?;
+            let lookup_id = key.strip_prefix("key_").unwrap_or(&key);
+            op.keys
+                .revoke(&tenant(account, environment), lookup_id)
+                .await
+                .with_context(|| format!("cannot revoke {key}"))?;
+            print_json(&serde_json::json!({ "revoked": key }));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn credits<A: Adapter>(
+    command: CreditsCommand, op: &Operators<A>,
+) -> anyhow::Result<()> {
+    let CreditsCommand::Grant {
+        account,
+        environment,
+        amount,
+    } = command;
+    let tenant = TenantId {
+        account: AccountId(account),
+        environment,
+    };
+    let state = op
+        .accounts
+        .grant_credits(&tenant, amount)
+        .await
+        .context("cannot grant credits")?;
+    print_credits(&account, environment, &state);
+    Ok(())
+}
+
+pub(crate) async fn plans<A: Adapter>(
+    command: PlansCommand, op: &Operators<A>,
+) -> anyhow::Result<()> {
+    let PlansCommand::Set {
+        account,
+        plan,
+        allowance,
+    } = command;
+    let changed = op
+        .accounts
+        .set_plan(AccountId(account), plan.as_str(), allowance)
+        .await
+        .context("cannot set the plan")?;
+    for (environment, state) in changed {
+        print_credits(&account, environment, &state);
+    }
+    Ok(())
+}
+
+pub(crate) fn print_json(value: &serde_json::Value) {
+    say(&value.to_string());
+}
+
+/// A line on stdout; a closed stdout is not an error worth stopping a server for.
+pub(crate) fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// Columns padded to their widest cell, separated by two spaces.
+fn print_table(header: &[&str], rows: impl Iterator<Item = Vec<String>>) {
+    let rows: Vec<Vec<String>> = std::iter::once(header.iter().map(|h| (*h).to_owned()).collect())
+        .chain(rows)
+        .collect();
+    let mut widths = vec![0; header.len()];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        say(line.join("  ").trim_end());
+    }
+}
+
+fn print_credits(account: &uuid::Uuid, environment: Environment, state: &CreditSummary) {
+    print_json(&serde_json::json!({
+        "account_id": account.to_string(), "environment": environment.as_str(), "plan": state.plan,
+        "allowance": state.allowance, "allowance_left": state.allowance_left, "top_up_balance": state.top_up,
+        "period_start": state.period_start.to_string(), "period_end": state.period_end.to_string(),
+    }));
+}
