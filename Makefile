@@ -14,7 +14,7 @@ DIESEL_VERSION := 2.3.4
 OHA := target/tools/bin/oha
 OHA_VERSION := 1.16.0
 
-.PHONY: run test lint fmt fmt-check clippy check-boundaries check-schema schema openapi bench bench-smoke bench-tools fuzz fuzz-long fuzz-api attack chaos identity-sim
+.PHONY: run test lint fmt fmt-check clippy check-boundaries check-schema schema openapi postman examples bench bench-smoke bench-tools fuzz fuzz-long fuzz-api attack chaos identity-sim
 
 ## run: build and serve the API on http://127.0.0.1:8080. With no STICKYCALLS_DATABASE_URL
 ## the data lives in a SQLite file under ./data/ (nothing to install); the first start
@@ -71,6 +71,14 @@ identity-sim:
 	$(CARGO) build --release --locked -p stickycalls
 	SIM_CALLS=$(SIM_CALLS) SIM_SEED=$(SIM_SEED) python3 tests/identity-sim/run.py
 
+## examples: every example of docs/examples/ (curl, Python, Node.js, Ruby, PHP, Java,
+## C#), the Postman collection's Test Match Logic (newman) and the platform guides'
+## code against a live server on a temporary SQLite store; installs the runtimes it
+## needs (Debian packages, a venv under target/venv-examples, newman under target/)
+examples:
+	$(CARGO) build --release --locked -p stickycalls
+	python3 tests/examples/run.py
+
 ## lint: formatting, clippy with warnings as errors, crate boundaries, schema.rs
 lint: fmt-check clippy check-boundaries check-schema
 
@@ -124,6 +132,11 @@ schema: $(DIESEL)
 ## openapi: regenerate docs/openapi.json from the API's types
 openapi:
 	UPDATE_OPENAPI=1 $(CARGO) test --locked -p stickycalls-http-api committed_openapi_matches_the_code
+	UPDATE_POSTMAN=1 $(CARGO) test --locked -p stickycalls-http-api committed_collection_matches_the_code
+
+## postman: regenerate docs/postman/ from the OpenAPI document (`make openapi` does too)
+postman:
+	UPDATE_POSTMAN=1 $(CARGO) test --locked -p stickycalls-http-api committed_collection_matches_the_code
 
 $(OHA):
 	$(CARGO) install oha --version $(OHA_VERSION) --root target/tools --locked

@@ -32,6 +32,8 @@ mod openapi;
 mod openapi_settings;
 mod openapi_tenant;
 mod policies;
+#[cfg(test)]
+mod postman;
 mod prompts;
 mod ratelimit;
 mod readiness;
