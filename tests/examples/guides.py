@@ -1,6 +1,110 @@
-"""The platform guides' runnable code (docs/guides/code/), each fed its platform's
-sample event against the live server; filled in guide by guide."""
+"""The platform guides' runnable code, run by `make examples`: the Node.js handlers
+through guides.mjs, and the Python Lambdas (Amazon Connect, Amazon Lex) here, each with
+its platform's sample event from docs/guides/code/events/. Each platform: a new caller
+(`ignore`), the call saved through the platform's own end, then the same number again
+(`reuse`, the saved note back). Standard library only."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CODE = os.path.join(ROOT, "docs", "guides", "code")
+
+
+def event(name, **values):
+    with open(os.path.join(CODE, "events", f"{name}.json")) as f:
+        text = f.read()
+    for k, v in values.items():
+        text = text.replace("{{" + k + "}}", v)
+    return json.loads(text)
+
+
+def load(path):
+    spec = importlib.util.spec_from_file_location(path.replace("/", "_").replace("-", "_"), os.path.join(CODE, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def python_lambdas(ani_base):
+    connect, lex = load("amazon-connect/lambda.py"), load("amazon-lex/lambda.py")
+
+    def connect_identify(call, ani):
+        out = connect.lambda_handler(event("connect-start", call=call, ani=ani), None)
+        return {"recommendation": out["recommendation"], "customer_ref": out["customer_ref"],
+                "notes": out["last_note"], "flat": all(isinstance(v, str) for v in out.values())}
+
+    def connect_save(call, ani, ref):
+        return connect.lambda_handler(event("connect-save", call=call, ani=ani, customer_ref=ref), None)["saved"] == "true"
+
+    def lex_identify(call, ani):
+        out = lex.lambda_handler(event("lex-dialog", call=call, ani=ani), None)
+        a = out["sessionState"]["sessionAttributes"]
+        return {"recommendation": a["recommendation"], "customer_ref": a["customer_ref"],
+                "notes": a.get("caller_notes", ""), "dialog": out["sessionState"]["dialogAction"]["type"]}
+
+    def lex_save(call, ani, ref):
+        out = lex.lambda_handler(event("lex-fulfill", call=call, ani=ani, customer_ref=ref), None)
+        return out["sessionState"]["intent"]["state"] == "Fulfilled"
+
+    results = []
+    for n, (platform, identify, save) in enumerate([
+            ("amazon-connect (python)", connect_identify, connect_save),
+            ("amazon-lex (python)", lex_identify, lex_save)]):
+        ani, tag = f"{ani_base}{n}", platform.split()[0]
+        started = time.monotonic()
+        try:
+            first = identify(f"{tag}_1", ani)
+            saved = save(f"{tag}_1", ani, first["customer_ref"])
+            second = identify(f"{tag}_2", ani)
+            results.append({"platform": platform, "first": first, "saved": saved, "second": second,
+                            "ms": int((time.monotonic() - started) * 1000)})
+        except Exception as e:  # noqa: BLE001 - reported as a failure
+            results.append({"platform": platform, "error": repr(e)})
+    return results
+
+
+def check(result):
+    name = result["platform"]
+    if "error" in result:
+        return [f"{name}: {result['error']}"]
+    first, second, failures = result["first"], result["second"], []
+    if first["recommendation"] != "ignore" or first["notes"]:
+        failures.append(f"{name}: a new caller answered {first}")
+    if not first["customer_ref"]:
+        failures.append(f"{name}: no customer_ref for the new caller: {first}")
+    if result["saved"] is not True:
+        failures.append(f"{name}: the end was not saved")
+    if second["recommendation"] != "reuse" or "Test context" not in second["notes"]:
+        failures.append(f"{name}: the returning caller answered {second}")
+    if second["customer_ref"] != first["customer_ref"]:
+        failures.append(f"{name}: the returning caller is {second['customer_ref']}, not {first['customer_ref']}")
+    for answer in (first, second):
+        if answer.get("flat") is False:
+            failures.append(f"{name}: the answer is not a flat map of strings: {answer}")
+    return failures
 
 
 def run_all(base, key, env, report):
-    return []
+    os.environ.update(STICKYCALLS_URL=base, STICKYCALLS_KEY=key, VAPI_ASSISTANT_ID="asst_demo")
+    done = subprocess.run(["node", os.path.join(os.path.dirname(os.path.abspath(__file__)), "guides.mjs")],
+                          env=dict(os.environ, ANI_BASE="+1415555801"), capture_output=True, text=True,
+                          timeout=180)
+    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not results:
+        return [f"guides: node exited {done.returncode}: {done.stderr[-2000:]}"]
+    results += python_lambdas("+1415555802")
+    failures = []
+    for result in results:
+        found = check(result)
+        failures += found
+        runtime = "Python " + sys.version.split()[0] if "python" in result["platform"] else \
+            subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+        report.append((f"guide: {result['platform']}", runtime, result.get("ms", 0) / 1000, not found))
+        if found:
+            print(json.dumps(result, indent=1))
+    return failures
