@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use stickycalls_http_api::{ApiOptions, RateLimitSettings};
+use stickycalls_http_api::{ApiOptions, RateLimitSettings, TrustedProxies};
 use stickycalls_postgres::PgSettings;
 use stickycalls_sqlite::SqliteSettings;
 
@@ -42,7 +42,9 @@ pub struct Settings {
     /// `STICKYCALLS_SETTINGS_CACHE_SECONDS` (1 to 300, default 60: how long a tenant's
     /// identity settings are kept before they are read again) and
     /// `STICKYCALLS_CLIENT_TIMEOUT_SECONDS` (1 to 300, default 10: the time a client has
-    /// to send a request's headers, and then its body).
+    /// to send a request's headers, and then its body),
+    /// `STICKYCALLS_TRUSTED_PROXIES` (addresses or networks whose `X-Forwarded-For` names
+    /// the client; none by default).
     pub api: ApiOptions,
     /// `STICKYCALLS_MAX_CONNECTIONS`: open connections per process (default 10,000);
     /// past it, new ones wait in the listen backlog.
@@ -186,6 +188,11 @@ impl Settings {
             1..=300,
             stickycalls_http_api::CLIENT_TIMEOUT,
         )?;
+        let trusted_proxies = match var("STICKYCALLS_TRUSTED_PROXIES") {
+            None => TrustedProxies::default(),
+            Some(text) => TrustedProxies::parse(&text)
+                .map_err(|e| anyhow::anyhow!("STICKYCALLS_TRUSTED_PROXIES: {e}"))?,
+        };
         let shutdown_timeout = seconds(
             "STICKYCALLS_SHUTDOWN_SECONDS",
             1..=300,
@@ -227,6 +234,7 @@ impl Settings {
                 verified_key_ttl,
                 settings_ttl,
                 client_timeout,
+                trusted_proxies,
             },
         })
     }

@@ -310,3 +310,44 @@ async fn other_tenants_and_environments_get_404_for_every_id() {
         1
     );
 }
+
+/// Behind a trusted reverse proxy the signup limit counts the address the proxy saw
+/// (`X-Forwarded-For`); from anyone else the header changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_signup_limit_counts_the_forwarded_client_only_behind_a_trusted_proxy() {
+    let signup = |s: &Server, forwarded: &'static str, n: u32| {
+        let request = reqwest::Client::new()
+            .post(format!("{}/v1/accounts", s.base))
+            .header("X-Forwarded-For", forwarded)
+            .json(&json!({"email": format!("p{n}@example.com"), "name": format!("P{n}")}));
+        async move { request.send().await.unwrap().status() }
+    };
+    let proxied = Server::start_with(&[
+        ("STICKYCALLS_RATE_LIMITS", "signup=1/3600"),
+        ("STICKYCALLS_TRUSTED_PROXIES", "127.0.0.1,::1"),
+    ])
+    .await;
+    assert_eq!(
+        signup(&proxied, "198.51.100.1", 1).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        signup(&proxied, "198.51.100.2", 2).await,
+        StatusCode::CREATED
+    );
+    // A client cannot hide behind an entry it wrote itself: the proxy appended the last.
+    assert_eq!(
+        signup(&proxied, "203.0.113.5, 198.51.100.1", 3).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    let direct = Server::start_with(&[("STICKYCALLS_RATE_LIMITS", "signup=1/3600")]).await;
+    assert_eq!(
+        signup(&direct, "198.51.100.1", 1).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        signup(&direct, "198.51.100.2", 2).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

@@ -16,6 +16,7 @@ mod account;
 mod auth;
 mod body;
 mod calls;
+mod client_address;
 mod customer_dto;
 mod customers;
 mod deadline;
@@ -63,6 +64,7 @@ use stickycalls_domain::settings::SettingsService;
 use stickycalls_domain::usage::UsageService;
 
 pub use auth::{KeyVerifier, VERIFIED_KEY_TTL, Verified};
+pub use client_address::TrustedProxies;
 pub use deadline::CLIENT_TIMEOUT;
 pub use error::ApiError;
 pub use key_routes::KeyDto;
@@ -109,6 +111,8 @@ pub struct ApiOptions {
     /// How long a client has to send a request's body once its headers are in (the
     /// server gives it as long for the headers): past it, 408 and the connection closes.
     pub client_timeout: std::time::Duration,
+    /// The reverse proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Default for ApiOptions {
@@ -119,6 +123,7 @@ impl Default for ApiOptions {
             verified_key_ttl: VERIFIED_KEY_TTL,
             settings_ttl: SETTINGS_TTL,
             client_timeout: CLIENT_TIMEOUT,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }

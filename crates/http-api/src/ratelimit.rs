@@ -274,8 +274,10 @@ impl RateLimits {
     }
 
     /// Counts a signup from the request's client address; 429 past the limit.
-    pub(crate) fn admit_signup(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        let Some(ip) = req.peer_addr().map(|a| a.ip()) else {
+    pub(crate) fn admit_signup(
+        &self, req: &HttpRequest, client: Option<std::net::IpAddr>,
+    ) -> Result<(), ApiError> {
+        let Some(ip) = client else {
             return Ok(());
         };
         decide(req, self.signup.check(&ip))

@@ -71,10 +71,8 @@ pub(crate) async fn signup<B: Backend>(
     }
     let body = body.into_inner();
     // A replay is bound to the client's address as well as its header and body.
-    let peer = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let client = state.options.trusted_proxies.of(&req);
+    let peer = client.map(|ip| ip.to_string()).unwrap_or_default();
     idempotent(
         &req,
         &state,
@@ -83,7 +81,7 @@ pub(crate) async fn signup<B: Backend>(
         &body,
         || async {
             // Inside: a replay does not count against the address's signup limit.
-            state.limits.admit_signup(&req)?;
+            state.limits.admit_signup(&req, client)?;
             let request: SignupRequest = typed(&body)?;
             let opened = state
                 .accounts
