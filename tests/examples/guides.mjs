@@ -21,15 +21,22 @@ function event(name, vars) {
 const twilio = (fn, context, ev) => new Promise((resolve, reject) =>
   fn(context, ev, (error, value) => (error ? reject(error) : resolve(value))));
 
+process.env.WEBHOOK_SECRET = 'shared-secret-for-the-test';
 const { createServer } = await import(new URL('agents/server.mjs', ROOT));
 const server = createServer().listen(0, '127.0.0.1');
 await once(server, 'listening');
-const webhook = async (path, body) => {
-  const r = await fetch(`http://127.0.0.1:${server.address().port}${path}`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-  });
-  return r.json();
-};
+const send = (path, body, headers) => fetch(`http://127.0.0.1:${server.address().port}${path}`, {
+  method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body),
+});
+const webhook = async (path, body) => (await send(path, body, { 'X-Webhook-Secret': process.env.WEBHOOK_SECRET })).json();
+
+// Without the shared secret, or with a wrong one, the server refuses.
+const refused = [
+  (await send('/vapi', {}, {})).status,
+  (await send('/vapi', {}, { 'X-Vapi-Secret': 'wrong' })).status,
+  (await send('/vapi', { message: { type: 'status-update' } }, { 'X-Vapi-Secret': process.env.WEBHOOK_SECRET })).status,
+];
+console.log(JSON.stringify({ platform: 'agents server (shared secret)', refused, runtime: `Node.js ${process.version}` }));
 
 const connect = await import(new URL('amazon-connect/lambda.mjs', ROOT));
 const getContext = (await import(new URL('twilio/get-caller-context.js', ROOT))).default.handler;
@@ -111,7 +118,7 @@ for (const [platform, p] of Object.entries(PLATFORMS)) {
     const first = await p.identify(`${tag}_1`, ani);
     const saved = await p.save(`${tag}_1`, ani, first.customer_ref, first);
     const second = await p.identify(`${tag}_2`, ani);
-    console.log(JSON.stringify({ platform, first, saved, second, ms: Date.now() - started }));
+    console.log(JSON.stringify({ platform, first, saved, second, ms: Date.now() - started, runtime: `Node.js ${process.version}` }));
   } catch (e) {
     console.log(JSON.stringify({ platform, error: String(e.stack ?? e) }));
   }

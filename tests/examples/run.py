@@ -184,7 +184,7 @@ def main():
             server.wait()
     print("examples:")
     for name, runtime, elapsed, ok in report:
-        print(f"  {'ok  ' if ok else 'FAIL'} {name:<28} {elapsed:5.1f} s  {runtime}")
+        print(f"  {'ok  ' if ok else 'FAIL'} {name:<38} {elapsed:5.1f} s  {runtime}")
     verdict("examples", failures)
 
 
