@@ -41,6 +41,7 @@ DEBIAN = [
     (lambda: shutil.which("node"), ["nodejs"]),
     (lambda: shutil.which("jq"), ["jq"]),
     (lambda: shutil.which("curl"), ["curl"]),
+    (lambda: shutil.which("chromium"), ["chromium"]),
 ]
 REQUESTS = "requests==2.32.3"
 NEWMAN = "newman@6.2.2"
@@ -134,6 +135,30 @@ def check_language(name, out, proxy, prefix, elapsed):
     return failures
 
 
+def reference_page(base, report):
+    """`/docs` in headless Chromium: it renders the operations, logs no script error and
+    no refused load (the Content-Security-Policy allows this server only, so anything
+    fetched from another host would be refused and logged)."""
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="stickycalls-chromium-") as profile:
+        shot = os.path.join(profile, "docs.png")
+        done = subprocess.run(
+            ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=8000",
+             "--window-size=1280,900", f"--screenshot={shot}", f"{base}/docs"],
+            capture_output=True, text=True, timeout=120)
+        console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
+        size = os.path.getsize(shot) if os.path.exists(shot) else 0
+    failures = [f"/docs: the browser console says: {line}" for line in console
+                if "Refused to" in line or "Uncaught" in line or "Error" in line]
+    if size < 30_000:
+        failures.append(f"/docs: the page did not render (screenshot of {size} bytes)")
+    report.append(("reference page /docs (chromium)", version(["chromium", "--version"]), time.monotonic() - started,
+                   not failures))
+    return failures
+
+
 def postman(env, base, report):
     """The collection's Test Match Logic folder with newman, on an account of its own."""
     _, key = funded_account(env, "Postman", 10)
@@ -178,6 +203,7 @@ def main():
                 failures += found
                 report.append((name, version(version_command), elapsed, not found))
             failures += postman(env, base, report)
+            failures += reference_page(base, report)
             failures += guides.run_all(base, key, env, report)
         finally:
             server.terminate()

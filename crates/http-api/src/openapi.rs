@@ -43,12 +43,87 @@ use crate::settings_dto::{
         ThresholdsDto, AttestationPolicyDto, CalibrationResponse, BinDto, ReuseQualityDto,
         LearningDto, AdjustmentDto
     )),
-    modifiers(&BearerKey, &EndRules),
+    modifiers(&BearerKey, &EndRules, &Tags),
     security(("api_key" = []))
 )]
 struct ApiDoc;
 
 struct BearerKey;
+
+/// The reference's sections, in order: each operation goes to the first whose path
+/// prefix its path starts with.
+pub(crate) const TAGS: [(&str, &[&str], &str); 7] = [
+    (
+        "Calls",
+        &["/v1/calls/"],
+        "The two calls of every phone call: identify at the start, save at the end.",
+    ),
+    (
+        "Account and usage",
+        &["/v1/account", "/v1/usage"],
+        "The calling key's account: plan, credits, usage per day.",
+    ),
+    (
+        "Keys",
+        &["/v1/keys"],
+        "The environment's API keys: create, list, revoke.",
+    ),
+    (
+        "Customers",
+        &["/v1/customers"],
+        "Find, read, export and erase customers; write their variables.",
+    ),
+    (
+        "Identity",
+        &["/v1/settings/", "/v1/identity/"],
+        "How callers are identified: the tenant's settings, and calibration.",
+    ),
+    ("Signup", &["/v1/accounts"], "Open an account by API."),
+    (
+        "Service",
+        &["/"],
+        "Health, this document, the agents' prompts, metrics.",
+    ),
+];
+
+struct Tags;
+
+impl Modify for Tags {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::tag::TagBuilder;
+        openapi.tags = Some(
+            TAGS.iter()
+                .map(|(name, _, about)| {
+                    TagBuilder::new()
+                        .name(*name)
+                        .description(Some(*about))
+                        .build()
+                })
+                .collect(),
+        );
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let tag = TAGS
+                .iter()
+                .find(|(_, prefixes, _)| prefixes.iter().any(|p| path.starts_with(p)))
+                .map_or("Service", |(name, _, _)| name);
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.head,
+                &mut item.options,
+                &mut item.trace,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                operation.tags = Some(vec![tag.to_owned()]);
+            }
+        }
+    }
+}
 
 /// The cross-field rules of `calls/end` (see `field_schema::end_request_rules`).
 struct EndRules;

@@ -1,5 +1,5 @@
 //! The Postman collection (v2.1), generated from the OpenAPI document so it never
-//! drifts from the code: one request per operation, in folders by resource, with the
+//! drifts from the code: one request per operation, in folders by the document's tags, with the
 //! variables `baseUrl` and `apiKey`, and the seeds' "Test Match Logic" flow as a folder
 //! whose tests check the answers the seeds show. Committed as
 //! `docs/postman/stickycalls.postman_collection.json` (`make postman`).
@@ -11,20 +11,6 @@ const SCHEMA: &str = "https://schema.getpostman.com/json/collection/v2.1.0/colle
 
 /// A fixed id, so the generated file is the same on every run.
 const COLLECTION_ID: &str = "5f0c2a52-6d1e-4c3b-9a57-3b1f0e8c2d41";
-
-/// The folders, in order, by the path's first segment after `/v1`.
-const FOLDERS: [(&str, &[&str]); 7] = [
-    ("Calls", &["calls"]),
-    ("Account and usage", &["account", "usage"]),
-    ("Keys", &["keys"]),
-    ("Customers", &["customers"]),
-    (
-        "Identity settings and calibration",
-        &["settings", "identity"],
-    ),
-    ("Signup", &["accounts"]),
-    ("Service", &["health", "openapi.json", "prompts", "metrics"]),
-];
 
 /// Bodies worth more than a generated sample: the seeds' own.
 fn example_body(operation_id: &str) -> Option<Value> {
@@ -43,24 +29,23 @@ fn example_body(operation_id: &str) -> Option<Value> {
 
 /// The collection for the OpenAPI document `openapi` (as served).
 pub fn collection(openapi: &Value) -> Value {
-    let mut folders: Vec<(&str, Vec<Value>)> =
-        FOLDERS.iter().map(|(n, _)| (*n, Vec::new())).collect();
+    // One folder per tag of the document, in its order.
+    let mut folders: Vec<(String, Vec<Value>)> = openapi["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str())
+        .map(|name| (name.to_owned(), Vec::new()))
+        .collect();
     let paths = openapi["paths"].as_object().cloned().unwrap_or_default();
     for (path, operations) in &paths {
-        let segment = path
-            .trim_start_matches("/v1")
-            .trim_start_matches('/')
-            .split('/')
-            .next()
-            .unwrap_or_default();
-        let folder = FOLDERS
-            .iter()
-            .position(|(_, segments)| segments.contains(&segment))
-            .unwrap_or(FOLDERS.len() - 1);
         for (method, operation) in operations.as_object().into_iter().flatten() {
-            folders[folder]
-                .1
-                .push(request_item(openapi, path, method, operation));
+            let tag = operation["tags"][0].as_str().unwrap_or("Service");
+            let item = request_item(openapi, path, method, operation);
+            match folders.iter_mut().find(|(name, _)| name == tag) {
+                Some((_, items)) => items.push(item),
+                None => folders.push((tag.to_owned(), vec![item])),
+            }
         }
     }
     let mut items: Vec<Value> = vec![test_match_logic()];
