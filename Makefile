@@ -14,7 +14,7 @@ DIESEL_VERSION := 2.3.4
 OHA := target/tools/bin/oha
 OHA_VERSION := 1.16.0
 
-.PHONY: run test lint fmt fmt-check clippy check-boundaries check-schema schema openapi postman examples bench bench-smoke bench-tools fuzz fuzz-long fuzz-api attack chaos identity-sim
+.PHONY: run test lint fmt fmt-check clippy check-boundaries check-schema schema openapi postman examples deploy-check bench bench-smoke bench-tools fuzz fuzz-long fuzz-api attack chaos identity-sim
 
 ## run: build and serve the API on http://127.0.0.1:8080. With no STICKYCALLS_DATABASE_URL
 ## the data lives in a SQLite file under ./data/ (nothing to install); the first start
@@ -78,6 +78,13 @@ identity-sim:
 examples:
 	$(CARGO) build --release --locked -p stickycalls
 	python3 tests/examples/run.py
+
+## deploy-check: deploy/nginx.conf and deploy/Caddyfile run for real in front of a
+## release server (TLS answers; a client's forged X-Forwarded-For is replaced), the
+## systemd unit verified; installs nginx and caddy from Debian when missing
+deploy-check:
+	$(CARGO) build --release --locked -p stickycalls
+	python3 tests/deploy/check.py
 
 ## lint: formatting, clippy with warnings as errors, crate boundaries, schema.rs
 lint: fmt-check clippy check-boundaries check-schema

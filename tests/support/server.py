@@ -41,7 +41,7 @@ def serve(env, port, log_path, **settings):
     proc = subprocess.Popen(
         [BIN, "serve"], stdout=subprocess.PIPE, stderr=open(log_path, "w"), text=True,
         env=dict(env, STICKYCALLS_LISTEN=f"127.0.0.1:{port}",
-                 STICKYCALLS_RATE_LIMITS="free=1000000/1", **extra))
+                 STICKYCALLS_RATE_LIMITS="free=1000000/1") | extra)
     for line in proc.stdout:
         if line.startswith("listening on"):
             return proc
