@@ -237,23 +237,26 @@ async fn operators_list_accounts_and_manage_keys() {
         db,
     ));
     let token = made["key"].as_str().unwrap().to_owned();
+    let prod_keys = || {
+        ok_json(&stickycalls(
+            &[
+                "keys",
+                "list",
+                "--account",
+                &account,
+                "--env",
+                "prod",
+                "--json",
+            ],
+            db,
+        ))
+    };
     let id = made["id"].as_str().unwrap().to_owned();
     assert!(
         token.starts_with("sk_prod_") && id.starts_with("key_"),
         "{made}"
     );
-    let keys = ok_json(&stickycalls(
-        &[
-            "keys",
-            "list",
-            "--account",
-            &account,
-            "--env",
-            "prod",
-            "--json",
-        ],
-        db,
-    ));
+    let keys = prod_keys();
     let names: Vec<&str> = keys["keys"]
         .as_array()
         .unwrap()
@@ -306,18 +309,7 @@ async fn operators_list_accounts_and_manage_keys() {
     );
     assert!(!last.status.success());
     assert!(String::from_utf8_lossy(&last.stderr).contains("last live key"));
-    let keys = ok_json(&stickycalls(
-        &[
-            "keys",
-            "list",
-            "--account",
-            &account,
-            "--env",
-            "prod",
-            "--json",
-        ],
-        db,
-    ));
+    let keys = prod_keys();
     assert_eq!(keys["keys"].as_array().unwrap().len(), 1, "{keys}");
     assert_eq!(keys["keys"][0]["id"], id.as_str());
 

@@ -50,12 +50,13 @@ struct ApiDoc;
 
 struct BearerKey;
 
-/// The reference's sections, in order: each operation goes to the first whose path
-/// prefix its path starts with.
-pub(crate) const TAGS: [(&str, &[&str], &str); 7] = [
+/// The reference's sections, in order: each operation goes to the first that names its
+/// path or a parent of it (`/v1/account` is not a parent of `/v1/accounts`); the rest to
+/// the last.
+const TAGS: [(&str, &[&str], &str); 7] = [
     (
         "Calls",
-        &["/v1/calls/"],
+        &["/v1/calls"],
         "The two calls of every phone call: identify at the start, save at the end.",
     ),
     (
@@ -75,13 +76,13 @@ pub(crate) const TAGS: [(&str, &[&str], &str); 7] = [
     ),
     (
         "Identity",
-        &["/v1/settings/", "/v1/identity/"],
+        &["/v1/settings", "/v1/identity"],
         "How callers are identified: the tenant's settings, and calibration.",
     ),
     ("Signup", &["/v1/accounts"], "Open an account by API."),
     (
         "Service",
-        &["/"],
+        &[],
         "Health, this document, the agents' prompts, metrics.",
     ),
 ];
@@ -104,7 +105,12 @@ impl Modify for Tags {
         for (path, item) in openapi.paths.paths.iter_mut() {
             let tag = TAGS
                 .iter()
-                .find(|(_, prefixes, _)| prefixes.iter().any(|p| path.starts_with(p)))
+                .find(|(_, parents, _)| {
+                    parents.iter().any(|p| {
+                        path.strip_prefix(p)
+                            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                    })
+                })
                 .map_or("Service", |(name, _, _)| name);
             for operation in [
                 &mut item.get,
@@ -290,5 +296,15 @@ mod tests {
         ] {
             assert!(doc["paths"][path].is_object(), "{path}");
         }
+        let tag = |path: &str, method: &str| doc["paths"][path][method]["tags"][0].clone();
+        assert_eq!(tag("/v1/accounts", "post"), "Signup");
+        assert_eq!(tag("/v1/account", "get"), "Account and usage");
+        assert_eq!(tag("/v1/calls/start", "post"), "Calls");
+        assert_eq!(
+            tag("/v1/customers/{customer_ref}/export", "get"),
+            "Customers"
+        );
+        assert_eq!(tag("/v1/identity/calibration", "get"), "Identity");
+        assert_eq!(tag("/metrics", "get"), "Service");
     }
 }
