@@ -166,7 +166,12 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
     say(&format!("data: {}", A::location(db)));
     if let Some(opened) = first_account {
         // Shown once: only the keys' hashes are stored.
-        say(&first_run::welcome(&opened, address));
+        use std::io::IsTerminal;
+        say(&first_run::welcome(
+            &opened,
+            address,
+            std::io::stdout().is_terminal(),
+        ));
     }
     tracing::info!(%address, "listening");
     // The last line printed at start: scripts and tests wait for it.

@@ -131,8 +131,10 @@ async fn a_restart_keeps_the_callers_memory() {
     let printed = first.printed.join("\n");
     let account = printed_field(&first.printed, "account:");
     assert!(uuid::Uuid::parse_str(&account).is_ok(), "{printed}");
+    // Piped (as under a service manager), the prod key is not printed: logs keep stdout.
+    let prod = printed_field(&first.printed, "prod key:");
     assert!(
-        printed_field(&first.printed, "prod key:").starts_with("sk_prod_"),
+        prod.starts_with("not shown") && !printed.contains("sk_prod_"),
         "{printed}"
     );
     assert_eq!(printed_field(&first.printed, "url:"), first.base);
@@ -264,5 +266,63 @@ async fn signup_keys_and_erasure_on_sqlite() {
     .unwrap();
     assert_eq!(export.status(), 404);
     drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// On a terminal (`make run`), the first start shows the prod key too, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_sees_both_keys_once() {
+    let dir = std::env::temp_dir().join(format!("stickycalls-e2e-tty-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("calls.db").display());
+    let first_start = || async {
+        // `script` runs the server on a pseudo-terminal and copies what it prints.
+        let mut child = Command::new("script")
+            .args([
+                "-qefc",
+                &format!("{} serve", env!("CARGO_BIN_EXE_stickycalls")),
+                "/dev/null",
+            ])
+            .env("STICKYCALLS_DATABASE_URL", &url)
+            .env("STICKYCALLS_LISTEN", "127.0.0.1:0")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut printed = Vec::new();
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                let line = line.trim_end_matches('\r').to_owned();
+                let done = line.starts_with("listening on");
+                printed.push(line);
+                if done {
+                    break;
+                }
+            }
+        })
+        .await
+        .unwrap();
+        child.kill().await.unwrap();
+        printed
+    };
+    let printed = first_start().await;
+    assert!(
+        printed_field(&printed, "prod key:").starts_with("sk_prod_"),
+        "{printed:?}"
+    );
+    assert!(
+        printed_field(&printed, "test key:").starts_with("sk_test_"),
+        "{printed:?}"
+    );
+    let again = first_start().await;
+    assert!(
+        !again.iter().any(|l| l.contains("sk_")),
+        "keys are shown once: {again:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
