@@ -70,7 +70,7 @@ const PLATFORMS = {
     },
     save: async (call, ani, ref) => (await webhook('/vapi', event('vapi-tool-calls', { call, ani, customer_ref: ref }))).results[0].result === 'saved',
   },
-  retell: {
+  'retell (call_analyzed)': {
     identify: async (call, ani) => {
       const out = await webhook('/retell', event('retell-inbound', { ani }));
       const v = out.call_inbound.dynamic_variables;
@@ -80,6 +80,17 @@ const PLATFORMS = {
     },
     save: async (call, ani, ref, first) => (await webhook('/retell', event('retell-analyzed',
       { call, ani, customer_ref: ref, sticky_call_id: first.sticky_call_id }))).saved,
+  },
+  'retell (save_call function)': {
+    identify: async (call, ani) => {
+      const out = await webhook('/retell', event('retell-inbound', { ani }));
+      const v = out.call_inbound.dynamic_variables;
+      const flat = Object.values(v).every((x) => typeof x === 'string');
+      return { recommendation: v.recommendation, customer_ref: v.customer_ref, notes: v.caller_notes, flat,
+        sticky_call_id: out.call_inbound.metadata.sticky_call_id };
+    },
+    save: async (call, ani, ref, first) => (await webhook('/retell', event('retell-function-save-call',
+      { call, ani, customer_ref: ref, sticky_call_id: first.sticky_call_id }))).result === 'saved',
   },
   elevenlabs: {
     identify: async (call, ani) => {
