@@ -281,32 +281,23 @@ async fn operators_list_accounts_and_manage_keys() {
     drop(server);
 
     let default = keys["keys"][0]["id"].as_str().unwrap().to_owned();
-    ok_json(&stickycalls(
-        &[
-            "keys",
-            "revoke",
-            "--account",
-            &account,
-            "--env",
-            "prod",
-            "--key",
-            &default,
-        ],
-        db,
-    ));
-    let last = stickycalls(
-        &[
-            "keys",
-            "revoke",
-            "--account",
-            &account,
-            "--env",
-            "prod",
-            "--key",
-            &id,
-        ],
-        db,
-    );
+    let revoke = |key: &str| {
+        stickycalls(
+            &[
+                "keys",
+                "revoke",
+                "--account",
+                &account,
+                "--env",
+                "prod",
+                "--key",
+                key,
+            ],
+            db,
+        )
+    };
+    ok_json(&revoke(&default));
+    let last = revoke(&id);
     assert!(!last.status.success());
     assert!(String::from_utf8_lossy(&last.stderr).contains("last live key"));
     let keys = prod_keys();

@@ -45,6 +45,15 @@ const vfIdentify = (await import(new URL('voiceflow/identify-caller.js', ROOT)))
 const vfSave = (await import(new URL('voiceflow/save-call.js', ROOT))).default;
 const twilioContext = { STICKYCALLS_URL: URL_, STICKYCALLS_KEY: KEY };
 
+// Retell's inbound webhook, before either way of saving.
+async function retellInbound(call, ani) {
+  const out = await webhook('/retell', event('retell-inbound', { ani }));
+  const v = out.call_inbound.dynamic_variables;
+  const flat = Object.values(v).every((x) => typeof x === 'string');
+  return { recommendation: v.recommendation, customer_ref: v.customer_ref, notes: v.caller_notes, flat,
+    sticky_call_id: out.call_inbound.metadata.sticky_call_id };
+}
+
 // Each platform: identify(call) -> {recommendation, customer_ref, notes, extra}; save(call, ref, extra) -> bool.
 const PLATFORMS = {
   'amazon-connect (node)': {
@@ -71,24 +80,12 @@ const PLATFORMS = {
     save: async (call, ani, ref) => (await webhook('/vapi', event('vapi-tool-calls', { call, ani, customer_ref: ref }))).results[0].result === 'saved',
   },
   'retell (call_analyzed)': {
-    identify: async (call, ani) => {
-      const out = await webhook('/retell', event('retell-inbound', { ani }));
-      const v = out.call_inbound.dynamic_variables;
-      const flat = Object.values(v).every((x) => typeof x === 'string');
-      return { recommendation: v.recommendation, customer_ref: v.customer_ref, notes: v.caller_notes, flat,
-        sticky_call_id: out.call_inbound.metadata.sticky_call_id };
-    },
+    identify: retellInbound,
     save: async (call, ani, ref, first) => (await webhook('/retell', event('retell-analyzed',
       { call, ani, customer_ref: ref, sticky_call_id: first.sticky_call_id }))).saved,
   },
   'retell (save_call function)': {
-    identify: async (call, ani) => {
-      const out = await webhook('/retell', event('retell-inbound', { ani }));
-      const v = out.call_inbound.dynamic_variables;
-      const flat = Object.values(v).every((x) => typeof x === 'string');
-      return { recommendation: v.recommendation, customer_ref: v.customer_ref, notes: v.caller_notes, flat,
-        sticky_call_id: out.call_inbound.metadata.sticky_call_id };
-    },
+    identify: retellInbound,
     save: async (call, ani, ref, first) => (await webhook('/retell', event('retell-function-save-call',
       { call, ani, customer_ref: ref, sticky_call_id: first.sticky_call_id }))).result === 'saved',
   },
