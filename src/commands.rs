@@ -34,10 +34,12 @@ pub(crate) struct Operators<A: Adapter> {
     pub keys: Keys<A>,
 }
 
+/// The plan catalog, with billing on or off as the settings say.
 pub(crate) fn policy(settings: &Settings) -> SharedPolicy {
     Arc::new(Catalog::new(settings.billing_enabled))
 }
 
+/// Opens the store and wires the operator's use cases over it.
 pub(crate) fn operator<A: Adapter>(
     db: &A::Settings, policy: SharedPolicy,
 ) -> anyhow::Result<Operators<A>> {
