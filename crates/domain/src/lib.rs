@@ -27,6 +27,7 @@
 
 pub mod accounts;
 pub mod calls;
+pub mod console;
 pub mod credits;
 pub mod customers;
 pub mod error;

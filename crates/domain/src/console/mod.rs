@@ -1,0 +1,11 @@
+//! The web console's rules (issue 21), apart from any HTTP: how long a signed-in
+//! session lives and when it ends ([`session`]), the form tokens that guard it against
+//! cross-site requests ([`csrf`]), and when the credits banner warns ([`alert`]). The
+//! console's pages, cookies and storage are the adapters'; these are pure functions.
+
+pub mod alert;
+pub mod csrf;
+pub mod session;
+
+pub use alert::CreditAlert;
+pub use session::{SessionCheck, SessionEnd, SessionPolicy, SessionTimes};
