@@ -2,7 +2,7 @@
 //! implement. Every method returns a `Send` future so services run on any executor.
 //!
 //! The ports are split by capability (calls, customers, the credit ledger, accounts,
-//! keys, idempotent responses, usage, identity settings, purge, health; the billing
+//! keys, idempotent responses, usage, identity settings, console sessions, purge, health; the billing
 //! policy, key minter, clock and ids beside them), so an adapter can implement one without reading the
 //! others. Reads (`find_call`, `gather_evidence`, `customer_context`) may run outside a
 //! transaction; a start's read (`load_start`) may open the transaction its
@@ -17,6 +17,7 @@ use crate::accounts::{
     StoredResponse,
 };
 use crate::calls::{CallId, CallRecord};
+use crate::console::{NewSession, StoredSession};
 use crate::credits::{
     Charge, CreditAccount, CreditChange, CreditState, CreditSummary, DailyUsage,
     InsufficientCredits, SharedPolicy,
@@ -433,6 +434,29 @@ pub trait KeyStore: Send + Sync + 'static {
     fn touch_key(
         &self, lookup_id: &str, at: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The web console's sessions, each tied to the key that signed in: the tenant is the
+/// key's and a revoked key's sessions open nothing.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait ConsoleSessionStore: Send + Sync + 'static {
+    /// Stores a new session; fails if its key does not exist.
+    fn create_session(
+        &self, session: NewSession,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The session with this digest, with its key's tenant and whether the key is live.
+    fn find_session(
+        &self, digest: &str,
+    ) -> impl Future<Output = Result<Option<StoredSession>, StoreError>> + Send;
+
+    /// Records a request at `at`.
+    fn touch_session(
+        &self, digest: &str, at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Ends the session (sign-out); ending an unknown one does nothing.
+    fn end_session(&self, digest: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Makes new API keys: a random token and the hash kept of it. Hashing is slow on

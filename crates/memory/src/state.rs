@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::accounts::StoredResponse;
 use stickycalls_domain::calls::CallRecord;
+use stickycalls_domain::console::SessionTimes;
 use stickycalls_domain::credits::{CreditAccount, CreditChange, LedgerEntry};
 use stickycalls_domain::identity::{Confirmed, IdentitySettings, LineType};
 use stickycalls_domain::intents::OpenIntent;
@@ -17,6 +18,8 @@ pub(crate) struct State {
     pub accounts: BTreeMap<AccountId, Account>,
     pub keys: BTreeMap<String, Key>,
     pub tenants: HashMap<TenantId, Tenant>,
+    /// Console sessions by digest: the key that signed in, sign-in, last request.
+    pub sessions: HashMap<String, (String, SessionTimes)>,
 }
 
 impl State {

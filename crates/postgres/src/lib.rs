@@ -26,6 +26,7 @@ mod pool;
 mod round_trips;
 mod rows;
 pub mod schema;
+mod sessions;
 mod settings;
 mod start;
 mod store;

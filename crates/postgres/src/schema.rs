@@ -53,6 +53,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    console_sessions (digest) {
+        digest -> Text,
+        key_lookup_id -> Text,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     credit_balances (tenant_id) {
         tenant_id -> Uuid,
         allowance_left -> Int8,
@@ -155,11 +164,13 @@ diesel::table! {
 }
 
 diesel::joinable!(api_keys -> accounts (account_id));
+diesel::joinable!(console_sessions -> api_keys (key_lookup_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     api_keys,
     calls,
+    console_sessions,
     credit_balances,
     credit_ledger,
     customer_external_ids,

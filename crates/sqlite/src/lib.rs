@@ -20,6 +20,7 @@ mod migrate;
 mod pool;
 mod rows;
 pub mod schema;
+mod sessions;
 mod settings;
 mod store;
 

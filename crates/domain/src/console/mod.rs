@@ -8,4 +8,6 @@ pub mod csrf;
 pub mod session;
 
 pub use alert::CreditAlert;
-pub use session::{SessionCheck, SessionEnd, SessionPolicy, SessionTimes};
+pub use session::{
+    NewSession, SessionCheck, SessionEnd, SessionPolicy, SessionTimes, StoredSession,
+};

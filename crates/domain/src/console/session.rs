@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use time::Duration;
 
 use crate::Timestamp;
+use crate::tenant::TenantId;
 
 /// How long sessions live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +82,31 @@ impl SessionPolicy {
         }
         Ok(SessionCheck::Live)
     }
+}
+
+/// A session to store at sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    /// The [`digest`] of its id.
+    pub digest: String,
+    /// The key it signed in with (its public lookup id); the session acts for that
+    /// key's tenant and ends with it.
+    pub key_lookup_id: String,
+    /// Sign-in.
+    pub at: Timestamp,
+}
+
+/// A session as stored, with what its key says now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    /// The tenant of the key it signed in with.
+    pub tenant: TenantId,
+    /// That key's public lookup id.
+    pub key_lookup_id: String,
+    /// Whether that key is still live (not revoked).
+    pub key_live: bool,
+    /// Its times.
+    pub times: SessionTimes,
 }
 
 /// What the store keeps of a session id: its SHA-256, hex.

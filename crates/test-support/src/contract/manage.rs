@@ -1,20 +1,21 @@
 //! The contract of what a tenant manages itself: its keys, its customers (search,
 //! record, direct variable writes) and erasure with the idempotent responses about them.
 
-use anyhow::ensure;
+use anyhow::{Context, ensure};
 use serde_json::json;
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::accounts::{
     IdempotencyClaim, NewAccount, NewKey, Revocation, StoredResponse,
 };
+use stickycalls_domain::console::{NewSession, SessionTimes};
 use stickycalls_domain::credits::PlanTerms;
 use stickycalls_domain::customers::CustomerLookup;
 use stickycalls_domain::idempotency::ClaimCutoffs;
 use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
 use stickycalls_domain::keys::{KeyError, KeyService, MAX_LIVE_KEYS};
 use stickycalls_domain::ports::{
-    AccountStore, Clock, CustomerStore, IdempotencyStore, KeyStore, Purge, PurgeCutoffs,
-    WriteVariablesError,
+    AccountStore, Clock, ConsoleSessionStore, CustomerStore, IdempotencyStore, KeyStore, Purge,
+    PurgeCutoffs, WriteVariablesError,
 };
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_domain::variables::{StoredVariable, Ttl, VariableWrite};
@@ -99,6 +100,95 @@ pub async fn accounts_are_listed_oldest_first<F: StorageFactory>(
         listed[2].created_at == opened + Duration::seconds(5),
         "{listed:?}"
     );
+    Ok(())
+}
+
+/// Console sessions: found by digest with their key's tenant and times, touched,
+/// shown as ended when their key is revoked, ended by sign-out; none for an unknown key.
+pub async fn console_sessions_follow_their_key<F: StorageFactory>(
+    factory: &F,
+) -> anyhow::Result<()> {
+    let w = World::new(factory).await?;
+    let account = AccountId(uuid::Uuid::from_u128(0x5e55));
+    let signed_in = w.clock.now();
+    w.store
+        .create_account(NewAccount {
+            id: account,
+            name: "Console".into(),
+            email: None,
+            keys: vec![
+                key("d000000000000001", Environment::Prod, "default"),
+                key("d000000000000002", Environment::Prod, "second"),
+            ],
+            plan: free(100),
+            created_at: signed_in,
+        })
+        .await?;
+    let session = |digest: &str, lookup: &str| NewSession {
+        digest: digest.to_owned(),
+        key_lookup_id: lookup.to_owned(),
+        at: signed_in,
+    };
+    w.store
+        .create_session(session("digest-1", "d000000000000001"))
+        .await?;
+    ensure!(
+        w.store
+            .create_session(session("digest-2", "d0000000000000ff"))
+            .await
+            .is_err(),
+        "a session of an unknown key is refused"
+    );
+    ensure!(w.store.find_session("digest-2").await?.is_none());
+    let found = w
+        .store
+        .find_session("digest-1")
+        .await?
+        .context("the session")?;
+    let prod = TenantId {
+        account,
+        environment: Environment::Prod,
+    };
+    ensure!(
+        found.tenant == prod && found.key_lookup_id == "d000000000000001",
+        "{found:?}"
+    );
+    ensure!(found.key_live, "{found:?}");
+    ensure!(
+        found.times
+            == SessionTimes {
+                created_at: signed_in,
+                last_seen_at: signed_in
+            },
+        "{found:?}"
+    );
+    let later = signed_in + Duration::minutes(5);
+    w.store.touch_session("digest-1", later).await?;
+    let touched = w
+        .store
+        .find_session("digest-1")
+        .await?
+        .context("the session")?;
+    ensure!(
+        touched.times.last_seen_at == later && touched.times.created_at == signed_in,
+        "{touched:?}"
+    );
+    ensure!(w.store.revoke_key(&prod, "d000000000000001", later).await? == Revocation::Revoked);
+    let revoked = w
+        .store
+        .find_session("digest-1")
+        .await?
+        .context("the session")?;
+    ensure!(
+        !revoked.key_live,
+        "a revoked key's session reads back as such"
+    );
+    w.store.end_session("digest-1").await?;
+    ensure!(
+        w.store.find_session("digest-1").await?.is_none(),
+        "signed out"
+    );
+    w.store.end_session("digest-1").await?;
     Ok(())
 }
 

@@ -12,8 +12,8 @@ use stickycalls_domain::calls::{CallId, CallService, EndCallError, StartCallErro
 use stickycalls_domain::credits::{CreditAccount, CreditState};
 use stickycalls_domain::identity::{CustomerRef, Recommendation};
 use stickycalls_domain::ports::{
-    AccountStore, CallStore, Clock, CreditLedger, CustomerStore, IdempotencyStore, IdentityStore,
-    KeyStore, Purge, UsageStore,
+    AccountStore, CallStore, Clock, ConsoleSessionStore, CreditLedger, CustomerStore,
+    IdempotencyStore, IdentityStore, KeyStore, Purge, UsageStore,
 };
 use stickycalls_domain::tenant::{AccountId, Environment, Tenant, TenantId};
 use time::Duration;
@@ -48,6 +48,7 @@ pub trait StorageFactory: Send + Sync {
         + IdempotencyStore
         + UsageStore
         + IdentityStore
+        + ConsoleSessionStore
         + Purge
         + Clone;
     /// Its ledger.
@@ -955,6 +956,7 @@ macro_rules! storage_contract {
             text_round_trips_byte_for_byte,
             keys_rotate_and_never_run_out,
             accounts_are_listed_oldest_first,
+            console_sessions_follow_their_key,
             fifty_concurrent_key_creations_leave_twenty,
             customers_are_found_exported_and_erased,
             variables_written_directly,
