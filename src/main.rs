@@ -157,6 +157,7 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
                     variables = purged.variables,
                     intents = purged.intents,
                     responses = purged.responses,
+                    sessions = purged.sessions,
                     "purged expired data"
                 ),
                 Err(e) => tracing::warn!("purge failed: {e:#}"),

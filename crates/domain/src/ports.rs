@@ -348,6 +348,10 @@ pub struct PurgeCutoffs {
     pub intents_seen_before: Timestamp,
     /// `Idempotency-Key` records (and the responses they keep) created before this.
     pub responses_created_before: Timestamp,
+    /// Console sessions last seen at or before this (idle too long)...
+    pub sessions_seen_before: Timestamp,
+    /// ...or signed in at or before this (too old), or whose key is revoked.
+    pub sessions_created_before: Timestamp,
 }
 
 /// Per-day activity, for the usage report.

@@ -288,6 +288,14 @@ impl Purge for MemoryStore {
             purged.intents += intents - t.intents.len();
             purged.responses += claims - t.claims.len();
         }
+        let state = &mut *state;
+        let (keys, before) = (&state.keys, state.sessions.len());
+        state.sessions.retain(|_, (lookup_id, times)| {
+            times.last_seen_at > cut.sessions_seen_before
+                && times.created_at > cut.sessions_created_before
+                && keys.get(lookup_id).is_some_and(|k| k.revoked_at.is_none())
+        });
+        purged.sessions = before - state.sessions.len();
         Ok(purged)
     }
 }

@@ -13,7 +13,7 @@ use stickycalls_domain::ports::CustomerContext;
 use uuid::Uuid;
 
 use crate::rows::{IntentRow, VariableRow};
-use crate::schema::{customers, idempotency_keys, intents, variables};
+use crate::schema::{api_keys, console_sessions, customers, idempotency_keys, intents, variables};
 
 /// Open intents (newest first) and live variables, read with two pipelined queries.
 pub(crate) async fn customer_context(
@@ -70,8 +70,8 @@ pub(crate) async fn erase_customer(
     .await
 }
 
-/// Deletes expired variables, intents untouched for 90 days and day-old
-/// `Idempotency-Key` records, across tenants.
+/// Deletes expired variables, intents untouched for 90 days, day-old
+/// `Idempotency-Key` records and ended console sessions, across tenants.
 pub(crate) async fn purge_expired(
     conn: &mut AsyncPgConnection, cut: PurgeCutoffs,
 ) -> QueryResult<Purged> {
@@ -90,9 +90,23 @@ pub(crate) async fn purge_expired(
     )
     .execute(conn)
     .await?;
+    let revoked = api_keys::table
+        .filter(api_keys::revoked_at.is_not_null())
+        .select(api_keys::lookup_id);
+    let sessions = diesel::delete(
+        console_sessions::table.filter(
+            console_sessions::last_seen_at
+                .le(cut.sessions_seen_before.get())
+                .or(console_sessions::created_at.le(cut.sessions_created_before.get()))
+                .or(console_sessions::key_lookup_id.eq_any(revoked)),
+        ),
+    )
+    .execute(conn)
+    .await?;
     Ok(Purged {
         variables,
         intents,
         responses,
+        sessions,
     })
 }

@@ -22,7 +22,8 @@ use stickycalls_domain::variables::{StoredVariable, Ttl, VariableWrite};
 
 use crate::rows::{CallRow, at, confirmed_of, line_type_of, ms};
 use crate::schema::{
-    calls, customer_external_ids, customer_phones, customers, idempotency_keys, intents, variables,
+    api_keys, calls, console_sessions, customer_external_ids, customer_phones, customers,
+    idempotency_keys, intents, variables,
 };
 
 pub(crate) fn find_call(
@@ -511,9 +512,22 @@ pub(crate) fn purge_expired(c: &mut SqliteConnection, cut: PurgeCutoffs) -> Quer
             .filter(idempotency_keys::created_at.lt(ms(cut.responses_created_before))),
     )
     .execute(c)?;
+    let revoked = api_keys::table
+        .filter(api_keys::revoked_at.is_not_null())
+        .select(api_keys::lookup_id.assume_not_null());
+    let sessions = diesel::delete(
+        console_sessions::table.filter(
+            console_sessions::last_seen_at
+                .le(ms(cut.sessions_seen_before))
+                .or(console_sessions::created_at.le(ms(cut.sessions_created_before)))
+                .or(console_sessions::key_lookup_id.eq_any(revoked)),
+        ),
+    )
+    .execute(c)?;
     Ok(Purged {
         variables,
         intents,
         responses,
+        sessions,
     })
 }

@@ -3,6 +3,7 @@
 //! expired data. The command-line tool and the tests call the same functions.
 
 use crate::accounts::{AccountInfo, NewAccount};
+use crate::console::SessionPolicy;
 use crate::credits::{CreditAccount, CreditSummary};
 use crate::error::{Issues, StoreError, ValidationError};
 use crate::idempotency::KEPT_FOR;
@@ -55,6 +56,9 @@ pub struct Purged {
     pub intents: usize,
     /// `Idempotency-Key` records older than a day, with their stored responses.
     pub responses: usize,
+    /// Console sessions ended by their idle or absolute limit, or by their key's
+    /// revocation.
+    pub sessions: usize,
 }
 
 fn check_name(name: &str) -> Result<String, ValidationError> {
@@ -219,13 +223,16 @@ where
 
 impl<S: Purge, L, C: Clock, I, M> AccountService<S, L, C, I, M> {
     /// Deletes what has expired at the clock's now: variables past their TTL, intents
-    /// untouched for 90 days.
+    /// untouched for 90 days, day-old idempotent responses, ended console sessions.
     pub async fn purge(&self) -> Result<Purged, AccountError> {
         let now = self.clock.now();
+        let sessions = SessionPolicy::default();
         let cutoffs = PurgeCutoffs {
             variables_expired_at: now,
             intents_seen_before: now - INTENT_EXPIRY,
             responses_created_before: now - KEPT_FOR,
+            sessions_seen_before: now - sessions.idle,
+            sessions_created_before: now - sessions.absolute,
         };
         Ok(self.store.purge_expired(cutoffs).await?)
     }

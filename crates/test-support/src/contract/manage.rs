@@ -189,6 +189,41 @@ pub async fn console_sessions_follow_their_key<F: StorageFactory>(
         "signed out"
     );
     w.store.end_session("digest-1").await?;
+
+    // The purge takes sessions idle too long, too old, or of a revoked key.
+    let now = signed_in + Duration::hours(1);
+    for (digest, lookup) in [
+        ("revoked", "d000000000000001"),
+        ("idle", "d000000000000002"),
+        ("busy", "d000000000000002"),
+    ] {
+        w.store.create_session(session(digest, lookup)).await?;
+    }
+    w.store.touch_session("busy", now).await?;
+    let cut = PurgeCutoffs {
+        variables_expired_at: signed_in - Duration::days(1),
+        intents_seen_before: signed_in - Duration::days(1),
+        responses_created_before: signed_in - Duration::days(1),
+        sessions_seen_before: now - Duration::minutes(30),
+        sessions_created_before: now - Duration::hours(12),
+    };
+    let purged = w.store.purge_expired(cut).await?;
+    ensure!(purged.sessions == 2, "{purged:?}");
+    ensure!(
+        w.store.find_session("busy").await?.is_some(),
+        "a live session stays"
+    );
+    ensure!(w.store.find_session("idle").await?.is_none());
+    ensure!(w.store.find_session("revoked").await?.is_none());
+    let old = PurgeCutoffs {
+        sessions_seen_before: signed_in - Duration::days(1),
+        sessions_created_before: signed_in,
+        ..cut
+    };
+    ensure!(
+        w.store.purge_expired(old).await?.sessions == 1,
+        "too old, however busy"
+    );
     Ok(())
 }
 
@@ -581,6 +616,8 @@ pub async fn idempotency_claims_have_a_lease_and_are_purged<F: StorageFactory>(
         variables_expired_at: an_hour,
         intents_seen_before: an_hour,
         responses_created_before: t0 + Duration::minutes(1),
+        sessions_seen_before: t0 - Duration::days(1),
+        sessions_created_before: t0 - Duration::days(1),
     };
     let purged = w.store.purge_expired(cut).await?;
     ensure!(purged.responses == 1, "{purged:?}");
