@@ -3,7 +3,8 @@
 /// True when `text` holds a run of 13 to 19 digits (single spaces or dashes allowed
 /// between them, as cards are written) that starts like a card (2 to 6: Mastercard,
 /// Amex, Visa, Discover...) and passes the Luhn check. A run written after `+` is a
-/// phone number and is left alone.
+/// phone number, and one right after a digit and a point is a number's decimals
+/// (`0.4111111111111111`, a float as JSON writes it): both are left alone.
 pub fn looks_like_card_number(text: &str) -> bool {
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
@@ -13,6 +14,7 @@ pub fn looks_like_card_number(text: &str) -> bool {
             continue;
         }
         let after_plus = i > 0 && chars[i - 1] == '+';
+        let decimals = i > 1 && chars[i - 1] == '.' && chars[i - 2].is_ascii_digit();
         let mut digits = String::new();
         let mut j = i;
         while j < chars.len() {
@@ -27,7 +29,7 @@ pub fn looks_like_card_number(text: &str) -> bool {
                 break;
             }
         }
-        if !after_plus && is_card(&digits) {
+        if !after_plus && !decimals && is_card(&digits) {
             return true;
         }
         i = j;
@@ -49,6 +51,8 @@ mod tests {
     fn card_numbers_in_any_usual_writing() {
         for text in [
             "4111111111111111",
+            "paid 4111111111111111.",
+            "ref.4111111111111111",
             "4111 1111 1111 1111",
             "4111-1111-1111-1111",
             "paid with 5555555555554444 yesterday",
@@ -69,6 +73,9 @@ mod tests {
             "+8613812345678",
             "ACC-67890",
             "call_1738442400000_x7k2p9",
+            // A float's decimals, as a JSON number becomes text.
+            "0.4111111111111111",
+            "-1.5698151791920975e+187",
             "",
         ] {
             assert!(!card(text), "{text}");
