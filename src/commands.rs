@@ -8,7 +8,7 @@ use anyhow::Context;
 use stickycalls_billing::Catalog;
 use stickycalls_domain::accounts::{AccountInfo, AccountService};
 use stickycalls_domain::credits::{CreditSummary, SharedPolicy};
-use stickycalls_domain::keys::KeyService;
+use stickycalls_domain::keys::{KeyService, lookup_id_of};
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_http_api::KeyDto;
 use stickycalls_http_api::keys::Argon2Minter;
@@ -164,7 +164,8 @@ pub(crate) async fn keys<A: Adapter>(
             key,
         } => {
             op.accounts.find(AccountId(account)).await?;
-            let lookup_id = key.strip_prefix("key_").unwrap_or(&key);
+            let lookup_id = lookup_id_of(&key)
+                .with_context(|| format!("`{key}` is not a key id (key_ and 16 hex digits)"))?;
             op.keys
                 .revoke(&tenant(account, environment), lookup_id)
                 .await

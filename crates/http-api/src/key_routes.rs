@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use stickycalls_domain::accounts::KeyInfo;
-use stickycalls_domain::keys::KeyError;
+use stickycalls_domain::keys::{KeyError, key_id, lookup_id_of};
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::field_schema::{EnvironmentText, KeyNameText};
@@ -43,7 +43,7 @@ pub struct KeyDto {
 impl From<KeyInfo> for KeyDto {
     fn from(k: KeyInfo) -> Self {
         Self {
-            id: format!("key_{}", k.lookup_id),
+            id: key_id(&k.lookup_id),
             environment: k.environment.as_str(),
             prefix: keys::prefix(k.environment, &k.lookup_id),
             name: k.name,
@@ -108,7 +108,7 @@ pub(crate) async fn create<B: Backend>(
                 .key_admin
                 .create(&tenant, &request.name, request.environment.as_deref())
                 .await?;
-            tracing::info!(key_id = %format!("key_{}", created.info.lookup_id), "key created");
+            tracing::info!(key_id = %key_id(&created.info.lookup_id), "key created");
             let answer = CreatedKey {
                 key: created.token.into_exposed(),
                 info: created.info.into(),
@@ -123,10 +123,7 @@ pub(crate) async fn revoke<B: Backend>(
     state: web::Data<AppState<B>>, auth: Auth<B>, id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     // A malformed id names no key: the same 404 as an unknown one.
-    let lookup_id = id
-        .strip_prefix("key_")
-        .filter(|l| l.len() == 16 && l.bytes().all(|b| b.is_ascii_hexdigit()))
-        .ok_or(KeyError::NotFound)?;
+    let lookup_id = lookup_id_of(&id).ok_or(KeyError::NotFound)?;
     state.key_admin.revoke(&auth.0.0.id, lookup_id).await?;
     state.keys.forget(lookup_id).await;
     tracing::info!(key_id = %id.as_str(), "key revoked");

@@ -44,6 +44,18 @@ impl KeyName {
     }
 }
 
+/// A key's id as the API and the command line show it: `key_` and its lookup id.
+pub fn key_id(lookup_id: &str) -> String {
+    format!("key_{lookup_id}")
+}
+
+/// The lookup id a key id names, if it is one (`key_` and 16 hex digits).
+pub fn lookup_id_of(key_id: &str) -> Option<&str> {
+    key_id
+        .strip_prefix("key_")
+        .filter(|l| l.len() == 16 && l.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// A freshly minted key: the token to show once, and what is stored of it.
 #[derive(Debug, Clone)]
 pub struct MintedKey {

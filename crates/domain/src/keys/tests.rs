@@ -124,3 +124,21 @@ fn revocations_say_what_happened() {
         assert_eq!(got, expected);
     }
 }
+
+#[test]
+fn key_ids_name_a_lookup_id_or_nothing() {
+    assert_eq!(key_id("0123456789abcdef"), "key_0123456789abcdef");
+    assert_eq!(
+        lookup_id_of("key_0123456789abcdef"),
+        Some("0123456789abcdef")
+    );
+    for not_one in [
+        "0123456789abcdef",
+        "key_0123",
+        "key_0123456789abcdeg",
+        "key_",
+        "",
+    ] {
+        assert_eq!(lookup_id_of(not_one), None, "{not_one}");
+    }
+}
