@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use stickycalls_domain::console::SessionPolicy;
 use stickycalls_http_api::{ApiOptions, RateLimitSettings, TrustedProxies};
 use stickycalls_postgres::PgSettings;
 use stickycalls_sqlite::SqliteSettings;
@@ -44,7 +45,10 @@ pub struct Settings {
     /// `STICKYCALLS_CLIENT_TIMEOUT_SECONDS` (1 to 300, default 10: the time a client has
     /// to send a request's headers, and then its body),
     /// `STICKYCALLS_TRUSTED_PROXIES` (addresses or networks whose `X-Forwarded-For` names
-    /// the client; none by default).
+    /// the client; none by default),
+    /// `STICKYCALLS_CONSOLE_IDLE_SECONDS` (default 1800) and
+    /// `STICKYCALLS_CONSOLE_LIFETIME_SECONDS` (default 43200): when a web console
+    /// session ends unused, and at the latest.
     pub api: ApiOptions,
     /// `STICKYCALLS_MAX_CONNECTIONS`: open connections per process (default 10,000);
     /// past it, new ones wait in the listen backlog.
@@ -193,6 +197,20 @@ impl Settings {
             Some(text) => TrustedProxies::parse(&text)
                 .map_err(|e| anyhow::anyhow!("STICKYCALLS_TRUSTED_PROXIES: {e}"))?,
         };
+        let console_idle = seconds(
+            "STICKYCALLS_CONSOLE_IDLE_SECONDS",
+            1..=86_400,
+            Duration::from_secs(30 * 60),
+        )?;
+        let console_lifetime = seconds(
+            "STICKYCALLS_CONSOLE_LIFETIME_SECONDS",
+            1..=7 * 86_400,
+            Duration::from_secs(12 * 3600),
+        )?;
+        let console_sessions = SessionPolicy::new(
+            time::Duration::try_from(console_idle).context("console idle time")?,
+            time::Duration::try_from(console_lifetime).context("console lifetime")?,
+        );
         let shutdown_timeout = seconds(
             "STICKYCALLS_SHUTDOWN_SECONDS",
             1..=300,
@@ -235,6 +253,7 @@ impl Settings {
                 settings_ttl,
                 client_timeout,
                 trusted_proxies,
+                console_sessions,
             },
         })
     }

@@ -20,7 +20,7 @@ use crate::calls::{CallId, CallRecord};
 use crate::console::{NewSession, StoredSession};
 use crate::credits::{
     Charge, CreditAccount, CreditChange, CreditState, CreditSummary, DailyUsage,
-    InsufficientCredits, SharedPolicy,
+    InsufficientCredits, LedgerDay, SharedPolicy,
 };
 use crate::customers::{CustomerLookup, CustomerRecord};
 use crate::error::{StoreError, ValidationError};
@@ -361,6 +361,12 @@ pub trait UsageStore: Send + Sync + 'static {
     fn usage(
         &self, tenant: &TenantId, from: time::Date, to: time::Date,
     ) -> impl Future<Output = Result<Vec<DailyUsage>, StoreError>> + Send;
+
+    /// The ledger's grants, purchases and debits per UTC day from `from` to `to`
+    /// (inclusive), days with a line only, oldest first.
+    fn ledger_days(
+        &self, tenant: &TenantId, from: time::Date, to: time::Date,
+    ) -> impl Future<Output = Result<Vec<LedgerDay>, StoreError>> + Send;
 }
 
 /// A tenant's identity settings, and what its ends said about its starts.

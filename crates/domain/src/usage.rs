@@ -9,7 +9,7 @@
 use time::macros::format_description;
 use time::{Date, Duration};
 
-use crate::credits::{CreditSummary, DailyUsage};
+use crate::credits::{CreditSummary, DailyUsage, LedgerDay};
 use crate::error::{StoreError, ValidationError};
 use crate::ports::{Clock, CreditLedger, UsageStore};
 use crate::tenant::TenantId;
@@ -64,6 +64,17 @@ pub fn usage_window(
     Ok((from.max(to - Duration::days(MAX_USAGE_DAYS - 1)), to))
 }
 
+/// The ledger by day over a window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerReport {
+    /// First day.
+    pub from: Date,
+    /// Last day.
+    pub to: Date,
+    /// Days with a ledger line, oldest first.
+    pub days: Vec<LedgerDay>,
+}
+
 /// The usage and account reads, generic over their ports.
 #[derive(Debug, Clone)]
 pub struct UsageService<S, L, C> {
@@ -93,6 +104,20 @@ impl<S: UsageStore, L: CreditLedger, C: Clock> UsageService<S, L, C> {
             self.store.usage(tenant, from, to).await?
         };
         Ok(UsageReport { from, to, days })
+    }
+
+    /// The ledger's grants, purchases and debits per day, over the same window as
+    /// [`report`](Self::report).
+    pub async fn ledger(
+        &self, tenant: &TenantId, from: Option<&str>, to: Option<&str>,
+    ) -> Result<LedgerReport, UsageError> {
+        let (from, to) = usage_window(from, to, self.clock.now().get().date())?;
+        let days = if from > to {
+            Vec::new()
+        } else {
+            self.store.ledger_days(tenant, from, to).await?
+        };
+        Ok(LedgerReport { from, to, days })
     }
 
     /// Plan, period and credits now.

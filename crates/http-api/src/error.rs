@@ -140,6 +140,15 @@ impl ApiError {
         self.status
     }
 
+    /// Logs the cause of a server error (never shown to the client).
+    pub(crate) fn log_cause(&self) {
+        if let Some(cause) = &self.cause {
+            if self.status.is_server_error() {
+                tracing::error!(code = self.code, "request failed: {cause:#}");
+            }
+        }
+    }
+
     /// The body, for the current request.
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
@@ -324,11 +333,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Some(cause) = &self.cause {
-            if self.status.is_server_error() {
-                tracing::error!(code = self.code, "request failed: {cause:#}");
-            }
-        }
+        self.log_cause();
         let mut response = HttpResponse::build(self.status);
         if let Some(seconds) = self.retry_after {
             response.insert_header(("Retry-After", seconds.to_string()));

@@ -30,7 +30,7 @@ impl std::fmt::Debug for ParsedKey<'_> {
 const LOOKUP_LEN: usize = 16;
 const SECRET_LEN: usize = 64;
 
-fn random_hex(bytes: usize) -> String {
+pub(crate) fn random_hex(bytes: usize) -> String {
     let mut out = String::with_capacity(bytes * 2);
     while out.len() < bytes * 2 {
         out.push_str(&uuid::Uuid::new_v4().simple().to_string());

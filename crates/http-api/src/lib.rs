@@ -17,6 +17,7 @@ mod auth;
 mod body;
 mod calls;
 mod client_address;
+mod console;
 mod customer_dto;
 mod customers;
 mod deadline;
@@ -54,11 +55,12 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, web};
 use stickycalls_domain::accounts::AccountService;
 use stickycalls_domain::calls::CallService;
+use stickycalls_domain::console::SessionPolicy;
 use stickycalls_domain::customers::CustomerService;
 use stickycalls_domain::keys::KeyService;
 use stickycalls_domain::ports::{
-    AccountStore, CallStore, Clock, CreditLedger, CustomerStore, Health, IdGenerator,
-    IdempotencyStore, IdentityStore, KeyStore, Purge, UsageStore,
+    AccountStore, CallStore, Clock, ConsoleSessionStore, CreditLedger, CustomerStore, Health,
+    IdGenerator, IdempotencyStore, IdentityStore, KeyStore, Purge, UsageStore,
 };
 use stickycalls_domain::settings::SettingsService;
 use stickycalls_domain::usage::UsageService;
@@ -85,6 +87,7 @@ pub trait Backend: Send + Sync + 'static {
         + Purge
         + UsageStore
         + IdentityStore
+        + ConsoleSessionStore
         + Health
         + Clone;
     /// Credits.
@@ -113,6 +116,8 @@ pub struct ApiOptions {
     pub client_timeout: std::time::Duration,
     /// The reverse proxies whose `X-Forwarded-For` names the client (none by default).
     pub trusted_proxies: TrustedProxies,
+    /// How long web console sessions live.
+    pub console_sessions: SessionPolicy,
 }
 
 impl Default for ApiOptions {
@@ -124,6 +129,7 @@ impl Default for ApiOptions {
             settings_ttl: SETTINGS_TTL,
             client_timeout: CLIENT_TIMEOUT,
             trusted_proxies: TrustedProxies::default(),
+            console_sessions: SessionPolicy::default(),
         }
     }
 }
@@ -138,9 +144,11 @@ pub struct AppState<B: Backend> {
     pub usage: UsageService<B::Store, B::Ledger, B::Clock>,
     /// Identity settings, the policy they give, calibration.
     pub settings: SettingsService<B::Store, B::Clock>,
-    /// The store itself, for what is not a use case: health and stored
-    /// `Idempotency-Key` responses.
+    /// The store itself, for what is not a use case: health, stored
+    /// `Idempotency-Key` responses and console sessions.
     pub store: B::Store,
+    /// Time, for what is not a use case (console sessions).
+    pub clock: B::Clock,
     /// The account use cases (signup).
     pub accounts: AccountService<B::Store, B::Ledger, B::Clock, B::Ids, keys::Argon2Minter>,
     /// The key use cases (create within the cap, list, revoke).
@@ -231,6 +239,7 @@ impl<B: Backend> AppState<B> {
                 keys::Argon2Minter,
             ),
             store: store.clone(),
+            clock: clock.clone(),
             calls: CallService::new(store, ledger, clock, ids),
             keys: shared.keys,
             policies: shared.policies,
@@ -277,6 +286,7 @@ pub fn app<B: Backend>(
         .wrap(actix_web::middleware::from_fn(ratelimit::headers))
         .wrap(actix_web::middleware::from_fn(metrics::record))
         .wrap(actix_web::middleware::from_fn(request_id::request_id))
+        .configure(console::routes::<B>)
         .service(resource("/metrics").get(metrics::serve).done())
         .service(resource("/docs").get(docs_page::page).done())
         .service(

@@ -11,6 +11,9 @@ use stickycalls_http_api::{ApiOptions, AppState, Backend, app};
 use stickycalls_memory::{MemoryLedger, MemoryStore};
 use stickycalls_test_support::fakes::{SequentialIds, TestClock, billing_on};
 
+#[path = "http/console.rs"]
+mod console;
+
 struct Memory;
 
 impl Backend for Memory {

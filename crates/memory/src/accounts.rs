@@ -5,7 +5,7 @@ use stickycalls_domain::accounts::{
     AccountInfo, IdempotencyClaim, KeyInfo, NewAccount, NewKey, Purged, Revocation, StoredKey,
     StoredResponse,
 };
-use stickycalls_domain::credits::{CreditAccount, DailyUsage, EntryKind, SharedPolicy};
+use stickycalls_domain::credits::{CreditAccount, DailyUsage, EntryKind, LedgerDay, SharedPolicy};
 use stickycalls_domain::idempotency::ClaimCutoffs;
 use stickycalls_domain::ports::PurgeCutoffs;
 use stickycalls_domain::ports::{
@@ -258,6 +258,17 @@ impl UsageStore for MemoryStore {
             .filter(|e| e.kind == EntryKind::Debit)
             .map(|e| (e.at, e.credits));
         Ok(DailyUsage::tally(t.calls.values(), debits, from, to))
+    }
+
+    async fn ledger_days(
+        &self, tenant: &TenantId, from: time::Date, to: time::Date,
+    ) -> Result<Vec<LedgerDay>, StoreError> {
+        let mut state = self.lock();
+        let lines = state.tenant(tenant).ledger.iter().filter_map(|e| {
+            let day = e.at.get().date();
+            (from <= day && day <= to).then_some((day, e.kind, e.credits, 1))
+        });
+        Ok(LedgerDay::tally(lines))
     }
 }
 

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 use stickycalls_domain::accounts::{AccountInfo, IdempotencyClaim, NewAccount, StoredResponse};
-use stickycalls_domain::credits::{CreditAccount, DailyUsage, EntryKind, SharedPolicy};
+use stickycalls_domain::credits::{CreditAccount, DailyUsage, EntryKind, LedgerDay, SharedPolicy};
 use stickycalls_domain::idempotency::ClaimCutoffs;
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{
@@ -213,6 +213,13 @@ impl Health for SqliteStore {
     }
 }
 
+/// The stored instants (milliseconds) from `from`'s first moment to the end of `to`.
+fn day_bounds(from: time::Date, to: time::Date) -> (i64, i64) {
+    let start = OffsetDateTime::new_utc(from, time::Time::MIDNIGHT);
+    let end = OffsetDateTime::new_utc(to.next_day().unwrap_or(to), time::Time::MIDNIGHT);
+    (ms(Timestamp::new(start)), ms(Timestamp::new(end)))
+}
+
 impl UsageStore for SqliteStore {
     /// The window's calls and debits, tallied by the domain's rule
     /// (`DailyUsage::tally`): in process, so no second copy of the rule in SQL.
@@ -220,9 +227,7 @@ impl UsageStore for SqliteStore {
         &self, tenant: &TenantId, from: time::Date, to: time::Date,
     ) -> Result<Vec<DailyUsage>, StoreError> {
         let key = tenant_key(tenant);
-        let start = OffsetDateTime::new_utc(from, time::Time::MIDNIGHT);
-        let end = OffsetDateTime::new_utc(to.next_day().unwrap_or(to), time::Time::MIDNIGHT);
-        let (start, end) = (ms(Timestamp::new(start)), ms(Timestamp::new(end)));
+        let (start, end) = day_bounds(from, to);
         self.run(move |c| {
             c.transaction(|c| {
                 let rows: Vec<CallRow> = calls::table
@@ -248,6 +253,38 @@ impl UsageStore for SqliteStore {
                 Ok(DailyUsage::tally(&records, debits, from, to))
             })
             .map_err(from_diesel)
+        })
+        .await
+    }
+
+    async fn ledger_days(
+        &self, tenant: &TenantId, from: time::Date, to: time::Date,
+    ) -> Result<Vec<LedgerDay>, StoreError> {
+        let key = tenant_key(tenant);
+        let (start, end) = day_bounds(from, to);
+        self.run(move |c| {
+            let lines: Vec<(i64, String, i64)> = credit_ledger::table
+                .filter(credit_ledger::tenant_id.eq(&key))
+                .filter(credit_ledger::at.ge(start))
+                .filter(credit_ledger::at.lt(end))
+                .select((
+                    credit_ledger::at,
+                    credit_ledger::kind,
+                    credit_ledger::credits,
+                ))
+                .load(c)
+                .map_err(from_diesel)?;
+            let rows = lines
+                .into_iter()
+                .map(|(when, kind, credits)| {
+                    let day = at(when).get().date();
+                    let kind = EntryKind::from_stored(&kind)
+                        .ok_or_else(|| corrupt("kind", "credit_ledger", kind))
+                        .map_err(from_diesel)?;
+                    Ok((day, kind, u64::try_from(credits).unwrap_or(0), 1))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(LedgerDay::tally(rows))
         })
         .await
     }

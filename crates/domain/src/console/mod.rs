@@ -1,13 +1,18 @@
 //! The web console's rules (issue 21), apart from any HTTP: how long a signed-in
 //! session lives and when it ends ([`session`]), the form tokens that guard it against
-//! cross-site requests ([`csrf`]), and when the credits banner warns ([`alert`]). The
+//! cross-site requests ([`csrf`]), when the credits banner warns ([`alert`]), the
+//! overview's totals ([`figures`]) and how a number is masked ([`mask`]). The
 //! console's pages, cookies and storage are the adapters'; these are pure functions.
 
 pub mod alert;
 pub mod csrf;
+pub mod figures;
+pub mod mask;
 pub mod session;
 
 pub use alert::CreditAlert;
+pub use figures::{UsageTotals, every_day};
+pub use mask::masked_number;
 pub use session::{
     NewSession, SessionCheck, SessionEnd, SessionPolicy, SessionTimes, StoredSession,
 };

@@ -62,6 +62,17 @@ pub enum SessionCheck {
 }
 
 impl SessionPolicy {
+    /// Sessions ended after `idle` without a request and `absolute` after sign-in. The
+    /// last-seen time is written at most once a minute, and more often when the idle
+    /// limit is short (a tenth of it), so a session in use never looks idle.
+    pub fn new(idle: Duration, absolute: Duration) -> Self {
+        Self {
+            idle,
+            absolute,
+            touch_every: (idle / 10_i32).min(Duration::minutes(1)),
+        }
+    }
+
     /// Whether a session with `times`, signed in with a key that is `key_live`, still
     /// opens the console at `now`.
     pub fn check(
@@ -157,6 +168,27 @@ mod tests {
             policy.check(signed_in_at(0, 719), at(720), true),
             Err(SessionEnd::Expired)
         );
+    }
+
+    #[test]
+    fn a_short_idle_limit_is_touched_often_enough() {
+        assert_eq!(
+            SessionPolicy::new(Duration::minutes(30), Duration::hours(12)),
+            SessionPolicy::default()
+        );
+        let short = SessionPolicy::new(Duration::seconds(20), Duration::hours(1));
+        assert_eq!(short.touch_every, Duration::seconds(2));
+        // Used every 15 seconds for a minute: never idle.
+        let mut seen = at(0);
+        for step in 1..=4 {
+            let now = at(0) + Duration::seconds(15 * step);
+            let times = SessionTimes {
+                created_at: at(0),
+                last_seen_at: seen,
+            };
+            assert_eq!(short.check(times, now, true), Ok(SessionCheck::Touch(now)));
+            seen = now;
+        }
     }
 
     #[test]

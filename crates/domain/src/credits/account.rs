@@ -55,6 +55,13 @@ impl EntryKind {
             EntryKind::Debit => "debit",
         }
     }
+
+    /// The kind a stored name names.
+    pub fn from_stored(name: &str) -> Option<Self> {
+        [EntryKind::Allowance, EntryKind::TopUp, EntryKind::Debit]
+            .into_iter()
+            .find(|k| k.as_str() == name)
+    }
 }
 
 /// One line of the ledger.

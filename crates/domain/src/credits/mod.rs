@@ -2,11 +2,13 @@
 //! ledger's laws ([`CreditAccount`]) and the billing policy port ([`BillingPolicy`]).
 
 mod account;
+mod ledger_days;
 #[cfg(test)]
 mod ledger_tests;
 pub mod policy;
 
 pub use account::{CreditAccount, CreditChange, EntryKind, LedgerEntry, Spent};
+pub use ledger_days::LedgerDay;
 pub use policy::{BillingPolicy, Period, PlanTerms, SharedPolicy};
 
 use crate::identity::Recommendation;
@@ -148,6 +150,11 @@ impl CreditSummary {
     }
 }
 
+/// The confidence, in hundredths, from which the seeds count a start as a match
+/// ("percentage of calls with identity.confidence >= 0.7"); stores count starts at or
+/// above it per day.
+pub const CONFIDENT_HUNDREDTHS: u8 = 70;
+
 /// One day of a tenant's activity (UTC days).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DailyUsage {
@@ -159,6 +166,9 @@ pub struct DailyUsage {
     pub matches: u64,
     /// Starts that were billable.
     pub billable: u64,
+    /// Starts with a confidence of at least [`CONFIDENT_HUNDREDTHS`] (the seeds' "match
+    /// rate" counts these).
+    pub confident: u64,
     /// Credits debited.
     pub credits_used: u64,
     /// Mean confidence of the day's starts.
@@ -177,6 +187,7 @@ impl DailyUsage {
             calls_started: 0,
             matches: 0,
             billable: 0,
+            confident: 0,
             credits_used: 0,
             average_confidence: 0.0,
             intents_opened: 0,
@@ -236,6 +247,7 @@ impl DailyUsage {
             d.calls_started += 1;
             d.matches += u64::from(!call.billable);
             d.billable += u64::from(call.billable);
+            d.confident += u64::from(call.confidence.hundredths() >= CONFIDENT_HUNDREDTHS);
             *confidence_sum += u64::from(call.confidence.hundredths());
             let status = call
                 .ended
@@ -256,6 +268,16 @@ impl DailyUsage {
             }
         }
         DailyUsage::merge(calls, spent)
+    }
+
+    /// Starts at or above the seeds' match confidence (0.7) over calls started (0 when
+    /// no calls).
+    pub fn confident_rate(&self) -> f64 {
+        if self.calls_started == 0 {
+            0.0
+        } else {
+            self.confident as f64 / self.calls_started as f64
+        }
     }
 
     /// Matches over calls started (0 when no calls).

@@ -862,14 +862,21 @@ pub async fn a_stale_intent_starts_over<F: StorageFactory>(factory: &F) -> anyho
 }
 
 /// The usage report, per UTC day: calls started, matches (confidence 0.5 or more),
-/// billable starts, credits from the ledger's debits, mean confidence, intents opened
-/// and resolved; days outside the window are left out.
+/// billable starts, starts at 0.7 or more, credits from the ledger's debits, mean
+/// confidence, intents opened and resolved; and the ledger's grants, purchases and
+/// debits per day. Days outside the window are left out.
 pub async fn usage_is_counted_per_day<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
     let t = test_tenant();
     w.grant(&t.id, 10).await?;
+    let allowance = w
+        .ledger
+        .summary(&t.id, w.clock.now())
+        .await?
+        .context("an account")?
+        .allowance;
     let day1 = w.clock.now().get().date();
-    w.start(&t, ani_start("u1", "+14155550301")).await?;
+    let first_start = w.start(&t, ani_start("u1", "+14155550301")).await?;
     w.end(
         &t,
         json!({"call_id": "u1", "intent": "refund", "intent_status": "open"}),
@@ -883,6 +890,17 @@ pub async fn usage_is_counted_per_day<F: StorageFactory>(factory: &F) -> anyhow:
         json!({"call_id": "u2", "intent": "refund", "intent_status": "resolved"}),
     )
     .await?;
+    // A start naming the customer: confident (0.7 or more) and free.
+    let named = w
+        .start(
+            &t,
+            json!({"call_id": "u2b", "identity_hints": {"customer_ref": matched.customer_ref.as_str()}}),
+        )
+        .await?;
+    ensure!(
+        !named.billable && named.confidence.as_f64() >= 0.7,
+        "{named:?}"
+    );
     w.clock.advance(Duration::days(1));
     let day2 = w.clock.now().get().date();
     w.start(&t, ani_start("u3", "+14155550302")).await?;
@@ -899,14 +917,18 @@ pub async fn usage_is_counted_per_day<F: StorageFactory>(factory: &F) -> anyhow:
             first.matches,
             first.billable,
             first.credits_used
-        ) == (2, 1, 1, 1),
+        ) == (3, 2, 1, 1),
         "{first:?}"
     );
     ensure!(
         (first.intents_opened, first.intents_resolved) == (1, 1),
         "{first:?}"
     );
-    let mean = (matched.confidence.as_f64() * 100.0).round() / 200.0;
+    let mean = [&first_start, &matched, &named]
+        .iter()
+        .map(|s| s.confidence.as_f64())
+        .sum::<f64>()
+        / 3.0;
     ensure!(
         (first.average_confidence - mean).abs() < 0.006,
         "{} vs {mean}",
@@ -920,6 +942,24 @@ pub async fn usage_is_counted_per_day<F: StorageFactory>(factory: &F) -> anyhow:
             second.credits_used
         ) == (1, 0, 1, 1),
         "{second:?}"
+    );
+    // The seeds' match: confidence 0.7 or more.
+    let confident = [&first_start, &matched, &named]
+        .iter()
+        .filter(|s| s.confidence.as_f64() >= 0.7)
+        .count() as u64;
+    ensure!(first.confident == confident, "{first:?}");
+
+    // The ledger by day: the opening's allowance and the purchase, then one debit per
+    // billable start (the match is free); the third day is outside the window.
+    let ledger = w.store.ledger_days(&t.id, day1, day2).await?;
+    let sums: Vec<_> = ledger
+        .iter()
+        .map(|d| (d.day, d.granted, d.topped_up, d.debited, d.debits))
+        .collect();
+    ensure!(
+        sums == [(day1, allowance, 10, 1, 1), (day2, 0, 0, 1, 1)],
+        "{ledger:?}"
     );
     Ok(())
 }

@@ -1,0 +1,138 @@
+//! Signed-in sessions as the browser holds them: a cookie per environment
+//! (`stickycalls_console_test`, `stickycalls_console_prod`) carrying a random id, `HttpOnly`,
+//! `SameSite=Strict`, `Secure` when the request came over TLS, scoped to `/console`.
+//! Each request finds the session by the id's digest, checks it against the domain's
+//! [`SessionPolicy`](stickycalls_domain::console::SessionPolicy) and acts for the
+//! tenant of the key that signed in.
+
+use actix_web::HttpRequest;
+use actix_web::cookie::{Cookie, SameSite};
+use stickycalls_domain::console::{NewSession, SessionCheck, csrf, session::digest};
+use stickycalls_domain::ports::{Clock, ConsoleSessionStore};
+use stickycalls_domain::tenant::{Environment, Tenant};
+
+use super::page_error::PageError;
+use crate::{AppState, Backend, keys};
+
+/// A request of a live session.
+#[derive(Debug)]
+pub(crate) struct Signed {
+    /// Whose data, with its policy.
+    pub tenant: Tenant,
+    /// The key that signed in (its public lookup id).
+    pub key_lookup_id: String,
+    session_id: String,
+}
+
+impl Signed {
+    /// The session's environment.
+    pub fn environment(&self) -> Environment {
+        self.tenant.id.environment
+    }
+
+    /// The token this session's forms carry.
+    pub fn form_token(&self) -> String {
+        csrf::token(&self.session_id)
+    }
+
+    /// Refuses a form without this session's token.
+    pub fn check_form(&self, sent: &str) -> Result<(), PageError> {
+        if csrf::verify(&self.session_id, sent) {
+            Ok(())
+        } else {
+            tracing::warn!("console form with a bad token refused");
+            Err(PageError::BadToken)
+        }
+    }
+
+    /// Ends the session (sign-out).
+    pub async fn end<B: Backend>(&self, state: &AppState<B>) -> Result<(), PageError> {
+        Ok(state.store.end_session(&digest(&self.session_id)).await?)
+    }
+}
+
+/// The session cookie's name for an environment.
+pub(crate) fn cookie_name(environment: Environment) -> String {
+    format!("stickycalls_console_{}", environment.as_str())
+}
+
+/// The environment a console path names.
+pub(crate) fn path_environment(req: &HttpRequest) -> Environment {
+    match req.match_info().get("env") {
+        Some("prod") => Environment::Prod,
+        _ => Environment::Test,
+    }
+}
+
+/// The session of this request's environment, live, or the way to the sign-in page.
+pub(crate) async fn signed<B: Backend>(
+    req: &HttpRequest, state: &AppState<B>,
+) -> Result<Signed, PageError> {
+    let environment = path_environment(req);
+    let sign_in = |ended| PageError::SignIn { environment, ended };
+    let Some(cookie) = req.cookie(&cookie_name(environment)) else {
+        return Err(sign_in(None));
+    };
+    let session_id = cookie.value().to_owned();
+    let kept = digest(&session_id);
+    let Some(stored) = state.store.find_session(&kept).await? else {
+        return Err(sign_in(None));
+    };
+    if stored.tenant.environment != environment {
+        return Err(sign_in(None));
+    }
+    let now = state.clock.now();
+    match state
+        .options
+        .console_sessions
+        .check(stored.times, now, stored.key_live)
+    {
+        Err(end) => {
+            state.store.end_session(&kept).await?;
+            return Err(sign_in(Some(end)));
+        }
+        Ok(SessionCheck::Touch(at)) => state.store.touch_session(&kept, at).await?,
+        Ok(SessionCheck::Live) => {}
+    }
+    let policy = state.policies.of(stored.tenant, &state.settings).await?;
+    Ok(Signed {
+        tenant: Tenant {
+            id: stored.tenant,
+            policy,
+        },
+        key_lookup_id: stored.key_lookup_id,
+        session_id,
+    })
+}
+
+/// Opens a session for a verified key; returns the cookie that carries it.
+pub(crate) async fn open<B: Backend>(
+    req: &HttpRequest, state: &AppState<B>, environment: Environment, key_lookup_id: &str,
+) -> Result<Cookie<'static>, PageError> {
+    let session_id = keys::random_hex(32);
+    state
+        .store
+        .create_session(NewSession {
+            digest: digest(&session_id),
+            key_lookup_id: key_lookup_id.to_owned(),
+            at: state.clock.now(),
+        })
+        .await?;
+    Ok(Cookie::build(cookie_name(environment), session_id)
+        .path("/console")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(req.connection_info().scheme() == "https")
+        .finish())
+}
+
+/// The cookie that clears an environment's session in the browser.
+pub(crate) fn removal(environment: Environment) -> Cookie<'static> {
+    let mut cookie = Cookie::build(cookie_name(environment), "")
+        .path("/console")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .finish();
+    cookie.make_removal();
+    cookie
+}
