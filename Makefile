@@ -14,7 +14,7 @@ DIESEL_VERSION := 2.3.4
 OHA := target/tools/bin/oha
 OHA_VERSION := 1.16.0
 
-.PHONY: run test lint fmt fmt-check clippy check-boundaries check-schema schema openapi postman examples deploy-check bench bench-smoke bench-tools fuzz fuzz-long fuzz-api attack chaos identity-sim
+.PHONY: run test test-browser lint fmt fmt-check clippy check-boundaries check-schema schema openapi postman examples deploy-check bench bench-smoke bench-tools fuzz fuzz-long fuzz-api attack chaos identity-sim
 
 ## run: build and serve the API on http://127.0.0.1:8080. With no STICKYCALLS_DATABASE_URL
 ## the data lives in a SQLite file under ./data/ (nothing to install); the first start
@@ -26,6 +26,15 @@ run:
 test:
 	$(CARGO) test --workspace --all-targets --locked
 	$(CARGO) test --workspace --doc --locked
+
+## test-browser: the web console in headless Chromium (Playwright on Debian's chromium;
+## installs chromium, node, and the pinned playwright-core and axe-core under
+## target/node-browser when missing): every page, keys, customers, settings, banners,
+## form tokens, session expiry, phone width, axe-core; screenshots of every page in
+## target/console-screenshots/
+test-browser:
+	$(CARGO) build --release --locked -p stickycalls
+	python3 tests/browser/run.py
 
 ## fuzz: the parsers' fuzz properties (phone numbers, customer refs, variables, request
 ## bodies) in release with FUZZ_CASES cases each (`make test` runs 256 of each)

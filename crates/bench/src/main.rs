@@ -7,6 +7,7 @@
 //! and the report (`target/bench/report.json`, `report.md`). It must not know how the
 //! server works inside: it talks to it over HTTP and its CLI only.
 
+mod console;
 mod dataset;
 mod load;
 mod pgbench;
@@ -145,6 +146,8 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
             args.seconds,
         )
         .await?;
+    eprintln!("bench: console pages");
+    let console = console::measure(&server.base, &account.test_key, customers).await?;
     let rss_mb = server.peak_rss_mb()?;
     server.stop().await?;
     eprintln!("bench: pgbench");
@@ -168,6 +171,7 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
         ends_at_rate: ends,
         pgbench_tps,
         rss_mb,
+        console,
     })
 }
 

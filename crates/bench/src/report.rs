@@ -29,6 +29,8 @@ pub struct SizeReport {
     pub pgbench_tps: f64,
     /// Peak resident memory of the server over all the phases.
     pub rss_mb: f64,
+    /// The web console's pages, one request at a time.
+    pub console: Vec<crate::console::PageTiming>,
 }
 
 /// One budget line.
@@ -104,6 +106,15 @@ impl Report {
                 large.returning_at_rate.p99_ms <= 10.0,
             ),
             check("server peak RSS (MiB)", "<= 100", rss_mb, rss_mb <= 100.0),
+            {
+                let slowest = large.console.iter().map(|p| p.p50_ms).fold(0.0, f64::max);
+                check(
+                    "slowest console page, median (ms)",
+                    "<= 50",
+                    slowest,
+                    slowest <= 50.0,
+                )
+            },
             check(
                 &format!(
                     "returning p50 at {rate}/s, {} customers over {}",
@@ -225,6 +236,20 @@ impl Report {
                 "| {label} | {} | {} |",
                 value(&self.large),
                 value(&self.small)
+            );
+        }
+        for (i, page) in self.large.console.iter().enumerate() {
+            let small = self.small.console.get(i);
+            let _ = writeln!(
+                md,
+                "| console {} p50 / max (ms) | {:.1} / {:.1} | {} |",
+                page.page,
+                page.p50_ms,
+                page.max_ms,
+                small.map_or_else(String::new, |s| format!(
+                    "{:.1} / {:.1}",
+                    s.p50_ms, s.max_ms
+                ))
             );
         }
         md

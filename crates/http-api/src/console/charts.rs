@@ -1,6 +1,7 @@
 //! Charts as SVG drawn by the server: no script, no library, nothing from another host.
 //! Each chart is an image with a title and a description for screen readers; the
-//! figures it draws are also in a table next to it.
+//! figures it draws are also in a table next to it. SVG elements are always closed
+//! (`{}`): in HTML an unclosed `<line>` would hold the elements after it.
 
 use maud::{Markup, html};
 use stickycalls_domain::credits::DailyUsage;
@@ -25,8 +26,8 @@ fn px(x: f64) -> String {
 fn frame(days: &[DailyUsage], top_label: &str) -> Markup {
     let (first, last) = (days.first().map(|d| d.day), days.last().map(|d| d.day));
     html! {
-        line.axis x1=(px(LEFT)) y1=(px(TOP)) x2=(px(LEFT)) y2=(px(HEIGHT - BOTTOM));
-        line.axis x1=(px(LEFT)) y1=(px(HEIGHT - BOTTOM)) x2=(px(WIDTH)) y2=(px(HEIGHT - BOTTOM));
+        line.axis x1=(px(LEFT)) y1=(px(TOP)) x2=(px(LEFT)) y2=(px(HEIGHT - BOTTOM)) {}
+        line.axis x1=(px(LEFT)) y1=(px(HEIGHT - BOTTOM)) x2=(px(WIDTH)) y2=(px(HEIGHT - BOTTOM)) {}
         text x=(px(LEFT - 4.0)) y=(px(TOP + 10.0)) text-anchor="end" { (top_label) }
         text x=(px(LEFT - 4.0)) y=(px(HEIGHT - BOTTOM)) text-anchor="end" { "0" }
         @if let Some(day) = first { text x=(px(LEFT)) y=(px(HEIGHT - 6.0)) { (day) } }
@@ -64,8 +65,8 @@ pub(crate) fn starts(id: &str, days: &[DailyUsage]) -> Markup {
                 @let base = HEIGHT - BOTTOM;
                 g {
                     title { (d.day) ": " (d.calls_started) " starts, " (d.billable) " billable" }
-                    rect x=(px(x)) y=(px(base - billable)) width=(px(step * 0.7)) height=(px(billable)) fill="#0b5cad";
-                    rect x=(px(x)) y=(px(base - billable - free)) width=(px(step * 0.7)) height=(px(free)) fill="#7fb2e5";
+                    rect x=(px(x)) y=(px(base - billable)) width=(px(step * 0.7)) height=(px(billable)) fill="#0b5cad" {}
+                    rect x=(px(x)) y=(px(base - billable - free)) width=(px(step * 0.7)) height=(px(free)) fill="#7fb2e5" {}
                 }
             }
         }
@@ -89,7 +90,7 @@ pub(crate) fn match_rate(id: &str, days: &[DailyUsage]) -> Markup {
                 g {
                     title { (d.day) ": " (format!("{:.1} %", rate * 100.0)) }
                     rect x=(px(LEFT + step * i as f64 + step * 0.15)) y=(px(HEIGHT - BOTTOM - h))
-                        width=(px(step * 0.7)) height=(px(h)) fill="#1a7f37";
+                        width=(px(step * 0.7)) height=(px(h)) fill="#1a7f37" {}
                 }
             }
         }
@@ -112,10 +113,10 @@ pub(crate) fn calibration(id: &str, bins: &[Bin]) -> Markup {
                 "For each tenth of confidence, the share of confirmed calls whose candidate was "
                 "the caller. Points on the diagonal are perfectly calibrated."
             }
-            line.axis x1=(px(left)) y1=(px(top)) x2=(px(left)) y2=(px(size - bottom));
-            line.axis x1=(px(left)) y1=(px(size - bottom)) x2=(px(size - 10.0)) y2=(px(size - bottom));
+            line.axis x1=(px(left)) y1=(px(top)) x2=(px(left)) y2=(px(size - bottom)) {}
+            line.axis x1=(px(left)) y1=(px(size - bottom)) x2=(px(size - 10.0)) y2=(px(size - bottom)) {}
             line x1=(px(x_of(0.0))) y1=(px(y_of(0.0))) x2=(px(x_of(1.0))) y2=(px(y_of(1.0)))
-                stroke="#8c959f" stroke-dasharray="4 4";
+                stroke="#8c959f" stroke-dasharray="4 4" {}
             text x=(px(left - 4.0)) y=(px(top + 10.0)) text-anchor="end" { "1" }
             text x=(px(left - 4.0)) y=(px(size - bottom)) text-anchor="end" { "0" }
             text x=(px(x_of(1.0))) y=(px(size - 8.0)) text-anchor="end" { "confidence 1" }

@@ -246,7 +246,10 @@ pub(crate) async fn record<B: Backend>(
     req: HttpRequest, state: web::Data<AppState<B>>, path: web::Path<CustomerPath>,
 ) -> Result<HttpResponse, PageError> {
     let who = session::signed(&req, &state).await?;
-    let (record, now) = state.customers.export(&who.tenant.id, &path.customer).await?;
+    let (record, now) = state
+        .customers
+        .export(&who.tenant.id, &path.customer)
+        .await?;
     let body = record_page(&who, record, now);
     Ok(layout::ok(layout::page(
         &who,
@@ -261,7 +264,10 @@ pub(crate) async fn export<B: Backend>(
     req: HttpRequest, state: web::Data<AppState<B>>, path: web::Path<CustomerPath>,
 ) -> Result<HttpResponse, PageError> {
     let who = session::signed(&req, &state).await?;
-    let (record, at) = state.customers.export(&who.tenant.id, &path.customer).await?;
+    let (record, at) = state
+        .customers
+        .export(&who.tenant.id, &path.customer)
+        .await?;
     let customer = record.customer_ref.clone();
     tracing::info!(customer = %customer.log_digest(), "customer exported in the console");
     Ok(HttpResponse::Ok()
@@ -337,7 +343,10 @@ pub(crate) async fn erase<B: Backend>(
             layout::page(&who, Section::Customers, "Erase a customer", body),
         ));
     }
-    let erased = state.customers.erase(&who.tenant.id, &path.customer).await?;
+    let erased = state
+        .customers
+        .erase(&who.tenant.id, &path.customer)
+        .await?;
     tracing::info!(customer = %erased.log_digest(), "customer erased in the console");
     Ok(HttpResponse::SeeOther()
         .insert_header((

@@ -18,7 +18,8 @@ pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src
     style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; \
     frame-ancestors 'none'; base-uri 'none'";
 
-/// Whether a form post comes from this origin.
+/// Whether a form post comes from this origin. (The pages' `Referrer-Policy` is
+/// `same-origin`: under `no-referrer` a browser sends `Origin: null` with every form.)
 fn same_origin(req: &HttpRequest) -> bool {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = header("sec-fetch-site") {
@@ -50,7 +51,7 @@ pub(crate) async fn guard(
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        (header::REFERRER_POLICY, "same-origin"),
         (header::CROSS_ORIGIN_OPENER_POLICY, "same-origin"),
     ] {
         headers.insert(name, HeaderValue::from_static(value));

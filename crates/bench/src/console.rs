@@ -1,0 +1,83 @@
+//! The web console's pages on the benchmark's data set: signed in with the data set's
+//! key, each page is fetched a few times to warm up, then `ROUNDS` times one after the
+//! other; the report keeps each page's median and slowest time.
+
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+
+/// Timed fetches per page.
+const ROUNDS: usize = 20;
+const WARM_UP: usize = 3;
+
+/// One page's times.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageTiming {
+    pub page: String,
+    pub p50_ms: f64,
+    pub max_ms: f64,
+}
+
+/// Signs in with `key` and times each console page; `customers` says which customer
+/// and number of the data set to look up.
+pub async fn measure(base: &str, key: &str, customers: u64) -> anyhow::Result<Vec<PageTiming>> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let signed = client
+        .post(format!("{base}/console/sign-in"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("key={key}"))
+        .send()
+        .await?;
+    let cookie = signed
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .context("the console set no session cookie")?
+        .to_owned();
+    let who = (customers / 2).max(1);
+    let pages = [
+        ("overview", "/console/test/".to_owned()),
+        ("keys", "/console/test/keys".to_owned()),
+        (
+            "customer search by number",
+            format!("/console/test/customers?by=number&q=%2B1212{who:07}"),
+        ),
+        (
+            "customer record",
+            format!("/console/test/customers/cust_b{who}"),
+        ),
+        ("identity", "/console/test/identity".to_owned()),
+        ("billing", "/console/test/billing".to_owned()),
+    ];
+    let mut timings = Vec::new();
+    for (page, path) in pages {
+        let mut times = Vec::with_capacity(ROUNDS);
+        for round in 0..WARM_UP + ROUNDS {
+            let started = Instant::now();
+            let response = client
+                .get(format!("{base}{path}"))
+                .header("Cookie", &cookie)
+                .send()
+                .await?;
+            let status = response.status();
+            response.bytes().await?;
+            if !status.is_success() {
+                bail!("console page {path}: {status}");
+            }
+            if round >= WARM_UP {
+                times.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        timings.push(PageTiming {
+            page: page.to_owned(),
+            p50_ms: times[times.len() / 2],
+            max_ms: times[times.len() - 1],
+        });
+    }
+    Ok(timings)
+}
