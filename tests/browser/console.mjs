@@ -147,8 +147,14 @@ await check("a forged form token is refused (403) and changes nothing", async ()
   expect((await api("/v1/keys", env.KEY)).body.keys.length === before, "a key was created");
 });
 
-await check("a customer is found by number, shown masked, exported, and erased", async () => {
+await check("a customer is found by external id, then by number, shown masked, exported, and erased", async () => {
   await page.goto(`${BASE}/console/test/customers`);
+  await page.getByLabel("Search by").selectOption("external_id");
+  await page.getByLabel("Value").fill("crm:C-77");
+  await page.getByRole("button", { name: "Search" }).click();
+  const byCrm = (await page.locator("#results a").first().textContent()).trim();
+  expect(byCrm === env.CUSTOMER_REF, `by CRM id: ${byCrm}`);
+  expect(!page.url().includes("C-77"), "the search is in the URL");
   await page.getByLabel("Search by").selectOption("number");
   await page.getByLabel("Value").fill(env.CUSTOMER_ANI);
   await page.getByRole("button", { name: "Search" }).click();

@@ -30,11 +30,19 @@ pub(crate) struct CustomerPath {
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct SearchQuery {
+pub(crate) struct Notice {
+    erased: Option<String>,
+}
+
+/// A search: posted, so a number never sits in a URL (a proxy's access log, the
+/// browser's history).
+#[derive(Debug, Deserialize)]
+pub(crate) struct SearchForm {
+    #[serde(default)]
+    csrf: String,
     #[serde(default)]
     q: String,
     by: Option<String>,
-    erased: Option<String>,
 }
 
 fn search_form(who: &Signed, q: &str, by: &str) -> Markup {
@@ -45,7 +53,8 @@ fn search_form(who: &Signed, q: &str, by: &str) -> Markup {
         }
     };
     html! {
-        form.card.inline method="get" action=(link(who.environment(), "/customers")) role="search" {
+        form.card.inline method="post" action=(link(who.environment(), "/customers")) role="search" {
+            (token_field(who))
             div {
                 label for="by" { "Search by" }
                 select #by name="by" {
@@ -93,12 +102,31 @@ fn results(who: &Signed, found: &[CustomerView]) -> Markup {
     }
 }
 
-/// `GET /console/{env}/customers?by=number|external_id|ref&q=...`.
-pub(crate) async fn search<B: Backend>(
-    req: HttpRequest, state: web::Data<AppState<B>>, query: web::Query<SearchQuery>,
+/// `GET /console/{env}/customers`: the search form.
+pub(crate) async fn search_form_page<B: Backend>(
+    req: HttpRequest, state: web::Data<AppState<B>>, query: web::Query<Notice>,
 ) -> Result<HttpResponse, PageError> {
     let who = session::signed(&req, &state).await?;
-    let (q, by) = (query.q.trim(), query.by.as_deref().unwrap_or("number"));
+    let body = html! {
+        h1 { "Customers" }
+        @if query.erased.is_some() { p.notice role="status" { "The customer was erased." } }
+        (search_form(&who, "", "number"))
+    };
+    Ok(layout::ok(layout::page(
+        &who,
+        Section::Customers,
+        "Customers",
+        body,
+    )))
+}
+
+/// `POST /console/{env}/customers`: by `number`, `external_id` or `ref`.
+pub(crate) async fn search<B: Backend>(
+    req: HttpRequest, state: web::Data<AppState<B>>, form: web::Form<SearchForm>,
+) -> Result<HttpResponse, PageError> {
+    let who = session::signed(&req, &state).await?;
+    who.check_form(&form.csrf)?;
+    let (q, by) = (form.q.trim(), form.by.as_deref().unwrap_or("number"));
     let mut status = StatusCode::OK;
     let outcome = if q.is_empty() {
         html! {}
@@ -128,7 +156,6 @@ pub(crate) async fn search<B: Backend>(
     };
     let body = html! {
         h1 { "Customers" }
-        @if query.erased.is_some() { p.notice role="status" { "The customer was erased." } }
         (search_form(&who, q, by))
         (outcome)
     };

@@ -46,7 +46,11 @@ pub(crate) fn routes<B: Backend>(cfg: &mut web::ServiceConfig) {
                     .route("/keys", web::post().to(keys_page::create::<B>))
                     .route("/keys/{id}/revoke", web::get().to(keys_page::confirm::<B>))
                     .route("/keys/{id}/revoke", web::post().to(keys_page::revoke::<B>))
-                    .route("/customers", web::get().to(customers::search::<B>))
+                    .route(
+                        "/customers",
+                        web::get().to(customers::search_form_page::<B>),
+                    )
+                    .route("/customers", web::post().to(customers::search::<B>))
                     .route("/customers/{ref}", web::get().to(customers::record::<B>))
                     .route(
                         "/customers/{ref}/export",

@@ -349,7 +349,7 @@ async fn sessions_end_when_idle_and_when_their_key_is_revoked() {
 }
 
 #[actix_web::test]
-async fn a_customer_is_erased_only_when_its_ref_is_typed() {
+async fn customers_are_searched_and_erased_only_when_the_ref_is_typed() {
     let service = test::init_service(app(state_with(TestClock::default()))).await;
     let key = signup(&service).await;
     let started = send(
@@ -363,18 +363,36 @@ async fn a_customer_is_erased_only_when_its_ref_is_typed() {
     let started: Value = serde_json::from_str(&started.body).unwrap();
     let customer = started["customer_ref"].as_str().unwrap().to_owned();
     let cookie = session_cookie(&sign_in(&service, &key).await);
-
-    let found = send(
+    let form = send(
         &service,
         TestRequest::get()
-            .uri("/console/test/customers?by=number&q=%2B1%20415%20555%200123")
+            .uri("/console/test/customers")
             .insert_header(("Cookie", cookie.clone())),
     )
     .await;
+    let token = form_token(&form.body);
+    let search = |by: &str, q: &str| {
+        TestRequest::post()
+            .uri("/console/test/customers")
+            .insert_header(("Cookie", cookie.clone()))
+            .set_form([("csrf", token.as_str()), ("by", by), ("q", q)])
+    };
+    let found = send(&service, search("number", "+1 415 555 0123")).await;
     assert_eq!(found.status, StatusCode::OK);
     assert!(found.body.contains(&customer));
     assert!(found.body.contains("+14•••••0123"), "masked");
     assert!(!found.body.contains("4155550123"));
+    let by_ref = send(&service, search("ref", &customer)).await;
+    assert!(
+        by_ref
+            .body
+            .contains(&format!("/console/test/customers/{customer}"))
+    );
+    let unknown = send(&service, search("ref", "cust_nobody")).await;
+    assert!(unknown.body.contains("No customer found."));
+    let bad = send(&service, search("external_id", "no-namespace")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("namespace:value"), "{}", bad.body);
 
     let page = send(
         &service,
