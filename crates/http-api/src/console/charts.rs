@@ -106,7 +106,7 @@ pub(crate) fn calibration(id: &str, bins: &[Bin]) -> Markup {
     let x_of = |c: f64| left + c * span;
     let y_of = |s: f64| size - bottom - s * (size - bottom - top);
     html! {
-        svg.chart id=(id) viewBox=(format!("0 0 {size} {size}")) role="img"
+        svg.chart.square id=(id) viewBox=(format!("0 0 {size} {size}")) role="img"
             aria-labelledby=(format!("{id}-title {id}-desc")) {
             title id=(format!("{id}-title")) { "Calibration" }
             desc id=(format!("{id}-desc")) {

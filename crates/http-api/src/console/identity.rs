@@ -6,13 +6,13 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
-use serde_json::Value;
 use stickycalls_domain::settings::CalibrationReport;
 
+use super::charts;
 use super::layout::{self, Section, link, percent, token_field};
 use super::page_error::PageError;
 use super::session::{self, Signed};
-use super::{charts, settings_form};
+use super::settings_form::{self, Doc};
 use crate::body::typed;
 use crate::error::{ApiError, IssueBody};
 use crate::settings_dto::IdentitySettingsDto;
@@ -57,7 +57,7 @@ fn calibration(report: &CalibrationReport) -> Markup {
     }
 }
 
-fn settings(who: &Signed, document: &Value, issues: &[IssueBody], saved: bool) -> Markup {
+fn settings(who: &Signed, document: &Doc, issues: &[IssueBody], saved: bool) -> Markup {
     html! {
         form.card method="post" action=(link(who.environment(), "/identity")) novalidate {
             h2 { "Identity settings" }
@@ -75,7 +75,7 @@ fn settings(who: &Signed, document: &Value, issues: &[IssueBody], saved: bool) -
 }
 
 async fn render<B: Backend>(
-    state: &AppState<B>, who: &Signed, status: StatusCode, document: &Value, issues: &[IssueBody],
+    state: &AppState<B>, who: &Signed, status: StatusCode, document: &Doc, issues: &[IssueBody],
     saved: bool,
 ) -> Result<HttpResponse, PageError> {
     let report = state.settings.calibration(&who.tenant.id, None).await?;
@@ -90,10 +90,9 @@ async fn render<B: Backend>(
     ))
 }
 
-async fn current<B: Backend>(state: &AppState<B>, who: &Signed) -> Result<Value, PageError> {
+async fn current<B: Backend>(state: &AppState<B>, who: &Signed) -> Result<Doc, PageError> {
     let settings = state.settings.settings(&who.tenant.id).await?;
-    serde_json::to_value(IdentitySettingsDto::from(&settings))
-        .map_err(|e| ApiError::internal(e.into()).into())
+    Doc::of(&IdentitySettingsDto::from(&settings)).map_err(|e| ApiError::internal(e.into()).into())
 }
 
 /// `GET /console/{env}/identity`.
@@ -117,7 +116,7 @@ pub(crate) async fn save<B: Backend>(
     who.check_form(token)?;
     let shape = current(&state, &who).await?;
     let posted = settings_form::document(&shape, &form);
-    let outcome = match typed::<IdentitySettingsDto>(&posted) {
+    let outcome = match typed::<IdentitySettingsDto>(&posted.to_value()) {
         Ok(dto) => state
             .settings
             .replace(&who.tenant.id, dto.into())

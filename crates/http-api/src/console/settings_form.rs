@@ -5,52 +5,78 @@
 //! shape and validated exactly like a `PUT`, so the form can never accept what the API
 //! refuses; the fields at fault are shown where they are.
 
+use indexmap::IndexMap;
 use maud::{Markup, html};
-use serde_json::{Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::error::IssueBody;
 
+/// A JSON document that keeps its keys in the order they were written (the settings
+/// DTO's field order), so the form reads in the documentation's order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Doc {
+    /// An object, its keys in order.
+    Object(IndexMap<String, Doc>),
+    /// Anything else.
+    Leaf(Value),
+}
+
+impl Doc {
+    /// The document `value` serializes to, in its fields' order.
+    pub(crate) fn of<T: Serialize>(value: &T) -> serde_json::Result<Doc> {
+        serde_json::from_str(&serde_json::to_string(value)?)
+    }
+
+    /// As a plain JSON value (for validation).
+    pub(crate) fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
 /// Each leaf's dotted path and value, in the document's order.
-fn leaves(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
-    match value {
-        Value::Object(map) => {
+fn leaves(prefix: &str, doc: &Doc, out: &mut Vec<(String, Value)>) {
+    match doc {
+        Doc::Object(map) => {
             for (key, v) in map {
-                let path = if prefix.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{prefix}.{key}")
-                };
-                leaves(&path, v, out);
+                leaves(&join(prefix, key), v, out);
             }
         }
-        other => out.push((prefix.to_owned(), other.clone())),
+        Doc::Leaf(value) => out.push((prefix.to_owned(), value.clone())),
+    }
+}
+
+fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{prefix}.{key}")
     }
 }
 
 /// The document rebuilt on `shape` from posted `(name, value)` pairs: an unchecked box
 /// is `false`, a list is one entry per non-blank line, a number that does not read as
 /// one is kept as text (the validation names it).
-pub(crate) fn document(shape: &Value, posted: &[(String, String)]) -> Value {
-    fn rebuild(prefix: &str, shape: &Value, posted: &[(String, String)]) -> Value {
+pub(crate) fn document(shape: &Doc, posted: &[(String, String)]) -> Doc {
+    fn rebuild(prefix: &str, shape: &Doc, posted: &[(String, String)]) -> Doc {
         let sent = || {
             posted
                 .iter()
                 .find(|(name, _)| name == prefix)
                 .map(|(_, v)| v.as_str())
         };
-        match shape {
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(key, v)| {
-                        let path = if prefix.is_empty() {
-                            key.clone()
-                        } else {
-                            format!("{prefix}.{key}")
-                        };
-                        (key.clone(), rebuild(&path, v, posted))
-                    })
-                    .collect::<Map<String, Value>>(),
-            ),
+        let leaf = match shape {
+            Doc::Object(map) => {
+                return Doc::Object(
+                    map.iter()
+                        .map(|(key, v)| (key.clone(), rebuild(&join(prefix, key), v, posted)))
+                        .collect(),
+                );
+            }
+            Doc::Leaf(leaf) => leaf,
+        };
+        Doc::Leaf(match leaf {
             Value::Bool(_) => Value::Bool(sent().is_some()),
             Value::Array(_) => Value::Array(
                 sent()
@@ -69,7 +95,7 @@ pub(crate) fn document(shape: &Value, posted: &[(String, String)]) -> Value {
                     .map_or_else(|| Value::String(text.to_owned()), Value::Number)
             }
             _ => sent().map_or(Value::Null, |t| Value::String(t.trim().to_owned())),
-        }
+        })
     }
     rebuild("", shape, posted)
 }
@@ -125,7 +151,7 @@ type Group = (Option<String>, Vec<(String, Value)>);
 
 /// The fields of `document`, grouped by their top-level object, with `issues` shown
 /// under the fields they name.
-pub(crate) fn fields(document: &Value, issues: &[IssueBody]) -> Markup {
+pub(crate) fn fields(document: &Doc, issues: &[IssueBody]) -> Markup {
     let mut all = Vec::new();
     leaves("", document, &mut all);
     let errors_of = |path: &str| -> Vec<&IssueBody> {
@@ -171,15 +197,19 @@ mod tests {
             .collect()
     }
 
+    fn doc(value: Value) -> Doc {
+        serde_json::from_value(value).unwrap()
+    }
+
     #[test]
     fn a_form_is_rebuilt_on_the_documents_shape() {
-        let shape = json!({
+        let shape = doc(json!({
             "default_region": "US",
             "withheld_anis": ["anonymous"],
             "weights": {"ani_mobile": 0.5, "external_id": 0.4},
             "attestation_policy": {"a_allows_reuse_alone": true, "b_allows_reuse_alone": false},
             "learning": false
-        });
+        }));
         let sent = posted(&[
             ("default_region", " GB "),
             ("withheld_anis", "anonymous\r\n\r\n private \n"),
@@ -189,7 +219,7 @@ mod tests {
             ("learning", "on"),
         ]);
         assert_eq!(
-            document(&shape, &sent),
+            document(&shape, &sent).to_value(),
             json!({
                 "default_region": "GB",
                 "withheld_anis": ["anonymous", "private"],
@@ -201,8 +231,33 @@ mod tests {
     }
 
     #[test]
+    fn fields_keep_the_documents_order() {
+        #[derive(Serialize)]
+        struct Settings {
+            zeta: u8,
+            alpha: Inner,
+        }
+        #[derive(Serialize)]
+        struct Inner {
+            y: bool,
+            b: bool,
+        }
+        let document = Doc::of(&Settings {
+            zeta: 1,
+            alpha: Inner { y: true, b: false },
+        })
+        .unwrap();
+        let html = fields(&document, &[]).into_string();
+        let at = |name: &str| html.find(&format!("name=\"{name}\"")).unwrap();
+        assert!(
+            at("zeta") < at("alpha.y") && at("alpha.y") < at("alpha.b"),
+            "{html}"
+        );
+    }
+
+    #[test]
     fn issues_are_shown_at_their_fields() {
-        let doc = json!({"weights": {"ani_mobile": 2.0}, "withheld_anis": ["a", ""]});
+        let document = doc(json!({"weights": {"ani_mobile": 2.0}, "withheld_anis": ["a", ""]}));
         let issues = [
             IssueBody {
                 path: vec!["weights".into(), "ani_mobile".into()],
@@ -213,7 +268,7 @@ mod tests {
                 message: "must not be blank".into(),
             },
         ];
-        let html = fields(&doc, &issues).into_string();
+        let html = fields(&document, &issues).into_string();
         assert!(
             html.contains(r#"id="setting-weights-ani_mobile-error""#),
             "{html}"
