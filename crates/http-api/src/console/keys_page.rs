@@ -70,6 +70,12 @@ fn key_table(who: &Signed, keys: &[KeyInfo]) -> Markup {
     }
 }
 
+/// A refusal the page states above the keys: the API's own message.
+fn refused(e: KeyError) -> Markup {
+    let message = crate::error::ApiError::from(e).body().message;
+    html! { p.error role="alert" { (message) } }
+}
+
 async fn render<B: Backend>(
     state: &AppState<B>, who: &Signed, status: StatusCode, top: Markup, error: Option<&str>,
 ) -> Result<HttpResponse, PageError> {
@@ -135,6 +141,9 @@ pub(crate) async fn create<B: Backend>(
                 Some(&message),
             )
             .await;
+        }
+        Err(e @ KeyError::TooManyKeys { .. }) => {
+            return render(&state, &who, StatusCode::CONFLICT, refused(e), None).await;
         }
         Err(e) => return Err(e.into()),
     };
@@ -210,9 +219,7 @@ pub(crate) async fn revoke<B: Backend>(
     match state.key_admin.revoke(&who.tenant.id, lookup_id).await {
         Ok(()) => {}
         Err(e @ KeyError::LastKey) => {
-            let message = crate::error::ApiError::from(e).body().message;
-            let top = html! { p.error role="alert" { (message) } };
-            return render(&state, &who, StatusCode::CONFLICT, top, None).await;
+            return render(&state, &who, StatusCode::CONFLICT, refused(e), None).await;
         }
         Err(e) => return Err(e.into()),
     }

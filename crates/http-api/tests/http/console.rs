@@ -427,3 +427,63 @@ async fn customers_are_searched_and_erased_only_when_the_ref_is_typed() {
     assert_eq!(erased.status, StatusCode::SEE_OTHER);
     assert_eq!(send(&service, read()).await.status, StatusCode::NOT_FOUND);
 }
+
+#[actix_web::test]
+async fn the_key_cap_and_the_last_key_are_refused_on_the_page() {
+    let service = test::init_service(app(state_with(TestClock::default()))).await;
+    let key = signup(&service).await;
+    let cookie = session_cookie(&sign_in(&service, &key).await);
+    let page = send(
+        &service,
+        TestRequest::get()
+            .uri("/console/test/keys")
+            .insert_header(("Cookie", cookie.clone())),
+    )
+    .await;
+    let token = form_token(&page.body);
+    // The only key: revoking it is refused, and it still works.
+    let listed = send(
+        &service,
+        TestRequest::get()
+            .uri("/v1/keys")
+            .insert_header(("Authorization", format!("Bearer {key}"))),
+    )
+    .await;
+    let listed: Value = serde_json::from_str(&listed.body).unwrap();
+    let own = listed["keys"][0]["id"].as_str().unwrap().to_owned();
+    let last = send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("/console/test/keys/{own}/revoke"))
+            .insert_header(("Cookie", cookie.clone()))
+            .set_form([("csrf", token.as_str())]),
+    )
+    .await;
+    assert_eq!(last.status, StatusCode::CONFLICT);
+    assert!(last.body.contains("role=\"alert\""), "{}", last.body);
+    // Twenty live keys: the twenty-first is refused with the API's message.
+    for n in 2..=20 {
+        send(
+            &service,
+            TestRequest::post()
+                .uri("/v1/keys")
+                .insert_header(("Authorization", format!("Bearer {key}")))
+                .set_json(json!({"name": format!("k{n}")})),
+        )
+        .await;
+    }
+    let refused = send(
+        &service,
+        TestRequest::post()
+            .uri("/console/test/keys")
+            .insert_header(("Cookie", cookie))
+            .set_form([("csrf", token.as_str()), ("name", "one too many")]),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(
+        refused.body.contains("At most 20 live keys"),
+        "{}",
+        refused.body
+    );
+}
