@@ -16,7 +16,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 
-from server import ROOT, cli, free_port, require_binary, serve  # noqa: E402
+from server import ROOT, apt_install, cli, free_port, require_binary, serve  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NODE_TOOLS = os.path.join(ROOT, "target", "node-browser")
@@ -26,14 +26,8 @@ IDLE_SECONDS = 3
 
 
 def install():
-    missing = [pkg for tool, pkg in [("chromium", "chromium"), ("node", "nodejs"), ("npm", "npm")]
-               if not shutil.which(tool)]
-    if missing:
-        sudo = [] if os.geteuid() == 0 else ["sudo"]
-        print(f"browser: installing {' '.join(missing)}", flush=True)
-        subprocess.run(sudo + ["apt-get", "update", "-q"], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(sudo + ["apt-get", "install", "-y", "-q", *missing], check=True,
-                       stdout=subprocess.DEVNULL, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    apt_install("browser", [pkg for tool, pkg in [("chromium", "chromium"), ("node", "nodejs"), ("npm", "npm")]
+                            if not shutil.which(tool)])
     wanted = {p.rsplit("@", 1)[0]: p.rsplit("@", 1)[1] for p in PACKAGES}
     installed = {}
     for name in wanted:

@@ -23,19 +23,14 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from server import BIN, ROOT, free_port, require_binary, serve, verdict  # noqa: E402
+from server import BIN, ROOT, apt_install, free_port, require_binary, serve, verdict  # noqa: E402
 
 DEPLOY = os.path.join(ROOT, "deploy")
 
 
 def install():
-    missing = [p for tool, p in [("nginx", "nginx-light"), ("caddy", "caddy"), ("openssl", "openssl")]
-               if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}")]
-    if missing:
-        sudo = [] if os.geteuid() == 0 else ["sudo"]
-        subprocess.run(sudo + ["apt-get", "update", "-q"], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(sudo + ["apt-get", "install", "-y", "-q", *missing], check=True, stdout=subprocess.DEVNULL,
-                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    apt_install("deploy-check", [p for tool, p in [("nginx", "nginx-light"), ("caddy", "caddy"), ("openssl", "openssl")]
+                                 if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}")])
 
 
 def request(url, body=None, headers=None):

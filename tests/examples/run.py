@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import faults  # noqa: E402
 import guides  # noqa: E402
-from server import BIN, ROOT, free_port, funded_account, require_binary, serve, verdict  # noqa: E402
+from server import BIN, ROOT, apt_install, free_port, funded_account, require_binary, serve, verdict  # noqa: E402
 
 EXAMPLES = os.path.join(ROOT, "docs", "examples")
 WORK = os.path.join(ROOT, "target", "examples")
@@ -50,13 +50,7 @@ COLLECTION = os.path.join(ROOT, "docs", "postman", "stickycalls.postman_collecti
 
 
 def install():
-    missing = [p for test, packages in DEBIAN if not test() for p in packages]
-    if missing:
-        sudo = [] if os.geteuid() == 0 else ["sudo"]
-        print(f"examples: installing {' '.join(missing)}", flush=True)
-        subprocess.run(sudo + ["apt-get", "update", "-q"], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(sudo + ["apt-get", "install", "-y", "-q", *missing], check=True,
-                       stdout=subprocess.DEVNULL, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    apt_install("examples", [p for test, packages in DEBIAN if not test() for p in packages])
     if not os.path.exists(VENV_PY):
         subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
     subprocess.run([VENV_PY, "-m", "pip", "install", "-q", "--disable-pip-version-check", REQUESTS],

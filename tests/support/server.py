@@ -12,6 +12,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.path.join(ROOT, "target", "release", "stickycalls")
 
 
+def apt_install(suite, packages):
+    """Installs Debian `packages` (as root, or with sudo), saying so; none: nothing."""
+    if not packages:
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    print(f"{suite}: installing {' '.join(packages)}", flush=True)
+    quiet = dict(check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(sudo + ["apt-get", "update", "-q"], **quiet)
+    subprocess.run(sudo + ["apt-get", "install", "-y", "-q", *packages], **quiet,
+                   env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+
+
 def require_binary():
     if not os.path.exists(BIN):
         sys.exit(f"{BIN} is missing: run `cargo build --release -p stickycalls`")

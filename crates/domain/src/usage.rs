@@ -34,16 +34,22 @@ pub enum UsageError {
     Store(#[from] StoreError),
 }
 
-/// A usage report.
+/// Figures per UTC day over a window.
 #[derive(Debug, Clone, PartialEq)]
-pub struct UsageReport {
+pub struct DayReport<T> {
     /// First day.
     pub from: Date,
     /// Last day.
     pub to: Date,
     /// Days with activity, oldest first.
-    pub days: Vec<DailyUsage>,
+    pub days: Vec<T>,
 }
+
+/// A usage report.
+pub type UsageReport = DayReport<DailyUsage>;
+
+/// The ledger by day.
+pub type LedgerReport = DayReport<LedgerDay>;
 
 fn day(text: Option<&str>, field: &str, default: Date) -> Result<Date, ValidationError> {
     match text {
@@ -64,17 +70,6 @@ pub fn usage_window(
     Ok((from.max(to - Duration::days(MAX_USAGE_DAYS - 1)), to))
 }
 
-/// The ledger by day over a window.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LedgerReport {
-    /// First day.
-    pub from: Date,
-    /// Last day.
-    pub to: Date,
-    /// Days with a ledger line, oldest first.
-    pub days: Vec<LedgerDay>,
-}
-
 /// The usage and account reads, generic over their ports.
 #[derive(Debug, Clone)]
 pub struct UsageService<S, L, C> {
@@ -93,17 +88,29 @@ impl<S: UsageStore, L: CreditLedger, C: Clock> UsageService<S, L, C> {
         }
     }
 
-    /// Per-day activity between `from` and `to` (`YYYY-MM-DD`, UTC days).
-    pub async fn report(
-        &self, tenant: &TenantId, from: Option<&str>, to: Option<&str>,
-    ) -> Result<UsageReport, UsageError> {
+    /// The window `from`/`to` name (see [`usage_window`]), read by `read` unless it
+    /// holds no day.
+    async fn over_window<T, F>(
+        &self, from: Option<&str>, to: Option<&str>, read: impl FnOnce(Date, Date) -> F,
+    ) -> Result<DayReport<T>, UsageError>
+    where
+        F: Future<Output = Result<Vec<T>, StoreError>>,
+    {
         let (from, to) = usage_window(from, to, self.clock.now().get().date())?;
         let days = if from > to {
             Vec::new()
         } else {
-            self.store.usage(tenant, from, to).await?
+            read(from, to).await?
         };
-        Ok(UsageReport { from, to, days })
+        Ok(DayReport { from, to, days })
+    }
+
+    /// Per-day activity between `from` and `to` (`YYYY-MM-DD`, UTC days).
+    pub async fn report(
+        &self, tenant: &TenantId, from: Option<&str>, to: Option<&str>,
+    ) -> Result<UsageReport, UsageError> {
+        self.over_window(from, to, |from, to| self.store.usage(tenant, from, to))
+            .await
     }
 
     /// The ledger's grants, purchases and debits per day, over the same window as
@@ -111,13 +118,10 @@ impl<S: UsageStore, L: CreditLedger, C: Clock> UsageService<S, L, C> {
     pub async fn ledger(
         &self, tenant: &TenantId, from: Option<&str>, to: Option<&str>,
     ) -> Result<LedgerReport, UsageError> {
-        let (from, to) = usage_window(from, to, self.clock.now().get().date())?;
-        let days = if from > to {
-            Vec::new()
-        } else {
-            self.store.ledger_days(tenant, from, to).await?
-        };
-        Ok(LedgerReport { from, to, days })
+        self.over_window(from, to, |from, to| {
+            self.store.ledger_days(tenant, from, to)
+        })
+        .await
     }
 
     /// Plan, period and credits now.

@@ -70,6 +70,36 @@ where
     }
 }
 
+/// A console page, signed in with `cookie`.
+async fn page<S, Bd>(service: &S, uri: &str, cookie: &str) -> Page
+where
+    S: Service<Request, Response = ServiceResponse<Bd>, Error = actix_web::Error>,
+    Bd: MessageBody,
+{
+    send(
+        service,
+        TestRequest::get()
+            .uri(uri)
+            .insert_header(("Cookie", cookie.to_owned())),
+    )
+    .await
+}
+
+/// An API read with `key`.
+async fn api_get<S, Bd>(service: &S, uri: &str, key: &str) -> Page
+where
+    S: Service<Request, Response = ServiceResponse<Bd>, Error = actix_web::Error>,
+    Bd: MessageBody,
+{
+    send(
+        service,
+        TestRequest::get()
+            .uri(uri)
+            .insert_header(("Authorization", format!("Bearer {key}"))),
+    )
+    .await
+}
+
 fn form_token(html: &str) -> String {
     let re = regex::Regex::new(r#"name="csrf" value="([0-9a-f]{64})""#).unwrap();
     re.captures(html).expect("a form token")[1].to_owned()
@@ -142,13 +172,7 @@ async fn a_key_signs_in_to_a_strict_session_and_the_overview_shows_the_accounts_
     assert!(!set.contains("Secure"), "plain HTTP: {set}");
     assert!(!set.contains(&key));
 
-    let overview = send(
-        &service,
-        TestRequest::get()
-            .uri("/console/test/")
-            .insert_header(("Cookie", session_cookie(&signed))),
-    )
-    .await;
+    let overview = page(&service, "/console/test/", &session_cookie(&signed)).await;
     assert_eq!(overview.status, StatusCode::OK);
     assert!(
         overview.csp.contains("default-src 'none'"),
@@ -156,13 +180,7 @@ async fn a_key_signs_in_to_a_strict_session_and_the_overview_shows_the_accounts_
         overview.csp
     );
     assert!(overview.csp.contains("script-src 'self'"));
-    let account = send(
-        &service,
-        TestRequest::get()
-            .uri("/v1/account")
-            .insert_header(("Authorization", format!("Bearer {key}"))),
-    )
-    .await;
+    let account = api_get(&service, "/v1/account", &key).await;
     let account: Value = serde_json::from_str(&account.body).unwrap();
     let shown = format!(
         r#"<span class="figure" id="credits-remaining">{}</span>"#,
@@ -195,22 +213,10 @@ async fn forms_need_the_sessions_token_and_this_site() {
     let service = test::init_service(app(state_with(TestClock::default()))).await;
     let key = signup(&service).await;
     let cookie = session_cookie(&sign_in(&service, &key).await);
-    let keys_page = send(
-        &service,
-        TestRequest::get()
-            .uri("/console/test/keys")
-            .insert_header(("Cookie", cookie.clone())),
-    )
-    .await;
+    let keys_page = page(&service, "/console/test/keys", &cookie).await;
     let token = form_token(&keys_page.body);
     let count_keys = || async {
-        let listed = send(
-            &service,
-            TestRequest::get()
-                .uri("/v1/keys")
-                .insert_header(("Authorization", format!("Bearer {key}"))),
-        )
-        .await;
+        let listed = api_get(&service, "/v1/keys", &key).await;
         let listed: Value = serde_json::from_str(&listed.body).unwrap();
         listed["keys"].as_array().unwrap().len()
     };
@@ -247,22 +253,10 @@ async fn forms_need_the_sessions_token_and_this_site() {
         .to_owned();
     assert_eq!(count_keys().await, 2);
     // The key made in the console works against the API.
-    let with_new = send(
-        &service,
-        TestRequest::get()
-            .uri("/v1/account")
-            .insert_header(("Authorization", format!("Bearer {secret}"))),
-    )
-    .await;
+    let with_new = api_get(&service, "/v1/account", &secret).await;
     assert_eq!(with_new.status, StatusCode::OK);
     // Listed afterwards by prefix and last four only.
-    let listed = send(
-        &service,
-        TestRequest::get()
-            .uri("/console/test/keys")
-            .insert_header(("Cookie", cookie)),
-    )
-    .await;
+    let listed = page(&service, "/console/test/keys", &cookie).await;
     assert!(!listed.body.contains(&secret));
     assert!(listed.body.contains(&secret[secret.len() - 4..]));
 }
@@ -272,26 +266,21 @@ async fn sessions_end_when_idle_and_when_their_key_is_revoked() {
     let clock = TestClock::default();
     let service = test::init_service(app(state_with(clock.clone()))).await;
     let key = signup(&service).await;
-    let overview = |cookie: String| {
-        TestRequest::get()
-            .uri("/console/test/")
-            .insert_header(("Cookie", cookie))
-    };
 
     let cookie = session_cookie(&sign_in(&service, &key).await);
     clock.advance(time::Duration::minutes(29));
     assert_eq!(
-        send(&service, overview(cookie.clone())).await.status,
+        page(&service, "/console/test/", &cookie).await.status,
         StatusCode::OK
     );
     clock.advance(time::Duration::minutes(29));
     assert_eq!(
-        send(&service, overview(cookie.clone())).await.status,
+        page(&service, "/console/test/", &cookie).await.status,
         StatusCode::OK,
         "used: not idle"
     );
     clock.advance(time::Duration::minutes(30));
-    let idle = send(&service, overview(cookie.clone())).await;
+    let idle = page(&service, "/console/test/", &cookie).await;
     assert_eq!(idle.status, StatusCode::SEE_OTHER);
     assert_eq!(
         idle.location,
@@ -317,31 +306,22 @@ async fn sessions_end_when_idle_and_when_their_key_is_revoked() {
     let second: Value = serde_json::from_str(&created.body).unwrap();
     let cookie = session_cookie(&sign_in(&service, &key).await);
     assert_eq!(
-        send(&service, overview(cookie.clone())).await.status,
+        page(&service, "/console/test/", &cookie).await.status,
         StatusCode::OK
     );
-    let listed = send(
-        &service,
-        TestRequest::get().uri("/v1/keys").insert_header((
-            "Authorization",
-            format!("Bearer {}", second["key"].as_str().unwrap()),
-        )),
-    )
-    .await;
+    let second = second["key"].as_str().unwrap();
+    let listed = api_get(&service, "/v1/keys", second).await;
     let listed: Value = serde_json::from_str(&listed.body).unwrap();
     let first_id = listed["keys"][0]["id"].as_str().unwrap().to_owned();
     let revoked = send(
         &service,
         TestRequest::delete()
             .uri(&format!("/v1/keys/{first_id}"))
-            .insert_header((
-                "Authorization",
-                format!("Bearer {}", second["key"].as_str().unwrap()),
-            )),
+            .insert_header(("Authorization", format!("Bearer {second}"))),
     )
     .await;
     assert_eq!(revoked.status, StatusCode::NO_CONTENT);
-    let ended = send(&service, overview(cookie)).await;
+    let ended = page(&service, "/console/test/", &cookie).await;
     assert_eq!(
         ended.location,
         "/console/sign-in?environment=test&ended=revoked"
@@ -363,13 +343,7 @@ async fn customers_are_searched_and_erased_only_when_the_ref_is_typed() {
     let started: Value = serde_json::from_str(&started.body).unwrap();
     let customer = started["customer_ref"].as_str().unwrap().to_owned();
     let cookie = session_cookie(&sign_in(&service, &key).await);
-    let form = send(
-        &service,
-        TestRequest::get()
-            .uri("/console/test/customers")
-            .insert_header(("Cookie", cookie.clone())),
-    )
-    .await;
+    let form = page(&service, "/console/test/customers", &cookie).await;
     let token = form_token(&form.body);
     let search = |by: &str, q: &str| {
         TestRequest::post()
@@ -394,11 +368,10 @@ async fn customers_are_searched_and_erased_only_when_the_ref_is_typed() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("namespace:value"), "{}", bad.body);
 
-    let page = send(
+    let page = page(
         &service,
-        TestRequest::get()
-            .uri(&format!("/console/test/customers/{customer}/erase"))
-            .insert_header(("Cookie", cookie.clone())),
+        &format!("/console/test/customers/{customer}/erase"),
+        &cookie,
     )
     .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -409,23 +382,16 @@ async fn customers_are_searched_and_erased_only_when_the_ref_is_typed() {
             .insert_header(("Cookie", cookie.clone()))
             .set_form([("csrf", token.as_str()), ("confirm", typed)])
     };
-    let read = || {
-        TestRequest::get()
-            .uri(&format!("/v1/customers/{customer}"))
-            .insert_header(("Authorization", format!("Bearer {key}")))
-    };
+    let record = format!("/v1/customers/{customer}");
+    let read = || api_get(&service, &record, &key);
     assert_eq!(
         send(&service, erase("cust_other")).await.status,
         StatusCode::BAD_REQUEST
     );
-    assert_eq!(
-        send(&service, read()).await.status,
-        StatusCode::OK,
-        "still there"
-    );
+    assert_eq!(read().await.status, StatusCode::OK, "still there");
     let erased = send(&service, erase(&customer)).await;
     assert_eq!(erased.status, StatusCode::SEE_OTHER);
-    assert_eq!(send(&service, read()).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(read().await.status, StatusCode::NOT_FOUND);
 }
 
 #[actix_web::test]
@@ -433,22 +399,10 @@ async fn the_key_cap_and_the_last_key_are_refused_on_the_page() {
     let service = test::init_service(app(state_with(TestClock::default()))).await;
     let key = signup(&service).await;
     let cookie = session_cookie(&sign_in(&service, &key).await);
-    let page = send(
-        &service,
-        TestRequest::get()
-            .uri("/console/test/keys")
-            .insert_header(("Cookie", cookie.clone())),
-    )
-    .await;
+    let page = page(&service, "/console/test/keys", &cookie).await;
     let token = form_token(&page.body);
     // The only key: revoking it is refused, and it still works.
-    let listed = send(
-        &service,
-        TestRequest::get()
-            .uri("/v1/keys")
-            .insert_header(("Authorization", format!("Bearer {key}"))),
-    )
-    .await;
+    let listed = api_get(&service, "/v1/keys", &key).await;
     let listed: Value = serde_json::from_str(&listed.body).unwrap();
     let own = listed["keys"][0]["id"].as_str().unwrap().to_owned();
     let last = send(
