@@ -28,6 +28,18 @@ fn state_with(clock: TestClock) -> Arc<AppState<Memory>> {
     ))
 }
 
+/// The console under test, whatever its body type.
+trait App: Service<Request, Response = ServiceResponse<Self::Body>, Error = actix_web::Error> {
+    type Body: MessageBody;
+}
+
+impl<S, Bd: MessageBody> App for S
+where
+    S: Service<Request, Response = ServiceResponse<Bd>, Error = actix_web::Error>,
+{
+    type Body = Bd;
+}
+
 /// A page: status, `Location`, `Set-Cookie` values, CSP, body text.
 struct Page {
     status: StatusCode,
@@ -37,11 +49,7 @@ struct Page {
     body: String,
 }
 
-async fn send<S, Bd>(service: &S, request: TestRequest) -> Page
-where
-    S: Service<Request, Response = ServiceResponse<Bd>, Error = actix_web::Error>,
-    Bd: MessageBody,
-{
+async fn send(service: &impl App, request: TestRequest) -> Page {
     let response = test::call_service(service, request.to_request()).await;
     let header = |name: &str| {
         response
@@ -71,11 +79,7 @@ where
 }
 
 /// A console page, signed in with `cookie`.
-async fn page<S, Bd>(service: &S, uri: &str, cookie: &str) -> Page
-where
-    S: Service<Request, Response = ServiceResponse<Bd>, Error = actix_web::Error>,
-    Bd: MessageBody,
-{
+async fn page(service: &impl App, uri: &str, cookie: &str) -> Page {
     send(
         service,
         TestRequest::get()
@@ -86,11 +90,7 @@ where
 }
 
 /// An API read with `key`.
-async fn api_get<S, Bd>(service: &S, uri: &str, key: &str) -> Page
-where
-    S: Service<Request, Response = ServiceResponse<Bd>, Error = actix_web::Error>,
-    Bd: MessageBody,
-{
+async fn api_get(service: &impl App, uri: &str, key: &str) -> Page {
     send(
         service,
         TestRequest::get()
@@ -105,11 +105,7 @@ fn form_token(html: &str) -> String {
     re.captures(html).expect("a form token")[1].to_owned()
 }
 
-async fn signup<S, Bd>(service: &S) -> String
-where
-    S: Service<Request, Response = ServiceResponse<Bd>, Error = actix_web::Error>,
-    Bd: MessageBody,
-{
+async fn signup(service: &impl App) -> String {
     let page = send(
         service,
         TestRequest::post()
@@ -132,11 +128,7 @@ fn session_cookie(page: &Page) -> String {
     set.split(';').next().unwrap().to_owned()
 }
 
-async fn sign_in<S, Bd>(service: &S, key: &str) -> Page
-where
-    S: Service<Request, Response = ServiceResponse<Bd>, Error = actix_web::Error>,
-    Bd: MessageBody,
-{
+async fn sign_in(service: &impl App, key: &str) -> Page {
     send(
         service,
         TestRequest::post()
