@@ -140,6 +140,16 @@ impl ApiError {
         self.status
     }
 
+    /// What the client is told.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The fields at fault, if any.
+    pub(crate) fn issues(&self) -> &[IssueBody] {
+        &self.issues
+    }
+
     /// Logs the cause of a server error (never shown to the client).
     pub(crate) fn log_cause(&self) {
         if let Some(cause) = &self.cause {

@@ -41,11 +41,8 @@ pub(crate) async fn page<B: Backend>(
         Err(UsageError::Invalid(e)) => {
             let e = ApiError::from(e);
             let message = e
-                .body()
-                .details
-                .map(|d| d.issues)
-                .unwrap_or_default()
-                .into_iter()
+                .issues()
+                .iter()
                 .map(|i| format!("{}: {}", i.path.join("."), i.message))
                 .collect::<Vec<_>>()
                 .join("; ");

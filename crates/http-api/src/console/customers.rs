@@ -145,7 +145,7 @@ pub(crate) async fn search<B: Backend>(
             Err(CustomerError::Invalid(e)) => {
                 let e = ApiError::from(e);
                 status = e.status();
-                let issues = e.body().details.map(|d| d.issues).unwrap_or_default();
+                let issues = e.issues().to_vec();
                 html! { p.error role="alert" {
                     "That search was refused: "
                     @for i in &issues { (i.message) " " }

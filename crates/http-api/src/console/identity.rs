@@ -135,7 +135,7 @@ pub(crate) async fn save<B: Backend>(
             render(&state, &who, StatusCode::OK, &document, &[], true).await
         }
         Err(e) if e.status() == StatusCode::BAD_REQUEST => {
-            let issues = e.body().details.map(|d| d.issues).unwrap_or_default();
+            let issues = e.issues().to_vec();
             render(
                 &state,
                 &who,

@@ -72,7 +72,7 @@ fn key_table(who: &Signed, keys: &[KeyInfo]) -> Markup {
 
 /// A refusal the page states above the keys: the API's own message.
 fn refused(e: KeyError) -> Markup {
-    let message = crate::error::ApiError::from(e).body().message;
+    let message = crate::error::ApiError::from(e).message().to_owned();
     html! { p.error role="alert" { (message) } }
 }
 

@@ -108,11 +108,11 @@ impl ResponseError for PageError {
             ),
             PageError::Api(e) => {
                 e.log_cause();
-                ("Something went wrong", e.body().message)
+                ("Something went wrong", e.message().to_owned())
             }
         };
         let issues = match self {
-            PageError::Api(e) => e.body().details.map(|d| d.issues).unwrap_or_default(),
+            PageError::Api(e) => e.issues().to_vec(),
             _ => Vec::new(),
         };
         let body = html! {

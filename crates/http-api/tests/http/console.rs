@@ -433,3 +433,26 @@ async fn the_key_cap_and_the_last_key_are_refused_on_the_page() {
         refused.body
     );
 }
+
+#[actix_web::test]
+async fn billing_shows_the_ledger_and_names_a_bad_date() {
+    let service = test::init_service(app(state_with(TestClock::default()))).await;
+    let key = signup(&service).await;
+    let cookie = session_cookie(&sign_in(&service, &key).await);
+    let billing = page(&service, "/console/test/billing", &cookie).await;
+    assert_eq!(billing.status, StatusCode::OK);
+    // The opening allowance, granted today.
+    assert!(
+        billing.body.contains(r#"<table id="ledger">"#),
+        "{}",
+        billing.body
+    );
+    assert!(billing.body.contains("2026-02-06"), "{}", billing.body);
+    let bad = page(&service, "/console/test/billing?from=yesterday", &cookie).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body.contains("from: must be a date, YYYY-MM-DD"),
+        "{}",
+        bad.body
+    );
+}
