@@ -109,7 +109,7 @@ impl Report {
             {
                 let slowest = large.console.iter().map(|p| p.p50_ms).fold(0.0, f64::max);
                 check(
-                    "slowest console page, median (ms)",
+                    "slowest console page, median (ms; figures kept a minute)",
                     "<= 50",
                     slowest,
                     slowest <= 50.0,

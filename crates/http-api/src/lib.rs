@@ -165,6 +165,9 @@ pub struct AppState<B: Backend> {
     pub options: Arc<ApiOptions>,
     /// Whether the database is ready: shared by every HTTP worker.
     pub readiness: Readiness,
+    /// The web console's usage and calibration figures, kept a minute: shared by
+    /// every HTTP worker.
+    pub(crate) console_figures: Arc<console::Figures>,
 }
 
 impl<B: Backend> std::fmt::Debug for AppState<B> {
@@ -181,6 +184,7 @@ struct Shared<B: Backend> {
     metrics: Arc<Metrics>,
     options: Arc<ApiOptions>,
     readiness: Readiness,
+    console_figures: Arc<console::Figures>,
 }
 
 impl<B: Backend> AppState<B> {
@@ -195,6 +199,7 @@ impl<B: Backend> AppState<B> {
             metrics: Arc::new(Metrics::default()),
             options: Arc::new(options),
             readiness: Readiness::ready(),
+            console_figures: Arc::default(),
         };
         Self::assemble(shared, store, ledger, clock, ids)
     }
@@ -216,6 +221,7 @@ impl<B: Backend> AppState<B> {
             metrics: self.metrics.clone(),
             options: self.options.clone(),
             readiness: self.readiness.clone(),
+            console_figures: self.console_figures.clone(),
         };
         Self::assemble(shared, store, ledger, clock, ids)
     }
@@ -247,6 +253,7 @@ impl<B: Backend> AppState<B> {
             metrics: shared.metrics,
             options: shared.options,
             readiness: shared.readiness,
+            console_figures: shared.console_figures,
         }
     }
 }

@@ -9,6 +9,7 @@ use maud::{Markup, html};
 use stickycalls_domain::settings::CalibrationReport;
 
 use super::charts;
+use super::figures::Read;
 use super::layout::{self, Section, link, percent, token_field};
 use super::page_error::PageError;
 use super::session::{self, Signed};
@@ -18,11 +19,13 @@ use crate::error::{ApiError, IssueBody};
 use crate::settings_dto::IdentitySettingsDto;
 use crate::{AppState, Backend};
 
-fn calibration(report: &CalibrationReport) -> Markup {
+fn calibration(read: &Read<CalibrationReport>) -> Markup {
+    let report = &read.value;
     let c = &report.calibration;
     html! {
         section.card aria-labelledby="calibration-h" {
             h2 #calibration-h { "Calibration, last " (report.days) " days" }
+            p.label { "As of " (layout::when_seconds(read.at)) " (read at most once a minute)." }
             dl.facts #calibration-figures {
                 dt { "Calls started" } dd data-figure="calls" { (c.calls) }
                 dt { "Confirmed by their end" } dd data-figure="confirmed" { (c.confirmed) }
@@ -78,7 +81,10 @@ async fn render<B: Backend>(
     state: &AppState<B>, who: &Signed, status: StatusCode, document: &Doc, issues: &[IssueBody],
     saved: bool,
 ) -> Result<HttpResponse, PageError> {
-    let report = state.settings.calibration(&who.tenant.id, None).await?;
+    let report = state
+        .console_figures
+        .calibration(state, who.tenant.id)
+        .await?;
     let body = html! {
         h1 { "Identity" }
         (calibration(&report))
@@ -127,6 +133,10 @@ pub(crate) async fn save<B: Backend>(
     match outcome {
         Ok(saved) => {
             state.policies.forget(&who.tenant.id).await;
+            state
+                .console_figures
+                .forget_calibration(&who.tenant.id)
+                .await;
             tracing::info!(
                 learning = saved.learning,
                 "identity settings saved in the console"

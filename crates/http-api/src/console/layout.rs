@@ -158,6 +158,20 @@ pub(crate) fn when(at: Timestamp) -> String {
     )
 }
 
+/// An instant to the second: `2026-11-29 14:05:09 UTC`.
+pub(crate) fn when_seconds(at: Timestamp) -> String {
+    let t = at.get();
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 /// A share as a percentage with one decimal, or a dash.
 pub(crate) fn percent(share: Option<f64>) -> String {
     share.map_or_else(|| "–".to_owned(), |s| format!("{:.1} %", s * 100.0))

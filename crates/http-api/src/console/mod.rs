@@ -10,6 +10,7 @@ mod assets;
 mod billing;
 mod charts;
 mod customers;
+mod figures;
 mod guard;
 mod identity;
 mod keys_page;
@@ -21,6 +22,8 @@ mod settings_form;
 mod sign_in;
 
 use actix_web::web;
+
+pub(crate) use figures::Figures;
 
 use crate::Backend;
 

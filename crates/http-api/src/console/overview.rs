@@ -99,13 +99,15 @@ pub(crate) async fn page<B: Backend>(
 ) -> Result<HttpResponse, PageError> {
     let who = session::signed(&req, &state).await?;
     let credits = state.usage.account(&who.tenant.id).await?;
-    let report = state.usage.report(&who.tenant.id, None, None).await?;
+    let read = state.console_figures.usage(&state, who.tenant.id).await?;
+    let report = &read.value;
     let days = every_day(report.from, report.to, &report.days);
     let today = UsageTotals::of(days.iter().filter(|d| d.day == report.to));
     let month = UsageTotals::of(&days);
     let body = html! {
         h1 { "Overview" }
         (banner(&credits))
+        p.label { "Credits as of now; calls as of " (layout::when_seconds(read.at)) " (read at most once a minute)." }
         div.cards {
             (credits_card(&credits))
             (totals_card("today", "Today (UTC)", &today))

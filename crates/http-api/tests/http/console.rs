@@ -456,3 +456,55 @@ async fn billing_shows_the_ledger_and_names_a_bad_date() {
         bad.body
     );
 }
+
+#[actix_web::test]
+async fn settings_saved_on_the_identity_page_show_at_once() {
+    let service = test::init_service(app(state_with(TestClock::default()))).await;
+    let key = signup(&service).await;
+    let cookie = session_cookie(&sign_in(&service, &key).await);
+    let shown = page(&service, "/console/test/identity", &cookie).await;
+    assert!(
+        shown.body.contains("<dt>Learning</dt><dd>off</dd>"),
+        "{}",
+        shown.body
+    );
+    // The form as a browser sends it: every text and number field, the list, and the
+    // one box ticked.
+    let fields =
+        regex::Regex::new(r#"type="(?:number|text|hidden)"[^>]* name="([^"]+)" value="([^"]*)""#)
+            .unwrap();
+    let mut form: Vec<(String, String)> = fields
+        .captures_iter(&shown.body)
+        .map(|c| (c[1].to_owned(), c[2].to_owned()))
+        .collect();
+    let list = regex::Regex::new(r#"name="withheld_anis"[^>]*>([^<]*)</textarea>"#).unwrap();
+    form.push((
+        "withheld_anis".into(),
+        list.captures(&shown.body).unwrap()[1].to_owned(),
+    ));
+    form.push(("learning".into(), "on".into()));
+    assert!(
+        form.iter().any(|(n, _)| n == "weights.ani_mobile"),
+        "{form:?}"
+    );
+    let saved = send(
+        &service,
+        TestRequest::post()
+            .uri("/console/test/identity")
+            .insert_header(("Cookie", cookie))
+            .set_form(&form),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert!(saved.body.contains("Saved."));
+    // The calibration kept for a minute was dropped: the page says learning is on.
+    assert!(
+        saved.body.contains("<dt>Learning</dt><dd>on</dd>"),
+        "{}",
+        saved.body
+    );
+    let api = api_get(&service, "/v1/settings/identity", &key).await;
+    let api: Value = serde_json::from_str(&api.body).unwrap();
+    assert_eq!(api["learning"], true);
+    assert_eq!(api["weights"]["ani_mobile"], 0.5, "the other fields kept");
+}
