@@ -21,6 +21,12 @@ pub struct PageTiming {
     pub max_ms: f64,
 }
 
+/// A page to time: a GET, or a form POST (with the session's form token).
+enum Fetch {
+    Get(String),
+    Post(String, String),
+}
+
 /// Signs in with `key` and times each console page; `customers` says which customer
 /// and number of the data set to look up.
 pub async fn measure(base: &str, key: &str, customers: u64) -> anyhow::Result<Vec<PageTiming>> {
@@ -40,36 +46,57 @@ pub async fn measure(base: &str, key: &str, customers: u64) -> anyhow::Result<Ve
         .and_then(|v| v.split(';').next())
         .context("the console set no session cookie")?
         .to_owned();
+    let form = client
+        .get(format!("{base}/console/test/customers"))
+        .header("Cookie", &cookie)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let token = form
+        .split_once(r#"name="csrf" value=""#)
+        .and_then(|(_, rest)| rest.get(..64))
+        .context("the search form has no token")?
+        .to_owned();
     let who = (customers / 2).max(1);
     let pages = [
-        ("overview", "/console/test/".to_owned()),
-        ("keys", "/console/test/keys".to_owned()),
+        ("overview", Fetch::Get("/console/test/".into())),
+        ("keys", Fetch::Get("/console/test/keys".into())),
         (
             "customer search by number",
-            format!("/console/test/customers?by=number&q=%2B1212{who:07}"),
+            Fetch::Post(
+                "/console/test/customers".into(),
+                format!("csrf={token}&by=number&q=%2B1212{who:07}"),
+            ),
         ),
         (
             "customer record",
-            format!("/console/test/customers/cust_b{who}"),
+            Fetch::Get(format!("/console/test/customers/cust_b{who}")),
         ),
-        ("identity", "/console/test/identity".to_owned()),
-        ("billing", "/console/test/billing".to_owned()),
+        ("identity", Fetch::Get("/console/test/identity".into())),
+        ("billing", Fetch::Get("/console/test/billing".into())),
     ];
     let mut timings = Vec::new();
-    for (page, path) in pages {
+    for (page, fetch) in pages {
         let mut times = Vec::with_capacity(ROUNDS);
         let mut first_ms = 0.0;
         for round in 0..1 + WARM_UP + ROUNDS {
             let started = Instant::now();
-            let response = client
-                .get(format!("{base}{path}"))
-                .header("Cookie", &cookie)
-                .send()
-                .await?;
+            let request = match &fetch {
+                Fetch::Get(path) => client.get(format!("{base}{path}")),
+                Fetch::Post(path, body) => client
+                    .post(format!("{base}{path}"))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .body(body.clone()),
+            };
+            let response = request.header("Cookie", &cookie).send().await?;
             let status = response.status();
-            response.bytes().await?;
+            let body = response.text().await?;
             if !status.is_success() {
-                bail!("console page {path}: {status}");
+                bail!("console page {page}: {status}");
+            }
+            if page == "customer search by number" && !body.contains(&format!("cust_b{who}")) {
+                bail!("the console's search did not find cust_b{who}");
             }
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             if round == 0 {
