@@ -85,7 +85,7 @@ def main():
             started = post(base, "/v1/calls/start", key, {"call_id": "b1", "identity_hints": {"ani": ani}})
             ref = started["customer_ref"]
             post(base, "/v1/calls/end", key, {
-                "call_id": "b1", "customer_ref": ref, "identity_hints": {"ani": ani, "crm_ids": {"crm": "C-77"}},
+                "call_id": "b1", "customer_ref": ref, "identity_hints": {"ani": ani, "external_ids": {"crm": "C-77"}},
                 "intent": "billing_dispute", "intent_status": "open",
                 "variables": {"prefers_sms": {"value": "yes", "ttl_seconds": 86400}}})
             post(base, "/v1/calls/start", key, {"call_id": "b2", "identity_hints": {"ani": ani}})
