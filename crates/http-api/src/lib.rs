@@ -2,7 +2,8 @@
 //! the tenant's own account, usage, keys, customers (search, read, export, erase,
 //! variables), identity settings and calibration, signup (`POST /v1/accounts`),
 //! `GET /v1/health`, `GET /v1/openapi.json`, the reference page `GET /docs`, the
-//! agents' prompts `GET /v1/prompts/{name}` and `GET /metrics`.
+//! agents' prompts `GET /v1/prompts/{name}`, `GET /metrics`, and the web console at
+//! `/console` (server-rendered pages for people, module `console`).
 //!
 //! It owns the wire contract (request and response types, generated OpenAPI), API-key
 //! authentication (argon2id off the async workers, a short cache of verified keys that
