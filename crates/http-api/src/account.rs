@@ -19,15 +19,15 @@ pub(crate) async fn account<B: Backend>(
     let body = AccountResponse {
         account_id: tenant.id.account.to_string(),
         environment: tenant.id.environment.as_str(),
-        plan: summary.plan,
         billing_enabled: summary.billing_enabled,
         allowance: summary.allowance,
-        allowance_used: summary.allowance.saturating_sub(summary.allowance_left),
+        allowance_used: summary.allowance_used(),
         allowance_left: summary.allowance_left,
         top_up_balance: summary.top_up,
-        credits_remaining: summary.allowance_left.saturating_add(summary.top_up),
+        credits_remaining: summary.remaining(),
         period_start: summary.period_start.to_string(),
         period_end: summary.period_end.to_string(),
+        plan: summary.plan,
     };
     Ok(Reply::json(StatusCode::OK, &body, None)?.into_response())
 }

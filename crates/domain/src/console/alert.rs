@@ -24,7 +24,7 @@ impl CreditAlert {
         if !credits.billing_enabled {
             return Self::None;
         }
-        let remaining = u128::from(credits.allowance_left) + u128::from(credits.top_up);
+        let remaining = u128::from(credits.remaining());
         let whole = u128::from(credits.allowance) + u128::from(credits.top_up);
         if remaining == 0 {
             return Self::Empty;

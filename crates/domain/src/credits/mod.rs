@@ -134,6 +134,20 @@ pub struct CreditSummary {
 }
 
 impl CreditSummary {
+    /// What can still be spent: the period's allowance left plus purchased credits.
+    pub fn remaining(&self) -> u64 {
+        Balance {
+            allowance_left: self.allowance_left,
+            top_up: self.top_up,
+        }
+        .total()
+    }
+
+    /// The period's allowance spent so far.
+    pub fn allowance_used(&self) -> u64 {
+        self.allowance.saturating_sub(self.allowance_left)
+    }
+
     /// Plan, period and balance at `now` of a stored credit state.
     pub fn of(account: &CreditAccount, policy: &dyn BillingPolicy, now: Timestamp) -> Self {
         let (a, _) = account.clone().at(policy, now);
@@ -294,6 +308,21 @@ impl DailyUsage {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_summary_adds_purchases_to_what_is_left_of_the_allowance() {
+        let at = Timestamp::from_unix_millis(0).unwrap();
+        let summary = CreditSummary {
+            plan: "free".into(),
+            allowance: 100,
+            allowance_left: 30,
+            top_up: 5,
+            period_start: at,
+            period_end: at,
+            billing_enabled: true,
+        };
+        assert_eq!((summary.remaining(), summary.allowance_used()), (35, 70));
+    }
 
     #[test]
     fn only_matches_are_free() {

@@ -61,7 +61,7 @@ pub(crate) async fn page<B: Backend>(
                 dt { "Period" } dd #billing-period { (when(credits.period_start)) " to " (when(credits.period_end)) }
                 dt { "Allowance" } dd { (credits.allowance) " (" (credits.allowance_left) " left)" }
                 dt { "Top-up balance" } dd { (credits.top_up) }
-                dt { "Credits remaining" } dd #billing-remaining { (credits.allowance_left.saturating_add(credits.top_up)) }
+                dt { "Credits remaining" } dd #billing-remaining { (credits.remaining()) }
             }
         }
         section.card aria-labelledby="ledger-h" {

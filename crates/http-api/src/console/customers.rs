@@ -212,7 +212,7 @@ fn calls_table(calls: &[CallRecord]) -> Markup {
 
 fn record_page(who: &Signed, record: CustomerRecord, now: stickycalls_domain::Timestamp) -> Markup {
     let env = who.environment();
-    let calls = record.calls.clone();
+    let calls = (!record.calls.is_empty()).then(|| calls_table(&record.calls));
     let view = record.view(now);
     let this = format!("/customers/{}", view.customer_ref.as_str());
     html! {
@@ -264,7 +264,7 @@ fn record_page(who: &Signed, record: CustomerRecord, now: stickycalls_domain::Ti
             } }
         }
         h2 { "Recent calls" }
-        @if calls.is_empty() { p { "None." } } @else { (calls_table(&calls)) }
+        @match calls { Some(table) => (table), None => p { "None." } }
     }
 }
 

@@ -6,6 +6,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
+use stickycalls_domain::identity::IdentitySettings;
 use stickycalls_domain::settings::CalibrationReport;
 
 use super::charts;
@@ -96,9 +97,13 @@ async fn render<B: Backend>(
     ))
 }
 
+/// Settings as the document the form is made from.
+fn document(settings: &IdentitySettings) -> Result<Doc, PageError> {
+    Doc::of(&IdentitySettingsDto::from(settings)).map_err(|e| ApiError::internal(e.into()).into())
+}
+
 async fn current<B: Backend>(state: &AppState<B>, who: &Signed) -> Result<Doc, PageError> {
-    let settings = state.settings.settings(&who.tenant.id).await?;
-    Doc::of(&IdentitySettingsDto::from(&settings)).map_err(|e| ApiError::internal(e.into()).into())
+    document(&state.settings.settings(&who.tenant.id).await?)
 }
 
 /// `GET /console/{env}/identity`.
@@ -141,8 +146,7 @@ pub(crate) async fn save<B: Backend>(
                 learning = saved.learning,
                 "identity settings saved in the console"
             );
-            let document = current(&state, &who).await?;
-            render(&state, &who, StatusCode::OK, &document, &[], true).await
+            render(&state, &who, StatusCode::OK, &document(&saved)?, &[], true).await
         }
         Err(e) if e.status() == StatusCode::BAD_REQUEST => {
             let issues = e.issues().to_vec();

@@ -12,7 +12,7 @@ use stickycalls_domain::keys::{KeyError, key_id, lookup_id_of};
 
 use super::layout::{self, Section, link, token_field};
 use super::page_error::PageError;
-use super::session::{self, Signed};
+use super::session::{self, Signed, TokenForm};
 use crate::{AppState, Backend, keys};
 
 fn create_form(who: &Signed, error: Option<&str>) -> Markup {
@@ -202,16 +202,10 @@ pub(crate) async fn confirm<B: Backend>(
     )))
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct TokenOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /console/{env}/keys/{id}/revoke`.
 pub(crate) async fn revoke<B: Backend>(
     req: HttpRequest, state: web::Data<AppState<B>>, path: web::Path<KeyPath>,
-    form: web::Form<TokenOnly>,
+    form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, PageError> {
     let who = session::signed(&req, &state).await?;
     who.check_form(&form.csrf)?;

@@ -29,15 +29,14 @@ fn banner(credits: &CreditSummary) -> Markup {
 }
 
 fn credits_card(c: &CreditSummary) -> Markup {
-    let remaining = c.allowance_left.saturating_add(c.top_up);
     html! {
         section.card aria-labelledby="credits-h" {
             h2 #credits-h { "Credits" }
             @if c.billing_enabled {
-                p { span.figure #credits-remaining { (remaining) } span.label { " credits remaining" } }
+                p { span.figure #credits-remaining { (c.remaining()) } span.label { " credits remaining" } }
                 dl.facts {
                     dt { "Allowance this period" } dd #credits-allowance { (c.allowance) }
-                    dt { "Used" } dd { (c.allowance.saturating_sub(c.allowance_left)) }
+                    dt { "Used" } dd { (c.allowance_used()) }
                     dt { "Allowance left" } dd { (c.allowance_left) }
                     dt { "Top-up balance" } dd #credits-top-up { (c.top_up) }
                     dt { "Plan" } dd #plan { (c.plan) }

@@ -51,6 +51,14 @@ impl Signed {
     }
 }
 
+/// A form that carries only the session's token (sign-out, revoke).
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct TokenForm {
+    /// Missing is refused as a bad token (403), not as a bad form.
+    #[serde(default)]
+    pub csrf: String,
+}
+
 /// The session cookie's name for an environment.
 pub(crate) fn cookie_name(environment: Environment) -> String {
     format!("stickycalls_console_{}", environment.as_str())

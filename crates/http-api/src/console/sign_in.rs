@@ -13,7 +13,7 @@ use stickycalls_domain::tenant::Environment;
 
 use super::layout;
 use super::page_error::PageError;
-use super::session::{self, cookie_name};
+use super::session::{self, TokenForm, cookie_name};
 use crate::{AppState, Backend};
 
 /// `GET /console`: to the environment the browser is signed in to, else to sign in.
@@ -128,13 +128,6 @@ pub(crate) async fn submit<B: Backend>(
     }
     tracing::info!(key_id = %stickycalls_domain::keys::key_id(&verified.lookup_id), "console sign-in");
     Ok(response.cookie(cookie).finish())
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct TokenForm {
-    /// Missing is refused as a bad token (403), not as a bad form.
-    #[serde(default)]
-    csrf: String,
 }
 
 /// `POST /console/{env}/sign-out`.
