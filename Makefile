@@ -172,4 +172,4 @@ bench: bench-tools
 ## bench-smoke: the same harness on a tiny data set with 2-second phases (under a minute
 ## once built): proves it works, its figures mean nothing
 bench-smoke: bench-tools
-	target/release/stickycalls-bench --smoke --customers 2000 --small 500 --seconds 2 --rate 200 --out target/bench-smoke
+	target/release/stickycalls-bench --smoke --customers 2000 --small 500 --sqlite-customers 500 --seconds 2 --rate 200 --out target/bench-smoke

@@ -10,9 +10,11 @@
 mod console;
 mod dataset;
 mod load;
+mod locks;
 mod pgbench;
 mod report;
 mod server;
+mod sqlite;
 mod traffic;
 
 use std::path::PathBuf;
@@ -23,6 +25,7 @@ use stickycalls_postgres::{MIGRATIONS_ID, run_migrations};
 use stickycalls_test_support::{TestDatabase, postgres_bin};
 
 use crate::load::{Measured, Run};
+use crate::pgbench::Script;
 use crate::report::{Report, Setup, SizeReport};
 use crate::server::{Server, create_account, release_binary};
 use crate::traffic::{Traffic, write_lines};
@@ -54,6 +57,9 @@ struct Args {
     /// The oha executable.
     #[arg(long, env = "OHA", default_value = "target/tools/bin/oha")]
     oha: PathBuf,
+    /// Customers in the SQLite data set.
+    #[arg(long, default_value_t = 100_000)]
+    sqlite_customers: u64,
     /// Where the report goes.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
@@ -85,6 +91,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let large = measure(&args, &tools, args.customers).await?;
     let small = measure(&args, &tools, args.small).await?;
+    let embedded = measure_sqlite(&args, &tools, args.sqlite_customers).await?;
     let setup = Setup {
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         postgres: large.dataset.postgres.clone(),
@@ -94,7 +101,7 @@ async fn main() -> anyhow::Result<()> {
         server_pool: POOL,
         smoke: args.smoke,
     };
-    let report = Report::new(large, small, args.rate, setup);
+    let report = Report::new(large, small, embedded, args.rate, setup);
     report.write(&args.out)?;
     eprintln!("{}", std::fs::read_to_string(args.out.join("report.md"))?);
     eprintln!("report: {}", args.out.join("report.json").display());
@@ -127,7 +134,9 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
     phase
         .run("warm", Traffic::Returning, START, None, warm_secs)
         .await?;
+    let cpu_before = server.cpu_seconds()?;
     let returning = phase.saturate("ret", Traffic::Returning).await?;
+    let cpu_us_per_start = per_start_us(server.cpu_seconds()? - cpu_before, &returning);
     let returning_stored = dataset::calls_with_prefix(&db.url, &phase.tag("ret")).await?;
     let mixed = phase.saturate("mix", Traffic::Mixed).await?;
     let rate = Some(args.rate);
@@ -146,21 +155,26 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
             args.seconds,
         )
         .await?;
+    // Every start a new, billed caller of the one tenant: all take its credit row.
+    let sampler = locks::Sampler::start(&db.url).await?;
+    let hot_tenant = phase.saturate("hot", Traffic::New).await?;
+    let hot_activity = sampler.finish().await?;
     eprintln!("bench: console pages");
     let console = console::measure(&server.base, &account.test_key, customers).await?;
     let rss_mb = server.peak_rss_mb()?;
     server.stop().await?;
     eprintln!("bench: pgbench");
-    let pgbench_tps = pgbench::start_tps(
-        &tools.pgbench,
-        &db.url,
+    let run = pgbench::Run {
+        url: &db.url,
         tenant,
         customers,
-        POOL,
-        args.seconds,
-        &args.out.join("start.pgbench"),
-    )
-    .await?;
+        clients: POOL,
+        seconds: args.seconds,
+        out: &args.out,
+    };
+    let pgbench = async |script: Script| pgbench::start_tps(&tools.pgbench, script, &run).await;
+    let pgbench_tps = pgbench(Script::Replay).await?;
+    let reference_tps = pgbench(Script::Reference).await?;
     Ok(SizeReport {
         dataset: data,
         returning_saturation: returning,
@@ -169,10 +183,81 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
         mixed_saturation: mixed,
         mixed_at_rate: at_rate,
         ends_at_rate: ends,
+        hot_tenant,
+        hot_activity,
+        cpu_us_per_start,
         pgbench_tps,
+        reference_tps,
         rss_mb,
         console,
     })
+}
+
+/// Returning callers on the embedded store: a SQLite file of `customers` customers.
+async fn measure_sqlite(
+    args: &Args, tools: &Tools, customers: u64,
+) -> anyhow::Result<sqlite::SqliteReport> {
+    eprintln!("bench: SQLite, {customers} customers: generating the data set");
+    let dir = args.out.join("sqlite");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    let file = dir.join("bench.db");
+    let url = format!("sqlite://{}", file.display());
+    let account = create_account(&tools.binary, &url, 1_000_000_000).await?;
+    let tenant = dataset::test_tenant(account.id);
+    let generate_seconds = sqlite::generate(&file, tenant, customers).await?;
+    let server = Server::start(&tools.binary, &url).await?;
+    let phase = Phase {
+        args,
+        tools,
+        key: &account.test_key,
+        base: &server.base,
+        customers,
+    };
+    let warm_secs = if args.smoke { 1 } else { 5 };
+    phase
+        .run("sqlwarm", Traffic::Returning, START, None, warm_secs)
+        .await?;
+    let cpu_before = server.cpu_seconds()?;
+    let returning = phase.saturate("sqlret", Traffic::Returning).await?;
+    let cpu_us_per_start = per_start_us(server.cpu_seconds()? - cpu_before, &returning);
+    let at_rate = phase
+        .run(
+            "sqlrate",
+            Traffic::Returning,
+            START,
+            Some(args.rate),
+            args.seconds,
+        )
+        .await?;
+    let rss_mb = server.peak_rss_mb()?;
+    server.stop().await?;
+    let database_mb = dir_mb(&dir)?;
+    Ok(sqlite::SqliteReport {
+        customers,
+        generate_seconds,
+        database_mb,
+        returning_saturation: returning,
+        returning_at_rate: at_rate,
+        cpu_us_per_start,
+        rss_mb,
+    })
+}
+
+/// Server CPU seconds spread over a phase's requests, in microseconds each.
+fn per_start_us(cpu_seconds: f64, phase: &Measured) -> f64 {
+    cpu_seconds * 1e6 / phase.requests.max(1) as f64
+}
+
+/// The size of the files in `dir` (the database, its WAL and shared memory), MiB.
+fn dir_mb(dir: &std::path::Path) -> anyhow::Result<f64> {
+    let mut bytes = 0;
+    for entry in std::fs::read_dir(dir)? {
+        bytes += entry?.metadata()?.len();
+    }
+    Ok(bytes as f64 / 1_048_576.0)
 }
 
 /// What every load phase on one data set shares.

@@ -1,28 +1,65 @@
-//! The ceiling: pgbench replaying, prepared and pipelined like the server sends them,
-//! the statements of one returning caller's start (`sql/start.pgbench`), on the same
-//! data, with as many clients as the server has pool connections.
+//! The database's own figures, with as many pgbench clients as the server has pool
+//! connections, on the same data: the replay of one returning caller's start as the
+//! server sends it (`sql/start.pgbench`, prepared and pipelined), and the reference,
+//! the same work as one hand-written statement (`sql/reference.pgbench`).
 
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use tokio::process::Command;
 
-const START_SCRIPT: &str = include_str!("../sql/start.pgbench");
+/// The pgbench scripts the harness runs.
+#[derive(Debug, Clone, Copy)]
+pub enum Script {
+    /// The server's own statements for a returning caller, as it sends them.
+    Replay,
+    /// The fastest hand-written SQL doing a returning caller's whole start.
+    Reference,
+}
 
-/// Transactions (starts) per second pgbench sustained.
-pub async fn start_tps(
-    pgbench: &Path, url: &str, tenant: uuid::Uuid, customers: u64, clients: u32, seconds: u32,
-    script_path: &Path,
-) -> anyhow::Result<f64> {
-    let script = START_SCRIPT
-        .replace("{tenant}", &tenant.to_string())
-        .replace("{customers}", &customers.to_string());
-    std::fs::write(script_path, script)?;
+impl Script {
+    fn text(self) -> &'static str {
+        match self {
+            Self::Replay => include_str!("../sql/start.pgbench"),
+            Self::Reference => include_str!("../sql/reference.pgbench"),
+        }
+    }
+
+    /// The file the substituted script is written to, for a person to rerun.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Replay => "start.pgbench",
+            Self::Reference => "reference.pgbench",
+        }
+    }
+}
+
+/// Where and how long pgbench runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Run<'a> {
+    pub url: &'a str,
+    pub tenant: uuid::Uuid,
+    pub customers: u64,
+    pub clients: u32,
+    pub seconds: u32,
+    /// Where the substituted script is written (as `Script::file_name`).
+    pub out: &'a Path,
+}
+
+/// Transactions (starts) per second pgbench sustained running `script`.
+pub async fn start_tps(pgbench: &Path, script: Script, run: &Run<'_>) -> anyhow::Result<f64> {
+    let (url, clients, seconds) = (run.url, run.clients, run.seconds);
+    let script_path = run.out.join(script.file_name());
+    let script = script
+        .text()
+        .replace("{tenant}", &run.tenant.to_string())
+        .replace("{customers}", &run.customers.to_string());
+    std::fs::write(&script_path, script)?;
     let out = Command::new(pgbench)
         .args(["-n", "-M", "prepared", "-j", "2"])
         .args(["-c", &clients.to_string(), "-T", &seconds.to_string()])
         .arg("-f")
-        .arg(script_path)
+        .arg(&script_path)
         .arg(url)
         .output()
         .await

@@ -131,6 +131,24 @@ impl Server {
         Ok(kb / 1024.0)
     }
 
+    /// CPU time the process has used so far (user + system, all threads), in seconds:
+    /// `/proc/<pid>/stat` fields 14 and 15, in clock ticks of 1/100 s (Linux's
+    /// `USER_HZ`, fixed for userspace).
+    pub fn cpu_seconds(&self) -> anyhow::Result<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))?;
+        // The command name (field 2) may hold spaces; fields are counted after it.
+        let after_name = stat
+            .rsplit_once(')')
+            .context("no command name in /proc stat")?
+            .1;
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        // After the name, field 3 (state) is index 0: utime (14) is 11, stime (15) 12.
+        let ticks = |i: usize| -> anyhow::Result<f64> {
+            Ok(fields.get(i).context("short /proc stat")?.parse::<u64>()? as f64)
+        };
+        Ok((ticks(11)? + ticks(12)?) / 100.0)
+    }
+
     /// Stops the process.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         self.child.kill().await?;

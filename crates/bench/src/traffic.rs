@@ -18,6 +18,9 @@ pub enum Traffic {
     Mixed,
     /// Ends of past calls, with variables and an intent.
     Ends,
+    /// New callers only (a number and a CRM id never seen): every start creates a
+    /// customer and is billed, so every one takes the tenant's credit row.
+    New,
 }
 
 fn e164(i: u64) -> String {
@@ -26,6 +29,17 @@ fn e164(i: u64) -> String {
 
 fn start(call_id: String, hints: serde_json::Value) -> serde_json::Value {
     json!({"call_id": call_id, "identity_hints": hints})
+}
+
+/// A caller the data set has never seen: a number outside it and a fresh CRM id.
+fn new_caller(call_id: String, tag: &str, n: usize, rng: &mut fastrand::Rng) -> serde_json::Value {
+    start(
+        call_id,
+        json!({
+            "ani": format!("+1646{:07}", rng.u32(0..10_000_000)),
+            "external_ids": {"crm": format!("N{tag}{n}")}
+        }),
+    )
 }
 
 fn body(traffic: Traffic, n: usize, tag: &str, customers: u64, rng: &mut fastrand::Rng) -> String {
@@ -46,14 +60,9 @@ fn body(traffic: Traffic, n: usize, tag: &str, customers: u64, rng: &mut fastran
                 let shared = i - i % 50;
                 start(call_id, json!({"ani": format!("+1213{shared:07}")}))
             }
-            _ => start(
-                call_id,
-                json!({
-                    "ani": format!("+1646{:07}", rng.u32(0..10_000_000)),
-                    "external_ids": {"crm": format!("N{tag}{n}")}
-                }),
-            ),
+            _ => new_caller(call_id, tag, n, rng),
         },
+        Traffic::New => new_caller(call_id, tag, n, rng),
         Traffic::Ends => {
             // The same customer always gets the same end, so a body drawn twice is a
             // retry (answered from the first), never a conflicting second end.

@@ -1,7 +1,8 @@
-//! Credits on PostgreSQL: each tenant's credit state (one row, locked while it
-//! changes) and the ledger every grant, renewal and debit is written to. The rules are
-//! the domain's (`CreditAccount`, under the billing policy); this module loads the
-//! state, hands it to them, and writes the `CreditChange` they return.
+//! Credits on PostgreSQL: each tenant's credit state (its account row, plus the blocks
+//! set aside in its stripes: `stripes.rs`) and the ledger every grant, renewal and
+//! debit is written to. The rules are the domain's (`CreditAccount`, its stripes,
+//! under the billing policy); this module loads the state, hands it to them, and
+//! writes the `CreditChange` they return.
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -12,6 +13,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::schema::{credit_balances, credit_ledger};
+use crate::stripes;
 
 /// A tenant's credit row.
 #[derive(Queryable, Selectable)]
@@ -65,15 +67,55 @@ pub(crate) async fn load(
     row.map(to_account).transpose()
 }
 
+/// The tenant's credit state with its stripes' blocks folded in, as last committed
+/// (no lock: pipelined with other queries).
+pub(crate) async fn gathered(
+    conn: &AsyncPgConnection, tenant: Uuid,
+) -> QueryResult<Option<CreditAccount>> {
+    let (account, stripes) =
+        futures_util::try_join!(load(conn, tenant, false), stripes::read_all(conn, tenant))?;
+    Ok(account.map(|a| a.gather(&stripes::blocks(&stripes))))
+}
+
 /// Credits left at `now` (after any period reset), read without a lock so it can be
 /// pipelined with other queries.
 pub(crate) async fn remaining(
     conn: &AsyncPgConnection, tenant: Uuid, policy: &dyn BillingPolicy, now: Timestamp,
 ) -> QueryResult<u64> {
-    Ok(load(conn, tenant, false)
+    Ok(gathered(conn, tenant)
         .await?
         .map(|a| a.at(policy, now).0.balance().total())
         .unwrap_or(0))
+}
+
+/// Locks every stripe, then the account (the order every lock taker keeps), and
+/// returns the account with every block folded in, and the stripes held.
+pub(crate) async fn lock_gathered(
+    conn: &AsyncPgConnection, tenant: Uuid,
+) -> QueryResult<(Option<CreditAccount>, Vec<stripes::Stripe>)> {
+    let (held, stored) =
+        futures_util::try_join!(stripes::lock_all(conn, tenant), load(conn, tenant, true))?;
+    let stored = stored.map(|a| a.gather(&stripes::blocks(&held)));
+    Ok((stored, held))
+}
+
+/// Writes a change decided on [`lock_gathered`]'s account: the account, its ledger
+/// lines, and every held stripe emptied (their credits are in the account now).
+pub(crate) async fn save_gathered(
+    conn: &AsyncPgConnection, tenant: Uuid, change: &CreditChange, held: &[stripes::Stripe],
+    create_stripes: bool,
+) -> QueryResult<()> {
+    futures_util::try_join!(
+        save(conn, tenant, change),
+        stripes::empty_all(
+            conn,
+            tenant,
+            held,
+            change.account.period_start,
+            create_stripes
+        )
+    )
+    .map(|_| ())
 }
 
 async fn save_state(
@@ -98,7 +140,7 @@ async fn save_state(
         .map(|_| ())
 }
 
-async fn append(
+pub(crate) async fn append(
     mut conn: &AsyncPgConnection, tenant: Uuid, entries: &[LedgerEntry],
 ) -> QueryResult<()> {
     if entries.is_empty() {
@@ -139,13 +181,14 @@ pub(crate) async fn save(
     .map(|_| ())
 }
 
-/// Reads the tenant's state under its lock, lets the domain decide, writes the change
-/// (inside the caller's transaction).
+/// Reads the tenant's state under every lock (stripes folded in), lets the domain
+/// decide, writes the change (inside the caller's transaction).
 pub(crate) async fn update(
     conn: &mut AsyncPgConnection, tenant: Uuid,
     decide: impl FnOnce(Option<CreditAccount>) -> CreditChange,
 ) -> QueryResult<CreditAccount> {
-    let change = decide(load(conn, tenant, true).await?);
-    save(conn, tenant, &change).await?;
+    let (stored, held) = lock_gathered(conn, tenant).await?;
+    let change = decide(stored);
+    save_gathered(conn, tenant, &change, &held, false).await?;
     Ok(change.account)
 }

@@ -101,16 +101,16 @@ pub(crate) async fn commit_end(
     .map_err(CommitEndError::from)
 }
 
-/// Debits a standalone end's charge under the tenant's credit lock, first, so an
-/// unpaid end writes nothing.
+/// Debits a standalone end's charge under the tenant's credit locks (every stripe
+/// gathered: ends that pay are rare), first, so an unpaid end writes nothing.
 async fn pay(
     conn: &mut AsyncPgConnection, tenant: Uuid, charge: Charge, call: &CallRecord,
     policy: &dyn BillingPolicy, at: Timestamp,
 ) -> Result<(), Abort> {
-    let stored = credits::load(conn, tenant, true).await?;
+    let (stored, held) = credits::lock_gathered(conn, tenant).await?;
     let change = CreditAccount::debit_stored(stored, charge, &call.call_id, policy, at)
         .map_err(Abort::Insufficient)?;
-    credits::save(conn, tenant, &change).await?;
+    credits::save_gathered(conn, tenant, &change, &held, false).await?;
     Ok(())
 }
 

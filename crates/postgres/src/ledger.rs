@@ -33,7 +33,7 @@ impl CreditLedger for PgLedger {
 
     async fn credit_account(&self, tenant: &TenantId) -> Result<Option<CreditAccount>, StoreError> {
         let conn = self.store.conn().await?;
-        credits::load(&conn, tenant_key(tenant), false)
+        credits::gathered(&conn, tenant_key(tenant))
             .await
             .map_err(from_diesel)
     }

@@ -30,6 +30,7 @@ mod sessions;
 mod settings;
 mod start;
 mod store;
+mod stripes;
 mod tenant_key;
 mod tx;
 mod usage;

@@ -74,6 +74,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    credit_stripes (tenant_id, stripe) {
+        tenant_id -> Uuid,
+        stripe -> Int2,
+        period_start -> Timestamptz,
+        allowance_left -> Int8,
+        top_up -> Int8,
+    }
+}
+
+diesel::table! {
     credit_ledger (tenant_id, entry_id) {
         tenant_id -> Uuid,
         entry_id -> Int8,
@@ -173,6 +183,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     console_sessions,
     credit_balances,
     credit_ledger,
+    credit_stripes,
     customer_external_ids,
     customer_phones,
     customers,

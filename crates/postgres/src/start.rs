@@ -11,15 +11,20 @@
 //! - A known caller with nothing to pay: the call insert, the context reads, the
 //!   credits left and `COMMIT` in one pipeline. Two round trips in all, read included.
 //!   (If the insert found the `call_id` taken, the transaction committed nothing.)
-//! - A billable start: the writes and the credit row's `FOR UPDATE` in one pipeline;
-//!   then the domain's `CreditAccount::debit` decides, and the new state, its ledger
-//!   lines and `COMMIT` go in a second one. Three round trips in all.
+//! - A billable start: `SAVEPOINT`, the writes, the first free credit stripe's
+//!   `FOR UPDATE SKIP LOCKED` and the credits as last committed in one pipeline; the
+//!   stripe's block pays (the domain's `Block::pay`), and the stripe, the ledger line
+//!   and `COMMIT` go in a second one. Three round trips in all; a fourth when the
+//!   block must be refilled from the account (see [`billed`]).
 //! - A new customer without a charge (billing off): the writes, then `COMMIT` once the
 //!   call insert is known to have happened (a provisional customer must not outlive a
 //!   refused start).
 
+use diesel::QueryResult;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use stickycalls_domain::credits::{BillingPolicy, CreditAccount, InsufficientCredits};
+use stickycalls_domain::Timestamp;
+use stickycalls_domain::credits::stripes::{Block, Held, Refill, STRIPES, refill};
+use stickycalls_domain::credits::{BillingPolicy, Charge, CreditChange, InsufficientCredits};
 use stickycalls_domain::ports::{CommitStartError, CustomerContext, StartCommit, StartReceipt};
 use uuid::Uuid;
 
@@ -29,7 +34,8 @@ use crate::errors::from_diesel;
 use crate::links::{ensure_customer, link_hints};
 use crate::rows::CallRow;
 use crate::schema::calls;
-use crate::tx::{Commit, StartTx, rollback_or_discard};
+use crate::stripes;
+use crate::tx::{Commit, RollbackToSavepoint, Savepoint, StartTx, rollback_or_discard};
 
 /// Why a start's transaction rolls back.
 enum Abort {
@@ -82,11 +88,23 @@ pub(crate) async fn commit_start(
 async fn write(
     conn: &AsyncPgConnection, tenant: Uuid, commit: &StartCommit, policy: &dyn BillingPolicy,
 ) -> Result<Ended, Abort> {
+    match commit.charge {
+        Some(charge) => billed(conn, tenant, commit, charge, policy).await,
+        None => free(conn, tenant, commit, policy).await,
+    }
+}
+
+/// The start's writes (customer, call, links) and its customer's context, pipelined
+/// after `first` and before `then`: the number of calls inserted (0: the `call_id` was
+/// taken), the context, and what `then` returned.
+async fn writes<T>(
+    conn: &AsyncPgConnection, tenant: Uuid, commit: &StartCommit,
+    first: impl Future<Output = QueryResult<()>>, then: impl Future<Output = QueryResult<T>>,
+) -> QueryResult<(usize, CustomerContext, T)> {
     let call = &commit.call;
     let now = call.started_at;
     let row = CallRow::new(tenant, call);
-    let only_the_call = !commit.create_customer && !commit.link_hints && commit.charge.is_none();
-    let (mut insert_conn, mut commit_conn) = (conn, conn);
+    let mut insert_conn = conn;
     let customer = async {
         if commit.create_customer {
             ensure_customer(conn, tenant, &call.customer, now).await
@@ -120,33 +138,39 @@ async fn write(
             Ok(CustomerContext::default())
         }
     };
-    // The credit row, locked until the commit, when there is something to pay.
-    let stored = async {
-        if commit.charge.is_some() {
-            credits::load(conn, tenant, true).await.map(Some)
-        } else {
-            Ok(None)
-        }
+    let ((), (), inserted, (), context, then) =
+        futures_util::try_join!(first, customer, insert, links, context, then)?;
+    Ok((inserted, context, then))
+}
+
+/// A start with nothing to pay: its writes, then `COMMIT` (in the same pipeline when
+/// only the call is written).
+async fn free(
+    conn: &AsyncPgConnection, tenant: Uuid, commit: &StartCommit, policy: &dyn BillingPolicy,
+) -> Result<Ended, Abort> {
+    let now = commit.call.started_at;
+    let only_the_call = !commit.create_customer && !commit.link_hints;
+    let mut commit_conn = conn;
+    let then = async {
+        let balance = async {
+            if commit.report_balance {
+                credits::remaining(conn, tenant, policy, now)
+                    .await
+                    .map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let commit_now = async {
+            if only_the_call {
+                Commit.execute(&mut commit_conn).await.map(|_| ())
+            } else {
+                Ok(())
+            }
+        };
+        futures_util::try_join!(balance, commit_now).map(|(balance, ())| balance)
     };
-    let balance = async {
-        if commit.charge.is_none() && commit.report_balance {
-            credits::remaining(conn, tenant, policy, now)
-                .await
-                .map(Some)
-        } else {
-            Ok(None)
-        }
-    };
-    let commit_now = async {
-        if only_the_call {
-            Commit.execute(&mut commit_conn).await.map(|_| ())
-        } else {
-            Ok(())
-        }
-    };
-    let ((), inserted, (), context, stored, balance, ()) = futures_util::try_join!(
-        customer, insert, links, context, stored, balance, commit_now
-    )?;
+    let (inserted, context, balance) = writes(conn, tenant, commit, async { Ok(()) }, then).await?;
     if inserted == 0 {
         return if only_the_call {
             Ok(Ended::TakenAndClosed)
@@ -154,29 +178,172 @@ async fn write(
             Err(Abort::CallIdTaken)
         };
     }
-    let credits_remaining = match (commit.charge, stored) {
-        (Some(charge), stored) => {
-            let change =
-                CreditAccount::debit_stored(stored.flatten(), charge, &call.call_id, policy, now)
-                    .map_err(Abort::Insufficient)?;
-            // The new state, its ledger lines and the commit: one round trip.
-            let mut commit_conn = conn;
-            futures_util::try_join!(
-                credits::save(conn, tenant, &change),
-                Commit.execute(&mut commit_conn)
-            )?;
-            Some(change.account.balance().total())
-        }
-        (None, _) => {
-            if !only_the_call {
-                let mut commit_conn = conn;
-                Commit.execute(&mut commit_conn).await?;
-            }
-            balance
-        }
-    };
+    if !only_the_call {
+        let mut commit_conn = conn;
+        Commit.execute(&mut commit_conn).await?;
+    }
     Ok(Ended::Committed(StartReceipt {
         context,
-        credits_remaining,
+        credits_remaining: balance,
     }))
+}
+
+/// A billed start. Its writes go out after `SAVEPOINT credits`, with the first free
+/// stripe locked and the tenant's credits read as last committed; the stripe's block
+/// pays if it can (the stripe, the debit's ledger line and `COMMIT`: three round trips
+/// in all, as with one credit row). Otherwise the account is locked and the domain's
+/// [`refill`] decides: pay from the account and set a fresh block aside for the
+/// stripe (one more round trip); or, when credits that decide the start may sit in
+/// stripes other starts hold, roll back to the savepoint (releasing every credit lock)
+/// and start over holding every stripe, then the account.
+async fn billed(
+    conn: &AsyncPgConnection, tenant: Uuid, commit: &StartCommit, charge: Charge,
+    policy: &dyn BillingPolicy,
+) -> Result<Ended, Abort> {
+    let call = &commit.call;
+    let now = call.started_at;
+    let mut savepoint_conn = conn;
+    let savepoint = async { Savepoint.execute(&mut savepoint_conn).await.map(|_| ()) };
+    let then = async {
+        futures_util::try_join!(
+            stripes::lock_free(conn, tenant),
+            credits::load(conn, tenant, false),
+            stripes::read_all(conn, tenant)
+        )
+    };
+    let (inserted, context, (own, seen, all)) =
+        writes(conn, tenant, commit, savepoint, then).await?;
+    if inserted == 0 {
+        return Err(Abort::CallIdTaken);
+    }
+    // The stripe's block pays, if it can.
+    if let (Some((stripe, block)), Some(account)) = (own, &seen)
+        && let Some((after, entry)) = block.pay(charge, &call.call_id, account.anchor, policy, now)
+    {
+        let mut commit_conn = conn;
+        let paid = (stripe, after);
+        futures_util::try_join!(
+            stripes::save(conn, tenant, &paid),
+            credits::append(conn, tenant, std::slice::from_ref(&entry)),
+            Commit.execute(&mut commit_conn)
+        )?;
+        let others = all.iter().filter(|(s, _)| *s != stripe).map(|(_, b)| b);
+        let left = account
+            .clone()
+            .with_blocks(others.chain([&after]), policy, now)
+            .balance()
+            .total();
+        return Ok(Ended::Committed(StartReceipt {
+            context,
+            credits_remaining: Some(left),
+        }));
+    }
+    // The account, locked, then the other stripes as last committed (read after the
+    // lock: a stripe set aside by the start that held it before is seen).
+    let (stored, all) = futures_util::try_join!(
+        credits::load(conn, tenant, true),
+        stripes::read_all(conn, tenant)
+    )?;
+    let others: Vec<_> = all
+        .iter()
+        .filter(|(s, _)| own.is_none_or(|(o, _)| *s != o))
+        .map(|(_, b)| *b)
+        .collect();
+    let held = match own {
+        Some((_, block)) => Held::One {
+            own: block,
+            others: &others,
+        },
+        None => Held::Nothing {
+            others: &others,
+            room: all.len() < usize::from(STRIPES),
+        },
+    };
+    match refill(stored, held, charge, &call.call_id, policy, now) {
+        Refill::Paid { change, block } => {
+            let mut commit_conn = conn;
+            let set_aside = async {
+                match own {
+                    Some((stripe, _)) => stripes::save(conn, tenant, &(stripe, block)).await,
+                    None => Ok(()),
+                }
+            };
+            futures_util::try_join!(
+                credits::save(conn, tenant, &change),
+                set_aside,
+                Commit.execute(&mut commit_conn)
+            )?;
+            Ok(Ended::Committed(StartReceipt {
+                context,
+                credits_remaining: Some(remaining(&change, &block, &others, policy, now)),
+            }))
+        }
+        Refill::Insufficient(refused) => Err(Abort::Insufficient(refused)),
+        Refill::GatherAll => gather_all(conn, tenant, commit, charge, policy).await,
+    }
+}
+
+/// Credits left after a refill: the account, the stripe's new block, the others.
+fn remaining(
+    change: &CreditChange, block: &Block, others: &[Block], policy: &dyn BillingPolicy,
+    now: Timestamp,
+) -> u64 {
+    change
+        .account
+        .clone()
+        .with_blocks(others.iter().chain([block]), policy, now)
+        .balance()
+        .total()
+}
+
+/// The start over, from the savepoint, holding every stripe and then the account:
+/// every block folded back, the charge paid from the account or refused, the stripes
+/// emptied (and created, empty, if the tenant has fewer than it may).
+async fn gather_all(
+    conn: &AsyncPgConnection, tenant: Uuid, commit: &StartCommit, charge: Charge,
+    policy: &dyn BillingPolicy,
+) -> Result<Ended, Abort> {
+    let call = &commit.call;
+    let now = call.started_at;
+    let mut rollback_conn = conn;
+    let rollback = async {
+        RollbackToSavepoint
+            .execute(&mut rollback_conn)
+            .await
+            .map(|_| ())
+    };
+    let (inserted, context, (held, stored)) = writes(conn, tenant, commit, rollback, async {
+        futures_util::try_join!(
+            stripes::lock_all(conn, tenant),
+            credits::load(conn, tenant, true)
+        )
+    })
+    .await?;
+    if inserted == 0 {
+        return Err(Abort::CallIdTaken);
+    }
+    match refill(
+        stored,
+        Held::All(&stripes::blocks(&held)),
+        charge,
+        &call.call_id,
+        policy,
+        now,
+    ) {
+        Refill::Paid { change, .. } => {
+            let mut commit_conn = conn;
+            futures_util::try_join!(
+                credits::save_gathered(conn, tenant, &change, &held, true),
+                Commit.execute(&mut commit_conn)
+            )?;
+            Ok(Ended::Committed(StartReceipt {
+                context,
+                credits_remaining: Some(change.account.at(policy, now).0.balance().total()),
+            }))
+        }
+        Refill::Insufficient(refused) => Err(Abort::Insufficient(refused)),
+        Refill::GatherAll => Err(Abort::Query(diesel::result::Error::QueryBuilderError(
+            "credits: asked to gather the stripes twice".into(),
+        ))),
+    }
 }

@@ -33,6 +33,8 @@ macro_rules! control {
 control!(Begin, "BEGIN");
 control!(Commit, "COMMIT");
 control!(Rollback, "ROLLBACK");
+control!(Savepoint, "SAVEPOINT credits");
+control!(RollbackToSavepoint, "ROLLBACK TO SAVEPOINT credits");
 
 /// The connection of a start in progress. Dropped without [`StartTx::finish`] (a
 /// retry answered from the stored call, a cancelled request), it rolls back on a task

@@ -155,8 +155,8 @@ async fn a_known_callers_start_costs_two_round_trips() {
     assert_eq!(known.variables["a"].value, "b");
     let (round_trips, queries) = counter.take();
     // BEGIN + call lookup + evidence, then call insert + open intents + live variables +
-    // credits left + COMMIT
-    assert_eq!((round_trips, queries), (2, 8));
+    // credits left (the account and its stripes) + COMMIT
+    assert_eq!((round_trips, queries), (2, 9));
     assert_eq!(
         known.credits_remaining,
         Some(0),

@@ -21,7 +21,7 @@ use crate::{credits, keys, tenant_key};
 impl AccountStore for SqliteStore {
     async fn create_account(&self, account: NewAccount) -> Result<(), StoreError> {
         let at = account.created_at;
-        self.run(move |c| {
+        self.write(move |c| {
             c.immediate_transaction(|c| {
                 let id = account.id.to_string();
                 diesel::insert_into(accounts::table)
@@ -102,7 +102,7 @@ impl IdempotencyStore for SqliteStore {
     ) -> Result<IdempotencyClaim, StoreError> {
         let (tenant, key, fingerprint) =
             (tenant_key(tenant), key.to_owned(), fingerprint.to_owned());
-        self.run(move |c| {
+        self.write(move |c| {
             c.immediate_transaction(|c| {
                 let this = idempotency_keys::table.find((&tenant, &key));
                 let abandoned = idempotency_keys::response_status
@@ -153,7 +153,7 @@ impl IdempotencyStore for SqliteStore {
         &self, tenant: &TenantId, key: &str, response: StoredResponse,
     ) -> Result<(), StoreError> {
         let (tenant, key) = (tenant_key(tenant), key.to_owned());
-        self.run(move |c| {
+        self.write(move |c| {
             c.immediate_transaction(|c| {
                 if let Some(who) = &response.customer {
                     let alive: bool = diesel::select(diesel::dsl::exists(
@@ -181,7 +181,7 @@ impl IdempotencyStore for SqliteStore {
 
     async fn release(&self, tenant: &TenantId, key: &str) -> Result<(), StoreError> {
         let (tenant, key) = (tenant_key(tenant), key.to_owned());
-        self.run(move |c| release_claim(c, &tenant, &key).map_err(from_diesel))
+        self.write(move |c| release_claim(c, &tenant, &key).map_err(from_diesel))
             .await
     }
 }
@@ -308,7 +308,7 @@ impl CreditLedger for SqliteLedger {
     ) -> Result<CreditAccount, StoreError> {
         let key = tenant_key(tenant);
         self.store
-            .run(move |c| {
+            .write(move |c| {
                 c.immediate_transaction(|c| {
                     let change = decide(credits::load(c, &key)?);
                     credits::save(c, &key, &change)?;

@@ -1,26 +1,24 @@
 //! The call use cases' reads and commits, in SQLite's dialect, through diesel's DSL
-//! (the one raw statement is the evidence query: see [`EVIDENCE_SQL`]). Every function
+//! (the one raw statement, the evidence query, is in `evidence.rs`). Every function
 //! is synchronous and runs on a blocking thread; commits run inside `BEGIN IMMEDIATE`.
 
 use std::collections::BTreeMap;
 use stickycalls_domain::ports::PurgeCutoffs;
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
+
 use diesel::sqlite::SqliteConnection;
 use diesel::upsert::excluded;
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::accounts::Purged;
 use stickycalls_domain::calls::{CallId, CallRecord};
 use stickycalls_domain::customers::{ProvisionalHistory, may_fold};
-use stickycalls_domain::identity::{
-    Activity, Attestation, Confirmed, CustomerRef, Evidence, EvidenceKind, IdentityHints, LineType,
-};
+use stickycalls_domain::identity::{Attestation, Confirmed, CustomerRef, IdentityHints, LineType};
 use stickycalls_domain::intents::{INTENT_EXPIRY, IntentName, IntentWrite, OpenIntent};
 use stickycalls_domain::ports::CustomerContext;
 use stickycalls_domain::variables::{StoredVariable, Ttl, VariableWrite};
 
-use crate::rows::{CallRow, at, confirmed_of, line_type_of, ms};
+use crate::rows::{CallRow, at, ms, unique};
 use crate::schema::{
     api_keys, calls, console_sessions, customer_external_ids, customer_phones, customers,
     idempotency_keys, intents, variables,
@@ -29,103 +27,12 @@ use crate::schema::{
 pub(crate) fn find_call(
     c: &mut SqliteConnection, tenant: &str, call_id: &CallId,
 ) -> QueryResult<Option<CallRecord>> {
-    calls::table
+    let query = calls::table
         .find((tenant, call_id.as_str()))
-        .select(CallRow::as_select())
-        .first::<CallRow>(c)
-        .optional()
-        .and_then(|r| r.map(CallRow::into_record).transpose())
-}
-
-/// Raw SQL, the one place: diesel's DSL has no `json_each` (the hints' external ids as
-/// a table) and no `UNION ALL` of differently shaped selects with literal kinds.
-const EVIDENCE_SQL: &str = "
-WITH candidates AS (
-    SELECT 'ani' AS kind, p.customer_ref AS customer_ref, NULL AS namespace, p.line_type AS line_type, p.linked_at AS linked_at,
-           p.first_confirmed_at AS first_confirmed_at, p.last_confirmed_at AS last_confirmed_at,
-           p.last_attestation AS last_attestation
-      FROM customer_phones p
-     WHERE p.tenant_id = ?1 AND p.e164 = ?2
-    UNION ALL
-    SELECT 'external', x.customer_ref, x.namespace, NULL, x.linked_at, NULL, NULL, NULL
-      FROM customer_external_ids x
-      JOIN json_each(?3) h
-        ON x.namespace = json_extract(h.value, '$[0]') AND x.value = json_extract(h.value, '$[1]')
-     WHERE x.tenant_id = ?1
-    UNION ALL
-    SELECT 'named', c.customer_ref, NULL, NULL, c.created_at, NULL, NULL, NULL
-      FROM customers c
-     WHERE c.tenant_id = ?1 AND c.customer_ref = ?4
-)
-SELECT k.kind AS kind, k.customer_ref AS customer_ref, k.namespace AS namespace, k.line_type AS line_type,
-       k.linked_at AS linked_at, k.first_confirmed_at AS first_confirmed_at,
-       k.last_confirmed_at AS last_confirmed_at, k.last_attestation AS last_attestation,
-       (SELECT max(started_at) FROM calls WHERE tenant_id = ?1 AND customer_ref = k.customer_ref) AS last_call_at,
-       (SELECT max(last_seen) FROM intents WHERE tenant_id = ?1 AND customer_ref = k.customer_ref) AS last_open_intent_at,
-       (SELECT name FROM intents WHERE tenant_id = ?1 AND customer_ref = k.customer_ref
-         ORDER BY last_seen DESC, name LIMIT 1) AS last_open_intent
-  FROM candidates k";
-
-#[derive(QueryableByName)]
-struct EvidenceRow {
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = Text)]
-    customer_ref: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    namespace: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    line_type: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    linked_at: i64,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    first_confirmed_at: Option<i64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    last_confirmed_at: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
-    last_attestation: Option<String>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    last_call_at: Option<i64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    last_open_intent_at: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
-    last_open_intent: Option<String>,
-}
-
-pub(crate) fn evidence(
-    c: &mut SqliteConnection, tenant: &str, hints: &IdentityHints,
-) -> QueryResult<Evidence> {
-    let pairs: Vec<[&str; 2]> = hints
-        .external_ids
-        .iter()
-        .map(|(k, v)| [k.as_str(), v.as_str()])
-        .collect();
-    let rows: Vec<EvidenceRow> = diesel::sql_query(EVIDENCE_SQL)
-        .bind::<Text, _>(tenant)
-        .bind::<Nullable<Text>, _>(hints.phone().map(|p| p.as_e164().to_owned()))
-        .bind::<Text, _>(serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".into()))
-        .bind::<Nullable<Text>, _>(hints.customer_ref.as_ref().map(|r| r.as_str().to_owned()))
-        .load(c)?;
-    let mut evidence = Evidence::default();
-    for row in rows {
-        let line_type = line_type_of(row.line_type.as_deref());
-        let confirmed = confirmed_of(
-            row.first_confirmed_at,
-            row.last_confirmed_at,
-            row.last_attestation.as_deref(),
-        )?;
-        evidence.add(
-            CustomerRef::from_trusted(row.customer_ref),
-            EvidenceKind::from_row(&row.kind, row.namespace, line_type, confirmed),
-            at(row.linked_at),
-            Activity {
-                last_call_at: row.last_call_at.map(at),
-                last_open_intent_at: row.last_open_intent_at.map(at),
-                last_open_intent: row.last_open_intent,
-            },
-        );
-    }
-    Ok(evidence)
+        .select(CallRow::as_select());
+    unique::<CallRow, _>(query, c)?
+        .map(CallRow::into_record)
+        .transpose()
 }
 
 /// An open intent row.
@@ -411,11 +318,8 @@ pub(crate) fn apply_intent(
     c: &mut SqliteConnection, tenant: &str, customer: &CustomerRef, write: &IntentWrite,
 ) -> QueryResult<u32> {
     let key = (tenant, customer.as_str(), write.name().as_str());
-    let before: Option<IntentRow> = intents::table
-        .find(key)
-        .select(IntentRow::as_select())
-        .first(c)
-        .optional()?;
+    let before: Option<IntentRow> =
+        unique(intents::table.find(key).select(IntentRow::as_select()), c)?;
     let change = write.decide(before.map(IntentRow::into_domain));
     match &change.after {
         Some(intent) => {

@@ -25,7 +25,7 @@ fn count(n: i64, column: &str, tenant: &str) -> QueryResult<u64> {
 type Row = (String, i64, i64, i64, i64, i64);
 
 pub(crate) fn load(c: &mut SqliteConnection, tenant: &str) -> QueryResult<Option<CreditAccount>> {
-    let row: Option<Row> = credit_balances::table
+    let query = credit_balances::table
         .filter(credit_balances::tenant_id.eq(tenant))
         .select((
             credit_balances::plan,
@@ -34,9 +34,8 @@ pub(crate) fn load(c: &mut SqliteConnection, tenant: &str) -> QueryResult<Option
             credit_balances::period_start,
             credit_balances::allowance_left,
             credit_balances::top_up,
-        ))
-        .first(c)
-        .optional()?;
+        ));
+    let row: Option<Row> = crate::rows::unique(query, c)?;
     row.map(
         |(plan, allowance, anchor, period_start, allowance_left, top_up)| {
             Ok(CreditAccount {

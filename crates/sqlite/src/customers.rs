@@ -173,7 +173,7 @@ impl CustomerStore for SqliteStore {
         at_time: Timestamp,
     ) -> Result<usize, WriteVariablesError> {
         let (key, customer) = (tenant_key(tenant), customer.clone());
-        self.run(move |c| {
+        self.write(move |c| {
             c.immediate_transaction(|c| -> Result<usize, Abort> {
                 let exists: bool = diesel::select(diesel::dsl::exists(
                     customers::table.find((&key, customer.as_str())),
@@ -202,7 +202,7 @@ impl CustomerStore for SqliteStore {
         &self, tenant: &TenantId, customer: &CustomerRef,
     ) -> Result<bool, StoreError> {
         let (key, customer) = (tenant_key(tenant), customer.clone());
-        self.run(move |c| {
+        self.write(move |c| {
             c.immediate_transaction(|c| queries::erase_customer(c, &key, &customer))
                 .map_err(from_diesel)
         })

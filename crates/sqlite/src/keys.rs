@@ -153,7 +153,7 @@ impl KeyStore for SqliteStore {
             environment: tenant.environment,
             ..key
         };
-        self.run(move |c| {
+        self.write(move |c| {
             c.immediate_transaction(|c| {
                 if live(c, &tenant)?.len() >= max_live {
                     return Ok(KeyAdded::LimitReached);
@@ -176,7 +176,7 @@ impl KeyStore for SqliteStore {
         &self, tenant: &TenantId, lookup_id: &str, at: Timestamp,
     ) -> Result<Revocation, StoreError> {
         let (tenant, lookup) = (*tenant, lookup_id.to_owned());
-        self.run(move |c| {
+        self.write(move |c| {
             c.immediate_transaction(|c| revoke(c, &tenant, &lookup, at))
                 .map_err(from_diesel)
         })
@@ -185,7 +185,7 @@ impl KeyStore for SqliteStore {
 
     async fn touch_key(&self, lookup_id: &str, at: Timestamp) -> Result<(), StoreError> {
         let lookup = lookup_id.to_owned();
-        self.run(move |c| touch(c, &lookup, at).map_err(from_diesel))
+        self.write(move |c| touch(c, &lookup, at).map_err(from_diesel))
             .await
     }
 }

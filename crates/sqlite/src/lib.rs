@@ -15,6 +15,7 @@ mod calls;
 mod credits;
 mod customers;
 mod errors;
+mod evidence;
 mod keys;
 mod migrate;
 mod pool;

@@ -1,5 +1,12 @@
-//! Connections: a small pool of `SqliteConnection`s, each set up with WAL, a busy
-//! timeout and foreign keys. A request waits for a connection without a thread, then
+//! Connections, each set up with WAL, a busy timeout and foreign keys: one writer and a
+//! small pool of readers. SQLite lets one writer in at a time, so every task that
+//! writes (and a start's own read, which its commit follows) runs on the one writer
+//! connection, queued here in arrival order and without a thread instead of in SQLite's
+//! busy handler (which sleeps and retries); and since only that connection changes the
+//! file, its page cache stays valid (a connection that sees another's commit drops its
+//! whole cache). Reads that are not a start's run on the readers and never wait for the
+//! writer (WAL readers see the last commit). A request waits for a
+//! connection without a thread, then
 //! its use case runs on tokio's blocking pool with the connection moved into it. A
 //! request that goes away (a bad body, a closed socket) only detaches from that work:
 //! nothing waits for it on the request's own thread, which is a single-threaded actix
@@ -79,6 +86,10 @@ pub(crate) fn configure(conn: &mut SqliteConnection) -> QueryResult<()> {
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: Pool<Connections>,
+    /// The writer connection, opened on first use (see the module's paragraph).
+    writer: std::sync::Arc<tokio::sync::Mutex<Option<SqliteConnection>>>,
+    /// Longest wait for the writer.
+    wait_timeout: Duration,
     pub(crate) path: String,
     /// The billing policy a start's debit and the ledger apply.
     pub(crate) policy: SharedPolicy,
@@ -107,6 +118,8 @@ impl SqliteStore {
             .build()?;
         Ok(Self {
             pool,
+            writer: std::sync::Arc::new(tokio::sync::Mutex::new(None)),
+            wait_timeout: settings.wait_timeout,
             path: settings.path.clone(),
             policy,
         })
@@ -117,7 +130,6 @@ impl SqliteStore {
         &self.path
     }
 
-    /// Runs `task` on a pooled connection, on a blocking thread.
     /// Connections open and lent out, for metrics.
     pub(crate) fn pool_status(&self) -> stickycalls_domain::ports::PoolUse {
         let status = self.pool.status();
@@ -127,6 +139,62 @@ impl SqliteStore {
         }
     }
 
+    /// Runs `task`, which writes, on the writer connection once it is free (tasks queue
+    /// in arrival order), on a blocking thread. A task that panics leaves the connection
+    /// in an unknown state: it is closed, and the next task opens a new one.
+    pub(crate) async fn write<R, E>(
+        &self, task: impl FnOnce(&mut SqliteConnection) -> Result<R, E> + Send + 'static,
+    ) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let mut writer = tokio::time::timeout(
+            self.wait_timeout,
+            std::sync::Arc::clone(&self.writer).lock_owned(),
+        )
+        .await
+        .map_err(|_| {
+            E::from(StoreError::Unavailable(anyhow::anyhow!(
+                "the writer connection was not free in time"
+            )))
+        })?;
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = match writer.as_mut() {
+                Some(conn) => conn,
+                None => {
+                    let conn = SqliteConnection::establish(&path)
+                        .and_then(|mut c| {
+                            configure(&mut c)
+                                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                            Ok(c)
+                        })
+                        .map_err(|e| {
+                            E::from(StoreError::Unavailable(
+                                anyhow::Error::new(e).context("cannot open the writer connection"),
+                            ))
+                        })?;
+                    writer.insert(conn)
+                }
+            };
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(conn))) {
+                Ok(done) => done,
+                Err(panic) => {
+                    *writer = None;
+                    std::panic::resume_unwind(panic)
+                }
+            }
+        })
+        .await
+        .map_err(|e| {
+            E::from(StoreError::Unknown(anyhow::anyhow!(
+                "a SQLite task failed: {e}"
+            )))
+        })?
+    }
+
+    /// Runs `task` (a read) on a pooled connection, on a blocking thread.
     pub(crate) async fn run<R, E>(
         &self, task: impl FnOnce(&mut SqliteConnection) -> Result<R, E> + Send + 'static,
     ) -> Result<R, E>

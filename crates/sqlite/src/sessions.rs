@@ -16,7 +16,7 @@ type SessionRow = (String, i64, i64, String, String, Option<i64>);
 
 impl ConsoleSessionStore for SqliteStore {
     async fn create_session(&self, session: NewSession) -> Result<(), StoreError> {
-        self.run(move |c| {
+        self.write(move |c| {
             diesel::insert_into(console_sessions::table)
                 .values((
                     console_sessions::digest.eq(&session.digest),
@@ -77,7 +77,7 @@ impl ConsoleSessionStore for SqliteStore {
 
     async fn touch_session(&self, digest: &str, when: Timestamp) -> Result<(), StoreError> {
         let digest = digest.to_owned();
-        self.run(move |c| {
+        self.write(move |c| {
             diesel::update(console_sessions::table.find(&digest))
                 .set(console_sessions::last_seen_at.eq(ms(when)))
                 .execute(c)
@@ -89,7 +89,7 @@ impl ConsoleSessionStore for SqliteStore {
 
     async fn end_session(&self, digest: &str) -> Result<(), StoreError> {
         let digest = digest.to_owned();
-        self.run(move |c| {
+        self.write(move |c| {
             diesel::delete(console_sessions::table.find(&digest))
                 .execute(c)
                 .map(|_| ())

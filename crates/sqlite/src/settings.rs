@@ -41,7 +41,7 @@ impl IdentityStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let key = tenant_key(tenant);
         let document = settings.to_json();
-        self.run(move |c| {
+        self.write(move |c| {
             diesel::insert_into(identity_settings::table)
                 .values((
                     identity_settings::tenant_id.eq(&key),

@@ -17,7 +17,7 @@ use stickycalls_domain::{StoreError, Timestamp, ValidationError};
 
 use crate::errors::from_diesel;
 use crate::pool::SqliteStore;
-use crate::{calls, credits, tenant_key};
+use crate::{calls, credits, evidence, tenant_key};
 
 /// Why a commit rolled back.
 enum Abort {
@@ -143,14 +143,13 @@ impl CallStore for SqliteStore {
         &self, tenant: &TenantId, call_id: &CallId, hints: &IdentityHints,
     ) -> Result<(StartSnapshot, ()), StoreError> {
         let (key, call_id, hints) = (tenant_key(tenant), call_id.clone(), hints.clone());
-        read(self, move |c| {
-            Ok((
-                StartSnapshot {
-                    call: calls::find_call(c, &key, &call_id)?,
-                    evidence: calls::evidence(c, &key, &hints)?,
-                },
-                (),
-            ))
+        // On the writer, as its commit will be: the one connection whose cache stays warm.
+        self.write(move |c| {
+            let snapshot = StartSnapshot {
+                call: calls::find_call(c, &key, &call_id).map_err(from_diesel)?,
+                evidence: evidence::evidence(c, &key, &hints).map_err(from_diesel)?,
+            };
+            Ok::<_, StoreError>((snapshot, ()))
         })
         .await
     }
@@ -166,7 +165,7 @@ impl CallStore for SqliteStore {
         &self, tenant: &TenantId, hints: &IdentityHints,
     ) -> Result<Evidence, StoreError> {
         let (key, hints) = (tenant_key(tenant), hints.clone());
-        read(self, move |c| calls::evidence(c, &key, &hints)).await
+        read(self, move |c| evidence::evidence(c, &key, &hints)).await
     }
 
     async fn customer_context(
@@ -184,7 +183,7 @@ impl CallStore for SqliteStore {
     ) -> Result<StartReceipt, CommitStartError> {
         let key = tenant_key(tenant);
         let policy = self.policy.clone();
-        self.run(move |c| {
+        self.write(move |c| {
             c.immediate_transaction(|c| start_tx(c, &key, &commit, policy.as_ref()))
                 .map_err(|abort| match abort {
                     Abort::CallIdTaken => CommitStartError::CallIdTaken,
@@ -202,7 +201,7 @@ impl CallStore for SqliteStore {
         &self, tenant: &TenantId, commit: EndCommit,
     ) -> Result<EndReceipt, CommitEndError> {
         let (key, policy) = (tenant_key(tenant), self.policy.clone());
-        self.run(move |c| {
+        self.write(move |c| {
             c.immediate_transaction(|c| end_tx(c, &key, &commit, policy.as_ref()))
                 .map_err(|abort| match abort {
                     Abort::CallIdTaken => CommitEndError::CallIdTaken,
@@ -218,7 +217,7 @@ impl CallStore for SqliteStore {
 
 impl Purge for SqliteStore {
     async fn purge_expired(&self, cutoffs: PurgeCutoffs) -> Result<Purged, StoreError> {
-        self.run(move |c| {
+        self.write(move |c| {
             c.immediate_transaction(|c| calls::purge_expired(c, cutoffs))
                 .map_err(from_diesel)
         })

@@ -8,8 +8,8 @@ use super::*;
 use crate::calls::CallId;
 use crate::error::ValidationError;
 
-struct Months {
-    billing: bool,
+pub(super) struct Months {
+    pub(super) billing: bool,
 }
 
 impl BillingPolicy for Months {
@@ -34,16 +34,16 @@ impl BillingPolicy for Months {
     }
 }
 
-const POLICY: Months = Months { billing: true };
+pub(super) const POLICY: Months = Months { billing: true };
 
-fn terms(plan: &str, allowance: u64) -> PlanTerms {
+pub(super) fn terms(plan: &str, allowance: u64) -> PlanTerms {
     PlanTerms {
         plan: plan.to_owned(),
         allowance,
     }
 }
 
-fn ts(s: &str) -> Timestamp {
+pub(super) fn ts(s: &str) -> Timestamp {
     Timestamp::parse(s).unwrap()
 }
 

@@ -6,6 +6,7 @@ mod ledger_days;
 #[cfg(test)]
 mod ledger_tests;
 pub mod policy;
+pub mod stripes;
 
 pub use account::{CreditAccount, CreditChange, EntryKind, LedgerEntry, Spent};
 pub use ledger_days::LedgerDay;

@@ -29,8 +29,9 @@ impl PhoneNumber {
         // Some short forms read as a number whose E.164 text reads as another one
         // (`6700020` in the US is `+16700020`, read back as `+16706700020`): a number
         // is only stored in a form that reads back as itself, or two calls from the
-        // same text would not match.
-        if Self::e164_of(None, &e164).as_deref() != Some(e164.as_str()) {
+        // same text would not match. Text already in that E.164 form (what carriers and
+        // IVRs send) was just read back as itself: it is not read a second time.
+        if e164 != text && Self::e164_of(None, &e164).as_deref() != Some(e164.as_str()) {
             return Err("is not a phone number".into());
         }
         let digits = e164.chars().filter(char::is_ascii_digit).count();

@@ -254,6 +254,87 @@ where
     Ok(())
 }
 
+/// A hot tenant: many more concurrent billable starts than credits, on a balance large
+/// enough that a store may spread it (PostgreSQL's credit stripes). Every credit is
+/// spent exactly once, the allowance before purchased credits, a start is refused only
+/// when nothing is left, and a grant afterwards is spent exactly too.
+pub async fn a_hot_tenant_spends_every_credit_once<F: StorageFactory>(
+    factory: &F,
+) -> anyhow::Result<()>
+where
+    F::Store: 'static,
+    F::Ledger: 'static,
+{
+    let w = World::new(factory).await?;
+    let t = test_tenant();
+    w.grant(&t.id, 300).await?;
+    let total = w.credits_left(&t).await?;
+    let allowance = w
+        .ledger
+        .summary(&t.id, w.clock.now())
+        .await?
+        .context("an account")?
+        .allowance_left;
+    let starts = total + 100;
+    // New callers only (numbers never seen), so every start is billed.
+    let run = |prefix: &'static str, numbers: &'static str, n: u64| {
+        (0..n)
+            .map(|i| {
+                let service = w.service.clone();
+                let t = t.clone();
+                tokio::spawn(async move {
+                    let body = ani_start(&format!("{prefix}{i}"), &format!("{numbers}{i:04}"));
+                    service
+                        .start(&t, serde_json::from_value(body).expect("body"))
+                        .await
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    let count = async |tasks: Vec<tokio::task::JoinHandle<_>>| -> anyhow::Result<(u64, u64)> {
+        let (mut ok, mut refused) = (0, 0);
+        for task in tasks {
+            match task.await? {
+                Ok(_) => ok += 1,
+                Err(StartCallError::InsufficientCredits(_)) => refused += 1,
+                Err(e) => return Err(e).context("unexpected start error"),
+            }
+        }
+        Ok((ok, refused))
+    };
+    let (ok, refused) = count(run("h", "+1646555", starts)).await?;
+    ensure!(
+        (ok, refused) == (total, 100),
+        "{ok} succeeded, {refused} refused of {starts} with {total} credits"
+    );
+    ensure!(w.credits_left(&t).await? == 0);
+    let day = w.clock.now().get().date();
+    let ledger = w.store.ledger_days(&t.id, day, day).await?;
+    let debited: u64 = ledger.iter().map(|d| d.debited).sum();
+    ensure!(debited == total, "the ledger debited {debited} of {total}");
+    let days = w.store.usage(&t.id, day, day).await?;
+    let used: u64 = days.iter().map(|d| d.credits_used).sum();
+    ensure!(used == total, "{used} credits used");
+    let after = w
+        .ledger
+        .summary(&t.id, w.clock.now())
+        .await?
+        .context("an account")?;
+    ensure!(
+        (after.allowance_left, after.top_up) == (0, 0),
+        "allowance {allowance}, then purchases, all spent: {after:?}"
+    );
+    // A grant after the drain is spent exactly too.
+    w.grant(&t.id, 40).await?;
+    let (ok, refused) = count(run("g", "+1647555", 60)).await?;
+    ensure!(
+        (ok, refused) == (40, 20),
+        "{ok} succeeded, {refused} refused after a grant"
+    );
+    ensure!(w.credits_left(&t).await? == 0);
+    Ok(())
+}
+
 /// A start refused for credits leaves nothing behind: no call, no customer, no link.
 pub async fn refused_start_stores_nothing<F: StorageFactory>(factory: &F) -> anyhow::Result<()> {
     let w = World::new(factory).await?;
@@ -972,6 +1053,7 @@ macro_rules! storage_contract {
         $crate::storage_contract!(@each $factory;
             new_caller_then_returning_caller,
             fifty_concurrent_billable_starts_with_ten_credits,
+            a_hot_tenant_spends_every_credit_once,
             refused_start_stores_nothing,
             match_succeeds_at_zero_credits,
             same_call_id_started_concurrently,
