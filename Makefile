@@ -14,7 +14,7 @@ DIESEL_VERSION := 2.3.4
 OHA := target/tools/bin/oha
 OHA_VERSION := 1.16.0
 
-.PHONY: run test test-browser lint fmt fmt-check clippy check-boundaries check-schema schema openapi postman examples deploy-check bench bench-smoke bench-tools fuzz fuzz-long fuzz-api attack chaos identity-sim
+.PHONY: run test test-browser lint fmt fmt-check clippy check-boundaries check-schema schema openapi postman examples deploy-check bench bench-smoke bench-tools flamegraph fuzz fuzz-long fuzz-api attack chaos identity-sim
 
 ## run: build and serve the API on http://127.0.0.1:8080. With no STICKYCALLS_DATABASE_URL
 ## the data lives in a SQLite file under ./data/ (nothing to install); the first start
@@ -168,6 +168,14 @@ bench-tools: $(OHA)
 ## ceiling; writes target/bench/report.json and report.md (about 10 minutes)
 bench: bench-tools
 	target/release/stickycalls-bench --out target/bench
+
+## flamegraph: the server's CPU under saturated returning starts as a flame graph,
+## target/bench-profile/flamegraph.svg (perf from Debian's linux-perf, inferno from
+## crates.io; a 100,000-customer run of the bench, about 4 minutes)
+flamegraph: bench-tools
+	@command -v perf >/dev/null || (apt-get update -qq && apt-get install -y -qq linux-perf)
+	@test -x target/tools/bin/inferno-flamegraph || $(CARGO) install --locked --root target/tools inferno
+	target/release/stickycalls-bench --profile --customers 100000 --small 10000 --sqlite-customers 10000 --seconds 10 --out target/bench-profile
 
 ## bench-smoke: the same harness on a tiny data set with 2-second phases (under a minute
 ## once built): proves it works, its figures mean nothing

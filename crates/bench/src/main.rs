@@ -12,6 +12,7 @@ mod dataset;
 mod load;
 mod locks;
 mod pgbench;
+mod profile;
 mod report;
 mod server;
 mod sqlite;
@@ -66,6 +67,13 @@ struct Args {
     /// A quick run proving the harness works; its figures mean nothing.
     #[arg(long)]
     smoke: bool,
+    /// Also profile the server during the large data set's saturated returning phase
+    /// (perf) and draw `flamegraph.svg` in `--out` (inferno, from `--tools`).
+    #[arg(long)]
+    profile: bool,
+    /// Where inferno's executables are.
+    #[arg(long, default_value = "target/tools/bin")]
+    tools: PathBuf,
 }
 
 struct Tools {
@@ -134,9 +142,19 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
     phase
         .run("warm", Traffic::Returning, START, None, warm_secs)
         .await?;
+    let profile = match args.profile && customers == args.customers {
+        true => Some(profile::Profile::start(server.pid(), &args.out)?),
+        false => None,
+    };
     let cpu_before = server.cpu_seconds()?;
     let returning = phase.saturate("ret", Traffic::Returning).await?;
     let cpu_us_per_start = per_start_us(server.cpu_seconds()? - cpu_before, &returning);
+    if let Some(profile) = profile {
+        let title = format!("stickycalls serve, returning starts saturated, {customers} customers");
+        profile
+            .finish(&args.tools, &args.out.join("flamegraph.svg"), &title)
+            .await?;
+    }
     let returning_stored = dataset::calls_with_prefix(&db.url, &phase.tag("ret")).await?;
     let mixed = phase.saturate("mix", Traffic::Mixed).await?;
     let rate = Some(args.rate);

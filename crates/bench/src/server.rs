@@ -117,6 +117,11 @@ impl Server {
         Ok(Self { base, child, pid })
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
     /// Peak resident memory of the process so far (`VmHWM`), in MiB.
     pub fn peak_rss_mb(&self) -> anyhow::Result<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;

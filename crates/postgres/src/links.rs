@@ -55,12 +55,17 @@ pub(crate) async fn confirm_link(
 }
 
 /// Links the hints' ANI and external ids to the customer (idempotent). A known line
-/// type is remembered for the number; `unknown` never overwrites one.
+/// type is remembered for the number; `unknown` never overwrites one. Both inserts go
+/// out together (pipelined: one round trip).
 pub(crate) async fn link_hints(
-    mut conn: &AsyncPgConnection, tenant: Uuid, customer: &CustomerRef, hints: &IdentityHints,
+    conn: &AsyncPgConnection, tenant: Uuid, customer: &CustomerRef, hints: &IdentityHints,
     line_type: Option<LineType>, at: Timestamp,
 ) -> QueryResult<()> {
-    if let Some(phone) = hints.phone() {
+    let (mut phone_conn, mut ids_conn) = (conn, conn);
+    let phone = async {
+        let Some(phone) = hints.phone() else {
+            return Ok(0);
+        };
         let known = LineType::to_remember(line_type);
         let insert = diesel::insert_into(customer_phones::table).values((
             customer_phones::tenant_id.eq(tenant),
@@ -74,31 +79,37 @@ pub(crate) async fn link_hints(
                 .on_conflict(customer_phones::table.primary_key())
                 .do_update()
                 .set(customer_phones::line_type.eq(excluded(customer_phones::line_type)))
-                .execute(&mut conn)
-                .await?;
+                .execute(&mut phone_conn)
+                .await
         } else {
-            insert.on_conflict_do_nothing().execute(&mut conn).await?;
+            insert
+                .on_conflict_do_nothing()
+                .execute(&mut phone_conn)
+                .await
         }
-    }
-    if !hints.external_ids.is_empty() {
-        let rows: Vec<_> = hints
-            .external_ids
-            .iter()
-            .map(|(namespace, value)| {
-                (
-                    customer_external_ids::tenant_id.eq(tenant),
-                    customer_external_ids::namespace.eq(namespace.as_str()),
-                    customer_external_ids::value.eq(value.as_str()),
-                    customer_external_ids::customer_ref.eq(customer.as_str()),
-                    customer_external_ids::linked_at.eq(at.get()),
-                )
-            })
-            .collect();
+    };
+    let rows: Vec<_> = hints
+        .external_ids
+        .iter()
+        .map(|(namespace, value)| {
+            (
+                customer_external_ids::tenant_id.eq(tenant),
+                customer_external_ids::namespace.eq(namespace.as_str()),
+                customer_external_ids::value.eq(value.as_str()),
+                customer_external_ids::customer_ref.eq(customer.as_str()),
+                customer_external_ids::linked_at.eq(at.get()),
+            )
+        })
+        .collect();
+    let ids = async {
+        if rows.is_empty() {
+            return Ok(0);
+        }
         diesel::insert_into(customer_external_ids::table)
             .values(rows)
             .on_conflict_do_nothing()
-            .execute(&mut conn)
-            .await?;
-    }
-    Ok(())
+            .execute(&mut ids_conn)
+            .await
+    };
+    futures_util::try_join!(phone, ids).map(|_| ())
 }
