@@ -74,16 +74,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    credit_stripes (tenant_id, stripe) {
-        tenant_id -> Uuid,
-        stripe -> Int2,
-        period_start -> Timestamptz,
-        allowance_left -> Int8,
-        top_up -> Int8,
-    }
-}
-
-diesel::table! {
     credit_ledger (tenant_id, entry_id) {
         tenant_id -> Uuid,
         entry_id -> Int8,
@@ -95,6 +85,16 @@ diesel::table! {
         period_start -> Timestamptz,
         call_id -> Nullable<Text>,
         note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    credit_stripes (tenant_id, stripe) {
+        tenant_id -> Uuid,
+        stripe -> Int2,
+        period_start -> Timestamptz,
+        allowance_left -> Int8,
+        top_up -> Int8,
     }
 }
 
