@@ -138,17 +138,12 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
         base: &server.base,
         customers,
     };
-    let warm_secs = if args.smoke { 1 } else { 5 };
-    phase
-        .run("warm", Traffic::Returning, START, None, warm_secs)
-        .await?;
+    phase.warm("warm").await?;
     let profile = match args.profile && customers == args.customers {
         true => Some(profile::Profile::start(server.pid(), &args.out)?),
         false => None,
     };
-    let cpu_before = server.cpu_seconds()?;
-    let returning = phase.saturate("ret", Traffic::Returning).await?;
-    let cpu_us_per_start = per_start_us(server.cpu_seconds()? - cpu_before, &returning);
+    let (returning, cpu_us_per_start) = phase.saturate_returning("ret", &server).await?;
     if let Some(profile) = profile {
         let title = format!("stickycalls serve, returning starts saturated, {customers} customers");
         profile
@@ -234,13 +229,8 @@ async fn measure_sqlite(
         base: &server.base,
         customers,
     };
-    let warm_secs = if args.smoke { 1 } else { 5 };
-    phase
-        .run("sqlwarm", Traffic::Returning, START, None, warm_secs)
-        .await?;
-    let cpu_before = server.cpu_seconds()?;
-    let returning = phase.saturate("sqlret", Traffic::Returning).await?;
-    let cpu_us_per_start = per_start_us(server.cpu_seconds()? - cpu_before, &returning);
+    phase.warm("sqlwarm").await?;
+    let (returning, cpu_us_per_start) = phase.saturate_returning("sqlret", &server).await?;
     let at_rate = phase
         .run(
             "sqlrate",
@@ -290,6 +280,25 @@ struct Phase<'a> {
 impl Phase<'_> {
     fn tag(&self, name: &str) -> String {
         format!("{name}{}", self.customers)
+    }
+
+    /// A short closed-loop run of returning starts, so that caches and prepared
+    /// statements are warm before anything is measured.
+    async fn warm(&self, name: &str) -> anyhow::Result<()> {
+        let seconds = if self.args.smoke { 1 } else { 5 };
+        self.run(name, Traffic::Returning, START, None, seconds)
+            .await
+            .map(|_| ())
+    }
+
+    /// Saturated returning starts, and the server's CPU per start over them (µs).
+    async fn saturate_returning(
+        &self, name: &str, server: &Server,
+    ) -> anyhow::Result<(Measured, f64)> {
+        let before = server.cpu_seconds()?;
+        let measured = self.saturate(name, Traffic::Returning).await?;
+        let per_start = per_start_us(server.cpu_seconds()? - before, &measured);
+        Ok((measured, per_start))
     }
 
     /// A closed-loop run of starts for the configured duration.

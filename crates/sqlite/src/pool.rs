@@ -140,8 +140,8 @@ impl SqliteStore {
     }
 
     /// Runs `task`, which writes, on the writer connection once it is free (tasks queue
-    /// in arrival order), on a blocking thread. A task that panics leaves the connection
-    /// in an unknown state: it is closed, and the next task opens a new one.
+    /// in arrival order), on a blocking thread. A task that panics closes the connection;
+    /// the next task opens a new one.
     pub(crate) async fn write<R, E>(
         &self, task: impl FnOnce(&mut SqliteConnection) -> Result<R, E> + Send + 'static,
     ) -> Result<R, E>
@@ -149,7 +149,7 @@ impl SqliteStore {
         R: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        let mut writer = tokio::time::timeout(
+        let writer = tokio::time::timeout(
             self.wait_timeout,
             std::sync::Arc::clone(&self.writer).lock_owned(),
         )
@@ -160,38 +160,18 @@ impl SqliteStore {
             )))
         })?;
         let path = self.path.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = match writer.as_mut() {
-                Some(conn) => conn,
-                None => {
-                    let conn = SqliteConnection::establish(&path)
-                        .and_then(|mut c| {
-                            configure(&mut c)
-                                .map_err(ConnectionError::CouldntSetupConfiguration)?;
-                            Ok(c)
-                        })
-                        .map_err(|e| {
-                            E::from(StoreError::Unavailable(
-                                anyhow::Error::new(e).context("cannot open the writer connection"),
-                            ))
-                        })?;
-                    writer.insert(conn)
-                }
-            };
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(conn))) {
-                Ok(done) => done,
-                Err(panic) => {
-                    *writer = None;
-                    std::panic::resume_unwind(panic)
-                }
-            }
-        })
+        on_blocking_thread(
+            writer,
+            move |writer| {
+                let conn = match writer.as_mut() {
+                    Some(conn) => conn,
+                    None => writer.insert(open_writer(&path).map_err(E::from)?),
+                };
+                task(conn)
+            },
+            |mut writer| *writer = None,
+        )
         .await
-        .map_err(|e| {
-            E::from(StoreError::Unknown(anyhow::anyhow!(
-                "a SQLite task failed: {e}"
-            )))
-        })?
     }
 
     /// Runs `task` (a read) on a pooled connection, on a blocking thread.
@@ -203,24 +183,51 @@ impl SqliteStore {
         E: From<StoreError> + Send + 'static,
     {
         let conn: Object<Connections> = self.pool.get().await.map_err(|e| E::from(from_pool(e)))?;
-        tokio::task::spawn_blocking(move || {
-            let mut conn = conn;
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(&mut conn))) {
-                Ok(done) => done,
-                Err(panic) => {
-                    // Its transaction state is unknown: the connection is not reused.
-                    drop(Object::take(conn));
-                    std::panic::resume_unwind(panic)
-                }
-            }
-        })
-        .await
-        .map_err(|e| {
-            E::from(StoreError::Unknown(anyhow::anyhow!(
-                "a SQLite task failed: {e}"
-            )))
-        })?
+        on_blocking_thread(conn, |conn| task(conn), |conn| drop(Object::take(conn))).await
     }
+}
+
+/// Opens and sets up the writer connection.
+fn open_writer(path: &str) -> Result<SqliteConnection, StoreError> {
+    SqliteConnection::establish(path)
+        .and_then(|mut c| {
+            configure(&mut c).map_err(ConnectionError::CouldntSetupConfiguration)?;
+            Ok(c)
+        })
+        .map_err(|e| {
+            StoreError::Unavailable(
+                anyhow::Error::new(e).context("cannot open the writer connection"),
+            )
+        })
+}
+
+/// Runs `task` with `conn` on tokio's blocking pool. If it panics, the connection's
+/// transaction state is unknown: `discard` gets it (so it is never reused) before the
+/// panic goes on.
+async fn on_blocking_thread<C, R, E>(
+    mut conn: C, task: impl FnOnce(&mut C) -> Result<R, E> + Send + 'static,
+    discard: impl FnOnce(C) + Send + 'static,
+) -> Result<R, E>
+where
+    C: Send + 'static,
+    R: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(&mut conn))) {
+            Ok(done) => done,
+            Err(panic) => {
+                discard(conn);
+                std::panic::resume_unwind(panic)
+            }
+        }
+    })
+    .await
+    .map_err(|e| {
+        E::from(StoreError::Unknown(anyhow::anyhow!(
+            "a SQLite task failed: {e}"
+        )))
+    })?
 }
 
 /// The credit ledger on the SQLite store.

@@ -79,23 +79,23 @@ fn gathering_keeps_purchased_credits_and_only_this_periods_allowance() {
     assert_eq!((feb.allowance_left, feb.top_up), (100, 1));
 }
 
+/// A start on a stripe holding nothing, paid from `stored`: the change and the block.
+fn refill_on_an_empty_stripe(stored: CreditAccount, now: Timestamp) -> (CreditChange, Block) {
+    let held = Held::One {
+        own: block(0, 0),
+        others: &[],
+    };
+    match refill(Some(stored), held, one(), &call(1), &POLICY, now) {
+        Refill::Paid { change, block } => (change, block),
+        other => panic!("not paid: {other:?}"),
+    }
+}
+
 #[test]
 fn refill_pays_from_the_account_and_sets_a_block_aside() {
     let now = ts("2026-01-10T00:00:00.000Z");
     let stored = account(10_000, 500);
-    let Refill::Paid { change, block } = refill(
-        Some(stored.clone()),
-        Held::One {
-            own: block(0, 0),
-            others: &[],
-        },
-        one(),
-        &call(1),
-        &POLICY,
-        now,
-    ) else {
-        panic!("not paid");
-    };
+    let (change, block) = refill_on_an_empty_stripe(stored.clone(), now);
     assert_eq!(
         block.allowance_left, BLOCK,
         "allowance first, at most a block"
@@ -121,19 +121,7 @@ fn refill_pays_from_the_account_and_sets_a_block_aside() {
 #[test]
 fn a_small_balance_is_not_set_aside() {
     let now = ts("2026-01-10T00:00:00.000Z");
-    let Refill::Paid { change, block } = refill(
-        Some(account(0, 20)),
-        Held::One {
-            own: block(0, 0),
-            others: &[],
-        },
-        one(),
-        &call(1),
-        &POLICY,
-        now,
-    ) else {
-        panic!("not paid");
-    };
+    let (change, block) = refill_on_an_empty_stripe(account(0, 20), now);
     assert_eq!(
         block.balance().total(),
         0,

@@ -164,6 +164,38 @@ impl<F: StorageFactory> World<F> {
     }
 }
 
+/// Starts `n` new callers at once (call ids `{prefix}{i}`, numbers `{numbers}{i:04}`):
+/// how many succeeded and how many were refused for credits.
+async fn concurrent_starts<F: StorageFactory>(
+    w: &World<F>, t: &Tenant, prefix: &str, numbers: &str, n: u64,
+) -> anyhow::Result<(u64, u64)>
+where
+    F::Store: 'static,
+    F::Ledger: 'static,
+{
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let service = w.service.clone();
+            let t = t.clone();
+            let body = ani_start(&format!("{prefix}{i}"), &format!("{numbers}{i:04}"));
+            tokio::spawn(async move {
+                service
+                    .start(&t, serde_json::from_value(body).expect("body"))
+                    .await
+            })
+        })
+        .collect();
+    let (mut ok, mut refused) = (0, 0);
+    for task in tasks {
+        match task.await? {
+            Ok(_) => ok += 1,
+            Err(StartCallError::InsufficientCredits(_)) => refused += 1,
+            Err(e) => return Err(e).context("unexpected start error"),
+        }
+    }
+    Ok((ok, refused))
+}
+
 fn ani_start(call_id: &str, ani: &str) -> Value {
     json!({"call_id": call_id, "identity_hints": {"ani": ani}})
 }
@@ -221,26 +253,7 @@ where
     let w = World::new(factory).await?;
     let t = test_tenant();
     w.grant(&t.id, 10).await?;
-    let tasks: Vec<_> = (0..50)
-        .map(|i| {
-            let service = w.service.clone();
-            let t = t.clone();
-            tokio::spawn(async move {
-                let body = ani_start(&format!("c{i}"), &format!("+1415555{i:04}"));
-                service
-                    .start(&t, serde_json::from_value(body).expect("body"))
-                    .await
-            })
-        })
-        .collect();
-    let (mut ok, mut refused) = (0, 0);
-    for task in tasks {
-        match task.await? {
-            Ok(_) => ok += 1,
-            Err(StartCallError::InsufficientCredits(_)) => refused += 1,
-            Err(e) => return Err(e).context("unexpected start error"),
-        }
-    }
+    let (ok, refused) = concurrent_starts(&w, &t, "c", "+1415555", 50).await?;
     ensure!(
         (ok, refused) == (10, 40),
         "{ok} succeeded, {refused} refused"
@@ -277,32 +290,7 @@ where
         .allowance_left;
     let starts = total + 100;
     // New callers only (numbers never seen), so every start is billed.
-    let run = |prefix: &'static str, numbers: &'static str, n: u64| {
-        (0..n)
-            .map(|i| {
-                let service = w.service.clone();
-                let t = t.clone();
-                tokio::spawn(async move {
-                    let body = ani_start(&format!("{prefix}{i}"), &format!("{numbers}{i:04}"));
-                    service
-                        .start(&t, serde_json::from_value(body).expect("body"))
-                        .await
-                })
-            })
-            .collect::<Vec<_>>()
-    };
-    let count = async |tasks: Vec<tokio::task::JoinHandle<_>>| -> anyhow::Result<(u64, u64)> {
-        let (mut ok, mut refused) = (0, 0);
-        for task in tasks {
-            match task.await? {
-                Ok(_) => ok += 1,
-                Err(StartCallError::InsufficientCredits(_)) => refused += 1,
-                Err(e) => return Err(e).context("unexpected start error"),
-            }
-        }
-        Ok((ok, refused))
-    };
-    let (ok, refused) = count(run("h", "+1646555", starts)).await?;
+    let (ok, refused) = concurrent_starts(&w, &t, "h", "+1646555", starts).await?;
     ensure!(
         (ok, refused) == (total, 100),
         "{ok} succeeded, {refused} refused of {starts} with {total} credits"
@@ -326,7 +314,7 @@ where
     );
     // A grant after the drain is spent exactly too.
     w.grant(&t.id, 40).await?;
-    let (ok, refused) = count(run("g", "+1647555", 60)).await?;
+    let (ok, refused) = concurrent_starts(&w, &t, "g", "+1647555", 60).await?;
     ensure!(
         (ok, refused) == (40, 20),
         "{ok} succeeded, {refused} refused after a grant"
