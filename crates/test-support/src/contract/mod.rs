@@ -269,8 +269,9 @@ where
 
 /// A hot tenant: many more concurrent billable starts than credits, on a balance large
 /// enough that a store may spread it (PostgreSQL's credit stripes). Every credit is
-/// spent exactly once, the allowance before purchased credits, a start is refused only
-/// when nothing is left, and a grant afterwards is spent exactly too.
+/// spent exactly once (the ledger and the usage report agree), a start is refused only
+/// when nothing is left, and a grant afterwards is spent exactly too. (That the
+/// allowance goes first across stripes is the domain's property test.)
 pub async fn a_hot_tenant_spends_every_credit_once<F: StorageFactory>(
     factory: &F,
 ) -> anyhow::Result<()>
@@ -310,7 +311,7 @@ where
         .context("an account")?;
     ensure!(
         (after.allowance_left, after.top_up) == (0, 0),
-        "allowance {allowance}, then purchases, all spent: {after:?}"
+        "allowance {allowance} and purchases all spent: {after:?}"
     );
     // A grant after the drain is spent exactly too.
     w.grant(&t.id, 40).await?;
