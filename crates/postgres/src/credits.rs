@@ -28,27 +28,26 @@ struct Row {
 }
 
 /// A stored count that does not fit a `u64` (negative) is corrupt: say so rather than
-/// read it as zero.
-fn count(n: i64, column: &str) -> QueryResult<u64> {
+/// read it as zero. `column` is `table.column`.
+pub(crate) fn count(n: i64, column: &str) -> QueryResult<u64> {
     u64::try_from(n).map_err(|_| {
-        diesel::result::Error::DeserializationError(
-            format!("credit_balances.{column} is negative ({n})").into(),
-        )
+        diesel::result::Error::DeserializationError(format!("{column} is negative ({n})").into())
     })
 }
 
 fn to_account(row: Row) -> QueryResult<CreditAccount> {
     Ok(CreditAccount {
         plan: row.plan,
-        allowance: count(row.allowance, "allowance")?,
+        allowance: count(row.allowance, "credit_balances.allowance")?,
         anchor: Timestamp::new(row.anchor),
         period_start: Timestamp::new(row.period_start),
-        allowance_left: count(row.allowance_left, "allowance_left")?,
-        top_up: count(row.top_up, "top_up")?,
+        allowance_left: count(row.allowance_left, "credit_balances.allowance_left")?,
+        top_up: count(row.top_up, "credit_balances.top_up")?,
     })
 }
 
-fn int(n: u64) -> i64 {
+/// A count as PostgreSQL's `bigint` (saturating).
+pub(crate) fn int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 

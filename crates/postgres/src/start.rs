@@ -24,7 +24,7 @@ use diesel::QueryResult;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::credits::stripes::{Block, Held, Refill, STRIPES, refill};
-use stickycalls_domain::credits::{BillingPolicy, Charge, CreditChange, InsufficientCredits};
+use stickycalls_domain::credits::{BillingPolicy, Charge, CreditAccount, InsufficientCredits};
 use stickycalls_domain::ports::{CommitStartError, CustomerContext, StartCommit, StartReceipt};
 use uuid::Uuid;
 
@@ -228,11 +228,7 @@ async fn billed(
             Commit.execute(&mut commit_conn)
         )?;
         let others = all.iter().filter(|(s, _)| *s != stripe).map(|(_, b)| b);
-        let left = account
-            .clone()
-            .with_blocks(others.chain([&after]), policy, now)
-            .balance()
-            .total();
+        let left = left_with(account, others.chain([&after]), policy, now);
         return Ok(Ended::Committed(StartReceipt {
             context,
             credits_remaining: Some(left),
@@ -275,7 +271,12 @@ async fn billed(
             )?;
             Ok(Ended::Committed(StartReceipt {
                 context,
-                credits_remaining: Some(remaining(&change, &block, &others, policy, now)),
+                credits_remaining: Some(left_with(
+                    &change.account,
+                    others.iter().chain([&block]),
+                    policy,
+                    now,
+                )),
             }))
         }
         Refill::Insufficient(refused) => Err(Abort::Insufficient(refused)),
@@ -283,15 +284,14 @@ async fn billed(
     }
 }
 
-/// Credits left after a refill: the account, the stripe's new block, the others.
-fn remaining(
-    change: &CreditChange, block: &Block, others: &[Block], policy: &dyn BillingPolicy,
-    now: Timestamp,
+/// Credits left at `now`: `account` with `blocks` set aside.
+fn left_with<'a>(
+    account: &CreditAccount, blocks: impl IntoIterator<Item = &'a Block>,
+    policy: &dyn BillingPolicy, now: Timestamp,
 ) -> u64 {
-    change
-        .account
+    account
         .clone()
-        .with_blocks(others.iter().chain([block]), policy, now)
+        .with_blocks(blocks, policy, now)
         .balance()
         .total()
 }

@@ -16,6 +16,7 @@ use stickycalls_domain::credits::stripes::{Block, STRIPES};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::credits::{count, int};
 use crate::schema::credit_stripes;
 
 /// One stripe's row.
@@ -32,19 +33,12 @@ struct Row {
 pub(crate) type Stripe = (i16, Block);
 
 fn to_stripe(row: Row) -> QueryResult<Stripe> {
-    let count = |n: i64, column: &str| {
-        u64::try_from(n).map_err(|_| {
-            diesel::result::Error::DeserializationError(
-                format!("credit_stripes.{column} is negative ({n})").into(),
-            )
-        })
-    };
     Ok((
         row.stripe,
         Block {
             period_start: Timestamp::new(row.period_start),
-            allowance_left: count(row.allowance_left, "allowance_left")?,
-            top_up: count(row.top_up, "top_up")?,
+            allowance_left: count(row.allowance_left, "credit_stripes.allowance_left")?,
+            top_up: count(row.top_up, "credit_stripes.top_up")?,
         },
     ))
 }
@@ -91,10 +85,6 @@ pub(crate) async fn lock_all(
         .select(Row::as_select())
         .for_update();
     rows(query.load(&mut conn).await?)
-}
-
-fn int(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// Writes one stripe's block.

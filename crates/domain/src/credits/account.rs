@@ -105,6 +105,26 @@ fn allowance_entry(account: &CreditAccount, note: &str, at: Timestamp) -> Ledger
     }
 }
 
+/// The ledger line of a debit of `charge` that took a balance from `before` to
+/// `after` (what came from the allowance and what from purchases).
+pub(super) fn debit_entry(
+    charge: Charge, before: Balance, after: Balance, period_start: Timestamp, call_id: &CallId,
+    at: Timestamp,
+) -> LedgerEntry {
+    LedgerEntry {
+        kind: EntryKind::Debit,
+        credits: charge.credits,
+        spent: Spent {
+            from_allowance: before.allowance_left - after.allowance_left,
+            from_top_up: before.top_up - after.top_up,
+        },
+        period_start,
+        call_id: Some(call_id.clone()),
+        note: None,
+        at,
+    }
+}
+
 impl CreditAccount {
     /// A new account on `terms`, its first period starting at `now`.
     pub fn open(terms: &PlanTerms, now: Timestamp) -> CreditChange {
@@ -185,25 +205,21 @@ impl CreditAccount {
             account: current,
             mut entries,
         } = self.renewed(policy, now);
-        let after = current.balance().debit(charge.credits)?;
-        let spent = Spent {
-            from_allowance: current.allowance_left - after.allowance_left,
-            from_top_up: current.top_up - after.top_up,
-        };
+        let before = current.balance();
+        let after = before.debit(charge.credits)?;
         let account = Self {
             allowance_left: after.allowance_left,
             top_up: after.top_up,
             ..current
         };
-        entries.push(LedgerEntry {
-            kind: EntryKind::Debit,
-            credits: charge.credits,
-            spent,
-            period_start: account.period_start,
-            call_id: Some(call_id.clone()),
-            note: None,
-            at: now,
-        });
+        entries.push(debit_entry(
+            charge,
+            before,
+            after,
+            account.period_start,
+            call_id,
+            now,
+        ));
         Ok(CreditChange { account, entries })
     }
 

@@ -19,7 +19,7 @@
 
 use crate::calls::CallId;
 use crate::credits::InsufficientCredits;
-use crate::credits::account::{EntryKind, LedgerEntry, Spent};
+use crate::credits::account::{LedgerEntry, debit_entry};
 use crate::credits::{Balance, BillingPolicy, Charge, CreditAccount, CreditChange};
 use crate::timestamp::Timestamp;
 
@@ -87,24 +87,6 @@ impl Block {
             now,
         );
         Some((block, entry))
-    }
-}
-
-fn debit_entry(
-    charge: Charge, before: Balance, after: Balance, period_start: Timestamp, call_id: &CallId,
-    at: Timestamp,
-) -> LedgerEntry {
-    LedgerEntry {
-        kind: EntryKind::Debit,
-        credits: charge.credits,
-        spent: Spent {
-            from_allowance: before.allowance_left - after.allowance_left,
-            from_top_up: before.top_up - after.top_up,
-        },
-        period_start,
-        call_id: Some(call_id.clone()),
-        note: None,
-        at,
     }
 }
 

@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::credits::EntryKind;
 use crate::credits::ledger_tests::{POLICY, terms, ts};
 
 fn one() -> Charge {
