@@ -48,6 +48,18 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: PlansCommand,
     },
+    /// Serve MCP on stdio for a desktop agent, forwarding to a running server's `/mcp`.
+    #[command(
+        after_help = "Example (the command a desktop agent starts):\n  STICKYCALLS_URL=http://127.0.0.1:8080 STICKYCALLS_API_KEY=sk_test_... stickycalls mcp"
+    )]
+    Mcp {
+        /// The running server's base URL.
+        #[arg(long, env = "STICKYCALLS_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// The API key the tools act with.
+        #[arg(long, env = "STICKYCALLS_API_KEY", hide_env_values = true)]
+        api_key: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

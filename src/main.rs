@@ -7,6 +7,7 @@ mod adapters;
 mod cli;
 mod commands;
 mod first_run;
+mod mcp_bridge;
 mod settings;
 mod telemetry;
 
@@ -83,6 +84,11 @@ async fn run<A: Adapter>(
         Command::Keys { command } => commands::keys::<A>(command, &op().await?).await,
         Command::Credits { command } => commands::credits::<A>(command, &op().await?).await,
         Command::Plans { command } => commands::plans::<A>(command, &op().await?).await,
+        Command::Mcp { url, api_key } => {
+            // stdout is the protocol: logs go to stderr, as always.
+            telemetry::init(false);
+            mcp_bridge::run(&url, &api_key).await
+        }
     }
 }
 

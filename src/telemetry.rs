@@ -5,7 +5,14 @@ use tracing_subscriber::EnvFilter;
 
 /// Targets whose debug output would carry request data (the database driver logs
 /// statement parameters): capped at `info` whatever `RUST_LOG` says.
-const CAPPED: &[&str] = &["tokio_postgres=info", "postgres_protocol=info"];
+/// rmcp's debug output holds whole MCP messages (tool arguments: numbers, variables),
+/// and its info lines narrate every session.
+const CAPPED: &[&str] = &[
+    "tokio_postgres=info",
+    "postgres_protocol=info",
+    "rmcp=warn",
+    "rmcp_actix_web=warn",
+];
 
 /// Installs the global subscriber.
 pub fn init(json: bool) {

@@ -10,6 +10,7 @@ mod idempotency;
 mod identity;
 mod limits;
 mod logs;
+mod mcp;
 mod memory;
 mod platforms;
 mod reference;

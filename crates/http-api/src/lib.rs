@@ -30,6 +30,7 @@ mod health;
 mod idempotency;
 mod key_routes;
 pub mod keys;
+pub mod mcp;
 mod metrics;
 mod openapi;
 mod openapi_settings;
@@ -169,6 +170,8 @@ pub struct AppState<B: Backend> {
     /// The web console's usage and calibration figures, kept a minute: shared by
     /// every HTTP worker.
     pub(crate) console_figures: Arc<console::Figures>,
+    /// The MCP transport at `/mcp`, its sessions shared by every HTTP worker.
+    pub(crate) mcp: mcp::Transport<B>,
 }
 
 impl<B: Backend> std::fmt::Debug for AppState<B> {
@@ -186,6 +189,7 @@ struct Shared<B: Backend> {
     options: Arc<ApiOptions>,
     readiness: Readiness,
     console_figures: Arc<console::Figures>,
+    mcp: mcp::Transport<B>,
 }
 
 impl<B: Backend> AppState<B> {
@@ -201,6 +205,7 @@ impl<B: Backend> AppState<B> {
             options: Arc::new(options),
             readiness: Readiness::ready(),
             console_figures: Arc::default(),
+            mcp: mcp::transport::<B>(),
         };
         Self::assemble(shared, store, ledger, clock, ids)
     }
@@ -223,6 +228,7 @@ impl<B: Backend> AppState<B> {
             options: self.options.clone(),
             readiness: self.readiness.clone(),
             console_figures: self.console_figures.clone(),
+            mcp: self.mcp.clone(),
         };
         Self::assemble(shared, store, ledger, clock, ids)
     }
@@ -255,6 +261,7 @@ impl<B: Backend> AppState<B> {
             options: shared.options,
             readiness: shared.readiness,
             console_figures: shared.console_figures,
+            mcp: shared.mcp,
         }
     }
 }
@@ -275,6 +282,11 @@ pub fn app<B: Backend>(
     >,
 > {
     let metrics = web::Data::from(state.metrics.clone());
+    let mcp = state
+        .mcp
+        .clone()
+        .scope_with_path("/mcp")
+        .wrap(actix_web::middleware::from_fn(mcp::authenticated::<B>));
     App::new()
         .app_data(web::Data::from(state))
         .app_data(metrics)
@@ -295,6 +307,7 @@ pub fn app<B: Backend>(
         .wrap(actix_web::middleware::from_fn(metrics::record))
         .wrap(actix_web::middleware::from_fn(request_id::request_id))
         .configure(console::routes::<B>)
+        .service(mcp)
         .service(resource("/metrics").get(metrics::serve).done())
         .service(resource("/docs").get(docs_page::page).done())
         .service(
