@@ -47,6 +47,7 @@ pub mod text;
 pub mod timestamp;
 pub mod usage;
 pub mod variables;
+pub mod webhooks;
 
 pub use error::{Issue, StoreError, ValidationError};
 pub use secret::Secret;

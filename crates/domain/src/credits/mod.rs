@@ -18,6 +18,12 @@ use crate::timestamp::Timestamp;
 /// A `calls/start` that is not a returning-caller match costs this much.
 pub const START_PRICE: u64 = 1;
 
+/// Whether `remaining` credits are low: under 20 % of the period's `allowance`
+/// (`credits.low`; a plan without allowance is never low, only empty).
+pub fn is_low(remaining: u64, allowance: u64) -> bool {
+    remaining.saturating_mul(5) < allowance
+}
+
 /// Whether a start with this recommendation is billed: everything but `reuse` is.
 /// Matches, ends and reads are free.
 pub fn is_billable(recommendation: Recommendation) -> bool {

@@ -15,12 +15,14 @@
 //! blocks gathers them all first: [`Refill::GatherAll`]); the allowance does not roll
 //! over (a block's allowance belongs to the period it was set aside in and is dropped
 //! when it is folded back later); a start is refused only once every block has been
-//! gathered.
+//! gathered. Nor do they run low unseen: while blocks are out the account alone stays
+//! above 20 % of the allowance and above zero (below that, every start gathers), so
+//! credits go low or run out only in a start that holds them all.
 
 use crate::calls::CallId;
 use crate::credits::InsufficientCredits;
 use crate::credits::account::{LedgerEntry, debit_entry};
-use crate::credits::{Balance, BillingPolicy, Charge, CreditAccount, CreditChange};
+use crate::credits::{Balance, BillingPolicy, Charge, CreditAccount, CreditChange, is_low};
 use crate::timestamp::Timestamp;
 
 /// Most blocks a tenant's credits are spread over: as many as starts a server runs at
@@ -210,6 +212,15 @@ pub fn refill(
             (change.account, empty)
         }
     };
+    // The account alone stays above the low mark and above zero while blocks are out,
+    // so no payment from a block can take the tenant's credits low or to zero: that
+    // happens only with every block gathered, where the store counts every credit
+    // exactly (`credits.low`, `credits.exhausted`).
+    let gathered = matches!(held, Held::All(_));
+    let left = account.balance().total();
+    if !gathered && (left == 0 || is_low(left, account.allowance)) {
+        return Refill::GatherAll;
+    }
     Refill::Paid {
         change: CreditChange {
             account,

@@ -329,3 +329,52 @@ proptest! {
         prop_assert_eq!(paid, (picks.len() as u64).min(before));
     }
 }
+
+/// While blocks are out the account alone stays above the low mark and above zero, so
+/// credits go low or run out only in a start holding every block (where the store
+/// counts them exactly and reports `credits.low` / `credits.exhausted`).
+#[test]
+fn near_the_low_mark_or_zero_a_start_gathers_every_block() {
+    let now = ts("2026-01-10T00:00:00.000Z");
+    // 1,000 a period: low under 200. Plenty: the refill pays and sets a block aside.
+    let mut plenty = account(1000, 0);
+    plenty.allowance_left = 900;
+    let held = Held::One {
+        own: block(0, 0),
+        others: &[],
+    };
+    assert!(matches!(
+        refill(Some(plenty), held, one(), &call(1), &POLICY, now),
+        Refill::Paid { .. }
+    ));
+    // Near the mark: paying from the account (and setting a block aside) would leave
+    // it low, so the start gathers instead.
+    let mut near = account(1000, 0);
+    near.allowance_left = 205;
+    assert_eq!(
+        refill(Some(near.clone()), held, one(), &call(2), &POLICY, now),
+        Refill::GatherAll
+    );
+    // Holding every block, it pays.
+    assert!(matches!(
+        refill(
+            Some(near),
+            Held::All(&[block(3, 0)]),
+            one(),
+            &call(3),
+            &POLICY,
+            now
+        ),
+        Refill::Paid { .. }
+    ));
+    // Without allowance, the last credits are paid only with every block held.
+    let last = account(0, 1);
+    assert_eq!(
+        refill(Some(last.clone()), held, one(), &call(4), &POLICY, now),
+        Refill::GatherAll
+    );
+    assert!(matches!(
+        refill(Some(last), Held::All(&[]), one(), &call(5), &POLICY, now),
+        Refill::Paid { .. }
+    ));
+}

@@ -108,7 +108,14 @@ impl Event {
     /// `customer.erased`.
     pub fn customer_erased(tenant: TenantId, customer: &CustomerRef, at: Timestamp) -> Self {
         let data = json!({"customer_ref": customer.as_str()});
-        Self::new(tenant, EventType::CustomerErased, at, None, customer.as_str(), data)
+        Self::new(
+            tenant,
+            EventType::CustomerErased,
+            at,
+            None,
+            customer.as_str(),
+            data,
+        )
     }
 
     /// `credits.low` or `credits.exhausted`, reported by the start or end `call_id`.

@@ -29,7 +29,10 @@ fn key(secret: &str) -> Option<Vec<u8>> {
 fn signature(secret: &str, id: &str, timestamp: i64, body: &str) -> Option<String> {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key(secret)?).ok()?;
     mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
-    Some(format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes())))
+    Some(format!(
+        "v1,{}",
+        STANDARD.encode(mac.finalize().into_bytes())
+    ))
 }
 
 /// The `webhook-signature` header: one signature per secret (the current one first).
