@@ -34,6 +34,13 @@ impl IdGenerator for RandomIds {
     fn new_account_id(&self) -> AccountId {
         AccountId(uuid::Uuid::new_v4())
     }
+
+    fn random_bytes(&self) -> [u8; 32] {
+        let mut bytes = [0; 32];
+        // The operating system's generator; without it no secret can be made safely.
+        getrandom::fill(&mut bytes).expect("the operating system's random number generator");
+        bytes
+    }
 }
 
 /// A store the binary can run on: how to open and migrate it. Everything else (the

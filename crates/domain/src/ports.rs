@@ -264,10 +264,11 @@ pub trait CustomerStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<usize, WriteVariablesError>> + Send;
 
     /// Erases a customer and everything held on them (links, calls, intents,
-    /// variables, stored idempotent responses about them) atomically. `false` when
-    /// there was no such customer.
+    /// variables, stored idempotent responses and webhook events about them)
+    /// atomically, and writes the `customer.erased` event at `at` in the same
+    /// transaction. `false` when there was no such customer.
     fn erase_customer(
-        &self, tenant: &TenantId, customer: &CustomerRef,
+        &self, tenant: &TenantId, customer: &CustomerRef, at: Timestamp,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 

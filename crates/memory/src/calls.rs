@@ -11,13 +11,14 @@ use stickycalls_domain::customers::{ProvisionalHistory, may_fold};
 use stickycalls_domain::identity::{
     Activity, Confirmed, CustomerRef, Evidence, EvidenceKind, IdentityHints, LineType,
 };
-use stickycalls_domain::intents::{INTENT_EXPIRY, IntentWrite};
+use stickycalls_domain::intents::{INTENT_EXPIRY, IntentWrite, OpenIntent};
 use stickycalls_domain::ports::{
     CallStore, CommitEndError, CommitStartError, CustomerContext, EndCommit, EndReceipt,
     StartCommit, StartReceipt, StartSnapshot,
 };
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::variables::{VariableWrite, check_live_limit};
+use stickycalls_domain::webhooks::{Event, credit_events, end_events};
 use stickycalls_domain::{StoreError, Timestamp};
 
 use crate::MemoryStore;
@@ -224,12 +225,15 @@ impl Tenant {
     }
 
     /// Applies an intent change as the domain decides it; intents changed.
-    fn apply_intent(&mut self, customer: &CustomerRef, write: &IntentWrite) -> u32 {
+    fn apply_intent(
+        &mut self, customer: &CustomerRef, write: &IntentWrite,
+    ) -> (u32, Option<OpenIntent>) {
         let key = (
             customer.as_str().to_owned(),
             write.name().as_str().to_owned(),
         );
-        let change = write.decide(self.intents.get(&key).cloned());
+        let before = self.intents.get(&key).cloned();
+        let change = write.decide(before.clone());
         match change.after {
             Some(intent) => {
                 self.intents.insert(key, intent);
@@ -238,11 +242,11 @@ impl Tenant {
                 self.intents.remove(&key);
             }
         }
-        change.updated
+        (change.updated, before)
     }
 
     fn commit_start(
-        &mut self, commit: StartCommit, policy: &dyn BillingPolicy,
+        &mut self, tenant: TenantId, commit: StartCommit, policy: &dyn BillingPolicy,
     ) -> Result<StartReceipt, CommitStartError> {
         let call = &commit.call;
         if self.calls.contains_key(call.call_id.as_str()) {
@@ -268,7 +272,12 @@ impl Tenant {
             CustomerContext::default()
         };
         let credits_remaining = match debit {
-            Some(change) => Some(self.save_credits(change).balance().total()),
+            Some(change) => {
+                let events =
+                    self.credit_events(tenant, &change, &call.call_id, policy, call.started_at);
+                self.webhooks.write(events);
+                Some(self.save_credits(change).balance().total())
+            }
             None if commit.report_balance => Some(
                 self.credits
                     .clone()
@@ -293,8 +302,21 @@ impl Tenant {
         CreditAccount::debit_stored(self.credits.clone(), charge, call_id, policy, at).map(Some)
     }
 
+    /// The credit events of a decided debit (every credit is in the one account).
+    fn credit_events(
+        &self, tenant: TenantId, change: &CreditChange, call_id: &CallId,
+        policy: &dyn BillingPolicy, at: Timestamp,
+    ) -> Vec<Event> {
+        let before = self
+            .credits
+            .clone()
+            .map_or(0, |a| a.at(policy, at).0.balance().total());
+        let after = change.account.balance().total();
+        credit_events(tenant, &change.account, before, after, call_id, at)
+    }
+
     fn commit_end(
-        &mut self, commit: EndCommit, policy: &dyn BillingPolicy,
+        &mut self, tenant: TenantId, commit: EndCommit, policy: &dyn BillingPolicy,
     ) -> Result<EndReceipt, CommitEndError> {
         let call = &commit.call;
         let customer = &call.customer;
@@ -314,7 +336,9 @@ impl Tenant {
         self.check_variables(customer.as_str(), &commit.variables, at)?;
         let debit = self.debit(commit.charge, &call.call_id, policy, at)?;
         // Then the writes.
+        let mut events = Vec::new();
         if let Some(change) = debit {
+            events = self.credit_events(tenant, &change, &call.call_id, policy, at);
             self.save_credits(change);
         }
         if commit.create_customer {
@@ -345,10 +369,13 @@ impl Tenant {
                 ));
             }
         }
-        let intents_updated = match &commit.intent {
+        let (intents_updated, before) = match &commit.intent {
             Some(write) => self.apply_intent(customer, write),
-            None => 0,
+            None => (0, None),
         };
+        let intent = commit.intent.as_ref().map(|w| (w, before.as_ref()));
+        events.extend(end_events(tenant, call, intent));
+        self.webhooks.write(events);
         self.apply_variables(customer.as_str(), &commit.variables);
         if let Some(end) = self
             .calls
@@ -406,7 +433,7 @@ impl CallStore for MemoryStore {
         let policy = self.policy.clone();
         self.lock()
             .tenant(tenant)
-            .commit_start(commit, policy.as_ref())
+            .commit_start(*tenant, commit, policy.as_ref())
     }
 
     async fn commit_end(
@@ -415,6 +442,6 @@ impl CallStore for MemoryStore {
         let policy = self.policy.clone();
         self.lock()
             .tenant(tenant)
-            .commit_end(commit, policy.as_ref())
+            .commit_end(*tenant, commit, policy.as_ref())
     }
 }

@@ -5,6 +5,7 @@ use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
 use stickycalls_domain::ports::{CustomerStore, WriteVariablesError};
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::variables::VariableWrite;
+use stickycalls_domain::webhooks::Event;
 use stickycalls_domain::{StoreError, Timestamp};
 
 use crate::MemoryStore;
@@ -136,8 +137,17 @@ impl CustomerStore for MemoryStore {
     }
 
     async fn erase_customer(
-        &self, tenant: &TenantId, customer: &CustomerRef,
+        &self, tenant: &TenantId, customer: &CustomerRef, at: Timestamp,
     ) -> Result<bool, StoreError> {
-        Ok(self.lock().tenant(tenant).erase(customer))
+        let mut state = self.lock();
+        let t = state.tenant(tenant);
+        if !t.erase(customer) {
+            return Ok(false);
+        }
+        // Webhook events about them go with them; the erasure's own event names them.
+        t.webhooks.erase(customer.as_str());
+        t.webhooks
+            .write(vec![Event::customer_erased(*tenant, customer, at)]);
+        Ok(true)
     }
 }

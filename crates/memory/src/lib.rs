@@ -17,6 +17,7 @@ mod customers;
 mod sessions;
 mod settings;
 mod state;
+mod webhooks;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 

@@ -85,6 +85,8 @@ pub(crate) struct Tenant {
     pub claims: BTreeMap<String, Claim>,
     /// Identity settings, once saved.
     pub identity_settings: Option<IdentitySettings>,
+    /// Webhook endpoints, the outbox and its deliveries.
+    pub webhooks: crate::webhooks::Webhooks,
 }
 
 impl Tenant {

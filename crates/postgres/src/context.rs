@@ -10,10 +10,13 @@ use stickycalls_domain::accounts::Purged;
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::intents::INTENT_EXPIRY;
 use stickycalls_domain::ports::CustomerContext;
+use stickycalls_domain::webhooks::Event;
 use uuid::Uuid;
 
 use crate::rows::{IntentRow, VariableRow};
-use crate::schema::{api_keys, console_sessions, customers, idempotency_keys, intents, variables};
+use crate::schema::{
+    api_keys, console_sessions, customers, idempotency_keys, intents, variables, webhook_events,
+};
 
 /// Open intents (newest first) and live variables, read with two pipelined queries.
 pub(crate) async fn customer_context(
@@ -47,7 +50,7 @@ pub(crate) async fn customer_context(
 /// first: its row lock waits for a response being stored about them (see
 /// `IdempotencyStore::complete`), which the next statement then sees and deletes.
 pub(crate) async fn erase_customer(
-    conn: &mut AsyncPgConnection, tenant: Uuid, customer: &CustomerRef,
+    conn: &mut AsyncPgConnection, tenant: Uuid, customer: &CustomerRef, erased: Event,
 ) -> QueryResult<bool> {
     let who = customer.as_str().to_owned();
     conn.transaction(async move |conn| {
@@ -65,6 +68,18 @@ pub(crate) async fn erase_customer(
         )
         .execute(conn)
         .await?;
+        // Webhook events about them go with them (their deliveries by cascade); the
+        // erasure's own event says only which reference was erased.
+        diesel::delete(
+            webhook_events::table
+                .filter(webhook_events::tenant_id.eq(tenant))
+                .filter(webhook_events::customer_ref.eq(&who)),
+        )
+        .execute(conn)
+        .await?;
+        if deleted > 0 {
+            crate::outbox::write(conn, tenant, std::slice::from_ref(&erased)).await?;
+        }
         Ok(deleted > 0)
     })
     .await

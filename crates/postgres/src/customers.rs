@@ -10,6 +10,7 @@ use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
 use stickycalls_domain::ports::{CustomerStore, WriteVariablesError};
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::variables::VariableWrite;
+use stickycalls_domain::webhooks::Event;
 use stickycalls_domain::{StoreError, Timestamp};
 use time::OffsetDateTime;
 
@@ -223,10 +224,11 @@ impl CustomerStore for PgStore {
     }
 
     async fn erase_customer(
-        &self, tenant: &TenantId, customer: &CustomerRef,
+        &self, tenant: &TenantId, customer: &CustomerRef, at: Timestamp,
     ) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
-        crate::context::erase_customer(&mut conn, tenant_key(tenant), customer)
+        let erased = Event::customer_erased(*tenant, customer, at);
+        crate::context::erase_customer(&mut conn, tenant_key(tenant), customer, erased)
             .await
             .map_err(from_diesel)
     }

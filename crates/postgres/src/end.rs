@@ -8,17 +8,21 @@ use stickycalls_domain::calls::CallRecord;
 use stickycalls_domain::credits::{BillingPolicy, Charge, CreditAccount, InsufficientCredits};
 use stickycalls_domain::customers::{ProvisionalHistory, may_fold};
 use stickycalls_domain::identity::CustomerRef;
-use stickycalls_domain::intents::IntentWrite;
+use stickycalls_domain::intents::{IntentWrite, OpenIntent};
 use stickycalls_domain::ports::{CommitEndError, EndCommit, EndReceipt};
+use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::variables::{VariableWrite, check_live_limit};
+use stickycalls_domain::webhooks::{Event, credit_events, end_events};
 use stickycalls_domain::{Timestamp, ValidationError};
 use uuid::Uuid;
 
 use crate::credits;
 use crate::errors::from_diesel;
 use crate::links::{confirm_link, ensure_customer, link_hints};
+use crate::outbox;
 use crate::rows::{CallRow, IntentRow};
 use crate::schema::{calls, customers, intents, variables};
+use crate::tenant_key::tenant_key;
 
 /// Why an end's transaction rolled back.
 pub(crate) enum Abort {
@@ -48,16 +52,19 @@ impl From<Abort> for CommitEndError {
 }
 
 pub(crate) async fn commit_end(
-    conn: &mut AsyncPgConnection, tenant: Uuid, commit: EndCommit, policy: &dyn BillingPolicy,
+    conn: &mut AsyncPgConnection, tenant_id: TenantId, commit: EndCommit,
+    policy: &dyn BillingPolicy,
 ) -> Result<EndReceipt, CommitEndError> {
+    let tenant = tenant_key(&tenant_id);
     conn.transaction(async move |conn| -> Result<EndReceipt, Abort> {
         {
             let call = &commit.call;
             let customer = &call.customer;
             let at = call.ended.as_ref().map_or(call.started_at, |e| e.ended_at);
-            if let Some(charge) = commit.charge {
-                pay(conn, tenant, charge, call, policy, at).await?;
-            }
+            let mut events = match commit.charge {
+                Some(charge) => pay(conn, tenant_id, charge, call, policy, at).await?,
+                None => Vec::new(),
+            };
             if commit.create_customer {
                 ensure_customer(conn, tenant, customer, at).await?;
             }
@@ -81,11 +88,14 @@ pub(crate) async fn commit_end(
             if !lock_customer(conn, tenant, customer).await? {
                 return Err(Abort::Query(diesel::result::Error::NotFound));
             }
-            let intents_updated = match &commit.intent {
+            let (intents_updated, before) = match &commit.intent {
                 Some(write) => apply_intent(conn, tenant, customer, write).await?,
-                None => 0,
+                None => (0, None),
             };
             apply_variables(conn, tenant, customer, &commit.variables, at).await?;
+            let intent = commit.intent.as_ref().map(|w| (w, before.as_ref()));
+            events.extend(end_events(tenant_id, call, intent));
+            outbox::write(conn, tenant, &events).await?;
             diesel::update(
                 calls::table
                     .filter(calls::tenant_id.eq(tenant))
@@ -102,16 +112,32 @@ pub(crate) async fn commit_end(
 }
 
 /// Debits a standalone end's charge under the tenant's credit locks (every stripe
-/// gathered: ends that pay are rare), first, so an unpaid end writes nothing.
+/// gathered: ends that pay are rare), first, so an unpaid end writes nothing. Returns
+/// the credit events of the debit (every credit is counted, all being held).
 async fn pay(
-    conn: &mut AsyncPgConnection, tenant: Uuid, charge: Charge, call: &CallRecord,
+    conn: &mut AsyncPgConnection, tenant_id: TenantId, charge: Charge, call: &CallRecord,
     policy: &dyn BillingPolicy, at: Timestamp,
-) -> Result<(), Abort> {
+) -> Result<Vec<Event>, Abort> {
+    let tenant = tenant_key(&tenant_id);
     let (stored, held) = credits::lock_gathered(conn, tenant).await?;
+    let before = stored.as_ref().map_or(0, |a| total_at(a, policy, at));
     let change = CreditAccount::debit_stored(stored, charge, &call.call_id, policy, at)
         .map_err(Abort::Insufficient)?;
     credits::save_gathered(conn, tenant, &change, &held, false).await?;
-    Ok(())
+    let after = change.account.balance().total();
+    Ok(credit_events(
+        tenant_id,
+        &change.account,
+        before,
+        after,
+        &call.call_id,
+        at,
+    ))
+}
+
+/// Every credit of an account at `at` (a period that began renews the allowance).
+pub(crate) fn total_at(account: &CreditAccount, policy: &dyn BillingPolicy, at: Timestamp) -> u64 {
+    account.clone().at(policy, at).0.balance().total()
 }
 
 /// Inserts a standalone call whole, or ends a started one that is not ended yet.
@@ -213,7 +239,7 @@ async fn fold(
 /// exactly. Returns the intents changed.
 async fn apply_intent(
     conn: &mut AsyncPgConnection, tenant: Uuid, customer: &CustomerRef, write: &IntentWrite,
-) -> Result<u32, Abort> {
+) -> Result<(u32, Option<OpenIntent>), Abort> {
     let of_intent = || {
         intents::table
             .filter(intents::tenant_id.eq(tenant))
@@ -225,7 +251,8 @@ async fn apply_intent(
         .first(conn)
         .await
         .optional()?;
-    let change = write.decide(before.map(IntentRow::into_domain));
+    let before = before.map(IntentRow::into_domain);
+    let change = write.decide(before.clone());
     match &change.after {
         Some(intent) => {
             let values = (
@@ -252,7 +279,7 @@ async fn apply_intent(
             diesel::delete(of_intent()).execute(conn).await?;
         }
     }
-    Ok(change.updated)
+    Ok((change.updated, before))
 }
 
 /// Locks a customer's row until the transaction ends, so writes to their variables

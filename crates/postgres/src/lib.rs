@@ -22,6 +22,7 @@ mod keys;
 mod ledger;
 mod links;
 mod migrate;
+mod outbox;
 mod pool;
 mod round_trips;
 mod rows;
@@ -34,6 +35,7 @@ mod stripes;
 mod tenant_key;
 mod tx;
 mod usage;
+mod webhooks;
 
 pub use ledger::PgLedger;
 pub use migrate::{MIGRATIONS_ID, run_migrations};

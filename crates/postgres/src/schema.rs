@@ -173,8 +173,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_deliveries (event_id, endpoint_id) {
+        event_id -> Text,
+        endpoint_id -> Text,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Nullable<Timestamptz>,
+        last_attempt_at -> Nullable<Timestamptz>,
+        last_status -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        tenant_id -> Uuid,
+        url -> Text,
+        events -> Array<Nullable<Text>>,
+        description -> Text,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        disabled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    webhook_events (id) {
+        id -> Text,
+        tenant_id -> Uuid,
+        event_type -> Text,
+        customer_ref -> Nullable<Text>,
+        body -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(api_keys -> accounts (account_id));
 diesel::joinable!(console_sessions -> api_keys (key_lookup_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -191,4 +233,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     identity_settings,
     intents,
     variables,
+    webhook_deliveries,
+    webhook_endpoints,
+    webhook_events,
 );

@@ -26,15 +26,19 @@ use stickycalls_domain::Timestamp;
 use stickycalls_domain::credits::stripes::{Block, Held, Refill, STRIPES, refill};
 use stickycalls_domain::credits::{BillingPolicy, Charge, CreditAccount, InsufficientCredits};
 use stickycalls_domain::ports::{CommitStartError, CustomerContext, StartCommit, StartReceipt};
+use stickycalls_domain::tenant::TenantId;
+use stickycalls_domain::webhooks::credit_events;
 use uuid::Uuid;
 
 use crate::context::customer_context;
 use crate::credits;
 use crate::errors::from_diesel;
 use crate::links::{ensure_customer, link_hints};
+use crate::outbox;
 use crate::rows::CallRow;
 use crate::schema::calls;
 use crate::stripes;
+use crate::tenant_key::tenant_key;
 use crate::tx::{Commit, RollbackToSavepoint, Savepoint, StartTx, rollback_or_discard};
 
 /// Why a start's transaction rolls back.
@@ -69,7 +73,7 @@ enum Ended {
 }
 
 pub(crate) async fn commit_start(
-    tx: StartTx, tenant: Uuid, commit: StartCommit, policy: &dyn BillingPolicy,
+    tx: StartTx, tenant: TenantId, commit: StartCommit, policy: &dyn BillingPolicy,
 ) -> Result<StartReceipt, CommitStartError> {
     let ended = write(tx.conn(), tenant, &commit, policy).await;
     let conn = tx.finish();
@@ -86,11 +90,11 @@ pub(crate) async fn commit_start(
 }
 
 async fn write(
-    conn: &AsyncPgConnection, tenant: Uuid, commit: &StartCommit, policy: &dyn BillingPolicy,
+    conn: &AsyncPgConnection, tenant: TenantId, commit: &StartCommit, policy: &dyn BillingPolicy,
 ) -> Result<Ended, Abort> {
     match commit.charge {
         Some(charge) => billed(conn, tenant, commit, charge, policy).await,
-        None => free(conn, tenant, commit, policy).await,
+        None => free(conn, tenant_key(&tenant), commit, policy).await,
     }
 }
 
@@ -197,9 +201,10 @@ async fn free(
 /// stripes other starts hold, roll back to the savepoint (releasing every credit lock)
 /// and start over holding every stripe, then the account.
 async fn billed(
-    conn: &AsyncPgConnection, tenant: Uuid, commit: &StartCommit, charge: Charge,
+    conn: &AsyncPgConnection, tenant_id: TenantId, commit: &StartCommit, charge: Charge,
     policy: &dyn BillingPolicy,
 ) -> Result<Ended, Abort> {
+    let tenant = tenant_key(&tenant_id);
     let call = &commit.call;
     let now = call.started_at;
     let mut savepoint_conn = conn;
@@ -280,7 +285,7 @@ async fn billed(
             }))
         }
         Refill::Insufficient(refused) => Err(Abort::Insufficient(refused)),
-        Refill::GatherAll => gather_all(conn, tenant, commit, charge, policy).await,
+        Refill::GatherAll => gather_all(conn, tenant_id, commit, charge, policy).await,
     }
 }
 
@@ -300,9 +305,10 @@ fn left_with<'a>(
 /// every block folded back, the charge paid from the account or refused, the stripes
 /// emptied (and created, empty, if the tenant has fewer than it may).
 async fn gather_all(
-    conn: &AsyncPgConnection, tenant: Uuid, commit: &StartCommit, charge: Charge,
+    conn: &AsyncPgConnection, tenant_id: TenantId, commit: &StartCommit, charge: Charge,
     policy: &dyn BillingPolicy,
 ) -> Result<Ended, Abort> {
+    let tenant = tenant_key(&tenant_id);
     let call = &commit.call;
     let now = call.started_at;
     let mut rollback_conn = conn;
@@ -322,20 +328,44 @@ async fn gather_all(
     if inserted == 0 {
         return Err(Abort::CallIdTaken);
     }
+    let blocks = stripes::blocks(&held);
+    // Every credit is held: the one place a start can take them low or to zero.
+    let before = stored
+        .clone()
+        .map_or(0, |a| a.with_blocks(&blocks, policy, now).balance().total());
     match refill(
         stored,
-        Held::All(&stripes::blocks(&held)),
+        Held::All(&blocks),
         charge,
         &call.call_id,
         policy,
         now,
     ) {
         Refill::Paid { change, .. } => {
+            let after = change.account.clone().at(policy, now).0.balance().total();
+            let events = credit_events(
+                tenant_id,
+                &change.account,
+                before,
+                after,
+                &call.call_id,
+                now,
+            );
             let mut commit_conn = conn;
-            futures_util::try_join!(
-                credits::save_gathered(conn, tenant, &change, &held, true),
-                Commit.execute(&mut commit_conn)
-            )?;
+            if events.is_empty() {
+                futures_util::try_join!(
+                    credits::save_gathered(conn, tenant, &change, &held, true),
+                    Commit.execute(&mut commit_conn)
+                )?;
+            } else {
+                // The outbox writes one statement at a time: they must all be in
+                // before `COMMIT` is sent.
+                futures_util::try_join!(
+                    credits::save_gathered(conn, tenant, &change, &held, true),
+                    outbox::write(conn, tenant, &events)
+                )?;
+                Commit.execute(&mut commit_conn).await?;
+            }
             Ok(Ended::Committed(StartReceipt {
                 context,
                 credits_remaining: Some(change.account.at(policy, now).0.balance().total()),

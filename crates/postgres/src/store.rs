@@ -78,14 +78,14 @@ impl CallStore for PgStore {
     async fn commit_start(
         &self, tenant: &TenantId, tx: StartTx, commit: StartCommit,
     ) -> Result<StartReceipt, CommitStartError> {
-        start::commit_start(tx, tenant_key(tenant), commit, self.policy.as_ref()).await
+        start::commit_start(tx, *tenant, commit, self.policy.as_ref()).await
     }
 
     async fn commit_end(
         &self, tenant: &TenantId, commit: EndCommit,
     ) -> Result<EndReceipt, CommitEndError> {
         let mut conn = self.conn().await?;
-        end::commit_end(&mut conn, tenant_key(tenant), commit, self.policy.as_ref()).await
+        end::commit_end(&mut conn, *tenant, commit, self.policy.as_ref()).await
     }
 }
 

@@ -17,11 +17,12 @@ use stickycalls_domain::identity::{Attestation, Confirmed, CustomerRef, Identity
 use stickycalls_domain::intents::{INTENT_EXPIRY, IntentName, IntentWrite, OpenIntent};
 use stickycalls_domain::ports::CustomerContext;
 use stickycalls_domain::variables::{StoredVariable, Ttl, VariableWrite};
+use stickycalls_domain::webhooks::Event;
 
 use crate::rows::{CallRow, at, ms, unique};
 use crate::schema::{
     api_keys, calls, console_sessions, customer_external_ids, customer_phones, customers,
-    idempotency_keys, intents, variables,
+    idempotency_keys, intents, variables, webhook_events,
 };
 
 pub(crate) fn find_call(
@@ -316,11 +317,12 @@ pub(crate) fn fold(
 /// written exactly. Returns the intents changed.
 pub(crate) fn apply_intent(
     c: &mut SqliteConnection, tenant: &str, customer: &CustomerRef, write: &IntentWrite,
-) -> QueryResult<u32> {
+) -> QueryResult<(u32, Option<OpenIntent>)> {
     let key = (tenant, customer.as_str(), write.name().as_str());
     let before: Option<IntentRow> =
         unique(intents::table.find(key).select(IntentRow::as_select()), c)?;
-    let change = write.decide(before.map(IntentRow::into_domain));
+    let before = before.map(IntentRow::into_domain);
+    let change = write.decide(before.clone());
     match &change.after {
         Some(intent) => {
             diesel::insert_into(intents::table)
@@ -346,7 +348,7 @@ pub(crate) fn apply_intent(
             diesel::delete(intents::table.find(key)).execute(c)?;
         }
     }
-    Ok(change.updated)
+    Ok((change.updated, before))
 }
 
 pub(crate) fn live_keys(
@@ -391,7 +393,7 @@ pub(crate) fn write_variables(
 }
 
 pub(crate) fn erase_customer(
-    c: &mut SqliteConnection, tenant: &str, customer: &CustomerRef,
+    c: &mut SqliteConnection, tenant: &str, customer: &CustomerRef, erased: &Event,
 ) -> QueryResult<bool> {
     diesel::delete(
         idempotency_keys::table
@@ -400,6 +402,17 @@ pub(crate) fn erase_customer(
     )
     .execute(c)?;
     let n = diesel::delete(customers::table.find((tenant, customer.as_str()))).execute(c)?;
+    // Webhook events about them go with them (their deliveries by cascade); the
+    // erasure's own event says only which reference was erased.
+    diesel::delete(
+        webhook_events::table
+            .filter(webhook_events::tenant_id.eq(tenant))
+            .filter(webhook_events::customer_ref.eq(customer.as_str())),
+    )
+    .execute(c)?;
+    if n > 0 {
+        crate::outbox::write(c, tenant, std::slice::from_ref(erased))?;
+    }
     Ok(n > 0)
 }
 

@@ -9,6 +9,8 @@ use stickycalls_domain::calls::CallId;
 use stickycalls_domain::credits::{
     BillingPolicy, Charge, CreditAccount, CreditChange, InsufficientCredits,
 };
+use stickycalls_domain::tenant::TenantId;
+use stickycalls_domain::webhooks::{Event, credit_events};
 
 use crate::rows::{at, corrupt, ms};
 use crate::schema::{credit_balances, credit_ledger};
@@ -107,15 +109,24 @@ impl From<diesel::result::Error> for DebitError {
     }
 }
 
-/// Spends a start's charge inside its (immediate) transaction; returns what is left.
+/// Spends a start's (or end's) charge inside its (immediate) transaction: every credit
+/// of the tenant is in its one row, so the debit's credit events are exact. Returns
+/// what is left and those events.
 pub(crate) fn debit(
-    c: &mut SqliteConnection, tenant: &str, charge: Charge, call_id: &CallId,
+    c: &mut SqliteConnection, tenant: (&str, TenantId), charge: Charge, call_id: &CallId,
     policy: &dyn BillingPolicy, now: Timestamp,
-) -> Result<u64, DebitError> {
-    let change = CreditAccount::debit_stored(load(c, tenant)?, charge, call_id, policy, now)
+) -> Result<(u64, Vec<Event>), DebitError> {
+    let (key, tenant) = tenant;
+    let stored = load(c, key)?;
+    let before = stored
+        .clone()
+        .map_or(0, |a| a.at(policy, now).0.balance().total());
+    let change = CreditAccount::debit_stored(stored, charge, call_id, policy, now)
         .map_err(DebitError::Insufficient)?;
-    save(c, tenant, &change)?;
-    Ok(change.account.balance().total())
+    save(c, key, &change)?;
+    let after = change.account.balance().total();
+    let events = credit_events(tenant, &change.account, before, after, call_id, now);
+    Ok((after, events))
 }
 
 /// Credits left at `now`.

@@ -8,6 +8,7 @@ use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
 use stickycalls_domain::ports::{CustomerStore, WriteVariablesError};
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::variables::{VariableWrite, check_live_limit};
+use stickycalls_domain::webhooks::Event;
 use stickycalls_domain::{StoreError, Timestamp};
 
 use crate::errors::from_diesel;
@@ -199,11 +200,12 @@ impl CustomerStore for SqliteStore {
     }
 
     async fn erase_customer(
-        &self, tenant: &TenantId, customer: &CustomerRef,
+        &self, tenant: &TenantId, customer: &CustomerRef, at: Timestamp,
     ) -> Result<bool, StoreError> {
+        let erased = Event::customer_erased(*tenant, customer, at);
         let (key, customer) = (tenant_key(tenant), customer.clone());
         self.write(move |c| {
-            c.immediate_transaction(|c| queries::erase_customer(c, &key, &customer))
+            c.immediate_transaction(|c| queries::erase_customer(c, &key, &customer, &erased))
                 .map_err(from_diesel)
         })
         .await

@@ -18,12 +18,14 @@ mod errors;
 mod evidence;
 mod keys;
 mod migrate;
+mod outbox;
 mod pool;
 mod rows;
 pub mod schema;
 mod sessions;
 mod settings;
 mod store;
+mod webhooks;
 
 pub use migrate::run_migrations;
 pub use pool::{SqliteLedger, SqliteSettings, SqliteStore};

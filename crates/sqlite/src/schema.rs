@@ -163,8 +163,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_deliveries (event_id, endpoint_id) {
+        event_id -> Text,
+        endpoint_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<BigInt>,
+        last_attempt_at -> Nullable<BigInt>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        tenant_id -> Text,
+        url -> Text,
+        events -> Text,
+        description -> Text,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<BigInt>,
+        created_at -> BigInt,
+        disabled_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    webhook_events (id) {
+        id -> Text,
+        tenant_id -> Text,
+        event_type -> Text,
+        customer_ref -> Nullable<Text>,
+        body -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(api_keys -> accounts (account_id));
 diesel::joinable!(console_sessions -> api_keys (key_lookup_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -180,4 +222,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     identity_settings,
     intents,
     variables,
+    webhook_deliveries,
+    webhook_endpoints,
+    webhook_events,
 );

@@ -13,11 +13,12 @@ use stickycalls_domain::ports::{
 };
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::variables::check_live_limit;
+use stickycalls_domain::webhooks::end_events;
 use stickycalls_domain::{StoreError, Timestamp, ValidationError};
 
 use crate::errors::from_diesel;
 use crate::pool::SqliteStore;
-use crate::{calls, credits, evidence, tenant_key};
+use crate::{calls, credits, evidence, outbox, tenant_key};
 
 /// Why a commit rolled back.
 enum Abort {
@@ -51,8 +52,10 @@ fn read<R: Send + 'static>(
 }
 
 fn start_tx(
-    c: &mut SqliteConnection, tenant: &str, commit: &StartCommit, policy: &dyn BillingPolicy,
+    c: &mut SqliteConnection, tenant_id: TenantId, commit: &StartCommit, policy: &dyn BillingPolicy,
 ) -> Result<StartReceipt, Abort> {
+    let key = tenant_key(&tenant_id);
+    let tenant = key.as_str();
     let call = &commit.call;
     if commit.create_customer {
         calls::ensure_customer(c, tenant, &call.customer, call.started_at)?;
@@ -76,14 +79,18 @@ fn start_tx(
         CustomerContext::default()
     };
     let credits_remaining = match commit.charge {
-        Some(charge) => Some(credits::debit(
-            c,
-            tenant,
-            charge,
-            &call.call_id,
-            policy,
-            call.started_at,
-        )?),
+        Some(charge) => {
+            let (left, events) = credits::debit(
+                c,
+                (tenant, tenant_id),
+                charge,
+                &call.call_id,
+                policy,
+                call.started_at,
+            )?;
+            outbox::write(c, tenant, &events)?;
+            Some(left)
+        }
         None if commit.report_balance => {
             Some(credits::remaining(c, tenant, policy, call.started_at)?)
         }
@@ -96,14 +103,19 @@ fn start_tx(
 }
 
 fn end_tx(
-    c: &mut SqliteConnection, tenant: &str, commit: &EndCommit, policy: &dyn BillingPolicy,
+    c: &mut SqliteConnection, tenant_id: TenantId, commit: &EndCommit, policy: &dyn BillingPolicy,
 ) -> Result<EndReceipt, Abort> {
+    let key = tenant_key(&tenant_id);
+    let tenant = key.as_str();
     let call = &commit.call;
     let customer = &call.customer;
     let now = call.ended.as_ref().map_or(call.started_at, |e| e.ended_at);
-    if let Some(charge) = commit.charge {
-        credits::debit(c, tenant, charge, &call.call_id, policy, now)?;
-    }
+    let mut events = match commit.charge {
+        Some(charge) => {
+            credits::debit(c, (tenant, tenant_id), charge, &call.call_id, policy, now)?.1
+        }
+        None => Vec::new(),
+    };
     if commit.create_customer {
         calls::ensure_customer(c, tenant, customer, now)?;
     }
@@ -121,9 +133,9 @@ fn end_tx(
     if let Some(confirmed) = commit.confirmation {
         calls::confirm_link(c, tenant, customer, &commit.link, confirmed)?;
     }
-    let intents_updated = match &commit.intent {
+    let (intents_updated, before) = match &commit.intent {
         Some(write) => calls::apply_intent(c, tenant, customer, write)?,
-        None => 0,
+        None => (0, None),
     };
     if !commit.variables.is_empty() {
         let live = calls::live_keys(c, tenant, customer, now)?;
@@ -132,6 +144,9 @@ fn end_tx(
         calls::write_variables(c, tenant, customer, &commit.variables, now)?;
     }
     calls::set_intents_updated(c, tenant, &call.call_id, intents_updated)?;
+    let intent = commit.intent.as_ref().map(|w| (w, before.as_ref()));
+    events.extend(end_events(tenant_id, call, intent));
+    outbox::write(c, tenant, &events)?;
     Ok(EndReceipt { intents_updated })
 }
 
@@ -181,10 +196,9 @@ impl CallStore for SqliteStore {
     async fn commit_start(
         &self, tenant: &TenantId, _tx: (), commit: StartCommit,
     ) -> Result<StartReceipt, CommitStartError> {
-        let key = tenant_key(tenant);
-        let policy = self.policy.clone();
+        let (tenant, policy) = (*tenant, self.policy.clone());
         self.write(move |c| {
-            c.immediate_transaction(|c| start_tx(c, &key, &commit, policy.as_ref()))
+            c.immediate_transaction(|c| start_tx(c, tenant, &commit, policy.as_ref()))
                 .map_err(|abort| match abort {
                     Abort::CallIdTaken => CommitStartError::CallIdTaken,
                     Abort::Insufficient(e) => CommitStartError::InsufficientCredits(e),
@@ -200,9 +214,9 @@ impl CallStore for SqliteStore {
     async fn commit_end(
         &self, tenant: &TenantId, commit: EndCommit,
     ) -> Result<EndReceipt, CommitEndError> {
-        let (key, policy) = (tenant_key(tenant), self.policy.clone());
+        let (tenant, policy) = (*tenant, self.policy.clone());
         self.write(move |c| {
-            c.immediate_transaction(|c| end_tx(c, &key, &commit, policy.as_ref()))
+            c.immediate_transaction(|c| end_tx(c, tenant, &commit, policy.as_ref()))
                 .map_err(|abort| match abort {
                     Abort::CallIdTaken => CommitEndError::CallIdTaken,
                     Abort::AlreadyEnded => CommitEndError::AlreadyEnded,

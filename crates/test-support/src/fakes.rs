@@ -64,6 +64,12 @@ impl IdGenerator for SequentialIds {
     fn new_account_id(&self) -> AccountId {
         AccountId(uuid::Uuid::from_u128(next_test_id()))
     }
+
+    fn random_bytes(&self) -> [u8; 32] {
+        let mut bytes = [0; 32];
+        bytes[..16].copy_from_slice(&next_test_id().to_be_bytes());
+        bytes
+    }
 }
 
 /// The real billing policy (the FAQ's catalog, monthly periods) with billing on.

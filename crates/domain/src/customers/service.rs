@@ -120,7 +120,11 @@ impl<S: CustomerStore, C: Clock> CustomerService<S, C> {
         &self, tenant: &TenantId, customer: &str,
     ) -> Result<CustomerRef, CustomerError> {
         let who = reference(customer)?;
-        if !self.store.erase_customer(tenant, &who).await? {
+        if !self
+            .store
+            .erase_customer(tenant, &who, self.clock.now())
+            .await?
+        {
             return Err(CustomerError::NotFound);
         }
         Ok(who)

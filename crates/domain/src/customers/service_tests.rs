@@ -78,7 +78,7 @@ fn unknown_customers_and_variables_are_not_found() {
         .returning(|_, _, _, _| Box::pin(async { Ok(0) }));
     store
         .expect_erase_customer()
-        .returning(|_, _| Box::pin(async { Ok(false) }));
+        .returning(|_, _, _| Box::pin(async { Ok(false) }));
     let service = CustomerService::new(store, clock());
     let t = tenant().id;
     assert!(matches!(

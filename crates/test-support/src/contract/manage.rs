@@ -493,11 +493,13 @@ pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
     ensure!(both[0].calls.len() == 1 && both[0].phones[0].e164.as_e164() == "+14155550124");
 
     ensure!(
-        !w.store.erase_customer(&prod.id, &who).await?,
+        !w.store
+            .erase_customer(&prod.id, &who, w.clock.now())
+            .await?,
         "other environment erased"
     );
     ensure!(w.record(&t.id, &who).await?.is_some());
-    ensure!(w.store.erase_customer(&t.id, &who).await?);
+    ensure!(w.store.erase_customer(&t.id, &who, w.clock.now()).await?);
     ensure!(w.record(&t.id, &who).await?.is_none());
     ensure!(
         w.store

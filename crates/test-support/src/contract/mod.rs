@@ -13,7 +13,7 @@ use stickycalls_domain::credits::{CreditAccount, CreditState};
 use stickycalls_domain::identity::{CustomerRef, Recommendation};
 use stickycalls_domain::ports::{
     AccountStore, CallStore, Clock, ConsoleSessionStore, CreditLedger, CustomerStore,
-    IdempotencyStore, IdentityStore, KeyStore, Purge, UsageStore,
+    IdempotencyStore, IdentityStore, KeyStore, Purge, UsageStore, WebhookStore,
 };
 use stickycalls_domain::tenant::{AccountId, Environment, Tenant, TenantId};
 use time::Duration;
@@ -23,9 +23,11 @@ use crate::fakes::{SequentialIds, TestClock};
 mod calibration;
 mod identity;
 mod manage;
+mod webhooks;
 pub use calibration::*;
 pub use identity::*;
 pub use manage::*;
+pub use webhooks::*;
 
 #[allow(missing_debug_implementations)]
 /// A fresh, empty store and ledger per test, and whatever keeps them alive.
@@ -49,6 +51,7 @@ pub trait StorageFactory: Send + Sync {
         + UsageStore
         + IdentityStore
         + ConsoleSessionStore
+        + WebhookStore
         + Purge
         + Clone;
     /// Its ledger.
@@ -542,9 +545,15 @@ pub async fn erase_removes_everything<F: StorageFactory>(factory: &F) -> anyhow:
     w.grant(&t.id, 5).await?;
     let first = w.start(&t, json!({"call_id": "g1", "identity_hints": {"ani": "+14155550008", "external_ids": {"crm": "G-1"}}})).await?;
     w.end(&t, json!({"call_id": "g1", "intent": "x", "intent_status": "open", "variables": {"secret": "s"}})).await?;
-    ensure!(w.store.erase_customer(&t.id, &first.customer_ref).await?);
     ensure!(
-        !w.store.erase_customer(&t.id, &first.customer_ref).await?,
+        w.store
+            .erase_customer(&t.id, &first.customer_ref, w.clock.now())
+            .await?
+    );
+    ensure!(
+        !w.store
+            .erase_customer(&t.id, &first.customer_ref, w.clock.now())
+            .await?,
         "gone already"
     );
     ensure!(!w.call_exists(&t, "g1").await?, "call records are erased");
@@ -626,7 +635,9 @@ pub async fn provisional_customer_is_folded<F: StorageFactory>(factory: &F) -> a
             .is_empty()
     );
     ensure!(
-        !w.store.erase_customer(&t.id, &first.customer_ref).await?,
+        !w.store
+            .erase_customer(&t.id, &first.customer_ref, w.clock.now())
+            .await?,
         "the provisional customer is gone"
     );
     Ok(())
@@ -1071,7 +1082,12 @@ macro_rules! storage_contract {
             fifty_concurrent_key_creations_leave_twenty,
             customers_are_found_exported_and_erased,
             variables_written_directly,
-            idempotency_claims_have_a_lease_and_are_purged
+            idempotency_claims_have_a_lease_and_are_purged,
+            webhook_endpoints_are_kept_per_tenant,
+            an_end_writes_its_events_for_subscribed_endpoints,
+            claims_are_leased_and_never_shared,
+            an_erasure_erases_its_events_and_reports_itself,
+            credit_alerts_are_reported_once
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {
