@@ -70,6 +70,7 @@ macro_rules! backend {
             type Ledger = $ledger;
             type Clock = SystemClock;
             type Ids = RandomIds;
+            type Resolver = stickycalls_webhooks::SystemResolver;
         }
     };
 }

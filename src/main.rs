@@ -22,6 +22,7 @@ use stickycalls_domain::credits::SharedPolicy;
 use stickycalls_domain::ports::AccountStore;
 use stickycalls_http_api::keys::Argon2Minter;
 use stickycalls_http_api::{AppState, Readiness};
+use stickycalls_webhooks::Deliverer;
 
 use crate::adapters::{
     Adapter, Memory, MemorySettings, PURGE_EVERY, Postgres, RandomIds, Sqlite, SystemClock,
@@ -154,6 +155,12 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
         Some(opened)
     };
     readiness.set_ready();
+    let deliverer = Arc::new(
+        Deliverer::new(store.clone(), SystemClock, settings.webhooks.clone())
+            .context("cannot build the webhook client")?,
+    );
+    let delivering = deliverer.run(std::future::pending());
+    tokio::spawn(delivering);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PURGE_EVERY);
         loop {

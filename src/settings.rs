@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::time::Duration;
+use stickycalls_webhooks::DeliverySettings;
 
 use anyhow::{Context, bail};
 use stickycalls_domain::console::SessionPolicy;
@@ -63,6 +64,8 @@ pub struct Settings {
     /// lines (set the same on every node to follow a customer across them); unset, a
     /// random one per process.
     pub log_key: Vec<u8>,
+    /// Webhook delivery (see [`webhook_settings`]).
+    pub webhooks: DeliverySettings,
 }
 
 /// A whole number of seconds from `name` within `range`, else `default`.
@@ -166,6 +169,7 @@ impl Settings {
                     .context("STICKYCALLS_HTTP_WORKERS must be a positive whole number")?,
             ),
         };
+        let webhooks = webhook_settings()?;
         let public_signup = match var("STICKYCALLS_PUBLIC_SIGNUP").as_deref() {
             None | Some("true") => true,
             Some("false") => false,
@@ -254,7 +258,51 @@ impl Settings {
                 client_timeout,
                 trusted_proxies,
                 console_sessions,
+                webhooks_allow_private: webhooks.allow_private,
             },
+            webhooks,
         })
     }
+}
+
+/// `STICKYCALLS_WEBHOOK_RETRY_SECONDS` (default `5,300,1800,7200,18000,36000,50400,72000,86400`),
+/// `STICKYCALLS_WEBHOOK_TIMEOUT_SECONDS` (1 to 60, default 10),
+/// `STICKYCALLS_WEBHOOK_POLL_MS` (10 to 60,000, default 1,000),
+/// `STICKYCALLS_WEBHOOKS_ALLOW_PRIVATE` (`true`/`false`, default `false`).
+fn webhook_settings() -> anyhow::Result<DeliverySettings> {
+    let defaults = DeliverySettings::default();
+    let schedule = match var("STICKYCALLS_WEBHOOK_RETRY_SECONDS") {
+        None => defaults.schedule,
+        Some(text) => text
+            .parse()
+            .map_err(|e| anyhow::anyhow!("STICKYCALLS_WEBHOOK_RETRY_SECONDS: {e}"))?,
+    };
+    let allow_private = match var("STICKYCALLS_WEBHOOKS_ALLOW_PRIVATE").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            bail!("STICKYCALLS_WEBHOOKS_ALLOW_PRIVATE `{other}` must be `true` or `false`")
+        }
+    };
+    let poll = match var("STICKYCALLS_WEBHOOK_POLL_MS") {
+        None => defaults.poll,
+        Some(text) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| (10..=60_000).contains(ms))
+            .map(Duration::from_millis)
+            .context("STICKYCALLS_WEBHOOK_POLL_MS must be a whole number from 10 to 60000")?,
+    };
+    Ok(DeliverySettings {
+        schedule,
+        timeout: seconds(
+            "STICKYCALLS_WEBHOOK_TIMEOUT_SECONDS",
+            1..=60,
+            defaults.timeout,
+        )?,
+        allow_private,
+        poll,
+        ..defaults
+    })
 }

@@ -11,6 +11,7 @@ use stickycalls_domain::error::RefusalKind;
 use stickycalls_domain::keys::KeyError;
 use stickycalls_domain::settings::SettingsError;
 use stickycalls_domain::usage::UsageError;
+use stickycalls_domain::webhooks::WebhookError;
 use stickycalls_domain::{StoreError, ValidationError};
 use utoipa::ToSchema;
 
@@ -284,6 +285,20 @@ impl From<SettingsError> for ApiError {
         match e {
             SettingsError::Invalid(e) => e.into(),
             SettingsError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<WebhookError> for ApiError {
+    fn from(e: WebhookError) -> Self {
+        match e {
+            WebhookError::Invalid(e) => e.into(),
+            WebhookError::NotFound => Self::new(
+                StatusCode::NOT_FOUND,
+                "webhook_not_found",
+                "No such webhook endpoint",
+            ),
+            WebhookError::Store(e) => e.into(),
         }
     }
 }

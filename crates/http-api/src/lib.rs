@@ -35,6 +35,7 @@ mod metrics;
 mod openapi;
 mod openapi_settings;
 mod openapi_tenant;
+mod openapi_webhooks;
 mod policies;
 #[cfg(test)]
 mod postman;
@@ -48,6 +49,7 @@ mod resource;
 mod settings;
 mod settings_dto;
 mod signup;
+mod webhook_routes;
 
 use resource::resource;
 use std::sync::Arc;
@@ -62,10 +64,12 @@ use stickycalls_domain::customers::CustomerService;
 use stickycalls_domain::keys::KeyService;
 use stickycalls_domain::ports::{
     AccountStore, CallStore, Clock, ConsoleSessionStore, CreditLedger, CustomerStore, Health,
-    IdGenerator, IdempotencyStore, IdentityStore, KeyStore, Purge, UsageStore,
+    HostResolver, IdGenerator, IdempotencyStore, IdentityStore, KeyStore, Purge, UsageStore,
+    WebhookStore,
 };
 use stickycalls_domain::settings::SettingsService;
 use stickycalls_domain::usage::UsageService;
+use stickycalls_domain::webhooks::WebhookService;
 
 pub use auth::{KeyVerifier, VERIFIED_KEY_TTL, Verified};
 pub use client_address::TrustedProxies;
@@ -90,6 +94,7 @@ pub trait Backend: Send + Sync + 'static {
         + UsageStore
         + IdentityStore
         + ConsoleSessionStore
+        + WebhookStore
         + Health
         + Clone;
     /// Credits.
@@ -98,6 +103,8 @@ pub trait Backend: Send + Sync + 'static {
     type Clock: Clock + Clone;
     /// New customer references and account ids.
     type Ids: IdGenerator + Clone;
+    /// Name resolution for webhook URLs.
+    type Resolver: HostResolver + Clone + Default;
 }
 
 /// What the operator decides about the API.
@@ -120,6 +127,9 @@ pub struct ApiOptions {
     pub trusted_proxies: TrustedProxies,
     /// How long web console sessions live.
     pub console_sessions: SessionPolicy,
+    /// Whether webhook endpoints may reach private addresses
+    /// (`STICKYCALLS_WEBHOOKS_ALLOW_PRIVATE`).
+    pub webhooks_allow_private: bool,
 }
 
 impl Default for ApiOptions {
@@ -132,6 +142,7 @@ impl Default for ApiOptions {
             client_timeout: CLIENT_TIMEOUT,
             trusted_proxies: TrustedProxies::default(),
             console_sessions: SessionPolicy::default(),
+            webhooks_allow_private: false,
         }
     }
 }
@@ -155,6 +166,8 @@ pub struct AppState<B: Backend> {
     pub accounts: AccountService<B::Store, B::Ledger, B::Clock, B::Ids, keys::Argon2Minter>,
     /// The key use cases (create within the cap, list, revoke).
     pub key_admin: KeyService<B::Store, B::Clock, keys::Argon2Minter>,
+    /// The webhook endpoint use cases.
+    pub webhooks: WebhookService<B::Store, B::Resolver, B::Clock, B::Ids>,
     /// API-key checks, with their cache: shared by every HTTP worker.
     pub keys: Arc<KeyVerifier<B::Store>>,
     /// Tenants' policies, with their cache: shared by every HTTP worker.
@@ -241,6 +254,13 @@ impl<B: Backend> AppState<B> {
         shared.metrics.watch_pool(move || probe.pool_use());
         Self {
             key_admin: KeyService::new(store.clone(), clock.clone(), keys::Argon2Minter),
+            webhooks: WebhookService::new(
+                store.clone(),
+                B::Resolver::default(),
+                clock.clone(),
+                ids.clone(),
+                shared.options.webhooks_allow_private,
+            ),
             customers: CustomerService::new(store.clone(), clock.clone()),
             usage: UsageService::new(store.clone(), ledger.clone(), clock.clone()),
             settings: SettingsService::new(store.clone(), clock.clone()),
@@ -347,6 +367,28 @@ pub fn app<B: Backend>(
                 .service(
                     resource("/keys/{id}")
                         .delete(key_routes::revoke::<B>)
+                        .done(),
+                )
+                .service(
+                    resource("/webhooks")
+                        .get(webhook_routes::list::<B>)
+                        .post(webhook_routes::create::<B>)
+                        .done(),
+                )
+                .service(
+                    resource("/webhooks/{id}")
+                        .get(webhook_routes::read::<B>)
+                        .delete(webhook_routes::delete::<B>)
+                        .done(),
+                )
+                .service(
+                    resource("/webhooks/{id}/rotate-secret")
+                        .post(webhook_routes::rotate::<B>)
+                        .done(),
+                )
+                .service(
+                    resource("/webhooks/{id}/deliveries")
+                        .get(webhook_routes::deliveries::<B>)
                         .done(),
                 )
                 .service(resource("/customers").get(customers::search::<B>).done())

@@ -16,6 +16,7 @@ use crate::field_schema::{
 };
 use crate::openapi_settings as settings;
 use crate::openapi_tenant as tenant;
+use crate::openapi_webhooks as webhooks;
 use crate::settings_dto::{
     AdjustmentDto, AttestationPolicyDto, BinDto, CalibrationResponse, IdentitySettingsDto,
     LearningDto, ReuseQualityDto, ThresholdsDto, WeightsDto,
@@ -33,7 +34,9 @@ use crate::settings_dto::{
         tenant::search_customers_doc, tenant::read_customer_doc, tenant::export_customer_doc,
         tenant::erase_customer_doc, tenant::put_variable_doc, tenant::delete_variable_doc,
         tenant::metrics_doc, settings::read_settings_doc, settings::replace_settings_doc,
-        settings::calibration_doc, crate::prompts::prompt_doc
+        settings::calibration_doc, webhooks::create_webhook_doc, webhooks::list_webhooks_doc,
+        webhooks::read_webhook_doc, webhooks::delete_webhook_doc, webhooks::rotate_webhook_doc,
+        webhooks::webhook_deliveries_doc, crate::prompts::prompt_doc
     ),
     components(schemas(
         StartRequest, StartResponse, EndRequest, EndResponse, HealthResponse, IdentityDto,
@@ -53,7 +56,7 @@ struct BearerKey;
 /// The reference's sections, in order: each operation goes to the first that names its
 /// path or a parent of it (`/v1/account` is not a parent of `/v1/accounts`); the rest to
 /// the last.
-const TAGS: [(&str, &[&str], &str); 7] = [
+const TAGS: [(&str, &[&str], &str); 8] = [
     (
         "Calls",
         &["/v1/calls"],
@@ -78,6 +81,11 @@ const TAGS: [(&str, &[&str], &str); 7] = [
         "Identity",
         &["/v1/settings", "/v1/identity"],
         "How callers are identified: the tenant's settings, and calibration.",
+    ),
+    (
+        "Webhooks",
+        &["/v1/webhooks"],
+        "Endpoints the service calls when something happens, signed (Standard Webhooks).",
     ),
     ("Signup", &["/v1/accounts"], "Open an account by API."),
     (

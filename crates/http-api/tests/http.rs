@@ -21,6 +21,17 @@ impl Backend for Memory {
     type Ledger = MemoryLedger;
     type Clock = TestClock;
     type Ids = SequentialIds;
+    type Resolver = Unresolved;
+}
+
+/// No name resolves in these tests (webhook URLs with a public address do).
+#[derive(Debug, Clone, Copy, Default)]
+struct Unresolved;
+
+impl stickycalls_domain::ports::HostResolver for Unresolved {
+    async fn resolve(&self, _host: &str, _port: u16) -> Vec<std::net::IpAddr> {
+        Vec::new()
+    }
 }
 
 fn state() -> Arc<AppState<Memory>> {

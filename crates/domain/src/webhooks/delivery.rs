@@ -11,11 +11,12 @@ use crate::timestamp::Timestamp;
 /// How long one attempt may take.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::seconds(10);
 
-/// How long after its attempt began a claimed delivery may be claimed again: a
-/// process that died mid-attempt leaves it to another (at least once; `webhook-id`
-/// lets the receiver see a repeat).
-pub fn lease(timeout: Duration) -> Duration {
-    timeout + Duration::seconds(5)
+/// How long after its claim a delivery may be claimed again: a process that died
+/// mid-attempt leaves it to another (at least once; `webhook-id` lets the receiver see
+/// a repeat). A claim may wait for `rounds` attempts to the same endpoint before its
+/// own (bounded concurrency per endpoint), each up to `timeout`.
+pub fn lease(timeout: Duration, rounds: u32) -> Duration {
+    timeout * i32::try_from(rounds.max(1)).unwrap_or(i32::MAX) + Duration::seconds(5)
 }
 
 /// The waits before each retry (the first attempt is at once).
