@@ -17,6 +17,7 @@ mod report;
 mod server;
 mod sqlite;
 mod traffic;
+mod webhooks;
 
 use std::path::PathBuf;
 
@@ -151,6 +152,7 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
             .await?;
     }
     let returning_stored = dataset::calls_with_prefix(&db.url, &phase.tag("ret")).await?;
+    let webhooks = phase.webhooks_on(&server).await?;
     let mixed = phase.saturate("mix", Traffic::Mixed).await?;
     let rate = Some(args.rate);
     let returning_at_rate = phase
@@ -199,6 +201,7 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
         hot_tenant,
         hot_activity,
         cpu_us_per_start,
+        webhooks,
         pgbench_tps,
         reference_tps,
         rss_mb,
@@ -299,6 +302,25 @@ impl Phase<'_> {
         let measured = self.saturate(name, Traffic::Returning).await?;
         let per_start = per_start_us(server.cpu_seconds()? - before, &measured);
         Ok((measured, per_start))
+    }
+
+    /// Saturated returning starts with an endpoint subscribed to every event, between
+    /// two runs without (their mean is the baseline, so a drift over the three shows).
+    async fn webhooks_on(&self, server: &Server) -> anyhow::Result<report::WebhooksOn> {
+        let sink = webhooks::Sink::start()?;
+        let endpoint = webhooks::register(self.base, self.key, &sink.url).await?;
+        let (on, cpu_on) = self.saturate_returning("retwh", server).await?;
+        webhooks::remove(self.base, self.key, &endpoint).await?;
+        let (off, cpu_off) = self.saturate_returning("retoff", server).await?;
+        let received = sink.received();
+        sink.stop().await;
+        Ok(report::WebhooksOn {
+            on,
+            off,
+            cpu_us_on: cpu_on,
+            cpu_us_off: cpu_off,
+            received,
+        })
     }
 
     /// A closed-loop run of starts for the configured duration.

@@ -94,6 +94,8 @@ impl Server {
             // The limiter still runs on every request (its cost is measured), with a
             // quota the load generator cannot reach from its one key.
             .env("STICKYCALLS_RATE_LIMITS", "free=1000000000/60")
+            // The webhook phase's receiver is on 127.0.0.1.
+            .env("STICKYCALLS_WEBHOOKS_ALLOW_PRIVATE", "true")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)

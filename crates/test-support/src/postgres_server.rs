@@ -11,10 +11,10 @@ use anyhow::{Context, bail};
 
 /// An admin URL to a server the tests may create databases on.
 pub(crate) async fn find_server() -> anyhow::Result<String> {
-    if let Ok(url) = std::env::var("DATABASE_URL") {
-        if !url.is_empty() {
-            return Ok(url);
-        }
+    if let Ok(url) = std::env::var("DATABASE_URL")
+        && !url.is_empty()
+    {
+        return Ok(url);
     }
     let local = "postgres://postgres@127.0.0.1:5432/postgres";
     if accepts(local).await {

@@ -61,7 +61,7 @@ pub async fn webhook_endpoints_are_kept_per_tenant<F: StorageFactory>(
         now,
     );
     w.store.add_endpoint(e.clone(), secret(1)).await?;
-    ensure!(w.store.endpoints(&t.id).await? == [e.clone()]);
+    ensure!(w.store.endpoints(&t.id).await? == std::slice::from_ref(&e));
     ensure!(
         w.store.endpoints(&prod.id).await?.is_empty(),
         "another tenant"
