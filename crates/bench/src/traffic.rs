@@ -66,7 +66,11 @@ fn body(traffic: Traffic, n: usize, tag: &str, customers: u64, rng: &mut fastran
         Traffic::Ends => {
             // The same customer always gets the same end, so a body drawn twice is a
             // retry (answered from the first), never a conflicting second end.
-            let status = if i % 2 == 0 { "resolved" } else { "open" };
+            let status = if i.is_multiple_of(2) {
+                "resolved"
+            } else {
+                "open"
+            };
             json!({
                 "call_id": format!("hist-{i}-1"),
                 "customer_ref": format!("cust_b{i}"),

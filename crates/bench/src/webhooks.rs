@@ -21,12 +21,12 @@ impl Sink {
         let received = Arc::new(AtomicU64::new(0));
         let count = web::Data::from(received.clone());
         let server = HttpServer::new(move || {
-            App::new()
-                .app_data(count.clone())
-                .default_service(web::to(|n: web::Data<AtomicU64>| async move {
+            App::new().app_data(count.clone()).default_service(web::to(
+                |n: web::Data<AtomicU64>| async move {
                     n.fetch_add(1, Ordering::Relaxed);
                     HttpResponse::NoContent().finish()
-                }))
+                },
+            ))
         })
         .workers(1)
         .bind(("127.0.0.1", 0))?;

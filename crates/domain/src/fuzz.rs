@@ -110,10 +110,9 @@ proptest! {
         if let Ok(raw) = serde_json::from_value::<RawStartCall>(body.clone()) {
             let _ = StartCall::parse(raw, &policy);
         }
-        if let Ok(raw) = serde_json::from_value::<RawEndCall>(body) {
-            if let Ok(end) = EndCall::parse(raw, &policy, now()) {
+        if let Ok(raw) = serde_json::from_value::<RawEndCall>(body)
+            && let Ok(end) = EndCall::parse(raw, &policy, now()) {
                 prop_assert!(is_storable(end.call_id.as_str(), TextKind::Line));
             }
-        }
     }
 }

@@ -153,10 +153,10 @@ impl ApiError {
 
     /// Logs the cause of a server error (never shown to the client).
     pub(crate) fn log_cause(&self) {
-        if let Some(cause) = &self.cause {
-            if self.status.is_server_error() {
-                tracing::error!(code = self.code, "request failed: {cause:#}");
-            }
+        if let Some(cause) = &self.cause
+            && self.status.is_server_error()
+        {
+            tracing::error!(code = self.code, "request failed: {cause:#}");
         }
     }
 

@@ -49,10 +49,10 @@ impl Tenant {
                 }
             }
         }
-        if let Some(named) = &hints.customer_ref {
-            if let Some(created) = self.customers.get(named.as_str()) {
-                facts.push((named.as_str().to_owned(), EvidenceKind::Named, *created));
-            }
+        if let Some(named) = &hints.customer_ref
+            && let Some(created) = self.customers.get(named.as_str())
+        {
+            facts.push((named.as_str().to_owned(), EvidenceKind::Named, *created));
         }
         let mut evidence = Evidence::default();
         for (customer, kind, linked_at) in facts {
@@ -215,10 +215,10 @@ impl Tenant {
                 .or_insert(at);
         }
         for claim in self.claims.values_mut() {
-            if let Some(response) = &mut claim.response {
-                if response.customer.as_ref() == Some(provisional) {
-                    response.customer = Some(into.clone());
-                }
+            if let Some(response) = &mut claim.response
+                && response.customer.as_ref() == Some(provisional)
+            {
+                response.customer = Some(into.clone());
             }
         }
         self.customers.remove(p);
@@ -345,14 +345,14 @@ impl Tenant {
             self.ensure_customer(customer, at);
         }
         let mut ended = call.clone();
-        if !commit.standalone {
-            if let Some(stored) = self.calls.get(call.call_id.as_str()) {
-                ended = CallRecord {
-                    customer: customer.clone(),
-                    ended: call.ended.clone(),
-                    ..stored.clone()
-                };
-            }
+        if !commit.standalone
+            && let Some(stored) = self.calls.get(call.call_id.as_str())
+        {
+            ended = CallRecord {
+                customer: customer.clone(),
+                ended: call.ended.clone(),
+                ..stored.clone()
+            };
         }
         self.calls.insert(call.call_id.as_str().to_owned(), ended);
         if let Some(provisional) = &commit.fold_provisional {

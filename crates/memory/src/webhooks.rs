@@ -170,7 +170,7 @@ impl Webhooks {
     }
 }
 
-fn webhooks<'a>(t: &'a mut Tenant) -> &'a mut Webhooks {
+fn webhooks(t: &mut Tenant) -> &mut Webhooks {
     &mut t.webhooks
 }
 
