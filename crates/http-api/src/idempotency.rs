@@ -6,6 +6,7 @@
 //! that show a secret once are kept sealed under the header (`SealedReplay`).
 
 use std::future::Future;
+use stickycalls_domain::calls::canonical_json;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
@@ -73,7 +74,8 @@ where
         })?
         .to_owned();
     let route = scope.route;
-    let request = format!("{route}\n{body}");
+    // Keys sorted: the same body is the same request whatever order its keys came in.
+    let request = format!("{route}\n{}", canonical_json(body));
     let sealed = scope
         .sealed_to
         .map(|binding| SealedReplay::new(&key, &format!("{route} {binding}")));

@@ -15,6 +15,8 @@ mod tests;
 
 pub use errors::{EndCallError, StartCallError};
 pub use outcome::{EndOutcome, StartOutcome};
-pub use record::{CallId, CallRecord, EndRecord, Fingerprint, StoredEnd, judge_calls};
+pub use record::{
+    CallId, CallRecord, EndRecord, Fingerprint, StoredEnd, canonical_json, judge_calls,
+};
 pub use request::{EndCall, RawEndCall, RawStartCall, RawTelco, StartCall};
 pub use service::CallService;

@@ -48,6 +48,32 @@ impl fmt::Display for CallId {
     }
 }
 
+/// `value` as JSON text with every object's keys sorted (byte order), whatever order the
+/// value holds them in: serde_json keeps insertion order when any crate of the build
+/// turns on its `preserve_order` feature (rmcp-actix-web does), and a digest of a
+/// request must not change with that, nor with the order a client wrote its keys in.
+pub fn canonical_json(value: &serde_json::Value) -> String {
+    fn sorted(value: &serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Object(map) => {
+                let mut entries: Vec<(&String, &serde_json::Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                serde_json::Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), sorted(v)))
+                        .collect(),
+                )
+            }
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.iter().map(sorted).collect())
+            }
+            other => other.clone(),
+        }
+    }
+    sorted(value).to_string()
+}
+
 /// A digest of a request's meaning (after normalisation), to tell a retry of the same
 /// request from a different request that reuses its id. `Debug` does not show it: it
 /// is an unkeyed hash of a body that may hold a phone number.
@@ -64,6 +90,11 @@ impl Fingerprint {
     /// The digest of a canonical text.
     pub fn of(canonical: &str) -> Self {
         Self(hex::encode(Sha256::digest(canonical.as_bytes())))
+    }
+
+    /// The digest of a JSON value written with its keys sorted ([`canonical_json`]).
+    pub fn of_json(value: &serde_json::Value) -> Self {
+        Self::of(&canonical_json(value))
     }
 
     /// The start fingerprint of a call recorded by a standalone end: no start

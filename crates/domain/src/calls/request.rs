@@ -99,7 +99,7 @@ impl StartCall {
         if let Some(attestation) = self.telco.attestation {
             canonical["attestation"] = json!(attestation.as_str());
         }
-        Fingerprint::of(&canonical.to_string())
+        Fingerprint::of_json(&canonical)
     }
 }
 
@@ -235,7 +235,7 @@ impl EndCall {
             variables,
             hints,
             telco,
-            fingerprint: Fingerprint::of(&canonical.to_string()),
+            fingerprint: Fingerprint::of_json(&canonical),
         })
     }
 }

@@ -418,3 +418,27 @@ fn a_withheld_number_still_identifies_by_external_id() {
     );
     assert_eq!(out.customer_ref, cust("cust_crm"));
 }
+
+/// A start's fingerprint is a digest of its meaning with keys in byte order, whatever
+/// order the JSON value holds them in (serde_json keeps insertion order when a crate of
+/// the build asks for `preserve_order`): calls stored before stay recognised.
+#[test]
+fn fingerprints_do_not_depend_on_the_order_json_keeps_keys_in() {
+    use crate::calls::{Fingerprint, RawStartCall, canonical_json};
+    let raw: RawStartCall = serde_json::from_value(serde_json::json!({
+        "call_id": "c-1",
+        "identity_hints": {"ani": "+14155550100", "external_ids": {"crm": "42"}},
+        "telco": {"attestation": "A"}
+    }))
+    .unwrap();
+    let start =
+        crate::calls::StartCall::parse(raw, &crate::tenant::TenantPolicy::default()).unwrap();
+    // What serde_json wrote with its default sorted maps, before any crate changed that.
+    let sorted = r#"{"attestation":"A","call_id":"c-1","hints":{"ani":"+14155550100","customer_ref":null,"dnis":null,"external_ids":{"crm":"42"}},"line_type":null}"#;
+    assert_eq!(start.fingerprint(), Fingerprint::of(sorted));
+    let shuffled = serde_json::json!({"b": [{"z": 1, "a": 2}], "a": null});
+    assert_eq!(
+        canonical_json(&shuffled),
+        r#"{"a":null,"b":[{"a":2,"z":1}]}"#
+    );
+}
