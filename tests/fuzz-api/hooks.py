@@ -1,5 +1,5 @@
 """Schemathesis hooks: how to draw the two string formats the OpenAPI document names
-but JSON Schema cannot spell. `phone` is a number as a call's ANI may carry it (E.164 or
+but JSON Schema cannot spell (and `webhook-url`). `phone` is a number as a call's ANI may carry it (E.164 or
 national, read in the tenant's region, US by default); `ani` is the same or a withheld
 marker (blank, `anonymous`...). Loaded by run.sh through SCHEMATHESIS_HOOKS."""
 
@@ -24,6 +24,11 @@ withheld = st.sampled_from(["", "  ", "anonymous", "Anonymous", "restricted", "p
 
 schemathesis.openapi.format("phone", phone)
 schemathesis.openapi.format("ani", st.one_of(phone, withheld))
+# Webhook endpoints: URLs the server accepts (run.sh allows private targets: nothing is
+# resolved, and deliveries to these fail fast).
+schemathesis.openapi.format("webhook-url", st.sampled_from([
+    "http://127.0.0.1:9/hooks", "https://127.0.0.1:9/a?b=c", "http://[::1]:9/", "http://10.0.0.9/x",
+]))
 
 
 # The one rule JSON Schema cannot state: a variable value that looks like a payment card

@@ -66,6 +66,7 @@ for store in "${STORES[@]}"; do
   fi
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   STICKYCALLS_LISTEN="127.0.0.1:$port" RUST_LOG=warn STICKYCALLS_RATE_LIMITS="free=100000/1" \
+    STICKYCALLS_WEBHOOKS_ALLOW_PRIVATE=true \
     "$BIN" serve >"$work/$store.out" 2>"$work/$store.log" &
   server=$!
   for _ in $(seq 1 100); do grep -q "^listening on" "$work/$store.out" && break; sleep 0.2; done

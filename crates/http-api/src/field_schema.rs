@@ -13,9 +13,12 @@ use stickycalls_domain::identity::{Attestation, CustomerRef, IdentityHints};
 use stickycalls_domain::intents::IntentName;
 use stickycalls_domain::keys::MAX_KEY_NAME;
 use stickycalls_domain::variables::{MAX_KEY_LEN, MAX_SOURCE_LEN, MAX_VALUE_LEN, Ttl};
+use stickycalls_domain::webhooks::target::MAX_URL_LEN;
+use stickycalls_domain::webhooks::{EventType, MAX_DESCRIPTION};
 use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::schema::{
-    AdditionalProperties, AnyOfBuilder, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+    AdditionalProperties, AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaFormat,
+    SchemaType, Type,
 };
 use utoipa::openapi::{KnownFormat, RefOr};
 use utoipa::{PartialSchema, ToSchema};
@@ -250,6 +253,33 @@ field_schema! {
     );
     /// An account's name.
     AccountNameText => RefOr::T(required_text(NO_CONTROL, MAX_ACCOUNT_NAME));
+    /// A webhook endpoint's URL.
+    WebhookUrlText => RefOr::T(
+        string()
+            .description(Some(
+                "An `http` or `https` URL reaching a public address (private, loopback, \
+                 link-local and metadata addresses are refused unless the operator allows them).",
+            ))
+            .format(Some(SchemaFormat::Custom("webhook-url".into())))
+            .max_length(Some(MAX_URL_LEN))
+            .into(),
+    );
+    /// The event types an endpoint is sent.
+    WebhookEventsList => RefOr::T(
+        ArrayBuilder::new()
+            .items(string().enum_values(Some(EventType::ALL.map(EventType::as_str))))
+            .min_items(Some(1))
+            .description(Some("The event types to send (at least one; repeats are ignored)."))
+            .into(),
+    );
+    /// A webhook endpoint's note.
+    WebhookDescriptionText => any_of(
+        [
+            string().pattern(Some(NO_CONTROL)).max_length(Some(MAX_DESCRIPTION)).into(),
+            null(),
+        ],
+        "A note for you (at most 256 characters).",
+    );
     /// A contact address.
     EmailText => RefOr::T(
         string()

@@ -7,7 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use stickycalls_domain::webhooks::{DeliveryInfo, Endpoint, NewEndpointRequest};
-use utoipa::ToSchema;
+use utoipa::{PartialSchema, ToSchema};
+
+use crate::field_schema::{WebhookDescriptionText, WebhookEventsList, WebhookUrlText};
 
 use crate::auth::Auth;
 use crate::body::typed;
@@ -19,16 +21,15 @@ use crate::{AppState, Backend};
 /// `POST /v1/webhooks`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateWebhookRequest {
-    /// Where to deliver: an `http` or `https` URL reaching a public address (private,
-    /// loopback, link-local and metadata addresses are refused unless the operator
-    /// allows them).
-    #[schema(example = "https://crm.example.com/hooks/stickycalls")]
+    /// Where to deliver.
+    #[schema(schema_with = WebhookUrlText::schema, example = "https://crm.example.com/hooks/stickycalls")]
     pub url: String,
     /// The event types to send: `call.ended`, `intent.opened`, `intent.resolved`,
     /// `customer.erased`, `credits.low`, `credits.exhausted`.
-    #[schema(example = json!(["call.ended", "intent.opened"]))]
+    #[schema(schema_with = WebhookEventsList::schema, example = json!(["call.ended", "intent.opened"]))]
     pub events: Vec<String>,
-    /// A note (at most 256 characters).
+    /// A note.
+    #[schema(schema_with = WebhookDescriptionText::schema)]
     pub description: Option<String>,
 }
 

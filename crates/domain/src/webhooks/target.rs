@@ -34,7 +34,7 @@ fn invalid(message: &str) -> ValidationError {
 /// fragment. Unless `allow_private`, a literal address or a host named `localhost` must
 /// be public.
 pub fn parse_target(text: &str, allow_private: bool) -> Result<Target, ValidationError> {
-    if text.len() > MAX_URL_LEN {
+    if text.chars().count() > MAX_URL_LEN {
         return Err(invalid("must be at most 2048 characters"));
     }
     let url = Url::parse(text).map_err(|e| invalid(&format!("is not a URL: {e}")))?;
