@@ -3,13 +3,13 @@
 
 use std::net::SocketAddr;
 use std::time::Duration;
-use stickycalls_webhooks::DeliverySettings;
 
 use anyhow::{Context, bail};
 use stickycalls_domain::console::SessionPolicy;
 use stickycalls_http_api::{ApiOptions, RateLimitSettings, TrustedProxies};
 use stickycalls_postgres::PgSettings;
 use stickycalls_sqlite::SqliteSettings;
+use stickycalls_webhooks::DeliverySettings;
 
 /// Where the data lives when `STICKYCALLS_DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/stickycalls.db";

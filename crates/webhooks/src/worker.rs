@@ -114,7 +114,7 @@ impl<S: WebhookStore + Clone, C: Clock + Clone> Deliverer<S, C> {
 
     /// Claims what is due (as many as there are free slots) and starts its attempts;
     /// returns how many it claimed.
-    pub async fn tick(self: Arc<Self>) -> usize {
+    async fn tick(self: Arc<Self>) -> usize {
         // Wait for one free slot, then claim as many as are free.
         let Ok(first) = self.slots.clone().acquire_owned().await else {
             return 0;
