@@ -1,5 +1,5 @@
 //! A webhook receiver for the tests: a real HTTP server on 127.0.0.1 that records every
-//! request and answers with the status it was told.
+//! request and answers with the status it was told (or a redirect).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -41,6 +41,8 @@ impl Received {
 #[derive(Debug, Clone, Copy)]
 pub enum Answer {
     Status(u16),
+    /// 307 to another address.
+    Redirect(&'static str),
 }
 
 #[derive(Default)]
@@ -74,8 +76,14 @@ async fn receive(req: HttpRequest, body: String, shared: web::Data<Mutex<Shared>
         });
         s.answer.unwrap_or(Answer::Status(200))
     };
-    let Answer::Status(code) = answer;
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap()).finish()
+    match answer {
+        Answer::Status(code) => {
+            HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap()).finish()
+        }
+        Answer::Redirect(to) => HttpResponse::TemporaryRedirect()
+            .insert_header(("location", to))
+            .finish(),
+    }
 }
 
 impl Receiver {

@@ -240,6 +240,36 @@ async fn gone_disables_the_endpoint() {
     assert_eq!(listed[0]["last_response_code"], 410);
 }
 
+/// A redirect is an answer, not an instruction: never followed (it could point anywhere,
+/// a private address included), the attempt failed and retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_is_not_followed() {
+    let target = Receiver::start(Answer::Status(200)).await;
+    let to: &'static str = Box::leak(target.url.clone().into_boxed_str());
+    let receiver = Receiver::start(Answer::Redirect(to)).await;
+    let server = Server::start_with(&with(&[("STICKYCALLS_WEBHOOK_RETRY_SECONDS", "60")])).await;
+    let (endpoint, _) = register(&server, &receiver.url, &["call.ended"]).await;
+    call(&server, "redirect-1", "+14155550208", None).await;
+    receiver
+        .wait_for(Duration::from_secs(10), |got| !got.is_empty())
+        .await;
+    let mut listed = Vec::new();
+    for _ in 0..100 {
+        listed = deliveries(&server, &endpoint).await;
+        if listed
+            .first()
+            .is_some_and(|d| d["attempts"] == 1 && d["last_response_code"] == 307)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(listed[0]["last_response_code"], 307, "{listed:?}");
+    assert_eq!(listed[0]["status"], "pending", "retried later");
+    assert!(listed[0]["next_attempt_at"].is_string());
+    assert!(target.got().is_empty(), "the redirect was not followed");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_committed_before_kill_9_is_delivered_after_the_restart() {
     let receiver = Receiver::start(Answer::Status(200)).await;

@@ -163,6 +163,15 @@ pub async fn an_end_writes_its_events_for_subscribed_endpoints<F: StorageFactory
         "intent": "billing_refund", "intent_status": "resolved"}),
     )
     .await?;
+    // An end refused (the call is already ended, differently) writes nothing.
+    let refused = w
+        .end(
+            &t,
+            json!({"call_id": "e2", "customer_ref": again.customer_ref.as_str(),
+            "intent": "other", "intent_status": "open"}),
+        )
+        .await;
+    ensure!(refused.is_err(), "{refused:?}");
     let kinds: Vec<String> = due(&w)
         .await?
         .iter()
