@@ -5,8 +5,10 @@
 //! credit ledger's laws, and every use case: calls ([`calls::CallService`]), keys
 //! ([`keys::KeyService`]), accounts and the operator's actions
 //! ([`accounts::AccountService`]), customers ([`customers::CustomerService`]), usage
-//! ([`usage::UsageService`]) and identity settings with their calibration
-//! ([`settings::SettingsService`]), each a service generic over the ports in [`ports`] and
+//! ([`usage::UsageService`]), identity settings with their calibration
+//! ([`settings::SettingsService`]) and webhook endpoints ([`webhooks::WebhookService`]:
+//! which change reports which event, signatures, retries, where a webhook may go), each a
+//! service generic over the ports in [`ports`] and
 //! [`credits::BillingPolicy`] (storage by capability, billing policy, key minter,
 //! clock, id generator), each with its own error enum.
 //!

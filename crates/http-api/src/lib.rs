@@ -2,8 +2,10 @@
 //! the tenant's own account, usage, keys, customers (search, read, export, erase,
 //! variables), identity settings and calibration, signup (`POST /v1/accounts`),
 //! `GET /v1/health`, `GET /v1/openapi.json`, the reference page `GET /docs`, the
-//! agents' prompts `GET /v1/prompts/{name}`, `GET /metrics`, and the web console at
-//! `/console` (server-rendered pages for people, module `console`).
+//! agents' prompts `GET /v1/prompts/{name}`, `GET /metrics`, webhook endpoints
+//! (`/v1/webhooks`), the MCP server at `/mcp` (module `mcp`: the same use cases as tools
+//! for AI agents), and the web console at `/console` (server-rendered pages for people,
+//! module `console`).
 //!
 //! It owns the wire contract (request and response types, generated OpenAPI), API-key
 //! authentication (argon2id off the async workers, a short cache of verified keys that
