@@ -1,5 +1,6 @@
-//! PostgreSQL storage for Sticky Calls: the domain's `CallStore` and `CreditLedger`
-//! ports on diesel 2 + diesel-async, in a deadpool pool, with embedded migrations.
+//! PostgreSQL storage for Sticky Calls: every storage port of the domain (calls,
+//! credits, customers, keys, webhooks...) on diesel 2 + diesel-async, in a deadpool pool,
+//! with embedded migrations.
 //!
 //! It owns the SQL: the schema (`migrations/postgres/`, mirrored in [`schema`]), the
 //! queries, the transactions, and the translation of driver errors into the domain's
@@ -9,7 +10,9 @@
 //!
 //! Each use case runs in one transaction. A start's opens with its read (`BEGIN`
 //! pipelined with the call lookup and the evidence) and holds its connection until the
-//! commit, so a known caller's start is one transaction in two round trips.
+//! commit, so a known caller's start is one transaction in two round trips. Webhook
+//! events are written in the transaction of the change they report (`outbox`); delivery
+//! workers claim them with `FOR UPDATE SKIP LOCKED` and a lease (`webhooks`).
 
 mod accounts;
 mod context;
