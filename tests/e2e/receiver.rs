@@ -1,5 +1,5 @@
 //! A webhook receiver for the tests: a real HTTP server on 127.0.0.1 that records every
-//! request and answers with the status it was told (or a redirect).
+//! request and answers as it was told: a status, a redirect, or 200 after a while.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -43,12 +43,16 @@ pub enum Answer {
     Status(u16),
     /// 307 to another address.
     Redirect(&'static str),
+    /// 200 after this long.
+    Slow(Duration),
 }
 
 #[derive(Default)]
 struct Shared {
     got: Vec<Received>,
     answer: Option<Answer>,
+    in_flight: usize,
+    most_in_flight: usize,
 }
 
 pub struct Receiver {
@@ -74,9 +78,16 @@ async fn receive(req: HttpRequest, body: String, shared: web::Data<Mutex<Shared>
             body,
             at: Instant::now(),
         });
+        s.in_flight += 1;
+        s.most_in_flight = s.most_in_flight.max(s.in_flight);
         s.answer.unwrap_or(Answer::Status(200))
     };
+    if let Answer::Slow(wait) = answer {
+        tokio::time::sleep(wait).await;
+    }
+    shared.lock().unwrap().in_flight -= 1;
     match answer {
+        Answer::Slow(_) => HttpResponse::Ok().finish(),
         Answer::Status(code) => {
             HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap()).finish()
         }
@@ -89,8 +100,8 @@ async fn receive(req: HttpRequest, body: String, shared: web::Data<Mutex<Shared>
 impl Receiver {
     pub async fn start(answer: Answer) -> Self {
         let shared = Arc::new(Mutex::new(Shared {
-            got: Vec::new(),
             answer: Some(answer),
+            ..Shared::default()
         }));
         let data = web::Data::from(shared.clone());
         let server = HttpServer::new(move || {
@@ -110,6 +121,11 @@ impl Receiver {
             shared,
             _server: handle,
         }
+    }
+
+    /// The most requests it held at once.
+    pub fn most_in_flight(&self) -> usize {
+        self.shared.lock().unwrap().most_in_flight
     }
 
     pub fn got(&self) -> Vec<Received> {

@@ -240,6 +240,58 @@ async fn gone_disables_the_endpoint() {
     assert_eq!(listed[0]["last_response_code"], 410);
 }
 
+/// An attempt that takes longer than the time-out is cut and tried again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_receiver_times_out() {
+    let receiver = Receiver::start(Answer::Slow(Duration::from_secs(5))).await;
+    let server = Server::start_with(&with(&[
+        ("STICKYCALLS_WEBHOOK_TIMEOUT_SECONDS", "1"),
+        ("STICKYCALLS_WEBHOOK_RETRY_SECONDS", "60"),
+    ]))
+    .await;
+    let (endpoint, _) = register(&server, &receiver.url, &["call.ended"]).await;
+    call(&server, "slow-1", "+14155550209", None).await;
+    let mut listed = Vec::new();
+    for _ in 0..100 {
+        listed = deliveries(&server, &endpoint).await;
+        if listed.first().is_some_and(|d| d["last_error"].is_string()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(listed[0]["last_error"], "timed out", "{listed:?}");
+    assert_eq!(listed[0]["status"], "pending");
+    assert_eq!(listed[0]["attempts"], 1);
+}
+
+/// One endpoint gets at most four attempts at once, however many are due.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_endpoint_gets_at_most_four_attempts_at_once() {
+    let receiver = Receiver::start(Answer::Slow(Duration::from_millis(400))).await;
+    let server = Server::start_with(&with(&[("STICKYCALLS_WEBHOOK_POLL_MS", "60000")])).await;
+    register(&server, &receiver.url, &["call.ended"]).await;
+    // This process has looked once, found nothing, and sleeps for a minute.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for i in 0..12 {
+        call(
+            &server,
+            &format!("busy-{i}"),
+            &format!("+1415557{i:04}"),
+            None,
+        )
+        .await;
+    }
+    // A second process finds all twelve due at once.
+    let worker = server.another_with(&with(&[])).await;
+    let got = receiver
+        .wait_for(Duration::from_secs(15), |got| got.len() >= 12)
+        .await;
+    assert_eq!(got.len(), 12);
+    let most = receiver.most_in_flight();
+    assert!((2..=4).contains(&most), "{most} at once");
+    drop(worker);
+}
+
 /// A redirect is an answer, not an instruction: never followed (it could point anywhere,
 /// a private address included), the attempt failed and retried.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
