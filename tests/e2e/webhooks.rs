@@ -72,6 +72,21 @@ async fn deliveries(server: &Server, endpoint: &str) -> Vec<Value> {
     listed["deliveries"].as_array().unwrap().clone()
 }
 
+/// The endpoint's deliveries once the latest satisfies `done` (or after 5 s).
+async fn first_delivery_when(
+    server: &Server, endpoint: &str, done: impl Fn(&Value) -> bool,
+) -> Vec<Value> {
+    let mut listed = Vec::new();
+    for _ in 0..100 {
+        listed = deliveries(server, endpoint).await;
+        if listed.first().is_some_and(&done) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    listed
+}
+
 fn kinds(got: &[Received]) -> BTreeMap<String, usize> {
     let mut seen = BTreeMap::new();
     for r in got {
@@ -251,14 +266,7 @@ async fn a_slow_receiver_times_out() {
     .await;
     let (endpoint, _) = register(&server, &receiver.url, &["call.ended"]).await;
     call(&server, "slow-1", "+14155550209", None).await;
-    let mut listed = Vec::new();
-    for _ in 0..100 {
-        listed = deliveries(&server, &endpoint).await;
-        if listed.first().is_some_and(|d| d["last_error"].is_string()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let listed = first_delivery_when(&server, &endpoint, |d| d["last_error"].is_string()).await;
     assert_eq!(listed[0]["last_error"], "timed out", "{listed:?}");
     assert_eq!(listed[0]["status"], "pending");
     assert_eq!(listed[0]["attempts"], 1);
@@ -305,17 +313,10 @@ async fn a_redirect_is_not_followed() {
     receiver
         .wait_for(Duration::from_secs(10), |got| !got.is_empty())
         .await;
-    let mut listed = Vec::new();
-    for _ in 0..100 {
-        listed = deliveries(&server, &endpoint).await;
-        if listed
-            .first()
-            .is_some_and(|d| d["attempts"] == 1 && d["last_response_code"] == 307)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let listed = first_delivery_when(&server, &endpoint, |d| {
+        d["attempts"] == 1 && d["last_response_code"] == 307
+    })
+    .await;
     assert_eq!(listed[0]["last_response_code"], 307, "{listed:?}");
     assert_eq!(listed[0]["status"], "pending", "retried later");
     assert!(listed[0]["next_attempt_at"].is_string());
@@ -417,14 +418,7 @@ async fn private_addresses_are_refused_at_creation_and_at_delivery() {
     let (endpoint, _) = register(&lax, &receiver.url, &["call.ended"]).await;
     drop(lax); // only the strict process delivers
     call(&strict, "ssrf-1", "+14155550206", None).await;
-    let mut listed = Vec::new();
-    for _ in 0..100 {
-        listed = deliveries(&strict, &endpoint).await;
-        if listed.first().is_some_and(|d| d["attempts"] == 1) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let listed = first_delivery_when(&strict, &endpoint, |d| d["attempts"] == 1).await;
     assert_eq!(listed[0]["attempts"], 1, "{listed:?}");
     assert!(
         listed[0]["last_error"]

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
+use stickycalls_domain::webhooks::EventType;
 
 /// The receiver.
 pub struct Sink {
@@ -53,14 +54,7 @@ impl Sink {
 
 /// Registers `url` for every event type; the endpoint's id.
 pub async fn register(base: &str, key: &str, url: &str) -> anyhow::Result<String> {
-    let all = [
-        "call.ended",
-        "intent.opened",
-        "intent.resolved",
-        "customer.erased",
-        "credits.low",
-        "credits.exhausted",
-    ];
+    let all = EventType::ALL.map(EventType::as_str);
     let response = reqwest::Client::new()
         .post(format!("{base}/v1/webhooks"))
         .bearer_auth(key)
