@@ -33,8 +33,8 @@ sure (identity.confidence) and what to do: identity.recommendation is `reuse` (g
 with their context), `confirm` (ask one question first; candidates carry hints to build it \
 from, never say a candidate's data) or `ignore` (treat them as a new caller). It also gives \
 their open_intents (unresolved issues from earlier calls) and variables (notes saved for the \
-next agent). One credit per new call_id; calling again with the same call_id returns the \
-first answer free.";
+next agent). A start costs one credit unless the caller is recognised (`reuse`); calling \
+again with the same call_id returns the first answer without a second charge.";
 
 const END: &str = "Save what happened, once, when the call ends. Send the same call_id as \
 start_call, the customer_ref from its answer (or the candidate the caller confirmed), \
