@@ -63,3 +63,35 @@ impl Resolve for PublicOnly {
 pub(crate) fn public_only(allow_private: bool) -> Arc<PublicOnly> {
     Arc::new(PublicOnly { allow_private })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(allow_private: bool, host: &str) -> Result<Vec<IpAddr>, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let name: Name = host.parse().unwrap();
+        runtime
+            .block_on(PublicOnly { allow_private }.resolve(name))
+            .map(|addrs| addrs.map(|a| a.ip()).collect())
+            .map_err(|e| e.to_string())
+    }
+
+    /// A name that resolves to a private address is refused at delivery time, before
+    /// any connection; the operator's switch lets it through to exactly those addresses.
+    #[test]
+    fn a_name_resolving_to_a_private_address_is_refused() {
+        let refused = resolve(false, "localhost").unwrap_err();
+        assert!(refused.contains("private address"), "{refused}");
+        let allowed = resolve(true, "localhost").unwrap();
+        assert!(
+            !allowed.is_empty() && allowed.iter().all(|ip| ip.is_loopback()),
+            "{allowed:?}"
+        );
+        let unknown = resolve(false, "no-such-host.invalid").unwrap_err();
+        assert!(unknown.contains("does not resolve"), "{unknown}");
+    }
+}
