@@ -18,7 +18,7 @@ use stickycalls_domain::ports::{
 };
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::variables::{VariableWrite, check_live_limit};
-use stickycalls_domain::webhooks::{Event, credit_events, end_events};
+use stickycalls_domain::webhooks::{debit_events, end_events};
 use stickycalls_domain::{StoreError, Timestamp};
 
 use crate::MemoryStore;
@@ -273,8 +273,14 @@ impl Tenant {
         };
         let credits_remaining = match debit {
             Some(change) => {
-                let events =
-                    self.credit_events(tenant, &change, &call.call_id, policy, call.started_at);
+                let events = debit_events(
+                    tenant,
+                    self.credits.as_ref(),
+                    &change,
+                    &call.call_id,
+                    policy,
+                    call.started_at,
+                );
                 self.webhooks.write(events);
                 Some(self.save_credits(change).balance().total())
             }
@@ -302,19 +308,6 @@ impl Tenant {
         CreditAccount::debit_stored(self.credits.clone(), charge, call_id, policy, at).map(Some)
     }
 
-    /// The credit events of a decided debit (every credit is in the one account).
-    fn credit_events(
-        &self, tenant: TenantId, change: &CreditChange, call_id: &CallId,
-        policy: &dyn BillingPolicy, at: Timestamp,
-    ) -> Vec<Event> {
-        let before = self
-            .credits
-            .clone()
-            .map_or(0, |a| a.at(policy, at).0.balance().total());
-        let after = change.account.balance().total();
-        credit_events(tenant, &change.account, before, after, call_id, at)
-    }
-
     fn commit_end(
         &mut self, tenant: TenantId, commit: EndCommit, policy: &dyn BillingPolicy,
     ) -> Result<EndReceipt, CommitEndError> {
@@ -338,7 +331,14 @@ impl Tenant {
         // Then the writes.
         let mut events = Vec::new();
         if let Some(change) = debit {
-            events = self.credit_events(tenant, &change, &call.call_id, policy, at);
+            events = debit_events(
+                tenant,
+                self.credits.as_ref(),
+                &change,
+                &call.call_id,
+                policy,
+                at,
+            );
             self.save_credits(change);
         }
         if commit.create_customer {

@@ -12,7 +12,7 @@ use stickycalls_domain::intents::{IntentWrite, OpenIntent};
 use stickycalls_domain::ports::{CommitEndError, EndCommit, EndReceipt};
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::variables::{VariableWrite, check_live_limit};
-use stickycalls_domain::webhooks::{Event, credit_events, end_events};
+use stickycalls_domain::webhooks::{Event, debit_events, end_events};
 use stickycalls_domain::{Timestamp, ValidationError};
 use uuid::Uuid;
 
@@ -120,24 +120,17 @@ async fn pay(
 ) -> Result<Vec<Event>, Abort> {
     let tenant = tenant_key(&tenant_id);
     let (stored, held) = credits::lock_gathered(conn, tenant).await?;
-    let before = stored.as_ref().map_or(0, |a| total_at(a, policy, at));
-    let change = CreditAccount::debit_stored(stored, charge, &call.call_id, policy, at)
+    let change = CreditAccount::debit_stored(stored.clone(), charge, &call.call_id, policy, at)
         .map_err(Abort::Insufficient)?;
     credits::save_gathered(conn, tenant, &change, &held, false).await?;
-    let after = change.account.balance().total();
-    Ok(credit_events(
+    Ok(debit_events(
         tenant_id,
-        &change.account,
-        before,
-        after,
+        stored.as_ref(),
+        &change,
         &call.call_id,
+        policy,
         at,
     ))
-}
-
-/// Every credit of an account at `at` (a period that began renews the allowance).
-pub(crate) fn total_at(account: &CreditAccount, policy: &dyn BillingPolicy, at: Timestamp) -> u64 {
-    account.clone().at(policy, at).0.balance().total()
 }
 
 /// Inserts a standalone call whole, or ends a started one that is not ended yet.

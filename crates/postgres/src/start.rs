@@ -27,7 +27,7 @@ use stickycalls_domain::credits::stripes::{Block, Held, Refill, STRIPES, refill}
 use stickycalls_domain::credits::{BillingPolicy, Charge, CreditAccount, InsufficientCredits};
 use stickycalls_domain::ports::{CommitStartError, CustomerContext, StartCommit, StartReceipt};
 use stickycalls_domain::tenant::TenantId;
-use stickycalls_domain::webhooks::credit_events;
+use stickycalls_domain::webhooks::debit_events;
 use uuid::Uuid;
 
 use crate::context::customer_context;
@@ -330,9 +330,7 @@ async fn gather_all(
     }
     let blocks = stripes::blocks(&held);
     // Every credit is held: the one place a start can take them low or to zero.
-    let before = stored
-        .clone()
-        .map_or(0, |a| a.with_blocks(&blocks, policy, now).balance().total());
+    let gathered = stored.clone().map(|a| a.gather(&blocks));
     match refill(
         stored,
         Held::All(&blocks),
@@ -342,13 +340,12 @@ async fn gather_all(
         now,
     ) {
         Refill::Paid { change, .. } => {
-            let after = change.account.clone().at(policy, now).0.balance().total();
-            let events = credit_events(
+            let events = debit_events(
                 tenant_id,
-                &change.account,
-                before,
-                after,
+                gathered.as_ref(),
+                &change,
                 &call.call_id,
+                policy,
                 now,
             );
             let mut commit_conn = conn;

@@ -10,7 +10,7 @@ use stickycalls_domain::credits::{
     BillingPolicy, Charge, CreditAccount, CreditChange, InsufficientCredits,
 };
 use stickycalls_domain::tenant::TenantId;
-use stickycalls_domain::webhooks::{Event, credit_events};
+use stickycalls_domain::webhooks::{Event, debit_events};
 
 use crate::rows::{at, corrupt, ms};
 use crate::schema::{credit_balances, credit_ledger};
@@ -118,15 +118,11 @@ pub(crate) fn debit(
 ) -> Result<(u64, Vec<Event>), DebitError> {
     let (key, tenant) = tenant;
     let stored = load(c, key)?;
-    let before = stored
-        .clone()
-        .map_or(0, |a| a.at(policy, now).0.balance().total());
-    let change = CreditAccount::debit_stored(stored, charge, call_id, policy, now)
+    let change = CreditAccount::debit_stored(stored.clone(), charge, call_id, policy, now)
         .map_err(DebitError::Insufficient)?;
     save(c, key, &change)?;
-    let after = change.account.balance().total();
-    let events = credit_events(tenant, &change.account, before, after, call_id, now);
-    Ok((after, events))
+    let events = debit_events(tenant, stored.as_ref(), &change, call_id, policy, now);
+    Ok((change.account.balance().total(), events))
 }
 
 /// Credits left at `now`.

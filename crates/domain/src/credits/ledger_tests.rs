@@ -8,7 +8,7 @@ use super::*;
 use crate::calls::CallId;
 use crate::error::ValidationError;
 
-pub(super) struct Months {
+pub(crate) struct Months {
     pub(super) billing: bool,
 }
 
@@ -34,7 +34,7 @@ impl BillingPolicy for Months {
     }
 }
 
-pub(super) const POLICY: Months = Months { billing: true };
+pub(crate) const POLICY: Months = Months { billing: true };
 
 pub(super) fn terms(plan: &str, allowance: u64) -> PlanTerms {
     PlanTerms {

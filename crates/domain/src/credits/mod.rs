@@ -4,7 +4,7 @@
 mod account;
 mod ledger_days;
 #[cfg(test)]
-mod ledger_tests;
+pub(crate) mod ledger_tests;
 pub mod policy;
 pub mod stripes;
 

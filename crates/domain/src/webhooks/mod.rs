@@ -19,7 +19,7 @@ pub mod target;
 mod tests;
 
 use crate::calls::CallId;
-use crate::credits::{CreditAccount, is_low};
+use crate::credits::{BillingPolicy, CreditAccount, CreditChange, is_low};
 use crate::secret::Secret;
 use crate::tenant::TenantId;
 use crate::timestamp::Timestamp;
@@ -192,6 +192,17 @@ impl Attempt {
             Response::NoAnswer(why) => Some(why),
         }
     }
+}
+
+/// The credit events of a debit decided at `at`: `stored` is every credit of the tenant
+/// before it (blocks gathered), `change` what the debit left ([`credit_events`]).
+pub fn debit_events(
+    tenant: TenantId, stored: Option<&CreditAccount>, change: &CreditChange, call_id: &CallId,
+    policy: &dyn BillingPolicy, at: Timestamp,
+) -> Vec<Event> {
+    let before = stored.map_or(0, |a| a.clone().at(policy, at).0.balance().total());
+    let after = change.account.balance().total();
+    credit_events(tenant, &change.account, before, after, call_id, at)
 }
 
 /// The credit events of a debit that took a tenant's credits from `before` to `after`

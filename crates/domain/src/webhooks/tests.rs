@@ -202,3 +202,24 @@ fn the_operator_may_allow_private_targets() {
     ));
     assert!(created.is_ok());
 }
+
+#[test]
+fn a_debit_reports_what_it_crossed_counting_from_the_renewed_account() {
+    use crate::credits::{Charge, ledger_tests::POLICY};
+    let call = CallId::parse("d1").unwrap();
+    let mut low_soon = account(1000);
+    low_soon.allowance_left = 200;
+    let change = low_soon
+        .clone()
+        .debit(Charge { credits: 1 }, &call, &POLICY, at())
+        .unwrap();
+    let events = debit_events(tenant(), Some(&low_soon), &change, &call, &POLICY, at());
+    assert_eq!(kinds(&events), [EventType::CreditsLow]);
+    // A month later the allowance has renewed: the same debit crosses nothing.
+    let later = Timestamp::new(datetime!(2026-12-30 10:00 UTC));
+    let renewed = low_soon
+        .clone()
+        .debit(Charge { credits: 1 }, &call, &POLICY, later)
+        .unwrap();
+    assert!(debit_events(tenant(), Some(&low_soon), &renewed, &call, &POLICY, later).is_empty());
+}
