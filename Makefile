@@ -2,8 +2,9 @@
 CARGO ?= cargo
 # Crates the domain must never depend on (it holds no I/O).
 FORBIDDEN_IN_DOMAIN := tokio diesel diesel-async actix-web
-# Storage adapters: they implement the domain's ports and must not know billing.
-STORAGE_CRATES := stickycalls-postgres stickycalls-sqlite stickycalls-memory
+# Storage adapters (and the shared rate limiter's): they implement the domain's ports
+# and must not know billing.
+STORAGE_CRATES := stickycalls-postgres stickycalls-sqlite stickycalls-memory stickycalls-redis
 
 # The diesel CLI, built locally (with libpq, and SQLite bundled) only to check the
 # committed schema.rs files. Its features are in its path, so a CLI built with fewer
@@ -14,7 +15,7 @@ DIESEL_VERSION := 2.3.4
 OHA := target/tools/bin/oha
 OHA_VERSION := 1.16.0
 
-.PHONY: run test test-browser lint fmt fmt-check clippy check-boundaries check-schema schema openapi postman examples deploy-check bench bench-smoke bench-tools flamegraph fuzz fuzz-long fuzz-api attack chaos identity-sim
+.PHONY: run test redis-server test-browser lint fmt fmt-check clippy check-boundaries check-schema schema openapi postman examples deploy-check bench bench-smoke bench-tools flamegraph fuzz fuzz-long fuzz-api attack chaos identity-sim
 
 ## run: build and serve the API on http://127.0.0.1:8080. With no STICKYCALLS_DATABASE_URL
 ## the data lives in a SQLite file under ./data/ (nothing to install); the first start
@@ -22,10 +23,17 @@ OHA_VERSION := 1.16.0
 run:
 	$(CARGO) run --release --locked --bin stickycalls -- serve
 
-## test: every test of the workspace
-test:
+## test: every test of the workspace (Redis: REDIS_URL, the local one, or a throwaway
+## redis-server, installed from Debian's package when missing)
+test: redis-server
 	$(CARGO) test --workspace --all-targets --locked
 	$(CARGO) test --workspace --doc --locked
+
+# The tests' Redis: nothing to do when one answers on 127.0.0.1:6379 or REDIS_URL is set.
+redis-server:
+	@[ -n "$$REDIS_URL" ] || command -v redis-server >/dev/null || \
+	  python3 -c "import socket; socket.create_connection(('127.0.0.1', 6379), 1)" 2>/dev/null || \
+	  (apt-get update -qq && apt-get install -y -qq redis-server)
 
 ## test-browser: the web console in headless Chromium (Playwright on Debian's chromium;
 ## installs chromium, node, and the pinned playwright-core and axe-core under

@@ -5,6 +5,7 @@ use std::time::Duration;
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::credits::SharedPolicy;
 use stickycalls_domain::identity::CustomerRef;
+use stickycalls_domain::invalidation::Invalidation;
 use stickycalls_domain::ports::{Clock, IdGenerator};
 use stickycalls_domain::tenant::AccountId;
 use stickycalls_http_api::Backend;
@@ -60,6 +61,15 @@ pub trait Adapter: Backend<Clock = SystemClock, Ids = RandomIds> {
     fn per_worker(_settings: &Self::Settings, _workers: usize) -> Option<Self::Settings> {
         None
     }
+    /// Hears what other nodes on the same store change, for ever, handing each
+    /// invalidation to `apply`; a store no other node shares hears nothing.
+    fn listen<F, Fut>(_settings: Self::Settings, _apply: F) -> impl Future<Output = ()> + Send
+    where
+        F: Fn(Invalidation) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send,
+    {
+        std::future::ready(())
+    }
 }
 
 /// Names a store's adapters as the API's backend, on the system clock and random ids.
@@ -98,6 +108,13 @@ impl Adapter for Postgres {
         let mut own = settings.clone();
         own.max_connections = settings.max_connections.div_ceil(workers.max(1)).max(1);
         Some(own)
+    }
+    fn listen<F, Fut>(settings: PgSettings, apply: F) -> impl Future<Output = ()> + Send
+    where
+        F: Fn(Invalidation) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send,
+    {
+        stickycalls_postgres::listen(settings.url, apply)
     }
     fn location(settings: &PgSettings) -> String {
         let url = &settings.url;

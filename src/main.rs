@@ -22,6 +22,7 @@ use stickycalls_domain::credits::SharedPolicy;
 use stickycalls_domain::ports::AccountStore;
 use stickycalls_http_api::keys::Argon2Minter;
 use stickycalls_http_api::{AppState, Readiness};
+use stickycalls_redis::RedisLimiter;
 use stickycalls_webhooks::Deliverer;
 
 use crate::adapters::{
@@ -119,16 +120,24 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
         .with_context(|| format!("cannot listen on {} (STICKYCALLS_LISTEN)", settings.listen))?;
     let address = listener.local_addr()?;
     let readiness = Readiness::starting();
-    let state = Arc::new(
-        AppState::<A>::new(
-            store.clone(),
-            ledger.clone(),
-            SystemClock,
-            RandomIds,
-            settings.api.clone(),
-        )
-        .ready_when(readiness.clone()),
-    );
+    let mut state = AppState::<A>::new(
+        store.clone(),
+        ledger.clone(),
+        SystemClock,
+        RandomIds,
+        settings.api.clone(),
+    )
+    .ready_when(readiness.clone());
+    if let Some(redis) = &settings.redis {
+        state = state.sharing_limits(Arc::new(RedisLimiter::connect(redis.clone()).await?));
+    }
+    let state = Arc::new(state);
+    // Revocations and settings changes made on other nodes (or by the CLI).
+    let listener_state = state.clone();
+    tokio::spawn(A::listen(db.clone(), move |what| {
+        let state = listener_state.clone();
+        async move { state.forget(&what).await }
+    }));
     let server = http_server::<A>(state, listener, db, settings, policy)?;
     let handle = server.handle();
     let serving = tokio::spawn(server);

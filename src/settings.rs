@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use stickycalls_domain::console::SessionPolicy;
 use stickycalls_http_api::{ApiOptions, RateLimitSettings, TrustedProxies};
 use stickycalls_postgres::PgSettings;
+use stickycalls_redis::RedisSettings;
 use stickycalls_sqlite::SqliteSettings;
 use stickycalls_webhooks::DeliverySettings;
 
@@ -66,6 +67,11 @@ pub struct Settings {
     pub log_key: Vec<u8>,
     /// Webhook delivery (see [`webhook_settings`]).
     pub webhooks: DeliverySettings,
+    /// `STICKYCALLS_REDIS_URL` (unset: rate limits per process),
+    /// `STICKYCALLS_REDIS_PREFIX` (default `stickycalls:`) and
+    /// `STICKYCALLS_REDIS_TIMEOUT_MS` (1 to 5,000, default 100): the rate limit every
+    /// node shares, and the longest a request waits for it.
+    pub redis: Option<RedisSettings>,
 }
 
 /// A whole number of seconds from `name` within `range`, else `default`.
@@ -170,6 +176,7 @@ impl Settings {
             ),
         };
         let webhooks = webhook_settings()?;
+        let redis = redis_settings()?;
         let public_signup = match var("STICKYCALLS_PUBLIC_SIGNUP").as_deref() {
             None | Some("true") => true,
             Some("false") => false,
@@ -261,8 +268,31 @@ impl Settings {
                 webhooks_allow_private: webhooks.allow_private,
             },
             webhooks,
+            redis,
         })
     }
+}
+
+/// See [`Settings::redis`].
+fn redis_settings() -> anyhow::Result<Option<RedisSettings>> {
+    let Some(url) = var("STICKYCALLS_REDIS_URL") else {
+        return Ok(None);
+    };
+    let timeout = match var("STICKYCALLS_REDIS_TIMEOUT_MS") {
+        None => Duration::from_millis(100),
+        Some(text) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| (1..=5_000).contains(ms))
+            .map(Duration::from_millis)
+            .context("STICKYCALLS_REDIS_TIMEOUT_MS must be a whole number from 1 to 5000")?,
+    };
+    Ok(Some(RedisSettings {
+        url,
+        prefix: var("STICKYCALLS_REDIS_PREFIX").unwrap_or_else(|| "stickycalls:".to_owned()),
+        timeout,
+    }))
 }
 
 /// `STICKYCALLS_WEBHOOK_RETRY_SECONDS` (default `5,300,1800,7200,18000,36000,50400,72000,86400`),

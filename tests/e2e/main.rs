@@ -3,6 +3,7 @@
 
 mod billing;
 mod cli;
+mod cluster;
 mod customers;
 mod errors;
 mod hostile;

@@ -11,6 +11,9 @@
 //! service generic over the ports in [`ports`] and
 //! [`credits::BillingPolicy`] (storage by capability, billing policy, key minter,
 //! clock, id generator), each with its own error enum.
+//! For nodes sharing one store it says what each must forget when another changes it
+//! ([`invalidation`]) and when a node limits requests alone because the shared
+//! limiter failed ([`ratelimit`]).
 //!
 //! It must not know how anything is stored, served or billed: no SQL, no HTTP, no
 //! async runtime, no clock or randomness of its own. `make check-boundaries` proves
@@ -38,9 +41,11 @@ mod fuzz;
 pub mod idempotency;
 pub mod identity;
 pub mod intents;
+pub mod invalidation;
 pub mod keys;
 pub mod log_key;
 pub mod ports;
+pub mod ratelimit;
 pub mod redact;
 pub mod secret;
 pub mod settings;

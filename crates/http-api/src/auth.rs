@@ -144,6 +144,12 @@ impl<S: KeyStore> KeyVerifier<S> {
         }
     }
 
+    /// Forgets every verified key: each is checked against the store again on its next
+    /// request (a node that may have missed a revocation).
+    pub fn forget_all(&self) {
+        self.verified.invalidate_all();
+    }
+
     /// Forgets every cached verification of a key, so this process refuses it from
     /// the next request on (other processes within their cache lifetime), including
     /// a verification of it still under way.
@@ -194,7 +200,8 @@ pub(crate) fn authenticate<B: Backend>(
         let verified = state.keys.verify(&token).await?;
         state
             .limits
-            .admit_key(&req, &verified.plan, &verified.lookup_id)?;
+            .admit_key(&req, &verified.plan, &verified.lookup_id)
+            .await?;
         let policy = state.policies.of(verified.tenant, &state.settings).await?;
         Ok(Authenticated(Tenant {
             id: verified.tenant,

@@ -9,8 +9,9 @@
 //!
 //! It owns the wire contract (request and response types, generated OpenAPI), API-key
 //! authentication (argon2id off the async workers, a short cache of verified keys that
-//! a revocation clears at once), the short cache of tenants' policies, per-key and
-//! per-address rate limits, Prometheus metrics, the one mapping of every error to the
+//! a revocation clears at once, on every node when the store broadcasts it), the short
+//! cache of tenants' policies, per-key and per-address rate limits (shared by every node
+//! through the domain's `SharedLimiter` port when one is wired), Prometheus metrics, the one mapping of every error to the
 //! body of PRODUCT section 6, request ids, `Idempotency-Key` replay, and the 64 KiB
 //! body limit. It must not know SQL or any product rule: requests become domain values
 //! and go to the domain's services, whose ports the binary wires to real adapters.
@@ -30,6 +31,7 @@ mod error;
 mod field_schema;
 mod health;
 mod idempotency;
+mod invalidation;
 mod key_routes;
 pub mod keys;
 pub mod mcp;
@@ -69,6 +71,7 @@ use stickycalls_domain::ports::{
     HostResolver, IdGenerator, IdempotencyStore, IdentityStore, KeyStore, Purge, UsageStore,
     WebhookStore,
 };
+use stickycalls_domain::ratelimit::SharedLimiter;
 use stickycalls_domain::settings::SettingsService;
 use stickycalls_domain::usage::UsageService;
 use stickycalls_domain::webhooks::WebhookService;
@@ -81,7 +84,7 @@ pub use key_routes::KeyDto;
 pub use metrics::Metrics;
 pub use openapi::openapi_json;
 pub use policies::{Policies, SETTINGS_TTL};
-pub use ratelimit::{Limit, RateLimitSettings, RateLimits};
+pub use ratelimit::{Limit, LimiterGauges, RateLimitSettings, RateLimits};
 pub use readiness::Readiness;
 
 /// The adapters the API runs on, named once so handlers stay generic.
@@ -223,6 +226,17 @@ impl<B: Backend> AppState<B> {
             mcp: mcp::transport::<B>(),
         };
         Self::assemble(shared, store, ledger, clock, ids)
+    }
+
+    /// The same state, its rate limits counted by `limiter`, which every node shares
+    /// (call it before the HTTP workers copy the state).
+    pub fn sharing_limits(self, limiter: Arc<dyn SharedLimiter>) -> Self {
+        let limits = RateLimits::new(&self.options.rate_limits)
+            .shared_by(limiter, self.metrics.limiter_gauges());
+        Self {
+            limits: Arc::new(limits),
+            ..self
+        }
     }
 
     /// The same state, serving only health and metrics until `readiness` is set.

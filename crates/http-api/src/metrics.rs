@@ -21,6 +21,8 @@ use prometheus_client::registry::Registry;
 use stickycalls_domain::calls::StartOutcome;
 use stickycalls_domain::ports::PoolUse;
 
+use crate::ratelimit::LimiterGauges;
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     route: String,
@@ -51,6 +53,7 @@ pub struct Metrics {
     pool_in_use: Gauge,
     pool_open: Gauge,
     match_ratio: Gauge<f64, AtomicU64>,
+    limiter: LimiterGauges,
     pools: Mutex<Vec<PoolProbe>>,
 }
 
@@ -115,8 +118,20 @@ impl Default for Metrics {
             "Database connections open",
             pool_open.clone(),
         );
+        let limiter = LimiterGauges::default();
+        registry.register(
+            "ratelimit_local_decisions",
+            "Requests this process rate-limited alone because the shared limiter (Redis) failed",
+            limiter.local_decisions.clone(),
+        );
+        registry.register(
+            "ratelimit_shared_down",
+            "1 while the shared rate limiter (Redis) is failing and this process limits alone",
+            limiter.shared_down.clone(),
+        );
         Self {
             registry,
+            limiter,
             requests,
             latency,
             starts,
@@ -131,6 +146,11 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// The shared rate limiter's counters, for [`crate::RateLimits::shared_by`].
+    pub fn limiter_gauges(&self) -> LimiterGauges {
+        self.limiter.clone()
+    }
+
     /// Adds a connection pool to the `db_pool_*` gauges (one per HTTP worker).
     pub fn watch_pool(&self, probe: impl Fn() -> PoolUse + Send + Sync + 'static) {
         if let Ok(mut pools) = self.pools.lock() {

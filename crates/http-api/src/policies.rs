@@ -61,4 +61,9 @@ impl Policies {
     pub async fn forget(&self, tenant: &TenantId) {
         self.cache.invalidate(tenant).await;
     }
+
+    /// Forgets every tenant's policy (a node that may have missed a change).
+    pub fn forget_all(&self) {
+        self.cache.invalidate_all();
+    }
 }

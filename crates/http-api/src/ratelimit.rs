@@ -1,16 +1,20 @@
 //! Rate limits: per API key with a quota set by the tenant's plan, and per client
-//! address for public signup. GCRA from the `governor` crate, kept in this process's
-//! memory: with N server processes behind a balancer a key gets up to N times its
-//! quota (see docs/DECISIONS.md). Answers carry the IETF draft-11 `RateLimit-Policy`
-//! and `RateLimit` fields; a 429 also carries `Retry-After`.
+//! address for public signup. GCRA either shared by every node (the domain's
+//! `SharedLimiter` port: Redis when `STICKYCALLS_REDIS_URL` is set) or from the
+//! `governor` crate in this process's memory (with N processes a key then gets up to N
+//! times its quota). When the shared limiter fails, this process limits alone for a
+//! while (the domain's `Fallback`), with a warning and the `ratelimit_*` metrics: a
+//! call is never refused because the limiter's store is down. Answers carry the IETF
+//! draft-11 `RateLimit-Policy` and `RateLimit` fields either way; a 429 also carries
+//! `Retry-After`.
 
 use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
@@ -23,6 +27,9 @@ use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use stickycalls_domain::ratelimit::{self, Admission, Fallback, SharedLimiter};
 
 use crate::error::ApiError;
 
@@ -55,6 +62,13 @@ impl FromStr for Limit {
 }
 
 impl Limit {
+    fn shared(self) -> ratelimit::Quota {
+        ratelimit::Quota {
+            requests: self.requests,
+            window: self.window,
+        }
+    }
+
     fn quota(self) -> Quota {
         let per = self.window / self.requests.get();
         Quota::with_period(per.max(Duration::from_nanos(1)))
@@ -203,6 +217,17 @@ impl<K: Hash + Eq + Clone> Policy<K> {
         }
     }
 
+    /// The shared limiter's answer in the same fields as [`Policy::check`]'s.
+    fn answer(&self, admission: Admission) -> Result<Window, (Window, u64)> {
+        match admission {
+            Admission::Allowed { remaining, reset } => Ok(self.window(remaining, ceil_secs(reset))),
+            Admission::Refused { retry_after } => {
+                let wait = ceil_secs(retry_after).max(1);
+                Err((self.window(0, wait), wait))
+            }
+        }
+    }
+
     fn window(&self, remaining: u32, reset: u64) -> Window {
         Window {
             policy: format!(
@@ -227,10 +252,66 @@ pub(crate) struct Window {
     state: String,
 }
 
+/// The limiter every node shares, and when this process stops asking it.
+struct Shared {
+    limiter: Arc<dyn SharedLimiter>,
+    fallback: Mutex<Fallback>,
+    origin: Instant,
+    gauges: LimiterGauges,
+}
+
+/// What the metrics show of the shared limiter: requests this process limited alone
+/// because it failed, and whether it is doing so now.
+#[derive(Debug, Clone, Default)]
+pub struct LimiterGauges {
+    /// `ratelimit_local_decisions_total`.
+    pub local_decisions: Counter,
+    /// `ratelimit_shared_down` (0 or 1).
+    pub shared_down: Gauge,
+}
+
+impl Shared {
+    /// Asks the shared limiter unless it failed less than a second ago; `None` when
+    /// this process must decide alone.
+    async fn admit(&self, key: &str, limit: Limit) -> Option<Admission> {
+        let now = || self.origin.elapsed();
+        let ask = self.fallback.lock().is_ok_and(|f| f.use_shared(now()));
+        let answer = if ask {
+            self.limiter.admit(key, limit.shared()).await
+        } else {
+            self.gauges.local_decisions.inc();
+            return None;
+        };
+        let Ok(mut fallback) = self.fallback.lock() else {
+            return answer.ok();
+        };
+        match answer {
+            Ok(admission) => {
+                if fallback.recovered() {
+                    self.gauges.shared_down.set(0);
+                    tracing::info!("the shared rate limiter answers again");
+                }
+                Some(admission)
+            }
+            Err(e) => {
+                if fallback.failed(now()) {
+                    self.gauges.shared_down.set(1);
+                    tracing::warn!(
+                        "the shared rate limiter failed, this process limits alone (asking again every second): {e:#}"
+                    );
+                }
+                self.gauges.local_decisions.inc();
+                None
+            }
+        }
+    }
+}
+
 /// Every limiter of this process.
 pub struct RateLimits {
     plans: BTreeMap<String, Policy<Arc<str>>>,
     signup: Policy<IpAddr>,
+    shared: Option<Shared>,
 }
 
 impl std::fmt::Debug for RateLimits {
@@ -251,11 +332,37 @@ impl RateLimits {
                 .map(|(plan, limit)| (plan.clone(), Policy::new(plan, *limit)))
                 .collect(),
             signup: Policy::new("signup", settings.signup),
+            shared: None,
         }
     }
 
+    /// The same limits counted by `limiter`, which every node shares; this process's
+    /// own limiters decide while it fails.
+    pub fn shared_by(mut self, limiter: Arc<dyn SharedLimiter>, gauges: LimiterGauges) -> Self {
+        self.shared = Some(Shared {
+            limiter,
+            fallback: Mutex::new(Fallback::default()),
+            origin: Instant::now(),
+            gauges,
+        });
+        self
+    }
+
+    /// One decision: the shared limiter's when there is one and it answers, else
+    /// this process's.
+    async fn check<K: Hash + Eq + Clone>(
+        &self, policy: &Policy<K>, key: &K, shared_key: impl FnOnce() -> String,
+    ) -> Result<Window, (Window, u64)> {
+        if let Some(shared) = &self.shared
+            && let Some(admission) = shared.admit(&shared_key(), policy.limit).await
+        {
+            return policy.answer(admission);
+        }
+        policy.check(key)
+    }
+
     /// Counts a request of the key `lookup_id` on `plan`; 429 past the plan's quota.
-    pub(crate) fn admit_key(
+    pub(crate) async fn admit_key(
         &self, req: &HttpRequest, plan: &str, lookup_id: &Arc<str>,
     ) -> Result<(), ApiError> {
         let policy = match self.plans.get(plan) {
@@ -270,17 +377,19 @@ impl RateLimits {
                 }
             }
         };
-        decide(req, policy.check(lookup_id))
+        let shared_key = || format!("key:{}:{lookup_id}", policy.name);
+        decide(req, self.check(policy, lookup_id, shared_key).await)
     }
 
     /// Counts a signup from the request's client address; 429 past the limit.
-    pub(crate) fn admit_signup(
+    pub(crate) async fn admit_signup(
         &self, req: &HttpRequest, client: Option<std::net::IpAddr>,
     ) -> Result<(), ApiError> {
         let Some(ip) = client else {
             return Ok(());
         };
-        decide(req, self.signup.check(&ip))
+        let shared_key = || format!("signup:{ip}");
+        decide(req, self.check(&self.signup, &ip, shared_key).await)
     }
 }
 

@@ -81,7 +81,7 @@ pub(crate) async fn signup<B: Backend>(
         &body,
         || async {
             // Inside: a replay does not count against the address's signup limit.
-            state.limits.admit_signup(&req, client)?;
+            state.limits.admit_signup(&req, client).await?;
             let request: SignupRequest = typed(&body)?;
             let opened = state
                 .accounts

@@ -130,6 +130,8 @@ impl Webhooks {
             delivery.attempts += 1;
             delivery.next_attempt_at = Some(lease_until);
             out.push(DueDelivery {
+                // One map: one partition.
+                partition: String::new(),
                 event_id: key.0.clone(),
                 endpoint_id: key.1.clone(),
                 url: endpoint.endpoint.url,

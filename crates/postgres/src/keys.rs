@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use stickycalls_domain::accounts::{KeyInfo, NewKey, Revocation, StoredKey};
+use stickycalls_domain::invalidation::Invalidation;
 use stickycalls_domain::ports::{KeyAdded, KeyStore};
 use stickycalls_domain::tenant::{AccountId, TenantId};
 use stickycalls_domain::{StoreError, Timestamp};
@@ -10,6 +11,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::errors::from_diesel;
+use crate::notify::notify;
 use crate::pool::PgStore;
 use crate::schema::{accounts, api_keys, credit_balances};
 use crate::tenant_key::tenant_key;
@@ -198,6 +200,8 @@ impl PgStore {
                 .set(api_keys::revoked_at.eq(at.get()))
                 .execute(conn)
                 .await?;
+            let lookup_id = lookup_id.to_owned();
+            notify(conn, &Invalidation::KeyRevoked { lookup_id }).await?;
             Ok(Revocation::Revoked)
         })
         .await

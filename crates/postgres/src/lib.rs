@@ -12,7 +12,9 @@
 //! pipelined with the call lookup and the evidence) and holds its connection until the
 //! commit, so a known caller's start is one transaction in two round trips. Webhook
 //! events are written in the transaction of the change they report (`outbox`); delivery
-//! workers claim them with `FOR UPDATE SKIP LOCKED` and a lease (`webhooks`).
+//! workers claim them with `FOR UPDATE SKIP LOCKED` and a lease (`webhooks`). A key's
+//! revocation and a tenant's new settings `NOTIFY` every node in their transaction
+//! (`notify`); [`listen`] hears them.
 
 mod accounts;
 mod context;
@@ -24,7 +26,9 @@ mod evidence;
 mod keys;
 mod ledger;
 mod links;
+mod listen;
 mod migrate;
+mod notify;
 mod outbox;
 mod pool;
 mod round_trips;
@@ -41,6 +45,7 @@ mod usage;
 mod webhooks;
 
 pub use ledger::PgLedger;
+pub use listen::listen;
 pub use migrate::{MIGRATIONS_ID, run_migrations};
 pub use pool::{PgSettings, PgStore, RoundTrips};
 pub use tenant_key::tenant_key;

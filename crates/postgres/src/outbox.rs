@@ -12,11 +12,11 @@ const WRITE: &str = "WITH event AS (
     SELECT $1, $2, $3, $4, $5, $6
      WHERE EXISTS (SELECT 1 FROM webhook_endpoints
                     WHERE tenant_id = $2 AND disabled_at IS NULL AND $3 = ANY (events))
-    ON CONFLICT (id) DO NOTHING
+    ON CONFLICT (tenant_id, id) DO NOTHING
     RETURNING id
 )
-INSERT INTO webhook_deliveries (event_id, endpoint_id, status, attempts, next_attempt_at, created_at)
-SELECT event.id, e.id, 'pending', 0, $6, $6
+INSERT INTO webhook_deliveries (tenant_id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at)
+SELECT $2, event.id, e.id, 'pending', 0, $6, $6
   FROM event, webhook_endpoints e
  WHERE e.tenant_id = $2 AND e.disabled_at IS NULL AND $3 = ANY (e.events)";
 

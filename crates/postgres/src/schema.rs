@@ -174,7 +174,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    webhook_deliveries (event_id, endpoint_id) {
+    webhook_deliveries (tenant_id, event_id, endpoint_id) {
         event_id -> Text,
         endpoint_id -> Text,
         status -> Text,
@@ -184,11 +184,12 @@ diesel::table! {
         last_status -> Nullable<Int4>,
         last_error -> Nullable<Text>,
         created_at -> Timestamptz,
+        tenant_id -> Uuid,
     }
 }
 
 diesel::table! {
-    webhook_endpoints (id) {
+    webhook_endpoints (tenant_id, id) {
         id -> Text,
         tenant_id -> Uuid,
         url -> Text,
@@ -203,7 +204,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    webhook_events (id) {
+    webhook_events (tenant_id, id) {
         id -> Text,
         tenant_id -> Uuid,
         event_type -> Text,
@@ -215,8 +216,6 @@ diesel::table! {
 
 diesel::joinable!(api_keys -> accounts (account_id));
 diesel::joinable!(console_sessions -> api_keys (key_lookup_id));
-diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
-diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,

@@ -4,14 +4,16 @@
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use stickycalls_domain::calls::Fingerprint;
 use stickycalls_domain::identity::{IdentitySettings, JudgedCalls};
+use stickycalls_domain::invalidation::Invalidation;
 use stickycalls_domain::ports::IdentityStore;
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::{StoreError, Timestamp};
 
 use crate::errors::from_diesel;
+use crate::notify::notify;
 use crate::pool::PgStore;
 use crate::schema::{calls, identity_settings};
 use crate::tenant_key::tenant_key;
@@ -45,23 +47,27 @@ impl IdentityStore for PgStore {
         &self, tenant: &TenantId, settings: &IdentitySettings, at: Timestamp,
     ) -> Result<(), StoreError> {
         let document = settings.to_value();
+        let (tenant, key) = (*tenant, tenant_key(tenant));
         let mut conn = self.conn().await?;
-        diesel::insert_into(identity_settings::table)
-            .values((
-                identity_settings::tenant_id.eq(tenant_key(tenant)),
-                identity_settings::document.eq(&document),
-                identity_settings::updated_at.eq(at.get()),
-            ))
-            .on_conflict(identity_settings::tenant_id)
-            .do_update()
-            .set((
-                identity_settings::document.eq(excluded(identity_settings::document)),
-                identity_settings::updated_at.eq(excluded(identity_settings::updated_at)),
-            ))
-            .execute(&mut conn)
-            .await
-            .map(|_| ())
-            .map_err(from_diesel)
+        conn.transaction(async move |conn| -> QueryResult<()> {
+            diesel::insert_into(identity_settings::table)
+                .values((
+                    identity_settings::tenant_id.eq(key),
+                    identity_settings::document.eq(&document),
+                    identity_settings::updated_at.eq(at.get()),
+                ))
+                .on_conflict(identity_settings::tenant_id)
+                .do_update()
+                .set((
+                    identity_settings::document.eq(excluded(identity_settings::document)),
+                    identity_settings::updated_at.eq(excluded(identity_settings::updated_at)),
+                ))
+                .execute(conn)
+                .await?;
+            notify(conn, &Invalidation::SettingsChanged(tenant)).await
+        })
+        .await
+        .map_err(from_diesel)
     }
 
     async fn judged_calls(

@@ -13,6 +13,7 @@ use stickycalls_domain::webhooks::{
 };
 use stickycalls_domain::{StoreError, Timestamp};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::errors::from_diesel;
 use crate::pool::PgStore;
@@ -93,6 +94,8 @@ impl DeliveryRow {
 /// A claimed delivery, as the claim returns it.
 #[derive(QueryableByName)]
 struct ClaimedRow {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    tenant_id: Uuid,
     #[diesel(sql_type = Text)]
     event_id: String,
     #[diesel(sql_type = Text)]
@@ -117,16 +120,18 @@ struct ClaimedRow {
 /// made (a worker that dies mid-attempt has made one).
 const CLAIM: &str = "UPDATE webhook_deliveries d
    SET next_attempt_at = $2, attempts = d.attempts + 1
-  FROM (SELECT dd.event_id, dd.endpoint_id
+  FROM (SELECT dd.tenant_id, dd.event_id, dd.endpoint_id
           FROM webhook_deliveries dd
          WHERE dd.status = 'pending' AND dd.next_attempt_at <= $1
          ORDER BY dd.next_attempt_at
          LIMIT $3
            FOR UPDATE SKIP LOCKED) due,
        webhook_events ev, webhook_endpoints ep
- WHERE d.event_id = due.event_id AND d.endpoint_id = due.endpoint_id
-   AND ev.id = d.event_id AND ep.id = d.endpoint_id AND ep.disabled_at IS NULL
-RETURNING d.event_id, d.endpoint_id, ep.url, ep.secret, ep.previous_secret,
+ WHERE d.tenant_id = due.tenant_id AND d.event_id = due.event_id
+   AND d.endpoint_id = due.endpoint_id
+   AND ev.tenant_id = d.tenant_id AND ev.id = d.event_id
+   AND ep.tenant_id = d.tenant_id AND ep.id = d.endpoint_id AND ep.disabled_at IS NULL
+RETURNING d.tenant_id, d.event_id, d.endpoint_id, ep.url, ep.secret, ep.previous_secret,
           ep.previous_secret_until, ev.body, ev.created_at, d.attempts";
 
 impl WebhookStore for PgStore {
@@ -199,9 +204,12 @@ impl WebhookStore for PgStore {
     ) -> Result<Vec<DeliveryInfo>, StoreError> {
         let mut conn = self.conn().await?;
         let rows: Vec<DeliveryRow> = webhook_deliveries::table
-            .inner_join(webhook_events::table)
-            .inner_join(webhook_endpoints::table)
-            .filter(webhook_endpoints::tenant_id.eq(tenant_key(tenant)))
+            .inner_join(
+                webhook_events::table.on(webhook_events::tenant_id
+                    .eq(webhook_deliveries::tenant_id)
+                    .and(webhook_events::id.eq(webhook_deliveries::event_id))),
+            )
+            .filter(webhook_deliveries::tenant_id.eq(tenant_key(tenant)))
             .filter(webhook_deliveries::endpoint_id.eq(id))
             .order((
                 webhook_deliveries::created_at.desc(),
@@ -239,6 +247,7 @@ impl WebhookStore for PgStore {
         Ok(rows
             .into_iter()
             .map(|r| DueDelivery {
+                partition: r.tenant_id.to_string(),
                 event_id: r.event_id,
                 endpoint_id: r.endpoint_id,
                 url: r.url,
@@ -255,6 +264,11 @@ impl WebhookStore for PgStore {
     }
 
     async fn record_attempt(&self, attempt: Attempt) -> Result<(), StoreError> {
+        let tenant = Uuid::parse_str(&attempt.partition).map_err(|e| {
+            StoreError::Unknown(anyhow::anyhow!(
+                "a delivery's partition is not a tenant key: {e}"
+            ))
+        })?;
         let mut conn = self.conn().await?;
         conn.transaction(async move |conn| -> QueryResult<()> {
             let next = match attempt.outcome {
@@ -262,11 +276,11 @@ impl WebhookStore for PgStore {
                 _ => None,
             };
             let status = DeliveryStatus::after(&attempt.outcome).as_str();
-            diesel::update(
-                webhook_deliveries::table
-                    .filter(webhook_deliveries::event_id.eq(&attempt.event_id))
-                    .filter(webhook_deliveries::endpoint_id.eq(&attempt.endpoint_id)),
-            )
+            diesel::update(webhook_deliveries::table.find((
+                tenant,
+                &attempt.event_id,
+                &attempt.endpoint_id,
+            )))
             .set((
                 webhook_deliveries::status.eq(status),
                 webhook_deliveries::next_attempt_at.eq(next),
@@ -277,14 +291,13 @@ impl WebhookStore for PgStore {
             .execute(conn)
             .await?;
             if attempt.outcome == Outcome::Gone {
-                diesel::update(
-                    webhook_endpoints::table.filter(webhook_endpoints::id.eq(&attempt.endpoint_id)),
-                )
-                .set(webhook_endpoints::disabled_at.eq(Some(attempt.at.get())))
-                .execute(conn)
-                .await?;
+                diesel::update(webhook_endpoints::table.find((tenant, &attempt.endpoint_id)))
+                    .set(webhook_endpoints::disabled_at.eq(Some(attempt.at.get())))
+                    .execute(conn)
+                    .await?;
                 diesel::update(
                     webhook_deliveries::table
+                        .filter(webhook_deliveries::tenant_id.eq(tenant))
                         .filter(webhook_deliveries::endpoint_id.eq(&attempt.endpoint_id))
                         .filter(webhook_deliveries::status.eq("pending")),
                 )

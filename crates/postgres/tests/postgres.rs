@@ -1,6 +1,7 @@
 //! The postgres adapter against a real PostgreSQL (found or started by
 //! `stickycalls-test-support`): the storage contract suite, and what only this adapter
-//! has (migrations, pool failure, purge).
+//! has (migrations, pool failure, purge, the catalog's readiness for Citus, the
+//! broadcast of revocations and settings changes).
 
 use std::time::Duration;
 use stickycalls_domain::idempotency::ClaimCutoffs;
@@ -43,6 +44,10 @@ impl StorageFactory for Postgres {
 
 stickycalls_test_support::storage_contract!(Postgres);
 
+#[path = "postgres/broadcast.rs"]
+mod broadcast;
+#[path = "postgres/catalog.rs"]
+mod catalog;
 #[path = "postgres/transactions.rs"]
 mod transactions;
 

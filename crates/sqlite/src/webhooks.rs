@@ -110,6 +110,8 @@ fn claim(
             ))
             .execute(c)?;
         due.push(DueDelivery {
+            // One file (one map): one partition.
+            partition: String::new(),
             event_id,
             endpoint_id,
             url,

@@ -178,6 +178,7 @@ impl<S: WebhookStore + Clone, C: Clock + Clone> Deliverer<S, C> {
             "webhook attempt"
         );
         let attempt = Attempt {
+            partition: due.partition,
             event_id: due.event_id,
             endpoint_id: due.endpoint_id,
             at: now,

@@ -129,6 +129,10 @@ pub struct DeliveryInfo {
 /// A delivery a worker claimed: everything its attempt needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueDelivery {
+    /// The store's partition of the delivery (PostgreSQL: the tenant key), handed back
+    /// in its [`Attempt`] so the write finds it in one partition (one shard when the
+    /// tables are distributed by tenant). Opaque to the domain.
+    pub partition: String,
     /// The event (`webhook-id`).
     pub event_id: String,
     /// The endpoint.
@@ -164,6 +168,8 @@ impl DueDelivery {
 /// What a worker records of an attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
+    /// The delivery's [`DueDelivery::partition`].
+    pub partition: String,
     /// The event.
     pub event_id: String,
     /// The endpoint.

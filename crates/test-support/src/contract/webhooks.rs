@@ -241,6 +241,7 @@ where
     let retry_at = later + Duration::seconds(5);
     w.store
         .record_attempt(Attempt {
+            partition: first.partition.clone(),
             event_id: first.event_id.clone(),
             endpoint_id: e.id.clone(),
             at: later,
@@ -250,6 +251,7 @@ where
         .await?;
     w.store
         .record_attempt(Attempt {
+            partition: second.partition.clone(),
             event_id: second.event_id.clone(),
             endpoint_id: e.id.clone(),
             at: later,
@@ -276,6 +278,7 @@ where
     // 410: the endpoint is disabled, its pending deliveries cancelled, nothing more due.
     w.store
         .record_attempt(Attempt {
+            partition: second.partition.clone(),
             event_id: second.event_id.clone(),
             endpoint_id: e.id.clone(),
             at: later,

@@ -1,0 +1,26 @@
+-- Distributes a migrated Sticky Calls schema over Citus (docs/SCALING.md). Run once on
+-- the coordinator, after `stickycalls migrate` and `CREATE EXTENSION citus`, before
+-- the nodes serve traffic. The catalog test (`every_table_is_distributed_by_tenant_or_
+-- a_reference_table`) checks that this file names every table of the schema.
+--
+-- Reference tables (copied to every worker): looked up before a tenant is known.
+SELECT create_reference_table('accounts');
+SELECT create_reference_table('api_keys');
+SELECT create_reference_table('console_sessions');
+
+-- Distributed by tenant, all colocated with `customers`: a tenant's rows of every table
+-- live on one shard, so every request's statements route to one worker.
+SELECT create_distributed_table('customers', 'tenant_id');
+SELECT create_distributed_table('customer_phones', 'tenant_id', colocate_with => 'customers');
+SELECT create_distributed_table('customer_external_ids', 'tenant_id', colocate_with => 'customers');
+SELECT create_distributed_table('calls', 'tenant_id', colocate_with => 'customers');
+SELECT create_distributed_table('intents', 'tenant_id', colocate_with => 'customers');
+SELECT create_distributed_table('variables', 'tenant_id', colocate_with => 'customers');
+SELECT create_distributed_table('credit_balances', 'tenant_id', colocate_with => 'customers');
+SELECT create_distributed_table('credit_stripes', 'tenant_id', colocate_with => 'customers');
+SELECT create_distributed_table('credit_ledger', 'tenant_id', colocate_with => 'customers');
+SELECT create_distributed_table('idempotency_keys', 'tenant_id', colocate_with => 'customers');
+SELECT create_distributed_table('identity_settings', 'tenant_id', colocate_with => 'customers');
+SELECT create_distributed_table('webhook_endpoints', 'tenant_id', colocate_with => 'customers');
+SELECT create_distributed_table('webhook_events', 'tenant_id', colocate_with => 'customers');
+SELECT create_distributed_table('webhook_deliveries', 'tenant_id', colocate_with => 'customers');
