@@ -15,7 +15,7 @@ DIESEL_VERSION := 2.3.4
 OHA := target/tools/bin/oha
 OHA_VERSION := 1.16.0
 
-.PHONY: run test redis-server test-browser lint fmt fmt-check clippy check-boundaries check-schema schema openapi postman examples deploy-check bench bench-smoke bench-tools flamegraph fuzz fuzz-long fuzz-api attack chaos identity-sim
+.PHONY: run test redis-server test-browser lint fmt fmt-check clippy check-boundaries check-schema schema openapi postman examples deploy-check bench bench-smoke bench-tools flamegraph fuzz fuzz-long fuzz-api attack chaos cluster cluster-test identity-sim
 
 ## run: build and serve the API on http://127.0.0.1:8080. With no STICKYCALLS_DATABASE_URL
 ## the data lives in a SQLite file under ./data/ (nothing to install); the first start
@@ -76,6 +76,21 @@ CHAOS_PG_RESTARTS ?= 2
 chaos:
 	$(CARGO) build --release --locked -p stickycalls
 	CHAOS_KILLS=$(CHAOS_KILLS) CHAOS_PG_RESTARTS=$(CHAOS_PG_RESTARTS) python3 tests/chaos/run.py
+
+## cluster-test: three nodes on one PostgreSQL and one Redis behind HAProxy
+## (deploy/haproxy.cfg; installs haproxy and redis-server when missing): the rate limit
+## over the cluster, revocation delay, retries across nodes, starts/s with 1, 2 and 3
+## nodes, CLUSTER_STARTS (10,000) billable starts through a rolling restart and a Redis
+## outage with no failed request and exact credits; target/cluster/report.json
+CLUSTER_STARTS ?= 10000
+cluster-test: bench-tools
+	CLUSTER_STARTS=$(CLUSTER_STARTS) python3 tests/cluster/run.py
+
+## cluster: the same three nodes, PostgreSQL, Redis and HAProxy, left running (prints the
+## balancer's URL and a test key; Ctrl-C stops everything)
+cluster:
+	$(CARGO) build --release --locked -p stickycalls
+	python3 tests/cluster/run.py serve
 
 ## identity-sim: a simulated contact center's calls (households, a PBX line, recycled
 ## mobiles, spoofs, withheld numbers, CRM ids) through the API on SQLite, and how well

@@ -153,6 +153,7 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
     }
     let returning_stored = dataset::calls_with_prefix(&db.url, &phase.tag("ret")).await?;
     let webhooks = phase.webhooks_on(&server).await?;
+    let redis = phase.redis_on(&server, &db.url).await?;
     let mixed = phase.saturate("mix", Traffic::Mixed).await?;
     let rate = Some(args.rate);
     let returning_at_rate = phase
@@ -202,6 +203,7 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
         hot_activity,
         cpu_us_per_start,
         webhooks,
+        redis,
         pgbench_tps,
         reference_tps,
         rss_mb,
@@ -320,6 +322,32 @@ impl Phase<'_> {
             cpu_us_on: cpu_on,
             cpu_us_off: cpu_off,
             received,
+        })
+    }
+
+    /// Saturated returning starts on a second server of the same database whose rate
+    /// limits go through Redis (the tests' Redis), then on the first server again.
+    async fn redis_on(&self, server: &Server, database_url: &str) -> anyhow::Result<report::RedisOn> {
+        let redis = tokio::task::spawn_blocking(stickycalls_test_support::redis_url).await??;
+        let prefix = stickycalls_test_support::unique_prefix("bench");
+        let env = [
+            ("STICKYCALLS_REDIS_URL", redis.as_str()),
+            ("STICKYCALLS_REDIS_PREFIX", prefix.as_str()),
+        ];
+        let shared = Server::start_with(&self.tools.binary, database_url, &env).await?;
+        let with_redis = Phase {
+            base: &shared.base,
+            ..*self
+        };
+        with_redis.warm("redwarm").await?;
+        let (on, cpu_on) = with_redis.saturate_returning("retredis", &shared).await?;
+        shared.stop().await?;
+        let (off, cpu_off) = self.saturate_returning("retnoredis", server).await?;
+        Ok(report::RedisOn {
+            on,
+            off,
+            cpu_us_on: cpu_on,
+            cpu_us_off: cpu_off,
         })
     }
 

@@ -36,6 +36,8 @@ pub struct SizeReport {
     pub cpu_us_per_start: f64,
     /// Returning starts with a webhook endpoint subscribed to every event.
     pub webhooks: WebhooksOn,
+    /// Returning starts with the rate limit shared through Redis.
+    pub redis: RedisOn,
     /// pgbench, the same start's statements.
     pub pgbench_tps: f64,
     /// pgbench, the hand-written reference (`sql/reference.pgbench`).
@@ -59,6 +61,23 @@ pub struct WebhooksOn {
 
 impl WebhooksOn {
     /// Starts/s with webhooks on over the mean of the runs without (`ret`, `retoff`).
+    pub fn ratio(&self, baseline_rps: f64) -> f64 {
+        self.on.rps / ((baseline_rps + self.off.rps) / 2.0)
+    }
+}
+
+/// Returning starts saturated on a second server whose rate limits go through Redis
+/// (`on`), then on the first (in-process limits) again (`off`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RedisOn {
+    pub on: Measured,
+    pub off: Measured,
+    pub cpu_us_on: f64,
+    pub cpu_us_off: f64,
+}
+
+impl RedisOn {
+    /// Starts/s with Redis over the mean of the runs without (`ret`, `retnoredis`).
     pub fn ratio(&self, baseline_rps: f64) -> f64 {
         self.on.rps / ((baseline_rps + self.off.rps) / 2.0)
     }
@@ -99,6 +118,9 @@ pub struct Report {
     pub sqlite_start_rps: f64,
     /// Returning starts/s with webhooks on over without (issue 23: at least 0.95).
     pub webhooks_ratio: f64,
+    /// Returning starts/s with the rate limit in Redis over in process (issue 24: at
+    /// least 0.9).
+    pub redis_ratio: f64,
     /// The constant rate the latency figures were taken at.
     pub rate: u32,
     pub p50_ms: f64,
@@ -142,6 +164,7 @@ impl Report {
         let hot_tenant_ratio = large.hot_tenant.rps / start_rps;
         let sqlite_start_rps = sqlite.returning_saturation.rps;
         let webhooks_ratio = large.webhooks.ratio(start_rps);
+        let redis_ratio = large.redis.ratio(start_rps);
         let at = &large.mixed_at_rate;
         let ret_p99_ms = large.returning_at_rate.p99_ms;
         let slowest = |read: fn(&crate::console::PageTiming) -> f64| {
@@ -188,6 +211,11 @@ impl Report {
                 webhooks_ratio,
                 0.95,
             ),
+            at_least(
+                "returning starts/s with rate limits in Redis over in process",
+                redis_ratio,
+                0.9,
+            ),
             at_most(
                 "slowest console page, median (ms; figures kept a minute)",
                 slowest(|p| p.p50_ms),
@@ -212,6 +240,7 @@ impl Report {
             hot_tenant_ratio,
             sqlite_start_rps,
             webhooks_ratio,
+            redis_ratio,
             rate,
             p50_ms: at.p50_ms,
             p99_ms: at.p99_ms,
@@ -330,6 +359,12 @@ impl Report {
                     )
                 },
             ),
+            ("returning starts/s, rate limits in Redis / in process again", |r| {
+                format!("{:.0} / {:.0}", r.redis.on.rps, r.redis.off.rps)
+            }),
+            ("server CPU per returning start, Redis / in process (µs)", |r| {
+                format!("{:.0} / {:.0}", r.redis.cpu_us_on, r.redis.cpu_us_off)
+            }),
             ("calls stored by the returning phase", |r| {
                 r.returning_stored.to_string()
             }),

@@ -84,6 +84,13 @@ pub struct Server {
 impl Server {
     /// Starts `serve` on a free port and waits until it listens.
     pub async fn start(binary: &Path, database_url: &str) -> anyhow::Result<Self> {
+        Self::start_with(binary, database_url, &[]).await
+    }
+
+    /// The same, with more `STICKYCALLS_*` settings.
+    pub async fn start_with(
+        binary: &Path, database_url: &str, env: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -96,6 +103,7 @@ impl Server {
             .env("STICKYCALLS_RATE_LIMITS", "free=1000000000/60")
             // The webhook phase's receiver is on 127.0.0.1.
             .env("STICKYCALLS_WEBHOOKS_ALLOW_PRIVATE", "true")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)
