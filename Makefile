@@ -83,8 +83,9 @@ chaos:
 ## nodes, CLUSTER_STARTS (10,000) billable starts through a rolling restart and a Redis
 ## outage with no failed request and exact credits; target/cluster/report.json
 CLUSTER_STARTS ?= 10000
+CLUSTER_SECONDS ?= 5
 cluster-test: bench-tools
-	CLUSTER_STARTS=$(CLUSTER_STARTS) python3 tests/cluster/run.py
+	CLUSTER_STARTS=$(CLUSTER_STARTS) CLUSTER_SECONDS=$(CLUSTER_SECONDS) python3 tests/cluster/run.py
 
 ## cluster: the same three nodes, PostgreSQL, Redis and HAProxy, left running (prints the
 ## balancer's URL and a test key; Ctrl-C stops everything)

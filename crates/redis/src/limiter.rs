@@ -1,6 +1,8 @@
 //! The shared rate limiter on Redis.
 
-use std::sync::{Arc, OnceLock};
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -30,10 +32,16 @@ impl std::fmt::Debug for RedisSettings {
     }
 }
 
-/// The rate limiter every node shares.
+/// The rate limiter every node shares. Each thread that asks it (each HTTP worker) gets
+/// its own connection, made on first use, so the connection's I/O task runs on the
+/// thread that waits for its answers (as the PostgreSQL pools are per worker): no
+/// wake-up crosses threads.
 #[derive(Clone)]
 pub struct RedisLimiter {
-    connection: Arc<OnceLock<ConnectionManager>>,
+    id: u64,
+    client: Client,
+    config: ConnectionManagerConfig,
+    connected: Arc<AtomicBool>,
     script: Arc<Script>,
     prefix: Arc<str>,
     timeout: Duration,
@@ -42,10 +50,17 @@ pub struct RedisLimiter {
 impl std::fmt::Debug for RedisLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisLimiter")
-            .field("connected", &self.connection.get().is_some())
+            .field("connected", &self.connected())
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// This thread's connection of each limiter (by id).
+    static CONNECTIONS: RefCell<Vec<(u64, ConnectionManager)>> = const { RefCell::new(Vec::new()) };
 }
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
@@ -57,65 +72,70 @@ fn anyhow_error(message: String) -> anyhow::Error {
 }
 
 impl RedisLimiter {
-    /// A limiter for `settings.url`: it tries to connect once (a node that starts
-    /// beside a live Redis shares its limits from the first request), then keeps
-    /// trying in the background; until connected `admit` answers an error at once. A
-    /// malformed URL is refused here.
+    /// A limiter for `settings.url`. It tries a connection once, to say at start-up
+    /// whether Redis answers; a node starts either way (until Redis answers, `admit`
+    /// fails at once and the node limits alone). A malformed URL is refused here.
     pub async fn connect(settings: RedisSettings) -> Result<Self, StoreError> {
         let client = Client::open(settings.url.as_str()).map_err(|e| {
             StoreError::Unknown(anyhow_error(format!("STICKYCALLS_REDIS_URL: {e}")))
         })?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(settings.timeout.max(Duration::from_millis(500))))
+            .set_response_timeout(Some(settings.timeout))
+            .set_number_of_retries(0)
+            .set_max_delay(Duration::from_secs(2));
         let limiter = Self {
-            connection: Arc::new(OnceLock::new()),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            client,
+            config,
+            connected: Arc::new(AtomicBool::new(false)),
             script: Arc::new(Script::new(include_str!("gcra.lua"))),
             prefix: settings.prefix.into(),
             timeout: settings.timeout,
         };
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(settings.timeout.max(Duration::from_millis(500))))
-            .set_response_timeout(Some(settings.timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_secs(2));
-        let slot = limiter.connection.clone();
-        let connect = move || {
-            let (client, config) = (client.clone(), config.clone());
-            async move { client.get_connection_manager_with_config(config).await }
-        };
-        match connect().await {
-            Ok(manager) => {
-                let _ = slot.set(manager);
-                tracing::info!("rate limits shared through Redis");
-            }
-            Err(e) => {
-                tracing::warn!("Redis not reachable, limiting in process meanwhile: {e}");
-                tokio::spawn(async move {
-                    let mut delay = Duration::from_millis(250);
-                    loop {
-                        tokio::time::sleep(delay).await;
-                        if let Ok(manager) = connect().await {
-                            let _ = slot.set(manager);
-                            tracing::info!("rate limits shared through Redis");
-                            return;
-                        }
-                        delay = (delay * 2).min(Duration::from_secs(5));
-                    }
-                });
-            }
+        match limiter.connection().await {
+            Ok(_) => tracing::info!("rate limits shared through Redis"),
+            Err(e) => tracing::warn!("Redis not reachable, limiting in process meanwhile: {e}"),
         }
         Ok(limiter)
     }
 
-    /// Whether the first connection was made.
+    /// Whether a connection to Redis was ever made.
     pub fn connected(&self) -> bool {
-        self.connection.get().is_some()
+        self.connected.load(Ordering::Relaxed)
+    }
+
+    /// This thread's connection, made now if it has none (the driver reconnects it
+    /// after a failure).
+    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
+        let mine = CONNECTIONS.with_borrow(|all| {
+            all.iter()
+                .find(|(id, _)| *id == self.id)
+                .map(|(_, c)| c.clone())
+        });
+        if let Some(connection) = mine {
+            return Ok(connection);
+        }
+        let made = self
+            .client
+            .get_connection_manager_with_config(self.config.clone())
+            .await
+            .map_err(unavailable)?;
+        self.connected.store(true, Ordering::Relaxed);
+        Ok(CONNECTIONS.with_borrow_mut(|all| {
+            match all.iter().find(|(id, _)| *id == self.id) {
+                // Another request of this thread connected meanwhile: keep one.
+                Some((_, first)) => first.clone(),
+                None => {
+                    all.push((self.id, made.clone()));
+                    made
+                }
+            }
+        }))
     }
 
     async fn run(&self, key: &str, quota: Quota) -> Result<Admission, StoreError> {
-        let mut connection = self
-            .connection
-            .get()
-            .cloned()
-            .ok_or_else(|| unavailable("not connected"))?;
+        let mut connection = self.connection().await?;
         let interval = micros(quota.interval());
         let mut invocation = self.script.prepare_invoke();
         invocation
