@@ -327,7 +327,9 @@ impl Phase<'_> {
 
     /// Saturated returning starts on a second server of the same database whose rate
     /// limits go through Redis (the tests' Redis), then on the first server again.
-    async fn redis_on(&self, server: &Server, database_url: &str) -> anyhow::Result<report::RedisOn> {
+    async fn redis_on(
+        &self, server: &Server, database_url: &str,
+    ) -> anyhow::Result<report::RedisOn> {
         let redis = tokio::task::spawn_blocking(stickycalls_test_support::redis_url).await??;
         let prefix = stickycalls_test_support::unique_prefix("bench");
         let env = [

@@ -359,12 +359,14 @@ impl Report {
                     )
                 },
             ),
-            ("returning starts/s, rate limits in Redis / in process again", |r| {
-                format!("{:.0} / {:.0}", r.redis.on.rps, r.redis.off.rps)
-            }),
-            ("server CPU per returning start, Redis / in process (µs)", |r| {
-                format!("{:.0} / {:.0}", r.redis.cpu_us_on, r.redis.cpu_us_off)
-            }),
+            (
+                "returning starts/s, rate limits in Redis / in process again",
+                |r| format!("{:.0} / {:.0}", r.redis.on.rps, r.redis.off.rps),
+            ),
+            (
+                "server CPU per returning start, Redis / in process (µs)",
+                |r| format!("{:.0} / {:.0}", r.redis.cpu_us_on, r.redis.cpu_us_off),
+            ),
             ("calls stored by the returning phase", |r| {
                 r.returning_stored.to_string()
             }),
