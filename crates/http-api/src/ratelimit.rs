@@ -296,6 +296,7 @@ impl Shared {
             Err(e) => {
                 if fallback.failed(now()) {
                     self.gauges.shared_down.set(1);
+                    let e = anyhow::Error::from(e);
                     tracing::warn!(
                         "the shared rate limiter failed, this process limits alone (asking again every second): {e:#}"
                     );

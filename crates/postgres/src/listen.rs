@@ -1,8 +1,9 @@
 //! Hearing what other nodes changed: one connection per process `LISTEN`s on the
-//! domain's channel and hands each `Invalidation` to the caller. When the connection
-//! drops it reconnects (1 s, doubling to 30 s) and first hands over
-//! `Invalidation::Everything`: what was sent meanwhile is lost, so every cache is
-//! dropped instead.
+//! domain's channel and hands each `Invalidation` to the caller. Each time it starts
+//! listening (at start-up, and after a dropped connection: 1 s, doubling to 30 s) it
+//! first hands over `Invalidation::Everything`: what was sent while nobody listened is
+//! lost, so every cache is dropped instead (at start-up that is the few keys cached
+//! before the first `LISTEN`).
 
 use std::future::Future;
 use std::time::Duration;
@@ -11,36 +12,37 @@ use futures_util::{StreamExt, stream};
 use stickycalls_domain::invalidation::{CHANNEL, Invalidation};
 use tokio_postgres::{AsyncMessage, NoTls};
 
-/// Listens on `url` for ever, calling `apply` with each invalidation. The first
-/// connection hands over nothing (the caches start empty); each reconnection hands
-/// over [`Invalidation::Everything`] first.
+/// Listens on `url` for ever, calling `apply` with each invalidation, and with
+/// [`Invalidation::Everything`] each time it starts listening.
 pub async fn listen<F, Fut>(url: String, apply: F)
 where
     F: Fn(Invalidation) -> Fut,
     Fut: Future<Output = ()>,
 {
     let mut delay = Duration::from_secs(1);
-    let mut first = true;
     loop {
-        match session(&url, first, &apply).await {
+        let mut listened = false;
+        match session(&url, &mut listened, &apply).await {
             Ok(()) => tracing::warn!("the invalidation listener's connection closed"),
             Err(e) => tracing::warn!(
                 retry_in_seconds = delay.as_secs(),
                 "the invalidation listener cannot listen: {e}"
             ),
         }
-        if !first {
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_secs(30));
-        } else {
-            tokio::time::sleep(Duration::from_secs(1)).await;
+        if listened {
+            delay = Duration::from_secs(1);
         }
-        first = false;
+        tokio::time::sleep(delay).await;
+        if !listened {
+            delay = (delay * 2).min(Duration::from_secs(30));
+        }
     }
 }
 
 /// One connection's life: `LISTEN`, then every notification until it drops.
-async fn session<F, Fut>(url: &str, first: bool, apply: &F) -> Result<(), tokio_postgres::Error>
+async fn session<F, Fut>(
+    url: &str, listened: &mut bool, apply: &F,
+) -> Result<(), tokio_postgres::Error>
 where
     F: Fn(Invalidation) -> Fut,
     Fut: Future<Output = ()>,
@@ -63,10 +65,9 @@ where
         Ok(())
     });
     client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+    *listened = true;
     tracing::info!("listening for other nodes' revocations and settings changes");
-    if !first {
-        apply(Invalidation::Everything).await;
-    }
+    apply(Invalidation::Everything).await;
     while let Some(payload) = heard.recv().await {
         match payload.parse::<Invalidation>() {
             Ok(what) => apply(what).await,

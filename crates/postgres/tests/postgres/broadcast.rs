@@ -68,6 +68,11 @@ async fn revocations_and_settings_changes_reach_every_listener() {
         }
     }));
     let listener = listening(&admin).await;
+    assert_eq!(
+        next(&mut heard).await,
+        Some(Invalidation::Everything),
+        "what was cached before listening is dropped"
+    );
 
     let account = AccountId(uuid::Uuid::from_u128(0xb0b));
     let tenant = TenantId {
