@@ -339,6 +339,8 @@ def serve():
     except KeyboardInterrupt:
         pass
     finally:
+        # A second Ctrl-C must not leave PostgreSQL or Redis running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         lb.stop()
         for node in nodes:
             node.stop()

@@ -3,8 +3,8 @@
 //! Each request is one `EVALSHA` of a GCRA script: the read, the decision and the write
 //! happen inside Redis at once, on Redis's clock, so three nodes let one quota through.
 //!
-//! It owns the connection (connected in the background, reconnected by the driver) and
-//! the script. It must not know plans, HTTP fields or what a node does when Redis
+//! It owns the connections (one per HTTP worker thread, made on its first request and
+//! reconnected by the driver after a failure) and the script. It must not know plans, HTTP fields or what a node does when Redis
 //! fails: it answers an error within its time-out, and the HTTP adapter falls back to
 //! its own limiter (the domain's `ratelimit::Fallback`).
 
