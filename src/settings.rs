@@ -96,6 +96,28 @@ fn seconds(
     }
 }
 
+/// A whole number of milliseconds from `name` within `range`, else `default`.
+fn millis(
+    name: &str, range: std::ops::RangeInclusive<u64>, default: Duration,
+) -> anyhow::Result<Duration> {
+    match var(name) {
+        None => Ok(default),
+        Some(text) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| range.contains(ms))
+            .map(Duration::from_millis)
+            .with_context(|| {
+                format!(
+                    "{name} must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                )
+            }),
+    }
+}
+
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
@@ -278,16 +300,11 @@ fn redis_settings() -> anyhow::Result<Option<RedisSettings>> {
     let Some(url) = var("STICKYCALLS_REDIS_URL") else {
         return Ok(None);
     };
-    let timeout = match var("STICKYCALLS_REDIS_TIMEOUT_MS") {
-        None => Duration::from_millis(100),
-        Some(text) => text
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|ms| (1..=5_000).contains(ms))
-            .map(Duration::from_millis)
-            .context("STICKYCALLS_REDIS_TIMEOUT_MS must be a whole number from 1 to 5000")?,
-    };
+    let timeout = millis(
+        "STICKYCALLS_REDIS_TIMEOUT_MS",
+        1..=5_000,
+        Duration::from_millis(100),
+    )?;
     Ok(Some(RedisSettings {
         url,
         prefix: var("STICKYCALLS_REDIS_PREFIX").unwrap_or_else(|| "stickycalls:".to_owned()),
@@ -314,16 +331,7 @@ fn webhook_settings() -> anyhow::Result<DeliverySettings> {
             bail!("STICKYCALLS_WEBHOOKS_ALLOW_PRIVATE `{other}` must be `true` or `false`")
         }
     };
-    let poll = match var("STICKYCALLS_WEBHOOK_POLL_MS") {
-        None => defaults.poll,
-        Some(text) => text
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|ms| (10..=60_000).contains(ms))
-            .map(Duration::from_millis)
-            .context("STICKYCALLS_WEBHOOK_POLL_MS must be a whole number from 10 to 60000")?,
-    };
+    let poll = millis("STICKYCALLS_WEBHOOK_POLL_MS", 10..=60_000, defaults.poll)?;
     Ok(DeliverySettings {
         schedule,
         timeout: seconds(

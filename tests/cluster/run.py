@@ -36,7 +36,7 @@ import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from pg_cluster import Cluster, pg_bin  # noqa: E402
-from server import ROOT, apt_install, cli, free_port, funded_account, require_binary, verdict  # noqa: E402
+from server import ROOT, apt_install, cli, free_port, funded_account, require_binary, serve, verdict  # noqa: E402
 
 STARTS = int(os.environ.get("CLUSTER_STARTS", "10000"))
 SECONDS = int(os.environ.get("CLUSTER_SECONDS", "5"))
@@ -78,16 +78,9 @@ class Node:
 
     def start(self):
         self.starts += 1
-        log = open(os.path.join(self.work, f"node{self.n}.{self.starts}.log"), "w")
-        self.proc = subprocess.Popen(
-            [os.path.join(ROOT, "target", "release", "stickycalls"), "serve"],
-            stdout=subprocess.PIPE, stderr=log, text=True,
-            env=dict(self.env, STICKYCALLS_LISTEN=f"127.0.0.1:{self.port}"))
-        for line in self.proc.stdout:
-            if line.startswith("listening on"):
-                threading.Thread(target=self.proc.stdout.read, daemon=True).start()
-                return
-        raise RuntimeError(f"node {self.n} did not start (see {log.name})")
+        log = os.path.join(self.work, f"node{self.n}.{self.starts}.log")
+        limits = self.env.get("STICKYCALLS_RATE_LIMITS", "free=1000000/1")
+        self.proc = serve(self.env, self.port, log, rate_limits=limits)
 
     def stop(self):
         """SIGTERM: stops accepting, lets in-flight requests finish."""
@@ -309,78 +302,85 @@ def rolling_restart(lb, nodes, redis, clients, log, done):
     done.set()
 
 
-def serve():
+class Stack:
+    """A throwaway PostgreSQL (migrated) and Redis under target/, then three nodes and
+    HAProxy in front of them; `stop` ends whatever was started."""
+
+    def __init__(self, log_level):
+        self.work = tempfile.mkdtemp(prefix="cluster.", dir=os.path.join(ROOT, "target"))
+        self.pg = Cluster(os.path.join(self.work, "pg"))
+        self.pg.init()
+        self.pg.start()
+        self.redis = Redis(self.work)
+        self.redis.start()
+        self.base = dict(os.environ, STICKYCALLS_DATABASE_URL=self.pg.url, RUST_LOG=log_level)
+        self.nodes, self.lb = [], None
+        cli(self.base, "migrate")
+
+    def serve(self, **settings):
+        """The nodes, with the shared settings and `settings` (STICKYCALLS_ variables)."""
+        env = dict(self.base, STICKYCALLS_REDIS_URL=self.redis.url,
+                   STICKYCALLS_DATABASE_POOL_SIZE="12", STICKYCALLS_TRUSTED_PROXIES="127.0.0.1")
+        env |= {f"STICKYCALLS_{k.upper()}": str(v) for k, v in settings.items()}
+        self.nodes = [Node(n, env, self.work) for n in range(1, NODES + 1)]
+        for node in self.nodes:
+            node.start()
+        self.lb = Balancer(self.work, self.nodes)
+        self.lb.wait_up([f"node{n.n}" for n in self.nodes])
+
+    def stop(self):
+        if self.lb:
+            self.lb.stop()
+        for node in self.nodes:
+            if node.proc and node.proc.poll() is None:
+                node.stop()
+        self.redis.kill()
+        self.pg.stop()
+
+
+def serve_cluster():
     """`make cluster`: the same three nodes behind HAProxy, left running for a person."""
     require_binary()
     install()
-    work = tempfile.mkdtemp(prefix="cluster.", dir=os.path.join(ROOT, "target"))
-    pg = Cluster(os.path.join(work, "pg"))
-    pg.init()
-    pg.start()
-    redis = Redis(work)
-    redis.start()
-    env = dict(os.environ, STICKYCALLS_DATABASE_URL=pg.url, RUST_LOG="info",
-               STICKYCALLS_REDIS_URL=redis.url, STICKYCALLS_DATABASE_POOL_SIZE="12",
-               STICKYCALLS_TRUSTED_PROXIES="127.0.0.1")
-    cli(env, "migrate")
-    _, key = funded_account(env, "cluster", 10_000)
-    nodes = [Node(n, env, work) for n in range(1, NODES + 1)]
-    for node in nodes:
-        node.start()
-    lb = Balancer(work, nodes)
-    lb.wait_up([f"node{n.n}" for n in nodes])
-    print(f"cluster: http://127.0.0.1:{lb.port} (HAProxy) in front of "
-          f"{', '.join(f'127.0.0.1:{n.port}' for n in nodes)}")
-    print(f"cluster: PostgreSQL {pg.url}, Redis {redis.url}; logs and data in {work}")
-    print(f"cluster: test key {key}")
-    print(f"cluster: HAProxy's runtime API: socat - UNIX:{lb.socket}  (Ctrl-C stops everything)")
+    stack = Stack("info")
     try:
+        _, key = funded_account(stack.base, "cluster", 10_000)
+        stack.serve()
+        lb, nodes = stack.lb, stack.nodes
+        print(f"cluster: http://127.0.0.1:{lb.port} (HAProxy) in front of "
+              f"{', '.join(f'127.0.0.1:{n.port}' for n in nodes)}")
+        print(f"cluster: PostgreSQL {stack.pg.url}, Redis {stack.redis.url}; "
+              f"logs and data in {stack.work}")
+        print(f"cluster: test key {key}")
+        print(f"cluster: HAProxy's runtime API: socat - UNIX:{lb.socket}  (Ctrl-C stops everything)")
         signal.pause()
     except KeyboardInterrupt:
         pass
     finally:
         # A second Ctrl-C must not leave PostgreSQL or Redis running.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        lb.stop()
-        for node in nodes:
-            node.stop()
-        redis.kill()
-        pg.stop()
+        stack.stop()
 
 
 def main():
     if sys.argv[1:] == ["serve"]:
-        return serve()
+        return serve_cluster()
     require_binary()
     install()
-    work = tempfile.mkdtemp(prefix="cluster.", dir=os.path.join(ROOT, "target"))
     report_dir = os.path.join(ROOT, "target", "cluster")
     os.makedirs(report_dir, exist_ok=True)
-    pg = Cluster(os.path.join(work, "pg"))
-    pg.init()
-    pg.start()
-    redis = Redis(work)
-    redis.start()
-    base = dict(os.environ, STICKYCALLS_DATABASE_URL=pg.url, RUST_LOG="warn")
-    cli(base, "migrate")
-    # The load goes on past CLUSTER_STARTS until the restarts are done.
-    account, key = funded_account(base, "cluster", 3 * STARTS + 50_000)
-    limited_account, limited_key = funded_account(base, "limited", 100)
-    cli(base, "plans", "set", "--account", limited_account, "--plan", "starter")
-    env = dict(base,
-               STICKYCALLS_REDIS_URL=redis.url,
-               STICKYCALLS_RATE_LIMITS=f"free=1000000/1,starter={LIMIT[0]}/{LIMIT[1]}",
-               STICKYCALLS_KEY_CACHE_SECONDS=str(KEY_CACHE_SECONDS),
-               STICKYCALLS_DATABASE_POOL_SIZE="12",
-               STICKYCALLS_TRUSTED_PROXIES="127.0.0.1")
-    nodes = [Node(n, env, work) for n in range(1, NODES + 1)]
-    for node in nodes:
-        node.start()
-    lb = Balancer(work, nodes)
+    stack = Stack("warn")
     failures = []
     report = {"nodes": NODES}
     try:
-        lb.wait_up([f"node{n.n}" for n in nodes])
+        base = stack.base
+        # The load goes on past CLUSTER_STARTS until the restarts are done.
+        account, key = funded_account(base, "cluster", 3 * STARTS + 50_000)
+        limited_account, limited_key = funded_account(base, "limited", 100)
+        cli(base, "plans", "set", "--account", limited_account, "--plan", "starter")
+        stack.serve(rate_limits=f"free=1000000/1,starter={LIMIT[0]}/{LIMIT[1]}",
+                    key_cache_seconds=KEY_CACHE_SECONDS)
+        lb, nodes, redis, pg = stack.lb, stack.nodes, stack.redis, stack.pg
 
         accepted, elapsed, refill = rate_limit(lb, limited_key)
         report["rate_limit"] = {"configured": f"{LIMIT[0]}/{LIMIT[1]}s", "sent": 3 * LIMIT[0],
@@ -405,7 +405,7 @@ def main():
         if not same or spent != 1:
             failures.append(f"a start retried on {NODES} nodes: same answer {same}, {spent} credits")
 
-        report["throughput"] = throughput(lb, nodes, key, work)
+        report["throughput"] = throughput(lb, nodes, key, stack.work)
         print(f"cluster: returning starts through HAProxy: {report['throughput']}")
 
         before = request(lb.port, "GET", "/v1/account", key)[1]
@@ -450,12 +450,7 @@ def main():
         if not all(e["load_running"] for e in events):
             failures.append(f"the load ended before the restarts did: {events}")
     finally:
-        lb.stop()
-        for node in nodes:
-            if node.proc and node.proc.poll() is None:
-                node.stop()
-        redis.kill()
-        pg.stop()
+        stack.stop()
     with open(os.path.join(report_dir, "report.json"), "w") as f:
         json.dump(report, f, indent=2)
     print(f"cluster: report in {os.path.join(report_dir, 'report.json')}")
