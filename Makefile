@@ -181,9 +181,10 @@ postman:
 $(OHA):
 	$(CARGO) install oha --version $(OHA_VERSION) --root target/tools --locked
 
-## bench-tools: oha (built into target/tools), pgbench (Debian's postgresql package if
-## neither PATH nor /usr/lib/postgresql has it), and the release binaries
-bench-tools: $(OHA)
+## bench-tools: oha (built into target/tools), Redis for the Redis phase (as `make test`),
+## pgbench (Debian's postgresql package if neither PATH nor /usr/lib/postgresql has it),
+## and the release binaries
+bench-tools: $(OHA) redis-server
 	@command -v pgbench >/dev/null || ls /usr/lib/postgresql/*/bin/pgbench >/dev/null 2>&1 || \
 	  (apt-get update -qq && apt-get install -y -qq postgresql)
 	$(CARGO) build --release --locked -p stickycalls -p stickycalls-bench
