@@ -20,7 +20,7 @@ use crate::{AppState, Backend, keys};
 
 /// How long a verified key is trusted without checking again, by default
 /// (`STICKYCALLS_KEY_CACHE_SECONDS`). A revoked key keeps working on another process
-/// that verified it for at most this long.
+/// that verified it and missed the store's broadcast for at most this long.
 pub const VERIFIED_KEY_TTL: Duration = Duration::from_secs(60);
 
 /// Who a verified key acts for: its tenant, its id, and the plan setting its rate limit.
@@ -151,8 +151,8 @@ impl<S: KeyStore> KeyVerifier<S> {
     }
 
     /// Forgets every cached verification of a key, so this process refuses it from
-    /// the next request on (other processes within their cache lifetime), including
-    /// a verification of it still under way.
+    /// the next request on, including a verification of it still under way. Called by
+    /// the revoking request and for each revocation the store broadcasts.
     pub async fn forget(&self, lookup_id: &str) {
         let lookup_id: Arc<str> = lookup_id.into();
         self.revoked.insert(lookup_id.clone(), ()).await;

@@ -1,8 +1,9 @@
 //! Each tenant's policy (its identity settings, and the weights learning gives them),
 //! loaded on a tenant's first request and kept for at most the settings cache
-//! lifetime (`STICKYCALLS_SETTINGS_CACHE_SECONDS`): the bound on how long another
-//! process scores with settings replaced elsewhere, and on how late learning sees the
-//! newest confirmations. A `PUT` on this process takes effect here at once.
+//! lifetime (`STICKYCALLS_SETTINGS_CACHE_SECONDS`): the bound on how long a process that
+//! missed the store's broadcast scores with settings replaced elsewhere, and on how late
+//! learning sees the newest confirmations. A `PUT` takes effect at once here and on
+//! every process that hears the broadcast.
 
 use std::sync::Arc;
 use std::time::Duration;
