@@ -78,27 +78,25 @@ pub struct Settings {
 fn seconds(
     name: &str, range: std::ops::RangeInclusive<u64>, default: Duration,
 ) -> anyhow::Result<Duration> {
-    match var(name) {
-        None => Ok(default),
-        Some(text) => text
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|s| range.contains(s))
-            .map(Duration::from_secs)
-            .with_context(|| {
-                format!(
-                    "{name} must be a whole number of seconds from {} to {}",
-                    range.start(),
-                    range.end()
-                )
-            }),
-    }
+    whole(name, range, default, ("seconds", Duration::from_secs))
 }
 
 /// A whole number of milliseconds from `name` within `range`, else `default`.
 fn millis(
     name: &str, range: std::ops::RangeInclusive<u64>, default: Duration,
+) -> anyhow::Result<Duration> {
+    whole(
+        name,
+        range,
+        default,
+        ("milliseconds", Duration::from_millis),
+    )
+}
+
+/// A whole number of `unit`s from `name` within `range`, else `default`.
+fn whole(
+    name: &str, range: std::ops::RangeInclusive<u64>, default: Duration,
+    (unit, of): (&str, fn(u64) -> Duration),
 ) -> anyhow::Result<Duration> {
     match var(name) {
         None => Ok(default),
@@ -106,11 +104,11 @@ fn millis(
             .trim()
             .parse::<u64>()
             .ok()
-            .filter(|ms| range.contains(ms))
-            .map(Duration::from_millis)
+            .filter(|n| range.contains(n))
+            .map(of)
             .with_context(|| {
                 format!(
-                    "{name} must be a whole number from {} to {}",
+                    "{name} must be a whole number of {unit} from {} to {}",
                     range.start(),
                     range.end()
                 )
