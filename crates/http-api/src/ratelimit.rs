@@ -285,17 +285,15 @@ impl Shared {
         let Ok(mut fallback) = self.fallback.lock() else {
             return answer.ok();
         };
-        match answer {
+        let decided = match answer {
             Ok(admission) => {
                 if fallback.recovered() {
-                    self.gauges.shared_down.set(0);
                     tracing::info!("the shared rate limiter answers again");
                 }
                 Some(admission)
             }
             Err(e) => {
                 if fallback.failed(now()) {
-                    self.gauges.shared_down.set(1);
                     let e = anyhow::Error::from(e);
                     tracing::warn!(
                         "the shared rate limiter failed, this process limits alone (asking again every second): {e:#}"
@@ -304,7 +302,9 @@ impl Shared {
                 self.gauges.local_decisions.inc();
                 None
             }
-        }
+        };
+        self.gauges.shared_down.set(i64::from(fallback.degraded()));
+        decided
     }
 }
 

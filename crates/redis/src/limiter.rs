@@ -64,11 +64,7 @@ thread_local! {
 }
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(anyhow_error(format!("redis: {e}")))
-}
-
-fn anyhow_error(message: String) -> anyhow::Error {
-    anyhow::Error::msg(message)
+    StoreError::Unavailable(anyhow::anyhow!("redis: {e}"))
 }
 
 impl RedisLimiter {
@@ -76,9 +72,8 @@ impl RedisLimiter {
     /// whether Redis answers; a node starts either way (until Redis answers, `admit`
     /// fails at once and the node limits alone). A malformed URL is refused here.
     pub async fn connect(settings: RedisSettings) -> Result<Self, StoreError> {
-        let client = Client::open(settings.url.as_str()).map_err(|e| {
-            StoreError::Unknown(anyhow_error(format!("STICKYCALLS_REDIS_URL: {e}")))
-        })?;
+        let client = Client::open(settings.url.as_str())
+            .map_err(|e| StoreError::Unknown(anyhow::anyhow!("STICKYCALLS_REDIS_URL: {e}")))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(settings.timeout.max(Duration::from_millis(500))))
             .set_response_timeout(Some(settings.timeout))

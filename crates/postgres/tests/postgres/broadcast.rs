@@ -94,13 +94,8 @@ async fn revocations_and_settings_changes_reach_every_listener() {
         })
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .revoke_key(&tenant, "b000000000000001", at)
-            .await
-            .unwrap(),
-        Revocation::Revoked
-    );
+    let revoke = async |lookup_id| store.revoke_key(&tenant, lookup_id, at).await.unwrap();
+    assert_eq!(revoke("b000000000000001").await, Revocation::Revoked);
     assert_eq!(
         next(&mut heard).await,
         Some(Invalidation::KeyRevoked {
@@ -108,13 +103,7 @@ async fn revocations_and_settings_changes_reach_every_listener() {
         })
     );
     // The last live key is kept: nothing was revoked, nothing is said.
-    assert_eq!(
-        store
-            .revoke_key(&tenant, "b000000000000002", at)
-            .await
-            .unwrap(),
-        Revocation::LastKey
-    );
+    assert_eq!(revoke("b000000000000002").await, Revocation::LastKey);
     store
         .save_identity_settings(&tenant, &IdentitySettings::default(), at)
         .await
