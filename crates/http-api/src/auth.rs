@@ -1,4 +1,6 @@
-//! Who is calling: the bearer key, checked with argon2id off the async workers with
+//! Who is calling: the key, sent as `Authorization: Bearer <key>` or as HTTP Basic
+//! credentials with the key as the user name (for platforms whose HTTP blocks only do
+//! basic auth), checked with argon2id off the async workers with
 //! bounded concurrency, then cached briefly by a digest of the token. Requests that
 //! arrive together with the same uncached key share one check.
 
@@ -56,7 +58,7 @@ impl<S> std::fmt::Debug for KeyVerifier<S> {
 /// Why a key was refused (all 401).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
-    /// No `Authorization: Bearer ...`.
+    /// No `Authorization: Bearer ...` nor `Basic ...`.
     Missing,
     /// Not the shape of a key.
     Malformed,
@@ -169,7 +171,8 @@ impl<S: KeyStore> KeyVerifier<S> {
 fn refusal(why: Refusal) -> ApiError {
     ApiError::unauthorized(match why {
         Refusal::Missing => {
-            "Missing API key: send `Authorization: Bearer sk_test_...` or `sk_prod_...`"
+            "Missing API key: send `Authorization: Bearer sk_test_...` (or `sk_prod_...`), \
+             or the key as the Basic auth user name"
         }
         Refusal::Malformed => "Malformed API key: expected `sk_test_...` or `sk_prod_...`",
         Refusal::Invalid => "Invalid API key",
@@ -180,19 +183,41 @@ fn refusal(why: Refusal) -> ApiError {
 #[derive(Debug, Clone)]
 pub(crate) struct Authenticated(pub Tenant);
 
-fn bearer(req: &HttpRequest) -> Option<String> {
+/// The key a request presents: `Authorization: Bearer <key>`, or `Basic` credentials
+/// whose user name is the key and whose password is empty or anything (the way Stripe
+/// takes its keys: <https://docs.stripe.com/api/authentication>, "provide your API key
+/// as the basic auth username value. You do not need to provide a password"). Basic
+/// credentials that do not decode present an empty key, refused as malformed. `None`
+/// when no such header is there.
+fn presented_key(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get("authorization")?.to_str().ok()?.trim();
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
+    let (scheme, credentials) = value.split_once(' ')?;
+    let credentials = credentials.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        Some(credentials.to_owned())
+    } else if scheme.eq_ignore_ascii_case("basic") {
+        Some(basic_user(credentials).unwrap_or_default())
+    } else {
+        None
+    }
+}
+
+/// The user name of RFC 7617 credentials (`base64(user ":" password)`).
+fn basic_user(credentials: &str) -> Option<String> {
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(credentials)
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, _password) = text.split_once(':')?;
+    Some(user.to_owned())
 }
 
 pub(crate) fn authenticate<B: Backend>(
     req: &HttpRequest,
 ) -> Pin<Box<dyn Future<Output = Result<Authenticated, ApiError>>>> {
     let state = req.app_data::<web::Data<AppState<B>>>().cloned();
-    let token = bearer(req);
+    let token = presented_key(req);
     let req = req.clone();
     Box::pin(async move {
         let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("no app state")))?;
@@ -227,6 +252,8 @@ impl<B: Backend> FromRequest for Auth<B> {
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use actix_web::test::TestRequest;
 
     use stickycalls_domain::accounts::StoredKey;
     use stickycalls_domain::ports::MockKeyStore;
@@ -366,5 +393,31 @@ mod tests {
         assert_eq!(lookups.load(Ordering::SeqCst), 1);
         assert!(verifier.verify(&token).await.is_err());
         assert_eq!(lookups.load(Ordering::SeqCst), 2, "refusals are not cached");
+    }
+
+    fn presented(header: &str) -> Option<String> {
+        presented_key(
+            &TestRequest::default()
+                .insert_header(("Authorization", header))
+                .to_http_request(),
+        )
+    }
+
+    /// Basic credentials present their user name, whatever the password; Bearer its
+    /// token; anything else (or garbage after Basic) presents no usable key.
+    #[test]
+    fn bearer_or_basic_with_the_key_as_user_name() {
+        use base64::Engine as _;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let key = "sk_test_0123456789abcdef_secret";
+        assert_eq!(presented(&format!("Bearer {key}")).as_deref(), Some(key));
+        assert_eq!(presented(&format!("bearer  {key} ")).as_deref(), Some(key));
+        assert_eq!(presented(&format!("Basic {}", b64(&format!("{key}:")))).as_deref(), Some(key));
+        assert_eq!(presented(&format!("basic {}", b64(&format!("{key}:x:y")))).as_deref(), Some(key));
+        assert_eq!(presented(&format!("Basic {}", b64(key))).as_deref(), Some(""), "no colon");
+        assert_eq!(presented("Basic !!!").as_deref(), Some(""));
+        assert_eq!(presented(&format!("Digest {key}")), None);
+        assert_eq!(presented(&format!("Token {key}")), None);
+        assert_eq!(presented_key(&TestRequest::default().to_http_request()), None);
     }
 }

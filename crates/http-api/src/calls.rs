@@ -21,6 +21,7 @@ pub(crate) async fn start_call<B: Backend>(
     state: &AppState<B>, tenant: &Tenant, body: &Value,
 ) -> Result<StartOutcome, ApiError> {
     let request: StartRequest = typed(body)?;
+    crate::telco_log::note(request.telco.as_ref());
     let outcome = state.calls.start(tenant, request.into()).await?;
     state.metrics.started(&outcome);
     tracing::info!(
@@ -39,6 +40,7 @@ pub(crate) async fn end_call<B: Backend>(
     state: &AppState<B>, tenant: &Tenant, body: &Value,
 ) -> Result<EndOutcome, ApiError> {
     let request: EndRequest = typed(body)?;
+    crate::telco_log::note(request.telco.as_ref());
     let outcome = state.calls.end(tenant, request.into()).await?;
     tracing::info!(
         call_id = %outcome.call_id,

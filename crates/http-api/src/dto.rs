@@ -55,9 +55,17 @@ pub struct TelcoDto {
     #[schema(schema_with = LineTypeText::schema)]
     pub line_type: Option<String>,
     /// STIR/SHAKEN attestation: `A`, `B`, `C`, `failed`, `none` or a platform's
-    /// verstat (`TN-Validation-Passed-A`...).
+    /// verstat (`TN-Validation-Passed-A`...). Never refuses a call.
     #[schema(schema_with = AttestationText::schema)]
     pub attestation: Option<String>,
+    /// Bandwidth's `attestationIndicator` (`A`, `B` or `C`): the level of a bare
+    /// `TN-Validation-Passed` (also accepted as `attestationIndicator`).
+    #[serde(alias = "attestationIndicator")]
+    pub attestation_indicator: Option<String>,
+    /// The carrier that verified the call: `telnyx` (a bare `TN-Validation-Passed` is
+    /// then A), `bandwidth`, `twilio`; any other is ignored. Defaults to the tenant's
+    /// `attestation_policy.carrier`.
+    pub carrier: Option<String>,
 }
 
 /// `POST /v1/calls/start`.
@@ -89,6 +97,8 @@ impl From<TelcoDto> for RawTelco {
         RawTelco {
             line_type: t.line_type,
             attestation: t.attestation,
+            attestation_indicator: t.attestation_indicator,
+            carrier: t.carrier,
         }
     }
 }

@@ -41,24 +41,6 @@ pub(crate) fn not_blank() -> String {
     format!("[^{WHITESPACE}]")
 }
 
-/// Every spelling of [`Attestation`], any case (`[Aa]`...), as one pattern.
-fn attestation_pattern() -> String {
-    let spellings: Vec<String> = Attestation::spellings()
-        .map(|spelling| {
-            spelling
-                .chars()
-                .map(|c| match c {
-                    c if c.is_ascii_alphabetic() => {
-                        format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase())
-                    }
-                    c => c.to_string(),
-                })
-                .collect()
-        })
-        .collect();
-    format!("^(?:{})$", spellings.join("|"))
-}
-
 fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
 }
@@ -213,16 +195,33 @@ field_schema! {
         ],
         "The line type from telco data.",
     );
-    /// `telco.attestation`.
+    /// `telco.attestation`: any text; the documented spellings are listed, anything
+    /// else reads as not attested (telco data never refuses a call).
     AttestationText => any_of(
         [
-            string().pattern(Some(attestation_pattern())).into(),
-            string().pattern(Some(blank())).into(),
+            string()
+                .examples(Attestation::spellings().take(12))
+                .into(),
             null(),
         ],
         "STIR/SHAKEN attestation: `A`, `B`, `C`, `failed`, `none`, or a platform's verstat \
-         (`TN-Validation-Passed-A`, `TN-Validation-Failed`, `No-TN-Validation`...), in any \
-         case; blank: not given.",
+         (Twilio's `StirVerstat` such as `TN-Validation-Passed-A-Diverted`, `NULL`; Telnyx's \
+         and Bandwidth's `verstat`), in any case; blank: not given. A value nobody documents \
+         is read as not attested and shown in `identity.signals` as \
+         `attestation:unrecognized`; it never refuses the call.",
+    );
+    /// `attestation_policy.carrier` of the identity settings.
+    CarrierText => any_of(
+        [
+            string()
+                .enum_values(Some(stickycalls_domain::identity::Carrier::NAMES))
+                .into(),
+            string().pattern(Some(blank())).into(),
+            null(),
+        ],
+        "The carrier that verifies the tenant's calls, when a start does not say: `telnyx` \
+         (a bare `TN-Validation-Passed` is then A), `bandwidth` or `twilio`; blank or null: \
+         none.",
     );
     /// The variables of an end.
     VariablesMap => any_of(
@@ -439,34 +438,6 @@ mod tests {
         }
         for bad in ["a@b", "@b.c", "a b@c.d", "a@b.c\n", "a\u{85}@b.c", " a@b.c"] {
             assert!(!email.is_match(bad), "{bad:?}");
-        }
-    }
-
-    /// The attestation pattern accepts what the domain reads, in any case, and
-    /// nothing else.
-    #[test]
-    fn the_attestation_pattern_is_the_domains_list() {
-        let pattern = Regex::new(&attestation_pattern()).unwrap();
-        for spelling in Attestation::spellings() {
-            for text in [
-                spelling.to_owned(),
-                spelling.to_ascii_lowercase(),
-                spelling.to_ascii_uppercase(),
-            ] {
-                assert!(pattern.is_match(&text), "{text}");
-                assert!(Attestation::parse(&text).is_ok(), "{text}");
-            }
-        }
-        for other in [
-            "D",
-            "passed",
-            "TN-Validation",
-            "A ",
-            "AA",
-            "TN-Validation-Passed-D",
-        ] {
-            assert!(!pattern.is_match(other), "{other}");
-            assert!(Attestation::parse(other).is_err(), "{other}");
         }
     }
 }

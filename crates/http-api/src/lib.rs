@@ -53,6 +53,7 @@ mod resource;
 mod settings;
 mod settings_dto;
 mod signup;
+mod telco_log;
 mod webhook_routes;
 
 use resource::resource;

@@ -47,7 +47,7 @@ use crate::settings_dto::{
         LearningDto, AdjustmentDto
     )),
     modifiers(&BearerKey, &EndRules, &Tags),
-    security(("api_key" = []))
+    security(("api_key" = []), ("api_key_basic" = []))
 )]
 struct ApiDoc;
 
@@ -161,6 +161,18 @@ impl Modify for BearerKey {
                     HttpBuilder::new()
                         .scheme(HttpAuthScheme::Bearer)
                         .bearer_format("sk_test_... or sk_prod_...")
+                        .build(),
+                ),
+            );
+            components.add_security_scheme(
+                "api_key_basic",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Basic)
+                        .description(Some(
+                            "The key as the user name, the password empty (or anything), \
+                             for HTTP blocks that only do basic auth",
+                        ))
                         .build(),
                 ),
             );

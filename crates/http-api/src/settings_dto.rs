@@ -151,8 +151,13 @@ pub struct ThresholdsDto {
 pub struct AttestationPolicyDto {
     /// Attestation A lets the number alone support `reuse` (true).
     pub a_allows_reuse_alone: Option<bool>,
-    /// Attestation B lets the number alone support `reuse` (false).
+    /// Attestation B (or a pass of unknown level) lets the number alone support
+    /// `reuse` (false).
     pub b_allows_reuse_alone: Option<bool>,
+    /// The carrier that verifies the tenant's calls when a start does not say (`telnyx`,
+    /// `bandwidth`, `twilio`; null: none).
+    #[schema(schema_with = crate::field_schema::CarrierText::schema)]
+    pub carrier: Option<String>,
 }
 
 /// A tenant's identity settings (per environment). `PUT` replaces them: an omitted
@@ -218,6 +223,7 @@ same_fields!(
     RawAttestationPolicy {
         a_allows_reuse_alone,
         b_allows_reuse_alone,
+        carrier,
     }
 );
 

@@ -6,7 +6,9 @@ use serde_json::{Map, Value, json};
 
 use super::record::{CallId, Fingerprint};
 use crate::error::{Issues, ValidationError};
-use crate::identity::{Ani, Attestation, CustomerRef, IdentityHints, LineType, RawHints, Telco};
+use crate::identity::{
+    Ani, Attestation, Carrier, CustomerRef, IdentityHints, LineType, RawHints, Telco,
+};
 use crate::intents::{IntentName, IntentStatus};
 use crate::tenant::TenantPolicy;
 use crate::text::given;
@@ -20,6 +22,12 @@ pub struct RawTelco {
     pub line_type: Option<String>,
     /// STIR/SHAKEN: `A`, `B`, `C`, `failed`, `none` or a platform's verstat.
     pub attestation: Option<String>,
+    /// Bandwidth's `attestationIndicator` (A, B or C): the level of a bare
+    /// `TN-Validation-Passed`.
+    pub attestation_indicator: Option<String>,
+    /// The carrier that verified the call (`telnyx`, `bandwidth`, `twilio`; others are
+    /// ignored): decides what a bare `TN-Validation-Passed` means.
+    pub carrier: Option<String>,
 }
 
 /// A `calls/start` body as sent.
@@ -54,14 +62,38 @@ fn parse_call_id(raw: Option<&str>, issues: &mut Issues) -> Option<CallId> {
     }
 }
 
-fn parse_telco(raw: Option<RawTelco>, issues: &mut Issues) -> Telco {
+/// Reads `telco`. The line type is validated; the attestation never refuses a call (a
+/// value nobody documents reads as not attested). The carrier is the request's, else
+/// the tenant's.
+fn parse_telco(raw: Option<RawTelco>, policy: &TenantPolicy, issues: &mut Issues) -> Telco {
     let raw = raw.unwrap_or_default();
+    let carrier = given(raw.carrier.as_deref())
+        .and_then(Carrier::parse)
+        .or(policy.identity.attestation.carrier);
+    let read = Attestation::read(
+        raw.attestation.as_deref(),
+        raw.attestation_indicator.as_deref(),
+        carrier,
+    );
     Telco {
         line_type: raw
             .line_type
             .and_then(|text| issues.take(text.parse::<LineType>())),
-        attestation: given(raw.attestation.as_deref())
-            .and_then(|text| issues.take(Attestation::parse(text))),
+        attestation: read.level,
+        attestation_unrecognized: read.unrecognized,
+    }
+}
+
+/// What makes two requests' telco data the same: the line type, and the attestation
+/// level read (only when sent, so calls started before attestation was read keep
+/// their fingerprints), flagged when it was not a documented value.
+fn canonical_telco(canonical: &mut Value, telco: &Telco) {
+    canonical["line_type"] = json!(telco.line_type.map(LineType::as_str));
+    if let Some(attestation) = telco.attestation {
+        canonical["attestation"] = json!(attestation.as_str());
+    }
+    if telco.attestation_unrecognized {
+        canonical["attestation_unrecognized"] = json!(true);
     }
 }
 
@@ -75,7 +107,7 @@ impl StartCall {
             &policy.ani,
             "identity_hints",
         ));
-        let telco = parse_telco(raw.telco, &mut issues);
+        let telco = parse_telco(raw.telco, policy, &mut issues);
         issues.finish()?;
         let (Some(call_id), Some(hints)) = (call_id, hints) else {
             return Err(ValidationError::invalid("call_id", "is required"));
@@ -92,13 +124,8 @@ impl StartCall {
         let mut canonical = json!({
             "call_id": self.call_id.as_str(),
             "hints": canonical_hints(&self.hints),
-            "line_type": self.telco.line_type.map(LineType::as_str),
         });
-        // Only when sent, so calls started before attestation was read keep their
-        // fingerprints.
-        if let Some(attestation) = self.telco.attestation {
-            canonical["attestation"] = json!(attestation.as_str());
-        }
+        canonical_telco(&mut canonical, &self.telco);
         Fingerprint::of_json(&canonical)
     }
 }
@@ -212,7 +239,7 @@ impl EndCall {
             .identity_hints
             .clone()
             .and_then(|h| issues.take(IdentityHints::parse(h, &policy.ani, "identity_hints")));
-        let telco = parse_telco(raw.telco, &mut issues);
+        let telco = parse_telco(raw.telco, policy, &mut issues);
         issues.finish()?;
         let Some(call_id) = call_id else {
             return Err(ValidationError::invalid("call_id", "is required"));
@@ -223,11 +250,8 @@ impl EndCall {
             "intent": intent.as_ref().map(|(name, status)| json!([name.as_str(), status.as_str()])),
             "variables": raw.variables,
             "hints": hints.as_ref().map(canonical_hints),
-            "line_type": telco.line_type.map(LineType::as_str),
         });
-        if let Some(attestation) = telco.attestation {
-            canonical["attestation"] = json!(attestation.as_str());
-        }
+        canonical_telco(&mut canonical, &telco);
         Ok(Self {
             call_id,
             customer_ref,

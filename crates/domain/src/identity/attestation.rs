@@ -1,9 +1,9 @@
 //! STIR/SHAKEN: how far the caller's carrier vouches for the number, in every spelling
-//! the platforms send, and what each level may do to a decision.
+//! the platforms document, and what each level may do to a decision. Telco metadata
+//! never refuses a call: a value nobody documents reads as "not attested", and the
+//! answer says so.
 
 use serde::{Deserialize, Serialize};
-
-use crate::error::ValidationError;
 
 /// The attestation of a call's number, as verified by the terminating carrier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -15,63 +15,186 @@ pub enum Attestation {
     B,
     /// Gateway: the carrier only saw the call enter its network.
     C,
+    /// The signature verified but the level was not given (a bare
+    /// `TN-Validation-Passed` from a carrier that puts the level elsewhere and did not
+    /// send it): trusted no more than B.
+    Passed,
     /// The signature did not verify: the number may be spoofed.
     Failed,
     /// No attestation came with the call.
     None,
 }
 
-/// Every accepted spelling (compared without regard to case), and its level. Twilio's
-/// `StirVerstat`, Telnyx's and Bandwidth's `verstat` (Telnyx documents the bare
-/// `TN-Validation-Passed` as A-level) and Bandwidth's `attestationIndicator`.
-const SPELLINGS: &[(&str, Attestation)] = &[
-    ("A", Attestation::A),
-    ("B", Attestation::B),
-    ("C", Attestation::C),
-    ("failed", Attestation::Failed),
-    ("none", Attestation::None),
-    ("TN-Validation-Passed-A", Attestation::A),
-    ("TN-Validation-Passed-B", Attestation::B),
-    ("TN-Validation-Passed-C", Attestation::C),
-    ("TN-Validation-Passed", Attestation::A),
-    ("TN-Validation-Failed-A", Attestation::Failed),
-    ("TN-Validation-Failed-B", Attestation::Failed),
-    ("TN-Validation-Failed-C", Attestation::Failed),
-    ("TN-Validation-Failed", Attestation::Failed),
-    ("No-TN-Validation", Attestation::None),
-    ("passed-A", Attestation::A),
-    ("passed-B", Attestation::B),
-    ("passed-C", Attestation::C),
+/// The carriers whose spelling of a bare pass means something of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Carrier {
+    /// Telnyx documents a bare `TN-Validation-Passed` as an A-level pass.
+    Telnyx,
+    /// Bandwidth sends `TN-Validation-Passed`/`-Failed` with the level in
+    /// `attestationIndicator`.
+    Bandwidth,
+    /// Twilio puts the level in the value itself (`TN-Validation-Passed-A`).
+    Twilio,
+}
+
+impl Carrier {
+    /// Every carrier name, as the settings and `telco.carrier` spell them.
+    pub const NAMES: [&'static str; 3] = ["telnyx", "bandwidth", "twilio"];
+
+    /// Reads a carrier name (any case); `None` for any other carrier.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "telnyx" => Some(Carrier::Telnyx),
+            "bandwidth" => Some(Carrier::Bandwidth),
+            "twilio" => Some(Carrier::Twilio),
+            _ => None,
+        }
+    }
+
+    /// Its name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Carrier::Telnyx => "telnyx",
+            Carrier::Bandwidth => "bandwidth",
+            Carrier::Twilio => "twilio",
+        }
+    }
+}
+
+/// What a spelling says: a level, or a pass whose level is given elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    Level(Attestation),
+    BarePass,
+}
+
+/// Every documented spelling (compared without regard to case and surrounding blanks),
+/// and what it says. Sources (docs/IDENTITY.md has the table, page by page):
+/// - Twilio's `StirVerstat`, <https://www.twilio.com/docs/voice/trusted-calling-with-shakenstir>:
+///   the level in the value; `-Diverted` (a forwarded call, verified with the
+///   diverting provider's certificate) and `-Passthrough` (a PASSporT passthrough call,
+///   verified with the originating provider's) keep it; `NULL` ("no attestation level
+///   determined") is read as none: nothing vouches for the number, nothing says it is
+///   spoofed.
+/// - Telnyx's `verstat`, <https://developers.telnyx.com/docs/voice/stir-shaken/sip-header-parameters>:
+///   a bare `TN-Validation-Passed` is an A-level pass.
+/// - Bandwidth's `stirShaken.verstat` with `attestationIndicator`
+///   (<https://dev.bandwidth.com/docs/voice/webhooks/initiate>, the `bandwidth.yml` of
+///   Bandwidth's SDKs): `TN-Validation-Passed`/`-Failed`, the level apart.
+/// - Plivo's `stir_verification`, <https://docs.plivo.com/docs/voice/concepts/stir-shaken>:
+///   `Verified` (A), `Not Verified` (B or C: read as C, the weaker), `Not Applicable`.
+/// - Our own short forms `A`, `B`, `C`, `passed`, `failed`, `none`.
+const SPELLINGS: &[(&str, Reading)] = &[
+    ("A", Reading::Level(Attestation::A)),
+    ("B", Reading::Level(Attestation::B)),
+    ("C", Reading::Level(Attestation::C)),
+    ("passed", Reading::Level(Attestation::Passed)),
+    ("failed", Reading::Level(Attestation::Failed)),
+    ("none", Reading::Level(Attestation::None)),
+    ("TN-Validation-Passed-A", Reading::Level(Attestation::A)),
+    ("TN-Validation-Passed-B", Reading::Level(Attestation::B)),
+    ("TN-Validation-Passed-C", Reading::Level(Attestation::C)),
+    ("TN-Validation-Passed-A-Diverted", Reading::Level(Attestation::A)),
+    ("TN-Validation-Passed-B-Diverted", Reading::Level(Attestation::B)),
+    ("TN-Validation-Passed-C-Diverted", Reading::Level(Attestation::C)),
+    ("TN-Validation-Passed-A-Passthrough", Reading::Level(Attestation::A)),
+    ("TN-Validation-Passed-B-Passthrough", Reading::Level(Attestation::B)),
+    ("TN-Validation-Passed-C-Passthrough", Reading::Level(Attestation::C)),
+    ("TN-Validation-Passed", Reading::BarePass),
+    ("TN-Validation-Failed-A", Reading::Level(Attestation::Failed)),
+    ("TN-Validation-Failed-B", Reading::Level(Attestation::Failed)),
+    ("TN-Validation-Failed-C", Reading::Level(Attestation::Failed)),
+    ("TN-Validation-Failed-A-Diverted", Reading::Level(Attestation::Failed)),
+    ("TN-Validation-Failed-B-Diverted", Reading::Level(Attestation::Failed)),
+    ("TN-Validation-Failed-C-Diverted", Reading::Level(Attestation::Failed)),
+    ("TN-Validation-Failed-A-Passthrough", Reading::Level(Attestation::Failed)),
+    ("TN-Validation-Failed-B-Passthrough", Reading::Level(Attestation::Failed)),
+    ("TN-Validation-Failed-C-Passthrough", Reading::Level(Attestation::Failed)),
+    ("TN-Validation-Failed", Reading::Level(Attestation::Failed)),
+    ("No-TN-Validation", Reading::Level(Attestation::None)),
+    ("NULL", Reading::Level(Attestation::None)),
+    ("Verified", Reading::Level(Attestation::A)),
+    ("Not Verified", Reading::Level(Attestation::C)),
+    ("Not Applicable", Reading::Level(Attestation::None)),
+    ("passed-A", Reading::Level(Attestation::A)),
+    ("passed-B", Reading::Level(Attestation::B)),
+    ("passed-C", Reading::Level(Attestation::C)),
 ];
+
+/// A call's attestation as read from what the platform sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AttestationRead {
+    /// The level (`None`: nothing was sent).
+    pub level: Option<Attestation>,
+    /// The value was sent but nobody documents it: read as [`Attestation::None`].
+    pub unrecognized: bool,
+}
 
 impl Attestation {
     /// Where a request carries it.
     pub const FIELD: &'static str = "telco.attestation";
+    /// Where a request carries Bandwidth's level of a bare pass.
+    pub const INDICATOR_FIELD: &'static str = "telco.attestation_indicator";
 
-    /// Every accepted spelling, for documents and schemas.
+    /// Every documented spelling, for documents and schemas.
     pub fn spellings() -> impl Iterator<Item = &'static str> {
         SPELLINGS.iter().map(|(s, _)| *s)
     }
 
-    /// Reads a spelling; anything else is refused naming [`Attestation::FIELD`].
-    pub fn parse(text: &str) -> Result<Self, ValidationError> {
-        SPELLINGS
-            .iter()
-            .find(|(s, _)| s.eq_ignore_ascii_case(text))
-            .map(|(_, level)| *level)
-            .ok_or_else(|| {
-                ValidationError::invalid(
-                    Self::FIELD,
-                    "must be A, B, C, failed, none or a platform's verstat \
-                     (TN-Validation-Passed-A, TN-Validation-Failed, No-TN-Validation...)",
-                )
-            })
+    /// Reads what a platform sent: `verstat` (any documented spelling, any case),
+    /// Bandwidth's `attestationIndicator` (A, B or C) and the carrier, named by the
+    /// request or else by the tenant's settings. A bare `TN-Validation-Passed` takes
+    /// the indicator's level; without one it is an A-level pass where the carrier is
+    /// Telnyx (as Telnyx documents it), elsewhere a pass of unknown level
+    /// ([`Attestation::Passed`]). A value nobody documents is read as not attested
+    /// and flagged; nothing here ever refuses a call.
+    pub fn read(
+        verstat: Option<&str>, indicator: Option<&str>, carrier: Option<Carrier>,
+    ) -> AttestationRead {
+        let Some(text) = verstat.map(str::trim).filter(|t| !t.is_empty()) else {
+            return AttestationRead::default();
+        };
+        let level = match SPELLINGS.iter().find(|(s, _)| s.eq_ignore_ascii_case(text)) {
+            Some((_, Reading::Level(level))) => *level,
+            Some((_, Reading::BarePass)) => match indicator.map(str::trim) {
+                Some(i) if i.eq_ignore_ascii_case("A") => Attestation::A,
+                Some(i) if i.eq_ignore_ascii_case("B") => Attestation::B,
+                Some(i) if i.eq_ignore_ascii_case("C") => Attestation::C,
+                _ if carrier == Some(Carrier::Telnyx) => Attestation::A,
+                _ => Attestation::Passed,
+            },
+            None => {
+                return AttestationRead {
+                    level: Some(Attestation::None),
+                    unrecognized: true,
+                };
+            }
+        };
+        AttestationRead {
+            level: Some(level),
+            unrecognized: false,
+        }
     }
 
     /// Reads what a store kept ([`Attestation::as_str`]); a value that does not read
     /// back is an error (corruption), never ignored.
-    pub fn from_stored(text: Option<&str>) -> Result<Option<Self>, ValidationError> {
-        text.map(Self::parse).transpose()
+    pub fn from_stored(text: Option<&str>) -> Result<Option<Self>, crate::error::ValidationError> {
+        let Some(text) = text else {
+            return Ok(None);
+        };
+        [
+            Attestation::A,
+            Attestation::B,
+            Attestation::C,
+            Attestation::Passed,
+            Attestation::Failed,
+            Attestation::None,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == text)
+        .map(Some)
+        .ok_or_else(|| crate::error::ValidationError::invalid(Self::FIELD, "unknown stored level"))
     }
 
     /// The canonical name (`A`, `failed`...).
@@ -80,6 +203,7 @@ impl Attestation {
             Attestation::A => "A",
             Attestation::B => "B",
             Attestation::C => "C",
+            Attestation::Passed => "passed",
             Attestation::Failed => "failed",
             Attestation::None => "none",
         }
@@ -93,8 +217,12 @@ pub struct AttestationPolicy {
     /// A full attestation lets the number alone support `reuse`.
     pub a_allows_reuse_alone: bool,
     /// A partial attestation lets the number alone support `reuse` (default: no, the
-    /// number must be backed by an external id or a customer ref).
+    /// number must be backed by an external id or a customer ref). A pass of unknown
+    /// level is held to the same rule.
     pub b_allows_reuse_alone: bool,
+    /// The carrier the tenant's calls come through, when the request does not say:
+    /// decides what a bare `TN-Validation-Passed` means.
+    pub carrier: Option<Carrier>,
 }
 
 impl Default for AttestationPolicy {
@@ -102,6 +230,7 @@ impl Default for AttestationPolicy {
         Self {
             a_allows_reuse_alone: true,
             b_allows_reuse_alone: false,
+            carrier: None,
         }
     }
 }
@@ -117,7 +246,7 @@ impl AttestationPolicy {
     ) -> bool {
         match attestation {
             Some(Attestation::A) => self.a_allows_reuse_alone,
-            Some(Attestation::B) => self.b_allows_reuse_alone,
+            Some(Attestation::B | Attestation::Passed) => self.b_allows_reuse_alone,
             Some(Attestation::C) => usual == Some(Attestation::C),
             Some(Attestation::None) | None => true,
             Some(Attestation::Failed) => false,
@@ -126,57 +255,5 @@ impl AttestationPolicy {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_platform_spelling_reads_as_its_level() {
-        let cases = [
-            ("A", Attestation::A),
-            ("b", Attestation::B),
-            ("C", Attestation::C),
-            ("failed", Attestation::Failed),
-            ("none", Attestation::None),
-            ("TN-Validation-Passed-A", Attestation::A),
-            ("TN-Validation-Passed-B", Attestation::B),
-            ("TN-Validation-Passed-C", Attestation::C),
-            ("TN-Validation-Failed-A", Attestation::Failed),
-            ("TN-Validation-Failed-C", Attestation::Failed),
-            ("TN-Validation-Failed", Attestation::Failed),
-            ("No-TN-Validation", Attestation::None),
-            ("Tn-Validation-Passed", Attestation::A),
-            ("TN-VALIDATION-FAILED", Attestation::Failed),
-        ];
-        for (text, level) in cases {
-            assert_eq!(Attestation::parse(text), Ok(level), "{text}");
-        }
-    }
-
-    #[test]
-    fn anything_else_is_refused_naming_the_field() {
-        for text in ["", "D", "passed", "TN-Validation", "A ", "verified"] {
-            let err = Attestation::parse(text).unwrap_err();
-            assert_eq!(err.issues[0].path, ["telco", "attestation"], "{text}");
-        }
-    }
-
-    #[test]
-    fn the_policy_per_level() {
-        let policy = AttestationPolicy::default();
-        let may = |call, usual| policy.number_alone_may_reuse(call, usual);
-        assert!(may(Some(Attestation::A), None));
-        assert!(!may(Some(Attestation::B), Some(Attestation::B)));
-        assert!(may(Some(Attestation::C), Some(Attestation::C)));
-        assert!(!may(Some(Attestation::C), None));
-        assert!(!may(Some(Attestation::C), Some(Attestation::A)));
-        assert!(may(Some(Attestation::None), None));
-        assert!(may(None, None));
-        assert!(!may(Some(Attestation::Failed), None));
-        let lenient = AttestationPolicy {
-            b_allows_reuse_alone: true,
-            ..policy
-        };
-        assert!(lenient.number_alone_may_reuse(Some(Attestation::B), None));
-        assert!(!lenient.number_alone_may_reuse(Some(Attestation::Failed), None));
-    }
-}
+#[path = "attestation_tests.rs"]
+mod tests;

@@ -18,6 +18,20 @@ pub struct Signal {
     pub weight: f64,
 }
 
+impl Signal {
+    /// The source saying the call's attestation was no documented value (read as
+    /// none).
+    pub const UNRECOGNIZED_ATTESTATION: &'static str = "attestation:unrecognized";
+
+    /// [`Signal::UNRECOGNIZED_ATTESTATION`], weighing nothing.
+    pub fn unrecognized_attestation() -> Self {
+        Self {
+            source: Self::UNRECOGNIZED_ATTESTATION.to_owned(),
+            weight: 0.0,
+        }
+    }
+}
+
 /// A person the caller may be, offered when more than one is plausible.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Offer {

@@ -14,7 +14,7 @@ mod phone;
 mod scoring;
 mod settings;
 
-pub use attestation::{Attestation, AttestationPolicy};
+pub use attestation::{Attestation, AttestationPolicy, AttestationRead, Carrier};
 pub use calibration::{BINS, Bin, Calibration, JudgedCalls, ReuseQuality, Verdict, calibrate};
 pub use confidence::{Confidence, Level, Recommendation};
 pub use decision::{Explanation, Offer, Risk, Signal, Thresholds};

@@ -91,12 +91,12 @@ impl NumberPolicy {
     }
 }
 
-/// How far an attestation vouches for the number: A 3, B 2, C 1, none (or not sent) 0,
-/// failed -1.
+/// How far an attestation vouches for the number: A 3, B (or a pass of unknown level) 2,
+/// C 1, none (or not sent) 0, failed -1.
 pub fn strength(attestation: Option<Attestation>) -> i8 {
     match attestation {
         Some(Attestation::A) => 3,
-        Some(Attestation::B) => 2,
+        Some(Attestation::B | Attestation::Passed) => 2,
         Some(Attestation::C) => 1,
         Some(Attestation::None) | None => 0,
         Some(Attestation::Failed) => -1,

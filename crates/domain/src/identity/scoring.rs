@@ -98,6 +98,9 @@ pub struct Telco {
     pub line_type: Option<LineType>,
     /// The STIR/SHAKEN attestation, when sent.
     pub attestation: Option<Attestation>,
+    /// The attestation sent was no documented value (read as none): the answer's
+    /// signals say so (`attestation:unrecognized`, weight 0).
+    pub attestation_unrecognized: bool,
 }
 
 /// A tenant's identity rules: weights, thresholds and what attestation may do.
@@ -180,9 +183,17 @@ pub fn score(
         risk.push(Risk::AttestationDowngrade);
     }
     let Some(candidate) = choose_candidate(hints, evidence, &number) else {
-        return IdentityDecision::unknown_caller(risk);
+        let mut unknown = IdentityDecision::unknown_caller(risk);
+        if telco.attestation_unrecognized {
+            unknown.explanation.signals.push(Signal::unrecognized_attestation());
+            unknown.sources.push(Signal::UNRECOGNIZED_ATTESTATION.to_owned());
+        }
+        return unknown;
     };
-    let signals = signals_for(&candidate, &number, evidence, &policy.weights, now);
+    let mut signals = signals_for(&candidate, &number, evidence, &policy.weights, now);
+    if telco.attestation_unrecognized {
+        signals.push(Signal::unrecognized_attestation());
+    }
     let confidence = Confidence::from_sum(signals.iter().map(|s| s.weight).sum());
     let mut recommendation = policy.thresholds.recommend(confidence);
     let external_id_alone_trusted = policy

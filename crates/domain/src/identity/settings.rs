@@ -7,7 +7,7 @@
 use phonenumber::country;
 use serde::{Deserialize, Serialize};
 
-use super::attestation::AttestationPolicy;
+use super::attestation::{AttestationPolicy, Carrier};
 use super::decision::Thresholds;
 use super::phone::AniPolicy;
 use super::scoring::{IdentityPolicy, ScoringWeights};
@@ -56,6 +56,10 @@ pub struct RawAttestationPolicy {
     pub a_allows_reuse_alone: Option<bool>,
     /// A partial attestation lets the number alone support `reuse` (default false).
     pub b_allows_reuse_alone: Option<bool>,
+    /// The carrier the tenant's calls are verified by (`telnyx`, `bandwidth`,
+    /// `twilio`), when requests do not say: what a bare `TN-Validation-Passed` means.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
 }
 
 /// The settings document as sent or stored.
@@ -202,6 +206,19 @@ fn weights(raw: Option<RawWeights>, issues: &mut Issues) -> ScoringWeights {
     }
 }
 
+/// The tenant's carrier: one of [`Carrier::NAMES`], or none (blank or absent).
+fn carrier(raw: Option<&str>, issues: &mut Issues) -> Option<Carrier> {
+    let text = raw.filter(|t| !t.trim().is_empty())?;
+    let carrier = Carrier::parse(text);
+    if carrier.is_none() {
+        issues.push(ValidationError::invalid(
+            "attestation_policy.carrier",
+            "must be telnyx, bandwidth or twilio (or empty)",
+        ));
+    }
+    carrier
+}
+
 fn thresholds(raw: Option<RawThresholds>, issues: &mut Issues) -> Thresholds {
     let raw = raw.unwrap_or_default();
     let d = Thresholds::default();
@@ -237,6 +254,7 @@ impl IdentitySettings {
                 b_allows_reuse_alone: attestation
                     .b_allows_reuse_alone
                     .unwrap_or(defaults.b_allows_reuse_alone),
+                carrier: carrier(attestation.carrier.as_deref(), &mut issues),
             },
             learning: raw.learning.unwrap_or(false),
         };
@@ -270,6 +288,7 @@ impl IdentitySettings {
             attestation_policy: Some(RawAttestationPolicy {
                 a_allows_reuse_alone: Some(self.attestation.a_allows_reuse_alone),
                 b_allows_reuse_alone: Some(self.attestation.b_allows_reuse_alone),
+                carrier: self.attestation.carrier.map(|c| c.as_str().to_owned()),
             }),
             learning: Some(self.learning),
         }

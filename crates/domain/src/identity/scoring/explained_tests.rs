@@ -14,6 +14,7 @@ fn attested(line_type: Option<LineType>, attestation: Attestation) -> Telco {
     Telco {
         line_type,
         attestation: Some(attestation),
+        ..Telco::default()
     }
 }
 
@@ -417,7 +418,7 @@ proptest! {
         let ids: &[(&str, &str)] = if external > 0 { &[("crm", "C1")] } else { &[] };
         let h = hints(Some("+14155551234"), ids, None);
         let line = Some(if mobile { LineType::Mobile } else { LineType::Landline });
-        let d = decide(&h, Telco { line_type: line, attestation }, &seen);
+        let d = decide(&h, Telco { line_type: line, attestation, ..Telco::default() }, &seen);
         let by_threshold = Thresholds::default().recommend(d.confidence);
         if d.explanation.candidates.is_empty() {
             prop_assert!(d.recommendation() <= by_threshold, "{d:?}");

@@ -83,7 +83,7 @@ fn run(h: &IdentityHints, line: Option<LineType>, seen: &Seen) -> IdentityDecisi
 pub(super) fn telco(line_type: Option<LineType>) -> Telco {
     Telco {
         line_type,
-        attestation: None,
+        ..Telco::default()
     }
 }
 
