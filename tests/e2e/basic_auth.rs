@@ -35,8 +35,7 @@ async fn ok_json(response: reqwest::Response) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_key_as_basic_user_name_works_like_bearer_and_is_never_logged() {
-    let path =
-        std::env::temp_dir().join(format!("stickycalls-basic-{}.jsonl", std::process::id()));
+    let path = std::env::temp_dir().join(format!("stickycalls-basic-{}.jsonl", std::process::id()));
     let s = Server::start_logged(
         &[("RUST_LOG", "trace"), ("STICKYCALLS_LOG_FORMAT", "json")],
         std::fs::File::create(&path).unwrap(),
@@ -46,21 +45,39 @@ async fn the_key_as_basic_user_name_works_like_bearer_and_is_never_logged() {
 
     // start, end, customers, keys: as with Bearer.
     let start = json!({"call_id": "basic_1", "identity_hints": {"ani": "+14155550611"}});
-    let started = ok_json(send(&s, Method::POST, "/v1/calls/start", &auth, Some(&start)).await).await;
+    let started =
+        ok_json(send(&s, Method::POST, "/v1/calls/start", &auth, Some(&start)).await).await;
     assert_eq!(started["identity"]["recommendation"], "ignore");
     let end = json!({"call_id": "basic_1", "variables": {"note": "hello"}});
     let ended = ok_json(send(&s, Method::POST, "/v1/calls/end", &auth, Some(&end)).await).await;
     assert_eq!(ended["customer_ref"], started["customer_ref"]);
     // Any password is ignored (Studio's URL may carry one).
     let found = ok_json(
-        send(&s, Method::GET, "/v1/customers?ani=%2B14155550611", &basic(&s.keys.test, "x"), None)
-            .await,
+        send(
+            &s,
+            Method::GET,
+            "/v1/customers?ani=%2B14155550611",
+            &basic(&s.keys.test, "x"),
+            None,
+        )
+        .await,
     )
     .await;
-    assert_eq!(found["customers"][0]["customer_ref"], started["customer_ref"]);
-    let created =
-        ok_json(send(&s, Method::POST, "/v1/keys", &auth, Some(&json!({"name": "studio"}))).await)
-            .await;
+    assert_eq!(
+        found["customers"][0]["customer_ref"],
+        started["customer_ref"]
+    );
+    let created = ok_json(
+        send(
+            &s,
+            Method::POST,
+            "/v1/keys",
+            &auth,
+            Some(&json!({"name": "studio"})),
+        )
+        .await,
+    )
+    .await;
     let new_key = created["key"].as_str().unwrap().to_owned();
     let listed = ok_json(send(&s, Method::GET, "/v1/keys", &basic(&new_key, ""), None).await).await;
     assert_eq!(listed["keys"].as_array().unwrap().len(), 2, "{listed}");
@@ -85,15 +102,33 @@ async fn the_key_as_basic_user_name_works_like_bearer_and_is_never_logged() {
     let (lookup_and_secret, _) = (s.keys.test.strip_prefix("sk_test_").unwrap(), ());
     let (_, secret) = lookup_and_secret.split_once('_').unwrap();
     let unknown = format!("sk_test_{}_{secret}", "0".repeat(16));
-    for (bad, why) in [(unknown.as_str(), "unknown"), ("sk_test_nonsense", "malformed"), ("", "empty")] {
+    for (bad, why) in [
+        (unknown.as_str(), "unknown"),
+        ("sk_test_nonsense", "malformed"),
+        ("", "empty"),
+    ] {
         let by_bearer = error_body(
-            send(&s, Method::POST, "/v1/calls/start", &format!("Bearer {bad}"), Some(&start)).await,
+            send(
+                &s,
+                Method::POST,
+                "/v1/calls/start",
+                &format!("Bearer {bad}"),
+                Some(&start),
+            )
+            .await,
             StatusCode::UNAUTHORIZED,
             "unauthorized",
         )
         .await;
         let by_basic = error_body(
-            send(&s, Method::POST, "/v1/calls/start", &basic(bad, ""), Some(&start)).await,
+            send(
+                &s,
+                Method::POST,
+                "/v1/calls/start",
+                &basic(bad, ""),
+                Some(&start),
+            )
+            .await,
             StatusCode::UNAUTHORIZED,
             "unauthorized",
         )
@@ -103,14 +138,31 @@ async fn the_key_as_basic_user_name_works_like_bearer_and_is_never_logged() {
         }
     }
     let garbage = error_body(
-        send(&s, Method::POST, "/v1/calls/start", "Basic %%%", Some(&start)).await,
+        send(
+            &s,
+            Method::POST,
+            "/v1/calls/start",
+            "Basic %%%",
+            Some(&start),
+        )
+        .await,
         StatusCode::UNAUTHORIZED,
         "unauthorized",
     )
     .await;
-    assert!(garbage["message"].as_str().unwrap().contains("Malformed"), "{garbage}");
+    assert!(
+        garbage["message"].as_str().unwrap().contains("Malformed"),
+        "{garbage}"
+    );
     let revoked_id = created["id"].as_str().unwrap();
-    let revoke = send(&s, Method::DELETE, &format!("/v1/keys/{revoked_id}"), &auth, None).await;
+    let revoke = send(
+        &s,
+        Method::DELETE,
+        &format!("/v1/keys/{revoked_id}"),
+        &auth,
+        None,
+    )
+    .await;
     assert!(revoke.status().is_success(), "{}", revoke.status());
     let by_basic = error_body(
         send(&s, Method::GET, "/v1/keys", &basic(&new_key, ""), None).await,
@@ -119,7 +171,14 @@ async fn the_key_as_basic_user_name_works_like_bearer_and_is_never_logged() {
     )
     .await;
     let by_bearer = error_body(
-        send(&s, Method::GET, "/v1/keys", &format!("Bearer {new_key}"), None).await,
+        send(
+            &s,
+            Method::GET,
+            "/v1/keys",
+            &format!("Bearer {new_key}"),
+            None,
+        )
+        .await,
         StatusCode::UNAUTHORIZED,
         "unauthorized",
     )

@@ -8,7 +8,7 @@ use time::Duration;
 
 use crate::error::{StoreError, ValidationError};
 use crate::identity::{
-    Calibration, IdentitySettings, Learned, RawIdentitySettings, calibrate, learn,
+    Calibration, IdentitySettings, Learned, ProbabilityModel, RawIdentitySettings, calibrate, learn,
 };
 use crate::ports::{Clock, IdentityStore};
 use crate::tenant::{TenantId, TenantPolicy};
@@ -96,17 +96,20 @@ impl<S: IdentityStore, C: Clock> SettingsService<S, C> {
     }
 
     /// The policy the tenant's starts and ends use now.
+    /// Its probabilities are fitted to the confirmed calls of the last
+    /// [`LEARNING_DAYS`] days, whether or not learning moves its weights.
     pub async fn policy(&self, tenant: &TenantId) -> Result<TenantPolicy, StoreError> {
         let settings = self.settings(tenant).await?;
+        let since = self.clock.now() - Duration::days(i64::from(LEARNING_DAYS));
+        let groups = self.store.judged_calls(tenant, since).await?;
         let weights = if settings.learning {
-            self.learned(tenant, &settings, LEARNING_DAYS)
-                .await?
-                .1
-                .weights
+            learn(settings.weights, settings.thresholds, &groups).weights
         } else {
             settings.weights
         };
-        Ok(TenantPolicy::from_settings(&settings, weights))
+        let mut policy = TenantPolicy::from_settings(&settings, weights);
+        policy.identity.probability = ProbabilityModel::fit(&groups);
+        Ok(policy)
     }
 
     /// How the tenant's decisions of the last `days` turned out.

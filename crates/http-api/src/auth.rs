@@ -412,12 +412,25 @@ mod tests {
         let key = "sk_test_0123456789abcdef_secret";
         assert_eq!(presented(&format!("Bearer {key}")).as_deref(), Some(key));
         assert_eq!(presented(&format!("bearer  {key} ")).as_deref(), Some(key));
-        assert_eq!(presented(&format!("Basic {}", b64(&format!("{key}:")))).as_deref(), Some(key));
-        assert_eq!(presented(&format!("basic {}", b64(&format!("{key}:x:y")))).as_deref(), Some(key));
-        assert_eq!(presented(&format!("Basic {}", b64(key))).as_deref(), Some(""), "no colon");
+        assert_eq!(
+            presented(&format!("Basic {}", b64(&format!("{key}:")))).as_deref(),
+            Some(key)
+        );
+        assert_eq!(
+            presented(&format!("basic {}", b64(&format!("{key}:x:y")))).as_deref(),
+            Some(key)
+        );
+        assert_eq!(
+            presented(&format!("Basic {}", b64(key))).as_deref(),
+            Some(""),
+            "no colon"
+        );
         assert_eq!(presented("Basic !!!").as_deref(), Some(""));
         assert_eq!(presented(&format!("Digest {key}")), None);
         assert_eq!(presented(&format!("Token {key}")), None);
-        assert_eq!(presented_key(&TestRequest::default().to_http_request()), None);
+        assert_eq!(
+            presented_key(&TestRequest::default().to_http_request()),
+            None
+        );
     }
 }

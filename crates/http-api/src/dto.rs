@@ -166,8 +166,27 @@ pub struct IdentityDto {
     pub candidates: Vec<CandidateDto>,
     /// Risks seen: `spoof_suspected` (the attestation failed), `attestation_downgrade`
     /// (weaker than the number's usual attestation), `possibly_recycled` (a mobile
-    /// dormant past the tenant's limit).
+    /// dormant past the tenant's limit), `external_id_mismatch` (an external id other
+    /// than the one the number's known person holds in that namespace).
     pub risk: Vec<&'static str>,
+    /// The chance, 0 to 1, that `customer_ref` is the caller: calibrated from the
+    /// tenant's own confirmed calls once it has them, from a documented default table
+    /// before; 0 when nobody known matched. Threshold this, not `confidence`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
+    /// Present when the number is shared by more known people than `candidates` can
+    /// hold: ask the caller for an identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared_line: Option<SharedLineDto>,
+}
+
+/// A number shared by more known people than can be offered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SharedLineDto {
+    /// Known people on the number.
+    pub known_people: u32,
+    /// Of whom offered in `candidates` (the most likely, by recency and frequency).
+    pub offered: u32,
 }
 
 /// One source's part of the confidence.
@@ -194,6 +213,7 @@ pub struct CandidateDto {
 
 impl IdentityDto {
     fn of(confidence: Confidence, sources: Vec<String>, explanation: Explanation) -> Self {
+        let candidates_offered = explanation.candidates.len();
         Self {
             confidence: confidence.as_f64(),
             level: confidence.level().as_str(),
@@ -218,6 +238,11 @@ impl IdentityDto {
                 })
                 .collect(),
             risk: explanation.risk.iter().map(|r| r.as_str()).collect(),
+            probability: explanation.probability,
+            shared_line: explanation.shared_line.map(|people| SharedLineDto {
+                known_people: people,
+                offered: u32::try_from(candidates_offered).unwrap_or(u32::MAX),
+            }),
         }
     }
 }

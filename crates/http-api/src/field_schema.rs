@@ -195,8 +195,7 @@ field_schema! {
         ],
         "The line type from telco data.",
     );
-    /// `telco.attestation`: any text; the documented spellings are listed, anything
-    /// else reads as not attested (telco data never refuses a call).
+    /// `telco.attestation`: any text (a value nobody documents reads as not attested).
     AttestationText => any_of(
         [
             string()

@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::dto::{
     AccountResponse, DayUsageDto, EndRequest, EndResponse, HealthResponse, IdentityDto,
-    IdentityHintsDto, OpenIntentDto, StartRequest, StartResponse, TelcoDto, UsageResponse,
-    VariableDto,
+    IdentityHintsDto, OpenIntentDto, SharedLineDto, StartRequest, StartResponse, TelcoDto,
+    UsageResponse, VariableDto,
 };
 use crate::error::{DetailsBody, ErrorBody, IssueBody};
 use crate::field_schema::{
@@ -40,7 +40,7 @@ use crate::settings_dto::{
     ),
     components(schemas(
         StartRequest, StartResponse, EndRequest, EndResponse, HealthResponse, IdentityDto,
-        IdentityHintsDto, OpenIntentDto, TelcoDto, VariableDto, ErrorBody, DetailsBody, IssueBody,
+        IdentityHintsDto, OpenIntentDto, SharedLineDto, TelcoDto, VariableDto, ErrorBody, DetailsBody, IssueBody,
         AccountResponse, UsageResponse, DayUsageDto, DayText, CustomerRefText,
         CustomerLookupQuery, VariableKeyText, VariableBody, IdentitySettingsDto, WeightsDto,
         ThresholdsDto, AttestationPolicyDto, CalibrationResponse, BinDto, ReuseQualityDto,

@@ -35,6 +35,15 @@ impl Tenant {
                         EvidenceKind::Ani(row.line_type, row.confirmed),
                         row.linked_at,
                     ));
+                    for ((ns, _, holder), linked_at) in &self.external_ids {
+                        if holder == customer && hints.external_ids.contains_key(ns) {
+                            facts.push((
+                                customer.clone(),
+                                EvidenceKind::Holds(ns.clone()),
+                                *linked_at,
+                            ));
+                        }
+                    }
                 }
             }
         }

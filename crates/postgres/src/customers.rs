@@ -81,7 +81,7 @@ impl CustomerStore for PgStore {
                     .load(conn)
                     .await?;
                 for (r, e164, line_type, at, first, last, attestation) in phones {
-                    let confirmed = confirmed_of(first, last, attestation.as_deref())?;
+                    let confirmed = confirmed_of(first, last, attestation.as_deref(), None)?;
                     if let Some(record) = records.get_mut(&r) {
                         record.phones.push(PhoneLink {
                             e164: PhoneNumber::from_e164(e164),

@@ -20,22 +20,30 @@ use crate::schema::calls;
 const EVIDENCE_SQL: &str = "
 WITH candidates AS (
     SELECT 'ani'::text AS kind, p.customer_ref, NULL::text AS namespace, p.line_type, p.linked_at,
-           p.first_confirmed_at, p.last_confirmed_at, p.last_attestation
+           p.first_confirmed_at, p.last_confirmed_at, p.last_attestation, p.last_unattested_at
       FROM customer_phones p
      WHERE p.tenant_id = {tenant} AND p.e164 = {e164}
     UNION ALL
-    SELECT 'external', x.customer_ref, x.namespace, NULL, x.linked_at, NULL, NULL, NULL
+    SELECT 'external', x.customer_ref, x.namespace, NULL, x.linked_at, NULL, NULL, NULL, NULL
       FROM customer_external_ids x
       JOIN unnest({namespaces}::text[], {values}::text[]) AS h(namespace, value)
         ON x.namespace = h.namespace AND x.value = h.value
      WHERE x.tenant_id = {tenant}
     UNION ALL
-    SELECT 'named', c.customer_ref, NULL, NULL, c.created_at, NULL, NULL, NULL
+    -- The namespaces of the hints in which the number's people hold an id.
+    SELECT DISTINCT 'holds', x.customer_ref, x.namespace, NULL, p.linked_at, NULL, NULL, NULL,
+           NULL::timestamptz
+      FROM customer_phones p
+      JOIN customer_external_ids x
+        ON x.tenant_id = p.tenant_id AND x.customer_ref = p.customer_ref
+     WHERE p.tenant_id = {tenant} AND p.e164 = {e164} AND x.namespace = ANY({namespaces}::text[])
+    UNION ALL
+    SELECT 'named', c.customer_ref, NULL, NULL, c.created_at, NULL, NULL, NULL, NULL
       FROM customers c
      WHERE c.tenant_id = {tenant} AND c.customer_ref = {customer_ref}
 )
 SELECT k.kind, k.customer_ref, k.namespace, k.line_type, k.linked_at,
-       k.first_confirmed_at, k.last_confirmed_at, k.last_attestation,
+       k.first_confirmed_at, k.last_confirmed_at, k.last_attestation, k.last_unattested_at,
        (SELECT max(started_at) FROM calls
          WHERE tenant_id = {tenant} AND customer_ref = k.customer_ref) AS last_call_at,
        i.last_seen AS last_open_intent_at, i.name AS last_open_intent
@@ -110,6 +118,8 @@ struct EvidenceRow {
     #[diesel(sql_type = Nullable<Text>)]
     last_attestation: Option<String>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
+    last_unattested_at: Option<OffsetDateTime>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
     last_call_at: Option<OffsetDateTime>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     last_open_intent_at: Option<OffsetDateTime>,
@@ -144,6 +154,7 @@ fn assemble(rows: Vec<EvidenceRow>) -> QueryResult<Evidence> {
             row.first_confirmed_at,
             row.last_confirmed_at,
             row.last_attestation.as_deref(),
+            row.last_unattested_at,
         )?;
         evidence.add(
             CustomerRef::from_trusted(row.customer_ref),

@@ -10,6 +10,13 @@ use uuid::Uuid;
 use crate::rows::line_type_text;
 use crate::schema::{customer_external_ids, customer_phones, customers};
 
+diesel::define_sql_function! {
+    /// SQL's `coalesce` of two values: the first unless it is null.
+    fn coalesce<T: diesel::sql_types::SingleValue>(
+        first: diesel::sql_types::Nullable<T>, second: diesel::sql_types::Nullable<T>,
+    ) -> diesel::sql_types::Nullable<T>;
+}
+
 /// Creates the customer unless it exists.
 pub(crate) async fn ensure_customer(
     mut conn: &AsyncPgConnection, tenant: Uuid, customer: &CustomerRef, at: Timestamp,
@@ -27,8 +34,9 @@ pub(crate) async fn ensure_customer(
 }
 
 /// Records an agent's confirmation on the ANI's link to the customer (made by
-/// [`link_hints`] just before): the latest time and attestation replace what is stored,
-/// the first time is written only where none is.
+/// [`link_hints`] just before): the latest time replaces what is stored, the
+/// attestation and the unattested call's time only where the confirmation has them,
+/// the first time only where none is stored ([`Confirmed::after`]).
 pub(crate) async fn confirm_link(
     mut conn: &AsyncPgConnection, tenant: Uuid, customer: &CustomerRef, hints: &IdentityHints,
     confirmed: Confirmed,
@@ -43,7 +51,14 @@ pub(crate) async fn confirm_link(
     diesel::update(link)
         .set((
             customer_phones::last_confirmed_at.eq(confirmed.last_at.get()),
-            customer_phones::last_attestation.eq(confirmed.attestation.map(Attestation::as_str)),
+            customer_phones::last_attestation.eq(coalesce(
+                confirmed.attestation.map(Attestation::as_str),
+                customer_phones::last_attestation,
+            )),
+            customer_phones::last_unattested_at.eq(coalesce(
+                confirmed.unattested_at.map(Timestamp::get),
+                customer_phones::last_unattested_at,
+            )),
         ))
         .execute(&mut conn)
         .await?;

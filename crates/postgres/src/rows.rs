@@ -53,11 +53,13 @@ pub(crate) fn line_type_text(line_type: Option<LineType>) -> Option<String> {
 /// does not read back is corruption.
 pub(crate) fn confirmed_of(
     first: Option<OffsetDateTime>, last: Option<OffsetDateTime>, attestation: Option<&str>,
+    unattested: Option<OffsetDateTime>,
 ) -> QueryResult<Option<Confirmed>> {
     Confirmed::from_stored(
         first.map(Timestamp::new),
         last.map(Timestamp::new),
         attestation,
+        unattested.map(Timestamp::new),
     )
     .map_err(|e| {
         diesel::result::Error::DeserializationError(

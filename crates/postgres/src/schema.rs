@@ -118,6 +118,7 @@ diesel::table! {
         first_confirmed_at -> Nullable<Timestamptz>,
         last_confirmed_at -> Nullable<Timestamptz>,
         last_attestation -> Nullable<Text>,
+        last_unattested_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -115,9 +115,17 @@ pub(crate) fn ensure_customer(
         .map(|_| ())
 }
 
+diesel::define_sql_function! {
+    /// SQL's `coalesce` of two values: the first unless it is null.
+    fn coalesce<T: diesel::sql_types::SingleValue>(
+        first: diesel::sql_types::Nullable<T>, second: diesel::sql_types::Nullable<T>,
+    ) -> diesel::sql_types::Nullable<T>;
+}
+
 /// Records an agent's confirmation on the ANI's link to the customer (made by
-/// [`link_hints`] just before): the latest time and attestation replace what is stored,
-/// the first time is written only where none is.
+/// [`link_hints`] just before): the latest time replaces what is stored, the
+/// attestation and the unattested call's time only where the confirmation has them,
+/// the first time only where none is stored ([`Confirmed::after`]).
 pub(crate) fn confirm_link(
     c: &mut SqliteConnection, tenant: &str, customer: &CustomerRef, hints: &IdentityHints,
     confirmed: Confirmed,
@@ -132,7 +140,14 @@ pub(crate) fn confirm_link(
     diesel::update(link)
         .set((
             customer_phones::last_confirmed_at.eq(ms(confirmed.last_at)),
-            customer_phones::last_attestation.eq(confirmed.attestation.map(Attestation::as_str)),
+            customer_phones::last_attestation.eq(coalesce(
+                confirmed.attestation.map(Attestation::as_str),
+                customer_phones::last_attestation,
+            )),
+            customer_phones::last_unattested_at.eq(coalesce(
+                confirmed.unattested_at.map(ms),
+                customer_phones::last_unattested_at,
+            )),
         ))
         .execute(c)?;
     diesel::update(link.filter(customer_phones::first_confirmed_at.is_null()))

@@ -53,7 +53,7 @@ fn record(
     let phones = phones
         .into_iter()
         .map(|(e164, line_type, linked_at, first, last, attestation)| {
-            let confirmed = confirmed_of(first, last, attestation.as_deref())?;
+            let confirmed = confirmed_of(first, last, attestation.as_deref(), None)?;
             Ok(PhoneLink {
                 e164: PhoneNumber::from_e164(e164),
                 line_type: line_type_of(line_type.as_deref()),

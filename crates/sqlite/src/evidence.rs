@@ -20,23 +20,32 @@ const EVIDENCE_SQL: &str = "
 WITH candidates AS (
     SELECT 'ani' AS kind, p.customer_ref AS customer_ref, NULL AS namespace, p.line_type AS line_type, p.linked_at AS linked_at,
            p.first_confirmed_at AS first_confirmed_at, p.last_confirmed_at AS last_confirmed_at,
-           p.last_attestation AS last_attestation
+           p.last_attestation AS last_attestation, p.last_unattested_at AS last_unattested_at
       FROM customer_phones p
      WHERE p.tenant_id = {tenant} AND p.e164 = {e164}
     UNION ALL
-    SELECT 'external', x.customer_ref, x.namespace, NULL, x.linked_at, NULL, NULL, NULL
+    SELECT 'external', x.customer_ref, x.namespace, NULL, x.linked_at, NULL, NULL, NULL, NULL
       FROM json_each({pairs}) h
       CROSS JOIN customer_external_ids x
      WHERE x.tenant_id = {tenant}
        AND x.namespace = json_extract(h.value, '$[0]') AND x.value = json_extract(h.value, '$[1]')
     UNION ALL
-    SELECT 'named', c.customer_ref, NULL, NULL, c.created_at, NULL, NULL, NULL
+    -- The namespaces of the hints in which the number's people hold an id.
+    SELECT DISTINCT 'holds', x.customer_ref, x.namespace, NULL, p.linked_at, NULL, NULL, NULL, NULL
+      FROM customer_phones p
+      CROSS JOIN customer_external_ids x
+     WHERE p.tenant_id = {tenant} AND p.e164 = {e164}
+       AND x.tenant_id = p.tenant_id AND x.customer_ref = p.customer_ref
+       AND x.namespace IN (SELECT json_extract(h.value, '$[0]') FROM json_each({pairs}) h)
+    UNION ALL
+    SELECT 'named', c.customer_ref, NULL, NULL, c.created_at, NULL, NULL, NULL, NULL
       FROM customers c
      WHERE c.tenant_id = {tenant} AND c.customer_ref = {customer_ref}
 )
 SELECT k.kind AS kind, k.customer_ref AS customer_ref, k.namespace AS namespace, k.line_type AS line_type,
        k.linked_at AS linked_at, k.first_confirmed_at AS first_confirmed_at,
        k.last_confirmed_at AS last_confirmed_at, k.last_attestation AS last_attestation,
+       k.last_unattested_at AS last_unattested_at,
        (SELECT max(started_at) FROM calls WHERE tenant_id = {tenant} AND customer_ref = k.customer_ref) AS last_call_at,
        (SELECT max(last_seen) FROM intents WHERE tenant_id = {tenant} AND customer_ref = k.customer_ref) AS last_open_intent_at,
        (SELECT name FROM intents WHERE tenant_id = {tenant} AND customer_ref = k.customer_ref
@@ -108,6 +117,8 @@ struct EvidenceRow {
     #[diesel(sql_type = Nullable<Text>)]
     last_attestation: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
+    last_unattested_at: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
     last_call_at: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
     last_open_intent_at: Option<i64>,
@@ -137,6 +148,7 @@ pub(crate) fn evidence(
             row.first_confirmed_at,
             row.last_confirmed_at,
             row.last_attestation.as_deref(),
+            row.last_unattested_at,
         )?;
         evidence.add(
             CustomerRef::from_trusted(row.customer_ref),

@@ -17,13 +17,15 @@ pub(crate) fn ms(at: Timestamp) -> i64 {
 /// A phone link's stored confirmation ([`Confirmed::from_stored`]); an attestation that
 /// does not read back is corruption.
 pub(crate) fn confirmed_of(
-    first: Option<i64>, last: Option<i64>, attestation: Option<&str>,
+    first: Option<i64>, last: Option<i64>, attestation: Option<&str>, unattested: Option<i64>,
 ) -> QueryResult<Option<Confirmed>> {
-    Confirmed::from_stored(first.map(at), last.map(at), attestation).map_err(|e| {
-        diesel::result::Error::DeserializationError(
-            format!("customer_phones.last_attestation: {e}").into(),
-        )
-    })
+    Confirmed::from_stored(first.map(at), last.map(at), attestation, unattested.map(at)).map_err(
+        |e| {
+            diesel::result::Error::DeserializationError(
+                format!("customer_phones.last_attestation: {e}").into(),
+            )
+        },
+    )
 }
 
 pub(crate) fn at(millis: i64) -> Timestamp {

@@ -108,6 +108,7 @@ diesel::table! {
         first_confirmed_at -> Nullable<BigInt>,
         last_confirmed_at -> Nullable<BigInt>,
         last_attestation -> Nullable<Text>,
+        last_unattested_at -> Nullable<BigInt>,
     }
 }
 

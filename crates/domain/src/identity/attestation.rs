@@ -95,22 +95,67 @@ const SPELLINGS: &[(&str, Reading)] = &[
     ("TN-Validation-Passed-A", Reading::Level(Attestation::A)),
     ("TN-Validation-Passed-B", Reading::Level(Attestation::B)),
     ("TN-Validation-Passed-C", Reading::Level(Attestation::C)),
-    ("TN-Validation-Passed-A-Diverted", Reading::Level(Attestation::A)),
-    ("TN-Validation-Passed-B-Diverted", Reading::Level(Attestation::B)),
-    ("TN-Validation-Passed-C-Diverted", Reading::Level(Attestation::C)),
-    ("TN-Validation-Passed-A-Passthrough", Reading::Level(Attestation::A)),
-    ("TN-Validation-Passed-B-Passthrough", Reading::Level(Attestation::B)),
-    ("TN-Validation-Passed-C-Passthrough", Reading::Level(Attestation::C)),
+    (
+        "TN-Validation-Passed-A-Diverted",
+        Reading::Level(Attestation::A),
+    ),
+    (
+        "TN-Validation-Passed-B-Diverted",
+        Reading::Level(Attestation::B),
+    ),
+    (
+        "TN-Validation-Passed-C-Diverted",
+        Reading::Level(Attestation::C),
+    ),
+    (
+        "TN-Validation-Passed-A-Passthrough",
+        Reading::Level(Attestation::A),
+    ),
+    (
+        "TN-Validation-Passed-B-Passthrough",
+        Reading::Level(Attestation::B),
+    ),
+    (
+        "TN-Validation-Passed-C-Passthrough",
+        Reading::Level(Attestation::C),
+    ),
     ("TN-Validation-Passed", Reading::BarePass),
-    ("TN-Validation-Failed-A", Reading::Level(Attestation::Failed)),
-    ("TN-Validation-Failed-B", Reading::Level(Attestation::Failed)),
-    ("TN-Validation-Failed-C", Reading::Level(Attestation::Failed)),
-    ("TN-Validation-Failed-A-Diverted", Reading::Level(Attestation::Failed)),
-    ("TN-Validation-Failed-B-Diverted", Reading::Level(Attestation::Failed)),
-    ("TN-Validation-Failed-C-Diverted", Reading::Level(Attestation::Failed)),
-    ("TN-Validation-Failed-A-Passthrough", Reading::Level(Attestation::Failed)),
-    ("TN-Validation-Failed-B-Passthrough", Reading::Level(Attestation::Failed)),
-    ("TN-Validation-Failed-C-Passthrough", Reading::Level(Attestation::Failed)),
+    (
+        "TN-Validation-Failed-A",
+        Reading::Level(Attestation::Failed),
+    ),
+    (
+        "TN-Validation-Failed-B",
+        Reading::Level(Attestation::Failed),
+    ),
+    (
+        "TN-Validation-Failed-C",
+        Reading::Level(Attestation::Failed),
+    ),
+    (
+        "TN-Validation-Failed-A-Diverted",
+        Reading::Level(Attestation::Failed),
+    ),
+    (
+        "TN-Validation-Failed-B-Diverted",
+        Reading::Level(Attestation::Failed),
+    ),
+    (
+        "TN-Validation-Failed-C-Diverted",
+        Reading::Level(Attestation::Failed),
+    ),
+    (
+        "TN-Validation-Failed-A-Passthrough",
+        Reading::Level(Attestation::Failed),
+    ),
+    (
+        "TN-Validation-Failed-B-Passthrough",
+        Reading::Level(Attestation::Failed),
+    ),
+    (
+        "TN-Validation-Failed-C-Passthrough",
+        Reading::Level(Attestation::Failed),
+    ),
     ("TN-Validation-Failed", Reading::Level(Attestation::Failed)),
     ("No-TN-Validation", Reading::Level(Attestation::None)),
     ("NULL", Reading::Level(Attestation::None)),

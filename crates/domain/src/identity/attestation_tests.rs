@@ -80,9 +80,16 @@ fn anything_else_reads_as_not_attested_and_is_flagged() {
         assert!(read.unrecognized, "{text}");
     }
     for sent in [None, Some(""), Some("  ")] {
-        assert_eq!(Attestation::read(sent, Some("A"), None), AttestationRead::default());
+        assert_eq!(
+            Attestation::read(sent, Some("A"), None),
+            AttestationRead::default()
+        );
     }
-    assert_eq!(level(" A "), Some(Attestation::A), "surrounding blanks are ignored");
+    assert_eq!(
+        level(" A "),
+        Some(Attestation::A),
+        "surrounding blanks are ignored"
+    );
 }
 
 /// Every canonical name reads back from a store; anything else is corruption.
@@ -97,7 +104,11 @@ fn stored_levels_read_back() {
         Attestation::None,
     ] {
         assert_eq!(Attestation::from_stored(Some(a.as_str())), Ok(Some(a)));
-        assert_eq!(level(a.as_str()), Some(a), "a canonical name is also a spelling");
+        assert_eq!(
+            level(a.as_str()),
+            Some(a),
+            "a canonical name is also a spelling"
+        );
     }
     assert_eq!(Attestation::from_stored(None), Ok(None));
     assert!(Attestation::from_stored(Some("TN-Validation-Passed")).is_err());

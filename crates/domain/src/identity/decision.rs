@@ -63,6 +63,9 @@ pub enum Risk {
     /// The number is a mobile not seen with this customer for longer than the
     /// tenant's dormancy: it may have been given to someone else.
     PossiblyRecycled,
+    /// The hints give an external id in a namespace where the number's known person
+    /// holds a different one: probably someone else on that number.
+    ExternalIdMismatch,
 }
 
 impl Risk {
@@ -72,6 +75,7 @@ impl Risk {
             Risk::SpoofSuspected => "spoof_suspected",
             Risk::AttestationDowngrade => "attestation_downgrade",
             Risk::PossiblyRecycled => "possibly_recycled",
+            Risk::ExternalIdMismatch => "external_id_mismatch",
         }
     }
 }
@@ -116,6 +120,14 @@ pub struct Explanation {
     pub candidates: Vec<Offer>,
     /// Risks seen.
     pub risk: Vec<Risk>,
+    /// How many known people share the caller's number, when more than can be offered
+    /// (the candidates are then the most likely of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_line: Option<u32>,
+    /// The chance that the candidate is the caller (none on calls recorded before it
+    /// was stated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
 }
 
 impl Explanation {
@@ -127,6 +139,8 @@ impl Explanation {
             signals: Vec::new(),
             candidates: Vec::new(),
             risk: Vec::new(),
+            shared_line: None,
+            probability: None,
         }
     }
 }
@@ -166,6 +180,8 @@ mod tests {
                 hint: Some("billing".into()),
             }],
             risk: vec![Risk::SpoofSuspected],
+            shared_line: None,
+            probability: None,
         };
         let stored = serde_json::to_string(&explanation).unwrap();
         let back: Explanation = serde_json::from_str(&stored).unwrap();

@@ -2,7 +2,7 @@
 //! external ids, each link's memory, and each person's latest call and open intent.
 //! Every store builds it with [`Evidence::add`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::hints::{CustomerRef, LineType};
 use super::number::Confirmed;
@@ -65,10 +65,13 @@ pub struct Evidence {
     pub activity: BTreeMap<CustomerRef, Activity>,
     /// When each customer was last linked to one of the hints.
     pub linked: BTreeMap<CustomerRef, Timestamp>,
+    /// For customers on the ANI: the namespaces, among the hints' external ids', in
+    /// which they hold an id (the same one or another).
+    pub held: BTreeMap<CustomerRef, BTreeSet<String>>,
 }
 
 /// Why a stored row is evidence for the hints: the kinds the SQL stores' evidence
-/// query returns (`ani`, `external`, `named`).
+/// query returns (`ani`, `external`, `named`, `holds`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EvidenceKind {
     /// The customer is linked to the ANI, with the line type the link remembers and
@@ -78,10 +81,12 @@ pub enum EvidenceKind {
     External(String),
     /// The customer is the one the hints name.
     Named,
+    /// The customer, on the ANI, holds an external id in this namespace of the hints.
+    Holds(String),
 }
 
 impl EvidenceKind {
-    /// Reads a stored row's kind (`ani`, `external`, anything else is `named`).
+    /// Reads a stored row's kind (`ani`, `external`, `holds`, anything else is `named`).
     pub fn from_row(
         kind: &str, namespace: Option<String>, line_type: Option<LineType>,
         confirmed: Option<Confirmed>,
@@ -89,12 +94,27 @@ impl EvidenceKind {
         match kind {
             "ani" => EvidenceKind::Ani(line_type, confirmed),
             "external" => EvidenceKind::External(namespace.unwrap_or_default()),
+            "holds" => EvidenceKind::Holds(namespace.unwrap_or_default()),
             _ => EvidenceKind::Named,
         }
     }
 }
 
 impl Evidence {
+    /// Whether the hints' external ids contradict `customer`: in a namespace where the
+    /// customer holds an id, the hints give one that is not theirs (a new owner of a
+    /// recycled number giving their own CRM id, say).
+    pub fn contradicts(&self, customer: &CustomerRef) -> bool {
+        self.held.get(customer).is_some_and(|namespaces| {
+            namespaces.iter().any(|namespace| {
+                !self
+                    .external_matches
+                    .iter()
+                    .any(|(ns, c)| ns == namespace && c == customer)
+            })
+        })
+    }
+
     /// What is known of a customer's history (nothing, for one not in the evidence).
     pub fn activity_of(&self, customer: &CustomerRef) -> Activity {
         self.activity.get(customer).cloned().unwrap_or_default()
@@ -118,6 +138,10 @@ impl Evidence {
         activity: Activity,
     ) {
         self.activity.insert(customer.clone(), activity);
+        if let EvidenceKind::Holds(namespace) = kind {
+            self.held.entry(customer).or_default().insert(namespace);
+            return;
+        }
         let latest = self.linked.entry(customer.clone()).or_insert(linked_at);
         *latest = (*latest).max(linked_at);
         match kind {
@@ -129,6 +153,7 @@ impl Evidence {
             }),
             EvidenceKind::External(namespace) => self.external_matches.push((namespace, customer)),
             EvidenceKind::Named => self.named_customer = Some(customer),
+            EvidenceKind::Holds(_) => {}
         }
     }
 }

@@ -11,6 +11,7 @@ mod hints;
 mod learning;
 mod number;
 mod phone;
+mod probability;
 mod scoring;
 mod settings;
 
@@ -25,6 +26,7 @@ pub use number::{
     Confirmed, active_links, is_downgrade, remembered_line_type, strength, usual_attestation,
 };
 pub use phone::{Ani, AniPolicy, PhoneNumber};
+pub use probability::{Basis, DEFAULT_TABLE, PRIOR_CALLS, ProbabilityModel};
 pub use scoring::{
     Candidate, CandidateSource, IdentityDecision, IdentityPolicy, MAX_CANDIDATES, ScoringWeights,
     Telco, score,

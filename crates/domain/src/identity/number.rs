@@ -19,31 +19,50 @@ pub struct Confirmed {
     pub first_at: Timestamp,
     /// The latest.
     pub last_at: Timestamp,
-    /// The attestation that latest call carried (`None`: none was sent).
+    /// The latest attestation a confirmed call carried (`None`: none ever did). A call
+    /// without one does not erase it.
     pub attestation: Option<Attestation>,
+    /// The latest confirmed call that carried no attestation (`None`: every one did).
+    pub unattested_at: Option<Timestamp>,
+}
+
+/// Whether a call carried an attestation at all (`none`, `NULL`, `No-TN-Validation`
+/// and a value nobody documents are read as not attested).
+fn attested(attestation: Option<Attestation>) -> Option<Attestation> {
+    attestation.filter(|a| *a != Attestation::None)
 }
 
 impl Confirmed {
     /// What a link keeps after a confirmation at `at` with `attestation`, when it kept
-    /// `stored`: the first time stays, the latest time and attestation are replaced.
-    /// Stores write `first_at` only where none is stored.
+    /// `stored`: the first time stays, the latest time is replaced, the attestation is
+    /// replaced when the call carried one, and an unattested call is remembered. A
+    /// store applies a plan's confirmation (made with `stored` = `None`) by writing
+    /// `first_at` only where none is stored, `attestation` and `unattested_at` only
+    /// where the plan has them.
     pub fn after(
         stored: Option<Confirmed>, at: Timestamp, attestation: Option<Attestation>,
     ) -> Self {
+        let carried = attested(attestation);
         Self {
             first_at: stored.map_or(at, |s| s.first_at),
             last_at: at,
-            attestation,
+            attestation: carried.or(stored.and_then(|s| s.attestation)),
+            unattested_at: if carried.is_none() {
+                Some(at)
+            } else {
+                stored.and_then(|s| s.unattested_at)
+            },
         }
     }
 }
 
 impl Confirmed {
-    /// Rebuilds what a store keeps (two times and the attestation's canonical name);
+    /// Rebuilds what a store keeps (the times and the attestation's canonical name);
     /// a link never confirmed has neither time. An attestation that does not read back
     /// is an error (corruption), never ignored.
     pub fn from_stored(
         first_at: Option<Timestamp>, last_at: Option<Timestamp>, attestation: Option<&str>,
+        unattested_at: Option<Timestamp>,
     ) -> Result<Option<Self>, ValidationError> {
         let (Some(first_at), Some(last_at)) = (first_at, last_at) else {
             return Ok(None);
@@ -52,6 +71,7 @@ impl Confirmed {
             first_at,
             last_at,
             attestation: Attestation::from_stored(attestation)?,
+            unattested_at,
         }))
     }
 }
@@ -123,17 +143,47 @@ pub fn remembered_line_type(links: &[AniLink]) -> Option<LineType> {
         .and_then(|l| l.line_type)
 }
 
+/// How long an unattested confirmation keeps a number from counting as consistently
+/// attested.
+pub const ATTESTATION_MEMORY: Duration = Duration::days(90);
+
+/// Whether the number's genuine calls consistently carry an attestation: some
+/// confirmation on `links` carried one, and none (leaving `except` aside) came without
+/// one in the last [`ATTESTATION_MEMORY`]. Absence is common on real call paths
+/// (international legs, platforms that do not pass it): it counts against a call only
+/// on a number whose own history says it is always attested.
+fn consistently_attested<'a>(
+    links: impl IntoIterator<Item = &'a AniLink>, except: Option<&AniLink>, now: Timestamp,
+) -> bool {
+    let mut any_attested = false;
+    for link in links {
+        let Some(c) = link.confirmed else { continue };
+        any_attested |= attested(c.attestation).is_some();
+        let recent_gap = c
+            .unattested_at
+            .is_some_and(|at| now - at <= ATTESTATION_MEMORY);
+        if recent_gap && except.is_none_or(|e| !std::ptr::eq(e, link)) {
+            return false;
+        }
+    }
+    any_attested
+}
+
 /// A link confirmed only on calls weaker than the number usually carries (`stored`,
 /// from its confirmations) or than this call (`call`): a person who called with
-/// someone else's number, most likely. A link confirmed on a call that came with no
-/// attestation at all (the platform sent none) is weak only when the number's own
-/// confirmations show it usually carries one: a tenant that starts sending
-/// attestations keeps the numbers it knows until their genuine calls say otherwise.
-fn is_weak(link: &AniLink, stored: Option<Attestation>, call: Option<Attestation>) -> bool {
-    link.confirmed.is_some_and(|c| match c.attestation {
-        Some(_) => strength(c.attestation) < strength(stored).max(strength(call)),
-        None => strength(stored) > 0,
-    })
+/// someone else's number, most likely. A link never confirmed with any attestation is
+/// weak only where the number's other links are consistently attested: a tenant that
+/// starts sending attestations, or a number whose calls sometimes arrive without one,
+/// keeps the people it knows.
+fn is_weak(
+    link: &AniLink, links: &[AniLink], stored: Option<Attestation>, call: Option<Attestation>,
+    now: Timestamp,
+) -> bool {
+    link.confirmed
+        .is_some_and(|c| match attested(c.attestation) {
+            Some(_) => strength(c.attestation) < strength(stored).max(strength(call)),
+            None => strength(stored) > 0 && consistently_attested(links, Some(link), now),
+        })
 }
 
 /// The links that still earn for a call arriving with `attestation` at `now`. Weak
@@ -153,7 +203,7 @@ pub fn active_links<'a>(
     let stored = usual_attestation(links);
     let kept: Vec<&AniLink> = links
         .iter()
-        .filter(|l| !is_weak(l, stored, attestation))
+        .filter(|l| !is_weak(l, links, stored, attestation, now))
         .collect();
     if line_type != Some(LineType::Mobile) {
         return kept;
@@ -180,11 +230,17 @@ pub fn active_links<'a>(
 
 /// Whether a call arriving with `attestation` is weaker than the usual one of the
 /// number's `links` that still earn: its number is then weaker evidence than its
-/// history suggests.
+/// history suggests. A weaker level (C or failed after A) always is; a call without any
+/// attestation is only where the number is consistently attested.
 pub fn is_downgrade<'a>(
-    links: impl IntoIterator<Item = &'a AniLink>, attestation: Option<Attestation>,
+    links: impl IntoIterator<Item = &'a AniLink> + Clone, attestation: Option<Attestation>,
+    now: Timestamp,
 ) -> bool {
-    strength(attestation) < strength(usual_attestation(links))
+    let usual = strength(usual_attestation(links.clone()));
+    match attested(attestation) {
+        Some(_) => strength(attestation) < usual,
+        None => usual > 0 && consistently_attested(links, None, now),
+    }
 }
 
 #[cfg(test)]

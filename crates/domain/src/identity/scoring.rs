@@ -11,6 +11,7 @@ use super::decision::{Explanation, Risk, Signal, Thresholds};
 use super::evidence::{AniLink, Evidence};
 use super::hints::{CustomerRef, IdentityHints, LineType};
 use super::number::{self, NumberPolicy};
+use super::probability::ProbabilityModel;
 use crate::timestamp::Timestamp;
 
 /// Signal weights. The defaults are PRODUCT section 3; a tenant may change them.
@@ -114,6 +115,8 @@ pub struct IdentityPolicy {
     pub attestation: AttestationPolicy,
     /// What the number alone allows, by line type and age.
     pub number: NumberPolicy,
+    /// How a decision's confidence and sources become `identity.probability`.
+    pub probability: ProbabilityModel,
 }
 
 /// The outcome of scoring.
@@ -141,6 +144,8 @@ impl IdentityDecision {
                 signals: Vec::new(),
                 candidates: Vec::new(),
                 risk,
+                shared_line: None,
+                probability: Some(0.0),
             },
         }
     }
@@ -185,8 +190,13 @@ pub fn score(
     let Some(candidate) = choose_candidate(hints, evidence, &number) else {
         let mut unknown = IdentityDecision::unknown_caller(risk);
         if telco.attestation_unrecognized {
-            unknown.explanation.signals.push(Signal::unrecognized_attestation());
-            unknown.sources.push(Signal::UNRECOGNIZED_ATTESTATION.to_owned());
+            unknown
+                .explanation
+                .signals
+                .push(Signal::unrecognized_attestation());
+            unknown
+                .sources
+                .push(Signal::UNRECOGNIZED_ATTESTATION.to_owned());
         }
         return unknown;
     };
@@ -201,6 +211,11 @@ pub fn score(
         .recommend(Confidence::from_sum(policy.weights.external_id))
         == Recommendation::Reuse;
     let others = plausible_others(&candidate, evidence, &number, external_id_alone_trusted);
+    // A line shared by more known people than can be offered: the answer says how many,
+    // and the most likely are offered.
+    let people = 1 + others.len();
+    let shared_line = (candidate.source == CandidateSource::Ani && people > MAX_CANDIDATES)
+        .then(|| u32::try_from(people).unwrap_or(u32::MAX));
     let candidates = if others.is_empty() {
         Vec::new()
     } else {
@@ -209,6 +224,15 @@ pub fn score(
             &candidate, confidence, others, &number, evidence, policy, now,
         )
     };
+    // The hints give an id, in a namespace where the number's person holds another: not
+    // them, most likely (a recycled number's new owner), whatever the number says.
+    if candidate.source == CandidateSource::Ani && evidence.contradicts(&candidate.customer) {
+        risk.push(Risk::ExternalIdMismatch);
+        signals.push(Signal {
+            source: "conflict:external_id".to_owned(),
+            weight: 0.0,
+        });
+    }
     // When the candidate was last seen on the number: its link's latest confirmation,
     // or its latest call (from any number: stores keep no per-number call time).
     let link_seen = number
@@ -238,19 +262,24 @@ pub fn score(
             .number_alone_may_reuse(telco.attestation, number.usual)
         && line_allows;
     let capped = risk.contains(&Risk::SpoofSuspected)
+        || risk.contains(&Risk::ExternalIdMismatch)
         || (candidate.source == CandidateSource::Ani && !number_alone_may_reuse);
     if capped && recommendation == Recommendation::Reuse {
         recommendation = Recommendation::Confirm;
     }
+    let sources: Vec<String> = signals.iter().map(|s| s.source.clone()).collect();
+    let probability = policy.probability.probability(confidence, &sources);
     IdentityDecision {
         candidate: Some(candidate),
         confidence,
-        sources: signals.iter().map(|s| s.source.clone()).collect(),
+        sources,
         explanation: Explanation {
             recommendation,
             signals,
             candidates,
             risk,
+            shared_line,
+            probability: Some(probability),
         },
     }
 }
@@ -277,7 +306,7 @@ impl<'a> NumberView<'a> {
         Self {
             linked: !links.is_empty(),
             usual: number::usual_attestation(active.iter().copied()),
-            downgrade: number::is_downgrade(active.iter().copied(), telco.attestation),
+            downgrade: number::is_downgrade(active.iter().copied(), telco.attestation, now),
             active,
             line_type: known.unwrap_or(LineType::Unknown),
         }

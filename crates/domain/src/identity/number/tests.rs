@@ -15,10 +15,12 @@ fn link(
         customer: CustomerRef::from_trusted(customer),
         line_type: None,
         linked_at: t(linked),
+        // A link confirmed without attestation remembers when (its latest such call).
         confirmed: confirmed.map(|(first, last, attestation)| Confirmed {
             first_at: t(first),
             last_at: t(last),
             attestation,
+            unattested_at: attested(attestation).is_none().then(|| t(last)),
         }),
     }
 }
@@ -112,7 +114,7 @@ fn unconfirmed_links_are_what_they_always_were() {
         ["a", "b"]
     );
     assert_eq!(usual_attestation(&links), None);
-    assert!(!is_downgrade(&links, None));
+    assert!(!is_downgrade(&links, None, t(100)));
 }
 
 #[test]
@@ -181,13 +183,47 @@ fn an_unattested_confirmation_on_an_attested_number_does_not_take_it_over() {
 #[test]
 fn a_call_weaker_than_the_numbers_usual_attestation_is_a_downgrade() {
     let links = [link("owner", 0, Some((0, 50, A)))];
-    assert!(!is_downgrade(&links, A));
+    assert!(!is_downgrade(&links, A, t(100)));
     for weaker in [Some(Attestation::B), C, Some(Attestation::None), None] {
-        assert!(is_downgrade(&links, weaker), "{weaker:?}");
+        assert!(is_downgrade(&links, weaker, t(100)), "{weaker:?}");
     }
     let unattested = [link("owner", 0, Some((0, 50, None)))];
-    assert!(!is_downgrade(&unattested, None));
-    assert!(is_downgrade(&unattested, Some(Attestation::Failed)));
+    assert!(!is_downgrade(&unattested, None, t(100)));
+    assert!(is_downgrade(&unattested, Some(Attestation::Failed), t(100)));
+}
+
+/// Absence is a downgrade only on a number consistently attested: once its genuine
+/// calls have arrived without any attestation (recently), absence is ordinary there,
+/// while a weaker level still is a downgrade.
+#[test]
+fn absence_is_a_downgrade_only_where_the_number_is_always_attested() {
+    let mut owner = link("owner", 0, Some((0, 50, A)));
+    let day = 24 * 60;
+    assert!(is_downgrade(std::slice::from_ref(&owner), None, t(100)));
+    // One of the owner's confirmed calls came without attestation: A is kept.
+    owner.confirmed = Some(Confirmed::after(owner.confirmed, t(60), None));
+    owner.confirmed = Some(Confirmed::after(owner.confirmed, t(70), A));
+    assert_eq!(owner.confirmed.unwrap().attestation, A);
+    let links = [owner];
+    for absent in [None, Some(Attestation::None)] {
+        assert!(!is_downgrade(&links, absent, t(100)), "{absent:?}");
+    }
+    assert!(is_downgrade(&links, C, t(100)));
+    assert!(is_downgrade(&links, Some(Attestation::Failed), t(100)));
+    // Long after the last unattested call, the number is consistently attested again.
+    assert!(is_downgrade(&links, None, t(60 + 91 * day)));
+}
+
+/// An unattested confirmation neither erases the attestation a link keeps nor is
+/// forgotten by a later attested one.
+#[test]
+fn a_confirmation_remembers_the_last_attestation_and_the_last_unattested_call() {
+    let first = Confirmed::after(None, t(0), A);
+    assert_eq!((first.attestation, first.unattested_at), (A, None));
+    let absent = Confirmed::after(Some(first), t(10), Some(Attestation::None));
+    assert_eq!((absent.attestation, absent.unattested_at), (A, Some(t(10))));
+    let again = Confirmed::after(Some(absent), t(20), C);
+    assert_eq!((again.attestation, again.unattested_at), (C, Some(t(10))));
 }
 
 #[test]

@@ -69,9 +69,19 @@ pub(super) fn offers(
             )
         })
         .collect();
+    // Most likely first: by confidence (its recency signals), then by how often the
+    // person was confirmed on the number (more than once beats once), then by the
+    // latest call; on a line shared by more people than the cap, the rest are left out.
+    let regular = |customer: &CustomerRef| {
+        number
+            .active
+            .iter()
+            .any(|l| l.customer == *customer && l.confirmed.is_some_and(|c| c.last_at > c.first_at))
+    };
     rest.sort_by(|a, b| {
         b.confidence
             .cmp(&a.confidence)
+            .then(regular(&b.customer).cmp(&regular(&a.customer)))
             .then(b.last_seen.cmp(&a.last_seen))
             .then(a.customer.cmp(&b.customer))
     });

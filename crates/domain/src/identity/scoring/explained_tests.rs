@@ -225,6 +225,7 @@ fn attestation_b_and_c_are_not_enough_alone_a_and_none_are_neutral() {
         first_at: now() - Duration::days(9),
         last_at: now() - Duration::days(2),
         attestation: Some(Attestation::C),
+        unattested_at: None,
     });
     let d = decide(&ani_only(), attested(mobile, Attestation::C), &gateway);
     assert_eq!(d.recommendation(), Recommendation::Reuse);
@@ -368,6 +369,7 @@ fn a_number_that_moved_to_someone_new_reuses_the_new_owner() {
             first_at: now() - Duration::days(first),
             last_at: now() - Duration::days(last),
             attestation: Some(Attestation::A),
+            unattested_at: None,
         })
     };
     seen.0.ani_links[0].confirmed = confirm(300, 5);
@@ -411,6 +413,7 @@ proptest! {
                 first_at: now() - Duration::days(10 + i as i64),
                 last_at: now() - Duration::days(5),
                 attestation: confirmed_with,
+                unattested_at: None,
             });
         }
         for i in 0..external { seen = seen.external("crm", &format!("c{i}")); }
