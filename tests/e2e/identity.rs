@@ -1,10 +1,9 @@
 //! Identity 2.0 on the wire: attestation in the platforms' spellings, signals that add
 //! up, candidates on a shared line, `spoof_suspected` (PRODUCT section 7).
 
-use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{Server, error_body};
+use crate::support::Server;
 
 fn start(call_id: &str, ani: &str, telco: Value) -> Value {
     json!({"call_id": call_id, "identity_hints": {"ani": ani}, "telco": telco})
@@ -17,41 +16,6 @@ fn refs(candidates: &Value) -> Vec<&str> {
         .iter()
         .map(|c| c["customer_ref"].as_str().unwrap())
         .collect()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unknown_attestation_is_400_naming_it_and_stores_nothing() {
-    let s = Server::start().await;
-    let key = Some(s.keys.test.as_str());
-    let r = s
-        .post(
-            "/v1/calls/start",
-            key,
-            &start("att-1", "+14155550030", json!({"attestation": "verified"})),
-        )
-        .await;
-    let body = error_body(r, StatusCode::BAD_REQUEST, "invalid_request").await;
-    assert_eq!(
-        body["details"]["issues"][0]["path"],
-        json!(["telco", "attestation"])
-    );
-    assert_eq!(
-        s.sql_count("SELECT count(*) FROM calls WHERE call_id = 'att-1'")
-            .await,
-        0
-    );
-    // Blank is "not given", as platform templates send it; verstats are read.
-    for (n, spelling) in ["", "No-TN-Validation", "tn-validation-passed-b", "C"]
-        .iter()
-        .enumerate()
-    {
-        let call_id = format!("att-ok-{n}");
-        s.ok(
-            "/v1/calls/start",
-            start(&call_id, "+14155550030", json!({"attestation": spelling})),
-        )
-        .await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,7 +23,8 @@ pub struct PhoneDto {
     pub first_confirmed_at: Option<String>,
     /// The latest time, or null.
     pub last_confirmed_at: Option<String>,
-    /// The STIR/SHAKEN attestation that latest confirmed call carried, or null.
+    /// The latest STIR/SHAKEN attestation a confirmed call carried (a call without one
+    /// does not erase it), or null.
     pub last_attestation: Option<&'static str>,
 }
 

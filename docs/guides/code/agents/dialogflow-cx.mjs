@@ -1,16 +1,18 @@
 // Dialogflow CX: a webhook called by tag from the flow's start page ("identify") and
-// its end page ("save"). CX waits 5 s by default (the webhook's timeout setting); we
-// spend at most 3 s. The caller's number comes from the telephony payload
-// (Dialogflow CX Phone Gateway or a CCAI integration); the session id is the call id.
-// Answers set session parameters ($session.params.recommendation...) for conditions
-// and the agent's prompts.
+// its end page ("save"). CX waits for the webhook's timeout: 5 s by default, at most
+// 30 s (the Webhook resource's `timeout`); we spend at most 3 s. The caller's number is
+// in the request's `payload` with the Dialogflow CX Phone Gateway
+// (`payload.telephony.caller_id`); the session id (last segment of
+// `sessionInfo.session`) is the call id. Answers set session parameters
+// ($session.params.recommendation...) for conditions and the agent's prompts.
 // Environment: STICKYCALLS_URL, STICKYCALLS_KEY.
 
-import { agentContext, identify, save } from './sticky.mjs';
+import { agentContext, identify, save, stickyCallId } from './sticky.mjs';
 
 export async function handleDialogflowCx(body) {
+  // projects/<P>/locations/<L>/agents/<A>[/environments/<E>]/sessions/<Session ID>
   const session = body.sessionInfo?.session ?? '';
-  const callId = `dfcx_${session.split('/').pop()}`;
+  const callId = stickyCallId('dfcx', session.split('/').pop());
   const params = body.sessionInfo?.parameters ?? {};
   const tag = body.fulfillmentInfo?.tag;
   if (tag === 'identify') {
@@ -28,5 +30,6 @@ export async function handleDialogflowCx(body) {
     const saved = await save(callId, params.customer_ref, params.intent, params.intent_status, params.summary);
     return { sessionInfo: { parameters: { saved } } };
   }
-  return { fulfillmentResponse: { messages: [{ text: { text: [] } }] } };
+  // Another tag: change nothing (every WebhookResponse field may be omitted).
+  return {};
 }

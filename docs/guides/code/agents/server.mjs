@@ -1,12 +1,18 @@
 // One small HTTP server (Node.js 18+, no package) for every AI agent platform's
 // webhook: POST /vapi, /retell, /elevenlabs/init, /elevenlabs/save_call,
-// /dialogflow-cx. Put it behind HTTPS. With WEBHOOK_SECRET set, a request must carry
-// it as `X-Vapi-Secret` (Vapi's server secret), `X-Webhook-Secret` (a custom header in
-// ElevenLabs or Dialogflow CX) or `Authorization: Bearer <secret>`; others get 401.
-// (Retell signs instead: verify `X-Retell-Signature` with Retell's SDK.)
-//   STICKYCALLS_URL=... STICKYCALLS_KEY=... WEBHOOK_SECRET=... PORT=3000 node server.mjs
+// /dialogflow-cx. Put it behind HTTPS.
+// With WEBHOOK_SECRET set, a request must carry it as `X-Vapi-Secret` (a Vapi Bearer
+// Token credential with that header and no Bearer prefix), `Authorization: Bearer
+// <secret>` (a Vapi Bearer Token credential as it comes) or `X-Webhook-Secret` (a
+// header you add in ElevenLabs or Dialogflow CX); others get 401.
+// Retell signs its inbound and call webhooks (its docs give no way to add a header of
+// yours to them).
+// With RETELL_API_KEY set, /retell checks `X-Retell-Signature` instead
+// (v=<ms>,d=<hex HMAC-SHA256 of body + ms, keyed with the API key>, at most 5 minutes
+// old: the check in Retell's SDK, retell-typescript-sdk src/lib/webhook_auth.ts).
+//   STICKYCALLS_URL=... STICKYCALLS_KEY=... WEBHOOK_SECRET=... RETELL_API_KEY=... PORT=3000 node server.mjs
 
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { handleDialogflowCx } from './dialogflow-cx.mjs';
 import { handleElevenLabsInit, handleSaveTool } from './elevenlabs.mjs';
@@ -31,19 +37,34 @@ export function authorized(headers, secret = process.env.WEBHOOK_SECRET) {
     .some((sent) => sent && timingSafeEqual(digest(sent), digest(secret)));
 }
 
+/** Whether `signature` (X-Retell-Signature) signs this exact raw body with the API key. */
+export function retellSigned(raw, signature, apiKey = process.env.RETELL_API_KEY, now = Date.now()) {
+  const match = /^v=(\d+),d=([0-9a-f]{64})$/i.exec(signature ?? '');
+  if (!apiKey || !match) return false;
+  const stamp = Number(match[1]);
+  if (!Number.isSafeInteger(stamp) || Math.abs(now - stamp) > 5 * 60 * 1000) return false;
+  const expected = createHmac('sha256', apiKey).update(raw + match[1]).digest();
+  return timingSafeEqual(expected, Buffer.from(match[2], 'hex'));
+}
+
 export function createServer() {
   return http.createServer(async (req, res) => {
-    const handler = req.method === 'POST' && ROUTES[new URL(req.url, 'http://x').pathname];
+    const path = new URL(req.url, 'http://x').pathname;
+    const handler = req.method === 'POST' && ROUTES[path];
     if (!handler) {
       res.writeHead(404).end();
       return;
     }
-    if (!authorized(req.headers)) {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const ok = path === '/retell' && process.env.RETELL_API_KEY
+      ? retellSigned(raw, req.headers['x-retell-signature'])
+      : authorized(req.headers);
+    if (!ok) {
       res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"error":"unauthorized"}');
       return;
     }
-    let raw = '';
-    for await (const chunk of req) raw += chunk;
     try {
       const answer = await handler(JSON.parse(raw || '{}'));
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer));

@@ -4,6 +4,7 @@
 // when anything fails. Environment: STICKYCALLS_URL, STICKYCALLS_KEY.
 
 const TIMEOUT_MS = 3000;
+const MAX_CALL_ID = 128; // the API's limit on call_id (docs/openapi.json)
 
 export const NEW_CALLER = {
   customer_ref: null,
@@ -11,6 +12,26 @@ export const NEW_CALLER = {
   open_intents: [],
   variables: {},
 };
+
+/**
+ * The id a platform sent, trimmed, or null when it sent none (missing, blank, or a
+ * template left unfilled such as "{{system__call_sid}}" or "undefined").
+ */
+export function givenId(raw) {
+  const text = raw === undefined || raw === null ? '' : String(raw).trim();
+  if (!text || text === 'undefined' || text === 'null' || text === '0' || /^\{\{.*\}\}$/.test(text)) return null;
+  return text.slice(0, MAX_CALL_ID);
+}
+
+/**
+ * Our call id from a platform's id: `${prefix}_${raw}`, or null when the platform sent
+ * none. A blank call_id is a 400 for the API, and a constant one ("vapi_undefined")
+ * would merge strangers' calls, so callers handle null rather than send it.
+ */
+export function stickyCallId(prefix, raw) {
+  const id = givenId(raw);
+  return id ? `${prefix}_${id}`.slice(0, MAX_CALL_ID) : null;
+}
 
 async function post(path, body, idempotencyKey) {
   const r = await fetch(`${process.env.STICKYCALLS_URL}${path}`, {
@@ -29,6 +50,10 @@ async function post(path, body, idempotencyKey) {
 
 /** The start answer for this call, or a new caller's when Sticky Calls cannot say. */
 export async function identify(callId, ani, crmId) {
+  if (!callId) {
+    console.error('sticky calls: no call id from the platform; treating the caller as new');
+    return NEW_CALLER;
+  }
   const hints = { ani };
   if (crmId) hints.external_ids = { customer_id: crmId };
   try {
@@ -41,6 +66,10 @@ export async function identify(callId, ani, crmId) {
 
 /** Saves the call's outcome; true when stored. */
 export async function save(callId, customerRef, intent, intentStatus, summary) {
+  if (!callId) {
+    console.error('sticky calls: no call id from the platform; not saved');
+    return false;
+  }
   try {
     await post('/v1/calls/end', {
       call_id: callId,

@@ -1,7 +1,10 @@
 // Amazon Connect → Sticky Calls: an AWS Lambda (Node.js 20+) for the flow's
-// "AWS Lambda function" block. Set its timeout to 8 s (Connect's most) and set the
-// block's response validation to STRING_MAP: Connect reads a flat object of strings,
-// so nested answers are flattened here. The call never waits past TIMEOUT_MS.
+// "AWS Lambda function" block (Invoke Lambda, Synchronous). Connect waits for the
+// block's Timeout (default 3 s, at most 8 s in synchronous mode) and sends a timeout or
+// an error down the block's Error branch. This code gives Sticky Calls TIMEOUT_MS and
+// then answers found=false itself, so set the block's Timeout above that (8 s) and
+// the function's own timeout to 8 s. Response validation STRING_MAP: a flat object of
+// string values, so nested answers are flattened here (under 32 KB).
 // Environment: STICKYCALLS_URL, STICKYCALLS_KEY.
 
 const TIMEOUT_MS = 3000;
