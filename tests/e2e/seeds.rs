@@ -192,6 +192,7 @@ async fn quick_start_response_shape() {
             "candidates",
             "confidence",
             "level",
+            "probability",
             "recommendation",
             "risk",
             "signals",

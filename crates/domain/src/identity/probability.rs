@@ -115,6 +115,9 @@ impl ProbabilityModel {
         let mut table = DEFAULT_TABLE;
         for kind in Basis::ALL {
             let k = kind.index();
+            if calls[k].iter().all(|c| *c == 0.0) {
+                continue;
+            }
             let mut cells: Vec<(f64, f64)> = (0..TENTHS)
                 .map(|t| {
                     let weight = PRIOR_CALLS + calls[k][t];
@@ -126,7 +129,7 @@ impl ProbabilityModel {
                 .collect();
             monotone(&mut cells);
             for (t, (p, _)) in cells.into_iter().enumerate() {
-                table[k][t] = p;
+                table[k][t] = (p * 10_000.0).round() / 10_000.0;
             }
         }
         Self { table }

@@ -62,11 +62,27 @@ fn learning_on() -> IdentitySettings {
 #[test]
 fn a_tenant_without_settings_scores_by_the_defaults() {
     let service = SettingsService::new(store_with(None, crm_confirmed(100)), clock());
+    let policy = block_on(service.policy(&tenant())).unwrap();
+    let defaults = TenantPolicy::default();
     assert_eq!(
-        block_on(service.policy(&tenant())).unwrap(),
-        TenantPolicy::default(),
-        "learning is off by default: the confirmations change nothing"
+        (
+            policy.ani,
+            policy.identity.weights,
+            policy.identity.thresholds
+        ),
+        (
+            defaults.ani,
+            defaults.identity.weights,
+            defaults.identity.thresholds
+        ),
+        "learning is off by default: the confirmations change no weight"
     );
+    // They do state the probabilities: the CRM ids were always right.
+    assert_eq!(
+        policy.identity.probability,
+        ProbabilityModel::fit(&crm_confirmed(100))
+    );
+    assert_ne!(policy.identity.probability, ProbabilityModel::default());
 }
 
 #[test]
