@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::hints::{CustomerRef, LineType};
+use super::hints::{CustomerRef, IdentityHints, LineType};
 use super::number::Confirmed;
 use crate::intents::INTENT_EXPIRY;
 use crate::timestamp::Timestamp;
@@ -101,16 +101,17 @@ impl EvidenceKind {
 }
 
 impl Evidence {
-    /// Whether the hints' external ids contradict `customer`: in a namespace where the
+    /// Whether `hints`' external ids contradict `customer`: in a namespace where the
     /// customer holds an id, the hints give one that is not theirs (a new owner of a
     /// recycled number giving their own CRM id, say).
-    pub fn contradicts(&self, customer: &CustomerRef) -> bool {
+    pub fn contradicts(&self, customer: &CustomerRef, hints: &IdentityHints) -> bool {
         self.held.get(customer).is_some_and(|namespaces| {
             namespaces.iter().any(|namespace| {
-                !self
-                    .external_matches
-                    .iter()
-                    .any(|(ns, c)| ns == namespace && c == customer)
+                hints.external_ids.contains_key(namespace)
+                    && !self
+                        .external_matches
+                        .iter()
+                        .any(|(ns, c)| ns == namespace && c == customer)
             })
         })
     }

@@ -140,3 +140,64 @@ pub async fn a_numbers_confirmations_are_kept<F: StorageFactory>(
     );
     Ok(())
 }
+
+/// A number's unattested confirmations are kept beside its attestation: on a number
+/// always attested A a call without one is a downgrade, and once a genuine call arrived
+/// without one, absence is ordinary there (the A is not erased: C still is a downgrade).
+/// And the namespaces its people hold ids in: a call giving another id in one of them
+/// is not reused on the number.
+pub async fn unattested_calls_and_held_ids_are_kept<F: StorageFactory>(
+    factory: &F,
+) -> anyhow::Result<()> {
+    let w = World::new(factory).await?;
+    let t = test_tenant();
+    w.grant(&t.id, 20).await?;
+    let call = |id: &str, telco: serde_json::Value| json!({"call_id": id, "identity_hints": {"ani": "+14155550023"}, "telco": telco});
+    let mobile = |attestation: Option<&str>| match attestation {
+        Some(a) => json!({"line_type": "mobile", "attestation": a}),
+        None => json!({"line_type": "mobile"}),
+    };
+    w.start(&t, call("u1", mobile(Some("A")))).await?;
+    w.end(&t, json!({"call_id": "u1", "customer_ref": "cust_owner", "identity_hints": {"external_ids": {"crm": "C-1"}}}))
+        .await?;
+    w.clock.advance(Duration::hours(1));
+    let absent = w.start(&t, call("u2", mobile(None))).await?;
+    ensure!(
+        absent.recommendation() == Recommendation::Confirm
+            && absent.explanation.risk == [Risk::AttestationDowngrade],
+        "always attested: absence is a downgrade: {absent:?}"
+    );
+    w.end(&t, json!({"call_id": "u2", "customer_ref": "cust_owner"}))
+        .await?;
+    w.clock.advance(Duration::hours(1));
+    let again = w.start(&t, call("u3", mobile(None))).await?;
+    ensure!(
+        again.recommendation() == Recommendation::Reuse && again.explanation.risk.is_empty(),
+        "an unattested genuine call was kept: {again:?}"
+    );
+    w.end(&t, json!({"call_id": "u3"})).await?;
+    w.clock.advance(Duration::hours(1));
+    let weaker = w.start(&t, call("u4", mobile(Some("C")))).await?;
+    ensure!(
+        weaker.explanation.risk == [Risk::AttestationDowngrade],
+        "the A was kept: {weaker:?}"
+    );
+    w.clock.advance(Duration::hours(1));
+    let other_id = json!({"call_id": "u5", "identity_hints": {"ani": "+14155550023",
+        "external_ids": {"crm": "C-2"}}, "telco": mobile(Some("A"))});
+    let stranger = w.start(&t, other_id).await?;
+    ensure!(
+        stranger.customer_ref.as_str() == "cust_owner"
+            && stranger.recommendation() == Recommendation::Confirm
+            && stranger.explanation.risk == [Risk::ExternalIdMismatch],
+        "another CRM id than the number's person holds: {stranger:?}"
+    );
+    let same_id = json!({"call_id": "u6", "identity_hints": {"ani": "+14155550023",
+        "external_ids": {"crm": "C-1"}}, "telco": mobile(Some("A"))});
+    let owner = w.start(&t, same_id).await?;
+    ensure!(
+        owner.recommendation() == Recommendation::Reuse,
+        "{owner:?}"
+    );
+    Ok(())
+}

@@ -1069,6 +1069,7 @@ macro_rules! storage_contract {
             candidates_and_their_hints_are_kept,
             a_failed_attestation_is_kept,
             a_numbers_confirmations_are_kept,
+            unattested_calls_and_held_ids_are_kept,
             identity_settings_are_kept_per_tenant,
             ends_judge_their_starts,
             line_type_is_remembered,

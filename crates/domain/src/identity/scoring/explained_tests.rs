@@ -96,6 +96,102 @@ fn at_most_five_are_offered_and_an_expired_intent_is_no_hint() {
         ["seat00", "seat01", "seat02", "seat03", "seat04"]
     );
     assert_eq!(d.explanation.candidates[1].hint, None);
+    // The line holds more people than can be offered: the answer says how many.
+    assert_eq!(d.explanation.shared_line, Some(25));
+    assert_eq!(d.recommendation(), Recommendation::Confirm);
+}
+
+/// Within the cap everyone is offered and nothing says "shared line"; among more than
+/// the cap, people confirmed on the number more than once come before those seen once
+/// at the same confidence.
+#[test]
+fn a_line_within_the_cap_offers_everyone_and_regulars_come_first_beyond_it() {
+    let mut seen = Seen::default();
+    for i in 0..5 {
+        seen = seen.on_ani(&format!("p{i}"), None);
+    }
+    let d = decide(&ani_only(), telco(None), &seen);
+    assert_eq!(d.explanation.candidates.len(), 5);
+    assert_eq!(d.explanation.shared_line, None);
+
+    let mut seen = Seen::default();
+    for i in 0..8 {
+        seen = seen.on_ani(&format!("p{i}"), None);
+        let confirmed_twice = i >= 5;
+        seen.0.ani_links[i].confirmed = Some(Confirmed {
+            first_at: now() - Duration::days(if confirmed_twice { 9 } else { 3 }),
+            last_at: now() - Duration::days(3),
+            attestation: None,
+            unattested_at: Some(now() - Duration::days(3)),
+        });
+    }
+    let d = decide(&ani_only(), telco(None), &seen);
+    assert_eq!(d.explanation.shared_line, Some(8));
+    let rest: Vec<&str> = offered(&d)[1..].to_vec();
+    assert!(
+        ["p5", "p6", "p7"].iter().all(|r| rest.contains(r)),
+        "the regulars are offered first: {rest:?}"
+    );
+}
+
+/// A recycled mobile's new owner gives a CRM id the service has never seen, while the
+/// number's known person holds another id in that namespace: not them.
+#[test]
+fn an_external_id_contradicting_the_numbers_person_stops_reuse() {
+    let mut seen = Seen::default()
+        .on_ani("old_owner", Some(LineType::Mobile))
+        .last_call("old_owner", Duration::days(2));
+    seen.0
+        .held
+        .entry(cust("old_owner"))
+        .or_default()
+        .insert("crm".to_owned());
+    let attested_a = attested(Some(LineType::Mobile), Attestation::A);
+    let alone = decide(&ani_only(), attested_a, &seen);
+    assert_eq!(alone.recommendation(), Recommendation::Reuse, "the number alone: {alone:?}");
+
+    let new_id = hints(Some("+14155551234"), &[("crm", "C-NEW")], None);
+    let d = decide(&new_id, attested_a, &seen);
+    assert_eq!(d.candidate.clone().unwrap().customer, cust("old_owner"));
+    assert_eq!(d.recommendation(), Recommendation::Confirm);
+    assert!(d.explanation.risk.contains(&Risk::ExternalIdMismatch));
+    assert!(d.sources.contains(&"conflict:external_id".to_owned()));
+    // An id in a namespace the person holds nothing in contradicts nothing.
+    let other = hints(Some("+14155551234"), &[("loyalty", "L-9")], None);
+    assert_eq!(decide(&other, attested_a, &seen).recommendation(), Recommendation::Reuse);
+}
+
+/// A value nobody documents reads as not attested and is said, at weight 0, whether or
+/// not anyone matched.
+#[test]
+fn an_unrecognized_attestation_is_a_zero_signal() {
+    let unrecognized = Telco {
+        line_type: Some(LineType::Mobile),
+        attestation: Some(Attestation::None),
+        attestation_unrecognized: true,
+    };
+    let nobody = decide(&ani_only(), unrecognized, &Seen::default());
+    assert_eq!(nobody.sources, ["attestation:unrecognized"]);
+    assert_eq!(nobody.confidence, Confidence::ZERO);
+    let known = Seen::default().on_ani("owner", None);
+    let d = decide(&ani_only(), unrecognized, &known);
+    assert_eq!(d.sources, ["ani:mobile", "attestation:unrecognized"]);
+    assert_eq!(d.confidence.hundredths(), 50);
+}
+
+/// The decision states the probability the tenant's table gives its confidence and
+/// evidence, and 0 when it names nobody.
+#[test]
+fn the_decision_states_its_probability() {
+    let known = Seen::default().on_ani("owner", None);
+    let d = decide(&ani_only(), telco(Some(LineType::Mobile)), &known);
+    let model = ProbabilityModel::default();
+    assert_eq!(
+        d.explanation.probability,
+        Some(model.probability(d.confidence, &d.sources))
+    );
+    let nobody = decide(&ani_only(), telco(None), &Seen::default());
+    assert_eq!(nobody.explanation.probability, Some(0.0));
 }
 
 #[test]
