@@ -58,7 +58,8 @@ SETTINGS = json.loads(os.environ.get("SIM_SETTINGS", "{}"))
 # Share of a number's genuine calls that arrive without its carrier's attestation.
 ABSENT_SHARE = float(os.environ.get("SIM_ABSENT_SHARE", "0.15"))
 # SIM_MISSES: a file to write each clearly identifiable call that was not reused with
-# the right person, one JSON line each (for tuning).
+# the right person, each wrong-person reuse and each shared line reused on its number
+# alone, one JSON line each (for tuning).
 MISSES = open(os.environ["SIM_MISSES"], "w") if os.environ.get("SIM_MISSES") else None
 # SIM_CALLS_OUT: a file to write every counted call's confidence, sources, stated
 # probability and whether customer_ref was the caller (how DEFAULT_TABLE is measured).
@@ -318,7 +319,8 @@ def simulate(api, rng, db):
             cell[2] += answer["customer_ref"] == person.ref
         shared_number_reuse = kind in SHARED_KINDS and crm is None and reuse
         missed = identifiable and not (reuse and answer["customer_ref"] == person.ref)
-        if MISSES is not None and (missed or shared_number_reuse):
+        wrong = reuse and answer["customer_ref"] != person.ref
+        if MISSES is not None and (missed or shared_number_reuse or wrong):
             MISSES.write(json.dumps({"n": n, "kind": kind, "level": level, "crm": crm is not None,
                                      "line_type": line_type, "customer_ref": answer["customer_ref"],
                                      "true": person.ref, "identity": identity}) + "\n")

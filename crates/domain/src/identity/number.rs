@@ -147,18 +147,20 @@ pub fn remembered_line_type(links: &[AniLink]) -> Option<LineType> {
 /// attested.
 pub const ATTESTATION_MEMORY: Duration = Duration::days(90);
 
-/// Whether the number's genuine calls consistently carry an attestation: some
-/// confirmation on `links` carried one, and none (leaving `except` aside) came without
-/// one in the last [`ATTESTATION_MEMORY`]. Absence is common on real call paths
-/// (international legs, platforms that do not pass it): it counts against a call only
-/// on a number whose own history says it is always attested.
+/// Whether the number's genuine calls consistently carry an attestation: a person was
+/// confirmed on it with one (more than once, when `repeated`), and no confirmation
+/// (leaving `except` aside) came without one in the last [`ATTESTATION_MEMORY`].
+/// Absence is common on real call paths (international legs, platforms that do not pass
+/// it): it counts against a call only on a number whose own history says it is always
+/// attested, confirmed at least twice.
 fn consistently_attested<'a>(
-    links: impl IntoIterator<Item = &'a AniLink>, except: Option<&AniLink>, now: Timestamp,
+    links: impl IntoIterator<Item = &'a AniLink>, except: Option<&AniLink>, repeated: bool,
+    now: Timestamp,
 ) -> bool {
     let mut any_attested = false;
     for link in links {
         let Some(c) = link.confirmed else { continue };
-        any_attested |= attested(c.attestation).is_some();
+        any_attested |= attested(c.attestation).is_some() && (!repeated || c.last_at > c.first_at);
         let recent_gap = c
             .unattested_at
             .is_some_and(|at| now - at <= ATTESTATION_MEMORY);
@@ -172,17 +174,22 @@ fn consistently_attested<'a>(
 /// A link confirmed only on calls weaker than the number usually carries (`stored`,
 /// from its confirmations) or than this call (`call`): a person who called with
 /// someone else's number, most likely. A link never confirmed with any attestation is
-/// weak only where the number's other links are consistently attested: a tenant that
-/// starts sending attestations, or a number whose calls sometimes arrive without one,
-/// keeps the people it knows.
+/// weak only on a mobile whose other links are consistently attested: a tenant that
+/// starts sending attestations, a number whose calls sometimes arrive without one, and
+/// every line that may be shared (a household's landline, a line of unknown type) keep
+/// the people they know.
 fn is_weak(
-    link: &AniLink, links: &[AniLink], stored: Option<Attestation>, call: Option<Attestation>,
-    now: Timestamp,
+    link: &AniLink, links: &[AniLink], line_type: Option<LineType>, stored: Option<Attestation>,
+    call: Option<Attestation>, now: Timestamp,
 ) -> bool {
     link.confirmed
         .is_some_and(|c| match attested(c.attestation) {
             Some(_) => strength(c.attestation) < strength(stored).max(strength(call)),
-            None => strength(stored) > 0 && consistently_attested(links, Some(link), now),
+            None => {
+                line_type == Some(LineType::Mobile)
+                    && strength(stored) > 0
+                    && consistently_attested(links, Some(link), false, now)
+            }
         })
 }
 
@@ -203,7 +210,7 @@ pub fn active_links<'a>(
     let stored = usual_attestation(links);
     let kept: Vec<&AniLink> = links
         .iter()
-        .filter(|l| !is_weak(l, links, stored, attestation, now))
+        .filter(|l| !is_weak(l, links, line_type, stored, attestation, now))
         .collect();
     if line_type != Some(LineType::Mobile) {
         return kept;
@@ -239,7 +246,7 @@ pub fn is_downgrade<'a>(
     let usual = strength(usual_attestation(links.clone()));
     match attested(attestation) {
         Some(_) => strength(attestation) < usual,
-        None => usual > 0 && consistently_attested(links, None, now),
+        None => usual > 0 && consistently_attested(links, None, true, now),
     }
 }
 

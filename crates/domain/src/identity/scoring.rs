@@ -226,7 +226,8 @@ pub fn score(
     };
     // The hints give an id, in a namespace where the number's person holds another: not
     // them, most likely (a recycled number's new owner), whatever the number says.
-    if candidate.source == CandidateSource::Ani && evidence.contradicts(&candidate.customer, hints) {
+    if candidate.source == CandidateSource::Ani && evidence.contradicts(&candidate.customer, hints)
+    {
         risk.push(Risk::ExternalIdMismatch);
         signals.push(Signal {
             source: "conflict:external_id".to_owned(),

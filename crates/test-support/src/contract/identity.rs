@@ -142,7 +142,8 @@ pub async fn a_numbers_confirmations_are_kept<F: StorageFactory>(
 }
 
 /// A number's unattested confirmations are kept beside its attestation: on a number
-/// always attested A a call without one is a downgrade, and once a genuine call arrived
+/// always attested A (its person confirmed twice with it) a call without one is a
+/// downgrade, and once a genuine call arrived
 /// without one, absence is ordinary there (the A is not erased: C still is a downgrade).
 /// And the namespaces its people hold ids in: a call giving another id in one of them
 /// is not reused on the number.
@@ -157,6 +158,10 @@ pub async fn unattested_calls_and_held_ids_are_kept<F: StorageFactory>(
         Some(a) => json!({"line_type": "mobile", "attestation": a}),
         None => json!({"line_type": "mobile"}),
     };
+    w.start(&t, call("u0", mobile(Some("A")))).await?;
+    w.end(&t, json!({"call_id": "u0", "customer_ref": "cust_owner"}))
+        .await?;
+    w.clock.advance(Duration::hours(1));
     w.start(&t, call("u1", mobile(Some("A")))).await?;
     w.end(&t, json!({"call_id": "u1", "customer_ref": "cust_owner", "identity_hints": {"external_ids": {"crm": "C-1"}}}))
         .await?;
@@ -195,9 +200,6 @@ pub async fn unattested_calls_and_held_ids_are_kept<F: StorageFactory>(
     let same_id = json!({"call_id": "u6", "identity_hints": {"ani": "+14155550023",
         "external_ids": {"crm": "C-1"}}, "telco": mobile(Some("A"))});
     let owner = w.start(&t, same_id).await?;
-    ensure!(
-        owner.recommendation() == Recommendation::Reuse,
-        "{owner:?}"
-    );
+    ensure!(owner.recommendation() == Recommendation::Reuse, "{owner:?}");
     Ok(())
 }

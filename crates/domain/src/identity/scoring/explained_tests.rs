@@ -148,7 +148,11 @@ fn an_external_id_contradicting_the_numbers_person_stops_reuse() {
         .insert("crm".to_owned());
     let attested_a = attested(Some(LineType::Mobile), Attestation::A);
     let alone = decide(&ani_only(), attested_a, &seen);
-    assert_eq!(alone.recommendation(), Recommendation::Reuse, "the number alone: {alone:?}");
+    assert_eq!(
+        alone.recommendation(),
+        Recommendation::Reuse,
+        "the number alone: {alone:?}"
+    );
 
     let new_id = hints(Some("+14155551234"), &[("crm", "C-NEW")], None);
     let d = decide(&new_id, attested_a, &seen);
@@ -158,7 +162,10 @@ fn an_external_id_contradicting_the_numbers_person_stops_reuse() {
     assert!(d.sources.contains(&"conflict:external_id".to_owned()));
     // An id in a namespace the person holds nothing in contradicts nothing.
     let other = hints(Some("+14155551234"), &[("loyalty", "L-9")], None);
-    assert_eq!(decide(&other, attested_a, &seen).recommendation(), Recommendation::Reuse);
+    assert_eq!(
+        decide(&other, attested_a, &seen).recommendation(),
+        Recommendation::Reuse
+    );
 }
 
 /// A value nobody documents reads as not attested and is said, at weight 0, whether or
