@@ -66,7 +66,7 @@ async fn a_tenants_settings_change_its_decisions_and_no_one_elses() {
         json!({"reuse": 0.5, "confirm": 0.3})
     );
     assert_eq!(defaults["default_region"], "US");
-    assert_eq!(defaults["learning"], false);
+    assert_eq!(defaults["learning"], true, "bounded learning is on by default");
     assert_eq!(defaults["weights"]["ani_mobile"], 0.5);
 
     let saved = put_ok(&s, &s.keys.test, json!({"thresholds": {"reuse": 0.9}})).await;
@@ -203,7 +203,7 @@ async fn calibration_reports_what_the_ends_confirmed() {
     assert_eq!(c["reuse"], json!({"precision": 0.5, "recall": 0.333333}));
     let brier = c["brier"].as_f64().unwrap();
     assert!(brier > 0.0 && brier < 1.0, "{c}");
-    assert_eq!(c["learning"], json!({"enabled": false, "adjustments": []}));
+    assert_eq!(c["learning"], json!({"enabled": true, "adjustments": []}));
     // Another environment has its own figures.
     let prod = s.get_ok("/v1/identity/calibration", &s.keys.prod).await;
     assert_eq!(

@@ -181,7 +181,7 @@ pub struct IdentitySettingsDto {
     /// Attestation policy.
     #[serde(default, deserialize_with = "crate::body::object_only")]
     pub attestation_policy: Option<AttestationPolicyDto>,
-    /// Adjust weights from confirmed calls, within bounds (false).
+    /// Adjust weights from confirmed calls, within bounds (true).
     pub learning: Option<bool>,
 }
 

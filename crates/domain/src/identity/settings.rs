@@ -103,7 +103,7 @@ impl Default for IdentitySettings {
             weights: identity.weights,
             thresholds: identity.thresholds,
             attestation: identity.attestation,
-            learning: false,
+            learning: true,
         }
     }
 }
@@ -256,7 +256,7 @@ impl IdentitySettings {
                     .unwrap_or(defaults.b_allows_reuse_alone),
                 carrier: carrier(attestation.carrier.as_deref(), &mut issues),
             },
-            learning: raw.learning.unwrap_or(false),
+            learning: raw.learning.unwrap_or(true),
         };
         issues.finish()?;
         Ok(settings)

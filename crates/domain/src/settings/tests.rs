@@ -60,22 +60,17 @@ fn learning_on() -> IdentitySettings {
 }
 
 #[test]
-fn a_tenant_without_settings_scores_by_the_defaults() {
+fn a_tenant_without_settings_learns_by_default() {
     let service = SettingsService::new(store_with(None, crm_confirmed(100)), clock());
     let policy = block_on(service.policy(&tenant())).unwrap();
     let defaults = TenantPolicy::default();
     assert_eq!(
-        (
-            policy.ani,
-            policy.identity.weights,
-            policy.identity.thresholds
-        ),
-        (
-            defaults.ani,
-            defaults.identity.weights,
-            defaults.identity.thresholds
-        ),
-        "learning is off by default: the confirmations change no weight"
+        (policy.ani, policy.identity.thresholds),
+        (defaults.ani, defaults.identity.thresholds)
+    );
+    assert_eq!(
+        policy.identity.weights.external_id, 0.5,
+        "learning is on by default: CRM ids always right are trusted up to reuse"
     );
     // They do state the probabilities: the CRM ids were always right.
     assert_eq!(
