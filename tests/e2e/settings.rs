@@ -66,7 +66,10 @@ async fn a_tenants_settings_change_its_decisions_and_no_one_elses() {
         json!({"reuse": 0.5, "confirm": 0.3})
     );
     assert_eq!(defaults["default_region"], "US");
-    assert_eq!(defaults["learning"], true, "bounded learning is on by default");
+    assert_eq!(
+        defaults["learning"], true,
+        "bounded learning is on by default"
+    );
     assert_eq!(defaults["weights"]["ani_mobile"], 0.5);
 
     let saved = put_ok(&s, &s.keys.test, json!({"thresholds": {"reuse": 0.9}})).await;

@@ -18,7 +18,10 @@ fn an_empty_document_is_the_defaults_and_the_defaults_are_product_sections_3_and
     let policy = settings.identity_policy(settings.weights);
     assert_eq!(policy, IdentityPolicy::default());
     assert_eq!(settings.ani, AniPolicy::default());
-    assert!(settings.learning, "bounded learning is on by default (docs/IDENTITY.md)");
+    assert!(
+        settings.learning,
+        "bounded learning is on by default (docs/IDENTITY.md)"
+    );
 }
 
 #[test]
