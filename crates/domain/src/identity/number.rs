@@ -199,7 +199,8 @@ fn is_weak(
 /// other link: households and offices add people without removing anyone.
 ///
 /// A mobile is personal: its owner is the link most recently confirmed within the
-/// dormancy (`policy.dormant_after`), preferring one confirmed more than once. Another
+/// dormancy (`policy.dormant_after`), preferring one confirmed more than once, then one
+/// confirmed with an attestation (a spoof usually comes without one). Another
 /// link is superseded when it lies dormant, when it was last seen before the owner's
 /// first confirmation (the number moved: recycled), or when it was confirmed once and
 /// the owner has been confirmed since (a one-off: a borrowed phone, a spoof).
@@ -221,7 +222,7 @@ pub fn active_links<'a>(
         .iter()
         .copied()
         .filter_map(|l| l.confirmed.filter(|_| fresh(l)).map(|c| (l, c)))
-        .max_by_key(|(l, c)| (established(l), c.last_at));
+        .max_by_key(|(l, c)| (established(l), attested(c.attestation).is_some(), c.last_at));
     let Some((owner, owned)) = owner else {
         return kept;
     };

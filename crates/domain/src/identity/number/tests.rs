@@ -192,6 +192,25 @@ fn a_call_weaker_than_the_numbers_usual_attestation_is_a_downgrade() {
     assert!(is_downgrade(&unattested, Some(Attestation::Failed), t(100)));
 }
 
+/// On a mobile whose owner's own calls sometimes come without attestation (so a link
+/// confirmed without one is not weak there), someone confirmed once without one does
+/// not take the number over from an owner confirmed once with one: both stay, and the
+/// number alone reuses neither.
+#[test]
+fn an_unattested_one_off_does_not_take_a_mobile_over() {
+    let mut owner = link("owner", 0, Some((0, 10, A)));
+    owner.confirmed = Some(Confirmed::after(owner.confirmed, t(10), None));
+    owner.confirmed = Some(Confirmed {
+        first_at: t(10),
+        ..owner.confirmed.unwrap()
+    });
+    let links = [owner, link("caller", 20, Some((20, 20, None)))];
+    assert_eq!(
+        earning(&links, Some(LineType::Mobile), None, t(100)),
+        ["owner", "caller"]
+    );
+}
+
 /// Absence is a downgrade only on a number consistently attested: once its genuine
 /// calls have arrived without any attestation (recently), absence is ordinary there,
 /// while a weaker level still is a downgrade.
