@@ -31,7 +31,7 @@ WITH candidates AS (
      WHERE x.tenant_id = {tenant}
     UNION ALL
     -- The namespaces of the hints in which the number's people hold an id.
-    SELECT 'holds', x.customer_ref, x.namespace, NULL, p.linked_at, NULL, NULL, NULL, NULL
+    SELECT 'holds', x.customer_ref, x.namespace, NULL, x.linked_at, NULL, NULL, NULL, NULL
       FROM customer_phones p
       JOIN customer_external_ids x
         ON x.tenant_id = p.tenant_id AND x.customer_ref = p.customer_ref

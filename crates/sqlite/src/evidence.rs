@@ -31,7 +31,7 @@ WITH candidates AS (
        AND x.namespace = json_extract(h.value, '$[0]') AND x.value = json_extract(h.value, '$[1]')
     UNION ALL
     -- The namespaces of the hints in which the number's people hold an id.
-    SELECT 'holds', x.customer_ref, x.namespace, NULL, p.linked_at, NULL, NULL, NULL, NULL
+    SELECT 'holds', x.customer_ref, x.namespace, NULL, x.linked_at, NULL, NULL, NULL, NULL
       FROM customer_phones p
       CROSS JOIN customer_external_ids x
      WHERE p.tenant_id = {tenant} AND p.e164 = {e164}

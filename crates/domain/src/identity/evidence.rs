@@ -2,7 +2,7 @@
 //! external ids, each link's memory, and each person's latest call and open intent.
 //! Every store builds it with [`Evidence::add`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::hints::{CustomerRef, IdentityHints, LineType};
 use super::number::Confirmed;
@@ -66,8 +66,8 @@ pub struct Evidence {
     /// When each customer was last linked to one of the hints.
     pub linked: BTreeMap<CustomerRef, Timestamp>,
     /// For customers on the ANI: the namespaces, among the hints' external ids', in
-    /// which they hold an id (the same one or another).
-    pub held: BTreeMap<CustomerRef, BTreeSet<String>>,
+    /// which they hold ids (the same one or another), with when each was linked.
+    pub held: BTreeMap<CustomerRef, BTreeMap<String, Vec<Timestamp>>>,
 }
 
 /// Why a stored row is evidence for the hints: the kinds the SQL stores' evidence
@@ -102,17 +102,24 @@ impl EvidenceKind {
 
 impl Evidence {
     /// Whether `hints`' external ids contradict `customer`: in a namespace where the
-    /// customer holds an id, the hints give one that is not theirs (a new owner of a
-    /// recycled number giving their own CRM id, say).
+    /// customer holds one id that identifies them, the hints give another (a new owner of
+    /// a recycled number giving their own CRM id, say). An id identifies them when it is
+    /// their only one in its namespace and they have called since it was linked: a
+    /// namespace that takes a new value on every call (a platform's call id sent as an
+    /// external id) never contradicts anyone.
     pub fn contradicts(&self, customer: &CustomerRef, hints: &IdentityHints) -> bool {
-        self.held.get(customer).is_some_and(|namespaces| {
-            namespaces.iter().any(|namespace| {
-                hints.external_ids.contains_key(namespace)
-                    && !self
-                        .external_matches
-                        .iter()
-                        .any(|(ns, c)| ns == namespace && c == customer)
-            })
+        let Some(held) = self.held.get(customer) else {
+            return false;
+        };
+        let last_call = self.activity_of(customer).last_call_at;
+        held.iter().any(|(namespace, linked)| {
+            hints.external_ids.contains_key(namespace)
+                && linked.len() == 1
+                && last_call.is_some_and(|call| linked[0] < call)
+                && !self
+                    .external_matches
+                    .iter()
+                    .any(|(ns, c)| ns == namespace && c == customer)
         })
     }
 
@@ -140,7 +147,8 @@ impl Evidence {
     ) {
         self.activity.insert(customer.clone(), activity);
         if let EvidenceKind::Holds(namespace) = kind {
-            self.held.entry(customer).or_default().insert(namespace);
+            let held = self.held.entry(customer).or_default();
+            held.entry(namespace).or_default().push(linked_at);
             return;
         }
         let latest = self.linked.entry(customer.clone()).or_insert(linked_at);

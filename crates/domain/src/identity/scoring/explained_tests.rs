@@ -145,7 +145,7 @@ fn an_external_id_contradicting_the_numbers_person_stops_reuse() {
         .held
         .entry(cust("old_owner"))
         .or_default()
-        .insert("crm".to_owned());
+        .insert("crm".to_owned(), vec![now() - Duration::days(9)]);
     let attested_a = attested(Some(LineType::Mobile), Attestation::A);
     let alone = decide(&ani_only(), attested_a, &seen);
     assert_eq!(
@@ -165,6 +165,32 @@ fn an_external_id_contradicting_the_numbers_person_stops_reuse() {
     assert_eq!(
         decide(&other, attested_a, &seen).recommendation(),
         Recommendation::Reuse
+    );
+    // Nor does a namespace that takes a new value on each call (a platform's call id):
+    // one linked at the person's latest call, or several.
+    let per_call = |linked: Vec<Timestamp>| {
+        let mut seen = Seen::default()
+            .on_ani("caller", Some(LineType::Mobile))
+            .last_call("caller", Duration::days(2));
+        seen.0
+            .held
+            .entry(cust("caller"))
+            .or_default()
+            .insert("twilio_call_sid".to_owned(), linked);
+        let h = hints(Some("+14155551234"), &[("twilio_call_sid", "CA-NEW")], None);
+        decide(&h, attested_a, &seen).recommendation()
+    };
+    assert_eq!(
+        per_call(vec![now() - Duration::days(2)]),
+        Recommendation::Reuse
+    );
+    assert_eq!(
+        per_call(vec![now() - Duration::days(9), now() - Duration::days(2)]),
+        Recommendation::Reuse
+    );
+    assert_eq!(
+        per_call(vec![now() - Duration::days(9)]),
+        Recommendation::Confirm
     );
 }
 
