@@ -143,12 +143,21 @@ pub fn remembered_line_type(links: &[AniLink]) -> Option<LineType> {
         .and_then(|l| l.line_type)
 }
 
+/// The least strength that vouches for the caller (B, or a pass of unknown level): C
+/// only says where the call entered the network, the way spoofed calls arrive, so a
+/// number "attested" C is not one whose absence of attestation means anything.
+const VOUCHING: i8 = 2;
+
+fn vouches(attestation: Option<Attestation>) -> bool {
+    strength(attestation) >= VOUCHING
+}
+
 /// How long an unattested confirmation keeps a number from counting as consistently
 /// attested.
 pub const ATTESTATION_MEMORY: Duration = Duration::days(90);
 
 /// Whether the number's genuine calls consistently carry an attestation: a person was
-/// confirmed on it with one (more than once, when `repeated`), and no confirmation
+/// confirmed on it with one that vouches (A, B; more than once, when `repeated`), and no confirmation
 /// (leaving `except` aside) came without one in the last [`ATTESTATION_MEMORY`].
 /// Absence is common on real call paths (international legs, platforms that do not pass
 /// it): it counts against a call only on a number whose own history says it is always
@@ -160,7 +169,7 @@ fn consistently_attested<'a>(
     let mut any_attested = false;
     for link in links {
         let Some(c) = link.confirmed else { continue };
-        any_attested |= attested(c.attestation).is_some() && (!repeated || c.last_at > c.first_at);
+        any_attested |= vouches(c.attestation) && (!repeated || c.last_at > c.first_at);
         let recent_gap = c
             .unattested_at
             .is_some_and(|at| now - at <= ATTESTATION_MEMORY);
@@ -174,7 +183,7 @@ fn consistently_attested<'a>(
 /// A link confirmed only on calls weaker than the number usually carries (`stored`,
 /// from its confirmations) or than this call (`call`): a person who called with
 /// someone else's number, most likely. A link never confirmed with any attestation is
-/// weak only on a mobile whose other links are consistently attested: a tenant that
+/// weak only on a mobile whose other links are consistently attested A or B: a tenant that
 /// starts sending attestations, a number whose calls sometimes arrive without one, and
 /// every line that may be shared (a household's landline, a line of unknown type) keep
 /// the people they know.
@@ -187,7 +196,7 @@ fn is_weak(
             Some(_) => strength(c.attestation) < strength(stored).max(strength(call)),
             None => {
                 line_type == Some(LineType::Mobile)
-                    && strength(stored) > 0
+                    && vouches(stored)
                     && consistently_attested(links, Some(link), false, now)
             }
         })
@@ -239,7 +248,7 @@ pub fn active_links<'a>(
 /// Whether a call arriving with `attestation` is weaker than the usual one of the
 /// number's `links` that still earn: its number is then weaker evidence than its
 /// history suggests. A weaker level (C or failed after A) always is; a call without any
-/// attestation is only where the number is consistently attested.
+/// attestation is only where the number is consistently attested A or B.
 pub fn is_downgrade<'a>(
     links: impl IntoIterator<Item = &'a AniLink> + Clone, attestation: Option<Attestation>,
     now: Timestamp,
@@ -247,7 +256,7 @@ pub fn is_downgrade<'a>(
     let usual = strength(usual_attestation(links.clone()));
     match attested(attestation) {
         Some(_) => strength(attestation) < usual,
-        None => usual > 0 && consistently_attested(links, None, true, now),
+        None => usual >= VOUCHING && consistently_attested(links, None, true, now),
     }
 }
 
