@@ -464,12 +464,12 @@ async fn settings_saved_on_the_identity_page_show_at_once() {
     let cookie = session_cookie(&sign_in(&service, &key).await);
     let shown = page(&service, "/console/test/identity", &cookie).await;
     assert!(
-        shown.body.contains("<dt>Learning</dt><dd>off</dd>"),
+        shown.body.contains("<dt>Learning</dt><dd>on</dd>"),
         "{}",
         shown.body
     );
     // The form as a browser sends it: every text and number field, the list, and the
-    // one box ticked.
+    // one box ticked (learning, on by default, unticked).
     let fields =
         regex::Regex::new(r#"type="(?:number|text|hidden)"[^>]* name="([^"]+)" value="([^"]*)""#)
             .unwrap();
@@ -482,7 +482,7 @@ async fn settings_saved_on_the_identity_page_show_at_once() {
         "withheld_anis".into(),
         list.captures(&shown.body).unwrap()[1].to_owned(),
     ));
-    form.push(("learning".into(), "on".into()));
+    form.push(("attestation_policy.a_allows_reuse_alone".into(), "on".into()));
     assert!(
         form.iter().any(|(n, _)| n == "weights.ani_mobile"),
         "{form:?}"
@@ -497,14 +497,15 @@ async fn settings_saved_on_the_identity_page_show_at_once() {
     .await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     assert!(saved.body.contains("Saved."));
-    // The calibration kept for a minute was dropped: the page says learning is on.
+    // The calibration kept for a minute was dropped: the page says learning is off.
     assert!(
-        saved.body.contains("<dt>Learning</dt><dd>on</dd>"),
+        saved.body.contains("<dt>Learning</dt><dd>off</dd>"),
         "{}",
         saved.body
     );
     let api = api_get(&service, "/v1/settings/identity", &key).await;
     let api: Value = serde_json::from_str(&api.body).unwrap();
-    assert_eq!(api["learning"], true);
+    assert_eq!(api["learning"], false);
+    assert_eq!(api["attestation_policy"]["a_allows_reuse_alone"], true);
     assert_eq!(api["weights"]["ani_mobile"], 0.5, "the other fields kept");
 }
