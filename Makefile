@@ -96,7 +96,7 @@ cluster:
 ## identity-sim: a simulated contact center's calls (households, a PBX line, recycled
 ## mobiles, spoofs, withheld numbers, CRM ids) through the API on SQLite, and how well
 ## callers were identified per kind of call (SIM_CALLS, default 2500; SIM_SEED;
-## SIM_HISTORY calls replayed first, not counted; SIM_SETTINGS, default learning on; see
+## SIM_HISTORY calls replayed first, not counted; SIM_SETTINGS, default the defaults; see
 ## docs/IDENTITY.md)
 SIM_CALLS ?= 2500
 SIM_SEED ?= 7
