@@ -179,8 +179,15 @@ pub struct AttestationRead {
 impl Attestation {
     /// Where a request carries it.
     pub const FIELD: &'static str = "telco.attestation";
-    /// Where a request carries Bandwidth's level of a bare pass.
-    pub const INDICATOR_FIELD: &'static str = "telco.attestation_indicator";
+    /// Every level.
+    pub const ALL: [Attestation; 6] = [
+        Attestation::A,
+        Attestation::B,
+        Attestation::C,
+        Attestation::Passed,
+        Attestation::Failed,
+        Attestation::None,
+    ];
 
     /// Every documented spelling, for documents and schemas.
     pub fn spellings() -> impl Iterator<Item = &'static str> {
@@ -228,18 +235,13 @@ impl Attestation {
         let Some(text) = text else {
             return Ok(None);
         };
-        [
-            Attestation::A,
-            Attestation::B,
-            Attestation::C,
-            Attestation::Passed,
-            Attestation::Failed,
-            Attestation::None,
-        ]
-        .into_iter()
-        .find(|a| a.as_str() == text)
-        .map(Some)
-        .ok_or_else(|| crate::error::ValidationError::invalid(Self::FIELD, "unknown stored level"))
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str() == text)
+            .map(Some)
+            .ok_or_else(|| {
+                crate::error::ValidationError::invalid(Self::FIELD, "unknown stored level")
+            })
     }
 
     /// The canonical name (`A`, `failed`...).

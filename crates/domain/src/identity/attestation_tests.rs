@@ -95,14 +95,7 @@ fn anything_else_reads_as_not_attested_and_is_flagged() {
 /// Every canonical name reads back from a store; anything else is corruption.
 #[test]
 fn stored_levels_read_back() {
-    for a in [
-        Attestation::A,
-        Attestation::B,
-        Attestation::C,
-        Attestation::Passed,
-        Attestation::Failed,
-        Attestation::None,
-    ] {
+    for a in Attestation::ALL {
         assert_eq!(Attestation::from_stored(Some(a.as_str())), Ok(Some(a)));
         assert_eq!(
             level(a.as_str()),

@@ -482,7 +482,10 @@ async fn settings_saved_on_the_identity_page_show_at_once() {
         "withheld_anis".into(),
         list.captures(&shown.body).unwrap()[1].to_owned(),
     ));
-    form.push(("attestation_policy.a_allows_reuse_alone".into(), "on".into()));
+    form.push((
+        "attestation_policy.a_allows_reuse_alone".into(),
+        "on".into(),
+    ));
     assert!(
         form.iter().any(|(n, _)| n == "weights.ani_mobile"),
         "{form:?}"
