@@ -69,22 +69,23 @@ enum Reading {
     BarePass,
 }
 
-/// Every documented spelling (compared without regard to case and surrounding blanks),
-/// and what it says. Sources (docs/IDENTITY.md has the table, page by page):
-/// - Twilio's `StirVerstat`, <https://www.twilio.com/docs/voice/trusted-calling-with-shakenstir>:
-///   the level in the value; `-Diverted` (a forwarded call, verified with the
-///   diverting provider's certificate) and `-Passthrough` (a PASSporT passthrough call,
-///   verified with the originating provider's) keep it; `NULL` ("no attestation level
-///   determined") is read as none: nothing vouches for the number, nothing says it is
-///   spoofed.
-/// - Telnyx's `verstat`, <https://developers.telnyx.com/docs/voice/stir-shaken/sip-header-parameters>:
-///   a bare `TN-Validation-Passed` is an A-level pass.
-/// - Bandwidth's `stirShaken.verstat` with `attestationIndicator`
-///   (<https://dev.bandwidth.com/docs/voice/webhooks/initiate>, the `bandwidth.yml` of
-///   Bandwidth's SDKs): `TN-Validation-Passed`/`-Failed`, the level apart.
+/// Every documented value, compared without regard to case and surrounding blanks.
+/// Sources (docs/IDENTITY.md has the table, page by page):
+/// - The verstat family ([`verstat_family`]): Twilio's `StirVerstat`,
+///   <https://www.twilio.com/docs/voice/trusted-calling-with-shakenstir>: the level in the
+///   value; `-Diverted` (a forwarded call, verified with the diverting provider's
+///   certificate) and `-Passthrough` (a PASSporT passthrough call, verified with the
+///   originating provider's) keep it. Telnyx's `verstat`,
+///   <https://developers.telnyx.com/docs/voice/stir-shaken/sip-header-parameters>: a bare
+///   `TN-Validation-Passed` is an A-level pass. Bandwidth's `stirShaken.verstat` with
+///   `attestationIndicator` (<https://dev.bandwidth.com/docs/voice/webhooks/initiate>, the
+///   `bandwidth.yml` of Bandwidth's SDKs): `TN-Validation-Passed`/`-Failed`, the level
+///   apart.
+/// - Twilio's `NULL` ("no attestation level determined") and `No-TN-Validation` are read
+///   as none: nothing vouches for the number, nothing says it is spoofed.
 /// - Plivo's `stir_verification`, <https://docs.plivo.com/docs/voice/concepts/stir-shaken>:
 ///   `Verified` (A), `Not Verified` (B or C: read as C, the weaker), `Not Applicable`.
-/// - Our own short forms `A`, `B`, `C`, `passed`, `failed`, `none`.
+/// - Our own short forms `A`, `B`, `C`, `passed`, `failed`, `none`, `passed-A`...
 const SPELLINGS: &[(&str, Reading)] = &[
     ("A", Reading::Level(Attestation::A)),
     ("B", Reading::Level(Attestation::B)),
@@ -92,71 +93,6 @@ const SPELLINGS: &[(&str, Reading)] = &[
     ("passed", Reading::Level(Attestation::Passed)),
     ("failed", Reading::Level(Attestation::Failed)),
     ("none", Reading::Level(Attestation::None)),
-    ("TN-Validation-Passed-A", Reading::Level(Attestation::A)),
-    ("TN-Validation-Passed-B", Reading::Level(Attestation::B)),
-    ("TN-Validation-Passed-C", Reading::Level(Attestation::C)),
-    (
-        "TN-Validation-Passed-A-Diverted",
-        Reading::Level(Attestation::A),
-    ),
-    (
-        "TN-Validation-Passed-B-Diverted",
-        Reading::Level(Attestation::B),
-    ),
-    (
-        "TN-Validation-Passed-C-Diverted",
-        Reading::Level(Attestation::C),
-    ),
-    (
-        "TN-Validation-Passed-A-Passthrough",
-        Reading::Level(Attestation::A),
-    ),
-    (
-        "TN-Validation-Passed-B-Passthrough",
-        Reading::Level(Attestation::B),
-    ),
-    (
-        "TN-Validation-Passed-C-Passthrough",
-        Reading::Level(Attestation::C),
-    ),
-    ("TN-Validation-Passed", Reading::BarePass),
-    (
-        "TN-Validation-Failed-A",
-        Reading::Level(Attestation::Failed),
-    ),
-    (
-        "TN-Validation-Failed-B",
-        Reading::Level(Attestation::Failed),
-    ),
-    (
-        "TN-Validation-Failed-C",
-        Reading::Level(Attestation::Failed),
-    ),
-    (
-        "TN-Validation-Failed-A-Diverted",
-        Reading::Level(Attestation::Failed),
-    ),
-    (
-        "TN-Validation-Failed-B-Diverted",
-        Reading::Level(Attestation::Failed),
-    ),
-    (
-        "TN-Validation-Failed-C-Diverted",
-        Reading::Level(Attestation::Failed),
-    ),
-    (
-        "TN-Validation-Failed-A-Passthrough",
-        Reading::Level(Attestation::Failed),
-    ),
-    (
-        "TN-Validation-Failed-B-Passthrough",
-        Reading::Level(Attestation::Failed),
-    ),
-    (
-        "TN-Validation-Failed-C-Passthrough",
-        Reading::Level(Attestation::Failed),
-    ),
-    ("TN-Validation-Failed", Reading::Level(Attestation::Failed)),
     ("No-TN-Validation", Reading::Level(Attestation::None)),
     ("NULL", Reading::Level(Attestation::None)),
     ("Verified", Reading::Level(Attestation::A)),
@@ -166,6 +102,51 @@ const SPELLINGS: &[(&str, Reading)] = &[
     ("passed-B", Reading::Level(Attestation::B)),
     ("passed-C", Reading::Level(Attestation::C)),
 ];
+
+/// Examples of the verstat family, for documents and schemas.
+const VERSTAT_EXAMPLES: [&str; 4] = [
+    "TN-Validation-Passed-A",
+    "TN-Validation-Passed-C-Diverted",
+    "TN-Validation-Failed-B-Passthrough",
+    "TN-Validation-Passed",
+];
+
+/// A, B or C (any case).
+fn level_letter(text: &str) -> Option<Attestation> {
+    match text.trim().to_ascii_uppercase().as_str() {
+        "A" => Some(Attestation::A),
+        "B" => Some(Attestation::B),
+        "C" => Some(Attestation::C),
+        _ => None,
+    }
+}
+
+/// The verstat family, any case: `TN-Validation-Passed` or `TN-Validation-Failed`, then
+/// an optional level `-A`, `-B` or `-C`, then an optional `-Diverted` or
+/// `-Passthrough`. A failure is a failure at any level; a pass keeps its level, or is a
+/// bare pass when the value carries none.
+fn verstat_family(text: &str) -> Option<Reading> {
+    let lower = text.to_ascii_lowercase();
+    let rest = lower.strip_prefix("tn-validation-")?;
+    let (passed, rest) = match rest {
+        r if r.starts_with("passed") => (true, &r["passed".len()..]),
+        r if r.starts_with("failed") => (false, &r["failed".len()..]),
+        _ => return None,
+    };
+    let rest = rest
+        .strip_suffix("-diverted")
+        .or_else(|| rest.strip_suffix("-passthrough"))
+        .unwrap_or(rest);
+    let level = match rest {
+        "" => None,
+        r => Some(level_letter(r.strip_prefix('-')?)?),
+    };
+    Some(match (passed, level) {
+        (false, _) => Reading::Level(Attestation::Failed),
+        (true, Some(level)) => Reading::Level(level),
+        (true, None) => Reading::BarePass,
+    })
+}
 
 /// A call's attestation as read from what the platform sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -189,9 +170,11 @@ impl Attestation {
         Attestation::None,
     ];
 
-    /// Every documented spelling, for documents and schemas.
+    /// Documented spellings, for documents and schemas.
     pub fn spellings() -> impl Iterator<Item = &'static str> {
-        SPELLINGS.iter().map(|(s, _)| *s)
+        VERSTAT_EXAMPLES
+            .into_iter()
+            .chain(SPELLINGS.iter().map(|(s, _)| *s))
     }
 
     /// Reads what a platform sent: `verstat` (any documented spelling, any case),
@@ -207,22 +190,29 @@ impl Attestation {
         let Some(text) = verstat.map(str::trim).filter(|t| !t.is_empty()) else {
             return AttestationRead::default();
         };
-        let level = match SPELLINGS.iter().find(|(s, _)| s.eq_ignore_ascii_case(text)) {
-            Some((_, Reading::Level(level))) => *level,
-            Some((_, Reading::BarePass)) => match indicator.map(str::trim) {
-                Some(i) if i.eq_ignore_ascii_case("A") => Attestation::A,
-                Some(i) if i.eq_ignore_ascii_case("B") => Attestation::B,
-                Some(i) if i.eq_ignore_ascii_case("C") => Attestation::C,
-                _ if carrier == Some(Carrier::Telnyx) => Attestation::A,
-                _ => Attestation::Passed,
-            },
-            None => {
-                return AttestationRead {
-                    level: Some(Attestation::None),
-                    unrecognized: true,
-                };
-            }
-        };
+        let reading = verstat_family(text).or_else(|| {
+            SPELLINGS
+                .iter()
+                .find(|(s, _)| s.eq_ignore_ascii_case(text))
+                .map(|(_, reading)| *reading)
+        });
+        let level =
+            match reading {
+                Some(Reading::Level(level)) => level,
+                Some(Reading::BarePass) => indicator.and_then(level_letter).unwrap_or(
+                    if carrier == Some(Carrier::Telnyx) {
+                        Attestation::A
+                    } else {
+                        Attestation::Passed
+                    },
+                ),
+                None => {
+                    return AttestationRead {
+                        level: Some(Attestation::None),
+                        unrecognized: true,
+                    };
+                }
+            };
         AttestationRead {
             level: Some(level),
             unrecognized: false,
