@@ -8,7 +8,8 @@ use time::Duration;
 
 use crate::error::{StoreError, ValidationError};
 use crate::identity::{
-    Calibration, IdentitySettings, Learned, ProbabilityModel, RawIdentitySettings, calibrate, learn,
+    Calibration, IdentitySettings, JudgedCalls, Learned, ProbabilityModel, RawIdentitySettings,
+    calibrate, learn,
 };
 use crate::ports::{Clock, IdentityStore};
 use crate::tenant::{TenantId, TenantPolicy};
@@ -100,8 +101,7 @@ impl<S: IdentityStore, C: Clock> SettingsService<S, C> {
     /// [`LEARNING_DAYS`] days, whether or not learning moves its weights.
     pub async fn policy(&self, tenant: &TenantId) -> Result<TenantPolicy, StoreError> {
         let settings = self.settings(tenant).await?;
-        let since = self.clock.now() - Duration::days(i64::from(LEARNING_DAYS));
-        let groups = self.store.judged_calls(tenant, since).await?;
+        let groups = self.judged(tenant, LEARNING_DAYS).await?;
         let weights = if settings.learning {
             learn(settings.weights, settings.thresholds, &groups).weights
         } else {
@@ -127,11 +127,16 @@ impl<S: IdentityStore, C: Clock> SettingsService<S, C> {
         })
     }
 
+    /// The tenant's judged calls of the last `days`.
+    async fn judged(&self, tenant: &TenantId, days: u32) -> Result<Vec<JudgedCalls>, StoreError> {
+        let since = self.clock.now() - Duration::days(i64::from(days));
+        self.store.judged_calls(tenant, since).await
+    }
+
     async fn learned(
         &self, tenant: &TenantId, settings: &IdentitySettings, days: u32,
     ) -> Result<(Calibration, Learned), StoreError> {
-        let since = self.clock.now() - Duration::days(i64::from(days));
-        let groups = self.store.judged_calls(tenant, since).await?;
+        let groups = self.judged(tenant, days).await?;
         Ok((
             calibrate(&groups),
             learn(settings.weights, settings.thresholds, &groups),

@@ -30,7 +30,8 @@ WITH candidates AS (
         ON x.namespace = h.namespace AND x.value = h.value
      WHERE x.tenant_id = {tenant}
     UNION ALL
-    -- The namespaces of the hints in which the number's people hold an id.
+    -- The namespaces of the hints in which the number's people hold an id (no activity
+    -- is read for these rows: the person's `ani` row carries it).
     SELECT 'holds', x.customer_ref, x.namespace, NULL, x.linked_at, NULL, NULL, NULL, NULL
       FROM customer_phones p
       JOIN customer_external_ids x
@@ -44,12 +45,13 @@ WITH candidates AS (
 SELECT k.kind, k.customer_ref, k.namespace, k.line_type, k.linked_at,
        k.first_confirmed_at, k.last_confirmed_at, k.last_attestation, k.last_unattested_at,
        (SELECT max(started_at) FROM calls
-         WHERE tenant_id = {tenant} AND customer_ref = k.customer_ref) AS last_call_at,
+         WHERE k.kind <> 'holds' AND tenant_id = {tenant} AND customer_ref = k.customer_ref)
+         AS last_call_at,
        i.last_seen AS last_open_intent_at, i.name AS last_open_intent
   FROM candidates k
   LEFT JOIN LATERAL (
         SELECT last_seen, name FROM intents
-         WHERE tenant_id = {tenant} AND customer_ref = k.customer_ref
+         WHERE k.kind <> 'holds' AND tenant_id = {tenant} AND customer_ref = k.customer_ref
          ORDER BY last_seen DESC, name LIMIT 1) i ON true";
 
 /// [`EVIDENCE_SQL`] with its parameters. Unlike `sql_query`, which diesel never caches

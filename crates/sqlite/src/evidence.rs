@@ -30,7 +30,8 @@ WITH candidates AS (
      WHERE x.tenant_id = {tenant}
        AND x.namespace = json_extract(h.value, '$[0]') AND x.value = json_extract(h.value, '$[1]')
     UNION ALL
-    -- The namespaces of the hints in which the number's people hold an id.
+    -- The namespaces of the hints in which the number's people hold an id (no activity
+    -- is read for these rows: the person's `ani` row carries it).
     SELECT 'holds', x.customer_ref, x.namespace, NULL, x.linked_at, NULL, NULL, NULL, NULL
       FROM customer_phones p
       CROSS JOIN customer_external_ids x
@@ -46,10 +47,13 @@ SELECT k.kind AS kind, k.customer_ref AS customer_ref, k.namespace AS namespace,
        k.linked_at AS linked_at, k.first_confirmed_at AS first_confirmed_at,
        k.last_confirmed_at AS last_confirmed_at, k.last_attestation AS last_attestation,
        k.last_unattested_at AS last_unattested_at,
-       (SELECT max(started_at) FROM calls WHERE tenant_id = {tenant} AND customer_ref = k.customer_ref) AS last_call_at,
-       (SELECT max(last_seen) FROM intents WHERE tenant_id = {tenant} AND customer_ref = k.customer_ref) AS last_open_intent_at,
+       CASE WHEN k.kind <> 'holds' THEN
+       (SELECT max(started_at) FROM calls WHERE tenant_id = {tenant} AND customer_ref = k.customer_ref) END AS last_call_at,
+       CASE WHEN k.kind <> 'holds' THEN
+       (SELECT max(last_seen) FROM intents WHERE tenant_id = {tenant} AND customer_ref = k.customer_ref) END AS last_open_intent_at,
+       CASE WHEN k.kind <> 'holds' THEN
        (SELECT name FROM intents WHERE tenant_id = {tenant} AND customer_ref = k.customer_ref
-         ORDER BY last_seen DESC, name LIMIT 1) AS last_open_intent
+         ORDER BY last_seen DESC, name LIMIT 1) END AS last_open_intent
   FROM candidates k";
 
 /// [`EVIDENCE_SQL`] with its parameters. Unlike `sql_query`, which diesel never caches

@@ -140,17 +140,18 @@ impl Evidence {
     }
 
     /// Adds one stored fact: a customer, why it bears on the hints, when it was linked,
-    /// and its activity. Every store builds its evidence with this.
+    /// and its activity (ignored for [`EvidenceKind::Holds`]: stores need not read it). Every store builds its evidence with this.
     pub fn add(
         &mut self, customer: CustomerRef, kind: EvidenceKind, linked_at: Timestamp,
         activity: Activity,
     ) {
-        self.activity.insert(customer.clone(), activity);
+        // A held id's row carries no activity: its customer's comes with its `ani` row.
         if let EvidenceKind::Holds(namespace) = kind {
             let held = self.held.entry(customer).or_default();
             held.entry(namespace).or_default().push(linked_at);
             return;
         }
+        self.activity.insert(customer.clone(), activity);
         let latest = self.linked.entry(customer.clone()).or_insert(linked_at);
         *latest = (*latest).max(linked_at);
         match kind {
