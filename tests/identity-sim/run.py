@@ -14,7 +14,8 @@ The world (seeded by SIM_SEED, SIM_CALLS calls, one person per five calls):
 - mobiles recycled: a number moves to a new person after lying dormant (the old
   owner's history is moved 120 days back in the database), its old owner gets a new one;
   half of the new owners give their own CRM id on their first call;
-- spoofs: someone else calls with a customer's mobile, with attestation C, failed or
+- spoofs (SIM_SPOOF_SHARE of calls, default 1 in 599: Pindrop's published fraud rate):
+  someone else calls with a customer's mobile, with attestation C, failed or
   none.
 Each call is started with what the platform knows and ended by the agent naming the
 true person (`customer_ref`), as an agent who checked would.
@@ -55,6 +56,12 @@ PBX_SEATS = 25
 # Share of calls whose platform looked the line type up (a carrier lookup).
 LINE_TYPE_SHARE = float(os.environ.get("SIM_LINE_TYPE_SHARE", "0.9"))
 SETTINGS = json.loads(os.environ.get("SIM_SETTINGS", "{}"))
+# Share of calls that are someone else calling with a known customer's mobile number.
+# Default: Pindrop's published fraud rate, 1 in 599 calls to contact centers (2024;
+# pindrop.com, "How One Agency Fought Back Against Rising Contact Center Fraud", 2025),
+# all of it counted as spoofing a customer's own mobile (the worst case for identity).
+# SIM_SPOOF_SHARE=0.014 is the stress rate of earlier versions.
+SPOOF_SHARE = float(os.environ.get("SIM_SPOOF_SHARE", str(round(1 / 599, 5))))
 # Share of a number's genuine calls that arrive without its carrier's attestation.
 ABSENT_SHARE = float(os.environ.get("SIM_ABSENT_SHARE", "0.15"))
 # SIM_MISSES: a file to write each clearly identifiable call that was not reused with
@@ -100,6 +107,9 @@ class World:
         # What the service has been told at ends: (ani or crm) -> people confirmed on it.
         self.confirmed_on = {}
         self.spoofs = 0
+        # Numbers whose genuine calls have arrived without attestation: a spoof without
+        # one is indistinguishable there from their owner.
+        self.arrived_unattested = set()
 
     def new_number(self):
         while True:
@@ -149,6 +159,8 @@ def attestation(world, rng, number, channel):
     level = world.carrier_attestation[number]
     if level != "none" and rng.random() < ABSENT_SHARE:
         level = "none"
+    if level == "none":
+        world.arrived_unattested.add(number)
     return level, rng.choice(ATTESTATION_SPELLINGS[level])
 
 
@@ -166,7 +178,7 @@ def plan_call(world, rng):
         level, spelling = attestation(world, rng, person.mobile, "mobile")
         crm = person.crm if rng.random() < 0.5 else None
         return "recycled_mobile", person, person.mobile, "mobile", level, spelling, crm
-    if roll < 0.02 and with_mobile:
+    if roll < 0.006 + SPOOF_SHARE and with_mobile:
         victim = rng.choice(with_mobile)
         world.spoofs += 1
         spoofer = world.new_person()
@@ -174,6 +186,10 @@ def plan_call(world, rng):
         level = rng.choices(["C", "failed", "none"], [0.4, 0.3, 0.3])[0]
         spelling = rng.choice(ATTESTATION_SPELLINGS[level])
         kind = "spoof_unattested" if level == "none" else SPOOF_ATTESTED
+        if level == "none" and victim.mobile in world.arrived_unattested:
+            # The owner's own calls have arrived without attestation too: nothing in
+            # the call tells this one from them.
+            kind = "spoof_as_usual"
         line = "mobile" if rng.random() < 0.5 else None
         return kind, spoofer, victim.mobile, line, level, spelling, None
     person = rng.choice(world.people)
@@ -233,30 +249,48 @@ class Tally:
 
 DORMANT_DAYS = 120
 DAY_MS = 86_400_000
+# SIM_CALLS_PER_DAY: the contact center's calls per simulated day. After each day the
+# stored history is moved a day back, so recency, dormancy, the 30-day windows of
+# learning and calibration, and expiries see weeks pass as they would (default 25: the
+# default 2,500 calls span 100 days, a person calls about every three weeks).
+CALLS_PER_DAY = int(os.environ.get("SIM_CALLS_PER_DAY", "25"))
+# Every stored instant the service reads back, by table.
+TIMES = {
+    "calls": ["started_at", "ended_at"],
+    "customers": ["created_at"],
+    "customer_phones": ["linked_at", "first_confirmed_at", "last_confirmed_at",
+                        "last_unattested_at"],
+    "customer_external_ids": ["linked_at"],
+    "intents": ["first_seen", "last_seen"],
+    "variables": ["expires_at", "updated_at"],
+}
+
+
+def move_back(db, days, ref=None):
+    """Moves stored history `days` back: a customer's (`ref`) or everyone's. On
+    PostgreSQL through psql."""
+    tables = {"calls": TIMES["calls"], "customer_phones": TIMES["customer_phones"]} if ref else TIMES
+    if db.startswith("postgres"):
+        statements = []
+        for table, columns in tables.items():
+            sets = ", ".join(f"{c} = {c} - interval '{days} days'" for c in columns)
+            where = f" WHERE customer_ref = '{ref}'" if ref else ""
+            statements += ["-c", f"UPDATE {table} SET {sets}{where}"]
+        subprocess.run(["psql", "-q", db, "-v", "ON_ERROR_STOP=1", *statements], check=True)
+        return
+    with sqlite3.connect(db, timeout=30) as conn:
+        shift = days * DAY_MS
+        for table, columns in tables.items():
+            sets = ", ".join(f"{c} = {c} - ?" for c in columns)
+            where = " WHERE customer_ref = ?" if ref else ""
+            conn.execute(f"UPDATE {table} SET {sets}{where}",
+                         (*[shift] * len(columns), *([ref] if ref else [])))
 
 
 def age(db, ref):
     """Carriers reassign a number after it lay dormant: the old owner's history is moved
-    DORMANT_DAYS back, as if they had stopped calling from it then (on PostgreSQL
-    through psql)."""
-    if db.startswith("postgres"):
-        shift = f"interval '{DORMANT_DAYS} days'"
-        subprocess.run(["psql", "-q", db, "-v", "ON_ERROR_STOP=1", "-c",
-                        f"UPDATE calls SET started_at = started_at - {shift}, "
-                        f"ended_at = ended_at - {shift} WHERE customer_ref = '{ref}'", "-c",
-                        f"UPDATE customer_phones SET linked_at = linked_at - {shift}, "
-                        f"first_confirmed_at = first_confirmed_at - {shift}, "
-                        f"last_confirmed_at = last_confirmed_at - {shift} "
-                        f"WHERE customer_ref = '{ref}'"], check=True)
-        return
-    with sqlite3.connect(db, timeout=30) as db:
-        shift = DORMANT_DAYS * DAY_MS
-        db.execute("UPDATE calls SET started_at = started_at - ?, ended_at = ended_at - ? "
-                   "WHERE customer_ref = ?", (shift, shift, ref))
-        db.execute("UPDATE customer_phones SET linked_at = linked_at - ?, "
-                   "first_confirmed_at = first_confirmed_at - ?, "
-                   "last_confirmed_at = last_confirmed_at - ? WHERE customer_ref = ?",
-                   (shift, shift, shift, ref))
+    DORMANT_DAYS back, as if they had stopped calling from it then."""
+    move_back(db, DORMANT_DAYS, ref)
 
 
 def simulate(api, rng, db):
@@ -264,6 +298,11 @@ def simulate(api, rng, db):
     world.populate(max((HISTORY + CALLS) // 5, PBX_SEATS))
     tally, past = Tally(), Tally()
     for n in range(HISTORY + CALLS):
+        if n and CALLS_PER_DAY and n % CALLS_PER_DAY == 0:
+            move_back(db, 1)
+            # A day has passed: the server's cached policy (its learned weights and
+            # probability table) would have been refreshed many times over.
+            api.post("/v1/settings/identity", SETTINGS, method="PUT")
         kind, person, ani, line_type, level, spelling, crm = plan_call(world, rng)
         while world.dormant:
             age(db, world.dormant.pop())
@@ -271,7 +310,7 @@ def simulate(api, rng, db):
         own_number = kind in ("own_mobile", "recycled_mobile")
         knowable = seen(ani) or seen(crm)
         identifiable = seen(crm) or (own_number and seen(ani))
-        if person.calls == 0 and kind not in ("spoof_unattested", SPOOF_ATTESTED):
+        if person.calls == 0 and kind not in ("spoof_unattested", "spoof_as_usual", SPOOF_ATTESTED):
             kind = "first_call" if kind != "recycled_mobile" else kind
         hints = {"ani": ani}
         if crm:

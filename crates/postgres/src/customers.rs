@@ -64,6 +64,8 @@ impl CustomerStore for PgStore {
                     Option<OffsetDateTime>,
                     Option<OffsetDateTime>,
                     Option<String>,
+                    Option<OffsetDateTime>,
+                    i32,
                 );
                 let phones: Vec<PhoneRow> = customer_phones::table
                     .filter(customer_phones::tenant_id.eq(tenant))
@@ -77,11 +79,14 @@ impl CustomerStore for PgStore {
                         customer_phones::first_confirmed_at,
                         customer_phones::last_confirmed_at,
                         customer_phones::last_attestation,
+                        customer_phones::last_unattested_at,
+                        customer_phones::attested_run,
                     ))
                     .load(conn)
                     .await?;
-                for (r, e164, line_type, at, first, last, attestation) in phones {
-                    let confirmed = confirmed_of(first, last, attestation.as_deref(), None)?;
+                for (r, e164, line_type, at, first, last, attestation, unattested, run) in phones {
+                    let confirmed =
+                        confirmed_of(first, last, attestation.as_deref(), unattested, run)?;
                     if let Some(record) = records.get_mut(&r) {
                         record.phones.push(PhoneLink {
                             e164: PhoneNumber::from_e164(e164),

@@ -4,7 +4,7 @@
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::calls::{CallId, CallRecord};
@@ -20,11 +20,12 @@ use crate::schema::calls;
 const EVIDENCE_SQL: &str = "
 WITH candidates AS (
     SELECT 'ani'::text AS kind, p.customer_ref, NULL::text AS namespace, p.line_type, p.linked_at,
-           p.first_confirmed_at, p.last_confirmed_at, p.last_attestation, p.last_unattested_at
+           p.first_confirmed_at, p.last_confirmed_at, p.last_attestation, p.last_unattested_at,
+           p.attested_run
       FROM customer_phones p
      WHERE p.tenant_id = {tenant} AND p.e164 = {e164}
     UNION ALL
-    SELECT 'external', x.customer_ref, x.namespace, NULL, x.linked_at, NULL, NULL, NULL, NULL
+    SELECT 'external', x.customer_ref, x.namespace, NULL, x.linked_at, NULL, NULL, NULL, NULL, 0
       FROM customer_external_ids x
       JOIN unnest({namespaces}::text[], {values}::text[]) AS h(namespace, value)
         ON x.namespace = h.namespace AND x.value = h.value
@@ -32,18 +33,19 @@ WITH candidates AS (
     UNION ALL
     -- The namespaces of the hints in which the number's people hold an id (no activity
     -- is read for these rows: the person's `ani` row carries it).
-    SELECT 'holds', x.customer_ref, x.namespace, NULL, x.linked_at, NULL, NULL, NULL, NULL
+    SELECT 'holds', x.customer_ref, x.namespace, NULL, x.linked_at, NULL, NULL, NULL, NULL, 0
       FROM customer_phones p
       JOIN customer_external_ids x
         ON x.tenant_id = p.tenant_id AND x.customer_ref = p.customer_ref
      WHERE p.tenant_id = {tenant} AND p.e164 = {e164} AND x.namespace = ANY({namespaces}::text[])
     UNION ALL
-    SELECT 'named', c.customer_ref, NULL, NULL, c.created_at, NULL, NULL, NULL, NULL
+    SELECT 'named', c.customer_ref, NULL, NULL, c.created_at, NULL, NULL, NULL, NULL, 0
       FROM customers c
      WHERE c.tenant_id = {tenant} AND c.customer_ref = {customer_ref}
 )
 SELECT k.kind, k.customer_ref, k.namespace, k.line_type, k.linked_at,
        k.first_confirmed_at, k.last_confirmed_at, k.last_attestation, k.last_unattested_at,
+       k.attested_run,
        (SELECT max(started_at) FROM calls
          WHERE k.kind <> 'holds' AND tenant_id = {tenant} AND customer_ref = k.customer_ref)
          AS last_call_at,
@@ -120,6 +122,8 @@ struct EvidenceRow {
     last_attestation: Option<String>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     last_unattested_at: Option<OffsetDateTime>,
+    #[diesel(sql_type = Integer)]
+    attested_run: i32,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     last_call_at: Option<OffsetDateTime>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
@@ -156,6 +160,7 @@ fn assemble(rows: Vec<EvidenceRow>) -> QueryResult<Evidence> {
             row.last_confirmed_at,
             row.last_attestation.as_deref(),
             row.last_unattested_at,
+            row.attested_run,
         )?;
         evidence.add(
             CustomerRef::from_trusted(row.customer_ref),

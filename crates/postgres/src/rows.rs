@@ -53,13 +53,14 @@ pub(crate) fn line_type_text(line_type: Option<LineType>) -> Option<String> {
 /// does not read back is corruption.
 pub(crate) fn confirmed_of(
     first: Option<OffsetDateTime>, last: Option<OffsetDateTime>, attestation: Option<&str>,
-    unattested: Option<OffsetDateTime>,
+    unattested: Option<OffsetDateTime>, attested_run: i32,
 ) -> QueryResult<Option<Confirmed>> {
     Confirmed::from_stored(
         first.map(Timestamp::new),
         last.map(Timestamp::new),
         attestation,
         unattested.map(Timestamp::new),
+        u32::try_from(attested_run).unwrap_or(0),
     )
     .map_err(|e| {
         diesel::result::Error::DeserializationError(

@@ -119,6 +119,7 @@ diesel::table! {
         last_confirmed_at -> Nullable<Timestamptz>,
         last_attestation -> Nullable<Text>,
         last_unattested_at -> Nullable<Timestamptz>,
+        attested_run -> Int4,
     }
 }
 

@@ -125,7 +125,8 @@ diesel::define_sql_function! {
 /// Records an agent's confirmation on the ANI's link to the customer (made by
 /// [`link_hints`] just before): the latest time replaces what is stored, the
 /// attestation and the unattested call's time only where the confirmation has them,
-/// the first time only where none is stored ([`Confirmed::after`]).
+/// the first time only where none is stored, the run of vouching confirmations one
+/// longer or ended ([`Confirmed::after`]).
 pub(crate) fn confirm_link(
     c: &mut SqliteConnection, tenant: &str, customer: &CustomerRef, hints: &IdentityHints,
     confirmed: Confirmed,
@@ -148,6 +149,9 @@ pub(crate) fn confirm_link(
                 confirmed.unattested_at.map(ms),
                 customer_phones::last_unattested_at,
             )),
+            // The plan's run is 1 (a vouching call: one more) or 0 (the run ends).
+            customer_phones::attested_run
+                .eq((customer_phones::attested_run + 1) * i32::from(confirmed.attested_run > 0)),
         ))
         .execute(c)?;
     diesel::update(link.filter(customer_phones::first_confirmed_at.is_null()))

@@ -36,6 +36,8 @@ fn record(
         Option<i64>,
         Option<i64>,
         Option<String>,
+        Option<i64>,
+        i32,
     );
     let phones: Vec<PhoneRow> = customer_phones::table
         .filter(customer_phones::tenant_id.eq(tenant))
@@ -48,19 +50,23 @@ fn record(
             customer_phones::first_confirmed_at,
             customer_phones::last_confirmed_at,
             customer_phones::last_attestation,
+            customer_phones::last_unattested_at,
+            customer_phones::attested_run,
         ))
         .load(c)?;
     let phones = phones
         .into_iter()
-        .map(|(e164, line_type, linked_at, first, last, attestation)| {
-            let confirmed = confirmed_of(first, last, attestation.as_deref(), None)?;
-            Ok(PhoneLink {
-                e164: PhoneNumber::from_e164(e164),
-                line_type: line_type_of(line_type.as_deref()),
-                linked_at: at(linked_at),
-                confirmed,
-            })
-        })
+        .map(
+            |(e164, line_type, linked_at, first, last, attestation, unattested, run)| {
+                let confirmed = confirmed_of(first, last, attestation.as_deref(), unattested, run)?;
+                Ok(PhoneLink {
+                    e164: PhoneNumber::from_e164(e164),
+                    line_type: line_type_of(line_type.as_deref()),
+                    linked_at: at(linked_at),
+                    confirmed,
+                })
+            },
+        )
         .collect::<QueryResult<Vec<PhoneLink>>>()?;
     let ids: Vec<(String, String, i64)> = customer_external_ids::table
         .filter(customer_external_ids::tenant_id.eq(tenant))

@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use diesel::sqlite::{Sqlite, SqliteConnection};
 use stickycalls_domain::identity::{Activity, CustomerRef, Evidence, EvidenceKind, IdentityHints};
 
@@ -20,11 +20,12 @@ const EVIDENCE_SQL: &str = "
 WITH candidates AS (
     SELECT 'ani' AS kind, p.customer_ref AS customer_ref, NULL AS namespace, p.line_type AS line_type, p.linked_at AS linked_at,
            p.first_confirmed_at AS first_confirmed_at, p.last_confirmed_at AS last_confirmed_at,
-           p.last_attestation AS last_attestation, p.last_unattested_at AS last_unattested_at
+           p.last_attestation AS last_attestation, p.last_unattested_at AS last_unattested_at,
+           p.attested_run AS attested_run
       FROM customer_phones p
      WHERE p.tenant_id = {tenant} AND p.e164 = {e164}
     UNION ALL
-    SELECT 'external', x.customer_ref, x.namespace, NULL, x.linked_at, NULL, NULL, NULL, NULL
+    SELECT 'external', x.customer_ref, x.namespace, NULL, x.linked_at, NULL, NULL, NULL, NULL, 0
       FROM json_each({pairs}) h
       CROSS JOIN customer_external_ids x
      WHERE x.tenant_id = {tenant}
@@ -32,21 +33,21 @@ WITH candidates AS (
     UNION ALL
     -- The namespaces of the hints in which the number's people hold an id (no activity
     -- is read for these rows: the person's `ani` row carries it).
-    SELECT 'holds', x.customer_ref, x.namespace, NULL, x.linked_at, NULL, NULL, NULL, NULL
+    SELECT 'holds', x.customer_ref, x.namespace, NULL, x.linked_at, NULL, NULL, NULL, NULL, 0
       FROM customer_phones p
       CROSS JOIN customer_external_ids x
      WHERE p.tenant_id = {tenant} AND p.e164 = {e164}
        AND x.tenant_id = p.tenant_id AND x.customer_ref = p.customer_ref
        AND x.namespace IN (SELECT json_extract(h.value, '$[0]') FROM json_each({pairs}) h)
     UNION ALL
-    SELECT 'named', c.customer_ref, NULL, NULL, c.created_at, NULL, NULL, NULL, NULL
+    SELECT 'named', c.customer_ref, NULL, NULL, c.created_at, NULL, NULL, NULL, NULL, 0
       FROM customers c
      WHERE c.tenant_id = {tenant} AND c.customer_ref = {customer_ref}
 )
 SELECT k.kind AS kind, k.customer_ref AS customer_ref, k.namespace AS namespace, k.line_type AS line_type,
        k.linked_at AS linked_at, k.first_confirmed_at AS first_confirmed_at,
        k.last_confirmed_at AS last_confirmed_at, k.last_attestation AS last_attestation,
-       k.last_unattested_at AS last_unattested_at,
+       k.last_unattested_at AS last_unattested_at, k.attested_run AS attested_run,
        CASE WHEN k.kind <> 'holds' THEN
        (SELECT max(started_at) FROM calls WHERE tenant_id = {tenant} AND customer_ref = k.customer_ref) END AS last_call_at,
        CASE WHEN k.kind <> 'holds' THEN
@@ -122,6 +123,8 @@ struct EvidenceRow {
     last_attestation: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
     last_unattested_at: Option<i64>,
+    #[diesel(sql_type = Integer)]
+    attested_run: i32,
     #[diesel(sql_type = Nullable<BigInt>)]
     last_call_at: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -153,6 +156,7 @@ pub(crate) fn evidence(
             row.last_confirmed_at,
             row.last_attestation.as_deref(),
             row.last_unattested_at,
+            row.attested_run,
         )?;
         evidence.add(
             CustomerRef::from_trusted(row.customer_ref),

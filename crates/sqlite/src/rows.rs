@@ -18,14 +18,21 @@ pub(crate) fn ms(at: Timestamp) -> i64 {
 /// does not read back is corruption.
 pub(crate) fn confirmed_of(
     first: Option<i64>, last: Option<i64>, attestation: Option<&str>, unattested: Option<i64>,
+    attested_run: i32,
 ) -> QueryResult<Option<Confirmed>> {
-    Confirmed::from_stored(first.map(at), last.map(at), attestation, unattested.map(at)).map_err(
-        |e| {
-            diesel::result::Error::DeserializationError(
-                format!("customer_phones.last_attestation: {e}").into(),
-            )
-        },
+    let run = u32::try_from(attested_run).unwrap_or(0);
+    Confirmed::from_stored(
+        first.map(at),
+        last.map(at),
+        attestation,
+        unattested.map(at),
+        run,
     )
+    .map_err(|e| {
+        diesel::result::Error::DeserializationError(
+            format!("customer_phones.last_attestation: {e}").into(),
+        )
+    })
 }
 
 pub(crate) fn at(millis: i64) -> Timestamp {

@@ -109,6 +109,7 @@ diesel::table! {
         last_confirmed_at -> Nullable<BigInt>,
         last_attestation -> Nullable<Text>,
         last_unattested_at -> Nullable<BigInt>,
+        attested_run -> Integer,
     }
 }
 

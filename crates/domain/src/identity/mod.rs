@@ -23,7 +23,8 @@ pub use evidence::{Activity, AniLink, Evidence, EvidenceKind};
 pub use hints::{CustomerRef, ExternalIds, IdentityHints, LineType, RawHints};
 pub use learning::{Adjustment, Learned, MAX_LEARNED_WEIGHT, MIN_CONFIRMED, learn};
 pub use number::{
-    Confirmed, active_links, is_downgrade, remembered_line_type, strength, usual_attestation,
+    ATTESTED_RUN, Confirmed, active_links, is_downgrade, remembered_line_type, strength,
+    usual_attestation,
 };
 pub use phone::{Ani, AniPolicy, PhoneNumber};
 pub use probability::{Basis, DEFAULT_TABLE, PRIOR_CALLS, ProbabilityModel};

@@ -24,6 +24,9 @@ pub struct Confirmed {
     pub attestation: Option<Attestation>,
     /// The latest confirmed call that carried no attestation (`None`: every one did).
     pub unattested_at: Option<Timestamp>,
+    /// How many confirmations in a row, up to the latest, carried an attestation that
+    /// vouches for the caller (A, B): the record absence is judged against.
+    pub attested_run: u32,
 }
 
 /// Whether a call carried an attestation at all (`none`, `NULL`, `No-TN-Validation`
@@ -35,15 +38,23 @@ fn attested(attestation: Option<Attestation>) -> Option<Attestation> {
 impl Confirmed {
     /// What a link keeps after a confirmation at `at` with `attestation`, when it kept
     /// `stored`: the first time stays, the latest time is replaced, the attestation is
-    /// replaced when the call carried one, and an unattested call is remembered. A
-    /// store applies a plan's confirmation (made with `stored` = `None`) by writing
-    /// `first_at` only where none is stored, `attestation` and `unattested_at` only
-    /// where the plan has them.
+    /// replaced when the call carried one, an unattested call is remembered, and the
+    /// run of vouching confirmations grows by one or starts again from none. A store
+    /// applies a plan's confirmation (made with `stored` = `None`, so its run is 1 or
+    /// 0) by writing `first_at` only where none is stored, `attestation` and
+    /// `unattested_at` only where the plan has them, and the run as (stored run + 1) ×
+    /// the plan's.
     pub fn after(
         stored: Option<Confirmed>, at: Timestamp, attestation: Option<Attestation>,
     ) -> Self {
         let carried = attested(attestation);
+        let attested_run = if vouches(carried) {
+            stored.map_or(0, |s| s.attested_run) + 1
+        } else {
+            0
+        };
         Self {
+            attested_run,
             first_at: stored.map_or(at, |s| s.first_at),
             last_at: at,
             attestation: carried.or(stored.and_then(|s| s.attestation)),
@@ -62,7 +73,7 @@ impl Confirmed {
     /// is an error (corruption), never ignored.
     pub fn from_stored(
         first_at: Option<Timestamp>, last_at: Option<Timestamp>, attestation: Option<&str>,
-        unattested_at: Option<Timestamp>,
+        unattested_at: Option<Timestamp>, attested_run: u32,
     ) -> Result<Option<Self>, ValidationError> {
         let (Some(first_at), Some(last_at)) = (first_at, last_at) else {
             return Ok(None);
@@ -72,6 +83,7 @@ impl Confirmed {
             last_at,
             attestation: Attestation::from_stored(attestation)?,
             unattested_at,
+            attested_run,
         }))
     }
 }
@@ -156,20 +168,27 @@ fn vouches(attestation: Option<Attestation>) -> bool {
 /// attested.
 pub const ATTESTATION_MEMORY: Duration = Duration::days(90);
 
+/// How many confirmations in a row must have carried A or B before absence of
+/// attestation on the number means anything. Absence is common on real call paths
+/// (international legs, carriers and platforms that do not pass it; 15 % of genuine
+/// calls on the simulator): a number that loses it on one call in seven still passes
+/// two in a row three times in four, but ten only one time in five, and a number that
+/// passed ten in a row loses it on fewer than one call in twelve by its own record
+/// (Laplace's rule: 1 in 12). The figures with other bars: docs/IDENTITY.md §8.
+pub const ATTESTED_RUN: u32 = 10;
+
 /// Whether the number's genuine calls consistently carry an attestation: a person was
-/// confirmed on it with one that vouches (A, B; more than once, when `repeated`), and no confirmation
-/// (leaving `except` aside) came without one in the last [`ATTESTATION_MEMORY`].
-/// Absence is common on real call paths (international legs, platforms that do not pass
-/// it): it counts against a call only on a number whose own history says it is always
-/// attested, confirmed at least twice.
+/// confirmed on it with one that vouches (A, B; with `on_record`, on the last
+/// [`ATTESTED_RUN`] confirmations in a row), and no confirmation (leaving `except`
+/// aside) came without one in the last [`ATTESTATION_MEMORY`].
 fn consistently_attested<'a>(
-    links: impl IntoIterator<Item = &'a AniLink>, except: Option<&AniLink>, repeated: bool,
+    links: impl IntoIterator<Item = &'a AniLink>, except: Option<&AniLink>, on_record: bool,
     now: Timestamp,
 ) -> bool {
     let mut any_attested = false;
     for link in links {
         let Some(c) = link.confirmed else { continue };
-        any_attested |= vouches(c.attestation) && (!repeated || c.last_at > c.first_at);
+        any_attested |= vouches(c.attestation) && (!on_record || c.attested_run >= ATTESTED_RUN);
         let recent_gap = c
             .unattested_at
             .is_some_and(|at| now - at <= ATTESTATION_MEMORY);
@@ -235,10 +254,14 @@ pub fn active_links<'a>(
     let Some((owner, owned)) = owner else {
         return kept;
     };
+    // Only an owner confirmed more than once pushes others aside: of two people each
+    // confirmed once (the owner and a borrower, a spoof, or a new owner's first call),
+    // the later is no likelier to be the owner, and both stay.
     let superseded = |l: &AniLink| {
         !fresh(l)
-            || l.last_seen() < owned.first_at
-            || (!established(l) && l.last_seen() < owned.last_at)
+            || (established(owner)
+                && (l.last_seen() < owned.first_at
+                    || (!established(l) && l.last_seen() < owned.last_at)))
     };
     kept.into_iter()
         .filter(|l| l.customer == owner.customer || !superseded(l))

@@ -4,7 +4,7 @@
 
 use anyhow::ensure;
 use serde_json::json;
-use stickycalls_domain::identity::{Recommendation, Risk};
+use stickycalls_domain::identity::{ATTESTED_RUN, Recommendation, Risk};
 use time::Duration;
 
 use super::{StorageFactory, World, test_tenant};
@@ -142,11 +142,11 @@ pub async fn a_numbers_confirmations_are_kept<F: StorageFactory>(
 }
 
 /// A number's unattested confirmations are kept beside its attestation: on a number
-/// always attested A (its person confirmed twice with it) a call without one is a
-/// downgrade, and once a genuine call arrived
-/// without one, absence is ordinary there (the A is not erased: C still is a downgrade).
-/// And the namespaces its people hold ids in: a call giving another id in one of them
-/// is not reused on the number.
+/// always attested A (its person confirmed with it [`ATTESTED_RUN`] times in a row) a
+/// call without one is a downgrade, and once a genuine call arrived without one,
+/// absence is ordinary there (the A is not erased: C still is a downgrade), and the run
+/// starts again from none. And the namespaces its people hold ids in: a call giving
+/// another id in one of them is not reused on the number.
 pub async fn unattested_calls_and_held_ids_are_kept<F: StorageFactory>(
     factory: &F,
 ) -> anyhow::Result<()> {
@@ -166,6 +166,19 @@ pub async fn unattested_calls_and_held_ids_are_kept<F: StorageFactory>(
     w.end(&t, json!({"call_id": "u1", "customer_ref": "cust_owner", "identity_hints": {"external_ids": {"crm": "C-1"}}}))
         .await?;
     w.clock.advance(Duration::hours(1));
+    // Two attested calls: too short a record for absence to mean anything.
+    let early = w.start(&t, call("u1-absent", mobile(None))).await?;
+    ensure!(
+        early.recommendation() == Recommendation::Reuse,
+        "attested twice: absence is ordinary: {early:?}"
+    );
+    for n in 2..ATTESTED_RUN {
+        let id = format!("u1-{n}");
+        w.start(&t, call(&id, mobile(Some("A")))).await?;
+        w.end(&t, json!({"call_id": id, "customer_ref": "cust_owner"}))
+            .await?;
+        w.clock.advance(Duration::hours(1));
+    }
     let absent = w.start(&t, call("u2", mobile(None))).await?;
     ensure!(
         absent.recommendation() == Recommendation::Confirm
@@ -201,5 +214,20 @@ pub async fn unattested_calls_and_held_ids_are_kept<F: StorageFactory>(
         "external_ids": {"crm": "C-1"}}, "telco": mobile(Some("A"))});
     let owner = w.start(&t, same_id).await?;
     ensure!(owner.recommendation() == Recommendation::Reuse, "{owner:?}");
+    // The unattested call ended the run: once it lies beyond the 90 days that keep
+    // absence ordinary, a run shorter than ATTESTED_RUN since leaves absence ordinary.
+    for n in 1..ATTESTED_RUN {
+        w.clock.advance(Duration::days(10));
+        let id = format!("u7-{n}");
+        w.start(&t, call(&id, mobile(Some("A")))).await?;
+        w.end(&t, json!({"call_id": id, "customer_ref": "cust_owner"}))
+            .await?;
+    }
+    w.clock.advance(Duration::days(5));
+    let later = w.start(&t, call("u8", mobile(None))).await?;
+    ensure!(
+        later.recommendation() == Recommendation::Reuse && later.explanation.risk.is_empty(),
+        "the run started again after the unattested call: {later:?}"
+    );
     Ok(())
 }

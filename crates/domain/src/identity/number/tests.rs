@@ -21,6 +21,12 @@ fn link(
             last_at: t(last),
             attestation,
             unattested_at: attested(attestation).is_none().then(|| t(last)),
+            // Confirmed once, or twice (first and last), with it.
+            attested_run: if vouches(attestation) {
+                1 + u32::from(last > first)
+            } else {
+                0
+            },
         }),
     }
 }
@@ -182,10 +188,12 @@ fn an_unattested_confirmation_on_an_attested_number_does_not_take_it_over() {
 
 #[test]
 fn a_call_weaker_than_the_numbers_usual_attestation_is_a_downgrade() {
-    let links = [link("owner", 0, Some((0, 50, A)))];
-    assert!(!is_downgrade(&links, A, t(100)));
+    let mut owner = link("owner", 0, Some((0, 50, A)));
+    confirmed_again(&mut owner, 1, i64::from(ATTESTED_RUN), A);
+    let links = [owner];
+    assert!(!is_downgrade(&links, A, t(20 * 24 * 60)));
     for weaker in [Some(Attestation::B), C, Some(Attestation::None), None] {
-        assert!(is_downgrade(&links, weaker, t(100)), "{weaker:?}");
+        assert!(is_downgrade(&links, weaker, t(20 * 24 * 60)), "{weaker:?}");
     }
     let unattested = [link("owner", 0, Some((0, 50, None)))];
     assert!(!is_downgrade(&unattested, None, t(100)));
@@ -211,26 +219,89 @@ fn an_unattested_one_off_does_not_take_a_mobile_over() {
     );
 }
 
-/// Absence is a downgrade only on a number consistently attested: once its genuine
-/// calls have arrived without any attestation (recently), absence is ordinary there,
-/// while a weaker level still is a downgrade.
+/// `owner` confirmed `times` more times, a day apart from `day`, with `attestation`.
+fn confirmed_again(owner: &mut AniLink, day: i64, times: i64, attestation: Option<Attestation>) {
+    for n in 0..times {
+        owner.confirmed = Some(Confirmed::after(
+            owner.confirmed,
+            t((day + n) * 24 * 60),
+            attestation,
+        ));
+    }
+}
+
+/// Absence is a downgrade only on a number consistently attested: its last
+/// [`ATTESTED_RUN`] confirmations in a row carried A or B, none unattested lately; once
+/// its genuine calls have arrived without any attestation (recently), absence is
+/// ordinary there, while a weaker level still is a downgrade.
 #[test]
 fn absence_is_a_downgrade_only_where_the_number_is_always_attested() {
-    let mut owner = link("owner", 0, Some((0, 50, A)));
     let day = 24 * 60;
-    assert!(is_downgrade(std::slice::from_ref(&owner), None, t(100)));
-    // One of the owner's confirmed calls came without attestation: A is kept.
-    owner.confirmed = Some(Confirmed::after(owner.confirmed, t(60), None));
-    owner.confirmed = Some(Confirmed::after(owner.confirmed, t(70), A));
-    assert_eq!(owner.confirmed.unwrap().attestation, A);
-    let links = [owner];
+    // Attested twice: too short a record to read absence as a sign.
+    let mut owner = link("owner", 0, Some((0, 7 * day, A)));
+    assert!(!is_downgrade(
+        std::slice::from_ref(&owner),
+        None,
+        t(8 * day)
+    ));
+    assert!(is_downgrade(std::slice::from_ref(&owner), C, t(8 * day)));
+    confirmed_again(&mut owner, 8, i64::from(ATTESTED_RUN) - 3, A);
+    assert_eq!(owner.confirmed.unwrap().attested_run, ATTESTED_RUN - 1);
+    assert!(!is_downgrade(
+        std::slice::from_ref(&owner),
+        None,
+        t(30 * day)
+    ));
+    confirmed_again(&mut owner, 20, 1, A);
+    assert!(is_downgrade(
+        std::slice::from_ref(&owner),
+        None,
+        t(30 * day)
+    ));
+    // One of the owner's confirmed calls came without attestation: A is kept, the run
+    // starts again.
+    confirmed_again(&mut owner, 40, 1, None);
+    confirmed_again(&mut owner, 41, 1, A);
+    let c = owner.confirmed.unwrap();
+    assert_eq!((c.attestation, c.attested_run), (A, 1));
+    let links = [owner.clone()];
     for absent in [None, Some(Attestation::None)] {
-        assert!(!is_downgrade(&links, absent, t(100)), "{absent:?}");
+        assert!(!is_downgrade(&links, absent, t(50 * day)), "{absent:?}");
     }
-    assert!(is_downgrade(&links, C, t(100)));
-    assert!(is_downgrade(&links, Some(Attestation::Failed), t(100)));
-    // Long after the last unattested call, the number is consistently attested again.
-    assert!(is_downgrade(&links, None, t(60 + 91 * day)));
+    assert!(is_downgrade(&links, C, t(50 * day)));
+    assert!(is_downgrade(&links, Some(Attestation::Failed), t(50 * day)));
+    // A long run since, and the unattested call long past: consistently attested again.
+    confirmed_again(&mut owner, 60, i64::from(ATTESTED_RUN), A);
+    assert!(!is_downgrade(
+        std::slice::from_ref(&owner),
+        None,
+        t(100 * day)
+    ));
+    assert!(is_downgrade(&[owner], None, t(140 * day)));
+}
+
+/// A mobile confirmed once each for two people (the owner once, then a borrower or a
+/// spoof, or a new owner's first call) names neither alone: only an owner confirmed
+/// more than once pushes the other aside.
+#[test]
+fn two_people_confirmed_once_each_on_a_mobile_both_stay() {
+    let links = [
+        link("first", 0, Some((0, 0, None))),
+        link("second", 50, Some((50, 50, None))),
+    ];
+    assert_eq!(
+        earning(&links, Some(LineType::Mobile), None, t(60)),
+        ["first", "second"]
+    );
+    // Once the second is confirmed again, the number has moved to them.
+    let links = [
+        link("first", 0, Some((0, 0, None))),
+        link("second", 50, Some((50, 55, None))),
+    ];
+    assert_eq!(
+        earning(&links, Some(LineType::Mobile), None, t(60)),
+        ["second"]
+    );
 }
 
 /// An unattested confirmation neither erases the attestation a link keeps nor is
@@ -238,11 +309,22 @@ fn absence_is_a_downgrade_only_where_the_number_is_always_attested() {
 #[test]
 fn a_confirmation_remembers_the_last_attestation_and_the_last_unattested_call() {
     let first = Confirmed::after(None, t(0), A);
-    assert_eq!((first.attestation, first.unattested_at), (A, None));
-    let absent = Confirmed::after(Some(first), t(10), Some(Attestation::None));
-    assert_eq!((absent.attestation, absent.unattested_at), (A, Some(t(10))));
+    assert_eq!(
+        (first.attestation, first.unattested_at, first.attested_run),
+        (A, None, 1)
+    );
+    let second = Confirmed::after(Some(first), t(5), Some(Attestation::B));
+    assert_eq!(second.attested_run, 2);
+    let absent = Confirmed::after(Some(second), t(10), Some(Attestation::None));
+    assert_eq!(
+        (absent.attestation, absent.unattested_at),
+        (Some(Attestation::B), Some(t(10)))
+    );
+    assert_eq!(absent.attested_run, 0);
     let again = Confirmed::after(Some(absent), t(20), C);
     assert_eq!((again.attestation, again.unattested_at), (C, Some(t(10))));
+    // C does not vouch for the caller: no run.
+    assert_eq!(again.attested_run, 0);
 }
 
 #[test]

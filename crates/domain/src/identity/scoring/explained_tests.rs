@@ -123,6 +123,7 @@ fn a_line_within_the_cap_offers_everyone_and_regulars_come_first_beyond_it() {
             last_at: now() - Duration::days(3),
             attestation: None,
             unattested_at: Some(now() - Duration::days(3)),
+            attested_run: 0,
         });
     }
     let d = decide(&ani_only(), telco(None), &seen);
@@ -355,6 +356,7 @@ fn attestation_b_and_c_are_not_enough_alone_a_and_none_are_neutral() {
         last_at: now() - Duration::days(2),
         attestation: Some(Attestation::C),
         unattested_at: None,
+        attested_run: 0,
     });
     let d = decide(&ani_only(), attested(mobile, Attestation::C), &gateway);
     assert_eq!(d.recommendation(), Recommendation::Reuse);
@@ -499,6 +501,7 @@ fn a_number_that_moved_to_someone_new_reuses_the_new_owner() {
             last_at: now() - Duration::days(last),
             attestation: Some(Attestation::A),
             unattested_at: None,
+            attested_run: if first > last { 2 } else { 1 },
         })
     };
     seen.0.ani_links[0].confirmed = confirm(300, 5);
@@ -507,8 +510,11 @@ fn a_number_that_moved_to_someone_new_reuses_the_new_owner() {
     assert_eq!(d.candidate.clone().unwrap().customer, cust("new"));
     assert_eq!(d.sources, ["ani:mobile", "recency:1day"]);
     assert_eq!(d.recommendation(), Recommendation::Reuse);
-    // The same number arriving without its usual attestation: number alone is not enough.
+    // The same number arriving with less than its usual attestation: the number alone
+    // is not enough (its new owner's record is too short for absence to say anything).
     let d = decide(&ani_only(), telco(None), &seen);
+    assert_eq!(d.recommendation(), Recommendation::Reuse);
+    let d = decide(&ani_only(), attested(None, Attestation::C), &seen);
     assert_eq!(d.recommendation(), Recommendation::Confirm);
     assert_eq!(d.explanation.risk, [Risk::AttestationDowngrade]);
 }
@@ -543,6 +549,7 @@ proptest! {
                 last_at: now() - Duration::days(5),
                 attestation: confirmed_with,
                 unattested_at: None,
+                attested_run: 0,
             });
         }
         for i in 0..external { seen = seen.external("crm", &format!("c{i}")); }

@@ -1,0 +1,1 @@
+ALTER TABLE customer_phones DROP COLUMN attested_run;
