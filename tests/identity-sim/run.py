@@ -28,9 +28,11 @@ SIM_STRICT=1. SIM_STORE picks the store (sqlite, or the URL of an empty PostgreS
 database, reached with psql too);
 SIM_JSON writes the figures as JSON. SIM_HISTORY replays that many calls first, not
 counted (the service's past, which learning learns from). SIM_SETTINGS is the identity settings document the
-tenant PUTs first (default `{}`: the defaults, as a new tenant has them); the server
-re-reads a tenant's policy every second (STICKYCALLS_SETTINGS_CACHE_SECONDS=1), as the
-simulator packs weeks of calls into seconds. The service's own calibration report
+tenant PUTs first (default `{}`: the defaults, as a new tenant has them), and again
+at each simulated day's end, which reloads the policy at once (a day of real traffic
+would have reloaded it many times over; STICKYCALLS_SETTINGS_CACHE_SECONDS=1 besides).
+SIM_CALLS_PER_DAY (default 25) sets how many calls make a day: after each, the stored
+history moves a day back. The service's own calibration report
 (`GET /v1/identity/calibration`) is printed at the end. Standard library only."""
 
 import http.client

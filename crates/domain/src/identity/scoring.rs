@@ -234,19 +234,22 @@ pub fn score(
             weight: 0.0,
         });
     }
-    // When the candidate was last seen on the number: its link's latest confirmation,
-    // or its latest call (from any number: stores keep no per-number call time).
+    // When the candidate was last seen on the number: its link's latest confirmation;
+    // a link never confirmed, its latest call (from any number: stores keep no
+    // per-number call time). A confirmed link is not kept fresh by calls from the
+    // person's other numbers: a recycled mobile's old owner calls from their new one.
     let link_seen = number
         .active
         .iter()
         .find(|l| l.customer == candidate.customer)
-        .map(|l| {
-            l.last_seen().max(
+        .map(|l| match l.confirmed {
+            Some(_) => l.last_seen(),
+            None => l.last_seen().max(
                 evidence
                     .activity_of(&l.customer)
                     .last_call_at
                     .unwrap_or(l.linked_at),
-            )
+            ),
         });
     let line_allows = link_seen.is_none_or(|seen| {
         policy

@@ -488,6 +488,41 @@ fn a_mobile_dormant_past_the_tenants_limit_may_have_been_recycled() {
     assert_eq!(d.recommendation(), Recommendation::Reuse);
 }
 
+/// A mobile's old owner who now calls from another number is not kept fresh on this one
+/// by those calls: their last confirmation here is what dates the link.
+#[test]
+fn calls_from_another_number_do_not_keep_a_mobile_fresh() {
+    let mut seen = Seen::default()
+        .on_ani("old", None)
+        .last_call("old", Duration::days(3));
+    seen.0.ani_links[0].linked_at = now() - Duration::days(400);
+    seen.0.ani_links[0].confirmed = Some(Confirmed {
+        first_at: now() - Duration::days(400),
+        last_at: now() - Duration::days(120),
+        attestation: Some(Attestation::A),
+        unattested_at: None,
+        attested_run: 2,
+    });
+    let d = decide(
+        &ani_only(),
+        attested(Some(LineType::Mobile), Attestation::A),
+        &seen,
+    );
+    assert_eq!(d.recommendation(), Recommendation::Confirm);
+    assert_eq!(d.explanation.risk, [Risk::PossiblyRecycled]);
+    // Confirmed here 80 days ago: still theirs.
+    seen.0.ani_links[0].confirmed = seen.0.ani_links[0].confirmed.map(|c| Confirmed {
+        last_at: now() - Duration::days(80),
+        ..c
+    });
+    let d = decide(
+        &ani_only(),
+        attested(Some(LineType::Mobile), Attestation::A),
+        &seen,
+    );
+    assert_eq!(d.recommendation(), Recommendation::Reuse);
+}
+
 #[test]
 fn a_number_that_moved_to_someone_new_reuses_the_new_owner() {
     let mut seen = Seen::default()
