@@ -173,10 +173,8 @@ pub async fn unattested_calls_and_held_ids_are_kept<F: StorageFactory>(
         "attested twice: absence is ordinary: {early:?}"
     );
     for n in 2..ATTESTED_RUN {
-        let id = format!("u1-{n}");
-        w.start(&t, call(&id, mobile(Some("A")))).await?;
-        w.end(&t, json!({"call_id": id, "customer_ref": "cust_owner"}))
-            .await?;
+        let start = call(&format!("u1-{n}"), mobile(Some("A")));
+        w.confirmed_call(&t, start, "cust_owner").await?;
         w.clock.advance(Duration::hours(1));
     }
     let absent = w.start(&t, call("u2", mobile(None))).await?;
@@ -218,10 +216,8 @@ pub async fn unattested_calls_and_held_ids_are_kept<F: StorageFactory>(
     // absence ordinary, a run shorter than ATTESTED_RUN since leaves absence ordinary.
     for n in 1..ATTESTED_RUN {
         w.clock.advance(Duration::days(10));
-        let id = format!("u7-{n}");
-        w.start(&t, call(&id, mobile(Some("A")))).await?;
-        w.end(&t, json!({"call_id": id, "customer_ref": "cust_owner"}))
-            .await?;
+        let start = call(&format!("u7-{n}"), mobile(Some("A")));
+        w.confirmed_call(&t, start, "cust_owner").await?;
     }
     w.clock.advance(Duration::days(5));
     let later = w.start(&t, call("u8", mobile(None))).await?;

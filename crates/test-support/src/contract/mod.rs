@@ -128,6 +128,20 @@ impl<F: StorageFactory> World<F> {
             .await
     }
 
+    /// A call started with `start` and ended by the agent naming `customer`.
+    async fn confirmed_call(
+        &self, tenant: &Tenant, start: Value, customer: &str,
+    ) -> anyhow::Result<()> {
+        let call_id = start["call_id"].clone();
+        self.start(tenant, start).await?;
+        self.end(
+            tenant,
+            json!({"call_id": call_id, "customer_ref": customer}),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Adds purchased credits, by the domain's rule, through the ledger port.
     async fn grant(&self, tenant: &TenantId, credits: u64) -> anyhow::Result<()> {
         let (policy, now) = (self.ledger.policy(), self.clock.now());
