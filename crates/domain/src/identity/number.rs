@@ -207,7 +207,7 @@ fn consistently_attested<'a>(
 /// every line that may be shared (a household's landline, a line of unknown type) keep
 /// the people they know.
 fn is_weak(
-    link: &AniLink, links: &[AniLink], line_type: Option<LineType>, stored: Option<Attestation>,
+    link: &AniLink, links: &[&AniLink], line_type: Option<LineType>, stored: Option<Attestation>,
     call: Option<Attestation>, now: Timestamp,
 ) -> bool {
     link.confirmed
@@ -216,7 +216,7 @@ fn is_weak(
             None => {
                 line_type == Some(LineType::Mobile)
                     && vouches(stored)
-                    && consistently_attested(links, Some(link), false, now)
+                    && consistently_attested(links.iter().copied(), Some(link), false, now)
             }
         })
 }
@@ -228,23 +228,27 @@ fn is_weak(
 ///
 /// A mobile is personal: its owner is the link most recently confirmed within the
 /// dormancy (`policy.dormant_after`), preferring one confirmed more than once, then one
-/// confirmed with an attestation (a spoof usually comes without one). Another
-/// link is superseded when it lies dormant, when it was last seen before the owner's
-/// first confirmation (the number moved: recycled), or when it was confirmed once and
-/// the owner has been confirmed since (a one-off: a borrowed phone, a spoof).
+/// confirmed with an attestation (a spoof usually comes without one). Another link is
+/// superseded when it lies dormant, or, where the owner has been confirmed more than
+/// once, when it was last seen before the owner's first confirmation (the number moved:
+/// recycled) or was confirmed once and the owner has been confirmed since (a one-off: a
+/// borrowed phone, a spoof). A dormant link's attestations say nothing of who uses the
+/// mobile now: they make nobody weak.
 pub fn active_links<'a>(
     links: &'a [AniLink], line_type: Option<LineType>, attestation: Option<Attestation>,
     now: Timestamp, policy: &NumberPolicy,
 ) -> Vec<&'a AniLink> {
-    let stored = usual_attestation(links);
+    let mobile = line_type == Some(LineType::Mobile);
+    let fresh = |l: &AniLink| now - l.last_seen() <= policy.dormant_after;
+    let vouching: Vec<&AniLink> = links.iter().filter(|l| !mobile || fresh(l)).collect();
+    let stored = usual_attestation(vouching.iter().copied());
     let kept: Vec<&AniLink> = links
         .iter()
-        .filter(|l| !is_weak(l, links, line_type, stored, attestation, now))
+        .filter(|l| !is_weak(l, &vouching, line_type, stored, attestation, now))
         .collect();
-    if line_type != Some(LineType::Mobile) {
+    if !mobile {
         return kept;
     }
-    let fresh = |l: &AniLink| now - l.last_seen() <= policy.dormant_after;
     let established = |l: &AniLink| l.confirmed.is_some_and(|c| c.last_at > c.first_at);
     let owner = kept
         .iter()

@@ -97,6 +97,25 @@ fn a_dormant_owner_gives_way_to_whoever_was_confirmed_since() {
     assert_eq!(earning(&links, Some(LineType::Mobile), None, now), ["new"]);
 }
 
+/// A recycled mobile's new owner whose calls arrive without attestation is not weak
+/// because the dormant old owner's were attested A.
+#[test]
+fn a_dormant_owners_attestations_make_nobody_weak() {
+    let day = 24 * 60;
+    let links = [
+        link("old", 0, Some((0, 10 * day, A))),
+        link("new", 200 * day, Some((200 * day, 200 * day, None))),
+    ];
+    let now = t(201 * day);
+    assert_eq!(earning(&links, Some(LineType::Mobile), None, now), ["new"]);
+    // While the old owner is not dormant, an unattested one-off beside them is weak.
+    let links = [
+        link("old", 0, Some((0, 190 * day, A))),
+        link("new", 200 * day, Some((200 * day, 200 * day, None))),
+    ];
+    assert_eq!(earning(&links, Some(LineType::Mobile), None, now), ["old"]);
+}
+
 #[test]
 fn a_household_landline_keeps_everyone() {
     let links = [
