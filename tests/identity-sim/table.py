@@ -13,18 +13,18 @@ cell below them (the table must be monotone). Standard library only.
 import json
 import sys
 
-KINDS = ["Named", "ExternalId", "SharedNumber", "Number"]
+KINDS = ["Named", "ExternalId", "Contradicted", "SharedNumber", "Mobile", "Landline",
+         "OtherNumber"]
 
 
 def basis(sources):
-    if "customer_ref" in sources:
-        return 0
-    if "external_id" in sources:
-        return 1
-    if "ani:shared" in sources:
-        return 2
+    """The row of a call's sources, as `Basis::of` reads them."""
+    for k, source in enumerate(["customer_ref", "external_id", "conflict:external_id",
+                                "ani:shared", "ani:mobile", "ani:landline"]):
+        if source in sources:
+            return k
     if any(s.startswith("ani:") for s in sources):
-        return 3
+        return 6
     return None
 
 

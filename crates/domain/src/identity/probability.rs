@@ -17,6 +17,9 @@ use super::confidence::Confidence;
 /// Tenths of the confidence scale.
 const TENTHS: usize = 10;
 
+/// Kinds of evidence ([`Basis`]).
+const KINDS: usize = 7;
+
 /// The kind of evidence behind a decision, by its sources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Basis {
@@ -24,18 +27,28 @@ pub enum Basis {
     Named,
     /// An external id matched (with or without the number).
     ExternalId,
+    /// The number chose a person who holds another id than the call's in the same
+    /// namespace (`conflict:external_id`): rarely the caller.
+    Contradicted,
     /// The number alone, shared by several people (`ani:shared`).
     SharedNumber,
-    /// The number alone.
-    Number,
+    /// The number alone, a mobile (`ani:mobile`).
+    Mobile,
+    /// The number alone, a landline (`ani:landline`): often a household's.
+    Landline,
+    /// The number alone, of unknown type, voip or toll-free.
+    OtherNumber,
 }
 
 impl Basis {
-    const ALL: [Basis; 4] = [
+    const ALL: [Basis; KINDS] = [
         Basis::Named,
         Basis::ExternalId,
+        Basis::Contradicted,
         Basis::SharedNumber,
-        Basis::Number,
+        Basis::Mobile,
+        Basis::Landline,
+        Basis::OtherNumber,
     ];
 
     /// The kind of evidence a decision's sources show (`None`: nobody was named).
@@ -45,10 +58,16 @@ impl Basis {
             Some(Basis::Named)
         } else if has("external_id") {
             Some(Basis::ExternalId)
+        } else if has("conflict:external_id") {
+            Some(Basis::Contradicted)
         } else if has("ani:shared") {
             Some(Basis::SharedNumber)
+        } else if has("ani:mobile") {
+            Some(Basis::Mobile)
+        } else if has("ani:landline") {
+            Some(Basis::Landline)
         } else if sources.iter().any(|s| s.as_ref().starts_with("ani:")) {
-            Some(Basis::Number)
+            Some(Basis::OtherNumber)
         } else {
             None
         }
@@ -61,20 +80,30 @@ impl Basis {
 
 /// The default table, before a tenant has confirmed calls of its own: per kind of
 /// evidence (in [`Basis`]'s order), per tenth of confidence (0-0.1 first), the share of
-/// calls whose candidate was the caller on `make identity-sim` (seeds 1 to 3, learning
-/// on, 2,500 calls from empty and 5,000 after 2,500 of history: 17,494 calls with a
-/// candidate), made monotone (`tests/identity-sim/table.py`). The simulator never names
-/// a customer (`customer_ref` hints): that row, and the cells the simulation never
-/// reached, are set by judgement (docs/IDENTITY.md), and no cell states certainty.
-pub const DEFAULT_TABLE: [[f64; TENTHS]; 4] = [
+/// calls whose candidate was the caller on `make identity-sim` (seeds 1 to 3, default
+/// settings, 2,500 calls from empty and 2,500 after 2,500 of history, weeks passing:
+/// 12,028 calls with a candidate), made monotone (`tests/identity-sim/table.py`). The
+/// simulator never names a customer (`customer_ref` hints): that row, and the cells the
+/// simulation never reached, are set by judgement (docs/IDENTITY.md), and no cell
+/// states certainty either way (0.02 to 0.99).
+pub const DEFAULT_TABLE: [[f64; TENTHS]; KINDS] = [
     // Named by the client: its own claim, rarely wrong (judgement).
     [0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95],
-    // An external id matched: 0.4-1.0 measured (4,236 calls, all right); below, judgement.
+    // An external id matched: 0.4-1.0 measured (3,032 calls, all right); below, judgement.
     [0.9, 0.9, 0.9, 0.9, 0.99, 0.99, 0.99, 0.99, 0.99, 0.99],
-    // The number alone, shared: 0-0.4 measured (2,875 calls); above, not reached.
-    [0.07, 0.3, 0.37, 0.37, 0.37, 0.37, 0.37, 0.37, 0.37, 0.37],
-    // The number alone: 0.2-0.6 measured (10,593 calls); above, not reached.
-    [0.0, 0.0, 0.0, 0.0, 0.6, 0.95, 0.95, 0.95, 0.95, 0.95],
+    // The number's person holds another id than the call's: 0-0.6 measured (175 calls,
+    // none right).
+    [0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02],
+    // The number alone, shared: 0-0.4 measured (1,867 calls); above, not reached.
+    [0.08, 0.25, 0.41, 0.41, 0.41, 0.41, 0.41, 0.41, 0.41, 0.41],
+    // A mobile alone: 0.5-0.6 measured (6,108 calls); above, not reached; below (a
+    // weight learning halved because it was often wrong), judgement.
+    [0.3, 0.3, 0.3, 0.3, 0.3, 0.98, 0.98, 0.98, 0.98, 0.98],
+    // A landline alone: 0.4-0.5 measured (598 calls: often another member of the
+    // household); elsewhere, not reached.
+    [0.3, 0.3, 0.3, 0.3, 0.59, 0.59, 0.59, 0.59, 0.59, 0.59],
+    // A line of unknown type, voip or toll-free alone: 0.3-0.6 measured (248 calls).
+    [0.3, 0.3, 0.3, 0.3, 0.53, 0.53, 0.53, 0.53, 0.53, 0.53],
 ];
 
 /// How many calls the default table weighs in each cell against a tenant's own.
@@ -83,7 +112,7 @@ pub const PRIOR_CALLS: f64 = 20.0;
 /// A tenant's probability table.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ProbabilityModel {
-    table: [[f64; TENTHS]; 4],
+    table: [[f64; TENTHS]; KINDS],
 }
 
 impl Default for ProbabilityModel {
@@ -103,8 +132,8 @@ impl ProbabilityModel {
     /// [`PRIOR_CALLS`] calls plus the tenant's confirmed ones, then made non-decreasing
     /// in the confidence within each kind of evidence.
     pub fn fit(groups: &[JudgedCalls]) -> Self {
-        let mut calls = [[0f64; TENTHS]; 4];
-        let mut right = [[0f64; TENTHS]; 4];
+        let mut calls = [[0f64; TENTHS]; KINDS];
+        let mut right = [[0f64; TENTHS]; KINDS];
         for group in groups {
             let (Some(verdict), Some(kind)) = (group.verdict, Basis::of(&group.sources)) else {
                 continue;

@@ -32,7 +32,15 @@ fn the_basis_of_a_decision_by_its_sources() {
         Basis::of(&["ani:shared", "recency:1day"]),
         Some(Basis::SharedNumber)
     );
-    assert_eq!(Basis::of(&["ani:landline"]), Some(Basis::Number));
+    assert_eq!(
+        Basis::of(&["ani:mobile", "conflict:external_id"]),
+        Some(Basis::Contradicted)
+    );
+    assert_eq!(Basis::of(&["ani:mobile"]), Some(Basis::Mobile));
+    assert_eq!(Basis::of(&["ani:landline"]), Some(Basis::Landline));
+    for other in ["ani:unknown", "ani:voip", "ani:toll_free"] {
+        assert_eq!(Basis::of(&[other]), Some(Basis::OtherNumber));
+    }
     assert_eq!(Basis::of::<&str>(&[]), None);
     assert_eq!(Basis::of(&["attestation:unrecognized"]), None);
 }
@@ -44,7 +52,7 @@ fn a_new_tenant_gets_the_default_table() {
     assert_eq!(model, ProbabilityModel::default());
     assert_eq!(
         model.probability(c(55), &["ani:mobile"]),
-        DEFAULT_TABLE[3][5]
+        DEFAULT_TABLE[4][5]
     );
     assert_eq!(model.probability::<&str>(c(0), &[]), 0.0);
 }
@@ -54,7 +62,7 @@ fn a_new_tenant_gets_the_default_table() {
 #[test]
 fn confirmed_calls_move_the_table_toward_what_they_show() {
     let few = ProbabilityModel::fit(&[judged(45, &["ani:mobile"], false, 5)]);
-    let default = DEFAULT_TABLE[3][4];
+    let default = DEFAULT_TABLE[4][4];
     let moved = few.probability(c(45), &["ani:mobile"]);
     assert!(moved < default && moved > default * 0.7, "{moved}");
     let many = ProbabilityModel::fit(&[
