@@ -1,4 +1,4 @@
-//! One test per error status, each checking the body's shape (PRODUCT section 6).
+//! One test per error status, each checking the body's shape (docs/API.md "Errors").
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};

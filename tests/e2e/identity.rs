@@ -1,5 +1,5 @@
 //! Identity 2.0 on the wire: attestation in the platforms' spellings, signals that add
-//! up, candidates on a shared line, `spoof_suspected` (PRODUCT section 7).
+//! up, candidates on a shared line, `spoof_suspected` (docs/IDENTITY.md).
 
 use serde_json::{Value, json};
 

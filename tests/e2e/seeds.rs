@@ -185,7 +185,7 @@ async fn quick_start_response_shape() {
             "variables"
         ]
     );
-    // The seed's four fields, and the additions (PRODUCT section 7).
+    // The seed's four fields, and the additions (docs/IDENTITY.md section 1).
     assert_eq!(
         keys(&r["identity"]),
         [

@@ -1,4 +1,4 @@
-//! The plan catalog (seed FAQ).
+//! The plan catalog (docs/BILLING.md).
 
 use std::fmt;
 use std::str::FromStr;

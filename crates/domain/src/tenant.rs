@@ -66,7 +66,7 @@ pub struct TenantId {
 pub struct TenantPolicy {
     /// Default region and withheld-ANI list.
     pub ani: AniPolicy,
-    /// Weights, thresholds and attestation rules (PRODUCT sections 3 and 7 by default).
+    /// Weights, thresholds and attestation rules (docs/IDENTITY.md sections 2 and 6 by default).
     pub identity: IdentityPolicy,
 }
 

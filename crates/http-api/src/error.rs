@@ -1,4 +1,4 @@
-//! The one place every failure becomes an HTTP response: PRODUCT section 6's body,
+//! The one place every failure becomes an HTTP response: the error body of docs/API.md,
 //! stable snake_case codes, a generic message for 5xx with the cause chain logged only.
 
 use actix_web::http::StatusCode;

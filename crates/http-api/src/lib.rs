@@ -12,7 +12,7 @@
 //! a revocation clears at once, on every node when the store broadcasts it), the short
 //! cache of tenants' policies, per-key and per-address rate limits (shared by every node
 //! through the domain's `SharedLimiter` port when one is wired), Prometheus metrics, the one mapping of every error to the
-//! body of PRODUCT section 6, request ids, `Idempotency-Key` replay, and the 64 KiB
+//! body of docs/API.md "Errors", request ids, `Idempotency-Key` replay, and the 64 KiB
 //! body limit. It must not know SQL or any product rule: requests become domain values
 //! and go to the domain's services, whose ports the binary wires to real adapters.
 

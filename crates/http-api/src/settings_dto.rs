@@ -94,7 +94,7 @@ fn nullable(schema: Schema) -> RefOr<Schema> {
     )
 }
 
-/// Signal weights (PRODUCT section 3); an omitted weight keeps its default.
+/// Signal weights (docs/IDENTITY.md section 2); an omitted weight keeps its default.
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WeightsDto {

@@ -65,7 +65,7 @@ fn bearer(key: &str) -> (&'static str, String) {
 }
 
 /// Signup opens the billing policy's plan; keys stop at the cap of 20 with the error
-/// body of PRODUCT section 6; a new caller spends a credit of it.
+/// body of docs/API.md "Errors"; a new caller spends a credit of it.
 #[actix_web::test]
 async fn signup_keys_up_to_the_cap_and_a_billed_start() {
     let service = test::init_service(app(state())).await;

@@ -247,7 +247,7 @@ impl Attestation {
     }
 }
 
-/// What a tenant lets each attestation level do (PRODUCT section 7, documented in
+/// What a tenant lets each attestation level do (documented in
 /// docs/IDENTITY.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttestationPolicy {

@@ -83,9 +83,9 @@ impl Risk {
 /// The confidence at which each recommendation starts, in hundredths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Thresholds {
-    /// `reuse` from here (PRODUCT: 0.5).
+    /// `reuse` from here (default 0.5, docs/IDENTITY.md section 2).
     pub reuse: u8,
-    /// `confirm` from here (PRODUCT: 0.3).
+    /// `confirm` from here (default 0.3).
     pub confirm: u8,
 }
 

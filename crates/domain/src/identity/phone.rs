@@ -111,7 +111,7 @@ pub struct AniPolicy {
 }
 
 impl AniPolicy {
-    /// The withheld values of PRODUCT section 3.
+    /// The withheld values docs/IDENTITY.md lists by default.
     pub const DEFAULT_WITHHELD: &'static [&'static str] = &[
         "anonymous",
         "restricted",

@@ -14,7 +14,7 @@ use super::number::{self, NumberPolicy};
 use super::probability::ProbabilityModel;
 use crate::timestamp::Timestamp;
 
-/// Signal weights. The defaults are PRODUCT section 3; a tenant may change them.
+/// Signal weights. The defaults are docs/IDENTITY.md section 2's; a tenant may change them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScoringWeights {
     /// ANI matches, mobile line.
@@ -321,7 +321,7 @@ impl<'a> NumberView<'a> {
     }
 }
 
-/// The signals for `candidate`, in the order PRODUCT section 3 lists them.
+/// The signals for `candidate`, in the order docs/IDENTITY.md section 2 lists them.
 pub(super) fn signals_for(
     candidate: &Candidate, number: &NumberView<'_>, evidence: &Evidence, weights: &ScoringWeights,
     now: Timestamp,

@@ -2,7 +2,7 @@
 //! region for numbers without a country code, the values meaning "withheld", the
 //! signal weights, the thresholds, the attestation policy and whether the scorer
 //! learns from confirmations. One shape on the wire and in storage; every field has
-//! a default (PRODUCT sections 3 and 7), so an omitted field means the default.
+//! a default (docs/IDENTITY.md sections 2 and 6), so an omitted field means the default.
 
 use phonenumber::country;
 use serde::{Deserialize, Serialize};
