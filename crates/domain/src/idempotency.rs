@@ -1,41 +1,19 @@
 //! `Idempotency-Key` rules: how long a key and its response are kept, when an
-//! unfinished claim is given up, and which outcomes are worth replaying.
+//! unfinished claim is given up, how a request is judged against what holds its key,
+//! and which outcomes are worth replaying.
 
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use time::Duration;
 
-use crate::timestamp::Timestamp;
+pub mod claim;
+mod service;
 
-/// How long a key and its stored response are kept (and replayed).
-pub const KEPT_FOR: Duration = Duration::hours(24);
-
-/// How long a claim without a response holds its key. A request that crashed or was
-/// cut off mid-way frees its key after this, so a retry runs instead of answering 409
-/// `idempotency_key_in_use` for a day. Longer than any request may take (the database
-/// waits are seconds).
-pub const LEASE: Duration = Duration::seconds(60);
-
-/// When a claim stops holding its key, as of `now`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClaimCutoffs {
-    /// Keys created before this are forgotten, with their response.
-    pub expired_before: Timestamp,
-    /// Claims still without a response created before this are abandoned.
-    pub abandoned_before: Timestamp,
-}
-
-impl ClaimCutoffs {
-    /// The cut-offs at `now`.
-    pub fn at(now: Timestamp) -> Self {
-        Self {
-            expired_before: now - KEPT_FOR,
-            abandoned_before: now - LEASE,
-        }
-    }
-}
+pub use claim::{
+    ClaimCutoffs, HeldKey, IdempotencyClaim, KEPT_FOR, KeyClaim, LEASE, StoredResponse,
+};
+pub use service::IdempotencyService;
 
 /// Whether a response with `status` is stored and replayed. Only outcomes the same
 /// request would get again: successes and the refusals that depend on the request
@@ -130,6 +108,8 @@ impl SealedReplay {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::timestamp::Timestamp;
+    use time::Duration;
     use time::macros::datetime;
 
     #[test]

@@ -12,10 +12,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use crate::accounts::{
-    AccountInfo, IdempotencyClaim, KeyInfo, NewAccount, NewKey, Purged, Revocation, StoredKey,
-    StoredResponse,
-};
+use crate::accounts::{AccountInfo, KeyInfo, NewAccount, NewKey, Purged, Revocation, StoredKey};
 use crate::calls::{CallId, CallRecord};
 use crate::console::{NewSession, StoredSession};
 use crate::credits::{
@@ -24,7 +21,7 @@ use crate::credits::{
 };
 use crate::customers::{CustomerLookup, CustomerRecord};
 use crate::error::{StoreError, ValidationError};
-use crate::idempotency::ClaimCutoffs;
+use crate::idempotency::claim::{ClaimCutoffs, KeyClaim, StoredResponse};
 use crate::identity::{
     Confirmed, CustomerRef, Evidence, IdentityHints, IdentitySettings, JudgedCalls, LineType,
 };
@@ -490,16 +487,19 @@ pub trait KeyMinter: Send + Sync + 'static {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait IdempotencyStore: Send + Sync + 'static {
     /// Claims `key` for a request whose fingerprint is `fingerprint` (route and body),
-    /// or reports what holds it. A key created before `cutoffs.expired_before` is
+    /// or returns the record that holds it (the domain judges it:
+    /// [`KeyClaim::judge`]). A key created before `cutoffs.expired_before` is
     /// forgotten, and one still without a response created before
     /// `cutoffs.abandoned_before` is given up (its request crashed): either is claimed
     /// afresh, atomically.
     fn claim(
         &self, tenant: &TenantId, key: &str, fingerprint: &str, now: Timestamp,
         cutoffs: ClaimCutoffs,
-    ) -> impl Future<Output = Result<IdempotencyClaim, StoreError>> + Send;
+    ) -> impl Future<Output = Result<KeyClaim, StoreError>> + Send;
 
-    /// Stores the response of a claimed key.
+    /// Stores the response of a claimed key, atomically with the existence of its
+    /// customer ([`StoredResponse::customer`]): about someone erased meanwhile, the
+    /// claim is dropped instead.
     fn complete(
         &self, tenant: &TenantId, key: &str, response: StoredResponse,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;

@@ -39,10 +39,11 @@ impl<V: fmt::Display> fmt::Debug for RedactedValues<'_, V> {
 mod tests {
     use serde_json::json;
 
-    use crate::accounts::{NewAccount, NewKey, StoredResponse};
+    use crate::accounts::{NewAccount, NewKey};
     use crate::calls::{EndCall, RawEndCall, RawStartCall, StartCall};
     use crate::credits::PlanTerms;
     use crate::customers::ExternalIdLink;
+    use crate::idempotency::StoredResponse;
     use crate::identity::CustomerRef;
     use crate::tenant::{AccountId, Environment, TenantPolicy};
     use crate::timestamp::Timestamp;

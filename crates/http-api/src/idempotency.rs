@@ -12,9 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use stickycalls_domain::accounts::{IdempotencyClaim, StoredResponse};
-use stickycalls_domain::idempotency::{ClaimCutoffs, SealedReplay, is_replayable};
-use stickycalls_domain::ports::{Clock, IdempotencyStore};
+use stickycalls_domain::idempotency::{IdempotencyClaim, SealedReplay, StoredResponse};
 use stickycalls_domain::tenant::TenantId;
 
 use crate::error::ApiError;
@@ -90,33 +88,27 @@ where
         }
         None => body,
     };
-    let store = &state.store;
-    let now = state.calls.clock().now();
-    match store
-        .claim(tenant, &key, &fingerprint, now, ClaimCutoffs::at(now))
-        .await?
-    {
+    let idempotency = &state.idempotency;
+    match idempotency.claim(tenant, &key, &fingerprint).await? {
         IdempotencyClaim::Claimed => {
             let result = run().await;
-            let kept = match &result {
-                Ok(reply) if is_replayable(reply.status.as_u16()) => Some(StoredResponse {
+            let outcome = match &result {
+                Ok(reply) => Some(StoredResponse {
                     status: reply.status.as_u16(),
                     body: seal(reply.body.clone()),
                     customer: reply.customer.clone(),
                 }),
-                Ok(_) => None,
-                Err(e) if is_replayable(e.status().as_u16()) => serde_json::to_string(&e.body())
+                Err(e) => serde_json::to_string(&e.body())
                     .ok()
                     .map(|body| StoredResponse {
                         status: e.status().as_u16(),
                         body: seal(body),
                         customer: None,
                     }),
-                Err(_) => None,
             };
-            let saved = match kept {
-                Some(response) => store.complete(tenant, &key, response).await,
-                None => store.release(tenant, &key).await,
+            let saved = match outcome {
+                Some(response) => idempotency.finish(tenant, &key, response).await,
+                None => idempotency.release(tenant, &key).await,
             };
             if let Err(e) = saved {
                 tracing::warn!("idempotency record not saved: {e:#}");

@@ -66,6 +66,7 @@ use stickycalls_domain::accounts::AccountService;
 use stickycalls_domain::calls::CallService;
 use stickycalls_domain::console::SessionPolicy;
 use stickycalls_domain::customers::CustomerService;
+use stickycalls_domain::idempotency::IdempotencyService;
 use stickycalls_domain::keys::KeyService;
 use stickycalls_domain::ports::{
     AccountStore, CallStore, Clock, ConsoleSessionStore, CreditLedger, CustomerStore, Health,
@@ -163,8 +164,9 @@ pub struct AppState<B: Backend> {
     pub usage: UsageService<B::Store, B::Ledger, B::Clock>,
     /// Identity settings, the policy they give, calibration.
     pub settings: SettingsService<B::Store, B::Clock>,
-    /// The store itself, for what is not a use case: health, stored
-    /// `Idempotency-Key` responses and console sessions.
+    /// `Idempotency-Key` claims, replays and kept responses.
+    pub idempotency: IdempotencyService<B::Store, B::Clock>,
+    /// The store itself, for what is not a use case: health and console sessions.
     pub store: B::Store,
     /// Time, for what is not a use case (console sessions).
     pub clock: B::Clock,
@@ -288,6 +290,7 @@ impl<B: Backend> AppState<B> {
                 ids.clone(),
                 keys::Argon2Minter,
             ),
+            idempotency: IdempotencyService::new(store.clone(), clock.clone()),
             store: store.clone(),
             clock: clock.clone(),
             calls: CallService::new(store, ledger, clock, ids),

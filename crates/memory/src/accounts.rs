@@ -2,11 +2,10 @@
 //! memory.
 
 use stickycalls_domain::accounts::{
-    AccountInfo, IdempotencyClaim, KeyInfo, NewAccount, NewKey, Purged, Revocation, StoredKey,
-    StoredResponse,
+    AccountInfo, KeyInfo, NewAccount, NewKey, Purged, Revocation, StoredKey,
 };
 use stickycalls_domain::credits::{CreditAccount, DailyUsage, EntryKind, LedgerDay, SharedPolicy};
-use stickycalls_domain::idempotency::ClaimCutoffs;
+use stickycalls_domain::idempotency::{ClaimCutoffs, HeldKey, KeyClaim, StoredResponse};
 use stickycalls_domain::ports::PurgeCutoffs;
 use stickycalls_domain::ports::{
     AccountStore, CreditDecision, CreditLedger, Health, IdempotencyStore, KeyAdded, KeyStore,
@@ -190,7 +189,7 @@ impl IdempotencyStore for MemoryStore {
     async fn claim(
         &self, tenant: &TenantId, key: &str, fingerprint: &str, now: Timestamp,
         cutoffs: ClaimCutoffs,
-    ) -> Result<IdempotencyClaim, StoreError> {
+    ) -> Result<KeyClaim, StoreError> {
         let mut state = self.lock();
         let claims = &mut state.tenant(tenant).claims;
         if claims.get(key).is_some_and(|c| {
@@ -208,13 +207,12 @@ impl IdempotencyStore for MemoryStore {
                     response: None,
                 },
             );
-            return Ok(IdempotencyClaim::Claimed);
+            return Ok(KeyClaim::Claimed);
         };
-        Ok(match (held.fingerprint == fingerprint, &held.response) {
-            (false, _) => IdempotencyClaim::Mismatch,
-            (true, Some(response)) => IdempotencyClaim::Replay(response.clone()),
-            (true, None) => IdempotencyClaim::InFlight,
-        })
+        Ok(KeyClaim::Held(HeldKey {
+            fingerprint: held.fingerprint.clone(),
+            response: held.response.clone(),
+        }))
     }
 
     /// A response about a customer erased since the request began is not kept: the

@@ -3,10 +3,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use stickycalls_domain::Timestamp;
-use stickycalls_domain::accounts::StoredResponse;
 use stickycalls_domain::calls::CallRecord;
 use stickycalls_domain::console::SessionTimes;
 use stickycalls_domain::credits::{CreditAccount, CreditChange, LedgerEntry};
+use stickycalls_domain::idempotency::StoredResponse;
 use stickycalls_domain::identity::{Confirmed, IdentitySettings, LineType};
 use stickycalls_domain::intents::OpenIntent;
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};

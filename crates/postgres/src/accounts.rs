@@ -2,9 +2,9 @@
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use stickycalls_domain::accounts::{AccountInfo, IdempotencyClaim, NewAccount, StoredResponse};
+use stickycalls_domain::accounts::{AccountInfo, NewAccount};
 use stickycalls_domain::credits::CreditAccount;
-use stickycalls_domain::idempotency::ClaimCutoffs;
+use stickycalls_domain::idempotency::{ClaimCutoffs, HeldKey, KeyClaim, StoredResponse};
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{AccountStore, Health, IdempotencyStore, PoolUse};
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
@@ -93,11 +93,11 @@ impl IdempotencyStore for PgStore {
     async fn claim(
         &self, tenant: &TenantId, key: &str, fingerprint: &str, now: Timestamp,
         cutoffs: ClaimCutoffs,
-    ) -> Result<IdempotencyClaim, StoreError> {
+    ) -> Result<KeyClaim, StoreError> {
         let tenant = tenant_key(tenant);
         let mut conn = self.conn().await?;
         conn.transaction(
-            async move |conn| -> Result<IdempotencyClaim, diesel::result::Error> {
+            async move |conn| -> Result<KeyClaim, diesel::result::Error> {
                 let this = || {
                     idempotency_keys::table
                         .filter(idempotency_keys::tenant_id.eq(tenant))
@@ -121,7 +121,7 @@ impl IdempotencyStore for PgStore {
                     .execute(conn)
                     .await?;
                 if claimed == 1 {
-                    return Ok(IdempotencyClaim::Claimed);
+                    return Ok(KeyClaim::Claimed);
                 }
                 let (stored, status, body, customer): (
                     String,
@@ -137,15 +137,18 @@ impl IdempotencyStore for PgStore {
                     ))
                     .first(conn)
                     .await?;
-                Ok(match (stored == fingerprint, status, body) {
-                    (false, _, _) => IdempotencyClaim::Mismatch,
-                    (true, Some(status), Some(body)) => IdempotencyClaim::Replay(StoredResponse {
+                let response = match (status, body) {
+                    (Some(status), Some(body)) => Some(StoredResponse {
                         status: status as u16,
                         body,
                         customer: customer.map(CustomerRef::from_trusted),
                     }),
-                    (true, _, _) => IdempotencyClaim::InFlight,
-                })
+                    _ => None,
+                };
+                Ok(KeyClaim::Held(HeldKey {
+                    fingerprint: stored,
+                    response,
+                }))
             },
         )
         .await

@@ -210,7 +210,7 @@ async fn purge_deletes_only_what_expired() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idempotency_keys_claim_replay_and_expire() {
     use stickycalls_domain::Timestamp;
-    use stickycalls_domain::accounts::{IdempotencyClaim, StoredResponse};
+    use stickycalls_domain::idempotency::{IdempotencyClaim, StoredResponse};
     use stickycalls_domain::ports::IdempotencyStore;
     use stickycalls_test_support::contract::tenant;
 
@@ -221,7 +221,7 @@ async fn idempotency_keys_claim_replay_and_expire() {
     let long_ago = ClaimCutoffs::at(t0);
     let claim = |key: &'static str, fp: &'static str, now: Timestamp, cut: ClaimCutoffs| {
         let store = store.clone();
-        async move { store.claim(&t, key, fp, now, cut).await.unwrap() }
+        async move { store.claim(&t, key, fp, now, cut).await.unwrap().judge(fp) }
     };
     assert_eq!(
         claim("k", "a", t0, long_ago).await,
@@ -252,7 +252,8 @@ async fn idempotency_keys_claim_replay_and_expire() {
         store
             .claim(&other_tenant, "k", "a", t0, long_ago)
             .await
-            .unwrap(),
+            .unwrap()
+            .judge("a"),
         IdempotencyClaim::Claimed
     );
     let later = t0 + time::Duration::hours(25);

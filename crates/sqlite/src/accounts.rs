@@ -1,9 +1,9 @@
 //! Accounts, keys, idempotent responses, health, usage and the ledger port on SQLite.
 
 use diesel::prelude::*;
-use stickycalls_domain::accounts::{AccountInfo, IdempotencyClaim, NewAccount, StoredResponse};
+use stickycalls_domain::accounts::{AccountInfo, NewAccount};
 use stickycalls_domain::credits::{CreditAccount, DailyUsage, EntryKind, LedgerDay, SharedPolicy};
-use stickycalls_domain::idempotency::ClaimCutoffs;
+use stickycalls_domain::idempotency::{ClaimCutoffs, HeldKey, KeyClaim, StoredResponse};
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{
     AccountStore, CreditDecision, CreditLedger, Health, IdempotencyStore, PoolUse, UsageStore,
@@ -99,7 +99,7 @@ impl IdempotencyStore for SqliteStore {
     async fn claim(
         &self, tenant: &TenantId, key: &str, fingerprint: &str, now: Timestamp,
         cutoffs: ClaimCutoffs,
-    ) -> Result<IdempotencyClaim, StoreError> {
+    ) -> Result<KeyClaim, StoreError> {
         let (tenant, key, fingerprint) =
             (tenant_key(tenant), key.to_owned(), fingerprint.to_owned());
         self.write(move |c| {
@@ -120,7 +120,7 @@ impl IdempotencyStore for SqliteStore {
                     .on_conflict_do_nothing()
                     .execute(c)?;
                 if claimed == 1 {
-                    return Ok(IdempotencyClaim::Claimed);
+                    return Ok(KeyClaim::Claimed);
                 }
                 let (held, status, body, customer): Held = this
                     .select((
@@ -130,16 +130,19 @@ impl IdempotencyStore for SqliteStore {
                         idempotency_keys::customer_ref,
                     ))
                     .first(c)?;
-                Ok(match (held == fingerprint, status, body) {
-                    (false, _, _) => IdempotencyClaim::Mismatch,
-                    (true, Some(status), Some(body)) => IdempotencyClaim::Replay(StoredResponse {
+                let response = match (status, body) {
+                    (Some(status), Some(body)) => Some(StoredResponse {
                         status: u16::try_from(status)
                             .map_err(|e| corrupt("idempotency_keys.response_status", &key, e))?,
                         body,
                         customer: customer.map(CustomerRef::from_trusted),
                     }),
-                    (true, _, _) => IdempotencyClaim::InFlight,
-                })
+                    _ => None,
+                };
+                Ok(KeyClaim::Held(HeldKey {
+                    fingerprint: held,
+                    response,
+                }))
             })
             .map_err(from_diesel)
         })

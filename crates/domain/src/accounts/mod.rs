@@ -12,7 +12,6 @@ pub use service::{
 };
 
 use crate::credits::PlanTerms;
-use crate::identity::CustomerRef;
 use crate::tenant::{AccountId, Environment, TenantId};
 use crate::timestamp::Timestamp;
 
@@ -148,39 +147,4 @@ impl std::fmt::Debug for AccountInfo {
             .field("created_at", &self.created_at)
             .finish()
     }
-}
-
-/// A response kept for an `Idempotency-Key`, replayed for the same key and body.
-/// `Debug` shows the body's size only (it holds what the response held).
-#[derive(Clone, PartialEq, Eq)]
-pub struct StoredResponse {
-    /// HTTP status.
-    pub status: u16,
-    /// The JSON body, as sent.
-    pub body: String,
-    /// The customer the body is about, so erasing them erases it too.
-    pub customer: Option<CustomerRef>,
-}
-
-impl std::fmt::Debug for StoredResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoredResponse")
-            .field("status", &self.status)
-            .field("body", &crate::redact::Redacted(&self.body))
-            .field("customer", &self.customer)
-            .finish()
-    }
-}
-
-/// What claiming an idempotency key found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IdempotencyClaim {
-    /// The key is new: this request owns it until it completes or is released.
-    Claimed,
-    /// The same key and body completed before: answer this.
-    Replay(StoredResponse),
-    /// The same key is being processed by another request.
-    InFlight,
-    /// The key was used with a different request.
-    Mismatch,
 }

@@ -4,13 +4,11 @@
 use anyhow::{Context, ensure};
 use serde_json::json;
 use stickycalls_domain::Timestamp;
-use stickycalls_domain::accounts::{
-    IdempotencyClaim, NewAccount, NewKey, Revocation, StoredResponse,
-};
+use stickycalls_domain::accounts::{NewAccount, NewKey, Revocation};
 use stickycalls_domain::console::{NewSession, SessionTimes};
 use stickycalls_domain::credits::PlanTerms;
 use stickycalls_domain::customers::CustomerLookup;
-use stickycalls_domain::idempotency::ClaimCutoffs;
+use stickycalls_domain::idempotency::{ClaimCutoffs, IdempotencyClaim, StoredResponse};
 use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
 use stickycalls_domain::keys::{KeyError, KeyService, MAX_LIVE_KEYS};
 use stickycalls_domain::ports::{
@@ -436,6 +434,7 @@ pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
             w.store
                 .claim(&t.id, idem, "fp", now, ClaimCutoffs::at(now))
                 .await?
+                .judge("fp")
                 == IdempotencyClaim::Claimed
         );
         w.store.complete(&t.id, idem, response(customer)).await?;
@@ -445,6 +444,7 @@ pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
         w.store
             .claim(&t.id, "in-flight", "fp", now, ClaimCutoffs::at(now))
             .await?
+            .judge("fp")
             == IdempotencyClaim::Claimed
     );
 
@@ -512,7 +512,8 @@ pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
     let again = w
         .store
         .claim(&t.id, "about-them", "fp", later, ClaimCutoffs::at(later))
-        .await?;
+        .await?
+        .judge("fp");
     ensure!(
         again == IdempotencyClaim::Claimed,
         "the response about them is gone: {again:?}"
@@ -520,7 +521,8 @@ pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
     let kept = w
         .store
         .claim(&t.id, "about-nobody", "fp", later, ClaimCutoffs::at(later))
-        .await?;
+        .await?
+        .judge("fp");
     ensure!(
         matches!(kept, IdempotencyClaim::Replay(_)),
         "others' responses stay: {kept:?}"
@@ -532,7 +534,8 @@ pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
     let retried = w
         .store
         .claim(&t.id, "in-flight", "fp", later, ClaimCutoffs::at(later))
-        .await?;
+        .await?
+        .judge("fp");
     ensure!(
         retried == IdempotencyClaim::Claimed,
         "a response about an erased customer is not stored: {retried:?}"
@@ -597,7 +600,10 @@ pub async fn idempotency_claims_have_a_lease_and_are_purged<F: StorageFactory>(
     let t0 = w.clock.now();
     let claim = |key: &'static str, at: Timestamp| {
         let store = w.store.clone();
-        async move { store.claim(&t, key, "fp", at, ClaimCutoffs::at(at)).await }
+        async move {
+            let found = store.claim(&t, key, "fp", at, ClaimCutoffs::at(at)).await?;
+            anyhow::Ok(found.judge("fp"))
+        }
     };
     ensure!(claim("crashed", t0).await? == IdempotencyClaim::Claimed);
     ensure!(claim("crashed", t0 + Duration::seconds(59)).await? == IdempotencyClaim::InFlight);
