@@ -12,8 +12,8 @@ use std::time::Duration;
 use actix_web::{FromRequest, HttpRequest, web};
 use moka::future::Cache;
 use sha2::{Digest, Sha256};
-use stickycalls_domain::Timestamp;
-use stickycalls_domain::ports::KeyStore;
+use stickycalls_domain::keys::{Admission, KeyService};
+use stickycalls_domain::ports::{Clock, KeyStore};
 use stickycalls_domain::tenant::{Tenant, TenantId};
 use tokio::sync::Semaphore;
 
@@ -36,9 +36,10 @@ pub struct Verified {
     pub plan: Arc<str>,
 }
 
-/// Checks keys against the account store.
-pub struct KeyVerifier<S> {
-    store: S,
+/// Checks keys: the hash here (argon2, off the async workers, cached), what a key
+/// opens in the domain (`KeyService::admit`).
+pub struct KeyVerifier<S, C> {
+    keys: KeyService<S, C, keys::Argon2Minter>,
     verified: Cache<[u8; 32], Verified>,
     /// Keys this process revoked, kept past the cache lifetime: a check that read the
     /// key just before its revocation cannot make it work again here.
@@ -47,7 +48,7 @@ pub struct KeyVerifier<S> {
     decoy: String,
 }
 
-impl<S> std::fmt::Debug for KeyVerifier<S> {
+impl<S, C> std::fmt::Debug for KeyVerifier<S, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyVerifier")
             .field("cached", &self.verified.entry_count())
@@ -66,13 +67,13 @@ pub enum Refusal {
     Invalid,
 }
 
-impl<S: KeyStore> KeyVerifier<S> {
+impl<S: KeyStore, C: Clock> KeyVerifier<S, C> {
     /// A verifier trusting a verified key for `ttl`, with at most one argon2
     /// computation per core at a time.
-    pub fn new(store: S, ttl: Duration) -> Self {
+    pub fn new(store: S, clock: C, ttl: Duration) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Self {
-            store,
+            keys: KeyService::new(store, clock, keys::Argon2Minter),
             verified: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(ttl)
@@ -111,7 +112,7 @@ impl<S: KeyStore> KeyVerifier<S> {
 
     /// The argon2 check of a token against its stored hash (or the decoy).
     async fn check(&self, token: &str, parsed: keys::ParsedKey<'_>) -> Result<Verified, ApiError> {
-        let stored = self.store.find_key(parsed.lookup_id).await?;
+        let stored = self.keys.find(parsed.lookup_id).await?;
         let phc = stored
             .as_ref()
             .map_or_else(|| self.decoy.clone(), |k| k.hash.clone());
@@ -128,12 +129,9 @@ impl<S: KeyStore> KeyVerifier<S> {
         })
         .await
         .map_err(|e| ApiError::internal(e.into()))?;
-        match stored {
-            Some(key)
-                if matches && !key.revoked && key.tenant.environment == parsed.environment =>
-            {
-                let now = Timestamp::new(time::OffsetDateTime::now_utc());
-                if let Err(e) = self.store.touch_key(&key.lookup_id, now).await {
+        match self.keys.admit(stored, parsed.environment, matches).await {
+            Admission::Admitted { key, unrecorded } => {
+                if let Some(e) = unrecorded {
                     tracing::warn!("last use of a key not recorded: {e:#}");
                 }
                 Ok(Verified {
@@ -142,7 +140,7 @@ impl<S: KeyStore> KeyVerifier<S> {
                     plan: key.plan.into(),
                 })
             }
-            _ => Err(refusal(Refusal::Invalid)),
+            Admission::Refused => Err(refusal(Refusal::Invalid)),
         }
     }
 
@@ -256,10 +254,18 @@ mod tests {
     use actix_web::test::TestRequest;
 
     use stickycalls_domain::accounts::StoredKey;
-    use stickycalls_domain::ports::MockKeyStore;
+    use stickycalls_domain::ports::{MockClock, MockKeyStore};
     use stickycalls_domain::tenant::{AccountId, Environment};
 
     use super::*;
+
+    fn test_clock() -> MockClock {
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(|| {
+            stickycalls_domain::Timestamp::parse("2026-03-01T10:00:00.000Z").unwrap()
+        });
+        clock
+    }
 
     fn store_holding(key: StoredKey, lookups: Arc<AtomicUsize>) -> MockKeyStore {
         let mut store = MockKeyStore::new();
@@ -296,6 +302,7 @@ mod tests {
                 },
                 lookups.clone(),
             ),
+            test_clock(),
             VERIFIED_KEY_TTL,
         );
         let answers =
@@ -345,7 +352,7 @@ mod tests {
                 Ok(Some(key))
             })
         });
-        let verifier = KeyVerifier::new(store, VERIFIED_KEY_TTL);
+        let verifier = KeyVerifier::new(store, test_clock(), VERIFIED_KEY_TTL);
         let (racing, ()) = tokio::join!(verifier.verify(&token), async {
             read.notified().await;
             verifier.forget(&new_key.lookup_id).await;
@@ -382,6 +389,7 @@ mod tests {
                 },
                 lookups.clone(),
             ),
+            test_clock(),
             VERIFIED_KEY_TTL,
         );
         let answers = futures_util::future::join_all((0..4).map(|_| verifier.verify(&token))).await;

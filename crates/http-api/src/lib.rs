@@ -177,7 +177,7 @@ pub struct AppState<B: Backend> {
     /// The webhook endpoint use cases.
     pub webhooks: WebhookService<B::Store, B::Resolver, B::Clock, B::Ids>,
     /// API-key checks, with their cache: shared by every HTTP worker.
-    pub keys: Arc<KeyVerifier<B::Store>>,
+    pub keys: Arc<KeyVerifier<B::Store, B::Clock>>,
     /// Tenants' policies, with their cache: shared by every HTTP worker.
     pub policies: Arc<Policies>,
     /// Rate limiters: shared by every HTTP worker.
@@ -203,7 +203,7 @@ impl<B: Backend> std::fmt::Debug for AppState<B> {
 
 /// What every HTTP worker shares, whatever its store.
 struct Shared<B: Backend> {
-    keys: Arc<KeyVerifier<B::Store>>,
+    keys: Arc<KeyVerifier<B::Store, B::Clock>>,
     policies: Arc<Policies>,
     limits: Arc<RateLimits>,
     metrics: Arc<Metrics>,
@@ -219,7 +219,11 @@ impl<B: Backend> AppState<B> {
         store: B::Store, ledger: B::Ledger, clock: B::Clock, ids: B::Ids, options: ApiOptions,
     ) -> Self {
         let shared = Shared {
-            keys: Arc::new(KeyVerifier::new(store.clone(), options.verified_key_ttl)),
+            keys: Arc::new(KeyVerifier::new(
+                store.clone(),
+                clock.clone(),
+                options.verified_key_ttl,
+            )),
             policies: Arc::new(Policies::new(options.settings_ttl)),
             limits: Arc::new(RateLimits::new(&options.rate_limits)),
             metrics: Arc::new(Metrics::default()),

@@ -2,7 +2,7 @@
 //! the last live one). How a key is generated and hashed is the [`KeyMinter`] port's;
 //! how keys are stored, the [`KeyStore`] port's. The cap and the rules are here.
 
-use crate::accounts::{KeyInfo, NewKey, Revocation};
+use crate::accounts::{KeyInfo, NewKey, Revocation, StoredKey};
 use crate::error::{StoreError, ValidationError};
 use crate::ports::{Clock, KeyAdded, KeyMinter, KeyStore};
 use crate::secret::Secret;
@@ -124,6 +124,28 @@ pub fn check_environment(tenant: &TenantId, wanted: Option<&str>) -> Result<Envi
     Ok(wanted)
 }
 
+/// Whether a stored key opens its tenant for a presented token whose secret `matches`
+/// the stored hash and whose prefix names `environment`: never once revoked, never in
+/// the other environment.
+pub fn opens(key: &StoredKey, environment: Environment, matches: bool) -> bool {
+    matches && !key.revoked && key.tenant.environment == environment
+}
+
+/// What checking a presented key decided.
+#[derive(Debug)]
+pub enum Admission {
+    /// Unknown, wrong, revoked or of the other environment (one answer on purpose).
+    Refused,
+    /// The key opens its tenant; its use was recorded unless `unrecorded` says why not
+    /// (a failure to record never refuses the request).
+    Admitted {
+        /// The key.
+        key: StoredKey,
+        /// Why its use was not recorded, when it was not.
+        unrecorded: Option<StoreError>,
+    },
+}
+
 /// The key use cases, generic over their ports.
 #[derive(Debug, Clone)]
 pub struct KeyService<S, C, M> {
@@ -139,6 +161,30 @@ impl<S: KeyStore, C: Clock, M: KeyMinter> KeyService<S, C, M> {
             store,
             clock,
             minter,
+        }
+    }
+
+    /// The stored key a presented token's public lookup id finds, for its hash to be
+    /// checked (slow on purpose, so the caller runs it where it may block).
+    pub async fn find(&self, lookup_id: &str) -> Result<Option<StoredKey>, StoreError> {
+        self.store.find_key(lookup_id).await
+    }
+
+    /// Admits a found key whose hash check gave `matches` for a token of
+    /// `environment` ([`opens`]), recording its use at the clock's time.
+    pub async fn admit(
+        &self, key: Option<StoredKey>, environment: Environment, matches: bool,
+    ) -> Admission {
+        match key {
+            Some(key) if opens(&key, environment, matches) => {
+                let unrecorded = self
+                    .store
+                    .touch_key(&key.lookup_id, self.clock.now())
+                    .await
+                    .err();
+                Admission::Admitted { key, unrecorded }
+            }
+            _ => Admission::Refused,
         }
     }
 

@@ -142,3 +142,58 @@ fn key_ids_name_a_lookup_id_or_nothing() {
         assert_eq!(lookup_id_of(not_one), None, "{not_one}");
     }
 }
+
+fn stored(environment: Environment, revoked: bool) -> StoredKey {
+    StoredKey {
+        lookup_id: "0123456789abcdef".into(),
+        tenant: tenant(environment),
+        hash: "$argon2id$...".into(),
+        revoked,
+        plan: "free".into(),
+    }
+}
+
+/// A key opens its tenant only with a matching secret, unrevoked, in its environment.
+#[test]
+fn a_key_opens_only_matching_unrevoked_and_in_its_environment() {
+    let live = stored(Environment::Test, false);
+    assert!(opens(&live, Environment::Test, true));
+    assert!(!opens(&live, Environment::Test, false));
+    assert!(!opens(&live, Environment::Prod, true));
+    assert!(!opens(
+        &stored(Environment::Test, true),
+        Environment::Test,
+        true
+    ));
+}
+
+/// An admitted key's use is recorded at the clock's time; a refused one touches
+/// nothing; a failure to record does not refuse.
+#[test]
+fn admitting_a_key_records_its_use() {
+    let at = Timestamp::parse("2026-03-01T10:00:00.000Z").unwrap();
+    let mut store = MockKeyStore::new();
+    store
+        .expect_touch_key()
+        .with(eq("0123456789abcdef"), eq(at))
+        .times(1)
+        .returning(|_, _| {
+            Box::pin(async { Err(StoreError::Unavailable(anyhow::anyhow!("down"))) })
+        });
+    let service = KeyService::new(store, clock(), minter());
+    let live = Some(stored(Environment::Test, false));
+    match block_on(service.admit(live.clone(), Environment::Test, true)) {
+        Admission::Admitted { key, unrecorded } => {
+            assert_eq!(key.tenant, tenant(Environment::Test));
+            assert!(unrecorded.is_some());
+        }
+        Admission::Refused => panic!("a live key is admitted"),
+    }
+    let untouched = KeyService::new(MockKeyStore::new(), MockClock::new(), minter());
+    for (key, matches) in [(live, false), (None, true)] {
+        assert!(matches!(
+            block_on(untouched.admit(key, Environment::Test, matches)),
+            Admission::Refused
+        ));
+    }
+}
