@@ -38,6 +38,7 @@ pub mod customers;
 pub mod error;
 #[cfg(test)]
 mod fuzz;
+pub mod health;
 pub mod idempotency;
 pub mod identity;
 pub mod intents;

@@ -43,7 +43,9 @@ pub(crate) fn webhook_url_pattern() -> String {
     // Labels start and end with a letter or digit; none starts with `xn--` (IDNA's
     // prefix: the parser decodes such a label as punycode and refuses most).
     let tail = "(-*[A-Za-z0-9])*";
-    let x = format!("[Xx]([A-MO-Za-mo-z0-9]{tail}|-+[A-Za-z0-9]{tail})?|[Xx][Nn](-?[A-Za-z0-9]{tail})?");
+    let x = format!(
+        "[Xx]([A-MO-Za-mo-z0-9]{tail}|-+[A-Za-z0-9]{tail})?|[Xx][Nn](-?[A-Za-z0-9]{tail})?"
+    );
     let label = format!("([A-WYZa-wyz0-9]{tail}|{x})");
     let last = format!("([A-WYZa-wyz]{tail}|{x})");
     let octet = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
@@ -478,10 +480,23 @@ mod tests {
     #[test]
     fn the_webhook_url_pattern_refuses_what_is_not_a_url() {
         let pattern = Regex::new(&webhook_url_pattern()).unwrap();
-        for url in ["https://hooks.example.com/in?x=1", "http://10.0.0.9:8080/", "http://[::1]:9/"] {
+        for url in [
+            "https://hooks.example.com/in?x=1",
+            "http://10.0.0.9:8080/",
+            "http://[::1]:9/",
+        ] {
             assert!(pattern.is_match(url), "{url}");
         }
-        for text in ["", "0", "ftp://a/", "http://a#b", "http://u@a/", "http://1.2.3.999/", "http://a:99999/", "http://xn--0.a/"] {
+        for text in [
+            "",
+            "0",
+            "ftp://a/",
+            "http://a#b",
+            "http://u@a/",
+            "http://1.2.3.999/",
+            "http://a:99999/",
+            "http://xn--0.a/",
+        ] {
             assert!(!pattern.is_match(text), "{text}");
         }
     }

@@ -2,7 +2,6 @@
 //! has its database.
 
 use actix_web::{HttpResponse, web};
-use stickycalls_domain::ports::Health;
 
 use crate::dto::HealthResponse;
 use crate::{AppState, Backend};
@@ -11,7 +10,7 @@ pub(crate) async fn health<B: Backend>(state: web::Data<AppState<B>>) -> HttpRes
     if !state.readiness.is_ready() {
         return HttpResponse::ServiceUnavailable().json(HealthResponse { status: "starting" });
     }
-    match state.store.ping().await {
+    match state.health.ping().await {
         Ok(()) => HttpResponse::Ok().json(HealthResponse { status: "healthy" }),
         Err(e) => {
             tracing::warn!("health check failed: {e:#}");

@@ -64,8 +64,9 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, web};
 use stickycalls_domain::accounts::AccountService;
 use stickycalls_domain::calls::CallService;
-use stickycalls_domain::console::SessionPolicy;
+use stickycalls_domain::console::{SessionPolicy, SessionService};
 use stickycalls_domain::customers::CustomerService;
+use stickycalls_domain::health::HealthService;
 use stickycalls_domain::idempotency::IdempotencyService;
 use stickycalls_domain::keys::KeyService;
 use stickycalls_domain::ports::{
@@ -166,9 +167,11 @@ pub struct AppState<B: Backend> {
     pub settings: SettingsService<B::Store, B::Clock>,
     /// `Idempotency-Key` claims, replays and kept responses.
     pub idempotency: IdempotencyService<B::Store, B::Clock>,
-    /// The store itself, for what is not a use case: health and console sessions.
-    pub store: B::Store,
-    /// Time, for what is not a use case (console sessions).
+    /// Whether the store answers, and its pool's use.
+    pub health: HealthService<B::Store>,
+    /// The web console's sessions.
+    pub sessions: SessionService<B::Store, B::Clock>,
+    /// Time, for what is not a use case (when the console's figures were read).
     pub clock: B::Clock,
     /// The account use cases (signup).
     pub accounts: AccountService<B::Store, B::Ledger, B::Clock, B::Ids, keys::Argon2Minter>,
@@ -273,7 +276,7 @@ impl<B: Backend> AppState<B> {
     fn assemble(
         shared: Shared<B>, store: B::Store, ledger: B::Ledger, clock: B::Clock, ids: B::Ids,
     ) -> Self {
-        let probe = store.clone();
+        let probe = HealthService::new(store.clone());
         shared.metrics.watch_pool(move || probe.pool_use());
         Self {
             key_admin: KeyService::new(store.clone(), clock.clone(), keys::Argon2Minter),
@@ -295,7 +298,12 @@ impl<B: Backend> AppState<B> {
                 keys::Argon2Minter,
             ),
             idempotency: IdempotencyService::new(store.clone(), clock.clone()),
-            store: store.clone(),
+            health: HealthService::new(store.clone()),
+            sessions: SessionService::new(
+                store.clone(),
+                clock.clone(),
+                shared.options.console_sessions,
+            ),
             clock: clock.clone(),
             calls: CallService::new(store, ledger, clock, ids),
             keys: shared.keys,

@@ -7,8 +7,7 @@
 
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
-use stickycalls_domain::console::{NewSession, SessionCheck, csrf, session::digest};
-use stickycalls_domain::ports::{Clock, ConsoleSessionStore};
+use stickycalls_domain::console::{Resumed, csrf};
 use stickycalls_domain::tenant::{Environment, Tenant};
 
 use super::page_error::PageError;
@@ -47,7 +46,7 @@ impl Signed {
 
     /// Ends the session (sign-out).
     pub async fn end<B: Backend>(&self, state: &AppState<B>) -> Result<(), PageError> {
-        Ok(state.store.end_session(&digest(&self.session_id)).await?)
+        Ok(state.sessions.end(&self.session_id).await?)
     }
 }
 
@@ -82,33 +81,17 @@ pub(crate) async fn signed<B: Backend>(
         return Err(sign_in(None));
     };
     let session_id = cookie.value().to_owned();
-    let kept = digest(&session_id);
-    let Some(stored) = state.store.find_session(&kept).await? else {
-        return Err(sign_in(None));
+    let (tenant, key_lookup_id) = match state.sessions.resume(&session_id, environment).await? {
+        Resumed::Live {
+            tenant,
+            key_lookup_id,
+        } => (tenant, key_lookup_id),
+        Resumed::Gone(end) => return Err(sign_in(end)),
     };
-    if stored.tenant.environment != environment {
-        return Err(sign_in(None));
-    }
-    let now = state.clock.now();
-    match state
-        .options
-        .console_sessions
-        .check(stored.times, now, stored.key_live)
-    {
-        Err(end) => {
-            state.store.end_session(&kept).await?;
-            return Err(sign_in(Some(end)));
-        }
-        Ok(SessionCheck::Touch(at)) => state.store.touch_session(&kept, at).await?,
-        Ok(SessionCheck::Live) => {}
-    }
-    let policy = state.policies.of(stored.tenant, &state.settings).await?;
+    let policy = state.policies.of(tenant, &state.settings).await?;
     Ok(Signed {
-        tenant: Tenant {
-            id: stored.tenant,
-            policy,
-        },
-        key_lookup_id: stored.key_lookup_id,
+        tenant: Tenant { id: tenant, policy },
+        key_lookup_id,
         session_id,
     })
 }
@@ -118,14 +101,7 @@ pub(crate) async fn open<B: Backend>(
     req: &HttpRequest, state: &AppState<B>, environment: Environment, key_lookup_id: &str,
 ) -> Result<Cookie<'static>, PageError> {
     let session_id = keys::random_hex(32);
-    state
-        .store
-        .create_session(NewSession {
-            digest: digest(&session_id),
-            key_lookup_id: key_lookup_id.to_owned(),
-            at: state.clock.now(),
-        })
-        .await?;
+    state.sessions.open(&session_id, key_lookup_id).await?;
     Ok(Cookie::build(cookie_name(environment), session_id)
         .path("/console")
         .http_only(true)

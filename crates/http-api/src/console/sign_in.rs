@@ -7,8 +7,6 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
-use stickycalls_domain::console::session::digest;
-use stickycalls_domain::ports::ConsoleSessionStore;
 use stickycalls_domain::tenant::Environment;
 
 use super::layout;
@@ -115,14 +113,11 @@ pub(crate) async fn submit<B: Backend>(
         Environment::Prod => Environment::Test,
     };
     if let Some(theirs) = req.cookie(&cookie_name(other)) {
-        let kept = digest(theirs.value());
-        let same_account = state
-            .store
-            .find_session(&kept)
-            .await?
-            .is_some_and(|s| s.tenant.account == verified.tenant.account);
-        if !same_account {
-            state.store.end_session(&kept).await?;
+        let kept = state
+            .sessions
+            .keep_if_of(theirs.value(), &verified.tenant.account)
+            .await?;
+        if !kept {
             response.cookie(session::removal(other));
         }
     }
