@@ -5,6 +5,11 @@ FORBIDDEN_IN_DOMAIN := tokio diesel diesel-async actix-web
 # Storage adapters (and the shared rate limiter's): they implement the domain's ports
 # and must not know billing.
 STORAGE_CRATES := stickycalls-postgres stickycalls-sqlite stickycalls-memory stickycalls-redis
+# The inbound adapters, each a crate, and the ground they share.
+INBOUND_CRATES := stickycalls-http-api stickycalls-console stickycalls-mcp
+INBOUND_SHARED := stickycalls-inbound
+# Crates whose files must not import each other in a circle.
+CIRCLE_FREE := crates/domain crates/inbound crates/http-api crates/console crates/mcp
 
 # The diesel CLI, built locally (with libpq, and SQLite bundled) only to check the
 # committed schema.rs files. Its features are in its path, so a CLI built with fewer
@@ -132,7 +137,10 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 ## check-boundaries: the domain's normal dependency tree holds no I/O crate, the
-## in-memory store none either, and no storage crate depends on the billing crate.
+## in-memory store none either, and no storage crate depends on the billing crate; no
+## inbound crate (REST, console, MCP, or the ground they share) depends on a store, on
+## the billing or webhook adapters, or on another inbound crate; and no file of the
+## domain or of an inbound crate is part of a circle of imports.
 ## Each tree is listed whole (a failing `cargo tree` fails the check) and must name
 ## the crate it was asked for, so a typo cannot make the check pass vacuously.
 check-boundaries:
@@ -151,7 +159,13 @@ check-boundaries:
 	deny stickycalls-domain "--all-features" $(FORBIDDEN_IN_DOMAIN) || exit $$?; \
 	deny stickycalls-memory "" $(FORBIDDEN_IN_DOMAIN) stickycalls-billing || exit $$?; \
 	for store in $(STORAGE_CRATES); do deny $$store "" stickycalls-billing || exit $$?; done; \
-	if [ $$status -eq 0 ]; then echo "check-boundaries: stickycalls-domain and stickycalls-memory are free of $(FORBIDDEN_IN_DOMAIN); no storage crate depends on stickycalls-billing"; fi; \
+	for room in $(INBOUND_CRATES); do \
+	  others=$$(echo $(INBOUND_CRATES) | tr ' ' '\n' | grep -vx "$$room"); \
+	  deny $$room "" $(STORAGE_CRATES) stickycalls-billing stickycalls-webhooks diesel diesel-async $$others || exit $$?; \
+	done; \
+	deny $(INBOUND_SHARED) "" $(STORAGE_CRATES) stickycalls-billing stickycalls-webhooks diesel diesel-async $(INBOUND_CRATES) || exit $$?; \
+	python3 tests/boundaries/module_cycles.py $(CIRCLE_FREE) || status=1; \
+	if [ $$status -eq 0 ]; then echo "check-boundaries: stickycalls-domain and stickycalls-memory are free of $(FORBIDDEN_IN_DOMAIN); no storage crate depends on stickycalls-billing; no inbound crate depends on a store or on another inbound crate"; fi; \
 	exit $$status
 
 $(DIESEL):

@@ -8,7 +8,7 @@ use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::invalidation::Invalidation;
 use stickycalls_domain::ports::{Clock, IdGenerator};
 use stickycalls_domain::tenant::AccountId;
-use stickycalls_http_api::Backend;
+use stickycalls_inbound::Backend;
 use stickycalls_memory::{MemoryLedger, MemoryStore};
 use stickycalls_postgres::{PgLedger, PgSettings, PgStore};
 use stickycalls_sqlite::{SqliteLedger, SqliteSettings, SqliteStore};

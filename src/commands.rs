@@ -11,7 +11,7 @@ use stickycalls_domain::credits::{CreditSummary, SharedPolicy};
 use stickycalls_domain::keys::{KeyService, lookup_id_of};
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_http_api::KeyDto;
-use stickycalls_http_api::keys::Argon2Minter;
+use stickycalls_inbound::keys::Argon2Minter;
 
 use crate::adapters::{Adapter, RandomIds, SystemClock};
 use crate::cli::{AccountsCommand, CreditsCommand, KeysCommand, PlansCommand};
@@ -19,14 +19,14 @@ use crate::settings::Settings;
 
 /// The operator's use cases over an adapter's ports (the same functions the tests call).
 type Operator<A> = AccountService<
-    <A as stickycalls_http_api::Backend>::Store,
-    <A as stickycalls_http_api::Backend>::Ledger,
+    <A as stickycalls_inbound::Backend>::Store,
+    <A as stickycalls_inbound::Backend>::Ledger,
     SystemClock,
     RandomIds,
     Argon2Minter,
 >;
 
-type Keys<A> = KeyService<<A as stickycalls_http_api::Backend>::Store, SystemClock, Argon2Minter>;
+type Keys<A> = KeyService<<A as stickycalls_inbound::Backend>::Store, SystemClock, Argon2Minter>;
 
 /// The account use cases and the key use cases over one opened store.
 pub(crate) struct Operators<A: Adapter> {

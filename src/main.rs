@@ -7,7 +7,6 @@ mod adapters;
 mod cli;
 mod commands;
 mod first_run;
-mod mcp_bridge;
 mod settings;
 mod telemetry;
 
@@ -20,8 +19,8 @@ use clap::Parser;
 use stickycalls_domain::accounts::AccountService;
 use stickycalls_domain::credits::SharedPolicy;
 use stickycalls_domain::ports::AccountStore;
-use stickycalls_http_api::keys::Argon2Minter;
-use stickycalls_http_api::{AppState, Readiness};
+use stickycalls_inbound::keys::Argon2Minter;
+use stickycalls_inbound::{AppState, Readiness};
 use stickycalls_redis::RedisLimiter;
 use stickycalls_webhooks::Deliverer;
 
@@ -89,7 +88,7 @@ async fn run<A: Adapter>(
         Command::Mcp { url, api_key } => {
             // stdout is the protocol: logs go to stderr, as always.
             telemetry::init(false);
-            mcp_bridge::run(&url, &api_key).await
+            stickycalls_mcp::bridge::run(&url, &api_key).await
         }
     }
 }
@@ -221,12 +220,17 @@ fn http_server<A: Adapter>(
         .http_workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let worker_db = A::per_worker(db, workers);
+    // Made once: every worker shares the console's figures and the MCP sessions.
+    let console = stickycalls_console::Console::default();
+    let mcp = stickycalls_mcp::Mcp::<A>::default();
     let server = actix_web::HttpServer::new(move || {
-        stickycalls_http_api::app(worker_state::<A>(
-            &state,
-            worker_db.as_ref(),
-            policy.clone(),
-        ))
+        let (console, mcp) = (console.clone(), mcp.clone());
+        let state = worker_state::<A>(&state, worker_db.as_ref(), policy.clone());
+        stickycalls_inbound::app(state, move |rooms| {
+            stickycalls_http_api::routes::<A>(rooms);
+            console.mount::<A>(rooms);
+            mcp.mount(rooms);
+        })
     })
     .workers(workers)
     .client_request_timeout(settings.api.client_timeout)

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use stickycalls_domain::console::SessionPolicy;
-use stickycalls_http_api::{ApiOptions, RateLimitSettings, TrustedProxies};
+use stickycalls_inbound::{ApiOptions, RateLimitSettings, TrustedProxies};
 use stickycalls_postgres::PgSettings;
 use stickycalls_redis::RedisSettings;
 use stickycalls_sqlite::SqliteSettings;
@@ -211,17 +211,17 @@ impl Settings {
         let verified_key_ttl = seconds(
             "STICKYCALLS_KEY_CACHE_SECONDS",
             1..=300,
-            stickycalls_http_api::VERIFIED_KEY_TTL,
+            stickycalls_inbound::VERIFIED_KEY_TTL,
         )?;
         let settings_ttl = seconds(
             "STICKYCALLS_SETTINGS_CACHE_SECONDS",
             1..=300,
-            stickycalls_http_api::SETTINGS_TTL,
+            stickycalls_inbound::SETTINGS_TTL,
         )?;
         let client_timeout = seconds(
             "STICKYCALLS_CLIENT_TIMEOUT_SECONDS",
             1..=300,
-            stickycalls_http_api::CLIENT_TIMEOUT,
+            stickycalls_inbound::CLIENT_TIMEOUT,
         )?;
         let trusted_proxies = match var("STICKYCALLS_TRUSTED_PROXIES") {
             None => TrustedProxies::default(),

@@ -5,11 +5,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use crate::auth::Auth;
-use crate::dto::{AccountResponse, DayUsageDto, UsageResponse};
-use crate::error::ApiError;
 use crate::reply::Reply;
-use crate::{AppState, Backend};
+use stickycalls_inbound::auth::Auth;
+use stickycalls_inbound::dto::{AccountResponse, DayUsageDto, UsageResponse};
+use stickycalls_inbound::error::ApiError;
+use stickycalls_inbound::{AppState, Backend};
 
 pub(crate) async fn account<B: Backend>(
     state: web::Data<AppState<B>>, auth: Auth<B>,

@@ -6,10 +6,12 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::auth::Auth;
-use crate::customer_dto::{CustomerDto, CustomerExport, CustomerSearchResponse, VariableWritten};
-use crate::error::ApiError;
-use crate::{AppState, Backend};
+use stickycalls_inbound::auth::Auth;
+use stickycalls_inbound::customer_dto::{
+    CustomerDto, CustomerExport, CustomerSearchResponse, VariableWritten,
+};
+use stickycalls_inbound::error::ApiError;
+use stickycalls_inbound::{AppState, Backend};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct SearchQuery {

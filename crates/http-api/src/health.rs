@@ -3,8 +3,8 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::dto::HealthResponse;
-use crate::{AppState, Backend};
+use stickycalls_inbound::dto::HealthResponse;
+use stickycalls_inbound::{AppState, Backend};
 
 pub(crate) async fn health<B: Backend>(state: web::Data<AppState<B>>) -> HttpResponse {
     if !state.readiness.is_ready() {

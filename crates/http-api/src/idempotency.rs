@@ -15,9 +15,9 @@ use sha2::{Digest, Sha256};
 use stickycalls_domain::idempotency::{IdempotencyClaim, SealedReplay, StoredResponse};
 use stickycalls_domain::tenant::TenantId;
 
-use crate::error::ApiError;
 use crate::reply::Reply;
-use crate::{AppState, Backend};
+use stickycalls_inbound::error::ApiError;
+use stickycalls_inbound::{AppState, Backend};
 
 /// A route's `Idempotency-Key` records, and how their responses are kept.
 #[derive(Debug, Clone, Copy)]

@@ -11,14 +11,14 @@ use stickycalls_domain::accounts::KeyInfo;
 use stickycalls_domain::keys::{KeyError, key_id, lookup_id_of};
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::field_schema::{EnvironmentText, KeyNameText};
+use stickycalls_inbound::field_schema::{EnvironmentText, KeyNameText};
 
-use crate::auth::Auth;
-use crate::body::typed;
-use crate::error::ApiError;
 use crate::idempotency::{Scope, idempotent};
 use crate::reply::Reply;
-use crate::{AppState, Backend, keys};
+use stickycalls_inbound::auth::Auth;
+use stickycalls_inbound::body::typed;
+use stickycalls_inbound::error::ApiError;
+use stickycalls_inbound::{AppState, Backend, keys};
 
 /// A key as listed: never its secret.
 #[derive(Debug, Serialize, ToSchema)]
@@ -130,4 +130,4 @@ pub(crate) async fn revoke<B: Backend>(
     Ok(HttpResponse::NoContent().finish())
 }
 
-crate::redact::opaque_debug!(CreatedKey);
+stickycalls_inbound::redact::opaque_debug!(CreatedKey);

@@ -5,22 +5,18 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::dto::{
-    AccountResponse, DayUsageDto, EndRequest, EndResponse, HealthResponse, IdentityDto,
-    IdentityHintsDto, OpenIntentDto, SharedLineDto, StartRequest, StartResponse, TelcoDto,
-    UsageResponse, VariableDto,
+use stickycalls_inbound::dto::{
+    AccountResponse, EndRequest, EndResponse, HealthResponse, StartRequest, StartResponse,
+    UsageResponse,
 };
-use crate::error::{DetailsBody, ErrorBody, IssueBody};
-use crate::field_schema::{
-    CustomerLookupQuery, CustomerRefText, DayText, VariableBody, VariableKeyText,
-};
+use stickycalls_inbound::error::ErrorBody;
+use stickycalls_inbound::field_schema::DayText;
+use stickycalls_inbound::wire_schemas::{EndRules, WireSchemas};
+
+use crate::openapi_failures::{BodyFailures, KeyedFailures};
 use crate::openapi_settings as settings;
 use crate::openapi_tenant as tenant;
 use crate::openapi_webhooks as webhooks;
-use crate::settings_dto::{
-    AdjustmentDto, AttestationPolicyDto, BinDto, CalibrationResponse, IdentitySettingsDto,
-    LearningDto, ReuseQualityDto, ThresholdsDto, WeightsDto,
-};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -38,14 +34,6 @@ use crate::settings_dto::{
         webhooks::read_webhook_doc, webhooks::delete_webhook_doc, webhooks::rotate_webhook_doc,
         webhooks::webhook_deliveries_doc, crate::prompts::prompt_doc
     ),
-    components(schemas(
-        StartRequest, StartResponse, EndRequest, EndResponse, HealthResponse, IdentityDto,
-        IdentityHintsDto, OpenIntentDto, SharedLineDto, TelcoDto, VariableDto, ErrorBody, DetailsBody, IssueBody,
-        AccountResponse, UsageResponse, DayUsageDto, DayText, CustomerRefText,
-        CustomerLookupQuery, VariableKeyText, VariableBody, IdentitySettingsDto, WeightsDto,
-        ThresholdsDto, AttestationPolicyDto, CalibrationResponse, BinDto, ReuseQualityDto,
-        LearningDto, AdjustmentDto
-    )),
     modifiers(&BearerKey, &EndRules, &Tags),
     security(("api_key" = []), ("api_key_basic" = []))
 )]
@@ -140,18 +128,6 @@ impl Modify for Tags {
 }
 
 /// The cross-field rules of `calls/end` (see `field_schema::end_request_rules`).
-struct EndRules;
-
-impl Modify for EndRules {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{RefOr, schema::Schema};
-        let schemas = openapi.components.as_mut().map(|c| &mut c.schemas);
-        if let Some(RefOr::T(Schema::Object(end))) = schemas.and_then(|s| s.get_mut("EndRequest")) {
-            end.extensions = Some(crate::field_schema::end_request_rules());
-        }
-    }
-}
-
 impl Modify for BearerKey {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         if let Some(components) = openapi.components.as_mut() {
@@ -187,45 +163,6 @@ impl Modify for BearerKey {
 ))]
 #[allow(dead_code)]
 fn health_doc() {}
-
-/// The refusals every route that takes a key can answer.
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)]
-pub(crate) enum KeyedFailures {
-    /// A key problem.
-    #[response(
-        status = 401,
-        description = "Missing, malformed, unknown or revoked key"
-    )]
-    Unauthorized(ErrorBody),
-    /// Over the plan's rate.
-    #[response(
-        status = 429,
-        description = "`rate_limited`: over the plan's rate (`Retry-After` says when to retry)"
-    )]
-    RateLimited(ErrorBody),
-    /// The store is down, or the server is starting.
-    #[response(
-        status = 503,
-        description = "The store is unavailable, or the server is still starting"
-    )]
-    Unavailable(ErrorBody),
-}
-
-/// The refusals of a route that reads a body.
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)]
-pub(crate) enum BodyFailures {
-    /// Too slow.
-    #[response(
-        status = 408,
-        description = "`request_timeout`: the body did not arrive in time"
-    )]
-    TooSlow(ErrorBody),
-    /// Too large.
-    #[response(status = 413, description = "`payload_too_large`: body over 64 KiB")]
-    TooLarge(ErrorBody),
-}
 
 /// Identify a caller at the start of a call. New callers cost one credit; returning
 /// callers (recommendation `reuse`) are free. Supports `Idempotency-Key`.
@@ -277,7 +214,10 @@ fn usage_doc() {}
 
 /// The OpenAPI document, pretty-printed.
 pub fn openapi_json() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_default() + "\n"
+    // The operations, then every wire type's schema that no operation names.
+    let mut document = ApiDoc::openapi();
+    document.merge(WireSchemas::openapi());
+    document.to_pretty_json().unwrap_or_default() + "\n"
 }
 
 pub(crate) async fn serve() -> HttpResponse {

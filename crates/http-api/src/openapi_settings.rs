@@ -3,9 +3,9 @@
 
 #![allow(dead_code)]
 
-use crate::error::ErrorBody;
-use crate::openapi::{BodyFailures, KeyedFailures};
-use crate::settings_dto::{CalibrationResponse, IdentitySettingsDto};
+use crate::openapi_failures::{BodyFailures, KeyedFailures};
+use stickycalls_inbound::error::ErrorBody;
+use stickycalls_inbound::settings_dto::{CalibrationResponse, IdentitySettingsDto};
 
 /// The identity settings of the key's environment (the defaults until replaced).
 #[utoipa::path(get, path = "/v1/settings/identity", responses(

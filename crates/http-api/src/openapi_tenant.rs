@@ -3,12 +3,16 @@
 
 #![allow(dead_code)]
 
-use crate::customer_dto::{CustomerDto, CustomerExport, CustomerSearchResponse, VariableWritten};
-use crate::error::ErrorBody;
-use crate::field_schema::{CustomerLookupQuery, CustomerRefText, VariableBody, VariableKeyText};
 use crate::key_routes::{CreateKeyRequest, CreatedKey, KeyList};
-use crate::openapi::{BodyFailures, KeyedFailures};
+use crate::openapi_failures::{BodyFailures, KeyedFailures};
 use crate::signup::{SignupRequest, SignupResponse};
+use stickycalls_inbound::customer_dto::{
+    CustomerDto, CustomerExport, CustomerSearchResponse, VariableWritten,
+};
+use stickycalls_inbound::error::ErrorBody;
+use stickycalls_inbound::field_schema::{
+    CustomerLookupQuery, CustomerRefText, VariableBody, VariableKeyText,
+};
 
 /// Open an account by API (no human needed): Free plan, one test and one prod key,
 /// each shown only in this answer. Rate-limited per client address; the operator can

@@ -2,11 +2,11 @@
 
 #![allow(dead_code)]
 
-use crate::error::ErrorBody;
-use crate::openapi::{BodyFailures, KeyedFailures};
+use crate::openapi_failures::{BodyFailures, KeyedFailures};
 use crate::webhook_routes::{
     CreateWebhookRequest, DeliveryList, WebhookDto, WebhookList, WebhookWithSecret,
 };
+use stickycalls_inbound::error::ErrorBody;
 
 /// Register an endpoint for events (docs/WEBHOOKS.md): deliveries are signed the
 /// Standard Webhooks way with the secret in this answer, shown once. Supports

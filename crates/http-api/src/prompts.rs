@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
-use crate::error::ApiError;
+use stickycalls_inbound::error::ApiError;
 
 /// A prompt: its name in the path, media type and text.
 pub(crate) struct Prompt {
@@ -60,7 +60,7 @@ pub(crate) async fn serve(name: web::Path<String>) -> Result<HttpResponse, ApiEr
     responses(
         (status = 200, description = "The prompt", content(
             (String = "application/xml"), (String = "text/markdown"), (String = "text/plain"))),
-        (status = 404, description = "`prompt_not_found`", body = crate::error::ErrorBody),
+        (status = 404, description = "`prompt_not_found`", body = stickycalls_inbound::error::ErrorBody),
 ))]
 #[allow(dead_code)]
 pub(crate) fn prompt_doc() {}

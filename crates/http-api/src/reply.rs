@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use serde::Serialize;
 use stickycalls_domain::identity::CustomerRef;
 
-use crate::error::ApiError;
+use stickycalls_inbound::error::ApiError;
 
 /// A successful answer: status, JSON text, and the credits header when known.
 #[derive(Debug)]

@@ -5,7 +5,7 @@ use actix_web::dev::Handler;
 use actix_web::http::header::{ALLOW, HeaderValue};
 use actix_web::{FromRequest, HttpResponse, Responder, ResponseError, web};
 
-use crate::error::ApiError;
+use stickycalls_inbound::error::ApiError;
 
 /// A resource under construction: its routes and the methods they allow.
 pub(crate) struct Resource {

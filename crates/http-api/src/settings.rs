@@ -8,12 +8,12 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::auth::Auth;
-use crate::body::typed;
-use crate::error::ApiError;
 use crate::reply::Reply;
-use crate::settings_dto::{CalibrationResponse, IdentitySettingsDto};
-use crate::{AppState, Backend};
+use stickycalls_inbound::auth::Auth;
+use stickycalls_inbound::body::typed;
+use stickycalls_inbound::error::ApiError;
+use stickycalls_inbound::settings_dto::{CalibrationResponse, IdentitySettingsDto};
+use stickycalls_inbound::{AppState, Backend};
 
 pub(crate) async fn read<B: Backend>(
     state: web::Data<AppState<B>>, auth: Auth<B>,

@@ -9,16 +9,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::field_schema::{AccountNameText, EmailText};
+use stickycalls_inbound::field_schema::{AccountNameText, EmailText};
 
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use uuid::Uuid;
 
-use crate::body::typed;
-use crate::error::ApiError;
 use crate::idempotency::{Scope, idempotent};
 use crate::reply::Reply;
-use crate::{AppState, Backend};
+use stickycalls_inbound::body::typed;
+use stickycalls_inbound::error::ApiError;
+use stickycalls_inbound::{AppState, Backend};
 
 /// `POST /v1/accounts`.
 #[derive(Deserialize, ToSchema)]
@@ -103,4 +103,17 @@ pub(crate) async fn signup<B: Backend>(
     .await
 }
 
-crate::redact::opaque_debug!(SignupRequest, SignupKeys, SignupResponse);
+stickycalls_inbound::redact::opaque_debug!(SignupRequest, SignupKeys, SignupResponse);
+
+#[cfg(test)]
+mod tests {
+    use super::SignupRequest;
+
+    #[test]
+    fn a_signup_prints_no_address() {
+        let signup: SignupRequest =
+            serde_json::from_value(serde_json::json!({"name": "Acme", "email": "zoe@example.com"}))
+                .unwrap();
+        assert!(!format!("{signup:?}").contains("zoe@"));
+    }
+}

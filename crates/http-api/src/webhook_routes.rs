@@ -9,14 +9,16 @@ use serde_json::Value;
 use stickycalls_domain::webhooks::{DeliveryInfo, Endpoint, NewEndpointRequest};
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::field_schema::{WebhookDescriptionText, WebhookEventsList, WebhookUrlText};
+use stickycalls_inbound::field_schema::{
+    WebhookDescriptionText, WebhookEventsList, WebhookUrlText,
+};
 
-use crate::auth::Auth;
-use crate::body::typed;
-use crate::error::ApiError;
 use crate::idempotency::{Scope, idempotent};
 use crate::reply::Reply;
-use crate::{AppState, Backend};
+use stickycalls_inbound::auth::Auth;
+use stickycalls_inbound::body::typed;
+use stickycalls_inbound::error::ApiError;
+use stickycalls_inbound::{AppState, Backend};
 
 /// `POST /v1/webhooks`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -82,7 +84,7 @@ pub struct WebhookWithSecret {
     pub webhook: WebhookDto,
 }
 
-crate::redact::opaque_debug!(WebhookWithSecret);
+stickycalls_inbound::redact::opaque_debug!(WebhookWithSecret);
 
 /// `GET /v1/webhooks`.
 #[derive(Debug, Serialize, ToSchema)]

@@ -7,12 +7,9 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::test;
 use serde_json::{Value, json};
-use stickycalls_http_api::{ApiOptions, AppState, Backend, app};
+use stickycalls_inbound::{ApiOptions, AppState, Backend};
 use stickycalls_memory::{MemoryLedger, MemoryStore};
 use stickycalls_test_support::fakes::{SequentialIds, TestClock, billing_on};
-
-#[path = "http/console.rs"]
-mod console;
 
 struct Memory;
 
@@ -43,6 +40,21 @@ fn state() -> Arc<AppState<Memory>> {
         SequentialIds,
         ApiOptions::default(),
     ))
+}
+
+/// The REST API alone.
+fn app(
+    state: Arc<AppState<Memory>>,
+) -> actix_web::App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    stickycalls_inbound::app(state, stickycalls_http_api::routes::<Memory>)
 }
 
 /// Sends a request; the status and the JSON body (`null` when empty).

@@ -5,30 +5,9 @@
 use std::collections::BTreeMap;
 
 use super::hints::{CustomerRef, IdentityHints, LineType};
-use super::number::Confirmed;
+use super::number::{AniLink, Confirmed};
 use crate::intents::INTENT_EXPIRY;
 use crate::timestamp::Timestamp;
-
-/// One customer linked to the caller's number.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AniLink {
-    /// The customer.
-    pub customer: CustomerRef,
-    /// The line type last seen for this number, remembered for calls without telco data.
-    pub line_type: Option<LineType>,
-    /// When the link was made.
-    pub linked_at: Timestamp,
-    /// The agents' confirmations of this customer on this number, if any.
-    pub confirmed: Option<Confirmed>,
-}
-
-impl AniLink {
-    /// The latest confirmation, or when the link was made.
-    pub fn last_seen(&self) -> Timestamp {
-        self.confirmed
-            .map_or(self.linked_at, |c| c.last_at.max(self.linked_at))
-    }
-}
 
 /// What the store knows of a candidate customer's history.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

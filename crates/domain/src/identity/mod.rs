@@ -19,11 +19,11 @@ pub use attestation::{Attestation, AttestationPolicy, AttestationRead, Carrier};
 pub use calibration::{BINS, Bin, Calibration, JudgedCalls, ReuseQuality, Verdict, calibrate};
 pub use confidence::{Confidence, Level, Recommendation};
 pub use decision::{Explanation, Offer, Risk, Signal, Thresholds};
-pub use evidence::{Activity, AniLink, Evidence, EvidenceKind};
+pub use evidence::{Activity, Evidence, EvidenceKind};
 pub use hints::{CustomerRef, ExternalIds, IdentityHints, LineType, RawHints};
 pub use learning::{Adjustment, Learned, MAX_LEARNED_WEIGHT, MIN_CONFIRMED, learn};
 pub use number::{
-    ATTESTED_RUN, Confirmed, active_links, is_downgrade, remembered_line_type, strength,
+    ATTESTED_RUN, AniLink, Confirmed, active_links, is_downgrade, remembered_line_type, strength,
     usual_attestation,
 };
 pub use phone::{Ani, AniPolicy, PhoneNumber};

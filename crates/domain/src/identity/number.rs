@@ -5,12 +5,33 @@
 //! attestation its genuine calls usually carry. Pure: the store reads the links.
 
 use super::attestation::Attestation;
-use super::evidence::AniLink;
+use super::hints::CustomerRef;
 use super::hints::LineType;
 use time::Duration;
 
 use crate::error::ValidationError;
 use crate::timestamp::Timestamp;
+
+/// One customer linked to the caller's number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AniLink {
+    /// The customer.
+    pub customer: CustomerRef,
+    /// The line type last seen for this number, remembered for calls without telco data.
+    pub line_type: Option<LineType>,
+    /// When the link was made.
+    pub linked_at: Timestamp,
+    /// The agents' confirmations of this customer on this number, if any.
+    pub confirmed: Option<Confirmed>,
+}
+
+impl AniLink {
+    /// The latest confirmation, or when the link was made.
+    pub fn last_seen(&self) -> Timestamp {
+        self.confirmed
+            .map_or(self.linked_at, |c| c.last_at.max(self.linked_at))
+    }
+}
 
 /// An agent's confirmation of a customer on a number, as its link keeps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
