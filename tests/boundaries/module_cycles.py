@@ -44,7 +44,8 @@ def resolve(modules, base, names):
     return best, rest
 
 
-REEXPORT = re.compile(r"\bpub(?:\([a-z]+\))?\s+use\s+([A-Za-z_][A-Za-z0-9_:]*?)::(\{[^;]*\}|[A-Za-z_][A-Za-z0-9_]*)\s*;", re.S)
+REEXPORT = re.compile(r"\bpub(?:\([a-z]+\))?\s+use\s+([A-Za-z_][A-Za-z0-9_:]*?)::(\{[^;]*\}|[A-Za-z_][A-Za-z0-9_]*|\*)\s*;", re.S)
+DEFINED = re.compile(r"^pub\s+(?:async\s+)?(?:trait|struct|enum|type|fn|const|static|mod)\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)
 
 
 def reexports(modules, texts):
@@ -59,6 +60,12 @@ def reexports(modules, texts):
                 continue
             child, _ = resolve(modules, module, prefix.split("::"))
             if child is None:
+                continue
+            if items == "*":
+                # A glob: every public item the child defines (and mockall's mocks).
+                for name in DEFINED.findall(texts[child]):
+                    face[name] = child
+                    face["Mock" + name] = child
                 continue
             for item in re.split(r"[,\s{}]+", items):
                 if item and item != "self":

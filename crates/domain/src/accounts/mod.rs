@@ -7,9 +7,7 @@ mod service;
 #[cfg(test)]
 mod tests;
 
-pub use service::{
-    AccountError, AccountService, MAX_ACCOUNT_NAME, MAX_EMAIL, OpenedAccount, Purged,
-};
+pub use service::{AccountError, AccountService, MAX_ACCOUNT_NAME, MAX_EMAIL, OpenedAccount};
 
 use crate::credits::PlanTerms;
 use crate::tenant::{AccountId, Environment, TenantId};
@@ -147,4 +145,18 @@ impl std::fmt::Debug for AccountInfo {
             .field("created_at", &self.created_at)
             .finish()
     }
+}
+
+/// What a purge deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Purged {
+    /// Expired variables.
+    pub variables: usize,
+    /// Intents untouched for 90 days.
+    pub intents: usize,
+    /// `Idempotency-Key` records older than a day, with their stored responses.
+    pub responses: usize,
+    /// Console sessions ended by their idle or absolute limit, or by their key's
+    /// revocation.
+    pub sessions: usize,
 }

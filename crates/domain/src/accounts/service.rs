@@ -2,7 +2,7 @@
 //! environment) and the operator's actions: granting credits, changing plans, purging
 //! expired data. The command-line tool and the tests call the same functions.
 
-use crate::accounts::{AccountInfo, NewAccount};
+use crate::accounts::{AccountInfo, NewAccount, Purged};
 use crate::console::SessionPolicy;
 use crate::credits::{CreditAccount, CreditSummary};
 use crate::error::{Issues, StoreError, ValidationError};
@@ -45,20 +45,6 @@ pub struct OpenedAccount {
     pub test_key: Secret,
     /// `sk_prod_...`.
     pub prod_key: Secret,
-}
-
-/// What a purge deleted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Purged {
-    /// Expired variables.
-    pub variables: usize,
-    /// Intents untouched for 90 days.
-    pub intents: usize,
-    /// `Idempotency-Key` records older than a day, with their stored responses.
-    pub responses: usize,
-    /// Console sessions ended by their idle or absolute limit, or by their key's
-    /// revocation.
-    pub sessions: usize,
 }
 
 fn check_name(name: &str) -> Result<String, ValidationError> {

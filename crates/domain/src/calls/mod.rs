@@ -1,6 +1,7 @@
 //! The two use cases of a phone call: `calls/start` (who is this?) and `calls/end`
 //! (what happened?), as a service generic over the ports.
 
+pub mod commit;
 mod errors;
 mod outcome;
 mod record;

@@ -2,10 +2,12 @@
 //! whole, and erased (GDPR). The rules of what a read shows live here; how a customer
 //! is stored belongs to the adapters.
 
+mod context;
 mod service;
 #[cfg(test)]
 mod service_tests;
 
+pub use context::CustomerContext;
 pub use service::{CustomerError, CustomerService, MAX_SEARCH_RESULTS};
 
 use crate::text::{TextKind, is_storable, refusal};
@@ -15,7 +17,6 @@ use crate::calls::CallRecord;
 use crate::error::ValidationError;
 use crate::identity::{AniPolicy, Confirmed, CustomerRef, LineType, PhoneNumber};
 use crate::intents::OpenIntent;
-use crate::ports::CustomerContext;
 use crate::timestamp::Timestamp;
 use crate::variables::{StoredVariable, live_at};
 

@@ -2,8 +2,8 @@ use futures::executor::block_on;
 use mockall::predicate::eq;
 
 use super::*;
-use crate::accounts::NewKey;
-use crate::ports::{MockClock, MockKeyMinter, MockKeyStore};
+use crate::accounts::{NewKey, Revocation};
+use crate::ports::{KeyAdded, MockClock, MockKeyMinter, MockKeyStore};
 use crate::tenant::AccountId;
 use crate::timestamp::Timestamp;
 
