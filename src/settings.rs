@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use stickycalls_billing::Catalog;
 use stickycalls_domain::console::SessionPolicy;
+use stickycalls_domain::credits::BillingPolicy;
 use stickycalls_inbound::{ApiOptions, RateLimitSettings, TrustedProxies};
 use stickycalls_postgres::PgSettings;
 use stickycalls_redis::RedisSettings;
@@ -202,9 +204,13 @@ impl Settings {
             Some("false") => false,
             Some(other) => bail!("STICKYCALLS_PUBLIC_SIGNUP `{other}` must be `true` or `false`"),
         };
+        // Each plan's quota is the billing catalog's; the operator may override any.
+        let catalog = Catalog::new(billing_enabled);
+        let plans =
+            RateLimitSettings::for_plans(catalog.request_quotas(), &catalog.opening_plan().plan);
         let rate_limits = match var("STICKYCALLS_RATE_LIMITS") {
-            None => RateLimitSettings::default(),
-            Some(text) => RateLimitSettings::default()
+            None => plans,
+            Some(text) => plans
                 .with_overrides(&text)
                 .map_err(|e| anyhow::anyhow!("STICKYCALLS_RATE_LIMITS: {e}"))?,
         };

@@ -2,7 +2,11 @@
 //! periods from each account's anchor, one credit per billable start, and the
 //! operator's switch that turns billing off.
 
+use std::num::NonZeroU32;
+use std::time::Duration;
+
 use stickycalls_domain::credits::{BillingPolicy, Charge, Period, PlanTerms, START_PRICE};
+use stickycalls_domain::ratelimit::Quota;
 use stickycalls_domain::{Timestamp, ValidationError};
 
 use crate::period::monthly;
@@ -57,11 +61,47 @@ impl BillingPolicy for Catalog {
     fn period(&self, anchor: Timestamp, now: Timestamp) -> Period {
         monthly(anchor, now)
     }
+
+    fn request_quotas(&self) -> Vec<(String, Quota)> {
+        PlanId::ALL
+            .into_iter()
+            .map(|id| {
+                let quota = Quota {
+                    requests: NonZeroU32::new(id.plan().requests_per_minute)
+                        .unwrap_or(NonZeroU32::MIN),
+                    window: Duration::from_secs(60),
+                };
+                (id.as_str().to_owned(), quota)
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_plan_has_a_request_quota_growing_with_the_plan() {
+        let quotas = Catalog::new(true).request_quotas();
+        let per_minute: Vec<(&str, u32)> = quotas
+            .iter()
+            .map(|(plan, q)| {
+                assert_eq!(q.window, Duration::from_secs(60));
+                (plan.as_str(), q.requests.get())
+            })
+            .collect();
+        assert_eq!(
+            per_minute,
+            [
+                ("free", 600),
+                ("starter", 1_200),
+                ("growth", 3_000),
+                ("scale", 6_000),
+                ("enterprise", 12_000)
+            ]
+        );
+    }
 
     #[test]
     fn the_policy_of_the_faq() {

@@ -29,6 +29,8 @@ pub struct Plan {
     pub monthly_price_cents: Option<u32>,
     /// Price billed annually, per month (15% off).
     pub annual_price_cents_per_month: Option<u32>,
+    /// Requests a key on this plan may send per minute (also the burst).
+    pub requests_per_minute: u32,
 }
 
 impl PlanId {
@@ -55,18 +57,21 @@ impl PlanId {
     /// The plan's terms. The FAQ prices only Starter ($29 a month, $25 a month billed
     /// annually) and Free ($0); the others are left for the operator to price.
     pub fn plan(self) -> Plan {
-        let (monthly_credits, monthly, annual) = match self {
-            PlanId::Free => (Some(100), Some(0), Some(0)),
-            PlanId::Starter => (Some(10_000), Some(2_900), Some(2_500)),
-            PlanId::Growth => (Some(50_000), None, None),
-            PlanId::Scale => (Some(250_000), None, None),
-            PlanId::Enterprise => (None, None, None),
+        // Request quotas grow with the plan (about 6 requests a call at the allowance's
+        // busiest minute leaves the free plan room for a burst of tests).
+        let (monthly_credits, monthly, annual, per_minute) = match self {
+            PlanId::Free => (Some(100), Some(0), Some(0), 600),
+            PlanId::Starter => (Some(10_000), Some(2_900), Some(2_500), 1_200),
+            PlanId::Growth => (Some(50_000), None, None, 3_000),
+            PlanId::Scale => (Some(250_000), None, None, 6_000),
+            PlanId::Enterprise => (None, None, None, 12_000),
         };
         Plan {
             id: self,
             monthly_credits,
             monthly_price_cents: monthly,
             annual_price_cents_per_month: annual,
+            requests_per_minute: per_minute,
         }
     }
 }

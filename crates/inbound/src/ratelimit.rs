@@ -77,11 +77,14 @@ impl Limit {
     }
 }
 
-/// The limits to enforce: one per plan (an unknown plan gets `free`'s), and signup's.
+/// The limits to enforce: one per plan, as the billing policy serves them (a key on a
+/// plan they do not name is limited as `fallback`'s), and signup's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimitSettings {
-    /// Per plan id (`free`, `starter`, `growth`, `scale`, `enterprise`).
+    /// Per plan name: the catalog's quotas, with the operator's overrides.
     pub plans: BTreeMap<String, Limit>,
+    /// The plan whose quota a key on an unnamed plan gets (the plan accounts open on).
+    pub fallback: String,
     /// Account creations per client address.
     pub signup: Limit,
 }
@@ -94,28 +97,38 @@ fn limit(requests: u32, seconds: u64) -> Limit {
 }
 
 impl Default for RateLimitSettings {
-    /// Free 600/min, Starter 1,200, Growth 3,000, Scale 6,000, Enterprise 12,000;
+    /// No plan quota (until [`RateLimitSettings::for_plans`] gives the catalog's);
     /// signup 10 per hour per address.
     fn default() -> Self {
-        let plans = [
-            ("free", 600),
-            ("starter", 1_200),
-            ("growth", 3_000),
-            ("scale", 6_000),
-            ("enterprise", 12_000),
-        ]
-        .into_iter()
-        .map(|(plan, per_minute)| (plan.to_owned(), limit(per_minute, 60)))
-        .collect();
         Self {
-            plans,
+            plans: BTreeMap::new(),
+            fallback: String::new(),
             signup: limit(10, 3_600),
         }
     }
 }
 
 impl RateLimitSettings {
-    /// Applies `plan=REQUESTS/SECONDS,...` over the defaults (`free=120/60,scale=10000/60`).
+    /// The plans' quotas as the domain's billing policy gives them
+    /// (`BillingPolicy::request_quotas`), `fallback` for a plan they do not name.
+    pub fn for_plans(quotas: Vec<(String, ratelimit::Quota)>, fallback: &str) -> Self {
+        Self {
+            plans: quotas
+                .into_iter()
+                .map(|(plan, q)| {
+                    let limit = Limit {
+                        requests: q.requests,
+                        window: q.window,
+                    };
+                    (plan, limit)
+                })
+                .collect(),
+            fallback: fallback.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// Applies `plan=REQUESTS/SECONDS,...` over the plans' quotas (`free=120/60,scale=10000/60`).
     pub fn with_overrides(mut self, text: &str) -> Result<Self, String> {
         for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
             let (plan, value) = item
@@ -311,6 +324,7 @@ impl Shared {
 /// Every limiter of this process.
 pub struct RateLimits {
     plans: BTreeMap<String, Policy<Arc<str>>>,
+    fallback: String,
     signup: Policy<IpAddr>,
     shared: Option<Shared>,
 }
@@ -332,6 +346,7 @@ impl RateLimits {
                 .iter()
                 .map(|(plan, limit)| (plan.clone(), Policy::new(plan, *limit)))
                 .collect(),
+            fallback: settings.fallback.clone(),
             signup: Policy::new("signup", settings.signup),
             shared: None,
         }
@@ -369,10 +384,10 @@ impl RateLimits {
         let policy = match self.plans.get(plan) {
             Some(policy) => policy,
             None => {
-                // A plan the limits do not name (the operator's catalog has more plans
-                // than STICKYCALLS_RATE_LIMITS): limited as `free`, and said so.
-                tracing::warn!(plan, "no rate limit for this plan: the free plan's applies");
-                match self.plans.get("free") {
+                // A plan the catalog does not name (set by hand in the database):
+                // limited as the plan accounts open on, and said so.
+                tracing::warn!(plan, fallback = %self.fallback, "no rate limit for this plan: the opening plan's applies");
+                match self.plans.get(&self.fallback) {
                     Some(free) => free,
                     None => return Ok(()),
                 }
@@ -443,17 +458,22 @@ mod tests {
         for bad in ["", "3", "0/60", "3/0", "x/60", "3/y"] {
             assert!(bad.parse::<Limit>().is_err(), "{bad}");
         }
-        let settings = RateLimitSettings::default()
-            .with_overrides("free=3/2, signup=1/60")
-            .unwrap();
+        let quota = |n| ratelimit::Quota {
+            requests: NonZeroU32::new(n).unwrap(),
+            window: Duration::from_secs(60),
+        };
+        let catalog = || {
+            RateLimitSettings::for_plans(
+                vec![("free".into(), quota(600)), ("scale".into(), quota(6_000))],
+                "free",
+            )
+        };
+        let settings = catalog().with_overrides("free=3/2, signup=1/60").unwrap();
         assert_eq!(settings.plans["free"], limit);
         assert_eq!(settings.signup.requests.get(), 1);
         assert_eq!(settings.plans["scale"].requests.get(), 6_000);
-        assert!(
-            RateLimitSettings::default()
-                .with_overrides("gold=1/1")
-                .is_err()
-        );
+        assert_eq!(settings.fallback, "free");
+        assert!(catalog().with_overrides("gold=1/1").is_err());
     }
 
     #[test]

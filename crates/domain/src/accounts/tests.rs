@@ -40,6 +40,10 @@ impl BillingPolicy for Flat {
             end: anchor + time::Duration::days(30),
         }
     }
+
+    fn request_quotas(&self) -> Vec<(String, crate::ratelimit::Quota)> {
+        Vec::new()
+    }
 }
 
 fn now() -> Timestamp {

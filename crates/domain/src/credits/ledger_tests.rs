@@ -32,6 +32,10 @@ impl BillingPolicy for Months {
             end: Timestamp::new(end),
         }
     }
+
+    fn request_quotas(&self) -> Vec<(String, crate::ratelimit::Quota)> {
+        Vec::new()
+    }
 }
 
 pub(crate) const POLICY: Months = Months { billing: true };

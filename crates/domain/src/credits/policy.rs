@@ -1,11 +1,12 @@
-//! The billing policy port: what varies by operator (the plan catalog, billing
-//! periods, the price of a start, billing switched off). The `stickycalls-billing`
+//! The billing policy port: what varies by operator (the plan catalog with each
+//! plan's request quota, billing periods, the price of a start, billing switched off). The `stickycalls-billing`
 //! crate implements it; the ledger's laws ([`super::CreditAccount`]) use it.
 
 use std::sync::Arc;
 
 use crate::credits::Charge;
 use crate::error::ValidationError;
+use crate::ratelimit::Quota;
 use crate::timestamp::Timestamp;
 
 /// One billing period: `[start, end)`.
@@ -49,6 +50,10 @@ pub trait BillingPolicy: Send + Sync + 'static {
 
     /// The period containing `now` for an account whose periods count from `anchor`.
     fn period(&self, anchor: Timestamp, now: Timestamp) -> Period;
+
+    /// Each plan of the catalog by its wire name, with how many requests its keys may
+    /// send (a key on a plan the catalog does not name gets the opening plan's).
+    fn request_quotas(&self) -> Vec<(String, Quota)>;
 }
 
 /// A policy shared by the services and stores of one server.
