@@ -13,8 +13,8 @@
 //!   (If the insert found the `call_id` taken, the transaction committed nothing.)
 //! - A billable start: `SAVEPOINT`, the writes, the first free credit stripe's
 //!   `FOR UPDATE SKIP LOCKED` and the credits as last committed in one pipeline; the
-//!   stripe's block pays (the domain's `Block::pay`), and the stripe, the ledger line
-//!   and `COMMIT` go in a second one. Three round trips in all; a fourth when the
+//!   stripe's block pays (the domain's `Payment` decides), and the stripe, the ledger
+//!   line and `COMMIT` go in a second one. Three round trips in all; a fourth when the
 //!   block must be refilled from the account (see [`billed`]).
 //! - A new customer without a charge (billing off): the writes, then `COMMIT` once the
 //!   call insert is known to have happened (a provisional customer must not outlive a
@@ -22,12 +22,10 @@
 
 use diesel::QueryResult;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use stickycalls_domain::Timestamp;
-use stickycalls_domain::credits::stripes::{Block, Held, Refill, STRIPES, refill};
-use stickycalls_domain::credits::{BillingPolicy, Charge, CreditAccount, InsufficientCredits};
+use stickycalls_domain::credits::payment::{Found, Payment, Step, Writes};
+use stickycalls_domain::credits::{BillingPolicy, Charge, InsufficientCredits};
 use stickycalls_domain::ports::{CommitStartError, CustomerContext, StartCommit, StartReceipt};
 use stickycalls_domain::tenant::TenantId;
-use stickycalls_domain::webhooks::debit_events;
 use uuid::Uuid;
 
 use crate::context::customer_context;
@@ -192,21 +190,21 @@ async fn free(
     }))
 }
 
-/// A billed start. Its writes go out after `SAVEPOINT credits`, with the first free
-/// stripe locked and the tenant's credits read as last committed; the stripe's block
-/// pays if it can (the stripe, the debit's ledger line and `COMMIT`: three round trips
-/// in all, as with one credit row). Otherwise the account is locked and the domain's
-/// [`refill`] decides: pay from the account and set a fresh block aside for the
-/// stripe (one more round trip); or, when credits that decide the start may sit in
-/// stripes other starts hold, roll back to the savepoint (releasing every credit lock)
-/// and start over holding every stripe, then the account.
+/// A billed start, paying as the domain's [`Payment`] decides, step by step: its writes
+/// go out after `SAVEPOINT credits` with the first free stripe locked (`SKIP LOCKED`)
+/// and the tenant's credits and stripes read as last committed (three round trips in
+/// all when the stripe's block pays, as with one credit row); when asked, the account
+/// is locked and the stripes read again (one more); when asked to gather, the start
+/// rolls back to the savepoint (releasing every credit lock) and is written again
+/// holding every stripe, then the account. This function takes the steps; which one
+/// comes next and what it writes are the domain's.
 async fn billed(
     conn: &AsyncPgConnection, tenant_id: TenantId, commit: &StartCommit, charge: Charge,
     policy: &dyn BillingPolicy,
 ) -> Result<Ended, Abort> {
     let tenant = tenant_key(&tenant_id);
     let call = &commit.call;
-    let now = call.started_at;
+    let mut payment = Payment::new(tenant_id, charge, &call.call_id, policy, call.started_at);
     let mut savepoint_conn = conn;
     let savepoint = async { Savepoint.execute(&mut savepoint_conn).await.map(|_| ()) };
     let then = async {
@@ -216,56 +214,80 @@ async fn billed(
             stripes::read_all(conn, tenant)
         )
     };
-    let (inserted, context, (own, seen, all)) =
+    let (inserted, mut context, (own, seen, all)) =
         writes(conn, tenant, commit, savepoint, then).await?;
     if inserted == 0 {
         return Err(Abort::CallIdTaken);
     }
-    // The stripe's block pays, if it can.
-    if let (Some((stripe, block)), Some(account)) = (own, &seen)
-        && let Some((after, entry)) = block.pay(charge, &call.call_id, account.anchor, policy, now)
-    {
-        let mut commit_conn = conn;
-        let paid = (stripe, after);
-        futures_util::try_join!(
-            stripes::save(conn, tenant, &paid),
-            credits::append(conn, tenant, std::slice::from_ref(&entry)),
-            Commit.execute(&mut commit_conn)
-        )?;
-        let others = all.iter().filter(|(s, _)| *s != stripe).map(|(_, b)| b);
-        let left = left_with(account, others.chain([&after]), policy, now);
-        return Ok(Ended::Committed(StartReceipt {
-            context,
-            credits_remaining: Some(left),
-        }));
+    let mut step = payment.next(Found::Stripe {
+        own,
+        account: seen.as_ref(),
+        all: &all,
+    });
+    loop {
+        step = match step {
+            Step::Pay(paid) => {
+                let credits_left = paid.credits_left;
+                pay(conn, tenant, paid.writes).await?;
+                return Ok(Ended::Committed(StartReceipt {
+                    context,
+                    credits_remaining: Some(credits_left),
+                }));
+            }
+            Step::Refuse(refused) => return Err(Abort::Insufficient(refused)),
+            Step::LockAccount => {
+                // The account, locked, then the stripes as last committed (read after
+                // the lock: a stripe set aside by the start that held it before is seen).
+                let (account, all) = futures_util::try_join!(
+                    credits::load(conn, tenant, true),
+                    stripes::read_all(conn, tenant)
+                )?;
+                payment.next(Found::Account { account, all: &all })
+            }
+            Step::GatherAll => {
+                let mut rollback_conn = conn;
+                let rollback = async {
+                    RollbackToSavepoint
+                        .execute(&mut rollback_conn)
+                        .await
+                        .map(|_| ())
+                };
+                let (inserted, again, (held, account)) =
+                    writes(conn, tenant, commit, rollback, async {
+                        futures_util::try_join!(
+                            stripes::lock_all(conn, tenant),
+                            credits::load(conn, tenant, true)
+                        )
+                    })
+                    .await?;
+                if inserted == 0 {
+                    return Err(Abort::CallIdTaken);
+                }
+                context = again;
+                payment.next(Found::Everything {
+                    account,
+                    held: &held,
+                })
+            }
+        };
     }
-    // The account, locked, then the other stripes as last committed (read after the
-    // lock: a stripe set aside by the start that held it before is seen).
-    let (stored, all) = futures_util::try_join!(
-        credits::load(conn, tenant, true),
-        stripes::read_all(conn, tenant)
-    )?;
-    let others: Vec<_> = all
-        .iter()
-        .filter(|(s, _)| own.is_none_or(|(o, _)| *s != o))
-        .map(|(_, b)| *b)
-        .collect();
-    let held = match own {
-        Some((_, block)) => Held::One {
-            own: block,
-            others: &others,
-        },
-        None => Held::Nothing {
-            others: &others,
-            room: all.len() < usize::from(STRIPES),
-        },
-    };
-    match refill(stored, held, charge, &call.call_id, policy, now) {
-        Refill::Paid { change, block } => {
-            let mut commit_conn = conn;
+}
+
+/// Writes what pays, and `COMMIT`.
+async fn pay(conn: &AsyncPgConnection, tenant: Uuid, writes: Writes<i16>) -> QueryResult<()> {
+    let mut commit_conn = conn;
+    match writes {
+        Writes::Stripe { stripe, entry } => {
+            futures_util::try_join!(
+                stripes::save(conn, tenant, &stripe),
+                credits::append(conn, tenant, std::slice::from_ref(&entry)),
+                Commit.execute(&mut commit_conn)
+            )?;
+        }
+        Writes::Account { change, set_aside } => {
             let set_aside = async {
-                match own {
-                    Some((stripe, _)) => stripes::save(conn, tenant, &(stripe, block)).await,
+                match set_aside {
+                    Some(stripe) => stripes::save(conn, tenant, &stripe).await,
                     None => Ok(()),
                 }
             };
@@ -274,103 +296,30 @@ async fn billed(
                 set_aside,
                 Commit.execute(&mut commit_conn)
             )?;
-            Ok(Ended::Committed(StartReceipt {
-                context,
-                credits_remaining: Some(left_with(
-                    &change.account,
-                    others.iter().chain([&block]),
-                    policy,
-                    now,
-                )),
-            }))
         }
-        Refill::Insufficient(refused) => Err(Abort::Insufficient(refused)),
-        Refill::GatherAll => gather_all(conn, tenant_id, commit, charge, policy).await,
-    }
-}
-
-/// Credits left at `now`: `account` with `blocks` set aside.
-fn left_with<'a>(
-    account: &CreditAccount, blocks: impl IntoIterator<Item = &'a Block>,
-    policy: &dyn BillingPolicy, now: Timestamp,
-) -> u64 {
-    account
-        .clone()
-        .with_blocks(blocks, policy, now)
-        .balance()
-        .total()
-}
-
-/// The start over, from the savepoint, holding every stripe and then the account:
-/// every block folded back, the charge paid from the account or refused, the stripes
-/// emptied (and created, empty, if the tenant has fewer than it may).
-async fn gather_all(
-    conn: &AsyncPgConnection, tenant_id: TenantId, commit: &StartCommit, charge: Charge,
-    policy: &dyn BillingPolicy,
-) -> Result<Ended, Abort> {
-    let tenant = tenant_key(&tenant_id);
-    let call = &commit.call;
-    let now = call.started_at;
-    let mut rollback_conn = conn;
-    let rollback = async {
-        RollbackToSavepoint
-            .execute(&mut rollback_conn)
-            .await
-            .map(|_| ())
-    };
-    let (inserted, context, (held, stored)) = writes(conn, tenant, commit, rollback, async {
-        futures_util::try_join!(
-            stripes::lock_all(conn, tenant),
-            credits::load(conn, tenant, true)
-        )
-    })
-    .await?;
-    if inserted == 0 {
-        return Err(Abort::CallIdTaken);
-    }
-    let blocks = stripes::blocks(&held);
-    // Every credit is held: the one place a start can take them low or to zero.
-    let gathered = stored.clone().map(|a| a.gather(&blocks));
-    match refill(
-        stored,
-        Held::All(&blocks),
-        charge,
-        &call.call_id,
-        policy,
-        now,
-    ) {
-        Refill::Paid { change, .. } => {
-            let events = debit_events(
-                tenant_id,
-                gathered.as_ref(),
-                &change,
-                &call.call_id,
-                policy,
-                now,
-            );
-            let mut commit_conn = conn;
-            if events.is_empty() {
-                futures_util::try_join!(
-                    credits::save_gathered(conn, tenant, &change, &held, true),
-                    Commit.execute(&mut commit_conn)
-                )?;
-            } else {
-                // The outbox writes one statement at a time: they must all be in
-                // before `COMMIT` is sent.
-                futures_util::try_join!(
-                    credits::save_gathered(conn, tenant, &change, &held, true),
-                    outbox::write(conn, tenant, &events)
-                )?;
-                Commit.execute(&mut commit_conn).await?;
-            }
-            Ok(Ended::Committed(StartReceipt {
-                context,
-                credits_remaining: Some(change.account.at(policy, now).0.balance().total()),
-            }))
+        Writes::Gathered {
+            change,
+            held,
+            events,
+        } if events.is_empty() => {
+            futures_util::try_join!(
+                credits::save_gathered(conn, tenant, &change, &held, true),
+                Commit.execute(&mut commit_conn)
+            )?;
         }
-        Refill::Insufficient(refused) => Err(Abort::Insufficient(refused)),
-        Refill::GatherAll => Err(Abort::Query(diesel::result::Error::QueryBuilderError(
-            "credits: asked to gather the stripes twice".into(),
-        ))),
+        Writes::Gathered {
+            change,
+            held,
+            events,
+        } => {
+            // The outbox writes one statement at a time: they must all be in before
+            // `COMMIT` is sent.
+            futures_util::try_join!(
+                credits::save_gathered(conn, tenant, &change, &held, true),
+                outbox::write(conn, tenant, &events)
+            )?;
+            Commit.execute(&mut commit_conn).await?;
+        }
     }
+    Ok(())
 }

@@ -5,6 +5,7 @@ mod account;
 mod ledger_days;
 #[cfg(test)]
 pub(crate) mod ledger_tests;
+pub mod payment;
 pub mod policy;
 pub mod stripes;
 
