@@ -152,13 +152,13 @@ impl<'p, S: Copy + PartialEq> Payment<'p, S> {
     /// The next step, from what the last one found.
     pub fn next(&mut self, found: Found<'_, S>) -> Step<S> {
         match found {
-            Found::Stripe { own, account, all } => self.from_stripe(own, account, all),
-            Found::Account { account, all } => self.from_account(account, all),
-            Found::Everything { account, held } => self.from_everything(account, held),
+            Found::Stripe { own, account, all } => self.after_stripe(own, account, all),
+            Found::Account { account, all } => self.after_account(account, all),
+            Found::Everything { account, held } => self.after_everything(account, held),
         }
     }
 
-    fn from_stripe(
+    fn after_stripe(
         &mut self, own: Option<Stripe<S>>, account: Option<&CreditAccount>, all: &[Stripe<S>],
     ) -> Step<S> {
         self.own = own;
@@ -184,7 +184,7 @@ impl<'p, S: Copy + PartialEq> Payment<'p, S> {
         })
     }
 
-    fn from_account(&self, stored: Option<CreditAccount>, all: &[Stripe<S>]) -> Step<S> {
+    fn after_account(&self, stored: Option<CreditAccount>, all: &[Stripe<S>]) -> Step<S> {
         let others: Vec<Block> = all
             .iter()
             .filter(|(s, _)| self.own.is_none_or(|(o, _)| *s != o))
@@ -223,7 +223,7 @@ impl<'p, S: Copy + PartialEq> Payment<'p, S> {
     /// Every credit held: the one place a start can take them low or to zero. With
     /// every block folded back nothing is parked elsewhere, so the account pays or
     /// refuses (`refill` with every block held, without its detour).
-    fn from_everything(&self, stored: Option<CreditAccount>, held: &[Stripe<S>]) -> Step<S> {
+    fn after_everything(&self, stored: Option<CreditAccount>, held: &[Stripe<S>]) -> Step<S> {
         let Some(stored) = stored else {
             return Step::Refuse(InsufficientCredits {
                 needed: self.charge.credits,
