@@ -14,6 +14,7 @@ use stickycalls_domain::intents::IntentName;
 use stickycalls_domain::keys::MAX_KEY_NAME;
 use stickycalls_domain::variables::{MAX_KEY_LEN, MAX_SOURCE_LEN, MAX_VALUE_LEN, Ttl};
 use stickycalls_domain::webhooks::target::MAX_URL_LEN;
+use stickycalls_domain::webhooks::url_grammar;
 use stickycalls_domain::webhooks::{EventType, MAX_DESCRIPTION};
 use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::schema::{
@@ -32,46 +33,6 @@ pub const LINE: &str = r"^[^\u0000-\u001f]*$";
 pub const MULTILINE: &str = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f]*$";
 /// No control character at all (`char::is_control`: C0, DEL and C1).
 pub const NO_CONTROL: &str = r"^[^\u0000-\u001f\u007f-\u009f]*$";
-
-/// A webhook URL as the domain's `parse_target` reads one (WHATWG URL parsing, the
-/// `url` crate): `http` or `https`, a host (a DNS name whose last label starts with a
-/// letter, else the parser reads it as an IPv4 number, and no label `xn--`; a dotted IPv4 address; or an IPv6
-/// address in brackets, RFC 3986 section 3.2.2's `IPv6address`), an optional port up to
-/// 65535, then path and query in RFC 3986's unreserved characters, sub-delims, `:`,
-/// `@`, `/` and `%`; no user, no fragment. A test draws URLs from it and parses them.
-pub fn webhook_url_pattern() -> String {
-    // Labels start and end with a letter or digit; none starts with `xn--` (IDNA's
-    // prefix: the parser decodes such a label as punycode and refuses most).
-    let tail = "(-*[A-Za-z0-9])*";
-    let x = format!(
-        "[Xx]([A-MO-Za-mo-z0-9]{tail}|-+[A-Za-z0-9]{tail})?|[Xx][Nn](-?[A-Za-z0-9]{tail})?"
-    );
-    let label = format!("([A-WYZa-wyz0-9]{tail}|{x})");
-    let last = format!("([A-WYZa-wyz]{tail}|{x})");
-    let octet = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
-    let ipv4 = format!("{octet}(\\.{octet}){{3}}");
-    let h = "[0-9A-Fa-f]{1,4}";
-    let ls32 = format!("({h}:{h}|{ipv4})");
-    let before = |n: usize| format!("(({h}:){{0,{n}}}{h})?");
-    let ipv6 = [
-        format!("({h}:){{6}}{ls32}"),
-        format!("::({h}:){{5}}{ls32}"),
-        format!("({h})?::({h}:){{4}}{ls32}"),
-        format!("{}::({h}:){{3}}{ls32}", before(1)),
-        format!("{}::({h}:){{2}}{ls32}", before(2)),
-        format!("{}::{h}:{ls32}", before(3)),
-        format!("{}::{ls32}", before(4)),
-        format!("{}::{h}", before(5)),
-        format!("{}::", before(6)),
-    ]
-    .join("|");
-    let port = "([0-9]{1,4}|[0-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])";
-    let chars = "A-Za-z0-9._~!$&'()*+,;=:@%-";
-    format!(
-        "^[Hh][Tt][Tt][Pp][Ss]?://(({label}\\.)*{last}|{ipv4}|\\[({ipv6})\\])(:{port})?\
-         (/[{chars}/]*)?(\\?[{chars}/?]*)?$"
-    )
-}
 
 fn blank() -> String {
     format!("^[{WHITESPACE}]*$")
@@ -303,7 +264,7 @@ field_schema! {
             .format(Some(SchemaFormat::Custom("webhook-url".into())))
             .min_length(Some(1))
             .max_length(Some(MAX_URL_LEN))
-            .pattern(Some(webhook_url_pattern()))
+            .pattern(Some(url_grammar::pattern()))
             .into(),
     );
     /// The event types an endpoint is sent.
@@ -454,54 +415,6 @@ mod tests {
 
     /// Every character up to U+3100 (past every white space and control character):
     /// the patterns say what the domain's rules say.
-    /// The pattern without its anchors (the generator does not take them), its
-    /// unbounded repeats bounded so that most drawn URLs fit the 2048 characters.
-    fn unanchored_url_pattern() -> String {
-        let pattern = webhook_url_pattern()
-            .replace("-*", "-{0,3}")
-            .replace("-+", "-{1,3}")
-            .replace(")*", "){0,6}")
-            .replace("]*", "]{0,40}");
-        pattern[1..pattern.len() - 1].to_owned()
-    }
-
-    proptest::proptest! {
-        /// Any URL the document's pattern allows, the server reads as a webhook target.
-        #[test]
-        fn every_url_the_pattern_allows_is_read(
-            url in proptest::string::string_regex(&unanchored_url_pattern()).unwrap()
-        ) {
-            // The document's `maxLength` too.
-            proptest::prop_assume!(url.chars().count() <= MAX_URL_LEN);
-            let read = stickycalls_domain::webhooks::target::parse_target(&url, true);
-            proptest::prop_assert!(read.is_ok(), "{url}: {read:?}");
-        }
-    }
-
-    #[test]
-    fn the_webhook_url_pattern_refuses_what_is_not_a_url() {
-        let pattern = Regex::new(&webhook_url_pattern()).unwrap();
-        for url in [
-            "https://hooks.example.com/in?x=1",
-            "http://10.0.0.9:8080/",
-            "http://[::1]:9/",
-        ] {
-            assert!(pattern.is_match(url), "{url}");
-        }
-        for text in [
-            "",
-            "0",
-            "ftp://a/",
-            "http://a#b",
-            "http://u@a/",
-            "http://1.2.3.999/",
-            "http://a:99999/",
-            "http://xn--0.a/",
-        ] {
-            assert!(!pattern.is_match(text), "{text}");
-        }
-    }
-
     #[test]
     fn the_patterns_are_the_domains_rules() {
         let line = Regex::new(LINE).unwrap();

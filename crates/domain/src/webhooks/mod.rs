@@ -17,6 +17,7 @@ pub mod signature;
 pub mod target;
 #[cfg(test)]
 mod tests;
+pub mod url_grammar;
 
 use crate::calls::CallId;
 use crate::credits::{BillingPolicy, CreditAccount, CreditChange, is_low};

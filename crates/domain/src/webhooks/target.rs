@@ -56,6 +56,14 @@ pub fn parse_target(text: &str, allow_private: bool) -> Result<Target, Validatio
         Some(Host::Domain(name)) => (name.trim_end_matches('.').to_owned(), None),
         None => return Err(invalid("needs a host")),
     };
+    // Last, so the checks above keep their own messages: anything else the parser
+    // would take but the grammar does not allow (what the API document states).
+    if !super::url_grammar::matches(text) {
+        return Err(invalid(
+            "must be written as an http or https URL: a host name, an IPv4 address or an \
+             [IPv6] address, an optional port, then path and query in URL characters",
+        ));
+    }
     if !allow_private {
         let local_name = host == "localhost" || host.ends_with(".localhost");
         if local_name || address.is_some_and(|ip| !is_public(ip)) {
@@ -154,8 +162,6 @@ mod tests {
             "http://[64:ff9b::a9fe:a9fe]/",
             "http://localhost:3000/",
             "http://api.localhost/",
-            "http://2130706433/", // 127.0.0.1 as one number
-            "http://0x7f.1/",
         ] {
             let refused = parse_target(url, false).unwrap_err();
             assert_eq!(refused.issues[0].path, ["url"], "{url}");
@@ -163,6 +169,12 @@ mod tests {
                 parse_target(url, true).is_ok(),
                 "allowed by the operator: {url}"
             );
+        }
+        // An address written as one number or in hex (127.0.0.1 both): refused either
+        // way, a URL names its host plainly.
+        for url in ["http://2130706433/", "http://0x7f.1/"] {
+            assert!(parse_target(url, false).is_err(), "{url}");
+            assert!(parse_target(url, true).is_err(), "{url}");
         }
     }
 
