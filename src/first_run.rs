@@ -1,6 +1,6 @@
 //! What the first start on an empty store prints, once: the local account, its two
 //! keys (only their hashes are stored, so this is the only time they are shown), the
-//! URL, and the seeds' first call ready to paste. The prod key is printed only to a
+//! URL, and a first call ready to paste. The prod key is printed only to a
 //! terminal: a service manager or container runtime keeps stdout in its logs, and a
 //! live key must not sit there (the test key opens only the sandbox environment).
 
@@ -38,7 +38,7 @@ pub(crate) fn welcome(opened: &OpenedAccount, address: SocketAddr, terminal: boo
   test key: {test}
   prod key: {prod}
   url:      {url}
-try the seeds' first call (a new caller, confidence 0.0):
+try a first call (a new caller, confidence 0.0):
 curl -s -X POST {url}/v1/calls/start -H 'Authorization: Bearer {test}' \\
   -H 'Content-Type: application/json' -d '{{\"call_id\":\"test_001\",\"identity_hints\":{{\"ani\":\"+14155559999\"}}}}'
 more: `stickycalls accounts list`, `stickycalls keys --help`, {url}/docs"

@@ -1,4 +1,4 @@
-//! The billing policy this crate gives the domain: the FAQ's plan catalog, monthly
+//! The billing policy this crate gives the domain: the plan catalog (docs/BILLING.md), monthly
 //! periods from each account's anchor, one credit per billable start, and the
 //! operator's switch that turns billing off.
 

@@ -18,7 +18,7 @@ pub enum PlanId {
     Enterprise,
 }
 
-/// A plan: its monthly allowance and prices (US cents; `None` where the seeds give none).
+/// A plan: its monthly allowance and prices (US cents; `None` where docs/BILLING.md gives none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Plan {
     /// Which plan.
@@ -54,7 +54,7 @@ impl PlanId {
         }
     }
 
-    /// The plan's terms. The FAQ prices only Starter ($29 a month, $25 a month billed
+    /// The plan's terms. docs/BILLING.md prices only Starter ($29 a month, $25 a month billed
     /// annually) and Free ($0); the others are left for the operator to price.
     pub fn plan(self) -> Plan {
         // Request quotas grow with the plan (about 6 requests a call at the allowance's
