@@ -72,7 +72,7 @@ impl IdGenerator for SequentialIds {
     }
 }
 
-/// The real billing policy (the FAQ's catalog, monthly periods) with billing on.
+/// The real billing policy (docs/BILLING.md's catalog, monthly periods) with billing on.
 pub fn billing_on() -> SharedPolicy {
     Arc::new(stickycalls_billing::Catalog::new(true))
 }
