@@ -66,7 +66,8 @@ pub use policies::{Policies, SETTINGS_TTL};
 pub use ratelimit::{Limit, LimiterGauges, RateLimitSettings, RateLimits};
 pub use readiness::Readiness;
 
-/// The adapters the API runs on, named once so handlers stay generic.
+/// The adapter types the binary picks: the domain services in [`AppState`] are built
+/// over them, and no handler holds one (handlers stay generic over this).
 pub trait Backend: Send + Sync + 'static {
     /// Calls, customers, accounts, idempotent responses, health.
     type Store: CallStore
