@@ -12,7 +12,7 @@
 //! [`credits::BillingPolicy`] (storage by capability, billing policy, key minter,
 //! clock, id generator), each with its own error enum.
 //! For nodes sharing one store it says what each must forget when another changes it
-//! ([`invalidation`]) and when a node limits requests alone because the shared
+//! ([`invalidation`]), and how long a tenant's data is kept ([`retention`]) and when a node limits requests alone because the shared
 //! limiter failed ([`ratelimit`]).
 //!
 //! It must not know how anything is stored, served or billed: no SQL, no HTTP, no
@@ -48,6 +48,7 @@ pub mod log_key;
 pub mod ports;
 pub mod ratelimit;
 pub mod redact;
+pub mod retention;
 pub mod secret;
 pub mod settings;
 pub mod tenant;

@@ -49,10 +49,11 @@ use stickycalls_domain::idempotency::IdempotencyService;
 use stickycalls_domain::keys::KeyService;
 use stickycalls_domain::ports::{
     AccountStore, CallStore, Clock, ConsoleSessionStore, CreditLedger, CustomerStore, Health,
-    HostResolver, IdGenerator, IdempotencyStore, IdentityStore, KeyStore, Purge, UsageStore,
-    WebhookStore,
+    HostResolver, IdGenerator, IdempotencyStore, IdentityStore, KeyStore, Purge, RetentionStore,
+    UsageStore, WebhookStore,
 };
 use stickycalls_domain::ratelimit::SharedLimiter;
+use stickycalls_domain::retention::RetentionService;
 use stickycalls_domain::settings::SettingsService;
 use stickycalls_domain::usage::UsageService;
 use stickycalls_domain::webhooks::WebhookService;
@@ -76,6 +77,7 @@ pub trait Backend: Send + Sync + 'static {
         + KeyStore
         + IdempotencyStore
         + Purge
+        + RetentionStore
         + UsageStore
         + IdentityStore
         + ConsoleSessionStore
@@ -142,6 +144,8 @@ pub struct AppState<B: Backend> {
     pub usage: UsageService<B::Store, B::Ledger, B::Clock>,
     /// Identity settings, the policy they give, calibration.
     pub settings: SettingsService<B::Store, B::Clock>,
+    /// Retention settings.
+    pub retention: RetentionService<B::Store, B::Clock>,
     /// `Idempotency-Key` claims, replays and kept responses.
     pub idempotency: IdempotencyService<B::Store, B::Clock>,
     /// Whether the store answers, and its pool's use.
@@ -256,6 +260,7 @@ impl<B: Backend> AppState<B> {
             customers: CustomerService::new(store.clone(), clock.clone()),
             usage: UsageService::new(store.clone(), ledger.clone(), clock.clone()),
             settings: SettingsService::new(store.clone(), clock.clone()),
+            retention: RetentionService::new(store.clone(), clock.clone()),
             accounts: AccountService::new(
                 store.clone(),
                 ledger.clone(),

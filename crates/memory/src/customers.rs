@@ -1,5 +1,6 @@
 //! `CustomerStore` in memory: records, search, direct variable writes, erasure.
 
+use stickycalls_domain::retention::Erasure;
 use stickycalls_domain::customers::{CustomerLookup, CustomerRecord, ExternalIdLink, PhoneLink};
 use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
 use stickycalls_domain::ports::{CustomerStore, WriteVariablesError};
@@ -137,17 +138,21 @@ impl CustomerStore for MemoryStore {
     }
 
     async fn erase_customer(
-        &self, tenant: &TenantId, customer: &CustomerRef, at: Timestamp,
+        &self, tenant: &TenantId, customer: &CustomerRef, erasure: Erasure,
     ) -> Result<bool, StoreError> {
         let mut state = self.lock();
         let t = state.tenant(tenant);
-        if !t.erase(customer) {
+        if erasure
+            .only_if_idle()
+            .is_some_and(|idle| !t.is_idle(customer.as_str(), idle))
+            || !t.erase(customer)
+        {
             return Ok(false);
         }
         // Webhook events about them go with them; the erasure's own event names them.
         t.webhooks.erase(customer.as_str());
         t.webhooks
-            .write(vec![Event::customer_erased(*tenant, customer, at)]);
+            .write(vec![Event::customer_erased(*tenant, customer, &erasure)]);
         Ok(true)
     }
 }

@@ -14,6 +14,7 @@
 mod accounts;
 mod calls;
 mod customers;
+mod retention;
 mod sessions;
 mod settings;
 mod state;

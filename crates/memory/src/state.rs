@@ -9,6 +9,7 @@ use stickycalls_domain::credits::{CreditAccount, CreditChange, LedgerEntry};
 use stickycalls_domain::idempotency::StoredResponse;
 use stickycalls_domain::identity::{Confirmed, IdentitySettings, LineType};
 use stickycalls_domain::intents::OpenIntent;
+use stickycalls_domain::retention::RetentionSettings;
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_domain::variables::StoredVariable;
 
@@ -85,6 +86,8 @@ pub(crate) struct Tenant {
     pub claims: BTreeMap<String, Claim>,
     /// Identity settings, once saved.
     pub identity_settings: Option<IdentitySettings>,
+    /// Retention settings, once saved.
+    pub retention: Option<RetentionSettings>,
     /// Webhook endpoints, the outbox and its deliveries.
     pub webhooks: crate::webhooks::Webhooks,
 }

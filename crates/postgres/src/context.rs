@@ -10,6 +10,7 @@ use stickycalls_domain::accounts::Purged;
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::intents::INTENT_EXPIRY;
 use stickycalls_domain::ports::CustomerContext;
+use stickycalls_domain::retention::Idle;
 use stickycalls_domain::webhooks::Event;
 use uuid::Uuid;
 
@@ -49,11 +50,20 @@ pub(crate) async fn customer_context(
 /// the stored idempotent responses about them, in one transaction. The customer goes
 /// first: its row lock waits for a response being stored about them (see
 /// `IdempotencyStore::complete`), which the next statement then sees and deletes.
+/// With `only_if_idle` (a retention erasure) the customer is locked first and erased
+/// only if a fresh look, after any start holding it has committed, finds it still idle.
 pub(crate) async fn erase_customer(
     conn: &mut AsyncPgConnection, tenant: Uuid, customer: &CustomerRef, erased: Event,
+    only_if_idle: Option<Idle>,
 ) -> QueryResult<bool> {
     let who = customer.as_str().to_owned();
     conn.transaction(async move |conn| {
+        if let Some(idle) = only_if_idle
+            && !(crate::end::lock_customer(conn, tenant, customer).await?
+                && crate::retention::still_idle(conn, tenant, customer, idle).await?)
+        {
+            return Ok(false);
+        }
         let deleted = diesel::delete(
             customers::table
                 .filter(customers::tenant_id.eq(tenant))

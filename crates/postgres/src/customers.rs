@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use stickycalls_domain::retention::Erasure;
 use stickycalls_domain::customers::{CustomerLookup, CustomerRecord, ExternalIdLink, PhoneLink};
 use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
 use stickycalls_domain::ports::{CustomerStore, WriteVariablesError};
@@ -229,11 +230,12 @@ impl CustomerStore for PgStore {
     }
 
     async fn erase_customer(
-        &self, tenant: &TenantId, customer: &CustomerRef, at: Timestamp,
+        &self, tenant: &TenantId, customer: &CustomerRef, erasure: Erasure,
     ) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
-        let erased = Event::customer_erased(*tenant, customer, at);
-        crate::context::erase_customer(&mut conn, tenant_key(tenant), customer, erased)
+        let erased = Event::customer_erased(*tenant, customer, &erasure);
+        let idle = erasure.only_if_idle();
+        crate::context::erase_customer(&mut conn, tenant_key(tenant), customer, erased, idle)
             .await
             .map_err(from_diesel)
     }

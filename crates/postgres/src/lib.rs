@@ -31,6 +31,7 @@ mod migrate;
 mod notify;
 mod outbox;
 mod pool;
+mod retention;
 mod round_trips;
 mod rows;
 pub mod schema;

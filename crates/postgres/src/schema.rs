@@ -163,6 +163,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    retention_settings (tenant_id) {
+        tenant_id -> Uuid,
+        account_id -> Uuid,
+        environment -> Text,
+        calls_days -> Int4,
+        customers_days -> Nullable<Int4>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     variables (tenant_id, customer_ref, key) {
         tenant_id -> Uuid,
         customer_ref -> Text,
@@ -233,6 +244,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     identity_settings,
     intents,
+    retention_settings,
     variables,
     webhook_deliveries,
     webhook_endpoints,

@@ -3,6 +3,7 @@
 
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
+use stickycalls_domain::retention::Erasure;
 use stickycalls_domain::customers::{CustomerLookup, CustomerRecord, ExternalIdLink, PhoneLink};
 use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
 use stickycalls_domain::ports::{CustomerStore, WriteVariablesError};
@@ -206,12 +207,19 @@ impl CustomerStore for SqliteStore {
     }
 
     async fn erase_customer(
-        &self, tenant: &TenantId, customer: &CustomerRef, at: Timestamp,
+        &self, tenant: &TenantId, customer: &CustomerRef, erasure: Erasure,
     ) -> Result<bool, StoreError> {
-        let erased = Event::customer_erased(*tenant, customer, at);
+        let erased = Event::customer_erased(*tenant, customer, &erasure);
         let (key, customer) = (tenant_key(tenant), customer.clone());
         self.write(move |c| {
-            c.immediate_transaction(|c| queries::erase_customer(c, &key, &customer, &erased))
+            c.immediate_transaction(|c| {
+                if let Some(idle) = erasure.only_if_idle()
+                    && !crate::retention::still_idle(c, &key, &customer, idle)?
+                {
+                    return Ok(false);
+                }
+                queries::erase_customer(c, &key, &customer, &erased)
+            })
                 .map_err(from_diesel)
         })
         .await

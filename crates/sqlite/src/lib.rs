@@ -20,6 +20,7 @@ mod keys;
 mod migrate;
 mod outbox;
 mod pool;
+mod retention;
 mod rows;
 pub mod schema;
 mod sessions;

@@ -153,6 +153,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    retention_settings (tenant_id) {
+        tenant_id -> Text,
+        account_id -> Text,
+        environment -> Text,
+        calls_days -> Integer,
+        customers_days -> Nullable<Integer>,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     variables (tenant_id, customer_ref, key) {
         tenant_id -> Text,
         customer_ref -> Text,
@@ -223,6 +234,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     identity_settings,
     intents,
+    retention_settings,
     variables,
     webhook_deliveries,
     webhook_endpoints,

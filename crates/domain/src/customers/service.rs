@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use crate::customers::{CustomerLookup, CustomerRecord, CustomerView};
 use crate::error::{Issue, RefusalKind, StoreError, ValidationError};
 use crate::identity::CustomerRef;
+use crate::retention::Erasure;
 use crate::ports::{Clock, CustomerStore, WriteVariablesError};
 use crate::tenant::{Tenant, TenantId};
 use crate::timestamp::Timestamp;
@@ -122,7 +123,13 @@ impl<S: CustomerStore, C: Clock> CustomerService<S, C> {
         let who = reference(customer)?;
         if !self
             .store
-            .erase_customer(tenant, &who, self.clock.now())
+            .erase_customer(
+                tenant,
+                &who,
+                Erasure::Requested {
+                    at: self.clock.now(),
+                },
+            )
             .await?
         {
             return Err(CustomerError::NotFound);

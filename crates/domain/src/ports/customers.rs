@@ -5,6 +5,7 @@ use std::future::Future;
 use crate::customers::{CustomerLookup, CustomerRecord};
 use crate::error::{StoreError, ValidationError};
 use crate::identity::CustomerRef;
+use crate::retention::Erasure;
 use crate::tenant::TenantId;
 use crate::timestamp::Timestamp;
 use crate::variables::VariableWrite;
@@ -47,9 +48,12 @@ pub trait CustomerStore: Send + Sync + 'static {
 
     /// Erases a customer and everything held on them (links, calls, intents,
     /// variables, stored idempotent responses and webhook events about them)
-    /// atomically, and writes the `customer.erased` event at `at` in the same
-    /// transaction. `false` when there was no such customer.
+    /// atomically, and writes the `customer.erased` event
+    /// ([`Event::customer_erased`](crate::webhooks::Event::customer_erased)) in the same
+    /// transaction. A retention erasure first locks the customer and erases only if it
+    /// is still idle ([`Erasure::only_if_idle`]). `false` when nothing was erased (no
+    /// such customer, or no longer idle).
     fn erase_customer(
-        &self, tenant: &TenantId, customer: &CustomerRef, at: Timestamp,
+        &self, tenant: &TenantId, customer: &CustomerRef, erasure: Erasure,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

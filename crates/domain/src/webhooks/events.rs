@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::retention::Erasure;
 use crate::calls::{CallId, CallRecord};
 use crate::identity::CustomerRef;
 use crate::intents::{IntentStatus, IntentWrite, OpenIntent};
@@ -105,13 +106,13 @@ impl Event {
         }
     }
 
-    /// `customer.erased`.
-    pub fn customer_erased(tenant: TenantId, customer: &CustomerRef, at: Timestamp) -> Self {
-        let data = json!({"customer_ref": customer.as_str()});
+    /// `customer.erased`, with the erasure's reason (`request` or `retention`).
+    pub fn customer_erased(tenant: TenantId, customer: &CustomerRef, erasure: &Erasure) -> Self {
+        let data = json!({"customer_ref": customer.as_str(), "reason": erasure.reason()});
         Self::new(
             tenant,
             EventType::CustomerErased,
-            at,
+            erasure.at(),
             None,
             customer.as_str(),
             data,

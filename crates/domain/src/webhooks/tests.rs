@@ -104,18 +104,26 @@ fn an_intent_opens_when_none_is_live_and_resolves_only_if_one_was() {
 #[test]
 fn event_ids_follow_what_they_report() {
     let who = crate::identity::CustomerRef::from_trusted("cust_1");
-    let a = Event::customer_erased(tenant(), &who, at());
-    assert_eq!(a, Event::customer_erased(tenant(), &who, at()));
+    let asked = |at| crate::retention::Erasure::Requested { at };
+    let a = Event::customer_erased(tenant(), &who, &asked(at()));
+    assert_eq!(a, Event::customer_erased(tenant(), &who, &asked(at())));
     assert!(a.id.starts_with("msg_") && a.id.len() == 36, "{}", a.id);
     let later = Event::customer_erased(
         tenant(),
         &who,
-        Timestamp::new(datetime!(2026-11-29 10:00:01 UTC)),
+        &asked(Timestamp::new(datetime!(2026-11-29 10:00:01 UTC))),
     );
     assert_ne!(a.id, later.id);
     assert_eq!(a.customer, None, "the proof of an erasure outlives it");
     let body: Value = serde_json::from_str(&a.body).unwrap();
-    assert_eq!(body["data"], serde_json::json!({"customer_ref": "cust_1"}));
+    assert_eq!(
+        body["data"],
+        serde_json::json!({"customer_ref": "cust_1", "reason": "request"})
+    );
+    let idle = crate::retention::Idle { since: at(), now: at() };
+    let kept = Event::customer_erased(tenant(), &who, &crate::retention::Erasure::Retention { idle });
+    let body: Value = serde_json::from_str(&kept.body).unwrap();
+    assert_eq!(body["data"]["reason"], "retention");
 }
 
 fn service(

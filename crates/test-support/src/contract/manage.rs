@@ -21,7 +21,7 @@ use time::Duration;
 
 use super::{StorageFactory, World, tenant};
 
-fn key(lookup: &str, environment: Environment, name: &str) -> NewKey {
+pub(super) fn key(lookup: &str, environment: Environment, name: &str) -> NewKey {
     NewKey {
         lookup_id: lookup.to_owned(),
         environment,
@@ -31,7 +31,7 @@ fn key(lookup: &str, environment: Environment, name: &str) -> NewKey {
     }
 }
 
-fn free(allowance: u64) -> PlanTerms {
+pub(super) fn free(allowance: u64) -> PlanTerms {
     PlanTerms {
         plan: "free".into(),
         allowance,
@@ -494,12 +494,12 @@ pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
 
     ensure!(
         !w.store
-            .erase_customer(&prod.id, &who, w.clock.now())
+            .erase_customer(&prod.id, &who, stickycalls_domain::retention::Erasure::Requested { at: w.clock.now() })
             .await?,
         "other environment erased"
     );
     ensure!(w.record(&t.id, &who).await?.is_some());
-    ensure!(w.store.erase_customer(&t.id, &who, w.clock.now()).await?);
+    ensure!(w.store.erase_customer(&t.id, &who, stickycalls_domain::retention::Erasure::Requested { at: w.clock.now() }).await?);
     ensure!(w.record(&t.id, &who).await?.is_none());
     ensure!(
         w.store

@@ -13,8 +13,9 @@ use stickycalls_domain::credits::{CreditAccount, CreditState};
 use stickycalls_domain::identity::{CustomerRef, Recommendation};
 use stickycalls_domain::ports::{
     AccountStore, CallStore, Clock, ConsoleSessionStore, CreditLedger, CustomerStore,
-    IdempotencyStore, IdentityStore, KeyStore, Purge, UsageStore, WebhookStore,
+    IdempotencyStore, IdentityStore, KeyStore, Purge, RetentionStore, UsageStore, WebhookStore,
 };
+use stickycalls_domain::retention::Erasure;
 use stickycalls_domain::tenant::{AccountId, Environment, Tenant, TenantId};
 use time::Duration;
 
@@ -23,10 +24,12 @@ use crate::fakes::{SequentialIds, TestClock};
 mod calibration;
 mod identity;
 mod manage;
+mod retention;
 mod webhooks;
 pub use calibration::*;
 pub use identity::*;
 pub use manage::*;
+pub use retention::*;
 pub use webhooks::*;
 
 #[allow(missing_debug_implementations)]
@@ -53,6 +56,7 @@ pub trait StorageFactory: Send + Sync {
         + ConsoleSessionStore
         + WebhookStore
         + Purge
+        + RetentionStore
         + Clone;
     /// Its ledger.
     type Ledger: CreditLedger + Clone;
@@ -561,12 +565,12 @@ pub async fn erase_removes_everything<F: StorageFactory>(factory: &F) -> anyhow:
     w.end(&t, json!({"call_id": "g1", "intent": "x", "intent_status": "open", "variables": {"secret": "s"}})).await?;
     ensure!(
         w.store
-            .erase_customer(&t.id, &first.customer_ref, w.clock.now())
+            .erase_customer(&t.id, &first.customer_ref, Erasure::Requested { at: w.clock.now() })
             .await?
     );
     ensure!(
         !w.store
-            .erase_customer(&t.id, &first.customer_ref, w.clock.now())
+            .erase_customer(&t.id, &first.customer_ref, Erasure::Requested { at: w.clock.now() })
             .await?,
         "gone already"
     );
@@ -650,7 +654,7 @@ pub async fn provisional_customer_is_folded<F: StorageFactory>(factory: &F) -> a
     );
     ensure!(
         !w.store
-            .erase_customer(&t.id, &first.customer_ref, w.clock.now())
+            .erase_customer(&t.id, &first.customer_ref, Erasure::Requested { at: w.clock.now() })
             .await?,
         "the provisional customer is gone"
     );
@@ -1102,7 +1106,8 @@ macro_rules! storage_contract {
             an_end_writes_its_events_for_subscribed_endpoints,
             claims_are_leased_and_never_shared,
             an_erasure_erases_its_events_and_reports_itself,
-            credit_alerts_are_reported_once
+            credit_alerts_are_reported_once,
+            retention_deletes_exactly_what_is_past_its_period
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -335,7 +335,7 @@ pub async fn an_erasure_erases_its_events_and_reports_itself<F: StorageFactory>(
     w.clock.advance(Duration::minutes(1));
     ensure!(
         w.store
-            .erase_customer(&t.id, &s.customer_ref, w.clock.now())
+            .erase_customer(&t.id, &s.customer_ref, stickycalls_domain::retention::Erasure::Requested { at: w.clock.now() })
             .await?
     );
     let left = w.store.deliveries(&t.id, &e.id, 100).await?;
@@ -346,12 +346,12 @@ pub async fn an_erasure_erases_its_events_and_reports_itself<F: StorageFactory>(
     let claimed = due(&w).await?;
     let body: Value = serde_json::from_str(&claimed[0].body)?;
     ensure!(
-        body["data"] == json!({"customer_ref": s.customer_ref.as_str()}),
+        body["data"] == json!({"customer_ref": s.customer_ref.as_str(), "reason": "request"}),
         "{body}"
     );
     ensure!(
         !w.store
-            .erase_customer(&t.id, &s.customer_ref, w.clock.now())
+            .erase_customer(&t.id, &s.customer_ref, stickycalls_domain::retention::Erasure::Requested { at: w.clock.now() })
             .await?
     );
     ensure!(

@@ -1,0 +1,268 @@
+use std::sync::{Arc, Mutex};
+
+use futures::executor::block_on;
+use time::Duration;
+
+use super::*;
+use crate::accounts::{AccountInfo, NewAccount};
+use crate::customers::{CustomerLookup, CustomerRecord};
+use crate::error::StoreError;
+use crate::identity::CustomerRef;
+use crate::ports::{
+    AccountStore, CustomerStore, MockAccountStore, MockClock, MockCustomerStore,
+    MockRetentionStore, RetentionStore, WriteVariablesError,
+};
+use crate::tenant::{AccountId, Environment, TenantId};
+use crate::variables::VariableWrite;
+
+fn now() -> Timestamp {
+    Timestamp::parse("2026-03-01T10:00:00.000Z").unwrap()
+}
+
+fn tenant(n: u128, environment: Environment) -> TenantId {
+    TenantId {
+        account: AccountId(uuid::Uuid::from_u128(n)),
+        environment,
+    }
+}
+
+fn issues(e: ValidationError) -> Vec<String> {
+    e.issues.iter().map(|i| i.path.join(".")).collect()
+}
+
+#[test]
+fn omitted_settings_are_the_defaults() {
+    let s = RetentionSettings::parse(None, None).unwrap();
+    assert_eq!(s, RetentionSettings::default());
+    assert_eq!((s.calls_days, s.customers_days), (400, None));
+    assert_eq!(s.calls_before(now()), now() - Duration::days(400));
+    assert_eq!(s.idle(now()), None, "customer retention is off by default");
+}
+
+#[test]
+fn periods_run_from_30_days_to_ten_years() {
+    for ok in [30, 31, 400, 3650] {
+        let s = RetentionSettings::parse(Some(ok), Some(30)).unwrap();
+        assert_eq!(s.calls_days, u32::try_from(ok).unwrap());
+    }
+    for bad in [-1, 0, 29, 3651, i64::MAX] {
+        let e = RetentionSettings::parse(Some(bad), None).unwrap_err();
+        assert_eq!(issues(e), ["calls_days"], "{bad}");
+        let e = RetentionSettings::parse(None, Some(bad)).unwrap_err();
+        assert_eq!(issues(e), ["customers_days"], "{bad}");
+    }
+    let e = RetentionSettings::parse(Some(5), Some(5)).unwrap_err();
+    assert_eq!(issues(e), ["calls_days", "customers_days"], "every field is named");
+}
+
+#[test]
+fn customers_are_not_kept_idle_longer_than_their_calls() {
+    let e = RetentionSettings::parse(Some(90), Some(91)).unwrap_err();
+    assert_eq!(issues(e), ["customers_days"]);
+    let s = RetentionSettings::parse(Some(90), Some(90)).unwrap();
+    let idle = s.idle(now()).unwrap();
+    assert_eq!(idle.since, now() - Duration::days(90));
+    assert_eq!(idle.now, now());
+}
+
+#[test]
+fn an_erasure_says_why_and_when() {
+    let asked = Erasure::Requested { at: now() };
+    assert_eq!((asked.reason(), asked.at(), asked.only_if_idle()), ("request", now(), None));
+    let idle = Idle {
+        since: now() - Duration::days(30),
+        now: now(),
+    };
+    let kept = Erasure::Retention { idle };
+    assert_eq!((kept.reason(), kept.at(), kept.only_if_idle()), ("retention", now(), Some(idle)));
+    assert_eq!(webhook_events_before(now()), now() - Duration::days(30));
+}
+
+/// The three ports enforcement uses, as one store.
+struct Store {
+    retention: MockRetentionStore,
+    accounts: MockAccountStore,
+    customers: MockCustomerStore,
+}
+
+impl RetentionStore for Store {
+    fn retention_settings(
+        &self, t: &TenantId,
+    ) -> impl Future<Output = Result<Option<RetentionSettings>, StoreError>> + Send {
+        self.retention.retention_settings(t)
+    }
+    fn save_retention_settings(
+        &self, t: &TenantId, s: RetentionSettings, at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.retention.save_retention_settings(t, s, at)
+    }
+    fn all_retention_settings(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(TenantId, RetentionSettings)>, StoreError>> + Send {
+        self.retention.all_retention_settings()
+    }
+    fn delete_calls_started_before(
+        &self, t: &TenantId, before: Timestamp, limit: usize,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        self.retention.delete_calls_started_before(t, before, limit)
+    }
+    fn idle_customers(
+        &self, t: &TenantId, idle: Idle, limit: usize,
+    ) -> impl Future<Output = Result<Vec<CustomerRef>, StoreError>> + Send {
+        self.retention.idle_customers(t, idle, limit)
+    }
+    fn delete_settled_webhook_events(
+        &self, before: Timestamp, limit: usize,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        self.retention.delete_settled_webhook_events(before, limit)
+    }
+}
+
+impl AccountStore for Store {
+    fn create_account(&self, a: NewAccount) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.accounts.create_account(a)
+    }
+    fn has_accounts(&self) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.accounts.has_accounts()
+    }
+    fn list_accounts(&self) -> impl Future<Output = Result<Vec<AccountInfo>, StoreError>> + Send {
+        self.accounts.list_accounts()
+    }
+}
+
+impl CustomerStore for Store {
+    fn customer_records(
+        &self, t: &TenantId, c: &[CustomerRef],
+    ) -> impl Future<Output = Result<Vec<CustomerRecord>, StoreError>> + Send {
+        self.customers.customer_records(t, c)
+    }
+    fn find_customers(
+        &self, t: &TenantId, l: &CustomerLookup, limit: usize,
+    ) -> impl Future<Output = Result<Vec<CustomerRef>, StoreError>> + Send {
+        self.customers.find_customers(t, l, limit)
+    }
+    fn write_variables(
+        &self, t: &TenantId, c: &CustomerRef, w: Vec<VariableWrite>, at: Timestamp,
+    ) -> impl Future<Output = Result<usize, WriteVariablesError>> + Send {
+        self.customers.write_variables(t, c, w, at)
+    }
+    fn erase_customer(
+        &self, t: &TenantId, c: &CustomerRef, e: Erasure,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.customers.erase_customer(t, c, e)
+    }
+}
+
+fn account(n: u128) -> AccountInfo {
+    AccountInfo {
+        id: AccountId(uuid::Uuid::from_u128(n)),
+        name: format!("a{n}"),
+        email: None,
+        created_at: now(),
+    }
+}
+
+fn clock() -> MockClock {
+    let mut clock = MockClock::new();
+    clock.expect_now().returning(now);
+    clock
+}
+
+#[test]
+fn enforcement_applies_each_tenants_own_periods_in_batches() {
+    let strict = tenant(2, Environment::Prod);
+    let strict_settings = RetentionSettings::parse(Some(30), Some(30)).unwrap();
+    let mut retention = MockRetentionStore::new();
+    retention
+        .expect_all_retention_settings()
+        .times(1)
+        .returning(move || Box::pin(async move { Ok(vec![(strict, strict_settings)]) }));
+    // Calls: every tenant at its own cutoff; account 1's test tenant has a batch and a half.
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let seen = asked.clone();
+    retention
+        .expect_delete_calls_started_before()
+        .returning(move |t, before, limit| {
+            assert_eq!(limit, BATCH);
+            let mut seen = seen.lock().unwrap();
+            let first = !seen.iter().any(|(s, _)| s == t);
+            seen.push((*t, before));
+            let n = if *t == tenant(1, Environment::Test) && first { BATCH } else { 3 };
+            Box::pin(async move { Ok(n) })
+        });
+    let idle = strict_settings.idle(now()).unwrap();
+    retention
+        .expect_idle_customers()
+        .withf(move |t, i, limit| *t == strict && *i == idle && *limit == BATCH)
+        .times(1)
+        .returning(|_, _, _| {
+            Box::pin(async {
+                Ok(vec![CustomerRef::from_trusted("cust_a"), CustomerRef::from_trusted("cust_b")])
+            })
+        });
+    retention
+        .expect_delete_settled_webhook_events()
+        .withf(|before, limit| *before == now() - Duration::days(30) && *limit == BATCH)
+        .times(1)
+        .returning(|_, _| Box::pin(async { Ok(7) }));
+    let mut accounts = MockAccountStore::new();
+    accounts
+        .expect_list_accounts()
+        .returning(|| Box::pin(async { Ok(vec![account(1), account(2)]) }));
+    let mut customers = MockCustomerStore::new();
+    customers
+        .expect_erase_customer()
+        .withf(move |t, c, e| {
+            *t == strict && *e == Erasure::Retention { idle } && c.as_str().starts_with("cust_")
+        })
+        .times(2)
+        // cust_b called meanwhile: the store keeps it.
+        .returning(|_, c, _| {
+            let erased = c.as_str() == "cust_a";
+            Box::pin(async move { Ok(erased) })
+        });
+    let store = Store {
+        retention,
+        accounts,
+        customers,
+    };
+    let done = block_on(RetentionService::new(store, clock()).enforce()).unwrap();
+    assert_eq!(
+        done,
+        Enforced {
+            calls: BATCH + 3 + 3 + 3 + 3,
+            customers: 1,
+            webhook_events: 7,
+        }
+    );
+    let asked = asked.lock().unwrap();
+    let default_cut = now() - Duration::days(400);
+    assert_eq!(
+        *asked,
+        [
+            (tenant(1, Environment::Test), default_cut),
+            (tenant(1, Environment::Test), default_cut),
+            (tenant(1, Environment::Prod), default_cut),
+            (tenant(2, Environment::Test), default_cut),
+            (strict, now() - Duration::days(30)),
+        ]
+    );
+}
+
+#[test]
+fn replacing_saves_at_the_clocks_time() {
+    let t = tenant(1, Environment::Test);
+    let settings = RetentionSettings::parse(Some(60), None).unwrap();
+    let mut store = MockRetentionStore::new();
+    store
+        .expect_save_retention_settings()
+        .withf(move |at_t, s, at| *at_t == t && *s == settings && *at == now())
+        .times(1)
+        .returning(|_, _, _| Box::pin(async { Ok(()) }));
+    store
+        .expect_retention_settings()
+        .returning(|_| Box::pin(async { Ok(None) }));
+    let service = RetentionService::new(store, clock());
+    assert_eq!(block_on(service.replace(&t, settings)).unwrap(), settings);
+    assert_eq!(block_on(service.settings(&t)).unwrap(), RetentionSettings::default());
+}

@@ -1,0 +1,118 @@
+//! `RetentionStore` in memory: each tenant's settings beside its data; a deletion takes
+//! at most a batch, as the SQL stores' do.
+
+use stickycalls_domain::identity::CustomerRef;
+use stickycalls_domain::ports::RetentionStore;
+use stickycalls_domain::retention::{Idle, RetentionSettings};
+use stickycalls_domain::tenant::TenantId;
+use stickycalls_domain::webhooks::DeliveryStatus;
+use stickycalls_domain::{StoreError, Timestamp};
+
+use crate::MemoryStore;
+use crate::state::Tenant;
+
+impl Tenant {
+    /// Whether the customer is idle as `idle` says (the SQL stores' `IDLE` statement).
+    pub fn is_idle(&self, customer: &str, idle: Idle) -> bool {
+        self.customers
+            .get(customer)
+            .is_some_and(|created| *created <= idle.since)
+            && !self
+                .calls
+                .values()
+                .any(|c| c.customer.as_str() == customer && c.started_at > idle.since)
+            && !self
+                .intents
+                .iter()
+                .any(|((who, _), i)| who == customer && i.last_seen > idle.since)
+            && !self
+                .variables
+                .iter()
+                .any(|((who, _), v)| who == customer && v.expires_at > idle.now)
+    }
+}
+
+impl RetentionStore for MemoryStore {
+    async fn retention_settings(
+        &self, tenant: &TenantId,
+    ) -> Result<Option<RetentionSettings>, StoreError> {
+        Ok(self.lock().tenant(tenant).retention)
+    }
+
+    async fn save_retention_settings(
+        &self, tenant: &TenantId, settings: RetentionSettings, _at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.lock().tenant(tenant).retention = Some(settings);
+        Ok(())
+    }
+
+    async fn all_retention_settings(
+        &self,
+    ) -> Result<Vec<(TenantId, RetentionSettings)>, StoreError> {
+        Ok(self
+            .lock()
+            .tenants
+            .iter()
+            .filter_map(|(id, t)| t.retention.map(|s| (*id, s)))
+            .collect())
+    }
+
+    async fn delete_calls_started_before(
+        &self, tenant: &TenantId, before: Timestamp, limit: usize,
+    ) -> Result<usize, StoreError> {
+        let mut state = self.lock();
+        let t = state.tenant(tenant);
+        let old: Vec<String> = t
+            .calls
+            .iter()
+            .filter(|(_, c)| c.started_at < before)
+            .map(|(id, _)| id.clone())
+            .take(limit)
+            .collect();
+        for id in &old {
+            t.calls.remove(id);
+        }
+        Ok(old.len())
+    }
+
+    async fn idle_customers(
+        &self, tenant: &TenantId, idle: Idle, limit: usize,
+    ) -> Result<Vec<CustomerRef>, StoreError> {
+        let mut state = self.lock();
+        let t = state.tenant(tenant);
+        Ok(t.customers
+            .keys()
+            .filter(|c| t.is_idle(c, idle))
+            .take(limit)
+            .map(|c| CustomerRef::from_trusted(c.clone()))
+            .collect())
+    }
+
+    async fn delete_settled_webhook_events(
+        &self, before: Timestamp, limit: usize,
+    ) -> Result<usize, StoreError> {
+        let mut state = self.lock();
+        let mut left = limit;
+        for t in state.tenants.values_mut() {
+            let w = &mut t.webhooks;
+            let settled: Vec<String> = w
+                .events
+                .iter()
+                .filter(|(id, e)| {
+                    e.at < before
+                        && !w.deliveries.iter().any(|((event, _), d)| {
+                            event == *id && d.status == DeliveryStatus::Pending
+                        })
+                })
+                .map(|(id, _)| id.clone())
+                .take(left)
+                .collect();
+            for id in &settled {
+                w.events.remove(id);
+            }
+            w.deliveries.retain(|(event, _), _| !settled.contains(event));
+            left -= settled.len();
+        }
+        Ok(limit - left)
+    }
+}
