@@ -48,6 +48,9 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: PlansCommand,
     },
+    /// Delete what expired and enforce every tenant's retention now, as the server does
+    /// every 10 minutes; prints what was deleted, as JSON (counts only).
+    Purge,
     /// Serve MCP on stdio for a desktop agent, forwarding to a running server's `/mcp`.
     #[command(
         after_help = "Example (the command a desktop agent starts):\n  STICKYCALLS_URL=http://127.0.0.1:8080 STICKYCALLS_API_KEY=sk_test_... stickycalls mcp"

@@ -9,6 +9,7 @@ use stickycalls_billing::Catalog;
 use stickycalls_domain::accounts::{AccountInfo, AccountService};
 use stickycalls_domain::credits::{CreditSummary, SharedPolicy};
 use stickycalls_domain::keys::{KeyService, lookup_id_of};
+use stickycalls_domain::retention::RetentionService;
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_http_api::KeyDto;
 use stickycalls_inbound::keys::Argon2Minter;
@@ -28,10 +29,11 @@ type Operator<A> = AccountService<
 
 type Keys<A> = KeyService<<A as stickycalls_inbound::Backend>::Store, SystemClock, Argon2Minter>;
 
-/// The account use cases and the key use cases over one opened store.
+/// The account, key and retention use cases over one opened store.
 pub(crate) struct Operators<A: Adapter> {
     pub accounts: Operator<A>,
     pub keys: Keys<A>,
+    pub retention: RetentionService<<A as stickycalls_inbound::Backend>::Store, SystemClock>,
 }
 
 /// The plan catalog, with billing on or off as the settings say.
@@ -46,8 +48,30 @@ pub(crate) fn operator<A: Adapter>(
     let (store, ledger) = A::open(db, policy)?;
     Ok(Operators {
         keys: KeyService::new(store.clone(), SystemClock, Argon2Minter),
+        retention: RetentionService::new(store.clone(), SystemClock),
         accounts: AccountService::new(store, ledger, SystemClock, RandomIds, Argon2Minter),
     })
+}
+
+/// `stickycalls purge`: the server's periodic housekeeping, run once now.
+pub(crate) async fn purge<A: Adapter>(op: &Operators<A>) -> anyhow::Result<()> {
+    let purged = op.accounts.purge().await.context("the purge failed")?;
+    let enforced = op
+        .retention
+        .enforce()
+        .await
+        .context("retention enforcement stopped (what it deleted stays deleted)")?;
+    print_json(&serde_json::json!({
+        "expired": {
+            "variables": purged.variables, "intents": purged.intents,
+            "responses": purged.responses, "sessions": purged.sessions,
+        },
+        "retention": {
+            "calls": enforced.calls, "customers": enforced.customers,
+            "webhook_events": enforced.webhook_events,
+        },
+    }));
+    Ok(())
 }
 
 pub(crate) async fn accounts<A: Adapter>(

@@ -7,6 +7,7 @@ mod adapters;
 mod cli;
 mod commands;
 mod first_run;
+mod housekeeping;
 mod settings;
 mod telemetry;
 
@@ -19,6 +20,7 @@ use clap::Parser;
 use stickycalls_domain::accounts::AccountService;
 use stickycalls_domain::credits::SharedPolicy;
 use stickycalls_domain::ports::AccountStore;
+use stickycalls_domain::retention::RetentionService;
 use stickycalls_inbound::keys::Argon2Minter;
 use stickycalls_inbound::{AppState, Readiness};
 use stickycalls_redis::RedisLimiter;
@@ -85,6 +87,7 @@ async fn run<A: Adapter>(
         Command::Keys { command } => commands::keys::<A>(command, &op().await?).await,
         Command::Credits { command } => commands::credits::<A>(command, &op().await?).await,
         Command::Plans { command } => commands::plans::<A>(command, &op().await?).await,
+        Command::Purge => commands::purge::<A>(&op().await?).await,
         Command::Mcp { url, api_key } => {
             // stdout is the protocol: logs go to stderr, as always.
             telemetry::init(false);
@@ -169,22 +172,8 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
     );
     let delivering = deliverer.run(std::future::pending());
     tokio::spawn(delivering);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(PURGE_EVERY);
-        loop {
-            tick.tick().await;
-            match operator.purge().await {
-                Ok(purged) => tracing::info!(
-                    variables = purged.variables,
-                    intents = purged.intents,
-                    responses = purged.responses,
-                    sessions = purged.sessions,
-                    "purged expired data"
-                ),
-                Err(e) => tracing::warn!("purge failed: {e:#}"),
-            }
-        }
-    });
+    let retention = RetentionService::new(store.clone(), SystemClock);
+    tokio::spawn(housekeeping::every(PURGE_EVERY, operator, retention));
     say(&format!("data: {}", A::location(db)));
     if let Some(opened) = first_account {
         // Shown once: only the keys' hashes are stored.

@@ -244,7 +244,7 @@ await check("the low-credit banner under 20 % and at 0", async () => {
 await check("phone width: no sideways scrolling, navigation reachable", async () => {
   const phone = await newPage({ width: 375, height: 740 });
   await signIn(phone, env.KEY);
-  for (const path of ["/", "/keys", "/customers", "/identity", "/billing"]) {
+  for (const path of ["/", "/keys", "/customers", "/identity", "/retention", "/billing"]) {
     await phone.goto(`${BASE}/console/test${path}`);
     const [scroll, width] = await phone.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
     expect(scroll <= width, `${path}: ${scroll} px wide in a ${width} px window`);

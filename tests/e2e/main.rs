@@ -18,6 +18,7 @@ mod memory;
 mod platforms;
 mod receiver;
 mod reference;
+mod retention;
 mod seeds;
 mod settings;
 mod sqlite;

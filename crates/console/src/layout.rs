@@ -17,15 +17,17 @@ pub(crate) enum Section {
     Keys,
     Customers,
     Identity,
+    Retention,
     Billing,
 }
 
 impl Section {
-    const ALL: [Section; 5] = [
+    const ALL: [Section; 6] = [
         Section::Overview,
         Section::Keys,
         Section::Customers,
         Section::Identity,
+        Section::Retention,
         Section::Billing,
     ];
 
@@ -35,6 +37,7 @@ impl Section {
             Section::Keys => "Keys",
             Section::Customers => "Customers",
             Section::Identity => "Identity",
+            Section::Retention => "Retention",
             Section::Billing => "Billing",
         }
     }
@@ -45,6 +48,7 @@ impl Section {
             Section::Keys => "/keys",
             Section::Customers => "/customers",
             Section::Identity => "/identity",
+            Section::Retention => "/retention",
             Section::Billing => "/billing",
         }
     }

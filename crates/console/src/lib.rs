@@ -20,6 +20,7 @@ mod keys_page;
 mod layout;
 mod overview;
 mod page_error;
+mod retention;
 mod session;
 mod settings_form;
 mod sign_in;
@@ -88,6 +89,8 @@ fn routes<B: Backend>(cfg: &mut web::ServiceConfig, figures: web::Data<Figures>)
                     )
                     .route("/identity", web::get().to(identity::page::<B>))
                     .route("/identity", web::post().to(identity::save::<B>))
+                    .route("/retention", web::get().to(retention::page::<B>))
+                    .route("/retention", web::post().to(retention::save::<B>))
                     .route("/billing", web::get().to(billing::page::<B>)),
             ),
     );

@@ -549,3 +549,58 @@ async fn settings_saved_on_the_identity_page_show_at_once() {
     assert_eq!(api["attestation_policy"]["a_allows_reuse_alone"], true);
     assert_eq!(api["weights"]["ani_mobile"], 0.5, "the other fields kept");
 }
+
+#[actix_web::test]
+async fn retention_saved_on_its_page_is_the_apis_and_refused_whole() {
+    let service = test::init_service(app(state_with(TestClock::default()))).await;
+    let key = signup(&service).await;
+    let cookie = session_cookie(&sign_in(&service, &key).await);
+    let shown = page(&service, "/console/test/retention", &cookie).await;
+    assert!(
+        shown.body.contains(r#"name="calls_days" value="400""#)
+            && shown.body.contains(r#"name="customers_days" value="""#),
+        "{}",
+        shown.body
+    );
+    let token = form_token(&shown.body);
+    let post = |calls: &str, customers: &str| {
+        TestRequest::post()
+            .uri("/console/test/retention")
+            .insert_header(("Cookie", cookie.clone()))
+            .set_form([
+                ("csrf", token.as_str()),
+                ("calls_days", calls),
+                ("customers_days", customers),
+            ])
+    };
+    let refused = send(&service, post("90", "120")).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(
+        refused.body.contains("Nothing was saved"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused
+            .body
+            .contains(r#"id="retention-customers_days-error""#)
+            && !refused.body.contains(r#"id="retention-calls_days-error""#),
+        "the field at fault is named: {}",
+        refused.body
+    );
+    let refused = send(&service, post("ninety", "")).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    let api = api_get(&service, "/v1/settings/retention", &key).await;
+    let api: Value = serde_json::from_str(&api.body).unwrap();
+    assert_eq!(api["calls_days"], 400, "nothing saved: {api}");
+
+    let saved = send(&service, post("90", "30")).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert!(saved.body.contains("Saved."));
+    let api = api_get(&service, "/v1/settings/retention", &key).await;
+    let api: Value = serde_json::from_str(&api.body).unwrap();
+    assert_eq!(
+        api,
+        json!({"calls_days": 90, "customers_days": 30, "webhook_events_days": 30})
+    );
+}

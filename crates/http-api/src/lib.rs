@@ -29,6 +29,7 @@ mod postman;
 mod prompts;
 mod reply;
 mod resource;
+mod retention;
 mod settings;
 mod signup;
 mod webhook_routes;
@@ -65,6 +66,12 @@ pub fn routes<B: Backend>(cfg: &mut web::ServiceConfig) {
                     resource("/settings/identity")
                         .get(settings::read::<B>)
                         .put(settings::replace::<B>)
+                        .done(),
+                )
+                .service(
+                    resource("/settings/retention")
+                        .get(retention::read::<B>)
+                        .put(retention::replace::<B>)
                         .done(),
                 )
                 .service(

@@ -30,7 +30,8 @@ use crate::openapi_webhooks as webhooks;
         tenant::search_customers_doc, tenant::read_customer_doc, tenant::export_customer_doc,
         tenant::erase_customer_doc, tenant::put_variable_doc, tenant::delete_variable_doc,
         tenant::metrics_doc, settings::read_settings_doc, settings::replace_settings_doc,
-        settings::calibration_doc, webhooks::create_webhook_doc, webhooks::list_webhooks_doc,
+        settings::calibration_doc, settings::read_retention_doc, settings::replace_retention_doc,
+        webhooks::create_webhook_doc, webhooks::list_webhooks_doc,
         webhooks::read_webhook_doc, webhooks::delete_webhook_doc, webhooks::rotate_webhook_doc,
         webhooks::webhook_deliveries_doc, crate::prompts::prompt_doc
     ),
@@ -44,7 +45,7 @@ struct BearerKey;
 /// The reference's sections, in order: each operation goes to the first that names its
 /// path or a parent of it (`/v1/account` is not a parent of `/v1/accounts`); the rest to
 /// the last.
-const TAGS: [(&str, &[&str], &str); 8] = [
+const TAGS: [(&str, &[&str], &str); 9] = [
     (
         "Calls",
         &["/v1/calls"],
@@ -64,6 +65,11 @@ const TAGS: [(&str, &[&str], &str); 8] = [
         "Customers",
         &["/v1/customers"],
         "Find, read, export and erase customers; write their variables.",
+    ),
+    (
+        "Data protection",
+        &["/v1/settings/retention"],
+        "How long the environment keeps calls, idle customers and webhook events.",
     ),
     (
         "Identity",

@@ -1,10 +1,11 @@
-//! OpenAPI descriptions of a tenant's identity settings and calibration. Collected by
+//! OpenAPI descriptions of a tenant's identity settings, calibration and retention. Collected by
 //! `openapi::ApiDoc`.
 
 #![allow(dead_code)]
 
 use crate::openapi_failures::{BodyFailures, KeyedFailures};
 use stickycalls_inbound::error::ErrorBody;
+use stickycalls_inbound::retention_dto::{RetentionResponse, RetentionSettingsDto};
 use stickycalls_inbound::settings_dto::{CalibrationResponse, IdentitySettingsDto};
 
 /// The identity settings of the key's environment (the defaults until replaced).
@@ -35,3 +36,20 @@ pub(crate) fn replace_settings_doc() {}
     KeyedFailures,
 ))]
 pub(crate) fn calibration_doc() {}
+
+/// How long the key's environment keeps its data (the defaults until replaced).
+#[utoipa::path(get, path = "/v1/settings/retention", responses(
+    (status = 200, description = "Every period", body = RetentionResponse),
+    KeyedFailures,
+))]
+pub(crate) fn read_retention_doc() {}
+
+/// Replace the retention settings of the key's environment: an omitted `calls_days`
+/// takes its default (400), an omitted or null `customers_days` turns customer
+/// retention off. Applied by the periodic enforcement (every 10 minutes), in batches.
+#[utoipa::path(put, path = "/v1/settings/retention", request_body = RetentionSettingsDto, responses(
+    (status = 200, description = "Every period, as saved", body = RetentionResponse),
+    (status = 400, description = "A period outside 30 to 3650 days, or `customers_days` above `calls_days`; `details.issues` names the fields, nothing is saved", body = ErrorBody),
+    KeyedFailures, BodyFailures,
+))]
+pub(crate) fn replace_retention_doc() {}

@@ -9,6 +9,7 @@ use stickycalls_domain::calls::{EndCallError, StartCallError};
 use stickycalls_domain::customers::CustomerError;
 use stickycalls_domain::error::RefusalKind;
 use stickycalls_domain::keys::KeyError;
+use stickycalls_domain::retention::RetentionError;
 use stickycalls_domain::settings::SettingsError;
 use stickycalls_domain::usage::UsageError;
 use stickycalls_domain::webhooks::WebhookError;
@@ -285,6 +286,15 @@ impl From<SettingsError> for ApiError {
         match e {
             SettingsError::Invalid(e) => e.into(),
             SettingsError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<RetentionError> for ApiError {
+    fn from(e: RetentionError) -> Self {
+        match e {
+            RetentionError::Invalid(e) => e.into(),
+            RetentionError::Store(e) => e.into(),
         }
     }
 }

@@ -31,6 +31,7 @@ pub mod ratelimit;
 pub mod readiness;
 pub mod redact;
 pub mod request_id;
+pub mod retention_dto;
 pub mod settings_dto;
 pub mod telco_log;
 pub mod wire_schemas;

@@ -1,9 +1,9 @@
 //! `CustomerStore` in memory: records, search, direct variable writes, erasure.
 
-use stickycalls_domain::retention::Erasure;
 use stickycalls_domain::customers::{CustomerLookup, CustomerRecord, ExternalIdLink, PhoneLink};
 use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
 use stickycalls_domain::ports::{CustomerStore, WriteVariablesError};
+use stickycalls_domain::retention::Erasure;
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::variables::VariableWrite;
 use stickycalls_domain::webhooks::Event;

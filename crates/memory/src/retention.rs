@@ -110,7 +110,8 @@ impl RetentionStore for MemoryStore {
             for id in &settled {
                 w.events.remove(id);
             }
-            w.deliveries.retain(|(event, _), _| !settled.contains(event));
+            w.deliveries
+                .retain(|(event, _), _| !settled.contains(event));
             left -= settled.len();
         }
         Ok(limit - left)

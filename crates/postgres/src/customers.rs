@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use stickycalls_domain::retention::Erasure;
 use stickycalls_domain::customers::{CustomerLookup, CustomerRecord, ExternalIdLink, PhoneLink};
 use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
 use stickycalls_domain::ports::{CustomerStore, WriteVariablesError};
+use stickycalls_domain::retention::Erasure;
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::variables::VariableWrite;
 use stickycalls_domain::webhooks::Event;

@@ -69,8 +69,11 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unknown(anyhow::anyhow!("retention_settings: {e}"))
 }
 
-fn settings_of(calls_days: i32, customers_days: Option<i32>) -> Result<RetentionSettings, StoreError> {
-    RetentionSettings::parse(Some(calls_days.into()), customers_days.map(i64::from)).map_err(corrupt)
+fn settings_of(
+    calls_days: i32, customers_days: Option<i32>,
+) -> Result<RetentionSettings, StoreError> {
+    RetentionSettings::parse(Some(calls_days.into()), customers_days.map(i64::from))
+        .map_err(corrupt)
 }
 
 fn days(n: u32) -> i32 {
@@ -84,12 +87,16 @@ impl RetentionStore for PgStore {
         let mut conn = self.conn().await?;
         let row: Option<(i32, Option<i32>)> = retention_settings::table
             .find(tenant_key(tenant))
-            .select((retention_settings::calls_days, retention_settings::customers_days))
+            .select((
+                retention_settings::calls_days,
+                retention_settings::customers_days,
+            ))
             .first(&mut conn)
             .await
             .optional()
             .map_err(from_diesel)?;
-        row.map(|(calls, customers)| settings_of(calls, customers)).transpose()
+        row.map(|(calls, customers)| settings_of(calls, customers))
+            .transpose()
     }
 
     async fn save_retention_settings(
@@ -160,14 +167,15 @@ impl RetentionStore for PgStore {
         &self, tenant: &TenantId, idle: Idle, n: usize,
     ) -> Result<Vec<CustomerRef>, StoreError> {
         let mut conn = self.conn().await?;
-        let found: Vec<Found> = diesel::sql_query(format!("{IDLE} ORDER BY c.customer_ref LIMIT $4"))
-            .bind::<SqlUuid, _>(tenant_key(tenant))
-            .bind::<Timestamptz, _>(idle.since.get())
-            .bind::<Timestamptz, _>(idle.now.get())
-            .bind::<BigInt, _>(limit(n))
-            .load(&mut conn)
-            .await
-            .map_err(from_diesel)?;
+        let found: Vec<Found> =
+            diesel::sql_query(format!("{IDLE} ORDER BY c.customer_ref LIMIT $4"))
+                .bind::<SqlUuid, _>(tenant_key(tenant))
+                .bind::<Timestamptz, _>(idle.since.get())
+                .bind::<Timestamptz, _>(idle.now.get())
+                .bind::<BigInt, _>(limit(n))
+                .load(&mut conn)
+                .await
+                .map_err(from_diesel)?;
         Ok(found
             .into_iter()
             .map(|f| CustomerRef::from_trusted(f.customer_ref))

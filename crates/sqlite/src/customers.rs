@@ -3,10 +3,10 @@
 
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
-use stickycalls_domain::retention::Erasure;
 use stickycalls_domain::customers::{CustomerLookup, CustomerRecord, ExternalIdLink, PhoneLink};
 use stickycalls_domain::identity::{CustomerRef, PhoneNumber};
 use stickycalls_domain::ports::{CustomerStore, WriteVariablesError};
+use stickycalls_domain::retention::Erasure;
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::variables::{VariableWrite, check_live_limit};
 use stickycalls_domain::webhooks::Event;
@@ -220,7 +220,7 @@ impl CustomerStore for SqliteStore {
                 }
                 queries::erase_customer(c, &key, &customer, &erased)
             })
-                .map_err(from_diesel)
+            .map_err(from_diesel)
         })
         .await
     }

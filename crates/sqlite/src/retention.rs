@@ -83,7 +83,10 @@ impl RetentionStore for SqliteStore {
         self.run(move |c| {
             let row: Option<(i32, Option<i32>)> = retention_settings::table
                 .find(&key)
-                .select((retention_settings::calls_days, retention_settings::customers_days))
+                .select((
+                    retention_settings::calls_days,
+                    retention_settings::customers_days,
+                ))
                 .first(c)
                 .optional()
                 .map_err(from_diesel)?;
@@ -149,7 +152,10 @@ impl RetentionStore for SqliteStore {
                             .parse()
                             .map_err(|e| from_diesel(corrupt("environment", &key, e)))?,
                     };
-                    Ok((tenant, settings_of(&key, calls, customers).map_err(from_diesel)?))
+                    Ok((
+                        tenant,
+                        settings_of(&key, calls, customers).map_err(from_diesel)?,
+                    ))
                 })
                 .collect()
         })

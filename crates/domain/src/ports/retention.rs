@@ -3,10 +3,10 @@
 use std::future::Future;
 
 use crate::error::StoreError;
+use crate::identity::CustomerRef;
 use crate::retention::{Idle, RetentionSettings};
 use crate::tenant::TenantId;
 use crate::timestamp::Timestamp;
-use crate::identity::CustomerRef;
 
 /// Retention settings, and the bounded deletions the periodic enforcement asks for.
 /// Each deletion is one short transaction of at most `limit` rows; the enforcement

@@ -59,7 +59,9 @@ impl Default for RetentionSettings {
 impl RetentionSettings {
     /// Settings from a request: an omitted `calls_days` takes the default, an omitted
     /// or null `customers_days` is off. Every offending field is named.
-    pub fn parse(calls_days: Option<i64>, customers_days: Option<i64>) -> Result<Self, ValidationError> {
+    pub fn parse(
+        calls_days: Option<i64>, customers_days: Option<i64>,
+    ) -> Result<Self, ValidationError> {
         let mut issues = Vec::new();
         let mut days = |field: &str, value: i64| match u32::try_from(value) {
             Ok(d) if (MIN_DAYS..=MAX_DAYS).contains(&d) => Some(d),

@@ -60,8 +60,12 @@ impl<S: RetentionStore + AccountStore + CustomerStore, C: Clock> RetentionServic
     /// event), settled webhook events. Idempotent: a second run deletes nothing more.
     pub async fn enforce(&self) -> Result<Enforced, RetentionError> {
         let now = self.clock.now();
-        let saved: BTreeMap<TenantId, RetentionSettings> =
-            self.store.all_retention_settings().await?.into_iter().collect();
+        let saved: BTreeMap<TenantId, RetentionSettings> = self
+            .store
+            .all_retention_settings()
+            .await?
+            .into_iter()
+            .collect();
         let mut done = Enforced::default();
         for account in self.store.list_accounts().await? {
             for environment in [Environment::Test, Environment::Prod] {
@@ -82,7 +86,8 @@ impl<S: RetentionStore + AccountStore + CustomerStore, C: Clock> RetentionServic
             }
         }
         let before = webhook_events_before(now);
-        done.webhook_events += drain(|| self.store.delete_settled_webhook_events(before, BATCH)).await?;
+        done.webhook_events +=
+            drain(|| self.store.delete_settled_webhook_events(before, BATCH)).await?;
         Ok(done)
     }
 

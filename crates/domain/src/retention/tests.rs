@@ -52,7 +52,11 @@ fn periods_run_from_30_days_to_ten_years() {
         assert_eq!(issues(e), ["customers_days"], "{bad}");
     }
     let e = RetentionSettings::parse(Some(5), Some(5)).unwrap_err();
-    assert_eq!(issues(e), ["calls_days", "customers_days"], "every field is named");
+    assert_eq!(
+        issues(e),
+        ["calls_days", "customers_days"],
+        "every field is named"
+    );
 }
 
 #[test]
@@ -68,13 +72,19 @@ fn customers_are_not_kept_idle_longer_than_their_calls() {
 #[test]
 fn an_erasure_says_why_and_when() {
     let asked = Erasure::Requested { at: now() };
-    assert_eq!((asked.reason(), asked.at(), asked.only_if_idle()), ("request", now(), None));
+    assert_eq!(
+        (asked.reason(), asked.at(), asked.only_if_idle()),
+        ("request", now(), None)
+    );
     let idle = Idle {
         since: now() - Duration::days(30),
         now: now(),
     };
     let kept = Erasure::Retention { idle };
-    assert_eq!((kept.reason(), kept.at(), kept.only_if_idle()), ("retention", now(), Some(idle)));
+    assert_eq!(
+        (kept.reason(), kept.at(), kept.only_if_idle()),
+        ("retention", now(), Some(idle))
+    );
     assert_eq!(webhook_events_before(now()), now() - Duration::days(30));
 }
 
@@ -187,7 +197,11 @@ fn enforcement_applies_each_tenants_own_periods_in_batches() {
             let mut seen = seen.lock().unwrap();
             let first = !seen.iter().any(|(s, _)| s == t);
             seen.push((*t, before));
-            let n = if *t == tenant(1, Environment::Test) && first { BATCH } else { 3 };
+            let n = if *t == tenant(1, Environment::Test) && first {
+                BATCH
+            } else {
+                3
+            };
             Box::pin(async move { Ok(n) })
         });
     let idle = strict_settings.idle(now()).unwrap();
@@ -197,7 +211,10 @@ fn enforcement_applies_each_tenants_own_periods_in_batches() {
         .times(1)
         .returning(|_, _, _| {
             Box::pin(async {
-                Ok(vec![CustomerRef::from_trusted("cust_a"), CustomerRef::from_trusted("cust_b")])
+                Ok(vec![
+                    CustomerRef::from_trusted("cust_a"),
+                    CustomerRef::from_trusted("cust_b"),
+                ])
             })
         });
     retention
@@ -264,5 +281,8 @@ fn replacing_saves_at_the_clocks_time() {
         .returning(|_| Box::pin(async { Ok(None) }));
     let service = RetentionService::new(store, clock());
     assert_eq!(block_on(service.replace(&t, settings)).unwrap(), settings);
-    assert_eq!(block_on(service.settings(&t)).unwrap(), RetentionSettings::default());
+    assert_eq!(
+        block_on(service.settings(&t)).unwrap(),
+        RetentionSettings::default()
+    );
 }

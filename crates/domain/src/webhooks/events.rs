@@ -5,10 +5,10 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::retention::Erasure;
 use crate::calls::{CallId, CallRecord};
 use crate::identity::CustomerRef;
 use crate::intents::{IntentStatus, IntentWrite, OpenIntent};
+use crate::retention::Erasure;
 use crate::tenant::TenantId;
 use crate::timestamp::Timestamp;
 

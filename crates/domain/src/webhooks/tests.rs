@@ -120,8 +120,15 @@ fn event_ids_follow_what_they_report() {
         body["data"],
         serde_json::json!({"customer_ref": "cust_1", "reason": "request"})
     );
-    let idle = crate::retention::Idle { since: at(), now: at() };
-    let kept = Event::customer_erased(tenant(), &who, &crate::retention::Erasure::Retention { idle });
+    let idle = crate::retention::Idle {
+        since: at(),
+        now: at(),
+    };
+    let kept = Event::customer_erased(
+        tenant(),
+        &who,
+        &crate::retention::Erasure::Retention { idle },
+    );
     let body: Value = serde_json::from_str(&kept.body).unwrap();
     assert_eq!(body["data"]["reason"], "retention");
 }

@@ -494,12 +494,24 @@ pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
 
     ensure!(
         !w.store
-            .erase_customer(&prod.id, &who, stickycalls_domain::retention::Erasure::Requested { at: w.clock.now() })
+            .erase_customer(
+                &prod.id,
+                &who,
+                stickycalls_domain::retention::Erasure::Requested { at: w.clock.now() }
+            )
             .await?,
         "other environment erased"
     );
     ensure!(w.record(&t.id, &who).await?.is_some());
-    ensure!(w.store.erase_customer(&t.id, &who, stickycalls_domain::retention::Erasure::Requested { at: w.clock.now() }).await?);
+    ensure!(
+        w.store
+            .erase_customer(
+                &t.id,
+                &who,
+                stickycalls_domain::retention::Erasure::Requested { at: w.clock.now() }
+            )
+            .await?
+    );
     ensure!(w.record(&t.id, &who).await?.is_none());
     ensure!(
         w.store

@@ -565,12 +565,20 @@ pub async fn erase_removes_everything<F: StorageFactory>(factory: &F) -> anyhow:
     w.end(&t, json!({"call_id": "g1", "intent": "x", "intent_status": "open", "variables": {"secret": "s"}})).await?;
     ensure!(
         w.store
-            .erase_customer(&t.id, &first.customer_ref, Erasure::Requested { at: w.clock.now() })
+            .erase_customer(
+                &t.id,
+                &first.customer_ref,
+                Erasure::Requested { at: w.clock.now() }
+            )
             .await?
     );
     ensure!(
         !w.store
-            .erase_customer(&t.id, &first.customer_ref, Erasure::Requested { at: w.clock.now() })
+            .erase_customer(
+                &t.id,
+                &first.customer_ref,
+                Erasure::Requested { at: w.clock.now() }
+            )
             .await?,
         "gone already"
     );
@@ -654,7 +662,11 @@ pub async fn provisional_customer_is_folded<F: StorageFactory>(factory: &F) -> a
     );
     ensure!(
         !w.store
-            .erase_customer(&t.id, &first.customer_ref, Erasure::Requested { at: w.clock.now() })
+            .erase_customer(
+                &t.id,
+                &first.customer_ref,
+                Erasure::Requested { at: w.clock.now() }
+            )
             .await?,
         "the provisional customer is gone"
     );

@@ -42,7 +42,10 @@ pub async fn retention_deletes_exactly_what_is_past_its_period<F: StorageFactory
         .save_retention_settings(&a.id, strict, w.clock.now())
         .await?;
     ensure!(w.store.retention_settings(&a.id).await? == Some(strict));
-    ensure!(w.store.retention_settings(&b.id).await?.is_none(), "b keeps the defaults");
+    ensure!(
+        w.store.retention_settings(&b.id).await?.is_none(),
+        "b keeps the defaults"
+    );
     let listed = w.store.all_retention_settings().await?;
     ensure!(listed == [(a.id, strict)], "{listed:?}");
     let erased_hook = Endpoint {
@@ -59,19 +62,35 @@ pub async fn retention_deletes_exactly_what_is_past_its_period<F: StorageFactory
 
     // Day 0: five new callers in a, one in b.
     let mut who = std::collections::BTreeMap::new();
-    for (call, ani) in [("a1", "01"), ("a2", "02"), ("a3", "03"), ("a4", "04"), ("a5", "05")] {
-        let s = w.start(&a, ani_start(call, &format!("+141555502{ani}"))).await?;
+    for (call, ani) in [
+        ("a1", "01"),
+        ("a2", "02"),
+        ("a3", "03"),
+        ("a4", "04"),
+        ("a5", "05"),
+    ] {
+        let s = w
+            .start(&a, ani_start(call, &format!("+141555502{ani}")))
+            .await?;
         who.insert(call, s.customer_ref);
     }
     w.start(&b, ani_start("b1", "+14155550201")).await?;
     // a3's customer has a variable live for 90 days; a4's an intent seen on day 0.
     w.end(&a, json!({"call_id": "a3", "variables": {"plan": {"value": "gold", "ttl_seconds": 90 * 86_400}}})).await?;
-    w.end(&a, json!({"call_id": "a4", "intent": "billing", "intent_status": "open"})).await?;
+    w.end(
+        &a,
+        json!({"call_id": "a4", "intent": "billing", "intent_status": "open"}),
+    )
+    .await?;
     // Day 20: a1's customer calls again; a5's call ends with an intent.
     w.clock.advance(Duration::days(20));
     let back = w.start(&a, ani_start("a6", "+14155550201")).await?;
     ensure!(back.customer_ref == who["a1"], "{back:?}");
-    w.end(&a, json!({"call_id": "a5", "intent": "refund", "intent_status": "open"})).await?;
+    w.end(
+        &a,
+        json!({"call_id": "a5", "intent": "refund", "intent_status": "open"}),
+    )
+    .await?;
 
     // Day 45: calls before day 15 go in a; b's are within 400 days.
     w.clock.advance(Duration::days(25));
@@ -98,8 +117,17 @@ pub async fn retention_deletes_exactly_what_is_past_its_period<F: StorageFactory
     ensure!(w.call_exists(&b, "b1").await?, "another tenant's period");
     // a2 (nothing since) and a4 (an intent older than the period) are erased; a1 (a
     // call), a3 (a live variable) and a5 (an intent seen on day 20) are kept.
-    for (call, kept) in [("a1", true), ("a2", false), ("a3", true), ("a4", false), ("a5", true)] {
-        ensure!(w.record(&a.id, &who[call]).await?.is_some() == kept, "{call}");
+    for (call, kept) in [
+        ("a1", true),
+        ("a2", false),
+        ("a3", true),
+        ("a4", false),
+        ("a5", true),
+    ] {
+        ensure!(
+            w.record(&a.id, &who[call]).await?.is_some() == kept,
+            "{call}"
+        );
     }
     let now = w.clock.now();
     let due = w
@@ -112,8 +140,14 @@ pub async fn retention_deletes_exactly_what_is_past_its_period<F: StorageFactory
             let body: Value = serde_json::from_str(&d.body)?;
             ensure!(body["type"] == "customer.erased", "{body}");
             Ok((
-                body["data"]["customer_ref"].as_str().context("ref")?.to_owned(),
-                body["data"]["reason"].as_str().context("reason")?.to_owned(),
+                body["data"]["customer_ref"]
+                    .as_str()
+                    .context("ref")?
+                    .to_owned(),
+                body["data"]["reason"]
+                    .as_str()
+                    .context("reason")?
+                    .to_owned(),
             ))
         })
         .collect::<anyhow::Result<_>>()?;

@@ -335,7 +335,11 @@ pub async fn an_erasure_erases_its_events_and_reports_itself<F: StorageFactory>(
     w.clock.advance(Duration::minutes(1));
     ensure!(
         w.store
-            .erase_customer(&t.id, &s.customer_ref, stickycalls_domain::retention::Erasure::Requested { at: w.clock.now() })
+            .erase_customer(
+                &t.id,
+                &s.customer_ref,
+                stickycalls_domain::retention::Erasure::Requested { at: w.clock.now() }
+            )
             .await?
     );
     let left = w.store.deliveries(&t.id, &e.id, 100).await?;
@@ -351,7 +355,11 @@ pub async fn an_erasure_erases_its_events_and_reports_itself<F: StorageFactory>(
     );
     ensure!(
         !w.store
-            .erase_customer(&t.id, &s.customer_ref, stickycalls_domain::retention::Erasure::Requested { at: w.clock.now() })
+            .erase_customer(
+                &t.id,
+                &s.customer_ref,
+                stickycalls_domain::retention::Erasure::Requested { at: w.clock.now() }
+            )
             .await?
     );
     ensure!(
