@@ -50,6 +50,7 @@ pub(crate) enum Command {
     },
     /// Delete what expired and enforce every tenant's retention now, as the server does
     /// every 10 minutes; prints what was deleted, as JSON (counts only).
+    #[command(after_help = "Example:\n  stickycalls purge")]
     Purge,
     /// Serve MCP on stdio for a desktop agent, forwarding to a running server's `/mcp`.
     #[command(
@@ -78,6 +79,20 @@ pub(crate) enum AccountsCommand {
         /// A contact address.
         #[arg(long)]
         email: Option<String>,
+    },
+    /// Write one environment's whole data to stdout as NDJSON, as `GET
+    /// /v1/account/export` answers it (settings, endpoints without secrets, every
+    /// customer with their record, the credit ledger, then an `end` line).
+    #[command(
+        after_help = "Example:\n  stickycalls accounts export --account 0b8e2c1a-5d7f-4e1b-9a3c-2f6d8e0b4c71 --env prod > acme-prod.ndjson"
+    )]
+    Export {
+        /// The account id.
+        #[arg(long)]
+        account: uuid::Uuid,
+        /// `test` or `prod`.
+        #[arg(long = "env")]
+        environment: Environment,
     },
     /// List every account, oldest first: id, created, name, contact.
     #[command(

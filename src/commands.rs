@@ -8,7 +8,11 @@ use anyhow::Context;
 use stickycalls_billing::Catalog;
 use stickycalls_domain::accounts::{AccountInfo, AccountService};
 use stickycalls_domain::credits::{CreditSummary, SharedPolicy};
+use stickycalls_domain::export::{ExportPage, ExportService};
 use stickycalls_domain::keys::{KeyService, lookup_id_of};
+use stickycalls_domain::ports::{
+    Clock, CustomerStore, ExportStore, IdentityStore, RetentionStore, WebhookStore,
+};
 use stickycalls_domain::retention::RetentionService;
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_http_api::KeyDto;
@@ -33,6 +37,7 @@ type Keys<A> = KeyService<<A as stickycalls_inbound::Backend>::Store, SystemCloc
 pub(crate) struct Operators<A: Adapter> {
     pub accounts: Operator<A>,
     pub keys: Keys<A>,
+    pub export: ExportService<<A as stickycalls_inbound::Backend>::Store, SystemClock>,
     pub retention: RetentionService<<A as stickycalls_inbound::Backend>::Store, SystemClock>,
 }
 
@@ -49,6 +54,7 @@ pub(crate) fn operator<A: Adapter>(
     Ok(Operators {
         keys: KeyService::new(store.clone(), SystemClock, Argon2Minter),
         retention: RetentionService::new(store.clone(), SystemClock),
+        export: ExportService::new(store.clone(), SystemClock),
         accounts: AccountService::new(store, ledger, SystemClock, RandomIds, Argon2Minter),
     })
 }
@@ -89,6 +95,20 @@ pub(crate) async fn accounts<A: Adapter>(
                 "keys": {"test": opened.test_key.expose(), "prod": opened.prod_key.expose()},
             }));
         }
+        AccountsCommand::Export {
+            account,
+            environment,
+        } => {
+            op.accounts.find(AccountId(account)).await?;
+            export(
+                &op.export,
+                &TenantId {
+                    account: AccountId(account),
+                    environment,
+                },
+            )
+            .await?;
+        }
         AccountsCommand::List { json } => {
             let accounts = op.accounts.list().await.context("cannot list accounts")?;
             if json {
@@ -109,6 +129,48 @@ pub(crate) async fn accounts<A: Adapter>(
             }
         }
     }
+    Ok(())
+}
+
+/// Writes the tenant's export to stdout, a page at a time.
+async fn export<S, C>(service: &ExportService<S, C>, tenant: &TenantId) -> anyhow::Result<()>
+where
+    S: ExportStore + CustomerStore + IdentityStore + RetentionStore + WebhookStore,
+    C: Clock,
+{
+    use std::io::Write;
+    use stickycalls_inbound::export_stream::{customer_line, end_line, head_lines, ledger_line};
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let (head, mut cursor) = service
+        .begin(tenant)
+        .await
+        .context("cannot read the account")?;
+    let exported_at = head.exported_at.to_string();
+    out.write_all(head_lines(head)?.as_bytes())?;
+    let (mut customers, mut entries) = (0, 0);
+    while let Some((page, next)) = service
+        .page(tenant, cursor)
+        .await
+        .context("the export stopped")?
+    {
+        match page {
+            ExportPage::Customers(people) => {
+                customers += people.len();
+                for p in people {
+                    out.write_all(customer_line(p, &exported_at)?.as_bytes())?;
+                }
+            }
+            ExportPage::Ledger(lines) => {
+                entries += lines.len();
+                for l in lines {
+                    out.write_all(ledger_line(l)?.as_bytes())?;
+                }
+            }
+        }
+        cursor = next;
+    }
+    out.write_all(end_line(customers, entries)?.as_bytes())?;
+    out.flush()?;
     Ok(())
 }
 

@@ -326,6 +326,8 @@ fn every_command_has_help_with_an_example() {
         &["migrate"],
         &["accounts", "create"],
         &["accounts", "list"],
+        &["accounts", "export"],
+        &["purge"],
         &["keys", "create"],
         &["keys", "list"],
         &["keys", "revoke"],

@@ -165,6 +165,13 @@ impl Server {
     /// Runs another command of the binary against this server's database; returns the
     /// first JSON line it prints.
     pub async fn cli(&self, args: &[&str]) -> Value {
+        let text = self.cli_text(args).await;
+        serde_json::from_str(text.lines().next().unwrap_or("null")).expect("JSON output")
+    }
+
+    /// Runs another command of the binary against this server's database; returns
+    /// everything it prints.
+    pub async fn cli_text(&self, args: &[&str]) -> String {
         let out = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
             .args(args)
             .env("STICKYCALLS_DATABASE_URL", &self.db_url)
@@ -176,8 +183,7 @@ impl Server {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let text = String::from_utf8(out.stdout).unwrap();
-        serde_json::from_str(text.lines().next().unwrap_or("null")).expect("JSON output")
+        String::from_utf8(out.stdout).unwrap()
     }
 
     async fn spawn(

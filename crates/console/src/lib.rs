@@ -91,6 +91,7 @@ fn routes<B: Backend>(cfg: &mut web::ServiceConfig, figures: web::Data<Figures>)
                     .route("/identity", web::post().to(identity::save::<B>))
                     .route("/retention", web::get().to(retention::page::<B>))
                     .route("/retention", web::post().to(retention::save::<B>))
+                    .route("/export", web::get().to(retention::export::<B>))
                     .route("/billing", web::get().to(billing::page::<B>)),
             ),
     );

@@ -73,6 +73,13 @@ fn render(
                    &fields.customers_days, issues))
             button type="submit" { "Save retention" }
         }
+        section.card aria-labelledby="export-h" {
+            h2 #export-h { "Export everything" }
+            p { "Every customer with their calls, intents and variables, the settings, the webhook "
+                "endpoints (without secrets) and the credit ledger of this environment, as one "
+                "JSON object per line (NDJSON)." }
+            a.button href=(link(who.environment(), "/export")) download { "Download the export" }
+        }
     };
     layout::respond(
         status,
@@ -159,4 +166,25 @@ pub(crate) async fn save<B: Backend>(
             ))
         }
     }
+}
+
+/// `GET /console/{env}/export`: the environment's whole export, as a download.
+pub(crate) async fn export<B: Backend>(
+    req: HttpRequest, state: web::Data<AppState<B>>,
+) -> Result<HttpResponse, PageError> {
+    let who = session::signed(&req, &state).await?;
+    let tenant = who.tenant.id;
+    let mut response = stickycalls_inbound::export_stream::ndjson(state, tenant).await?;
+    let name = format!(
+        "attachment; filename=\"stickycalls-{}-{}.ndjson\"",
+        tenant.account,
+        tenant.environment.as_str()
+    );
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&name) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::CONTENT_DISPOSITION, value);
+    }
+    tracing::info!("account export downloaded from the console");
+    Ok(response)
 }

@@ -604,3 +604,28 @@ async fn retention_saved_on_its_page_is_the_apis_and_refused_whole() {
         json!({"calls_days": 90, "customers_days": 30, "webhook_events_days": 30})
     );
 }
+
+#[actix_web::test]
+async fn the_whole_environment_downloads_from_the_console() {
+    let service = test::init_service(app(state_with(TestClock::default()))).await;
+    let key = signup(&service).await;
+    let cookie = session_cookie(&sign_in(&service, &key).await);
+    let shown = page(&service, "/console/test/retention", &cookie).await;
+    assert!(
+        shown.body.contains(r#"href="/console/test/export""#),
+        "{}",
+        shown.body
+    );
+    let download = page(&service, "/console/test/export", &cookie).await;
+    assert_eq!(download.status, StatusCode::OK);
+    let lines: Vec<Value> = download
+        .body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["type"], "tenant");
+    assert_eq!(lines[0]["environment"], "test");
+    assert_eq!(lines.last().unwrap()["type"], "end");
+    let signed_out = send(&service, TestRequest::get().uri("/console/test/export")).await;
+    assert_ne!(signed_out.status, StatusCode::OK, "a session is needed");
+}

@@ -36,6 +36,7 @@ pub mod console;
 pub mod credits;
 pub mod customers;
 pub mod error;
+pub mod export;
 #[cfg(test)]
 mod fuzz;
 pub mod health;

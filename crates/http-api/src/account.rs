@@ -54,3 +54,10 @@ pub(crate) async fn usage<B: Backend>(
     };
     Ok(Reply::json(StatusCode::OK, &body, None)?.into_response())
 }
+
+/// `GET /v1/account/export`: the key's whole environment, as NDJSON.
+pub(crate) async fn export<B: Backend>(
+    state: web::Data<AppState<B>>, auth: Auth<B>,
+) -> Result<HttpResponse, ApiError> {
+    stickycalls_inbound::export_stream::ndjson(state, auth.0.0.id).await
+}

@@ -61,6 +61,7 @@ pub fn routes<B: Backend>(cfg: &mut web::ServiceConfig) {
                 .service(resource("/calls/start").post(calls::start::<B>).done())
                 .service(resource("/calls/end").post(calls::end::<B>).done())
                 .service(resource("/account").get(account::account::<B>).done())
+                .service(resource("/account/export").get(account::export::<B>).done())
                 .service(resource("/usage").get(account::usage::<B>).done())
                 .service(
                     resource("/settings/identity")

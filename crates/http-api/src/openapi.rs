@@ -31,6 +31,7 @@ use crate::openapi_webhooks as webhooks;
         tenant::erase_customer_doc, tenant::put_variable_doc, tenant::delete_variable_doc,
         tenant::metrics_doc, settings::read_settings_doc, settings::replace_settings_doc,
         settings::calibration_doc, settings::read_retention_doc, settings::replace_retention_doc,
+        settings::export_account_doc,
         webhooks::create_webhook_doc, webhooks::list_webhooks_doc,
         webhooks::read_webhook_doc, webhooks::delete_webhook_doc, webhooks::rotate_webhook_doc,
         webhooks::webhook_deliveries_doc, crate::prompts::prompt_doc
@@ -54,7 +55,7 @@ const TAGS: [(&str, &[&str], &str); 9] = [
     (
         "Account and usage",
         &["/v1/account", "/v1/usage"],
-        "The calling key's account: plan, credits, usage per day.",
+        "The calling key's account: plan, credits, usage per day, and the whole environment's data exported.",
     ),
     (
         "Keys",

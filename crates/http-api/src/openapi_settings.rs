@@ -53,3 +53,16 @@ pub(crate) fn read_retention_doc() {}
     KeyedFailures, BodyFailures,
 ))]
 pub(crate) fn replace_retention_doc() {}
+
+/// The key's whole environment, streamed as NDJSON (`application/x-ndjson`), one JSON
+/// object per line, each with a `type`: `tenant`, `identity_settings`,
+/// `retention_settings`, each `webhook_endpoint` (never its secret), each `customer`
+/// (as `GET /v1/customers/{customer_ref}/export` answers), each `ledger_entry`, then
+/// `end` with the counts; a stream without `end` was cut short. Free; one at a time per
+/// environment on a server.
+#[utoipa::path(get, path = "/v1/account/export", responses(
+    (status = 200, description = "NDJSON lines, ending with `{\"type\": \"end\", ...}`", content_type = "application/x-ndjson", body = String),
+    (status = 429, description = "An export of this environment is running (`Retry-After`)", body = ErrorBody),
+    KeyedFailures,
+))]
+pub(crate) fn export_account_doc() {}

@@ -22,6 +22,7 @@ pub mod customer_dto;
 pub mod deadline;
 pub mod dto;
 pub mod error;
+pub mod export_stream;
 pub mod field_schema;
 mod invalidation;
 pub mod keys;
@@ -34,6 +35,7 @@ pub mod request_id;
 pub mod retention_dto;
 pub mod settings_dto;
 pub mod telco_log;
+pub mod webhook_dto;
 pub mod wire_schemas;
 
 use std::sync::Arc;
@@ -45,13 +47,14 @@ use stickycalls_domain::accounts::AccountService;
 use stickycalls_domain::calls::CallService;
 use stickycalls_domain::console::{SessionPolicy, SessionService};
 use stickycalls_domain::customers::CustomerService;
+use stickycalls_domain::export::ExportService;
 use stickycalls_domain::health::HealthService;
 use stickycalls_domain::idempotency::IdempotencyService;
 use stickycalls_domain::keys::KeyService;
 use stickycalls_domain::ports::{
-    AccountStore, CallStore, Clock, ConsoleSessionStore, CreditLedger, CustomerStore, Health,
-    HostResolver, IdGenerator, IdempotencyStore, IdentityStore, KeyStore, Purge, RetentionStore,
-    UsageStore, WebhookStore,
+    AccountStore, CallStore, Clock, ConsoleSessionStore, CreditLedger, CustomerStore, ExportStore,
+    Health, HostResolver, IdGenerator, IdempotencyStore, IdentityStore, KeyStore, Purge,
+    RetentionStore, UsageStore, WebhookStore,
 };
 use stickycalls_domain::ratelimit::SharedLimiter;
 use stickycalls_domain::retention::RetentionService;
@@ -79,6 +82,7 @@ pub trait Backend: Send + Sync + 'static {
         + IdempotencyStore
         + Purge
         + RetentionStore
+        + ExportStore
         + UsageStore
         + IdentityStore
         + ConsoleSessionStore
@@ -147,6 +151,8 @@ pub struct AppState<B: Backend> {
     pub settings: SettingsService<B::Store, B::Clock>,
     /// Retention settings.
     pub retention: RetentionService<B::Store, B::Clock>,
+    /// The whole-environment export.
+    pub export: ExportService<B::Store, B::Clock>,
     /// `Idempotency-Key` claims, replays and kept responses.
     pub idempotency: IdempotencyService<B::Store, B::Clock>,
     /// Whether the store answers, and its pool's use.
@@ -262,6 +268,7 @@ impl<B: Backend> AppState<B> {
             usage: UsageService::new(store.clone(), ledger.clone(), clock.clone()),
             settings: SettingsService::new(store.clone(), clock.clone()),
             retention: RetentionService::new(store.clone(), clock.clone()),
+            export: ExportService::new(store.clone(), clock.clone()),
             accounts: AccountService::new(
                 store.clone(),
                 ledger.clone(),

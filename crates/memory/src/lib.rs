@@ -14,6 +14,7 @@
 mod accounts;
 mod calls;
 mod customers;
+mod export;
 mod retention;
 mod sessions;
 mod settings;

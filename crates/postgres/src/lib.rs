@@ -23,6 +23,7 @@ mod customers;
 mod end;
 mod errors;
 mod evidence;
+mod export;
 mod keys;
 mod ledger;
 mod links;

@@ -16,6 +16,7 @@ mod credits;
 mod customers;
 mod errors;
 mod evidence;
+mod export;
 mod keys;
 mod migrate;
 mod outbox;

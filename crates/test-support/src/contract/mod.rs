@@ -12,7 +12,7 @@ use stickycalls_domain::calls::{CallId, CallService, EndCallError, StartCallErro
 use stickycalls_domain::credits::{CreditAccount, CreditState};
 use stickycalls_domain::identity::{CustomerRef, Recommendation};
 use stickycalls_domain::ports::{
-    AccountStore, CallStore, Clock, ConsoleSessionStore, CreditLedger, CustomerStore,
+    AccountStore, CallStore, Clock, ConsoleSessionStore, CreditLedger, CustomerStore, ExportStore,
     IdempotencyStore, IdentityStore, KeyStore, Purge, RetentionStore, UsageStore, WebhookStore,
 };
 use stickycalls_domain::retention::Erasure;
@@ -22,11 +22,13 @@ use time::Duration;
 use crate::fakes::{SequentialIds, TestClock};
 
 mod calibration;
+mod export;
 mod identity;
 mod manage;
 mod retention;
 mod webhooks;
 pub use calibration::*;
+pub use export::*;
 pub use identity::*;
 pub use manage::*;
 pub use retention::*;
@@ -57,6 +59,7 @@ pub trait StorageFactory: Send + Sync {
         + WebhookStore
         + Purge
         + RetentionStore
+        + ExportStore
         + Clone;
     /// Its ledger.
     type Ledger: CreditLedger + Clone;
@@ -1119,7 +1122,8 @@ macro_rules! storage_contract {
             claims_are_leased_and_never_shared,
             an_erasure_erases_its_events_and_reports_itself,
             credit_alerts_are_reported_once,
-            retention_deletes_exactly_what_is_past_its_period
+            retention_deletes_exactly_what_is_past_its_period,
+            a_whole_tenant_is_exported_page_by_page
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

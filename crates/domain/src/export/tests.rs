@@ -1,0 +1,127 @@
+use futures::executor::block_on;
+
+use super::*;
+use crate::credits::{EntryKind, Spent};
+use crate::customers::CustomerLookup;
+use crate::ports::{MockCustomerStore, MockExportStore, WriteVariablesError};
+use crate::retention::Erasure;
+use crate::tenant::{AccountId, Environment};
+use crate::variables::VariableWrite;
+
+fn tenant() -> TenantId {
+    TenantId {
+        account: AccountId(uuid::Uuid::from_u128(5)),
+        environment: Environment::Prod,
+    }
+}
+
+fn at() -> Timestamp {
+    Timestamp::parse("2026-03-01T10:00:00.000Z").unwrap()
+}
+
+struct Store {
+    export: MockExportStore,
+    customers: MockCustomerStore,
+}
+
+impl ExportStore for Store {
+    fn customer_refs(
+        &self, t: &TenantId, after: Option<CustomerRef>, limit: usize,
+    ) -> impl Future<Output = Result<Vec<CustomerRef>, StoreError>> + Send {
+        self.export.customer_refs(t, after, limit)
+    }
+    fn ledger_entries(
+        &self, t: &TenantId, after: Option<u64>, limit: usize,
+    ) -> impl Future<Output = Result<Vec<(u64, LedgerEntry)>, StoreError>> + Send {
+        self.export.ledger_entries(t, after, limit)
+    }
+}
+
+impl CustomerStore for Store {
+    fn customer_records(
+        &self, t: &TenantId, c: &[CustomerRef],
+    ) -> impl Future<Output = Result<Vec<CustomerRecord>, StoreError>> + Send {
+        self.customers.customer_records(t, c)
+    }
+    fn find_customers(
+        &self, t: &TenantId, l: &CustomerLookup, limit: usize,
+    ) -> impl Future<Output = Result<Vec<CustomerRef>, StoreError>> + Send {
+        self.customers.find_customers(t, l, limit)
+    }
+    fn write_variables(
+        &self, t: &TenantId, c: &CustomerRef, w: Vec<VariableWrite>, at: Timestamp,
+    ) -> impl Future<Output = Result<usize, WriteVariablesError>> + Send {
+        self.customers.write_variables(t, c, w, at)
+    }
+    fn erase_customer(
+        &self, t: &TenantId, c: &CustomerRef, e: Erasure,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.customers.erase_customer(t, c, e)
+    }
+}
+
+fn refs(from: usize, n: usize) -> Vec<CustomerRef> {
+    (from..from + n)
+        .map(|i| CustomerRef::from_trusted(format!("cust_{i:04}")))
+        .collect()
+}
+
+fn line(n: u64) -> (u64, LedgerEntry) {
+    let entry = LedgerEntry {
+        kind: EntryKind::TopUp,
+        credits: n,
+        spent: Spent::default(),
+        period_start: at(),
+        call_id: None,
+        note: None,
+        at: at(),
+    };
+    (n, entry)
+}
+
+#[test]
+fn pages_walk_every_customer_then_every_ledger_line_and_stop() {
+    let mut export = MockExportStore::new();
+    export.expect_customer_refs().returning(|_, after, limit| {
+        assert_eq!(limit, PAGE);
+        // A full page, then the last three.
+        let page = match after {
+            None => refs(0, PAGE),
+            Some(r) if r.as_str() == "cust_0099" => refs(PAGE, 3),
+            other => panic!("{other:?}"),
+        };
+        Box::pin(async move { Ok(page) })
+    });
+    export.expect_ledger_entries().returning(|_, after, _| {
+        let page: Vec<_> = match after {
+            None => (1..=100).map(line).collect(),
+            Some(100) => vec![line(101)],
+            other => panic!("{other:?}"),
+        };
+        Box::pin(async move { Ok(page) })
+    });
+    let mut customers = MockCustomerStore::new();
+    // One customer of the second page was erased meanwhile: left out.
+    customers.expect_customer_records().returning(|_, asked| {
+        let found: Vec<CustomerRecord> = asked
+            .iter()
+            .filter(|r| r.as_str() != "cust_0101")
+            .map(|r| CustomerRecord::empty(r.clone(), at()))
+            .collect();
+        Box::pin(async move { Ok(found) })
+    });
+    let service = ExportService::new(Store { export, customers }, ());
+    let mut cursor = Cursor::Customers(None);
+    let (mut people, mut lines) = (Vec::new(), Vec::new());
+    while let Some((page, next)) = block_on(service.page(&tenant(), cursor)).unwrap() {
+        match page {
+            ExportPage::Customers(c) => people.extend(c.into_iter().map(|c| c.customer_ref)),
+            ExportPage::Ledger(l) => lines.extend(l.into_iter().map(|l| l.credits)),
+        }
+        cursor = next;
+    }
+    assert_eq!(people.len(), 102);
+    assert_eq!(people.first().unwrap().as_str(), "cust_0000");
+    assert!(!people.iter().any(|p| p.as_str() == "cust_0101"));
+    assert_eq!(lines, (1..=101).collect::<Vec<u64>>());
+}
