@@ -11,7 +11,7 @@ use stickycalls_domain::ports::{
     AccountStore, CreditDecision, CreditLedger, Health, IdempotencyStore, KeyAdded, KeyStore,
     PoolUse, Purge, UsageStore,
 };
-use stickycalls_domain::tenant::{Environment, TenantId};
+use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_domain::{StoreError, Timestamp};
 
 use crate::state::{Account, Claim, Key, State};
@@ -79,6 +79,7 @@ impl AccountStore for MemoryStore {
                 name: account.name,
                 email: account.email,
                 created_at: at,
+                closed_at: None,
             },
         );
         for key in account.keys {
@@ -110,10 +111,37 @@ impl AccountStore for MemoryStore {
                 name: a.name.clone(),
                 email: a.email.clone(),
                 created_at: a.created_at,
+                closed_at: a.closed_at,
             })
             .collect();
         accounts.sort_by_key(|a| (a.created_at, a.id.0));
         Ok(accounts)
+    }
+
+    async fn close_account(
+        &self, account: AccountId, at: Timestamp,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        let mut state = self.lock();
+        let state = &mut *state;
+        match state.accounts.get_mut(&account) {
+            Some(a) if a.closed_at.is_none() => {
+                a.closed_at = Some(at);
+                a.email = None;
+            }
+            _ => return Ok(None),
+        }
+        let mut revoked = Vec::new();
+        for (lookup_id, key) in &mut state.keys {
+            if key.account == account && key.revoked_at.is_none() {
+                key.revoked_at = Some(at);
+                revoked.push(lookup_id.clone());
+            }
+        }
+        let keys = &state.keys;
+        state
+            .sessions
+            .retain(|_, (lookup_id, _)| keys.get(lookup_id).is_none_or(|k| k.account != account));
+        Ok(Some(revoked))
     }
 }
 

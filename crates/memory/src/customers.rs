@@ -68,7 +68,7 @@ impl Tenant {
     }
 
     /// Deletes the customer and everything held on them; `false` if there was none.
-    fn erase(&mut self, customer: &CustomerRef) -> bool {
+    pub(crate) fn erase(&mut self, customer: &CustomerRef) -> bool {
         let who = customer.as_str();
         if self.customers.remove(who).is_none() {
             return false;

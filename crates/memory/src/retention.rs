@@ -88,6 +88,36 @@ impl RetentionStore for MemoryStore {
             .collect())
     }
 
+    async fn delete_customers(&self, tenant: &TenantId, limit: usize) -> Result<usize, StoreError> {
+        let mut state = self.lock();
+        let t = state.tenant(tenant);
+        let some: Vec<String> = t.customers.keys().take(limit).cloned().collect();
+        for who in &some {
+            t.erase(&CustomerRef::from_trusted(who.clone()));
+        }
+        Ok(some.len())
+    }
+
+    async fn delete_tenant_remains(&self, tenant: &TenantId) -> Result<usize, StoreError> {
+        let mut state = self.lock();
+        let t = state.tenant(tenant);
+        let w = &mut t.webhooks;
+        let n = w.events.len()
+            + w.endpoints.len()
+            + t.claims.len()
+            + usize::from(t.identity_settings.is_some())
+            + usize::from(t.retention.is_some())
+            + usize::from(t.credits.is_some());
+        w.events.clear();
+        w.deliveries.clear();
+        w.endpoints.clear();
+        t.claims.clear();
+        t.identity_settings = None;
+        t.retention = None;
+        t.credits = None;
+        Ok(n)
+    }
+
     async fn delete_settled_webhook_events(
         &self, before: Timestamp, limit: usize,
     ) -> Result<usize, StoreError> {

@@ -35,6 +35,7 @@ pub(crate) struct Account {
     pub name: String,
     pub email: Option<String>,
     pub created_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone)]

@@ -6,6 +6,7 @@ use stickycalls_domain::accounts::{AccountInfo, NewAccount};
 use stickycalls_domain::credits::CreditAccount;
 use stickycalls_domain::idempotency::{ClaimCutoffs, HeldKey, KeyClaim, StoredResponse};
 use stickycalls_domain::identity::CustomerRef;
+use stickycalls_domain::invalidation::Invalidation;
 use stickycalls_domain::ports::{AccountStore, Health, IdempotencyStore, PoolUse};
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_domain::{StoreError, Timestamp};
@@ -13,7 +14,8 @@ use uuid::Uuid;
 
 use crate::errors::from_diesel;
 use crate::pool::PgStore;
-use crate::schema::{accounts, customers, idempotency_keys};
+use crate::notify::notify;
+use crate::schema::{accounts, api_keys, console_sessions, customers, idempotency_keys};
 use crate::tenant_key::tenant_key;
 use crate::{credits, keys};
 
@@ -54,12 +56,14 @@ impl AccountStore for PgStore {
 
     async fn list_accounts(&self) -> Result<Vec<AccountInfo>, StoreError> {
         let mut conn = self.conn().await?;
-        let rows: Vec<(Uuid, String, Option<String>, time::OffsetDateTime)> = accounts::table
+        type Row = (Uuid, String, Option<String>, time::OffsetDateTime, Option<time::OffsetDateTime>);
+        let rows: Vec<Row> = accounts::table
             .select((
                 accounts::account_id,
                 accounts::name,
                 accounts::email,
                 accounts::created_at,
+                accounts::closed_at,
             ))
             .order((accounts::created_at, accounts::account_id))
             .load(&mut conn)
@@ -67,13 +71,60 @@ impl AccountStore for PgStore {
             .map_err(from_diesel)?;
         Ok(rows
             .into_iter()
-            .map(|(id, name, email, created_at)| AccountInfo {
+            .map(|(id, name, email, created_at, closed_at)| AccountInfo {
                 id: AccountId(id),
                 name,
                 email,
                 created_at: Timestamp::new(created_at),
+                closed_at: closed_at.map(Timestamp::new),
             })
             .collect())
+    }
+
+    async fn close_account(
+        &self, account: AccountId, at: Timestamp,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        let mut conn = self.conn().await?;
+        let id = account.0;
+        conn.transaction(async move |conn| -> QueryResult<Option<Vec<String>>> {
+            // The account's row lock also orders this after any key being added.
+            let closed = diesel::update(
+                accounts::table
+                    .filter(accounts::account_id.eq(id))
+                    .filter(accounts::closed_at.is_null()),
+            )
+            .set((
+                accounts::closed_at.eq(at.get()),
+                accounts::email.eq(None::<String>),
+            ))
+            .execute(conn)
+            .await?;
+            if closed == 0 {
+                return Ok(None);
+            }
+            let revoked: Vec<String> = diesel::update(
+                api_keys::table
+                    .filter(api_keys::account_id.eq(id))
+                    .filter(api_keys::revoked_at.is_null()),
+            )
+            .set(api_keys::revoked_at.eq(at.get()))
+            .returning(api_keys::lookup_id)
+            .get_results(conn)
+            .await?;
+            let keys = api_keys::table
+                .filter(api_keys::account_id.eq(id))
+                .select(api_keys::lookup_id);
+            diesel::delete(console_sessions::table.filter(console_sessions::key_lookup_id.eq_any(keys)))
+                .execute(conn)
+                .await?;
+            for lookup_id in &revoked {
+                let lookup_id = lookup_id.clone();
+                notify(conn, &Invalidation::KeyRevoked { lookup_id }).await?;
+            }
+            Ok(Some(revoked))
+        })
+        .await
+        .map_err(from_diesel)
     }
 }
 

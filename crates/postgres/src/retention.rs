@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamptz, Uuid as SqlUuid};
 use diesel::upsert::excluded;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::RetentionStore;
 use stickycalls_domain::retention::{Idle, RetentionSettings};
@@ -40,6 +40,22 @@ const SETTLED_EVENTS: &str = "DELETE FROM webhook_events WHERE (tenant_id, id) I
       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.tenant_id = e.tenant_id
                       AND d.event_id = e.id AND d.status = 'pending')
     LIMIT $2)";
+
+/// A batch of the tenant's customers (their links, calls, intents and variables by
+/// cascade).
+const SOME_CUSTOMERS: &str = "DELETE FROM customers WHERE tenant_id = $1 AND customer_ref IN (
+    SELECT customer_ref FROM customers WHERE tenant_id = $1 LIMIT $2)";
+
+/// What a closed tenant keeps once its customers are gone, but for its ledger.
+const REMAINS: [&str; 7] = [
+    "DELETE FROM webhook_events WHERE tenant_id = $1",
+    "DELETE FROM webhook_endpoints WHERE tenant_id = $1",
+    "DELETE FROM idempotency_keys WHERE tenant_id = $1",
+    "DELETE FROM identity_settings WHERE tenant_id = $1",
+    "DELETE FROM retention_settings WHERE tenant_id = $1",
+    "DELETE FROM credit_stripes WHERE tenant_id = $1",
+    "DELETE FROM credit_balances WHERE tenant_id = $1",
+];
 
 #[derive(QueryableByName)]
 struct Found {
@@ -180,6 +196,33 @@ impl RetentionStore for PgStore {
             .into_iter()
             .map(|f| CustomerRef::from_trusted(f.customer_ref))
             .collect())
+    }
+
+    async fn delete_customers(&self, tenant: &TenantId, n: usize) -> Result<usize, StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::sql_query(SOME_CUSTOMERS)
+            .bind::<SqlUuid, _>(tenant_key(tenant))
+            .bind::<BigInt, _>(limit(n))
+            .execute(&mut conn)
+            .await
+            .map_err(from_diesel)
+    }
+
+    async fn delete_tenant_remains(&self, tenant: &TenantId) -> Result<usize, StoreError> {
+        let key = tenant_key(tenant);
+        let mut conn = self.conn().await?;
+        conn.transaction(async move |conn| -> QueryResult<usize> {
+            let mut n = 0;
+            for statement in REMAINS {
+                n += diesel::sql_query(statement)
+                    .bind::<SqlUuid, _>(key)
+                    .execute(conn)
+                    .await?;
+            }
+            Ok(n)
+        })
+        .await
+        .map_err(from_diesel)
     }
 
     async fn delete_settled_webhook_events(

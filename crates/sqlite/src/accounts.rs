@@ -15,7 +15,9 @@ use time::OffsetDateTime;
 use crate::errors::from_diesel;
 use crate::pool::{SqliteLedger, SqliteStore};
 use crate::rows::{CallRow, at, corrupt, ms};
-use crate::schema::{accounts, calls, credit_ledger, customers, idempotency_keys};
+use crate::schema::{
+    accounts, api_keys, calls, console_sessions, credit_ledger, customers, idempotency_keys,
+};
 use crate::{credits, keys, tenant_key};
 
 impl AccountStore for SqliteStore {
@@ -63,18 +65,20 @@ impl AccountStore for SqliteStore {
 
     async fn list_accounts(&self) -> Result<Vec<AccountInfo>, StoreError> {
         self.run(|c| {
-            let rows: Vec<(Option<String>, String, Option<String>, i64)> = accounts::table
+            type Row = (Option<String>, String, Option<String>, i64, Option<i64>);
+            let rows: Vec<Row> = accounts::table
                 .select((
                     accounts::account_id,
                     accounts::name,
                     accounts::email,
                     accounts::created_at,
+                    accounts::closed_at,
                 ))
                 .order((accounts::created_at, accounts::account_id))
                 .load(c)
                 .map_err(from_diesel)?;
             rows.into_iter()
-                .map(|(id, name, email, created_at)| {
+                .map(|(id, name, email, created_at, closed_at)| {
                     let id = id.unwrap_or_default();
                     let parsed = uuid::Uuid::parse_str(&id)
                         .map_err(|e| from_diesel(corrupt("accounts.account_id", &id, e)))?;
@@ -83,9 +87,48 @@ impl AccountStore for SqliteStore {
                         name,
                         email,
                         created_at: at(created_at),
+                        closed_at: closed_at.map(at),
                     })
                 })
                 .collect()
+        })
+        .await
+    }
+
+    async fn close_account(
+        &self, account: AccountId, when: Timestamp,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        let id = account.0.to_string();
+        self.write(move |c| {
+            c.immediate_transaction(|c| -> QueryResult<Option<Vec<String>>> {
+                let closed = diesel::update(
+                    accounts::table
+                        .filter(accounts::account_id.eq(&id))
+                        .filter(accounts::closed_at.is_null()),
+                )
+                .set((
+                    accounts::closed_at.eq(ms(when)),
+                    accounts::email.eq(None::<String>),
+                ))
+                .execute(c)?;
+                if closed == 0 {
+                    return Ok(None);
+                }
+                let live = api_keys::table
+                    .filter(api_keys::account_id.eq(&id))
+                    .filter(api_keys::revoked_at.is_null());
+                let revoked: Vec<String> = live
+                    .select(api_keys::lookup_id.assume_not_null())
+                    .load(c)?;
+                diesel::update(live).set(api_keys::revoked_at.eq(ms(when))).execute(c)?;
+                let keys = api_keys::table
+                    .filter(api_keys::account_id.eq(&id))
+                    .select(api_keys::lookup_id.assume_not_null());
+                diesel::delete(console_sessions::table.filter(console_sessions::key_lookup_id.eq_any(keys)))
+                    .execute(c)?;
+                Ok(Some(revoked))
+            })
+            .map_err(from_diesel)
         })
         .await
     }

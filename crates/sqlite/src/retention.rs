@@ -40,6 +40,22 @@ const SETTLED_EVENTS: &str = "DELETE FROM webhook_events WHERE id IN (
                       WHERE d.event_id = e.id AND d.status = 'pending')
     LIMIT ?2)";
 
+/// A batch of the tenant's customers (their links, calls, intents and variables by
+/// cascade).
+const SOME_CUSTOMERS: &str = "DELETE FROM customers WHERE tenant_id = ?1 AND customer_ref IN (
+    SELECT customer_ref FROM customers WHERE tenant_id = ?1 LIMIT ?2)";
+
+/// What a closed tenant keeps once its customers are gone, but for its ledger (the
+/// deliveries go with their events).
+const REMAINS: [&str; 6] = [
+    "DELETE FROM webhook_events WHERE tenant_id = ?1",
+    "DELETE FROM webhook_endpoints WHERE tenant_id = ?1",
+    "DELETE FROM idempotency_keys WHERE tenant_id = ?1",
+    "DELETE FROM identity_settings WHERE tenant_id = ?1",
+    "DELETE FROM retention_settings WHERE tenant_id = ?1",
+    "DELETE FROM credit_balances WHERE tenant_id = ?1",
+];
+
 #[derive(QueryableByName)]
 struct Found {
     #[diesel(sql_type = Text)]
@@ -194,6 +210,31 @@ impl RetentionStore for SqliteStore {
                 .into_iter()
                 .map(|f| CustomerRef::from_trusted(f.customer_ref))
                 .collect())
+        })
+        .await
+    }
+
+    async fn delete_customers(&self, tenant: &TenantId, n: usize) -> Result<usize, StoreError> {
+        let key = tenant_key(tenant);
+        self.write(move |c| {
+            diesel::sql_query(SOME_CUSTOMERS)
+                .bind::<Text, _>(&key)
+                .bind::<BigInt, _>(limit(n))
+                .execute(c)
+                .map_err(from_diesel)
+        })
+        .await
+    }
+
+    async fn delete_tenant_remains(&self, tenant: &TenantId) -> Result<usize, StoreError> {
+        let key = tenant_key(tenant);
+        self.write(move |c| {
+            c.immediate_transaction(|c| {
+                REMAINS.iter().try_fold(0, |n, statement| {
+                    Ok(n + diesel::sql_query(*statement).bind::<Text, _>(&key).execute(c)?)
+                })
+            })
+            .map_err(from_diesel)
         })
         .await
     }

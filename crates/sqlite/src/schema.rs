@@ -6,6 +6,7 @@ diesel::table! {
         name -> Text,
         email -> Nullable<Text>,
         created_at -> BigInt,
+        closed_at -> Nullable<BigInt>,
     }
 }
 

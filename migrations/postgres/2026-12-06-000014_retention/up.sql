@@ -9,3 +9,6 @@ CREATE TABLE retention_settings (
     customers_days integer     CHECK (customers_days BETWEEN 30 AND 3650),
     updated_at     timestamptz NOT NULL
 );
+-- A closed account (DELETE /v1/account): its keys are revoked and its data deleted; the
+-- row stays (with the ledger) for the operator's accounting, without its contact address.
+ALTER TABLE accounts ADD COLUMN closed_at timestamptz;

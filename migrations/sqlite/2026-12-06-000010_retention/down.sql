@@ -1,1 +1,2 @@
+ALTER TABLE accounts DROP COLUMN closed_at;
 DROP TABLE retention_settings;

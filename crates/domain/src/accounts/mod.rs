@@ -134,6 +134,8 @@ pub struct AccountInfo {
     pub email: Option<String>,
     /// When it was opened.
     pub created_at: Timestamp,
+    /// When it was closed (its data is being, or has been, deleted).
+    pub closed_at: Option<Timestamp>,
 }
 
 impl std::fmt::Debug for AccountInfo {
@@ -143,6 +145,7 @@ impl std::fmt::Debug for AccountInfo {
             .field("name", &self.name)
             .field("email", &crate::redact::opt(&self.email))
             .field("created_at", &self.created_at)
+            .field("closed_at", &self.closed_at)
             .finish()
     }
 }

@@ -38,6 +38,20 @@ pub trait RetentionStore: Send + Sync + 'static {
         &self, tenant: &TenantId, idle: Idle, limit: usize,
     ) -> impl Future<Output = Result<Vec<CustomerRef>, StoreError>> + Send;
 
+    /// Deletes up to `limit` of the tenant's customers with everything held on them
+    /// (links, calls, intents, variables, stored responses and webhook events about
+    /// them); how many customers.
+    fn delete_customers(
+        &self, tenant: &TenantId, limit: usize,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// Deletes what remains of the tenant once its customers are gone, in one
+    /// transaction: webhook endpoints, events and deliveries, stored responses, identity
+    /// and retention settings, credit balances. The credit ledger stays. How many rows.
+    fn delete_tenant_remains(
+        &self, tenant: &TenantId,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
     /// Deletes up to `limit` webhook events (any tenant) written before `before` with no
     /// delivery still pending, with their delivery records; how many.
     fn delete_settled_webhook_events(

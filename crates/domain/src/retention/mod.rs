@@ -12,18 +12,25 @@
 //! - **Webhook events** delivered, failed or cancelled (none pending) are deleted
 //!   [`WEBHOOK_EVENT_DAYS`] after they were written.
 //!
+//! - **Closed accounts** (`DELETE /v1/account`, [`ClosureService`]) lose every key at once
+//!   and all their data in batches; enforcement finishes a closure cut short.
+//!
 //! The credit ledger is kept: it is the tenant's financial record and holds amounts,
 //! times, call ids and the operator's notes, never a number, a customer or a value.
 
+mod closure;
 mod service;
 #[cfg(test)]
 mod tests;
+
+use std::future::Future;
 
 use time::Duration;
 
 use crate::error::{Issue, RefusalKind, ValidationError};
 use crate::timestamp::Timestamp;
 
+pub use closure::{Closed, ClosureError, ClosureService};
 pub use service::{RetentionError, RetentionService};
 
 /// Calls are kept this many days unless the tenant says otherwise.
@@ -181,4 +188,22 @@ pub struct Enforced {
     pub customers: usize,
     /// Settled webhook events past [`WEBHOOK_EVENT_DAYS`].
     pub webhook_events: usize,
+    /// Rows of closed accounts (besides their customers, counted above).
+    pub closed_rows: usize,
+}
+
+/// Repeats a bounded deletion until it deletes fewer than a batch; the total.
+async fn drain<F, Fut>(mut step: F) -> Result<usize, crate::error::StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<usize, crate::error::StoreError>>,
+{
+    let mut total = 0;
+    loop {
+        let n = step().await?;
+        total += n;
+        if n < BATCH {
+            return Ok(total);
+        }
+    }
 }

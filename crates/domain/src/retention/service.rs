@@ -2,10 +2,11 @@
 //! tenant's settings in bounded batches (the operator's periodic purge calls it).
 
 use std::collections::BTreeMap;
-use std::future::Future;
 
 use crate::error::{StoreError, ValidationError};
 use crate::ports::{AccountStore, Clock, CustomerStore, RetentionStore};
+use super::closure::wipe;
+use super::drain;
 use crate::retention::{BATCH, Enforced, Erasure, RetentionSettings, webhook_events_before};
 use crate::tenant::{Environment, TenantId};
 
@@ -57,7 +58,8 @@ impl<S: RetentionStore, C: Clock> RetentionService<S, C> {
 impl<S: RetentionStore + AccountStore + CustomerStore, C: Clock> RetentionService<S, C> {
     /// Enforces every tenant's settings at the clock's now: old calls, idle customers
     /// (each erased under its own lock, only if still idle, with its `customer.erased`
-    /// event), settled webhook events. Idempotent: a second run deletes nothing more.
+    /// event), settled webhook events; and deletes what is left of closed accounts.
+    /// Idempotent: a second run deletes nothing more.
     pub async fn enforce(&self) -> Result<Enforced, RetentionError> {
         let now = self.clock.now();
         let saved: BTreeMap<TenantId, RetentionSettings> = self
@@ -73,6 +75,14 @@ impl<S: RetentionStore + AccountStore + CustomerStore, C: Clock> RetentionServic
                     account: account.id,
                     environment,
                 };
+                if account.closed_at.is_some() {
+                    // A closure cut short is finished here; a finished one costs two
+                    // statements that find nothing.
+                    let (customers, rest) = wipe(&self.store, &tenant).await?;
+                    done.customers += customers;
+                    done.closed_rows += rest;
+                    continue;
+                }
                 let settings = saved.get(&tenant).copied().unwrap_or_default();
                 let before = settings.calls_before(now);
                 done.calls += drain(|| {
@@ -113,22 +123,6 @@ impl<S: RetentionStore + AccountStore + CustomerStore, C: Clock> RetentionServic
             if batch.len() < BATCH || !progressed {
                 return Ok(erased);
             }
-        }
-    }
-}
-
-/// Repeats a bounded deletion until it deletes fewer than a batch; the total.
-async fn drain<F, Fut>(mut step: F) -> Result<usize, StoreError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<usize, StoreError>>,
-{
-    let mut total = 0;
-    loop {
-        let n = step().await?;
-        total += n;
-        if n < BATCH {
-            return Ok(total);
         }
     }
 }

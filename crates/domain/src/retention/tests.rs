@@ -126,6 +126,16 @@ impl RetentionStore for Store {
     ) -> impl Future<Output = Result<usize, StoreError>> + Send {
         self.retention.delete_settled_webhook_events(before, limit)
     }
+    fn delete_customers(
+        &self, t: &TenantId, limit: usize,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        self.retention.delete_customers(t, limit)
+    }
+    fn delete_tenant_remains(
+        &self, t: &TenantId,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        self.retention.delete_tenant_remains(t)
+    }
 }
 
 impl AccountStore for Store {
@@ -137,6 +147,11 @@ impl AccountStore for Store {
     }
     fn list_accounts(&self) -> impl Future<Output = Result<Vec<AccountInfo>, StoreError>> + Send {
         self.accounts.list_accounts()
+    }
+    fn close_account(
+        &self, a: AccountId, at: Timestamp,
+    ) -> impl Future<Output = Result<Option<Vec<String>>, StoreError>> + Send {
+        self.accounts.close_account(a, at)
     }
 }
 
@@ -169,6 +184,7 @@ fn account(n: u128) -> AccountInfo {
         name: format!("a{n}"),
         email: None,
         created_at: now(),
+        closed_at: None,
     }
 }
 
@@ -250,6 +266,7 @@ fn enforcement_applies_each_tenants_own_periods_in_batches() {
             calls: BATCH + 3 + 3 + 3 + 3,
             customers: 1,
             webhook_events: 7,
+            closed_rows: 0,
         }
     );
     let asked = asked.lock().unwrap();
@@ -284,5 +301,76 @@ fn replacing_saves_at_the_clocks_time() {
     assert_eq!(
         block_on(service.settings(&t)).unwrap(),
         RetentionSettings::default()
+    );
+}
+
+fn closing_store(found: bool) -> Store {
+    let mut accounts = MockAccountStore::new();
+    accounts.expect_close_account().times(1).returning(move |a, at| {
+        assert_eq!((a, at), (AccountId(uuid::Uuid::from_u128(1)), now()));
+        let revoked = found.then(|| vec!["k1".to_owned(), "k2".to_owned()]);
+        Box::pin(async move { Ok(revoked) })
+    });
+    let mut retention = MockRetentionStore::new();
+    let drained = Arc::new(Mutex::new(Vec::new()));
+    retention
+        .expect_delete_customers()
+        .returning(move |t, limit| {
+            let mut seen = drained.lock().unwrap();
+            let n = if seen.contains(t) { 2 } else { limit };
+            seen.push(*t);
+            Box::pin(async move { Ok(n) })
+        });
+    retention
+        .expect_delete_tenant_remains()
+        .times(if found { 2 } else { 0 })
+        .returning(|_| Box::pin(async { Ok(3) }));
+    Store {
+        retention,
+        accounts,
+        customers: MockCustomerStore::new(),
+    }
+}
+
+#[test]
+fn closing_needs_a_prod_key_and_the_account_id_typed_out() {
+    let untouched = || Store {
+        retention: MockRetentionStore::new(),
+        accounts: MockAccountStore::new(),
+        customers: MockCustomerStore::new(),
+    };
+    let id = "00000000-0000-0000-0000-000000000001";
+    let service = ClosureService::new(untouched(), clock());
+    assert!(matches!(
+        block_on(service.close(&tenant(1, Environment::Test), id)),
+        Err(ClosureError::ProdKeyNeeded)
+    ));
+    for typed in ["", "yes", "00000000-0000-0000-0000-000000000002"] {
+        match block_on(service.close(&tenant(1, Environment::Prod), typed)) {
+            Err(ClosureError::Invalid(e)) => assert_eq!(issues(e), ["confirm"]),
+            other => panic!("{typed}: {other:?}"),
+        }
+    }
+    let gone = ClosureService::new(closing_store(false), clock());
+    assert!(matches!(
+        block_on(gone.close(&tenant(1, Environment::Prod), id)),
+        Err(ClosureError::NotFound)
+    ));
+}
+
+#[test]
+fn closing_revokes_every_key_then_deletes_both_environments_in_batches() {
+    let id = "00000000-0000-0000-0000-000000000001";
+    let service = ClosureService::new(closing_store(true), clock());
+    let closed = block_on(service.close(&tenant(1, Environment::Prod), &format!(" {id} "))).unwrap();
+    assert_eq!(
+        closed,
+        Closed {
+            account: AccountId(uuid::Uuid::from_u128(1)),
+            closed_at: now(),
+            revoked_keys: vec!["k1".into(), "k2".into()],
+            customers: 2 * (BATCH + 2),
+            other_rows: 6,
+        }
     );
 }

@@ -1123,7 +1123,8 @@ macro_rules! storage_contract {
             an_erasure_erases_its_events_and_reports_itself,
             credit_alerts_are_reported_once,
             retention_deletes_exactly_what_is_past_its_period,
-            a_whole_tenant_is_exported_page_by_page
+            a_whole_tenant_is_exported_page_by_page,
+            a_closed_account_keeps_only_its_ledger
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -6,8 +6,12 @@
 use anyhow::{Context, ensure};
 use serde_json::{Value, json};
 use stickycalls_domain::accounts::NewAccount;
-use stickycalls_domain::ports::{AccountStore, Clock, CustomerStore, RetentionStore, WebhookStore};
-use stickycalls_domain::retention::{Enforced, Erasure, RetentionService, RetentionSettings};
+use stickycalls_domain::ports::{
+    AccountStore, Clock, CustomerStore, ExportStore, KeyStore, RetentionStore, WebhookStore,
+};
+use stickycalls_domain::retention::{
+    ClosureService, Enforced, Erasure, RetentionService, RetentionSettings,
+};
 use stickycalls_domain::tenant::{AccountId, Environment, Tenant};
 use stickycalls_domain::webhooks::{Attempt, Endpoint, EventType, Outcome, Response};
 use time::Duration;
@@ -107,7 +111,8 @@ pub async fn retention_deletes_exactly_what_is_past_its_period<F: StorageFactory
         done == Enforced {
             calls: 5,
             customers: 2,
-            webhook_events: 0
+            webhook_events: 0,
+            closed_rows: 0
         },
         "{done:?}"
     );
@@ -186,5 +191,53 @@ pub async fn retention_deletes_exactly_what_is_past_its_period<F: StorageFactory
         left.iter().any(|d| d.event_id == due[1].event_id),
         "a pending event is kept: {left:?}"
     );
+    Ok(())
+}
+
+/// Closing an account revokes every key at once and deletes both environments' data,
+/// and another account's nothing; the ledger stays; enforcement finds nothing more.
+pub async fn a_closed_account_keeps_only_its_ledger<F: StorageFactory>(
+    factory: &F,
+) -> anyhow::Result<()> {
+    let w = World::new(factory).await?;
+    let (a, other) = (open(&w, 1).await?, open(&w, 2).await?);
+    let a_prod = tenant(1, Environment::Prod);
+    w.grant(&a_prod.id, 5).await?;
+    w.start(&a, ani_start("c1", "+14155550501")).await?;
+    w.start(&a_prod, ani_start("c2", "+14155550502")).await?;
+    w.start(&other, ani_start("c3", "+14155550501")).await?;
+    w.store
+        .save_retention_settings(&a.id, RetentionSettings::default(), w.clock.now())
+        .await?;
+
+    let service = ClosureService::new(w.store.clone(), w.clock.clone());
+    let closed = service
+        .close(&a_prod.id, &a.id.account.to_string())
+        .await?;
+    ensure!(closed.revoked_keys.len() == 1, "{closed:?}");
+    ensure!(closed.customers == 2, "{closed:?}");
+    ensure!(closed.other_rows >= 3, "settings and both balances: {closed:?}");
+    let key = w.store.find_key(&closed.revoked_keys[0]).await?.context("kept")?;
+    ensure!(key.revoked, "{key:?}");
+    let listed = w.store.list_accounts().await?;
+    let gone = listed.iter().find(|l| l.id == a.id.account).context("listed")?;
+    ensure!(gone.closed_at == Some(w.clock.now()) && gone.email.is_none(), "{gone:?}");
+    ensure!(listed.iter().any(|l| l.id == other.id.account && l.closed_at.is_none()));
+    for (t, call) in [(&a, "c1"), (&a_prod, "c2")] {
+        ensure!(!w.call_exists(t, call).await?, "{call}");
+        ensure!(w.store.customer_refs(&t.id, None, 10).await?.is_empty());
+    }
+    ensure!(w.store.retention_settings(&a.id).await?.is_none());
+    ensure!(w.call_exists(&other, "c3").await?, "another account keeps its data");
+    ensure!(
+        !w.store.ledger_entries(&a.id, None, 100).await?.is_empty(),
+        "the ledger stays"
+    );
+    ensure!(
+        w.store.close_account(a.id.account, w.clock.now()).await?.is_none(),
+        "closed once"
+    );
+    let after = RetentionService::new(w.store.clone(), w.clock.clone()).enforce().await?;
+    ensure!(after == Enforced::default(), "{after:?}");
     Ok(())
 }
