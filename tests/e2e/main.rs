@@ -1,7 +1,7 @@
 //! End-to-end tests of the real `stickycalls` binary, started on port 0 against its own
 //! test database, driven over HTTP as integrators drive it.
 
-mod account_export;
+mod account_data;
 mod attestation;
 mod basic_auth;
 mod billing;

@@ -60,7 +60,12 @@ pub fn routes<B: Backend>(cfg: &mut web::ServiceConfig) {
                 .service(resource("/prompts/{name}").get(prompts::serve).done())
                 .service(resource("/calls/start").post(calls::start::<B>).done())
                 .service(resource("/calls/end").post(calls::end::<B>).done())
-                .service(resource("/account").get(account::account::<B>).done())
+                .service(
+                    resource("/account")
+                        .get(account::account::<B>)
+                        .delete(account::close::<B>)
+                        .done(),
+                )
                 .service(resource("/account/export").get(account::export::<B>).done())
                 .service(resource("/usage").get(account::usage::<B>).done())
                 .service(

@@ -31,7 +31,7 @@ use crate::openapi_webhooks as webhooks;
         tenant::erase_customer_doc, tenant::put_variable_doc, tenant::delete_variable_doc,
         tenant::metrics_doc, settings::read_settings_doc, settings::replace_settings_doc,
         settings::calibration_doc, settings::read_retention_doc, settings::replace_retention_doc,
-        settings::export_account_doc,
+        settings::export_account_doc, settings::close_account_doc,
         webhooks::create_webhook_doc, webhooks::list_webhooks_doc,
         webhooks::read_webhook_doc, webhooks::delete_webhook_doc, webhooks::rotate_webhook_doc,
         webhooks::webhook_deliveries_doc, crate::prompts::prompt_doc

@@ -66,3 +66,16 @@ pub(crate) fn replace_retention_doc() {}
     KeyedFailures,
 ))]
 pub(crate) fn export_account_doc() {}
+
+/// Close the calling key's account: every key of both environments is revoked at once,
+/// then every customer, call, setting, webhook endpoint and event of both environments
+/// is deleted; the credit ledger stays (amounts and call ids, no personal data). Only a
+/// prod key may close an account, with the account's id typed out as `confirm`. Cannot
+/// be undone; export first (`GET /v1/account/export`).
+#[utoipa::path(delete, path = "/v1/account", request_body = crate::account::CloseAccountRequest, responses(
+    (status = 200, description = "The receipt", body = crate::account::AccountClosed),
+    (status = 400, description = "`confirm` is not the account's id; nothing is changed", body = ErrorBody),
+    (status = 403, description = "A test key (`environment_forbidden`): only a prod key may close the account", body = ErrorBody),
+    KeyedFailures, BodyFailures,
+))]
+pub(crate) fn close_account_doc() {}

@@ -9,7 +9,7 @@ use stickycalls_domain::calls::{EndCallError, StartCallError};
 use stickycalls_domain::customers::CustomerError;
 use stickycalls_domain::error::RefusalKind;
 use stickycalls_domain::keys::KeyError;
-use stickycalls_domain::retention::RetentionError;
+use stickycalls_domain::retention::{ClosureError, RetentionError};
 use stickycalls_domain::settings::SettingsError;
 use stickycalls_domain::usage::UsageError;
 use stickycalls_domain::webhooks::WebhookError;
@@ -295,6 +295,25 @@ impl From<RetentionError> for ApiError {
         match e {
             RetentionError::Invalid(e) => e.into(),
             RetentionError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ClosureError> for ApiError {
+    fn from(e: ClosureError) -> Self {
+        match e {
+            ClosureError::ProdKeyNeeded => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "environment_forbidden",
+                "Only a prod key may close the account",
+            ),
+            ClosureError::Invalid(e) => e.into(),
+            ClosureError::NotFound => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "account_not_found",
+                "No such account, or it is closed already",
+            ),
+            ClosureError::Store(e) => e.into(),
         }
     }
 }

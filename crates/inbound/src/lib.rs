@@ -57,7 +57,7 @@ use stickycalls_domain::ports::{
     RetentionStore, UsageStore, WebhookStore,
 };
 use stickycalls_domain::ratelimit::SharedLimiter;
-use stickycalls_domain::retention::RetentionService;
+use stickycalls_domain::retention::{ClosureService, RetentionService};
 use stickycalls_domain::settings::SettingsService;
 use stickycalls_domain::usage::UsageService;
 use stickycalls_domain::webhooks::WebhookService;
@@ -153,6 +153,8 @@ pub struct AppState<B: Backend> {
     pub retention: RetentionService<B::Store, B::Clock>,
     /// The whole-environment export.
     pub export: ExportService<B::Store, B::Clock>,
+    /// Closing the account.
+    pub closure: ClosureService<B::Store, B::Clock>,
     /// `Idempotency-Key` claims, replays and kept responses.
     pub idempotency: IdempotencyService<B::Store, B::Clock>,
     /// Whether the store answers, and its pool's use.
@@ -269,6 +271,7 @@ impl<B: Backend> AppState<B> {
             settings: SettingsService::new(store.clone(), clock.clone()),
             retention: RetentionService::new(store.clone(), clock.clone()),
             export: ExportService::new(store.clone(), clock.clone()),
+            closure: ClosureService::new(store.clone(), clock.clone()),
             accounts: AccountService::new(
                 store.clone(),
                 ledger.clone(),

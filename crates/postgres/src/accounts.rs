@@ -13,8 +13,8 @@ use stickycalls_domain::{StoreError, Timestamp};
 use uuid::Uuid;
 
 use crate::errors::from_diesel;
-use crate::pool::PgStore;
 use crate::notify::notify;
+use crate::pool::PgStore;
 use crate::schema::{accounts, api_keys, console_sessions, customers, idempotency_keys};
 use crate::tenant_key::tenant_key;
 use crate::{credits, keys};
@@ -56,7 +56,13 @@ impl AccountStore for PgStore {
 
     async fn list_accounts(&self) -> Result<Vec<AccountInfo>, StoreError> {
         let mut conn = self.conn().await?;
-        type Row = (Uuid, String, Option<String>, time::OffsetDateTime, Option<time::OffsetDateTime>);
+        type Row = (
+            Uuid,
+            String,
+            Option<String>,
+            time::OffsetDateTime,
+            Option<time::OffsetDateTime>,
+        );
         let rows: Vec<Row> = accounts::table
             .select((
                 accounts::account_id,
@@ -114,9 +120,11 @@ impl AccountStore for PgStore {
             let keys = api_keys::table
                 .filter(api_keys::account_id.eq(id))
                 .select(api_keys::lookup_id);
-            diesel::delete(console_sessions::table.filter(console_sessions::key_lookup_id.eq_any(keys)))
-                .execute(conn)
-                .await?;
+            diesel::delete(
+                console_sessions::table.filter(console_sessions::key_lookup_id.eq_any(keys)),
+            )
+            .execute(conn)
+            .await?;
             for lookup_id in &revoked {
                 let lookup_id = lookup_id.clone();
                 notify(conn, &Invalidation::KeyRevoked { lookup_id }).await?;

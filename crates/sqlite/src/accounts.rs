@@ -117,15 +117,18 @@ impl AccountStore for SqliteStore {
                 let live = api_keys::table
                     .filter(api_keys::account_id.eq(&id))
                     .filter(api_keys::revoked_at.is_null());
-                let revoked: Vec<String> = live
-                    .select(api_keys::lookup_id.assume_not_null())
-                    .load(c)?;
-                diesel::update(live).set(api_keys::revoked_at.eq(ms(when))).execute(c)?;
+                let revoked: Vec<String> =
+                    live.select(api_keys::lookup_id.assume_not_null()).load(c)?;
+                diesel::update(live)
+                    .set(api_keys::revoked_at.eq(ms(when)))
+                    .execute(c)?;
                 let keys = api_keys::table
                     .filter(api_keys::account_id.eq(&id))
                     .select(api_keys::lookup_id.assume_not_null());
-                diesel::delete(console_sessions::table.filter(console_sessions::key_lookup_id.eq_any(keys)))
-                    .execute(c)?;
+                diesel::delete(
+                    console_sessions::table.filter(console_sessions::key_lookup_id.eq_any(keys)),
+                )
+                .execute(c)?;
                 Ok(Some(revoked))
             })
             .map_err(from_diesel)

@@ -231,7 +231,9 @@ impl RetentionStore for SqliteStore {
         self.write(move |c| {
             c.immediate_transaction(|c| {
                 REMAINS.iter().try_fold(0, |n, statement| {
-                    Ok(n + diesel::sql_query(*statement).bind::<Text, _>(&key).execute(c)?)
+                    Ok(n + diesel::sql_query(*statement)
+                        .bind::<Text, _>(&key)
+                        .execute(c)?)
                 })
             })
             .map_err(from_diesel)

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::{StoreError, ValidationError};
-use crate::ports::{AccountStore, Clock, CustomerStore, RetentionStore};
 use super::closure::wipe;
 use super::drain;
+use crate::error::{StoreError, ValidationError};
+use crate::ports::{AccountStore, Clock, CustomerStore, RetentionStore};
 use crate::retention::{BATCH, Enforced, Erasure, RetentionSettings, webhook_events_before};
 use crate::tenant::{Environment, TenantId};
 

@@ -306,11 +306,14 @@ fn replacing_saves_at_the_clocks_time() {
 
 fn closing_store(found: bool) -> Store {
     let mut accounts = MockAccountStore::new();
-    accounts.expect_close_account().times(1).returning(move |a, at| {
-        assert_eq!((a, at), (AccountId(uuid::Uuid::from_u128(1)), now()));
-        let revoked = found.then(|| vec!["k1".to_owned(), "k2".to_owned()]);
-        Box::pin(async move { Ok(revoked) })
-    });
+    accounts
+        .expect_close_account()
+        .times(1)
+        .returning(move |a, at| {
+            assert_eq!((a, at), (AccountId(uuid::Uuid::from_u128(1)), now()));
+            let revoked = found.then(|| vec!["k1".to_owned(), "k2".to_owned()]);
+            Box::pin(async move { Ok(revoked) })
+        });
     let mut retention = MockRetentionStore::new();
     let drained = Arc::new(Mutex::new(Vec::new()));
     retention
@@ -362,7 +365,8 @@ fn closing_needs_a_prod_key_and_the_account_id_typed_out() {
 fn closing_revokes_every_key_then_deletes_both_environments_in_batches() {
     let id = "00000000-0000-0000-0000-000000000001";
     let service = ClosureService::new(closing_store(true), clock());
-    let closed = block_on(service.close(&tenant(1, Environment::Prod), &format!(" {id} "))).unwrap();
+    let closed =
+        block_on(service.close(&tenant(1, Environment::Prod), &format!(" {id} "))).unwrap();
     assert_eq!(
         closed,
         Closed {

@@ -211,33 +211,56 @@ pub async fn a_closed_account_keeps_only_its_ledger<F: StorageFactory>(
         .await?;
 
     let service = ClosureService::new(w.store.clone(), w.clock.clone());
-    let closed = service
-        .close(&a_prod.id, &a.id.account.to_string())
-        .await?;
+    let closed = service.close(&a_prod.id, &a.id.account.to_string()).await?;
     ensure!(closed.revoked_keys.len() == 1, "{closed:?}");
     ensure!(closed.customers == 2, "{closed:?}");
-    ensure!(closed.other_rows >= 3, "settings and both balances: {closed:?}");
-    let key = w.store.find_key(&closed.revoked_keys[0]).await?.context("kept")?;
+    ensure!(
+        closed.other_rows >= 3,
+        "settings and both balances: {closed:?}"
+    );
+    let key = w
+        .store
+        .find_key(&closed.revoked_keys[0])
+        .await?
+        .context("kept")?;
     ensure!(key.revoked, "{key:?}");
     let listed = w.store.list_accounts().await?;
-    let gone = listed.iter().find(|l| l.id == a.id.account).context("listed")?;
-    ensure!(gone.closed_at == Some(w.clock.now()) && gone.email.is_none(), "{gone:?}");
-    ensure!(listed.iter().any(|l| l.id == other.id.account && l.closed_at.is_none()));
+    let gone = listed
+        .iter()
+        .find(|l| l.id == a.id.account)
+        .context("listed")?;
+    ensure!(
+        gone.closed_at == Some(w.clock.now()) && gone.email.is_none(),
+        "{gone:?}"
+    );
+    ensure!(
+        listed
+            .iter()
+            .any(|l| l.id == other.id.account && l.closed_at.is_none())
+    );
     for (t, call) in [(&a, "c1"), (&a_prod, "c2")] {
         ensure!(!w.call_exists(t, call).await?, "{call}");
         ensure!(w.store.customer_refs(&t.id, None, 10).await?.is_empty());
     }
     ensure!(w.store.retention_settings(&a.id).await?.is_none());
-    ensure!(w.call_exists(&other, "c3").await?, "another account keeps its data");
+    ensure!(
+        w.call_exists(&other, "c3").await?,
+        "another account keeps its data"
+    );
     ensure!(
         !w.store.ledger_entries(&a.id, None, 100).await?.is_empty(),
         "the ledger stays"
     );
     ensure!(
-        w.store.close_account(a.id.account, w.clock.now()).await?.is_none(),
+        w.store
+            .close_account(a.id.account, w.clock.now())
+            .await?
+            .is_none(),
         "closed once"
     );
-    let after = RetentionService::new(w.store.clone(), w.clock.clone()).enforce().await?;
+    let after = RetentionService::new(w.store.clone(), w.clock.clone())
+        .enforce()
+        .await?;
     ensure!(after == Enforced::default(), "{after:?}");
     Ok(())
 }

@@ -1,6 +1,8 @@
-//! `GET /v1/account/export` on the wire: the key's whole environment as NDJSON (its
-//! settings, endpoints without secrets, every customer with their record, the ledger),
-//! ending with the counts; the other environment's data is not in it.
+//! A tenant's data as a whole, on the wire: `GET /v1/account/export` (the key's whole
+//! environment as NDJSON: settings, endpoints without secrets, every customer with their
+//! record, the ledger, ending with the counts; the other environment's data is not in
+//! it, and the CLI writes the same lines) and `DELETE /v1/account` (a prod key and the
+//! id typed out; every key revoked at once, the data gone, the ledger kept).
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -118,5 +120,68 @@ async fn an_environment_is_exported_whole_as_ndjson() {
         prod.last().unwrap()["customers"],
         0,
         "the other environment is apart"
+    );
+}
+
+async fn close(s: &Server, key: &str, body: Value) -> reqwest::Response {
+    s.send(
+        reqwest::Method::DELETE,
+        "/v1/account",
+        Some(key),
+        Some(&body),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_an_account_revokes_its_keys_and_deletes_its_data() {
+    let s = Server::start().await;
+    let other = s.signup("Other Co").await;
+    s.ok(
+        "/v1/calls/start",
+        json!({"call_id": "z-1", "identity_hints": {"ani": "+14155550601"}}),
+    )
+    .await;
+    let account = s.keys.account_id.clone();
+    let refused = close(&s, &s.keys.test, json!({"confirm": account})).await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::FORBIDDEN,
+        "a test key may not close"
+    );
+    let refused = close(&s, &s.keys.prod, json!({"confirm": "yes"})).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        s.get_ok("/v1/account", &s.keys.test).await["account_id"],
+        account.as_str(),
+        "nothing changed"
+    );
+
+    let closed = close(&s, &s.keys.prod, json!({"confirm": account})).await;
+    assert_eq!(closed.status(), StatusCode::OK);
+    let receipt: Value = closed.json().await.unwrap();
+    assert_eq!(receipt["account_id"], account.as_str());
+    assert_eq!(receipt["keys_revoked"], 2, "{receipt}");
+    assert_eq!(receipt["customers_deleted"], 1, "{receipt}");
+    for key in [&s.keys.test, &s.keys.prod] {
+        let response = s.client_get_with_key("/v1/account", key).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "every key is revoked at once"
+        );
+    }
+    assert_eq!(
+        s.sql_count("SELECT count(*) FROM calls WHERE call_id = 'z-1'")
+            .await,
+        0
+    );
+    assert!(
+        s.sql_count("SELECT count(*) FROM credit_ledger").await > 0,
+        "the ledger stays"
+    );
+    assert!(
+        s.get_ok("/v1/account", &other.test).await["plan"].is_string(),
+        "another account is untouched"
     );
 }
