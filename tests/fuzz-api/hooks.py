@@ -91,7 +91,8 @@ def _texts(value):
 def _breaks_retention(body):
     if not isinstance(body, dict):
         return False
-    calls, customers = body.get("calls_days", 400), body.get("customers_days")
+    calls = body.get("calls_days")
+    calls, customers = (400 if calls is None else calls), body.get("customers_days")
     numbers = all(isinstance(v, int) and not isinstance(v, bool) for v in (calls, customers))
     return numbers and customers > calls
 
@@ -100,4 +101,5 @@ def _breaks_retention(body):
 def filter_body(context, body):
     if any(_has_card(t) for t in _texts(body)):
         return False
-    return not (context.operation.path == "/v1/settings/retention" and _breaks_retention(body))
+    # Only the retention settings carry `customers_days`.
+    return not _breaks_retention(body)
