@@ -178,6 +178,7 @@ fn account_json(a: &AccountInfo) -> serde_json::Value {
     serde_json::json!({
         "id": a.id.to_string(), "name": a.name, "email": a.email,
         "created_at": a.created_at.to_string(),
+        "closed_at": a.closed_at.map(|t| t.to_string()),
     })
 }
 

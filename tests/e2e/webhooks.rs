@@ -177,7 +177,7 @@ async fn every_event_type_is_delivered_signed() {
     // The erasure erased the events about the customer; its own names only them.
     assert_eq!(
         by_kind("customer.erased")["data"],
-        json!({"customer_ref": customer})
+        json!({"customer_ref": customer, "reason": "request"})
     );
     assert_eq!(by_kind("credits.exhausted")["data"]["credits_remaining"], 0);
     assert_eq!(by_kind("intent.opened")["data"]["intent"], "billing_refund");
