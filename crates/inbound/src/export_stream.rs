@@ -1,9 +1,10 @@
 //! A whole environment as NDJSON (`GET /v1/account/export`, the console's export, the
-//! CLI's), streamed a page at a time: a `tenant` line, the `identity_settings` and `retention_settings`, each
-//! `webhook_endpoint` (never its secret), each `customer` (the same record as the
-//! customer's own export), each `ledger_entry`, and an `end` line with the counts. A
-//! stream without its `end` line was cut short (the server logs why). One export per
-//! environment at a time on a server: a second gets 429 while the first runs.
+//! CLI's), streamed a page at a time: a `tenant` line, the `identity_settings` and
+//! `retention_settings`, each `webhook_endpoint` (never its secret), each `customer` (the
+//! same record as the customer's own export), each `ledger_entry`, and an `end` line
+//! with the counts. A stream without its `end` line was cut short (the server logs why).
+//! One export per environment at a time on a server: a second gets 429 while the first
+//! runs.
 
 use std::collections::HashSet;
 use std::sync::{LazyLock, Mutex};
