@@ -74,7 +74,7 @@ pub(crate) async fn purge<A: Adapter>(op: &Operators<A>) -> anyhow::Result<()> {
         },
         "retention": {
             "calls": enforced.calls, "customers": enforced.customers,
-            "webhook_events": enforced.webhook_events,
+            "webhook_events": enforced.webhook_events, "closed_rows": enforced.closed_rows,
         },
     }));
     Ok(())

@@ -36,6 +36,7 @@ pub async fn every<S, L, C, I, M, R>(
                 calls = done.calls,
                 customers = done.customers,
                 webhook_events = done.webhook_events,
+                closed_rows = done.closed_rows,
                 "retention enforced"
             ),
             Err(e) => tracing::warn!("retention enforcement stopped: {e:#}"),

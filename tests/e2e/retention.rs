@@ -139,7 +139,7 @@ async fn the_purge_deletes_old_calls_and_erases_idle_customers() {
     let report = s.cli(&["purge"]).await;
     assert_eq!(
         report["retention"],
-        json!({"calls": 1, "customers": 1, "webhook_events": 0}),
+        json!({"calls": 1, "customers": 1, "webhook_events": 0, "closed_rows": 0}),
         "{report}"
     );
     let path = |c: &str| format!("/v1/customers/{c}");
@@ -165,6 +165,6 @@ async fn the_purge_deletes_old_calls_and_erases_idle_customers() {
     let again = s.cli(&["purge"]).await;
     assert_eq!(
         again["retention"],
-        json!({"calls": 0, "customers": 0, "webhook_events": 0})
+        json!({"calls": 0, "customers": 0, "webhook_events": 0, "closed_rows": 0})
     );
 }

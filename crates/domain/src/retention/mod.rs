@@ -184,7 +184,7 @@ impl Erasure {
 pub struct Enforced {
     /// Calls past their tenant's period.
     pub calls: usize,
-    /// Customers erased as idle.
+    /// Customers erased: idle ones, and every customer of a closed account.
     pub customers: usize,
     /// Settled webhook events past [`WEBHOOK_EVENT_DAYS`].
     pub webhook_events: usize,
