@@ -2,11 +2,9 @@ use futures::executor::block_on;
 
 use super::*;
 use crate::credits::{EntryKind, Spent};
-use crate::customers::CustomerLookup;
-use crate::ports::{MockCustomerStore, MockExportStore, WriteVariablesError};
-use crate::retention::Erasure;
+use crate::ports::mocks::Mocks;
+use crate::ports::{MockCustomerStore, MockExportStore};
 use crate::tenant::{AccountId, Environment};
-use crate::variables::VariableWrite;
 
 fn tenant() -> TenantId {
     TenantId {
@@ -17,47 +15,6 @@ fn tenant() -> TenantId {
 
 fn at() -> Timestamp {
     Timestamp::parse("2026-03-01T10:00:00.000Z").unwrap()
-}
-
-struct Store {
-    export: MockExportStore,
-    customers: MockCustomerStore,
-}
-
-impl ExportStore for Store {
-    fn customer_refs(
-        &self, t: &TenantId, after: Option<CustomerRef>, limit: usize,
-    ) -> impl Future<Output = Result<Vec<CustomerRef>, StoreError>> + Send {
-        self.export.customer_refs(t, after, limit)
-    }
-    fn ledger_entries(
-        &self, t: &TenantId, after: Option<u64>, limit: usize,
-    ) -> impl Future<Output = Result<Vec<(u64, LedgerEntry)>, StoreError>> + Send {
-        self.export.ledger_entries(t, after, limit)
-    }
-}
-
-impl CustomerStore for Store {
-    fn customer_records(
-        &self, t: &TenantId, c: &[CustomerRef],
-    ) -> impl Future<Output = Result<Vec<CustomerRecord>, StoreError>> + Send {
-        self.customers.customer_records(t, c)
-    }
-    fn find_customers(
-        &self, t: &TenantId, l: &CustomerLookup, limit: usize,
-    ) -> impl Future<Output = Result<Vec<CustomerRef>, StoreError>> + Send {
-        self.customers.find_customers(t, l, limit)
-    }
-    fn write_variables(
-        &self, t: &TenantId, c: &CustomerRef, w: Vec<VariableWrite>, at: Timestamp,
-    ) -> impl Future<Output = Result<usize, WriteVariablesError>> + Send {
-        self.customers.write_variables(t, c, w, at)
-    }
-    fn erase_customer(
-        &self, t: &TenantId, c: &CustomerRef, e: Erasure,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        self.customers.erase_customer(t, c, e)
-    }
 }
 
 fn refs(from: usize, n: usize) -> Vec<CustomerRef> {
@@ -110,7 +67,14 @@ fn pages_walk_every_customer_then_every_ledger_line_and_stop() {
             .collect();
         Box::pin(async move { Ok(found) })
     });
-    let service = ExportService::new(Store { export, customers }, ());
+    let service = ExportService::new(
+        Mocks {
+            export,
+            customers,
+            ..Mocks::default()
+        },
+        (),
+    );
     let mut cursor = Cursor::Customers(None);
     let (mut people, mut lines) = (Vec::new(), Vec::new());
     while let Some((page, next)) = block_on(service.page(&tenant(), cursor)).unwrap() {

@@ -24,6 +24,8 @@ mod health;
 mod idempotency;
 mod identity;
 mod keys;
+#[cfg(test)]
+pub(crate) mod mocks;
 mod purge;
 mod retention;
 mod usage;

@@ -4,16 +4,11 @@ use futures::executor::block_on;
 use time::Duration;
 
 use super::*;
-use crate::accounts::{AccountInfo, NewAccount};
-use crate::customers::{CustomerLookup, CustomerRecord};
-use crate::error::StoreError;
+use crate::accounts::AccountInfo;
 use crate::identity::CustomerRef;
-use crate::ports::{
-    AccountStore, CustomerStore, MockAccountStore, MockClock, MockCustomerStore,
-    MockRetentionStore, RetentionStore, WriteVariablesError,
-};
+use crate::ports::mocks::Mocks;
+use crate::ports::{MockAccountStore, MockClock, MockCustomerStore, MockRetentionStore};
 use crate::tenant::{AccountId, Environment, TenantId};
-use crate::variables::VariableWrite;
 
 fn now() -> Timestamp {
     Timestamp::parse("2026-03-01T10:00:00.000Z").unwrap()
@@ -86,96 +81,6 @@ fn an_erasure_says_why_and_when() {
         ("retention", now(), Some(idle))
     );
     assert_eq!(webhook_events_before(now()), now() - Duration::days(30));
-}
-
-/// The three ports enforcement uses, as one store.
-struct Store {
-    retention: MockRetentionStore,
-    accounts: MockAccountStore,
-    customers: MockCustomerStore,
-}
-
-impl RetentionStore for Store {
-    fn retention_settings(
-        &self, t: &TenantId,
-    ) -> impl Future<Output = Result<Option<RetentionSettings>, StoreError>> + Send {
-        self.retention.retention_settings(t)
-    }
-    fn save_retention_settings(
-        &self, t: &TenantId, s: RetentionSettings, at: Timestamp,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.retention.save_retention_settings(t, s, at)
-    }
-    fn all_retention_settings(
-        &self,
-    ) -> impl Future<Output = Result<Vec<(TenantId, RetentionSettings)>, StoreError>> + Send {
-        self.retention.all_retention_settings()
-    }
-    fn delete_calls_started_before(
-        &self, t: &TenantId, before: Timestamp, limit: usize,
-    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
-        self.retention.delete_calls_started_before(t, before, limit)
-    }
-    fn idle_customers(
-        &self, t: &TenantId, idle: Idle, limit: usize,
-    ) -> impl Future<Output = Result<Vec<CustomerRef>, StoreError>> + Send {
-        self.retention.idle_customers(t, idle, limit)
-    }
-    fn delete_settled_webhook_events(
-        &self, before: Timestamp, limit: usize,
-    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
-        self.retention.delete_settled_webhook_events(before, limit)
-    }
-    fn delete_customers(
-        &self, t: &TenantId, limit: usize,
-    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
-        self.retention.delete_customers(t, limit)
-    }
-    fn delete_tenant_remains(
-        &self, t: &TenantId,
-    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
-        self.retention.delete_tenant_remains(t)
-    }
-}
-
-impl AccountStore for Store {
-    fn create_account(&self, a: NewAccount) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.accounts.create_account(a)
-    }
-    fn has_accounts(&self) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        self.accounts.has_accounts()
-    }
-    fn list_accounts(&self) -> impl Future<Output = Result<Vec<AccountInfo>, StoreError>> + Send {
-        self.accounts.list_accounts()
-    }
-    fn close_account(
-        &self, a: AccountId, at: Timestamp,
-    ) -> impl Future<Output = Result<Option<Vec<String>>, StoreError>> + Send {
-        self.accounts.close_account(a, at)
-    }
-}
-
-impl CustomerStore for Store {
-    fn customer_records(
-        &self, t: &TenantId, c: &[CustomerRef],
-    ) -> impl Future<Output = Result<Vec<CustomerRecord>, StoreError>> + Send {
-        self.customers.customer_records(t, c)
-    }
-    fn find_customers(
-        &self, t: &TenantId, l: &CustomerLookup, limit: usize,
-    ) -> impl Future<Output = Result<Vec<CustomerRef>, StoreError>> + Send {
-        self.customers.find_customers(t, l, limit)
-    }
-    fn write_variables(
-        &self, t: &TenantId, c: &CustomerRef, w: Vec<VariableWrite>, at: Timestamp,
-    ) -> impl Future<Output = Result<usize, WriteVariablesError>> + Send {
-        self.customers.write_variables(t, c, w, at)
-    }
-    fn erase_customer(
-        &self, t: &TenantId, c: &CustomerRef, e: Erasure,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        self.customers.erase_customer(t, c, e)
-    }
 }
 
 fn account(n: u128) -> AccountInfo {
@@ -254,10 +159,11 @@ fn enforcement_applies_each_tenants_own_periods_in_batches() {
             let erased = c.as_str() == "cust_a";
             Box::pin(async move { Ok(erased) })
         });
-    let store = Store {
+    let store = Mocks {
         retention,
         accounts,
         customers,
+        ..Mocks::default()
     };
     let done = block_on(RetentionService::new(store, clock()).enforce()).unwrap();
     assert_eq!(
@@ -304,7 +210,7 @@ fn replacing_saves_at_the_clocks_time() {
     );
 }
 
-fn closing_store(found: bool) -> Store {
+fn closing_store(found: bool) -> Mocks {
     let mut accounts = MockAccountStore::new();
     accounts
         .expect_close_account()
@@ -328,20 +234,16 @@ fn closing_store(found: bool) -> Store {
         .expect_delete_tenant_remains()
         .times(if found { 2 } else { 0 })
         .returning(|_| Box::pin(async { Ok(3) }));
-    Store {
+    Mocks {
         retention,
         accounts,
-        customers: MockCustomerStore::new(),
+        ..Mocks::default()
     }
 }
 
 #[test]
 fn closing_needs_a_prod_key_and_the_account_id_typed_out() {
-    let untouched = || Store {
-        retention: MockRetentionStore::new(),
-        accounts: MockAccountStore::new(),
-        customers: MockCustomerStore::new(),
-    };
+    let untouched = Mocks::default;
     let id = "00000000-0000-0000-0000-000000000001";
     let service = ClosureService::new(untouched(), clock());
     assert!(matches!(
