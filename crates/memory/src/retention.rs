@@ -12,23 +12,24 @@ use crate::MemoryStore;
 use crate::state::Tenant;
 
 impl Tenant {
-    /// Whether the customer is idle as `idle` says (the SQL stores' `IDLE` statement).
+    /// Whether the customer is idle as `idle` says, by the domain's rule.
     pub fn is_idle(&self, customer: &str, idle: Idle) -> bool {
-        self.customers
-            .get(customer)
-            .is_some_and(|created| *created <= idle.since)
-            && !self
-                .calls
-                .values()
-                .any(|c| c.customer.as_str() == customer && c.started_at > idle.since)
-            && !self
-                .intents
-                .iter()
-                .any(|((who, _), i)| who == customer && i.last_seen > idle.since)
-            && !self
-                .variables
-                .iter()
-                .any(|((who, _), v)| who == customer && v.expires_at > idle.now)
+        let Some(created) = self.customers.get(customer) else {
+            return false;
+        };
+        let last_call = (self.calls.values())
+            .filter(|c| c.customer.as_str() == customer)
+            .map(|c| c.started_at)
+            .max();
+        let last_intent = (self.intents.iter())
+            .filter(|((who, _), _)| who == customer)
+            .map(|(_, i)| i.last_seen)
+            .max();
+        let last_expiry = (self.variables.iter())
+            .filter(|((who, _), _)| who == customer)
+            .map(|(_, v)| v.expires_at)
+            .max();
+        idle.holds(*created, last_call, last_intent, last_expiry)
     }
 }
 

@@ -137,6 +137,22 @@ pub struct Idle {
     pub now: Timestamp,
 }
 
+impl Idle {
+    /// Whether a customer is idle, from their latest facts: when they were created, the
+    /// latest start of their calls, the latest sighting of their intents, the latest
+    /// expiry of their variables (`None`: they have none). The SQL stores write the same
+    /// rule as one statement.
+    pub fn holds(
+        &self, created_at: Timestamp, last_call: Option<Timestamp>, last_intent: Option<Timestamp>,
+        last_expiry: Option<Timestamp>,
+    ) -> bool {
+        created_at <= self.since
+            && last_call.is_none_or(|t| t <= self.since)
+            && last_intent.is_none_or(|t| t <= self.since)
+            && last_expiry.is_none_or(|t| t <= self.now)
+    }
+}
+
 /// Why a customer is erased, as its `customer.erased` event says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Erasure {

@@ -65,6 +65,36 @@ fn customers_are_not_kept_idle_longer_than_their_calls() {
 }
 
 #[test]
+fn idle_means_nothing_after_the_period_started_and_nothing_live_now() {
+    let idle = Idle {
+        since: now() - Duration::days(30),
+        now: now(),
+    };
+    let (old, recent) = (now() - Duration::days(40), now() - Duration::days(10));
+    assert!(idle.holds(old, None, None, None), "nothing at all");
+    assert!(
+        idle.holds(old, Some(old), Some(idle.since), Some(now())),
+        "all before"
+    );
+    assert!(
+        !idle.holds(recent, None, None, None),
+        "created within the period"
+    );
+    assert!(
+        !idle.holds(old, Some(recent), None, None),
+        "a call within it"
+    );
+    assert!(
+        !idle.holds(old, None, Some(recent), None),
+        "an intent seen within it"
+    );
+    assert!(
+        !idle.holds(old, None, None, Some(now() + Duration::days(1))),
+        "a live variable"
+    );
+}
+
+#[test]
 fn an_erasure_says_why_and_when() {
     let asked = Erasure::Requested { at: now() };
     assert_eq!(
