@@ -47,6 +47,7 @@ pub mod invalidation;
 pub mod keys;
 pub mod log_key;
 pub mod ports;
+pub mod protection;
 pub mod ratelimit;
 pub mod redact;
 pub mod retention;

@@ -1,7 +1,7 @@
 //! The ports: what the domain needs from the outside, as traits that adapters
 //! implement, one file per capability (calls, customers, the credit ledger, accounts,
 //! keys and the key minter, idempotent responses, usage, identity settings, console
-//! sessions, purge, retention, health, webhooks; time and ids), so an adapter can implement one
+//! sessions, purge, retention, health, webhooks, data keys; time and ids), so an adapter can implement one
 //! without reading the others. The billing policy is `credits::BillingPolicy`; the
 //! shared rate limiter is `ratelimit::SharedLimiter`. Every method returns a `Send`
 //! future so services run on any executor.
@@ -29,6 +29,7 @@ pub(crate) mod mocks;
 mod purge;
 mod retention;
 mod usage;
+mod vault;
 mod webhooks;
 
 pub use accounts::*;
@@ -45,6 +46,7 @@ pub use keys::*;
 pub use purge::*;
 pub use retention::*;
 pub use usage::*;
+pub use vault::*;
 pub use webhooks::*;
 
 pub use crate::calls::commit::{

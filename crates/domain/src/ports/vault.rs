@@ -1,0 +1,54 @@
+//! Data keys: the [`Vault`] the use cases ask for a customer's or a tenant's key (and
+//! that destroys them), and the [`KeyringStore`] a software vault keeps its wrapped keys
+//! in. The keyring must live apart from the data it protects (another database or
+//! file): a backup of the data then holds no key, so destroying a key reaches every
+//! copy of the rows it sealed.
+//!
+//! Both are object-safe (boxed futures) so a service holds `Arc<dyn Vault>` and a KMS
+//! adapter can replace the software one without a type parameter in every service.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::error::StoreError;
+use crate::protection::{DataKey, Scope};
+
+/// What a vault or keyring call returns.
+pub type KeyFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// Data keys by scope, and fresh nonces.
+pub trait Vault: Send + Sync + 'static {
+    /// The scope's data key. When there is none: a new one is made and kept if `create`,
+    /// else `None` (never needed yet, or destroyed).
+    fn key<'a>(&'a self, scope: &'a Scope, create: bool) -> KeyFuture<'a, Option<DataKey>>;
+
+    /// Destroys the scope's key; for a tenant, every key of the tenant (its customers'
+    /// included). Idempotent.
+    fn destroy<'a>(&'a self, scope: &'a Scope) -> KeyFuture<'a, ()>;
+
+    /// 24 bytes drawn at random, for one nonce.
+    fn nonce(&self) -> [u8; 24];
+}
+
+/// The vault the services share.
+pub type SharedVault = Arc<dyn Vault>;
+
+/// Where a software vault keeps wrapped data keys, by scope name
+/// ([`Scope::name`]), and the id of the master key that wrapped them.
+pub trait KeyringStore: Send + Sync + 'static {
+    /// The wrapped key stored for `scope`, if any.
+    fn wrapped<'a>(&'a self, scope: &'a str) -> KeyFuture<'a, Option<String>>;
+
+    /// Stores `wrapped` for `scope` unless a key is there already; returns the key
+    /// stored (the first writer wins, so two nodes never seal under different keys).
+    fn insert<'a>(&'a self, scope: &'a str, wrapped: &'a str) -> KeyFuture<'a, String>;
+
+    /// Deletes the key of `scope` and, when `with_customers`, of every scope under it
+    /// (`<scope>/c/...`).
+    fn delete<'a>(&'a self, scope: &'a str, with_customers: bool) -> KeyFuture<'a, ()>;
+
+    /// The master key id the keyring was made with: `proposed` is stored if the keyring
+    /// is new.
+    fn master_id<'a>(&'a self, proposed: &'a str) -> KeyFuture<'a, String>;
+}

@@ -1,0 +1,176 @@
+//! The key hierarchy: the operator's master key wraps one data key per customer (and
+//! one per tenant), each wrapped key bound to its scope.
+
+use std::fmt;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::identity::CustomerRef;
+use crate::protection::Tampered;
+use crate::tenant::TenantId;
+
+/// Prefix of a wrapped data key, with its version.
+pub const WRAPPED_PREFIX: &str = "wk1.";
+
+/// What a data key protects: one customer's values, or a tenant's indexes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// One tenant (account and environment): its blind indexes.
+    Tenant(TenantId),
+    /// One customer of a tenant: their sealed values. Destroyed when they are erased.
+    Customer(TenantId, CustomerRef),
+}
+
+impl Scope {
+    /// The scope's stable name, as the keyring stores it and as it is bound into the
+    /// wrapped key: `<account>/<environment>` or `<account>/<environment>/c/<ref>`.
+    pub fn name(&self) -> String {
+        match self {
+            Scope::Tenant(t) => format!("{}/{}", t.account, t.environment.as_str()),
+            Scope::Customer(t, c) => {
+                format!("{}/{}/c/{}", t.account, t.environment.as_str(), c.as_str())
+            }
+        }
+    }
+
+    /// The tenant the scope belongs to.
+    pub fn tenant(&self) -> &TenantId {
+        match self {
+            Scope::Tenant(t) | Scope::Customer(t, _) => t,
+        }
+    }
+}
+
+/// A 256-bit data key. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DataKey([u8; 32]);
+
+impl fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DataKey(..)")
+    }
+}
+
+impl DataKey {
+    /// A key from 32 bytes the vault drew at random.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// A subkey for one purpose (HMAC-SHA256 of the purpose under this key), so one
+    /// stored key serves the index of each field without reusing key material.
+    pub(crate) fn derive(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("any key length");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+}
+
+/// Why a master key was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MasterKeyError {
+    /// Not 32 bytes of base64 or hex.
+    #[error(
+        "the master key must be 32 random bytes, written as 64 hex digits or 43/44 base64 characters"
+    )]
+    Malformed,
+}
+
+/// The operator's master key: it wraps every data key and is never stored with them.
+#[derive(Clone)]
+pub struct MasterKey {
+    key: [u8; 32],
+}
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MasterKey({})", self.id())
+    }
+}
+
+impl MasterKey {
+    /// A master key from 32 bytes.
+    pub fn from_bytes(key: [u8; 32]) -> Self {
+        Self { key }
+    }
+
+    /// Reads a master key written as 64 hex digits or as base64 (standard or URL-safe,
+    /// padded or not). Surrounding whitespace (a key file's newline) is ignored.
+    pub fn parse(text: &str) -> Result<Self, MasterKeyError> {
+        let text = text.trim();
+        let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            hex::decode(text).map_err(|_| MasterKeyError::Malformed)?
+        } else {
+            let unpadded = text.trim_end_matches('=').replace('+', "-").replace('/', "_");
+            URL_SAFE_NO_PAD
+                .decode(unpadded)
+                .map_err(|_| MasterKeyError::Malformed)?
+        };
+        let key: [u8; 32] = bytes.try_into().map_err(|_| MasterKeyError::Malformed)?;
+        Ok(Self { key })
+    }
+
+    /// The key written as the operator stores it (64 hex digits).
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.key)
+    }
+
+    /// A short public name of the key (16 hex digits of an HMAC under it), stored beside
+    /// the wrapped keys so a server started with another master key refuses to start
+    /// instead of serving values it cannot open.
+    pub fn id(&self) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("any key length");
+        mac.update(b"stickycalls master key id v1");
+        hex::encode(&mac.finalize().into_bytes()[..8])
+    }
+
+    /// `key` wrapped for `scope` with `nonce` (24 bytes the vault draws at random).
+    pub fn wrap(&self, scope: &Scope, key: &DataKey, nonce: [u8; 24]) -> String {
+        let cipher = XChaCha20Poly1305::new((&self.key).into());
+        let name = scope.name();
+        let sealed = cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: key.bytes(),
+                    aad: name.as_bytes(),
+                },
+            )
+            .expect("XChaCha20-Poly1305 wraps 32 bytes");
+        let mut out = nonce.to_vec();
+        out.extend(sealed);
+        format!("{WRAPPED_PREFIX}{}", URL_SAFE_NO_PAD.encode(out))
+    }
+
+    /// The data key in `wrapped`, if it was wrapped for `scope` under this master key.
+    pub fn unwrap(&self, scope: &Scope, wrapped: &str) -> Result<DataKey, Tampered> {
+        let body = wrapped.strip_prefix(WRAPPED_PREFIX).ok_or(Tampered)?;
+        let bytes = URL_SAFE_NO_PAD.decode(body).map_err(|_| Tampered)?;
+        if bytes.len() < 24 {
+            return Err(Tampered);
+        }
+        let (nonce, sealed) = bytes.split_at(24);
+        let cipher = XChaCha20Poly1305::new((&self.key).into());
+        let name = scope.name();
+        let plain = cipher
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: name.as_bytes(),
+                },
+            )
+            .map_err(|_| Tampered)?;
+        let key: [u8; 32] = plain.try_into().map_err(|_| Tampered)?;
+        Ok(DataKey(key))
+    }
+}

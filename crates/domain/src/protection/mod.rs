@@ -1,0 +1,48 @@
+//! Personal data at rest: which fields are personal, how a value is sealed under a data
+//! key (XChaCha20-Poly1305, bound to its tenant, customer and field so a ciphertext
+//! moved to another row does not open), how data keys are wrapped under the operator's
+//! master key, and how a value is indexed without being stored (a keyed HMAC-SHA256
+//! blind index). Pure functions: keys and nonces come from the [`crate::ports::Vault`]
+//! port, which also destroys a customer's key when they are erased (crypto-shredding).
+
+mod cipher;
+mod context;
+mod index;
+mod keys;
+#[cfg(test)]
+mod tests;
+
+pub use cipher::{Tampered, open, seal};
+pub use context::{open_context, seal_writes};
+pub use index::blind_index;
+pub use keys::{DataKey, MasterKey, MasterKeyError, Scope, WRAPPED_PREFIX};
+
+/// A personal field: what is sealed, and under which name its ciphertext is bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    /// A variable's value.
+    VariableValue,
+    /// A variable's `source` (free text).
+    VariableSource,
+    /// A phone number linked to a customer (sealed, and blind-indexed for lookups).
+    PhoneNumber,
+    /// An external id's value (sealed, and blind-indexed for lookups).
+    ExternalId,
+}
+
+impl Field {
+    /// The name bound into every ciphertext and index of this field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::VariableValue => "variable.value",
+            Field::VariableSource => "variable.source",
+            Field::PhoneNumber => "phone.e164",
+            Field::ExternalId => "external_id.value",
+        }
+    }
+
+    /// Whether lookups by this field go through a blind index.
+    pub fn is_indexed(self) -> bool {
+        matches!(self, Field::PhoneNumber | Field::ExternalId)
+    }
+}

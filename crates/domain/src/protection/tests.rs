@@ -1,0 +1,148 @@
+use std::collections::BTreeMap;
+
+use time::macros::datetime;
+use uuid::Uuid;
+
+use super::*;
+use crate::customers::CustomerContext;
+use crate::identity::CustomerRef;
+use crate::tenant::{AccountId, Environment, TenantId};
+use crate::timestamp::Timestamp;
+use crate::variables::{StoredVariable, Ttl, VariableWrite};
+
+fn tenant(n: u128) -> TenantId {
+    TenantId {
+        account: AccountId(Uuid::from_u128(n)),
+        environment: Environment::Prod,
+    }
+}
+
+fn customer(n: u128, name: &str) -> Scope {
+    Scope::Customer(tenant(n), CustomerRef::parse(name, "customer_ref").unwrap())
+}
+
+fn counter() -> impl FnMut() -> [u8; 24] {
+    let mut n = 0u8;
+    move || {
+        n += 1;
+        [n; 24]
+    }
+}
+
+fn variable(value: &str) -> StoredVariable {
+    let now = Timestamp::new(datetime!(2026-12-01 00:00 UTC));
+    StoredVariable {
+        value: value.into(),
+        source: Some("ivr".into()),
+        ttl: Ttl::DEFAULT,
+        expires_at: Ttl::DEFAULT.expires_at(now),
+    }
+}
+
+#[test]
+fn a_sealed_value_opens_only_in_its_place() {
+    let key = DataKey::from_bytes([1; 32]);
+    let here = customer(1, "cus_1");
+    let sealed = seal(&key, &here, Field::VariableValue, "4 Elm Street", [9; 24]);
+    assert!(sealed.starts_with("sc1."));
+    assert!(!sealed.contains("Elm"));
+    assert_eq!(open(&key, &here, Field::VariableValue, &sealed).unwrap(), "4 Elm Street");
+    // Another customer, another field, another key: none opens it.
+    assert_eq!(open(&key, &customer(1, "cus_2"), Field::VariableValue, &sealed), Err(Tampered));
+    assert_eq!(open(&key, &customer(2, "cus_1"), Field::VariableValue, &sealed), Err(Tampered));
+    assert_eq!(open(&key, &here, Field::VariableSource, &sealed), Err(Tampered));
+    assert_eq!(open(&DataKey::from_bytes([2; 32]), &here, Field::VariableValue, &sealed), Err(Tampered));
+}
+
+#[test]
+fn any_flipped_byte_is_detected() {
+    let key = DataKey::from_bytes([1; 32]);
+    let here = customer(1, "cus_1");
+    let sealed = seal(&key, &here, Field::VariableValue, "+14155550100", [3; 24]);
+    for at in 4..sealed.len() {
+        let mut bytes = sealed.clone().into_bytes();
+        bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+        let altered = String::from_utf8(bytes).unwrap();
+        if altered != sealed {
+            assert_eq!(open(&key, &here, Field::VariableValue, &altered), Err(Tampered), "byte {at}");
+        }
+    }
+}
+
+#[test]
+fn a_data_key_unwraps_only_for_its_scope_under_its_master_key() {
+    let master = MasterKey::from_bytes([5; 32]);
+    let key = DataKey::from_bytes([7; 32]);
+    let scope = customer(1, "cus_1");
+    let wrapped = master.wrap(&scope, &key, [1; 24]);
+    assert!(wrapped.starts_with(WRAPPED_PREFIX));
+    assert_eq!(master.unwrap(&scope, &wrapped).unwrap(), key);
+    assert_eq!(master.unwrap(&customer(1, "cus_2"), &wrapped), Err(Tampered));
+    assert_eq!(MasterKey::from_bytes([6; 32]).unwrap(&scope, &wrapped), Err(Tampered));
+}
+
+#[test]
+fn a_master_key_is_read_as_hex_or_base64_and_named_without_showing_it() {
+    let hex_text = "07".repeat(32);
+    let key = MasterKey::parse(&format!("{hex_text}\n")).unwrap();
+    assert_eq!(key.to_hex(), hex_text);
+    let b64 = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+    assert_eq!(MasterKey::parse(b64).unwrap().to_hex(), hex_text);
+    assert_eq!(MasterKey::parse(b64.trim_end_matches('=')).unwrap().to_hex(), hex_text);
+    for bad in ["", "short", &"07".repeat(31), &"zz".repeat(32)] {
+        assert_eq!(MasterKey::parse(bad).unwrap_err(), MasterKeyError::Malformed, "{bad}");
+    }
+    assert_eq!(key.id().len(), 16);
+    assert_ne!(key.id(), MasterKey::from_bytes([8; 32]).id());
+    assert!(!format!("{key:?}").contains(&hex_text));
+}
+
+#[test]
+fn blind_indexes_match_equal_values_per_tenant_and_field_only() {
+    let a = DataKey::from_bytes([1; 32]);
+    let b = DataKey::from_bytes([2; 32]);
+    let phone = blind_index(&a, Field::PhoneNumber, "+14155550100");
+    assert_eq!(phone, blind_index(&a, Field::PhoneNumber, "+14155550100"));
+    assert!(!phone.contains("4155550100"));
+    assert_ne!(phone, blind_index(&a, Field::PhoneNumber, "+14155550101"));
+    assert_ne!(phone, blind_index(&b, Field::PhoneNumber, "+14155550100"));
+    assert_ne!(phone, blind_index(&a, Field::ExternalId, "+14155550100"));
+    assert!(Field::PhoneNumber.is_indexed() && !Field::VariableValue.is_indexed());
+}
+
+#[test]
+fn a_context_opens_what_was_sealed_and_drops_what_a_destroyed_key_sealed() {
+    let key = DataKey::from_bytes([1; 32]);
+    let scope = customer(1, "cus_1");
+    let writes = seal_writes(
+        &key,
+        &scope,
+        vec![
+            VariableWrite::Set { key: "address".into(), variable: variable("4 Elm Street") },
+            VariableWrite::Delete { key: "old".into() },
+        ],
+        counter(),
+    );
+    let VariableWrite::Set { variable: sealed, .. } = &writes[0] else { panic!() };
+    assert!(sealed.value.starts_with("sc1.") && sealed.source.as_deref().unwrap().starts_with("sc1."));
+    assert_eq!(writes[1], VariableWrite::Delete { key: "old".into() });
+
+    let stored = CustomerContext {
+        open_intents: Vec::new(),
+        variables: BTreeMap::from([
+            ("address".to_owned(), sealed.clone()),
+            ("legacy".to_owned(), variable("written before encryption")),
+        ]),
+    };
+    let opened = open_context(Some(&key), &scope, stored.clone()).unwrap();
+    assert_eq!(opened.variables["address"], variable("4 Elm Street"));
+    assert_eq!(opened.variables["legacy"].value, "written before encryption");
+
+    let shredded = open_context(None, &scope, stored.clone()).unwrap();
+    assert_eq!(shredded.variables.keys().collect::<Vec<_>>(), ["legacy"]);
+
+    let mut altered = stored;
+    let v = altered.variables.get_mut("address").unwrap();
+    v.value.replace_range(10..11, if &v.value[10..11] == "A" { "B" } else { "A" });
+    assert_eq!(open_context(Some(&key), &scope, altered).unwrap_err(), ("address".to_owned(), Tampered));
+}
