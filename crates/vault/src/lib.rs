@@ -1,0 +1,141 @@
+//! The software vault: the [`Vault`] port over a [`KeyringStore`]. It draws data keys
+//! from the operating system's random source, wraps them under the operator's
+//! [`MasterKey`], keeps them in the keyring (which must live apart from the data it
+//! protects), caches them unwrapped in memory, and destroys them when a customer is
+//! erased or a tenant closed. It refuses a keyring made under another master key.
+//!
+//! It knows nothing of what is sealed (the domain's `protection` rules) nor where the
+//! keyring is stored (memory, an SQLite file, a PostgreSQL database: the store crates).
+
+mod memory;
+
+use std::time::Duration;
+
+use anyhow::anyhow;
+use moka::future::Cache;
+use stickycalls_domain::StoreError;
+use stickycalls_domain::ports::{KeyFuture, KeyringStore, Vault};
+use stickycalls_domain::protection::{DataKey, MasterKey, Scope};
+
+pub use memory::MemoryKeyring;
+
+/// Most unwrapped keys kept in memory (about 100 bytes each).
+const CACHED_KEYS: u64 = 100_000;
+/// How long an unwrapped key stays cached: another node's destruction reaches this one
+/// by then at the latest.
+const CACHED_FOR: Duration = Duration::from_secs(600);
+
+/// Why a vault did not open.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    /// The keyring was made under another master key.
+    #[error(
+        "the master key (id {given}) is not the one this keyring was made with (id {stored}): \
+         start with the master key that wrapped the data keys"
+    )]
+    WrongMasterKey {
+        /// The id of the key given.
+        given: String,
+        /// The id the keyring holds.
+        stored: String,
+    },
+    /// The keyring could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Data keys wrapped under a master key, kept in `K`.
+pub struct SoftwareVault<K> {
+    master: MasterKey,
+    keyring: K,
+    cache: Cache<String, DataKey>,
+}
+
+impl<K> std::fmt::Debug for SoftwareVault<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SoftwareVault")
+            .field("master", &self.master)
+            .field("cached_keys", &self.cache.entry_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K: KeyringStore> SoftwareVault<K> {
+    /// Opens the vault: the keyring is tied to `master` on first use, and refused under
+    /// any other master key afterwards.
+    pub async fn open(master: MasterKey, keyring: K) -> Result<Self, VaultError> {
+        let given = master.id();
+        let stored = keyring.master_id(&given).await?;
+        if stored != given {
+            return Err(VaultError::WrongMasterKey { given, stored });
+        }
+        Ok(Self {
+            master,
+            keyring,
+            cache: Cache::builder()
+                .max_capacity(CACHED_KEYS)
+                .time_to_live(CACHED_FOR)
+                .support_invalidation_closures()
+                .build(),
+        })
+    }
+
+    async fn load(&self, scope: &Scope, create: bool) -> Result<Option<DataKey>, StoreError> {
+        let name = scope.name();
+        if let Some(key) = self.cache.get(&name).await {
+            return Ok(Some(key));
+        }
+        let wrapped = match self.keyring.wrapped(&name).await? {
+            Some(wrapped) => wrapped,
+            None if create => {
+                let fresh = DataKey::from_bytes(random());
+                let wrapped = self.master.wrap(scope, &fresh, random());
+                self.keyring.insert(&name, &wrapped).await?
+            }
+            None => return Ok(None),
+        };
+        let key = self.master.unwrap(scope, &wrapped).map_err(|_| {
+            tracing::error!(scope = %scope.tenant().account, "a wrapped data key did not unwrap");
+            StoreError::Unknown(anyhow!("a wrapped data key did not unwrap under the master key"))
+        })?;
+        self.cache.insert(name, key.clone()).await;
+        Ok(Some(key))
+    }
+}
+
+impl<K: KeyringStore> Vault for SoftwareVault<K> {
+    fn key<'a>(&'a self, scope: &'a Scope, create: bool) -> KeyFuture<'a, Option<DataKey>> {
+        Box::pin(self.load(scope, create))
+    }
+
+    fn destroy<'a>(&'a self, scope: &'a Scope) -> KeyFuture<'a, ()> {
+        Box::pin(async move {
+            let name = scope.name();
+            let tenant_wide = matches!(scope, Scope::Tenant(_));
+            self.keyring.delete(&name, tenant_wide).await?;
+            if tenant_wide {
+                let prefix = format!("{name}/");
+                let whole = name.clone();
+                self.cache
+                    .invalidate_entries_if(move |k, _| *k == whole || k.starts_with(&prefix))
+                    .map_err(|e| StoreError::Unknown(anyhow!("key cache: {e}")))?;
+            } else {
+                self.cache.invalidate(&name).await;
+            }
+            Ok(())
+        })
+    }
+
+    fn nonce(&self) -> [u8; 24] {
+        random()
+    }
+}
+
+fn random<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).expect("the operating system's random number generator");
+    bytes
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,80 @@
+use stickycalls_domain::identity::CustomerRef;
+use stickycalls_domain::ports::{KeyringStore, Vault};
+use stickycalls_domain::protection::{MasterKey, Scope};
+use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
+
+use super::*;
+
+fn tenant(n: u128) -> TenantId {
+    TenantId {
+        account: AccountId(uuid_from(n)),
+        environment: Environment::Prod,
+    }
+}
+
+fn uuid_from(n: u128) -> uuid::Uuid {
+    uuid::Uuid::from_u128(n)
+}
+
+fn customer(n: u128, name: &str) -> Scope {
+    Scope::Customer(tenant(n), CustomerRef::parse(name, "customer_ref").unwrap())
+}
+
+async fn vault(keyring: &MemoryKeyring, master: u8) -> Result<SoftwareVault<MemoryKeyring>, VaultError> {
+    SoftwareVault::open(MasterKey::from_bytes([master; 32]), keyring.clone()).await
+}
+
+#[tokio::test]
+async fn a_key_is_made_once_and_every_node_gets_the_same() {
+    let keyring = MemoryKeyring::default();
+    let (a, b) = (vault(&keyring, 1).await.unwrap(), vault(&keyring, 1).await.unwrap());
+    let scope = customer(1, "cus_1");
+    assert_eq!(a.key(&scope, false).await.unwrap(), None);
+    let made = a.key(&scope, true).await.unwrap().unwrap();
+    assert_eq!(b.key(&scope, false).await.unwrap(), Some(made.clone()));
+    assert_eq!(b.key(&scope, true).await.unwrap(), Some(made));
+    assert_eq!(keyring.len(), 1);
+    assert_ne!(a.nonce(), a.nonce());
+}
+
+#[tokio::test]
+async fn a_keyring_refuses_another_master_key() {
+    let keyring = MemoryKeyring::default();
+    vault(&keyring, 1).await.unwrap();
+    let Err(VaultError::WrongMasterKey { given, stored }) = vault(&keyring, 2).await else {
+        panic!("a second master key was accepted");
+    };
+    assert_ne!(given, stored);
+    assert!(vault(&keyring, 1).await.is_ok());
+}
+
+#[tokio::test]
+async fn destroying_a_customer_or_a_tenant_leaves_every_other_key() {
+    let keyring = MemoryKeyring::default();
+    let v = vault(&keyring, 1).await.unwrap();
+    let (one, two, other) = (customer(1, "cus_1"), customer(1, "cus_2"), customer(2, "cus_1"));
+    for scope in [&one, &two, &other, &Scope::Tenant(tenant(1)), &Scope::Tenant(tenant(2))] {
+        v.key(scope, true).await.unwrap();
+    }
+    v.destroy(&one).await.unwrap();
+    assert_eq!(v.key(&one, false).await.unwrap(), None, "the cache forgot it too");
+    assert!(v.key(&two, false).await.unwrap().is_some());
+    v.destroy(&Scope::Tenant(tenant(1))).await.unwrap();
+    assert_eq!(v.key(&two, false).await.unwrap(), None);
+    assert_eq!(v.key(&Scope::Tenant(tenant(1)), false).await.unwrap(), None);
+    assert!(v.key(&other, false).await.unwrap().is_some());
+    assert!(v.key(&Scope::Tenant(tenant(2)), false).await.unwrap().is_some());
+    assert_eq!(keyring.len(), 2);
+    v.destroy(&one).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_wrapped_key_altered_in_the_keyring_is_an_error_not_a_new_key() {
+    let keyring = MemoryKeyring::default();
+    let scope = customer(1, "cus_1");
+    let name = scope.name();
+    keyring.master_id(&MasterKey::from_bytes([1; 32]).id()).await.unwrap();
+    keyring.insert(&name, "wk1.not-a-key").await.unwrap();
+    let v = vault(&keyring, 1).await.unwrap();
+    assert!(v.key(&scope, true).await.is_err());
+}
