@@ -23,13 +23,18 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
         // same call_id ends that call instead.
         for _ in 0..2 {
             let existing = self.store.find_call(&tenant.id, &request.call_id).await?;
-            let commit = match existing {
+            let mut commit = match existing {
                 Some(call) => match &call.ended {
                     Some(_) => return replay_end(call, &request.fingerprint),
                     None => end_started(call, &request, now),
                 },
                 None => self.end_standalone(tenant, &request, now).await?,
             };
+            let writes = std::mem::take(&mut commit.variables);
+            commit.variables = self
+                .sealer
+                .seal(&tenant.id, &commit.call.customer, writes)
+                .await?;
             let standalone = commit.standalone;
             let call = commit.call.clone();
             match self.store.commit_end(&tenant.id, commit).await {

@@ -1,6 +1,7 @@
 //! The call service: the use cases wired to their ports (static dispatch).
 
-use crate::ports::{CallStore, Clock, CreditLedger, IdGenerator};
+use crate::ports::{CallStore, Clock, CreditLedger, IdGenerator, SharedVault};
+use crate::protection::Sealer;
 
 /// `calls/start` and `calls/end`, generic over the ports so that any storage adapter,
 /// ledger, clock and id generator (or their mocks) can drive them.
@@ -10,16 +11,18 @@ pub struct CallService<S, L, C, I> {
     pub(super) ledger: L,
     pub(super) clock: C,
     pub(super) ids: I,
+    pub(super) sealer: Sealer,
 }
 
 impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, C, I> {
-    /// Wires the service.
-    pub fn new(store: S, ledger: L, clock: C, ids: I) -> Self {
+    /// Wires the service; variables are sealed and opened through `vault`.
+    pub fn new(store: S, ledger: L, clock: C, ids: I, vault: SharedVault) -> Self {
         Self {
             store,
             ledger,
             clock,
             ids,
+            sealer: Sealer::new(vault),
         }
     }
 

@@ -11,6 +11,7 @@ use crate::intents::live_newest_first;
 use crate::ports::{
     CallStore, Clock, CommitStartError, CreditLedger, CustomerContext, IdGenerator, StartCommit,
 };
+use crate::error::StoreError;
 use crate::tenant::Tenant;
 use crate::timestamp::Timestamp;
 use crate::variables::live_at;
@@ -88,13 +89,10 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             report_balance: price.is_some(),
         };
         match self.store.commit_start(&tenant.id, tx, commit).await {
-            Ok(receipt) => Ok(outcome(
-                call,
-                receipt.context,
-                now,
-                false,
-                receipt.credits_remaining,
-            )),
+            Ok(receipt) => {
+                let context = self.open(tenant, &call, receipt.context).await?;
+                Ok(outcome(call, context, now, false, receipt.credits_remaining))
+            }
             Err(CommitStartError::CallIdTaken) => {
                 // A concurrent request with this call_id won: answer as its retry.
                 match self.store.find_call(&tenant.id, &call.call_id).await? {
@@ -117,7 +115,19 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             .store
             .customer_context(&tenant.id, &call.customer, now)
             .await?;
+        let context = self.open(tenant, &call, context).await?;
         Ok(outcome(call, context, now, true, None))
+    }
+
+    async fn open(
+        &self, tenant: &Tenant, call: &CallRecord, mut context: CustomerContext,
+    ) -> Result<CustomerContext, StoreError> {
+        let variables = std::mem::take(&mut context.variables);
+        context.variables = self
+            .sealer
+            .open(&tenant.id, &call.customer, variables)
+            .await?;
+        Ok(context)
     }
 }
 

@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 use crate::customers::{CustomerLookup, CustomerRecord, CustomerView};
 use crate::error::{Issue, RefusalKind, StoreError, ValidationError};
 use crate::identity::CustomerRef;
-use crate::ports::{Clock, CustomerStore, WriteVariablesError};
+use crate::ports::{Clock, CustomerStore, SharedVault, WriteVariablesError};
+use crate::protection::Sealer;
 use crate::retention::Erasure;
 use crate::tenant::{Tenant, TenantId};
 use crate::timestamp::Timestamp;
@@ -51,12 +52,17 @@ fn reference(text: &str) -> Result<CustomerRef, CustomerError> {
 pub struct CustomerService<S, C> {
     store: S,
     clock: C,
+    sealer: Sealer,
 }
 
 impl<S: CustomerStore, C: Clock> CustomerService<S, C> {
-    /// Wires the service.
-    pub fn new(store: S, clock: C) -> Self {
-        Self { store, clock }
+    /// Wires the service; variables are sealed and opened through `vault`.
+    pub fn new(store: S, clock: C, vault: SharedVault) -> Self {
+        Self {
+            store,
+            clock,
+            sealer: Sealer::new(vault),
+        }
     }
 
     /// Customers on a number (read in the tenant's region) or with an external id
@@ -85,6 +91,7 @@ impl<S: CustomerStore, C: Clock> CustomerService<S, C> {
             .find_customers(&tenant.id, &lookup, MAX_SEARCH_RESULTS)
             .await?;
         let records = self.store.customer_records(&tenant.id, &found).await?;
+        let records = self.sealer.open_records(&tenant.id, records).await?;
         let now = self.clock.now();
         Ok(records.into_iter().map(|r| r.view(now)).collect())
     }
@@ -92,8 +99,12 @@ impl<S: CustomerStore, C: Clock> CustomerService<S, C> {
     async fn record(
         &self, tenant: &TenantId, customer: &CustomerRef,
     ) -> Result<CustomerRecord, CustomerError> {
-        self.store
+        let records = self
+            .store
             .customer_records(tenant, std::slice::from_ref(customer))
+            .await?;
+        self.sealer
+            .open_records(tenant, records)
             .await?
             .pop()
             .ok_or(CustomerError::NotFound)
@@ -116,12 +127,14 @@ impl<S: CustomerStore, C: Clock> CustomerService<S, C> {
         Ok((record, self.clock.now()))
     }
 
-    /// Erases the customer and everything held on them, atomically.
+    /// Erases the customer and everything held on them, atomically, then destroys their
+    /// key (also when they were already gone, so a retry finishes an erasure whose key
+    /// outlived its rows).
     pub async fn erase(
         &self, tenant: &TenantId, customer: &str,
     ) -> Result<CustomerRef, CustomerError> {
         let who = reference(customer)?;
-        if !self
+        let erased = self
             .store
             .erase_customer(
                 tenant,
@@ -130,8 +143,9 @@ impl<S: CustomerStore, C: Clock> CustomerService<S, C> {
                     at: self.clock.now(),
                 },
             )
-            .await?
-        {
+            .await?;
+        self.sealer.shred(tenant, &who).await?;
+        if !erased {
             return Err(CustomerError::NotFound);
         }
         Ok(who)
@@ -160,8 +174,9 @@ impl<S: CustomerStore, C: Clock> CustomerService<S, C> {
         let Some(VariableWrite::Set { variable, .. }) = writes.first().cloned() else {
             return Err(ValidationError::invalid("value", "a value is required").into());
         };
+        let sealed = self.sealer.seal(tenant, &who, writes).await?;
         self.store
-            .write_variables(tenant, &who, writes, now)
+            .write_variables(tenant, &who, sealed, now)
             .await?;
         Ok(variable)
     }

@@ -9,8 +9,9 @@ use crate::customers::CustomerRecord;
 use crate::error::StoreError;
 use crate::identity::{CustomerRef, IdentitySettings};
 use crate::ports::{
-    Clock, CustomerStore, ExportStore, IdentityStore, RetentionStore, WebhookStore,
+    Clock, CustomerStore, ExportStore, IdentityStore, RetentionStore, SharedVault, WebhookStore,
 };
+use crate::protection::Sealer;
 use crate::retention::RetentionSettings;
 use crate::tenant::TenantId;
 use crate::timestamp::Timestamp;
@@ -59,12 +60,17 @@ pub enum ExportPage {
 pub struct ExportService<S, C> {
     store: S,
     clock: C,
+    sealer: Sealer,
 }
 
 impl<S, C> ExportService<S, C> {
-    /// Wires the service.
-    pub fn new(store: S, clock: C) -> Self {
-        Self { store, clock }
+    /// Wires the service; variables are opened through `vault`.
+    pub fn new(store: S, clock: C, vault: SharedVault) -> Self {
+        Self {
+            store,
+            clock,
+            sealer: Sealer::new(vault),
+        }
     }
 }
 
@@ -109,6 +115,7 @@ impl<S: ExportStore + CustomerStore, C> ExportService<S, C> {
                 };
                 // A customer erased between the two reads is left out, as it should be.
                 let records = self.store.customer_records(tenant, &refs).await?;
+                let records = self.sealer.open_records(tenant, records).await?;
                 Ok(Some((ExportPage::Customers(records), next)))
             }
             Cursor::Ledger(after) => {

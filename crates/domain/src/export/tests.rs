@@ -1,3 +1,4 @@
+use crate::ports::test_vault::TestVault;
 use futures::executor::block_on;
 
 use super::*;
@@ -74,6 +75,7 @@ fn pages_walk_every_customer_then_every_ledger_line_and_stop() {
             ..Mocks::default()
         },
         (),
+        TestVault::shared(),
     );
     let mut cursor = Cursor::Customers(None);
     let (mut people, mut lines) = (Vec::new(), Vec::new());

@@ -28,6 +28,8 @@ mod keys;
 pub(crate) mod mocks;
 mod purge;
 mod retention;
+#[cfg(test)]
+pub(crate) mod test_vault;
 mod usage;
 mod vault;
 mod webhooks;

@@ -32,15 +32,30 @@ pub fn seal_writes(
         .collect()
 }
 
-/// The context with every sealed value opened under the customer's `key`. Without a
-/// key (the customer's key was destroyed: they were erased, and this row comes from
-/// before), sealed variables are left out: they can no longer be read. A value that
-/// does not open under the key it should is [`Tampered`], with the variable's key.
+/// The context with every sealed value opened: see [`open_variables`].
 pub fn open_context(
     key: Option<&DataKey>, scope: &Scope, context: CustomerContext,
 ) -> Result<CustomerContext, (String, Tampered)> {
+    Ok(CustomerContext {
+        variables: open_variables(key, scope, context.variables)?,
+        ..context
+    })
+}
+
+/// Whether any of `variables` is sealed (else no key is needed to read them).
+pub fn any_sealed(variables: &BTreeMap<String, StoredVariable>) -> bool {
+    variables.values().any(|v| is_sealed(&v.value))
+}
+
+/// `variables` with every sealed value opened under the customer's `key`. Without a key
+/// (the customer's key was destroyed: they were erased, and these rows come from
+/// before), sealed variables are left out: they can no longer be read. A value that
+/// does not open under the key it should is [`Tampered`], with the variable's key.
+pub fn open_variables(
+    key: Option<&DataKey>, scope: &Scope, stored: BTreeMap<String, StoredVariable>,
+) -> Result<BTreeMap<String, StoredVariable>, (String, Tampered)> {
     let mut variables = BTreeMap::new();
-    for (name, variable) in context.variables {
+    for (name, variable) in stored {
         let sealed = is_sealed(&variable.value);
         let Some(key) = key.filter(|_| sealed) else {
             if !sealed {
@@ -68,8 +83,5 @@ pub fn open_context(
             },
         );
     }
-    Ok(CustomerContext {
-        variables,
-        ..context
-    })
+    Ok(variables)
 }

@@ -9,11 +9,13 @@ mod cipher;
 mod context;
 mod index;
 mod keys;
+mod sealer;
 #[cfg(test)]
 mod tests;
 
 pub use cipher::{Tampered, open, seal};
-pub use context::{open_context, seal_writes};
+pub use context::{any_sealed, open_context, open_variables, seal_writes};
+pub use sealer::Sealer;
 pub use index::blind_index;
 pub use keys::{DataKey, MasterKey, MasterKeyError, Scope, WRAPPED_PREFIX};
 

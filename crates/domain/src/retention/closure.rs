@@ -4,7 +4,8 @@
 //! periodic enforcement, which deletes the data of every closed account it finds.
 
 use crate::error::{StoreError, ValidationError};
-use crate::ports::{AccountStore, Clock, RetentionStore};
+use crate::ports::{AccountStore, Clock, RetentionStore, SharedVault};
+use crate::protection::Sealer;
 use crate::tenant::{AccountId, Environment, TenantId};
 use crate::timestamp::Timestamp;
 
@@ -57,12 +58,17 @@ pub(super) async fn wipe<S: RetentionStore>(
 pub struct ClosureService<S, C> {
     store: S,
     clock: C,
+    sealer: Sealer,
 }
 
 impl<S: AccountStore + RetentionStore, C: Clock> ClosureService<S, C> {
-    /// Wires the service.
-    pub fn new(store: S, clock: C) -> Self {
-        Self { store, clock }
+    /// Wires the service; keys are destroyed through `vault`.
+    pub fn new(store: S, clock: C, vault: SharedVault) -> Self {
+        Self {
+            store,
+            clock,
+            sealer: Sealer::new(vault),
+        }
     }
 
     /// Closes the account `caller` belongs to, if `confirm` is its id typed out.
@@ -95,6 +101,9 @@ impl<S: AccountStore + RetentionStore, C: Clock> ClosureService<S, C> {
                 account: caller.account,
                 environment,
             };
+            // The keys go first: from here on no copy of the tenant's rows, in the store
+            // or in a backup, can be read.
+            self.sealer.shred_tenant(&tenant).await?;
             let (customers, rest) = wipe(&self.store, &tenant).await?;
             closed.customers += customers;
             closed.other_rows += rest;

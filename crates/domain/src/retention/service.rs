@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use super::closure::wipe;
 use super::drain;
 use crate::error::{StoreError, ValidationError};
-use crate::ports::{AccountStore, Clock, CustomerStore, RetentionStore};
+use crate::ports::{AccountStore, Clock, CustomerStore, RetentionStore, SharedVault};
+use crate::protection::Sealer;
 use crate::retention::{BATCH, Enforced, Erasure, RetentionSettings, webhook_events_before};
 use crate::tenant::{Environment, TenantId};
 
@@ -27,12 +28,17 @@ pub enum RetentionError {
 pub struct RetentionService<S, C> {
     store: S,
     clock: C,
+    sealer: Sealer,
 }
 
 impl<S: RetentionStore, C: Clock> RetentionService<S, C> {
-    /// Wires the service.
-    pub fn new(store: S, clock: C) -> Self {
-        Self { store, clock }
+    /// Wires the service; keys are destroyed through `vault`.
+    pub fn new(store: S, clock: C, vault: SharedVault) -> Self {
+        Self {
+            store,
+            clock,
+            sealer: Sealer::new(vault),
+        }
     }
 
     /// The tenant's settings (the defaults until it saves some).
@@ -76,8 +82,9 @@ impl<S: RetentionStore + AccountStore + CustomerStore, C: Clock> RetentionServic
                     environment,
                 };
                 if account.closed_at.is_some() {
-                    // A closure cut short is finished here; a finished one costs two
+                    // A closure cut short is finished here; a finished one costs three
                     // statements that find nothing.
+                    self.sealer.shred_tenant(&tenant).await?;
                     let (customers, rest) = wipe(&self.store, &tenant).await?;
                     done.customers += customers;
                     done.closed_rows += rest;
@@ -114,6 +121,7 @@ impl<S: RetentionStore + AccountStore + CustomerStore, C: Clock> RetentionServic
                     .erase_customer(tenant, customer, Erasure::Retention { idle })
                     .await?
                 {
+                    self.sealer.shred(tenant, customer).await?;
                     erased += 1;
                     progressed = true;
                 }

@@ -1,3 +1,4 @@
+use crate::ports::test_vault::TestVault;
 use std::sync::{Arc, Mutex};
 
 use futures::executor::block_on;
@@ -195,7 +196,14 @@ fn enforcement_applies_each_tenants_own_periods_in_batches() {
         customers,
         ..Mocks::default()
     };
-    let done = block_on(RetentionService::new(store, clock()).enforce()).unwrap();
+    let vault = TestVault::shared();
+    let done = block_on(RetentionService::new(store, clock(), vault.port()).enforce()).unwrap();
+    let account = uuid::Uuid::from_u128(2);
+    assert_eq!(
+        *vault.destroyed.lock().unwrap(),
+        [format!("{}/{}/c/cust_a", account, strict.environment.as_str())],
+        "only the customer erased loses its key"
+    );
     assert_eq!(
         done,
         Enforced {
@@ -232,7 +240,7 @@ fn replacing_saves_at_the_clocks_time() {
     store
         .expect_retention_settings()
         .returning(|_| Box::pin(async { Ok(None) }));
-    let service = RetentionService::new(store, clock());
+    let service = RetentionService::new(store, clock(), TestVault::shared());
     assert_eq!(block_on(service.replace(&t, settings)).unwrap(), settings);
     assert_eq!(
         block_on(service.settings(&t)).unwrap(),
@@ -275,7 +283,7 @@ fn closing_store(found: bool) -> Mocks {
 fn closing_needs_a_prod_key_and_the_account_id_typed_out() {
     let untouched = Mocks::default;
     let id = "00000000-0000-0000-0000-000000000001";
-    let service = ClosureService::new(untouched(), clock());
+    let service = ClosureService::new(untouched(), clock(), TestVault::shared());
     assert!(matches!(
         block_on(service.close(&tenant(1, Environment::Test), id)),
         Err(ClosureError::ProdKeyNeeded)
@@ -286,7 +294,7 @@ fn closing_needs_a_prod_key_and_the_account_id_typed_out() {
             other => panic!("{typed}: {other:?}"),
         }
     }
-    let gone = ClosureService::new(closing_store(false), clock());
+    let gone = ClosureService::new(closing_store(false), clock(), TestVault::shared());
     assert!(matches!(
         block_on(gone.close(&tenant(1, Environment::Prod), id)),
         Err(ClosureError::NotFound)
@@ -296,7 +304,8 @@ fn closing_needs_a_prod_key_and_the_account_id_typed_out() {
 #[test]
 fn closing_revokes_every_key_then_deletes_both_environments_in_batches() {
     let id = "00000000-0000-0000-0000-000000000001";
-    let service = ClosureService::new(closing_store(true), clock());
+    let vault = TestVault::shared();
+    let service = ClosureService::new(closing_store(true), clock(), vault.port());
     let closed =
         block_on(service.close(&tenant(1, Environment::Prod), &format!(" {id} "))).unwrap();
     assert_eq!(
@@ -308,5 +317,11 @@ fn closing_revokes_every_key_then_deletes_both_environments_in_batches() {
             customers: 2 * (BATCH + 2),
             other_rows: 6,
         }
+    );
+    let id = uuid::Uuid::from_u128(1);
+    assert_eq!(
+        *vault.destroyed.lock().unwrap(),
+        [format!("{id}/test"), format!("{id}/prod")],
+        "both environments' keys are destroyed"
     );
 }

@@ -82,7 +82,13 @@ impl Ports {
     }
 
     pub fn service(self) -> Service {
-        CallService::new(self.store, self.ledger, self.clock, self.ids)
+        CallService::new(
+            self.store,
+            self.ledger,
+            self.clock,
+            self.ids,
+            crate::ports::test_vault::TestVault::shared(),
+        )
     }
 }
 
