@@ -3,6 +3,7 @@
 //! (idle, revoked key), and that what a page shows or does is what the API sees. The
 //! browser suite (`make test-browser`) drives the same pages in Chromium.
 
+use stickycalls_vault::SoftwareVault;
 use std::sync::Arc;
 
 use actix_http::Request;
@@ -61,6 +62,7 @@ fn state_with(clock: TestClock) -> Arc<AppState<Memory>> {
         MemoryLedger::new(store),
         clock,
         SequentialIds,
+        SoftwareVault::ephemeral(),
         ApiOptions::default(),
     ))
 }

@@ -2,6 +2,7 @@
 //! path (auth, the use cases, the one error mapping) without a database, where the
 //! database is not what is under test.
 
+use stickycalls_vault::SoftwareVault;
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
@@ -38,6 +39,7 @@ fn state() -> Arc<AppState<Memory>> {
         MemoryLedger::new(store),
         TestClock::default(),
         SequentialIds,
+        SoftwareVault::ephemeral(),
         ApiOptions::default(),
     ))
 }

@@ -54,7 +54,7 @@ use stickycalls_domain::keys::KeyService;
 use stickycalls_domain::ports::{
     AccountStore, CallStore, Clock, ConsoleSessionStore, CreditLedger, CustomerStore, ExportStore,
     Health, HostResolver, IdGenerator, IdempotencyStore, IdentityStore, KeyStore, Purge,
-    RetentionStore, UsageStore, WebhookStore,
+    RetentionStore, SharedVault, UsageStore, WebhookStore,
 };
 use stickycalls_domain::ratelimit::SharedLimiter;
 use stickycalls_domain::retention::{ClosureService, RetentionService};
@@ -181,6 +181,8 @@ pub struct AppState<B: Backend> {
     pub options: Arc<ApiOptions>,
     /// Whether the database is ready: shared by every HTTP worker.
     pub readiness: Readiness,
+    /// The data keys: shared by every HTTP worker.
+    vault: SharedVault,
 }
 
 impl<B: Backend> std::fmt::Debug for AppState<B> {
@@ -197,12 +199,14 @@ struct Shared<B: Backend> {
     metrics: Arc<Metrics>,
     options: Arc<ApiOptions>,
     readiness: Readiness,
+    vault: SharedVault,
 }
 
 impl<B: Backend> AppState<B> {
-    /// Wires the state from the adapters.
+    /// Wires the state from the adapters; personal data is sealed under `vault`'s keys.
     pub fn new(
-        store: B::Store, ledger: B::Ledger, clock: B::Clock, ids: B::Ids, options: ApiOptions,
+        store: B::Store, ledger: B::Ledger, clock: B::Clock, ids: B::Ids, vault: SharedVault,
+        options: ApiOptions,
     ) -> Self {
         let shared = Shared {
             keys: Arc::new(KeyVerifier::new(
@@ -215,6 +219,7 @@ impl<B: Backend> AppState<B> {
             metrics: Arc::new(Metrics::default()),
             options: Arc::new(options),
             readiness: Readiness::ready(),
+            vault,
         };
         Self::assemble(shared, store, ledger, clock, ids)
     }
@@ -247,6 +252,7 @@ impl<B: Backend> AppState<B> {
             metrics: self.metrics.clone(),
             options: self.options.clone(),
             readiness: self.readiness.clone(),
+            vault: self.vault.clone(),
         };
         Self::assemble(shared, store, ledger, clock, ids)
     }
@@ -266,12 +272,12 @@ impl<B: Backend> AppState<B> {
                 ids.clone(),
                 shared.options.webhooks_allow_private,
             ),
-            customers: CustomerService::new(store.clone(), clock.clone()),
+            customers: CustomerService::new(store.clone(), clock.clone(), shared.vault.clone()),
             usage: UsageService::new(store.clone(), ledger.clone(), clock.clone()),
             settings: SettingsService::new(store.clone(), clock.clone()),
-            retention: RetentionService::new(store.clone(), clock.clone()),
-            export: ExportService::new(store.clone(), clock.clone()),
-            closure: ClosureService::new(store.clone(), clock.clone()),
+            retention: RetentionService::new(store.clone(), clock.clone(), shared.vault.clone()),
+            export: ExportService::new(store.clone(), clock.clone(), shared.vault.clone()),
+            closure: ClosureService::new(store.clone(), clock.clone(), shared.vault.clone()),
             accounts: AccountService::new(
                 store.clone(),
                 ledger.clone(),
@@ -287,7 +293,8 @@ impl<B: Backend> AppState<B> {
                 shared.options.console_sessions,
             ),
             clock: clock.clone(),
-            calls: CallService::new(store, ledger, clock, ids),
+            calls: CallService::new(store, ledger, clock, ids, shared.vault.clone()),
+            vault: shared.vault,
             keys: shared.keys,
             policies: shared.policies,
             limits: shared.limits,

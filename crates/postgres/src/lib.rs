@@ -24,6 +24,7 @@ mod end;
 mod errors;
 mod evidence;
 mod export;
+mod keyring;
 mod keys;
 mod ledger;
 mod links;
@@ -46,6 +47,7 @@ mod tx;
 mod usage;
 mod webhooks;
 
+pub use keyring::{PgKeyring, default_keyring_url};
 pub use ledger::PgLedger;
 pub use listen::listen;
 pub use migrate::{MIGRATIONS_ID, run_migrations};

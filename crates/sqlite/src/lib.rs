@@ -17,6 +17,7 @@ mod customers;
 mod errors;
 mod evidence;
 mod export;
+mod keyring;
 mod keys;
 mod migrate;
 mod outbox;
@@ -29,6 +30,7 @@ mod settings;
 mod store;
 mod webhooks;
 
+pub use keyring::{SqliteKeyring, keyring_path};
 pub use migrate::run_migrations;
 pub use pool::{SqliteLedger, SqliteSettings, SqliteStore};
 

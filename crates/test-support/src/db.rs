@@ -245,7 +245,9 @@ async fn sweep_leftovers(client: &Client) {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let admin_url = self.admin_url.clone();
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote(&self.name));
+        // The database and the keyring a server may have made beside it.
+        let drops = [self.name.clone(), format!("{}_keyring", self.name)]
+            .map(|name| format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote(&name)));
         // Drop runs outside any runtime guarantee: use a thread with its own.
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -253,7 +255,9 @@ impl Drop for TestDatabase {
                 .build()?;
             runtime.block_on(async {
                 let client = admin(&admin_url).await?;
-                client.batch_execute(&sql).await?;
+                for sql in drops {
+                    client.batch_execute(&sql).await?;
+                }
                 anyhow::Ok(())
             })
         })

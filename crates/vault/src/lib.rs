@@ -9,6 +9,7 @@
 
 mod memory;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::anyhow;
@@ -61,15 +62,32 @@ impl<K> std::fmt::Debug for SoftwareVault<K> {
 }
 
 impl<K: KeyringStore> SoftwareVault<K> {
-    /// Opens the vault: the keyring is tied to `master` on first use, and refused under
-    /// any other master key afterwards.
+    /// Opens the vault: [`SoftwareVault::new`], then [`SoftwareVault::verify`].
     pub async fn open(master: MasterKey, keyring: K) -> Result<Self, VaultError> {
-        let given = master.id();
-        let stored = keyring.master_id(&given).await?;
+        let vault = Self::new(master, keyring);
+        vault.verify().await?;
+        Ok(vault)
+    }
+
+    /// The vault, not yet checked against its keyring (a server builds it before its
+    /// database answers, and verifies it before serving).
+    pub fn new(master: MasterKey, keyring: K) -> Self {
+        Self::assemble(master, keyring)
+    }
+
+    /// Ties the keyring to the master key on first use; refuses any other master key
+    /// afterwards.
+    pub async fn verify(&self) -> Result<(), VaultError> {
+        let given = self.master.id();
+        let stored = self.keyring.master_id(&given).await?;
         if stored != given {
             return Err(VaultError::WrongMasterKey { given, stored });
         }
-        Ok(Self {
+        Ok(())
+    }
+
+    fn assemble(master: MasterKey, keyring: K) -> Self {
+        Self {
             master,
             keyring,
             cache: Cache::builder()
@@ -77,7 +95,7 @@ impl<K: KeyringStore> SoftwareVault<K> {
                 .time_to_live(CACHED_FOR)
                 .support_invalidation_closures()
                 .build(),
-        })
+        }
     }
 
     async fn load(&self, scope: &Scope, create: bool) -> Result<Option<DataKey>, StoreError> {
@@ -100,6 +118,16 @@ impl<K: KeyringStore> SoftwareVault<K> {
         })?;
         self.cache.insert(name, key.clone()).await;
         Ok(Some(key))
+    }
+}
+
+impl SoftwareVault<MemoryKeyring> {
+    /// A vault whose keys live and die with the process, under a master key drawn at
+    /// random: for the in-memory store (whose data dies with it too) and tests.
+    pub fn ephemeral() -> Arc<Self> {
+        let master = MasterKey::from_bytes(random());
+        let keyring = MemoryKeyring::made_with(&master.id());
+        Arc::new(Self::assemble(master, keyring))
     }
 }
 

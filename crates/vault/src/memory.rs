@@ -19,6 +19,13 @@ struct Keyring {
 }
 
 impl MemoryKeyring {
+    /// A new keyring already tied to the master key `master_id`.
+    pub(crate) fn made_with(master_id: &str) -> Self {
+        let keyring = Self::default();
+        keyring.with(|k| k.master_id = Some(master_id.to_owned()));
+        keyring
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut Keyring) -> T) -> T {
         f(&mut self.inner.lock().unwrap_or_else(PoisonError::into_inner))
     }

@@ -31,7 +31,7 @@ where
         "every customer listed"
     );
 
-    let service = ExportService::new(w.store.clone(), w.clock.clone());
+    let service = ExportService::new(w.store.clone(), w.clock.clone(), w.vault.clone());
     let (head, mut cursor) = service.begin(&t.id).await?;
     ensure!(head.tenant == t.id && head.webhooks.is_empty());
     let (mut people, mut lines, mut pages) = (Vec::new(), Vec::new(), 0);

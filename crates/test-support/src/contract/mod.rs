@@ -13,9 +13,11 @@ use stickycalls_domain::credits::{CreditAccount, CreditState};
 use stickycalls_domain::identity::{CustomerRef, Recommendation};
 use stickycalls_domain::ports::{
     AccountStore, CallStore, Clock, ConsoleSessionStore, CreditLedger, CustomerStore, ExportStore,
-    IdempotencyStore, IdentityStore, KeyStore, Purge, RetentionStore, UsageStore, WebhookStore,
+    IdempotencyStore, IdentityStore, KeyStore, Purge, RetentionStore, SharedVault, UsageStore,
+    WebhookStore,
 };
 use stickycalls_domain::retention::Erasure;
+use stickycalls_vault::SoftwareVault;
 use stickycalls_domain::tenant::{AccountId, Environment, Tenant, TenantId};
 use time::Duration;
 
@@ -24,12 +26,14 @@ use crate::fakes::{SequentialIds, TestClock};
 mod calibration;
 mod export;
 mod identity;
+mod keyring;
 mod manage;
 mod retention;
 mod webhooks;
 pub use calibration::*;
 pub use export::*;
 pub use identity::*;
+pub use keyring::*;
 pub use manage::*;
 pub use retention::*;
 pub use webhooks::*;
@@ -87,6 +91,8 @@ pub struct World<F: StorageFactory> {
     pub store: F::Store,
     /// The ledger.
     pub ledger: F::Ledger,
+    /// The data keys (in memory: the keyring's own stores are tested apart).
+    pub vault: SharedVault,
     _guard: Box<dyn Any + Send + Sync>,
 }
 
@@ -106,15 +112,18 @@ impl<F: StorageFactory> World<F> {
     async fn new(factory: &F) -> anyhow::Result<Self> {
         let storage = factory.create().await?;
         let clock = TestClock::default();
+        let vault: SharedVault = SoftwareVault::ephemeral();
         let service = CallService::new(
             storage.store.clone(),
             storage.ledger.clone(),
             clock.clone(),
             SequentialIds,
+            vault.clone(),
         );
         Ok(Self {
             service: Arc::new(service),
             clock,
+            vault,
             store: storage.store,
             ledger: storage.ledger,
             _guard: storage.guard,

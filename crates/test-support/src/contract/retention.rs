@@ -105,7 +105,7 @@ pub async fn retention_deletes_exactly_what_is_past_its_period<F: StorageFactory
             .await?,
         "a customer who called within the period is not erased as idle"
     );
-    let service = RetentionService::new(w.store.clone(), w.clock.clone());
+    let service = RetentionService::new(w.store.clone(), w.clock.clone(), w.vault.clone());
     let done = service.enforce().await?;
     ensure!(
         done == Enforced {
@@ -210,7 +210,7 @@ pub async fn a_closed_account_keeps_only_its_ledger<F: StorageFactory>(
         .save_retention_settings(&a.id, RetentionSettings::default(), w.clock.now())
         .await?;
 
-    let service = ClosureService::new(w.store.clone(), w.clock.clone());
+    let service = ClosureService::new(w.store.clone(), w.clock.clone(), w.vault.clone());
     let closed = service.close(&a_prod.id, &a.id.account.to_string()).await?;
     ensure!(closed.revoked_keys.len() == 1, "{closed:?}");
     ensure!(closed.customers == 2, "{closed:?}");
@@ -258,7 +258,7 @@ pub async fn a_closed_account_keeps_only_its_ledger<F: StorageFactory>(
             .is_none(),
         "closed once"
     );
-    let after = RetentionService::new(w.store.clone(), w.clock.clone())
+    let after = RetentionService::new(w.store.clone(), w.clock.clone(), w.vault.clone())
         .enforce()
         .await?;
     ensure!(after == Enforced::default(), "{after:?}");

@@ -1,0 +1,162 @@
+//! The keyring on PostgreSQL: wrapped data keys in a database of their own (by default
+//! the data's database name with `_keyring`), so a `pg_dump` of the data holds no key
+//! and destroying a key reaches every backup of the rows it sealed. It has one table,
+//! created on open; the first writer of a scope's key wins (`ON CONFLICT DO NOTHING`).
+
+use diesel::sql_types::{Bool, Text};
+use diesel::{QueryableByName, sql_query};
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use stickycalls_domain::StoreError;
+use stickycalls_domain::ports::{KeyFuture, KeyringStore};
+
+use crate::errors::{from_diesel, from_pool};
+
+/// Scope name of the row that holds the master key's id.
+const MASTER: &str = "#master";
+
+const TABLE: &str = "CREATE TABLE IF NOT EXISTS data_keys (
+    scope      text PRIMARY KEY,
+    wrapped    text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+)";
+
+/// Wrapped keys in their own PostgreSQL database.
+#[derive(Clone)]
+pub struct PgKeyring {
+    pool: Pool<AsyncPgConnection>,
+}
+
+impl std::fmt::Debug for PgKeyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PgKeyring")
+    }
+}
+
+#[derive(QueryableByName)]
+struct Wrapped {
+    #[diesel(sql_type = Text)]
+    wrapped: String,
+}
+
+/// The keyring database's URL by default: `data_url` with `_keyring` after its
+/// database name (query parameters kept).
+pub fn default_keyring_url(data_url: &str) -> anyhow::Result<String> {
+    let (base, query) = data_url.split_once('?').map_or((data_url, None), |(b, q)| (b, Some(q)));
+    let (server, database) = base
+        .rsplit_once('/')
+        .filter(|(server, db)| server.contains("//") && !server.ends_with('/') && !db.is_empty())
+        .ok_or_else(|| anyhow::anyhow!("the database URL names no database"))?;
+    let mut url = format!("{server}/{database}_keyring");
+    if let Some(query) = query {
+        url.push('?');
+        url.push_str(query);
+    }
+    Ok(url)
+}
+
+impl PgKeyring {
+    /// Opens the keyring at `url`, creating its database (through `data_url`, whose
+    /// user must then be allowed to) and its table if missing.
+    pub async fn open(url: &str, data_url: &str) -> anyhow::Result<Self> {
+        if AsyncPgConnection::establish(url).await.is_err() {
+            let name = url
+                .split('?')
+                .next()
+                .and_then(|u| u.rsplit('/').next())
+                .unwrap_or_default()
+                .to_owned();
+            anyhow::ensure!(
+                !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+                "the keyring database cannot be reached, and its name is not one to create"
+            );
+            let mut admin = AsyncPgConnection::establish(data_url).await?;
+            admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).await?;
+        }
+        let mut conn = AsyncPgConnection::establish(url).await?;
+        conn.batch_execute(TABLE).await?;
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+        let pool = Pool::builder(manager).max_size(4).build()?;
+        Ok(Self { pool })
+    }
+
+    async fn first(&self, statement: &str, binds: [&str; 2]) -> Result<Option<String>, StoreError> {
+        let mut conn = self.pool.get().await.map_err(from_pool)?;
+        let rows: Vec<Wrapped> = sql_query(statement)
+            .bind::<Text, _>(binds[0])
+            .bind::<Text, _>(binds[1])
+            .load(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        Ok(rows.into_iter().next().map(|r| r.wrapped))
+    }
+
+    async fn insert_returning(&self, scope: &str, wrapped: &str) -> Result<String, StoreError> {
+        // The insert and the read of the winner are one statement; a conflicting insert
+        // returns nothing from the CTE, so the stored row is read beside it.
+        let stored = self
+            .first(
+                "WITH added AS (
+                     INSERT INTO data_keys (scope, wrapped) VALUES ($1, $2)
+                     ON CONFLICT (scope) DO NOTHING RETURNING wrapped)
+                 SELECT wrapped FROM added
+                 UNION ALL SELECT wrapped FROM data_keys WHERE scope = $1",
+                [scope, wrapped],
+            )
+            .await?;
+        stored.ok_or_else(|| StoreError::Unknown(anyhow::anyhow!("a key inserted was not read")))
+    }
+}
+
+impl KeyringStore for PgKeyring {
+    fn wrapped<'a>(&'a self, scope: &'a str) -> KeyFuture<'a, Option<String>> {
+        Box::pin(self.first(
+            "SELECT wrapped FROM data_keys WHERE scope = $1 AND $2 = ''",
+            [scope, ""],
+        ))
+    }
+
+    fn insert<'a>(&'a self, scope: &'a str, wrapped: &'a str) -> KeyFuture<'a, String> {
+        Box::pin(self.insert_returning(scope, wrapped))
+    }
+
+    fn delete<'a>(&'a self, scope: &'a str, with_customers: bool) -> KeyFuture<'a, ()> {
+        Box::pin(async move {
+            let mut conn = self.pool.get().await.map_err(from_pool)?;
+            sql_query(
+                "DELETE FROM data_keys WHERE scope = $1
+                 OR ($2 AND left(scope, length($1) + 1) = $1 || '/')",
+            )
+            .bind::<Text, _>(scope)
+            .bind::<Bool, _>(with_customers)
+            .execute(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+            Ok(())
+        })
+    }
+
+    fn master_id<'a>(&'a self, proposed: &'a str) -> KeyFuture<'a, String> {
+        Box::pin(self.insert_returning(MASTER, proposed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_keyring_url;
+
+    #[test]
+    fn the_keyring_database_is_named_after_the_data_one() {
+        assert_eq!(
+            default_keyring_url("postgres://u@h:5432/calls?sslmode=require").unwrap(),
+            "postgres://u@h:5432/calls_keyring?sslmode=require"
+        );
+        assert_eq!(
+            default_keyring_url("postgres://u@h/calls").unwrap(),
+            "postgres://u@h/calls_keyring"
+        );
+        assert!(default_keyring_url("postgres://u@h/").is_err());
+        assert!(default_keyring_url("postgres://u@h").is_err());
+    }
+}

@@ -1,0 +1,56 @@
+//! The keyring contract: every [`KeyringStore`] keeps one key per scope (the first
+//! writer's), destroys a customer's or a whole tenant's keys and nothing else, and ties
+//! itself to the first master key it sees.
+
+use anyhow::ensure;
+use stickycalls_domain::identity::CustomerRef;
+use stickycalls_domain::ports::{KeyringStore, Vault};
+use stickycalls_domain::protection::{MasterKey, Scope};
+use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
+use stickycalls_vault::{SoftwareVault, VaultError};
+
+fn customer(account: u128, name: &str) -> Scope {
+    Scope::Customer(tenant(account), CustomerRef::from_trusted(name))
+}
+
+fn tenant(account: u128) -> TenantId {
+    TenantId {
+        account: AccountId(uuid::Uuid::from_u128(account)),
+        environment: Environment::Prod,
+    }
+}
+
+/// Runs the contract on an empty `keyring`.
+pub async fn keyring_contract<K: KeyringStore + Clone>(keyring: K) -> anyhow::Result<()> {
+    let master = MasterKey::from_bytes([1; 32]);
+    let vault = SoftwareVault::open(master.clone(), keyring.clone()).await?;
+    let (one, two, elsewhere) = (customer(1, "cus_1"), customer(1, "cus_2"), customer(2, "cus_1"));
+    ensure!(vault.key(&one, false).await?.is_none(), "no key before one is needed");
+    let made = vault.key(&one, true).await?;
+    for scope in [&two, &elsewhere, &Scope::Tenant(tenant(1))] {
+        vault.key(scope, true).await?;
+    }
+    ensure!(
+        matches!(
+            SoftwareVault::open(MasterKey::from_bytes([2; 32]), keyring.clone()).await,
+            Err(VaultError::WrongMasterKey { .. })
+        ),
+        "another master key is refused"
+    );
+    // Another node (its own cache) gets the key made first, never a second one.
+    let node = || SoftwareVault::open(master.clone(), keyring.clone());
+    ensure!(node().await?.key(&one, true).await? == made, "the first key made is kept");
+
+    vault.destroy(&one).await?;
+    ensure!(node().await?.key(&one, false).await?.is_none(), "a destroyed key is gone");
+    ensure!(node().await?.key(&two, false).await?.is_some(), "another customer keeps theirs");
+    vault.destroy(&Scope::Tenant(tenant(1))).await?;
+    let after = node().await?;
+    ensure!(after.key(&two, false).await?.is_none(), "a tenant's customers lose theirs");
+    ensure!(
+        after.key(&Scope::Tenant(tenant(1)), false).await?.is_none(),
+        "the tenant loses its own"
+    );
+    ensure!(after.key(&elsewhere, false).await?.is_some(), "another tenant keeps its keys");
+    Ok(())
+}
