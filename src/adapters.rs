@@ -6,12 +6,14 @@ use stickycalls_domain::Timestamp;
 use stickycalls_domain::credits::SharedPolicy;
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::invalidation::Invalidation;
-use stickycalls_domain::ports::{Clock, IdGenerator};
+use stickycalls_domain::ports::{Clock, IdGenerator, SharedVault};
 use stickycalls_domain::tenant::AccountId;
 use stickycalls_inbound::Backend;
 use stickycalls_memory::{MemoryLedger, MemoryStore};
 use stickycalls_postgres::{PgLedger, PgSettings, PgStore};
 use stickycalls_sqlite::{SqliteLedger, SqliteSettings, SqliteStore};
+
+use crate::vault::{Note, VaultSettings};
 
 /// The wall clock.
 #[derive(Debug, Clone, Copy)]
@@ -57,6 +59,10 @@ pub trait Adapter: Backend<Clock = SystemClock, Ids = RandomIds> {
     ) -> anyhow::Result<(Self::Store, Self::Ledger)>;
     /// Where the data lives, for people (no credentials).
     fn location(settings: &Self::Settings) -> String;
+    /// Opens the vault over this store's keyring, checked against the master key.
+    fn vault(
+        settings: &Self::Settings, vault: &VaultSettings,
+    ) -> impl Future<Output = anyhow::Result<(SharedVault, Note)>> + Send;
     /// Settings for each of `workers` HTTP workers' own pool, if the store wants one.
     fn per_worker(_settings: &Self::Settings, _workers: usize) -> Option<Self::Settings> {
         None
@@ -116,6 +122,9 @@ impl Adapter for Postgres {
     {
         stickycalls_postgres::listen(settings.url, apply)
     }
+    async fn vault(settings: &PgSettings, vault: &VaultSettings) -> anyhow::Result<(SharedVault, Note)> {
+        crate::vault::postgres(settings, vault).await
+    }
     fn location(settings: &PgSettings) -> String {
         let url = &settings.url;
         let after = url.split_once('@').map_or(url.as_str(), |(_, rest)| rest);
@@ -139,6 +148,11 @@ impl Adapter for Sqlite {
     ) -> anyhow::Result<(SqliteStore, SqliteLedger)> {
         let store = SqliteStore::new(settings, policy)?;
         Ok((store.clone(), SqliteLedger::new(store)))
+    }
+    async fn vault(
+        settings: &SqliteSettings, vault: &VaultSettings,
+    ) -> anyhow::Result<(SharedVault, Note)> {
+        crate::vault::sqlite(settings, vault).await
     }
     fn location(settings: &SqliteSettings) -> String {
         let path = std::path::Path::new(&settings.path);
@@ -175,6 +189,11 @@ impl Adapter for Memory {
             MemoryStore::new(policy)
         });
         Ok((store.clone(), MemoryLedger::new(store.clone())))
+    }
+    async fn vault(
+        _settings: &MemorySettings, _vault: &VaultSettings,
+    ) -> anyhow::Result<(SharedVault, Note)> {
+        Ok((crate::vault::memory(), None))
     }
     fn location(_settings: &MemorySettings) -> String {
         "in memory (nothing survives a restart)".to_owned()

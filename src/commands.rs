@@ -9,6 +9,7 @@ use stickycalls_billing::Catalog;
 use stickycalls_domain::accounts::{AccountInfo, AccountService};
 use stickycalls_domain::credits::{CreditSummary, SharedPolicy};
 use stickycalls_domain::export::{ExportPage, ExportService};
+use stickycalls_domain::ports::SharedVault;
 use stickycalls_domain::keys::{KeyService, lookup_id_of};
 use stickycalls_domain::ports::{
     Clock, CustomerStore, ExportStore, IdentityStore, RetentionStore, WebhookStore,
@@ -48,13 +49,13 @@ pub(crate) fn policy(settings: &Settings) -> SharedPolicy {
 
 /// Opens the store and wires the operator's use cases over it.
 pub(crate) fn operator<A: Adapter>(
-    db: &A::Settings, policy: SharedPolicy,
+    db: &A::Settings, policy: SharedPolicy, vault: SharedVault,
 ) -> anyhow::Result<Operators<A>> {
     let (store, ledger) = A::open(db, policy)?;
     Ok(Operators {
         keys: KeyService::new(store.clone(), SystemClock, Argon2Minter),
-        retention: RetentionService::new(store.clone(), SystemClock),
-        export: ExportService::new(store.clone(), SystemClock),
+        retention: RetentionService::new(store.clone(), SystemClock, vault.clone()),
+        export: ExportService::new(store.clone(), SystemClock, vault),
         accounts: AccountService::new(store, ledger, SystemClock, RandomIds, Argon2Minter),
     })
 }

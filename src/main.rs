@@ -10,6 +10,7 @@ mod first_run;
 mod housekeeping;
 mod settings;
 mod telemetry;
+mod vault;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -72,7 +73,11 @@ async fn run<A: Adapter>(
         A::migrate(db)
             .await
             .context("cannot migrate the database (STICKYCALLS_DATABASE_URL)")?;
-        commands::operator::<A>(db, commands::policy(settings))
+        let (vault, note) = A::vault(db, &settings.vault).await?;
+        if let Some(note) = note {
+            eprintln!("stickycalls: {note}");
+        }
+        commands::operator::<A>(db, commands::policy(settings), vault)
     };
     match command {
         Command::Serve => serve::<A>(db, settings).await,
@@ -122,11 +127,13 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
         .with_context(|| format!("cannot listen on {} (STICKYCALLS_LISTEN)", settings.listen))?;
     let address = listener.local_addr()?;
     let readiness = Readiness::starting();
+    let deferred = vault::Deferred::default();
     let mut state = AppState::<A>::new(
         store.clone(),
         ledger.clone(),
         SystemClock,
         RandomIds,
+        Arc::new(deferred.clone()),
         settings.api.clone(),
     )
     .ready_when(readiness.clone());
@@ -148,6 +155,18 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
     if let Err(e) = wait_for_database::<A>(db, settings.database_wait).await {
         handle.stop(false).await;
         return Err(e);
+    }
+    // A missing or wrong master key stops here, before anything is served.
+    let (vault, note) = match A::vault(db, &settings.vault).await {
+        Ok(opened) => opened,
+        Err(e) => {
+            handle.stop(false).await;
+            return Err(e.context("cannot open the keyring"));
+        }
+    };
+    deferred.set(vault.clone());
+    if let Some(note) = note {
+        say(&note);
     }
     let operator = AccountService::new(
         store.clone(),
@@ -172,7 +191,7 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
     );
     let delivering = deliverer.run(std::future::pending());
     tokio::spawn(delivering);
-    let retention = RetentionService::new(store.clone(), SystemClock);
+    let retention = RetentionService::new(store.clone(), SystemClock, vault);
     tokio::spawn(housekeeping::every(PURGE_EVERY, operator, retention));
     say(&format!("data: {}", A::location(db)));
     if let Some(opened) = first_account {

@@ -74,6 +74,9 @@ pub struct Settings {
     /// `STICKYCALLS_REDIS_TIMEOUT_MS` (1 to 5,000, default 100): the rate limit every
     /// node shares, and the longest a request waits for it.
     pub redis: Option<RedisSettings>,
+    /// `STICKYCALLS_MASTER_KEY` or `STICKYCALLS_MASTER_KEY_FILE`, and
+    /// `STICKYCALLS_KEYRING_URL` (see [`crate::vault::VaultSettings`]).
+    pub vault: crate::vault::VaultSettings,
 }
 
 /// A whole number of seconds from `name` within `range`, else `default`.
@@ -199,6 +202,7 @@ impl Settings {
         };
         let webhooks = webhook_settings()?;
         let redis = redis_settings()?;
+        let vault = crate::vault::VaultSettings::from_env(var)?;
         let public_signup = match var("STICKYCALLS_PUBLIC_SIGNUP").as_deref() {
             None | Some("true") => true,
             Some("false") => false,
@@ -295,6 +299,7 @@ impl Settings {
             },
             webhooks,
             redis,
+            vault,
         })
     }
 }
