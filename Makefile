@@ -20,6 +20,12 @@ DIESEL_VERSION := 2.3.4
 OHA := target/tools/bin/oha
 OHA_VERSION := 1.16.0
 
+# Servers the test targets start on PostgreSQL seal personal data under this throwaway
+# master key (never use it for real data); SQLite ones make their own key file beside
+# the data, as `make run` does. A STICKYCALLS_MASTER_KEY already set wins.
+TEST_MASTER_KEY := 5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed
+test test-browser fuzz-api attack chaos cluster-test cluster identity-sim examples deploy-check bench bench-smoke flamegraph: export STICKYCALLS_MASTER_KEY ?= $(TEST_MASTER_KEY)
+
 .PHONY: run test redis-server test-browser lint fmt fmt-check clippy check-boundaries check-schema schema openapi postman examples deploy-check bench bench-smoke bench-tools flamegraph fuzz fuzz-long fuzz-api attack chaos cluster cluster-test identity-sim
 
 ## run: build and serve the API on http://127.0.0.1:8080. With no STICKYCALLS_DATABASE_URL

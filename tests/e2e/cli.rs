@@ -6,7 +6,9 @@ use stickycalls_test_support::TestDatabase;
 
 fn stickycalls(args: &[&str], database_url: Option<&str>) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_stickycalls"));
-    command.args(args).env_remove("STICKYCALLS_DATABASE_URL");
+    command
+        .env("STICKYCALLS_MASTER_KEY", crate::support::TEST_MASTER_KEY)
+        .args(args).env_remove("STICKYCALLS_DATABASE_URL");
     if let Some(url) = database_url {
         command.env("STICKYCALLS_DATABASE_URL", url);
     }
@@ -70,6 +72,7 @@ fn without_a_database_url_the_data_goes_to_a_sqlite_file_under_data() {
     let dir = std::env::temp_dir().join(format!("stickycalls-default-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+        .env("STICKYCALLS_MASTER_KEY", crate::support::TEST_MASTER_KEY)
         .arg("migrate")
         .env_remove("STICKYCALLS_DATABASE_URL")
         .current_dir(&dir)
@@ -108,6 +111,7 @@ fn an_unknown_command_prints_usage() {
 #[test]
 fn a_bad_setting_is_named_at_start_up() {
     let out = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+        .env("STICKYCALLS_MASTER_KEY", crate::support::TEST_MASTER_KEY)
         .args(["serve"])
         .env("STICKYCALLS_DATABASE_URL", "postgres://nowhere/x")
         .env("STICKYCALLS_LISTEN", "not-an-address")
@@ -116,6 +120,7 @@ fn a_bad_setting_is_named_at_start_up() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("STICKYCALLS_LISTEN `not-an-address`"));
     let out = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+        .env("STICKYCALLS_MASTER_KEY", crate::support::TEST_MASTER_KEY)
         .args(["serve"])
         .env("STICKYCALLS_DATABASE_URL", "postgres://nowhere/x")
         .env("STICKYCALLS_HTTP_WORKERS", "0")
@@ -149,6 +154,7 @@ fn a_bad_setting_is_named_at_start_up() {
         ),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+            .env("STICKYCALLS_MASTER_KEY", crate::support::TEST_MASTER_KEY)
             .args(["serve"])
             .env("STICKYCALLS_DATABASE_URL", "postgres://nowhere/x")
             .env(name, value)

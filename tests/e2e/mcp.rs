@@ -31,6 +31,7 @@ async fn over_http(
 fn bridge_command(server: &Server, key: &str) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_stickycalls"));
     command
+        .env("STICKYCALLS_MASTER_KEY", crate::support::TEST_MASTER_KEY)
         .arg("mcp")
         .env("STICKYCALLS_URL", &server.base)
         .env("STICKYCALLS_API_KEY", key)

@@ -26,6 +26,7 @@ pub(crate) async fn serve_url(url: &str) -> Running {
 /// Starts the binary on `url`, its log lines (stderr) going to `logs`.
 pub(crate) async fn serve_url_logged(url: &str, logs: Stdio) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+        .env("STICKYCALLS_MASTER_KEY", crate::support::TEST_MASTER_KEY)
         .env("STICKYCALLS_DATABASE_URL", url)
         .env("STICKYCALLS_LISTEN", "127.0.0.1:0")
         .env("RUST_LOG", "warn")

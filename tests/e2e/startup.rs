@@ -22,6 +22,7 @@ fn free_port() -> u16 {
 
 fn serve(database_url: &str, listen: u16, env: &[(&str, &str)]) -> tokio::process::Child {
     Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+        .env("STICKYCALLS_MASTER_KEY", crate::support::TEST_MASTER_KEY)
         .arg("serve")
         .env("STICKYCALLS_DATABASE_URL", database_url)
         .env("STICKYCALLS_LISTEN", format!("127.0.0.1:{listen}"))

@@ -37,9 +37,14 @@ pub async fn database() -> TestDatabase {
     .expect("test database")
 }
 
+/// The master key every server and command of these tests seals under (a throwaway).
+pub const TEST_MASTER_KEY: &str =
+    "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
+
 /// Runs `stickycalls accounts create` and returns the printed keys.
 pub async fn create_account(database_url: &str) -> Keys {
     let out = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+        .env("STICKYCALLS_MASTER_KEY", crate::support::TEST_MASTER_KEY)
         .args([
             "accounts",
             "create",
@@ -173,6 +178,7 @@ impl Server {
     /// everything it prints.
     pub async fn cli_text(&self, args: &[&str]) -> String {
         let out = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+            .env("STICKYCALLS_MASTER_KEY", crate::support::TEST_MASTER_KEY)
             .args(args)
             .env("STICKYCALLS_DATABASE_URL", &self.db_url)
             .output()
@@ -191,6 +197,7 @@ impl Server {
         env: &[(&str, &str)], logs: Stdio,
     ) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+            .env("STICKYCALLS_MASTER_KEY", crate::support::TEST_MASTER_KEY)
             .arg("serve")
             .env("STICKYCALLS_DATABASE_URL", database_url)
             .env("STICKYCALLS_LISTEN", "127.0.0.1:0")

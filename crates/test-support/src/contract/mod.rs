@@ -29,6 +29,7 @@ mod identity;
 mod keyring;
 mod manage;
 mod retention;
+mod sealing;
 mod webhooks;
 pub use calibration::*;
 pub use export::*;
@@ -36,6 +37,7 @@ pub use identity::*;
 pub use keyring::*;
 pub use manage::*;
 pub use retention::*;
+pub use sealing::*;
 pub use webhooks::*;
 
 #[allow(missing_debug_implementations)]
@@ -1133,7 +1135,8 @@ macro_rules! storage_contract {
             credit_alerts_are_reported_once,
             retention_deletes_exactly_what_is_past_its_period,
             a_whole_tenant_is_exported_page_by_page,
-            a_closed_account_keeps_only_its_ledger
+            a_closed_account_keeps_only_its_ledger,
+            variables_are_stored_sealed_and_tampering_is_caught
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {
