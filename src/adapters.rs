@@ -122,7 +122,9 @@ impl Adapter for Postgres {
     {
         stickycalls_postgres::listen(settings.url, apply)
     }
-    async fn vault(settings: &PgSettings, vault: &VaultSettings) -> anyhow::Result<(SharedVault, Note)> {
+    async fn vault(
+        settings: &PgSettings, vault: &VaultSettings,
+    ) -> anyhow::Result<(SharedVault, Note)> {
         crate::vault::postgres(settings, vault).await
     }
     fn location(settings: &PgSettings) -> String {

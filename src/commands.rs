@@ -9,8 +9,8 @@ use stickycalls_billing::Catalog;
 use stickycalls_domain::accounts::{AccountInfo, AccountService};
 use stickycalls_domain::credits::{CreditSummary, SharedPolicy};
 use stickycalls_domain::export::{ExportPage, ExportService};
-use stickycalls_domain::ports::SharedVault;
 use stickycalls_domain::keys::{KeyService, lookup_id_of};
+use stickycalls_domain::ports::SharedVault;
 use stickycalls_domain::ports::{
     Clock, CustomerStore, ExportStore, IdentityStore, RetentionStore, WebhookStore,
 };

@@ -28,13 +28,14 @@ pub struct VaultSettings {
 impl VaultSettings {
     /// Reads the variables through `var`.
     pub fn from_env(var: fn(&str) -> Option<String>) -> anyhow::Result<Self> {
-        let master = match (var("STICKYCALLS_MASTER_KEY"), var("STICKYCALLS_MASTER_KEY_FILE")) {
+        let master = match (
+            var("STICKYCALLS_MASTER_KEY"),
+            var("STICKYCALLS_MASTER_KEY_FILE"),
+        ) {
             (Some(_), Some(_)) => {
                 bail!("set STICKYCALLS_MASTER_KEY or STICKYCALLS_MASTER_KEY_FILE, not both")
             }
-            (Some(text), None) => {
-                Some(MasterKey::parse(&text).context("STICKYCALLS_MASTER_KEY")?)
-            }
+            (Some(text), None) => Some(MasterKey::parse(&text).context("STICKYCALLS_MASTER_KEY")?),
             (None, Some(path)) => Some(read_key_file(&path)?),
             (None, None) => None,
         };
@@ -62,7 +63,9 @@ pub fn memory() -> SharedVault {
 /// SQLite: the keyring is `<database>.keyring`; with no master key given, the key file
 /// `<database>.master-key` is read, or made (mode 0600) when no keyring exists yet (so
 /// nothing was sealed under another key).
-pub async fn sqlite(db: &SqliteSettings, settings: &VaultSettings) -> anyhow::Result<(SharedVault, Note)> {
+pub async fn sqlite(
+    db: &SqliteSettings, settings: &VaultSettings,
+) -> anyhow::Result<(SharedVault, Note)> {
     let keyring = keyring_path(&db.path);
     let key_file = format!("{}.master-key", db.path);
     let (master, note) = match &settings.master {
@@ -89,7 +92,9 @@ pub async fn sqlite(db: &SqliteSettings, settings: &VaultSettings) -> anyhow::Re
 }
 
 /// PostgreSQL: the master key must be given; the keyring is its own database.
-pub async fn postgres(db: &PgSettings, settings: &VaultSettings) -> anyhow::Result<(SharedVault, Note)> {
+pub async fn postgres(
+    db: &PgSettings, settings: &VaultSettings,
+) -> anyhow::Result<(SharedVault, Note)> {
     let Some(master) = settings.master.clone() else {
         bail!(
             "no master key: set STICKYCALLS_MASTER_KEY (64 hex digits, e.g. from \

@@ -8,7 +8,8 @@ fn stickycalls(args: &[&str], database_url: Option<&str>) -> std::process::Outpu
     let mut command = Command::new(env!("CARGO_BIN_EXE_stickycalls"));
     command
         .env("STICKYCALLS_MASTER_KEY", crate::support::TEST_MASTER_KEY)
-        .args(args).env_remove("STICKYCALLS_DATABASE_URL");
+        .args(args)
+        .env_remove("STICKYCALLS_DATABASE_URL");
     if let Some(url) = database_url {
         command.env("STICKYCALLS_DATABASE_URL", url);
     }

@@ -114,6 +114,15 @@ impl Server {
         Self::spawn(Some(db), db_url, database_url, keys, env, logs).await
     }
 
+    /// A server process on another database (a copy of this one's), with this one's
+    /// keys and extra environment.
+    pub async fn on_database(&self, url: &str, env: &[(&str, &str)]) -> Self {
+        let mut all = vec![("RUST_LOG", "warn")];
+        all.extend_from_slice(env);
+        let keys = self.keys.clone();
+        Self::spawn(None, url.to_owned(), url, keys, &all, Stdio::null()).await
+    }
+
     /// Another server process on the same database, with the same account.
     pub async fn another(&self) -> Self {
         self.another_with(&[]).await

@@ -3,8 +3,8 @@
 //! (idle, revoked key), and that what a page shows or does is what the API sees. The
 //! browser suite (`make test-browser`) drives the same pages in Chromium.
 
-use stickycalls_vault::SoftwareVault;
 use std::sync::Arc;
+use stickycalls_vault::SoftwareVault;
 
 use actix_http::Request;
 use actix_web::body::MessageBody;

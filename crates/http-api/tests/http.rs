@@ -2,8 +2,8 @@
 //! path (auth, the use cases, the one error mapping) without a database, where the
 //! database is not what is under test.
 
-use stickycalls_vault::SoftwareVault;
 use std::sync::Arc;
+use stickycalls_vault::SoftwareVault;
 
 use actix_web::http::StatusCode;
 use actix_web::test;

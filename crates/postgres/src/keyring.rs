@@ -43,7 +43,9 @@ struct Wrapped {
 /// The keyring database's URL by default: `data_url` with `_keyring` after its
 /// database name (query parameters kept).
 pub fn default_keyring_url(data_url: &str) -> anyhow::Result<String> {
-    let (base, query) = data_url.split_once('?').map_or((data_url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = data_url
+        .split_once('?')
+        .map_or((data_url, None), |(b, q)| (b, Some(q)));
     let (server, database) = base
         .rsplit_once('/')
         .filter(|(server, db)| server.contains("//") && !server.ends_with('/') && !db.is_empty())
@@ -72,7 +74,9 @@ impl PgKeyring {
                 "the keyring database cannot be reached, and its name is not one to create"
             );
             let mut admin = AsyncPgConnection::establish(data_url).await?;
-            admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).await?;
+            admin
+                .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                .await?;
         }
         let mut conn = AsyncPgConnection::establish(url).await?;
         conn.batch_execute(TABLE).await?;

@@ -10,9 +10,9 @@ use stickycalls_domain::StoreError;
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_postgres::{MIGRATIONS_ID, PgLedger, PgSettings, PgStore, run_migrations};
 use stickycalls_test_support::TestDatabase;
-use stickycalls_vault::SoftwareVault;
 use stickycalls_test_support::contract::{Storage, StorageFactory};
 use stickycalls_test_support::fakes::{billing_off, billing_on};
+use stickycalls_vault::SoftwareVault;
 
 async fn database() -> TestDatabase {
     TestDatabase::create(MIGRATIONS_ID, |url| async move {
@@ -136,7 +136,13 @@ async fn a_known_callers_start_costs_two_round_trips() {
         .grant_credits(&t.id, 1)
         .await
         .unwrap();
-    let service = CallService::new(store, ledger, TestClock::default(), SequentialIds, SoftwareVault::ephemeral());
+    let service = CallService::new(
+        store,
+        ledger,
+        TestClock::default(),
+        SequentialIds,
+        SoftwareVault::ephemeral(),
+    );
     let start = |id: &str| {
         serde_json::from_value(
             serde_json::json!({"call_id": id, "identity_hints": {"ani": "+14155551234"}}),
@@ -187,7 +193,13 @@ async fn purge_deletes_only_what_expired() {
         let purged = operator.purge().await.unwrap();
         (purged.variables, purged.intents)
     };
-    let service = CallService::new(store.clone(), ledger, clock.clone(), SequentialIds, SoftwareVault::ephemeral());
+    let service = CallService::new(
+        store.clone(),
+        ledger,
+        clock.clone(),
+        SequentialIds,
+        SoftwareVault::ephemeral(),
+    );
     let t = tenant(10, stickycalls_domain::tenant::Environment::Prod);
     let body = serde_json::json!({"call_id": "p1", "identity_hints": {"ani": "+14155550100"},
         "variables": {"short": {"value": "x", "ttl_seconds": 60}, "long": "y"}, "intent": "i", "intent_status": "open"});
@@ -328,7 +340,13 @@ async fn allowance_resets_each_period_top_ups_stay_and_the_ledger_reconciles() {
         .await
         .unwrap();
     operator.grant_credits(&t.id, 2).await.unwrap();
-    let service = CallService::new(store.clone(), ledger.clone(), clock.clone(), SequentialIds, SoftwareVault::ephemeral());
+    let service = CallService::new(
+        store.clone(),
+        ledger.clone(),
+        clock.clone(),
+        SequentialIds,
+        SoftwareVault::ephemeral(),
+    );
     let mut n = 0;
     let mut start = || {
         n += 1;
@@ -418,7 +436,13 @@ async fn a_new_caller_on_a_connection_that_only_served_known_callers() {
         .grant_credits(&t.id, 10)
         .await
         .unwrap();
-    let setup = CallService::new(store, ledger, TestClock::default(), SequentialIds, SoftwareVault::ephemeral());
+    let setup = CallService::new(
+        store,
+        ledger,
+        TestClock::default(),
+        SequentialIds,
+        SoftwareVault::ephemeral(),
+    );
     setup
         .start(&t, start("known-1", "+14155550101"))
         .await
@@ -426,7 +450,13 @@ async fn a_new_caller_on_a_connection_that_only_served_known_callers() {
 
     // A one-connection store serves the known caller first, then new callers.
     let (store, ledger) = open(1);
-    let service = CallService::new(store, ledger, TestClock::default(), SequentialIds, SoftwareVault::ephemeral());
+    let service = CallService::new(
+        store,
+        ledger,
+        TestClock::default(),
+        SequentialIds,
+        SoftwareVault::ephemeral(),
+    );
     let known = service
         .start(&t, start("known-2", "+14155550101"))
         .await
@@ -456,8 +486,14 @@ async fn a_new_caller_on_a_connection_that_only_served_known_callers() {
 async fn the_keyring_database_keeps_destroys_and_ties_keys() {
     let db = TestDatabase::create_empty().await.unwrap();
     let url = stickycalls_postgres::default_keyring_url(&db.url).unwrap();
-    let keyring = stickycalls_postgres::PgKeyring::open(&url, &db.url).await.unwrap();
-    stickycalls_test_support::contract::keyring_contract(keyring).await.unwrap();
+    let keyring = stickycalls_postgres::PgKeyring::open(&url, &db.url)
+        .await
+        .unwrap();
+    stickycalls_test_support::contract::keyring_contract(keyring)
+        .await
+        .unwrap();
     // Opened again (a restart): the same keyring, not a new database.
-    stickycalls_postgres::PgKeyring::open(&url, &db.url).await.unwrap();
+    stickycalls_postgres::PgKeyring::open(&url, &db.url)
+        .await
+        .unwrap();
 }

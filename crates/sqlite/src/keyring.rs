@@ -79,10 +79,12 @@ impl SqliteKeyring {
 }
 
 fn insert(conn: &mut SqliteConnection, scope: &str, wrapped: &str) -> diesel::QueryResult<String> {
-    sql_query("INSERT INTO data_keys (scope, wrapped) VALUES (?1, ?2) ON CONFLICT (scope) DO NOTHING")
-        .bind::<Text, _>(scope)
-        .bind::<Text, _>(wrapped)
-        .execute(conn)?;
+    sql_query(
+        "INSERT INTO data_keys (scope, wrapped) VALUES (?1, ?2) ON CONFLICT (scope) DO NOTHING",
+    )
+    .bind::<Text, _>(scope)
+    .bind::<Text, _>(wrapped)
+    .execute(conn)?;
     let row: Wrapped = sql_query("SELECT wrapped FROM data_keys WHERE scope = ?1")
         .bind::<Text, _>(scope)
         .get_result(conn)?;

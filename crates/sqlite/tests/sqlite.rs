@@ -88,12 +88,17 @@ async fn committed_schema_matches_migrations() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_keyring_file_keeps_destroys_and_ties_keys() {
-    let dir = std::env::temp_dir().join(format!("stickycalls-keyring-{}", uuid::Uuid::new_v4().simple()));
+    let dir = std::env::temp_dir().join(format!(
+        "stickycalls-keyring-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let _cleanup = TempFile(dir.clone());
     let path = stickycalls_sqlite::keyring_path(&dir.join("test.db").to_string_lossy());
     assert!(!stickycalls_sqlite::SqliteKeyring::exists(&path));
     let keyring = stickycalls_sqlite::SqliteKeyring::open(&path).unwrap();
-    stickycalls_test_support::contract::keyring_contract(keyring).await.unwrap();
+    stickycalls_test_support::contract::keyring_contract(keyring)
+        .await
+        .unwrap();
     assert!(stickycalls_sqlite::SqliteKeyring::exists(&path));
 }

@@ -114,7 +114,9 @@ impl<K: KeyringStore> SoftwareVault<K> {
         };
         let key = self.master.unwrap(scope, &wrapped).map_err(|_| {
             tracing::error!(scope = %scope.tenant().account, "a wrapped data key did not unwrap");
-            StoreError::Unknown(anyhow!("a wrapped data key did not unwrap under the master key"))
+            StoreError::Unknown(anyhow!(
+                "a wrapped data key did not unwrap under the master key"
+            ))
         })?;
         self.cache.insert(name, key.clone()).await;
         Ok(Some(key))

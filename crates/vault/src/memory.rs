@@ -67,7 +67,11 @@ impl KeyringStore for MemoryKeyring {
     }
 
     fn master_id<'a>(&'a self, proposed: &'a str) -> KeyFuture<'a, String> {
-        let stored = self.with(|k| k.master_id.get_or_insert_with(|| proposed.to_owned()).clone());
+        let stored = self.with(|k| {
+            k.master_id
+                .get_or_insert_with(|| proposed.to_owned())
+                .clone()
+        });
         Box::pin(async move { Ok(stored) })
     }
 }

@@ -20,14 +20,19 @@ fn customer(n: u128, name: &str) -> Scope {
     Scope::Customer(tenant(n), CustomerRef::parse(name, "customer_ref").unwrap())
 }
 
-async fn vault(keyring: &MemoryKeyring, master: u8) -> Result<SoftwareVault<MemoryKeyring>, VaultError> {
+async fn vault(
+    keyring: &MemoryKeyring, master: u8,
+) -> Result<SoftwareVault<MemoryKeyring>, VaultError> {
     SoftwareVault::open(MasterKey::from_bytes([master; 32]), keyring.clone()).await
 }
 
 #[tokio::test]
 async fn a_key_is_made_once_and_every_node_gets_the_same() {
     let keyring = MemoryKeyring::default();
-    let (a, b) = (vault(&keyring, 1).await.unwrap(), vault(&keyring, 1).await.unwrap());
+    let (a, b) = (
+        vault(&keyring, 1).await.unwrap(),
+        vault(&keyring, 1).await.unwrap(),
+    );
     let scope = customer(1, "cus_1");
     assert_eq!(a.key(&scope, false).await.unwrap(), None);
     let made = a.key(&scope, true).await.unwrap().unwrap();
@@ -52,18 +57,37 @@ async fn a_keyring_refuses_another_master_key() {
 async fn destroying_a_customer_or_a_tenant_leaves_every_other_key() {
     let keyring = MemoryKeyring::default();
     let v = vault(&keyring, 1).await.unwrap();
-    let (one, two, other) = (customer(1, "cus_1"), customer(1, "cus_2"), customer(2, "cus_1"));
-    for scope in [&one, &two, &other, &Scope::Tenant(tenant(1)), &Scope::Tenant(tenant(2))] {
+    let (one, two, other) = (
+        customer(1, "cus_1"),
+        customer(1, "cus_2"),
+        customer(2, "cus_1"),
+    );
+    for scope in [
+        &one,
+        &two,
+        &other,
+        &Scope::Tenant(tenant(1)),
+        &Scope::Tenant(tenant(2)),
+    ] {
         v.key(scope, true).await.unwrap();
     }
     v.destroy(&one).await.unwrap();
-    assert_eq!(v.key(&one, false).await.unwrap(), None, "the cache forgot it too");
+    assert_eq!(
+        v.key(&one, false).await.unwrap(),
+        None,
+        "the cache forgot it too"
+    );
     assert!(v.key(&two, false).await.unwrap().is_some());
     v.destroy(&Scope::Tenant(tenant(1))).await.unwrap();
     assert_eq!(v.key(&two, false).await.unwrap(), None);
     assert_eq!(v.key(&Scope::Tenant(tenant(1)), false).await.unwrap(), None);
     assert!(v.key(&other, false).await.unwrap().is_some());
-    assert!(v.key(&Scope::Tenant(tenant(2)), false).await.unwrap().is_some());
+    assert!(
+        v.key(&Scope::Tenant(tenant(2)), false)
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(keyring.len(), 2);
     v.destroy(&one).await.unwrap();
 }
@@ -73,7 +97,10 @@ async fn a_wrapped_key_altered_in_the_keyring_is_an_error_not_a_new_key() {
     let keyring = MemoryKeyring::default();
     let scope = customer(1, "cus_1");
     let name = scope.name();
-    keyring.master_id(&MasterKey::from_bytes([1; 32]).id()).await.unwrap();
+    keyring
+        .master_id(&MasterKey::from_bytes([1; 32]).id())
+        .await
+        .unwrap();
     keyring.insert(&name, "wk1.not-a-key").await.unwrap();
     let v = vault(&keyring, 1).await.unwrap();
     assert!(v.key(&scope, true).await.is_err());

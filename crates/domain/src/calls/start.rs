@@ -6,12 +6,12 @@ use super::record::{CallRecord, Fingerprint};
 use super::request::{RawStartCall, StartCall};
 use super::service::CallService;
 use crate::credits::is_billable;
+use crate::error::StoreError;
 use crate::identity::{IdentityDecision, Recommendation, score};
 use crate::intents::live_newest_first;
 use crate::ports::{
     CallStore, Clock, CommitStartError, CreditLedger, CustomerContext, IdGenerator, StartCommit,
 };
-use crate::error::StoreError;
 use crate::tenant::Tenant;
 use crate::timestamp::Timestamp;
 use crate::variables::live_at;
@@ -91,7 +91,13 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
         match self.store.commit_start(&tenant.id, tx, commit).await {
             Ok(receipt) => {
                 let context = self.open(tenant, &call, receipt.context).await?;
-                Ok(outcome(call, context, now, false, receipt.credits_remaining))
+                Ok(outcome(
+                    call,
+                    context,
+                    now,
+                    false,
+                    receipt.credits_remaining,
+                ))
             }
             Err(CommitStartError::CallIdTaken) => {
                 // A concurrent request with this call_id won: answer as its retry.

@@ -2,9 +2,9 @@ use futures::executor::block_on;
 
 use super::*;
 use crate::ports::test_vault::TestVault;
-use crate::variables::VariableWrite;
 use crate::ports::{MockClock, MockCustomerStore};
 use crate::tenant::{AccountId, Environment, Tenant, TenantId};
+use crate::variables::VariableWrite;
 
 fn tenant() -> Tenant {
     Tenant::with_defaults(TenantId {
@@ -29,7 +29,11 @@ fn record(r: &str) -> CustomerRecord {
 
 #[test]
 fn a_search_names_exactly_one_key_and_touches_no_port_otherwise() {
-    let service = CustomerService::new(MockCustomerStore::new(), MockClock::new(), TestVault::shared());
+    let service = CustomerService::new(
+        MockCustomerStore::new(),
+        MockClock::new(),
+        TestVault::shared(),
+    );
     for (ani, id) in [(None, None), (Some("+14155550100"), Some("crm:1"))] {
         match block_on(service.search(&tenant(), ani, id)) {
             Err(CustomerError::Invalid(e)) => assert!(e.issues[0].path.is_empty()),
@@ -131,10 +135,13 @@ fn a_value_is_stored_sealed_read_opened_and_unreadable_once_erased() {
     let stored: Arc<Mutex<Vec<VariableWrite>>> = Arc::default();
     let mut store = MockCustomerStore::new();
     let kept = stored.clone();
-    store.expect_write_variables().times(1).returning(move |_, _, w, _| {
-        *kept.lock().unwrap() = w;
-        Box::pin(async { Ok(1) })
-    });
+    store
+        .expect_write_variables()
+        .times(1)
+        .returning(move |_, _, w, _| {
+            *kept.lock().unwrap() = w;
+            Box::pin(async { Ok(1) })
+        });
     let read = stored.clone();
     store.expect_customer_records().returning(move |_, refs| {
         let mut found = record(refs[0].as_str());
@@ -145,7 +152,10 @@ fn a_value_is_stored_sealed_read_opened_and_unreadable_once_erased() {
         }
         Box::pin(async move { Ok(vec![found]) })
     });
-    store.expect_erase_customer().times(1).returning(|_, _, _| Box::pin(async { Ok(true) }));
+    store
+        .expect_erase_customer()
+        .times(1)
+        .returning(|_, _, _| Box::pin(async { Ok(true) }));
     let vault = TestVault::shared();
     let service = CustomerService::new(store, clock(), vault.port());
     let t = tenant().id;
@@ -153,12 +163,17 @@ fn a_value_is_stored_sealed_read_opened_and_unreadable_once_erased() {
     block_on(service.set_variable(&t, "cust_1", "address", body)).unwrap();
 
     let written = stored.lock().unwrap()[0].clone();
-    let VariableWrite::Set { variable, .. } = written else { panic!() };
+    let VariableWrite::Set { variable, .. } = written else {
+        panic!()
+    };
     assert!(variable.value.starts_with("sc1.") && !variable.value.contains("Elm"));
     assert!(!variable.source.as_deref().unwrap().contains("agent"));
     let view = block_on(service.get(&t, "cust_1")).unwrap();
     assert_eq!(view.context.variables["address"].value, "4 Elm Street");
-    assert_eq!(view.context.variables["address"].source.as_deref(), Some("agent 12"));
+    assert_eq!(
+        view.context.variables["address"].source.as_deref(),
+        Some("agent 12")
+    );
 
     block_on(service.erase(&t, "cust_1")).unwrap();
     let scope = crate::protection::Scope::Customer(t, CustomerRef::from_trusted("cust_1"));

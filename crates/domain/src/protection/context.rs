@@ -17,7 +17,10 @@ pub fn seal_writes(
     writes
         .into_iter()
         .map(|write| match write {
-            VariableWrite::Set { key: name, variable } => VariableWrite::Set {
+            VariableWrite::Set {
+                key: name,
+                variable,
+            } => VariableWrite::Set {
                 key: name,
                 variable: StoredVariable {
                     value: seal(key, scope, Field::VariableValue, &variable.value, nonce()),

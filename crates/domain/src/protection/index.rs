@@ -16,5 +16,8 @@ pub fn blind_index(tenant_key: &DataKey, field: Field, text: &str) -> String {
     let subkey = tenant_key.derive(&format!("blind index v1|{}", field.as_str()));
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&subkey).expect("any key length");
     mac.update(text.as_bytes());
-    format!("bi1.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    format!(
+        "bi1.{}",
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    )
 }

@@ -110,7 +110,10 @@ impl MasterKey {
         let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
             hex::decode(text).map_err(|_| MasterKeyError::Malformed)?
         } else {
-            let unpadded = text.trim_end_matches('=').replace('+', "-").replace('/', "_");
+            let unpadded = text
+                .trim_end_matches('=')
+                .replace('+', "-")
+                .replace('/', "_");
             URL_SAFE_NO_PAD
                 .decode(unpadded)
                 .map_err(|_| MasterKeyError::Malformed)?

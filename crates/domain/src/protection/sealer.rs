@@ -36,7 +36,10 @@ impl Sealer {
     pub async fn seal(
         &self, tenant: &TenantId, customer: &CustomerRef, writes: Vec<VariableWrite>,
     ) -> Result<Vec<VariableWrite>, StoreError> {
-        if !writes.iter().any(|w| matches!(w, VariableWrite::Set { .. })) {
+        if !writes
+            .iter()
+            .any(|w| matches!(w, VariableWrite::Set { .. }))
+        {
             return Ok(writes);
         }
         let scope = Scope::Customer(tenant.clone(), customer.clone());

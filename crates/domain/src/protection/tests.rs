@@ -46,12 +46,32 @@ fn a_sealed_value_opens_only_in_its_place() {
     let sealed = seal(&key, &here, Field::VariableValue, "4 Elm Street", [9; 24]);
     assert!(sealed.starts_with("sc1."));
     assert!(!sealed.contains("Elm"));
-    assert_eq!(open(&key, &here, Field::VariableValue, &sealed).unwrap(), "4 Elm Street");
+    assert_eq!(
+        open(&key, &here, Field::VariableValue, &sealed).unwrap(),
+        "4 Elm Street"
+    );
     // Another customer, another field, another key: none opens it.
-    assert_eq!(open(&key, &customer(1, "cus_2"), Field::VariableValue, &sealed), Err(Tampered));
-    assert_eq!(open(&key, &customer(2, "cus_1"), Field::VariableValue, &sealed), Err(Tampered));
-    assert_eq!(open(&key, &here, Field::VariableSource, &sealed), Err(Tampered));
-    assert_eq!(open(&DataKey::from_bytes([2; 32]), &here, Field::VariableValue, &sealed), Err(Tampered));
+    assert_eq!(
+        open(&key, &customer(1, "cus_2"), Field::VariableValue, &sealed),
+        Err(Tampered)
+    );
+    assert_eq!(
+        open(&key, &customer(2, "cus_1"), Field::VariableValue, &sealed),
+        Err(Tampered)
+    );
+    assert_eq!(
+        open(&key, &here, Field::VariableSource, &sealed),
+        Err(Tampered)
+    );
+    assert_eq!(
+        open(
+            &DataKey::from_bytes([2; 32]),
+            &here,
+            Field::VariableValue,
+            &sealed
+        ),
+        Err(Tampered)
+    );
 }
 
 #[test]
@@ -64,7 +84,11 @@ fn any_flipped_byte_is_detected() {
         bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
         let altered = String::from_utf8(bytes).unwrap();
         if altered != sealed {
-            assert_eq!(open(&key, &here, Field::VariableValue, &altered), Err(Tampered), "byte {at}");
+            assert_eq!(
+                open(&key, &here, Field::VariableValue, &altered),
+                Err(Tampered),
+                "byte {at}"
+            );
         }
     }
 }
@@ -77,8 +101,14 @@ fn a_data_key_unwraps_only_for_its_scope_under_its_master_key() {
     let wrapped = master.wrap(&scope, &key, [1; 24]);
     assert!(wrapped.starts_with(WRAPPED_PREFIX));
     assert_eq!(master.unwrap(&scope, &wrapped).unwrap(), key);
-    assert_eq!(master.unwrap(&customer(1, "cus_2"), &wrapped), Err(Tampered));
-    assert_eq!(MasterKey::from_bytes([6; 32]).unwrap(&scope, &wrapped), Err(Tampered));
+    assert_eq!(
+        master.unwrap(&customer(1, "cus_2"), &wrapped),
+        Err(Tampered)
+    );
+    assert_eq!(
+        MasterKey::from_bytes([6; 32]).unwrap(&scope, &wrapped),
+        Err(Tampered)
+    );
 }
 
 #[test]
@@ -88,9 +118,18 @@ fn a_master_key_is_read_as_hex_or_base64_and_named_without_showing_it() {
     assert_eq!(key.to_hex(), hex_text);
     let b64 = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
     assert_eq!(MasterKey::parse(b64).unwrap().to_hex(), hex_text);
-    assert_eq!(MasterKey::parse(b64.trim_end_matches('=')).unwrap().to_hex(), hex_text);
+    assert_eq!(
+        MasterKey::parse(b64.trim_end_matches('='))
+            .unwrap()
+            .to_hex(),
+        hex_text
+    );
     for bad in ["", "short", &"07".repeat(31), &"zz".repeat(32)] {
-        assert_eq!(MasterKey::parse(bad).unwrap_err(), MasterKeyError::Malformed, "{bad}");
+        assert_eq!(
+            MasterKey::parse(bad).unwrap_err(),
+            MasterKeyError::Malformed,
+            "{bad}"
+        );
     }
     assert_eq!(key.id().len(), 16);
     assert_ne!(key.id(), MasterKey::from_bytes([8; 32]).id());
@@ -118,13 +157,23 @@ fn a_context_opens_what_was_sealed_and_drops_what_a_destroyed_key_sealed() {
         &key,
         &scope,
         vec![
-            VariableWrite::Set { key: "address".into(), variable: variable("4 Elm Street") },
+            VariableWrite::Set {
+                key: "address".into(),
+                variable: variable("4 Elm Street"),
+            },
             VariableWrite::Delete { key: "old".into() },
         ],
         counter(),
     );
-    let VariableWrite::Set { variable: sealed, .. } = &writes[0] else { panic!() };
-    assert!(sealed.value.starts_with("sc1.") && sealed.source.as_deref().unwrap().starts_with("sc1."));
+    let VariableWrite::Set {
+        variable: sealed, ..
+    } = &writes[0]
+    else {
+        panic!()
+    };
+    assert!(
+        sealed.value.starts_with("sc1.") && sealed.source.as_deref().unwrap().starts_with("sc1.")
+    );
     assert_eq!(writes[1], VariableWrite::Delete { key: "old".into() });
 
     let stored = CustomerContext {
@@ -136,13 +185,20 @@ fn a_context_opens_what_was_sealed_and_drops_what_a_destroyed_key_sealed() {
     };
     let opened = open_context(Some(&key), &scope, stored.clone()).unwrap();
     assert_eq!(opened.variables["address"], variable("4 Elm Street"));
-    assert_eq!(opened.variables["legacy"].value, "written before encryption");
+    assert_eq!(
+        opened.variables["legacy"].value,
+        "written before encryption"
+    );
 
     let shredded = open_context(None, &scope, stored.clone()).unwrap();
     assert_eq!(shredded.variables.keys().collect::<Vec<_>>(), ["legacy"]);
 
     let mut altered = stored;
     let v = altered.variables.get_mut("address").unwrap();
-    v.value.replace_range(10..11, if &v.value[10..11] == "A" { "B" } else { "A" });
-    assert_eq!(open_context(Some(&key), &scope, altered).unwrap_err(), ("address".to_owned(), Tampered));
+    v.value
+        .replace_range(10..11, if &v.value[10..11] == "A" { "B" } else { "A" });
+    assert_eq!(
+        open_context(Some(&key), &scope, altered).unwrap_err(),
+        ("address".to_owned(), Tampered)
+    );
 }

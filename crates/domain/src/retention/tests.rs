@@ -201,7 +201,11 @@ fn enforcement_applies_each_tenants_own_periods_in_batches() {
     let account = uuid::Uuid::from_u128(2);
     assert_eq!(
         *vault.destroyed.lock().unwrap(),
-        [format!("{}/{}/c/cust_a", account, strict.environment.as_str())],
+        [format!(
+            "{}/{}/c/cust_a",
+            account,
+            strict.environment.as_str()
+        )],
         "only the customer erased loses its key"
     );
     assert_eq!(

@@ -4,10 +4,10 @@
 use stickycalls_domain::calls::CallService;
 use stickycalls_domain::tenant::{Environment, Tenant};
 use stickycalls_postgres::{PgLedger, PgSettings, PgStore};
-use stickycalls_vault::SoftwareVault;
 use stickycalls_test_support::TestDatabase;
 use stickycalls_test_support::contract::tenant;
 use stickycalls_test_support::fakes::{SequentialIds, TestClock, billing_on, operator};
+use stickycalls_vault::SoftwareVault;
 use tokio_postgres::{Client, NoTls};
 
 use super::database;
@@ -69,7 +69,8 @@ async fn counted(
             store.clone(),
             PgLedger::new(store),
             TestClock::default(),
-            SequentialIds, SoftwareVault::ephemeral()
+            SequentialIds,
+            SoftwareVault::ephemeral(),
         );
         for n in 0..starts {
             let outcome = service.start(t, body(n)).await;
@@ -113,7 +114,13 @@ async fn every_start_is_one_transaction() {
             .grant_credits(&t.id, 1_000)
             .await
             .unwrap();
-        let service = CallService::new(store, ledger, TestClock::default(), SequentialIds, SoftwareVault::ephemeral());
+        let service = CallService::new(
+            store,
+            ledger,
+            TestClock::default(),
+            SequentialIds,
+            SoftwareVault::ephemeral(),
+        );
         service
             .start(&t, start_body("known-0", "+14155550100"))
             .await
@@ -167,7 +174,13 @@ async fn a_replayed_start_leaves_no_transaction_open() {
         .grant_credits(&t.id, 10)
         .await
         .unwrap();
-    let service = CallService::new(store.clone(), ledger, TestClock::default(), SequentialIds, SoftwareVault::ephemeral());
+    let service = CallService::new(
+        store.clone(),
+        ledger,
+        TestClock::default(),
+        SequentialIds,
+        SoftwareVault::ephemeral(),
+    );
     let first = service
         .start(&t, start_body("same", "+14155550199"))
         .await

@@ -24,8 +24,15 @@ fn tenant(account: u128) -> TenantId {
 pub async fn keyring_contract<K: KeyringStore + Clone>(keyring: K) -> anyhow::Result<()> {
     let master = MasterKey::from_bytes([1; 32]);
     let vault = SoftwareVault::open(master.clone(), keyring.clone()).await?;
-    let (one, two, elsewhere) = (customer(1, "cus_1"), customer(1, "cus_2"), customer(2, "cus_1"));
-    ensure!(vault.key(&one, false).await?.is_none(), "no key before one is needed");
+    let (one, two, elsewhere) = (
+        customer(1, "cus_1"),
+        customer(1, "cus_2"),
+        customer(2, "cus_1"),
+    );
+    ensure!(
+        vault.key(&one, false).await?.is_none(),
+        "no key before one is needed"
+    );
     let made = vault.key(&one, true).await?;
     for scope in [&two, &elsewhere, &Scope::Tenant(tenant(1))] {
         vault.key(scope, true).await?;
@@ -39,18 +46,33 @@ pub async fn keyring_contract<K: KeyringStore + Clone>(keyring: K) -> anyhow::Re
     );
     // Another node (its own cache) gets the key made first, never a second one.
     let node = || SoftwareVault::open(master.clone(), keyring.clone());
-    ensure!(node().await?.key(&one, true).await? == made, "the first key made is kept");
+    ensure!(
+        node().await?.key(&one, true).await? == made,
+        "the first key made is kept"
+    );
 
     vault.destroy(&one).await?;
-    ensure!(node().await?.key(&one, false).await?.is_none(), "a destroyed key is gone");
-    ensure!(node().await?.key(&two, false).await?.is_some(), "another customer keeps theirs");
+    ensure!(
+        node().await?.key(&one, false).await?.is_none(),
+        "a destroyed key is gone"
+    );
+    ensure!(
+        node().await?.key(&two, false).await?.is_some(),
+        "another customer keeps theirs"
+    );
     vault.destroy(&Scope::Tenant(tenant(1))).await?;
     let after = node().await?;
-    ensure!(after.key(&two, false).await?.is_none(), "a tenant's customers lose theirs");
+    ensure!(
+        after.key(&two, false).await?.is_none(),
+        "a tenant's customers lose theirs"
+    );
     ensure!(
         after.key(&Scope::Tenant(tenant(1)), false).await?.is_none(),
         "the tenant loses its own"
     );
-    ensure!(after.key(&elsewhere, false).await?.is_some(), "another tenant keeps its keys");
+    ensure!(
+        after.key(&elsewhere, false).await?.is_some(),
+        "another tenant keeps its keys"
+    );
     Ok(())
 }

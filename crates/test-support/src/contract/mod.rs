@@ -17,8 +17,8 @@ use stickycalls_domain::ports::{
     WebhookStore,
 };
 use stickycalls_domain::retention::Erasure;
-use stickycalls_vault::SoftwareVault;
 use stickycalls_domain::tenant::{AccountId, Environment, Tenant, TenantId};
+use stickycalls_vault::SoftwareVault;
 use time::Duration;
 
 use crate::fakes::{SequentialIds, TestClock};

@@ -34,11 +34,18 @@ pub async fn variables_are_stored_sealed_and_tampering_is_caught<F: StorageFacto
         "the store holds a ciphertext"
     );
     let again = w.start(&t, ani_start("s3", "+14155550101")).await?;
-    ensure!(again.variables["address"].value == "4 Elm Street", "read back in clear");
+    ensure!(
+        again.variables["address"].value == "4 Elm Street",
+        "read back in clear"
+    );
 
     let mut altered = stored.clone();
     let at = altered.value.len() - 5;
-    let flipped = if &altered.value[at..=at] == "A" { "B" } else { "A" };
+    let flipped = if &altered.value[at..=at] == "A" {
+        "B"
+    } else {
+        "A"
+    };
     altered.value.replace_range(at..=at, flipped);
     let write = VariableWrite::Set {
         key: "address".into(),
@@ -50,11 +57,17 @@ pub async fn variables_are_stored_sealed_and_tampering_is_caught<F: StorageFacto
     match w.start(&t, ani_start("s4", "+14155550101")).await {
         Err(StartCallError::Store(e)) => {
             let said = format!("{e:#}");
-            ensure!(said.contains("did not open") && said.contains("address"), "{said}");
+            ensure!(
+                said.contains("did not open") && said.contains("address"),
+                "{said}"
+            );
         }
         other => anyhow::bail!("a tampered value was served: {other:?}"),
     }
     let fine = w.start(&t, ani_start("s5", "+14155550102")).await?;
-    ensure!(fine.variables["address"].value == "9 Oak Road", "other customers are read");
+    ensure!(
+        fine.variables["address"].value == "9 Oak Road",
+        "other customers are read"
+    );
     Ok(())
 }

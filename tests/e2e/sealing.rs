@@ -1,0 +1,277 @@
+//! Personal data sealed at rest (issue 27): a dump of PostgreSQL and a copy of the SQLite
+//! file hold no variable value in clear; a dump taken before a customer's erasure,
+//! restored elsewhere with the same master key and keyring, shows nothing of them; a
+//! server with a missing or wrong master key refuses to start.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use stickycalls_test_support::TestDatabase;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+use crate::support::Server;
+
+/// A program of the PostgreSQL client installed beside the server (`pg_dump`, `psql`).
+fn pg_program(name: &str) -> String {
+    let mut found: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|v| v.path().join("bin").join(name))
+        .filter(|p| p.exists())
+        .collect();
+    found.sort();
+    found
+        .pop()
+        .map_or_else(|| name.to_owned(), |p| p.display().to_string())
+}
+
+async fn run(program: &str, args: &[&str]) -> Vec<u8> {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .await
+        .expect(program);
+    assert!(
+        out.status.success(),
+        "{program}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+async fn remember(s: &Server, call_id: &str, ani: &str, value: &str) -> String {
+    let started = s
+        .ok(
+            "/v1/calls/start",
+            json!({"call_id": call_id, "identity_hints": {"ani": ani}}),
+        )
+        .await;
+    let end = json!({"call_id": call_id, "variables": {"address": value}});
+    s.ok("/v1/calls/end", end).await;
+    started["customer_ref"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dump_holds_no_value_and_a_restored_one_nothing_of_an_erased_customer() {
+    let s = Server::start().await;
+    let erased = remember(&s, "d1", "+14155550131", "Elm-Street-4521").await;
+    let kept = remember(&s, "d2", "+14155550132", "Oak-Road-9981").await;
+
+    let dump = run(&pg_program("pg_dump"), &["--no-owner", &s.db_url]).await;
+    let dump = String::from_utf8(dump).unwrap();
+    for value in ["Elm-Street-4521", "Oak-Road-9981"] {
+        assert!(!dump.contains(value), "the dump holds `{value}` in clear");
+    }
+    assert!(dump.contains("sc1."), "the dump holds the sealed values");
+
+    let key = s.keys.test.clone();
+    let gone = s
+        .send(
+            Method::DELETE,
+            &format!("/v1/customers/{erased}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+
+    // The backup from before the erasure, restored into another database, served with
+    // the same master key and the same keyring.
+    let copy = TestDatabase::create_empty().await.unwrap();
+    let file = std::env::temp_dir().join(format!("stickycalls-dump-{}.sql", copy.name()));
+    std::fs::write(&file, &dump).unwrap();
+    run(
+        &pg_program("psql"),
+        &[
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            &copy.url,
+            "-f",
+            &file.to_string_lossy(),
+        ],
+    )
+    .await;
+    std::fs::remove_file(&file).unwrap();
+    let keyring = stickycalls_postgres::default_keyring_url(&s.db_url).unwrap();
+    let restored = s
+        .on_database(&copy.url, &[("STICKYCALLS_KEYRING_URL", &keyring)])
+        .await;
+    let view = restored
+        .get_ok(&format!("/v1/customers/{erased}"), &key)
+        .await;
+    assert_eq!(
+        view["variables"],
+        json!({}),
+        "the erased customer's values are unreadable"
+    );
+    let view = restored
+        .get_ok(&format!("/v1/customers/{kept}"), &key)
+        .await;
+    assert_eq!(view["variables"]["address"]["value"], "Oak-Road-9981");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_server_without_a_master_key_refuses_to_start() {
+    let s = Server::start().await;
+    let out = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+        .arg("serve")
+        .env_remove("STICKYCALLS_MASTER_KEY")
+        .env_remove("STICKYCALLS_MASTER_KEY_FILE")
+        .env("STICKYCALLS_DATABASE_URL", &s.db_url)
+        .env("STICKYCALLS_LISTEN", "127.0.0.1:0")
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(30), out)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("no master key") && said.contains("STICKYCALLS_MASTER_KEY"),
+        "{said}"
+    );
+}
+
+/// Starts the binary on `url` with `env` and no master key of the tests'; returns the
+/// child, its base URL and the lines printed before it listened, or the error it
+/// exited with.
+async fn serve(
+    url: &str, env: &[(&str, &str)],
+) -> Result<(tokio::process::Child, String, Vec<String>), String> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+        .arg("serve")
+        .env_remove("STICKYCALLS_MASTER_KEY")
+        .env_remove("STICKYCALLS_MASTER_KEY_FILE")
+        .env("STICKYCALLS_DATABASE_URL", url)
+        .env("STICKYCALLS_LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let listening = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            printed.push(line.clone());
+            if let Some(address) = line.strip_prefix("listening on ") {
+                return Some(address.to_owned());
+            }
+        }
+        None
+    })
+    .await
+    .unwrap();
+    match listening {
+        Some(base) => {
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            Ok((child, base, printed))
+        }
+        None => {
+            let out = child.wait_with_output().await.unwrap();
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+}
+
+async fn exits_with(url: &str, env: &[(&str, &str)]) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+        .arg("serve")
+        .env_remove("STICKYCALLS_MASTER_KEY")
+        .env_remove("STICKYCALLS_MASTER_KEY_FILE")
+        .env("STICKYCALLS_DATABASE_URL", url)
+        .env("STICKYCALLS_LISTEN", "127.0.0.1:0")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!status.success(), "the server started");
+    let mut said = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut child.stderr.take().unwrap(), &mut said)
+        .await
+        .unwrap();
+    said
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_makes_its_key_file_once_and_refuses_a_wrong_or_missing_key() {
+    let dir = std::env::temp_dir().join(format!("stickycalls-sealing-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("calls.db");
+    let url = format!("sqlite://{}", db.display());
+    let (child, base, printed) = serve(&url, &[]).await.unwrap();
+    let key_file = format!("{}.master-key", db.display());
+    let said = printed.join("\n");
+    assert!(
+        said.contains("made a master key in") && said.contains(&key_file),
+        "{said}"
+    );
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&key_file).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    let key = crate::sqlite::printed_key(&printed);
+    let started = crate::sqlite::post(
+        &base,
+        &key,
+        "/v1/calls/start",
+        json!({"call_id": "q1", "identity_hints": {"ani": "+14155550141"}}),
+    )
+    .await;
+    crate::sqlite::post(
+        &base,
+        &key,
+        "/v1/calls/end",
+        json!({"call_id": "q1", "variables": {"address": "Birch-Lane-7734"}}),
+    )
+    .await;
+    let again = crate::sqlite::post(
+        &base,
+        &key,
+        "/v1/calls/start",
+        json!({"call_id": "q2", "identity_hints": {"ani": "+14155550141"}}),
+    )
+    .await;
+    assert_eq!(again["customer_ref"], started["customer_ref"]);
+    assert_eq!(again["variables"]["address"]["value"], "Birch-Lane-7734");
+    drop(child);
+
+    // Every file of the store (the database, its WAL, the keyring) holds no value.
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let bytes = std::fs::read(entry.path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("Birch-Lane-7734"),
+            "{} holds the value",
+            entry.path().display()
+        );
+    }
+
+    // A restart reads the key file; another key is refused; no key at all too.
+    let (child, _, _) = serve(&url, &[]).await.unwrap();
+    drop(child);
+    let wrong = "ab".repeat(32);
+    let said = exits_with(&url, &[("STICKYCALLS_MASTER_KEY", &wrong)]).await;
+    assert!(
+        said.contains("not the one this keyring was made with"),
+        "{said}"
+    );
+    std::fs::remove_file(&key_file).unwrap();
+    let said = exits_with(&url, &[]).await;
+    assert!(said.contains("no master key"), "{said}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
