@@ -7,16 +7,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
-use crate::protection::{DataKey, Field, Scope};
+use crate::protection::{DataKey, Field, Scope, Tampered};
 
 /// Prefix of a sealed value, with its version.
 pub(crate) const SEALED_PREFIX: &str = "sc1.";
-
-/// A sealed value did not open: it was altered, moved from another row, or sealed under
-/// another key (a destroyed one included).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a sealed value did not open (altered, moved, or its key is gone)")]
-pub struct Tampered;
 
 fn associated(scope: &Scope, field: Field) -> String {
     format!("stickycalls sealed v1|{}|{}", field.as_str(), scope.name())

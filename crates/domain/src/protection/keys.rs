@@ -11,8 +11,13 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::identity::CustomerRef;
-use crate::protection::Tampered;
 use crate::tenant::TenantId;
+
+/// A sealed value did not open: it was altered, moved from another row, or sealed under
+/// another key (a destroyed one included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a sealed value did not open (altered, moved, or its key is gone)")]
+pub struct Tampered;
 
 /// Prefix of a wrapped data key, with its version.
 pub const WRAPPED_PREFIX: &str = "wk1.";

@@ -13,10 +13,10 @@ mod sealer;
 #[cfg(test)]
 mod tests;
 
-pub use cipher::{Tampered, open, seal};
+pub use cipher::{open, seal};
 pub use context::{any_sealed, open_context, open_variables, seal_writes};
 pub use index::blind_index;
-pub use keys::{DataKey, MasterKey, MasterKeyError, Scope, WRAPPED_PREFIX};
+pub use keys::{DataKey, MasterKey, MasterKeyError, Scope, Tampered, WRAPPED_PREFIX};
 pub use sealer::Sealer;
 
 /// A personal field: what is sealed, and under which name its ciphertext is bound.

@@ -42,7 +42,7 @@ impl Sealer {
         {
             return Ok(writes);
         }
-        let scope = Scope::Customer(tenant.clone(), customer.clone());
+        let scope = Scope::Customer(*tenant, customer.clone());
         let key = self
             .vault
             .key(&scope, true)
@@ -61,7 +61,7 @@ impl Sealer {
         if !any_sealed(&variables) {
             return Ok(variables);
         }
-        let scope = Scope::Customer(tenant.clone(), customer.clone());
+        let scope = Scope::Customer(*tenant, customer.clone());
         let key = self.vault.key(&scope, false).await?;
         open_variables(key.as_ref(), &scope, variables).map_err(|(name, tampered)| {
             StoreError::Unknown(anyhow!(
@@ -89,12 +89,12 @@ impl Sealer {
     /// backup, can no longer be read. Idempotent.
     pub async fn shred(&self, tenant: &TenantId, customer: &CustomerRef) -> Result<(), StoreError> {
         self.vault
-            .destroy(&Scope::Customer(tenant.clone(), customer.clone()))
+            .destroy(&Scope::Customer(*tenant, customer.clone()))
             .await
     }
 
     /// Destroys every key of `tenant`.
     pub async fn shred_tenant(&self, tenant: &TenantId) -> Result<(), StoreError> {
-        self.vault.destroy(&Scope::Tenant(tenant.clone())).await
+        self.vault.destroy(&Scope::Tenant(*tenant)).await
     }
 }
