@@ -146,7 +146,8 @@ def container_files(failures):
             failures.append(f"Dockerfile: no `{needed}`")
     with open(os.path.join(ROOT, "compose.yaml")) as f:
         compose = f.read()
-    for needed in ["postgres:", "STICKYCALLS_DATABASE_URL: postgres://", "condition: service_healthy"]:
+    for needed in ["postgres:", "STICKYCALLS_DATABASE_URL: postgres://", "condition: service_healthy",
+                   "STICKYCALLS_MASTER_KEY: ${STICKYCALLS_MASTER_KEY:?"]:
         if needed not in compose:
             failures.append(f"compose.yaml: no `{needed}`")
 

@@ -22,7 +22,7 @@ pub(crate) async fn start<B: Backend>(
         &req,
         &state,
         &tenant.id,
-        Scope::clear("calls/start"),
+        Scope::sealed("calls/start", ""),
         &body,
         || async {
             let outcome = start_call(&state, &tenant, &body).await?;
@@ -46,7 +46,7 @@ pub(crate) async fn end<B: Backend>(
         &req,
         &state,
         &tenant.id,
-        Scope::clear("calls/end"),
+        Scope::sealed("calls/end", ""),
         &body,
         || async {
             let outcome = end_call(&state, &tenant, &body).await?;

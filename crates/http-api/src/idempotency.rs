@@ -19,26 +19,20 @@ use crate::reply::Reply;
 use stickycalls_inbound::error::ApiError;
 use stickycalls_inbound::{AppState, Backend};
 
-/// A route's `Idempotency-Key` records, and how their responses are kept.
+/// A route's `Idempotency-Key` records, and how their responses are kept: sealed, on
+/// every route (a call's answer holds the caller's variables; a new key's answer, the
+/// key).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Scope<'a> {
     route: &'a str,
-    /// Set when responses are sealed: what else the replay is bound to.
+    /// What else the replay is bound to.
     sealed_to: Option<&'a str>,
 }
 
 impl<'a> Scope<'a> {
-    /// Responses kept as sent (a call's answer, erased with its customer).
-    pub fn clear(route: &'a str) -> Self {
-        Self {
-            route,
-            sealed_to: None,
-        }
-    }
-
-    /// Responses sealed under the header and bound to `binding` as well (a new key's
-    /// answer; a signup's, bound to the client's address): the database never holds
-    /// the secret in clear, nor the header.
+    /// Responses sealed under the header and bound to `binding` as well (a signup's,
+    /// bound to the client's address; `""` for none): the database never holds the
+    /// response in clear, nor the header.
     pub fn sealed(route: &'a str, binding: &'a str) -> Self {
         Self {
             route,

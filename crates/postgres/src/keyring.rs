@@ -74,12 +74,19 @@ impl PgKeyring {
                 "the keyring database cannot be reached, and its name is not one to create"
             );
             let mut admin = AsyncPgConnection::establish(data_url).await?;
-            admin
-                .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-                .await?;
+            // Nodes started together race to create it: one wins, the others find it.
+            let create = format!("CREATE DATABASE \"{name}\"");
+            if let Err(e) = admin.batch_execute(&create).await {
+                tracing::info!("the keyring database was not created here: {e}");
+            }
         }
         let mut conn = AsyncPgConnection::establish(url).await?;
-        conn.batch_execute(TABLE).await?;
+        // Concurrent `CREATE TABLE IF NOT EXISTS` may still collide in the catalog: the
+        // loser tries again once the winner committed.
+        if conn.batch_execute(TABLE).await.is_err() {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            conn.batch_execute(TABLE).await?;
+        }
         let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
         let pool = Pool::builder(manager).max_size(4).build()?;
         Ok(Self { pool })
