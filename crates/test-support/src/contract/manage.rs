@@ -487,6 +487,7 @@ pub async fn customers_are_found_exported_and_erased<F: StorageFactory>(
         .store
         .customer_records(&t.id, &[other.clone(), nobody, who.clone()])
         .await?;
+    let both = w.opened(&t.id, both).await?;
     let refs: Vec<&CustomerRef> = both.iter().map(|r| &r.customer_ref).collect();
     ensure!(refs == [&other, &who], "{refs:?}");
     ensure!(both[1] == record, "the batch read is the same record");

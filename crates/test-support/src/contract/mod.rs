@@ -175,12 +175,35 @@ impl<F: StorageFactory> World<F> {
     async fn record(
         &self, tenant: &TenantId, who: &CustomerRef,
     ) -> anyhow::Result<Option<stickycalls_domain::customers::CustomerRecord>> {
-        let mut found = self
+        let found = self
             .store
             .customer_records(tenant, std::slice::from_ref(who))
             .await?;
         ensure!(found.len() <= 1, "one asked, {} returned", found.len());
-        Ok(found.pop())
+        Ok(self.opened(tenant, found).await?.pop())
+    }
+
+    /// Records as a use case shows them: their sealed variables opened.
+    async fn opened(
+        &self, tenant: &TenantId, records: Vec<stickycalls_domain::customers::CustomerRecord>,
+    ) -> anyhow::Result<Vec<stickycalls_domain::customers::CustomerRecord>> {
+        let sealer = stickycalls_domain::protection::Sealer::new(self.vault.clone());
+        Ok(sealer.open_records(tenant, records).await?)
+    }
+
+    /// A customer's context at the clock's now, its sealed variables opened.
+    async fn context(
+        &self, tenant: &TenantId, who: &CustomerRef,
+    ) -> anyhow::Result<stickycalls_domain::customers::CustomerContext> {
+        let mut context = self
+            .store
+            .customer_context(tenant, who, self.clock.now())
+            .await?;
+        let sealer = stickycalls_domain::protection::Sealer::new(self.vault.clone());
+        context.variables = sealer
+            .open(tenant, who, std::mem::take(&mut context.variables))
+            .await?;
+        Ok(context)
     }
 
     async fn credits_left(&self, tenant: &Tenant) -> anyhow::Result<u64> {
@@ -465,10 +488,7 @@ where
         task.await??;
     }
     let customer = CustomerRef::from_trusted("cust_shared");
-    let context = w
-        .store
-        .customer_context(&t.id, &customer, w.clock.now())
-        .await?;
+    let context = w.context(&t.id, &customer).await?;
     ensure!(
         context.variables.len() == 20,
         "{} variables",
@@ -508,10 +528,7 @@ pub async fn variables_expire_by_the_clock<F: StorageFactory>(factory: &F) -> an
     ensure!(again.variables["n"].value == "42" && again.variables["flag"].value == "false");
     w.end(&t, json!({"call_id": "v2", "variables": {"long": null}}))
         .await?;
-    let context = w
-        .store
-        .customer_context(&t.id, &first.customer_ref, w.clock.now())
-        .await?;
+    let context = w.context(&t.id, &first.customer_ref).await?;
     ensure!(!context.variables.contains_key("long"), "null deletes");
     Ok(())
 }
@@ -549,10 +566,7 @@ pub async fn intent_attempts_are_counted<F: StorageFactory>(factory: &F) -> anyh
         )
         .await?;
     }
-    let context = w
-        .store
-        .customer_context(&t.id, &first.customer_ref, w.clock.now())
-        .await?;
+    let context = w.context(&t.id, &first.customer_ref).await?;
     ensure!(context.open_intents[0].attempt_count == 3);
     w.start(&t, ani_start("i4", "+14155550007")).await?;
     let closed = w
@@ -562,10 +576,7 @@ pub async fn intent_attempts_are_counted<F: StorageFactory>(factory: &F) -> anyh
         )
         .await?;
     ensure!(closed.intents_updated == 1);
-    let context = w
-        .store
-        .customer_context(&t.id, &first.customer_ref, w.clock.now())
-        .await?;
+    let context = w.context(&t.id, &first.customer_ref).await?;
     ensure!(context.open_intents.is_empty());
     Ok(())
 }
@@ -635,10 +646,7 @@ pub async fn tenants_are_isolated<F: StorageFactory>(factory: &F) -> anyhow::Res
             && w.credits_left(&b).await? == 3
             && w.credits_left(&a_prod).await? == 3
     );
-    let mine = w
-        .store
-        .customer_context(&a.id, &first.customer_ref, w.clock.now())
-        .await?;
+    let mine = w.context(&a.id, &first.customer_ref).await?;
     ensure!(mine.variables["who"].value == "a");
     Ok(())
 }
@@ -668,8 +676,7 @@ pub async fn provisional_customer_is_folded<F: StorageFactory>(factory: &F) -> a
         second.sources
     );
     ensure!(
-        w.store
-            .customer_context(&t.id, &first.customer_ref, w.clock.now())
+        w.context(&t.id, &first.customer_ref)
             .await?
             .variables
             .is_empty()
@@ -704,10 +711,7 @@ pub async fn household_numbers_are_shared<F: StorageFactory>(factory: &F) -> any
         json!({"call_id": "h2", "customer_ref": "cust_bob", "variables": {"name": "Bob"}}),
     )
     .await?;
-    let alice_ctx = w
-        .store
-        .customer_context(&t.id, &alice.customer_ref, w.clock.now())
-        .await?;
+    let alice_ctx = w.context(&t.id, &alice.customer_ref).await?;
     ensure!(
         alice_ctx.variables["name"].value == "Alice",
         "Alice was not merged into Bob"
@@ -786,10 +790,7 @@ pub async fn variable_limit_refuses_whole<F: StorageFactory>(factory: &F) -> any
         }
         other => anyhow::bail!("expected a refusal, got {other:?}"),
     }
-    let context = w
-        .store
-        .customer_context(&t.id, &first.customer_ref, w.clock.now())
-        .await?;
+    let context = w.context(&t.id, &first.customer_ref).await?;
     ensure!(
         context.variables.len() == 100 && context.variables["k000"].value == "v",
         "nothing changed"
@@ -974,10 +975,7 @@ pub async fn a_stale_intent_starts_over<F: StorageFactory>(factory: &F) -> anyho
         )
         .await?;
     ensure!(end.intents_updated == 1);
-    let context = w
-        .store
-        .customer_context(&t.id, &customer, w.clock.now())
-        .await?;
+    let context = w.context(&t.id, &customer).await?;
     let intent = context.open_intents.first().context("the intent is open")?;
     ensure!(
         intent.attempt_count == 1 && intent.first_seen == restart_at,
