@@ -30,7 +30,8 @@ test test-browser fuzz-api attack chaos cluster-test cluster identity-sim exampl
 
 ## run: build and serve the API on http://127.0.0.1:8080. With no STICKYCALLS_DATABASE_URL
 ## the data lives in a SQLite file under ./data/ (nothing to install); the first start
-## creates a local account and prints its test key once.
+## creates a local account and prints its test key once, and makes the master key file
+## beside the data (docs/SECURITY.md).
 run:
 	$(CARGO) run --release --locked --bin stickycalls -- serve
 
