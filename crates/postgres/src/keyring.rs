@@ -88,7 +88,16 @@ impl PgKeyring {
             conn.batch_execute(TABLE).await?;
         }
         let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
-        let pool = Pool::builder(manager).max_size(4).build()?;
+        // Bounded like the data's pool: a keyring that stops answering makes a request
+        // unavailable (503) within the wait, never hangs it.
+        let wait = Some(std::time::Duration::from_secs(2));
+        let pool = Pool::builder(manager)
+            .max_size(4)
+            .wait_timeout(wait)
+            .create_timeout(wait)
+            .recycle_timeout(wait)
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()?;
         Ok(Self { pool })
     }
 
