@@ -118,13 +118,7 @@ async fn a_dump_holds_no_value_and_a_restored_one_nothing_of_an_erased_customer(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_server_without_a_master_key_refuses_to_start() {
     let s = Server::start().await;
-    let out = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
-        .arg("serve")
-        .env_remove("STICKYCALLS_MASTER_KEY")
-        .env_remove("STICKYCALLS_MASTER_KEY_FILE")
-        .env("STICKYCALLS_DATABASE_URL", &s.db_url)
-        .env("STICKYCALLS_LISTEN", "127.0.0.1:0")
-        .output();
+    let out = keyless(&s.db_url, &[]).output();
     let out = tokio::time::timeout(Duration::from_secs(30), out)
         .await
         .unwrap()
@@ -137,20 +131,27 @@ async fn a_postgres_server_without_a_master_key_refuses_to_start() {
     );
 }
 
+/// `stickycalls serve` on `url` with `env`, without the tests' master key.
+fn keyless(url: &str, env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_stickycalls"));
+    command
+        .arg("serve")
+        .env_remove("STICKYCALLS_MASTER_KEY")
+        .env_remove("STICKYCALLS_MASTER_KEY_FILE")
+        .env("STICKYCALLS_DATABASE_URL", url)
+        .env("STICKYCALLS_LISTEN", "127.0.0.1:0")
+        .envs(env.iter().copied());
+    command
+}
+
 /// Starts the binary on `url` with `env` and no master key of the tests'; returns the
 /// child, its base URL and the lines printed before it listened, or the error it
 /// exited with.
 async fn serve(
     url: &str, env: &[(&str, &str)],
 ) -> Result<(tokio::process::Child, String, Vec<String>), String> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
-        .arg("serve")
-        .env_remove("STICKYCALLS_MASTER_KEY")
-        .env_remove("STICKYCALLS_MASTER_KEY_FILE")
-        .env("STICKYCALLS_DATABASE_URL", url)
-        .env("STICKYCALLS_LISTEN", "127.0.0.1:0")
+    let mut child = keyless(url, env)
         .env("RUST_LOG", "warn")
-        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -182,13 +183,7 @@ async fn serve(
 }
 
 async fn exits_with(url: &str, env: &[(&str, &str)]) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
-        .arg("serve")
-        .env_remove("STICKYCALLS_MASTER_KEY")
-        .env_remove("STICKYCALLS_MASTER_KEY_FILE")
-        .env("STICKYCALLS_DATABASE_URL", url)
-        .env("STICKYCALLS_LISTEN", "127.0.0.1:0")
-        .envs(env.iter().copied())
+    let mut child = keyless(url, env)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)

@@ -143,42 +143,50 @@ impl MasterKey {
 
     /// `key` wrapped for `scope` with `nonce` (24 bytes the vault draws at random).
     pub fn wrap(&self, scope: &Scope, key: &DataKey, nonce: [u8; 24]) -> String {
-        let cipher = XChaCha20Poly1305::new((&self.key).into());
         let name = scope.name();
-        let sealed = cipher
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: key.bytes(),
-                    aad: name.as_bytes(),
-                },
-            )
-            .expect("XChaCha20-Poly1305 wraps 32 bytes");
-        let mut out = nonce.to_vec();
-        out.extend(sealed);
-        format!("{WRAPPED_PREFIX}{}", URL_SAFE_NO_PAD.encode(out))
+        aead_seal(
+            &self.key,
+            WRAPPED_PREFIX,
+            name.as_bytes(),
+            key.bytes(),
+            nonce,
+        )
     }
 
     /// The data key in `wrapped`, if it was wrapped for `scope` under this master key.
     pub fn unwrap(&self, scope: &Scope, wrapped: &str) -> Result<DataKey, Tampered> {
-        let body = wrapped.strip_prefix(WRAPPED_PREFIX).ok_or(Tampered)?;
-        let bytes = URL_SAFE_NO_PAD.decode(body).map_err(|_| Tampered)?;
-        if bytes.len() < 24 {
-            return Err(Tampered);
-        }
-        let (nonce, sealed) = bytes.split_at(24);
-        let cipher = XChaCha20Poly1305::new((&self.key).into());
         let name = scope.name();
-        let plain = cipher
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: sealed,
-                    aad: name.as_bytes(),
-                },
-            )
-            .map_err(|_| Tampered)?;
+        let plain = aead_open(&self.key, WRAPPED_PREFIX, name.as_bytes(), wrapped)?;
         let key: [u8; 32] = plain.try_into().map_err(|_| Tampered)?;
         Ok(DataKey(key))
     }
+}
+
+/// `msg` sealed under `key` with `aad` (XChaCha20-Poly1305): `prefix` and the URL-safe
+/// base64 of the nonce followed by the ciphertext and its tag. Values and wrapped keys
+/// are both written this way.
+pub(crate) fn aead_seal(
+    key: &[u8; 32], prefix: &str, aad: &[u8], msg: &[u8], nonce: [u8; 24],
+) -> String {
+    let sealed = XChaCha20Poly1305::new(key.into())
+        .encrypt(XNonce::from_slice(&nonce), Payload { msg, aad })
+        .expect("XChaCha20-Poly1305 seals any message a request can carry");
+    let mut out = nonce.to_vec();
+    out.extend(sealed);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(out))
+}
+
+/// What [`aead_seal`] sealed in `text` under `key` with `aad`, or [`Tampered`].
+pub(crate) fn aead_open(
+    key: &[u8; 32], prefix: &str, aad: &[u8], text: &str,
+) -> Result<Vec<u8>, Tampered> {
+    let body = text.strip_prefix(prefix).ok_or(Tampered)?;
+    let bytes = URL_SAFE_NO_PAD.decode(body).map_err(|_| Tampered)?;
+    if bytes.len() < 24 {
+        return Err(Tampered);
+    }
+    let (nonce, msg) = bytes.split_at(24);
+    XChaCha20Poly1305::new(key.into())
+        .decrypt(XNonce::from_slice(nonce), Payload { msg, aad })
+        .map_err(|_| Tampered)
 }
