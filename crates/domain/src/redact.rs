@@ -100,6 +100,7 @@ mod tests {
             namespace: "crm".into(),
             value: CRM.into(),
             linked_at: now,
+            sealed: None,
         };
         assert_clean(&format!("{link:?}"));
         let key = NewKey {

@@ -16,6 +16,7 @@ use stickycalls_domain::ports::{
     CallStore, CommitEndError, CommitStartError, CustomerContext, EndCommit, EndReceipt,
     StartCommit, StartReceipt, StartSnapshot,
 };
+use stickycalls_domain::protection::SealedLinks;
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::variables::{VariableWrite, check_live_limit};
 use stickycalls_domain::webhooks::{debit_events, end_events};
@@ -122,8 +123,8 @@ impl Tenant {
 
     /// Links the hints (idempotent); the line type to remember replaces the stored one.
     fn link_hints(
-        &mut self, customer: &CustomerRef, hints: &IdentityHints, line_type: Option<LineType>,
-        at: Timestamp,
+        &mut self, customer: &CustomerRef, hints: &IdentityHints, sealed: &SealedLinks,
+        line_type: Option<LineType>, at: Timestamp,
     ) {
         let who = customer.as_str().to_owned();
         if let Some(phone) = hints.phone() {
@@ -135,13 +136,17 @@ impl Tenant {
                     line_type: None,
                     confirmed: None,
                     linked_at: at,
+                    sealed: None,
                 });
             row.line_type = remember.or(row.line_type);
+            row.sealed = sealed.phone.clone().or(row.sealed.take());
         }
         for (namespace, value) in &hints.external_ids {
-            self.external_ids
-                .entry((namespace.clone(), value.clone(), who.clone()))
-                .or_insert(at);
+            let key = (namespace.clone(), value.clone(), who.clone());
+            if let Some(copy) = sealed.external_ids.get(namespace) {
+                self.external_id_copies.insert(key.clone(), copy.clone());
+            }
+            self.external_ids.entry(key).or_insert(at);
         }
     }
 
@@ -204,12 +209,20 @@ impl Tenant {
             .phones
             .iter()
             .filter(|((_, c), _)| c == p)
-            .map(|((e164, _), row)| (e164.clone(), *row))
+            .map(|((e164, _), row)| (e164.clone(), row.clone()))
             .collect();
+        // Sealed copies are bound to their customer: the moved links keep their
+        // indexes only, and the end's links write their copies again.
         for (e164, row) in phones {
             self.phones.remove(&(e164.clone(), p.to_owned()));
-            self.phones.entry((e164, target.clone())).or_insert(row);
+            self.phones
+                .entry((e164, target.clone()))
+                .or_insert(PhoneRow {
+                    sealed: None,
+                    ..row
+                });
         }
+        self.external_id_copies.retain(|(_, _, c), _| c != p);
         let ids: Vec<_> = self
             .external_ids
             .iter()
@@ -273,7 +286,13 @@ impl Tenant {
         self.calls
             .insert(call.call_id.as_str().to_owned(), call.clone());
         if commit.link_hints {
-            self.link_hints(&call.customer, &call.hints, call.line_type, call.started_at);
+            self.link_hints(
+                &call.customer,
+                &call.hints,
+                &commit.sealed_links,
+                call.line_type,
+                call.started_at,
+            );
         }
         let context = if commit.read_context {
             self.context(&call.customer, call.started_at)
@@ -360,6 +379,7 @@ impl Tenant {
             ended = CallRecord {
                 customer: customer.clone(),
                 ended: call.ended.clone(),
+                sealed_hints: call.sealed_hints.clone(),
                 ..stored.clone()
             };
         }
@@ -367,7 +387,13 @@ impl Tenant {
         if let Some(provisional) = &commit.fold_provisional {
             self.fold(provisional, customer, &call.call_id);
         }
-        self.link_hints(customer, &commit.link, commit.line_type, at);
+        self.link_hints(
+            customer,
+            &commit.link,
+            &commit.sealed_links,
+            commit.line_type,
+            at,
+        );
         if let (Some(confirmed), Some(phone)) = (commit.confirmation, commit.link.phone()) {
             let key = (phone.as_e164().to_owned(), customer.as_str().to_owned());
             if let Some(row) = self.phones.get_mut(&key) {

@@ -26,6 +26,7 @@ impl Tenant {
                 line_type: row.line_type,
                 linked_at: row.linked_at,
                 confirmed: row.confirmed,
+                sealed: row.sealed.clone(),
             })
             .collect();
         phones.sort_by_key(|p| p.linked_at);
@@ -34,10 +35,11 @@ impl Tenant {
             .external_ids
             .iter()
             .filter(|((_, _, c), _)| c == who)
-            .map(|((namespace, value, _), at)| ExternalIdLink {
+            .map(|(key @ (namespace, value, _), at)| ExternalIdLink {
                 namespace: namespace.clone(),
                 value: value.clone(),
                 linked_at: *at,
+                sealed: self.external_id_copies.get(key).cloned(),
             })
             .collect();
         ids.sort_by_key(|x| x.linked_at);
@@ -75,6 +77,7 @@ impl Tenant {
         }
         self.phones.retain(|(_, c), _| c != who);
         self.external_ids.retain(|(_, _, c), _| c != who);
+        self.external_id_copies.retain(|(_, _, c), _| c != who);
         self.variables.retain(|(c, _), _| c != who);
         self.intents.retain(|(c, _), _| c != who);
         self.calls.retain(|_, call| call.customer.as_str() != who);

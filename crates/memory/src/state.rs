@@ -51,12 +51,14 @@ pub(crate) struct Key {
 }
 
 /// A phone number's link to a customer.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct PhoneRow {
     pub line_type: Option<LineType>,
     pub linked_at: Timestamp,
     /// The agents' confirmations of this customer on this number.
     pub confirmed: Option<Confirmed>,
+    /// The number sealed under the customer's key (the map's key holds its index).
+    pub sealed: Option<String>,
 }
 
 /// A stored `Idempotency-Key`.
@@ -76,6 +78,8 @@ pub(crate) struct Tenant {
     pub phones: BTreeMap<(String, String), PhoneRow>,
     /// (namespace, value, customer_ref) -> linked_at
     pub external_ids: BTreeMap<(String, String, String), Timestamp>,
+    /// (namespace, value, customer_ref) -> the id sealed under the customer's key
+    pub external_id_copies: BTreeMap<(String, String, String), String>,
     /// (customer_ref, key)
     pub variables: BTreeMap<(String, String), StoredVariable>,
     /// (customer_ref, name)

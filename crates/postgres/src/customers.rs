@@ -67,6 +67,7 @@ impl CustomerStore for PgStore {
                     Option<String>,
                     Option<OffsetDateTime>,
                     i32,
+                    Option<String>,
                 );
                 let phones: Vec<PhoneRow> = customer_phones::table
                     .filter(customer_phones::tenant_id.eq(tenant))
@@ -82,10 +83,13 @@ impl CustomerStore for PgStore {
                         customer_phones::last_attestation,
                         customer_phones::last_unattested_at,
                         customer_phones::attested_run,
+                        customer_phones::sealed,
                     ))
                     .load(conn)
                     .await?;
-                for (r, e164, line_type, at, first, last, attestation, unattested, run) in phones {
+                for (r, e164, line_type, at, first, last, attestation, unattested, run, sealed) in
+                    phones
+                {
                     let confirmed =
                         confirmed_of(first, last, attestation.as_deref(), unattested, run)?;
                     if let Some(record) = records.get_mut(&r) {
@@ -94,28 +98,31 @@ impl CustomerStore for PgStore {
                             line_type: line_type_of(line_type.as_deref()),
                             linked_at: Timestamp::new(at),
                             confirmed,
+                            sealed,
                         });
                     }
                 }
-                let ids: Vec<(String, String, String, OffsetDateTime)> =
-                    customer_external_ids::table
-                        .filter(customer_external_ids::tenant_id.eq(tenant))
-                        .filter(customer_external_ids::customer_ref.eq_any(&who))
-                        .order(customer_external_ids::linked_at.asc())
-                        .select((
-                            customer_external_ids::customer_ref,
-                            customer_external_ids::namespace,
-                            customer_external_ids::value,
-                            customer_external_ids::linked_at,
-                        ))
-                        .load(conn)
-                        .await?;
-                for (r, namespace, value, at) in ids {
+                type IdRow = (String, String, String, OffsetDateTime, Option<String>);
+                let ids: Vec<IdRow> = customer_external_ids::table
+                    .filter(customer_external_ids::tenant_id.eq(tenant))
+                    .filter(customer_external_ids::customer_ref.eq_any(&who))
+                    .order(customer_external_ids::linked_at.asc())
+                    .select((
+                        customer_external_ids::customer_ref,
+                        customer_external_ids::namespace,
+                        customer_external_ids::value,
+                        customer_external_ids::linked_at,
+                        customer_external_ids::sealed,
+                    ))
+                    .load(conn)
+                    .await?;
+                for (r, namespace, value, at, sealed) in ids {
                     if let Some(record) = records.get_mut(&r) {
                         record.external_ids.push(ExternalIdLink {
                             namespace,
                             value,
                             linked_at: Timestamp::new(at),
+                            sealed,
                         });
                     }
                 }

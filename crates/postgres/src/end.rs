@@ -79,7 +79,16 @@ pub(crate) async fn commit_end(
                 )
                 .await?;
             }
-            link_hints(conn, tenant, customer, &commit.link, commit.line_type, at).await?;
+            link_hints(
+                conn,
+                tenant,
+                customer,
+                &commit.link,
+                &commit.sealed_links,
+                commit.line_type,
+                at,
+            )
+            .await?;
             if let Some(confirmed) = commit.confirmation {
                 confirm_link(conn, tenant, customer, &commit.link, confirmed).await?;
             }
@@ -164,6 +173,7 @@ async fn record_end(
         calls::intent.eq(&row.intent),
         calls::intent_status.eq(&row.intent_status),
         calls::verdict.eq(&row.verdict),
+        calls::hints_sealed.eq(&row.hints_sealed),
     ))
     .execute(conn)
     .await?;
@@ -205,6 +215,8 @@ async fn fold(
     if !may_fold(provisional, into, history) {
         return Ok(());
     }
+    // Sealed copies are bound to their customer: the moved links keep their indexes
+    // only, and the end's links write their copies again.
     for statement in [
         "INSERT INTO customer_phones (tenant_id, e164, customer_ref, line_type, linked_at)
          SELECT tenant_id, e164, $3, line_type, linked_at FROM customer_phones

@@ -5,6 +5,7 @@ use diesel::upsert::excluded;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::identity::{Attestation, Confirmed, CustomerRef, IdentityHints, LineType};
+use stickycalls_domain::protection::SealedLinks;
 use uuid::Uuid;
 
 use crate::rows::line_type_text;
@@ -73,12 +74,13 @@ pub(crate) async fn confirm_link(
     Ok(())
 }
 
-/// Links the hints' ANI and external ids to the customer (idempotent). A known line
+/// Links the hints' ANI and external ids (their blind indexes) to the customer
+/// (idempotent), with their `sealed` copies, which replace any stored. A known line
 /// type is remembered for the number; `unknown` never overwrites one. Both inserts go
 /// out together (pipelined: one round trip).
 pub(crate) async fn link_hints(
     conn: &AsyncPgConnection, tenant: Uuid, customer: &CustomerRef, hints: &IdentityHints,
-    line_type: Option<LineType>, at: Timestamp,
+    sealed: &SealedLinks, line_type: Option<LineType>, at: Timestamp,
 ) -> QueryResult<()> {
     let (mut phone_conn, mut ids_conn) = (conn, conn);
     let phone = async {
@@ -92,12 +94,22 @@ pub(crate) async fn link_hints(
             customer_phones::customer_ref.eq(customer.as_str()),
             customer_phones::line_type.eq(line_type_text(known)),
             customer_phones::linked_at.eq(at.get()),
+            customer_phones::sealed.eq(sealed.phone.as_deref()),
         ));
-        if known.is_some() {
+        if known.is_some() || sealed.phone.is_some() {
             insert
                 .on_conflict(customer_phones::table.primary_key())
                 .do_update()
-                .set(customer_phones::line_type.eq(excluded(customer_phones::line_type)))
+                .set((
+                    customer_phones::line_type.eq(coalesce(
+                        excluded(customer_phones::line_type),
+                        customer_phones::line_type,
+                    )),
+                    customer_phones::sealed.eq(coalesce(
+                        excluded(customer_phones::sealed),
+                        customer_phones::sealed,
+                    )),
+                ))
                 .execute(&mut phone_conn)
                 .await
         } else {
@@ -117,6 +129,7 @@ pub(crate) async fn link_hints(
                 customer_external_ids::value.eq(value.as_str()),
                 customer_external_ids::customer_ref.eq(customer.as_str()),
                 customer_external_ids::linked_at.eq(at.get()),
+                customer_external_ids::sealed.eq(sealed.external_ids.get(namespace).cloned()),
             )
         })
         .collect();
@@ -126,7 +139,12 @@ pub(crate) async fn link_hints(
         }
         diesel::insert_into(customer_external_ids::table)
             .values(rows)
-            .on_conflict_do_nothing()
+            .on_conflict(customer_external_ids::table.primary_key())
+            .do_update()
+            .set(customer_external_ids::sealed.eq(coalesce(
+                excluded(customer_external_ids::sealed),
+                customer_external_ids::sealed,
+            )))
             .execute(&mut ids_conn)
             .await
     };

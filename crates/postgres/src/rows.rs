@@ -43,6 +43,7 @@ pub(crate) struct CallRow {
     pub explanation: Option<serde_json::Value>,
     pub attestation: Option<String>,
     pub verdict: Option<String>,
+    pub hints_sealed: Option<String>,
 }
 
 pub(crate) fn line_type_text(line_type: Option<LineType>) -> Option<String> {
@@ -106,6 +107,7 @@ impl CallRow {
             explanation: serde_json::to_value(&call.explanation).ok(),
             attestation: call.attestation.map(|a| a.as_str().to_owned()),
             verdict: ended.and_then(|e| e.verdict).map(|v| v.code()),
+            hints_sealed: call.sealed_hints.clone(),
         }
     }
 
@@ -159,6 +161,7 @@ impl CallRow {
                 external_ids,
                 customer_ref: self.hint_customer_ref.map(CustomerRef::from_trusted),
             },
+            sealed_hints: self.hints_sealed,
             line_type: line_type_of(self.line_type.as_deref()),
             attestation,
             ended,

@@ -50,6 +50,7 @@ diesel::table! {
         explanation -> Nullable<Jsonb>,
         attestation -> Nullable<Text>,
         verdict -> Nullable<Text>,
+        hints_sealed -> Nullable<Text>,
     }
 }
 
@@ -106,6 +107,7 @@ diesel::table! {
         value -> Text,
         customer_ref -> Text,
         linked_at -> Timestamptz,
+        sealed -> Nullable<Text>,
     }
 }
 
@@ -121,6 +123,7 @@ diesel::table! {
         last_attestation -> Nullable<Text>,
         last_unattested_at -> Nullable<Timestamptz>,
         attested_run -> Int4,
+        sealed -> Nullable<Text>,
     }
 }
 

@@ -125,6 +125,7 @@ async fn writes<T>(
                 tenant,
                 &call.customer,
                 &call.hints,
+                &commit.sealed_links,
                 call.line_type,
                 now,
             )

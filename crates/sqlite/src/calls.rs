@@ -16,6 +16,7 @@ use stickycalls_domain::customers::{ProvisionalHistory, may_fold};
 use stickycalls_domain::identity::{Attestation, Confirmed, CustomerRef, IdentityHints, LineType};
 use stickycalls_domain::intents::{INTENT_EXPIRY, IntentName, IntentWrite, OpenIntent};
 use stickycalls_domain::ports::CustomerContext;
+use stickycalls_domain::protection::SealedLinks;
 use stickycalls_domain::variables::{StoredVariable, Ttl, VariableWrite};
 use stickycalls_domain::webhooks::Event;
 
@@ -163,7 +164,7 @@ pub(crate) fn confirm_link(
 /// Links the hints (idempotent); the line type to remember replaces the stored one.
 pub(crate) fn link_hints(
     c: &mut SqliteConnection, tenant: &str, customer: &CustomerRef, hints: &IdentityHints,
-    line_type: Option<LineType>, now: Timestamp,
+    sealed: &SealedLinks, line_type: Option<LineType>, now: Timestamp,
 ) -> QueryResult<()> {
     if let Some(phone) = hints.phone() {
         let remember = LineType::to_remember(line_type).map(LineType::as_str);
@@ -173,12 +174,22 @@ pub(crate) fn link_hints(
             customer_phones::customer_ref.eq(customer.as_str()),
             customer_phones::line_type.eq(remember),
             customer_phones::linked_at.eq(ms(now)),
+            customer_phones::sealed.eq(sealed.phone.as_deref()),
         ));
-        if remember.is_some() {
+        if remember.is_some() || sealed.phone.is_some() {
             insert
                 .on_conflict(customer_phones::table.primary_key())
                 .do_update()
-                .set(customer_phones::line_type.eq(excluded(customer_phones::line_type)))
+                .set((
+                    customer_phones::line_type.eq(coalesce(
+                        excluded(customer_phones::line_type),
+                        customer_phones::line_type,
+                    )),
+                    customer_phones::sealed.eq(coalesce(
+                        excluded(customer_phones::sealed),
+                        customer_phones::sealed,
+                    )),
+                ))
                 .execute(c)?;
         } else {
             insert.on_conflict_do_nothing().execute(c)?;
@@ -192,8 +203,14 @@ pub(crate) fn link_hints(
                 customer_external_ids::value.eq(value),
                 customer_external_ids::customer_ref.eq(customer.as_str()),
                 customer_external_ids::linked_at.eq(ms(now)),
+                customer_external_ids::sealed.eq(sealed.external_ids.get(namespace)),
             ))
-            .on_conflict_do_nothing()
+            .on_conflict(customer_external_ids::table.primary_key())
+            .do_update()
+            .set(customer_external_ids::sealed.eq(coalesce(
+                excluded(customer_external_ids::sealed),
+                customer_external_ids::sealed,
+            )))
             .execute(c)?;
     }
     Ok(())
@@ -229,6 +246,7 @@ pub(crate) fn end_call(
         calls::intent.eq(&r.intent),
         calls::intent_status.eq(&r.intent_status),
         calls::verdict.eq(&r.verdict),
+        calls::hints_sealed.eq(&r.hints_sealed),
     ))
     .execute(c)?;
     Ok(updated == 1)

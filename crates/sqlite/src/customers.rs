@@ -39,6 +39,7 @@ fn record(
         Option<String>,
         Option<i64>,
         i32,
+        Option<String>,
     );
     let phones: Vec<PhoneRow> = customer_phones::table
         .filter(customer_phones::tenant_id.eq(tenant))
@@ -53,23 +54,25 @@ fn record(
             customer_phones::last_attestation,
             customer_phones::last_unattested_at,
             customer_phones::attested_run,
+            customer_phones::sealed,
         ))
         .load(c)?;
     let phones = phones
         .into_iter()
         .map(
-            |(e164, line_type, linked_at, first, last, attestation, unattested, run)| {
+            |(e164, line_type, linked_at, first, last, attestation, unattested, run, sealed)| {
                 let confirmed = confirmed_of(first, last, attestation.as_deref(), unattested, run)?;
                 Ok(PhoneLink {
                     e164: PhoneNumber::from_e164(e164),
                     line_type: line_type_of(line_type.as_deref()),
                     linked_at: at(linked_at),
                     confirmed,
+                    sealed,
                 })
             },
         )
         .collect::<QueryResult<Vec<PhoneLink>>>()?;
-    let ids: Vec<(String, String, i64)> = customer_external_ids::table
+    let ids: Vec<(String, String, i64, Option<String>)> = customer_external_ids::table
         .filter(customer_external_ids::tenant_id.eq(tenant))
         .filter(customer_external_ids::customer_ref.eq(who))
         .order(customer_external_ids::linked_at.asc())
@@ -77,6 +80,7 @@ fn record(
             customer_external_ids::namespace,
             customer_external_ids::value,
             customer_external_ids::linked_at,
+            customer_external_ids::sealed,
         ))
         .load(c)?;
     // The context as of the epoch: every variable and intent row, expired or not.
@@ -93,10 +97,11 @@ fn record(
         phones,
         external_ids: ids
             .into_iter()
-            .map(|(namespace, value, linked_at)| ExternalIdLink {
+            .map(|(namespace, value, linked_at, sealed)| ExternalIdLink {
                 namespace,
                 value,
                 linked_at: at(linked_at),
+                sealed,
             })
             .collect(),
         variables: held.variables,

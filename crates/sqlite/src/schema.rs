@@ -50,6 +50,7 @@ diesel::table! {
         explanation -> Nullable<Text>,
         attestation -> Nullable<Text>,
         verdict -> Nullable<Text>,
+        hints_sealed -> Nullable<Text>,
     }
 }
 
@@ -96,6 +97,7 @@ diesel::table! {
         value -> Text,
         customer_ref -> Text,
         linked_at -> BigInt,
+        sealed -> Nullable<Text>,
     }
 }
 
@@ -111,6 +113,7 @@ diesel::table! {
         last_attestation -> Nullable<Text>,
         last_unattested_at -> Nullable<BigInt>,
         attested_run -> Integer,
+        sealed -> Nullable<Text>,
     }
 }
 

@@ -69,6 +69,7 @@ fn start_tx(
             tenant,
             &call.customer,
             &call.hints,
+            &commit.sealed_links,
             call.line_type,
             call.started_at,
         )?;
@@ -129,7 +130,15 @@ fn end_tx(
     if let Some(provisional) = &commit.fold_provisional {
         calls::fold(c, tenant, provisional, customer, &call.call_id)?;
     }
-    calls::link_hints(c, tenant, customer, &commit.link, commit.line_type, now)?;
+    calls::link_hints(
+        c,
+        tenant,
+        customer,
+        &commit.link,
+        &commit.sealed_links,
+        commit.line_type,
+        now,
+    )?;
     if let Some(confirmed) = commit.confirmation {
         calls::confirm_link(c, tenant, customer, &commit.link, confirmed)?;
     }

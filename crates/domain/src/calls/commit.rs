@@ -9,6 +9,7 @@ use crate::credits::{Charge, InsufficientCredits};
 use crate::error::{StoreError, ValidationError};
 use crate::identity::{Confirmed, CustomerRef, Evidence, IdentityHints, LineType};
 use crate::intents::IntentWrite;
+use crate::protection::SealedLinks;
 use crate::variables::VariableWrite;
 
 /// What a start reads in one go: the call if its `call_id` is taken, and the evidence
@@ -33,6 +34,8 @@ pub struct StartCommit {
     /// now. Only for a caller that matched nobody; a matched caller's hints are linked
     /// when the call ends.
     pub link_hints: bool,
+    /// The sealed copies written beside the links' indexes (with `link_hints`).
+    pub sealed_links: SealedLinks,
     /// Debit this much inside the transaction with a conditional update that cannot go
     /// negative; when it cannot be paid, [`CommitStartError::InsufficientCredits`] and
     /// nothing is written.
@@ -87,8 +90,11 @@ pub struct EndCommit {
     /// `call.customer`: its links move there and it is deleted, if and only if it still
     /// has no calls but this one, no variables and no intents. Otherwise it is left.
     pub fold_provisional: Option<CustomerRef>,
-    /// Hints to link to `call.customer` (idempotent; a known line type is remembered).
+    /// Hints to link to `call.customer` (idempotent; a known line type is remembered),
+    /// indexed; their sealed copies replace any stored.
     pub link: IdentityHints,
+    /// The sealed copies written beside `link`'s indexes.
+    pub sealed_links: SealedLinks,
     /// The line type seen on this call, remembered for the ANI.
     pub line_type: Option<LineType>,
     /// The end names its customer: the ANI's link to `call.customer` records the

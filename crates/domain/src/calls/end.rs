@@ -9,6 +9,7 @@ use crate::credits::is_billable;
 use crate::identity::{Attestation, Confirmed, IdentityHints, Recommendation, Verdict, score};
 use crate::intents::IntentWrite;
 use crate::ports::{CallStore, Clock, CommitEndError, CreditLedger, EndCommit, IdGenerator};
+use crate::protection::SealedLinks;
 use crate::tenant::Tenant;
 use crate::timestamp::Timestamp;
 
@@ -26,17 +27,21 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             let mut commit = match existing {
                 Some(call) => match &call.ended {
                     Some(_) => return replay_end(call, &request.fingerprint),
-                    None => end_started(call, &request, now),
+                    None => {
+                        let call = self.sealer.open_call(&tenant.id, call).await?;
+                        end_started(call, &request, now)
+                    }
                 },
                 None => self.end_standalone(tenant, &request, now).await?,
             };
+            let standalone = commit.standalone;
+            let call = commit.call.clone();
             let writes = std::mem::take(&mut commit.variables);
             commit.variables = self
                 .sealer
                 .seal(&tenant.id, &commit.call.customer, writes)
                 .await?;
-            let standalone = commit.standalone;
-            let call = commit.call.clone();
+            self.sealer.seal_end(&tenant.id, &mut commit).await?;
             match self.store.commit_end(&tenant.id, commit).await {
                 Ok(receipt) => {
                     let mut call = call;
@@ -72,7 +77,8 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
         if hints.is_empty() {
             return Err(EndCallError::CallNotFound);
         }
-        let evidence = self.store.gather_evidence(&tenant.id, &hints).await?;
+        let indexed = self.sealer.index(&tenant.id, &hints).await?;
+        let evidence = self.store.gather_evidence(&tenant.id, &indexed).await?;
         let decision = score(
             &hints,
             request.telco,
@@ -109,6 +115,7 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             billable,
             provisional: false,
             hints: hints.clone(),
+            sealed_hints: None,
             line_type: request.telco.line_type,
             attestation: request.telco.attestation,
             ended: Some(end_record(request, now)),
@@ -120,6 +127,7 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             create_customer: true,
             fold_provisional: None,
             link: hints,
+            sealed_links: SealedLinks::default(),
             line_type: request.telco.line_type,
             confirmation: confirmation(request, false, None, now),
             intent: intent_write(request, now),
@@ -163,6 +171,7 @@ fn end_started(call: CallRecord, request: &EndCall, now: Timestamp) -> EndCommit
         create_customer: moved,
         fold_provisional,
         link,
+        sealed_links: SealedLinks::default(),
         line_type,
         confirmation,
         intent: intent_write(request, now),

@@ -135,8 +135,13 @@ pub struct CallRecord {
     pub billable: bool,
     /// The start created `customer` for this call (it may be folded at the end).
     pub provisional: bool,
-    /// The start's hints, normalised (linked to the customer at the end).
+    /// The start's hints, normalised (linked to the customer at the end). As stored:
+    /// the number and external ids are their blind indexes, and `sealed_hints` holds
+    /// their values.
     pub hints: IdentityHints,
+    /// As stored: the hints' values sealed under the customer's key
+    /// ([`crate::protection::seal_hints`]); `None` once opened.
+    pub sealed_hints: Option<String>,
     /// The line type the start reported.
     pub line_type: Option<LineType>,
     /// The attestation the start reported.

@@ -12,6 +12,7 @@ use crate::intents::live_newest_first;
 use crate::ports::{
     CallStore, Clock, CommitStartError, CreditLedger, CustomerContext, IdGenerator, StartCommit,
 };
+use crate::protection::SealedLinks;
 use crate::tenant::Tenant;
 use crate::timestamp::Timestamp;
 use crate::variables::live_at;
@@ -26,9 +27,11 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
         let request = StartCall::parse(raw, &tenant.policy)?;
         let fingerprint = request.fingerprint();
         let now = self.clock.now();
+        // Stores compare numbers and external ids by their blind index only.
+        let indexed = self.sealer.index(&tenant.id, &request.hints).await?;
         let (snapshot, tx) = self
             .store
-            .load_start(&tenant.id, &request.call_id, &request.hints)
+            .load_start(&tenant.id, &request.call_id, &indexed)
             .await?;
         if let Some(call) = snapshot.call {
             // A retry writes nothing: end the start's transaction before reading more.
@@ -76,18 +79,23 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             billable,
             provisional: is_new,
             hints: request.hints,
+            sealed_hints: None,
             line_type: request.telco.line_type,
             attestation: request.telco.attestation,
             ended: None,
         };
-        let commit = StartCommit {
+        let mut commit = StartCommit {
             call: call.clone(),
             create_customer: is_new,
             link_hints: is_new && candidate.is_none(),
+            sealed_links: SealedLinks::default(),
             charge,
             read_context: !is_new,
             report_balance: price.is_some(),
         };
+        self.sealer
+            .seal_start(&tenant.id, &mut commit, indexed)
+            .await?;
         match self.store.commit_start(&tenant.id, tx, commit).await {
             Ok(receipt) => {
                 let context = self.open(tenant, &call, receipt.context).await?;

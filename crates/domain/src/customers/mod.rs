@@ -75,6 +75,9 @@ pub struct PhoneLink {
     pub linked_at: Timestamp,
     /// The agents' confirmations of the customer on this number, if any.
     pub confirmed: Option<Confirmed>,
+    /// As stored: the number sealed under the customer's key, `e164` being its blind
+    /// index. `None` once opened (or for a link written before encryption).
+    pub sealed: Option<String>,
 }
 
 /// An external id linked to a customer. `Debug` shows the value's size only.
@@ -86,6 +89,9 @@ pub struct ExternalIdLink {
     pub value: String,
     /// When it was linked.
     pub linked_at: Timestamp,
+    /// As stored: `namespace:value` sealed under the customer's key, `value` being its
+    /// blind index. `None` once opened (or for a link written before encryption).
+    pub sealed: Option<String>,
 }
 
 impl std::fmt::Debug for ExternalIdLink {

@@ -86,6 +86,7 @@ impl<S: CustomerStore, C: Clock> CustomerService<S, C> {
                 .into());
             }
         };
+        let lookup = self.sealer.index_lookup(&tenant.id, &lookup).await?;
         let found = self
             .store
             .find_customers(&tenant.id, &lookup, MAX_SEARCH_RESULTS)

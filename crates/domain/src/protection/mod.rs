@@ -7,6 +7,7 @@
 
 mod cipher;
 mod context;
+mod hints;
 mod index;
 mod keys;
 mod sealer;
@@ -15,6 +16,10 @@ mod tests;
 
 pub use cipher::{open, seal};
 pub use context::{any_sealed, open_context, open_variables, seal_writes};
+pub use hints::{
+    INDEX_PREFIX, SealedLinks, index_external_id, index_hints, index_lookup, index_number,
+    is_index, open_external_ids, open_hints, open_phones, seal_hints, seal_links,
+};
 pub use index::blind_index;
 pub use keys::{DataKey, MasterKey, MasterKeyError, Scope, Tampered, WRAPPED_PREFIX};
 pub use sealer::Sealer;
@@ -30,6 +35,9 @@ pub enum Field {
     PhoneNumber,
     /// An external id's value (sealed, and blind-indexed for lookups).
     ExternalId,
+    /// A call's hints (its number, dialled number and external ids), sealed with the
+    /// call.
+    CallHints,
 }
 
 impl Field {
@@ -40,6 +48,7 @@ impl Field {
             Field::VariableSource => "variable.source",
             Field::PhoneNumber => "phone.e164",
             Field::ExternalId => "external_id.value",
+            Field::CallHints => "call.hints",
         }
     }
 

@@ -1,15 +1,21 @@
-//! What the use cases call: a customer's variable writes sealed before they are stored,
-//! their stored variables opened after a read, their key destroyed when they are erased.
+//! What the use cases call: a customer's variable writes and a call's hints sealed
+//! before they are stored, numbers and external ids indexed for lookups, what was
+//! stored opened after a read, a customer's key destroyed when they are erased.
 
 use std::collections::BTreeMap;
 
 use anyhow::anyhow;
 
-use crate::customers::CustomerRecord;
+use crate::calls::CallRecord;
+use crate::customers::{CustomerLookup, CustomerRecord};
 use crate::error::StoreError;
-use crate::identity::CustomerRef;
-use crate::ports::SharedVault;
-use crate::protection::{Scope, any_sealed, open_variables, seal_writes};
+use crate::identity::{CustomerRef, IdentityHints};
+use crate::ports::{EndCommit, SharedVault, StartCommit};
+use crate::protection::{
+    DataKey, Scope, SealedLinks, Tampered, any_sealed, index_hints, index_lookup, is_index,
+    open_external_ids, open_hints, open_phones, open_variables, seal_hints, seal_links,
+    seal_writes,
+};
 use crate::tenant::TenantId;
 use crate::variables::{StoredVariable, VariableWrite};
 
@@ -63,26 +69,156 @@ impl Sealer {
         }
         let scope = Scope::Customer(*tenant, customer.clone());
         let key = self.vault.key(&scope, false).await?;
-        open_variables(key.as_ref(), &scope, variables).map_err(|(name, tampered)| {
-            StoreError::Unknown(anyhow!(
-                "{tampered}: variable {name:?} of customer {customer:?} in tenant {}/{}",
-                tenant.account,
-                tenant.environment.as_str()
-            ))
-        })
+        open_variables(key.as_ref(), &scope, variables)
+            .map_err(|(name, e)| failure(tenant, customer, e, &format!("variable {name:?}")))
     }
 
-    /// `records` with every variable opened (see [`Sealer::open`]).
+    /// `records` with every variable, link and call's hints opened (see
+    /// [`Sealer::open`]).
     pub async fn open_records(
         &self, tenant: &TenantId, records: Vec<CustomerRecord>,
     ) -> Result<Vec<CustomerRecord>, StoreError> {
         let mut opened = Vec::with_capacity(records.len());
-        for mut record in records {
-            let variables = std::mem::take(&mut record.variables);
-            record.variables = self.open(tenant, &record.customer_ref, variables).await?;
-            opened.push(record);
+        for record in records {
+            opened.push(self.open_record(tenant, record).await?);
         }
         Ok(opened)
+    }
+
+    async fn open_record(
+        &self, tenant: &TenantId, mut record: CustomerRecord,
+    ) -> Result<CustomerRecord, StoreError> {
+        let who = record.customer_ref.clone();
+        let scope = Scope::Customer(*tenant, who.clone());
+        let needs_key = any_sealed(&record.variables)
+            || record.phones.iter().any(|p| is_index(p.e164.as_e164()))
+            || record.external_ids.iter().any(|x| is_index(&x.value))
+            || record.calls.iter().any(|c| c.sealed_hints.is_some());
+        if !needs_key {
+            return Ok(record);
+        }
+        let key = self.vault.key(&scope, false).await?;
+        let key = key.as_ref();
+        let who = &who;
+        let tampered = |what: String| move |e: Tampered| failure(tenant, who, e, &what);
+        record.variables = open_variables(key, &scope, std::mem::take(&mut record.variables))
+            .map_err(|(name, e)| failure(tenant, who, e, &format!("variable {name:?}")))?;
+        record.phones = open_phones(key, &scope, std::mem::take(&mut record.phones))
+            .map_err(tampered("a phone link".into()))?;
+        record.external_ids =
+            open_external_ids(key, &scope, std::mem::take(&mut record.external_ids))
+                .map_err(tampered("an external id link".into()))?;
+        for call in &mut record.calls {
+            let sealed = call.sealed_hints.take();
+            let indexed = std::mem::take(&mut call.hints);
+            let what = format!("the hints of call {:?}", call.call_id.as_str());
+            call.hints =
+                open_hints(key, &scope, indexed, sealed.as_deref()).map_err(tampered(what))?;
+        }
+        Ok(record)
+    }
+
+    /// A stored call with its hints opened under its customer's key.
+    pub async fn open_call(
+        &self, tenant: &TenantId, mut call: CallRecord,
+    ) -> Result<CallRecord, StoreError> {
+        let Some(sealed) = call.sealed_hints.take() else {
+            call.hints = open_hints(None, &Scope::Tenant(*tenant), call.hints, None)
+                .map_err(|e| failure(tenant, &call.customer, e, "call hints"))?;
+            return Ok(call);
+        };
+        let scope = Scope::Customer(*tenant, call.customer.clone());
+        let key = self.vault.key(&scope, false).await?;
+        call.hints = open_hints(key.as_ref(), &scope, call.hints, Some(&sealed)).map_err(|e| {
+            failure(
+                tenant,
+                &call.customer,
+                e,
+                &format!("the hints of call {:?}", call.call_id.as_str()),
+            )
+        })?;
+        Ok(call)
+    }
+
+    /// The tenant's key for blind indexes, made on first use.
+    async fn tenant_key(&self, tenant: &TenantId) -> Result<DataKey, StoreError> {
+        self.made(&Scope::Tenant(*tenant)).await
+    }
+
+    async fn made(&self, scope: &Scope) -> Result<DataKey, StoreError> {
+        self.vault
+            .key(scope, true)
+            .await?
+            .ok_or_else(|| StoreError::Unknown(anyhow!("the vault made no key")))
+    }
+
+    /// `hints` as stores compare them: number and external ids by their blind index.
+    pub async fn index(
+        &self, tenant: &TenantId, hints: &IdentityHints,
+    ) -> Result<IdentityHints, StoreError> {
+        if hints.phone().is_none() && hints.external_ids.is_empty() {
+            return Ok(IdentityHints {
+                dnis: None,
+                ..hints.clone()
+            });
+        }
+        Ok(index_hints(&self.tenant_key(tenant).await?, hints))
+    }
+
+    /// A search as the store runs it: by blind index.
+    pub async fn index_lookup(
+        &self, tenant: &TenantId, lookup: &CustomerLookup,
+    ) -> Result<CustomerLookup, StoreError> {
+        Ok(index_lookup(&self.tenant_key(tenant).await?, lookup))
+    }
+
+    /// A call's hints sealed under its customer's key and replaced by `indexed`
+    /// ([`Sealer::index`] of them); with the sealed copies of `link`'s values, for the
+    /// links a commit writes.
+    async fn seal_call(
+        &self, tenant: &TenantId, call: &mut CallRecord, indexed: IdentityHints,
+        link: Option<&IdentityHints>,
+    ) -> Result<SealedLinks, StoreError> {
+        let personal = |h: &IdentityHints| {
+            h.phone().is_some() || h.dnis.is_some() || !h.external_ids.is_empty()
+        };
+        if !personal(&call.hints) && !link.is_some_and(personal) {
+            call.hints = indexed;
+            return Ok(SealedLinks::default());
+        }
+        let scope = Scope::Customer(*tenant, call.customer.clone());
+        let key = self.made(&scope).await?;
+        call.sealed_hints = seal_hints(&key, &scope, &call.hints, self.vault.nonce());
+        call.hints = indexed;
+        Ok(link
+            .map(|hints| seal_links(&key, &scope, hints, || self.vault.nonce()))
+            .unwrap_or_default())
+    }
+
+    /// A start's commit as stored: its call's hints `indexed` and sealed, and the
+    /// sealed copies of the links it makes.
+    pub async fn seal_start(
+        &self, tenant: &TenantId, commit: &mut StartCommit, indexed: IdentityHints,
+    ) -> Result<(), StoreError> {
+        let link = commit.link_hints.then(|| commit.call.hints.clone());
+        commit.sealed_links = self
+            .seal_call(tenant, &mut commit.call, indexed, link.as_ref())
+            .await?;
+        Ok(())
+    }
+
+    /// An end's commit as stored: the call's hints and the links indexed and sealed
+    /// under the end's customer.
+    pub async fn seal_end(
+        &self, tenant: &TenantId, commit: &mut EndCommit,
+    ) -> Result<(), StoreError> {
+        let indexed = self.index(tenant, &commit.call.hints).await?;
+        let link = std::mem::take(&mut commit.link);
+        commit.sealed_links = self
+            .seal_call(tenant, &mut commit.call, indexed, Some(&link))
+            .await?;
+        commit.link = self.index(tenant, &link).await?;
+        Ok(())
     }
 
     /// Destroys `customer`'s key: what was sealed under it, in the store and in every
@@ -97,4 +233,16 @@ impl Sealer {
     pub async fn shred_tenant(&self, tenant: &TenantId) -> Result<(), StoreError> {
         self.vault.destroy(&Scope::Tenant(*tenant)).await
     }
+}
+
+/// A stored value that did not open: an error for that customer's request only, naming
+/// the customer by log digest and what failed.
+fn failure(
+    tenant: &TenantId, customer: &CustomerRef, tampered: Tampered, what: &str,
+) -> StoreError {
+    StoreError::Unknown(anyhow!(
+        "{tampered}: {what} of customer {customer:?} in tenant {}/{}",
+        tenant.account,
+        tenant.environment.as_str()
+    ))
 }

@@ -191,6 +191,15 @@ impl<F: StorageFactory> World<F> {
         Ok(sealer.open_records(tenant, records).await?)
     }
 
+    /// The customers a search finds, as a use case runs it: by blind index.
+    async fn find(
+        &self, tenant: &TenantId, lookup: &stickycalls_domain::customers::CustomerLookup,
+    ) -> anyhow::Result<Vec<CustomerRef>> {
+        let sealer = stickycalls_domain::protection::Sealer::new(self.vault.clone());
+        let indexed = sealer.index_lookup(tenant, lookup).await?;
+        Ok(self.store.find_customers(tenant, &indexed, 10).await?)
+    }
+
     /// A customer's context at the clock's now, its sealed variables opened.
     async fn context(
         &self, tenant: &TenantId, who: &CustomerRef,
@@ -1134,7 +1143,8 @@ macro_rules! storage_contract {
             retention_deletes_exactly_what_is_past_its_period,
             a_whole_tenant_is_exported_page_by_page,
             a_closed_account_keeps_only_its_ledger,
-            variables_are_stored_sealed_and_tampering_is_caught
+            variables_are_stored_sealed_and_tampering_is_caught,
+            numbers_and_ids_are_found_by_blind_index
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -2,10 +2,12 @@
 //! handed and gives it back byte for byte; the service opens it; a byte altered in the
 //! store fails that customer's read, named, and no other customer's.
 
-use anyhow::ensure;
+use anyhow::{Context, ensure};
 use serde_json::json;
 use stickycalls_domain::calls::StartCallError;
+use stickycalls_domain::customers::CustomerService;
 use stickycalls_domain::ports::{Clock, CustomerStore};
+use stickycalls_domain::tenant::Environment;
 use stickycalls_domain::variables::VariableWrite;
 
 use super::{StorageFactory, World, ani_start, test_tenant};
@@ -69,5 +71,129 @@ pub async fn variables_are_stored_sealed_and_tampering_is_caught<F: StorageFacto
         fine.variables["address"].value == "9 Oak Road",
         "other customers are read"
     );
+    Ok(())
+}
+
+/// Numbers and external ids are stored as blind indexes with sealed copies: starts,
+/// ends and searches find the same customers as by value, reads show the values, and
+/// another tenant's index of the same number differs.
+pub async fn numbers_and_ids_are_found_by_blind_index<F: StorageFactory>(
+    factory: &F,
+) -> anyhow::Result<()> {
+    let w = World::new(factory).await?;
+    let t = test_tenant();
+    let other = super::tenant(2, Environment::Test);
+    w.grant(&t.id, 10).await?;
+    w.grant(&other.id, 10).await?;
+    let hints =
+        json!({"ani": "+14155550123", "dnis": "+18005550100", "external_ids": {"crm": "C-77"}});
+    let first = w
+        .start(&t, json!({"call_id": "b1", "identity_hints": hints}))
+        .await?;
+    let who = first.customer_ref.clone();
+    w.end(&t, json!({"call_id": "b1"})).await?;
+    // Returning by number alone; the end adds a CRM id seen for the first time.
+    let again = w.start(&t, ani_start("b2", "+14155550123")).await?;
+    ensure!(
+        again.customer_ref == who,
+        "found again by the number's index"
+    );
+    let end = json!({"call_id": "b2", "identity_hints": {"external_ids": {"billing": "B-9"}}});
+    w.end(&t, end).await?;
+    let by_id = w
+        .start(
+            &t,
+            json!({"call_id": "b3", "identity_hints": {"external_ids": {"billing": "B-9"}}}),
+        )
+        .await?;
+    ensure!(
+        by_id.customer_ref == who,
+        "found by the external id's index"
+    );
+    let elsewhere = w.start(&other, ani_start("o1", "+14155550123")).await?;
+
+    let raw = w
+        .store
+        .customer_records(&t.id, std::slice::from_ref(&who))
+        .await?;
+    let stored = &raw[0];
+    let clear = ["4155550123", "8005550100", "C-77", "B-9"];
+    let mut texts: Vec<String> = stored
+        .phones
+        .iter()
+        .map(|p| p.e164.as_e164().to_owned())
+        .collect();
+    texts.extend(stored.external_ids.iter().map(|x| x.value.clone()));
+    for call in &stored.calls {
+        texts.extend(call.hints.phone().map(|p| p.as_e164().to_owned()));
+        texts.extend(call.hints.dnis.clone());
+        texts.extend(call.hints.external_ids.values().cloned());
+        texts.extend(call.sealed_hints.clone());
+    }
+    texts.extend(stored.phones.iter().filter_map(|p| p.sealed.clone()));
+    texts.extend(stored.external_ids.iter().filter_map(|x| x.sealed.clone()));
+    for text in &texts {
+        ensure!(
+            !clear.iter().any(|c| text.contains(c)),
+            "stored in clear: {text}"
+        );
+    }
+    ensure!(
+        stored.phones.len() == 1 && stored.phones[0].e164.as_e164().starts_with("bi1."),
+        "the number's link is its index"
+    );
+    let theirs = w
+        .store
+        .customer_records(&other.id, std::slice::from_ref(&elsewhere.customer_ref))
+        .await?;
+    ensure!(
+        theirs[0].phones[0].e164 != stored.phones[0].e164,
+        "each tenant indexes under its own key"
+    );
+
+    let record = w.record(&t.id, &who).await?.context("record")?;
+    let numbers: Vec<&str> = record.phones.iter().map(|p| p.e164.as_e164()).collect();
+    ensure!(numbers == ["+14155550123"], "{numbers:?}");
+    let mut ids: Vec<(&str, &str)> = record
+        .external_ids
+        .iter()
+        .map(|x| (x.namespace.as_str(), x.value.as_str()))
+        .collect();
+    ids.sort();
+    ensure!(ids == [("billing", "B-9"), ("crm", "C-77")], "{ids:?}");
+    let b1 = record
+        .calls
+        .iter()
+        .find(|c| c.call_id.as_str() == "b1")
+        .context("b1")?;
+    ensure!(
+        b1.hints.phone().map(|p| p.as_e164()) == Some("+14155550123")
+            && b1.hints.dnis.as_deref() == Some("+18005550100")
+            && b1.hints.external_ids.get("crm").map(String::as_str) == Some("C-77"),
+        "a call's hints read back: {:?}",
+        b1.hints
+    );
+
+    let search = CustomerService::new(w.store.clone(), w.clock.clone(), w.vault.clone());
+    for (ani, id) in [
+        (Some("+14155550123"), None),
+        (None, Some("crm:C-77")),
+        (None, Some("billing:B-9")),
+    ] {
+        let found = search.search(&t, ani, id).await?;
+        ensure!(
+            found.len() == 1 && found[0].customer_ref == who,
+            "search {ani:?} {id:?}"
+        );
+    }
+    ensure!(
+        search
+            .search(&t, None, Some("billing:C-77"))
+            .await?
+            .is_empty(),
+        "namespaced"
+    );
+    let theirs = search.search(&other, Some("+14155550123"), None).await?;
+    ensure!(theirs.len() == 1 && theirs[0].customer_ref == elsewhere.customer_ref);
     Ok(())
 }

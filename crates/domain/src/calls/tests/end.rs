@@ -38,7 +38,9 @@ fn an_end_saves_intent_and_variables_for_the_starts_customer() {
                 && !c.standalone
                 && !c.create_customer
                 && c.fold_provisional.is_none()
-                && c.link.phone().unwrap().as_e164() == "+14155551234"
+                // The store sees the number's blind index, and its copy sealed.
+                && c.link.phone().unwrap().as_e164().starts_with("bi1.")
+                && c.sealed_links.phone.is_some()
                 && c.line_type == Some(LineType::Mobile)
                 && matches!(&c.intent, Some(IntentWrite::Close { name, status: IntentStatus::Resolved, .. }) if name.as_str() == "billing_inquiry")
                 && c.variables.len() == 3
@@ -137,8 +139,15 @@ fn hints_sent_at_the_end_are_linked_with_the_starts() {
         .store
         .expect_commit_end()
         .withf(|_, c| {
-            c.link.phone().is_some()
-                && c.link.external_ids.get("crm_id").map(String::as_str) == Some("CUST-12345")
+            c.link
+                .phone()
+                .is_some_and(|p| p.as_e164().starts_with("bi1."))
+                && c.link
+                    .external_ids
+                    .get("crm_id")
+                    .is_some_and(|v| v.starts_with("bi1."))
+                && c.sealed_links.external_ids.contains_key("crm_id")
+                && c.call.sealed_hints.is_some()
         })
         .times(1)
         .returning(|_, _| Box::pin(async { Ok(EndReceipt::default()) }));

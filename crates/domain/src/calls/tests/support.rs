@@ -119,6 +119,7 @@ pub fn started_call(body: Value, customer: &str, provisional: bool) -> CallRecor
         billable: provisional,
         provisional,
         hints: request.hints,
+        sealed_hints: None,
         line_type: request.telco.line_type,
         attestation: request.telco.attestation,
         ended: None,
