@@ -1,5 +1,5 @@
 //! Personal data sealed at rest (issue 27): a dump of PostgreSQL and a copy of the SQLite
-//! file hold no variable value in clear; a dump taken before a customer's erasure,
+//! file hold no phone number, CRM id or variable value in clear; a dump taken before a customer's erasure,
 //! restored elsewhere with the same master key and keyring, shows nothing of them; a
 //! server with a missing or wrong master key refuses to start.
 
@@ -43,11 +43,14 @@ async fn run(program: &str, args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
+/// A caller on `ani` (dialling our line, with a CRM id made of `value`) whose end saves
+/// `value`.
 async fn remember(s: &Server, call_id: &str, ani: &str, value: &str) -> String {
+    let hints = json!({"ani": ani, "dnis": "+18005550188", "external_ids": {"crm": format!("CRM-{value}")}});
     let started = s
         .ok(
             "/v1/calls/start",
-            json!({"call_id": call_id, "identity_hints": {"ani": ani}}),
+            json!({"call_id": call_id, "identity_hints": hints}),
         )
         .await;
     let end = json!({"call_id": call_id, "variables": {"address": value}});
@@ -63,10 +66,17 @@ async fn a_dump_holds_no_value_and_a_restored_one_nothing_of_an_erased_customer(
 
     let dump = run(&pg_program("pg_dump"), &["--no-owner", &s.db_url]).await;
     let dump = String::from_utf8(dump).unwrap();
-    for value in ["Elm-Street-4521", "Oak-Road-9981"] {
+    for value in [
+        "Elm-Street-4521",
+        "Oak-Road-9981",
+        "4155550131",
+        "4155550132",
+        "8005550188",
+    ] {
         assert!(!dump.contains(value), "the dump holds `{value}` in clear");
     }
     assert!(dump.contains("sc1."), "the dump holds the sealed values");
+    assert!(dump.contains("bi1."), "the dump holds the blind indexes");
 
     let key = s.keys.test.clone();
     let gone = s
@@ -105,14 +115,21 @@ async fn a_dump_holds_no_value_and_a_restored_one_nothing_of_an_erased_customer(
         .get_ok(&format!("/v1/customers/{erased}"), &key)
         .await;
     assert_eq!(
-        view["variables"],
-        json!({}),
-        "the erased customer's values are unreadable"
+        (&view["variables"], &view["phones"], &view["external_ids"]),
+        (&json!({}), &json!([]), &json!([])),
+        "the erased customer's values, number and CRM id are unreadable"
     );
     let view = restored
         .get_ok(&format!("/v1/customers/{kept}"), &key)
         .await;
     assert_eq!(view["variables"]["address"]["value"], "Oak-Road-9981");
+    assert_eq!(view["phones"][0]["number"], "+14155550132");
+    assert_eq!(view["external_ids"][0]["value"], "CRM-Oak-Road-9981");
+    // Found by number in the restored copy: the index is under the tenant's key.
+    let found = restored
+        .get_ok("/v1/customers?ani=%2B14155550132", &key)
+        .await;
+    assert_eq!(found["customers"][0]["customer_ref"], kept.as_str());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,7 +241,7 @@ async fn sqlite_makes_its_key_file_once_and_refuses_a_wrong_or_missing_key() {
         &base,
         &key,
         "/v1/calls/start",
-        json!({"call_id": "q1", "identity_hints": {"ani": "+14155550141"}}),
+        json!({"call_id": "q1", "identity_hints": {"ani": "+14155550141", "dnis": "+18005550177", "external_ids": {"crm": "CRM-Birch-31"}}}),
     )
     .await;
     crate::sqlite::post(
@@ -245,15 +262,18 @@ async fn sqlite_makes_its_key_file_once_and_refuses_a_wrong_or_missing_key() {
     assert_eq!(again["variables"]["address"]["value"], "Birch-Lane-7734");
     drop(child);
 
-    // Every file of the store (the database, its WAL, the keyring) holds no value.
+    // Every file of the store (the database, its WAL, the keyring) holds no value,
+    // number or CRM id.
     for entry in std::fs::read_dir(&dir).unwrap().flatten() {
         let bytes = std::fs::read(entry.path()).unwrap();
         let text = String::from_utf8_lossy(&bytes);
-        assert!(
-            !text.contains("Birch-Lane-7734"),
-            "{} holds the value",
-            entry.path().display()
-        );
+        for value in ["Birch-Lane-7734", "4155550141", "8005550177", "CRM-Birch-31"] {
+            assert!(
+                !text.contains(value),
+                "{} holds `{value}`",
+                entry.path().display()
+            );
+        }
     }
 
     // A restart reads the key file; another key is refused; no key at all too.
