@@ -267,7 +267,12 @@ async fn sqlite_makes_its_key_file_once_and_refuses_a_wrong_or_missing_key() {
     for entry in std::fs::read_dir(&dir).unwrap().flatten() {
         let bytes = std::fs::read(entry.path()).unwrap();
         let text = String::from_utf8_lossy(&bytes);
-        for value in ["Birch-Lane-7734", "4155550141", "8005550177", "CRM-Birch-31"] {
+        for value in [
+            "Birch-Lane-7734",
+            "4155550141",
+            "8005550177",
+            "CRM-Birch-31",
+        ] {
             assert!(
                 !text.contains(value),
                 "{} holds `{value}`",

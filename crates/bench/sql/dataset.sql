@@ -1,9 +1,13 @@
 -- The benchmark data set, generated in bulk inside PostgreSQL. The harness substitutes
 -- {tenant} (a uuid) and {customers} (a count). Customer i (1..{customers}) is
--- cust_b<i>, reachable on +1212<i, 7 digits> and by the CRM id crm:C<i>.
+-- cust_b<i>, reachable on +1212<i, 7 digits> and by the CRM id crm:C<i>: stored, as the
+-- server stores them, as their blind indexes, which the harness computed into
+-- bench_tokens (phone, shared = the household line +1213<i>, crm). Their sealed copies
+-- are left out (no phase reads them back), and variables are stored as values written
+-- before encryption are (read without decryption).
 CREATE TEMP TABLE bench_ids AS
-SELECT i, 'cust_b' || i AS customer_ref, '+1212' || lpad(i::text, 7, '0') AS e164
-  FROM generate_series(1, {customers}) AS i;
+SELECT i, 'cust_b' || i AS customer_ref, t.phone AS e164, t.shared, t.crm
+  FROM generate_series(1, {customers}) AS i JOIN bench_tokens t USING (i);
 
 INSERT INTO customers (tenant_id, customer_ref, created_at)
 SELECT '{tenant}', customer_ref, now() - (i % 365) * interval '1 day' FROM bench_ids;
@@ -15,12 +19,12 @@ SELECT '{tenant}', e164, customer_ref, (ARRAY['mobile', 'landline', 'voip'])[1 +
        now() - (i % 365) * interval '1 day'
   FROM bench_ids;
 INSERT INTO customer_phones (tenant_id, e164, customer_ref, line_type, linked_at)
-SELECT '{tenant}', '+1213' || lpad(i::text, 7, '0'), customer_ref, 'landline',
+SELECT '{tenant}', shared, customer_ref, 'landline',
        now() - interval '30 days'
   FROM bench_ids WHERE i % 50 IN (0, 1);
 
 INSERT INTO customer_external_ids (tenant_id, namespace, value, customer_ref, linked_at)
-SELECT '{tenant}', 'crm', 'C' || i, customer_ref, now() - (i % 365) * interval '1 day'
+SELECT '{tenant}', 'crm', crm, customer_ref, now() - (i % 365) * interval '1 day'
   FROM bench_ids;
 
 -- A live variable for everyone, an expired one (not yet purged) for every other one.
@@ -46,8 +50,8 @@ INSERT INTO calls (tenant_id, call_id, customer_ref, started_at, start_fingerpri
                    intents_updated, variables_updated, intent, intent_status)
 SELECT '{tenant}', 'hist-' || i || '-' || k, customer_ref,
        now() - (k * 30 + i % 30) * interval '1 day', 'bench-history', 90,
-       ARRAY['ani', 'external_id'], false, false, e164, false, '+18005550100',
-       jsonb_build_object('crm', 'C' || i), NULL, NULL,
+       ARRAY['ani', 'external_id'], false, false, e164, false, NULL,
+       jsonb_build_object('crm', crm), NULL, NULL,
        CASE WHEN k = 2 THEN now() - (k * 30 + i % 30) * interval '1 day' + interval '4 minutes' END,
        CASE WHEN k = 2 THEN 'bench-history' END,
        CASE WHEN k = 2 THEN 1 END, CASE WHEN k = 2 THEN 1 END,

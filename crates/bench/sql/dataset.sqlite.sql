@@ -1,12 +1,13 @@
 -- The benchmark data set on SQLite: the same customers as `dataset.sql` (customer i is
 -- cust_b<i>, on +1212<i, 7 digits> and crm:C<i>), in SQLite's types (instants as Unix
 -- milliseconds, JSON as text). The harness substitutes {tenant}, {customers} and {now}
--- (Unix milliseconds); {day} is a day in milliseconds.
+-- (Unix milliseconds); {day} is a day in milliseconds. Numbers and CRM ids are stored as
+-- their blind indexes, which the harness computed into the temporary bench_tokens.
 BEGIN;
 CREATE TEMP TABLE bench_ids AS
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {customers})
-SELECT i, 'cust_b' || i AS customer_ref, '+1212' || substr('0000000' || i, -7, 7) AS e164
-  FROM n;
+SELECT i, 'cust_b' || i AS customer_ref, t.phone AS e164, t.shared, t.crm
+  FROM n JOIN bench_tokens t USING (i);
 
 INSERT INTO customers (tenant_id, customer_ref, created_at)
 SELECT '{tenant}', customer_ref, {now} - (i % 365) * {day} FROM bench_ids;
@@ -17,12 +18,12 @@ SELECT '{tenant}', e164, customer_ref,
        {now} - (i % 365) * {day}
   FROM bench_ids;
 INSERT INTO customer_phones (tenant_id, e164, customer_ref, line_type, linked_at)
-SELECT '{tenant}', '+1213' || substr('0000000' || i, -7, 7), customer_ref, 'landline',
+SELECT '{tenant}', shared, customer_ref, 'landline',
        {now} - 30 * {day}
   FROM bench_ids WHERE i % 50 IN (0, 1);
 
 INSERT INTO customer_external_ids (tenant_id, namespace, value, customer_ref, linked_at)
-SELECT '{tenant}', 'crm', 'C' || i, customer_ref, {now} - (i % 365) * {day} FROM bench_ids;
+SELECT '{tenant}', 'crm', crm, customer_ref, {now} - (i % 365) * {day} FROM bench_ids;
 
 INSERT INTO variables (tenant_id, customer_ref, key, value, source, ttl_seconds, expires_at, updated_at)
 SELECT '{tenant}', customer_ref, 'plan_tier',
@@ -44,8 +45,8 @@ INSERT INTO calls (tenant_id, call_id, customer_ref, started_at, start_fingerpri
                    variables_updated, intent, intent_status)
 SELECT '{tenant}', 'hist-' || i || '-' || k, customer_ref,
        {now} - (k * 30 + i % 30) * {day}, 'bench-history', 90,
-       '["ani","external_id"]', 0, 0, e164, 0, '+18005550100',
-       '{"crm":"C' || i || '"}',
+       '["ani","external_id"]', 0, 0, e164, 0, NULL,
+       '{"crm":"' || crm || '"}',
        CASE WHEN k = 2 THEN {now} - (k * 30 + i % 30) * {day} + 240000 END,
        CASE WHEN k = 2 THEN 'bench-history' END,
        CASE WHEN k = 2 THEN 1 END, CASE WHEN k = 2 THEN 1 END,
@@ -53,5 +54,6 @@ SELECT '{tenant}', 'hist-' || i || '-' || k, customer_ref,
   FROM bench_ids, (SELECT 1 AS k UNION ALL SELECT 2);
 
 DROP TABLE bench_ids;
+DROP TABLE bench_tokens;
 COMMIT;
 

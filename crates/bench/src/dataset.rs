@@ -1,12 +1,15 @@
 //! The data set: a fresh database migrated like the tests', the bench account created
-//! through the binary, then `sql/dataset.sql` generating customers in bulk inside
-//! PostgreSQL (no row crosses the wire), then `VACUUM ANALYZE`.
+//! through the binary, the customers' blind indexes computed here and copied into
+//! `bench_tokens` ([`crate::tokens`]), then `sql/dataset.sql` generating customers in
+//! bulk inside PostgreSQL, then `VACUUM ANALYZE`.
 
 use std::time::Instant;
 
 use anyhow::Context;
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
-use stickycalls_postgres::tenant_key;
+use stickycalls_postgres::{PgKeyring, default_keyring_url, tenant_key};
+
+use crate::tokens;
 use tokio_postgres::NoTls;
 
 const DATASET_SQL: &str = include_str!("../sql/dataset.sql");
@@ -30,13 +33,35 @@ pub fn test_tenant(account: uuid::Uuid) -> uuid::Uuid {
     })
 }
 
-/// Generates `customers` customers for `tenant` in the database at `url`.
-pub async fn generate(url: &str, tenant: uuid::Uuid, customers: u64) -> anyhow::Result<DataSet> {
+/// Generates `customers` customers for the test environment of `account` (`tenant`) in
+/// the database at `url`.
+pub async fn generate(
+    url: &str, account: uuid::Uuid, tenant: uuid::Uuid, customers: u64,
+) -> anyhow::Result<DataSet> {
     let (client, connection) = tokio_postgres::connect(url, NoTls)
         .await
         .context("cannot connect to the bench database")?;
     tokio::spawn(connection);
     let began = Instant::now();
+    let keyring = PgKeyring::open(&default_keyring_url(url)?, url).await?;
+    let key = tokens::tenant_key(keyring, account).await?;
+    client
+        .batch_execute(
+            "CREATE TABLE bench_tokens (i integer PRIMARY KEY, phone text NOT NULL,
+                                        shared text NOT NULL, crm text NOT NULL)",
+        )
+        .await?;
+    for chunk in tokens::tokens(&key, customers).chunks(50_000) {
+        let column =
+            |f: fn(&tokens::Tokens) -> &str| -> Vec<&str> { chunk.iter().map(f).collect() };
+        let ids: Vec<i32> = chunk.iter().map(|t| t.i).collect();
+        client
+            .execute(
+                "INSERT INTO bench_tokens SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[])",
+                &[&ids, &column(|t| &t.phone), &column(|t| &t.shared), &column(|t| &t.crm)],
+            )
+            .await?;
+    }
     let sql = DATASET_SQL
         .replace("{tenant}", &tenant.to_string())
         .replace("{customers}", &customers.to_string());

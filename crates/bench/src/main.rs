@@ -16,6 +16,7 @@ mod profile;
 mod report;
 mod server;
 mod sqlite;
+mod tokens;
 mod traffic;
 mod webhooks;
 
@@ -126,7 +127,7 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
     .await?;
     let account = create_account(&tools.binary, &db.url, 1_000_000_000).await?;
     let tenant = dataset::test_tenant(account.id);
-    let data = dataset::generate(&db.url, tenant, customers).await?;
+    let data = dataset::generate(&db.url, account.id, tenant, customers).await?;
     eprintln!(
         "bench: {} rows in {:.1} s; starting the server",
         data.rows, data.generate_seconds
@@ -225,7 +226,7 @@ async fn measure_sqlite(
     let url = format!("sqlite://{}", file.display());
     let account = create_account(&tools.binary, &url, 1_000_000_000).await?;
     let tenant = dataset::test_tenant(account.id);
-    let generate_seconds = sqlite::generate(&file, tenant, customers).await?;
+    let generate_seconds = sqlite::generate(&file, account.id, tenant, customers).await?;
     let server = Server::start(&tools.binary, &url).await?;
     let phase = Phase {
         args,

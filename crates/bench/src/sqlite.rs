@@ -7,11 +7,15 @@ use std::time::Instant;
 
 use anyhow::Context;
 use diesel::Connection;
+use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
+use diesel::sql_types::{Integer, Text};
 use diesel::sqlite::SqliteConnection;
 use serde::Serialize;
+use stickycalls_sqlite::{SqliteKeyring, keyring_path};
 
 use crate::load::Measured;
+use crate::tokens;
 
 const DATASET_SQL: &str = include_str!("../sql/dataset.sqlite.sql");
 const DAY_MS: i64 = 86_400_000;
@@ -31,8 +35,12 @@ pub struct SqliteReport {
     pub rss_mb: f64,
 }
 
-/// Generates `customers` customers for `tenant` in the (migrated) file at `path`.
-pub async fn generate(path: &Path, tenant: uuid::Uuid, customers: u64) -> anyhow::Result<f64> {
+/// Generates `customers` customers for the test environment of `account` (`tenant`) in
+/// the (migrated) file at `path`.
+pub async fn generate(
+    path: &Path, account: uuid::Uuid, tenant: uuid::Uuid, customers: u64,
+) -> anyhow::Result<f64> {
+    let began = Instant::now();
     let now_ms = i64::try_from(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)?
@@ -47,9 +55,24 @@ pub async fn generate(path: &Path, tenant: uuid::Uuid, customers: u64) -> anyhow
         .to_str()
         .context("the SQLite path is not UTF-8")?
         .to_owned();
+    let keyring = SqliteKeyring::open(&keyring_path(&file))?;
+    let key = tokens::tenant_key(keyring, account).await?;
+    let rows = tokens::tokens(&key, customers);
     tokio::task::spawn_blocking(move || -> anyhow::Result<f64> {
-        let began = Instant::now();
         let mut conn = SqliteConnection::establish(&file)?;
+        conn.batch_execute(
+            "CREATE TEMP TABLE bench_tokens (i INTEGER PRIMARY KEY, phone TEXT, shared TEXT, crm TEXT);
+             BEGIN;",
+        )?;
+        for t in &rows {
+            diesel::sql_query("INSERT INTO bench_tokens VALUES (?, ?, ?, ?)")
+                .bind::<Integer, _>(t.i)
+                .bind::<Text, _>(&t.phone)
+                .bind::<Text, _>(&t.shared)
+                .bind::<Text, _>(&t.crm)
+                .execute(&mut conn)?;
+        }
+        conn.batch_execute("COMMIT;")?;
         conn.batch_execute(&sql)
             .context("generating the SQLite data set failed")?;
         Ok(began.elapsed().as_secs_f64())
