@@ -105,12 +105,22 @@ impl Server {
             .env("STICKYCALLS_WEBHOOKS_ALLOW_PRIVATE", "true")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("cannot start {}", binary.display()))?;
         let pid = child.id().context("the server exited at once")?;
         let stdout = child.stdout.take().context("no stdout")?;
+        // Its log: errors and warnings are shown (a failed request is then explained in
+        // the bench's output), the rest drained so the server never blocks on it.
+        let mut log = BufReader::new(child.stderr.take().context("no stderr")?).lines();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = log.next_line().await {
+                if line.contains("ERROR") || line.contains("WARN") {
+                    eprintln!("server: {line}");
+                }
+            }
+        });
         let mut lines = BufReader::new(stdout).lines();
         let base = tokio::time::timeout(Duration::from_secs(60), async {
             while let Some(line) = lines.next_line().await? {

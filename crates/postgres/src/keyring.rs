@@ -114,7 +114,8 @@ impl PgKeyring {
 
     async fn insert_returning(&self, scope: &str, wrapped: &str) -> Result<String, StoreError> {
         // The insert and the read of the winner are one statement; a conflicting insert
-        // returns nothing from the CTE, so the stored row is read beside it.
+        // returns nothing from the CTE, so the stored row is read beside it, when this
+        // statement's snapshot can see it.
         let stored = self
             .first(
                 "WITH added AS (
@@ -125,7 +126,15 @@ impl PgKeyring {
                 [scope, wrapped],
             )
             .await?;
-        stored.ok_or_else(|| StoreError::Unknown(anyhow::anyhow!("a key inserted was not read")))
+        if let Some(stored) = stored {
+            return Ok(stored);
+        }
+        // The conflicting row was committed by another insert after this statement's
+        // snapshot was taken (its `ON CONFLICT` waited for that commit): a new statement
+        // sees it.
+        self.wrapped(scope)
+            .await?
+            .ok_or_else(|| StoreError::Unknown(anyhow::anyhow!("a key inserted was not read")))
     }
 }
 

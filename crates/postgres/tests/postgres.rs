@@ -430,7 +430,9 @@ async fn a_new_caller_on_a_connection_that_only_served_known_callers() {
         let ledger = PgLedger::new(store.clone());
         (store, ledger)
     };
-    // Another store makes the caller known and grants credits.
+    // Another store makes the caller known and grants credits (the same keys: the
+    // number is found by its index under the tenant's key).
+    let vault = SoftwareVault::ephemeral();
     let (store, ledger) = open(2);
     stickycalls_test_support::fakes::operator(store.clone(), ledger.clone(), TestClock::default())
         .grant_credits(&t.id, 10)
@@ -441,7 +443,7 @@ async fn a_new_caller_on_a_connection_that_only_served_known_callers() {
         ledger,
         TestClock::default(),
         SequentialIds,
-        SoftwareVault::ephemeral(),
+        vault.clone(),
     );
     setup
         .start(&t, start("known-1", "+14155550101"))
@@ -455,7 +457,7 @@ async fn a_new_caller_on_a_connection_that_only_served_known_callers() {
         ledger,
         TestClock::default(),
         SequentialIds,
-        SoftwareVault::ephemeral(),
+        vault.clone(),
     );
     let known = service
         .start(&t, start("known-2", "+14155550101"))

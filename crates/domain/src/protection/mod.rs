@@ -8,6 +8,8 @@
 mod cipher;
 mod context;
 mod hints;
+#[cfg(test)]
+mod hints_tests;
 mod index;
 mod keys;
 mod sealer;

@@ -94,10 +94,12 @@ impl Sealer {
             || record.phones.iter().any(|p| is_index(p.e164.as_e164()))
             || record.external_ids.iter().any(|x| is_index(&x.value))
             || record.calls.iter().any(|c| c.sealed_hints.is_some());
-        if !needs_key {
-            return Ok(record);
-        }
-        let key = self.vault.key(&scope, false).await?;
+        // Without anything sealed no key is read; indexes are still left out.
+        let key = if needs_key {
+            self.vault.key(&scope, false).await?
+        } else {
+            None
+        };
         let key = key.as_ref();
         let who = &who;
         let tampered = |what: String| move |e: Tampered| failure(tenant, who, e, &what);

@@ -17,11 +17,11 @@ fn tenant(n: u128) -> TenantId {
     }
 }
 
-fn customer(n: u128, name: &str) -> Scope {
+pub(super) fn customer(n: u128, name: &str) -> Scope {
     Scope::Customer(tenant(n), CustomerRef::parse(name, "customer_ref").unwrap())
 }
 
-fn counter() -> impl FnMut() -> [u8; 24] {
+pub(super) fn counter() -> impl FnMut() -> [u8; 24] {
     let mut n = 0u8;
     move || {
         n += 1;

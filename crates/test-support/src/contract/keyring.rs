@@ -51,6 +51,18 @@ pub async fn keyring_contract<K: KeyringStore + Clone>(keyring: K) -> anyhow::Re
         "the first key made is kept"
     );
 
+    // Nodes making the same new key at the same moment all get the one stored.
+    let racing = customer(3, "cus_race");
+    let writes = (0..16u8).map(|i| {
+        let (keyring, racing) = (keyring.clone(), racing.name());
+        async move { keyring.insert(&racing, &format!("wrapped-{i}")).await }
+    });
+    let kept = futures_util::future::try_join_all(writes).await?;
+    ensure!(
+        kept.iter().all(|k| *k == kept[0]) && kept[0].starts_with("wrapped-"),
+        "racing inserts disagree: {kept:?}"
+    );
+
     vault.destroy(&one).await?;
     ensure!(
         node().await?.key(&one, false).await?.is_none(),
