@@ -102,9 +102,7 @@ fn links_open_their_copies_and_leave_out_what_cannot_be_read() {
         phone(indexed.phone().unwrap().as_e164(), copies.phone.clone()),
         phone("+14155550999", None),
         phone(
-            &index_number(&tenant_key, &PhoneNumber::from_e164("+1"))
-                .as_e164()
-                .to_owned(),
+            index_number(&tenant_key, &PhoneNumber::from_e164("+1")).as_e164(),
             None,
         ),
     ];
