@@ -87,10 +87,16 @@ for store in "${STORES[@]}"; do
       "--include-operation-id replace_retention_doc --exclude-checks positive_data_acceptance" \
       "--include-operation-id revoke_key_doc"; do
     # Run from the work directory: schemathesis keeps its state in ./.schemathesis.
+    # The hooks drop generated bodies the API refuses by design (calls/end with numbers
+    # the tenant's region cannot read...); on some seeds that trips Hypothesis's
+    # "too many examples filtered out" health check on calls/end, which tests nothing
+    # of the API: it is suppressed as schemathesis's own message advises
+    # (`--suppress-health-check=filter_too_much`). Every check still runs.
     # shellcheck disable=SC2086
     if ! (cd "$work" && PYTHONPATH="$ROOT/tests/fuzz-api" SCHEMATHESIS_HOOKS=hooks \
         "$VENV/bin/st" run "http://127.0.0.1:$port/v1/openapi.json" $ops \
         --checks all --header "Authorization: Bearer $key" --max-examples "$EXAMPLES" \
+        --suppress-health-check=filter_too_much \
         --report junit --report-dir "$store-report"); then
       failed=1
     fi
