@@ -3,7 +3,7 @@
 //! and destroying a key reaches every backup of the rows it sealed. It has one table,
 //! created on open; the first writer of a scope's key wins (`ON CONFLICT DO NOTHING`).
 
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Text};
 use diesel::{QueryableByName, sql_query};
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::Pool;
@@ -36,6 +36,14 @@ impl std::fmt::Debug for PgKeyring {
 
 #[derive(QueryableByName)]
 struct Wrapped {
+    #[diesel(sql_type = Text)]
+    wrapped: String,
+}
+
+#[derive(QueryableByName)]
+struct Scoped {
+    #[diesel(sql_type = Text)]
+    scope: String,
     #[diesel(sql_type = Text)]
     wrapped: String,
 }
@@ -112,6 +120,20 @@ impl PgKeyring {
         Ok(rows.into_iter().next().map(|r| r.wrapped))
     }
 
+    async fn replace_wrapped(
+        &self, scope: &str, expected: &str, new: &str,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.pool.get().await.map_err(from_pool)?;
+        let changed = sql_query("UPDATE data_keys SET wrapped = $3 WHERE scope = $1 AND wrapped = $2")
+            .bind::<Text, _>(scope)
+            .bind::<Text, _>(expected)
+            .bind::<Text, _>(new)
+            .execute(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        Ok(changed == 1)
+    }
+
     async fn insert_returning(&self, scope: &str, wrapped: &str) -> Result<String, StoreError> {
         // The insert and the read of the winner are one statement; a conflicting insert
         // returns nothing from the CTE, so the stored row is read beside it, when this
@@ -168,6 +190,36 @@ impl KeyringStore for PgKeyring {
 
     fn master_id<'a>(&'a self, proposed: &'a str) -> KeyFuture<'a, String> {
         Box::pin(self.insert_returning(MASTER, proposed))
+    }
+
+    fn move_master_id<'a>(&'a self, from: &'a str, to: &'a str) -> KeyFuture<'a, bool> {
+        Box::pin(async move {
+            self.replace_wrapped(MASTER, from, to).await?;
+            Ok(self.wrapped(MASTER).await?.as_deref() == Some(to))
+        })
+    }
+
+    fn page<'a>(&'a self, after: &'a str, limit: u32) -> KeyFuture<'a, Vec<(String, String)>> {
+        Box::pin(async move {
+            let mut conn = self.pool.get().await.map_err(from_pool)?;
+            let rows: Vec<Scoped> = sql_query(
+                "SELECT scope, wrapped FROM data_keys WHERE scope COLLATE \"C\" > $1 AND scope <> $2
+                 ORDER BY scope COLLATE \"C\" LIMIT $3",
+            )
+            .bind::<Text, _>(after)
+            .bind::<Text, _>(MASTER)
+            .bind::<BigInt, _>(i64::from(limit))
+            .load(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+            Ok(rows.into_iter().map(|r| (r.scope, r.wrapped)).collect())
+        })
+    }
+
+    fn replace<'a>(
+        &'a self, scope: &'a str, expected: &'a str, new: &'a str,
+    ) -> KeyFuture<'a, bool> {
+        Box::pin(self.replace_wrapped(scope, expected, new))
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use diesel::connection::SimpleConnection;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{Bool, Integer, Text};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, QueryableByName, RunQueryDsl, sql_query};
 use stickycalls_domain::StoreError;
@@ -32,6 +32,14 @@ impl std::fmt::Debug for SqliteKeyring {
 
 #[derive(QueryableByName)]
 struct Wrapped {
+    #[diesel(sql_type = Text)]
+    wrapped: String,
+}
+
+#[derive(QueryableByName)]
+struct Scoped {
+    #[diesel(sql_type = Text)]
+    scope: String,
     #[diesel(sql_type = Text)]
     wrapped: String,
 }
@@ -125,4 +133,48 @@ impl KeyringStore for SqliteKeyring {
         let proposed = proposed.to_owned();
         self.run(move |conn| insert(conn, MASTER, &proposed))
     }
+
+    fn move_master_id<'a>(&'a self, from: &'a str, to: &'a str) -> KeyFuture<'a, bool> {
+        let (from, to) = (from.to_owned(), to.to_owned());
+        self.run(move |conn| {
+            replace(conn, MASTER, &from, &to)?;
+            let stored: Wrapped = sql_query("SELECT wrapped FROM data_keys WHERE scope = ?1")
+                .bind::<Text, _>(MASTER)
+                .get_result(conn)?;
+            Ok(stored.wrapped == to)
+        })
+    }
+
+    fn page<'a>(&'a self, after: &'a str, limit: u32) -> KeyFuture<'a, Vec<(String, String)>> {
+        let after = after.to_owned();
+        self.run(move |conn| {
+            let rows: Vec<Scoped> = sql_query(
+                "SELECT scope, wrapped FROM data_keys WHERE scope > ?1 AND scope <> ?2
+                 ORDER BY scope LIMIT ?3",
+            )
+            .bind::<Text, _>(after)
+            .bind::<Text, _>(MASTER)
+            .bind::<Integer, _>(i32::try_from(limit).unwrap_or(i32::MAX))
+            .load(conn)?;
+            Ok(rows.into_iter().map(|r| (r.scope, r.wrapped)).collect())
+        })
+    }
+
+    fn replace<'a>(
+        &'a self, scope: &'a str, expected: &'a str, new: &'a str,
+    ) -> KeyFuture<'a, bool> {
+        let (scope, expected, new) = (scope.to_owned(), expected.to_owned(), new.to_owned());
+        self.run(move |conn| replace(conn, &scope, &expected, &new))
+    }
+}
+
+fn replace(
+    conn: &mut SqliteConnection, scope: &str, expected: &str, new: &str,
+) -> diesel::QueryResult<bool> {
+    let changed = sql_query("UPDATE data_keys SET wrapped = ?3 WHERE scope = ?1 AND wrapped = ?2")
+        .bind::<Text, _>(scope)
+        .bind::<Text, _>(expected)
+        .bind::<Text, _>(new)
+        .execute(conn)?;
+    Ok(changed == 1)
 }

@@ -4,13 +4,18 @@
 //! protects), caches them unwrapped in memory, and destroys them when a customer is
 //! erased or a tenant closed. It refuses a keyring made under another master key.
 //!
+//! During a master-key rotation it holds two master keys: it opens a wrapped key under
+//! either, wraps new keys under the one the keyring names, and [`SoftwareVault::rotate`]
+//! moves the keyring to the new key and re-wraps every key under it ([`rotation`]).
+//!
 //! It knows nothing of what is sealed (the domain's `protection` rules) nor where the
 //! keyring is stored (memory, an SQLite file, a PostgreSQL database: the store crates).
 
 mod memory;
+pub mod rotation;
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use moka::future::Cache;
@@ -25,6 +30,10 @@ const CACHED_KEYS: u64 = 100_000;
 /// How long an unwrapped key stays cached: another node's destruction reaches this one
 /// by then at the latest.
 const CACHED_FOR: Duration = Duration::from_secs(600);
+/// How long a vault with two master keys trusts its last reading of which one the
+/// keyring names before it wraps a new key: a rotation waits longer than this after
+/// moving the keyring, so no node wraps under the old key once the re-wrapping starts.
+pub const WRAPPING_CHOICE_FOR: Duration = Duration::from_secs(5);
 
 /// Why a vault did not open.
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +41,8 @@ pub enum VaultError {
     /// The keyring was made under another master key.
     #[error(
         "the master key (id {given}) is not the one this keyring was made with (id {stored}): \
-         start with the master key that wrapped the data keys"
+         start with the master key that wrapped the data keys (during a rotation, give the \
+         other one as STICKYCALLS_MASTER_KEY_PREVIOUS)"
     )]
     WrongMasterKey {
         /// The id of the key given.
@@ -40,6 +50,12 @@ pub enum VaultError {
         /// The id the keyring holds.
         stored: String,
     },
+    /// A rotation needs the master key being replaced (`STICKYCALLS_MASTER_KEY_PREVIOUS`).
+    #[error(
+        "a rotation needs the new master key as STICKYCALLS_MASTER_KEY and the one it \
+         replaces as STICKYCALLS_MASTER_KEY_PREVIOUS"
+    )]
+    NoPreviousKey,
     /// The keyring could not be read.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -48,8 +64,12 @@ pub enum VaultError {
 /// Data keys wrapped under a master key, kept in `K`.
 pub struct SoftwareVault<K> {
     master: MasterKey,
+    previous: Option<MasterKey>,
     keyring: K,
     cache: Cache<String, DataKey>,
+    /// With two master keys: whether the keyring named the previous one, and when that
+    /// was read.
+    wraps_under_previous: Mutex<Option<(Instant, bool)>>,
 }
 
 impl<K> std::fmt::Debug for SoftwareVault<K> {
@@ -75,21 +95,78 @@ impl<K: KeyringStore> SoftwareVault<K> {
         Self::assemble(master, keyring)
     }
 
+    /// The vault also opens keys wrapped under `previous` (a rotation's old master
+    /// key), and wraps under it while the keyring still names it.
+    #[must_use]
+    pub fn with_previous(mut self, previous: Option<MasterKey>) -> Self {
+        self.previous = previous.filter(|p| p.id() != self.master.id());
+        self
+    }
+
     /// Ties the keyring to the master key on first use; refuses any other master key
-    /// afterwards.
+    /// afterwards (the previous one is accepted while a rotation is under way).
     pub async fn verify(&self) -> Result<(), VaultError> {
         let given = self.master.id();
         let stored = self.keyring.master_id(&given).await?;
-        if stored != given {
+        let previous = self.previous.as_ref().map(MasterKey::id);
+        if stored != given && Some(&stored) != previous.as_ref() {
             return Err(VaultError::WrongMasterKey { given, stored });
         }
         Ok(())
     }
 
+    /// The master key new data keys are wrapped under: the keyring's.
+    async fn wrapping_key(&self) -> Result<&MasterKey, StoreError> {
+        let Some(previous) = &self.previous else {
+            return Ok(&self.master);
+        };
+        let known = *self
+            .wraps_under_previous
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let under_previous = match known {
+            Some((read, under)) if read.elapsed() < WRAPPING_CHOICE_FOR => under,
+            _ => {
+                let stored = self.keyring.master_id(&self.master.id()).await?;
+                let under = if stored == self.master.id() {
+                    false
+                } else if stored == previous.id() {
+                    true
+                } else {
+                    return Err(StoreError::Unknown(anyhow!(
+                        "the keyring names a master key (id {stored}) this node was not given"
+                    )));
+                };
+                *self
+                    .wraps_under_previous
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some((Instant::now(), under));
+                under
+            }
+        };
+        Ok(if under_previous { previous } else { &self.master })
+    }
+
+    /// The data key in `wrapped`, under the master key or the previous one.
+    fn unwrap(&self, scope: &Scope, wrapped: &str) -> Result<DataKey, StoreError> {
+        let opened = self
+            .master
+            .unwrap(scope, wrapped)
+            .or_else(|e| self.previous.as_ref().map_or(Err(e), |p| p.unwrap(scope, wrapped)));
+        opened.map_err(|_| {
+            tracing::error!(scope = %scope.tenant().account, "a wrapped data key did not unwrap");
+            StoreError::Unknown(anyhow!(
+                "a wrapped data key did not unwrap under the master key"
+            ))
+        })
+    }
+
     fn assemble(master: MasterKey, keyring: K) -> Self {
         Self {
             master,
+            previous: None,
             keyring,
+            wraps_under_previous: Mutex::new(None),
             cache: Cache::builder()
                 .max_capacity(CACHED_KEYS)
                 .time_to_live(CACHED_FOR)
@@ -107,17 +184,12 @@ impl<K: KeyringStore> SoftwareVault<K> {
             Some(wrapped) => wrapped,
             None if create => {
                 let fresh = DataKey::from_bytes(random());
-                let wrapped = self.master.wrap(scope, &fresh, random());
+                let wrapped = self.wrapping_key().await?.wrap(scope, &fresh, random());
                 self.keyring.insert(&name, &wrapped).await?
             }
             None => return Ok(None),
         };
-        let key = self.master.unwrap(scope, &wrapped).map_err(|_| {
-            tracing::error!(scope = %scope.tenant().account, "a wrapped data key did not unwrap");
-            StoreError::Unknown(anyhow!(
-                "a wrapped data key did not unwrap under the master key"
-            ))
-        })?;
+        let key = self.unwrap(scope, &wrapped)?;
         self.cache.insert(name, key.clone()).await;
         Ok(Some(key))
     }

@@ -74,4 +74,41 @@ impl KeyringStore for MemoryKeyring {
         });
         Box::pin(async move { Ok(stored) })
     }
+
+    fn move_master_id<'a>(&'a self, from: &'a str, to: &'a str) -> KeyFuture<'a, bool> {
+        let moved = self.with(|k| match k.master_id.as_deref() {
+            Some(id) if id == from || id == to => {
+                k.master_id = Some(to.to_owned());
+                true
+            }
+            _ => false,
+        });
+        Box::pin(async move { Ok(moved) })
+    }
+
+    fn page<'a>(&'a self, after: &'a str, limit: u32) -> KeyFuture<'a, Vec<(String, String)>> {
+        let mut found: Vec<(String, String)> = self.with(|k| {
+            k.keys
+                .iter()
+                .filter(|(scope, _)| scope.as_str() > after)
+                .map(|(scope, wrapped)| (scope.clone(), wrapped.clone()))
+                .collect()
+        });
+        found.sort();
+        found.truncate(limit as usize);
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn replace<'a>(
+        &'a self, scope: &'a str, expected: &'a str, new: &'a str,
+    ) -> KeyFuture<'a, bool> {
+        let replaced = self.with(|k| match k.keys.get_mut(scope) {
+            Some(wrapped) if wrapped == expected => {
+                new.clone_into(wrapped);
+                true
+            }
+            _ => false,
+        });
+        Box::pin(async move { Ok(replaced) })
+    }
 }

@@ -51,4 +51,18 @@ pub trait KeyringStore: Send + Sync + 'static {
     /// The master key id the keyring was made with: `proposed` is stored if the keyring
     /// is new.
     fn master_id<'a>(&'a self, proposed: &'a str) -> KeyFuture<'a, String>;
+
+    /// Moves the keyring to the master key `to` if it still names `from` (a rotation's
+    /// first step); true if it names `to` afterwards.
+    fn move_master_id<'a>(&'a self, from: &'a str, to: &'a str) -> KeyFuture<'a, bool>;
+
+    /// Up to `limit` wrapped keys whose scope name sorts after `after`, in scope-name
+    /// order (never the master id): a rotation pages through the keyring with them.
+    fn page<'a>(&'a self, after: &'a str, limit: u32) -> KeyFuture<'a, Vec<(String, String)>>;
+
+    /// Replaces the key of `scope` by `new` if it is still `expected` (compare-and-set:
+    /// a key destroyed meanwhile stays destroyed); whether it did.
+    fn replace<'a>(
+        &'a self, scope: &'a str, expected: &'a str, new: &'a str,
+    ) -> KeyFuture<'a, bool>;
 }

@@ -162,6 +162,39 @@ impl MasterKey {
     }
 }
 
+/// What a master-key rotation does with one wrapped data key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rewrap {
+    /// It is wrapped under the new master key already: nothing to do (a rotation run
+    /// again after a crash passes over what it did).
+    Done,
+    /// It was wrapped under the previous master key: the same data key, wrapped under
+    /// the new one.
+    Rewrapped(String),
+    /// It opens under neither key: altered, or wrapped under a third key. Left as it is
+    /// and reported.
+    Unreadable,
+}
+
+impl MasterKey {
+    /// The rotation rule for one wrapped key of `scope`: `self` is the new master key,
+    /// `previous` the one being replaced, `nonce` fresh for the new wrapping. The data
+    /// key never changes, so what it sealed stays readable throughout.
+    /// `scope` is the scope's name ([`Scope::name`]), as the keyring lists it.
+    pub fn rewrap_from(
+        &self, previous: &MasterKey, scope: &str, wrapped: &str, nonce: [u8; 24],
+    ) -> Rewrap {
+        let aad = scope.as_bytes();
+        if aead_open(&self.key, WRAPPED_PREFIX, aad, wrapped).is_ok() {
+            return Rewrap::Done;
+        }
+        match aead_open(&previous.key, WRAPPED_PREFIX, aad, wrapped) {
+            Ok(key) => Rewrap::Rewrapped(aead_seal(&self.key, WRAPPED_PREFIX, aad, &key, nonce)),
+            Err(Tampered) => Rewrap::Unreadable,
+        }
+    }
+}
+
 /// `msg` sealed under `key` with `aad` (XChaCha20-Poly1305): `prefix` and the URL-safe
 /// base64 of the nonce followed by the ciphertext and its tag. Values and wrapped keys
 /// are both written this way.

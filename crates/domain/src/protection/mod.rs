@@ -23,7 +23,7 @@ pub use hints::{
     is_index, open_external_ids, open_hints, open_phones, seal_hints, seal_links,
 };
 pub use index::blind_index;
-pub use keys::{DataKey, MasterKey, MasterKeyError, Scope, Tampered, WRAPPED_PREFIX};
+pub use keys::{DataKey, MasterKey, MasterKeyError, Rewrap, Scope, Tampered, WRAPPED_PREFIX};
 pub use sealer::Sealer;
 
 /// A personal field: what is sealed, and under which name its ciphertext is bound.

@@ -1,6 +1,9 @@
 //! The keyring contract: every [`KeyringStore`] keeps one key per scope (the first
 //! writer's), destroys a customer's or a whole tenant's keys and nothing else, and ties
-//! itself to the first master key it sees.
+//! itself to the first master key it sees; a master-key rotation re-wraps every key
+//! under the new master key by compare-and-set, and can be run again.
+
+use std::time::Duration;
 
 use anyhow::ensure;
 use stickycalls_domain::identity::CustomerRef;
@@ -85,6 +88,56 @@ pub async fn keyring_contract<K: KeyringStore + Clone>(keyring: K) -> anyhow::Re
     ensure!(
         after.key(&elsewhere, false).await?.is_some(),
         "another tenant keeps its keys"
+    );
+    rotation(keyring, &master).await
+}
+
+/// A master-key rotation on a keyring made under `old`, which holds one unreadable key
+/// (the racing test's) and the key of `customer(2, "cus_1")`.
+async fn rotation<K: KeyringStore + Clone>(keyring: K, old: &MasterKey) -> anyhow::Result<()> {
+    let new = MasterKey::from_bytes([9; 32]);
+    let scopes: Vec<Scope> = (0..5).map(|i| customer(4, &format!("cus_{i}"))).collect();
+    let before = SoftwareVault::open(old.clone(), keyring.clone()).await?;
+    let mut keys = vec![before.key(&customer(2, "cus_1"), false).await?];
+    for scope in &scopes[..4] {
+        keys.push(before.key(scope, true).await?);
+    }
+    // A node given both keys before the rotation wraps under the one the keyring names.
+    let both = SoftwareVault::new(new.clone(), keyring.clone()).with_previous(Some(old.clone()));
+    both.verify().await?;
+    keys.push(both.key(&scopes[4], true).await?);
+    let wrapped = keyring.wrapped(&scopes[4].name()).await?.unwrap_or_default();
+    ensure!(
+        old.unwrap(&scopes[4], &wrapped).is_ok(),
+        "a key made before the move is wrapped under the keyring's master key"
+    );
+    ensure!(
+        !keyring.replace(&scopes[4].name(), "not it", "x").await?,
+        "a replacement of a key that changed is refused"
+    );
+
+    let done = both.rotate(Duration::ZERO, 2).await?;
+    ensure!(
+        (done.rewrapped, done.already, done.unreadable, done.changed_meanwhile) == (6, 0, 1, 0),
+        "rotation: {done:?}"
+    );
+    let after = SoftwareVault::open(new.clone(), keyring.clone()).await?;
+    let mut now = vec![after.key(&customer(2, "cus_1"), false).await?];
+    for scope in &scopes {
+        now.push(after.key(scope, false).await?);
+    }
+    ensure!(now == keys, "every data key is the same under the new master key");
+    ensure!(
+        matches!(
+            SoftwareVault::open(old.clone(), keyring.clone()).await,
+            Err(VaultError::WrongMasterKey { .. })
+        ),
+        "the old master key alone is refused after the rotation"
+    );
+    let again = both.rotate(Duration::ZERO, 500).await?;
+    ensure!(
+        (again.rewrapped, again.already) == (0, 6),
+        "a second run re-wraps nothing: {again:?}"
     );
     Ok(())
 }
