@@ -13,6 +13,8 @@ use stickycalls_memory::{MemoryLedger, MemoryStore};
 use stickycalls_postgres::{PgLedger, PgSettings, PgStore};
 use stickycalls_sqlite::{SqliteLedger, SqliteSettings, SqliteStore};
 
+use stickycalls_vault::rotation::{PAGE, Rotation, settle};
+
 use crate::vault::{Note, VaultSettings};
 
 /// The wall clock.
@@ -63,6 +65,11 @@ pub trait Adapter: Backend<Clock = SystemClock, Ids = RandomIds> {
     fn vault(
         settings: &Self::Settings, vault: &VaultSettings,
     ) -> impl Future<Output = anyhow::Result<(SharedVault, Note)>> + Send;
+    /// Moves the keyring to the new master key and re-wraps every data key under it
+    /// (`stickycalls keys rotate-master`).
+    fn rotate_master(
+        settings: &Self::Settings, vault: &VaultSettings,
+    ) -> impl Future<Output = anyhow::Result<Rotation>> + Send;
     /// Settings for each of `workers` HTTP workers' own pool, if the store wants one.
     fn per_worker(_settings: &Self::Settings, _workers: usize) -> Option<Self::Settings> {
         None
@@ -127,6 +134,12 @@ impl Adapter for Postgres {
     ) -> anyhow::Result<(SharedVault, Note)> {
         crate::vault::postgres(settings, vault).await
     }
+    async fn rotate_master(
+        settings: &PgSettings, vault: &VaultSettings,
+    ) -> anyhow::Result<Rotation> {
+        let vault = crate::vault::postgres_vault(settings, vault).await?;
+        Ok(vault.rotate(settle(), PAGE).await?)
+    }
     fn location(settings: &PgSettings) -> String {
         let url = &settings.url;
         let after = url.split_once('@').map_or(url.as_str(), |(_, rest)| rest);
@@ -155,6 +168,12 @@ impl Adapter for Sqlite {
         settings: &SqliteSettings, vault: &VaultSettings,
     ) -> anyhow::Result<(SharedVault, Note)> {
         crate::vault::sqlite(settings, vault).await
+    }
+    async fn rotate_master(
+        settings: &SqliteSettings, vault: &VaultSettings,
+    ) -> anyhow::Result<Rotation> {
+        let (vault, _) = crate::vault::sqlite_vault(settings, vault).await?;
+        Ok(vault.rotate(settle(), PAGE).await?)
     }
     fn location(settings: &SqliteSettings) -> String {
         let path = std::path::Path::new(&settings.path);
@@ -196,6 +215,11 @@ impl Adapter for Memory {
         _settings: &MemorySettings, _vault: &VaultSettings,
     ) -> anyhow::Result<(SharedVault, Note)> {
         Ok((crate::vault::memory(), None))
+    }
+    async fn rotate_master(
+        _settings: &MemorySettings, _vault: &VaultSettings,
+    ) -> anyhow::Result<Rotation> {
+        anyhow::bail!("the in-memory store's keys die with the process: there is nothing to rotate")
     }
     fn location(_settings: &MemorySettings) -> String {
         "in memory (nothing survives a restart)".to_owned()

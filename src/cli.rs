@@ -33,7 +33,7 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: AccountsCommand,
     },
-    /// Manage an account's API keys.
+    /// Manage an account's API keys, and rotate the master key.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
@@ -107,6 +107,20 @@ pub(crate) enum AccountsCommand {
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum KeysCommand {
+    #[command(flatten)]
+    Api(ApiKeysCommand),
+    /// Re-wrap every data key under a new master key, online. Give the new key as
+    /// STICKYCALLS_MASTER_KEY and the one it replaces as STICKYCALLS_MASTER_KEY_PREVIOUS
+    /// (serving nodes need both while it runs); run again after a crash. Prints what it
+    /// did, as JSON.
+    #[command(
+        after_help = "Example:\n  STICKYCALLS_MASTER_KEY=$(cat new.key) STICKYCALLS_MASTER_KEY_PREVIOUS=$(cat old.key) stickycalls keys rotate-master"
+    )]
+    RotateMaster,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum ApiKeysCommand {
     /// Create a key; prints it once, as JSON (only its hash is stored).
     #[command(
         after_help = "Example:\n  stickycalls keys create --account 0b8e2c1a-5d7f-4e1b-9a3c-2f6d8e0b4c71 --env prod --name \"IVR production\""

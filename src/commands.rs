@@ -20,7 +20,7 @@ use stickycalls_http_api::KeyDto;
 use stickycalls_inbound::keys::Argon2Minter;
 
 use crate::adapters::{Adapter, RandomIds, SystemClock};
-use crate::cli::{AccountsCommand, CreditsCommand, KeysCommand, PlansCommand};
+use crate::cli::{AccountsCommand, ApiKeysCommand, CreditsCommand, PlansCommand};
 use crate::settings::Settings;
 
 /// The operator's use cases over an adapter's ports (the same functions the tests call).
@@ -184,14 +184,14 @@ fn account_json(a: &AccountInfo) -> serde_json::Value {
 }
 
 pub(crate) async fn keys<A: Adapter>(
-    command: KeysCommand, op: &Operators<A>,
+    command: ApiKeysCommand, op: &Operators<A>,
 ) -> anyhow::Result<()> {
     let tenant = |account, environment| TenantId {
         account: AccountId(account),
         environment,
     };
     match command {
-        KeysCommand::Create {
+        ApiKeysCommand::Create {
             account,
             environment,
             name,
@@ -206,7 +206,7 @@ pub(crate) async fn keys<A: Adapter>(
             shown["key"] = created.token.expose().into();
             print_json(&shown);
         }
-        KeysCommand::List {
+        ApiKeysCommand::List {
             account,
             environment,
             json,
@@ -246,7 +246,7 @@ pub(crate) async fn keys<A: Adapter>(
                 );
             }
         }
-        KeysCommand::Revoke {
+        ApiKeysCommand::Revoke {
             account,
             environment,
             key,

@@ -30,7 +30,7 @@ use stickycalls_webhooks::Deliverer;
 use crate::adapters::{
     Adapter, Memory, MemorySettings, PURGE_EVERY, Postgres, RandomIds, Sqlite, SystemClock,
 };
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, KeysCommand};
 use crate::commands::say;
 use crate::settings::{Database, Settings};
 
@@ -89,7 +89,17 @@ async fn run<A: Adapter>(
             Ok(())
         }
         Command::Accounts { command } => commands::accounts::<A>(command, &op().await?).await,
-        Command::Keys { command } => commands::keys::<A>(command, &op().await?).await,
+        Command::Keys {
+            command: KeysCommand::Api(command),
+        } => commands::keys::<A>(command, &op().await?).await,
+        Command::Keys {
+            command: KeysCommand::RotateMaster,
+        } => {
+            telemetry::init(false);
+            let done = A::rotate_master(db, &settings.vault).await?;
+            say(&serde_json::to_string(&done)?);
+            Ok(())
+        }
         Command::Credits { command } => commands::credits::<A>(command, &op().await?).await,
         Command::Plans { command } => commands::plans::<A>(command, &op().await?).await,
         Command::Purge => commands::purge::<A>(&op().await?).await,

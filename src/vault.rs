@@ -20,6 +20,10 @@ pub struct VaultSettings {
     /// `STICKYCALLS_MASTER_KEY` (64 hex digits or base64 of 32 bytes), else the content
     /// of the file `STICKYCALLS_MASTER_KEY_FILE`.
     pub master: Option<MasterKey>,
+    /// `STICKYCALLS_MASTER_KEY_PREVIOUS`: during a rotation, the master key being
+    /// replaced (keys wrapped under it still open; new ones are wrapped under whichever
+    /// of the two the keyring names).
+    pub previous: Option<MasterKey>,
     /// `STICKYCALLS_KEYRING_URL`: the keyring's PostgreSQL database (default: the data's
     /// database name with `_keyring`, on the same server).
     pub keyring_url: Option<String>,
@@ -39,8 +43,12 @@ impl VaultSettings {
             (None, Some(path)) => Some(read_key_file(&path)?),
             (None, None) => None,
         };
+        let previous = var("STICKYCALLS_MASTER_KEY_PREVIOUS")
+            .map(|text| MasterKey::parse(&text).context("STICKYCALLS_MASTER_KEY_PREVIOUS"))
+            .transpose()?;
         Ok(Self {
             master,
+            previous,
             keyring_url: var("STICKYCALLS_KEYRING_URL"),
         })
     }
@@ -66,6 +74,14 @@ pub fn memory() -> SharedVault {
 pub async fn sqlite(
     db: &SqliteSettings, settings: &VaultSettings,
 ) -> anyhow::Result<(SharedVault, Note)> {
+    let (vault, note) = sqlite_vault(db, settings).await?;
+    Ok((Arc::new(vault), note))
+}
+
+/// The SQLite store's software vault, verified against its keyring.
+pub async fn sqlite_vault(
+    db: &SqliteSettings, settings: &VaultSettings,
+) -> anyhow::Result<(SoftwareVault<SqliteKeyring>, Note)> {
     let keyring = keyring_path(&db.path);
     let key_file = format!("{}.master-key", db.path);
     let (master, note) = match &settings.master {
@@ -86,15 +102,23 @@ pub async fn sqlite(
              STICKYCALLS_MASTER_KEY or STICKYCALLS_MASTER_KEY_FILE to the key it was made with"
         ),
     };
-    let vault = SoftwareVault::new(master, SqliteKeyring::open(&keyring)?);
+    let vault = SoftwareVault::new(master, SqliteKeyring::open(&keyring)?)
+        .with_previous(settings.previous.clone());
     vault.verify().await?;
-    Ok((Arc::new(vault), note))
+    Ok((vault, note))
 }
 
 /// PostgreSQL: the master key must be given; the keyring is its own database.
 pub async fn postgres(
     db: &PgSettings, settings: &VaultSettings,
 ) -> anyhow::Result<(SharedVault, Note)> {
+    Ok((Arc::new(postgres_vault(db, settings).await?), None))
+}
+
+/// The PostgreSQL store's software vault, verified against its keyring.
+pub async fn postgres_vault(
+    db: &PgSettings, settings: &VaultSettings,
+) -> anyhow::Result<SoftwareVault<PgKeyring>> {
     let Some(master) = settings.master.clone() else {
         bail!(
             "no master key: set STICKYCALLS_MASTER_KEY (64 hex digits, e.g. from \
@@ -109,9 +133,9 @@ pub async fn postgres(
     let keyring = PgKeyring::open(&url, &db.url)
         .await
         .context("cannot open the keyring database (STICKYCALLS_KEYRING_URL)")?;
-    let vault = SoftwareVault::new(master, keyring);
+    let vault = SoftwareVault::new(master, keyring).with_previous(settings.previous.clone());
     vault.verify().await?;
-    Ok((Arc::new(vault), None))
+    Ok(vault)
 }
 
 fn write_private(path: &str, text: &str) -> anyhow::Result<()> {

@@ -20,6 +20,7 @@ mod platforms;
 mod receiver;
 mod reference;
 mod retention;
+mod rotation;
 mod sealing;
 mod seeds;
 mod settings;

@@ -45,7 +45,7 @@ async fn run(program: &str, args: &[&str]) -> Vec<u8> {
 
 /// A caller on `ani` (dialling our line, with a CRM id made of `value`) whose end saves
 /// `value`.
-async fn remember(s: &Server, call_id: &str, ani: &str, value: &str) -> String {
+pub(crate) async fn remember(s: &Server, call_id: &str, ani: &str, value: &str) -> String {
     let hints = json!({"ani": ani, "dnis": "+18005550188", "external_ids": {"crm": format!("CRM-{value}")}});
     let started = s
         .ok(
@@ -199,7 +199,7 @@ async fn serve(
     }
 }
 
-async fn exits_with(url: &str, env: &[(&str, &str)]) -> String {
+pub(crate) async fn exits_with(url: &str, env: &[(&str, &str)]) -> String {
     let mut child = keyless(url, env)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -24,7 +24,9 @@ stickycalls_test_support::storage_contract!(Memory);
 
 #[tokio::test]
 async fn the_memory_keyring_keeps_destroys_ties_and_rotates_keys() {
-    stickycalls_test_support::contract::keyring_contract(stickycalls_vault::MemoryKeyring::default())
-        .await
-        .unwrap();
+    stickycalls_test_support::contract::keyring_contract(
+        stickycalls_vault::MemoryKeyring::default(),
+    )
+    .await
+    .unwrap();
 }

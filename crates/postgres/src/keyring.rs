@@ -124,13 +124,14 @@ impl PgKeyring {
         &self, scope: &str, expected: &str, new: &str,
     ) -> Result<bool, StoreError> {
         let mut conn = self.pool.get().await.map_err(from_pool)?;
-        let changed = sql_query("UPDATE data_keys SET wrapped = $3 WHERE scope = $1 AND wrapped = $2")
-            .bind::<Text, _>(scope)
-            .bind::<Text, _>(expected)
-            .bind::<Text, _>(new)
-            .execute(&mut conn)
-            .await
-            .map_err(from_diesel)?;
+        let changed =
+            sql_query("UPDATE data_keys SET wrapped = $3 WHERE scope = $1 AND wrapped = $2")
+                .bind::<Text, _>(scope)
+                .bind::<Text, _>(expected)
+                .bind::<Text, _>(new)
+                .execute(&mut conn)
+                .await
+                .map_err(from_diesel)?;
         Ok(changed == 1)
     }
 

@@ -144,15 +144,20 @@ impl<K: KeyringStore> SoftwareVault<K> {
                 under
             }
         };
-        Ok(if under_previous { previous } else { &self.master })
+        Ok(if under_previous {
+            previous
+        } else {
+            &self.master
+        })
     }
 
     /// The data key in `wrapped`, under the master key or the previous one.
     fn unwrap(&self, scope: &Scope, wrapped: &str) -> Result<DataKey, StoreError> {
-        let opened = self
-            .master
-            .unwrap(scope, wrapped)
-            .or_else(|e| self.previous.as_ref().map_or(Err(e), |p| p.unwrap(scope, wrapped)));
+        let opened = self.master.unwrap(scope, wrapped).or_else(|e| {
+            self.previous
+                .as_ref()
+                .map_or(Err(e), |p| p.unwrap(scope, wrapped))
+        });
         opened.map_err(|_| {
             tracing::error!(scope = %scope.tenant().account, "a wrapped data key did not unwrap");
             StoreError::Unknown(anyhow!(

@@ -113,7 +113,10 @@ fn a_data_key_unwraps_only_for_its_scope_under_its_master_key() {
 
 #[test]
 fn a_rotation_rewraps_the_same_data_key_under_the_new_master_once() {
-    let (old, new) = (MasterKey::from_bytes([5; 32]), MasterKey::from_bytes([6; 32]));
+    let (old, new) = (
+        MasterKey::from_bytes([5; 32]),
+        MasterKey::from_bytes([6; 32]),
+    );
     let key = DataKey::from_bytes([7; 32]);
     let scope = customer(1, "cus_1");
     let name = scope.name();
@@ -121,18 +124,32 @@ fn a_rotation_rewraps_the_same_data_key_under_the_new_master_once() {
     let Rewrap::Rewrapped(rewrapped) = new.rewrap_from(&old, &name, &wrapped, [2; 24]) else {
         panic!("a key under the previous master was not rewrapped");
     };
-    assert_eq!(new.unwrap(&scope, &rewrapped).unwrap(), key, "same data key");
-    assert_eq!(old.unwrap(&scope, &rewrapped), Err(Tampered), "no longer under the old");
+    assert_eq!(
+        new.unwrap(&scope, &rewrapped).unwrap(),
+        key,
+        "same data key"
+    );
+    assert_eq!(
+        old.unwrap(&scope, &rewrapped),
+        Err(Tampered),
+        "no longer under the old"
+    );
     assert_eq!(
         new.rewrap_from(&old, &name, &rewrapped, [3; 24]),
         Rewrap::Done,
         "a second pass changes nothing"
     );
     let third = MasterKey::from_bytes([8; 32]).wrap(&scope, &key, [1; 24]);
-    assert_eq!(new.rewrap_from(&old, &name, &third, [3; 24]), Rewrap::Unreadable);
+    assert_eq!(
+        new.rewrap_from(&old, &name, &third, [3; 24]),
+        Rewrap::Unreadable
+    );
     // A key wrapped for another scope is not rewrapped into this one.
     let elsewhere = old.wrap(&customer(1, "cus_2"), &key, [1; 24]);
-    assert_eq!(new.rewrap_from(&old, &name, &elsewhere, [3; 24]), Rewrap::Unreadable);
+    assert_eq!(
+        new.rewrap_from(&old, &name, &elsewhere, [3; 24]),
+        Rewrap::Unreadable
+    );
 }
 
 #[test]

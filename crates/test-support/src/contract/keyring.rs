@@ -106,7 +106,10 @@ async fn rotation<K: KeyringStore + Clone>(keyring: K, old: &MasterKey) -> anyho
     let both = SoftwareVault::new(new.clone(), keyring.clone()).with_previous(Some(old.clone()));
     both.verify().await?;
     keys.push(both.key(&scopes[4], true).await?);
-    let wrapped = keyring.wrapped(&scopes[4].name()).await?.unwrap_or_default();
+    let wrapped = keyring
+        .wrapped(&scopes[4].name())
+        .await?
+        .unwrap_or_default();
     ensure!(
         old.unwrap(&scopes[4], &wrapped).is_ok(),
         "a key made before the move is wrapped under the keyring's master key"
@@ -118,7 +121,12 @@ async fn rotation<K: KeyringStore + Clone>(keyring: K, old: &MasterKey) -> anyho
 
     let done = both.rotate(Duration::ZERO, 2).await?;
     ensure!(
-        (done.rewrapped, done.already, done.unreadable, done.changed_meanwhile) == (6, 0, 1, 0),
+        (
+            done.rewrapped,
+            done.already,
+            done.unreadable,
+            done.changed_meanwhile
+        ) == (6, 0, 1, 0),
         "rotation: {done:?}"
     );
     let after = SoftwareVault::open(new.clone(), keyring.clone()).await?;
@@ -126,7 +134,10 @@ async fn rotation<K: KeyringStore + Clone>(keyring: K, old: &MasterKey) -> anyho
     for scope in &scopes {
         now.push(after.key(scope, false).await?);
     }
-    ensure!(now == keys, "every data key is the same under the new master key");
+    ensure!(
+        now == keys,
+        "every data key is the same under the new master key"
+    );
     ensure!(
         matches!(
             SoftwareVault::open(old.clone(), keyring.clone()).await,
