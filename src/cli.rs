@@ -52,6 +52,10 @@ pub(crate) enum Command {
     /// every 10 minutes; prints what was deleted, as JSON (counts only).
     #[command(after_help = "Example:\n  stickycalls purge")]
     Purge,
+    /// Seal the values a version before encryption stored in clear, now, to the end (the
+    /// server does it in the background when it starts); prints counts as JSON.
+    #[command(after_help = "Example:\n  stickycalls seal")]
+    Seal,
     /// Serve MCP on stdio for a desktop agent, forwarding to a running server's `/mcp`.
     #[command(
         after_help = "Example (the command a desktop agent starts):\n  STICKYCALLS_URL=http://127.0.0.1:8080 STICKYCALLS_API_KEY=sk_test_... stickycalls mcp"

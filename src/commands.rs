@@ -14,6 +14,7 @@ use stickycalls_domain::ports::SharedVault;
 use stickycalls_domain::ports::{
     Clock, CustomerStore, ExportStore, IdentityStore, RetentionStore, WebhookStore,
 };
+use stickycalls_domain::protection::SealingMigration;
 use stickycalls_domain::retention::RetentionService;
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_http_api::KeyDto;
@@ -40,6 +41,7 @@ pub(crate) struct Operators<A: Adapter> {
     pub keys: Keys<A>,
     pub export: ExportService<<A as stickycalls_inbound::Backend>::Store, SystemClock>,
     pub retention: RetentionService<<A as stickycalls_inbound::Backend>::Store, SystemClock>,
+    pub sealing: SealingMigration<<A as stickycalls_inbound::Backend>::Store>,
 }
 
 /// The plan catalog, with billing on or off as the settings say.
@@ -55,6 +57,7 @@ pub(crate) fn operator<A: Adapter>(
     Ok(Operators {
         keys: KeyService::new(store.clone(), SystemClock, Argon2Minter),
         retention: RetentionService::new(store.clone(), SystemClock, vault.clone()),
+        sealing: SealingMigration::new(store.clone(), vault.clone()),
         export: ExportService::new(store.clone(), SystemClock, vault),
         accounts: AccountService::new(store, ledger, SystemClock, RandomIds, Argon2Minter),
     })
@@ -78,6 +81,17 @@ pub(crate) async fn purge<A: Adapter>(op: &Operators<A>) -> anyhow::Result<()> {
             "webhook_events": enforced.webhook_events, "closed_rows": enforced.closed_rows,
         },
     }));
+    Ok(())
+}
+
+/// `stickycalls seal`: the sealing of values stored in clear, run now to the end.
+pub(crate) async fn seal<A: Adapter>(op: &Operators<A>) -> anyhow::Result<()> {
+    let done = op
+        .sealing
+        .run(|_, _| {})
+        .await
+        .context("sealing stopped (what it sealed stays sealed; run it again to go on)")?;
+    print_json(&serde_json::json!({ "sealed": { "variables": done.variables } }));
     Ok(())
 }
 

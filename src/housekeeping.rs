@@ -2,13 +2,51 @@
 //! intents, idempotent responses, console sessions) and the enforcement of each
 //! tenant's retention (old calls, idle customers, settled webhook events). Both are
 //! idempotent and delete in bounded statements, so nodes running them at once only
-//! share the work.
+//! share the work. And once at start, the sealing of values stored in clear by a
+//! version before encryption.
 
 use std::time::Duration;
 
 use stickycalls_domain::accounts::AccountService;
-use stickycalls_domain::ports::{AccountStore, Clock, CustomerStore, Purge, RetentionStore};
+use stickycalls_domain::ports::{
+    AccountStore, Clock, CustomerStore, Purge, RetentionStore, UnsealedStore,
+};
+use stickycalls_domain::protection::SealingMigration;
 use stickycalls_domain::retention::RetentionService;
+
+/// Seals what a version before encryption stored in clear, logging progress (account
+/// ids and counts only); a run stopped by an error (the database gone) is tried again a
+/// minute later, from where it stopped. Nodes running it at once only share the work:
+/// each row is replaced by compare-and-set.
+pub async fn seal_existing<S: UnsealedStore + AccountStore>(migration: SealingMigration<S>) {
+    loop {
+        let progress = |tenant: &stickycalls_domain::tenant::TenantId, sealed: usize| {
+            tracing::info!(
+                account = %tenant.account,
+                environment = tenant.environment.as_str(),
+                variables = sealed,
+                "sealing values stored before encryption"
+            );
+        };
+        match migration.run(progress).await {
+            Ok(done) => {
+                if done.variables > 0 {
+                    tracing::info!(
+                        variables = done.variables,
+                        "every value stored before encryption is sealed"
+                    );
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "sealing values stored before encryption stopped: {e:#}; again in 60 s"
+                );
+                tokio::time::sleep(Duration::from_secs(60)).await;
+            }
+        }
+    }
+}
 
 /// Runs both every `period`, logging what each deleted (counts only).
 pub async fn every<S, L, C, I, M, R>(

@@ -21,6 +21,7 @@ use clap::Parser;
 use stickycalls_domain::accounts::AccountService;
 use stickycalls_domain::credits::SharedPolicy;
 use stickycalls_domain::ports::AccountStore;
+use stickycalls_domain::protection::SealingMigration;
 use stickycalls_domain::retention::RetentionService;
 use stickycalls_inbound::keys::Argon2Minter;
 use stickycalls_inbound::{AppState, Readiness};
@@ -103,6 +104,7 @@ async fn run<A: Adapter>(
         Command::Credits { command } => commands::credits::<A>(command, &op().await?).await,
         Command::Plans { command } => commands::plans::<A>(command, &op().await?).await,
         Command::Purge => commands::purge::<A>(&op().await?).await,
+        Command::Seal => commands::seal::<A>(&op().await?).await,
         Command::Mcp { url, api_key } => {
             // stdout is the protocol: logs go to stderr, as always.
             telemetry::init(false);
@@ -201,6 +203,10 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
     );
     let delivering = deliverer.run(std::future::pending());
     tokio::spawn(delivering);
+    tokio::spawn(housekeeping::seal_existing(SealingMigration::new(
+        store.clone(),
+        vault.clone(),
+    )));
     let retention = RetentionService::new(store.clone(), SystemClock, vault);
     tokio::spawn(housekeeping::every(PURGE_EVERY, operator, retention));
     say(&format!("data: {}", A::location(db)));

@@ -9,6 +9,12 @@ would. While they run the server is killed (kill -9) and started again CHAOS_KIL
 times (default 3), and on PostgreSQL the database is restarted (immediate shutdown,
 the crash path) CHAOS_PG_RESTARTS times (default 2).
 
+Then, still under load, the master key is rotated: the server restarts with the new
+key and the old one as STICKYCALLS_MASTER_KEY_PREVIOUS, `stickycalls keys rotate-master`
+is killed (kill -9) once after it moved the keyring and once in its re-wrapping, and run
+again to the end; a server given the new key alone then reads back every stored
+customer's saved value (CHAOS_ROTATE=0 skips this).
+
 Passes when: every start and end the server acknowledged (200) is in the database;
 credits spent (allowance used plus top-up spent, from `GET /v1/account`) equal the
 billable calls stored, exactly; no call is stored twice and no retry was billed twice.
@@ -27,13 +33,15 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from pg_cluster import Cluster, pg_bin  # noqa: E402
-from server import ROOT, cli, free_port, funded_account, require_binary, serve, verdict  # noqa: E402
+from server import BIN, ROOT, cli, free_port, funded_account, require_binary, serve, verdict  # noqa: E402
 
 KILLS = int(os.environ.get("CHAOS_KILLS", "3"))
 PG_RESTARTS = int(os.environ.get("CHAOS_PG_RESTARTS", "2"))
 PHASE = float(os.environ.get("CHAOS_PHASE_SECONDS", "4"))
+ROTATE = os.environ.get("CHAOS_ROTATE", "1") != "0"
 WORKERS = 8
 GRANT = 100_000
+NEW_MASTER_KEY = "9f1c3e5a7b2d4f6081a3c5e7092b4d6f8a1c3e5b7d9f0a2c4e6b8d0f1a3c5e7b"
 
 
 class Server:
@@ -107,6 +115,47 @@ class Client(threading.Thread):
                 self.ended.append(call_id)
 
 
+def rotate(server):
+    """Rotates the master key under load, killing the rotation twice; returns what the
+    finished run printed."""
+    old = server.env["STICKYCALLS_MASTER_KEY"]
+    server.env = dict(server.env, STICKYCALLS_MASTER_KEY=NEW_MASTER_KEY,
+                      STICKYCALLS_MASTER_KEY_PREVIOUS=old)
+    print(f"{server.store}: restart with the new master key and the previous one")
+    server.kill()
+    server.start()
+    # The rotation waits 6 s after moving the keyring, then re-wraps.
+    for delay in (2.0, 6.2):
+        proc = subprocess.Popen([BIN, "keys", "rotate-master"], env=server.env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.kill()
+        proc.wait()
+        print(f"{server.store}: kill -9 the master key rotation after {delay} s")
+    return json.loads(cli(server.env, "keys", "rotate-master"))
+
+
+def readable(server, key, store, url):
+    """Failures: stored customers a server with the new master key alone cannot read."""
+    server.env = {k: v for k, v in server.env.items()
+                  if k != "STICKYCALLS_MASTER_KEY_PREVIOUS"}
+    server.kill()
+    server.start()
+    customers = [row[0] for row in query(
+        store, url, "SELECT DISTINCT customer_ref FROM calls WHERE ended_at IS NOT NULL")]
+    failures = []
+    for ref in random.Random(11).sample(customers, min(200, len(customers))):
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=15)
+        conn.request("GET", f"/v1/customers/{ref}",
+                     headers={"Authorization": f"Bearer {key}"})
+        response = conn.getresponse()
+        body = json.loads(response.read())
+        if response.status != 200 or "n" not in body.get("variables", {}):
+            failures.append(f"customer {ref} unreadable after the rotation: {response.status}")
+    print(f"{store}: {min(200, len(customers))} stored customers read with the new key alone")
+    return failures[:5]
+
+
 def query(store, url, sql):
     if store == "sqlite":
         with sqlite3.connect(url.removeprefix("sqlite://")) as db:
@@ -153,6 +202,7 @@ def run(store, work):
             cluster.stop("immediate")
             time.sleep(1)
             cluster.start()
+    rotated = rotate(server) if ROTATE else None
     time.sleep(PHASE)
     stop.set()
     for c in clients:
@@ -167,6 +217,7 @@ def run(store, work):
                          "SELECT count(*) FROM calls WHERE billable")[0][0])
     summary = account(server.port, key)
     spent = summary["allowance_used"] + (GRANT - summary["top_up_balance"])
+    unreadable = readable(server, key, store, url) if rotated else []
     server.kill()
     if cluster:
         cluster.stop()
@@ -185,6 +236,11 @@ def run(store, work):
         failures.append(f"{len(refused)} requests refused, e.g. {refused[0]}")
     if not started:
         failures.append("nothing was acknowledged: the load did not run")
+    if rotated:
+        print(f"{store}: rotation finished after two kills: {rotated}")
+        if rotated["unreadable"] or rotated["examined"] == 0:
+            failures.append(f"rotation: {rotated}")
+    failures += unreadable
     return failures
 
 

@@ -295,3 +295,44 @@ async fn sqlite_makes_its_key_file_once_and_refuses_a_wrong_or_missing_key() {
     assert!(said.contains("no master key"), "{said}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Values a version before encryption stored in clear are sealed by the server in the
+/// background when it starts, and by `stickycalls seal`; they read back the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_stored_in_clear_are_sealed_on_start_and_by_the_command() {
+    let s = Server::start().await;
+    let customer = remember(&s, "c1", "+14155550151", "Birch-Way-12").await;
+    let in_clear = "SELECT count(*) FROM variables WHERE value NOT LIKE 'sc1.%'";
+    // As a version before encryption wrote it.
+    s.sql("UPDATE variables SET value = 'Cedar-Court-88', source = 'agent Ana'")
+        .await;
+    assert_eq!(s.sql_count(in_clear).await, 1);
+
+    let restarted = s.another().await;
+    let mut waited = 0;
+    while s.sql_count(in_clear).await > 0 {
+        assert!(waited < 100, "not sealed in the background within 10 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    let view = restarted
+        .get_ok(&format!("/v1/customers/{customer}"), &s.keys.test)
+        .await;
+    assert_eq!(view["variables"]["address"]["value"], "Cedar-Court-88");
+    assert_eq!(view["variables"]["address"]["source"], "agent Ana");
+
+    s.sql("UPDATE variables SET value = 'Maple-Row-5', source = NULL")
+        .await;
+    let done = s.cli(&["seal"]).await;
+    assert_eq!(done["sealed"]["variables"], 1, "{done}");
+    assert_eq!(s.sql_count(in_clear).await, 0);
+    let again = s.cli(&["seal"]).await;
+    assert_eq!(
+        again["sealed"]["variables"], 0,
+        "a second run finds nothing"
+    );
+    let view = restarted
+        .get_ok(&format!("/v1/customers/{customer}"), &s.keys.test)
+        .await;
+    assert_eq!(view["variables"]["address"]["value"], "Maple-Row-5");
+}

@@ -54,7 +54,7 @@ use stickycalls_domain::keys::KeyService;
 use stickycalls_domain::ports::{
     AccountStore, CallStore, Clock, ConsoleSessionStore, CreditLedger, CustomerStore, ExportStore,
     Health, HostResolver, IdGenerator, IdempotencyStore, IdentityStore, KeyStore, Purge,
-    RetentionStore, SharedVault, UsageStore, WebhookStore,
+    RetentionStore, SharedVault, UnsealedStore, UsageStore, WebhookStore,
 };
 use stickycalls_domain::ratelimit::SharedLimiter;
 use stickycalls_domain::retention::{ClosureService, RetentionService};
@@ -88,6 +88,7 @@ pub trait Backend: Send + Sync + 'static {
         + ConsoleSessionStore
         + WebhookStore
         + Health
+        + UnsealedStore
         + Clone;
     /// Credits.
     type Ledger: CreditLedger + Clone;

@@ -19,6 +19,7 @@ mod retention;
 mod sessions;
 mod settings;
 mod state;
+mod unsealed;
 mod webhooks;
 
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -44,6 +44,7 @@ mod store;
 mod stripes;
 mod tenant_key;
 mod tx;
+mod unsealed;
 mod usage;
 mod webhooks;
 

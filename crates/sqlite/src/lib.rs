@@ -28,6 +28,7 @@ pub mod schema;
 mod sessions;
 mod settings;
 mod store;
+mod unsealed;
 mod webhooks;
 
 pub use keyring::{SqliteKeyring, keyring_path};

@@ -1,7 +1,8 @@
 //! The ports: what the domain needs from the outside, as traits that adapters
 //! implement, one file per capability (calls, customers, the credit ledger, accounts,
 //! keys and the key minter, idempotent responses, usage, identity settings, console
-//! sessions, purge, retention, health, webhooks, data keys; time and ids), so an adapter can implement one
+//! sessions, purge, retention, health, webhooks, data keys, rows written before
+//! encryption; time and ids), so an adapter can implement one
 //! without reading the others. The billing policy is `credits::BillingPolicy`; the
 //! shared rate limiter is `ratelimit::SharedLimiter`. Every method returns a `Send`
 //! future so services run on any executor.
@@ -30,6 +31,7 @@ mod purge;
 mod retention;
 #[cfg(test)]
 pub(crate) mod test_vault;
+mod unsealed;
 mod usage;
 mod vault;
 mod webhooks;
@@ -47,6 +49,7 @@ pub use identity::*;
 pub use keys::*;
 pub use purge::*;
 pub use retention::*;
+pub use unsealed::*;
 pub use usage::*;
 pub use vault::*;
 pub use webhooks::*;

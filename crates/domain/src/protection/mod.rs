@@ -12,6 +12,7 @@ mod hints;
 mod hints_tests;
 mod index;
 mod keys;
+mod migration;
 mod sealer;
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ pub use hints::{
 };
 pub use index::blind_index;
 pub use keys::{DataKey, MasterKey, MasterKeyError, Rewrap, Scope, Tampered, WRAPPED_PREFIX};
+pub use migration::{BATCH, Migrated, SealingMigration, seal_unsealed};
 pub use sealer::Sealer;
 
 /// A personal field: what is sealed, and under which name its ciphertext is bound.

@@ -153,6 +153,48 @@ fn a_rotation_rewraps_the_same_data_key_under_the_new_master_once() {
 }
 
 #[test]
+fn a_value_stored_in_clear_is_sealed_in_place_as_a_new_write_would_be() {
+    let key = DataKey::from_bytes([7; 32]);
+    let scope = customer(1, "cus_1");
+    let mut n = 0u8;
+    let rows = vec![crate::ports::UnsealedVariable {
+        customer: CustomerRef::parse("cus_1", "customer_ref").unwrap(),
+        key: "address".into(),
+        value: "4 Elm Street".into(),
+        source: Some("agent".into()),
+    }];
+    let sealed = seal_unsealed(&key, &scope, rows, || {
+        n += 1;
+        [n; 24]
+    });
+    assert_eq!(sealed.len(), 1);
+    let row = &sealed[0];
+    assert_eq!(
+        (row.key.as_str(), row.was.as_str()),
+        ("address", "4 Elm Street")
+    );
+    assert_eq!(
+        open(&key, &scope, Field::VariableValue, &row.value).unwrap(),
+        "4 Elm Street"
+    );
+    let source = row.source.as_deref().unwrap();
+    assert_eq!(
+        open(&key, &scope, Field::VariableSource, source).unwrap(),
+        "agent"
+    );
+    assert_eq!(
+        open(
+            &key,
+            &customer(1, "cus_2"),
+            Field::VariableValue,
+            &row.value
+        ),
+        Err(Tampered),
+        "bound to its customer"
+    );
+}
+
+#[test]
 fn a_master_key_is_read_as_hex_or_base64_and_named_without_showing_it() {
     let hex_text = "07".repeat(32);
     let key = MasterKey::parse(&format!("{hex_text}\n")).unwrap();

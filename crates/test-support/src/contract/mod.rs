@@ -13,8 +13,8 @@ use stickycalls_domain::credits::{CreditAccount, CreditState};
 use stickycalls_domain::identity::{CustomerRef, Recommendation};
 use stickycalls_domain::ports::{
     AccountStore, CallStore, Clock, ConsoleSessionStore, CreditLedger, CustomerStore, ExportStore,
-    IdempotencyStore, IdentityStore, KeyStore, Purge, RetentionStore, SharedVault, UsageStore,
-    WebhookStore,
+    IdempotencyStore, IdentityStore, KeyStore, Purge, RetentionStore, SharedVault, UnsealedStore,
+    UsageStore, WebhookStore,
 };
 use stickycalls_domain::retention::Erasure;
 use stickycalls_domain::tenant::{AccountId, Environment, Tenant, TenantId};
@@ -66,6 +66,7 @@ pub trait StorageFactory: Send + Sync {
         + Purge
         + RetentionStore
         + ExportStore
+        + UnsealedStore
         + Clone;
     /// Its ledger.
     type Ledger: CreditLedger + Clone;
@@ -1144,6 +1145,7 @@ macro_rules! storage_contract {
             a_whole_tenant_is_exported_page_by_page,
             a_closed_account_keeps_only_its_ledger,
             variables_are_stored_sealed_and_tampering_is_caught,
+            values_stored_in_clear_are_sealed_by_the_migration,
             numbers_and_ids_are_found_by_blind_index
         );
     };

@@ -19,7 +19,7 @@ use time::Duration;
 use super::manage::{free, key};
 use super::{StorageFactory, World, ani_start, tenant};
 
-async fn open<F: StorageFactory>(w: &World<F>, n: u128) -> anyhow::Result<Tenant> {
+pub(super) async fn open<F: StorageFactory>(w: &World<F>, n: u128) -> anyhow::Result<Tenant> {
     w.store
         .create_account(NewAccount {
             id: AccountId(uuid::Uuid::from_u128(n)),

@@ -6,10 +6,12 @@ use anyhow::{Context, ensure};
 use serde_json::json;
 use stickycalls_domain::calls::StartCallError;
 use stickycalls_domain::customers::CustomerService;
-use stickycalls_domain::ports::{Clock, CustomerStore};
+use stickycalls_domain::ports::{Clock, CustomerStore, UnsealedStore};
+use stickycalls_domain::protection::SealingMigration;
 use stickycalls_domain::tenant::Environment;
-use stickycalls_domain::variables::VariableWrite;
+use stickycalls_domain::variables::{StoredVariable, Ttl, VariableWrite};
 
+use super::retention::open as open_account;
 use super::{StorageFactory, World, ani_start, test_tenant};
 
 /// A variable is stored sealed, read back in clear, and a tampered one is caught.
@@ -195,5 +197,116 @@ pub async fn numbers_and_ids_are_found_by_blind_index<F: StorageFactory>(
     );
     let theirs = search.search(&other, Some("+14155550123"), None).await?;
     ensure!(theirs.len() == 1 && theirs[0].customer_ref == elsewhere.customer_ref);
+    Ok(())
+}
+
+/// Variables stored in clear (by a version before encryption) are sealed in place by the
+/// migration, read back the same, and a second run finds nothing; a value written since
+/// the migration read its batch is not overwritten.
+pub async fn values_stored_in_clear_are_sealed_by_the_migration<F: StorageFactory>(
+    factory: &F,
+) -> anyhow::Result<()> {
+    let w = World::new(factory).await?;
+    let t = open_account(&w, 1).await?;
+    let mut customers = Vec::new();
+    for (call, ani) in [("m1", "+14155550111"), ("m2", "+14155550112")] {
+        customers.push(w.start(&t, ani_start(call, ani)).await?.customer_ref);
+    }
+    let plain = |value: &str, source: Option<&str>| StoredVariable {
+        value: value.into(),
+        source: source.map(Into::into),
+        ttl: Ttl::DEFAULT,
+        expires_at: w.clock.now() + time::Duration::days(30),
+    };
+    // Written as a version before encryption wrote them: in clear.
+    for (customer, value) in customers.iter().zip(["4 Elm Street", "9 Oak Road"]) {
+        let writes = vec![
+            VariableWrite::Set {
+                key: "address".into(),
+                variable: plain(value, Some("agent Ana")),
+            },
+            VariableWrite::Set {
+                key: "plan".into(),
+                variable: plain("gold", None),
+            },
+        ];
+        w.store
+            .write_variables(&t.id, customer, writes, w.clock.now())
+            .await?;
+    }
+    ensure!(
+        w.store.unsealed_variables(&t.id, 500).await?.len() == 4,
+        "four values in clear"
+    );
+    // A batch read, then one value rewritten (sealed) before the batch is stored: the
+    // stale replacement is refused, the others land.
+    let read = w.store.unsealed_variables(&t.id, 500).await?;
+    let newer = StoredVariable {
+        value: "sc1.written-since".into(),
+        ..plain("", None)
+    };
+    w.store
+        .write_variables(
+            &t.id,
+            &customers[1],
+            vec![VariableWrite::Set {
+                key: "plan".into(),
+                variable: newer,
+            }],
+            w.clock.now(),
+        )
+        .await?;
+    let stale: Vec<_> = read
+        .into_iter()
+        .filter(|r| r.customer == customers[1] && r.key == "plan")
+        .map(|r| stickycalls_domain::ports::SealedVariable {
+            customer: r.customer,
+            key: r.key,
+            was: r.value,
+            value: "sc1.stale".into(),
+            source: None,
+        })
+        .collect();
+    ensure!(
+        w.store.seal_variables(&t.id, stale).await? == 0,
+        "a value rewritten since it was read is not replaced"
+    );
+
+    let migration = SealingMigration::new(w.store.clone(), w.vault.clone());
+    let mut heard = Vec::new();
+    let done = migration.run(|_, n| heard.push(n)).await?;
+    ensure!(
+        done.variables == 3,
+        "three left in clear were sealed: {done:?}"
+    );
+    ensure!(heard.last() == Some(&3), "progress heard: {heard:?}");
+    let raw = w.store.customer_records(&t.id, &customers).await?;
+    for record in &raw {
+        let address = &record.variables["address"];
+        ensure!(
+            address.value.starts_with("sc1.")
+                && address
+                    .source
+                    .as_deref()
+                    .is_some_and(|s| s.starts_with("sc1.")),
+            "sealed in place: {address:?}"
+        );
+    }
+    ensure!(
+        raw[1].variables["plan"].value == "sc1.written-since",
+        "the newer write stays"
+    );
+    let again = w.start(&t, ani_start("m3", "+14155550111")).await?;
+    ensure!(
+        again.variables["address"].value == "4 Elm Street"
+            && again.variables["address"].source.as_deref() == Some("agent Ana")
+            && again.variables["plan"].value == "gold",
+        "read back the same: {:?}",
+        again.variables
+    );
+    ensure!(
+        migration.run(|_, _| {}).await?.variables == 0,
+        "a second run finds nothing"
+    );
     Ok(())
 }

@@ -1,0 +1,124 @@
+//! Sealing what was stored before encryption: the rule (each value in clear sealed under
+//! its customer's key, bound to its place as any new write is) and the background
+//! migration that applies it to every tenant in batches, while the server serves.
+//! State lives only in the rows (a value in clear has no `sc1.` prefix), so a migration
+//! killed at any point goes on from where it was when run again.
+
+use std::collections::BTreeMap;
+
+use anyhow::anyhow;
+
+use crate::error::StoreError;
+use crate::identity::CustomerRef;
+use crate::ports::{AccountStore, SealedVariable, SharedVault, UnsealedStore, UnsealedVariable};
+use crate::protection::{DataKey, Field, Scope, seal};
+use crate::tenant::{Environment, TenantId};
+
+/// Rows read and sealed per statement.
+pub const BATCH: usize = 500;
+
+/// What a migration run sealed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Migrated {
+    /// Variables whose value (and source) were sealed.
+    pub variables: usize,
+}
+
+/// `rows` of one customer sealed under their `key`, each value and source bound to the
+/// customer and field as a new write's are; `nonce` draws a fresh nonce per value.
+pub fn seal_unsealed(
+    key: &DataKey, scope: &Scope, rows: Vec<UnsealedVariable>, mut nonce: impl FnMut() -> [u8; 24],
+) -> Vec<SealedVariable> {
+    rows.into_iter()
+        .map(|row| SealedVariable {
+            value: seal(key, scope, Field::VariableValue, &row.value, nonce()),
+            source: row
+                .source
+                .map(|s| seal(key, scope, Field::VariableSource, &s, nonce())),
+            was: row.value,
+            customer: row.customer,
+            key: row.key,
+        })
+        .collect()
+}
+
+/// The migration of rows stored before encryption.
+#[derive(Clone)]
+pub struct SealingMigration<S> {
+    store: S,
+    vault: SharedVault,
+}
+
+impl<S> std::fmt::Debug for SealingMigration<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SealingMigration")
+    }
+}
+
+impl<S: UnsealedStore + AccountStore> SealingMigration<S> {
+    /// Reads and writes through `store`, keys from `vault`.
+    pub fn new(store: S, vault: SharedVault) -> Self {
+        Self { store, vault }
+    }
+
+    /// Seals every value still in clear, tenant by tenant, [`BATCH`] rows at a time;
+    /// `progress` hears each tenant's running count after every batch (the caller logs
+    /// it). Closed accounts are skipped (their rows are being deleted). A second run
+    /// finds nothing.
+    pub async fn run(
+        &self, mut progress: impl FnMut(&TenantId, usize) + Send,
+    ) -> Result<Migrated, StoreError> {
+        let mut done = Migrated::default();
+        for account in self.store.list_accounts().await? {
+            if account.closed_at.is_some() {
+                continue;
+            }
+            for environment in [Environment::Test, Environment::Prod] {
+                let tenant = TenantId {
+                    account: account.id,
+                    environment,
+                };
+                done.variables += self.variables(&tenant, &mut progress).await?;
+            }
+        }
+        Ok(done)
+    }
+
+    async fn variables(
+        &self, tenant: &TenantId, progress: &mut (impl FnMut(&TenantId, usize) + Send),
+    ) -> Result<usize, StoreError> {
+        let mut sealed = 0;
+        loop {
+            let batch = self.store.unsealed_variables(tenant, BATCH).await?;
+            let full = batch.len() == BATCH;
+            let mut by_customer: BTreeMap<CustomerRef, Vec<UnsealedVariable>> = BTreeMap::new();
+            for row in batch {
+                by_customer
+                    .entry(row.customer.clone())
+                    .or_default()
+                    .push(row);
+            }
+            let mut writes = Vec::new();
+            for (customer, rows) in by_customer {
+                let scope = Scope::Customer(*tenant, customer);
+                let key = self
+                    .vault
+                    .key(&scope, true)
+                    .await?
+                    .ok_or_else(|| StoreError::Unknown(anyhow!("the vault made no key")))?;
+                writes.extend(seal_unsealed(&key, &scope, rows, || self.vault.nonce()));
+            }
+            let replaced = self.store.seal_variables(tenant, writes).await?;
+            sealed += replaced;
+            if replaced > 0 {
+                progress(tenant, sealed);
+            }
+            // Fewer than a batch: that was the last. A full batch none of which was
+            // replaced (each rewritten since, sealed) would not come back; one that
+            // would come back unchanged must not loop.
+            if !full || replaced == 0 {
+                return Ok(sealed);
+            }
+        }
+    }
+}

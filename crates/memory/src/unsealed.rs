@@ -1,0 +1,50 @@
+//! `UnsealedStore` in memory: variables whose value is in clear, and their sealed
+//! replacement by compare-and-set, as the SQL stores do it.
+
+use stickycalls_domain::StoreError;
+use stickycalls_domain::identity::CustomerRef;
+use stickycalls_domain::ports::{SealedVariable, UnsealedStore, UnsealedVariable};
+use stickycalls_domain::tenant::TenantId;
+
+use crate::MemoryStore;
+
+/// The prefix of a sealed value.
+const SEALED: &str = "sc1.";
+
+impl UnsealedStore for MemoryStore {
+    async fn unsealed_variables(
+        &self, tenant: &TenantId, limit: usize,
+    ) -> Result<Vec<UnsealedVariable>, StoreError> {
+        let mut state = self.lock();
+        Ok(state
+            .tenant(tenant)
+            .variables
+            .iter()
+            .filter(|(_, v)| !v.value.starts_with(SEALED))
+            .take(limit)
+            .map(|((customer, key), v)| UnsealedVariable {
+                customer: CustomerRef::from_trusted(customer.clone()),
+                key: key.clone(),
+                value: v.value.clone(),
+                source: v.source.clone(),
+            })
+            .collect())
+    }
+
+    async fn seal_variables(
+        &self, tenant: &TenantId, sealed: Vec<SealedVariable>,
+    ) -> Result<usize, StoreError> {
+        let mut state = self.lock();
+        let variables = &mut state.tenant(tenant).variables;
+        let mut replaced = 0;
+        for row in sealed {
+            let at = (row.customer.as_str().to_owned(), row.key);
+            if let Some(v) = variables.get_mut(&at).filter(|v| v.value == row.was) {
+                v.value = row.value;
+                v.source = row.source;
+                replaced += 1;
+            }
+        }
+        Ok(replaced)
+    }
+}
