@@ -91,7 +91,10 @@ pub(crate) async fn seal<A: Adapter>(op: &Operators<A>) -> anyhow::Result<()> {
         .run(|_, _| {})
         .await
         .context("sealing stopped (what it sealed stays sealed; run it again to go on)")?;
-    print_json(&serde_json::json!({ "sealed": { "variables": done.variables } }));
+    print_json(&serde_json::json!({
+        "sealed": { "variables": done.variables, "calls": done.calls },
+        "unreadable": { "calls": done.calls_unreadable },
+    }));
     Ok(())
 }
 

@@ -24,15 +24,22 @@ pub async fn seal_existing<S: UnsealedStore + AccountStore>(migration: SealingMi
             tracing::info!(
                 account = %tenant.account,
                 environment = tenant.environment.as_str(),
-                variables = sealed,
+                rows = sealed,
                 "sealing values stored before encryption"
             );
         };
         match migration.run(progress).await {
             Ok(done) => {
-                if done.variables > 0 {
+                if done.calls_unreadable > 0 {
+                    tracing::error!(
+                        calls = done.calls_unreadable,
+                        "calls' hints stored before encryption did not open (altered): left as they are"
+                    );
+                }
+                if done.variables + done.calls > 0 {
                     tracing::info!(
                         variables = done.variables,
+                        calls = done.calls,
                         "every value stored before encryption is sealed"
                     );
                 }

@@ -307,13 +307,26 @@ async fn values_stored_in_clear_are_sealed_on_start_and_by_the_command() {
     s.sql("UPDATE variables SET value = 'Cedar-Court-88', source = 'agent Ana'")
         .await;
     assert_eq!(s.sql_count(in_clear).await, 1);
+    let calls_in_clear =
+        "SELECT count(*) FROM calls WHERE dnis IS NOT NULL OR ani NOT LIKE 'bi1.%'";
+    s.sql(
+        "UPDATE calls SET ani = '+14155550151', dnis = '+18005550188', \
+         external_ids = '{\"crm\": \"CRM-Birch-Way-12\"}', hints_sealed = NULL",
+    )
+    .await;
+    assert_eq!(s.sql_count(calls_in_clear).await, 1);
 
     let restarted = s.another().await;
     let mut waited = 0;
-    while s.sql_count(in_clear).await > 0 {
+    while s.sql_count(in_clear).await + s.sql_count(calls_in_clear).await > 0 {
         assert!(waited < 100, "not sealed in the background within 10 s");
         tokio::time::sleep(Duration::from_millis(100)).await;
         waited += 1;
+    }
+    let dump = run(&pg_program("pg_dump"), &["--no-owner", &s.db_url]).await;
+    let dump = String::from_utf8(dump).unwrap();
+    for value in ["Cedar-Court-88", "4155550151", "8005550188", "CRM-Birch"] {
+        assert!(!dump.contains(value), "`{value}` is still in clear");
     }
     let view = restarted
         .get_ok(&format!("/v1/customers/{customer}"), &s.keys.test)
@@ -324,7 +337,11 @@ async fn values_stored_in_clear_are_sealed_on_start_and_by_the_command() {
     s.sql("UPDATE variables SET value = 'Maple-Row-5', source = NULL")
         .await;
     let done = s.cli(&["seal"]).await;
-    assert_eq!(done["sealed"]["variables"], 1, "{done}");
+    assert_eq!(
+        (&done["sealed"]["variables"], &done["sealed"]["calls"]),
+        (&json!(1), &json!(0)),
+        "{done}"
+    );
     assert_eq!(s.sql_count(in_clear).await, 0);
     let again = s.cli(&["seal"]).await;
     assert_eq!(

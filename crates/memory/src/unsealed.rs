@@ -1,9 +1,11 @@
-//! `UnsealedStore` in memory: variables whose value is in clear, and their sealed
+//! `UnsealedStore` in memory: variables and calls' hints in clear, and their sealed
 //! replacement by compare-and-set, as the SQL stores do it.
 
 use stickycalls_domain::StoreError;
+use stickycalls_domain::calls::CallRecord;
 use stickycalls_domain::identity::CustomerRef;
-use stickycalls_domain::ports::{SealedVariable, UnsealedStore, UnsealedVariable};
+use stickycalls_domain::ports::{SealedCall, SealedVariable, UnsealedStore, UnsealedVariable};
+use stickycalls_domain::protection::in_clear;
 use stickycalls_domain::tenant::TenantId;
 
 use crate::MemoryStore;
@@ -42,6 +44,39 @@ impl UnsealedStore for MemoryStore {
             if let Some(v) = variables.get_mut(&at).filter(|v| v.value == row.was) {
                 v.value = row.value;
                 v.source = row.source;
+                replaced += 1;
+            }
+        }
+        Ok(replaced)
+    }
+
+    async fn unsealed_calls(
+        &self, tenant: &TenantId, limit: usize,
+    ) -> Result<Vec<CallRecord>, StoreError> {
+        let mut state = self.lock();
+        Ok(state
+            .tenant(tenant)
+            .calls
+            .values()
+            .filter(|c| in_clear(&c.hints))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn seal_calls(
+        &self, tenant: &TenantId, sealed: Vec<SealedCall>,
+    ) -> Result<usize, StoreError> {
+        let mut state = self.lock();
+        let calls = &mut state.tenant(tenant).calls;
+        let mut replaced = 0;
+        for SealedCall { was, now } in sealed {
+            if let Some(call) = calls
+                .get_mut(was.call_id.as_str())
+                .filter(|c| c.hints == was.hints && c.sealed_hints == was.sealed_hints)
+            {
+                call.hints = now.hints;
+                call.sealed_hints = now.sealed_hints;
                 replaced += 1;
             }
         }

@@ -1,17 +1,24 @@
-//! `UnsealedStore` on PostgreSQL: variables whose value is in clear, read in key order
-//! from the tenant's primary-key range, and replaced by their sealed form in one
-//! transaction per batch, each row only if its value is still the one read.
+//! `UnsealedStore` on PostgreSQL: variables and calls' hints in clear, read in key
+//! order from the tenant's primary-key range, and replaced by their sealed form in one
+//! transaction per batch, each row only if it is still as it was read.
 
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use stickycalls_domain::StoreError;
+use stickycalls_domain::calls::CallRecord;
 use stickycalls_domain::identity::CustomerRef;
-use stickycalls_domain::ports::{SealedVariable, UnsealedStore, UnsealedVariable};
+use stickycalls_domain::ports::{SealedCall, SealedVariable, UnsealedStore, UnsealedVariable};
 use stickycalls_domain::tenant::TenantId;
 
 use crate::errors::from_diesel;
 use crate::pool::PgStore;
-use crate::schema::variables;
+use crate::rows::CallRow;
+use crate::schema::{calls, variables};
+
+/// A call whose number, dialled number or an external id is in clear.
+const HINTS_IN_CLEAR: &str = "(dnis IS NOT NULL OR (ani IS NOT NULL AND ani NOT LIKE 'bi1.%') \
+     OR EXISTS (SELECT 1 FROM jsonb_each_text(external_ids) AS id WHERE id.value NOT LIKE 'bi1.%'))";
 use crate::tenant_key::tenant_key;
 
 impl UnsealedStore for PgStore {
@@ -62,6 +69,58 @@ impl UnsealedStore for PgStore {
                 .set((
                     variables::value.eq(&row.value),
                     variables::source.eq(&row.source),
+                ))
+                .execute(conn)
+                .await?;
+            }
+            Ok(replaced)
+        })
+        .await
+        .map_err(from_diesel)
+    }
+
+    async fn unsealed_calls(
+        &self, tenant: &TenantId, limit: usize,
+    ) -> Result<Vec<CallRecord>, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<CallRow> = calls::table
+            .filter(calls::tenant_id.eq(tenant_key(tenant)))
+            .filter(diesel::dsl::sql::<Bool>(HINTS_IN_CLEAR))
+            .order(calls::call_id)
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .select(CallRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        rows.into_iter()
+            .map(CallRow::into_record)
+            .collect::<QueryResult<_>>()
+            .map_err(from_diesel)
+    }
+
+    async fn seal_calls(
+        &self, tenant: &TenantId, sealed: Vec<SealedCall>,
+    ) -> Result<usize, StoreError> {
+        let tenant = tenant_key(tenant);
+        let mut conn = self.conn().await?;
+        conn.transaction(async move |conn| -> QueryResult<usize> {
+            let mut replaced = 0;
+            for SealedCall { was, now } in &sealed {
+                let (was, now) = (CallRow::new(tenant, was), CallRow::new(tenant, now));
+                replaced += diesel::update(
+                    calls::table
+                        .filter(calls::tenant_id.eq(tenant))
+                        .filter(calls::call_id.eq(&was.call_id))
+                        .filter(calls::ani.is_not_distinct_from(&was.ani))
+                        .filter(calls::dnis.is_not_distinct_from(&was.dnis))
+                        .filter(calls::external_ids.eq(&was.external_ids))
+                        .filter(calls::hints_sealed.is_not_distinct_from(&was.hints_sealed)),
+                )
+                .set((
+                    calls::ani.eq(&now.ani),
+                    calls::dnis.eq(&now.dnis),
+                    calls::external_ids.eq(&now.external_ids),
+                    calls::hints_sealed.eq(&now.hints_sealed),
                 ))
                 .execute(conn)
                 .await?;

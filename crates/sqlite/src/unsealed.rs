@@ -1,16 +1,23 @@
-//! `UnsealedStore` on SQLite: variables whose value is in clear, read in key order, and
-//! replaced by their sealed form in one short write transaction per batch, each row
-//! only if its value is still the one read.
+//! `UnsealedStore` on SQLite: variables and calls' hints in clear, read in key order,
+//! and replaced by their sealed form in one short write transaction per batch, each
+//! row only if it is still as it was read.
 
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use stickycalls_domain::StoreError;
+use stickycalls_domain::calls::CallRecord;
 use stickycalls_domain::identity::CustomerRef;
-use stickycalls_domain::ports::{SealedVariable, UnsealedStore, UnsealedVariable};
+use stickycalls_domain::ports::{SealedCall, SealedVariable, UnsealedStore, UnsealedVariable};
 use stickycalls_domain::tenant::TenantId;
 
 use crate::errors::from_diesel;
 use crate::pool::SqliteStore;
-use crate::schema::variables;
+use crate::rows::CallRow;
+use crate::schema::{calls, variables};
+
+/// A call whose number, dialled number or an external id is in clear.
+const HINTS_IN_CLEAR: &str = "(dnis IS NOT NULL OR (ani IS NOT NULL AND ani NOT LIKE 'bi1.%') \
+     OR EXISTS (SELECT 1 FROM json_each(external_ids) AS id WHERE id.value NOT LIKE 'bi1.%'))";
 use crate::tenant_key;
 
 impl UnsealedStore for SqliteStore {
@@ -63,6 +70,58 @@ impl UnsealedStore for SqliteStore {
                     .set((
                         variables::value.eq(&row.value),
                         variables::source.eq(&row.source),
+                    ))
+                    .execute(c)?)
+                })
+            })
+            .map_err(from_diesel)
+        })
+        .await
+    }
+
+    async fn unsealed_calls(
+        &self, tenant: &TenantId, limit: usize,
+    ) -> Result<Vec<CallRecord>, StoreError> {
+        let tenant = tenant_key(tenant);
+        self.run(move |c| {
+            let rows: Vec<CallRow> = calls::table
+                .filter(calls::tenant_id.eq(tenant))
+                .filter(diesel::dsl::sql::<Bool>(HINTS_IN_CLEAR))
+                .order(calls::call_id)
+                .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+                .select(CallRow::as_select())
+                .load(c)
+                .map_err(from_diesel)?;
+            rows.into_iter()
+                .map(CallRow::into_record)
+                .collect::<diesel::QueryResult<_>>()
+                .map_err(from_diesel)
+        })
+        .await
+    }
+
+    async fn seal_calls(
+        &self, tenant: &TenantId, sealed: Vec<SealedCall>,
+    ) -> Result<usize, StoreError> {
+        let tenant = tenant_key(tenant);
+        self.write(move |c| {
+            c.immediate_transaction(|c| {
+                sealed.iter().try_fold(0, |n, SealedCall { was, now }| {
+                    let (was, now) = (CallRow::new(was), CallRow::new(now));
+                    Ok(n + diesel::update(
+                        calls::table
+                            .filter(calls::tenant_id.eq(&tenant))
+                            .filter(calls::call_id.eq(&was.call_id))
+                            .filter(calls::ani.is(&was.ani))
+                            .filter(calls::dnis.is(&was.dnis))
+                            .filter(calls::external_ids.eq(&was.external_ids))
+                            .filter(calls::hints_sealed.is(&was.hints_sealed)),
+                    )
+                    .set((
+                        calls::ani.eq(&now.ani),
+                        calls::dnis.eq(&now.dnis),
+                        calls::external_ids.eq(&now.external_ids),
+                        calls::hints_sealed.eq(&now.hints_sealed),
                     ))
                     .execute(c)?)
                 })

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 
+use crate::calls::CallRecord;
 use crate::error::StoreError;
 use crate::identity::CustomerRef;
 use crate::tenant::TenantId;
@@ -50,4 +51,25 @@ pub trait UnsealedStore: Send + Sync + 'static {
     fn seal_variables(
         &self, tenant: &TenantId, sealed: Vec<SealedVariable>,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// Up to `limit` of the tenant's calls whose number, dialled number or an external
+    /// id is stored in clear (not as a `bi1.` index), in call id order.
+    fn unsealed_calls(
+        &self, tenant: &TenantId, limit: usize,
+    ) -> impl Future<Output = Result<Vec<CallRecord>, StoreError>> + Send;
+
+    /// Stores each call's indexed hints and sealed copy (`now`) where its stored hints
+    /// are still those read (`was`), in one transaction; how many were replaced.
+    fn seal_calls(
+        &self, tenant: &TenantId, sealed: Vec<SealedCall>,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+/// A call's hints as read in clear and as they are to be stored.
+#[derive(Debug, Clone)]
+pub struct SealedCall {
+    /// The call as read.
+    pub was: CallRecord,
+    /// The call with its hints indexed and `sealed_hints` set.
+    pub now: CallRecord,
 }

@@ -16,6 +16,14 @@ use crate::protection::{DataKey, Field, Scope, Tampered, blind_index, open, seal
 /// The prefix of a blind index: a stored link or hint that starts with it holds no value.
 pub const INDEX_PREFIX: &str = "bi1.";
 
+/// Whether a stored call's hints hold a value in clear (as a version before encryption
+/// stored them): a number or external id that is not an index, or a dialled number.
+pub fn in_clear(hints: &IdentityHints) -> bool {
+    hints.phone().is_some_and(|n| !is_index(n.as_e164()))
+        || hints.dnis.is_some()
+        || hints.external_ids.values().any(|v| !is_index(v))
+}
+
 /// Whether a stored number or id is a blind index (else it was written before
 /// encryption and is read as it is).
 pub fn is_index(stored: &str) -> bool {

@@ -20,8 +20,8 @@ mod tests;
 pub use cipher::{open, seal};
 pub use context::{any_sealed, open_context, open_variables, seal_writes};
 pub use hints::{
-    INDEX_PREFIX, SealedLinks, index_external_id, index_hints, index_lookup, index_number,
-    is_index, open_external_ids, open_hints, open_phones, seal_hints, seal_links,
+    INDEX_PREFIX, SealedLinks, in_clear, index_external_id, index_hints, index_lookup,
+    index_number, is_index, open_external_ids, open_hints, open_phones, seal_hints, seal_links,
 };
 pub use index::blind_index;
 pub use keys::{DataKey, MasterKey, MasterKeyError, Rewrap, Scope, Tampered, WRAPPED_PREFIX};

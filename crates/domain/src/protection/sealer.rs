@@ -197,6 +197,17 @@ impl Sealer {
             .unwrap_or_default())
     }
 
+    /// A call stored before encryption as it is stored now: its hints opened (from
+    /// clear, or from a copy an end sealed), indexed, and sealed under its customer.
+    pub async fn reseal_call(
+        &self, tenant: &TenantId, call: CallRecord,
+    ) -> Result<CallRecord, StoreError> {
+        let mut call = self.open_call(tenant, call).await?;
+        let indexed = self.index(tenant, &call.hints).await?;
+        self.seal_call(tenant, &mut call, indexed, None).await?;
+        Ok(call)
+    }
+
     /// A start's commit as stored: its call's hints `indexed` and sealed, and the
     /// sealed copies of the links it makes.
     pub async fn seal_start(

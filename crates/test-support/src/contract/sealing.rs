@@ -6,8 +6,8 @@ use anyhow::{Context, ensure};
 use serde_json::json;
 use stickycalls_domain::calls::StartCallError;
 use stickycalls_domain::customers::CustomerService;
-use stickycalls_domain::ports::{Clock, CustomerStore, UnsealedStore};
-use stickycalls_domain::protection::SealingMigration;
+use stickycalls_domain::ports::{CallStore, Clock, CustomerStore, SealedCall, UnsealedStore};
+use stickycalls_domain::protection::{Sealer, SealingMigration};
 use stickycalls_domain::tenant::Environment;
 use stickycalls_domain::variables::{StoredVariable, Ttl, VariableWrite};
 
@@ -307,6 +307,68 @@ pub async fn values_stored_in_clear_are_sealed_by_the_migration<F: StorageFactor
     ensure!(
         migration.run(|_, _| {}).await?.variables == 0,
         "a second run finds nothing"
+    );
+    calls_stored_in_clear_are_sealed(&w, &t, &migration).await
+}
+
+/// A call whose hints a version before encryption stored in clear is indexed and sealed
+/// by the migration, and its hints read back the same.
+async fn calls_stored_in_clear_are_sealed<F: StorageFactory>(
+    w: &World<F>, t: &stickycalls_domain::tenant::Tenant, migration: &SealingMigration<F::Store>,
+) -> anyhow::Result<()> {
+    let body = json!({"call_id": "k1", "identity_hints": {"ani": "+14155550119",
+        "dnis": "+18005550100", "external_ids": {"crm": "CRM-77"}}});
+    w.start(t, body).await?;
+    let call_id = stickycalls_domain::calls::CallId::parse("k1")?;
+    let stored = w
+        .store
+        .find_call(&t.id, &call_id)
+        .await?
+        .context("stored")?;
+    let sealer = Sealer::new(w.vault.clone());
+    let mut plain = sealer.open_call(&t.id, stored.clone()).await?;
+    let original = plain.hints.clone();
+    plain.sealed_hints = None;
+    // Written back as a version before encryption stored it.
+    let planted = SealedCall {
+        was: stored,
+        now: plain,
+    };
+    ensure!(w.store.seal_calls(&t.id, vec![planted]).await? == 1);
+    let legacy = w.store.unsealed_calls(&t.id, 500).await?;
+    ensure!(
+        legacy.len() == 1 && legacy[0].hints == original,
+        "the call is found in clear: {legacy:?}"
+    );
+
+    let done = migration.run(|_, _| {}).await?;
+    ensure!(
+        (done.calls, done.calls_unreadable) == (1, 0),
+        "one call sealed: {done:?}"
+    );
+    let raw = w.store.find_call(&t.id, &call_id).await?.context("kept")?;
+    let phone = raw
+        .hints
+        .phone()
+        .map(|p| p.as_e164().to_owned())
+        .unwrap_or_default();
+    ensure!(
+        phone.starts_with("bi1.")
+            && raw.hints.dnis.is_none()
+            && raw
+                .hints
+                .external_ids
+                .values()
+                .all(|v| v.starts_with("bi1."))
+            && raw.sealed_hints.is_some(),
+        "indexed and sealed: {raw:?}"
+    );
+    let opened = sealer.open_call(&t.id, raw).await?;
+    ensure!(opened.hints == original, "read back the same");
+    ensure!(
+        w.store.unsealed_calls(&t.id, 500).await?.is_empty()
+            && migration.run(|_, _| {}).await?.calls == 0,
+        "nothing left in clear"
     );
     Ok(())
 }
