@@ -1,5 +1,6 @@
-//! `UnsealedStore` on PostgreSQL: variables and calls' hints in clear, read in key
-//! order from the tenant's primary-key range, and replaced by their sealed form in one
+//! `UnsealedStore` on PostgreSQL: variables and calls' hints in clear, found through
+//! partial indexes that hold only such rows (empty once the sealing is done, so a run
+//! that finds nothing reads nothing), and replaced by their sealed form in one
 //! transaction per batch, each row only if it is still as it was read.
 
 use diesel::prelude::*;
@@ -15,11 +16,13 @@ use crate::errors::from_diesel;
 use crate::pool::PgStore;
 use crate::rows::CallRow;
 use crate::schema::{calls, variables};
-
-/// A call whose number, dialled number or an external id is in clear.
-const HINTS_IN_CLEAR: &str = "(dnis IS NOT NULL OR (ani IS NOT NULL AND ani NOT LIKE 'bi1.%') \
-     OR EXISTS (SELECT 1 FROM jsonb_each_text(external_ids) AS id WHERE id.value NOT LIKE 'bi1.%'))";
 use crate::tenant_key::tenant_key;
+
+/// A call whose number, dialled number or an external id is in clear: the predicate of
+/// the partial index `calls_hints_in_clear`, word for word.
+const HINTS_IN_CLEAR: &str = "(dnis IS NOT NULL \
+       OR (ani IS NOT NULL AND ani NOT LIKE 'bi1.%') \
+       OR jsonb_path_exists(external_ids, '$.* ? (!(@ starts with \"bi1.\"))'))";
 
 impl UnsealedStore for PgStore {
     async fn unsealed_variables(
@@ -28,7 +31,9 @@ impl UnsealedStore for PgStore {
         let mut conn = self.conn().await?;
         let rows: Vec<(String, String, String, Option<String>)> = variables::table
             .filter(variables::tenant_id.eq(tenant_key(tenant)))
-            .filter(variables::value.not_like("sc1.%"))
+            // A literal, as the partial index `variables_in_clear` says it (a bound
+            // pattern would not let the planner use the index).
+            .filter(diesel::dsl::sql::<Bool>("value NOT LIKE 'sc1.%'"))
             .order((variables::customer_ref, variables::key))
             .limit(i64::try_from(limit).unwrap_or(i64::MAX))
             .select((
