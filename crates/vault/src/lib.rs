@@ -127,6 +127,9 @@ impl<K: KeyringStore> SoftwareVault<K> {
         let under_previous = match known {
             Some((read, under)) if read.elapsed() < WRAPPING_CHOICE_FOR => under,
             _ => {
+                // Trusted from when it was asked, not answered: a slow answer must not
+                // stretch the window the rotation waits out.
+                let asked = Instant::now();
                 let stored = self.keyring.master_id(&self.master.id()).await?;
                 let under = if stored == self.master.id() {
                     false
@@ -140,7 +143,7 @@ impl<K: KeyringStore> SoftwareVault<K> {
                 *self
                     .wraps_under_previous
                     .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = Some((Instant::now(), under));
+                    .unwrap_or_else(PoisonError::into_inner) = Some((asked, under));
                 under
             }
         };

@@ -105,3 +105,32 @@ async fn a_wrapped_key_altered_in_the_keyring_is_an_error_not_a_new_key() {
     let v = vault(&keyring, 1).await.unwrap();
     assert!(v.key(&scope, true).await.is_err());
 }
+
+#[tokio::test]
+async fn a_rotation_needs_the_previous_key_and_refuses_a_keyring_made_under_a_third() {
+    let keyring = MemoryKeyring::default();
+    vault(&keyring, 1).await.unwrap();
+    let alone = vault(&keyring, 1).await.unwrap();
+    assert!(matches!(
+        alone.rotate(Duration::ZERO, 10).await,
+        Err(VaultError::NoPreviousKey)
+    ));
+    // The keyring names key 1; a rotation from 2 to 3 knows neither.
+    let strangers = SoftwareVault::new(MasterKey::from_bytes([3; 32]), keyring.clone())
+        .with_previous(Some(MasterKey::from_bytes([2; 32])));
+    assert!(matches!(
+        strangers.rotate(Duration::ZERO, 10).await,
+        Err(VaultError::WrongMasterKey { .. })
+    ));
+    assert!(
+        vault(&keyring, 1).await.is_ok(),
+        "the keyring was not moved"
+    );
+    // The same key given twice is one key: nothing to rotate from.
+    let same = SoftwareVault::new(MasterKey::from_bytes([1; 32]), keyring.clone())
+        .with_previous(Some(MasterKey::from_bytes([1; 32])));
+    assert!(matches!(
+        same.rotate(Duration::ZERO, 10).await,
+        Err(VaultError::NoPreviousKey)
+    ));
+}

@@ -75,8 +75,8 @@ impl<S: UnsealedStore + AccountStore> SealingMigration<S> {
 
     /// Seals every value still in clear, tenant by tenant, [`BATCH`] rows at a time;
     /// `progress` hears each tenant's running count of rows sealed after every batch
-    /// (the caller logs it). Closed accounts are skipped (their rows are being deleted). A second run
-    /// finds nothing.
+    /// (the caller logs it). Closed accounts are skipped (their rows are being
+    /// deleted). A second run finds nothing.
     pub async fn run(
         &self, mut progress: impl FnMut(&TenantId, usize) + Send,
     ) -> Result<Migrated, StoreError> {
