@@ -5,13 +5,10 @@ use stickycalls_domain::StoreError;
 use stickycalls_domain::calls::CallRecord;
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{SealedCall, SealedVariable, UnsealedStore, UnsealedVariable};
-use stickycalls_domain::protection::in_clear;
+use stickycalls_domain::protection::{in_clear, is_sealed};
 use stickycalls_domain::tenant::TenantId;
 
 use crate::MemoryStore;
-
-/// The prefix of a sealed value.
-const SEALED: &str = "sc1.";
 
 impl UnsealedStore for MemoryStore {
     async fn unsealed_variables(
@@ -22,7 +19,7 @@ impl UnsealedStore for MemoryStore {
             .tenant(tenant)
             .variables
             .iter()
-            .filter(|(_, v)| !v.value.starts_with(SEALED))
+            .filter(|(_, v)| !is_sealed(&v.value))
             .take(limit)
             .map(|((customer, key), v)| UnsealedVariable {
                 customer: CustomerRef::from_trusted(customer.clone()),

@@ -1,6 +1,9 @@
 //! `UnsealedStore` on SQLite: variables and calls' hints in clear, read in key order,
 //! and replaced by their sealed form in one short write transaction per batch, each
-//! row only if it is still as it was read.
+//! row only if it is still as it was read. No partial index finds them (as PostgreSQL's
+//! do): SQLite's may not hold a table-valued function such as `json_each` in its WHERE
+//! clause (SQLite documentation, "Partial Indexes", 1.1), so the tenant's rows are
+//! scanned, which an embedded store can afford.
 
 use diesel::prelude::*;
 use diesel::sql_types::Bool;

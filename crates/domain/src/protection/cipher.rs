@@ -26,7 +26,7 @@ pub fn seal(key: &DataKey, scope: &Scope, field: Field, plain: &str, nonce: [u8;
 }
 
 /// Whether `stored` is a sealed value (rows written before encryption are not).
-pub(crate) fn is_sealed(stored: &str) -> bool {
+pub fn is_sealed(stored: &str) -> bool {
     stored.starts_with(SEALED_PREFIX)
 }
 

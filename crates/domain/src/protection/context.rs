@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::customers::CustomerContext;
+use crate::ports::{SealedVariable, UnsealedVariable};
 use crate::protection::cipher::is_sealed;
 use crate::protection::{DataKey, Field, Scope, Tampered, open, seal};
 use crate::variables::{StoredVariable, VariableWrite};
@@ -87,4 +88,22 @@ pub fn open_variables(
         );
     }
     Ok(variables)
+}
+
+/// `rows` of one customer sealed under their `key`, each value and source bound to the
+/// customer and field as a new write's are; `nonce` draws a fresh nonce per value.
+pub fn seal_unsealed(
+    key: &DataKey, scope: &Scope, rows: Vec<UnsealedVariable>, mut nonce: impl FnMut() -> [u8; 24],
+) -> Vec<SealedVariable> {
+    rows.into_iter()
+        .map(|row| SealedVariable {
+            value: seal(key, scope, Field::VariableValue, &row.value, nonce()),
+            source: row
+                .source
+                .map(|s| seal(key, scope, Field::VariableSource, &s, nonce())),
+            was: row.value,
+            customer: row.customer,
+            key: row.key,
+        })
+        .collect()
 }

@@ -1,19 +1,15 @@
-//! Sealing what was stored before encryption: the rule (each value in clear sealed under
-//! its customer's key, bound to its place as any new write is) and the background
-//! migration that applies it to every tenant in batches, while the server serves.
-//! State lives only in the rows (a value in clear has no `sc1.` prefix), so a migration
-//! killed at any point goes on from where it was when run again.
+//! Sealing what was stored before encryption: the background migration that applies
+//! the rule (`seal_unsealed`: each value in clear sealed as a new write is) to every
+//! tenant in batches, while the server serves. State lives only in the rows (a value in
+//! clear has no `sc1.` prefix), so a migration killed at any point goes on from where
+//! it was when run again.
 
 use std::collections::BTreeMap;
 
-use anyhow::anyhow;
-
 use crate::error::StoreError;
 use crate::identity::CustomerRef;
-use crate::ports::{
-    AccountStore, SealedCall, SealedVariable, SharedVault, UnsealedStore, UnsealedVariable,
-};
-use crate::protection::{DataKey, Field, Scope, Sealer, seal};
+use crate::ports::{AccountStore, SealedCall, SharedVault, UnsealedStore, UnsealedVariable};
+use crate::protection::Sealer;
 use crate::tenant::{Environment, TenantId};
 
 /// Rows read and sealed per statement.
@@ -31,29 +27,10 @@ pub struct Migrated {
     pub calls_unreadable: usize,
 }
 
-/// `rows` of one customer sealed under their `key`, each value and source bound to the
-/// customer and field as a new write's are; `nonce` draws a fresh nonce per value.
-pub fn seal_unsealed(
-    key: &DataKey, scope: &Scope, rows: Vec<UnsealedVariable>, mut nonce: impl FnMut() -> [u8; 24],
-) -> Vec<SealedVariable> {
-    rows.into_iter()
-        .map(|row| SealedVariable {
-            value: seal(key, scope, Field::VariableValue, &row.value, nonce()),
-            source: row
-                .source
-                .map(|s| seal(key, scope, Field::VariableSource, &s, nonce())),
-            was: row.value,
-            customer: row.customer,
-            key: row.key,
-        })
-        .collect()
-}
-
 /// The migration of rows stored before encryption.
 #[derive(Clone)]
 pub struct SealingMigration<S> {
     store: S,
-    vault: SharedVault,
     sealer: Sealer,
 }
 
@@ -68,8 +45,7 @@ impl<S: UnsealedStore + AccountStore> SealingMigration<S> {
     pub fn new(store: S, vault: SharedVault) -> Self {
         Self {
             store,
-            sealer: Sealer::new(vault.clone()),
-            vault,
+            sealer: Sealer::new(vault),
         }
     }
 
@@ -115,13 +91,7 @@ impl<S: UnsealedStore + AccountStore> SealingMigration<S> {
             }
             let mut writes = Vec::new();
             for (customer, rows) in by_customer {
-                let scope = Scope::Customer(*tenant, customer);
-                let key = self
-                    .vault
-                    .key(&scope, true)
-                    .await?
-                    .ok_or_else(|| StoreError::Unknown(anyhow!("the vault made no key")))?;
-                writes.extend(seal_unsealed(&key, &scope, rows, || self.vault.nonce()));
+                writes.extend(self.sealer.seal_unsealed(tenant, &customer, rows).await?);
             }
             let replaced = self.store.seal_variables(tenant, writes).await?;
             sealed += replaced;

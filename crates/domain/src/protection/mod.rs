@@ -17,15 +17,15 @@ mod sealer;
 #[cfg(test)]
 mod tests;
 
-pub use cipher::{open, seal};
-pub use context::{any_sealed, open_context, open_variables, seal_writes};
+pub use cipher::{is_sealed, open, seal};
+pub use context::{any_sealed, open_context, open_variables, seal_unsealed, seal_writes};
 pub use hints::{
     INDEX_PREFIX, SealedLinks, in_clear, index_external_id, index_hints, index_lookup,
     index_number, is_index, open_external_ids, open_hints, open_phones, seal_hints, seal_links,
 };
 pub use index::blind_index;
 pub use keys::{DataKey, MasterKey, MasterKeyError, Rewrap, Scope, Tampered, WRAPPED_PREFIX};
-pub use migration::{BATCH, Migrated, SealingMigration, seal_unsealed};
+pub use migration::{BATCH, Migrated, SealingMigration};
 pub use sealer::Sealer;
 
 /// A personal field: what is sealed, and under which name its ciphertext is bound.

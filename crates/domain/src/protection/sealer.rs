@@ -10,11 +10,11 @@ use crate::calls::CallRecord;
 use crate::customers::{CustomerLookup, CustomerRecord};
 use crate::error::StoreError;
 use crate::identity::{CustomerRef, IdentityHints};
-use crate::ports::{EndCommit, SharedVault, StartCommit};
+use crate::ports::{EndCommit, SealedVariable, SharedVault, StartCommit, UnsealedVariable};
 use crate::protection::{
     DataKey, Scope, SealedLinks, Tampered, any_sealed, index_hints, index_lookup, is_index,
     open_external_ids, open_hints, open_phones, open_variables, seal_hints, seal_links,
-    seal_writes,
+    seal_unsealed, seal_writes,
 };
 use crate::tenant::TenantId;
 use crate::variables::{StoredVariable, VariableWrite};
@@ -195,6 +195,16 @@ impl Sealer {
         Ok(link
             .map(|hints| seal_links(&key, &scope, hints, || self.vault.nonce()))
             .unwrap_or_default())
+    }
+
+    /// `customer`'s variables stored in clear, sealed under their key as a new write's
+    /// would be (see [`seal_unsealed`]).
+    pub async fn seal_unsealed(
+        &self, tenant: &TenantId, customer: &CustomerRef, rows: Vec<UnsealedVariable>,
+    ) -> Result<Vec<SealedVariable>, StoreError> {
+        let scope = Scope::Customer(*tenant, customer.clone());
+        let key = self.made(&scope).await?;
+        Ok(seal_unsealed(&key, &scope, rows, || self.vault.nonce()))
     }
 
     /// A call stored before encryption as it is stored now: its hints opened (from
