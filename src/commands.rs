@@ -92,7 +92,7 @@ pub(crate) async fn seal<A: Adapter>(op: &Operators<A>) -> anyhow::Result<()> {
         .await
         .context("sealing stopped (what it sealed stays sealed; run it again to go on)")?;
     print_json(&serde_json::json!({
-        "sealed": { "variables": done.variables, "calls": done.calls },
+        "sealed": { "variables": done.variables, "calls": done.calls, "links": done.links },
         "unreadable": { "calls": done.calls_unreadable },
     }));
     Ok(())

@@ -18,7 +18,9 @@ use stickycalls_domain::retention::RetentionService;
 /// ids and counts only); a run stopped by an error (the database gone) is tried again a
 /// minute later, from where it stopped. Nodes running it at once only share the work:
 /// each row is replaced by compare-and-set.
-pub async fn seal_existing<S: UnsealedStore + AccountStore>(migration: SealingMigration<S>) {
+pub async fn seal_existing<S: UnsealedStore + AccountStore + Clone>(
+    migration: SealingMigration<S>,
+) {
     loop {
         let progress = |tenant: &stickycalls_domain::tenant::TenantId, sealed: usize| {
             tracing::info!(
@@ -36,10 +38,11 @@ pub async fn seal_existing<S: UnsealedStore + AccountStore>(migration: SealingMi
                         "calls' hints stored before encryption did not open (altered): left as they are"
                     );
                 }
-                if done.variables + done.calls > 0 {
+                if done.variables + done.calls + done.links > 0 {
                     tracing::info!(
                         variables = done.variables,
                         calls = done.calls,
+                        links = done.links,
                         "every value stored before encryption is sealed"
                     );
                 }

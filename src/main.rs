@@ -21,7 +21,7 @@ use clap::Parser;
 use stickycalls_domain::accounts::AccountService;
 use stickycalls_domain::credits::SharedPolicy;
 use stickycalls_domain::ports::AccountStore;
-use stickycalls_domain::protection::SealingMigration;
+use stickycalls_domain::protection::{ClearLinks, SealingMigration};
 use stickycalls_domain::retention::RetentionService;
 use stickycalls_inbound::keys::Argon2Minter;
 use stickycalls_inbound::{AppState, Readiness};
@@ -140,6 +140,9 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
     let address = listener.local_addr()?;
     let readiness = Readiness::starting();
     let deferred = vault::Deferred::default();
+    // Links a version before encryption wrote in clear: lookups move those they would
+    // find until this node's sealing run has moved the rest.
+    let clear_links = Arc::new(ClearLinks::new(store.clone(), Arc::new(deferred.clone())));
     let mut state = AppState::<A>::new(
         store.clone(),
         ledger.clone(),
@@ -148,7 +151,8 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
         Arc::new(deferred.clone()),
         settings.api.clone(),
     )
-    .ready_when(readiness.clone());
+    .ready_when(readiness.clone())
+    .touching_links(clear_links.clone());
     if let Some(redis) = &settings.redis {
         state = state.sharing_limits(Arc::new(RedisLimiter::connect(redis.clone()).await?));
     }
@@ -203,10 +207,9 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
     );
     let delivering = deliverer.run(std::future::pending());
     tokio::spawn(delivering);
-    tokio::spawn(housekeeping::seal_existing(SealingMigration::new(
-        store.clone(),
-        vault.clone(),
-    )));
+    tokio::spawn(housekeeping::seal_existing(
+        SealingMigration::new(store.clone(), vault.clone()).moving(clear_links),
+    ));
     let retention = RetentionService::new(store.clone(), SystemClock, vault);
     tokio::spawn(housekeeping::every(PURGE_EVERY, operator, retention));
     say(&format!("data: {}", A::location(db)));

@@ -315,10 +315,31 @@ async fn values_stored_in_clear_are_sealed_on_start_and_by_the_command() {
     )
     .await;
     assert_eq!(s.sql_count(calls_in_clear).await, 1);
+    let links_in_clear = "SELECT (SELECT count(*) FROM customer_phones WHERE e164 NOT LIKE 'bi1.%') \
+         + (SELECT count(*) FROM customer_external_ids WHERE value NOT LIKE 'bi1.%')";
+    s.sql("UPDATE customer_phones SET e164 = '+14155550151', sealed = NULL")
+        .await;
+    s.sql("UPDATE customer_external_ids SET value = 'CRM-Birch-Way-12', sealed = NULL")
+        .await;
+    assert_eq!(s.sql_count(links_in_clear).await, 2);
 
     let restarted = s.another().await;
+    // Identified by the number linked in clear, whether the start or the background
+    // run moves it to its index.
+    let body = json!({"call_id": "c2", "identity_hints": {"ani": "+14155550151"}});
+    let found: serde_json::Value = restarted
+        .post("/v1/calls/start", Some(&s.keys.test), &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["customer_ref"], customer.as_str(), "{found}");
     let mut waited = 0;
-    while s.sql_count(in_clear).await + s.sql_count(calls_in_clear).await > 0 {
+    while s.sql_count(in_clear).await
+        + s.sql_count(calls_in_clear).await
+        + s.sql_count(links_in_clear).await
+        > 0
+    {
         assert!(waited < 100, "not sealed in the background within 10 s");
         tokio::time::sleep(Duration::from_millis(100)).await;
         waited += 1;
@@ -336,11 +357,28 @@ async fn values_stored_in_clear_are_sealed_on_start_and_by_the_command() {
 
     s.sql("UPDATE variables SET value = 'Maple-Row-5', source = NULL")
         .await;
+    s.sql("UPDATE customer_external_ids SET value = 'CRM-Birch-Way-12', sealed = NULL")
+        .await;
     let done = s.cli(&["seal"]).await;
     assert_eq!(
-        (&done["sealed"]["variables"], &done["sealed"]["calls"]),
-        (&json!(1), &json!(0)),
+        (
+            &done["sealed"]["variables"],
+            &done["sealed"]["calls"],
+            &done["sealed"]["links"]
+        ),
+        (&json!(1), &json!(0), &json!(1)),
         "{done}"
+    );
+    let found = restarted
+        .get_ok(
+            "/v1/customers?external_id=crm:CRM-Birch-Way-12",
+            &s.keys.test,
+        )
+        .await;
+    assert_eq!(
+        found["customers"][0]["customer_ref"],
+        customer.as_str(),
+        "{found}"
     );
     assert_eq!(s.sql_count(in_clear).await, 0);
     let again = s.cli(&["seal"]).await;

@@ -53,7 +53,7 @@ use stickycalls_domain::idempotency::IdempotencyService;
 use stickycalls_domain::keys::KeyService;
 use stickycalls_domain::ports::{
     AccountStore, CallStore, Clock, ConsoleSessionStore, CreditLedger, CustomerStore, ExportStore,
-    Health, HostResolver, IdGenerator, IdempotencyStore, IdentityStore, KeyStore, Purge,
+    Health, HostResolver, IdGenerator, IdempotencyStore, IdentityStore, KeyStore, LinkTouch, Purge,
     RetentionStore, SharedVault, UnsealedStore, UsageStore, WebhookStore,
 };
 use stickycalls_domain::ratelimit::SharedLimiter;
@@ -184,6 +184,8 @@ pub struct AppState<B: Backend> {
     pub readiness: Readiness,
     /// The data keys: shared by every HTTP worker.
     vault: SharedVault,
+    /// Moves links stored in clear before lookups compare indexes, if set.
+    links: Option<Arc<dyn LinkTouch>>,
 }
 
 impl<B: Backend> std::fmt::Debug for AppState<B> {
@@ -201,6 +203,7 @@ struct Shared<B: Backend> {
     options: Arc<ApiOptions>,
     readiness: Readiness,
     vault: SharedVault,
+    links: Option<Arc<dyn LinkTouch>>,
 }
 
 impl<B: Backend> AppState<B> {
@@ -221,6 +224,7 @@ impl<B: Backend> AppState<B> {
             options: Arc::new(options),
             readiness: Readiness::ready(),
             vault,
+            links: None,
         };
         Self::assemble(shared, store, ledger, clock, ids)
     }
@@ -232,6 +236,17 @@ impl<B: Backend> AppState<B> {
             .shared_by(limiter, self.metrics.limiter_gauges());
         Self {
             limits: Arc::new(limits),
+            ..self
+        }
+    }
+
+    /// The same state, its starts, ends and searches moving links a version before
+    /// encryption stored in clear (through `links`) before they compare indexes.
+    pub fn touching_links(self, links: Arc<dyn LinkTouch>) -> Self {
+        Self {
+            calls: self.calls.touching(links.clone()),
+            customers: self.customers.touching(links.clone()),
+            links: Some(links),
             ..self
         }
     }
@@ -254,6 +269,7 @@ impl<B: Backend> AppState<B> {
             options: self.options.clone(),
             readiness: self.readiness.clone(),
             vault: self.vault.clone(),
+            links: self.links.clone(),
         };
         Self::assemble(shared, store, ledger, clock, ids)
     }
@@ -263,6 +279,21 @@ impl<B: Backend> AppState<B> {
         shared: Shared<B>, store: B::Store, ledger: B::Ledger, clock: B::Clock, ids: B::Ids,
     ) -> Self {
         let probe = HealthService::new(store.clone());
+        let customers = CustomerService::new(store.clone(), clock.clone(), shared.vault.clone());
+        let calls = CallService::new(
+            store.clone(),
+            ledger.clone(),
+            clock.clone(),
+            ids.clone(),
+            shared.vault.clone(),
+        );
+        let (calls, customers) = match &shared.links {
+            Some(links) => (
+                calls.touching(links.clone()),
+                customers.touching(links.clone()),
+            ),
+            None => (calls, customers),
+        };
         shared.metrics.watch_pool(move || probe.pool_use());
         Self {
             key_admin: KeyService::new(store.clone(), clock.clone(), keys::Argon2Minter),
@@ -273,7 +304,7 @@ impl<B: Backend> AppState<B> {
                 ids.clone(),
                 shared.options.webhooks_allow_private,
             ),
-            customers: CustomerService::new(store.clone(), clock.clone(), shared.vault.clone()),
+            customers,
             usage: UsageService::new(store.clone(), ledger.clone(), clock.clone()),
             settings: SettingsService::new(store.clone(), clock.clone()),
             retention: RetentionService::new(store.clone(), clock.clone(), shared.vault.clone()),
@@ -294,8 +325,9 @@ impl<B: Backend> AppState<B> {
                 shared.options.console_sessions,
             ),
             clock: clock.clone(),
-            calls: CallService::new(store, ledger, clock, ids, shared.vault.clone()),
+            calls,
             vault: shared.vault,
+            links: shared.links,
             keys: shared.keys,
             policies: shared.policies,
             limits: shared.limits,

@@ -17,6 +17,7 @@
 //! (`notify`); [`listen`] hears them.
 
 mod accounts;
+mod clear_links;
 mod context;
 mod credits;
 mod customers;

@@ -8,8 +8,10 @@ use diesel::sql_types::Bool;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use stickycalls_domain::StoreError;
 use stickycalls_domain::calls::CallRecord;
-use stickycalls_domain::identity::CustomerRef;
-use stickycalls_domain::ports::{SealedCall, SealedVariable, UnsealedStore, UnsealedVariable};
+use stickycalls_domain::identity::{CustomerRef, IdentityHints};
+use stickycalls_domain::ports::{
+    ClearLink, MovedLink, SealedCall, SealedVariable, UnsealedStore, UnsealedVariable,
+};
 use stickycalls_domain::tenant::TenantId;
 
 use crate::errors::from_diesel;
@@ -134,5 +136,32 @@ impl UnsealedStore for PgStore {
         })
         .await
         .map_err(from_diesel)
+    }
+
+    async fn links_in_clear(
+        &self, tenant: &TenantId, limit: usize,
+    ) -> Result<Vec<ClearLink>, StoreError> {
+        let conn = self.conn().await?;
+        crate::clear_links::links_in_clear(&conn, tenant_key(tenant), limit)
+            .await
+            .map_err(from_diesel)
+    }
+
+    async fn clear_links_to(
+        &self, tenant: &TenantId, hints: &IdentityHints,
+    ) -> Result<Vec<ClearLink>, StoreError> {
+        let conn = self.conn().await?;
+        crate::clear_links::clear_links_to(&conn, tenant_key(tenant), hints)
+            .await
+            .map_err(from_diesel)
+    }
+
+    async fn move_links(
+        &self, tenant: &TenantId, moves: Vec<MovedLink>,
+    ) -> Result<usize, StoreError> {
+        let mut conn = self.conn().await?;
+        crate::clear_links::move_links(&mut conn, tenant_key(tenant), moves)
+            .await
+            .map_err(from_diesel)
     }
 }

@@ -12,6 +12,7 @@
 
 mod accounts;
 mod calls;
+mod clear_links;
 mod credits;
 mod customers;
 mod errors;

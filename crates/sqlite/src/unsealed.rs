@@ -9,8 +9,10 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use stickycalls_domain::StoreError;
 use stickycalls_domain::calls::CallRecord;
-use stickycalls_domain::identity::CustomerRef;
-use stickycalls_domain::ports::{SealedCall, SealedVariable, UnsealedStore, UnsealedVariable};
+use stickycalls_domain::identity::{CustomerRef, IdentityHints};
+use stickycalls_domain::ports::{
+    ClearLink, MovedLink, SealedCall, SealedVariable, UnsealedStore, UnsealedVariable,
+};
 use stickycalls_domain::tenant::TenantId;
 
 use crate::errors::from_diesel;
@@ -132,5 +134,33 @@ impl UnsealedStore for SqliteStore {
             .map_err(from_diesel)
         })
         .await
+    }
+
+    async fn links_in_clear(
+        &self, tenant: &TenantId, limit: usize,
+    ) -> Result<Vec<ClearLink>, StoreError> {
+        let tenant = tenant_key(tenant);
+        self.run(move |c| {
+            crate::clear_links::links_in_clear(c, &tenant, limit).map_err(from_diesel)
+        })
+        .await
+    }
+
+    async fn clear_links_to(
+        &self, tenant: &TenantId, hints: &IdentityHints,
+    ) -> Result<Vec<ClearLink>, StoreError> {
+        let (tenant, hints) = (tenant_key(tenant), hints.clone());
+        self.run(move |c| {
+            crate::clear_links::clear_links_to(c, &tenant, &hints).map_err(from_diesel)
+        })
+        .await
+    }
+
+    async fn move_links(
+        &self, tenant: &TenantId, moves: Vec<MovedLink>,
+    ) -> Result<usize, StoreError> {
+        let tenant = tenant_key(tenant);
+        self.write(move |c| crate::clear_links::move_links(c, &tenant, &moves).map_err(from_diesel))
+            .await
     }
 }

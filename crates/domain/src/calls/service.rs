@@ -1,6 +1,8 @@
 //! The call service: the use cases wired to their ports (static dispatch).
 
-use crate::ports::{CallStore, Clock, CreditLedger, IdGenerator, SharedVault};
+use std::sync::Arc;
+
+use crate::ports::{CallStore, Clock, CreditLedger, IdGenerator, LinkTouch, SharedVault};
 use crate::protection::Sealer;
 
 /// `calls/start` and `calls/end`, generic over the ports so that any storage adapter,
@@ -23,6 +25,15 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             clock,
             ids,
             sealer: Sealer::new(vault),
+        }
+    }
+
+    /// The same, moving links stored in clear before a start or an end compares
+    /// indexes.
+    pub fn touching(self, touch: Arc<dyn LinkTouch>) -> Self {
+        Self {
+            sealer: self.sealer.touching(touch),
+            ..self
         }
     }
 

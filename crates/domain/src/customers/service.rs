@@ -1,12 +1,14 @@
 //! The customer use cases: search, read, export, erase (GDPR), and direct variable
 //! writes with the same rules as `calls/end` (TTL, 100 live, cards refused).
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use crate::customers::{CustomerLookup, CustomerRecord, CustomerView};
 use crate::error::{Issue, RefusalKind, StoreError, ValidationError};
 use crate::identity::CustomerRef;
-use crate::ports::{Clock, CustomerStore, SharedVault, WriteVariablesError};
+use crate::ports::{Clock, CustomerStore, LinkTouch, SharedVault, WriteVariablesError};
 use crate::protection::Sealer;
 use crate::retention::Erasure;
 use crate::tenant::{Tenant, TenantId};
@@ -62,6 +64,14 @@ impl<S: CustomerStore, C: Clock> CustomerService<S, C> {
             store,
             clock,
             sealer: Sealer::new(vault),
+        }
+    }
+
+    /// The same, moving links stored in clear before a search compares indexes.
+    pub fn touching(self, touch: Arc<dyn LinkTouch>) -> Self {
+        Self {
+            sealer: self.sealer.touching(touch),
+            ..self
         }
     }
 

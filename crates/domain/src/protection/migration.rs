@@ -5,11 +5,12 @@
 //! it was when run again.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::error::StoreError;
 use crate::identity::CustomerRef;
 use crate::ports::{AccountStore, SealedCall, SharedVault, UnsealedStore, UnsealedVariable};
-use crate::protection::Sealer;
+use crate::protection::{ClearLinks, Sealer};
 use crate::tenant::{Environment, TenantId};
 
 /// Rows read and sealed per statement.
@@ -22,6 +23,8 @@ pub struct Migrated {
     pub variables: usize,
     /// Calls whose number, dialled number and external ids were indexed and sealed.
     pub calls: usize,
+    /// Links to a number or an external id moved from the value in clear to its index.
+    pub links: usize,
     /// Calls whose hints did not open (altered): left as they are, named in the error
     /// log by the caller.
     pub calls_unreadable: usize,
@@ -32,6 +35,7 @@ pub struct Migrated {
 pub struct SealingMigration<S> {
     store: S,
     sealer: Sealer,
+    links: Arc<ClearLinks<S>>,
 }
 
 impl<S> std::fmt::Debug for SealingMigration<S> {
@@ -40,19 +44,27 @@ impl<S> std::fmt::Debug for SealingMigration<S> {
     }
 }
 
-impl<S: UnsealedStore + AccountStore> SealingMigration<S> {
+impl<S: UnsealedStore + AccountStore + Clone> SealingMigration<S> {
     /// Reads and writes through `store`, keys from `vault`.
     pub fn new(store: S, vault: SharedVault) -> Self {
         Self {
+            links: Arc::new(ClearLinks::new(store.clone(), vault.clone())),
             store,
             sealer: Sealer::new(vault),
         }
     }
 
+    /// The same, moving links through `links`: the lookups' mover, which stops asking
+    /// once a run has moved every link.
+    pub fn moving(self, links: Arc<ClearLinks<S>>) -> Self {
+        Self { links, ..self }
+    }
+
     /// Seals every value still in clear, tenant by tenant, [`BATCH`] rows at a time;
     /// `progress` hears each tenant's running count of rows sealed after every batch
     /// (the caller logs it). Closed accounts are skipped (their rows are being
-    /// deleted). A second run finds nothing.
+    /// deleted). A second run finds nothing. Once a run is through, lookups stop
+    /// looking for links in clear.
     pub async fn run(
         &self, mut progress: impl FnMut(&TenantId, usize) + Send,
     ) -> Result<Migrated, StoreError> {
@@ -66,12 +78,14 @@ impl<S: UnsealedStore + AccountStore> SealingMigration<S> {
                     account: account.id,
                     environment,
                 };
+                done.links += self.links.move_tenant(&tenant, &mut progress).await?;
                 done.variables += self.variables(&tenant, &mut progress).await?;
                 let (calls, unreadable) = self.calls(&tenant, &mut progress).await?;
                 done.calls += calls;
                 done.calls_unreadable += unreadable;
             }
         }
+        self.links.none_remain();
         Ok(done)
     }
 

@@ -6,6 +6,7 @@
 //! port, which also destroys a customer's key when they are erased (crypto-shredding).
 
 mod cipher;
+mod clear_links;
 mod context;
 mod hints;
 #[cfg(test)]
@@ -18,6 +19,7 @@ mod sealer;
 mod tests;
 
 pub use cipher::{is_sealed, open, seal};
+pub use clear_links::{ClearLinks, moved_to_index};
 pub use context::{any_sealed, open_context, open_variables, seal_unsealed, seal_writes};
 pub use hints::{
     INDEX_PREFIX, SealedLinks, in_clear, index_external_id, index_hints, index_lookup,

@@ -3,18 +3,22 @@
 //! stored opened after a read, a customer's key destroyed when they are erased.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use anyhow::anyhow;
 
 use crate::calls::CallRecord;
 use crate::customers::{CustomerLookup, CustomerRecord};
 use crate::error::StoreError;
-use crate::identity::{CustomerRef, IdentityHints};
-use crate::ports::{EndCommit, SealedVariable, SharedVault, StartCommit, UnsealedVariable};
+use crate::identity::{Ani, CustomerRef, IdentityHints};
+use crate::ports::{
+    ClearLink, EndCommit, LinkTouch, MovedLink, SealedVariable, SharedVault, StartCommit,
+    UnsealedVariable,
+};
 use crate::protection::{
     DataKey, Scope, SealedLinks, Tampered, any_sealed, index_hints, index_lookup, is_index,
-    open_external_ids, open_hints, open_phones, open_variables, seal_hints, seal_links,
-    seal_unsealed, seal_writes,
+    moved_to_index, open_external_ids, open_hints, open_phones, open_variables, seal_hints,
+    seal_links, seal_unsealed, seal_writes,
 };
 use crate::tenant::TenantId;
 use crate::variables::{StoredVariable, VariableWrite};
@@ -23,6 +27,9 @@ use crate::variables::{StoredVariable, VariableWrite};
 #[derive(Clone)]
 pub struct Sealer {
     vault: SharedVault,
+    /// Moves links stored in clear before a lookup compares indexes (only on a store
+    /// written by a version before encryption, until its migration is done).
+    touch: Option<Arc<dyn LinkTouch>>,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -34,7 +41,23 @@ impl std::fmt::Debug for Sealer {
 impl Sealer {
     /// Seals and opens through `vault`.
     pub fn new(vault: SharedVault) -> Self {
-        Self { vault }
+        Self { vault, touch: None }
+    }
+
+    /// The same, moving the links in clear a lookup would have found through `touch`
+    /// before it compares indexes.
+    pub fn touching(self, touch: Arc<dyn LinkTouch>) -> Self {
+        Self {
+            touch: Some(touch),
+            ..self
+        }
+    }
+
+    async fn touch(&self, tenant: &TenantId, hints: &IdentityHints) -> Result<(), StoreError> {
+        match &self.touch {
+            Some(touch) => touch.touch(tenant, hints).await,
+            None => Ok(()),
+        }
     }
 
     /// `writes` for `customer`, each value sealed under their key (made on their first
@@ -164,6 +187,7 @@ impl Sealer {
                 ..hints.clone()
             });
         }
+        self.touch(tenant, hints).await?;
         Ok(index_hints(&self.tenant_key(tenant).await?, hints))
     }
 
@@ -171,7 +195,32 @@ impl Sealer {
     pub async fn index_lookup(
         &self, tenant: &TenantId, lookup: &CustomerLookup,
     ) -> Result<CustomerLookup, StoreError> {
+        let hints = match lookup {
+            CustomerLookup::Ani(n) => IdentityHints {
+                ani: Some(Ani::Number(n.clone())),
+                ..IdentityHints::default()
+            },
+            CustomerLookup::ExternalId { namespace, value } => IdentityHints {
+                external_ids: BTreeMap::from([(namespace.clone(), value.clone())]),
+                ..IdentityHints::default()
+            },
+        };
+        self.touch(tenant, &hints).await?;
         Ok(index_lookup(&self.tenant_key(tenant).await?, lookup))
+    }
+
+    /// `customer`'s links stored in clear, as they move to their indexes (see
+    /// [`moved_to_index`]).
+    pub async fn index_links(
+        &self, tenant: &TenantId, customer: &CustomerRef, links: Vec<ClearLink>,
+    ) -> Result<Vec<MovedLink>, StoreError> {
+        let tenant_key = self.tenant_key(tenant).await?;
+        let scope = Scope::Customer(*tenant, customer.clone());
+        let key = self.made(&scope).await?;
+        Ok(links
+            .into_iter()
+            .map(|link| moved_to_index(&tenant_key, &key, &scope, link, self.vault.nonce()))
+            .collect())
     }
 
     /// A call's hints sealed under its customer's key and replaced by `indexed`

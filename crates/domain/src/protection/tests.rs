@@ -285,3 +285,67 @@ fn a_context_opens_what_was_sealed_and_drops_what_a_destroyed_key_sealed() {
         ("address".to_owned(), Tampered)
     );
 }
+
+#[test]
+fn a_link_in_clear_moves_to_the_index_a_new_link_has_with_its_value_sealed() {
+    use crate::identity::{Ani, IdentityHints, PhoneNumber};
+    use crate::ports::{ClearLink, LinkOf};
+    let (tenant_key, key) = (DataKey::from_bytes([3; 32]), DataKey::from_bytes([4; 32]));
+    let scope = customer(1, "cus_1");
+    let who = CustomerRef::parse("cus_1", "customer_ref").unwrap();
+    let hints = IdentityHints {
+        ani: Some(Ani::Number(PhoneNumber::from_e164(
+            "+14155550100".to_owned(),
+        ))),
+        external_ids: BTreeMap::from([("crm".to_owned(), "C-9".to_owned())]),
+        ..IdentityHints::default()
+    };
+    let indexed = index_hints(&tenant_key, &hints);
+    let mut nonce = counter();
+    let phone = moved_to_index(
+        &tenant_key,
+        &key,
+        &scope,
+        ClearLink {
+            customer: who.clone(),
+            of: LinkOf::Phone,
+            value: "+14155550100".into(),
+        },
+        nonce(),
+    );
+    assert_eq!(phone.from, "+14155550100");
+    assert_eq!(
+        Some(phone.to.as_str()),
+        indexed.phone().map(|p| p.as_e164())
+    );
+    let sealed = phone.sealed.as_deref().unwrap();
+    assert_eq!(
+        open(&key, &scope, Field::PhoneNumber, sealed).unwrap(),
+        "+14155550100"
+    );
+    let id = moved_to_index(
+        &tenant_key,
+        &key,
+        &scope,
+        ClearLink {
+            customer: who,
+            of: LinkOf::External("crm".into()),
+            value: "C-9".into(),
+        },
+        nonce(),
+    );
+    assert_eq!(
+        (id.from.as_str(), &id.to),
+        ("C-9", &indexed.external_ids["crm"])
+    );
+    let sealed = id.sealed.as_deref().unwrap();
+    assert_eq!(
+        open(&key, &scope, Field::ExternalId, sealed).unwrap(),
+        "crm:C-9",
+        "sealed as a new link's copy: namespaced"
+    );
+    assert_eq!(
+        open(&key, &customer(1, "cus_2"), Field::ExternalId, sealed),
+        Err(Tampered)
+    );
+}

@@ -24,6 +24,7 @@ use time::Duration;
 use crate::fakes::{SequentialIds, TestClock};
 
 mod calibration;
+mod clear_links;
 mod export;
 mod identity;
 mod keyring;
@@ -32,6 +33,7 @@ mod retention;
 mod sealing;
 mod webhooks;
 pub use calibration::*;
+pub use clear_links::*;
 pub use export::*;
 pub use identity::*;
 pub use keyring::*;
@@ -1146,7 +1148,8 @@ macro_rules! storage_contract {
             a_closed_account_keeps_only_its_ledger,
             variables_are_stored_sealed_and_tampering_is_caught,
             values_stored_in_clear_are_sealed_by_the_migration,
-            numbers_and_ids_are_found_by_blind_index
+            numbers_and_ids_are_found_by_blind_index,
+            links_stored_in_clear_are_found_and_moved
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

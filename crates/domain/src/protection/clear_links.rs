@@ -1,0 +1,150 @@
+//! Links written before encryption: a customer's number or external id stored in
+//! clear. A link's value is its key (lookups find it by equality), so it cannot be
+//! sealed in place like a variable: it moves to its blind index, with a sealed copy
+//! beside it, in one statement. Until every link has moved, a lookup first moves the
+//! links in clear to the values it is given ([`LinkTouch`]), then compares indexes as
+//! always; the background migration moves the rest, tenant by tenant, and once it has
+//! found none left lookups stop asking.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::error::StoreError;
+use crate::identity::{CustomerRef, IdentityHints, PhoneNumber};
+use crate::ports::{
+    ClearLink, KeyFuture, LinkOf, LinkTouch, MovedLink, SharedVault, UnsealedStore,
+};
+use crate::protection::{
+    DataKey, Field, Scope, Sealer, index_external_id, index_number, migration::BATCH, seal,
+};
+use crate::tenant::TenantId;
+
+/// Where `link` moves: its blind index under the tenant's key, with its value sealed
+/// under the customer's key (`scope`) as a new link's would be.
+pub fn moved_to_index(
+    tenant_key: &DataKey, customer_key: &DataKey, scope: &Scope, link: ClearLink, nonce: [u8; 24],
+) -> MovedLink {
+    let (to, sealed) = match &link.of {
+        LinkOf::Phone => (
+            index_number(tenant_key, &PhoneNumber::from_e164(link.value.clone()))
+                .as_e164()
+                .to_owned(),
+            seal(customer_key, scope, Field::PhoneNumber, &link.value, nonce),
+        ),
+        LinkOf::External(namespace) => (
+            index_external_id(tenant_key, namespace, &link.value),
+            seal(
+                customer_key,
+                scope,
+                Field::ExternalId,
+                &format!("{namespace}:{}", link.value),
+                nonce,
+            ),
+        ),
+    };
+    MovedLink {
+        customer: link.customer,
+        of: link.of,
+        from: link.value,
+        to,
+        sealed: Some(sealed),
+    }
+}
+
+/// The links in clear of a store, moved on touch and in the background.
+pub struct ClearLinks<S> {
+    store: S,
+    sealer: Sealer,
+    /// False once a migration run found no link left in clear: nothing writes one
+    /// since, so lookups stop asking.
+    remain: AtomicBool,
+}
+
+impl<S> std::fmt::Debug for ClearLinks<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClearLinks")
+            .field("remain", &self.remain)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: UnsealedStore> ClearLinks<S> {
+    /// Reads and moves through `store`, keys from `vault`. Until a migration run says
+    /// otherwise, links in clear may remain.
+    pub fn new(store: S, vault: SharedVault) -> Self {
+        Self {
+            store,
+            sealer: Sealer::new(vault),
+            remain: AtomicBool::new(true),
+        }
+    }
+
+    /// Whether lookups still move links in clear first.
+    pub fn may_remain(&self) -> bool {
+        self.remain.load(Ordering::Acquire)
+    }
+
+    /// A migration run moved every link in clear.
+    pub(crate) fn none_remain(&self) {
+        self.remain.store(false, Ordering::Release);
+    }
+
+    /// Moves every link of the tenant still in clear, [`BATCH`] at a time; how many
+    /// moved. `progress` hears the running count after every batch.
+    pub async fn move_tenant(
+        &self, tenant: &TenantId, progress: &mut (impl FnMut(&TenantId, usize) + Send),
+    ) -> Result<usize, StoreError> {
+        let mut moved = 0;
+        loop {
+            let page = self.store.links_in_clear(tenant, BATCH).await?;
+            let full = page.len() == BATCH;
+            if page.is_empty() {
+                return Ok(moved);
+            }
+            let done = self.move_links(tenant, page).await?;
+            moved += done;
+            if done > 0 {
+                progress(tenant, moved);
+            }
+            // A page none of which moved (each moved since by a lookup) is not read
+            // again; a short page was the last.
+            if !full || done == 0 {
+                return Ok(moved);
+            }
+        }
+    }
+
+    async fn move_links(
+        &self, tenant: &TenantId, links: Vec<ClearLink>,
+    ) -> Result<usize, StoreError> {
+        let mut by_customer: BTreeMap<CustomerRef, Vec<ClearLink>> = BTreeMap::new();
+        for link in links {
+            by_customer
+                .entry(link.customer.clone())
+                .or_default()
+                .push(link);
+        }
+        let mut moves = Vec::new();
+        for (customer, links) in by_customer {
+            moves.extend(self.sealer.index_links(tenant, &customer, links).await?);
+        }
+        self.store.move_links(tenant, moves).await
+    }
+
+    async fn touch_now(&self, tenant: &TenantId, hints: &IdentityHints) -> Result<(), StoreError> {
+        if !self.may_remain() || (hints.phone().is_none() && hints.external_ids.is_empty()) {
+            return Ok(());
+        }
+        let found = self.store.clear_links_to(tenant, hints).await?;
+        if !found.is_empty() {
+            self.move_links(tenant, found).await?;
+        }
+        Ok(())
+    }
+}
+
+impl<S: UnsealedStore> LinkTouch for ClearLinks<S> {
+    fn touch<'a>(&'a self, tenant: &'a TenantId, hints: &'a IdentityHints) -> KeyFuture<'a, ()> {
+        Box::pin(self.touch_now(tenant, hints))
+    }
+}

@@ -1,0 +1,2 @@
+DROP INDEX customer_external_ids_in_clear;
+DROP INDEX customer_phones_in_clear;
