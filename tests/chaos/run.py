@@ -16,7 +16,9 @@ again to the end; a server given the new key alone then reads back every stored
 customer's saved value (CHAOS_ROTATE=0 skips this). And the sealing of rows written
 before encryption: every stored value is put back in clear (as an old version wrote
 it), the server restarted, killed (kill -9) while it seals them in the background and
-started again; it must finish, leave nothing in clear, and read every value back.
+started again; it must finish, leave nothing in clear, and read every value back. The
+linked numbers too: each replaced by a number of its own in clear, moved to its index by
+the sealing, and shown by its customer afterwards.
 
 Passes when: every start and end the server acknowledged (200) is in the database;
 credits spent (allowance used plus top-up spent, from `GET /v1/account`) equal the
@@ -145,7 +147,21 @@ def get(server, key, path):
     return response.status, json.loads(response.read())
 
 
-IN_CLEAR = "SELECT count(*) FROM variables WHERE value NOT LIKE 'sc1.%'"
+IN_CLEAR = ("SELECT (SELECT count(*) FROM variables WHERE value NOT LIKE 'sc1.%') "
+            "+ (SELECT count(*) FROM customer_phones WHERE e164 NOT LIKE 'bi1.%')")
+
+# Every linked number replaced by a number of its own in clear (+1999 and a 7-digit
+# serial), as a version before encryption stored links: the sealing must move each to
+# its index, and the customer must then show that number.
+PLANT_NUMBERS = {
+    "sqlite": "UPDATE customer_phones SET e164 = '+1999' || substr('0000000' || rowid, -7), "
+              "sealed = NULL",
+    "postgres": "UPDATE customer_phones p SET e164 = '+1999' || lpad(r.n::text, 7, '0'), "
+                "sealed = NULL FROM (SELECT tenant_id, e164, customer_ref, row_number() "
+                "OVER (ORDER BY customer_ref, e164) AS n FROM customer_phones) r "
+                "WHERE p.tenant_id = r.tenant_id AND p.e164 = r.e164 "
+                "AND p.customer_ref = r.customer_ref",
+}
 
 
 def seal_under_kill(server, key, store, url):
@@ -153,6 +169,11 @@ def seal_under_kill(server, key, store, url):
     next start finish; failures: what is left in clear or reads back wrong."""
     customers = [row[0] for row in query(store, url, "SELECT DISTINCT customer_ref FROM variables")]
     query_write(store, url, "UPDATE variables SET value = 'plain-' || customer_ref, source = NULL")
+    query_write(store, url, PLANT_NUMBERS["sqlite" if store == "sqlite" else "postgres"])
+    numbers = {}
+    for ref, e164 in query(store, url, "SELECT customer_ref, e164 FROM customer_phones"):
+        if e164.startswith("+1999"):  # not a link a start made since, by index
+            numbers.setdefault(ref, set()).add(e164)
     planted = int(query(store, url, IN_CLEAR)[0][0])
     server.kill()
     server.start()
@@ -162,7 +183,7 @@ def seal_under_kill(server, key, store, url):
     while time.monotonic() < deadline and left == planted:
         time.sleep(0.02)
         left = int(query(store, url, IN_CLEAR)[0][0])
-    print(f"{store}: {planted} values in clear; kill -9 the server while it seals them "
+    print(f"{store}: {planted} values and numbers in clear; kill -9 the server while it seals them "
           f"({left} left)")
     server.kill()
     server.start()
@@ -176,12 +197,15 @@ def seal_under_kill(server, key, store, url):
     for ref in random.Random(13).sample(customers, min(200, len(customers))):
         status, body = get(server, key, f"/v1/customers/{ref}")
         value = body.get("variables", {}).get("n", {}).get("value")
+        shown = {p.get("number") for p in body.get("phones", [])}
         # Planted in clear, or written sealed by an end since: never unreadable.
         if status != 200 or value is None:
             failures.append(f"customer {ref} unreadable after the sealing: {status}")
         elif value not in (f"plain-{ref}",) and not value.isdigit():
             failures.append(f"customer {ref} reads {value!r}")
-    print(f"{store}: sealed {planted} values across a kill -9; "
+        elif not numbers.get(ref, set()) <= shown:
+            failures.append(f"customer {ref} lost a number linked in clear: {shown}")
+    print(f"{store}: sealed {planted} values and numbers across a kill -9; "
           f"{min(200, len(customers))} customers read back")
     return failures[:5]
 
