@@ -104,6 +104,10 @@ async fn run<A: Adapter>(
         Command::Credits { command } => commands::credits::<A>(command, &op().await?).await,
         Command::Plans { command } => commands::plans::<A>(command, &op().await?).await,
         Command::Purge => commands::purge::<A>(&op().await?).await,
+        Command::Seal if !settings.vault.encryption => anyhow::bail!(
+            "STICKYCALLS_ENCRYPTION=off: values are stored in clear; turn encryption on to \
+             seal them"
+        ),
         Command::Seal => commands::seal::<A>(&op().await?).await,
         Command::Mcp { url, api_key } => {
             // stdout is the protocol: logs go to stderr, as always.
@@ -151,8 +155,12 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
         Arc::new(deferred.clone()),
         settings.api.clone(),
     )
-    .ready_when(readiness.clone())
-    .touching_links(clear_links.clone());
+    .ready_when(readiness.clone());
+    // Encryption off stores in clear: nothing to seal, no link to move.
+    let encryption = settings.vault.encryption;
+    if encryption {
+        state = state.touching_links(clear_links.clone());
+    }
     if let Some(redis) = &settings.redis {
         state = state.sharing_limits(Arc::new(RedisLimiter::connect(redis.clone()).await?));
     }
@@ -207,9 +215,11 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
     );
     let delivering = deliverer.run(std::future::pending());
     tokio::spawn(delivering);
-    tokio::spawn(housekeeping::seal_existing(
-        SealingMigration::new(store.clone(), vault.clone()).moving(clear_links),
-    ));
+    if encryption {
+        tokio::spawn(housekeeping::seal_existing(
+            SealingMigration::new(store.clone(), vault.clone()).moving(clear_links),
+        ));
+    }
     let retention = RetentionService::new(store.clone(), SystemClock, vault);
     tokio::spawn(housekeeping::every(PURGE_EVERY, operator, retention));
     say(&format!("data: {}", A::location(db)));

@@ -8,14 +8,14 @@ use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, bail};
 use stickycalls_domain::StoreError;
-use stickycalls_domain::ports::{KeyFuture, SharedVault, Vault};
+use stickycalls_domain::ports::{KeyFuture, KeyringStore, SharedVault, Vault};
 use stickycalls_domain::protection::{DataKey, MasterKey, Scope};
 use stickycalls_postgres::{PgKeyring, PgSettings, default_keyring_url};
 use stickycalls_sqlite::{SqliteKeyring, SqliteSettings, keyring_path};
-use stickycalls_vault::SoftwareVault;
+use stickycalls_vault::{EncryptionOff, SoftwareVault};
 
 /// Where the master key and the keyring are.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct VaultSettings {
     /// `STICKYCALLS_MASTER_KEY` (64 hex digits or base64 of 32 bytes), else the content
     /// of the file `STICKYCALLS_MASTER_KEY_FILE`.
@@ -27,6 +27,21 @@ pub struct VaultSettings {
     /// `STICKYCALLS_KEYRING_URL`: the keyring's PostgreSQL database (default: the data's
     /// database name with `_keyring`, on the same server).
     pub keyring_url: Option<String>,
+    /// `STICKYCALLS_ENCRYPTION` (`on`, the default, or `off`): whether new values are
+    /// sealed and indexed. Off only for a keyring that never held a data key.
+    pub encryption: bool,
+}
+
+impl Default for VaultSettings {
+    /// No master key given, the default keyring, encryption on.
+    fn default() -> Self {
+        Self {
+            master: None,
+            previous: None,
+            keyring_url: None,
+            encryption: true,
+        }
+    }
 }
 
 impl VaultSettings {
@@ -46,10 +61,16 @@ impl VaultSettings {
         let previous = var("STICKYCALLS_MASTER_KEY_PREVIOUS")
             .map(|text| MasterKey::parse(&text).context("STICKYCALLS_MASTER_KEY_PREVIOUS"))
             .transpose()?;
+        let encryption = match var("STICKYCALLS_ENCRYPTION").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => bail!("STICKYCALLS_ENCRYPTION must be `on` or `off`, not {other:?}"),
+        };
         Ok(Self {
             master,
             previous,
             keyring_url: var("STICKYCALLS_KEYRING_URL"),
+            encryption,
         })
     }
 }
@@ -75,7 +96,7 @@ pub async fn sqlite(
     db: &SqliteSettings, settings: &VaultSettings,
 ) -> anyhow::Result<(SharedVault, Note)> {
     let (vault, note) = sqlite_vault(db, settings).await?;
-    Ok((Arc::new(vault), note))
+    Ok((shared(vault, settings).await?, note))
 }
 
 /// The SQLite store's software vault, verified against its keyring.
@@ -112,7 +133,20 @@ pub async fn sqlite_vault(
 pub async fn postgres(
     db: &PgSettings, settings: &VaultSettings,
 ) -> anyhow::Result<(SharedVault, Note)> {
-    Ok((Arc::new(postgres_vault(db, settings).await?), None))
+    let vault = postgres_vault(db, settings).await?;
+    Ok((shared(vault, settings).await?, None))
+}
+
+/// The vault the services share: `vault`, or with encryption off, `vault` telling them
+/// not to seal (refused once the keyring holds a data key).
+async fn shared<K: KeyringStore>(
+    vault: SoftwareVault<K>, settings: &VaultSettings,
+) -> anyhow::Result<SharedVault> {
+    Ok(if settings.encryption {
+        Arc::new(vault)
+    } else {
+        Arc::new(EncryptionOff::over(vault).await?)
+    })
 }
 
 /// The PostgreSQL store's software vault, verified against its keyring.
@@ -199,6 +233,10 @@ impl Vault for Deferred {
             Ok(vault) => vault.destroy(scope),
             Err(e) => Box::pin(async move { Err(e) }),
         }
+    }
+
+    fn encrypts(&self) -> bool {
+        self.get().map_or(true, |vault| vault.encrypts())
     }
 
     fn nonce(&self) -> [u8; 24] {

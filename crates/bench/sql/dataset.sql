@@ -2,9 +2,10 @@
 -- {tenant} (a uuid) and {customers} (a count). Customer i (1..{customers}) is
 -- cust_b<i>, reachable on +1212<i, 7 digits> and by the CRM id crm:C<i>: stored, as the
 -- server stores them, as their blind indexes, which the harness computed into
--- bench_tokens (phone, shared = the household line +1213<i>, crm). Their sealed copies
--- are left out (no phase reads them back), and variables are stored as values written
--- before encryption are (read without decryption).
+-- bench_tokens (phone, shared = the household line +1213<i>, crm); for the server with
+-- encryption off, bench_tokens holds the values themselves. The links' sealed copies
+-- are left out (no phase reads them back); variables are written in clear, as a version
+-- before encryption wrote them, and the harness then seals them with `stickycalls seal`.
 CREATE TEMP TABLE bench_ids AS
 SELECT i, 'cust_b' || i AS customer_ref, t.phone AS e164, t.shared, t.crm
   FROM generate_series(1, {customers}) AS i JOIN bench_tokens t USING (i);

@@ -1,7 +1,9 @@
 //! The data set: a fresh database migrated like the tests', the bench account created
 //! through the binary, the customers' blind indexes computed here and copied into
 //! `bench_tokens` ([`crate::tokens`]), then `sql/dataset.sql` generating customers in
-//! bulk inside PostgreSQL, then `VACUUM ANALYZE`.
+//! bulk inside PostgreSQL, then the binary's `stickycalls seal` sealing every variable
+//! under its customer's key (as the server stores them), then `VACUUM ANALYZE`. Or, for
+//! a server with encryption off, the same data in clear.
 
 use std::time::Instant;
 
@@ -22,6 +24,8 @@ pub struct DataSet {
     pub customers: u64,
     pub rows: u64,
     pub generate_seconds: f64,
+    /// Of which `stickycalls seal` took (none for a data set in clear).
+    pub seal_seconds: Option<f64>,
     pub database_mb: f64,
 }
 
@@ -34,24 +38,30 @@ pub fn test_tenant(account: uuid::Uuid) -> uuid::Uuid {
 }
 
 /// Generates `customers` customers for the test environment of `account` (`tenant`) in
-/// the database at `url`.
+/// the database at `url`: sealed by `sealer` (the release binary), else in clear.
 pub async fn generate(
     url: &str, account: uuid::Uuid, tenant: uuid::Uuid, customers: u64,
+    sealer: Option<&std::path::Path>,
 ) -> anyhow::Result<DataSet> {
     let (client, connection) = tokio_postgres::connect(url, NoTls)
         .await
         .context("cannot connect to the bench database")?;
     tokio::spawn(connection);
     let began = Instant::now();
-    let keyring = PgKeyring::open(&default_keyring_url(url)?, url).await?;
-    let key = tokens::tenant_key(keyring, account).await?;
+    let rows = match sealer {
+        Some(_) => {
+            let keyring = PgKeyring::open(&default_keyring_url(url)?, url).await?;
+            tokens::tokens(&tokens::tenant_key(keyring, account).await?, customers)
+        }
+        None => tokens::plain(customers),
+    };
     client
         .batch_execute(
             "CREATE TABLE bench_tokens (i integer PRIMARY KEY, phone text NOT NULL,
                                         shared text NOT NULL, crm text NOT NULL)",
         )
         .await?;
-    for chunk in tokens::tokens(&key, customers).chunks(50_000) {
+    for chunk in rows.chunks(50_000) {
         let column =
             |f: fn(&tokens::Tokens) -> &str| -> Vec<&str> { chunk.iter().map(f).collect() };
         let ids: Vec<i32> = chunk.iter().map(|t| t.i).collect();
@@ -69,6 +79,10 @@ pub async fn generate(
         .batch_execute(&sql)
         .await
         .context("generating the data set failed")?;
+    let seal_seconds = match sealer {
+        Some(binary) => Some(crate::server::seal(binary, url).await?),
+        None => None,
+    };
     client.batch_execute("VACUUM ANALYZE").await?;
     let generate_seconds = began.elapsed().as_secs_f64();
     let rows: i64 = client
@@ -91,6 +105,7 @@ pub async fn generate(
         customers,
         rows: u64::try_from(rows)?,
         generate_seconds,
+        seal_seconds,
         database_mb: bytes as f64 / 1_048_576.0,
     })
 }

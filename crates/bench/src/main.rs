@@ -31,6 +31,7 @@ use crate::load::{Measured, Run};
 use crate::pgbench::Script;
 use crate::report::{Report, Setup, SizeReport};
 use crate::server::{Server, create_account, release_binary};
+use crate::server;
 use crate::traffic::{Traffic, write_lines};
 
 /// The route every start phase loads.
@@ -102,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
     let large = measure(&args, &tools, args.customers).await?;
     let small = measure(&args, &tools, args.small).await?;
     let embedded = measure_sqlite(&args, &tools, args.sqlite_customers).await?;
+    let encryption = measure_encryption(&args, &tools, args.small).await?;
     let setup = Setup {
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         postgres: large.dataset.postgres.clone(),
@@ -111,7 +113,7 @@ async fn main() -> anyhow::Result<()> {
         server_pool: POOL,
         smoke: args.smoke,
     };
-    let report = Report::new(large, small, embedded, args.rate, setup);
+    let report = Report::new(large, small, embedded, encryption, args.rate, setup);
     report.write(&args.out)?;
     eprintln!("{}", std::fs::read_to_string(args.out.join("report.md"))?);
     eprintln!("report: {}", args.out.join("report.json").display());
@@ -127,7 +129,7 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
     .await?;
     let account = create_account(&tools.binary, &db.url, 1_000_000_000).await?;
     let tenant = dataset::test_tenant(account.id);
-    let data = dataset::generate(&db.url, account.id, tenant, customers).await?;
+    let data = dataset::generate(&db.url, account.id, tenant, customers, Some(&tools.binary)).await?;
     eprintln!(
         "bench: {} rows in {:.1} s; starting the server",
         data.rows, data.generate_seconds
@@ -212,6 +214,59 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
     })
 }
 
+/// Returning starts on two PostgreSQL data sets of `customers`: one stored as the server
+/// stores it (numbers and ids as blind indexes, variables sealed per customer) and
+/// served as by default, one in clear served with `STICKYCALLS_ENCRYPTION=off`. The two
+/// servers are loaded in turn, three rounds, so that this machine's drift moves both
+/// sides of a round alike; the report keeps every round and the medians.
+async fn measure_encryption(
+    args: &Args, tools: &Tools, customers: u64,
+) -> anyhow::Result<report::EncryptionPair> {
+    let mut sides = Vec::new();
+    for sealed in [true, false] {
+        eprintln!("bench: encryption {}: {customers} customers", if sealed { "on" } else { "off" });
+        let db = TestDatabase::create(MIGRATIONS_ID, |url| async move {
+            run_migrations(&url).await.map(|_| ())
+        })
+        .await?;
+        let account = create_account(&tools.binary, &db.url, 1_000_000_000).await?;
+        let tenant = dataset::test_tenant(account.id);
+        let sealer = sealed.then_some(tools.binary.as_path());
+        dataset::generate(&db.url, account.id, tenant, customers, sealer).await?;
+        let env: &[(&str, &str)] = if sealed { &[] } else { &[("STICKYCALLS_ENCRYPTION", "off")] };
+        let server = Server::start_with(&tools.binary, &db.url, env).await?;
+        sides.push((db, account, server));
+    }
+    let mut rounds = Vec::new();
+    for round in 0..3 {
+        let mut measured = Vec::new();
+        for (side, (_, account, server)) in ["on", "off"].iter().zip(&sides) {
+            let phase = Phase {
+                args,
+                tools,
+                key: &account.test_key,
+                base: &server.base,
+                customers,
+            };
+            if round == 0 {
+                phase.warm(&format!("encwarm{side}")).await?;
+            }
+            measured.push(phase.saturate_returning(&format!("enc{side}{round}"), server).await?);
+        }
+        let [(on, cpu_on), (off, cpu_off)] = <[_; 2]>::try_from(measured).expect("two sides");
+        rounds.push(report::EncryptionRound {
+            on_rps: on.rps,
+            off_rps: off.rps,
+            cpu_us_on: cpu_on,
+            cpu_us_off: cpu_off,
+        });
+    }
+    for (_, _, server) in sides {
+        server.stop().await?;
+    }
+    Ok(report::EncryptionPair::new(customers, rounds))
+}
+
 /// Returning callers on the embedded store: a SQLite file of `customers` customers.
 async fn measure_sqlite(
     args: &Args, tools: &Tools, customers: u64,
@@ -227,6 +282,7 @@ async fn measure_sqlite(
     let account = create_account(&tools.binary, &url, 1_000_000_000).await?;
     let tenant = dataset::test_tenant(account.id);
     let generate_seconds = sqlite::generate(&file, account.id, tenant, customers).await?;
+    let seal_seconds = server::seal(&tools.binary, &url).await?;
     let server = Server::start(&tools.binary, &url).await?;
     let phase = Phase {
         args,
@@ -252,6 +308,7 @@ async fn measure_sqlite(
     Ok(sqlite::SqliteReport {
         customers,
         generate_seconds,
+        seal_seconds,
         database_mb,
         returning_saturation: returning,
         returning_at_rate: at_rate,

@@ -92,6 +92,54 @@ pub struct Check {
     pub pass: bool,
 }
 
+/// One round of the encryption pair: returning starts saturated on each server in turn.
+#[derive(Debug, Clone, Serialize)]
+pub struct EncryptionRound {
+    pub on_rps: f64,
+    pub off_rps: f64,
+    pub cpu_us_on: f64,
+    pub cpu_us_off: f64,
+}
+
+/// Returning starts with encryption on (sealed, indexed data) and off (data in clear),
+/// in paired rounds.
+#[derive(Debug, Clone, Serialize)]
+pub struct EncryptionPair {
+    pub customers: u64,
+    pub rounds: Vec<EncryptionRound>,
+    /// Medians over the rounds.
+    pub on_rps: f64,
+    pub off_rps: f64,
+    pub cpu_us_on: f64,
+    pub cpu_us_off: f64,
+    /// The median of each round's on / off.
+    pub ratio: f64,
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+impl EncryptionPair {
+    pub fn new(customers: u64, rounds: Vec<EncryptionRound>) -> Self {
+        let of = |f: fn(&EncryptionRound) -> f64| median(rounds.iter().map(f).collect());
+        Self {
+            customers,
+            on_rps: of(|r| r.on_rps),
+            off_rps: of(|r| r.off_rps),
+            cpu_us_on: of(|r| r.cpu_us_on),
+            cpu_us_off: of(|r| r.cpu_us_off),
+            ratio: of(|r| r.on_rps / r.off_rps),
+            rounds,
+        }
+    }
+}
+
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -121,6 +169,9 @@ pub struct Report {
     /// Returning starts/s with the rate limit in Redis over in process (issue 24: at
     /// least 0.9).
     pub redis_ratio: f64,
+    /// Returning starts/s with encryption on over off, median of paired rounds (issue
+    /// 38: at least 0.95).
+    pub encryption_ratio: f64,
     /// The constant rate the latency figures were taken at.
     pub rate: u32,
     pub p50_ms: f64,
@@ -138,6 +189,7 @@ pub struct Report {
     pub large: SizeReport,
     pub small: SizeReport,
     pub sqlite: SqliteReport,
+    pub encryption: EncryptionPair,
 }
 
 /// How the run was made.
@@ -154,7 +206,8 @@ pub struct Setup {
 
 impl Report {
     pub fn new(
-        large: SizeReport, small: SizeReport, sqlite: SqliteReport, rate: u32, setup: Setup,
+        large: SizeReport, small: SizeReport, sqlite: SqliteReport, encryption: EncryptionPair,
+        rate: u32, setup: Setup,
     ) -> Self {
         let start_rps = large.returning_saturation.rps;
         let ratio = start_rps / large.pgbench_tps;
@@ -216,6 +269,11 @@ impl Report {
                 redis_ratio,
                 0.9,
             ),
+            at_least(
+                "returning starts/s with encryption on over off (paired rounds)",
+                encryption.ratio,
+                0.95,
+            ),
             at_most(
                 "slowest console page, median (ms; figures kept a minute)",
                 slowest(|p| p.p50_ms),
@@ -241,6 +299,7 @@ impl Report {
             sqlite_start_rps,
             webhooks_ratio,
             redis_ratio,
+            encryption_ratio: encryption.ratio,
             rate,
             p50_ms: at.p50_ms,
             p99_ms: at.p99_ms,
@@ -254,6 +313,7 @@ impl Report {
             large,
             small,
             sqlite,
+            encryption,
         }
     }
 
@@ -306,8 +366,12 @@ impl Report {
         );
         let rows: Vec<(&str, Cell)> = vec![
             ("rows generated", |r| r.dataset.rows.to_string()),
-            ("generated in (s)", |r| {
-                format!("{:.1}", r.dataset.generate_seconds)
+            ("generated in (s), of which `stickycalls seal`", |r| {
+                format!(
+                    "{:.1}, {:.1}",
+                    r.dataset.generate_seconds,
+                    r.dataset.seal_seconds.unwrap_or(0.0)
+                )
             }),
             ("database size (MiB)", |r| {
                 format!("{:.0}", r.dataset.database_mb)
@@ -406,6 +470,25 @@ impl Report {
             triple(&q.returning_at_rate),
             q.cpu_us_per_start,
             q.rss_mb
+        );
+        let e = &self.encryption;
+        let _ = writeln!(
+            md,
+            "\nEncryption, {} customers, {} paired rounds: returning starts/s on {:.0} / off \
+             {:.0} (median on/off per round {:.2}); server CPU per start on {:.0} / off {:.0} µs. \
+             Rounds (on / off starts/s): {}.",
+            e.customers,
+            e.rounds.len(),
+            e.on_rps,
+            e.off_rps,
+            e.ratio,
+            e.cpu_us_on,
+            e.cpu_us_off,
+            e.rounds
+                .iter()
+                .map(|r| format!("{:.0} / {:.0}", r.on_rps, r.off_rps))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         md
     }

@@ -35,6 +35,15 @@ async fn cli(binary: &Path, database_url: &str, args: &[&str]) -> anyhow::Result
     Ok(serde_json::from_slice(&out.stdout)?)
 }
 
+/// Runs `stickycalls seal` on a generated data set (its variables are generated in
+/// clear, as a version before encryption stored them): every value sealed under its
+/// customer's key, as the server stores them, before anything is measured. Seconds.
+pub async fn seal(binary: &Path, database_url: &str) -> anyhow::Result<f64> {
+    let began = std::time::Instant::now();
+    cli(binary, database_url, &["seal"]).await?;
+    Ok(began.elapsed().as_secs_f64())
+}
+
 /// Creates the bench account and grants its test environment `credits` credits.
 pub async fn create_account(
     binary: &Path, database_url: &str, credits: u64,

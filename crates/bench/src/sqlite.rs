@@ -25,6 +25,8 @@ const DAY_MS: i64 = 86_400_000;
 pub struct SqliteReport {
     pub customers: u64,
     pub generate_seconds: f64,
+    /// `stickycalls seal` on the generated variables (in clear), after the generation.
+    pub seal_seconds: f64,
     pub database_mb: f64,
     /// Returning callers, closed loop.
     pub returning_saturation: Measured,

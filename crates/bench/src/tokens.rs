@@ -36,6 +36,19 @@ pub async fn tenant_key<K: KeyringStore>(
         .context("the vault made no key")
 }
 
+/// The values themselves, as a store with encryption off (or a version before it)
+/// holds them.
+pub fn plain(customers: u64) -> Vec<Tokens> {
+    (1..=customers)
+        .map(|i| Tokens {
+            i: i32::try_from(i).expect("customer counts fit an i32"),
+            phone: format!("+1212{i:07}"),
+            shared: format!("+1213{i:07}"),
+            crm: format!("C{i}"),
+        })
+        .collect()
+}
+
 /// The indexes of customers `1..=customers` (the numbers of `sql/dataset.sql`).
 pub fn tokens(key: &DataKey, customers: u64) -> Vec<Tokens> {
     (1..=customers)

@@ -8,10 +8,14 @@
 //! either, wraps new keys under the one the keyring names, and [`SoftwareVault::rotate`]
 //! moves the keyring to the new key and re-wraps every key under it ([`rotation`]).
 //!
+//! With encryption off ([`EncryptionOff`]) it tells the use cases to store values in
+//! clear, and only for a keyring that has never held a data key.
+//!
 //! It knows nothing of what is sealed (the domain's `protection` rules) nor where the
 //! keyring is stored (memory, an SQLite file, a PostgreSQL database: the store crates).
 
 mod memory;
+mod off;
 pub mod rotation;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -24,6 +28,7 @@ use stickycalls_domain::ports::{KeyFuture, KeyringStore, Vault};
 use stickycalls_domain::protection::{DataKey, MasterKey, Scope};
 
 pub use memory::MemoryKeyring;
+pub use off::EncryptionOff;
 
 /// Most unwrapped keys kept in memory (about 100 bytes each).
 const CACHED_KEYS: u64 = 100_000;
@@ -56,6 +61,13 @@ pub enum VaultError {
          replaces as STICKYCALLS_MASTER_KEY_PREVIOUS"
     )]
     NoPreviousKey,
+    /// Encryption off was asked of a store whose keyring holds data keys.
+    #[error(
+        "STICKYCALLS_ENCRYPTION=off, but this store's keyring holds data keys: encryption \
+         was on, and what it sealed or indexed would no longer be found by value. Encryption \
+         once on stays on (remove STICKYCALLS_ENCRYPTION or set it to on)"
+    )]
+    EncryptionWasOn,
     /// The keyring could not be read.
     #[error(transparent)]
     Store(#[from] StoreError),

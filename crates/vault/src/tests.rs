@@ -134,3 +134,18 @@ async fn a_rotation_needs_the_previous_key_and_refuses_a_keyring_made_under_a_th
         Err(VaultError::NoPreviousKey)
     ));
 }
+
+#[tokio::test]
+async fn encryption_turns_off_only_before_a_data_key_was_made() {
+    let keyring = MemoryKeyring::default();
+    let off = EncryptionOff::over(vault(&keyring, 1).await.unwrap())
+        .await
+        .unwrap();
+    assert!(!off.encrypts(), "the use cases store in clear");
+    assert!(vault(&keyring, 1).await.unwrap().encrypts());
+    // Encryption on made a key: off is refused from then on.
+    let on = vault(&keyring, 1).await.unwrap();
+    on.key(&customer(1, "cus_1"), true).await.unwrap();
+    let refused = EncryptionOff::over(vault(&keyring, 1).await.unwrap()).await;
+    assert!(matches!(refused, Err(VaultError::EncryptionWasOn)));
+}

@@ -13,12 +13,22 @@ pub(crate) struct TestVault {
     keys: Mutex<HashMap<String, DataKey>>,
     made: Mutex<u8>,
     pub destroyed: Mutex<Vec<String>>,
+    /// Encryption off: the vault says it does not encrypt.
+    off: bool,
 }
 
 impl TestVault {
     /// A fresh vault, shared.
     pub fn shared() -> Arc<TestVault> {
         Arc::new(TestVault::default())
+    }
+
+    /// A vault of a server with encryption off.
+    pub fn off() -> Arc<TestVault> {
+        Arc::new(TestVault {
+            off: true,
+            ..TestVault::default()
+        })
     }
 
     /// The same vault as the services take it.
@@ -63,5 +73,9 @@ impl Vault for TestVault {
 
     fn nonce(&self) -> [u8; 24] {
         [7; 24]
+    }
+
+    fn encrypts(&self) -> bool {
+        !self.off
     }
 }

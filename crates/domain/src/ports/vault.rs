@@ -29,6 +29,12 @@ pub trait Vault: Send + Sync + 'static {
 
     /// 24 bytes drawn at random, for one nonce.
     fn nonce(&self) -> [u8; 24];
+
+    /// Whether new values are sealed and indexed (encryption on, the default). A vault
+    /// that says no still opens what was sealed; the use cases store values in clear.
+    fn encrypts(&self) -> bool {
+        true
+    }
 }
 
 /// The vault the services share.

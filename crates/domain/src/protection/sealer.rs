@@ -1,6 +1,7 @@
 //! What the use cases call: a customer's variable writes and a call's hints sealed
 //! before they are stored, numbers and external ids indexed for lookups, what was
-//! stored opened after a read, a customer's key destroyed when they are erased.
+//! stored opened after a read, a customer's key destroyed when they are erased. With a
+//! vault that does not encrypt (encryption off), writes and lookups pass in clear.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -44,6 +45,11 @@ impl Sealer {
         Self { vault, touch: None }
     }
 
+    /// Whether values are sealed and indexed (encryption on).
+    pub fn encrypts(&self) -> bool {
+        self.vault.encrypts()
+    }
+
     /// The same, moving the links in clear a lookup would have found through `touch`
     /// before it compares indexes.
     pub fn touching(self, touch: Arc<dyn LinkTouch>) -> Self {
@@ -65,9 +71,10 @@ impl Sealer {
     pub async fn seal(
         &self, tenant: &TenantId, customer: &CustomerRef, writes: Vec<VariableWrite>,
     ) -> Result<Vec<VariableWrite>, StoreError> {
-        if !writes
-            .iter()
-            .any(|w| matches!(w, VariableWrite::Set { .. }))
+        if !self.vault.encrypts()
+            || !writes
+                .iter()
+                .any(|w| matches!(w, VariableWrite::Set { .. }))
         {
             return Ok(writes);
         }
@@ -181,7 +188,7 @@ impl Sealer {
     pub async fn index(
         &self, tenant: &TenantId, hints: &IdentityHints,
     ) -> Result<IdentityHints, StoreError> {
-        if hints.phone().is_none() && hints.external_ids.is_empty() {
+        if !self.vault.encrypts() || (hints.phone().is_none() && hints.external_ids.is_empty()) {
             return Ok(IdentityHints {
                 dnis: None,
                 ..hints.clone()
@@ -195,6 +202,9 @@ impl Sealer {
     pub async fn index_lookup(
         &self, tenant: &TenantId, lookup: &CustomerLookup,
     ) -> Result<CustomerLookup, StoreError> {
+        if !self.vault.encrypts() {
+            return Ok(lookup.clone());
+        }
         let hints = match lookup {
             CustomerLookup::Ani(n) => IdentityHints {
                 ani: Some(Ani::Number(n.clone())),
@@ -230,6 +240,10 @@ impl Sealer {
         &self, tenant: &TenantId, call: &mut CallRecord, indexed: IdentityHints,
         link: Option<&IdentityHints>,
     ) -> Result<SealedLinks, StoreError> {
+        // Encryption off: the call keeps its hints as given, the links their values.
+        if !self.vault.encrypts() {
+            return Ok(SealedLinks::default());
+        }
         let personal = |h: &IdentityHints| {
             h.phone().is_some() || h.dnis.is_some() || !h.external_ids.is_empty()
         };

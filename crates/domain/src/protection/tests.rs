@@ -349,3 +349,53 @@ fn a_link_in_clear_moves_to_the_index_a_new_link_has_with_its_value_sealed() {
         Err(Tampered)
     );
 }
+
+#[test]
+fn with_encryption_off_values_and_lookups_pass_in_clear_and_no_key_is_made() {
+    use crate::customers::CustomerLookup;
+    use crate::identity::{Ani, IdentityHints, PhoneNumber};
+    use crate::ports::test_vault::TestVault;
+    let vault = TestVault::off();
+    let sealer = Sealer::new(vault.port());
+    let who = CustomerRef::parse("cus_1", "customer_ref").unwrap();
+    let writes = vec![VariableWrite::Set {
+        key: "address".into(),
+        variable: variable("4 Elm Street"),
+    }];
+    let hints = IdentityHints {
+        ani: Some(Ani::Number(PhoneNumber::from_e164("+14155550100".to_owned()))),
+        dnis: Some("+18005550100".into()),
+        external_ids: BTreeMap::from([("crm".to_owned(), "C-9".to_owned())]),
+        ..IdentityHints::default()
+    };
+    let lookup = CustomerLookup::Ani(PhoneNumber::from_e164("+14155550100".to_owned()));
+    futures::executor::block_on(async {
+        assert_eq!(
+            sealer.seal(&tenant(1), &who, writes.clone()).await.unwrap(),
+            writes
+        );
+        let indexed = sealer.index(&tenant(1), &hints).await.unwrap();
+        assert_eq!(
+            (indexed.phone(), &indexed.external_ids),
+            (hints.phone(), &hints.external_ids),
+            "compared by value"
+        );
+        assert_eq!(
+            sealer.index_lookup(&tenant(1), &lookup).await.unwrap(),
+            lookup
+        );
+    });
+    assert!(
+        !vault.holds(&Scope::Tenant(tenant(1))) && !vault.holds(&customer(1, "cus_1")),
+        "no key made"
+    );
+    // The same calls with encryption on seal and index.
+    let on = TestVault::shared();
+    let sealer = Sealer::new(on.port());
+    futures::executor::block_on(async {
+        let sealed = sealer.seal(&tenant(1), &who, writes.clone()).await.unwrap();
+        assert_ne!(sealed, writes);
+        let indexed = sealer.index(&tenant(1), &hints).await.unwrap();
+        assert_ne!(indexed.phone(), hints.phone());
+    });
+}
