@@ -391,3 +391,59 @@ async fn values_stored_in_clear_are_sealed_on_start_and_by_the_command() {
         .await;
     assert_eq!(view["variables"]["address"]["value"], "Maple-Row-5");
 }
+
+/// With `STICKYCALLS_ENCRYPTION=off` values are stored in clear (as before encryption);
+/// turned on, the server seals them and still finds the caller; off again is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encryption_off_stores_in_clear_until_turned_on_and_never_back() {
+    let dir = std::env::temp_dir().join(format!("stickycalls-off-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("calls.db");
+    let url = format!("sqlite://{}", db.display());
+    let off = [("STICKYCALLS_ENCRYPTION", "off")];
+    let (child, base, printed) = serve(&url, &off).await.unwrap();
+    let key = crate::sqlite::printed_key(&printed);
+    let hints = json!({"ani": "+14155550161", "external_ids": {"crm": "CRM-Off-61"}});
+    let started = crate::sqlite::post(
+        &base,
+        &key,
+        "/v1/calls/start",
+        json!({"call_id": "o1", "identity_hints": hints}),
+    )
+    .await;
+    crate::sqlite::post(
+        &base,
+        &key,
+        "/v1/calls/end",
+        json!({"call_id": "o1", "variables": {"address": "Off-Lane-5161"}}),
+    )
+    .await;
+    drop(child);
+    let in_files = |value: &str| {
+        std::fs::read_dir(&dir).unwrap().flatten().any(|entry| {
+            String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap()).contains(value)
+        })
+    };
+    assert!(
+        in_files("Off-Lane-5161") && in_files("CRM-Off-61"),
+        "stored in clear"
+    );
+
+    // On: sealed and moved in the background; the caller is still recognised.
+    let (child, base, _) = serve(&url, &[]).await.unwrap();
+    let again = crate::sqlite::post(
+        &base,
+        &key,
+        "/v1/calls/start",
+        json!({"call_id": "o2", "identity_hints": {"ani": "+14155550161"}}),
+    )
+    .await;
+    assert_eq!(again["customer_ref"], started["customer_ref"]);
+    assert_eq!(again["variables"]["address"]["value"], "Off-Lane-5161");
+    drop(child);
+
+    let said = exits_with(&url, &off).await;
+    assert!(said.contains("Encryption once on stays on"), "{said}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

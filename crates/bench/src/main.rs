@@ -30,8 +30,8 @@ use stickycalls_test_support::{TestDatabase, postgres_bin};
 use crate::load::{Measured, Run};
 use crate::pgbench::Script;
 use crate::report::{Report, Setup, SizeReport};
-use crate::server::{Server, create_account, release_binary};
 use crate::server;
+use crate::server::{Server, create_account, release_binary};
 use crate::traffic::{Traffic, write_lines};
 
 /// The route every start phase loads.
@@ -129,7 +129,8 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
     .await?;
     let account = create_account(&tools.binary, &db.url, 1_000_000_000).await?;
     let tenant = dataset::test_tenant(account.id);
-    let data = dataset::generate(&db.url, account.id, tenant, customers, Some(&tools.binary)).await?;
+    let data =
+        dataset::generate(&db.url, account.id, tenant, customers, Some(&tools.binary)).await?;
     eprintln!(
         "bench: {} rows in {:.1} s; starting the server",
         data.rows, data.generate_seconds
@@ -224,7 +225,10 @@ async fn measure_encryption(
 ) -> anyhow::Result<report::EncryptionPair> {
     let mut sides = Vec::new();
     for sealed in [true, false] {
-        eprintln!("bench: encryption {}: {customers} customers", if sealed { "on" } else { "off" });
+        eprintln!(
+            "bench: encryption {}: {customers} customers",
+            if sealed { "on" } else { "off" }
+        );
         let db = TestDatabase::create(MIGRATIONS_ID, |url| async move {
             run_migrations(&url).await.map(|_| ())
         })
@@ -233,7 +237,11 @@ async fn measure_encryption(
         let tenant = dataset::test_tenant(account.id);
         let sealer = sealed.then_some(tools.binary.as_path());
         dataset::generate(&db.url, account.id, tenant, customers, sealer).await?;
-        let env: &[(&str, &str)] = if sealed { &[] } else { &[("STICKYCALLS_ENCRYPTION", "off")] };
+        let env: &[(&str, &str)] = if sealed {
+            &[]
+        } else {
+            &[("STICKYCALLS_ENCRYPTION", "off")]
+        };
         let server = Server::start_with(&tools.binary, &db.url, env).await?;
         sides.push((db, account, server));
     }
@@ -251,7 +259,11 @@ async fn measure_encryption(
             if round == 0 {
                 phase.warm(&format!("encwarm{side}")).await?;
             }
-            measured.push(phase.saturate_returning(&format!("enc{side}{round}"), server).await?);
+            measured.push(
+                phase
+                    .saturate_returning(&format!("enc{side}{round}"), server)
+                    .await?,
+            );
         }
         let [(on, cpu_on), (off, cpu_off)] = <[_; 2]>::try_from(measured).expect("two sides");
         rounds.push(report::EncryptionRound {

@@ -363,7 +363,9 @@ fn with_encryption_off_values_and_lookups_pass_in_clear_and_no_key_is_made() {
         variable: variable("4 Elm Street"),
     }];
     let hints = IdentityHints {
-        ani: Some(Ani::Number(PhoneNumber::from_e164("+14155550100".to_owned()))),
+        ani: Some(Ani::Number(PhoneNumber::from_e164(
+            "+14155550100".to_owned(),
+        ))),
         dnis: Some("+18005550100".into()),
         external_ids: BTreeMap::from([("crm".to_owned(), "C-9".to_owned())]),
         ..IdentityHints::default()
