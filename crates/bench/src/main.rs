@@ -30,7 +30,6 @@ use stickycalls_test_support::{TestDatabase, postgres_bin};
 use crate::load::{Measured, Run};
 use crate::pgbench::Script;
 use crate::report::{Report, Setup, SizeReport};
-use crate::server;
 use crate::server::{Server, create_account, release_binary};
 use crate::traffic::{Traffic, write_lines};
 

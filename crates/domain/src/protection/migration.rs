@@ -10,11 +10,8 @@ use std::sync::Arc;
 use crate::error::StoreError;
 use crate::identity::CustomerRef;
 use crate::ports::{AccountStore, SealedCall, SharedVault, UnsealedStore, UnsealedVariable};
-use crate::protection::{ClearLinks, Sealer};
+use crate::protection::{BATCH, ClearLinks, Sealer};
 use crate::tenant::{Environment, TenantId};
-
-/// Rows read and sealed per statement.
-pub const BATCH: usize = 500;
 
 /// What a migration run sealed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]

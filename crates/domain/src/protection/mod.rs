@@ -14,12 +14,13 @@ mod hints_tests;
 mod index;
 mod keys;
 mod migration;
+mod moves;
 mod sealer;
 #[cfg(test)]
 mod tests;
 
 pub use cipher::{is_sealed, open, seal};
-pub use clear_links::{ClearLinks, moved_to_index};
+pub use clear_links::ClearLinks;
 pub use context::{any_sealed, open_context, open_variables, seal_unsealed, seal_writes};
 pub use hints::{
     INDEX_PREFIX, SealedLinks, in_clear, index_external_id, index_hints, index_lookup,
@@ -27,8 +28,13 @@ pub use hints::{
 };
 pub use index::blind_index;
 pub use keys::{DataKey, MasterKey, MasterKeyError, Rewrap, Scope, Tampered, WRAPPED_PREFIX};
-pub use migration::{BATCH, Migrated, SealingMigration};
+pub use migration::{Migrated, SealingMigration};
+pub use moves::moved_to_index;
 pub use sealer::Sealer;
+
+/// Rows read and sealed (or links moved) per statement by the migration of rows
+/// written before encryption.
+pub const BATCH: usize = 500;
 
 /// A personal field: what is sealed, and under which name its ciphertext is bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
