@@ -2,12 +2,13 @@
 -- {tenant} (a uuid) and {customers} (a count). Customer i (1..{customers}) is
 -- cust_b<i>, reachable on +1212<i, 7 digits> and by the CRM id crm:C<i>: stored, as the
 -- server stores them, as their blind indexes, which the harness computed into
--- bench_tokens (phone, shared = the household line +1213<i>, crm); for the server with
--- encryption off, bench_tokens holds the values themselves. The links' sealed copies
--- are left out (no phase reads them back); variables are written in clear, as a version
--- before encryption wrote them, and the harness then seals them with `stickycalls seal`.
+-- bench_tokens (phone, shared = the household line +1213<i>, crm), with the variables'
+-- values and sources sealed under the customer's key (plan_tier gold/silver/bronze,
+-- last_order ORD-<i>); for the server with encryption off, bench_tokens holds the
+-- values themselves. The links' sealed copies are left out (no phase reads them back).
 CREATE TEMP TABLE bench_ids AS
-SELECT i, 'cust_b' || i AS customer_ref, t.phone AS e164, t.shared, t.crm
+SELECT i, 'cust_b' || i AS customer_ref, t.phone AS e164, t.shared, t.crm, t.plan,
+       t.plan_source, t.last_order, t.order_source
   FROM generate_series(1, {customers}) AS i JOIN bench_tokens t USING (i);
 
 INSERT INTO customers (tenant_id, customer_ref, created_at)
@@ -30,11 +31,10 @@ SELECT '{tenant}', 'crm', crm, customer_ref, now() - (i % 365) * interval '1 day
 
 -- A live variable for everyone, an expired one (not yet purged) for every other one.
 INSERT INTO variables (tenant_id, customer_ref, key, value, source, ttl_seconds, expires_at, updated_at)
-SELECT '{tenant}', customer_ref, 'plan_tier', (ARRAY['gold', 'silver', 'bronze'])[1 + i % 3],
-       'bench', 2592000, now() + interval '20 days', now() - interval '10 days'
+SELECT '{tenant}', customer_ref, 'plan_tier', plan, plan_source, 2592000, now() + interval '20 days', now() - interval '10 days'
   FROM bench_ids;
 INSERT INTO variables (tenant_id, customer_ref, key, value, source, ttl_seconds, expires_at, updated_at)
-SELECT '{tenant}', customer_ref, 'last_order', 'ORD-' || i, 'bench', 86400,
+SELECT '{tenant}', customer_ref, 'last_order', last_order, order_source, 86400,
        now() - interval '1 day', now() - interval '2 days'
   FROM bench_ids WHERE i % 2 = 0;
 

@@ -1,9 +1,9 @@
 //! The data set: a fresh database migrated like the tests', the bench account created
 //! through the binary, the customers' blind indexes computed here and copied into
 //! `bench_tokens` ([`crate::tokens`]), then `sql/dataset.sql` generating customers in
-//! bulk inside PostgreSQL, then the binary's `stickycalls seal` sealing every variable
-//! under its customer's key (as the server stores them), then `VACUUM ANALYZE`. Or, for
-//! a server with encryption off, the same data in clear.
+//! bulk inside PostgreSQL, then `VACUUM ANALYZE`. Variables are sealed here under a key
+//! per customer, as the server seals them, and the keys wrapped into the keyring
+//! database. Or, for a server with encryption off, the same data in clear.
 
 use std::time::Instant;
 
@@ -24,7 +24,8 @@ pub struct DataSet {
     pub customers: u64,
     pub rows: u64,
     pub generate_seconds: f64,
-    /// Of which `stickycalls seal` took (none for a data set in clear).
+    /// Of which sealing the variables and filling the keyring took (none for a data set
+    /// in clear).
     pub seal_seconds: Option<f64>,
     pub database_mb: f64,
 }
@@ -38,27 +39,32 @@ pub fn test_tenant(account: uuid::Uuid) -> uuid::Uuid {
 }
 
 /// Generates `customers` customers for the test environment of `account` (`tenant`) in
-/// the database at `url`: sealed by `sealer` (the release binary), else in clear.
+/// the database at `url`: as the server stores it when `sealed`, else in clear.
 pub async fn generate(
-    url: &str, account: uuid::Uuid, tenant: uuid::Uuid, customers: u64,
-    sealer: Option<&std::path::Path>,
+    url: &str, account: uuid::Uuid, tenant: uuid::Uuid, customers: u64, sealed: bool,
 ) -> anyhow::Result<DataSet> {
     let (client, connection) = tokio_postgres::connect(url, NoTls)
         .await
         .context("cannot connect to the bench database")?;
     tokio::spawn(connection);
     let began = Instant::now();
-    let rows = match sealer {
-        Some(_) => {
-            let keyring = PgKeyring::open(&default_keyring_url(url)?, url).await?;
-            tokens::tokens(&tokens::tenant_key(keyring, account).await?, customers)
-        }
-        None => tokens::plain(customers),
+    let (rows, seal_seconds) = if sealed {
+        let keyring_url = default_keyring_url(url)?;
+        let keyring = PgKeyring::open(&keyring_url, url).await?;
+        let mut rows = tokens::tokens(&tokens::tenant_key(keyring, account).await?, customers);
+        let sealing = Instant::now();
+        let keys = tokens::seal_values(&tokens::master_key()?, account, &mut rows);
+        fill_keyring(&keyring_url, &keys).await?;
+        (rows, Some(sealing.elapsed().as_secs_f64()))
+    } else {
+        (tokens::plain(customers), None)
     };
     client
         .batch_execute(
             "CREATE TABLE bench_tokens (i integer PRIMARY KEY, phone text NOT NULL,
-                                        shared text NOT NULL, crm text NOT NULL)",
+                                        shared text NOT NULL, crm text NOT NULL,
+                                        plan text NOT NULL, plan_source text NOT NULL,
+                                        last_order text NOT NULL, order_source text NOT NULL)",
         )
         .await?;
     for chunk in rows.chunks(50_000) {
@@ -67,8 +73,18 @@ pub async fn generate(
         let ids: Vec<i32> = chunk.iter().map(|t| t.i).collect();
         client
             .execute(
-                "INSERT INTO bench_tokens SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[])",
-                &[&ids, &column(|t| &t.phone), &column(|t| &t.shared), &column(|t| &t.crm)],
+                "INSERT INTO bench_tokens SELECT * FROM unnest($1::int[], $2::text[], $3::text[],
+                     $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])",
+                &[
+                    &ids,
+                    &column(|t| &t.phone),
+                    &column(|t| &t.shared),
+                    &column(|t| &t.crm),
+                    &column(|t| &t.plan),
+                    &column(|t| &t.plan_source),
+                    &column(|t| &t.order),
+                    &column(|t| &t.order_source),
+                ],
             )
             .await?;
     }
@@ -79,10 +95,6 @@ pub async fn generate(
         .batch_execute(&sql)
         .await
         .context("generating the data set failed")?;
-    let seal_seconds = match sealer {
-        Some(binary) => Some(crate::server::seal(binary, url).await?),
-        None => None,
-    };
     client.batch_execute("VACUUM ANALYZE").await?;
     let generate_seconds = began.elapsed().as_secs_f64();
     let rows: i64 = client
@@ -108,6 +120,25 @@ pub async fn generate(
         seal_seconds,
         database_mb: bytes as f64 / 1_048_576.0,
     })
+}
+
+/// The customers' wrapped keys into the keyring database, 50,000 a statement.
+async fn fill_keyring(url: &str, keys: &[tokens::WrappedKey]) -> anyhow::Result<()> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .context("cannot connect to the bench keyring")?;
+    tokio::spawn(connection);
+    for chunk in keys.chunks(50_000) {
+        let scopes: Vec<&str> = chunk.iter().map(|k| k.scope.as_str()).collect();
+        let wrapped: Vec<&str> = chunk.iter().map(|k| k.wrapped.as_str()).collect();
+        client
+            .execute(
+                "INSERT INTO data_keys (scope, wrapped) SELECT * FROM unnest($1::text[], $2::text[])",
+                &[&scopes, &wrapped],
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// Calls whose id starts with `prefix`: how many distinct starts a phase stored.

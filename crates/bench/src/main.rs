@@ -63,6 +63,10 @@ struct Args {
     /// Customers in the SQLite data set.
     #[arg(long, default_value_t = 100_000)]
     sqlite_customers: u64,
+    /// Customers in the encryption on/off pair's two data sets (default: `--customers`,
+    /// so that customers' keys outnumber the server's key cache as they would).
+    #[arg(long)]
+    encryption_customers: Option<u64>,
     /// Where the report goes.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
@@ -102,7 +106,8 @@ async fn main() -> anyhow::Result<()> {
     let large = measure(&args, &tools, args.customers).await?;
     let small = measure(&args, &tools, args.small).await?;
     let embedded = measure_sqlite(&args, &tools, args.sqlite_customers).await?;
-    let encryption = measure_encryption(&args, &tools, args.small).await?;
+    let paired = args.encryption_customers.unwrap_or(args.customers);
+    let encryption = measure_encryption(&args, &tools, paired).await?;
     let setup = Setup {
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         postgres: large.dataset.postgres.clone(),
@@ -128,8 +133,7 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
     .await?;
     let account = create_account(&tools.binary, &db.url, 1_000_000_000).await?;
     let tenant = dataset::test_tenant(account.id);
-    let data =
-        dataset::generate(&db.url, account.id, tenant, customers, Some(&tools.binary)).await?;
+    let data = dataset::generate(&db.url, account.id, tenant, customers, true).await?;
     eprintln!(
         "bench: {} rows in {:.1} s; starting the server",
         data.rows, data.generate_seconds
@@ -234,8 +238,7 @@ async fn measure_encryption(
         .await?;
         let account = create_account(&tools.binary, &db.url, 1_000_000_000).await?;
         let tenant = dataset::test_tenant(account.id);
-        let sealer = sealed.then_some(tools.binary.as_path());
-        dataset::generate(&db.url, account.id, tenant, customers, sealer).await?;
+        dataset::generate(&db.url, account.id, tenant, customers, sealed).await?;
         let env: &[(&str, &str)] = if sealed {
             &[]
         } else {

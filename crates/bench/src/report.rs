@@ -366,7 +366,7 @@ impl Report {
         );
         let rows: Vec<(&str, Cell)> = vec![
             ("rows generated", |r| r.dataset.rows.to_string()),
-            ("generated in (s), of which `stickycalls seal`", |r| {
+            ("generated in (s), of which sealing", |r| {
                 format!(
                     "{:.1}, {:.1}",
                     r.dataset.generate_seconds,
