@@ -53,28 +53,35 @@ impl<S: UnsealedStore> ClearLinks<S> {
         self.remain.store(false, Ordering::Release);
     }
 
-    /// Moves every link of the tenant still in clear, [`BATCH`] at a time; how many
-    /// moved. `progress` hears the running count after every batch.
+    /// Moves every link of the tenant still in clear, [`BATCH`] at a time: how many
+    /// moved, and whether none is left. `progress` hears the running count after every
+    /// batch.
     pub async fn move_tenant(
         &self, tenant: &TenantId, progress: &mut (impl FnMut(&TenantId, usize) + Send),
-    ) -> Result<usize, StoreError> {
+    ) -> Result<(usize, bool), StoreError> {
         let mut moved = 0;
+        let mut last_first = None;
         loop {
             let page = self.store.links_in_clear(tenant, BATCH).await?;
+            let Some(first) = page.first().cloned() else {
+                return Ok((moved, true));
+            };
             let full = page.len() == BATCH;
-            if page.is_empty() {
-                return Ok(moved);
-            }
             let done = self.move_links(tenant, page).await?;
             moved += done;
             if done > 0 {
                 progress(tenant, moved);
             }
-            // A page none of which moved (each moved since by a lookup) is not read
-            // again; a short page was the last.
-            if !full || done == 0 {
-                return Ok(moved);
+            if !full {
+                return Ok((moved, true));
             }
+            // A full page none of which moved (each moved meanwhile by a lookup) is
+            // read again; the same page twice without a move would loop, so the run
+            // stops there and says links may remain.
+            if done == 0 && last_first.as_ref() == Some(&first) {
+                return Ok((moved, false));
+            }
+            last_first = Some(first);
         }
     }
 

@@ -59,9 +59,9 @@ impl<S: UnsealedStore + AccountStore + Clone> SealingMigration<S> {
 
     /// Seals every value still in clear, tenant by tenant, [`BATCH`] rows at a time;
     /// `progress` hears each tenant's running count of rows sealed after every batch
-    /// (the caller logs it); nothing with encryption off. Closed accounts are skipped (their rows are being
-    /// deleted). A second run finds nothing. Once a run is through, lookups stop
-    /// looking for links in clear.
+    /// (the caller logs it); nothing with encryption off. Closed accounts are skipped
+    /// (their rows are being deleted). A second run finds nothing. Once a run has moved
+    /// every link, lookups stop looking for links in clear.
     pub async fn run(
         &self, mut progress: impl FnMut(&TenantId, usize) + Send,
     ) -> Result<Migrated, StoreError> {
@@ -70,6 +70,7 @@ impl<S: UnsealedStore + AccountStore + Clone> SealingMigration<S> {
         if !self.sealer.encrypts() {
             return Ok(done);
         }
+        let mut every_link_moved = true;
         for account in self.store.list_accounts().await? {
             if account.closed_at.is_some() {
                 continue;
@@ -79,14 +80,18 @@ impl<S: UnsealedStore + AccountStore + Clone> SealingMigration<S> {
                     account: account.id,
                     environment,
                 };
-                done.links += self.links.move_tenant(&tenant, &mut progress).await?;
+                let (links, complete) = self.links.move_tenant(&tenant, &mut progress).await?;
+                done.links += links;
+                every_link_moved &= complete;
                 done.variables += self.variables(&tenant, &mut progress).await?;
                 let (calls, unreadable) = self.calls(&tenant, &mut progress).await?;
                 done.calls += calls;
                 done.calls_unreadable += unreadable;
             }
         }
-        self.links.none_remain();
+        if every_link_moved {
+            self.links.none_remain();
+        }
         Ok(done)
     }
 
