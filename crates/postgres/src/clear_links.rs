@@ -2,7 +2,10 @@
 //! partial indexes `customer_phones_in_clear` and `customer_external_ids_in_clear`, and
 //! moved to their blind indexes one statement per table: the rows deleted at their old
 //! value and inserted at the new one in a data-modifying `WITH`, so a link is at one
-//! value or the other, never at both and never at neither.
+//! value or the other, never at both and never at neither. The sub-statements of a `WITH`
+//! run on one snapshot and cannot see one another's effects (PostgreSQL documentation,
+//! 7.8.4 "Data-Modifying Statements in WITH"): the `DELETE` and the `INSERT` touch
+//! different rows (an index is never a value in clear), so nothing here relies on that.
 
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Nullable, Text, Uuid as SqlUuid};

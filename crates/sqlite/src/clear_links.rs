@@ -15,7 +15,9 @@ use crate::schema::{customer_external_ids, customer_phones};
 /// The row at `from` copied to `to`. A customer linked already at `to` keeps one row:
 /// the earliest `linked_at` and first confirmation; the rest as the row at `to` has it
 /// (its confirmations if it has any, else the moved row's). The same fold as the
-/// PostgreSQL store's.
+/// PostgreSQL store's. In `DO UPDATE SET` a bare column is the row already stored and
+/// `excluded.` the row proposed, and an `INSERT ... SELECT` with an upsert needs its
+/// `WHERE` to parse (SQLite documentation, "UPSERT", lang_upsert.html).
 const COPY_PHONE: &str = "
 INSERT INTO customer_phones (tenant_id, e164, customer_ref, line_type, linked_at,
        first_confirmed_at, last_confirmed_at, last_attestation, last_unattested_at,

@@ -6,13 +6,12 @@
 //! always; the background migration moves the rest, tenant by tenant, and once it has
 //! found none left lookups stop asking.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::StoreError;
-use crate::identity::{CustomerRef, IdentityHints};
+use crate::identity::IdentityHints;
 use crate::ports::{ClearLink, KeyFuture, LinkTouch, SharedVault, UnsealedStore};
-use crate::protection::{BATCH, Sealer};
+use crate::protection::{BATCH, Sealer, by_customer};
 use crate::tenant::TenantId;
 
 /// The links in clear of a store, moved on touch and in the background.
@@ -88,15 +87,8 @@ impl<S: UnsealedStore> ClearLinks<S> {
     async fn move_links(
         &self, tenant: &TenantId, links: Vec<ClearLink>,
     ) -> Result<usize, StoreError> {
-        let mut by_customer: BTreeMap<CustomerRef, Vec<ClearLink>> = BTreeMap::new();
-        for link in links {
-            by_customer
-                .entry(link.customer.clone())
-                .or_default()
-                .push(link);
-        }
         let mut moves = Vec::new();
-        for (customer, links) in by_customer {
+        for (customer, links) in by_customer(links, |link| &link.customer) {
             moves.extend(self.sealer.index_links(tenant, &customer, links).await?);
         }
         self.store.move_links(tenant, moves).await

@@ -4,13 +4,11 @@
 //! clear has no `sc1.` prefix), so a migration killed at any point goes on from where
 //! it was when run again.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::error::StoreError;
-use crate::identity::CustomerRef;
-use crate::ports::{AccountStore, SealedCall, SharedVault, UnsealedStore, UnsealedVariable};
-use crate::protection::{BATCH, ClearLinks, Sealer};
+use crate::ports::{AccountStore, SealedCall, SharedVault, UnsealedStore};
+use crate::protection::{BATCH, ClearLinks, Sealer, by_customer};
 use crate::tenant::{Environment, TenantId};
 
 /// What a migration run sealed.
@@ -102,15 +100,8 @@ impl<S: UnsealedStore + AccountStore + Clone> SealingMigration<S> {
         loop {
             let batch = self.store.unsealed_variables(tenant, BATCH).await?;
             let full = batch.len() == BATCH;
-            let mut by_customer: BTreeMap<CustomerRef, Vec<UnsealedVariable>> = BTreeMap::new();
-            for row in batch {
-                by_customer
-                    .entry(row.customer.clone())
-                    .or_default()
-                    .push(row);
-            }
             let mut writes = Vec::new();
-            for (customer, rows) in by_customer {
+            for (customer, rows) in by_customer(batch, |row| &row.customer) {
                 writes.extend(self.sealer.seal_unsealed(tenant, &customer, rows).await?);
             }
             let replaced = self.store.seal_variables(tenant, writes).await?;

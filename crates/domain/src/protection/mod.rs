@@ -36,6 +36,17 @@ pub use sealer::Sealer;
 /// written before encryption.
 pub const BATCH: usize = 500;
 
+/// `rows` grouped by their customer (each customer's key is read once per batch).
+pub(crate) fn by_customer<T>(
+    rows: Vec<T>, customer: impl Fn(&T) -> &crate::identity::CustomerRef,
+) -> std::collections::BTreeMap<crate::identity::CustomerRef, Vec<T>> {
+    let mut grouped = std::collections::BTreeMap::<_, Vec<T>>::new();
+    for row in rows {
+        grouped.entry(customer(&row).clone()).or_default().push(row);
+    }
+    grouped
+}
+
 /// A personal field: what is sealed, and under which name its ciphertext is bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
