@@ -9,7 +9,8 @@ use std::sync::{Arc, OnceLock};
 use anyhow::{Context, bail};
 use stickycalls_domain::StoreError;
 use stickycalls_domain::ports::{KeyFuture, KeyringStore, SharedVault, Vault};
-use stickycalls_domain::protection::{DataKey, MasterKey, Scope};
+use stickycalls_domain::protection::{DataKey, Generation, MasterKey, Scope};
+use stickycalls_domain::tenant::TenantId;
 use stickycalls_postgres::{PgKeyring, PgSettings, default_keyring_url};
 use stickycalls_sqlite::{SqliteKeyring, SqliteSettings, keyring_path};
 use stickycalls_vault::{EncryptionOff, SoftwareVault};
@@ -228,9 +229,41 @@ impl Vault for Deferred {
         }
     }
 
+    fn key_of<'a>(
+        &'a self, scope: &'a Scope, generation: u32,
+    ) -> KeyFuture<'a, Option<DataKey>> {
+        match self.get() {
+            Ok(vault) => vault.key_of(scope, generation),
+            Err(e) => Box::pin(async move { Err(e) }),
+        }
+    }
+
     fn destroy<'a>(&'a self, scope: &'a Scope) -> KeyFuture<'a, ()> {
         match self.get() {
             Ok(vault) => vault.destroy(scope),
+            Err(e) => Box::pin(async move { Err(e) }),
+        }
+    }
+
+    fn generation<'a>(&'a self, tenant: &'a TenantId) -> KeyFuture<'a, Generation> {
+        match self.get() {
+            Ok(vault) => vault.generation(tenant),
+            Err(e) => Box::pin(async move { Err(e) }),
+        }
+    }
+
+    fn advance<'a>(&'a self, tenant: &'a TenantId) -> KeyFuture<'a, Generation> {
+        match self.get() {
+            Ok(vault) => vault.advance(tenant),
+            Err(e) => Box::pin(async move { Err(e) }),
+        }
+    }
+
+    fn retire<'a>(
+        &'a self, tenant: &'a TenantId, generation: Generation,
+    ) -> KeyFuture<'a, u64> {
+        match self.get() {
+            Ok(vault) => vault.retire(tenant, generation),
             Err(e) => Box::pin(async move { Err(e) }),
         }
     }

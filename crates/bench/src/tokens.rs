@@ -110,7 +110,7 @@ pub fn seal_values(
             t.order_source = sealed(Field::VariableSource, "bench");
             WrappedKey {
                 scope: scope.name(),
-                wrapped: master.wrap(&scope, &key, random()),
+                wrapped: master.wrap(&scope.name(), &key, random()),
             }
         })
         .collect()

@@ -8,7 +8,8 @@ use stickycalls_domain::calls::CallRecord;
 
 use stickycalls_domain::identity::{CustomerRef, IdentityHints};
 use stickycalls_domain::ports::{
-    ClearLink, LinkOf, MovedLink, SealedCall, SealedVariable, UnsealedStore, UnsealedVariable,
+    ClearLink, LinkOf, MovedLink, ResealedLink, SealedCall, SealedVariable, UnsealedStore,
+    UnsealedVariable,
 };
 use stickycalls_domain::protection::{in_clear, is_index, is_sealed};
 use stickycalls_domain::tenant::TenantId;
@@ -173,6 +174,29 @@ impl UnsealedStore for MemoryStore {
             moved += 1;
         }
         Ok(moved)
+    }
+
+    async fn reseal_links(
+        &self, tenant: &TenantId, links: Vec<ResealedLink>,
+    ) -> Result<usize, StoreError> {
+        let mut state = self.lock();
+        let t = state.tenant(tenant);
+        let mut replaced = 0;
+        for link in links {
+            let customer = link.customer.as_str().to_owned();
+            let copy = match link.of {
+                LinkOf::Phone => t
+                    .phones
+                    .get_mut(&(link.index, customer))
+                    .and_then(|row| row.sealed.as_mut()),
+                LinkOf::External(ns) => t.external_id_copies.get_mut(&(ns, link.index, customer)),
+            };
+            if let Some(copy) = copy.filter(|c| **c == link.was) {
+                *copy = link.sealed;
+                replaced += 1;
+            }
+        }
+        Ok(replaced)
     }
 }
 

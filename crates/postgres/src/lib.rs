@@ -18,6 +18,7 @@
 
 mod accounts;
 mod clear_links;
+mod reseal_links;
 mod context;
 mod credits;
 mod customers;

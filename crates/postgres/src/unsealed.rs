@@ -10,7 +10,8 @@ use stickycalls_domain::StoreError;
 use stickycalls_domain::calls::CallRecord;
 use stickycalls_domain::identity::{CustomerRef, IdentityHints};
 use stickycalls_domain::ports::{
-    ClearLink, MovedLink, SealedCall, SealedVariable, UnsealedStore, UnsealedVariable,
+    ClearLink, MovedLink, ResealedLink, SealedCall, SealedVariable, UnsealedStore,
+    UnsealedVariable,
 };
 use stickycalls_domain::tenant::TenantId;
 
@@ -161,6 +162,15 @@ impl UnsealedStore for PgStore {
     ) -> Result<usize, StoreError> {
         let mut conn = self.conn().await?;
         crate::clear_links::move_links(&mut conn, tenant_key(tenant), moves)
+            .await
+            .map_err(from_diesel)
+    }
+
+    async fn reseal_links(
+        &self, tenant: &TenantId, links: Vec<ResealedLink>,
+    ) -> Result<usize, StoreError> {
+        let mut conn = self.conn().await?;
+        crate::reseal_links::reseal_links(&mut conn, tenant_key(tenant), links)
             .await
             .map_err(from_diesel)
     }

@@ -13,6 +13,7 @@
 mod accounts;
 mod calls;
 mod clear_links;
+mod reseal_links;
 mod credits;
 mod customers;
 mod errors;

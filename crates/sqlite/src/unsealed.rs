@@ -11,7 +11,8 @@ use stickycalls_domain::StoreError;
 use stickycalls_domain::calls::CallRecord;
 use stickycalls_domain::identity::{CustomerRef, IdentityHints};
 use stickycalls_domain::ports::{
-    ClearLink, MovedLink, SealedCall, SealedVariable, UnsealedStore, UnsealedVariable,
+    ClearLink, MovedLink, ResealedLink, SealedCall, SealedVariable, UnsealedStore,
+    UnsealedVariable,
 };
 use stickycalls_domain::tenant::TenantId;
 
@@ -162,5 +163,15 @@ impl UnsealedStore for SqliteStore {
         let tenant = tenant_key(tenant);
         self.write(move |c| crate::clear_links::move_links(c, &tenant, &moves).map_err(from_diesel))
             .await
+    }
+
+    async fn reseal_links(
+        &self, tenant: &TenantId, links: Vec<ResealedLink>,
+    ) -> Result<usize, StoreError> {
+        let tenant = tenant_key(tenant);
+        self.write(move |c| {
+            crate::reseal_links::reseal_links(c, &tenant, &links).map_err(from_diesel)
+        })
+        .await
     }
 }

@@ -18,6 +18,7 @@ mod memory;
 mod off;
 pub mod rotation;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -25,7 +26,8 @@ use anyhow::anyhow;
 use moka::future::Cache;
 use stickycalls_domain::StoreError;
 use stickycalls_domain::ports::{KeyFuture, KeyringStore, Vault};
-use stickycalls_domain::protection::{DataKey, MasterKey, Scope};
+use stickycalls_domain::protection::{DataKey, Generation, MasterKey, Scope};
+use stickycalls_domain::tenant::TenantId;
 
 pub use memory::MemoryKeyring;
 pub use off::EncryptionOff;
@@ -82,6 +84,10 @@ pub struct SoftwareVault<K> {
     /// With two master keys: whether the keyring named the previous one, and when that
     /// was read.
     wraps_under_previous: Mutex<Option<(Instant, bool)>>,
+    /// Each tenant's key generation as last read, and when it was asked: trusted for
+    /// [`WRAPPING_CHOICE_FOR`], so a data key rotation that waits longer after moving a
+    /// tenant finds every node sealing under the new generation.
+    generations: Mutex<HashMap<TenantId, (Instant, Generation)>>,
 }
 
 impl<K> std::fmt::Debug for SoftwareVault<K> {
@@ -166,12 +172,15 @@ impl<K: KeyringStore> SoftwareVault<K> {
         })
     }
 
-    /// The data key in `wrapped`, under the master key or the previous one.
-    fn unwrap(&self, scope: &Scope, wrapped: &str) -> Result<DataKey, StoreError> {
-        let opened = self.master.unwrap(scope, wrapped).or_else(|e| {
+    /// The data key of `generation` in `wrapped` (the keyring entry `name` of `scope`),
+    /// under the master key or the previous one.
+    fn unwrap(
+        &self, scope: &Scope, name: &str, generation: u32, wrapped: &str,
+    ) -> Result<DataKey, StoreError> {
+        let opened = self.master.unwrap(name, generation, wrapped).or_else(|e| {
             self.previous
                 .as_ref()
-                .map_or(Err(e), |p| p.unwrap(scope, wrapped))
+                .map_or(Err(e), |p| p.unwrap(name, generation, wrapped))
         });
         opened.map_err(|_| {
             tracing::error!(scope = %scope.tenant().account, "a wrapped data key did not unwrap");
@@ -187,6 +196,7 @@ impl<K: KeyringStore> SoftwareVault<K> {
             previous: None,
             keyring,
             wraps_under_previous: Mutex::new(None),
+            generations: Mutex::new(HashMap::new()),
             cache: Cache::builder()
                 .max_capacity(CACHED_KEYS)
                 .time_to_live(CACHED_FOR)
@@ -195,23 +205,146 @@ impl<K: KeyringStore> SoftwareVault<K> {
         }
     }
 
-    async fn load(&self, scope: &Scope, create: bool) -> Result<Option<DataKey>, StoreError> {
-        let name = scope.name();
+    /// The scope's key of `generation`; made if there is none and `create`.
+    async fn load(
+        &self, scope: &Scope, generation: u32, create: bool,
+    ) -> Result<Option<DataKey>, StoreError> {
+        let name = scope.key_name(generation);
         if let Some(key) = self.cache.get(&name).await {
             return Ok(Some(key));
         }
         let wrapped = match self.keyring.wrapped(&name).await? {
             Some(wrapped) => wrapped,
             None if create => {
-                let fresh = DataKey::from_bytes(random());
-                let wrapped = self.wrapping_key().await?.wrap(scope, &fresh, random());
+                let fresh = DataKey::of_generation(random(), generation);
+                let wrapped = self.wrapping_key().await?.wrap(&name, &fresh, random());
                 self.keyring.insert(&name, &wrapped).await?
             }
             None => return Ok(None),
         };
-        let key = self.unwrap(scope, &wrapped)?;
+        let key = self.unwrap(scope, &name, generation, &wrapped)?;
         self.cache.insert(name, key.clone()).await;
         Ok(Some(key))
+    }
+
+    /// The generation new values of `scope` are sealed under: its tenant's current one
+    /// for a customer (read at most [`WRAPPING_CHOICE_FOR`] ago), the first for a
+    /// tenant's index key.
+    async fn current(&self, scope: &Scope) -> Result<u32, StoreError> {
+        let Scope::Customer(tenant, _) = scope else {
+            return Ok(1);
+        };
+        let known = self
+            .generations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(tenant)
+            .copied();
+        if let Some((asked, generation)) = known
+            && asked.elapsed() < WRAPPING_CHOICE_FOR
+        {
+            return Ok(generation.current);
+        }
+        let asked = Instant::now();
+        let generation = self.read_generation(tenant).await?;
+        self.generations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(*tenant, (asked, generation));
+        Ok(generation.current)
+    }
+
+    /// The tenant's generation as the keyring holds it now, and the text it holds.
+    async fn read_generation(&self, tenant: &TenantId) -> Result<Generation, StoreError> {
+        Ok(self.stored_generation(tenant).await?.0)
+    }
+
+    async fn stored_generation(
+        &self, tenant: &TenantId,
+    ) -> Result<(Generation, Option<String>), StoreError> {
+        let text = self.keyring.wrapped(&Generation::entry(tenant)).await?;
+        let generation = match &text {
+            None => Generation::FIRST,
+            Some(text) => Generation::parse(text).ok_or_else(|| {
+                StoreError::Unknown(anyhow!("the keyring's generation of a tenant is unreadable"))
+            })?,
+        };
+        Ok((generation, text))
+    }
+
+    fn forget_generation(&self, tenant: &TenantId) {
+        self.generations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(tenant);
+    }
+
+    /// Moves the tenant to `to` if the keyring still holds `from` (`None`: no state
+    /// yet); the state it holds afterwards.
+    async fn move_generation(
+        &self, tenant: &TenantId, from: Option<&str>, to: Generation,
+    ) -> Result<Generation, StoreError> {
+        let entry = Generation::entry(tenant);
+        match from {
+            None => {
+                self.keyring.insert(&entry, &to.to_text()).await?;
+            }
+            Some(from) => {
+                self.keyring.replace(&entry, from, &to.to_text()).await?;
+            }
+        }
+        self.forget_generation(tenant);
+        self.read_generation(tenant).await
+    }
+
+    async fn advance_generation(&self, tenant: &TenantId) -> Result<Generation, StoreError> {
+        let (generation, text) = self.stored_generation(tenant).await?;
+        let next = generation.advanced();
+        if next == generation {
+            return Ok(generation);
+        }
+        self.move_generation(tenant, text.as_deref(), next).await
+    }
+
+    /// Destroys every customer key of the tenant older than `generation.current`, then
+    /// records the generation settled.
+    async fn retire_generation(
+        &self, tenant: &TenantId, generation: Generation,
+    ) -> Result<u64, StoreError> {
+        let (stored, text) = self.stored_generation(tenant).await?;
+        if stored != generation || generation.from.is_none() {
+            return Err(StoreError::Unknown(anyhow!(
+                "the tenant is at key generation {}, not {}: run the rotation again",
+                stored.to_text(),
+                generation.to_text()
+            )));
+        }
+        let prefix = format!("{}/c/", Scope::Tenant(*tenant).name());
+        let mut after = prefix.clone();
+        let mut destroyed = 0;
+        loop {
+            let page = self.keyring.page(&after, rotation::PAGE).await?;
+            let Some((last, _)) = page.last() else { break };
+            after.clone_from(last);
+            let mut past = false;
+            for (name, _) in &page {
+                if !name.starts_with(&prefix) {
+                    past = true;
+                    break;
+                }
+                if Generation::of_key_name(name) < generation.current {
+                    self.keyring.delete(name, false).await?;
+                    self.cache.invalidate(name).await;
+                    destroyed += 1;
+                }
+            }
+            if past {
+                break;
+            }
+        }
+        self.move_generation(tenant, text.as_deref(), generation.settled())
+            .await?;
+        Ok(destroyed)
     }
 }
 
@@ -227,7 +360,30 @@ impl SoftwareVault<MemoryKeyring> {
 
 impl<K: KeyringStore> Vault for SoftwareVault<K> {
     fn key<'a>(&'a self, scope: &'a Scope, create: bool) -> KeyFuture<'a, Option<DataKey>> {
-        Box::pin(self.load(scope, create))
+        Box::pin(async move {
+            let generation = self.current(scope).await?;
+            self.load(scope, generation, create).await
+        })
+    }
+
+    fn key_of<'a>(
+        &'a self, scope: &'a Scope, generation: u32,
+    ) -> KeyFuture<'a, Option<DataKey>> {
+        Box::pin(self.load(scope, generation, false))
+    }
+
+    fn generation<'a>(&'a self, tenant: &'a TenantId) -> KeyFuture<'a, Generation> {
+        Box::pin(self.read_generation(tenant))
+    }
+
+    fn advance<'a>(&'a self, tenant: &'a TenantId) -> KeyFuture<'a, Generation> {
+        Box::pin(self.advance_generation(tenant))
+    }
+
+    fn retire<'a>(
+        &'a self, tenant: &'a TenantId, generation: Generation,
+    ) -> KeyFuture<'a, u64> {
+        Box::pin(self.retire_generation(tenant, generation))
     }
 
     fn destroy<'a>(&'a self, scope: &'a Scope) -> KeyFuture<'a, ()> {
@@ -235,7 +391,18 @@ impl<K: KeyringStore> Vault for SoftwareVault<K> {
             let name = scope.name();
             let tenant_wide = matches!(scope, Scope::Tenant(_));
             self.keyring.delete(&name, tenant_wide).await?;
+            if let Scope::Customer(tenant, _) = scope {
+                // Every later generation the customer may hold a key of: up to one past
+                // the tenant's (a rotation started since it was read).
+                let current = self.read_generation(tenant).await?.current;
+                for generation in 2..=current + 1 {
+                    let later = scope.key_name(generation);
+                    self.keyring.delete(&later, false).await?;
+                    self.cache.invalidate(&later).await;
+                }
+            }
             if tenant_wide {
+                self.forget_generation(scope.tenant());
                 let prefix = format!("{name}/");
                 let whole = name.clone();
                 self.cache

@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use stickycalls_domain::ports::{KeyFuture, KeyringStore, SharedVault, Vault};
-use stickycalls_domain::protection::{DataKey, Scope};
+use stickycalls_domain::protection::{DataKey, Generation, Scope};
+use stickycalls_domain::tenant::TenantId;
 
 use crate::{SoftwareVault, VaultError};
 
@@ -34,8 +35,28 @@ impl Vault for EncryptionOff {
         self.0.key(scope, create)
     }
 
+    fn key_of<'a>(
+        &'a self, scope: &'a Scope, generation: u32,
+    ) -> KeyFuture<'a, Option<DataKey>> {
+        self.0.key_of(scope, generation)
+    }
+
     fn destroy<'a>(&'a self, scope: &'a Scope) -> KeyFuture<'a, ()> {
         self.0.destroy(scope)
+    }
+
+    fn generation<'a>(&'a self, tenant: &'a TenantId) -> KeyFuture<'a, Generation> {
+        self.0.generation(tenant)
+    }
+
+    fn advance<'a>(&'a self, tenant: &'a TenantId) -> KeyFuture<'a, Generation> {
+        self.0.advance(tenant)
+    }
+
+    fn retire<'a>(
+        &'a self, tenant: &'a TenantId, generation: Generation,
+    ) -> KeyFuture<'a, u64> {
+        self.0.retire(tenant, generation)
     }
 
     fn nonce(&self) -> [u8; 24] {

@@ -57,7 +57,8 @@ impl<K: KeyringStore> SoftwareVault<K> {
             let keys = self.keyring.page(&after, page).await?;
             let Some((last, _)) = keys.last() else { break };
             after.clone_from(last);
-            for (scope, wrapped) in &keys {
+            // A tenant's generation (`#generation`) is state, not a key.
+            for (scope, wrapped) in keys.iter().filter(|(scope, _)| !scope.contains('#')) {
                 done.examined += 1;
                 match self.master.rewrap_from(previous, scope, wrapped, random()) {
                     Rewrap::Done => done.already += 1,

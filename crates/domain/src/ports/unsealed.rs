@@ -87,6 +87,29 @@ pub trait UnsealedStore: Send + Sync + 'static {
     fn move_links(
         &self, tenant: &TenantId, moves: Vec<MovedLink>,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// Replaces each link's sealed copy by `sealed` where the link is still at `index`
+    /// with the copy `was` (compare-and-set: a link moved or re-linked since keeps what
+    /// it has), in one transaction; how many were replaced. A data key rotation re-seals
+    /// the copies with it.
+    fn reseal_links(
+        &self, tenant: &TenantId, links: Vec<ResealedLink>,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+/// A link's sealed copy re-sealed under another key of its customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResealedLink {
+    /// Whose link it is.
+    pub customer: CustomerRef,
+    /// A number or an external id.
+    pub of: LinkOf,
+    /// The value the row holds (its blind index).
+    pub index: String,
+    /// The sealed copy read.
+    pub was: String,
+    /// The copy to store.
+    pub sealed: String,
 }
 
 /// A call's hints as read in clear and as they are to be stored.

@@ -12,20 +12,43 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::error::StoreError;
-use crate::protection::{DataKey, Scope};
+use crate::protection::{DataKey, Generation, Scope};
+use crate::tenant::TenantId;
 
 /// What a vault or keyring call returns.
 pub type KeyFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
 /// Data keys by scope, and fresh nonces.
 pub trait Vault: Send + Sync + 'static {
-    /// The scope's data key. When there is none: a new one is made and kept if `create`,
-    /// else `None` (never needed yet, or destroyed).
+    /// The scope's data key new values are sealed under: a customer's of their tenant's
+    /// current [`Generation`], a tenant's (its indexes) of the first. When there is none:
+    /// a new one is made and kept if `create`, else `None` (never needed yet, or
+    /// destroyed).
     fn key<'a>(&'a self, scope: &'a Scope, create: bool) -> KeyFuture<'a, Option<DataKey>>;
 
-    /// Destroys the scope's key; for a tenant, every key of the tenant (its customers'
-    /// included). Idempotent.
+    /// The scope's key of `generation`, if there is one (never made here): what opens a
+    /// value marked with that generation.
+    fn key_of<'a>(&'a self, scope: &'a Scope, generation: u32)
+    -> KeyFuture<'a, Option<DataKey>>;
+
+    /// Destroys the scope's key (every generation of it); for a tenant, every key of the
+    /// tenant (its customers' included). Idempotent.
     fn destroy<'a>(&'a self, scope: &'a Scope) -> KeyFuture<'a, ()>;
+
+    /// The tenant's key generations as the keyring holds them now.
+    fn generation<'a>(&'a self, tenant: &'a TenantId) -> KeyFuture<'a, Generation>;
+
+    /// Starts a data key rotation of the tenant, or finds the one under way
+    /// ([`Generation::advanced`]): new values are sealed under the next generation's
+    /// keys, on every node once it has read the keyring again. Returns the state.
+    fn advance<'a>(&'a self, tenant: &'a TenantId) -> KeyFuture<'a, Generation>;
+
+    /// Ends the rotation `generation` (the state [`Vault::advance`] returned, once every
+    /// value is re-sealed): destroys every customer key of the tenant older than its
+    /// current generation, then records it settled. How many keys were destroyed.
+    fn retire<'a>(
+        &'a self, tenant: &'a TenantId, generation: Generation,
+    ) -> KeyFuture<'a, u64>;
 
     /// 24 bytes drawn at random, for one nonce.
     fn nonce(&self) -> [u8; 24];

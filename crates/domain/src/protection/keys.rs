@@ -43,6 +43,18 @@ impl Scope {
         }
     }
 
+    /// The name of the scope's key of `generation` in the keyring, bound into it when
+    /// wrapped: [`Scope::name`] for the first, `@<generation>` after it for the later
+    /// ones (a tenant's data key rotation makes its customers' keys of the next
+    /// generation). `@` never occurs in a customer reference.
+    pub fn key_name(&self, generation: u32) -> String {
+        if generation <= 1 {
+            self.name()
+        } else {
+            format!("{}@{generation}", self.name())
+        }
+    }
+
     /// The tenant the scope belongs to.
     pub fn tenant(&self) -> &TenantId {
         match self {
@@ -51,30 +63,70 @@ impl Scope {
     }
 }
 
-/// A 256-bit data key. `Debug` never shows it.
+/// A 256-bit data key of a generation (1 until its tenant's first data key rotation),
+/// with the keys of other generations a read may need (while a rotation re-seals).
+/// `Debug` never shows the key.
 #[derive(Clone, PartialEq, Eq)]
-pub struct DataKey([u8; 32]);
+pub struct DataKey {
+    bytes: [u8; 32],
+    generation: u32,
+    others: Vec<DataKey>,
+}
 
 impl fmt::Debug for DataKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("DataKey(..)")
+        write!(f, "DataKey(generation {}, ..)", self.generation)
     }
 }
 
 impl DataKey {
-    /// A key from 32 bytes the vault drew at random.
+    /// A key of the first generation from 32 bytes the vault drew at random.
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(bytes)
+        Self::of_generation(bytes, 1)
+    }
+
+    /// A key of `generation` from 32 bytes the vault drew at random.
+    pub fn of_generation(bytes: [u8; 32], generation: u32) -> Self {
+        Self {
+            bytes,
+            generation: generation.max(1),
+            others: Vec::new(),
+        }
+    }
+
+    /// Its generation: what it seals is marked with it.
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// This key, also opening what `other` (a key of another generation of the same
+    /// scope) sealed.
+    #[must_use]
+    pub fn and(mut self, other: DataKey) -> Self {
+        if other.generation != self.generation {
+            self.others.push(DataKey {
+                others: Vec::new(),
+                ..other
+            });
+        }
+        self
+    }
+
+    /// The key of `generation` among this one and those it was joined with.
+    pub(crate) fn for_generation(&self, generation: u32) -> Option<&DataKey> {
+        std::iter::once(self)
+            .chain(&self.others)
+            .find(|k| k.generation == generation)
     }
 
     pub(crate) fn bytes(&self) -> &[u8; 32] {
-        &self.0
+        &self.bytes
     }
 
     /// A subkey for one purpose (HMAC-SHA256 of the purpose under this key), so one
     /// stored key serves the index of each field without reusing key material.
     pub(crate) fn derive(&self, purpose: &str) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("any key length");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.bytes).expect("any key length");
         mac.update(purpose.as_bytes());
         mac.finalize().into_bytes().into()
     }
@@ -141,9 +193,9 @@ impl MasterKey {
         hex::encode(&mac.finalize().into_bytes()[..8])
     }
 
-    /// `key` wrapped for `scope` with `nonce` (24 bytes the vault draws at random).
-    pub fn wrap(&self, scope: &Scope, key: &DataKey, nonce: [u8; 24]) -> String {
-        let name = scope.name();
+    /// `key` wrapped for the keyring entry `name` ([`Scope::key_name`]) with `nonce`
+    /// (24 bytes the vault draws at random).
+    pub fn wrap(&self, name: &str, key: &DataKey, nonce: [u8; 24]) -> String {
         aead_seal(
             &self.key,
             WRAPPED_PREFIX,
@@ -153,12 +205,12 @@ impl MasterKey {
         )
     }
 
-    /// The data key in `wrapped`, if it was wrapped for `scope` under this master key.
-    pub fn unwrap(&self, scope: &Scope, wrapped: &str) -> Result<DataKey, Tampered> {
-        let name = scope.name();
+    /// The data key of `generation` in `wrapped`, if it was wrapped for the keyring
+    /// entry `name` under this master key.
+    pub fn unwrap(&self, name: &str, generation: u32, wrapped: &str) -> Result<DataKey, Tampered> {
         let plain = aead_open(&self.key, WRAPPED_PREFIX, name.as_bytes(), wrapped)?;
         let key: [u8; 32] = plain.try_into().map_err(|_| Tampered)?;
-        Ok(DataKey(key))
+        Ok(DataKey::of_generation(key, generation))
     }
 }
 

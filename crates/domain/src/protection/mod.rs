@@ -8,6 +8,7 @@
 mod cipher;
 mod clear_links;
 mod context;
+mod generation;
 mod hints;
 #[cfg(test)]
 mod hints_tests;
@@ -15,13 +16,17 @@ mod index;
 mod keys;
 mod migration;
 mod moves;
+mod rekey;
+#[cfg(test)]
+mod rekey_tests;
 mod sealer;
 #[cfg(test)]
 mod tests;
 
-pub use cipher::{is_sealed, open, seal};
+pub use cipher::{generation_of, is_sealed, open, seal};
 pub use clear_links::ClearLinks;
 pub use context::{any_sealed, open_context, open_variables, seal_unsealed, seal_writes};
+pub use generation::Generation;
 pub use hints::{
     INDEX_PREFIX, SealedLinks, in_clear, index_external_id, index_hints, index_lookup,
     index_number, is_index, open_external_ids, open_hints, open_phones, seal_hints, seal_links,
@@ -30,6 +35,7 @@ pub use index::blind_index;
 pub use keys::{DataKey, MasterKey, MasterKeyError, Rewrap, Scope, Tampered, WRAPPED_PREFIX};
 pub use migration::{Migrated, SealingMigration};
 pub use moves::moved_to_index;
+pub use rekey::{RekeyPlan, Rekeyed, Rekeying, needs_rekey, rekey_record};
 pub use sealer::Sealer;
 
 /// Rows read and sealed (or links moved) per statement by the migration of rows

@@ -3,7 +3,7 @@
 //! stored opened after a read, a customer's key destroyed when they are erased. With a
 //! vault that does not encrypt (encryption off), writes and lookups pass in clear.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use anyhow::anyhow;
@@ -17,8 +17,8 @@ use crate::ports::{
     UnsealedVariable,
 };
 use crate::protection::{
-    DataKey, Scope, SealedLinks, Tampered, any_sealed, index_hints, index_lookup, is_index,
-    moved_to_index, open_external_ids, open_hints, open_phones, open_variables, seal_hints,
+    DataKey, RekeyPlan, Scope, SealedLinks, Tampered, any_sealed, generation_of, index_hints, index_lookup,
+    moved_to_index, open_external_ids, rekey_record, open_hints, open_phones, open_variables, seal_hints,
     seal_links, seal_unsealed, seal_writes,
 };
 use crate::tenant::TenantId;
@@ -98,7 +98,7 @@ impl Sealer {
             return Ok(variables);
         }
         let scope = Scope::Customer(*tenant, customer.clone());
-        let key = self.vault.key(&scope, false).await?;
+        let key = self.opening_key(&scope, variable_texts(&variables)).await?;
         open_variables(key.as_ref(), &scope, variables)
             .map_err(|(name, e)| failure(tenant, customer, e, &format!("variable {name:?}")))
     }
@@ -120,16 +120,8 @@ impl Sealer {
     ) -> Result<CustomerRecord, StoreError> {
         let who = record.customer_ref.clone();
         let scope = Scope::Customer(*tenant, who.clone());
-        let needs_key = any_sealed(&record.variables)
-            || record.phones.iter().any(|p| is_index(p.e164.as_e164()))
-            || record.external_ids.iter().any(|x| is_index(&x.value))
-            || record.calls.iter().any(|c| c.sealed_hints.is_some());
         // Without anything sealed no key is read; indexes are still left out.
-        let key = if needs_key {
-            self.vault.key(&scope, false).await?
-        } else {
-            None
-        };
+        let key = self.opening_key(&scope, record_texts(&record)).await?;
         let key = key.as_ref();
         let who = &who;
         let tampered = |what: String| move |e: Tampered| failure(tenant, who, e, &what);
@@ -160,7 +152,7 @@ impl Sealer {
             return Ok(call);
         };
         let scope = Scope::Customer(*tenant, call.customer.clone());
-        let key = self.vault.key(&scope, false).await?;
+        let key = self.opening_key(&scope, [sealed.as_str()]).await?;
         call.hints = open_hints(key.as_ref(), &scope, call.hints, Some(&sealed)).map_err(|e| {
             failure(
                 tenant,
@@ -170,6 +162,26 @@ impl Sealer {
             )
         })?;
         Ok(call)
+    }
+
+    /// The key that opens `texts` (stored values of `scope`): the scope's key of each
+    /// generation they were sealed under, joined (one, unless a data key rotation is
+    /// re-sealing them). `None` when nothing is sealed or no such key is left (the
+    /// customer was erased): what was sealed can no longer be read.
+    async fn opening_key<'t>(
+        &self, scope: &Scope, texts: impl IntoIterator<Item = &'t str>,
+    ) -> Result<Option<DataKey>, StoreError> {
+        let generations: BTreeSet<u32> = texts.into_iter().filter_map(generation_of).collect();
+        let mut joined: Option<DataKey> = None;
+        for generation in generations {
+            if let Some(key) = self.vault.key_of(scope, generation).await? {
+                joined = Some(match joined {
+                    Some(first) => first.and(key),
+                    None => key,
+                });
+            }
+        }
+        Ok(joined)
     }
 
     /// The tenant's key for blind indexes, made on first use.
@@ -307,6 +319,26 @@ impl Sealer {
         Ok(())
     }
 
+    /// What re-sealing `record` under its customer's key of `target` writes (see
+    /// [`rekey_record`]); refused if the tenant's current generation is not `target` (a
+    /// rotation must seal under the generation it moved to).
+    pub async fn rekey(
+        &self, tenant: &TenantId, record: &CustomerRecord, target: u32,
+    ) -> Result<RekeyPlan, StoreError> {
+        let scope = Scope::Customer(*tenant, record.customer_ref.clone());
+        let new = self.made(&scope).await?;
+        if new.generation() != target {
+            return Err(StoreError::Unknown(anyhow!(
+                "the tenant seals under key generation {}, not {target}: run the rotation again",
+                new.generation()
+            )));
+        }
+        let old = self.opening_key(&scope, record_texts(record)).await?;
+        Ok(rekey_record(record, old.as_ref(), &new, &scope, || {
+            self.vault.nonce()
+        }))
+    }
+
     /// Destroys `customer`'s key: what was sealed under it, in the store and in every
     /// backup, can no longer be read. Idempotent.
     pub async fn shred(&self, tenant: &TenantId, customer: &CustomerRef) -> Result<(), StoreError> {
@@ -319,6 +351,21 @@ impl Sealer {
     pub async fn shred_tenant(&self, tenant: &TenantId) -> Result<(), StoreError> {
         self.vault.destroy(&Scope::Tenant(*tenant)).await
     }
+}
+
+/// The sealed texts among a customer's stored variables.
+fn variable_texts(variables: &BTreeMap<String, StoredVariable>) -> impl Iterator<Item = &str> {
+    variables
+        .values()
+        .flat_map(|v| std::iter::once(v.value.as_str()).chain(v.source.as_deref()))
+}
+
+/// Every stored text of a customer's record that may be sealed.
+pub(crate) fn record_texts(record: &CustomerRecord) -> impl Iterator<Item = &str> {
+    variable_texts(&record.variables)
+        .chain(record.phones.iter().filter_map(|p| p.sealed.as_deref()))
+        .chain(record.external_ids.iter().filter_map(|x| x.sealed.as_deref()))
+        .chain(record.calls.iter().filter_map(|c| c.sealed_hints.as_deref()))
 }
 
 /// A stored value that did not open: an error for that customer's request only, naming

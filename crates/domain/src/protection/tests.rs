@@ -98,15 +98,15 @@ fn a_data_key_unwraps_only_for_its_scope_under_its_master_key() {
     let master = MasterKey::from_bytes([5; 32]);
     let key = DataKey::from_bytes([7; 32]);
     let scope = customer(1, "cus_1");
-    let wrapped = master.wrap(&scope, &key, [1; 24]);
+    let wrapped = master.wrap(&scope.name(), &key, [1; 24]);
     assert!(wrapped.starts_with(WRAPPED_PREFIX));
-    assert_eq!(master.unwrap(&scope, &wrapped).unwrap(), key);
+    assert_eq!(master.unwrap(&scope.name(), 1, &wrapped).unwrap(), key);
     assert_eq!(
-        master.unwrap(&customer(1, "cus_2"), &wrapped),
+        master.unwrap(&customer(1, "cus_2").name(), 1, &wrapped),
         Err(Tampered)
     );
     assert_eq!(
-        MasterKey::from_bytes([6; 32]).unwrap(&scope, &wrapped),
+        MasterKey::from_bytes([6; 32]).unwrap(&scope.name(), 1, &wrapped),
         Err(Tampered)
     );
 }
@@ -120,17 +120,17 @@ fn a_rotation_rewraps_the_same_data_key_under_the_new_master_once() {
     let key = DataKey::from_bytes([7; 32]);
     let scope = customer(1, "cus_1");
     let name = scope.name();
-    let wrapped = old.wrap(&scope, &key, [1; 24]);
+    let wrapped = old.wrap(&scope.name(), &key, [1; 24]);
     let Rewrap::Rewrapped(rewrapped) = new.rewrap_from(&old, &name, &wrapped, [2; 24]) else {
         panic!("a key under the previous master was not rewrapped");
     };
     assert_eq!(
-        new.unwrap(&scope, &rewrapped).unwrap(),
+        new.unwrap(&scope.name(), 1, &rewrapped).unwrap(),
         key,
         "same data key"
     );
     assert_eq!(
-        old.unwrap(&scope, &rewrapped),
+        old.unwrap(&scope.name(), 1, &rewrapped),
         Err(Tampered),
         "no longer under the old"
     );
@@ -139,13 +139,13 @@ fn a_rotation_rewraps_the_same_data_key_under_the_new_master_once() {
         Rewrap::Done,
         "a second pass changes nothing"
     );
-    let third = MasterKey::from_bytes([8; 32]).wrap(&scope, &key, [1; 24]);
+    let third = MasterKey::from_bytes([8; 32]).wrap(&scope.name(), &key, [1; 24]);
     assert_eq!(
         new.rewrap_from(&old, &name, &third, [3; 24]),
         Rewrap::Unreadable
     );
     // A key wrapped for another scope is not rewrapped into this one.
-    let elsewhere = old.wrap(&customer(1, "cus_2"), &key, [1; 24]);
+    let elsewhere = old.wrap(&customer(1, "cus_2").name(), &key, [1; 24]);
     assert_eq!(
         new.rewrap_from(&old, &name, &elsewhere, [3; 24]),
         Rewrap::Unreadable

@@ -111,7 +111,7 @@ async fn rotation<K: KeyringStore + Clone>(keyring: K, old: &MasterKey) -> anyho
         .await?
         .unwrap_or_default();
     ensure!(
-        old.unwrap(&scopes[4], &wrapped).is_ok(),
+        old.unwrap(&scopes[4].name(), 1, &wrapped).is_ok(),
         "a key made before the move is wrapped under the keyring's master key"
     );
     ensure!(

@@ -29,6 +29,7 @@ mod export;
 mod identity;
 mod keyring;
 mod manage;
+mod rekey;
 mod retention;
 mod sealing;
 mod webhooks;
@@ -38,6 +39,7 @@ pub use export::*;
 pub use identity::*;
 pub use keyring::*;
 pub use manage::*;
+pub use rekey::*;
 pub use retention::*;
 pub use sealing::*;
 pub use webhooks::*;
@@ -1149,7 +1151,9 @@ macro_rules! storage_contract {
             variables_are_stored_sealed_and_tampering_is_caught,
             values_stored_in_clear_are_sealed_by_the_migration,
             numbers_and_ids_are_found_by_blind_index,
-            links_stored_in_clear_are_found_and_moved
+            links_stored_in_clear_are_found_and_moved,
+            a_tenants_data_keys_rotate_while_reads_go_on,
+            a_links_copy_is_resealed_only_where_it_is_unchanged
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {
