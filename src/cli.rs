@@ -121,6 +121,22 @@ pub(crate) enum KeysCommand {
         after_help = "Example:\n  STICKYCALLS_MASTER_KEY=$(cat new.key) STICKYCALLS_MASTER_KEY_PREVIOUS=$(cat old.key) stickycalls keys rotate-master"
     )]
     RotateMaster,
+    /// Re-seal one environment's personal data under new data keys, online: from the
+    /// start every node seals new values under the new keys (within seconds), then every
+    /// stored value is re-sealed in batches and the old keys are destroyed (what backups
+    /// hold under them can no longer be read). Lookups are unchanged throughout. Run it
+    /// again after a crash: it goes on. Prints what it did, as JSON.
+    #[command(
+        after_help = "Example:\n  stickycalls keys rotate-tenant --account 0b8e2c1a-5d7f-4e1b-9a3c-2f6d8e0b4c71 --env prod"
+    )]
+    RotateTenant {
+        /// The account id.
+        #[arg(long)]
+        account: uuid::Uuid,
+        /// `test` or `prod`.
+        #[arg(long = "env")]
+        environment: Environment,
+    },
 }
 
 #[derive(Subcommand, Debug)]

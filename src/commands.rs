@@ -14,7 +14,7 @@ use stickycalls_domain::ports::SharedVault;
 use stickycalls_domain::ports::{
     Clock, CustomerStore, ExportStore, IdentityStore, RetentionStore, WebhookStore,
 };
-use stickycalls_domain::protection::SealingMigration;
+use stickycalls_domain::protection::{Rekeying, SealingMigration};
 use stickycalls_domain::retention::RetentionService;
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_http_api::KeyDto;
@@ -42,6 +42,7 @@ pub(crate) struct Operators<A: Adapter> {
     pub export: ExportService<<A as stickycalls_inbound::Backend>::Store, SystemClock>,
     pub retention: RetentionService<<A as stickycalls_inbound::Backend>::Store, SystemClock>,
     pub sealing: SealingMigration<<A as stickycalls_inbound::Backend>::Store>,
+    pub rekeying: Rekeying<<A as stickycalls_inbound::Backend>::Store>,
 }
 
 /// The plan catalog, with billing on or off as the settings say.
@@ -58,6 +59,7 @@ pub(crate) fn operator<A: Adapter>(
         keys: KeyService::new(store.clone(), SystemClock, Argon2Minter),
         retention: RetentionService::new(store.clone(), SystemClock, vault.clone()),
         sealing: SealingMigration::new(store.clone(), vault.clone()),
+        rekeying: Rekeying::new(Arc::new(store.clone()), vault.clone()),
         export: ExportService::new(store.clone(), SystemClock, vault),
         accounts: AccountService::new(store, ledger, SystemClock, RandomIds, Argon2Minter),
     })
@@ -95,6 +97,31 @@ pub(crate) async fn seal<A: Adapter>(op: &Operators<A>) -> anyhow::Result<()> {
         "sealed": { "variables": done.variables, "calls": done.calls, "links": done.links },
         "unreadable": { "calls": done.calls_unreadable },
     }));
+    Ok(())
+}
+
+/// `stickycalls keys rotate-tenant`: a tenant's data keys rotated, to the end.
+pub(crate) async fn rotate_tenant<A: Adapter>(
+    tenant: &TenantId, op: &Operators<A>,
+) -> anyhow::Result<()> {
+    op.accounts.find(tenant.account).await?;
+    let settle = stickycalls_vault::rotation::settle();
+    let done = op
+        .rekeying
+        .rotate(tenant, tokio::time::sleep(settle), |done| {
+            tracing::info!(
+                customers = done.customers,
+                variables = done.variables,
+                links = done.links,
+                calls = done.calls,
+                "data key rotation in progress"
+            );
+        })
+        .await
+        .context(
+            "the rotation stopped (what it re-sealed stays re-sealed; run it again to go on)",
+        )?;
+    print_json(&serde_json::to_value(done)?);
     Ok(())
 }
 

@@ -23,6 +23,7 @@ use stickycalls_domain::credits::SharedPolicy;
 use stickycalls_domain::ports::AccountStore;
 use stickycalls_domain::protection::{ClearLinks, SealingMigration};
 use stickycalls_domain::retention::RetentionService;
+use stickycalls_domain::tenant::{AccountId, TenantId};
 use stickycalls_inbound::keys::Argon2Minter;
 use stickycalls_inbound::{AppState, Readiness};
 use stickycalls_redis::RedisLimiter;
@@ -100,6 +101,26 @@ async fn run<A: Adapter>(
             let done = A::rotate_master(db, &settings.vault).await?;
             say(&serde_json::to_string(&done)?);
             Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::RotateTenant { .. },
+        } if !settings.vault.encryption => anyhow::bail!(
+            "STICKYCALLS_ENCRYPTION=off: values are stored in clear; there are no data keys \
+             to rotate"
+        ),
+        Command::Keys {
+            command:
+                KeysCommand::RotateTenant {
+                    account,
+                    environment,
+                },
+        } => {
+            telemetry::init(false);
+            let tenant = TenantId {
+                account: AccountId(account),
+                environment,
+            };
+            commands::rotate_tenant::<A>(&tenant, &op().await?).await
         }
         Command::Credits { command } => commands::credits::<A>(command, &op().await?).await,
         Command::Plans { command } => commands::plans::<A>(command, &op().await?).await,

@@ -229,9 +229,7 @@ impl Vault for Deferred {
         }
     }
 
-    fn key_of<'a>(
-        &'a self, scope: &'a Scope, generation: u32,
-    ) -> KeyFuture<'a, Option<DataKey>> {
+    fn key_of<'a>(&'a self, scope: &'a Scope, generation: u32) -> KeyFuture<'a, Option<DataKey>> {
         match self.get() {
             Ok(vault) => vault.key_of(scope, generation),
             Err(e) => Box::pin(async move { Err(e) }),
@@ -259,9 +257,7 @@ impl Vault for Deferred {
         }
     }
 
-    fn retire<'a>(
-        &'a self, tenant: &'a TenantId, generation: Generation,
-    ) -> KeyFuture<'a, u64> {
+    fn retire<'a>(&'a self, tenant: &'a TenantId, generation: Generation) -> KeyFuture<'a, u64> {
         match self.get() {
             Ok(vault) => vault.retire(tenant, generation),
             Err(e) => Box::pin(async move { Err(e) }),

@@ -27,5 +27,6 @@ mod settings;
 mod sqlite;
 mod startup;
 mod support;
+mod tenant_rotation;
 mod tenants;
 mod webhooks;

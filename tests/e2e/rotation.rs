@@ -60,6 +60,43 @@ async fn round(s: &Server, n: u64) -> (String, Vec<u16>) {
     (customer, failed)
 }
 
+/// Four clients run rounds against `node` from a second before `during` is called
+/// until half a second after its future ends; what it returned, the customers made and
+/// the statuses that were not 200. (A closure: tokio's `Command::output` spawns the
+/// process when called, not when awaited.)
+pub(crate) async fn under_load<T, F: Future<Output = T>>(
+    node: Arc<Server>, during: impl FnOnce() -> F,
+) -> (T, Vec<String>, Vec<u16>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let counter = Arc::new(AtomicU64::new(0));
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let (s, stop, counter) = (node.clone(), stop.clone(), counter.clone());
+            tokio::spawn(async move {
+                let (mut made, mut failed) = (Vec::new(), Vec::new());
+                // A client stops at its first failure: one is enough to fail the test.
+                while !stop.load(Ordering::Relaxed) && failed.is_empty() {
+                    let (customer, bad) = round(&s, counter.fetch_add(1, Ordering::Relaxed)).await;
+                    made.push(customer);
+                    failed.extend(bad);
+                }
+                (made, failed)
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let out = during().await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (mut made, mut failed) = (Vec::new(), Vec::new());
+    for client in clients {
+        let (m, f) = client.await.unwrap();
+        made.extend(m);
+        failed.extend(f);
+    }
+    (out, made, failed)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_master_key_rotates_under_load_without_a_failed_request() {
     let first = Server::start().await;
@@ -75,43 +112,17 @@ async fn the_master_key_rotates_under_load_without_a_failed_request() {
         .await;
     let both = Arc::new(both);
 
-    // Four clients loop until the rotation is done.
-    let stop = Arc::new(AtomicBool::new(false));
-    let counter = Arc::new(AtomicU64::new(0));
-    let clients: Vec<_> = (0..4)
-        .map(|_| {
-            let (s, stop, counter) = (both.clone(), stop.clone(), counter.clone());
-            tokio::spawn(async move {
-                let (mut made, mut failed) = (Vec::new(), Vec::new());
-                // A client stops at its first failure: one is enough to fail the test.
-                while !stop.load(Ordering::Relaxed) && failed.is_empty() {
-                    let (customer, bad) = round(&s, counter.fetch_add(1, Ordering::Relaxed)).await;
-                    made.push(customer);
-                    failed.extend(bad);
-                }
-                (made, failed)
-            })
-        })
-        .collect();
     // New callers' keys made before the rotation are wrapped under the old master key.
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    let out = Command::new(env!("CARGO_BIN_EXE_stickycalls"))
-        .args(["keys", "rotate-master"])
-        .env("STICKYCALLS_MASTER_KEY", NEW_MASTER_KEY)
-        .env("STICKYCALLS_MASTER_KEY_PREVIOUS", TEST_MASTER_KEY)
-        .env("STICKYCALLS_DATABASE_URL", &first.db_url)
-        .output()
-        .await
-        .unwrap();
-    // A little more load after the rotation ends, then stop.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    stop.store(true, Ordering::Relaxed);
-    let (mut made, mut failed) = (Vec::new(), Vec::new());
-    for client in clients {
-        let (m, f) = client.await.unwrap();
-        made.extend(m);
-        failed.extend(f);
-    }
+    let rotate = || {
+        Command::new(env!("CARGO_BIN_EXE_stickycalls"))
+            .args(["keys", "rotate-master"])
+            .env("STICKYCALLS_MASTER_KEY", NEW_MASTER_KEY)
+            .env("STICKYCALLS_MASTER_KEY_PREVIOUS", TEST_MASTER_KEY)
+            .env("STICKYCALLS_DATABASE_URL", &first.db_url)
+            .output()
+    };
+    let (out, made, failed) = under_load(both, rotate).await;
+    let out = out.unwrap();
     assert!(
         out.status.success(),
         "{}",

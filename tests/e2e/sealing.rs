@@ -15,7 +15,7 @@ use tokio::process::Command;
 use crate::support::Server;
 
 /// A program of the PostgreSQL client installed beside the server (`pg_dump`, `psql`).
-fn pg_program(name: &str) -> String {
+pub(crate) fn pg_program(name: &str) -> String {
     let mut found: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
@@ -29,7 +29,7 @@ fn pg_program(name: &str) -> String {
         .map_or_else(|| name.to_owned(), |p| p.display().to_string())
 }
 
-async fn run(program: &str, args: &[&str]) -> Vec<u8> {
+pub(crate) async fn run(program: &str, args: &[&str]) -> Vec<u8> {
     let out = Command::new(program)
         .args(args)
         .output()

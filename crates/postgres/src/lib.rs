@@ -18,7 +18,6 @@
 
 mod accounts;
 mod clear_links;
-mod reseal_links;
 mod context;
 mod credits;
 mod customers;
@@ -35,6 +34,7 @@ mod migrate;
 mod notify;
 mod outbox;
 mod pool;
+mod reseal_links;
 mod retention;
 mod round_trips;
 mod rows;

@@ -10,8 +10,7 @@ use stickycalls_domain::StoreError;
 use stickycalls_domain::calls::CallRecord;
 use stickycalls_domain::identity::{CustomerRef, IdentityHints};
 use stickycalls_domain::ports::{
-    ClearLink, MovedLink, ResealedLink, SealedCall, SealedVariable, UnsealedStore,
-    UnsealedVariable,
+    ClearLink, MovedLink, ResealedLink, SealedCall, SealedVariable, UnsealedStore, UnsealedVariable,
 };
 use stickycalls_domain::tenant::TenantId;
 

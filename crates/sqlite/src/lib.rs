@@ -13,7 +13,6 @@
 mod accounts;
 mod calls;
 mod clear_links;
-mod reseal_links;
 mod credits;
 mod customers;
 mod errors;
@@ -24,6 +23,7 @@ mod keys;
 mod migrate;
 mod outbox;
 mod pool;
+mod reseal_links;
 mod retention;
 mod rows;
 pub mod schema;

@@ -266,7 +266,9 @@ impl<K: KeyringStore> SoftwareVault<K> {
         let generation = match &text {
             None => Generation::FIRST,
             Some(text) => Generation::parse(text).ok_or_else(|| {
-                StoreError::Unknown(anyhow!("the keyring's generation of a tenant is unreadable"))
+                StoreError::Unknown(anyhow!(
+                    "the keyring's generation of a tenant is unreadable"
+                ))
             })?,
         };
         Ok((generation, text))
@@ -366,9 +368,7 @@ impl<K: KeyringStore> Vault for SoftwareVault<K> {
         })
     }
 
-    fn key_of<'a>(
-        &'a self, scope: &'a Scope, generation: u32,
-    ) -> KeyFuture<'a, Option<DataKey>> {
+    fn key_of<'a>(&'a self, scope: &'a Scope, generation: u32) -> KeyFuture<'a, Option<DataKey>> {
         Box::pin(self.load(scope, generation, false))
     }
 
@@ -380,9 +380,7 @@ impl<K: KeyringStore> Vault for SoftwareVault<K> {
         Box::pin(self.advance_generation(tenant))
     }
 
-    fn retire<'a>(
-        &'a self, tenant: &'a TenantId, generation: Generation,
-    ) -> KeyFuture<'a, u64> {
+    fn retire<'a>(&'a self, tenant: &'a TenantId, generation: Generation) -> KeyFuture<'a, u64> {
         Box::pin(self.retire_generation(tenant, generation))
     }
 

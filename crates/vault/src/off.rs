@@ -35,9 +35,7 @@ impl Vault for EncryptionOff {
         self.0.key(scope, create)
     }
 
-    fn key_of<'a>(
-        &'a self, scope: &'a Scope, generation: u32,
-    ) -> KeyFuture<'a, Option<DataKey>> {
+    fn key_of<'a>(&'a self, scope: &'a Scope, generation: u32) -> KeyFuture<'a, Option<DataKey>> {
         self.0.key_of(scope, generation)
     }
 
@@ -53,9 +51,7 @@ impl Vault for EncryptionOff {
         self.0.advance(tenant)
     }
 
-    fn retire<'a>(
-        &'a self, tenant: &'a TenantId, generation: Generation,
-    ) -> KeyFuture<'a, u64> {
+    fn retire<'a>(&'a self, tenant: &'a TenantId, generation: Generation) -> KeyFuture<'a, u64> {
         self.0.retire(tenant, generation)
     }
 

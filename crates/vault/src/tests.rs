@@ -1,6 +1,6 @@
 use stickycalls_domain::identity::CustomerRef;
 use stickycalls_domain::ports::{KeyringStore, Vault};
-use stickycalls_domain::protection::{MasterKey, Scope};
+use stickycalls_domain::protection::{Generation, MasterKey, Scope};
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 
 use super::*;
@@ -148,4 +148,97 @@ async fn encryption_turns_off_only_before_a_data_key_was_made() {
     on.key(&customer(1, "cus_1"), true).await.unwrap();
     let refused = EncryptionOff::over(vault(&keyring, 1).await.unwrap()).await;
     assert!(matches!(refused, Err(VaultError::EncryptionWasOn)));
+}
+
+#[tokio::test]
+async fn a_tenants_generation_moves_on_every_node_and_retires_only_its_older_keys() {
+    let keyring = MemoryKeyring::default();
+    let (a, b) = (
+        vault(&keyring, 1).await.unwrap(),
+        vault(&keyring, 1).await.unwrap(),
+    );
+    let (one, two, other) = (
+        customer(1, "cus_1"),
+        customer(1, "cus_2"),
+        customer(2, "cus_1"),
+    );
+    let first = a.key(&one, true).await.unwrap().unwrap();
+    a.key(&two, true).await.unwrap();
+    a.key(&other, true).await.unwrap();
+    let index = a
+        .key(&Scope::Tenant(tenant(1)), true)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.generation(), 1);
+
+    let moved = a.advance(&tenant(1)).await.unwrap();
+    assert_eq!(
+        moved,
+        Generation {
+            current: 2,
+            from: Some(1)
+        }
+    );
+    assert_eq!(
+        b.advance(&tenant(1)).await.unwrap(),
+        moved,
+        "another node resumes it"
+    );
+    assert_eq!(b.generation(&tenant(1)).await.unwrap(), moved);
+    // This node seals under the new generation at once; the tenant's index key and
+    // other tenants' keys stay.
+    let second = a.key(&one, true).await.unwrap().unwrap();
+    assert_eq!(second.generation(), 2);
+    assert_ne!(second, first);
+    assert_eq!(b.key_of(&one, 2).await.unwrap(), Some(second.clone()));
+    assert_eq!(b.key_of(&one, 1).await.unwrap(), Some(first));
+    assert_eq!(
+        a.key(&Scope::Tenant(tenant(1)), false).await.unwrap(),
+        Some(index)
+    );
+    assert_eq!(a.key(&other, false).await.unwrap().unwrap().generation(), 1);
+
+    // A master key rotation passes over the generation state.
+    let rotating = SoftwareVault::new(MasterKey::from_bytes([2; 32]), keyring.clone())
+        .with_previous(Some(MasterKey::from_bytes([1; 32])));
+    let rotated = rotating.rotate(Duration::ZERO, 2).await.unwrap();
+    assert_eq!((rotated.unreadable, rotated.rewrapped), (0, 5));
+    let v = SoftwareVault::open(MasterKey::from_bytes([2; 32]), keyring.clone())
+        .await
+        .unwrap();
+
+    // Retiring destroys the first generation's keys of tenant 1's customers only.
+    assert!(
+        v.retire(&tenant(2), moved).await.is_err(),
+        "not tenant 2's state"
+    );
+    assert_eq!(v.retire(&tenant(1), moved).await.unwrap(), 2);
+    assert_eq!(v.generation(&tenant(1)).await.unwrap(), moved.settled());
+    assert_eq!(v.key_of(&one, 1).await.unwrap(), None);
+    assert_eq!(v.key_of(&two, 1).await.unwrap(), None);
+    assert_eq!(
+        v.key_of(&one, 2).await.unwrap().map(|k| k.generation()),
+        Some(2)
+    );
+    assert!(v.key(&other, false).await.unwrap().is_some());
+    assert!(
+        v.key(&Scope::Tenant(tenant(1)), false)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(v.retire(&tenant(1), moved).await.is_err(), "retired once");
+
+    // Erasing a customer destroys every generation of their key.
+    v.destroy(&one).await.unwrap();
+    assert_eq!(v.key_of(&one, 2).await.unwrap(), None);
+    // Closing the tenant removes its state with its keys.
+    v.destroy(&Scope::Tenant(tenant(1))).await.unwrap();
+    assert_eq!(v.generation(&tenant(1)).await.unwrap(), Generation::FIRST);
+    assert_eq!(
+        keyring.len(),
+        1,
+        "tenant 2's customer key is all that is left"
+    );
 }

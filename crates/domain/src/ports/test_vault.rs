@@ -91,9 +91,7 @@ impl Vault for TestVault {
         Box::pin(async move { Ok(found) })
     }
 
-    fn key_of<'a>(
-        &'a self, scope: &'a Scope, generation: u32,
-    ) -> KeyFuture<'a, Option<DataKey>> {
+    fn key_of<'a>(&'a self, scope: &'a Scope, generation: u32) -> KeyFuture<'a, Option<DataKey>> {
         let found = self.lookup(scope, generation, false);
         Box::pin(async move { Ok(found) })
     }
@@ -124,9 +122,7 @@ impl Vault for TestVault {
         Box::pin(async move { Ok(next) })
     }
 
-    fn retire<'a>(
-        &'a self, tenant: &'a TenantId, generation: Generation,
-    ) -> KeyFuture<'a, u64> {
+    fn retire<'a>(&'a self, tenant: &'a TenantId, generation: Generation) -> KeyFuture<'a, u64> {
         let prefix = format!("{}/c/", Scope::Tenant(*tenant).name());
         let mut keys = self.keys.lock().unwrap();
         let before = keys.len();

@@ -28,8 +28,7 @@ pub trait Vault: Send + Sync + 'static {
 
     /// The scope's key of `generation`, if there is one (never made here): what opens a
     /// value marked with that generation.
-    fn key_of<'a>(&'a self, scope: &'a Scope, generation: u32)
-    -> KeyFuture<'a, Option<DataKey>>;
+    fn key_of<'a>(&'a self, scope: &'a Scope, generation: u32) -> KeyFuture<'a, Option<DataKey>>;
 
     /// Destroys the scope's key (every generation of it); for a tenant, every key of the
     /// tenant (its customers' included). Idempotent.
@@ -46,9 +45,7 @@ pub trait Vault: Send + Sync + 'static {
     /// Ends the rotation `generation` (the state [`Vault::advance`] returned, once every
     /// value is re-sealed): destroys every customer key of the tenant older than its
     /// current generation, then records it settled. How many keys were destroyed.
-    fn retire<'a>(
-        &'a self, tenant: &'a TenantId, generation: Generation,
-    ) -> KeyFuture<'a, u64>;
+    fn retire<'a>(&'a self, tenant: &'a TenantId, generation: Generation) -> KeyFuture<'a, u64>;
 
     /// 24 bytes drawn at random, for one nonce.
     fn nonce(&self) -> [u8; 24];

@@ -18,7 +18,13 @@ fn associated(scope: &Scope, field: Field) -> String {
 /// key's generation.
 pub fn seal(key: &DataKey, scope: &Scope, field: Field, plain: &str, nonce: [u8; 24]) -> String {
     let aad = associated(scope, field);
-    aead_seal(key.bytes(), &prefix(key.generation()), aad.as_bytes(), plain.as_bytes(), nonce)
+    aead_seal(
+        key.bytes(),
+        &prefix(key.generation()),
+        aad.as_bytes(),
+        plain.as_bytes(),
+        nonce,
+    )
 }
 
 /// What a value sealed under a key of `generation` starts with.

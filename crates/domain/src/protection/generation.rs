@@ -44,10 +44,7 @@ impl Generation {
     /// The same generation once everything is re-sealed and the older keys are gone.
     #[must_use]
     pub fn settled(self) -> Generation {
-        Generation {
-            from: None,
-            ..self
-        }
+        Generation { from: None, ..self }
     }
 
     /// How the keyring stores it: `2`, or `2<1` while a rotation from 1 re-seals.

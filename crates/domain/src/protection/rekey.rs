@@ -87,7 +87,14 @@ pub fn rekey_record(
     let links = record
         .phones
         .iter()
-        .map(|p| (LinkOf::Phone, p.e164.as_e164(), p.sealed.as_deref(), Field::PhoneNumber))
+        .map(|p| {
+            (
+                LinkOf::Phone,
+                p.e164.as_e164(),
+                p.sealed.as_deref(),
+                Field::PhoneNumber,
+            )
+        })
         .chain(record.external_ids.iter().map(|x| {
             (
                 LinkOf::External(x.namespace.clone()),
@@ -195,7 +202,8 @@ impl<S: CustomerStore + ExportStore + UnsealedStore> Rekeying<S> {
         };
         for _ in 0..PASSES {
             let before = done.changed_meanwhile;
-            self.pass(tenant, generation, &mut done, &mut progress).await?;
+            self.pass(tenant, generation, &mut done, &mut progress)
+                .await?;
             if done.changed_meanwhile == before {
                 done.keys_destroyed = self.vault.retire(tenant, generation).await?;
                 return Ok(done);
@@ -212,7 +220,10 @@ impl<S: CustomerStore + ExportStore + UnsealedStore> Rekeying<S> {
     ) -> Result<(), StoreError> {
         let mut after: Option<CustomerRef> = None;
         loop {
-            let refs = self.store.customer_refs(tenant, after.clone(), BATCH).await?;
+            let refs = self
+                .store
+                .customer_refs(tenant, after.clone(), BATCH)
+                .await?;
             let Some(last) = refs.last() else {
                 return Ok(());
             };
@@ -223,7 +234,10 @@ impl<S: CustomerStore + ExportStore + UnsealedStore> Rekeying<S> {
                 if !needs_rekey(&record, generation.current) {
                     continue;
                 }
-                let one = self.sealer.rekey(tenant, &record, generation.current).await?;
+                let one = self
+                    .sealer
+                    .rekey(tenant, &record, generation.current)
+                    .await?;
                 plan.variables.extend(one.variables);
                 plan.links.extend(one.links);
                 plan.calls.extend(one.calls);

@@ -31,7 +31,13 @@ fn record(key: &DataKey, scope: &Scope) -> CustomerRecord {
             line_type: None,
             linked_at: at(),
             confirmed: None,
-            sealed: Some(seal(key, scope, Field::PhoneNumber, "+14155550100", nonce())),
+            sealed: Some(seal(
+                key,
+                scope,
+                Field::PhoneNumber,
+                "+14155550100",
+                nonce(),
+            )),
         }],
         external_ids: vec![ExternalIdLink {
             namespace: "crm".into(),
@@ -81,17 +87,35 @@ fn a_value_is_marked_with_its_keys_generation_and_opens_under_that_key_only() {
     let new = seal(&second, &scope, Field::VariableValue, "v", [1; 24]);
     assert!(!old.starts_with("sc1.1.") && old.starts_with("sc1."));
     assert!(new.starts_with("sc1.2."));
-    assert_eq!((generation_of(&old), generation_of(&new)), (Some(1), Some(2)));
+    assert_eq!(
+        (generation_of(&old), generation_of(&new)),
+        (Some(1), Some(2))
+    );
     assert_eq!(generation_of("in clear"), None);
     assert!(is_sealed(&new));
-    assert_eq!(open(&second, &scope, Field::VariableValue, &old), Err(Tampered));
-    assert_eq!(open(&first, &scope, Field::VariableValue, &new), Err(Tampered));
+    assert_eq!(
+        open(&second, &scope, Field::VariableValue, &old),
+        Err(Tampered)
+    );
+    assert_eq!(
+        open(&first, &scope, Field::VariableValue, &new),
+        Err(Tampered)
+    );
     let both = second.clone().and(first.clone());
-    assert_eq!(open(&both, &scope, Field::VariableValue, &old).unwrap(), "v");
-    assert_eq!(open(&both, &scope, Field::VariableValue, &new).unwrap(), "v");
+    assert_eq!(
+        open(&both, &scope, Field::VariableValue, &old).unwrap(),
+        "v"
+    );
+    assert_eq!(
+        open(&both, &scope, Field::VariableValue, &new).unwrap(),
+        "v"
+    );
     // A mark changed to another generation does not open under that generation's key.
     let remarked = new.replacen("sc1.2.", "sc1.", 1);
-    assert_eq!(open(&both, &scope, Field::VariableValue, &remarked), Err(Tampered));
+    assert_eq!(
+        open(&both, &scope, Field::VariableValue, &remarked),
+        Err(Tampered)
+    );
     assert_eq!(generation_of("sc1.x.abc"), Some(0));
 }
 
@@ -99,8 +123,18 @@ fn a_value_is_marked_with_its_keys_generation_and_opens_under_that_key_only() {
 fn a_generation_is_kept_as_text_and_a_rotation_resumes_where_it_was() {
     let first = Generation::FIRST;
     let rotating = first.advanced();
-    assert_eq!(rotating, Generation { current: 2, from: Some(1) });
-    assert_eq!(rotating.advanced(), rotating, "a rotation under way is resumed");
+    assert_eq!(
+        rotating,
+        Generation {
+            current: 2,
+            from: Some(1)
+        }
+    );
+    assert_eq!(
+        rotating.advanced(),
+        rotating,
+        "a rotation under way is resumed"
+    );
     assert_eq!(rotating.settled().advanced().to_text(), "3<2");
     for state in [first, rotating, rotating.settled()] {
         assert_eq!(Generation::parse(&state.to_text()), Some(state));
@@ -131,16 +165,31 @@ fn re_sealing_a_customer_moves_every_older_value_to_the_new_key_and_nothing_else
         (1, 2, 0)
     );
     let rekeyed = applied(stored.clone(), &plan);
-    assert!(!needs_rekey(&rekeyed, 2), "everything is under generation 2");
+    assert!(
+        !needs_rekey(&rekeyed, 2),
+        "everything is under generation 2"
+    );
     // Under the new key alone, every value reads as it did.
     let v = &rekeyed.variables["address"];
-    assert_eq!(open(&second, &scope, Field::VariableValue, &v.value).unwrap(), "1 Main St");
+    assert_eq!(
+        open(&second, &scope, Field::VariableValue, &v.value).unwrap(),
+        "1 Main St"
+    );
     let source = v.source.as_deref().unwrap();
-    assert_eq!(open(&second, &scope, Field::VariableSource, source).unwrap(), "ivr");
+    assert_eq!(
+        open(&second, &scope, Field::VariableSource, source).unwrap(),
+        "ivr"
+    );
     let phone = rekeyed.phones[0].sealed.as_deref().unwrap();
-    assert_eq!(open(&second, &scope, Field::PhoneNumber, phone).unwrap(), "+14155550100");
+    assert_eq!(
+        open(&second, &scope, Field::PhoneNumber, phone).unwrap(),
+        "+14155550100"
+    );
     let id = rekeyed.external_ids[0].sealed.as_deref().unwrap();
-    assert_eq!(open(&second, &scope, Field::ExternalId, id).unwrap(), "crm:C-9");
+    assert_eq!(
+        open(&second, &scope, Field::ExternalId, id).unwrap(),
+        "crm:C-9"
+    );
     // The indexes stay: lookups find the customer as before.
     assert_eq!(plan.links[0].index, "bi1.number");
     // A second run has nothing to do.
@@ -156,12 +205,24 @@ fn a_value_that_opens_under_no_key_is_counted_and_left() {
     // Sealed for another customer: it does not open as this customer's.
     let mut stored = record(&first, &other);
     stored.customer_ref = CustomerRef::parse("cus_1", "customer_ref").unwrap();
-    let plan = rekey_record(&stored, Some(&first), &DataKey::of_generation([2; 32], 2), &scope, counter());
+    let plan = rekey_record(
+        &stored,
+        Some(&first),
+        &DataKey::of_generation([2; 32], 2),
+        &scope,
+        counter(),
+    );
     assert_eq!(plan.unreadable, 3);
     assert!(plan.variables.is_empty() && plan.links.is_empty());
     // Without the old key (destroyed), nothing is re-sealed either.
     let stored = record(&first, &scope);
-    let plan = rekey_record(&stored, None, &DataKey::of_generation([2; 32], 2), &scope, counter());
+    let plan = rekey_record(
+        &stored,
+        None,
+        &DataKey::of_generation([2; 32], 2),
+        &scope,
+        counter(),
+    );
     assert_eq!(plan.unreadable, 3);
 }
 
@@ -207,7 +268,10 @@ async fn half_done_and_after() {
     // Done, and the older keys destroyed: everything still reads.
     let done = applied(stored.clone(), &plan);
     assert_eq!(vault.retire(&tenant, generation).await.unwrap(), 1);
-    assert_eq!(vault.generation(&tenant).await.unwrap(), generation.settled());
+    assert_eq!(
+        vault.generation(&tenant).await.unwrap(),
+        generation.settled()
+    );
     assert!(vault.key_of(&scope, 1).await.unwrap().is_none());
     let read = sealer.open_records(&tenant, vec![done]).await.unwrap();
     assert_eq!(opened(read), expected);

@@ -17,9 +17,9 @@ use crate::ports::{
     UnsealedVariable,
 };
 use crate::protection::{
-    DataKey, RekeyPlan, Scope, SealedLinks, Tampered, any_sealed, generation_of, index_hints, index_lookup,
-    moved_to_index, open_external_ids, rekey_record, open_hints, open_phones, open_variables, seal_hints,
-    seal_links, seal_unsealed, seal_writes,
+    DataKey, RekeyPlan, Scope, SealedLinks, Tampered, any_sealed, generation_of, index_hints,
+    index_lookup, moved_to_index, open_external_ids, open_hints, open_phones, open_variables,
+    rekey_record, seal_hints, seal_links, seal_unsealed, seal_writes,
 };
 use crate::tenant::TenantId;
 use crate::variables::{StoredVariable, VariableWrite};
@@ -364,8 +364,18 @@ fn variable_texts(variables: &BTreeMap<String, StoredVariable>) -> impl Iterator
 pub(crate) fn record_texts(record: &CustomerRecord) -> impl Iterator<Item = &str> {
     variable_texts(&record.variables)
         .chain(record.phones.iter().filter_map(|p| p.sealed.as_deref()))
-        .chain(record.external_ids.iter().filter_map(|x| x.sealed.as_deref()))
-        .chain(record.calls.iter().filter_map(|c| c.sealed_hints.as_deref()))
+        .chain(
+            record
+                .external_ids
+                .iter()
+                .filter_map(|x| x.sealed.as_deref()),
+        )
+        .chain(
+            record
+                .calls
+                .iter()
+                .filter_map(|c| c.sealed_hints.as_deref()),
+        )
 }
 
 /// A stored value that did not open: an error for that customer's request only, naming

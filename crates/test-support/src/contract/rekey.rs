@@ -56,9 +56,12 @@ pub async fn a_tenants_data_keys_rotate_while_reads_go_on<F: StorageFactory>(
     let start = json!({"call_id": "k1", "identity_hints": {"ani": number,
         "external_ids": {"crm": "C-7"}}});
     let who = w.start(&t, start).await?.customer_ref;
-    w.end(&t, json!({"call_id": "k1", "customer_ref": who.as_str(),
-        "variables": {"address": "1 Main St"}}))
-        .await?;
+    w.end(
+        &t,
+        json!({"call_id": "k1", "customer_ref": who.as_str(),
+        "variables": {"address": "1 Main St"}}),
+    )
+    .await?;
     let before = w.record(&t.id, &who).await?.context("readable")?;
     ensure!(
         before.variables["address"].value == "1 Main St"
@@ -104,38 +107,44 @@ pub async fn a_tenants_data_keys_rotate_while_reads_go_on<F: StorageFactory>(
     // The indexes stayed: the caller is found by number; their context opens.
     w.clock.advance(Duration::minutes(5));
     let again = w
-        .start(&t, json!({"call_id": "k2", "identity_hints": {"ani": number}}))
+        .start(
+            &t,
+            json!({"call_id": "k2", "identity_hints": {"ani": number}}),
+        )
         .await?;
-    ensure!(again.customer_ref == who, "found by number after the rotation");
+    ensure!(
+        again.customer_ref == who,
+        "found by number after the rotation"
+    );
 
     // A second rotation: moved, then a write under the new keys before the re-sealing
     // (a node that read the new generation), then the rotation run again resumes.
     let moved = w.vault.advance(&t.id).await?;
     ensure!(moved.current == 3 && moved.from == Some(2));
-    w.end(&t, json!({"call_id": "k2", "customer_ref": who.as_str(),
-        "variables": {"plan": "gold"}}))
-        .await?;
+    w.end(
+        &t,
+        json!({"call_id": "k2", "customer_ref": who.as_str(),
+        "variables": {"plan": "gold"}}),
+    )
+    .await?;
     let mixed = stored(&w, &t.id, &who).await?;
     let generations: std::collections::BTreeSet<_> = sealed_texts(&mixed)
         .iter()
         .filter_map(|s| generation_of(s))
         .collect();
-    ensure!(
-        generations == [2, 3].into(),
-        "half way: {generations:?}"
-    );
+    ensure!(generations == [2, 3].into(), "half way: {generations:?}");
     let read = w.record(&t.id, &who).await?.context("readable")?;
     ensure!(
         read.variables["address"].value == "1 Main St" && read.variables["plan"].value == "gold",
         "both generations read while the rotation is under way"
     );
     let done = rekeying.rotate(&t.id, async {}, |_| {}).await?;
-    ensure!(done.generation == 3, "the rotation under way is resumed: {done:?}");
-    ensure!(!needs_rekey(&stored(&w, &t.id, &who).await?, 3));
     ensure!(
-        w.vault.generation(&t.id).await?.from.is_none(),
-        "settled"
+        done.generation == 3,
+        "the rotation under way is resumed: {done:?}"
     );
+    ensure!(!needs_rekey(&stored(&w, &t.id, &who).await?, 3));
+    ensure!(w.vault.generation(&t.id).await?.from.is_none(), "settled");
     let read = w.record(&t.id, &who).await?.context("readable")?;
     ensure!(
         read.variables["plan"].value == "gold"
@@ -169,15 +178,29 @@ pub async fn a_links_copy_is_resealed_only_where_it_is_unchanged<F: StorageFacto
     let stale = vec![
         link(LinkOf::Phone, phone.e164.as_e164(), "sc1.other"),
         link(crm.clone(), &id.value, "sc1.other"),
-        link(LinkOf::Phone, "bi1.elsewhere", phone.sealed.as_deref().unwrap_or_default()),
+        link(
+            LinkOf::Phone,
+            "bi1.elsewhere",
+            phone.sealed.as_deref().unwrap_or_default(),
+        ),
     ];
-    ensure!(w.store.reseal_links(&t.id, stale).await? == 0, "nothing replaced");
+    ensure!(
+        w.store.reseal_links(&t.id, stale).await? == 0,
+        "nothing replaced"
+    );
     ensure!(stored(&w, &t.id, &who).await? == r, "unchanged");
     let current = vec![
-        link(LinkOf::Phone, phone.e164.as_e164(), phone.sealed.as_deref().unwrap_or_default()),
+        link(
+            LinkOf::Phone,
+            phone.e164.as_e164(),
+            phone.sealed.as_deref().unwrap_or_default(),
+        ),
         link(crm, &id.value, id.sealed.as_deref().unwrap_or_default()),
     ];
-    ensure!(w.store.reseal_links(&t.id, current).await? == 2, "both replaced");
+    ensure!(
+        w.store.reseal_links(&t.id, current).await? == 2,
+        "both replaced"
+    );
     let r = stored(&w, &t.id, &who).await?;
     ensure!(
         r.phones[0].sealed.as_deref() == Some("sc1.2.replaced")
