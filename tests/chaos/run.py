@@ -18,7 +18,10 @@ before encryption: every stored value is put back in clear (as an old version wr
 it), the server restarted, killed (kill -9) while it seals them in the background and
 started again; it must finish, leave nothing in clear, and read every value back. The
 linked numbers too: each replaced by a number of its own in clear, moved to its index by
-the sealing, and shown by its customer afterwards.
+the sealing, and shown by its customer afterwards. Last, the tenant's data keys are
+rotated (`stickycalls keys rotate-tenant`), killed (kill -9) once while it waits for the
+nodes and once while it re-seals, and run again to the end: nothing may be left under
+the old keys, and every customer must read back.
 
 Passes when: every start and end the server acknowledged (200) is in the database;
 credits spent (allowance used plus top-up spent, from `GET /v1/account`) equal the
@@ -210,6 +213,52 @@ def seal_under_kill(server, key, store, url):
     return failures[:5]
 
 
+# Values sealed under a customer key of the first generation (a later one marks its
+# number and a dot after `sc1.`).
+FIRST_GENERATION = ("SELECT count(*) FROM variables WHERE value LIKE 'sc1.%' "
+                    "AND value NOT LIKE 'sc1._.%'")
+
+
+def rekey_under_kill(server, store, url, account_id):
+    """Rotates the tenant's data keys under load, killing the rotation once while it
+    waits for the nodes and once while it re-seals; failures: what is left under the
+    old keys, or a finished run that found something unreadable."""
+    args = [BIN, "keys", "rotate-tenant", "--account", account_id, "--env", "test"]
+    before = int(query(store, url, FIRST_GENERATION)[0][0])
+    proc = subprocess.Popen(args, env=server.env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    time.sleep(2.0)
+    proc.kill()
+    proc.wait()
+    print(f"{store}: kill -9 the data key rotation while it waits for the nodes")
+    proc = subprocess.Popen(args, env=server.env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    # Past its 6 s wait every node seals under the new keys, so the values left under
+    # the old ones only go down, by the re-sealing: killed once it has made progress,
+    # before it is done.
+    time.sleep(6.5)
+    waiting = int(query(store, url, FIRST_GENERATION)[0][0])
+    deadline = time.monotonic() + 60
+    left = waiting
+    while time.monotonic() < deadline and left == waiting and proc.poll() is None:
+        time.sleep(0.01)
+        left = int(query(store, url, FIRST_GENERATION)[0][0])
+    proc.kill()
+    proc.wait()
+    left = int(query(store, url, FIRST_GENERATION)[0][0])
+    print(f"{store}: {before} values under the first generation; kill -9 the rotation while it "
+          f"re-seals ({left} left)")
+    done = json.loads(cli(server.env, *args[1:]))
+    failures = []
+    left = int(query(store, url, FIRST_GENERATION)[0][0])
+    if left:
+        failures.append(f"{left} values left under the old keys after the rotation")
+    if done["unreadable"] or done["generation"] != 2:
+        failures.append(f"data key rotation: {done}")
+    print(f"{store}: data key rotation finished after two kills: {done}")
+    return failures
+
+
 def query_write(store, url, sql):
     if store == "sqlite":
         with sqlite3.connect(url.removeprefix("sqlite://"), timeout=30) as db:
@@ -265,7 +314,7 @@ def run(store, work):
         url = f"sqlite://{work}/chaos.db"
     env = dict(os.environ, STICKYCALLS_DATABASE_URL=url, RUST_LOG="warn")
     cli(env, "migrate")
-    _, key = funded_account(env, "chaos", GRANT)
+    account_id, key = funded_account(env, "chaos", GRANT)
     server = Server(env, work, store)
     server.start()
     stop = threading.Event()
@@ -287,6 +336,7 @@ def run(store, work):
             cluster.start()
     rotated = rotate(server) if ROTATE else None
     sealing = seal_under_kill(server, key, store, url)
+    sealing += rekey_under_kill(server, store, url, account_id) if ROTATE else []
     time.sleep(PHASE)
     stop.set()
     for c in clients:

@@ -67,6 +67,10 @@ struct Args {
     /// so that customers' keys outnumber the server's key cache as they would).
     #[arg(long)]
     encryption_customers: Option<u64>,
+    /// Only the encryption on/off pair: its rounds are written to `encryption.json` in
+    /// `--out` and printed (a quicker loop while working on encryption's cost).
+    #[arg(long)]
+    only_encryption: bool,
     /// Where the report goes.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
@@ -102,6 +106,14 @@ async fn main() -> anyhow::Result<()> {
             "{} is missing: `make bench` installs it",
             tools.oha.display()
         );
+    }
+    if args.only_encryption {
+        let paired = args.encryption_customers.unwrap_or(args.customers);
+        let pair = measure_encryption(&args, &tools, paired).await?;
+        let json = serde_json::to_string_pretty(&pair)?;
+        std::fs::write(args.out.join("encryption.json"), &json)?;
+        eprintln!("{json}");
+        return Ok(());
     }
     let large = measure(&args, &tools, args.customers).await?;
     let small = measure(&args, &tools, args.small).await?;

@@ -3,8 +3,12 @@
 //! and destroying a key reaches every backup of the rows it sealed. It has one table,
 //! created on open; the first writer of a scope's key wins (`ON CONFLICT DO NOTHING`).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use diesel::prelude::*;
+use diesel::sql_query;
 use diesel::sql_types::{BigInt, Bool, Text};
-use diesel::{QueryableByName, sql_query};
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
@@ -22,10 +26,34 @@ const TABLE: &str = "CREATE TABLE IF NOT EXISTS data_keys (
     created_at timestamptz NOT NULL DEFAULT now()
 )";
 
+diesel::table! {
+    /// [`TABLE`], for the reads diesel prepares once per connection.
+    data_keys (scope) {
+        scope -> Text,
+        wrapped -> Text,
+    }
+}
+
+/// Pools, each used by the threads whose slot falls on it ([`PgKeyring::pool`]).
+const POOLS: usize = 4;
+/// Connections per pool.
+const PER_POOL: usize = 2;
+
+static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// This thread's pool, among [`POOLS`].
+    static SLOT: usize = NEXT_SLOT.fetch_add(1, Ordering::Relaxed);
+}
+
 /// Wrapped keys in their own PostgreSQL database.
 #[derive(Clone)]
 pub struct PgKeyring {
-    pool: Pool<AsyncPgConnection>,
+    /// A few small pools, one per thread that asks (up to [`POOLS`]): a connection's I/O
+    /// task runs on the thread that made it, so a key read on an HTTP worker is answered
+    /// on that worker and no wakeup crosses threads (the data's pools are per worker for
+    /// the same reason).
+    pools: Arc<[Pool<AsyncPgConnection>]>,
 }
 
 impl std::fmt::Debug for PgKeyring {
@@ -95,22 +123,45 @@ impl PgKeyring {
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             conn.batch_execute(TABLE).await?;
         }
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
         // Bounded like the data's pool: a keyring that stops answering makes a request
         // unavailable (503) within the wait, never hangs it.
         let wait = Some(std::time::Duration::from_secs(2));
-        let pool = Pool::builder(manager)
-            .max_size(4)
-            .wait_timeout(wait)
-            .create_timeout(wait)
-            .recycle_timeout(wait)
-            .runtime(deadpool::Runtime::Tokio1)
-            .build()?;
-        Ok(Self { pool })
+        let pools = (0..POOLS)
+            .map(|_| {
+                Pool::builder(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url))
+                    .max_size(PER_POOL)
+                    .wait_timeout(wait)
+                    .create_timeout(wait)
+                    .recycle_timeout(wait)
+                    .runtime(deadpool::Runtime::Tokio1)
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            pools: pools.into(),
+        })
+    }
+
+    /// The pool of the calling thread.
+    fn pool(&self) -> &Pool<AsyncPgConnection> {
+        &self.pools[SLOT.with(|slot| *slot) % self.pools.len()]
+    }
+
+    /// The wrapped key of `scope`, read by a statement prepared once per connection
+    /// (the read a start makes when a customer's key is not cached).
+    async fn read(&self, scope: &str) -> Result<Option<String>, StoreError> {
+        let mut conn = self.pool().get().await.map_err(from_pool)?;
+        data_keys::table
+            .filter(data_keys::scope.eq(scope))
+            .select(data_keys::wrapped)
+            .first::<String>(&mut conn)
+            .await
+            .optional()
+            .map_err(from_diesel)
     }
 
     async fn first(&self, statement: &str, binds: [&str; 2]) -> Result<Option<String>, StoreError> {
-        let mut conn = self.pool.get().await.map_err(from_pool)?;
+        let mut conn = self.pool().get().await.map_err(from_pool)?;
         let rows: Vec<Wrapped> = sql_query(statement)
             .bind::<Text, _>(binds[0])
             .bind::<Text, _>(binds[1])
@@ -123,7 +174,7 @@ impl PgKeyring {
     async fn replace_wrapped(
         &self, scope: &str, expected: &str, new: &str,
     ) -> Result<bool, StoreError> {
-        let mut conn = self.pool.get().await.map_err(from_pool)?;
+        let mut conn = self.pool().get().await.map_err(from_pool)?;
         let changed =
             sql_query("UPDATE data_keys SET wrapped = $3 WHERE scope = $1 AND wrapped = $2")
                 .bind::<Text, _>(scope)
@@ -163,10 +214,7 @@ impl PgKeyring {
 
 impl KeyringStore for PgKeyring {
     fn wrapped<'a>(&'a self, scope: &'a str) -> KeyFuture<'a, Option<String>> {
-        Box::pin(self.first(
-            "SELECT wrapped FROM data_keys WHERE scope = $1 AND $2 = ''",
-            [scope, ""],
-        ))
+        Box::pin(self.read(scope))
     }
 
     fn insert<'a>(&'a self, scope: &'a str, wrapped: &'a str) -> KeyFuture<'a, String> {
@@ -175,7 +223,7 @@ impl KeyringStore for PgKeyring {
 
     fn delete<'a>(&'a self, scope: &'a str, with_customers: bool) -> KeyFuture<'a, ()> {
         Box::pin(async move {
-            let mut conn = self.pool.get().await.map_err(from_pool)?;
+            let mut conn = self.pool().get().await.map_err(from_pool)?;
             sql_query(
                 "DELETE FROM data_keys WHERE scope = $1
                  OR ($2 AND left(scope, length($1) + 1) = $1 || '/')",
@@ -202,7 +250,7 @@ impl KeyringStore for PgKeyring {
 
     fn page<'a>(&'a self, after: &'a str, limit: u32) -> KeyFuture<'a, Vec<(String, String)>> {
         Box::pin(async move {
-            let mut conn = self.pool.get().await.map_err(from_pool)?;
+            let mut conn = self.pool().get().await.map_err(from_pool)?;
             let rows: Vec<Scoped> = sql_query(
                 "SELECT scope, wrapped FROM data_keys WHERE scope COLLATE \"C\" > $1 AND scope <> $2
                  ORDER BY scope COLLATE \"C\" LIMIT $3",
