@@ -254,11 +254,13 @@ impl<K: KeyringStore> SoftwareVault<K> {
         Ok(generation.current)
     }
 
-    /// The tenant's generation as the keyring holds it now, and the text it holds.
+    /// The tenant's generation as the keyring holds it now.
     async fn read_generation(&self, tenant: &TenantId) -> Result<Generation, StoreError> {
         Ok(self.stored_generation(tenant).await?.0)
     }
 
+    /// The same, with the text the keyring holds (`None`: never rotated), for a
+    /// compare-and-set.
     async fn stored_generation(
         &self, tenant: &TenantId,
     ) -> Result<(Generation, Option<String>), StoreError> {

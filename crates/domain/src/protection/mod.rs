@@ -19,9 +19,11 @@ mod moves;
 mod rekey;
 #[cfg(test)]
 mod rekey_tests;
+mod rotation;
 mod sealer;
 #[cfg(test)]
 mod tests;
+mod texts;
 
 pub use cipher::{generation_of, is_sealed, open, seal};
 pub use clear_links::ClearLinks;
@@ -35,7 +37,8 @@ pub use index::blind_index;
 pub use keys::{DataKey, MasterKey, MasterKeyError, Rewrap, Scope, Tampered, WRAPPED_PREFIX};
 pub use migration::{Migrated, SealingMigration};
 pub use moves::moved_to_index;
-pub use rekey::{RekeyPlan, Rekeyed, Rekeying, needs_rekey, rekey_record};
+pub use rekey::{RekeyPlan, needs_rekey, rekey_record};
+pub use rotation::{Rekeyed, Rekeying};
 pub use sealer::Sealer;
 
 /// Rows read and sealed (or links moved) per statement by the migration of rows

@@ -16,6 +16,7 @@ use crate::ports::{
     ClearLink, EndCommit, LinkTouch, MovedLink, SealedVariable, SharedVault, StartCommit,
     UnsealedVariable,
 };
+use crate::protection::texts::{record_texts, variable_texts};
 use crate::protection::{
     DataKey, RekeyPlan, Scope, SealedLinks, Tampered, any_sealed, generation_of, index_hints,
     index_lookup, moved_to_index, open_external_ids, open_hints, open_phones, open_variables,
@@ -351,31 +352,6 @@ impl Sealer {
     pub async fn shred_tenant(&self, tenant: &TenantId) -> Result<(), StoreError> {
         self.vault.destroy(&Scope::Tenant(*tenant)).await
     }
-}
-
-/// The sealed texts among a customer's stored variables.
-fn variable_texts(variables: &BTreeMap<String, StoredVariable>) -> impl Iterator<Item = &str> {
-    variables
-        .values()
-        .flat_map(|v| std::iter::once(v.value.as_str()).chain(v.source.as_deref()))
-}
-
-/// Every stored text of a customer's record that may be sealed.
-pub(crate) fn record_texts(record: &CustomerRecord) -> impl Iterator<Item = &str> {
-    variable_texts(&record.variables)
-        .chain(record.phones.iter().filter_map(|p| p.sealed.as_deref()))
-        .chain(
-            record
-                .external_ids
-                .iter()
-                .filter_map(|x| x.sealed.as_deref()),
-        )
-        .chain(
-            record
-                .calls
-                .iter()
-                .filter_map(|c| c.sealed_hints.as_deref()),
-        )
 }
 
 /// A stored value that did not open: an error for that customer's request only, naming
