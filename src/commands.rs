@@ -108,15 +108,19 @@ pub(crate) async fn rotate_tenant<A: Adapter>(
     let settle = stickycalls_vault::rotation::settle();
     let done = op
         .rekeying
-        .rotate(tenant, tokio::time::sleep(settle), |done| {
-            tracing::info!(
-                customers = done.customers,
-                variables = done.variables,
-                links = done.links,
-                calls = done.calls,
-                "data key rotation in progress"
-            );
-        })
+        .rotate(
+            tenant,
+            || tokio::time::sleep(settle),
+            |done| {
+                tracing::info!(
+                    customers = done.customers,
+                    variables = done.variables,
+                    links = done.links,
+                    calls = done.calls,
+                    "data key rotation in progress"
+                );
+            },
+        )
         .await
         .context(
             "the rotation stopped (what it re-sealed stays re-sealed; run it again to go on)",

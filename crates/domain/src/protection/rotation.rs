@@ -39,9 +39,17 @@ pub struct Rekeyed {
     pub keys_destroyed: u64,
 }
 
+impl Rekeyed {
+    /// Values re-sealed so far.
+    fn resealed(&self) -> u64 {
+        self.variables + self.links + self.calls
+    }
+}
+
 /// Passes over the tenant before a rotation gives up on values that keep changing
-/// between its read and its write (run again, it goes on).
-const PASSES: usize = 3;
+/// between its read and its write (run again, it goes on): at least two (the
+/// confirming one after the second wait).
+const PASSES: usize = 4;
 
 /// The data key rotation of a tenant.
 pub struct Rekeying<S> {
@@ -67,27 +75,37 @@ impl<S: CustomerStore + ExportStore + UnsealedStore> Rekeying<S> {
     }
 
     /// Rotates the tenant's data keys: moves it to the next generation (or finds the
-    /// rotation under way), awaits `settled` (which must outlast every node's reading of
-    /// the generation), re-seals every value under an older key, and, when a pass found
-    /// nothing changed meanwhile, destroys the older keys. `progress` hears the running
-    /// counts after each page.
-    pub async fn rotate(
-        &self, tenant: &TenantId, settled: impl Future<Output = ()>,
-        mut progress: impl FnMut(&Rekeyed),
+    /// rotation under way), awaits `settle()` (which must outlast every node's reading of
+    /// the generation), re-seals every value under an older key until a pass finds
+    /// nothing changed meanwhile, awaits `settle()` again and passes once more (a request
+    /// that took an older key just before the nodes moved on has committed by then), and
+    /// when that pass re-sealed nothing, destroys the older keys. `progress` hears the
+    /// running counts after each page.
+    pub async fn rotate<F: Future<Output = ()>>(
+        &self, tenant: &TenantId, settle: impl Fn() -> F, mut progress: impl FnMut(&Rekeyed),
     ) -> Result<Rekeyed, StoreError> {
         let generation = self.vault.advance(tenant).await?;
-        settled.await;
+        settle().await;
         let mut done = Rekeyed {
             generation: generation.current,
             ..Rekeyed::default()
         };
+        let mut confirming = false;
         for _ in 0..PASSES {
-            let before = done.changed_meanwhile;
+            let before = (done.changed_meanwhile, done.resealed());
             self.pass(tenant, generation, &mut done, &mut progress)
                 .await?;
-            if done.changed_meanwhile == before {
+            let (changed, resealed) = (
+                done.changed_meanwhile != before.0,
+                done.resealed() != before.1,
+            );
+            if confirming && !changed && !resealed {
                 done.keys_destroyed = self.vault.retire(tenant, generation).await?;
                 return Ok(done);
+            }
+            if !changed {
+                settle().await;
+                confirming = true;
             }
         }
         Err(StoreError::Unknown(anyhow!(

@@ -1153,7 +1153,8 @@ macro_rules! storage_contract {
             numbers_and_ids_are_found_by_blind_index,
             links_stored_in_clear_are_found_and_moved,
             a_tenants_data_keys_rotate_while_reads_go_on,
-            a_links_copy_is_resealed_only_where_it_is_unchanged
+            a_links_copy_is_resealed_only_where_it_is_unchanged,
+            a_late_write_under_the_old_key_is_resealed_before_it_is_destroyed
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -4,13 +4,16 @@
 //! copy replaced only where it is still the one read.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, ensure};
 use serde_json::json;
 use stickycalls_domain::customers::CustomerRecord;
 use stickycalls_domain::identity::CustomerRef;
-use stickycalls_domain::ports::{CustomerStore, LinkOf, ResealedLink, UnsealedStore};
-use stickycalls_domain::protection::{Rekeying, Scope, generation_of, needs_rekey};
+use stickycalls_domain::ports::{
+    CustomerStore, LinkOf, ResealedLink, SealedVariable, UnsealedStore,
+};
+use stickycalls_domain::protection::{Field, Rekeying, Scope, generation_of, needs_rekey, seal};
 use stickycalls_domain::tenant::TenantId;
 use time::Duration;
 
@@ -77,7 +80,7 @@ pub async fn a_tenants_data_keys_rotate_while_reads_go_on<F: StorageFactory>(
     );
 
     let rekeying = Rekeying::new(Arc::new(w.store.clone()), w.vault.clone());
-    let done = rekeying.rotate(&t.id, async {}, |_| {}).await?;
+    let done = rekeying.rotate(&t.id, || async {}, |_| {}).await?;
     ensure!(
         done.generation == 2
             && done.variables == 1
@@ -138,7 +141,7 @@ pub async fn a_tenants_data_keys_rotate_while_reads_go_on<F: StorageFactory>(
         read.variables["address"].value == "1 Main St" && read.variables["plan"].value == "gold",
         "both generations read while the rotation is under way"
     );
-    let done = rekeying.rotate(&t.id, async {}, |_| {}).await?;
+    let done = rekeying.rotate(&t.id, || async {}, |_| {}).await?;
     ensure!(
         done.generation == 3,
         "the rotation under way is resumed: {done:?}"
@@ -206,6 +209,71 @@ pub async fn a_links_copy_is_resealed_only_where_it_is_unchanged<F: StorageFacto
         r.phones[0].sealed.as_deref() == Some("sc1.2.replaced")
             && r.external_ids[0].sealed.as_deref() == Some("sc1.2.replaced"),
         "the copies are the new ones"
+    );
+    Ok(())
+}
+
+/// A request that took the customer's old key before its node moved on and wrote after
+/// the first pass read the customer: the confirming pass, after the second wait,
+/// re-seals what it wrote before the old key is destroyed.
+pub async fn a_late_write_under_the_old_key_is_resealed_before_it_is_destroyed<
+    F: StorageFactory,
+>(
+    factory: &F,
+) -> anyhow::Result<()> {
+    let w = World::new(factory).await?;
+    let t = open_account(&w, 1).await?;
+    let start = json!({"call_id": "w1", "identity_hints": {"ani": "+14155550190"}});
+    let who = w.start(&t, start).await?.customer_ref;
+    w.end(
+        &t,
+        json!({"call_id": "w1", "customer_ref": who.as_str(),
+        "variables": {"address": "1 Main St"}}),
+    )
+    .await?;
+    let scope = Scope::Customer(t.id, who.clone());
+    let old = w.vault.key_of(&scope, 1).await?.context("the first key")?;
+    let waits = AtomicUsize::new(0);
+    let late = || {
+        let wait = waits.fetch_add(1, Ordering::SeqCst);
+        let (w, t, who, scope, old) = (&w, &t, &who, &scope, &old);
+        async move {
+            if wait != 1 {
+                return;
+            }
+            // Between the first pass and the confirming one: a value sealed under the
+            // old key lands, as a slow request's would.
+            let stored = stored(w, &t.id, who).await.expect("stored");
+            let value = seal(old, scope, Field::VariableValue, "2 Late Lane", [9; 24]);
+            let written = w
+                .store
+                .seal_variables(
+                    &t.id,
+                    vec![SealedVariable {
+                        customer: who.clone(),
+                        key: "address".into(),
+                        was: stored.variables["address"].value.clone(),
+                        value,
+                        source: None,
+                    }],
+                )
+                .await
+                .expect("written");
+            assert_eq!(written, 1, "the late write landed");
+        }
+    };
+    let rekeying = Rekeying::new(Arc::new(w.store.clone()), w.vault.clone());
+    let done = rekeying.rotate(&t.id, late, |_| {}).await?;
+    ensure!(waits.load(Ordering::SeqCst) >= 2, "waited twice");
+    ensure!(
+        done.variables == 2 && done.keys_destroyed == 1,
+        "the late value re-sealed too: {done:?}"
+    );
+    ensure!(!needs_rekey(&stored(&w, &t.id, &who).await?, 2));
+    let read = w.record(&t.id, &who).await?.context("readable")?;
+    ensure!(
+        read.variables["address"].value == "2 Late Lane",
+        "the late value reads back after the old key is gone"
     );
     Ok(())
 }
