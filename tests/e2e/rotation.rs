@@ -63,7 +63,8 @@ async fn round(s: &Server, n: u64) -> (String, Vec<u16>) {
 /// Four clients run rounds against `node` from a second before `during` is called
 /// until half a second after its future ends; what it returned, the customers made and
 /// the statuses that were not 200. (A closure: tokio's `Command::output` spawns the
-/// process when called, not when awaited.)
+/// process when called, not when awaited: `let child = self.spawn();` before its `async`
+/// block, tokio 1.54 `src/process/mod.rs`.)
 pub(crate) async fn under_load<T, F: Future<Output = T>>(
     node: Arc<Server>, during: impl FnOnce() -> F,
 ) -> (T, Vec<String>, Vec<u16>) {
@@ -97,6 +98,27 @@ pub(crate) async fn under_load<T, F: Future<Output = T>>(
     (out, made, failed)
 }
 
+/// A rotation command run [`under_load`]: it succeeded, the load ran and no request
+/// failed; what it printed, and the customers the load made.
+pub(crate) fn finished(
+    what: &str, (out, made, failed): (std::io::Result<std::process::Output>, Vec<String>, Vec<u16>),
+) -> (serde_json::Value, Vec<String>) {
+    let out = out.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let done: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    eprintln!(
+        "{what} under load: {} rounds of 4 requests, {done}",
+        made.len()
+    );
+    assert!(failed.is_empty(), "failed requests: {failed:?}");
+    assert!(made.len() >= 8, "the load ran: {} rounds", made.len());
+    (done, made)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_master_key_rotates_under_load_without_a_failed_request() {
     let first = Server::start().await;
@@ -121,20 +143,7 @@ async fn the_master_key_rotates_under_load_without_a_failed_request() {
             .env("STICKYCALLS_DATABASE_URL", &first.db_url)
             .output()
     };
-    let (out, made, failed) = under_load(both, rotate).await;
-    let out = out.unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let done: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    eprintln!(
-        "rotation under load: {} rounds of 4 requests, {done}",
-        made.len()
-    );
-    assert!(failed.is_empty(), "failed requests: {failed:?}");
-    assert!(made.len() >= 8, "the load ran: {} rounds", made.len());
+    let (done, made) = finished("rotation", under_load(both, rotate).await);
     assert!(
         done["rewrapped"].as_u64().unwrap() >= 10,
         "the keys made before the rotation (the load's first second) were re-wrapped: {done}"

@@ -58,6 +58,32 @@ pub(crate) async fn remember(s: &Server, call_id: &str, ani: &str, value: &str) 
     started["customer_ref"].as_str().unwrap().to_owned()
 }
 
+/// `dump` (a `pg_dump` of `s`'s database) restored into a new database, served with the
+/// same master key and `s`'s keyring; the database lives as long as what is returned.
+pub(crate) async fn restore(s: &Server, dump: &str) -> (Server, TestDatabase) {
+    let copy = TestDatabase::create_empty().await.unwrap();
+    let file = std::env::temp_dir().join(format!("stickycalls-dump-{}.sql", copy.name()));
+    std::fs::write(&file, dump).unwrap();
+    run(
+        &pg_program("psql"),
+        &[
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            &copy.url,
+            "-f",
+            &file.to_string_lossy(),
+        ],
+    )
+    .await;
+    std::fs::remove_file(&file).unwrap();
+    let keyring = stickycalls_postgres::default_keyring_url(&s.db_url).unwrap();
+    let restored = s
+        .on_database(&copy.url, &[("STICKYCALLS_KEYRING_URL", &keyring)])
+        .await;
+    (restored, copy)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dump_holds_no_value_and_a_restored_one_nothing_of_an_erased_customer() {
     let s = Server::start().await;
@@ -91,26 +117,7 @@ async fn a_dump_holds_no_value_and_a_restored_one_nothing_of_an_erased_customer(
 
     // The backup from before the erasure, restored into another database, served with
     // the same master key and the same keyring.
-    let copy = TestDatabase::create_empty().await.unwrap();
-    let file = std::env::temp_dir().join(format!("stickycalls-dump-{}.sql", copy.name()));
-    std::fs::write(&file, &dump).unwrap();
-    run(
-        &pg_program("psql"),
-        &[
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            &copy.url,
-            "-f",
-            &file.to_string_lossy(),
-        ],
-    )
-    .await;
-    std::fs::remove_file(&file).unwrap();
-    let keyring = stickycalls_postgres::default_keyring_url(&s.db_url).unwrap();
-    let restored = s
-        .on_database(&copy.url, &[("STICKYCALLS_KEYRING_URL", &keyring)])
-        .await;
+    let (restored, _copy) = restore(&s, &dump).await;
     let view = restored
         .get_ok(&format!("/v1/customers/{erased}"), &key)
         .await;

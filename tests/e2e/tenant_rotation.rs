@@ -9,10 +9,9 @@ use std::sync::Arc;
 use serde_json::json;
 use tokio::process::Command;
 
-use crate::rotation::under_load;
-use crate::sealing::{pg_program, remember, run};
+use crate::rotation::{finished, under_load};
+use crate::sealing::{pg_program, remember, restore, run};
 use crate::support::Server;
-use stickycalls_test_support::TestDatabase;
 
 /// Whether `dump` holds a value sealed under a first-generation key (`sc1.` then the
 /// base64 body, where a later generation has its number and a dot first).
@@ -55,20 +54,7 @@ async fn a_tenants_data_keys_rotate_under_load_and_shred_older_backups() {
             .env("STICKYCALLS_DATABASE_URL", &s.db_url)
             .output()
     };
-    let (out, made, failed) = under_load(node.clone(), rotate).await;
-    let out = out.unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let done: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    eprintln!(
-        "tenant rotation under load: {} rounds of 4 requests, {done}",
-        made.len()
-    );
-    assert!(failed.is_empty(), "failed requests: {failed:?}");
-    assert!(made.len() >= 8, "the load ran: {} rounds", made.len());
+    let (done, made) = finished("tenant rotation", under_load(node.clone(), rotate).await);
     assert_eq!(done["generation"], 2, "{done}");
     assert_eq!(done["unreadable"], 0, "{done}");
     assert!(
@@ -112,26 +98,7 @@ async fn a_tenants_data_keys_rotate_under_load_and_shred_older_backups() {
 
     // The backup from before the rotation, restored elsewhere with the same master key
     // and keyring: its values were sealed under keys that no longer exist.
-    let copy = TestDatabase::create_empty().await.unwrap();
-    let file = std::env::temp_dir().join(format!("stickycalls-rekey-{}.sql", copy.name()));
-    std::fs::write(&file, &backup).unwrap();
-    run(
-        &pg_program("psql"),
-        &[
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            &copy.url,
-            "-f",
-            &file.to_string_lossy(),
-        ],
-    )
-    .await;
-    std::fs::remove_file(&file).unwrap();
-    let keyring = stickycalls_postgres::default_keyring_url(&s.db_url).unwrap();
-    let restored = s
-        .on_database(&copy.url, &[("STICKYCALLS_KEYRING_URL", &keyring)])
-        .await;
+    let (restored, _copy) = restore(&s, &backup).await;
     let view = restored
         .get_ok(&format!("/v1/customers/{early}"), &s.keys.test)
         .await;

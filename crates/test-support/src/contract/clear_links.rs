@@ -22,7 +22,7 @@ use crate::fakes::SequentialIds;
 const NUMBER: &str = "+14155550177";
 
 /// One customer's record as stored.
-async fn raw<F: StorageFactory>(
+pub(super) async fn raw<F: StorageFactory>(
     w: &World<F>, tenant: &TenantId, who: &CustomerRef,
 ) -> anyhow::Result<CustomerRecord> {
     w.store

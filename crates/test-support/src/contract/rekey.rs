@@ -9,27 +9,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, ensure};
 use serde_json::json;
 use stickycalls_domain::customers::CustomerRecord;
-use stickycalls_domain::identity::CustomerRef;
-use stickycalls_domain::ports::{
-    CustomerStore, LinkOf, ResealedLink, SealedVariable, UnsealedStore,
-};
+use stickycalls_domain::ports::{LinkOf, ResealedLink, SealedVariable, UnsealedStore};
 use stickycalls_domain::protection::{Field, Rekeying, Scope, generation_of, needs_rekey, seal};
-use stickycalls_domain::tenant::TenantId;
 use time::Duration;
 
+use super::clear_links::raw;
 use super::retention::open as open_account;
 use super::{StorageFactory, World};
-
-/// One customer's record as stored.
-async fn stored<F: StorageFactory>(
-    w: &World<F>, tenant: &TenantId, who: &CustomerRef,
-) -> anyhow::Result<CustomerRecord> {
-    w.store
-        .customer_records(tenant, std::slice::from_ref(who))
-        .await?
-        .pop()
-        .context("the customer is stored")
-}
 
 /// Every sealed text of a stored record.
 fn sealed_texts(r: &CustomerRecord) -> Vec<String> {
@@ -72,7 +58,7 @@ pub async fn a_tenants_data_keys_rotate_while_reads_go_on<F: StorageFactory>(
             && before.external_ids[0].value == "C-7",
         "stored and read"
     );
-    let texts = sealed_texts(&stored(&w, &t.id, &who).await?);
+    let texts = sealed_texts(&raw(&w, &t.id, &who).await?);
     ensure!(
         texts.len() >= 4 && texts.iter().all(|s| generation_of(s) == Some(1)),
         "sealed under the first generation: {} values",
@@ -90,7 +76,7 @@ pub async fn a_tenants_data_keys_rotate_while_reads_go_on<F: StorageFactory>(
             && done.keys_destroyed == 1,
         "one of each re-sealed, the old key destroyed: {done:?}"
     );
-    let after = stored(&w, &t.id, &who).await?;
+    let after = raw(&w, &t.id, &who).await?;
     ensure!(
         sealed_texts(&after)
             .iter()
@@ -130,7 +116,7 @@ pub async fn a_tenants_data_keys_rotate_while_reads_go_on<F: StorageFactory>(
         "variables": {"plan": "gold"}}),
     )
     .await?;
-    let mixed = stored(&w, &t.id, &who).await?;
+    let mixed = raw(&w, &t.id, &who).await?;
     let generations: std::collections::BTreeSet<_> = sealed_texts(&mixed)
         .iter()
         .filter_map(|s| generation_of(s))
@@ -146,7 +132,7 @@ pub async fn a_tenants_data_keys_rotate_while_reads_go_on<F: StorageFactory>(
         done.generation == 3,
         "the rotation under way is resumed: {done:?}"
     );
-    ensure!(!needs_rekey(&stored(&w, &t.id, &who).await?, 3));
+    ensure!(!needs_rekey(&raw(&w, &t.id, &who).await?, 3));
     ensure!(w.vault.generation(&t.id).await?.from.is_none(), "settled");
     let read = w.record(&t.id, &who).await?.context("readable")?;
     ensure!(
@@ -168,7 +154,7 @@ pub async fn a_links_copy_is_resealed_only_where_it_is_unchanged<F: StorageFacto
     let start = json!({"call_id": "c1", "identity_hints": {"ani": "+14155550189",
         "external_ids": {"crm": "C-8"}}});
     let who = w.start(&t, start).await?.customer_ref;
-    let r = stored(&w, &t.id, &who).await?;
+    let r = raw(&w, &t.id, &who).await?;
     let (phone, id) = (&r.phones[0], &r.external_ids[0]);
     let link = |of: LinkOf, index: &str, was: &str| ResealedLink {
         customer: who.clone(),
@@ -191,7 +177,7 @@ pub async fn a_links_copy_is_resealed_only_where_it_is_unchanged<F: StorageFacto
         w.store.reseal_links(&t.id, stale).await? == 0,
         "nothing replaced"
     );
-    ensure!(stored(&w, &t.id, &who).await? == r, "unchanged");
+    ensure!(raw(&w, &t.id, &who).await? == r, "unchanged");
     let current = vec![
         link(
             LinkOf::Phone,
@@ -204,7 +190,7 @@ pub async fn a_links_copy_is_resealed_only_where_it_is_unchanged<F: StorageFacto
         w.store.reseal_links(&t.id, current).await? == 2,
         "both replaced"
     );
-    let r = stored(&w, &t.id, &who).await?;
+    let r = raw(&w, &t.id, &who).await?;
     ensure!(
         r.phones[0].sealed.as_deref() == Some("sc1.2.replaced")
             && r.external_ids[0].sealed.as_deref() == Some("sc1.2.replaced"),
@@ -243,7 +229,7 @@ pub async fn a_late_write_under_the_old_key_is_resealed_before_it_is_destroyed<
             }
             // Between the first pass and the confirming one: a value sealed under the
             // old key lands, as a slow request's would.
-            let stored = stored(w, &t.id, who).await.expect("stored");
+            let stored = raw(w, &t.id, who).await.expect("stored");
             let value = seal(old, scope, Field::VariableValue, "2 Late Lane", [9; 24]);
             let written = w
                 .store
@@ -269,7 +255,7 @@ pub async fn a_late_write_under_the_old_key_is_resealed_before_it_is_destroyed<
         done.variables == 2 && done.keys_destroyed == 1,
         "the late value re-sealed too: {done:?}"
     );
-    ensure!(!needs_rekey(&stored(&w, &t.id, &who).await?, 2));
+    ensure!(!needs_rekey(&raw(&w, &t.id, &who).await?, 2));
     let read = w.record(&t.id, &who).await?.context("readable")?;
     ensure!(
         read.variables["address"].value == "2 Late Lane",
