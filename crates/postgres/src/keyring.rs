@@ -148,7 +148,9 @@ impl PgKeyring {
     }
 
     /// The wrapped key of `scope`, read by a statement prepared once per connection
-    /// (the read a start makes when a customer's key is not cached).
+    /// (the read a start makes when a customer's key is not cached). A `sql_query` is
+    /// never kept prepared: diesel 2.3's `SqlQuery` marks itself unsafe to cache
+    /// (`out.unsafe_to_cache_prepared()` in `src/query_builder/sql_query.rs`).
     async fn read(&self, scope: &str) -> Result<Option<String>, StoreError> {
         let mut conn = self.pool().get().await.map_err(from_pool)?;
         data_keys::table
