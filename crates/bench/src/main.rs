@@ -30,7 +30,7 @@ use stickycalls_test_support::{TestDatabase, postgres_bin};
 use crate::load::{Measured, Run};
 use crate::pgbench::Script;
 use crate::report::{Report, Setup, SizeReport};
-use crate::server::{Server, create_account, release_binary};
+use crate::server::{Account, Server, create_account, release_binary};
 use crate::traffic::{Traffic, write_lines};
 
 /// The route every start phase loads.
@@ -78,7 +78,9 @@ struct Args {
     #[arg(long)]
     smoke: bool,
     /// Also profile the server during the large data set's saturated returning phase
-    /// (perf) and draw `flamegraph.svg` in `--out` (inferno, from `--tools`).
+    /// (perf) and draw `flamegraph.svg` in `--out` (inferno, from `--tools`); in the
+    /// encryption pair, the first round of each side (`flamegraph-encryption-on.svg`,
+    /// `-off.svg`).
     #[arg(long)]
     profile: bool,
     /// Where inferno's executables are.
@@ -259,27 +261,55 @@ async fn measure_encryption(
         let server = Server::start_with(&tools.binary, &db.url, env).await?;
         sides.push((db, account, server));
     }
+    let phase = |index: usize| {
+        let (_, account, server): &(TestDatabase, Account, Server) = &sides[index];
+        Phase {
+            args,
+            tools,
+            key: &account.test_key,
+            base: &server.base,
+            customers,
+        }
+    };
+    // Both sides warmed before the first round, and each round's order the reverse of
+    // the one before (on/off, off/on, on/off): the side measured first in a round must
+    // not be the one whose data set was generated longest ago every time.
+    for (index, side) in ["on", "off"].iter().enumerate() {
+        phase(index).warm(&format!("encwarm{side}")).await?;
+    }
     let mut rounds = Vec::new();
     for round in 0..3 {
         let mut measured = Vec::new();
-        for (side, (_, account, server)) in ["on", "off"].iter().zip(&sides) {
-            let phase = Phase {
-                args,
-                tools,
-                key: &account.test_key,
-                base: &server.base,
-                customers,
+        let mut order = [0, 1];
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for index in order {
+            let side = ["on", "off"][index];
+            let server = &sides[index].2;
+            let phase = phase(index);
+            // With `--profile`, the first round of each side is sampled.
+            let profile = match args.profile && round == 0 {
+                true => Some(profile::Profile::start(server.pid(), &args.out)?),
+                false => None,
             };
-            if round == 0 {
-                phase.warm(&format!("encwarm{side}")).await?;
-            }
-            measured.push(
+            measured.push((
+                index,
                 phase
                     .saturate_returning(&format!("enc{side}{round}"), server)
                     .await?,
-            );
+            ));
+            if let Some(profile) = profile {
+                let title = format!(
+                    "stickycalls serve, encryption {side}, returning starts saturated, {customers} customers"
+                );
+                let svg = args.out.join(format!("flamegraph-encryption-{side}.svg"));
+                profile.finish(&args.tools, &svg, &title).await?;
+            }
         }
-        let [(on, cpu_on), (off, cpu_off)] = <[_; 2]>::try_from(measured).expect("two sides");
+        measured.sort_by_key(|(index, _)| *index);
+        let [(_, (on, cpu_on)), (_, (off, cpu_off))] =
+            <[_; 2]>::try_from(measured).expect("two sides");
         rounds.push(report::EncryptionRound {
             on_rps: on.rps,
             off_rps: off.rps,

@@ -1,6 +1,8 @@
 //! `--profile`: the server's CPU during the saturated returning phase, sampled by
 //! `perf record` (call graphs from DWARF, so a release build without frame pointers
-//! will do) and drawn as a flame graph by inferno (`make flamegraph` installs both).
+//! will do) and drawn as a flame graph by inferno (`make flamegraph` installs both). The
+//! folded stacks stay beside the graph (`.folded`), so two runs can be compared with
+//! `inferno-diff-folded`.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -39,7 +41,8 @@ impl Profile {
         Ok(Self { perf, data })
     }
 
-    /// Stops sampling and draws `svg` from the samples.
+    /// Stops sampling and draws `svg` from the samples, keeping their folded stacks
+    /// beside it.
     pub async fn finish(mut self, tools: &Path, svg: &Path, title: &str) -> anyhow::Result<()> {
         let pid = self.perf.id().context("perf exited early")?;
         // perf writes its data when interrupted, as on Ctrl-C.
@@ -48,12 +51,15 @@ impl Profile {
             .status()
             .await?;
         self.perf.wait().await?;
+        let folded = svg.with_extension("folded");
         let pipeline = format!(
-            "perf script -i '{}' 2>/dev/null | '{}' | '{}' --minwidth 0.2 --title '{}' > '{}'",
+            "perf script -i '{}' 2>/dev/null | '{}' > '{}' && '{}' --minwidth 0.2 --title '{}' < '{}' > '{}'",
             self.data.display(),
             tools.join("inferno-collapse-perf").display(),
+            folded.display(),
             tools.join("inferno-flamegraph").display(),
             title,
+            folded.display(),
             svg.display()
         );
         let status = Command::new("sh").args(["-c", &pipeline]).status().await?;

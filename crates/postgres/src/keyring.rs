@@ -9,13 +9,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use diesel::prelude::*;
 use diesel::sql_query;
 use diesel::sql_types::{BigInt, Bool, Text};
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use stickycalls_domain::StoreError;
 use stickycalls_domain::ports::{KeyFuture, KeyringStore};
 
 use crate::errors::{from_diesel, from_pool};
+use crate::keyring_batch::{self, Queue};
 
 /// Scope name of the row that holds the master key's id.
 const MASTER: &str = "#master";
@@ -54,6 +57,8 @@ pub struct PgKeyring {
     /// on that worker and no wakeup crosses threads (the data's pools are per worker for
     /// the same reason).
     pools: Arc<[Pool<AsyncPgConnection>]>,
+    /// Key reads waiting to go out together, one queue per pool.
+    queues: Arc<[Queue]>,
 }
 
 impl std::fmt::Debug for PgKeyring {
@@ -128,7 +133,15 @@ impl PgKeyring {
         let wait = Some(std::time::Duration::from_secs(2));
         let pools = (0..POOLS)
             .map(|_| {
-                Pool::builder(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url))
+                // Not pinged when checked out: diesel-async's default recycling
+                // (`RecyclingMethod::Verified`, `src/pooled_connection/mod.rs`) runs
+                // `SELECT 1` on every checkout, a second round trip for each key read. A
+                // dead connection fails its first query instead (503), and is dropped.
+                let mut config = ManagerConfig::default();
+                config.recycling_method = RecyclingMethod::Fast;
+                let manager =
+                    AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+                Pool::builder(manager)
                     .max_size(PER_POOL)
                     .wait_timeout(wait)
                     .create_timeout(wait)
@@ -138,27 +151,72 @@ impl PgKeyring {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
+            queues: (0..POOLS).map(|_| Queue::default()).collect(),
             pools: pools.into(),
         })
     }
 
-    /// The pool of the calling thread.
-    fn pool(&self) -> &Pool<AsyncPgConnection> {
-        &self.pools[SLOT.with(|slot| *slot) % self.pools.len()]
+    /// The calling thread's slot among the pools.
+    fn slot(&self) -> usize {
+        SLOT.with(|slot| *slot) % self.pools.len()
     }
 
-    /// The wrapped key of `scope`, read by a statement prepared once per connection
-    /// (the read a start makes when a customer's key is not cached). A `sql_query` is
-    /// never kept prepared: diesel 2.3's `SqlQuery` marks itself unsafe to cache
-    /// (`out.unsafe_to_cache_prepared()` in `src/query_builder/sql_query.rs`).
+    /// The pool of the calling thread.
+    fn pool(&self) -> &Pool<AsyncPgConnection> {
+        &self.pools[self.slot()]
+    }
+
+    /// The wrapped key of `scope` (the read a start makes when a customer's key is not
+    /// cached), read together with the others this thread asks meanwhile
+    /// ([`crate::keyring_batch`]).
     async fn read(&self, scope: &str) -> Result<Option<String>, StoreError> {
-        let mut conn = self.pool().get().await.map_err(from_pool)?;
+        let slot = self.slot();
+        let (start, answer) = self.queues[slot].push(scope);
+        if start {
+            // Spawned, not run by this read: a request that ends early (its client
+            // gone) must not take the others' reads with it.
+            tokio::spawn(self.clone().send_reads(slot));
+        }
+        answer.await.map_err(|_| keyring_batch::dropped())?
+    }
+
+    /// Sends the reads queued on `slot`, all that are waiting in one statement, until
+    /// none is left.
+    async fn send_reads(self, slot: usize) {
+        /// Releases the queue if this task ends before it is empty (a panic).
+        struct Release<'q>(&'q Queue, bool);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                if !self.1 {
+                    self.0.abandon();
+                }
+            }
+        }
+        let queue = &self.queues[slot];
+        let mut release = Release(queue, false);
+        while let Some(batch) = queue.next() {
+            let scopes: Vec<&str> = batch.iter().map(|(scope, _)| scope.as_str()).collect();
+            let found = self.read_many(slot, &scopes).await;
+            keyring_batch::answer(batch, found);
+        }
+        release.1 = true;
+    }
+
+    /// The wrapped keys of those of `scopes` that have one, read by a statement
+    /// prepared once per connection: `scope = ANY($1)` with one array parameter
+    /// (diesel 2.3's `eq_any` on PostgreSQL, `src/pg/query_builder/query_fragment_impls.rs`),
+    /// the same text for any number of scopes. A `sql_query` is never kept prepared:
+    /// its `SqlQuery` marks itself unsafe to cache (`out.unsafe_to_cache_prepared()` in
+    /// `src/query_builder/sql_query.rs`).
+    async fn read_many(
+        &self, slot: usize, scopes: &[&str],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut conn = self.pools[slot].get().await.map_err(from_pool)?;
         data_keys::table
-            .filter(data_keys::scope.eq(scope))
-            .select(data_keys::wrapped)
-            .first::<String>(&mut conn)
+            .filter(data_keys::scope.eq_any(scopes))
+            .select((data_keys::scope, data_keys::wrapped))
+            .load::<(String, String)>(&mut conn)
             .await
-            .optional()
             .map_err(from_diesel)
     }
 

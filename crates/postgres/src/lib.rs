@@ -26,6 +26,7 @@ mod errors;
 mod evidence;
 mod export;
 mod keyring;
+mod keyring_batch;
 mod keys;
 mod ledger;
 mod links;

@@ -1,7 +1,8 @@
 //! The keyring contract: every [`KeyringStore`] keeps one key per scope (the first
 //! writer's), destroys a customer's or a whole tenant's keys and nothing else, and ties
 //! itself to the first master key it sees; a master-key rotation re-wraps every key
-//! under the new master key by compare-and-set, and can be run again.
+//! under the new master key by compare-and-set, and can be run again. Reads at once
+//! each get their own scope's key.
 
 use std::time::Duration;
 
@@ -89,7 +90,36 @@ pub async fn keyring_contract<K: KeyringStore + Clone>(keyring: K) -> anyhow::Re
         after.key(&elsewhere, false).await?.is_some(),
         "another tenant keeps its keys"
     );
+    concurrent_reads(&keyring).await?;
     rotation(keyring, &master).await
+}
+
+/// Many reads at once, of keys that exist, keys that do not and one key asked twice
+/// (a store may send them together, as the PostgreSQL keyring does): each reader gets
+/// its own scope's key and no other.
+async fn concurrent_reads<K: KeyringStore + Clone>(keyring: &K) -> anyhow::Result<()> {
+    let scopes: Vec<String> = (0..48)
+        .map(|i| customer(5, &format!("cus_read_{i}")).name())
+        .collect();
+    for (i, scope) in scopes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !i.is_multiple_of(3))
+    {
+        keyring.insert(scope, &format!("wrapped-{i}")).await?;
+    }
+    let asked = scopes.iter().chain(&scopes[..6]);
+    let reads = asked.map(|scope| async move { keyring.wrapped(scope).await });
+    let read = futures_util::future::try_join_all(reads).await?;
+    for (i, got) in read.iter().enumerate() {
+        let i = i % scopes.len();
+        let stored = (!i.is_multiple_of(3)).then(|| format!("wrapped-{i}"));
+        ensure!(
+            *got == stored,
+            "read {i} of concurrent reads got {got:?}, not {stored:?}"
+        );
+    }
+    Ok(())
 }
 
 /// A master-key rotation on a keyring made under `old`, which holds one unreadable key
