@@ -2,6 +2,8 @@
 //! the data's database name with `_keyring`), so a `pg_dump` of the data holds no key
 //! and destroying a key reaches every backup of the rows it sealed. It has one table,
 //! created on open; the first writer of a scope's key wins (`ON CONFLICT DO NOTHING`).
+//! Reads of keys missing from a server's cache that are asked at the same moment go
+//! out as one statement ([`crate::keyring_batch`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

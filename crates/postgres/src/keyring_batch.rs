@@ -97,3 +97,58 @@ fn copy(e: &StoreError) -> StoreError {
 pub(crate) fn dropped() -> StoreError {
     StoreError::Unavailable(anyhow!("the keyring read was abandoned"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reads_asked_while_one_is_out_go_together_and_each_gets_its_own() {
+        let queue = Queue::default();
+        let (first, a) = queue.push("t/c/a");
+        let (second, b) = queue.push("t/c/b");
+        let (third, a_again) = queue.push("t/c/a");
+        assert!(
+            first && !second && !third,
+            "only the first read starts a task"
+        );
+        let batch = queue.next().expect("three reads waiting");
+        assert_eq!(batch.len(), 3);
+        answer(batch, Ok(vec![("t/c/a".into(), "wk1.a".into())]));
+        assert_eq!(a.await.unwrap().unwrap().as_deref(), Some("wk1.a"));
+        assert_eq!(a_again.await.unwrap().unwrap().as_deref(), Some("wk1.a"));
+        assert_eq!(b.await.unwrap().unwrap(), None, "a scope without a key");
+        assert!(queue.next().is_none(), "nothing left: the task stops");
+        assert!(queue.push("t/c/c").0, "the next read starts a task again");
+    }
+
+    #[tokio::test]
+    async fn a_failed_statement_fails_each_read_of_its_batch_alike() {
+        let queue = Queue::default();
+        let (_, a) = queue.push("t/c/a");
+        let (_, b) = queue.push("t/c/b");
+        let failed = StoreError::Unavailable(anyhow!("no connection in time"));
+        answer(queue.next().unwrap(), Err(failed));
+        for read in [a, b] {
+            assert!(matches!(
+                read.await.unwrap(),
+                Err(StoreError::Unavailable(_))
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_left_by_a_task_that_died_are_unavailable_and_the_next_starts_anew() {
+        let queue = Queue::default();
+        let (_, a) = queue.push("t/c/a");
+        queue.abandon();
+        assert!(
+            a.await.is_err(),
+            "the waiting read hears that nobody will answer"
+        );
+        assert!(
+            queue.push("t/c/b").0,
+            "a new task is started for the next read"
+        );
+    }
+}
