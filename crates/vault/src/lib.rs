@@ -88,6 +88,10 @@ pub struct SoftwareVault<K> {
     /// [`WRAPPING_CHOICE_FOR`], so a data key rotation that waits longer after moving a
     /// tenant finds every node sealing under the new generation.
     generations: Mutex<HashMap<TenantId, (Instant, Generation)>>,
+    /// Tenants' index keys (one per tenant, asked on every identification), and when
+    /// each was read: kept apart from the customers' keys, whose cache they would
+    /// otherwise share with a million entries, for [`CACHED_FOR`] as those are.
+    index_keys: Mutex<HashMap<TenantId, (Instant, DataKey)>>,
 }
 
 impl<K> std::fmt::Debug for SoftwareVault<K> {
@@ -197,6 +201,7 @@ impl<K: KeyringStore> SoftwareVault<K> {
             keyring,
             wraps_under_previous: Mutex::new(None),
             generations: Mutex::new(HashMap::new()),
+            index_keys: Mutex::new(HashMap::new()),
             cache: Cache::builder()
                 .max_capacity(CACHED_KEYS)
                 .time_to_live(CACHED_FOR)
@@ -209,8 +214,17 @@ impl<K: KeyringStore> SoftwareVault<K> {
     async fn load(
         &self, scope: &Scope, generation: u32, create: bool,
     ) -> Result<Option<DataKey>, StoreError> {
+        let index_of = match scope {
+            Scope::Tenant(tenant) if generation <= 1 => Some(tenant),
+            _ => None,
+        };
+        if let Some(key) = index_of.and_then(|tenant| self.cached_index_key(tenant)) {
+            return Ok(Some(key));
+        }
         let name = scope.key_name(generation);
-        if let Some(key) = self.cache.get(&name).await {
+        if index_of.is_none()
+            && let Some(key) = self.cache.get(&name).await
+        {
             return Ok(Some(key));
         }
         let wrapped = match self.keyring.wrapped(&name).await? {
@@ -223,8 +237,28 @@ impl<K: KeyringStore> SoftwareVault<K> {
             None => return Ok(None),
         };
         let key = self.unwrap(scope, &name, generation, &wrapped)?;
-        self.cache.insert(name, key.clone()).await;
+        match index_of {
+            Some(tenant) => {
+                self.index_keys_map()
+                    .insert(*tenant, (Instant::now(), key.clone()));
+            }
+            None => self.cache.insert(name, key.clone()).await,
+        }
         Ok(Some(key))
+    }
+
+    fn index_keys_map(&self) -> std::sync::MutexGuard<'_, HashMap<TenantId, (Instant, DataKey)>> {
+        self.index_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The tenant's index key if read less than [`CACHED_FOR`] ago.
+    fn cached_index_key(&self, tenant: &TenantId) -> Option<DataKey> {
+        match self.index_keys_map().get(tenant) {
+            Some((read, key)) if read.elapsed() < CACHED_FOR => Some(key.clone()),
+            _ => None,
+        }
     }
 
     /// The generation new values of `scope` are sealed under: its tenant's current one
@@ -403,6 +437,7 @@ impl<K: KeyringStore> Vault for SoftwareVault<K> {
             }
             if tenant_wide {
                 self.forget_generation(scope.tenant());
+                self.index_keys_map().remove(scope.tenant());
                 let prefix = format!("{name}/");
                 let whole = name.clone();
                 self.cache

@@ -12,7 +12,7 @@ use crate::intents::live_newest_first;
 use crate::ports::{
     CallStore, Clock, CommitStartError, CreditLedger, CustomerContext, IdGenerator, StartCommit,
 };
-use crate::protection::SealedLinks;
+use crate::protection::{DataKey, SealedLinks};
 use crate::tenant::Tenant;
 use crate::timestamp::Timestamp;
 use crate::variables::live_at;
@@ -93,12 +93,16 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             read_context: !is_new,
             report_balance: price.is_some(),
         };
-        self.sealer
+        // The customer's key sealing the call also opens the context read back.
+        let key = self
+            .sealer
             .seal_start(&tenant.id, &mut commit, indexed)
             .await?;
         match self.store.commit_start(&tenant.id, tx, commit).await {
             Ok(receipt) => {
-                let context = self.open(tenant, &call, receipt.context).await?;
+                let context = self
+                    .open(tenant, &call, receipt.context, key.as_ref())
+                    .await?;
                 Ok(outcome(
                     call,
                     context,
@@ -129,17 +133,18 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             .store
             .customer_context(&tenant.id, &call.customer, now)
             .await?;
-        let context = self.open(tenant, &call, context).await?;
+        let context = self.open(tenant, &call, context, None).await?;
         Ok(outcome(call, context, now, true, None))
     }
 
     async fn open(
         &self, tenant: &Tenant, call: &CallRecord, mut context: CustomerContext,
+        known: Option<&DataKey>,
     ) -> Result<CustomerContext, StoreError> {
         let variables = std::mem::take(&mut context.variables);
         context.variables = self
             .sealer
-            .open(&tenant.id, &call.customer, variables)
+            .open_with(&tenant.id, &call.customer, variables, known)
             .await?;
         Ok(context)
     }

@@ -15,6 +15,8 @@ pub(crate) struct TestVault {
     keys: Mutex<HashMap<String, DataKey>>,
     generations: Mutex<HashMap<TenantId, Generation>>,
     made: Mutex<u32>,
+    /// How many times each key name was asked for (made or not).
+    asked: Mutex<HashMap<String, u32>>,
     pub destroyed: Mutex<Vec<String>>,
     /// Encryption off: the vault says it does not encrypt.
     off: bool,
@@ -50,6 +52,19 @@ impl TestVault {
             .any(|k| *k == name || k.starts_with(&later))
     }
 
+    /// How many times a key of `scope` (any generation) was asked for.
+    pub fn asks(&self, scope: &Scope) -> u32 {
+        let name = scope.name();
+        let later = format!("{name}@");
+        self.asked
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| **k == name || k.starts_with(&later))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
     fn current(&self, scope: &Scope) -> u32 {
         match scope {
             Scope::Tenant(_) => 1,
@@ -68,6 +83,7 @@ impl TestVault {
 
     fn lookup(&self, scope: &Scope, generation: u32, create: bool) -> Option<DataKey> {
         let name = scope.key_name(generation);
+        *self.asked.lock().unwrap().entry(name.clone()).or_default() += 1;
         let mut keys = self.keys.lock().unwrap();
         match keys.get(&name) {
             Some(key) => Some(key.clone()),

@@ -95,11 +95,23 @@ impl Sealer {
         &self, tenant: &TenantId, customer: &CustomerRef,
         variables: BTreeMap<String, StoredVariable>,
     ) -> Result<BTreeMap<String, StoredVariable>, StoreError> {
+        self.open_with(tenant, customer, variables, None).await
+    }
+
+    /// [`Sealer::open`], with `known`: the customer's key this request already holds
+    /// (a start's, made to seal its call), used for the generation it is of instead of
+    /// asking the vault again.
+    pub async fn open_with(
+        &self, tenant: &TenantId, customer: &CustomerRef,
+        variables: BTreeMap<String, StoredVariable>, known: Option<&DataKey>,
+    ) -> Result<BTreeMap<String, StoredVariable>, StoreError> {
         if !any_sealed(&variables) {
             return Ok(variables);
         }
         let scope = Scope::Customer(*tenant, customer.clone());
-        let key = self.opening_key(&scope, variable_texts(&variables)).await?;
+        let key = self
+            .opening_key(&scope, variable_texts(&variables), known)
+            .await?;
         open_variables(key.as_ref(), &scope, variables)
             .map_err(|(name, e)| failure(tenant, customer, e, &format!("variable {name:?}")))
     }
@@ -122,7 +134,9 @@ impl Sealer {
         let who = record.customer_ref.clone();
         let scope = Scope::Customer(*tenant, who.clone());
         // Without anything sealed no key is read; indexes are still left out.
-        let key = self.opening_key(&scope, record_texts(&record)).await?;
+        let key = self
+            .opening_key(&scope, record_texts(&record), None)
+            .await?;
         let key = key.as_ref();
         let who = &who;
         let tampered = |what: String| move |e: Tampered| failure(tenant, who, e, &what);
@@ -153,7 +167,7 @@ impl Sealer {
             return Ok(call);
         };
         let scope = Scope::Customer(*tenant, call.customer.clone());
-        let key = self.opening_key(&scope, [sealed.as_str()]).await?;
+        let key = self.opening_key(&scope, [sealed.as_str()], None).await?;
         call.hints = open_hints(key.as_ref(), &scope, call.hints, Some(&sealed)).map_err(|e| {
             failure(
                 tenant,
@@ -168,14 +182,20 @@ impl Sealer {
     /// The key that opens `texts` (stored values of `scope`): the scope's key of each
     /// generation they were sealed under, joined (one, unless a data key rotation is
     /// re-sealing them). `None` when nothing is sealed or no such key is left (the
-    /// customer was erased): what was sealed can no longer be read.
+    /// customer was erased): what was sealed can no longer be read. `known`, the
+    /// scope's key the caller holds, serves its own generation without the vault.
     async fn opening_key<'t>(
-        &self, scope: &Scope, texts: impl IntoIterator<Item = &'t str>,
+        &self, scope: &Scope, texts: impl IntoIterator<Item = &'t str>, known: Option<&DataKey>,
     ) -> Result<Option<DataKey>, StoreError> {
         let generations: BTreeSet<u32> = texts.into_iter().filter_map(generation_of).collect();
         let mut joined: Option<DataKey> = None;
         for generation in generations {
-            if let Some(key) = self.vault.key_of(scope, generation).await? {
+            let held = known.and_then(|k| k.for_generation(generation)).cloned();
+            let key = match held {
+                Some(key) => Some(key),
+                None => self.vault.key_of(scope, generation).await?,
+            };
+            if let Some(key) = key {
                 joined = Some(match joined {
                     Some(first) => first.and(key),
                     None => key,
@@ -248,29 +268,30 @@ impl Sealer {
 
     /// A call's hints sealed under its customer's key and replaced by `indexed`
     /// ([`Sealer::index`] of them); with the sealed copies of `link`'s values, for the
-    /// links a commit writes.
+    /// links a commit writes, and the customer's key when one sealed anything.
     async fn seal_call(
         &self, tenant: &TenantId, call: &mut CallRecord, indexed: IdentityHints,
         link: Option<&IdentityHints>,
-    ) -> Result<SealedLinks, StoreError> {
+    ) -> Result<(SealedLinks, Option<DataKey>), StoreError> {
         // Encryption off: the call keeps its hints as given, the links their values.
         if !self.vault.encrypts() {
-            return Ok(SealedLinks::default());
+            return Ok((SealedLinks::default(), None));
         }
         let personal = |h: &IdentityHints| {
             h.phone().is_some() || h.dnis.is_some() || !h.external_ids.is_empty()
         };
         if !personal(&call.hints) && !link.is_some_and(personal) {
             call.hints = indexed;
-            return Ok(SealedLinks::default());
+            return Ok((SealedLinks::default(), None));
         }
         let scope = Scope::Customer(*tenant, call.customer.clone());
         let key = self.made(&scope).await?;
         call.sealed_hints = seal_hints(&key, &scope, &call.hints, self.vault.nonce());
         call.hints = indexed;
-        Ok(link
+        let links = link
             .map(|hints| seal_links(&key, &scope, hints, || self.vault.nonce()))
-            .unwrap_or_default())
+            .unwrap_or_default();
+        Ok((links, Some(key)))
     }
 
     /// `customer`'s variables stored in clear, sealed under their key as a new write's
@@ -295,15 +316,17 @@ impl Sealer {
     }
 
     /// A start's commit as stored: its call's hints `indexed` and sealed, and the
-    /// sealed copies of the links it makes.
+    /// sealed copies of the links it makes. Returns the customer's key it sealed under
+    /// (none when nothing was sealed), which opens the context the commit reads back.
     pub async fn seal_start(
         &self, tenant: &TenantId, commit: &mut StartCommit, indexed: IdentityHints,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<DataKey>, StoreError> {
         let link = commit.link_hints.then(|| commit.call.hints.clone());
-        commit.sealed_links = self
+        let (links, key) = self
             .seal_call(tenant, &mut commit.call, indexed, link.as_ref())
             .await?;
-        Ok(())
+        commit.sealed_links = links;
+        Ok(key)
     }
 
     /// An end's commit as stored: the call's hints and the links indexed and sealed
@@ -315,7 +338,8 @@ impl Sealer {
         let link = std::mem::take(&mut commit.link);
         commit.sealed_links = self
             .seal_call(tenant, &mut commit.call, indexed, Some(&link))
-            .await?;
+            .await?
+            .0;
         commit.link = self.index(tenant, &link).await?;
         Ok(())
     }
@@ -334,7 +358,7 @@ impl Sealer {
                 new.generation()
             )));
         }
-        let old = self.opening_key(&scope, record_texts(record)).await?;
+        let old = self.opening_key(&scope, record_texts(record), None).await?;
         Ok(rekey_record(record, old.as_ref(), &new, &scope, || {
             self.vault.nonce()
         }))

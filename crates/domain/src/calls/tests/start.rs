@@ -210,6 +210,59 @@ fn expired_variables_and_intents_are_hidden_by_the_injected_clock() {
 }
 
 #[test]
+fn a_returning_start_asks_the_vault_for_its_customers_key_once() {
+    use crate::ports::test_vault::TestVault;
+    use crate::protection::{Scope, Sealer};
+    use crate::variables::VariableWrite;
+
+    let vault = TestVault::shared();
+    let known = cust("cust_known");
+    let write = VariableWrite::Set {
+        key: "last_issue".into(),
+        variable: variable("Refund processed.", now() + Duration::days(1)),
+    };
+    let sealed = run(Sealer::new(vault.port()).seal(&tenant().id, &known, vec![write])).unwrap();
+    let [
+        VariableWrite::Set {
+            variable: stored, ..
+        },
+    ] = &sealed[..]
+    else {
+        panic!("one write in, one out: {sealed:?}");
+    };
+    assert_ne!(stored.value, "Refund processed.", "stored sealed");
+    let stored = stored.clone();
+    let scope = Scope::Customer(tenant().id, known);
+    let before = vault.asks(&scope);
+
+    let mut ports = Ports::new().charging(None);
+    ports
+        .store
+        .expect_load_start()
+        .returning(|_, _, _| Box::pin(async { Ok((snapshot(returning_evidence()), ())) }));
+    ports.store.expect_commit_start().returning(move |_, _, _| {
+        let variables = vars(&[("last_issue", stored.clone())]);
+        Box::pin(async move {
+            Ok(StartReceipt {
+                context: CustomerContext {
+                    open_intents: vec![],
+                    variables,
+                },
+                credits_remaining: None,
+            })
+        })
+    });
+    let body = json!({"call_id": "c9", "identity_hints": {"ani": "+14155551234"}});
+    let out = run(ports
+        .service_with(vault.port())
+        .start(&tenant(), start_req(body)))
+    .unwrap();
+    assert_eq!(out.variables["last_issue"].value, "Refund processed.");
+    // Sealing the call's hints made the key; opening the context reused it.
+    assert_eq!(vault.asks(&scope) - before, 1);
+}
+
+#[test]
 fn a_retry_with_the_same_body_replays_without_billing() {
     let body = json!({"call_id": "c4", "identity_hints": {"ani": "+14155551234"}});
     let mut stored = started_call(body.clone(), "cust_first", true);

@@ -82,13 +82,12 @@ impl Ports {
     }
 
     pub fn service(self) -> Service {
-        CallService::new(
-            self.store,
-            self.ledger,
-            self.clock,
-            self.ids,
-            crate::ports::test_vault::TestVault::shared(),
-        )
+        self.service_with(crate::ports::test_vault::TestVault::shared())
+    }
+
+    /// The service sealing and opening through `vault`.
+    pub fn service_with(self, vault: crate::ports::SharedVault) -> Service {
+        CallService::new(self.store, self.ledger, self.clock, self.ids, vault)
     }
 }
 
