@@ -165,7 +165,13 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
         true => Some(profile::Profile::start(server.pid(), &args.out)?),
         false => None,
     };
+    let sent = server.statements().await?;
     let (returning, cpu_us_per_start) = phase.saturate_returning("ret", &server).await?;
+    let mut statements = report::Statements {
+        returning: per_request(server.statements().await? - sent, &returning),
+        ..report::Statements::default()
+    };
+    let steady_rss_mb = server.rss_mb()?;
     if let Some(profile) = profile {
         let title = format!("stickycalls serve, returning starts saturated, {customers} customers");
         profile
@@ -183,6 +189,7 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
     let at_rate = phase
         .run("rate", Traffic::Mixed, START, rate, args.seconds)
         .await?;
+    let sent = server.statements().await?;
     let ends = phase
         .run(
             "end",
@@ -192,9 +199,12 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
             args.seconds,
         )
         .await?;
+    statements.end = per_request(server.statements().await? - sent, &ends);
     // Every start a new, billed caller of the one tenant: all take its credit row.
     let sampler = locks::Sampler::start(&db.url).await?;
+    let sent = server.statements().await?;
     let hot_tenant = phase.saturate("hot", Traffic::New).await?;
+    statements.new_billable = per_request(server.statements().await? - sent, &hot_tenant);
     let hot_activity = sampler.finish().await?;
     eprintln!("bench: console pages");
     let console = console::measure(&server.base, &account.test_key, customers).await?;
@@ -223,11 +233,13 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
         hot_tenant,
         hot_activity,
         cpu_us_per_start,
+        statements,
         webhooks,
         redis,
         pgbench_tps,
         reference_tps,
         rss_mb,
+        steady_rss_mb,
         console,
     })
 }
@@ -376,6 +388,12 @@ async fn measure_sqlite(
 /// Server CPU seconds spread over a phase's requests, in microseconds each.
 fn per_start_us(cpu_seconds: f64, phase: &Measured) -> f64 {
     cpu_seconds * 1e6 / phase.requests.max(1) as f64
+}
+
+/// Statements the server sent over a phase, per request of it (its background work in
+/// that window included: the purge, the webhook poller).
+fn per_request(statements: u64, phase: &Measured) -> f64 {
+    statements as f64 / phase.requests.max(1) as f64
 }
 
 /// The size of the files in `dir` (the database, its WAL and shared memory), MiB.

@@ -153,16 +153,36 @@ impl Server {
 
     /// Peak resident memory of the process so far (`VmHWM`), in MiB.
     pub fn peak_rss_mb(&self) -> anyhow::Result<f64> {
+        self.memory_mb("VmHWM:")
+    }
+
+    /// Resident memory of the process now (`VmRSS`), in MiB.
+    pub fn rss_mb(&self) -> anyhow::Result<f64> {
+        self.memory_mb("VmRSS:")
+    }
+
+    fn memory_mb(&self, field: &str) -> anyhow::Result<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
         let kb: f64 = status
             .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .context("no VmHWM in /proc status")?
+            .find_map(|l| l.strip_prefix(field))
+            .with_context(|| format!("no {field} in /proc status"))?
             .trim()
             .trim_end_matches("kB")
             .trim()
             .parse()?;
         Ok(kb / 1024.0)
+    }
+
+    /// Statements the server has sent to its database so far (its
+    /// `stickycalls_db_statements_total` metric, counted at the driver).
+    pub async fn statements(&self) -> anyhow::Result<u64> {
+        let text = reqwest::get(format!("{}/metrics", self.base))
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        statements_in(&text).context("no stickycalls_db_statements_total in /metrics")
     }
 
     /// CPU time the process has used so far (user + system, all threads), in seconds:
@@ -204,4 +224,29 @@ pub fn release_binary() -> anyhow::Result<PathBuf> {
         );
     }
     Ok(binary)
+}
+
+/// The value of `stickycalls_db_statements_total` in a metrics exposition.
+fn statements_in(metrics: &str) -> Option<u64> {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("stickycalls_db_statements_total "))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statements_in;
+
+    #[test]
+    fn reads_the_statement_counter() {
+        let text = "# TYPE stickycalls_db_statements counter\n\
+                    stickycalls_db_statements_total 12345\n\
+                    stickycalls_db_pool_connections_open 4\n";
+        assert_eq!(statements_in(text), Some(12345));
+        assert_eq!(
+            statements_in("stickycalls_db_pool_connections_open 4\n"),
+            None
+        );
+    }
 }

@@ -68,10 +68,10 @@ pub enum Refusal {
 }
 
 impl<S: KeyStore, C: Clock> KeyVerifier<S, C> {
-    /// A verifier trusting a verified key for `ttl`, with at most one argon2
-    /// computation per core at a time.
+    /// A verifier trusting a verified key for `ttl`. Checks wait their turn here,
+    /// without holding a thread: the process runs one argon2 computation at a time, on
+    /// one block of memory (`argon2_memory`).
     pub fn new(store: S, clock: C, ttl: Duration) -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Self {
             keys: KeyService::new(store, clock, keys::Argon2Minter),
             verified: Cache::builder()
@@ -83,7 +83,7 @@ impl<S: KeyStore, C: Clock> KeyVerifier<S, C> {
                 .max_capacity(100_000)
                 .time_to_live(ttl.saturating_mul(2))
                 .build(),
-            hashing: Arc::new(Semaphore::new(cores)),
+            hashing: Arc::new(Semaphore::new(1)),
             decoy: keys::DECOY_HASH.to_owned(),
         }
     }

@@ -1,8 +1,7 @@
 //! API keys: `sk_<env>_<lookup id>_<secret>`. The lookup id is public (it finds the
 //! stored hash); the secret carries 256 random bits. Only the argon2id hash is stored.
 
-use argon2::password_hash::{PasswordHasher, SaltString};
-use argon2::{Argon2, PasswordHash, PasswordVerifier};
+use argon2::password_hash::SaltString;
 use stickycalls_domain::accounts::NewKey;
 use stickycalls_domain::keys::MintedKey;
 use stickycalls_domain::ports::KeyMinter;
@@ -57,15 +56,12 @@ pub fn parse(token: &str) -> Option<ParsedKey<'_>> {
     })
 }
 
-/// The argon2id hash (PHC string) of a token.
+/// The argon2id hash (PHC string) of a token, on the process's one argon2 memory.
 pub fn hash(token: &str) -> anyhow::Result<String> {
     let salt_bytes = uuid::Uuid::new_v4();
     let salt =
         SaltString::encode_b64(salt_bytes.as_bytes()).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
-    Argon2::default()
-        .hash_password(token.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("hashing a key: {e}"))
+    crate::argon2_memory::hash(token, &salt)
 }
 
 /// The stored hash an unknown key is checked against, so that an unknown key costs the
@@ -78,15 +74,10 @@ pub fn prefix(environment: Environment, lookup_id: &str) -> String {
     format!("sk_{}_{lookup_id}", environment.as_str())
 }
 
-/// Whether `token` matches `phc` (constant-time inside argon2).
+/// Whether `token` matches `phc` (constant-time comparison), on the process's one
+/// argon2 memory.
 pub fn verify(token: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(token.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    crate::argon2_memory::verify(token, phc)
 }
 
 /// A new key for `environment` labelled `name`: the token to show once, and what to
@@ -152,6 +143,7 @@ mod tests {
 
     #[test]
     fn the_decoy_is_a_real_hash_with_todays_parameters() {
+        use argon2::PasswordHash;
         let parsed = PasswordHash::new(DECOY_HASH).expect("the decoy parses");
         let fresh = hash("sk_test_0000000000000000_other").unwrap();
         let fresh = PasswordHash::new(&fresh).unwrap();

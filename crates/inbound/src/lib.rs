@@ -14,6 +14,7 @@
 //! It must not know SQL, any store, or any adapter's routes, pages or tools; no rule of
 //! the product lives here: requests become domain values and go to the domain's services.
 
+mod argon2_memory;
 pub mod auth;
 pub mod body;
 pub mod calls;

@@ -1,7 +1,7 @@
 //! `GET /metrics` in Prometheus text format (prometheus-client): requests by route
 //! pattern, method and status, a latency histogram per route, call starts by
 //! recommendation (the match rate is `reuse` over all), billable starts, credits
-//! spent, and database connections in use. Labels never hold an id, a number or a
+//! spent, database connections in use, and statements sent to the database. Labels never hold an id, a number or a
 //! tenant: only route patterns and fixed words.
 
 use std::sync::Mutex;
@@ -52,6 +52,7 @@ pub struct Metrics {
     credits: Counter,
     pool_in_use: Gauge,
     pool_open: Gauge,
+    statements: Counter,
     match_ratio: Gauge<f64, AtomicU64>,
     limiter: LimiterGauges,
     pools: Mutex<Vec<PoolProbe>>,
@@ -77,6 +78,7 @@ impl Default for Metrics {
         let starts = Family::<StartLabels, Counter>::default();
         let (billable, credits) = (Counter::default(), Counter::default());
         let (pool_in_use, pool_open) = (Gauge::default(), Gauge::default());
+        let statements = Counter::default();
         let match_ratio = Gauge::<f64, AtomicU64>::default();
         registry.register(
             "match_ratio",
@@ -118,6 +120,11 @@ impl Default for Metrics {
             "Database connections open",
             pool_open.clone(),
         );
+        registry.register(
+            "db_statements",
+            "Statements sent to the database (PostgreSQL; 0 on SQLite)",
+            statements.clone(),
+        );
         let limiter = LimiterGauges::default();
         registry.register(
             "ratelimit_local_decisions",
@@ -139,6 +146,7 @@ impl Default for Metrics {
             credits,
             pool_in_use,
             pool_open,
+            statements,
             match_ratio,
             pools: Mutex::new(Vec::new()),
         }
@@ -195,13 +203,21 @@ impl Metrics {
         let total = self.pools.lock().map_or_else(
             |_| PoolUse::default(),
             |pools| {
-                pools.iter().fold(PoolUse::default(), |sum, probe| {
+                let total = pools.iter().fold(PoolUse::default(), |sum, probe| {
                     let use_now = probe();
                     PoolUse {
                         open: sum.open + use_now.open,
                         in_use: sum.in_use + use_now.in_use,
+                        statements: sum.statements + use_now.statements,
                     }
-                })
+                });
+                // The pools' counts only grow: the counter follows their sum (under
+                // the lock, so two scrapes at once never add the same statements).
+                let counted = self.statements.get();
+                if total.statements > counted {
+                    self.statements.inc_by(total.statements - counted);
+                }
+                total
             },
         );
         let starts = |recommendation| {

@@ -287,6 +287,10 @@ impl Health for PgStore {
 
     fn pool_use(&self) -> PoolUse {
         let (open, in_use) = self.pool_status();
-        PoolUse { open, in_use }
+        PoolUse {
+            open,
+            in_use,
+            statements: self.statements_sent(),
+        }
     }
 }

@@ -43,6 +43,7 @@ pub mod schema;
 mod sessions;
 mod settings;
 mod start;
+mod statements;
 mod store;
 mod stripes;
 mod tenant_key;

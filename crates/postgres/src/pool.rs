@@ -1,5 +1,7 @@
 //! The connection pool and its settings.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use deadpool::Runtime;
@@ -14,6 +16,7 @@ use stickycalls_domain::credits::SharedPolicy;
 
 use crate::errors::from_pool;
 pub use crate::round_trips::RoundTrips;
+use crate::statements::Counted;
 
 /// How to reach PostgreSQL and how many connections to hold.
 #[derive(Clone)]
@@ -51,6 +54,8 @@ impl PgSettings {
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool<AsyncPgConnection>,
+    /// Statements sent by the pool's connections since it was made.
+    statements: Arc<AtomicU64>,
     /// The billing policy a start's debit and the ledger apply.
     pub(crate) policy: SharedPolicy,
 }
@@ -71,7 +76,7 @@ impl PgStore {
     /// Builds the pool. No connection is made until the first query. Credits are
     /// kept under `policy` (the operator's billing).
     pub fn new(settings: &PgSettings, policy: SharedPolicy) -> anyhow::Result<Self> {
-        Self::with_config(settings, ManagerConfig::default(), policy)
+        Self::with_config(settings, policy, None)
     }
 
     /// A pool whose connections report every query to `counter` (tests that count
@@ -80,21 +85,26 @@ impl PgStore {
     pub fn with_round_trip_counter(
         settings: &PgSettings, policy: SharedPolicy, counter: RoundTrips,
     ) -> anyhow::Result<Self> {
-        let mut config = ManagerConfig::default();
+        Self::with_config(settings, policy, Some(counter))
+    }
+
+    fn with_config(
+        settings: &PgSettings, policy: SharedPolicy, round_trips: Option<RoundTrips>,
+    ) -> anyhow::Result<Self> {
+        let statements = Arc::new(AtomicU64::new(0));
+        let mut config = ManagerConfig::<AsyncPgConnection>::default();
+        let counted = statements.clone();
         config.custom_setup = Box::new(move |url| {
-            let counter = counter.clone();
+            let counter = Counted {
+                statements: counted.clone(),
+                round_trips: round_trips.clone(),
+            };
             Box::pin(async move {
                 let mut conn = AsyncPgConnection::establish(url).await?;
                 conn.set_instrumentation(counter);
                 Ok(conn)
             })
         });
-        Self::with_config(settings, config, policy)
-    }
-
-    fn with_config(
-        settings: &PgSettings, mut config: ManagerConfig<AsyncPgConnection>, policy: SharedPolicy,
-    ) -> anyhow::Result<Self> {
         // A checked-out connection is not pinged (that would cost a round trip per
         // request); a dead one fails its first query, which answers Unavailable.
         config.recycling_method = RecyclingMethod::Fast;
@@ -109,7 +119,16 @@ impl PgStore {
             .recycle_timeout(Some(settings.wait_timeout))
             .runtime(Runtime::Tokio1)
             .build()?;
-        Ok(Self { pool, policy })
+        Ok(Self {
+            pool,
+            statements,
+            policy,
+        })
+    }
+
+    /// Statements the pool's connections have sent since it was made.
+    pub fn statements_sent(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// A pooled connection, or `Unavailable` within the wait timeout.

@@ -131,6 +131,7 @@ async fn a_known_callers_start_costs_two_round_trips() {
     let counter = RoundTrips::default();
     let store = PgStore::with_round_trip_counter(&settings, billing_on(), counter.clone()).unwrap();
     let ledger = PgLedger::new(store.clone());
+    let pool = store.clone();
     let t = tenant(9, stickycalls_domain::tenant::Environment::Test);
     stickycalls_test_support::fakes::operator(store.clone(), ledger.clone(), TestClock::default())
         .grant_credits(&t.id, 1)
@@ -163,12 +164,18 @@ async fn a_known_callers_start_costs_two_round_trips() {
     let warm = service.start(&t, start("warm-up")).await.unwrap();
     assert!(!warm.billable, "a known caller");
     counter.take();
+    let sent = pool.statements_sent();
     let known = service.start(&t, start("measured")).await.unwrap();
     assert_eq!(known.variables["a"].value, "b");
     let (round_trips, queries) = counter.take();
     // BEGIN + call lookup + evidence, then call insert + open intents + live variables +
     // credits left (the account and its stripes) + COMMIT
     assert_eq!((round_trips, queries), (2, 9));
+    assert_eq!(
+        pool.statements_sent() - sent,
+        9,
+        "the pool's count (the db_statements metric) sees each"
+    );
     assert_eq!(
         known.credits_remaining,
         Some(0),

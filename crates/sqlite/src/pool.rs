@@ -136,6 +136,7 @@ impl SqliteStore {
         stickycalls_domain::ports::PoolUse {
             open: status.size,
             in_use: status.size.saturating_sub(status.available),
+            statements: 0,
         }
     }
 

@@ -11,6 +11,9 @@ pub struct PoolUse {
     pub open: usize,
     /// Connections lent out to a request right now.
     pub in_use: usize,
+    /// Statements sent to the database since the pool was made (0 where the store does
+    /// not count them: SQLite, memory).
+    pub statements: u64,
 }
 
 /// Whether the store answers (health checks), and how busy its pool is (metrics).
