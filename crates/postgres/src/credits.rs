@@ -46,6 +46,21 @@ fn to_account(row: Row) -> QueryResult<CreditAccount> {
     })
 }
 
+/// An account from its columns read by another statement (a start's read-back).
+pub(crate) fn account_of(
+    plan: String, allowance: i64, anchor: OffsetDateTime, period_start: OffsetDateTime,
+    allowance_left: i64, top_up: i64,
+) -> QueryResult<CreditAccount> {
+    to_account(Row {
+        plan,
+        allowance,
+        anchor,
+        period_start,
+        allowance_left,
+        top_up,
+    })
+}
+
 /// A count as PostgreSQL's `bigint` (saturating).
 pub(crate) fn int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -81,10 +96,20 @@ pub(crate) async fn gathered(
 pub(crate) async fn remaining(
     conn: &AsyncPgConnection, tenant: Uuid, policy: &dyn BillingPolicy, now: Timestamp,
 ) -> QueryResult<u64> {
-    Ok(gathered(conn, tenant)
-        .await?
+    let (account, stripes) =
+        futures_util::try_join!(load(conn, tenant, false), stripes::read_all(conn, tenant))?;
+    Ok(balance_of(account, &stripes, policy, now))
+}
+
+/// Credits left at `now` of `account` (none: 0) with `stripes`' blocks folded in.
+pub(crate) fn balance_of(
+    account: Option<CreditAccount>, stripes: &[stripes::Stripe], policy: &dyn BillingPolicy,
+    now: Timestamp,
+) -> u64 {
+    account
+        .map(|a| a.gather(&stripes::blocks(stripes)))
         .map(|a| a.at(policy, now).0.balance().total())
-        .unwrap_or(0))
+        .unwrap_or(0)
 }
 
 /// Locks every stripe, then the account (the order every lock taker keeps), and

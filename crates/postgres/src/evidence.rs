@@ -1,5 +1,6 @@
-//! The hot read of every start: the call under its id, and the evidence for its hints,
-//! sent together (pipelined) in one round trip.
+//! The hot read of every start, one statement: whether a call is stored under its id,
+//! and the evidence for its hints. A start whose id is taken (a retry, rare) reads the
+//! stored call with a second one.
 
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -43,18 +44,24 @@ WITH candidates AS (
       FROM customers c
      WHERE c.tenant_id = {tenant} AND c.customer_ref = {customer_ref}
 )
-SELECT k.kind, k.customer_ref, k.namespace, k.line_type, k.linked_at,
-       k.first_confirmed_at, k.last_confirmed_at, k.last_attestation, k.last_unattested_at,
-       k.attested_run,
-       (SELECT max(started_at) FROM calls
-         WHERE k.kind <> 'holds' AND tenant_id = {tenant} AND customer_ref = k.customer_ref)
-         AS last_call_at,
-       i.last_seen AS last_open_intent_at, i.name AS last_open_intent
-  FROM candidates k
-  LEFT JOIN LATERAL (
-        SELECT last_seen, name FROM intents
-         WHERE k.kind <> 'holds' AND tenant_id = {tenant} AND customer_ref = k.customer_ref
-         ORDER BY last_seen DESC, name LIMIT 1) i ON true";
+-- One row at least: the call id's row joined to each piece of evidence (none: NULLs).
+SELECT t.taken, e.*
+  FROM (SELECT EXISTS (SELECT 1 FROM calls WHERE tenant_id = {tenant} AND call_id = {call_id})
+          AS taken) t
+  LEFT JOIN (
+    SELECT k.kind, k.customer_ref, k.namespace, k.line_type, k.linked_at,
+           k.first_confirmed_at, k.last_confirmed_at, k.last_attestation,
+           k.last_unattested_at, k.attested_run,
+           (SELECT max(started_at) FROM calls
+             WHERE k.kind <> 'holds' AND tenant_id = {tenant} AND customer_ref = k.customer_ref)
+             AS last_call_at,
+           i.last_seen AS last_open_intent_at, i.name AS last_open_intent
+      FROM candidates k
+      LEFT JOIN LATERAL (
+            SELECT last_seen, name FROM intents
+             WHERE k.kind <> 'holds' AND tenant_id = {tenant} AND customer_ref = k.customer_ref
+             ORDER BY last_seen DESC, name LIMIT 1) i ON true
+  ) e ON true";
 
 /// [`EVIDENCE_SQL`] with its parameters. Unlike `sql_query`, which diesel never caches
 /// (so every start paid a Parse and a plan), this query has a static id: it is prepared
@@ -66,6 +73,8 @@ struct EvidenceQuery {
     namespaces: Vec<String>,
     values: Vec<String>,
     customer_ref: Option<String>,
+    /// The start's call id (`None`: evidence only, `taken` is false).
+    call_id: Option<String>,
 }
 
 impl QueryId for EvidenceQuery {
@@ -89,6 +98,7 @@ impl QueryFragment<Pg> for EvidenceQuery {
                 "namespaces" => out.push_bind_param::<Array<Text>, _>(&self.namespaces)?,
                 "values" => out.push_bind_param::<Array<Text>, _>(&self.values)?,
                 "customer_ref" => out.push_bind_param::<Nullable<Text>, _>(&self.customer_ref)?,
+                "call_id" => out.push_bind_param::<Nullable<Text>, _>(&self.call_id)?,
                 other => {
                     return Err(diesel::result::Error::QueryBuilderError(
                         format!("unknown parameter `{other}` in EVIDENCE_SQL").into(),
@@ -102,18 +112,21 @@ impl QueryFragment<Pg> for EvidenceQuery {
     }
 }
 
+/// A row of [`EVIDENCE_SQL`]: `taken`, and a piece of evidence unless `kind` is NULL.
 #[derive(QueryableByName)]
 struct EvidenceRow {
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = Text)]
-    customer_ref: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    taken: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    kind: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    customer_ref: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     namespace: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     line_type: Option<String>,
-    #[diesel(sql_type = Timestamptz)]
-    linked_at: OffsetDateTime,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    linked_at: Option<OffsetDateTime>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     first_confirmed_at: Option<OffsetDateTime>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
@@ -122,8 +135,8 @@ struct EvidenceRow {
     last_attestation: Option<String>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     last_unattested_at: Option<OffsetDateTime>,
-    #[diesel(sql_type = Integer)]
-    attested_run: i32,
+    #[diesel(sql_type = Nullable<Integer>)]
+    attested_run: Option<i32>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     last_call_at: Option<OffsetDateTime>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
@@ -132,9 +145,24 @@ struct EvidenceRow {
     last_open_intent: Option<String>,
 }
 
+/// The evidence for `hints`.
 pub(crate) async fn evidence(
-    mut conn: &AsyncPgConnection, tenant: Uuid, hints: &IdentityHints,
+    conn: &AsyncPgConnection, tenant: Uuid, hints: &IdentityHints,
 ) -> QueryResult<Evidence> {
+    Ok(read(conn, tenant, None, hints).await?.1)
+}
+
+/// Whether a call is stored under `call_id`, and the evidence for `hints`: one
+/// statement.
+pub(crate) async fn taken_and_evidence(
+    conn: &AsyncPgConnection, tenant: Uuid, call_id: &CallId, hints: &IdentityHints,
+) -> QueryResult<(bool, Evidence)> {
+    read(conn, tenant, Some(call_id), hints).await
+}
+
+async fn read(
+    mut conn: &AsyncPgConnection, tenant: Uuid, call_id: Option<&CallId>, hints: &IdentityHints,
+) -> QueryResult<(bool, Evidence)> {
     let (namespaces, values): (Vec<String>, Vec<String>) = hints
         .external_ids
         .iter()
@@ -146,26 +174,34 @@ pub(crate) async fn evidence(
         namespaces,
         values,
         customer_ref: hints.customer_ref.as_ref().map(|c| c.as_str().to_owned()),
+        call_id: call_id.map(|c| c.as_str().to_owned()),
     };
     let rows: Vec<EvidenceRow> = query.load(&mut conn).await?;
-    assemble(rows)
+    let taken = <[EvidenceRow]>::first(&rows).is_some_and(|r| r.taken);
+    Ok((taken, assemble(rows)?))
 }
 
 fn assemble(rows: Vec<EvidenceRow>) -> QueryResult<Evidence> {
     let mut evidence = Evidence::default();
     for row in rows {
+        // The row of a read that found no evidence: NULLs beside `taken`.
+        let (Some(kind), Some(customer_ref), Some(linked_at)) =
+            (row.kind, row.customer_ref, row.linked_at)
+        else {
+            continue;
+        };
         let line_type = line_type_of(row.line_type.as_deref());
         let confirmed = confirmed_of(
             row.first_confirmed_at,
             row.last_confirmed_at,
             row.last_attestation.as_deref(),
             row.last_unattested_at,
-            row.attested_run,
+            row.attested_run.unwrap_or(0),
         )?;
         evidence.add(
-            CustomerRef::from_trusted(row.customer_ref),
-            EvidenceKind::from_row(&row.kind, row.namespace, line_type, confirmed),
-            Timestamp::new(row.linked_at),
+            CustomerRef::from_trusted(customer_ref),
+            EvidenceKind::from_row(&kind, row.namespace, line_type, confirmed),
+            Timestamp::new(linked_at),
             Activity {
                 last_call_at: row.last_call_at.map(Timestamp::new),
                 last_open_intent_at: row.last_open_intent_at.map(Timestamp::new),

@@ -17,6 +17,7 @@
 //! (`notify`); [`listen`] hears them.
 
 mod accounts;
+mod call_insert;
 mod clear_links;
 mod context;
 mod credits;
@@ -28,6 +29,7 @@ mod export;
 mod keyring;
 mod keyring_batch;
 mod keys;
+mod known_start;
 mod ledger;
 mod links;
 mod listen;

@@ -1,24 +1,24 @@
-//! Committing a start, in the transaction its read opened (`BEGIN` was pipelined with
-//! the call lookup and the evidence): every start is one transaction.
+//! Committing a start, after its read (one statement, no transaction): a start's
+//! writes are one transaction, or one statement when the call row is all they write.
 //!
 //! The writes go out in one pipeline: PostgreSQL runs the statements in the order they
-//! were sent (the customer before the call row that references it), and a failure
-//! anywhere fails the rest of the transaction. `try_join!` polls in order and
+//! were sent (`BEGIN` first; the customer before the call row that references it), and
+//! a failure anywhere fails the rest of the transaction. `try_join!` polls in order and
 //! diesel-async sends each statement right after taking its statement cache (a FIFO
 //! tokio mutex, held while preparing), so the sending order is this order even when a
 //! statement must be prepared first.
 //!
-//! - A known caller with nothing to pay: the call insert, the context reads, the
-//!   credits left and `COMMIT` in one pipeline. Two round trips in all, read included.
-//!   (If the insert found the `call_id` taken, the transaction committed nothing.)
-//! - A billable start: `SAVEPOINT`, the writes, the first free credit stripe's
+//! - A known caller with nothing to pay: one statement, the call insert with the
+//!   context and the credits left read back ([`known_start`]). Two statements in all,
+//!   read included. (If the insert found the `call_id` taken, it wrote nothing.)
+//! - A billable start: `BEGIN`, `SAVEPOINT`, the writes, the first free credit stripe's
 //!   `FOR UPDATE SKIP LOCKED` and the credits as last committed in one pipeline; the
 //!   stripe's block pays (the domain's `Payment` decides), and the stripe, the ledger
 //!   line and `COMMIT` go in a second one. Three round trips in all; a fourth when the
 //!   block must be refilled from the account (see [`billed`]).
-//! - A new customer without a charge (billing off): the writes, then `COMMIT` once the
-//!   call insert is known to have happened (a provisional customer must not outlive a
-//!   refused start).
+//! - A new customer without a charge (billing off): `BEGIN`, the writes, then `COMMIT`
+//!   once the call insert is known to have happened (a provisional customer must not
+//!   outlive a refused start).
 
 use diesel::QueryResult;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -28,16 +28,17 @@ use stickycalls_domain::ports::{CommitStartError, CustomerContext, StartCommit, 
 use stickycalls_domain::tenant::TenantId;
 use uuid::Uuid;
 
+use crate::call_insert::CallInsert;
 use crate::context::customer_context;
 use crate::credits;
 use crate::errors::from_diesel;
+use crate::known_start;
 use crate::links::{ensure_customer, link_hints};
 use crate::outbox;
 use crate::rows::CallRow;
-use crate::schema::calls;
 use crate::stripes;
 use crate::tenant_key::tenant_key;
-use crate::tx::{Commit, RollbackToSavepoint, Savepoint, StartTx, rollback_or_discard};
+use crate::tx::{Begin, Commit, RollbackToSavepoint, Savepoint, StartTx, rollback_or_discard};
 
 /// Why a start's transaction rolls back.
 enum Abort {
@@ -71,20 +72,39 @@ enum Ended {
 }
 
 pub(crate) async fn commit_start(
-    tx: StartTx, tenant: TenantId, commit: StartCommit, policy: &dyn BillingPolicy,
+    mut tx: StartTx, tenant: TenantId, commit: StartCommit, policy: &dyn BillingPolicy,
 ) -> Result<StartReceipt, CommitStartError> {
+    if !only_the_call(&commit) {
+        // `BEGIN` goes first in the writes' pipeline; a drop from here rolls back.
+        tx.begin();
+    }
     let ended = write(tx.conn(), tenant, &commit, policy).await;
+    let began = tx.is_open();
     let conn = tx.finish();
     match ended {
         Ok(Ended::Committed(receipt)) => Ok(receipt),
         Ok(Ended::TakenAndClosed) => Err(CommitStartError::CallIdTaken),
         Err(abort) => {
-            if let Some(conn) = conn {
+            if let Some(conn) = conn.filter(|_| began) {
                 rollback_or_discard(conn).await;
             }
             Err(abort.into())
         }
     }
+}
+
+/// Whether the start writes its call row and nothing else (a known caller, nothing to
+/// pay): one statement, no transaction.
+fn only_the_call(commit: &StartCommit) -> bool {
+    commit.charge.is_none() && !commit.create_customer && !commit.link_hints
+}
+
+/// `BEGIN` and what follows it, sent in this order without waiting between them.
+async fn begin_then(
+    conn: &AsyncPgConnection, then: impl Future<Output = QueryResult<()>>,
+) -> QueryResult<()> {
+    let mut begin_conn = conn;
+    futures_util::try_join!(Begin.execute(&mut begin_conn), then).map(|_| ())
 }
 
 async fn write(
@@ -114,10 +134,7 @@ async fn writes<T>(
             Ok(())
         }
     };
-    let insert = diesel::insert_into(calls::table)
-        .values(row)
-        .on_conflict_do_nothing()
-        .execute(&mut insert_conn);
+    let insert = CallInsert(row).execute(&mut insert_conn);
     let links = async {
         if commit.link_hints {
             link_hints(
@@ -146,45 +163,39 @@ async fn writes<T>(
     Ok((inserted, context, then))
 }
 
-/// A start with nothing to pay: its writes, then `COMMIT` (in the same pipeline when
-/// only the call is written).
+/// A start with nothing to pay. Only the call row to write: one statement
+/// ([`known_start`]). Otherwise `BEGIN`, the writes, then `COMMIT` once the call insert
+/// is known to have happened.
 async fn free(
     conn: &AsyncPgConnection, tenant: Uuid, commit: &StartCommit, policy: &dyn BillingPolicy,
 ) -> Result<Ended, Abort> {
+    if only_the_call(commit) {
+        let written = known_start::write(conn, tenant, commit, policy).await?;
+        if written.inserted == 0 {
+            return Ok(Ended::TakenAndClosed);
+        }
+        return Ok(Ended::Committed(StartReceipt {
+            context: written.context,
+            credits_remaining: written.credits_remaining,
+        }));
+    }
     let now = commit.call.started_at;
-    let only_the_call = !commit.create_customer && !commit.link_hints;
-    let mut commit_conn = conn;
-    let then = async {
-        let balance = async {
-            if commit.report_balance {
-                credits::remaining(conn, tenant, policy, now)
-                    .await
-                    .map(Some)
-            } else {
-                Ok(None)
-            }
-        };
-        let commit_now = async {
-            if only_the_call {
-                Commit.execute(&mut commit_conn).await.map(|_| ())
-            } else {
-                Ok(())
-            }
-        };
-        futures_util::try_join!(balance, commit_now).map(|(balance, ())| balance)
-    };
-    let (inserted, context, balance) = writes(conn, tenant, commit, async { Ok(()) }, then).await?;
-    if inserted == 0 {
-        return if only_the_call {
-            Ok(Ended::TakenAndClosed)
+    let balance = async {
+        if commit.report_balance {
+            credits::remaining(conn, tenant, policy, now)
+                .await
+                .map(Some)
         } else {
-            Err(Abort::CallIdTaken)
-        };
+            Ok(None)
+        }
+    };
+    let first = begin_then(conn, async { Ok(()) });
+    let (inserted, context, balance) = writes(conn, tenant, commit, first, balance).await?;
+    if inserted == 0 {
+        return Err(Abort::CallIdTaken);
     }
-    if !only_the_call {
-        let mut commit_conn = conn;
-        Commit.execute(&mut commit_conn).await?;
-    }
+    let mut commit_conn = conn;
+    Commit.execute(&mut commit_conn).await?;
     Ok(Ended::Committed(StartReceipt {
         context,
         credits_remaining: balance,
@@ -207,7 +218,9 @@ async fn billed(
     let call = &commit.call;
     let mut payment = Payment::new(tenant_id, charge, &call.call_id, policy, call.started_at);
     let mut savepoint_conn = conn;
-    let savepoint = async { Savepoint.execute(&mut savepoint_conn).await.map(|_| ()) };
+    let savepoint = begin_then(conn, async {
+        Savepoint.execute(&mut savepoint_conn).await.map(|_| ())
+    });
     let then = async {
         futures_util::try_join!(
             stripes::lock_free(conn, tenant),

@@ -12,40 +12,35 @@ use stickycalls_domain::ports::{
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::{StoreError, Timestamp};
 
-use diesel_async::RunQueryDsl;
-
 use crate::errors::from_diesel;
 use crate::pool::PgStore;
 use crate::tenant_key::tenant_key;
-use crate::tx::{Begin, StartTx, rollback_or_discard};
+use crate::tx::StartTx;
 use crate::{context, end, evidence, start};
 
 impl CallStore for PgStore {
     type StartTx = StartTx;
 
-    /// One round trip: `BEGIN`, the call lookup and the evidence, pipelined. The
-    /// connection stays with the start, its transaction open, until the commit.
+    /// One statement: whether the call id is taken, and the evidence (a retry reads
+    /// its stored call with a second). The connection stays with the start until its
+    /// writes, which open a transaction when they are more than one statement.
     async fn load_start(
         &self, tenant: &TenantId, call_id: &CallId, hints: &IdentityHints,
     ) -> Result<(StartSnapshot, StartTx), StoreError> {
         let key = tenant_key(tenant);
         let tx = StartTx::new(self.conn().await?);
         let conn = tx.conn();
-        let mut begin_conn = conn;
-        let read = futures_util::try_join!(
-            Begin.execute(&mut begin_conn),
-            evidence::find_call(conn, key, call_id),
-            evidence::evidence(conn, key, hints)
-        );
-        match read {
-            Ok((_, call, evidence)) => Ok((StartSnapshot { call, evidence }, tx)),
-            Err(e) => {
-                if let Some(conn) = tx.finish() {
-                    rollback_or_discard(conn).await;
-                }
-                Err(from_diesel(e))
-            }
-        }
+        let (taken, evidence) = evidence::taken_and_evidence(conn, key, call_id, hints)
+            .await
+            .map_err(from_diesel)?;
+        // A retry (rare): the stored call it replays, read whole.
+        let call = match taken {
+            true => evidence::find_call(conn, key, call_id)
+                .await
+                .map_err(from_diesel)?,
+            false => None,
+        };
+        Ok((StartSnapshot { call, evidence }, tx))
     }
 
     async fn find_call(

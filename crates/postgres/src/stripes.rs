@@ -43,6 +43,18 @@ fn to_stripe(row: Row) -> QueryResult<Stripe> {
     ))
 }
 
+/// A stripe from its columns read by another statement (a start's read-back).
+pub(crate) fn stripe_of(
+    stripe: i16, period_start: OffsetDateTime, allowance_left: i64, top_up: i64,
+) -> QueryResult<Stripe> {
+    to_stripe(Row {
+        stripe,
+        period_start,
+        allowance_left,
+        top_up,
+    })
+}
+
 fn rows(rows: Vec<Row>) -> QueryResult<Vec<Stripe>> {
     rows.into_iter().map(to_stripe).collect()
 }

@@ -1,7 +1,9 @@
-//! A start's transaction, held from its read to its commit: the connection, with
-//! `BEGIN` sent (pipelined with the read). `BEGIN`, `COMMIT` and `ROLLBACK` are
-//! prepared once per connection like the DSL queries (an uncached statement would
-//! cost a round trip of its own every time, waiting for its Parse).
+//! A start's connection, held from its read to its writes. The read is one statement
+//! on its own (no transaction: PostgreSQL reads each statement's own snapshot under
+//! READ COMMITTED anyway); writes of more than one statement open the transaction,
+//! `BEGIN` pipelined ahead of them. `BEGIN`, `COMMIT` and `ROLLBACK` are prepared once
+//! per connection like the DSL queries (an uncached statement would cost a round trip
+//! of its own every time, waiting for its Parse).
 
 use diesel::QueryResult;
 use diesel::pg::Pg;
@@ -37,11 +39,13 @@ control!(Savepoint, "SAVEPOINT credits");
 control!(RollbackToSavepoint, "ROLLBACK TO SAVEPOINT credits");
 
 /// The connection of a start in progress. Dropped without [`StartTx::finish`] (a
-/// retry answered from the stored call, a cancelled request), it rolls back on a task
-/// of its own before the connection goes back to the pool; a connection that cannot
-/// roll back is closed instead of being reused.
+/// retry answered from the stored call, a cancelled request) after its transaction
+/// began, it rolls back on a task of its own before the connection goes back to the
+/// pool; a connection that cannot roll back is closed instead of being reused.
 pub struct StartTx {
     conn: Option<Conn>,
+    /// Whether `BEGIN` was sent.
+    open: bool,
 }
 
 impl std::fmt::Debug for StartTx {
@@ -53,9 +57,23 @@ impl std::fmt::Debug for StartTx {
 }
 
 impl StartTx {
-    /// Holds `conn`; the caller sends `BEGIN` on it.
+    /// Holds `conn`, no transaction open.
     pub(crate) fn new(conn: Conn) -> Self {
-        Self { conn: Some(conn) }
+        Self {
+            conn: Some(conn),
+            open: false,
+        }
+    }
+
+    /// Marks the transaction begun: the caller sends `BEGIN` (pipelined with what
+    /// follows); from now on a drop rolls back.
+    pub(crate) fn begin(&mut self) {
+        self.open = true;
+    }
+
+    /// Whether `BEGIN` was sent.
+    pub(crate) fn is_open(&self) -> bool {
+        self.open
     }
 
     /// The connection, for pipelined queries.
@@ -66,7 +84,7 @@ impl StartTx {
     }
 
     /// Gives the connection back: its transaction is over (committed, or to be rolled
-    /// back by the caller with [`rollback_or_discard`]).
+    /// back by the caller with [`rollback_or_discard`] if it began).
     pub(crate) fn finish(mut self) -> Option<Conn> {
         self.conn.take()
     }
@@ -77,6 +95,10 @@ impl Drop for StartTx {
         let Some(conn) = self.conn.take() else {
             return;
         };
+        if !self.open {
+            // Nothing to undo: the connection goes back to the pool as it is.
+            return;
+        }
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(rollback_or_discard(conn));

@@ -1,5 +1,5 @@
 //! Transactions per start, as PostgreSQL itself counts them (`pg_stat_database`), and
-//! the connection a start holds from its read to its commit.
+//! the connection a start holds from its read to its writes.
 
 use stickycalls_domain::calls::CallService;
 use stickycalls_domain::tenant::{Environment, Tenant};
@@ -81,9 +81,11 @@ async fn counted(
     (after.0 - before.0, after.1 - before.1)
 }
 
-/// Every start is one transaction: a returning caller's and a billed new caller's
-/// alike. Two runs of 5 and 15 starts each open a connection and prepare the same
-/// statements, so their difference is exactly what 10 starts cost.
+/// Every start writes in one transaction, a returning caller's and a billed new
+/// caller's alike, after one read statement (its own read-only transaction in
+/// PostgreSQL's count): two transactions per start, never more. Two runs of 5 and 15
+/// starts each open a connection and prepare the same statements, so their difference
+/// is exactly what 10 starts cost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_start_is_one_transaction() {
     let db = database().await;
@@ -142,7 +144,11 @@ async fn every_start_is_one_transaction() {
     assert_eq!(rolled_back, 0);
     let (fifteen, rolled_back) = counted(&admin, &db, &t, "r15", 15, returning("r15")).await;
     assert_eq!(rolled_back, 0);
-    assert_eq!(fifteen - five, 10, "one transaction per returning start");
+    assert_eq!(
+        fifteen - five,
+        20,
+        "a read and one writing transaction per returning start"
+    );
 
     let new_callers = |run: &'static str| {
         move |n: usize| {
@@ -155,12 +161,15 @@ async fn every_start_is_one_transaction() {
     let (five, _) = counted(&admin, &db, &t, "n5", 5, new_callers("n5")).await;
     let (fifteen, rolled_back) = counted(&admin, &db, &t, "n15", 15, new_callers("n15")).await;
     assert_eq!(rolled_back, 0);
-    assert_eq!(fifteen - five, 10, "one transaction per billed start");
+    assert_eq!(
+        fifteen - five,
+        20,
+        "a read and one writing transaction per billed start"
+    );
 }
 
-/// A retried start answered from its stored call writes nothing: the transaction its
-/// read opened is rolled back before the connection serves anyone else, and the next
-/// start on that one connection commits on its own.
+/// A retried start answered from its stored call writes nothing and leaves no
+/// transaction open: the next start on that one connection commits on its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_start_leaves_no_transaction_open() {
     let db = database().await;
