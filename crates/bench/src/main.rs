@@ -222,6 +222,7 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
     let pgbench = async |script: Script| pgbench::start_tps(&tools.pgbench, script, &run).await;
     let pgbench_tps = pgbench(Script::Replay).await?;
     let reference_tps = pgbench(Script::Reference).await?;
+    let reference2_tps = pgbench(Script::Reference2).await?;
     Ok(SizeReport {
         dataset: data,
         returning_saturation: returning,
@@ -238,6 +239,7 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
         redis,
         pgbench_tps,
         reference_tps,
+        reference2_tps,
         rss_mb,
         steady_rss_mb,
         console,

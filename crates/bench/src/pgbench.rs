@@ -1,7 +1,9 @@
 //! The database's own figures, with as many pgbench clients as the server has pool
 //! connections, on the same data: the replay of one returning caller's start as the
-//! server sends it (`sql/start.pgbench`, prepared and pipelined), and the reference,
-//! the same work as one hand-written statement (`sql/reference.pgbench`).
+//! server sends it (`sql/start.pgbench`, prepared and pipelined), the reference, the
+//! same work as one hand-written statement (`sql/reference.pgbench`), and the second
+//! reference, the same work as one hand-written read then one write
+//! (`sql/reference2.pgbench`: the server's shape).
 
 use std::path::Path;
 
@@ -15,6 +17,8 @@ pub enum Script {
     Replay,
     /// The fastest hand-written SQL doing a returning caller's whole start.
     Reference,
+    /// The fastest hand-written read then write doing it (the server's shape).
+    Reference2,
 }
 
 impl Script {
@@ -22,6 +26,7 @@ impl Script {
         match self {
             Self::Replay => include_str!("../sql/start.pgbench"),
             Self::Reference => include_str!("../sql/reference.pgbench"),
+            Self::Reference2 => include_str!("../sql/reference2.pgbench"),
         }
     }
 
@@ -30,6 +35,7 @@ impl Script {
         match self {
             Self::Replay => "start.pgbench",
             Self::Reference => "reference.pgbench",
+            Self::Reference2 => "reference2.pgbench",
         }
     }
 }

@@ -269,3 +269,39 @@ pub async fn serve(metrics: web::Data<Metrics>) -> HttpResponse {
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(metrics.render())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use stickycalls_domain::ports::PoolUse;
+
+    use super::Metrics;
+
+    fn statements(text: &str) -> Option<u64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix("stickycalls_db_statements_total "))
+            .and_then(|v| v.trim().parse().ok())
+    }
+
+    #[test]
+    fn the_statement_counter_follows_the_sum_of_the_pools() {
+        let metrics = Metrics::default();
+        let (one, two) = (Arc::new(AtomicU64::new(5)), Arc::new(AtomicU64::new(2)));
+        for pool in [one.clone(), two.clone()] {
+            metrics.watch_pool(move || PoolUse {
+                statements: pool.load(Ordering::Relaxed),
+                ..PoolUse::default()
+            });
+        }
+        assert_eq!(statements(&metrics.render()), Some(7));
+        one.fetch_add(3, Ordering::Relaxed);
+        assert_eq!(statements(&metrics.render()), Some(10));
+        assert_eq!(
+            statements(&metrics.render()),
+            Some(10),
+            "a scrape adds nothing"
+        );
+    }
+}

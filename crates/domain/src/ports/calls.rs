@@ -18,8 +18,8 @@ use crate::timestamp::Timestamp;
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock(type StartTx = ();))]
 pub trait CallStore: Send + Sync + 'static {
     /// What a start holds between its read and its commit. On PostgreSQL: the
-    /// connection, with the start's transaction open, so the read, the decision and the
-    /// writes are one transaction. Dropped without a commit, it rolls back.
+    /// connection (the writes open the transaction they commit in). Dropped without a
+    /// commit, whatever it began rolls back.
     type StartTx: Send + 'static;
 
     /// The call under `call_id`, if any, and the evidence for `hints`, in as few round
@@ -45,7 +45,7 @@ pub trait CallStore: Send + Sync + 'static {
         &self, tenant: &TenantId, customer: &CustomerRef, now: Timestamp,
     ) -> impl Future<Output = Result<CustomerContext, StoreError>> + Send;
 
-    /// Applies a start's writes atomically, in the transaction `load_start` opened.
+    /// Applies a start's writes atomically, continuing from `load_start`'s `tx`.
     fn commit_start(
         &self, tenant: &TenantId, tx: Self::StartTx, commit: StartCommit,
     ) -> impl Future<Output = Result<StartReceipt, CommitStartError>> + Send;
