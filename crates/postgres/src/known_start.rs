@@ -190,7 +190,7 @@ pub(crate) async fn write(
         }
     }
     // Newest first, as the context's own read orders them.
-    intents.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+    intents.sort_by_key(|i| std::cmp::Reverse(i.last_seen));
     stripes.sort_by_key(|(stripe, _)| *stripe);
     Ok(Written {
         inserted,
