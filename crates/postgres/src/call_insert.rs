@@ -15,6 +15,17 @@ use diesel::sql_types::{
 
 use crate::rows::CallRow;
 
+/// Binds each value, `, ` between them.
+macro_rules! values {
+    ($out:ident; $first_type:ty => $first:expr $(, $type:ty => $value:expr)* $(,)?) => {
+        $out.push_bind_param::<$first_type, _>($first)?;
+        $(
+            $out.push_sql(", ");
+            $out.push_bind_param::<$type, _>($value)?;
+        )*
+    };
+}
+
 /// The insert; see the module.
 pub(crate) struct CallInsert(pub CallRow);
 
@@ -33,55 +44,33 @@ impl QueryFragment<Pg> for CallInsert {
              variables_updated, intent, intent_status, explanation, attestation, verdict, \
              hints_sealed) VALUES (",
         );
-        out.push_bind_param::<SqlUuid, _>(&r.tenant_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&r.call_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&r.customer_ref)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamptz, _>(&r.started_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&r.start_fingerprint)?;
-        out.push_sql(", ");
-        out.push_bind_param::<SmallInt, _>(&r.confidence)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&r.sources)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Bool, _>(&r.billable)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Bool, _>(&r.provisional)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&r.ani)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Bool, _>(&r.ani_withheld)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&r.dnis)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Jsonb, _>(&r.external_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&r.hint_customer_ref)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&r.line_type)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Timestamptz>, _>(&r.ended_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&r.end_fingerprint)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Integer>, _>(&r.intents_updated)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Integer>, _>(&r.variables_updated)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&r.intent)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&r.intent_status)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Jsonb>, _>(&r.explanation)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&r.attestation)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&r.verdict)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&r.hints_sealed)?;
+        values!(out;
+            SqlUuid => &r.tenant_id,
+            Text => &r.call_id,
+            Text => &r.customer_ref,
+            Timestamptz => &r.started_at,
+            Text => &r.start_fingerprint,
+            SmallInt => &r.confidence,
+            Array<Nullable<Text>> => &r.sources,
+            Bool => &r.billable,
+            Bool => &r.provisional,
+            Nullable<Text> => &r.ani,
+            Bool => &r.ani_withheld,
+            Nullable<Text> => &r.dnis,
+            Jsonb => &r.external_ids,
+            Nullable<Text> => &r.hint_customer_ref,
+            Nullable<Text> => &r.line_type,
+            Nullable<Timestamptz> => &r.ended_at,
+            Nullable<Text> => &r.end_fingerprint,
+            Nullable<Integer> => &r.intents_updated,
+            Nullable<Integer> => &r.variables_updated,
+            Nullable<Text> => &r.intent,
+            Nullable<Text> => &r.intent_status,
+            Nullable<Jsonb> => &r.explanation,
+            Nullable<Text> => &r.attestation,
+            Nullable<Text> => &r.verdict,
+            Nullable<Text> => &r.hints_sealed,
+        );
         out.push_sql(") ON CONFLICT DO NOTHING");
         Ok(())
     }

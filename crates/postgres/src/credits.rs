@@ -88,7 +88,12 @@ pub(crate) async fn gathered(
 ) -> QueryResult<Option<CreditAccount>> {
     let (account, stripes) =
         futures_util::try_join!(load(conn, tenant, false), stripes::read_all(conn, tenant))?;
-    Ok(account.map(|a| a.gather(&stripes::blocks(&stripes))))
+    Ok(folded(account, &stripes))
+}
+
+/// `account` with `stripes`' blocks folded in.
+fn folded(account: Option<CreditAccount>, stripes: &[stripes::Stripe]) -> Option<CreditAccount> {
+    account.map(|a| a.gather(&stripes::blocks(stripes)))
 }
 
 /// Credits left at `now` (after any period reset), read without a lock so it can be
@@ -96,9 +101,7 @@ pub(crate) async fn gathered(
 pub(crate) async fn remaining(
     conn: &AsyncPgConnection, tenant: Uuid, policy: &dyn BillingPolicy, now: Timestamp,
 ) -> QueryResult<u64> {
-    let (account, stripes) =
-        futures_util::try_join!(load(conn, tenant, false), stripes::read_all(conn, tenant))?;
-    Ok(balance_of(account, &stripes, policy, now))
+    Ok(left_at(gathered(conn, tenant).await?, policy, now))
 }
 
 /// Credits left at `now` of `account` (none: 0) with `stripes`' blocks folded in.
@@ -106,8 +109,11 @@ pub(crate) fn balance_of(
     account: Option<CreditAccount>, stripes: &[stripes::Stripe], policy: &dyn BillingPolicy,
     now: Timestamp,
 ) -> u64 {
+    left_at(folded(account, stripes), policy, now)
+}
+
+fn left_at(account: Option<CreditAccount>, policy: &dyn BillingPolicy, now: Timestamp) -> u64 {
     account
-        .map(|a| a.gather(&stripes::blocks(stripes)))
         .map(|a| a.at(policy, now).0.balance().total())
         .unwrap_or(0)
 }

@@ -87,28 +87,19 @@ impl Query for EvidenceQuery {
 }
 
 impl QueryFragment<Pg> for EvidenceQuery {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        let mut rest = EVIDENCE_SQL;
-        while let Some(open) = rest.find('{') {
-            out.push_sql(&rest[..open]);
-            let close = open + rest[open..].find('}').unwrap_or(0);
-            match &rest[open + 1..close] {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        crate::template::walk(EVIDENCE_SQL, "EVIDENCE_SQL", out, |name, mut out| {
+            match name {
                 "tenant" => out.push_bind_param::<SqlUuid, _>(&self.tenant)?,
                 "e164" => out.push_bind_param::<Nullable<Text>, _>(&self.e164)?,
                 "namespaces" => out.push_bind_param::<Array<Text>, _>(&self.namespaces)?,
                 "values" => out.push_bind_param::<Array<Text>, _>(&self.values)?,
                 "customer_ref" => out.push_bind_param::<Nullable<Text>, _>(&self.customer_ref)?,
                 "call_id" => out.push_bind_param::<Nullable<Text>, _>(&self.call_id)?,
-                other => {
-                    return Err(diesel::result::Error::QueryBuilderError(
-                        format!("unknown parameter `{other}` in EVIDENCE_SQL").into(),
-                    ));
-                }
+                _ => return Ok(false),
             }
-            rest = &rest[close + 1..];
-        }
-        out.push_sql(rest);
-        Ok(())
+            Ok(true)
+        })
     }
 }
 

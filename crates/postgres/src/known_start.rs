@@ -1,7 +1,11 @@
 //! A known caller's start with nothing to pay, written as one statement: the call row
 //! inserted (or the `call_id` found taken), and read back with it the customer's open
 //! intents and live variables and the tenant's credit state. One statement is one
-//! transaction: there is nothing else to commit with it.
+//! transaction: there is nothing else to commit with it. The insert runs whether or not
+//! the read-back looks at it, and the read-back sees the tables as they were before it
+//! (PostgreSQL's documentation, "Data-Modifying Statements in WITH": such a statement
+//! is executed exactly once, and all parts of the statement share one snapshot), which
+//! is what a start wants: the call it inserts is not part of its own context.
 //!
 //! The insert ([`CallInsert`], every column bound) is wrapped in a data-modifying
 //! CTE; the reads are a `UNION ALL` of rows tagged by `kind`, each kind filling the
@@ -75,26 +79,17 @@ impl QueryFragment<Pg> for KnownStart {
         out.push_sql("WITH inserted AS (");
         self.insert.walk_ast(out.reborrow())?;
         out.push_sql(" RETURNING 1)");
-        let mut rest = READ_BACK_SQL;
-        while let Some(open) = rest.find('{') {
-            out.push_sql(&rest[..open]);
-            let close = open + rest[open..].find('}').unwrap_or(0);
-            match &rest[open + 1..close] {
+        crate::template::walk(READ_BACK_SQL, "READ_BACK_SQL", out, |name, mut out| {
+            match name {
                 "tenant" => out.push_bind_param::<SqlUuid, _>(&self.tenant)?,
                 "customer" => out.push_bind_param::<Text, _>(&self.customer)?,
                 "now" => out.push_bind_param::<Timestamptz, _>(&self.now)?,
                 "seen_after" => out.push_bind_param::<Timestamptz, _>(&self.seen_after)?,
                 "balance" => out.push_bind_param::<Bool, _>(&self.balance)?,
-                other => {
-                    return Err(diesel::result::Error::QueryBuilderError(
-                        format!("unknown parameter `{other}` in READ_BACK_SQL").into(),
-                    ));
-                }
+                _ => return Ok(false),
             }
-            rest = &rest[close + 1..];
-        }
-        out.push_sql(rest);
-        Ok(())
+            Ok(true)
+        })
     }
 }
 

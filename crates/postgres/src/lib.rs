@@ -48,6 +48,7 @@ mod start;
 mod statements;
 mod store;
 mod stripes;
+mod template;
 mod tenant_key;
 mod tx;
 mod unsealed;

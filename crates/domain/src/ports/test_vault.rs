@@ -43,24 +43,18 @@ impl TestVault {
 
     /// Whether `scope` has a key (of any generation).
     pub fn holds(&self, scope: &Scope) -> bool {
-        let name = scope.name();
-        let later = format!("{name}@");
-        self.keys
-            .lock()
-            .unwrap()
-            .keys()
-            .any(|k| *k == name || k.starts_with(&later))
+        let of_scope = of_scope(scope);
+        self.keys.lock().unwrap().keys().any(|k| of_scope(k))
     }
 
     /// How many times a key of `scope` (any generation) was asked for.
     pub fn asks(&self, scope: &Scope) -> u32 {
-        let name = scope.name();
-        let later = format!("{name}@");
+        let of_scope = of_scope(scope);
         self.asked
             .lock()
             .unwrap()
             .iter()
-            .filter(|(k, _)| **k == name || k.starts_with(&later))
+            .filter(|(k, _)| of_scope(k))
             .map(|(_, n)| n)
             .sum()
     }
@@ -160,4 +154,11 @@ impl Vault for TestVault {
     fn encrypts(&self) -> bool {
         !self.off
     }
+}
+
+/// Whether a key name is one of `scope`'s keys, of any generation.
+fn of_scope(scope: &Scope) -> impl Fn(&str) -> bool {
+    let name = scope.name();
+    let later = format!("{name}@");
+    move |k| k == name || k.starts_with(&later)
 }

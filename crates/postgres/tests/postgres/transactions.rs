@@ -83,7 +83,8 @@ async fn counted(
 
 /// Every start writes in one transaction, a returning caller's and a billed new
 /// caller's alike, after one read statement (its own read-only transaction in
-/// PostgreSQL's count): two transactions per start, never more. Two runs of 5 and 15
+/// PostgreSQL's count: `pg_stat_database.xact_commit` counts every committed
+/// transaction, read-only ones included): two transactions per start, never more. Two runs of 5 and 15
 /// starts each open a connection and prepare the same statements, so their difference
 /// is exactly what 10 starts cost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,29 @@
+//! Hand-written SQL with `{name}` markers where parameters are bound, walked into
+//! diesel's query builder (the evidence read, a known start's read-back): the text is
+//! pushed as it is, each marker becomes a bind of the value the caller names.
+
+use diesel::QueryResult;
+use diesel::pg::Pg;
+use diesel::query_builder::AstPass;
+
+/// Pushes `sql` into `out`, calling `bind` for each `{name}` marker; `bind` answers
+/// whether it knew the name (an unknown one is an error naming `what`).
+pub(crate) fn walk<'b>(
+    sql: &str, what: &str, mut out: AstPass<'_, 'b, Pg>,
+    mut bind: impl for<'a> FnMut(&str, AstPass<'a, 'b, Pg>) -> QueryResult<bool>,
+) -> QueryResult<()> {
+    let mut rest = sql;
+    while let Some(open) = rest.find('{') {
+        out.push_sql(&rest[..open]);
+        let close = open + rest[open..].find('}').unwrap_or(0);
+        let name = &rest[open + 1..close];
+        if !bind(name, out.reborrow())? {
+            return Err(diesel::result::Error::QueryBuilderError(
+                format!("unknown parameter `{name}` in {what}").into(),
+            ));
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_sql(rest);
+    Ok(())
+}
