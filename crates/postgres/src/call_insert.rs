@@ -35,15 +35,37 @@ impl QueryId for CallInsert {
 }
 
 impl QueryFragment<Pg> for CallInsert {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.walk(out, None)
+    }
+}
+
+impl CallInsert {
+    /// The insert of its row once for each row of the CTE `from` (`INSERT ... SELECT
+    /// ... FROM from`): a statement that writes the call only if something else it
+    /// does happened.
+    pub(crate) fn walk_for_each<'b>(
+        &'b self, out: AstPass<'_, 'b, Pg>, from: &'static str,
+    ) -> QueryResult<()> {
+        self.walk(out, Some(from))
+    }
+
+    fn walk<'b>(
+        &'b self, mut out: AstPass<'_, 'b, Pg>, from: Option<&'static str>,
+    ) -> QueryResult<()> {
         let r = &self.0;
         out.push_sql(
             "INSERT INTO calls (tenant_id, call_id, customer_ref, started_at, start_fingerprint, \
              confidence, sources, billable, provisional, ani, ani_withheld, dnis, external_ids, \
              hint_customer_ref, line_type, ended_at, end_fingerprint, intents_updated, \
              variables_updated, intent, intent_status, explanation, attestation, verdict, \
-             hints_sealed) VALUES (",
+             hints_sealed) ",
         );
+        out.push_sql(if from.is_some() {
+            "SELECT "
+        } else {
+            "VALUES ("
+        });
         values!(out;
             SqlUuid => &r.tenant_id,
             Text => &r.call_id,
@@ -71,7 +93,14 @@ impl QueryFragment<Pg> for CallInsert {
             Nullable<Text> => &r.verdict,
             Nullable<Text> => &r.hints_sealed,
         );
-        out.push_sql(") ON CONFLICT DO NOTHING");
+        match from {
+            Some(from) => {
+                out.push_sql(" FROM ");
+                out.push_sql(from);
+            }
+            None => out.push_sql(")"),
+        }
+        out.push_sql(" ON CONFLICT DO NOTHING");
         Ok(())
     }
 }

@@ -1,20 +1,27 @@
 //! The hot read of every start, one statement: whether a call is stored under its id,
-//! and the evidence for its hints. A start whose id is taken (a retry, rare) reads the
-//! stored call with a second one.
+//! the evidence for its hints, and (billing on) the tenant's credits and stripes as
+//! last committed, from which the domain decides a billed start's payment before its
+//! write. A start whose id is taken (a retry, rare) reads the stored call with a
+//! second one.
 
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{
+    Array, BigInt, Bool, Integer, Nullable, SmallInt, Text, Timestamptz, Uuid as SqlUuid,
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use stickycalls_domain::Timestamp;
 use stickycalls_domain::calls::{CallId, CallRecord};
+use stickycalls_domain::credits::CreditAccount;
 use stickycalls_domain::identity::{Activity, CustomerRef, Evidence, EvidenceKind, IdentityHints};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::credits;
 use crate::rows::{CallRow, confirmed_of, line_type_of};
 use crate::schema::calls;
+use crate::stripes::{self, Stripe};
 
 /// Every stored fact bearing on a set of hints, with each candidate's activity. The
 /// `{name}` markers are where [`EvidenceQuery`] binds its parameters.
@@ -44,10 +51,24 @@ WITH candidates AS (
       FROM customers c
      WHERE c.tenant_id = {tenant} AND c.customer_ref = {customer_ref}
 )
--- One row at least: the call id's row joined to each piece of evidence (none: NULLs).
-SELECT t.taken, e.*
+-- One row at least: the call id's row (with the credits when asked) joined to each
+-- piece of evidence (none: NULLs).
+SELECT t.*, e.*
   FROM (SELECT EXISTS (SELECT 1 FROM calls WHERE tenant_id = {tenant} AND call_id = {call_id})
-          AS taken) t
+                 AS taken,
+               a.plan AS credit_plan, a.allowance AS credit_allowance,
+               a.anchor AS credit_anchor, a.period_start AS credit_period_start,
+               a.allowance_left AS credit_allowance_left, a.top_up AS credit_top_up,
+               s.stripes, s.stripe_periods, s.stripe_allowances, s.stripe_top_ups
+          FROM (SELECT 1) one
+          LEFT JOIN credit_balances a ON {credits} AND a.tenant_id = {tenant}
+          LEFT JOIN LATERAL (
+                SELECT array_agg(stripe ORDER BY stripe) AS stripes,
+                       array_agg(period_start ORDER BY stripe) AS stripe_periods,
+                       array_agg(allowance_left ORDER BY stripe) AS stripe_allowances,
+                       array_agg(top_up ORDER BY stripe) AS stripe_top_ups
+                  FROM credit_stripes
+                 WHERE {credits} AND tenant_id = {tenant}) s ON true) t
   LEFT JOIN (
     SELECT k.kind, k.customer_ref, k.namespace, k.line_type, k.linked_at,
            k.first_confirmed_at, k.last_confirmed_at, k.last_attestation,
@@ -75,6 +96,8 @@ struct EvidenceQuery {
     customer_ref: Option<String>,
     /// The start's call id (`None`: evidence only, `taken` is false).
     call_id: Option<String>,
+    /// Whether to read the tenant's credits and stripes.
+    credits: bool,
 }
 
 impl QueryId for EvidenceQuery {
@@ -96,6 +119,7 @@ impl QueryFragment<Pg> for EvidenceQuery {
                 "values" => out.push_bind_param::<Array<Text>, _>(&self.values)?,
                 "customer_ref" => out.push_bind_param::<Nullable<Text>, _>(&self.customer_ref)?,
                 "call_id" => out.push_bind_param::<Nullable<Text>, _>(&self.call_id)?,
+                "credits" => out.push_bind_param::<Bool, _>(&self.credits)?,
                 _ => return Ok(false),
             }
             Ok(true)
@@ -103,11 +127,32 @@ impl QueryFragment<Pg> for EvidenceQuery {
     }
 }
 
-/// A row of [`EVIDENCE_SQL`]: `taken`, and a piece of evidence unless `kind` is NULL.
+/// A row of [`EVIDENCE_SQL`]: `taken` and the credits (the same on every row), and a
+/// piece of evidence unless `kind` is NULL.
 #[derive(QueryableByName)]
 struct EvidenceRow {
-    #[diesel(sql_type = diesel::sql_types::Bool)]
+    #[diesel(sql_type = Bool)]
     taken: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    credit_plan: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    credit_allowance: Option<i64>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    credit_anchor: Option<OffsetDateTime>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    credit_period_start: Option<OffsetDateTime>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    credit_allowance_left: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    credit_top_up: Option<i64>,
+    #[diesel(sql_type = Nullable<Array<SmallInt>>)]
+    stripes: Option<Vec<i16>>,
+    #[diesel(sql_type = Nullable<Array<Timestamptz>>)]
+    stripe_periods: Option<Vec<OffsetDateTime>>,
+    #[diesel(sql_type = Nullable<Array<BigInt>>)]
+    stripe_allowances: Option<Vec<i64>>,
+    #[diesel(sql_type = Nullable<Array<BigInt>>)]
+    stripe_top_ups: Option<Vec<i64>>,
     #[diesel(sql_type = Nullable<Text>)]
     kind: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -136,24 +181,44 @@ struct EvidenceRow {
     last_open_intent: Option<String>,
 }
 
+/// The tenant's credits as a start's read found them (no lock held).
+#[derive(Debug, Clone)]
+pub(crate) struct CreditRead {
+    /// The account (`None`: the tenant has none).
+    pub account: Option<CreditAccount>,
+    /// Its stripes, in stripe order.
+    pub stripes: Vec<Stripe>,
+}
+
+/// What a start's read found.
+pub(crate) struct StartRead {
+    /// Whether a call is stored under the start's id.
+    pub taken: bool,
+    /// The evidence for its hints.
+    pub evidence: Evidence,
+    /// The credits, when asked for.
+    pub credits: Option<CreditRead>,
+}
+
 /// The evidence for `hints`.
 pub(crate) async fn evidence(
     conn: &AsyncPgConnection, tenant: Uuid, hints: &IdentityHints,
 ) -> QueryResult<Evidence> {
-    Ok(read(conn, tenant, None, hints).await?.1)
+    Ok(read(conn, tenant, None, hints, false).await?.evidence)
 }
 
-/// Whether a call is stored under `call_id`, and the evidence for `hints`: one
-/// statement.
-pub(crate) async fn taken_and_evidence(
-    conn: &AsyncPgConnection, tenant: Uuid, call_id: &CallId, hints: &IdentityHints,
-) -> QueryResult<(bool, Evidence)> {
-    read(conn, tenant, Some(call_id), hints).await
+/// Whether a call is stored under `call_id`, the evidence for `hints`, and with
+/// `credits` the tenant's credits: one statement.
+pub(crate) async fn start_read(
+    conn: &AsyncPgConnection, tenant: Uuid, call_id: &CallId, hints: &IdentityHints, credits: bool,
+) -> QueryResult<StartRead> {
+    read(conn, tenant, Some(call_id), hints, credits).await
 }
 
 async fn read(
     mut conn: &AsyncPgConnection, tenant: Uuid, call_id: Option<&CallId>, hints: &IdentityHints,
-) -> QueryResult<(bool, Evidence)> {
+    credits: bool,
+) -> QueryResult<StartRead> {
     let (namespaces, values): (Vec<String>, Vec<String>) = hints
         .external_ids
         .iter()
@@ -166,10 +231,51 @@ async fn read(
         values,
         customer_ref: hints.customer_ref.as_ref().map(|c| c.as_str().to_owned()),
         call_id: call_id.map(|c| c.as_str().to_owned()),
+        credits,
     };
-    let rows: Vec<EvidenceRow> = query.load(&mut conn).await?;
+    let mut rows: Vec<EvidenceRow> = query.load(&mut conn).await?;
     let taken = <[EvidenceRow]>::first(&rows).is_some_and(|r| r.taken);
-    Ok((taken, assemble(rows)?))
+    let credits = match rows.first_mut() {
+        Some(first) if credits => Some(credit_read(first)?),
+        _ => None,
+    };
+    Ok(StartRead {
+        taken,
+        evidence: assemble(rows)?,
+        credits,
+    })
+}
+
+/// The credits the first row carries (taken out of it).
+fn credit_read(row: &mut EvidenceRow) -> QueryResult<CreditRead> {
+    let account = match (
+        row.credit_plan.take(),
+        row.credit_allowance,
+        row.credit_anchor,
+        row.credit_period_start,
+        row.credit_allowance_left,
+        row.credit_top_up,
+    ) {
+        (Some(plan), Some(allowance), Some(anchor), Some(period), Some(left), Some(top_up)) => {
+            Some(credits::account_of(
+                plan, allowance, anchor, period, left, top_up,
+            )?)
+        }
+        _ => None,
+    };
+    let numbers = row.stripes.take().unwrap_or_default();
+    let periods = row.stripe_periods.take().unwrap_or_default();
+    let allowances = row.stripe_allowances.take().unwrap_or_default();
+    let top_ups = row.stripe_top_ups.take().unwrap_or_default();
+    let stripes = numbers
+        .into_iter()
+        .zip(periods)
+        .zip(allowances.into_iter().zip(top_ups))
+        .map(|((stripe, period), (allowance, top_up))| {
+            stripes::stripe_of(stripe, period, allowance, top_up)
+        })
+        .collect::<QueryResult<_>>()?;
+    Ok(CreditRead { account, stripes })
 }
 
 fn assemble(rows: Vec<EvidenceRow>) -> QueryResult<Evidence> {

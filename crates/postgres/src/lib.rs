@@ -17,6 +17,7 @@
 //! (`notify`); [`listen`] hears them.
 
 mod accounts;
+mod billed_start;
 mod call_insert;
 mod clear_links;
 mod context;
@@ -37,6 +38,7 @@ mod migrate;
 mod notify;
 mod outbox;
 mod pool;
+mod read_back;
 mod reseal_links;
 mod retention;
 mod round_trips;

@@ -11,7 +11,10 @@
 //! - A known caller with nothing to pay: one statement, the call insert with the
 //!   context and the credits left read back ([`known_start`]). Two statements in all,
 //!   read included. (If the insert found the `call_id` taken, it wrote nothing.)
-//! - A billable start: `BEGIN`, `SAVEPOINT`, the writes, the first free credit stripe's
+//! - A billable start a credit stripe can pay, as the read found the stripes: one
+//!   statement ([`billed_start`]), two in all. When no stripe can be taken (each is
+//!   held, or changed since the read), it wrote nothing and the start goes on as below.
+//! - A billable start otherwise: `BEGIN`, `SAVEPOINT`, the writes, the first free credit stripe's
 //!   `FOR UPDATE SKIP LOCKED` and the credits as last committed in one pipeline; the
 //!   stripe's block pays (the domain's `Payment` decides), and the stripe, the ledger
 //!   line and `COMMIT` go in a second one. Three round trips in all; a fourth when the
@@ -21,6 +24,7 @@
 //!   outlive a refused start).
 
 use diesel::QueryResult;
+use diesel::result::Error as DieselError;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use stickycalls_domain::credits::payment::{Found, Payment, Step, Writes};
 use stickycalls_domain::credits::{BillingPolicy, Charge, InsufficientCredits};
@@ -28,10 +32,12 @@ use stickycalls_domain::ports::{CommitStartError, CustomerContext, StartCommit, 
 use stickycalls_domain::tenant::TenantId;
 use uuid::Uuid;
 
+use crate::billed_start;
 use crate::call_insert::CallInsert;
 use crate::context::customer_context;
 use crate::credits;
 use crate::errors::from_diesel;
+use crate::evidence::CreditRead;
 use crate::known_start;
 use crate::links::{ensure_customer, link_hints};
 use crate::outbox;
@@ -74,11 +80,16 @@ enum Ended {
 pub(crate) async fn commit_start(
     mut tx: StartTx, tenant: TenantId, commit: StartCommit, policy: &dyn BillingPolicy,
 ) -> Result<StartReceipt, CommitStartError> {
+    if let Some(charge) = commit.charge
+        && let Some(receipt) = paid_as_read(&tx, tenant, &commit, charge, policy).await?
+    {
+        return Ok(receipt);
+    }
     if !only_the_call(&commit) {
         // `BEGIN` goes first in the writes' pipeline; a drop from here rolls back.
         tx.begin();
     }
-    let ended = write(tx.conn(), tenant, &commit, policy).await;
+    let ended = write(tx.conn(), tenant, &commit, policy, tx.credits.as_ref()).await;
     let began = tx.is_open();
     let conn = tx.finish();
     match ended {
@@ -91,6 +102,42 @@ pub(crate) async fn commit_start(
             Err(abort.into())
         }
     }
+}
+
+/// A billed start paid by a stripe as the read found it, in one statement; `None`
+/// when no stripe could pay (nothing was written).
+async fn paid_as_read(
+    tx: &StartTx, tenant: TenantId, commit: &StartCommit, charge: Charge,
+    policy: &dyn BillingPolicy,
+) -> Result<Option<StartReceipt>, CommitStartError> {
+    let Some(read) = &tx.credits else {
+        return Ok(None);
+    };
+    let call = &commit.call;
+    let payment = Payment::new(tenant, charge, &call.call_id, policy, call.started_at);
+    let offers = payment.from_read(read.account.as_ref(), &read.stripes);
+    if offers.is_empty() {
+        return Ok(None);
+    }
+    let written = match billed_start::write(tx.conn(), tenant_key(&tenant), commit, &offers).await {
+        Ok(written) => written,
+        Err(DieselError::DatabaseError(_, info))
+            if info.message() == billed_start::CALL_ID_TAKEN =>
+        {
+            return Err(CommitStartError::CallIdTaken);
+        }
+        Err(e) => return Err(CommitStartError::Store(from_diesel(e))),
+    };
+    let Some(paid) = written
+        .paid_from
+        .and_then(|stripe| offers.iter().find(|o| o.read.0 == stripe))
+    else {
+        return Ok(None);
+    };
+    Ok(Some(StartReceipt {
+        context: written.context,
+        credits_remaining: Some(paid.paid.credits_left),
+    }))
 }
 
 /// Whether the start writes its call row and nothing else (a known caller, nothing to
@@ -109,10 +156,11 @@ async fn begin_then(
 
 async fn write(
     conn: &AsyncPgConnection, tenant: TenantId, commit: &StartCommit, policy: &dyn BillingPolicy,
+    read: Option<&CreditRead>,
 ) -> Result<Ended, Abort> {
     match commit.charge {
         Some(charge) => billed(conn, tenant, commit, charge, policy).await,
-        None => free(conn, tenant_key(&tenant), commit, policy).await,
+        None => free(conn, tenant_key(&tenant), commit, policy, read).await,
     }
 }
 
@@ -168,25 +216,35 @@ async fn writes<T>(
 /// is known to have happened.
 async fn free(
     conn: &AsyncPgConnection, tenant: Uuid, commit: &StartCommit, policy: &dyn BillingPolicy,
+    read: Option<&CreditRead>,
 ) -> Result<Ended, Abort> {
+    let now = commit.call.started_at;
+    // The balance as the read found it, or read with the writes.
+    let read_balance =
+        |read: &CreditRead| credits::balance_of(read.account.clone(), &read.stripes, policy, now);
+    let as_read = read.filter(|_| commit.report_balance).map(read_balance);
+    let read_with_writes = commit.report_balance && as_read.is_none();
     if only_the_call(commit) {
-        let written = known_start::write(conn, tenant, commit, policy).await?;
+        let written = known_start::write(conn, tenant, commit, read_with_writes).await?;
         if written.inserted == 0 {
             return Ok(Ended::TakenAndClosed);
         }
+        let credits_remaining = as_read.or_else(|| {
+            read_with_writes
+                .then(|| credits::balance_of(written.account, &written.stripes, policy, now))
+        });
         return Ok(Ended::Committed(StartReceipt {
             context: written.context,
-            credits_remaining: written.credits_remaining,
+            credits_remaining,
         }));
     }
-    let now = commit.call.started_at;
     let balance = async {
-        if commit.report_balance {
+        if read_with_writes {
             credits::remaining(conn, tenant, policy, now)
                 .await
                 .map(Some)
         } else {
-            Ok(None)
+            Ok(as_read)
         }
     };
     let first = begin_then(conn, async { Ok(()) });

@@ -21,18 +21,21 @@ use crate::{context, end, evidence, start};
 impl CallStore for PgStore {
     type StartTx = StartTx;
 
-    /// One statement: whether the call id is taken, and the evidence (a retry reads
-    /// its stored call with a second). The connection stays with the start until its
+    /// One statement: whether the call id is taken, the evidence and (billing on) the
+    /// credits (a retry reads its stored call with a second). The connection stays with the start until its
     /// writes, which open a transaction when they are more than one statement.
     async fn load_start(
         &self, tenant: &TenantId, call_id: &CallId, hints: &IdentityHints,
     ) -> Result<(StartSnapshot, StartTx), StoreError> {
         let key = tenant_key(tenant);
-        let tx = StartTx::new(self.conn().await?);
+        let mut tx = StartTx::new(self.conn().await?);
         let conn = tx.conn();
-        let (taken, evidence) = evidence::taken_and_evidence(conn, key, call_id, hints)
+        // Billing on, the credits too: a billed start's payment is decided on them.
+        let billing = self.policy.start_charge().is_some();
+        let read = evidence::start_read(conn, key, call_id, hints, billing)
             .await
             .map_err(from_diesel)?;
+        let (taken, evidence) = (read.taken, read.evidence);
         // A retry (rare): the stored call it replays, read whole.
         let call = match taken {
             true => evidence::find_call(conn, key, call_id)
@@ -40,6 +43,7 @@ impl CallStore for PgStore {
                 .map_err(from_diesel)?,
             false => None,
         };
+        tx.credits = read.credits;
         Ok((StartSnapshot { call, evidence }, tx))
     }
 

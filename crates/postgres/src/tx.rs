@@ -10,6 +10,7 @@ use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::evidence::CreditRead;
 use crate::pool::Conn;
 
 macro_rules! control {
@@ -46,6 +47,8 @@ pub struct StartTx {
     conn: Option<Conn>,
     /// Whether `BEGIN` was sent.
     open: bool,
+    /// The credits as the start's read found them (billing on).
+    pub(crate) credits: Option<CreditRead>,
 }
 
 impl std::fmt::Debug for StartTx {
@@ -62,6 +65,7 @@ impl StartTx {
         Self {
             conn: Some(conn),
             open: false,
+            credits: None,
         }
     }
 

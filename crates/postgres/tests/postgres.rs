@@ -45,6 +45,8 @@ impl StorageFactory for Postgres {
 
 stickycalls_test_support::storage_contract!(Postgres);
 
+#[path = "postgres/billed.rs"]
+mod billed;
 #[path = "postgres/broadcast.rs"]
 mod broadcast;
 #[path = "postgres/catalog.rs"]

@@ -18,6 +18,12 @@
 //!    `credits.low` / `credits.exhausted` events the debit raised).
 //!
 //! The sequence ends: step 2 never asks for step 2 again, step 3 never asks for more.
+//!
+//! A store may first try the common case without taking a step: from the stripes as
+//! its read found them (no lock held), [`Payment::from_read`] lists what each stripe
+//! whose block can pay would write, as step 1 would decide it with that stripe locked.
+//! The store writes the first whose stripe is still as read and free, as one
+//! compare-and-set; when none is, it takes the steps above.
 
 use crate::calls::CallId;
 use crate::credits::stripes::{Block, Held, Refill, STRIPES, refill};
@@ -114,6 +120,16 @@ pub enum Writes<S> {
     },
 }
 
+/// A payment from one stripe's block decided on the stripes as read: valid only while
+/// that stripe still holds `read` (the store checks it under the stripe's lock).
+#[derive(Debug)]
+pub struct FromRead<S> {
+    /// The stripe and its block as read.
+    pub read: Stripe<S>,
+    /// What paying from it writes ([`Writes::Stripe`]) and the credits left after.
+    pub paid: Paid<S>,
+}
+
 /// One billable start's payment.
 pub struct Payment<'p, S> {
     tenant: TenantId,
@@ -158,24 +174,57 @@ impl<'p, S: Copy + PartialEq> Payment<'p, S> {
         }
     }
 
+    /// Every stripe of `all` (as read, no lock held) whose block can pay, with what
+    /// paying from it writes: step 1's decision had that stripe been the one locked.
+    /// They start at the stripe the call id picks and go round, so starts running at
+    /// once try different stripes first. Empty without an account.
+    pub fn from_read(
+        &self, account: Option<&CreditAccount>, all: &[Stripe<S>],
+    ) -> Vec<FromRead<S>> {
+        let Some(account) = account else {
+            return Vec::new();
+        };
+        let first = match all.len() {
+            0 => 0,
+            n => spread(self.call_id) % n,
+        };
+        all[first..]
+            .iter()
+            .chain(&all[..first])
+            .filter_map(|&read| {
+                self.pay_from(read, account, all)
+                    .map(|paid| FromRead { read, paid })
+            })
+            .collect()
+    }
+
     fn after_stripe(
         &mut self, own: Option<Stripe<S>>, account: Option<&CreditAccount>, all: &[Stripe<S>],
     ) -> Step<S> {
         self.own = own;
-        let (Some((stripe, block)), Some(account)) = (own, account) else {
+        let (Some(own), Some(account)) = (own, account) else {
             return Step::LockAccount;
         };
-        let Some((after, entry)) = block.pay(
+        match self.pay_from(own, account, all) {
+            Some(paid) => Step::Pay(paid),
+            None => Step::LockAccount,
+        }
+    }
+
+    /// Paying from `(stripe, block)` alone, the others of `all` left as they are;
+    /// `None` when its block cannot pay.
+    fn pay_from(
+        &self, (stripe, block): Stripe<S>, account: &CreditAccount, all: &[Stripe<S>],
+    ) -> Option<Paid<S>> {
+        let (after, entry) = block.pay(
             self.charge,
             self.call_id,
             account.anchor,
             self.policy,
             self.now,
-        ) else {
-            return Step::LockAccount;
-        };
+        )?;
         let others = all.iter().filter(|(s, _)| *s != stripe).map(|(_, b)| b);
-        Step::Pay(Paid {
+        Some(Paid {
             credits_left: self.left(account, others.chain([&after])),
             writes: Writes::Stripe {
                 stripe: (stripe, after),
@@ -272,6 +321,19 @@ impl<'p, S: Copy + PartialEq> Payment<'p, S> {
             .balance()
             .total()
     }
+}
+
+/// A number from the call id (FNV-1a), the same on every node and run: where a start's
+/// list of stripes begins.
+fn spread(call_id: &CallId) -> usize {
+    let hash = call_id
+        .as_str()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    // Truncation keeps the low bits, which spread as well as the rest.
+    hash as usize
 }
 
 #[cfg(test)]

@@ -194,3 +194,99 @@ fn credits_parked_elsewhere_gather_everything_which_pays_or_refuses_and_says_so(
     });
     assert!(matches!(step, Step::Refuse(_)), "{step:?}");
 }
+
+#[test]
+fn from_the_read_each_stripe_that_can_pay_offers_what_step_one_would_write_with_it() {
+    let id = CallId::from_trusted("c5");
+    let stored = account(1_000, 900, 0);
+    let all = [
+        (0_u8, block(10, 0)),
+        (1, block(0, 0)),
+        (2, block(0, 4)),
+        (3, block(5, 0)),
+    ];
+    let payment = Payment::new(tenant(), one(), &id, &POLICY, now());
+    let offers = payment.from_read(Some(&stored), &all);
+    // The empty stripe cannot pay; every other one can, once each.
+    let mut offered: Vec<u8> = offers.iter().map(|o| o.read.0).collect();
+    offered.sort_unstable();
+    assert_eq!(offered, [0, 2, 3]);
+    for offer in &offers {
+        // The same decision as step 1 with that stripe locked.
+        let mut stepped = Payment::new(tenant(), one(), &id, &POLICY, now());
+        let Step::Pay(paid) = stepped.next(Found::Stripe {
+            own: Some(offer.read),
+            account: Some(&stored),
+            all: &all,
+        }) else {
+            panic!("step 1 did not pay from {:?}", offer.read)
+        };
+        assert_eq!(offer.paid.credits_left, paid.credits_left);
+        assert_eq!(offer.paid.credits_left, 918);
+        let (
+            Writes::Stripe { stripe, entry },
+            Writes::Stripe {
+                stripe: s1,
+                entry: e1,
+            },
+        ) = (&offer.paid.writes, &paid.writes)
+        else {
+            panic!("{:?}", offer.paid.writes)
+        };
+        assert_eq!((stripe, entry), (s1, e1));
+        assert_eq!(stripe.0, offer.read.0);
+        assert_eq!(
+            stripe.1.balance().total() + 1,
+            offer.read.1.balance().total()
+        );
+    }
+}
+
+#[test]
+fn from_the_read_nothing_is_offered_without_an_account_or_a_block_of_this_period() {
+    let id = CallId::from_trusted("c6");
+    let all = [(0_u8, block(10, 0))];
+    let payment = Payment::new(tenant(), one(), &id, &POLICY, now());
+    assert!(payment.from_read(None, &all).is_empty());
+    // A month later the block's allowance belongs to a period that is over.
+    let later = Payment::new(
+        tenant(),
+        one(),
+        &id,
+        &POLICY,
+        ts("2026-02-10T00:00:00.000Z"),
+    );
+    assert!(
+        later
+            .from_read(Some(&account(1_000, 900, 0)), &all)
+            .is_empty()
+    );
+    assert!(
+        payment
+            .from_read(Some(&account(1_000, 900, 0)), &[])
+            .is_empty()
+    );
+}
+
+#[test]
+fn starts_at_once_begin_their_offers_on_different_stripes() {
+    let stored = account(1_000, 900, 0);
+    let all: Vec<(u16, Block)> = (0..STRIPES).map(|s| (s, block(10, 0))).collect();
+    let firsts: std::collections::BTreeSet<u16> = (0..64)
+        .map(|n| {
+            let id = CallId::from_trusted(format!("call-{n}"));
+            let payment = Payment::new(tenant(), one(), &id, &POLICY, now());
+            let offers = payment.from_read(Some(&stored), &all);
+            // Every stripe offered, going round from the first.
+            assert_eq!(offers.len(), all.len());
+            let first = offers[0].read.0;
+            for (i, offer) in offers.iter().enumerate() {
+                assert_eq!(offer.read.0, (first + i as u16) % STRIPES);
+            }
+            // The same call id begins on the same stripe every time.
+            assert_eq!(payment.from_read(Some(&stored), &all)[0].read.0, first);
+            first
+        })
+        .collect();
+    assert!(firsts.len() >= 8, "64 starts began on only {firsts:?}");
+}

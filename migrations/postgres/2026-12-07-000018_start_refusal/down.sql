@@ -1,0 +1,1 @@
+DROP FUNCTION stickycalls_refuse_start(text);
