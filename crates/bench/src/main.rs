@@ -208,9 +208,6 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
     let hot_activity = sampler.finish().await?;
     eprintln!("bench: console pages");
     let console = console::measure(&server.base, &account.test_key, customers).await?;
-    let rss_mb = server.peak_rss_mb()?;
-    server.stop().await?;
-    eprintln!("bench: pgbench");
     let run = pgbench::Run {
         url: &db.url,
         tenant,
@@ -219,10 +216,11 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
         seconds: args.seconds,
         out: &args.out,
     };
-    let pgbench = async |script: Script| pgbench::start_tps(&tools.pgbench, script, &run).await;
-    let pgbench_tps = pgbench(Script::Replay).await?;
-    let reference_tps = pgbench(Script::Reference).await?;
-    let reference2_tps = pgbench(Script::Reference2).await?;
+    let paired = paired_rounds(&phase, &server, &tools.pgbench, &run).await?;
+    let rss_mb = server.peak_rss_mb()?;
+    server.stop().await?;
+    eprintln!("bench: pgbench, the server's statements replayed");
+    let pgbench_tps = pgbench::start_tps(&tools.pgbench, Script::Replay, &run).await?;
     Ok(SizeReport {
         dataset: data,
         returning_saturation: returning,
@@ -238,12 +236,51 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
         webhooks,
         redis,
         pgbench_tps,
-        reference_tps,
-        reference2_tps,
+        paired,
         rss_mb,
         steady_rss_mb,
         console,
     })
+}
+
+/// The server's saturated returning starts and pgbench on the two references, three
+/// rounds back to back, each round's order turned by one (server first, then second,
+/// then third), so that a ratio is taken between figures of the same minute.
+async fn paired_rounds(
+    phase: &Phase<'_>, server: &Server, pgbench: &std::path::Path, run: &pgbench::Run<'_>,
+) -> anyhow::Result<report::Paired> {
+    #[derive(Clone, Copy)]
+    enum Side {
+        Server,
+        Script(Script),
+    }
+    let sides = [
+        Side::Server,
+        Side::Script(Script::Reference),
+        Side::Script(Script::Reference2),
+    ];
+    let mut rounds = Vec::new();
+    for round in 0..3 {
+        eprintln!("bench: paired round {}", round + 1);
+        let mut figures = [0.0; 3];
+        for turn in 0..sides.len() {
+            let index = (turn + sides.len() - round % sides.len()) % sides.len();
+            figures[index] = match sides[index] {
+                Side::Server => {
+                    let tag = format!("pair{round}");
+                    phase.saturate_returning(&tag, server).await?.0.rps
+                }
+                Side::Script(script) => pgbench::start_tps(pgbench, script, run).await?,
+            };
+        }
+        let [server_rps, reference_tps, reference2_tps] = figures;
+        rounds.push(report::PairedRound {
+            server_rps,
+            reference_tps,
+            reference2_tps,
+        });
+    }
+    Ok(report::Paired::new(rounds))
 }
 
 /// Returning starts on two PostgreSQL data sets of `customers`: one stored as the server
