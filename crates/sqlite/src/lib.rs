@@ -32,6 +32,7 @@ mod settings;
 mod store;
 mod unsealed;
 mod webhooks;
+mod writer;
 
 pub use keyring::{SqliteKeyring, keyring_path};
 pub use migrate::run_migrations;

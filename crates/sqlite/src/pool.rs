@@ -1,16 +1,15 @@
 //! Connections, each set up with WAL, a busy timeout and foreign keys: one writer and a
 //! small pool of readers. SQLite lets one writer in at a time, so every task that
 //! writes (and a start's own read, which its commit follows) runs on the one writer
-//! connection, queued here in arrival order and without a thread instead of in SQLite's
-//! busy handler (which sleeps and retries); and since only that connection changes the
-//! file, its page cache stays valid (a connection that sees another's commit drops its
-//! whole cache). Reads that are not a start's run on the readers and never wait for the
-//! writer (WAL readers see the last commit). A request waits for a
-//! connection without a thread, then
-//! its use case runs on tokio's blocking pool with the connection moved into it. A
-//! request that goes away (a bad body, a closed socket) only detaches from that work:
-//! nothing waits for it on the request's own thread, which is a single-threaded actix
-//! worker where blocking in place panics.
+//! connection, queued in arrival order to the thread that owns it ([`Writer`]) instead
+//! of in SQLite's busy handler (which sleeps and retries); and since only that
+//! connection changes the file, its page cache stays valid (a connection that sees
+//! another's commit drops its whole cache). Reads that are not a start's run on the
+//! readers and never wait for the writer (WAL readers see the last commit): a request
+//! waits for a reader without a thread, then its read runs on tokio's blocking pool
+//! with the connection moved into it. A request that goes away (a bad body, a closed
+//! socket) only detaches from that work: nothing waits for it on the request's own
+//! thread, which is a single-threaded actix worker where blocking in place panics.
 
 use std::time::Duration;
 
@@ -23,6 +22,7 @@ use stickycalls_domain::StoreError;
 use stickycalls_domain::credits::SharedPolicy;
 
 use crate::errors::from_pool;
+use crate::writer::Writer;
 
 /// Opens and configures connections to one database file.
 #[derive(Debug)]
@@ -86,10 +86,8 @@ pub(crate) fn configure(conn: &mut SqliteConnection) -> QueryResult<()> {
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: Pool<Connections>,
-    /// The writer connection, opened on first use (see the module's paragraph).
-    writer: std::sync::Arc<tokio::sync::Mutex<Option<SqliteConnection>>>,
-    /// Longest wait for the writer.
-    wait_timeout: Duration,
+    /// The writer connection's thread (see the module's paragraph).
+    writer: Writer,
     pub(crate) path: String,
     /// The billing policy a start's debit and the ledger apply.
     pub(crate) policy: SharedPolicy,
@@ -118,8 +116,7 @@ impl SqliteStore {
             .build()?;
         Ok(Self {
             pool,
-            writer: std::sync::Arc::new(tokio::sync::Mutex::new(None)),
-            wait_timeout: settings.wait_timeout,
+            writer: Writer::start(&settings.path, settings.wait_timeout)?,
             path: settings.path.clone(),
             policy,
         })
@@ -140,9 +137,8 @@ impl SqliteStore {
         }
     }
 
-    /// Runs `task`, which writes, on the writer connection once it is free (tasks queue
-    /// in arrival order), on a blocking thread. A task that panics closes the connection;
-    /// the next task opens a new one.
+    /// Runs `task`, which writes, on the writer connection's thread, after the tasks
+    /// queued before it ([`Writer::run`]).
     pub(crate) async fn write<R, E>(
         &self, task: impl FnOnce(&mut SqliteConnection) -> Result<R, E> + Send + 'static,
     ) -> Result<R, E>
@@ -150,29 +146,7 @@ impl SqliteStore {
         R: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        let writer = tokio::time::timeout(
-            self.wait_timeout,
-            std::sync::Arc::clone(&self.writer).lock_owned(),
-        )
-        .await
-        .map_err(|_| {
-            E::from(StoreError::Unavailable(anyhow::anyhow!(
-                "the writer connection was not free in time"
-            )))
-        })?;
-        let path = self.path.clone();
-        on_blocking_thread(
-            writer,
-            move |writer| {
-                let conn = match writer.as_mut() {
-                    Some(conn) => conn,
-                    None => writer.insert(open_writer(&path).map_err(E::from)?),
-                };
-                task(conn)
-            },
-            |mut writer| *writer = None,
-        )
-        .await
+        self.writer.run(task).await
     }
 
     /// Runs `task` (a read) on a pooled connection, on a blocking thread.
@@ -189,7 +163,7 @@ impl SqliteStore {
 }
 
 /// Opens and sets up the writer connection.
-fn open_writer(path: &str) -> Result<SqliteConnection, StoreError> {
+pub(crate) fn open_writer(path: &str) -> Result<SqliteConnection, StoreError> {
     SqliteConnection::establish(path)
         .and_then(|mut c| {
             configure(&mut c).map_err(ConnectionError::CouldntSetupConfiguration)?;
