@@ -1,10 +1,11 @@
 //! A billed start written as one statement when a credit stripe can pay: the domain
-//! decided, on the stripes its read found, what paying from each stripe would write
-//! (`Payment::from_read`); this statement locks the first of those stripes that is
-//! free and still holds what was read (`FOR UPDATE ... SKIP LOCKED`, the read values
-//! compared under the lock: a compare-and-set that never waits), and only then writes
-//! the stripe's new block, the debit's ledger line, the customer, its links and the
-//! call row, and reads back the context ([`crate::read_back`]).
+//! decided, on the stripes its read found, what paying from each stripe would take and
+//! write (`Payment::from_read`); this statement locks the first of those stripes that
+//! is free and whose block still fits what it takes (`FOR UPDATE ... SKIP LOCKED`, the
+//! domain's bounds checked under the lock: a guarded debit by difference that never
+//! waits), and only then writes the stripe's block less what it takes, the debit's
+//! ledger line (the same for any block that fits), the customer, its links and the call
+//! row, and reads back the context ([`crate::read_back`]).
 //!
 //! Every write takes its rows from `paying`: when no stripe could be taken, the
 //! statement writes nothing and says so (`stripe` is NULL), and the start takes the
@@ -15,8 +16,9 @@
 //!
 //! Under READ COMMITTED a row locked after the statement's snapshot is re-read at its
 //! newest version and the `WHERE`/join conditions checked again on it (PostgreSQL's
-//! documentation, "Transaction Isolation", 13.2.1), so a stripe another start changed
-//! meanwhile no longer matches and is skipped like a locked one.
+//! documentation, "Transaction Isolation", 13.2.1), so a stripe another start drained
+//! meanwhile no longer fits and is skipped like a locked one, and the debit subtracts
+//! from the newest version.
 
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -38,24 +40,23 @@ use crate::rows::{CallRow, line_type_text};
 const PAY_SQL: &str = "
 WITH offers AS MATERIALIZED (
     SELECT *
-      FROM unnest({stripes}::int2[], {read_periods}::timestamptz[], {read_allowances}::int8[],
-                  {read_top_ups}::int8[], {periods}::timestamptz[], {allowances}::int8[],
-                  {top_ups}::int8[], {kinds}::text[], {credits}::int8[],
-                  {from_allowances}::int8[], {from_top_ups}::int8[],
+      FROM unnest({stripes}::int2[], {periods}::timestamptz[], {allowance_least}::int8[],
+                  {allowance_most}::int8[], {top_up_least}::int8[], {kinds}::text[],
+                  {credits}::int8[], {from_allowances}::int8[], {from_top_ups}::int8[],
                   {entry_periods}::timestamptz[], {entry_calls}::text[], {notes}::text[],
                   {ats}::timestamptz[])
            WITH ORDINALITY
-           AS o(stripe, read_period, read_allowance, read_top_up, period_start,
-                allowance_left, top_up, kind, credits, from_allowance, from_top_up,
-                entry_period, entry_call, note, at, n)
+           AS o(stripe, period_start, allowance_least, allowance_most, top_up_least, kind,
+                credits, from_allowance, from_top_up, entry_period, entry_call, note, at, n)
 ),
--- The first offer whose stripe is free and as read, locked.
+-- The first offer whose stripe is free and still fits what it takes, locked.
 paying AS MATERIALIZED (
     SELECT o.*
       FROM credit_stripes s
       JOIN offers o
-        ON s.stripe = o.stripe AND s.period_start = o.read_period
-       AND s.allowance_left = o.read_allowance AND s.top_up = o.read_top_up
+        ON s.stripe = o.stripe AND s.period_start = o.period_start
+       AND s.allowance_left BETWEEN o.allowance_least AND o.allowance_most
+       AND s.top_up >= o.top_up_least
      WHERE s.tenant_id = {tenant}
      ORDER BY o.n
      LIMIT 1
@@ -63,7 +64,8 @@ paying AS MATERIALIZED (
 ),
 debit AS (
     UPDATE credit_stripes s
-       SET period_start = p.period_start, allowance_left = p.allowance_left, top_up = p.top_up
+       SET allowance_left = s.allowance_left - p.from_allowance,
+           top_up = s.top_up - p.from_top_up
       FROM paying p
      WHERE s.tenant_id = {tenant} AND s.stripe = p.stripe
 ),
@@ -120,12 +122,10 @@ pub(crate) const CALL_ID_TAKEN: &str = "stickycalls: call id taken";
 #[derive(Default)]
 struct Offers {
     stripes: Vec<i16>,
-    read_periods: Vec<OffsetDateTime>,
-    read_allowances: Vec<i64>,
-    read_top_ups: Vec<i64>,
     periods: Vec<OffsetDateTime>,
-    allowances: Vec<i64>,
-    top_ups: Vec<i64>,
+    allowance_least: Vec<i64>,
+    allowance_most: Vec<i64>,
+    top_up_least: Vec<i64>,
     kinds: Vec<&'static str>,
     credits: Vec<i64>,
     from_allowances: Vec<i64>,
@@ -140,21 +140,21 @@ impl Offers {
     fn of(offers: &[FromRead<i16>]) -> Self {
         let mut columns = Self::default();
         for offer in offers {
-            let Writes::Stripe {
-                stripe: (_, after),
-                entry,
-            } = &offer.paid.writes
-            else {
+            let Writes::Stripe { entry, .. } = &offer.paid.writes else {
                 continue;
             };
-            let (stripe, read) = offer.read;
-            columns.stripes.push(stripe);
-            columns.read_periods.push(read.period_start.get());
-            columns.read_allowances.push(int(read.allowance_left));
-            columns.read_top_ups.push(int(read.top_up));
-            columns.periods.push(after.period_start.get());
-            columns.allowances.push(int(after.allowance_left));
-            columns.top_ups.push(int(after.top_up));
+            let taken = &offer.taken;
+            // The stripe is debited by the ledger line's own figures.
+            debug_assert_eq!(
+                (taken.from_allowance, taken.from_top_up),
+                (entry.spent.from_allowance, entry.spent.from_top_up)
+            );
+            let (least, most) = taken.allowance_within();
+            columns.stripes.push(offer.read.0);
+            columns.periods.push(taken.period_start.get());
+            columns.allowance_least.push(int(least));
+            columns.allowance_most.push(most.map_or(i64::MAX, int));
+            columns.top_up_least.push(int(taken.from_top_up));
             columns.kinds.push(entry.kind.as_str());
             columns.credits.push(int(entry.credits));
             columns
@@ -205,16 +205,14 @@ impl QueryFragment<Pg> for BilledStart {
             |name, mut out| {
                 match name {
                     "stripes" => out.push_bind_param::<Array<SmallInt>, _>(&o.stripes)?,
-                    "read_periods" => {
-                        out.push_bind_param::<Array<Timestamptz>, _>(&o.read_periods)?
-                    }
-                    "read_allowances" => {
-                        out.push_bind_param::<Array<BigInt>, _>(&o.read_allowances)?
-                    }
-                    "read_top_ups" => out.push_bind_param::<Array<BigInt>, _>(&o.read_top_ups)?,
                     "periods" => out.push_bind_param::<Array<Timestamptz>, _>(&o.periods)?,
-                    "allowances" => out.push_bind_param::<Array<BigInt>, _>(&o.allowances)?,
-                    "top_ups" => out.push_bind_param::<Array<BigInt>, _>(&o.top_ups)?,
+                    "allowance_least" => {
+                        out.push_bind_param::<Array<BigInt>, _>(&o.allowance_least)?
+                    }
+                    "allowance_most" => {
+                        out.push_bind_param::<Array<BigInt>, _>(&o.allowance_most)?
+                    }
+                    "top_up_least" => out.push_bind_param::<Array<BigInt>, _>(&o.top_up_least)?,
                     "kinds" => out.push_bind_param::<Array<Text>, _>(&o.kinds)?,
                     "credits" => out.push_bind_param::<Array<BigInt>, _>(&o.credits)?,
                     "from_allowances" => {

@@ -21,12 +21,14 @@
 //!
 //! A store may first try the common case without taking a step: from the stripes as
 //! its read found them (no lock held), [`Payment::from_read`] lists what each stripe
-//! whose block can pay would write, as step 1 would decide it with that stripe locked.
-//! The store writes the first whose stripe is still as read and free, as one
-//! compare-and-set; when none is, it takes the steps above.
+//! whose block can pay would write, as step 1 would decide it with that stripe locked,
+//! and what it takes from the block ([`Taken`]). The store takes it from the first of
+//! those stripes that is free and still [fits](Taken::fits) (checked under the
+//! stripe's lock: the same ledger line holds for any block it fits); when none does,
+//! it takes the steps above.
 
 use crate::calls::CallId;
-use crate::credits::stripes::{Block, Held, Refill, STRIPES, refill};
+use crate::credits::stripes::{Block, Held, Refill, STRIPES, Taken, refill};
 use crate::credits::{
     BillingPolicy, Charge, CreditAccount, CreditChange, InsufficientCredits, LedgerEntry,
 };
@@ -120,13 +122,16 @@ pub enum Writes<S> {
     },
 }
 
-/// A payment from one stripe's block decided on the stripes as read: valid only while
-/// that stripe still holds `read` (the store checks it under the stripe's lock).
+/// A payment from one stripe's block decided on the stripes as read: valid while that
+/// stripe's block still fits `taken` (the store checks it under the stripe's lock).
 #[derive(Debug)]
 pub struct FromRead<S> {
     /// The stripe and its block as read.
     pub read: Stripe<S>,
-    /// What paying from it writes ([`Writes::Stripe`]) and the credits left after.
+    /// What paying takes from its block.
+    pub taken: Taken,
+    /// What paying from it as read writes ([`Writes::Stripe`]: its ledger line is the
+    /// same for any block `taken` fits) and the credits left after, as read.
     pub paid: Paid<S>,
 }
 
@@ -192,8 +197,15 @@ impl<'p, S: Copy + PartialEq> Payment<'p, S> {
             .iter()
             .chain(&all[..first])
             .filter_map(|&read| {
-                self.pay_from(read, account, all)
-                    .map(|paid| FromRead { read, paid })
+                let paid = self.pay_from(read, account, all)?;
+                let Writes::Stripe {
+                    stripe: (_, after), ..
+                } = &paid.writes
+                else {
+                    return None;
+                };
+                let taken = Taken::between(&read.1, after);
+                Some(FromRead { read, taken, paid })
             })
             .collect()
     }

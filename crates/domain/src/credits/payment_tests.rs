@@ -239,6 +239,8 @@ fn from_the_read_each_stripe_that_can_pay_offers_what_step_one_would_write_with_
             stripe.1.balance().total() + 1,
             offer.read.1.balance().total()
         );
+        // What it takes leaves that block after.
+        assert_eq!(offer.taken.from(&offer.read.1), Some(stripe.1));
     }
 }
 

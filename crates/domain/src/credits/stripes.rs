@@ -92,6 +92,59 @@ impl Block {
     }
 }
 
+/// What paying took from a block: the allowance and the purchased credits, in the
+/// period the block belongs to. Every block it [`fits`](Taken::fits) pays the same
+/// charge by taking exactly this (allowance first) and writes the same ledger line, so a
+/// store may apply it to a block that changed since it was read, as long as it still
+/// fits: a debit by difference, checked under the block's lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Taken {
+    /// The period of the blocks it fits.
+    pub period_start: Timestamp,
+    /// Allowance taken.
+    pub from_allowance: u64,
+    /// Purchased credits taken.
+    pub from_top_up: u64,
+}
+
+impl Taken {
+    /// What paying took from `before` to leave `after`.
+    pub fn between(before: &Block, after: &Block) -> Self {
+        Self {
+            period_start: before.period_start,
+            from_allowance: before.allowance_left - after.allowance_left,
+            from_top_up: before.top_up - after.top_up,
+        }
+    }
+
+    /// The allowance a block it fits holds: at least what it takes and, when it takes
+    /// purchased credits too, no more (the allowance is spent first, so a block with
+    /// more allowance would have paid more of it).
+    pub fn allowance_within(&self) -> (u64, Option<u64>) {
+        let most = (self.from_top_up > 0).then_some(self.from_allowance);
+        (self.from_allowance, most)
+    }
+
+    /// Whether `block` pays the same charge by taking exactly this: the same period,
+    /// its allowance within [`Taken::allowance_within`], and purchased credits enough.
+    pub fn fits(&self, block: &Block) -> bool {
+        let (least, most) = self.allowance_within();
+        block.period_start == self.period_start
+            && block.allowance_left >= least
+            && most.is_none_or(|most| block.allowance_left <= most)
+            && block.top_up >= self.from_top_up
+    }
+
+    /// `block` after it is taken (`None` unless it [`fits`](Taken::fits)).
+    pub fn from(&self, block: &Block) -> Option<Block> {
+        self.fits(block).then(|| Block {
+            allowance_left: block.allowance_left - self.from_allowance,
+            top_up: block.top_up - self.from_top_up,
+            ..*block
+        })
+    }
+}
+
 impl CreditAccount {
     /// The account with `blocks` folded back: purchased credits always, allowance only
     /// of the account's own period (a block set aside in an earlier period lost its

@@ -378,3 +378,45 @@ fn near_the_low_mark_or_zero_a_start_gathers_every_block() {
         Refill::Paid { .. }
     ));
 }
+
+proptest! {
+    /// What paying took from one block, applied to any block it fits, is exactly what
+    /// paying from that block takes: the same block after and the same ledger line. A
+    /// block it does not fit would be paid another way (or not at all).
+    #[test]
+    fn what_a_payment_takes_is_what_paying_any_block_it_fits_takes(
+        read in (0u64..6, 0u64..6),
+        other in (0u64..6, 0u64..6),
+        charge in 1u64..4,
+        other_period in any::<bool>(),
+    ) {
+        let now = ts("2026-01-10T00:00:00.000Z");
+        let anchor = ts("2026-01-01T00:00:00.000Z");
+        let charge = Charge { credits: charge };
+        let read = block(read.0, read.1);
+        let mut other = block(other.0, other.1);
+        if other_period {
+            other.period_start = ts("2025-12-01T00:00:00.000Z");
+        }
+        let Some((after, entry)) = read.pay(charge, &call(1), anchor, &POLICY, now) else {
+            return Ok(());
+        };
+        let taken = Taken::between(&read, &after);
+        prop_assert!(taken.fits(&read));
+        prop_assert_eq!(taken.from(&read), Some(after));
+        match (taken.from(&other), other.pay(charge, &call(1), anchor, &POLICY, now)) {
+            (Some(by_difference), Some((paid, paid_entry))) => {
+                prop_assert_eq!(by_difference, paid);
+                prop_assert_eq!(paid_entry, entry.clone());
+            }
+            (Some(by_difference), None) => {
+                prop_assert!(false, "taken from {other:?} ({by_difference:?}) which cannot pay");
+            }
+            (None, Some((paid, _))) => {
+                // Paid another way: a different split of allowance and purchases.
+                prop_assert_ne!(Taken::between(&other, &paid), taken);
+            }
+            (None, None) => {}
+        }
+    }
+}
