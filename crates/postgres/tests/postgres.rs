@@ -22,6 +22,15 @@ async fn database() -> TestDatabase {
     .expect("test database")
 }
 
+/// A plain client of `url`, its connection driven on a task of its own.
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+}
+
 struct Postgres;
 
 impl StorageFactory for Postgres {

@@ -12,17 +12,11 @@ use stickycalls_test_support::TestDatabase;
 use stickycalls_test_support::contract::tenant;
 use stickycalls_test_support::fakes::{SequentialIds, TestClock, billing_on, operator};
 use stickycalls_vault::SoftwareVault;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
-use super::database;
+use super::{connect, database};
 
 type Service = CallService<PgStore, PgLedger, TestClock, SequentialIds>;
-
-async fn connect(url: &str) -> Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await.unwrap();
-    tokio::spawn(connection);
-    client
-}
 
 fn new_caller(call_id: &str, ani: &str) -> stickycalls_domain::calls::RawStartCall {
     serde_json::from_value(serde_json::json!({"call_id": call_id, "identity_hints": {"ani": ani}}))
@@ -138,6 +132,14 @@ async fn a_billed_start_a_stripe_pays_costs_two_statements() {
     assert_eq!(credits_left(&ledger, &t).await, 1_000 - spent - 1);
 }
 
+/// A new caller's start, on a task of its own.
+fn spawn_start(
+    service: &Service, t: &Tenant, call_id: &'static str, ani: &'static str,
+) -> tokio::task::JoinHandle<Result<stickycalls_domain::calls::StartOutcome, StartCallError>> {
+    let (service, t) = (service.clone(), t.clone());
+    tokio::spawn(async move { service.start(&t, new_caller(call_id, ani)).await })
+}
+
 /// Waits until a session of `db` waits for a lock (the start under test).
 async fn until_a_session_waits(admin: &Client, db: &TestDatabase) {
     for _ in 0..200 {
@@ -187,15 +189,7 @@ async fn a_call_id_taken_after_the_read_leaves_nothing_paid() {
         )
         .await
         .unwrap();
-    let start = {
-        let service = service.clone();
-        let t = t.clone();
-        tokio::spawn(async move {
-            service
-                .start(&t, new_caller("contested", "+14155550009"))
-                .await
-        })
-    };
+    let start = spawn_start(&service, &t, "contested", "+14155550009");
     until_a_session_waits(&admin, &db).await;
     other.batch_execute("COMMIT").await.unwrap();
     let outcome = start.await.unwrap();
@@ -234,15 +228,7 @@ async fn with_every_stripe_held_a_start_pays_by_the_steps() {
         .batch_execute("BEGIN; SELECT * FROM credit_stripes FOR UPDATE;")
         .await
         .unwrap();
-    let start = {
-        let service = service.clone();
-        let t = t.clone();
-        tokio::spawn(async move {
-            service
-                .start(&t, new_caller("while-held", "+14155550010"))
-                .await
-        })
-    };
+    let start = spawn_start(&service, &t, "while-held", "+14155550010");
     tokio::time::sleep(Duration::from_millis(300)).await;
     holder.batch_execute("ROLLBACK").await.unwrap();
     let paid = start.await.unwrap().unwrap();

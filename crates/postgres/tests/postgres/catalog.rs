@@ -5,18 +5,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
-use super::database;
+use super::{connect, database};
 
 const KEY: &str = "tenant_id";
 const REFERENCE: [&str; 3] = ["accounts", "api_keys", "console_sessions"];
-
-async fn connect(url: &str) -> Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await.unwrap();
-    tokio::spawn(connection);
-    client
-}
 
 /// Each table's constraints and unique indexes as (kind, name, columns, referenced
 /// table, referenced columns).

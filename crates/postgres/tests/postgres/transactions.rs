@@ -8,15 +8,9 @@ use stickycalls_test_support::TestDatabase;
 use stickycalls_test_support::contract::tenant;
 use stickycalls_test_support::fakes::{SequentialIds, TestClock, billing_on, operator};
 use stickycalls_vault::SoftwareVault;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
-use super::database;
-
-async fn connect(url: &str) -> Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await.unwrap();
-    tokio::spawn(connection);
-    client
-}
+use super::{connect, database};
 
 fn start_body(call_id: &str, ani: &str) -> stickycalls_domain::calls::RawStartCall {
     serde_json::from_value(serde_json::json!({"call_id": call_id, "identity_hints": {"ani": ani}}))
