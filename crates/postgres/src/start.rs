@@ -9,11 +9,12 @@
 //! statement must be prepared first.
 //!
 //! - A known caller with nothing to pay: one statement, the call insert with the
-//!   context and the credits left read back ([`known_start`]). Two statements in all,
-//!   read included. (If the insert found the `call_id` taken, it wrote nothing.)
+//!   context read back ([`known_start`]; the credits left come from the read). Two
+//!   statements in all, read included. (If the insert found the `call_id` taken, it
+//!   wrote nothing.)
 //! - A billable start a credit stripe can pay, as the read found the stripes: one
 //!   statement ([`billed_start`]), two in all. When no stripe can be taken (each is
-//!   held, or changed since the read), it wrote nothing and the start goes on as below.
+//!   held, or no longer holds enough), it wrote nothing and the start goes on as below.
 //! - A billable start otherwise: `BEGIN`, `SAVEPOINT`, the writes, the first free credit stripe's
 //!   `FOR UPDATE SKIP LOCKED` and the credits as last committed in one pipeline; the
 //!   stripe's block pays (the domain's `Payment` decides), and the stripe, the ledger
