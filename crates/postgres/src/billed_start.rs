@@ -22,7 +22,7 @@
 
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, SmallInt, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use stickycalls_domain::credits::payment::{FromRead, Writes};
@@ -186,14 +186,7 @@ struct BilledStart {
     read_back: Params,
 }
 
-impl QueryId for BilledStart {
-    type QueryId = Self;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl Query for BilledStart {
-    type SqlType = diesel::sql_types::Untyped;
-}
+crate::template::prepared!(BilledStart);
 
 impl QueryFragment<Pg> for BilledStart {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {

@@ -8,7 +8,7 @@
 
 use diesel::QueryResult;
 use diesel::pg::Pg;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::sql_types::{
     Array, Bool, Integer, Jsonb, Nullable, SmallInt, Text, Timestamptz, Uuid as SqlUuid,
 };
@@ -29,11 +29,7 @@ macro_rules! values {
 /// The insert; see the module.
 pub(crate) struct CallInsert(pub CallRow);
 
-impl QueryId for CallInsert {
-    type QueryId = Self;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
+crate::template::prepared!(CallInsert, fragment);
 impl QueryFragment<Pg> for CallInsert {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         self.walk(out, None)

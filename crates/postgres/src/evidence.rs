@@ -6,7 +6,7 @@
 
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::sql_types::{
     Array, BigInt, Bool, Integer, Nullable, SmallInt, Text, Timestamptz, Uuid as SqlUuid,
 };
@@ -100,14 +100,7 @@ struct EvidenceQuery {
     credits: bool,
 }
 
-impl QueryId for EvidenceQuery {
-    type QueryId = Self;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl Query for EvidenceQuery {
-    type SqlType = diesel::sql_types::Untyped;
-}
+crate::template::prepared!(EvidenceQuery);
 
 impl QueryFragment<Pg> for EvidenceQuery {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {

@@ -9,7 +9,7 @@
 
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use stickycalls_domain::ports::StartCommit;
 use uuid::Uuid;
@@ -24,14 +24,7 @@ struct KnownStart {
     read_back: Params,
 }
 
-impl QueryId for KnownStart {
-    type QueryId = Self;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl Query for KnownStart {
-    type SqlType = diesel::sql_types::Untyped;
-}
+crate::template::prepared!(KnownStart);
 
 impl QueryFragment<Pg> for KnownStart {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {

@@ -27,3 +27,24 @@ pub(crate) fn walk<'b>(
     out.push_sql(rest);
     Ok(())
 }
+
+/// A hand-written statement's diesel identity: prepared once per connection (its SQL
+/// never changes with its values), loaded as untyped rows (`Query`). Named
+/// `prepared!(Type)`, or `prepared!(Type, fragment)` for a piece of a statement (no rows
+/// of its own).
+macro_rules! prepared {
+    ($name:ty, fragment) => {
+        impl diesel::query_builder::QueryId for $name {
+            type QueryId = Self;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+    };
+    ($name:ty) => {
+        $crate::template::prepared!($name, fragment);
+
+        impl diesel::query_builder::Query for $name {
+            type SqlType = diesel::sql_types::Untyped;
+        }
+    };
+}
+pub(crate) use prepared;

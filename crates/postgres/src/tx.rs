@@ -7,7 +7,7 @@
 
 use diesel::QueryResult;
 use diesel::pg::Pg;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::evidence::CreditRead;
@@ -19,10 +19,7 @@ macro_rules! control {
         #[derive(Debug, Clone, Copy)]
         pub(crate) struct $name;
 
-        impl QueryId for $name {
-            type QueryId = Self;
-            const HAS_STATIC_QUERY_ID: bool = true;
-        }
+        crate::template::prepared!($name, fragment);
 
         impl QueryFragment<Pg> for $name {
             fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
