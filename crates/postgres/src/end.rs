@@ -55,6 +55,9 @@ pub(crate) async fn commit_end(
     conn: &mut AsyncPgConnection, tenant_id: TenantId, commit: EndCommit,
     policy: &dyn BillingPolicy,
 ) -> Result<EndReceipt, CommitEndError> {
+    if let Some(seen) = crate::known_end::fits(&commit).cloned() {
+        return crate::known_end::write(conn, tenant_id, commit, seen).await;
+    }
     let tenant = tenant_key(&tenant_id);
     conn.transaction(async move |conn| -> Result<EndReceipt, Abort> {
         {
@@ -67,6 +70,12 @@ pub(crate) async fn commit_end(
             };
             if commit.create_customer {
                 ensure_customer(conn, tenant, customer, at).await?;
+            }
+            // Serialise ends of one customer: the variable limit and attempt counts
+            // must see each other's writes. The customer's row first, then the call's,
+            // in the order the one-statement end takes them.
+            if !lock_customer(conn, tenant, customer).await? {
+                return Err(Abort::Query(diesel::result::Error::NotFound));
             }
             record_end(conn, tenant, &commit).await?;
             if let Some(provisional) = &commit.fold_provisional {
@@ -91,11 +100,6 @@ pub(crate) async fn commit_end(
             .await?;
             if let Some(confirmed) = commit.confirmation {
                 confirm_link(conn, tenant, customer, &commit.link, confirmed).await?;
-            }
-            // Serialise ends of one customer: the variable limit and attempt counts
-            // must see each other's writes.
-            if !lock_customer(conn, tenant, customer).await? {
-                return Err(Abort::Query(diesel::result::Error::NotFound));
             }
             let (intents_updated, before) = match &commit.intent {
                 Some(write) => apply_intent(conn, tenant, customer, write).await?,
@@ -288,19 +292,23 @@ async fn apply_intent(
 }
 
 /// Locks a customer's row until the transaction ends, so writes to their variables
-/// and intents queue; `false` when the tenant has no such customer.
+/// and intents queue, and adds one to their version, so an end decided on what it read
+/// before this write does not write ([`crate::known_end`]); `false` when the tenant has
+/// no such customer.
 pub(crate) async fn lock_customer(
     conn: &mut AsyncPgConnection, tenant: Uuid, customer: &CustomerRef,
 ) -> QueryResult<bool> {
-    customers::table
-        .filter(customers::tenant_id.eq(tenant))
-        .filter(customers::customer_ref.eq(customer.as_str()))
-        .select(customers::customer_ref)
-        .for_update()
-        .first::<String>(conn)
-        .await
-        .optional()
-        .map(|found| found.is_some())
+    diesel::update(
+        customers::table
+            .filter(customers::tenant_id.eq(tenant))
+            .filter(customers::customer_ref.eq(customer.as_str())),
+    )
+    .set(customers::version.eq(customers::version + 1))
+    .returning(customers::customer_ref)
+    .get_result::<String>(conn)
+    .await
+    .optional()
+    .map(|found| found.is_some())
 }
 
 /// Applies variable writes after re-checking the live limit under the customer lock;

@@ -132,6 +132,7 @@ diesel::table! {
         tenant_id -> Uuid,
         customer_ref -> Text,
         created_at -> Timestamptz,
+        version -> Int8,
     }
 }
 

@@ -4,10 +4,11 @@
 use stickycalls_domain::accounts::Purged;
 use stickycalls_domain::calls::{CallId, CallRecord};
 use stickycalls_domain::identity::{CustomerRef, Evidence, IdentityHints};
+use stickycalls_domain::intents::IntentName;
 use stickycalls_domain::ports::PurgeCutoffs;
 use stickycalls_domain::ports::{
-    CallStore, CommitEndError, CommitStartError, CustomerContext, EndCommit, EndReceipt, Purge,
-    StartCommit, StartReceipt, StartSnapshot,
+    CallStore, CommitEndError, CommitStartError, CustomerContext, EndCommit, EndReceipt,
+    EndSnapshot, Purge, StartCommit, StartReceipt, StartSnapshot,
 };
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::{StoreError, Timestamp};
@@ -16,7 +17,7 @@ use crate::errors::from_diesel;
 use crate::pool::PgStore;
 use crate::tenant_key::tenant_key;
 use crate::tx::StartTx;
-use crate::{context, end, evidence, start};
+use crate::{context, end, end_read, evidence, start};
 
 impl CallStore for PgStore {
     type StartTx = StartTx;
@@ -45,6 +46,16 @@ impl CallStore for PgStore {
         };
         tx.credits = read.credits;
         Ok((StartSnapshot { call, evidence }, tx))
+    }
+
+    async fn load_end(
+        &self, tenant: &TenantId, call_id: &CallId, customer: Option<CustomerRef>,
+        intent: Option<IntentName>, at: Timestamp,
+    ) -> Result<EndSnapshot, StoreError> {
+        let conn = self.conn().await?;
+        end_read::load_end(&conn, tenant_key(tenant), call_id, customer, intent, at)
+            .await
+            .map_err(from_diesel)
     }
 
     async fn find_call(

@@ -60,6 +60,8 @@ mod billed;
 mod broadcast;
 #[path = "postgres/catalog.rs"]
 mod catalog;
+#[path = "postgres/ends.rs"]
+mod ends;
 #[path = "postgres/transactions.rs"]
 mod transactions;
 

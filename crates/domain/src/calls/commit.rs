@@ -8,7 +8,7 @@ use crate::calls::CallRecord;
 use crate::credits::{Charge, InsufficientCredits};
 use crate::error::{StoreError, ValidationError};
 use crate::identity::{Confirmed, CustomerRef, Evidence, IdentityHints, LineType};
-use crate::intents::IntentWrite;
+use crate::intents::{IntentWrite, OpenIntent};
 use crate::protection::SealedLinks;
 use crate::variables::VariableWrite;
 
@@ -107,6 +107,40 @@ pub struct EndCommit {
     /// [`crate::variables::check_live_limit`] inside the transaction and refuses the
     /// whole commit when it would be broken.
     pub variables: Vec<VariableWrite>,
+    /// What the end's read found of `call.customer` ([`CallStore::load_end`]), when it
+    /// found it: a store may decide on it instead of reading again under a lock, and
+    /// then writes only if the customer is still as seen, else
+    /// [`CommitEndError::Stale`] and nothing is written. `None`: the store reads
+    /// and locks as it writes.
+    ///
+    /// [`CallStore::load_end`]: crate::ports::CallStore::load_end
+    pub seen: Option<CustomerSeen>,
+}
+
+/// What an end reads in one go: the call, and what its writes to the customer it will
+/// end with depend on.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EndSnapshot {
+    /// The call under the end's `call_id`, if any.
+    pub call: Option<CallRecord>,
+    /// The customer the end names (else the call's), when the store reads it with the
+    /// call and it exists.
+    pub customer: Option<CustomerSeen>,
+}
+
+/// A customer as an end's read found it: what deciding its intent change and
+/// re-checking its live-variable limit need, and the store's version of the customer
+/// at that moment (every write to their intents or variables changes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerSeen {
+    /// The customer.
+    pub customer: CustomerRef,
+    /// The store's version of the customer when read; opaque to the domain.
+    pub version: i64,
+    /// The stored intent of the name the end writes, if open.
+    pub intent: Option<OpenIntent>,
+    /// Keys of the customer's variables live at the end's time.
+    pub live_keys: Vec<String>,
 }
 
 /// What a committed end returns.
@@ -126,6 +160,9 @@ pub enum CommitEndError {
     /// A start recorded this `call_id` while a standalone end was deciding.
     #[error("call_id already recorded")]
     CallIdTaken,
+    /// The customer changed since [`EndCommit::seen`]: read again and decide again.
+    #[error("customer changed since read")]
+    Stale,
     /// The writes would break a limit only the store can see (100 live variables).
     #[error(transparent)]
     Refused(#[from] ValidationError),

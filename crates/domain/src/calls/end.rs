@@ -20,11 +20,24 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
     pub async fn end(&self, tenant: &Tenant, raw: RawEndCall) -> Result<EndOutcome, EndCallError> {
         let now = self.clock.now();
         let request = EndCall::parse(raw, &tenant.policy, now)?;
-        // At most two passes: a standalone end that loses a race to a start of the
-        // same call_id ends that call instead.
-        for _ in 0..2 {
-            let existing = self.store.find_call(&tenant.id, &request.call_id).await?;
-            let mut commit = match existing {
+        // A standalone end that loses a race to a start of the same call_id ends that
+        // call instead (one more pass); a customer changed since the read is read again,
+        // and the pass after that reads it under the store's lock (no `seen`), so the
+        // passes are bounded.
+        let intent = request.intent.as_ref().map(|(name, _)| name.clone());
+        let mut decide_on_read = true;
+        for _ in 0..4 {
+            let snapshot = self
+                .store
+                .load_end(
+                    &tenant.id,
+                    &request.call_id,
+                    request.customer_ref.clone(),
+                    intent.clone(),
+                    now,
+                )
+                .await?;
+            let mut commit = match snapshot.call {
                 Some(call) => match &call.ended {
                     Some(_) => return replay_end(call, &request.fingerprint),
                     None => {
@@ -34,6 +47,9 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
                 },
                 None => self.end_standalone(tenant, &request, now).await?,
             };
+            commit.seen = snapshot
+                .customer
+                .filter(|seen| decide_on_read && seen.customer == commit.call.customer);
             let standalone = commit.standalone;
             let call = commit.call.clone();
             let writes = std::mem::take(&mut commit.variables);
@@ -56,6 +72,7 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
                         None => Err(EndCallError::CallNotFound),
                     };
                 }
+                Err(CommitEndError::Stale) => decide_on_read = false,
                 Err(CommitEndError::CallIdTaken) if standalone => continue,
                 Err(CommitEndError::CallIdTaken) => return Err(EndCallError::CallAlreadyEnded),
                 Err(CommitEndError::Refused(e)) => return Err(e.into()),
@@ -132,6 +149,7 @@ impl<S: CallStore, L: CreditLedger, C: Clock, I: IdGenerator> CallService<S, L, 
             confirmation: confirmation(request, false, None, now),
             intent: intent_write(request, now),
             variables: request.variables.clone(),
+            seen: None,
         })
     }
 }
@@ -176,6 +194,7 @@ fn end_started(call: CallRecord, request: &EndCall, now: Timestamp) -> EndCommit
         confirmation,
         intent: intent_write(request, now),
         variables: request.variables.clone(),
+        seen: None,
     }
 }
 

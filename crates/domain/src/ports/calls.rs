@@ -2,10 +2,11 @@
 //! end's reads and commits.
 
 use crate::calls::commit::{
-    CommitEndError, CommitStartError, EndCommit, EndReceipt, StartCommit, StartReceipt,
-    StartSnapshot,
+    CommitEndError, CommitStartError, EndCommit, EndReceipt, EndSnapshot, StartCommit,
+    StartReceipt, StartSnapshot,
 };
 use crate::customers::CustomerContext;
+use crate::intents::IntentName;
 use std::future::Future;
 
 use crate::calls::{CallId, CallRecord};
@@ -33,6 +34,15 @@ pub trait CallStore: Send + Sync + 'static {
     fn find_call(
         &self, tenant: &TenantId, call_id: &CallId,
     ) -> impl Future<Output = Result<Option<CallRecord>, StoreError>> + Send;
+
+    /// An end's read: the call under `call_id`, if any, and, when the store can read
+    /// it in the same go, the customer the end will write to (`customer`, else the
+    /// call's) as it is at `at` with its intent `intent` ([`EndSnapshot`]). A store
+    /// that does not decide ends on what it read answers the call only.
+    fn load_end(
+        &self, tenant: &TenantId, call_id: &CallId, customer: Option<CustomerRef>,
+        intent: Option<IntentName>, at: Timestamp,
+    ) -> impl Future<Output = Result<EndSnapshot, StoreError>> + Send;
 
     /// The evidence for `hints` (customers on the ANI, external id matches, the named
     /// customer, their activity).

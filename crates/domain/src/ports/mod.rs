@@ -55,7 +55,7 @@ pub use vault::*;
 pub use webhooks::*;
 
 pub use crate::calls::commit::{
-    CommitEndError, CommitStartError, EndCommit, EndReceipt, StartCommit, StartReceipt,
-    StartSnapshot,
+    CommitEndError, CommitStartError, CustomerSeen, EndCommit, EndReceipt, EndSnapshot,
+    StartCommit, StartReceipt, StartSnapshot,
 };
 pub use crate::customers::CustomerContext;

@@ -4,9 +4,9 @@ use time::Duration;
 use super::support::*;
 use crate::calls::{EndCall, EndCallError};
 use crate::error::{Issue, RefusalKind, ValidationError};
-use crate::identity::{Evidence, LineType};
+use crate::identity::{CustomerRef, Evidence, LineType};
 use crate::intents::{IntentStatus, IntentWrite};
-use crate::ports::{CommitEndError, EndReceipt};
+use crate::ports::{CommitEndError, CustomerSeen, EndReceipt, EndSnapshot};
 use crate::variables::VariableWrite;
 
 fn start_body(call_id: &str) -> serde_json::Value {
@@ -14,10 +14,18 @@ fn start_body(call_id: &str) -> serde_json::Value {
 }
 
 fn with_call(ports: &mut Ports, call: crate::calls::CallRecord) {
-    ports.store.expect_find_call().returning(move |_, _| {
-        let call = call.clone();
-        Box::pin(async move { Ok(Some(call)) })
-    });
+    ports
+        .store
+        .expect_load_end()
+        .returning(move |_, _, _, _, _| {
+            let call = Some(call.clone());
+            Box::pin(async move {
+                Ok(EndSnapshot {
+                    call,
+                    customer: None,
+                })
+            })
+        });
 }
 
 fn fingerprint_of(body: serde_json::Value) -> crate::calls::Fingerprint {
@@ -161,8 +169,8 @@ fn a_standalone_end_resolves_the_caller_and_records_the_call_whole() {
     let mut ports = Ports::new();
     ports
         .store
-        .expect_find_call()
-        .returning(|_, _| Box::pin(async { Ok(None) }));
+        .expect_load_end()
+        .returning(|_, _, _, _, _| Box::pin(async { Ok(EndSnapshot::default()) }));
     ports
         .store
         .expect_gather_evidence()
@@ -202,8 +210,8 @@ fn a_standalone_end_for_nobody_gets_a_new_customer_billed_like_a_start() {
     let mut ports = Ports::new().with_new_ref("cust_fresh").charging(Some(1));
     ports
         .store
-        .expect_find_call()
-        .returning(|_, _| Box::pin(async { Ok(None) }));
+        .expect_load_end()
+        .returning(|_, _, _, _, _| Box::pin(async { Ok(EndSnapshot::default()) }));
     ports
         .store
         .expect_gather_evidence()
@@ -228,9 +236,9 @@ fn an_end_with_no_call_and_nothing_to_identify_is_not_found() {
     let mut ports = Ports::new();
     ports
         .store
-        .expect_find_call()
+        .expect_load_end()
         .times(1)
-        .returning(|_, _| Box::pin(async { Ok(None) }));
+        .returning(|_, _, _, _, _| Box::pin(async { Ok(EndSnapshot::default()) }));
     let err = run(ports.service().end(
         &tenant(),
         end_req(json!({"call_id": "ghost", "variables": {"a": "b"}})),
@@ -267,18 +275,25 @@ fn losing_a_race_to_end_replays_the_winner() {
     let open = started_call(start_body("e7"), "cust_a", false);
     let done = ended(open.clone(), fingerprint_of(body.clone()));
     let mut ports = Ports::new();
-    let mut reads = 0;
+    ports
+        .store
+        .expect_load_end()
+        .times(1)
+        .returning(move |_, _, _, _, _| {
+            let call = Some(open.clone());
+            Box::pin(async move {
+                Ok(EndSnapshot {
+                    call,
+                    customer: None,
+                })
+            })
+        });
     ports
         .store
         .expect_find_call()
-        .times(2)
+        .times(1)
         .returning(move |_, _| {
-            reads += 1;
-            let call = if reads == 1 {
-                open.clone()
-            } else {
-                done.clone()
-            };
+            let call = done.clone();
             Box::pin(async move { Ok(Some(call)) })
         });
     ports
@@ -288,6 +303,90 @@ fn losing_a_race_to_end_replays_the_winner() {
         .returning(|_, _| Box::pin(async { Err(CommitEndError::AlreadyEnded) }));
     let out = run(ports.service().end(&tenant(), end_req(body))).unwrap();
     assert!(out.replayed);
+}
+
+#[test]
+fn a_customer_changed_since_the_read_is_read_again_then_written_under_the_lock() {
+    let body = json!({"call_id": "e8", "intent": "billing", "variables": {"k": "v"}});
+    let open = started_call(start_body("e8"), "cust_a", false);
+    let mut ports = Ports::new();
+    let mut reads = 0;
+    ports
+        .store
+        .expect_load_end()
+        .times(2)
+        .returning(move |_, _, customer, intent, _| {
+            // The end names no customer; it asks for the intent it writes.
+            assert!(customer.is_none());
+            assert_eq!(intent.as_ref().map(|i| i.as_str()), Some("billing"));
+            reads += 1;
+            let snapshot = EndSnapshot {
+                call: Some(open.clone()),
+                customer: Some(CustomerSeen {
+                    customer: CustomerRef::from_trusted("cust_a".to_owned()),
+                    version: reads,
+                    intent: None,
+                    live_keys: Vec::new(),
+                }),
+            };
+            Box::pin(async move { Ok(snapshot) })
+        });
+    let mut commits = 0;
+    ports
+        .store
+        .expect_commit_end()
+        .times(2)
+        .returning(move |_, commit| {
+            commits += 1;
+            let result = if commits == 1 {
+                // The first commit decides on what was read, and finds it changed.
+                assert_eq!(commit.seen.as_ref().map(|s| s.version), Some(1));
+                Err(CommitEndError::Stale)
+            } else {
+                // The second reads under the store's lock.
+                assert!(commit.seen.is_none());
+                Ok(EndReceipt { intents_updated: 1 })
+            };
+            Box::pin(async move { result })
+        });
+    let out = run(ports.service().end(&tenant(), end_req(body))).unwrap();
+    assert!(!out.replayed);
+    assert_eq!((out.intents_updated, out.variables_updated), (1, 1));
+}
+
+#[test]
+fn an_end_that_moves_the_call_is_not_decided_on_the_old_customer() {
+    let body = json!({"call_id": "e9", "customer_ref": "cust_b"});
+    let open = started_call(start_body("e9"), "cust_a", false);
+    let mut ports = Ports::new();
+    ports
+        .store
+        .expect_load_end()
+        .times(1)
+        .returning(move |_, _, customer, _, _| {
+            assert_eq!(customer.as_ref().map(|c| c.as_str()), Some("cust_b"));
+            // A store that answered for another customer is not believed.
+            let snapshot = EndSnapshot {
+                call: Some(open.clone()),
+                customer: Some(CustomerSeen {
+                    customer: CustomerRef::from_trusted("cust_a".to_owned()),
+                    version: 1,
+                    intent: None,
+                    live_keys: Vec::new(),
+                }),
+            };
+            Box::pin(async move { Ok(snapshot) })
+        });
+    ports
+        .store
+        .expect_commit_end()
+        .times(1)
+        .returning(|_, commit| {
+            assert!(commit.seen.is_none());
+            assert_eq!(commit.call.customer.as_str(), "cust_b");
+            Box::pin(async { Ok(EndReceipt::default()) })
+        });
+    run(ports.service().end(&tenant(), end_req(body))).unwrap();
 }
 
 #[test]
