@@ -97,7 +97,7 @@ async fn run<A: Adapter>(
         Command::Keys {
             command: KeysCommand::RotateMaster,
         } => {
-            telemetry::init(false);
+            telemetry::init(false, false);
             let done = A::rotate_master(db, &settings.vault).await?;
             say(&serde_json::to_string(&done)?);
             Ok(())
@@ -115,7 +115,7 @@ async fn run<A: Adapter>(
                     environment,
                 },
         } => {
-            telemetry::init(false);
+            telemetry::init(false, false);
             let tenant = TenantId {
                 account: AccountId(account),
                 environment,
@@ -132,7 +132,7 @@ async fn run<A: Adapter>(
         Command::Seal => commands::seal::<A>(&op().await?).await,
         Command::Mcp { url, api_key } => {
             // stdout is the protocol: logs go to stderr, as always.
-            telemetry::init(false);
+            telemetry::init(false, false);
             stickycalls_mcp::bridge::run(&url, &api_key).await
         }
     }
@@ -156,7 +156,7 @@ fn worker_state<A: Adapter>(
 }
 
 async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Result<()> {
-    telemetry::init(settings.log_json);
+    telemetry::init(settings.log_json, settings.access_log);
     let policy = commands::policy(settings);
     // Opening builds pools; nothing connects until a request or the wait below.
     let (store, ledger) = A::open(db, policy.clone())?;

@@ -37,6 +37,9 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// `STICKYCALLS_LOG_FORMAT=json` for JSON log lines.
     pub log_json: bool,
+    /// `STICKYCALLS_ACCESS_LOG=on` for a log line per request and per call started or
+    /// ended (default `off`).
+    pub access_log: bool,
     /// `STICKYCALLS_BILLING=off` turns billing off (every start is free).
     pub billing_enabled: bool,
     /// `STICKYCALLS_HTTP_WORKERS`: HTTP worker threads (default: one per core).
@@ -185,6 +188,11 @@ impl Settings {
             Some("json") => true,
             Some(other) => bail!("STICKYCALLS_LOG_FORMAT `{other}` must be `text` or `json`"),
         };
+        let access_log = match var("STICKYCALLS_ACCESS_LOG").as_deref() {
+            None | Some("off") => false,
+            Some("on") => true,
+            Some(other) => bail!("STICKYCALLS_ACCESS_LOG `{other}` must be `on` or `off`"),
+        };
         let billing_enabled = match var("STICKYCALLS_BILLING").as_deref() {
             None | Some("on") => true,
             Some("off") => false,
@@ -278,6 +286,7 @@ impl Settings {
             database,
             listen,
             log_json,
+            access_log,
             billing_enabled,
             http_workers,
             max_connections,

@@ -37,7 +37,11 @@ async fn ok_json(response: reqwest::Response) -> Value {
 async fn the_key_as_basic_user_name_works_like_bearer_and_is_never_logged() {
     let path = std::env::temp_dir().join(format!("stickycalls-basic-{}.jsonl", std::process::id()));
     let s = Server::start_logged(
-        &[("RUST_LOG", "trace"), ("STICKYCALLS_LOG_FORMAT", "json")],
+        &[
+            ("RUST_LOG", "trace"),
+            ("STICKYCALLS_LOG_FORMAT", "json"),
+            ("STICKYCALLS_ACCESS_LOG", "on"),
+        ],
         std::fs::File::create(&path).unwrap(),
     )
     .await;

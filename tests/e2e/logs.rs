@@ -11,7 +11,11 @@ async fn trace_logs_hold_request_ids_and_no_private_data() {
     let path = std::env::temp_dir().join(format!("stickycalls-logs-{}.jsonl", std::process::id()));
     let file = std::fs::File::create(&path).unwrap();
     let s = Server::start_logged(
-        &[("RUST_LOG", "trace"), ("STICKYCALLS_LOG_FORMAT", "json")],
+        &[
+            ("RUST_LOG", "trace"),
+            ("STICKYCALLS_LOG_FORMAT", "json"),
+            ("STICKYCALLS_ACCESS_LOG", "on"),
+        ],
         file,
     )
     .await;
@@ -118,5 +122,35 @@ async fn trace_logs_hold_request_ids_and_no_private_data() {
     assert!(logs.contains("customer erased"), "the flow ran and logged");
     for private in private {
         assert!(!logs.contains(private), "`{private}` leaked into the logs");
+    }
+}
+
+/// Without `STICKYCALLS_ACCESS_LOG=on` a request writes no line of its own, even at
+/// trace level; the server's other lines are still there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_lines_are_off_by_default() {
+    let path = std::env::temp_dir().join(format!("stickycalls-quiet-{}.jsonl", std::process::id()));
+    let s = Server::start_logged(
+        &[("RUST_LOG", "trace"), ("STICKYCALLS_LOG_FORMAT", "json")],
+        std::fs::File::create(&path).unwrap(),
+    )
+    .await;
+    s.ok(
+        "/v1/calls/start",
+        json!({"call_id": "quiet_1", "identity_hints": {"ani": "+14155550401"}}),
+    )
+    .await;
+    s.ok("/v1/calls/end", json!({"call_id": "quiet_1"})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let logs = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let messages: Vec<String> = logs
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("every line is JSON"))
+        .filter_map(|l| l["fields"]["message"].as_str().map(str::to_owned))
+        .collect();
+    assert!(messages.iter().any(|m| m == "listening"), "{messages:?}");
+    for access in ["request done", "call started", "call ended"] {
+        assert!(!messages.iter().any(|m| m == access), "`{access}` logged");
     }
 }

@@ -21,6 +21,7 @@ pub async fn start_call<B: Backend>(
     let outcome = state.calls.start(tenant, request.into()).await?;
     state.metrics.started(&outcome);
     tracing::info!(
+        target: "access",
         call_id = %outcome.call_id,
         customer = %outcome.customer_ref.log_digest(),
         confidence = outcome.confidence.as_f64(),
@@ -39,6 +40,7 @@ pub async fn end_call<B: Backend>(
     crate::telco_log::note(request.telco.as_ref());
     let outcome = state.calls.end(tenant, request.into()).await?;
     tracing::info!(
+        target: "access",
         call_id = %outcome.call_id,
         customer = %outcome.customer_ref.log_digest(),
         intents_updated = outcome.intents_updated,

@@ -51,6 +51,7 @@ pub async fn request_id(
     }
     span.in_scope(|| {
         tracing::info!(
+            target: "access",
             status = response.status().as_u16(),
             elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
             "request done"
