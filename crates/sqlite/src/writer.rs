@@ -8,7 +8,8 @@
 //!
 //! A task still queued when its wait is over (the store's `wait_timeout`) is not run:
 //! it answers `Unavailable`, so a request refused for waiting too long never writes
-//! later. A task that panics closes the connection (its transaction state is unknown);
+//! later; nor is a task whose request has gone (cancelled, timed out): nobody would
+//! learn what it did. A task that panics closes the connection (its transaction state is unknown);
 //! the next task opens a new one.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -60,6 +61,9 @@ impl Writer {
         let deadline = Instant::now() + self.wait;
         let path = self.path.clone();
         let job: Job = Box::new(move |slot| {
+            if reply.is_closed() {
+                return;
+            }
             if Instant::now() > deadline {
                 let _ = reply.send(Err(E::from(StoreError::Unavailable(anyhow::anyhow!(
                     "the writer connection was not free in time"
@@ -80,7 +84,7 @@ impl Writer {
                     "a SQLite task panicked"
                 ))))
             });
-            // The request may have gone away: the task ran all the same.
+            // The request may have gone away while it ran: what it did stands.
             let _ = reply.send(outcome);
         });
         self.jobs.send(job).map_err(|_| {
@@ -162,6 +166,41 @@ mod tests {
         busy.unwrap();
         assert!(matches!(late, Err(StoreError::Unavailable(_))), "{late:?}");
         assert_eq!(writer.run(rows).await.unwrap(), 1, "only the first insert");
+    }
+
+    /// A task whose request was dropped while it waited in the queue is not run.
+    #[tokio::test]
+    async fn a_task_whose_request_has_gone_is_not_run() {
+        let file = File::new();
+        let writer = Writer::start(&file.0, Duration::from_secs(5)).unwrap();
+        writer
+            .run(|c| {
+                c.batch_execute("CREATE TABLE t (n INTEGER)")
+                    .map_err(|e| StoreError::Unknown(e.into()))
+            })
+            .await
+            .unwrap();
+        let busy = writer.clone();
+        let busy = tokio::spawn(async move {
+            busy.run(|c| {
+                std::thread::sleep(Duration::from_millis(300));
+                insert(c)
+            })
+            .await
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let gone = writer.clone();
+        let gone = tokio::spawn(async move { gone.run(insert).await });
+        // Queued behind the busy task, then its request goes away.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        gone.abort();
+        assert!(gone.await.unwrap_err().is_cancelled());
+        busy.await.unwrap().unwrap();
+        assert_eq!(
+            writer.run(rows).await.unwrap(),
+            1,
+            "only the busy task's insert"
+        );
     }
 
     /// A task that panics answers an error and closes the connection; the thread goes
