@@ -11,10 +11,10 @@ use stickycalls_domain::customers::{ProvisionalHistory, may_fold};
 use stickycalls_domain::identity::{
     Activity, Confirmed, CustomerRef, Evidence, EvidenceKind, IdentityHints, LineType,
 };
-use stickycalls_domain::intents::{INTENT_EXPIRY, IntentName, IntentWrite, OpenIntent};
+use stickycalls_domain::intents::{INTENT_EXPIRY, IntentWrite, OpenIntent};
 use stickycalls_domain::ports::{
     CallStore, CommitEndError, CommitStartError, CustomerContext, EndCommit, EndReceipt,
-    EndSnapshot, StartCommit, StartReceipt, StartSnapshot,
+    StartCommit, StartReceipt, StartSnapshot,
 };
 use stickycalls_domain::protection::SealedLinks;
 use stickycalls_domain::tenant::TenantId;
@@ -437,18 +437,6 @@ impl CallStore for MemoryStore {
             evidence: t.evidence(hints),
         };
         Ok((snapshot, ()))
-    }
-
-    async fn load_end(
-        &self, tenant: &TenantId, call_id: &CallId, _customer: Option<CustomerRef>,
-        _intent: Option<IntentName>, _at: Timestamp,
-    ) -> Result<EndSnapshot, StoreError> {
-        // Every commit holds the whole store: an end reads its customer as it writes.
-        let call = self.find_call(tenant, call_id).await?;
-        Ok(EndSnapshot {
-            call,
-            customer: None,
-        })
     }
 
     async fn find_call(

@@ -37,7 +37,8 @@ use crate::read_back::{self, Params, READ_BACK_SQL, Written};
 use crate::rows::{CallRow, line_type_text};
 
 /// The CTEs before the call insert; `{name}` markers are bound by [`BilledStart`].
-const PAY_SQL: &str = "
+const PAY_SQL: &str = concat!(
+    "
 WITH offers AS MATERIALIZED (
     SELECT *
       FROM unnest({stripes}::int2[], {periods}::timestamptz[], {allowance_least}::int8[],
@@ -93,17 +94,11 @@ phone AS (
            sealed = coalesce(excluded.sealed, customer_phones.sealed)
      WHERE excluded.line_type IS NOT NULL OR excluded.sealed IS NOT NULL
 ),
-ids AS (
-    INSERT INTO customer_external_ids (tenant_id, namespace, value, customer_ref, linked_at,
-                                       sealed)
-    SELECT {tenant}, h.namespace, h.value, {customer}, {now}, h.sealed
-      FROM paying,
-           unnest({namespaces}::text[], {values}::text[], {ids_sealed}::text[])
-             AS h(namespace, value, sealed)
-    ON CONFLICT (tenant_id, namespace, value, customer_ref) DO UPDATE
-       SET sealed = coalesce(excluded.sealed, customer_external_ids.sealed)
-),
-inserted AS (";
+",
+    crate::template::link_ids_cte!("paying"),
+    "
+inserted AS ("
+);
 
 /// After the call insert: the outcome, refusing the statement when a stripe paid for a
 /// call row that did not go in.

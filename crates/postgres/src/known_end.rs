@@ -35,7 +35,8 @@ use crate::errors::from_diesel;
 use crate::rows::{CallRow, line_type_text};
 
 /// The statement; `{name}` markers are bound by [`KnownEnd`].
-const END_SQL: &str = "
+const END_SQL: &str = concat!(
+    "
 WITH guard AS MATERIALIZED (
     UPDATE customers SET version = version + 1
      WHERE tenant_id = {tenant} AND customer_ref = {customer} AND version = {version}
@@ -76,16 +77,9 @@ phone AS (
                                ELSE p.attested_run END
      WHERE excluded.line_type IS NOT NULL OR excluded.sealed IS NOT NULL OR {confirmed}
 ),
-ids AS (
-    INSERT INTO customer_external_ids (tenant_id, namespace, value, customer_ref, linked_at,
-                                       sealed)
-    SELECT {tenant}, h.namespace, h.value, {customer}, {now}, h.sealed
-      FROM ended,
-           unnest({namespaces}::text[], {values}::text[], {ids_sealed}::text[])
-             AS h(namespace, value, sealed)
-    ON CONFLICT (tenant_id, namespace, value, customer_ref) DO UPDATE
-       SET sealed = coalesce(excluded.sealed, customer_external_ids.sealed)
-),
+",
+    crate::template::link_ids_cte!("ended"),
+    "
 intent_kept AS (
     INSERT INTO intents (tenant_id, customer_ref, name, attempt_count, first_seen, last_seen)
     SELECT {tenant}, {customer}, {intent_name}, {attempt_count}, {first_seen}, {last_seen}
@@ -140,7 +134,8 @@ deliveries AS (
       JOIN webhook_endpoints w
         ON w.tenant_id = {tenant} AND w.disabled_at IS NULL AND e.event_type = ANY (w.events)
 )
-SELECT (SELECT count(*) FROM guard) AS guarded, (SELECT count(*) FROM ended) AS ended";
+SELECT (SELECT count(*) FROM guard) AS guarded, (SELECT count(*) FROM ended) AS ended"
+);
 
 /// Whether `commit` can be written by this statement: a started call ended on the
 /// customer its read saw, nothing to create, fold or pay, no variable key written

@@ -48,3 +48,26 @@ macro_rules! prepared {
     };
 }
 pub(crate) use prepared;
+
+/// The CTE `ids` that links a call's external ids (`{namespaces}`, `{values}`,
+/// `{ids_sealed}`) to `{customer}`, once for each row of the CTE named (a statement
+/// writes its links only when its guard let it); a sealed copy replaces the stored one.
+macro_rules! link_ids_cte {
+    ($from:literal) => {
+        concat!(
+            "ids AS (
+    INSERT INTO customer_external_ids (tenant_id, namespace, value, customer_ref, linked_at,
+                                       sealed)
+    SELECT {tenant}, h.namespace, h.value, {customer}, {now}, h.sealed
+      FROM ",
+            $from,
+            ",
+           unnest({namespaces}::text[], {values}::text[], {ids_sealed}::text[])
+             AS h(namespace, value, sealed)
+    ON CONFLICT (tenant_id, namespace, value, customer_ref) DO UPDATE
+       SET sealed = coalesce(excluded.sealed, customer_external_ids.sealed)
+),"
+        )
+    };
+}
+pub(crate) use link_ids_cte;

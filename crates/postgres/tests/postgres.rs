@@ -31,6 +31,31 @@ async fn connect(url: &str) -> tokio_postgres::Client {
     client
 }
 
+/// A call service on `store` (billing as the store has it), the tenant `t` granted
+/// `credits` first.
+async fn granted_service(
+    store: &PgStore, t: &stickycalls_domain::tenant::Tenant, credits: u64,
+) -> stickycalls_domain::calls::CallService<
+    PgStore,
+    PgLedger,
+    stickycalls_test_support::fakes::TestClock,
+    stickycalls_test_support::fakes::SequentialIds,
+> {
+    use stickycalls_test_support::fakes::{SequentialIds, TestClock, operator};
+    let ledger = PgLedger::new(store.clone());
+    operator(store.clone(), ledger.clone(), TestClock::default())
+        .grant_credits(&t.id, credits)
+        .await
+        .unwrap();
+    stickycalls_domain::calls::CallService::new(
+        store.clone(),
+        ledger,
+        TestClock::default(),
+        SequentialIds,
+        SoftwareVault::ephemeral(),
+    )
+}
+
 struct Postgres;
 
 impl StorageFactory for Postgres {
@@ -133,30 +158,17 @@ async fn committed_schema_matches_migrations() {
 /// query before the next is sent: what is counted is what the code waits for.
 #[tokio::test(flavor = "current_thread")]
 async fn a_known_callers_start_costs_two_round_trips() {
-    use stickycalls_domain::calls::CallService;
     use stickycalls_postgres::RoundTrips;
     use stickycalls_test_support::contract::tenant;
-    use stickycalls_test_support::fakes::{SequentialIds, TestClock};
 
     let db = database().await;
     let mut settings = PgSettings::new(&db.url);
     settings.max_connections = 1;
     let counter = RoundTrips::default();
     let store = PgStore::with_round_trip_counter(&settings, billing_on(), counter.clone()).unwrap();
-    let ledger = PgLedger::new(store.clone());
     let pool = store.clone();
     let t = tenant(9, stickycalls_domain::tenant::Environment::Test);
-    stickycalls_test_support::fakes::operator(store.clone(), ledger.clone(), TestClock::default())
-        .grant_credits(&t.id, 1)
-        .await
-        .unwrap();
-    let service = CallService::new(
-        store,
-        ledger,
-        TestClock::default(),
-        SequentialIds,
-        SoftwareVault::ephemeral(),
-    );
+    let service = granted_service(&store, &t, 1).await;
     let start = |id: &str| {
         serde_json::from_value(
             serde_json::json!({"call_id": id, "identity_hints": {"ani": "+14155551234"}}),

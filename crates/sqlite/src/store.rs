@@ -6,11 +6,10 @@ use stickycalls_domain::accounts::Purged;
 use stickycalls_domain::calls::{CallId, CallRecord};
 use stickycalls_domain::credits::{BillingPolicy, InsufficientCredits};
 use stickycalls_domain::identity::{CustomerRef, Evidence, IdentityHints};
-use stickycalls_domain::intents::IntentName;
 use stickycalls_domain::ports::PurgeCutoffs;
 use stickycalls_domain::ports::{
-    CallStore, CommitEndError, CommitStartError, CustomerContext, EndCommit, EndReceipt,
-    EndSnapshot, Purge, StartCommit, StartReceipt, StartSnapshot,
+    CallStore, CommitEndError, CommitStartError, CustomerContext, EndCommit, EndReceipt, Purge,
+    StartCommit, StartReceipt, StartSnapshot,
 };
 use stickycalls_domain::tenant::TenantId;
 use stickycalls_domain::variables::check_live_limit;
@@ -177,18 +176,6 @@ impl CallStore for SqliteStore {
             Ok::<_, StoreError>((snapshot, ()))
         })
         .await
-    }
-
-    async fn load_end(
-        &self, tenant: &TenantId, call_id: &CallId, _customer: Option<CustomerRef>,
-        _intent: Option<IntentName>, _at: Timestamp,
-    ) -> Result<EndSnapshot, StoreError> {
-        // One writer at a time: an end reads its customer inside its own write.
-        let call = self.find_call(tenant, call_id).await?;
-        Ok(EndSnapshot {
-            call,
-            customer: None,
-        })
     }
 
     async fn find_call(

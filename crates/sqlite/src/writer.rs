@@ -138,6 +138,19 @@ mod tests {
         Ok(count.n)
     }
 
+    /// A writer on `file` whose table `t` exists.
+    async fn with_table(file: &File, wait: Duration) -> Writer {
+        let writer = Writer::start(&file.0, wait).unwrap();
+        writer
+            .run(|c| {
+                c.batch_execute("CREATE TABLE t (n INTEGER)")
+                    .map_err(|e| StoreError::Unknown(e.into()))
+            })
+            .await
+            .unwrap();
+        writer
+    }
+
     fn insert(conn: &mut SqliteConnection) -> Result<(), StoreError> {
         conn.batch_execute("INSERT INTO t VALUES (1)")
             .map_err(|e| StoreError::Unknown(e.into()))
@@ -148,14 +161,7 @@ mod tests {
     #[tokio::test]
     async fn tasks_run_in_order_and_a_task_that_waited_too_long_never_writes() {
         let file = File::new();
-        let writer = Writer::start(&file.0, Duration::from_millis(200)).unwrap();
-        writer
-            .run(|c| {
-                c.batch_execute("CREATE TABLE t (n INTEGER)")
-                    .map_err(|e| StoreError::Unknown(e.into()))
-            })
-            .await
-            .unwrap();
+        let writer = with_table(&file, Duration::from_millis(200)).await;
         // The thread is busy for longer than the second task may wait.
         let busy = writer.run(|c| {
             std::thread::sleep(Duration::from_millis(400));
@@ -172,14 +178,7 @@ mod tests {
     #[tokio::test]
     async fn a_task_whose_request_has_gone_is_not_run() {
         let file = File::new();
-        let writer = Writer::start(&file.0, Duration::from_secs(5)).unwrap();
-        writer
-            .run(|c| {
-                c.batch_execute("CREATE TABLE t (n INTEGER)")
-                    .map_err(|e| StoreError::Unknown(e.into()))
-            })
-            .await
-            .unwrap();
+        let writer = with_table(&file, Duration::from_secs(5)).await;
         let busy = writer.clone();
         let busy = tokio::spawn(async move {
             busy.run(|c| {

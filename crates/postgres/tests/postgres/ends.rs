@@ -2,18 +2,17 @@
 //! writing statement guarded by the customer's version), and nothing written when the
 //! customer changed between them (checked against the database itself).
 
-use stickycalls_domain::calls::{CallId, CallService, EndRecord, Fingerprint};
+use stickycalls_domain::calls::{CallId, EndRecord, Fingerprint};
 use stickycalls_domain::identity::IdentityHints;
 use stickycalls_domain::intents::IntentName;
 use stickycalls_domain::ports::{CallStore, Clock, CommitEndError, CustomerStore, EndCommit};
 use stickycalls_domain::tenant::Environment;
 use stickycalls_domain::variables::VariableWrite;
-use stickycalls_postgres::{PgLedger, PgSettings, PgStore, RoundTrips};
+use stickycalls_postgres::{PgSettings, PgStore, RoundTrips};
 use stickycalls_test_support::contract::tenant;
-use stickycalls_test_support::fakes::{SequentialIds, TestClock, billing_on, operator};
-use stickycalls_vault::SoftwareVault;
+use stickycalls_test_support::fakes::{TestClock, billing_on};
 
-use super::database;
+use super::{database, granted_service};
 
 fn start_body(value: serde_json::Value) -> stickycalls_domain::calls::RawStartCall {
     serde_json::from_value(value).unwrap()
@@ -32,19 +31,8 @@ async fn an_end_with_an_intent_variables_and_a_confirmation_costs_two_statements
     settings.max_connections = 1;
     let counter = RoundTrips::default();
     let store = PgStore::with_round_trip_counter(&settings, billing_on(), counter.clone()).unwrap();
-    let ledger = PgLedger::new(store.clone());
     let t = tenant(41, Environment::Test);
-    operator(store.clone(), ledger.clone(), TestClock::default())
-        .grant_credits(&t.id, 1)
-        .await
-        .unwrap();
-    let service = CallService::new(
-        store.clone(),
-        ledger,
-        TestClock::default(),
-        SequentialIds,
-        SoftwareVault::ephemeral(),
-    );
+    let service = granted_service(&store, &t, 1).await;
     let start = |id: &str| {
         start_body(serde_json::json!({"call_id": id, "identity_hints": {"ani": "+14155551234"}}))
     };
@@ -110,19 +98,8 @@ async fn an_end_with_an_intent_variables_and_a_confirmation_costs_two_statements
 async fn an_end_decided_on_a_customer_changed_since_writes_nothing() {
     let db = database().await;
     let store = PgStore::new(&PgSettings::new(&db.url), billing_on()).unwrap();
-    let ledger = PgLedger::new(store.clone());
     let t = tenant(42, Environment::Test);
-    operator(store.clone(), ledger.clone(), TestClock::default())
-        .grant_credits(&t.id, 1)
-        .await
-        .unwrap();
-    let service = CallService::new(
-        store.clone(),
-        ledger,
-        TestClock::default(),
-        SequentialIds,
-        SoftwareVault::ephemeral(),
-    );
+    let service = granted_service(&store, &t, 1).await;
     let started = service
         .start(
             &t,
