@@ -54,7 +54,9 @@ ended AS MATERIALIZED (
 ),
 -- The ANI's link, with the confirmation when the end is one: what a new link starts
 -- with, or what changes on the stored one (the latest time and attestation replace,
--- the first time only where none is stored, the run one longer or ended).
+-- the first time only where none is stored, the run one longer or ended). One upsert,
+-- not an insert then an update: sub-statements share one snapshot and cannot see
+-- each other's rows (PostgreSQL's documentation, \"Data-Modifying Statements in WITH\").
 phone AS (
     INSERT INTO customer_phones AS p
            (tenant_id, e164, customer_ref, line_type, linked_at, sealed, first_confirmed_at,
@@ -139,7 +141,10 @@ SELECT (SELECT count(*) FROM guard) AS guarded, (SELECT count(*) FROM ended) AS 
 
 /// Whether `commit` can be written by this statement: a started call ended on the
 /// customer its read saw, nothing to create, fold or pay, no variable key written
-/// twice (one statement cannot delete and insert the same row).
+/// twice (one statement cannot delete and insert the same row: its sub-statements share
+/// one snapshot and "trying to update the same row twice in a single statement is not
+/// supported", PostgreSQL's documentation, "WITH Queries", "Data-Modifying Statements
+/// in WITH").
 pub(crate) fn fits(commit: &EndCommit) -> Option<&CustomerSeen> {
     let seen = commit.seen.as_ref()?;
     let mut keys = BTreeSet::new();
