@@ -45,7 +45,7 @@ use crate::outbox;
 use crate::rows::CallRow;
 use crate::stripes;
 use crate::tenant_key::tenant_key;
-use crate::tx::{Begin, Commit, RollbackToSavepoint, Savepoint, StartTx, rollback_or_discard};
+use crate::tx::{Begin, Commit, RollbackToSavepoint, Savepoint, StartTx};
 
 /// Why a start's transaction rolls back.
 enum Abort {
@@ -91,15 +91,18 @@ pub(crate) async fn commit_start(
         tx.begin();
     }
     let ended = write(tx.conn(), tenant, &commit, policy, tx.credits.as_ref()).await;
-    let began = tx.is_open();
-    let conn = tx.finish();
     match ended {
-        Ok(Ended::Committed(receipt)) => Ok(receipt),
-        Ok(Ended::TakenAndClosed) => Err(CommitStartError::CallIdTaken),
+        Ok(Ended::Committed(receipt)) => {
+            tx.close();
+            Ok(receipt)
+        }
+        Ok(Ended::TakenAndClosed) => {
+            tx.close();
+            Err(CommitStartError::CallIdTaken)
+        }
         Err(abort) => {
-            if let Some(conn) = conn.filter(|_| began) {
-                rollback_or_discard(conn).await;
-            }
+            // The connection stays held until the rollback is done (see `roll_back`).
+            tx.roll_back().await;
             Err(abort.into())
         }
     }

@@ -36,9 +36,9 @@ control!(Rollback, "ROLLBACK");
 control!(Savepoint, "SAVEPOINT credits");
 control!(RollbackToSavepoint, "ROLLBACK TO SAVEPOINT credits");
 
-/// The connection of a start in progress. Dropped without [`StartTx::finish`] (a
-/// retry answered from the stored call, a cancelled request) after its transaction
-/// began, it rolls back on a task of its own before the connection goes back to the
+/// The connection of a start in progress. Dropped without [`StartTx::close`] or
+/// [`StartTx::roll_back`] done (a retry answered from the stored call, a cancelled
+/// request) after its transaction began, it rolls back on a task of its own before the connection goes back to the
 /// pool; a connection that cannot roll back is closed instead of being reused.
 pub struct StartTx {
     conn: Option<Conn>,
@@ -50,9 +50,7 @@ pub struct StartTx {
 
 impl std::fmt::Debug for StartTx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StartTx")
-            .field("open", &self.conn.is_some())
-            .finish()
+        f.debug_struct("StartTx").field("open", &self.open).finish()
     }
 }
 
@@ -72,11 +70,6 @@ impl StartTx {
         self.open = true;
     }
 
-    /// Whether `BEGIN` was sent.
-    pub(crate) fn is_open(&self) -> bool {
-        self.open
-    }
-
     /// The connection, for pipelined queries.
     pub(crate) fn conn(&self) -> &AsyncPgConnection {
         self.conn
@@ -84,10 +77,23 @@ impl StartTx {
             .expect("a StartTx holds its connection until it is finished")
     }
 
-    /// Gives the connection back: its transaction is over (committed, or to be rolled
-    /// back by the caller with [`rollback_or_discard`] if it began).
-    pub(crate) fn finish(mut self) -> Option<Conn> {
-        self.conn.take()
+    /// Its transaction is over (committed, or never begun): the connection goes back to
+    /// the pool as it is.
+    pub(crate) fn close(mut self) {
+        self.open = false;
+    }
+
+    /// Rolls back a transaction that began, on the connection it still holds. Failed,
+    /// or dropped before it is done (a request gone), the `StartTx` it owns rolls back
+    /// once more on a task of its own ([`Drop`]), closing the connection if that fails
+    /// too: the connection never goes back to the pool inside the transaction, where
+    /// the next request's single statements would run and never commit.
+    pub(crate) async fn roll_back(mut self) {
+        if let (true, Some(conn)) = (self.open, self.conn.as_mut())
+            && Rollback.execute(&mut **conn).await.is_ok()
+        {
+            self.open = false;
+        }
     }
 }
 
@@ -111,7 +117,7 @@ impl Drop for StartTx {
 
 /// Rolls back whatever is open on `conn` (harmless when nothing is), and closes the
 /// connection rather than pool it if even that fails.
-pub(crate) async fn rollback_or_discard(mut conn: Conn) {
+async fn rollback_or_discard(mut conn: Conn) {
     if let Err(e) = Rollback.execute(&mut *conn).await {
         tracing::warn!("a connection that could not roll back is closed: {e}");
         drop(deadpool::managed::Object::take(conn));

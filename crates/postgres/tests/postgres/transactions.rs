@@ -220,3 +220,115 @@ async fn a_replayed_start_leaves_no_transaction_open() {
         .get(0);
     assert_eq!(calls, 2);
 }
+
+/// A new caller's start refused for want of credits rolls its transaction back even
+/// when the request is dropped part-way (a client that hung up), wherever that falls:
+/// the store's one connection is never handed on inside the transaction, so the next
+/// start on it commits on its own. Each try drops the start after one more poll, on a
+/// fresh connection (nothing prepared on it yet), until a try runs to its answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_dropped_at_any_point_leaves_no_transaction_open() {
+    use std::task::{Context, Poll, Waker};
+    use stickycalls_domain::calls::StartCallError;
+
+    let db = database().await;
+    let admin = connect(db.admin_url()).await;
+    let other = connect(&db.url).await;
+    let t = tenant(23, Environment::Test);
+    let service_on = |store: &PgStore| {
+        CallService::new(
+            store.clone(),
+            PgLedger::new(store.clone()),
+            TestClock::default(),
+            SequentialIds,
+            SoftwareVault::ephemeral(),
+        )
+    };
+    {
+        // One credit, spent on a caller the agent then names: the tries are refused,
+        // and a start naming that customer is free.
+        let store = PgStore::new(&PgSettings::new(&db.url), billing_on()).unwrap();
+        operator(
+            store.clone(),
+            PgLedger::new(store.clone()),
+            TestClock::default(),
+        )
+        .set_plan(t.id.account, "free", Some(1))
+        .await
+        .unwrap();
+        let service = service_on(&store);
+        service
+            .start(&t, start_body("known-0", "+14155550100"))
+            .await
+            .unwrap();
+        let end = serde_json::json!({"call_id": "known-0", "customer_ref": "cust-1"});
+        service
+            .end(&t, serde_json::from_value(end).unwrap())
+            .await
+            .unwrap();
+    }
+    let returning = |n: usize| {
+        serde_json::from_value(serde_json::json!({
+            "call_id": format!("returning-{n}"), "identity_hints": {"customer_ref": "cust-1"}
+        }))
+        .unwrap()
+    };
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut answered_after = None;
+    for polls in 1..=400 {
+        let mut settings = PgSettings::new(&db.url);
+        settings.max_connections = 1;
+        let store = PgStore::new(&settings, billing_on()).unwrap();
+        let service = service_on(&store);
+        let body = start_body(&format!("new-{polls}"), &format!("+1415556{polls:04}"));
+        let mut start = Box::pin(service.start(&t, body));
+        let mut answer = None;
+        for _ in 0..polls {
+            if let Poll::Ready(outcome) = start.as_mut().poll(&mut cx) {
+                answer = Some(outcome);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        drop(start);
+        let next = service.start(&t, returning(polls)).await.unwrap();
+        assert!(!next.replayed);
+        let open: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state LIKE 'idle in transaction%'",
+                &[&db.name()],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(
+            open, 0,
+            "dropped after {polls} polls: a session is left in a transaction"
+        );
+        let committed: i64 = other
+            .query_one(
+                "SELECT count(*) FROM calls WHERE call_id = $1",
+                &[&format!("returning-{polls}")],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(
+            committed, 1,
+            "dropped after {polls} polls: the next start did not commit"
+        );
+        if let Some(outcome) = answer {
+            assert!(
+                matches!(outcome, Err(StartCallError::InsufficientCredits(_))),
+                "{outcome:?}"
+            );
+            answered_after = Some(polls);
+            break;
+        }
+    }
+    let polls = answered_after.expect("the start answered within 400 polls");
+    assert!(
+        polls > 2,
+        "the start was never dropped part-way: answered after {polls}"
+    );
+}
