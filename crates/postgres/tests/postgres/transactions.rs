@@ -48,6 +48,18 @@ async fn settled_counts(admin: &Client, db: &TestDatabase) -> (i64, i64) {
     panic!("the sessions on {} never ended", db.name());
 }
 
+/// Sessions on the database idle inside a transaction.
+async fn in_a_transaction(admin: &Client, db: &TestDatabase) -> i64 {
+    admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state LIKE 'idle in transaction%'",
+            &[&db.name()],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
 /// `starts` starts on a fresh one-connection store (dropped afterwards), each made by
 /// `body(n)`; what PostgreSQL counted for them.
 async fn counted(
@@ -199,15 +211,11 @@ async fn a_replayed_start_leaves_no_transaction_open() {
         .await
         .unwrap();
     assert!(!next.replayed);
-    let open: i64 = admin
-        .query_one(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state LIKE 'idle in transaction%'",
-            &[&db.name()],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(open, 0, "no session is left inside a transaction");
+    assert_eq!(
+        in_a_transaction(&admin, &db).await,
+        0,
+        "no session is left inside a transaction"
+    );
     // Seen from another session: the next start committed.
     let other = connect(&db.url).await;
     let calls: i64 = other
@@ -293,16 +301,9 @@ async fn a_start_dropped_at_any_point_leaves_no_transaction_open() {
         drop(start);
         let next = service.start(&t, returning(polls)).await.unwrap();
         assert!(!next.replayed);
-        let open: i64 = admin
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state LIKE 'idle in transaction%'",
-                &[&db.name()],
-            )
-            .await
-            .unwrap()
-            .get(0);
         assert_eq!(
-            open, 0,
+            in_a_transaction(&admin, &db).await,
+            0,
             "dropped after {polls} polls: a session is left in a transaction"
         );
         let committed: i64 = other
