@@ -6,6 +6,8 @@
 //! longer than a year covers the year that ends at `to`, and a `from` after `to`
 //! covers no day. The report names the window it covers.
 
+pub mod rollup;
+
 use time::macros::format_description;
 use time::{Date, Duration};
 

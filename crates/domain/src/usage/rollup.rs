@@ -1,0 +1,172 @@
+//! The rules for rolling up closed days (a tenant's usage and calibration figures of a
+//! settled day kept in a rollup, so a read counts live only the days that have none). A
+//! call counts on the day it started, but its end (the intent it records, the verdict
+//! on its start) can come after midnight: a day settles [`SETTLE`] after it closes and
+//! is rolled up only then, so a rollup never needs making again, and a report is the
+//! same whichever way each of its days was read. Pure: which days to roll, which days
+//! a read counts live. The stores' rollups and the job that fills them build on these.
+
+use std::collections::BTreeSet;
+use std::ops::RangeInclusive;
+
+use time::{Date, Duration, OffsetDateTime, Time};
+
+use crate::timestamp::Timestamp;
+
+/// How long after a day closes its calls may still be ended and change its figures.
+pub const SETTLE: Duration = Duration::days(1);
+
+/// Closed days the job looks back over: the longest window a console page reads.
+pub const ROLLED_DAYS: i64 = 31;
+
+/// When `day`'s figures are final: [`SETTLE`] after its last moment (UTC).
+pub fn settles_at(day: Date) -> Timestamp {
+    let closes = day
+        .next_day()
+        .map_or(OffsetDateTime::new_utc(day, Time::MAX), |next| {
+            OffsetDateTime::new_utc(next, Time::MIDNIGHT)
+        });
+    Timestamp::new(closes + SETTLE)
+}
+
+/// The days of the last [`ROLLED_DAYS`] before `now`'s that have settled and have no
+/// rollup yet, oldest first (after a downtime, every day it missed).
+pub fn days_to_roll(rolled: &BTreeSet<Date>, now: Timestamp) -> Vec<Date> {
+    let today = now.get().date();
+    (1..=ROLLED_DAYS)
+        .rev()
+        .map(|back| today - Duration::days(back))
+        .filter(|day| settles_at(*day) <= now && !rolled.contains(day))
+        .collect()
+}
+
+/// The runs of consecutive days in `from..=to` without a rollup, which a read counts
+/// live from the calls (usually yesterday and today), oldest first.
+pub fn live_days(rolled: &BTreeSet<Date>, from: Date, to: Date) -> Vec<RangeInclusive<Date>> {
+    let mut runs: Vec<RangeInclusive<Date>> = Vec::new();
+    let mut day = from;
+    while day <= to {
+        if !rolled.contains(&day) {
+            match runs.last_mut() {
+                Some(run) if run.end().next_day() == Some(day) => {
+                    *run = *run.start()..=day;
+                }
+                _ => runs.push(day..=day),
+            }
+        }
+        match day.next_day() {
+            Some(next) => day = next,
+            None => break,
+        }
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use time::macros::{date, datetime};
+
+    use super::*;
+
+    fn at(t: OffsetDateTime) -> Timestamp {
+        Timestamp::new(t)
+    }
+
+    /// A day settles a whole day after it closes: ends of its late calls are in.
+    #[test]
+    fn a_day_settles_a_day_after_midnight() {
+        assert_eq!(
+            settles_at(date!(2026 - 12 - 05)),
+            at(datetime!(2026-12-07 00:00 UTC))
+        );
+    }
+
+    /// Yesterday is not rolled before it settles; the day before is, once.
+    #[test]
+    fn the_job_rolls_settled_days_it_has_not_rolled() {
+        let now = at(datetime!(2026-12-07 09:30 UTC));
+        let days = days_to_roll(&BTreeSet::new(), now);
+        assert_eq!(days.len(), 30, "every settled day of the window");
+        assert_eq!(days.first(), Some(&date!(2026 - 11 - 06)));
+        assert_eq!(days.last(), Some(&date!(2026 - 12 - 05)));
+        let rolled: BTreeSet<Date> = days.into_iter().collect();
+        assert!(days_to_roll(&rolled, now).is_empty(), "nothing twice");
+        let next_day = at(datetime!(2026-12-08 00:00 UTC));
+        assert_eq!(days_to_roll(&rolled, next_day), vec![date!(2026 - 12 - 06)]);
+    }
+
+    /// After a downtime the job catches up every missed day of the window.
+    #[test]
+    fn after_a_downtime_every_missed_day_is_rolled() {
+        let rolled: BTreeSet<Date> = [date!(2026 - 11 - 20), date!(2026 - 11 - 21)].into();
+        let days = days_to_roll(&rolled, at(datetime!(2026-11-30 12:00 UTC)));
+        // The window's days, 2026-10-30 to 2026-11-28 (the 29th settles tomorrow),
+        // less the two rolled.
+        assert_eq!(days.len(), 30 - 2);
+        assert_eq!(days.first(), Some(&date!(2026 - 10 - 30)));
+        assert_eq!(days.last(), Some(&date!(2026 - 11 - 28)));
+        assert!(
+            days.windows(2).all(|w| w[0] < w[1]),
+            "oldest first, once each"
+        );
+        assert!(!days.iter().any(|d| rolled.contains(d)));
+    }
+
+    /// A read counts live only the days without a rollup, in runs.
+    #[test]
+    fn a_read_counts_live_the_days_not_rolled() {
+        let rolled: BTreeSet<Date> = [
+            date!(2026 - 12 - 01),
+            date!(2026 - 12 - 02),
+            date!(2026 - 12 - 04),
+        ]
+        .into();
+        assert_eq!(
+            live_days(&rolled, date!(2026 - 11 - 30), date!(2026 - 12 - 06)),
+            vec![
+                date!(2026 - 11 - 30)..=date!(2026 - 11 - 30),
+                date!(2026 - 12 - 03)..=date!(2026 - 12 - 03),
+                date!(2026 - 12 - 05)..=date!(2026 - 12 - 06),
+            ]
+        );
+        assert!(live_days(&rolled, date!(2026 - 12 - 02), date!(2026 - 12 - 01)).is_empty());
+    }
+
+    proptest! {
+        /// Whatever has been rolled, every day of a window is read exactly once: from
+        /// its rollup or live, never both, never neither; and the job never rolls a
+        /// day that has not settled or that has a rollup.
+        #[test]
+        fn every_day_is_read_once(
+            rolled_back in proptest::collection::btree_set(0i64..40, 0..40),
+            hours in 0i64..24, span in 0i64..40,
+        ) {
+            let now = at(datetime!(2026-12-07 00:00 UTC) + Duration::hours(hours));
+            let today = now.get().date();
+            let rolled: BTreeSet<Date> =
+                rolled_back.iter().map(|back| today - Duration::days(*back)).collect();
+            let from = today - Duration::days(span);
+            let live: Vec<Date> = live_days(&rolled, from, today)
+                .into_iter()
+                .flat_map(|run| {
+                    let mut days = Vec::new();
+                    let mut day = *run.start();
+                    while day <= *run.end() {
+                        days.push(day);
+                        day = day.next_day().unwrap();
+                    }
+                    days
+                })
+                .collect();
+            let mut day = from;
+            while day <= today {
+                prop_assert!(rolled.contains(&day) != live.contains(&day));
+                day = day.next_day().unwrap();
+            }
+            for day in days_to_roll(&rolled, now) {
+                prop_assert!(!rolled.contains(&day) && settles_at(day) <= now && day < today);
+            }
+        }
+    }
+}
