@@ -38,8 +38,9 @@ control!(RollbackToSavepoint, "ROLLBACK TO SAVEPOINT credits");
 
 /// The connection of a start in progress. Dropped without [`StartTx::close`] or
 /// [`StartTx::roll_back`] done (a retry answered from the stored call, a cancelled
-/// request) after its transaction began, it rolls back on a task of its own before the connection goes back to the
-/// pool; a connection that cannot roll back is closed instead of being reused.
+/// request) after its transaction began, it rolls back on a task of its own before
+/// the connection goes back to the pool; a connection that cannot roll back is closed
+/// instead of being reused.
 pub struct StartTx {
     conn: Option<Conn>,
     /// Whether `BEGIN` was sent.
