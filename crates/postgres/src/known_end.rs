@@ -358,10 +358,20 @@ pub(crate) async fn write(
         q.event_ats.push(event.at.get());
     }
     q.call = Some(CallRow::new(tenant, call));
-    let counts: Counts = q
-        .get_result(&mut conn)
+    // Read to its end, not `get_result`'s first row: the statement's implicit
+    // transaction commits at the Sync that follows it, and only then comes
+    // ReadyForQuery (PostgreSQL's documentation, "Message Flow", "Extended Query":
+    // https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY).
+    // The row itself can arrive first, from a commit that then fails, or from a
+    // backend stopped before it commits (it flushes what it holds as it exits).
+    let counts: Vec<Counts> = q
+        .load(&mut conn)
         .await
         .map_err(|e| CommitEndError::Store(from_diesel(e)))?;
+    let counts = counts
+        .into_iter()
+        .next()
+        .ok_or_else(|| CommitEndError::Store(from_diesel(diesel::result::Error::NotFound)))?;
     match (counts.guarded, counts.ended) {
         (0, _) => Err(CommitEndError::Stale),
         (_, 0) => Err(CommitEndError::AlreadyEnded),

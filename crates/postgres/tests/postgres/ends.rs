@@ -178,3 +178,55 @@ async fn an_end_decided_on_a_customer_changed_since_writes_nothing() {
     let stored = store.find_call(&t.id, &call_id).await.unwrap().unwrap();
     assert!(stored.ended.is_some());
 }
+
+/// An end answered as done is stored: its one statement commits at the Sync after it,
+/// and a commit that fails there (here a deferred constraint trigger refusing this
+/// call's end; in production a server stopped before it commits) must fail the end,
+/// though the statement's row came back first. Nothing of the end is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_end_whose_commit_fails_is_not_answered_as_done() {
+    let db = database().await;
+    let store = PgStore::new(&PgSettings::new(&db.url), billing_on()).unwrap();
+    let t = tenant(43, Environment::Test);
+    let service = granted_service(&store, &t, 1).await;
+    let client = super::connect(&db.url).await;
+    client
+        .batch_execute(
+            "CREATE FUNCTION refuse_doomed() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+               IF NEW.call_id = 'doomed' AND NEW.ended_at IS NOT NULL THEN
+                 RAISE EXCEPTION 'refused at commit';
+               END IF;
+               RETURN NEW;
+             END $$;
+             CREATE CONSTRAINT TRIGGER refuse_doomed AFTER UPDATE ON calls
+               DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_doomed();",
+        )
+        .await
+        .unwrap();
+    service
+        .start(
+            &t,
+            start_body(
+                serde_json::json!({"call_id": "doomed", "identity_hints": {"ani": "+14155551299"}}),
+            ),
+        )
+        .await
+        .unwrap();
+    let ended = service
+        .end(
+            &t,
+            end_body(serde_json::json!({"call_id": "doomed", "variables": {"a": "b"}})),
+        )
+        .await;
+    let row = client
+        .query_one(
+            "SELECT ended_at IS NOT NULL, (SELECT count(*) FROM variables) FROM calls WHERE call_id = 'doomed'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (stored, variables): (bool, i64) = (row.get(0), row.get(1));
+    assert!(!stored && variables == 0, "nothing of the end is stored");
+    assert!(ended.is_err(), "an end not stored was answered {ended:?}");
+}
