@@ -363,7 +363,10 @@ pub(crate) async fn write(
     // ReadyForQuery (PostgreSQL's documentation, "Message Flow", "Extended Query":
     // https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY).
     // The row itself can arrive first, from a commit that then fails, or from a
-    // backend stopped before it commits (it flushes what it holds as it exits).
+    // backend stopped before it commits: the message it sends its client as it dies
+    // flushes what it holds (PostgreSQL's `src/backend/utils/error/elog.c`,
+    // `send_message_to_frontend`, ends with `pq_flush()` "so that the client has some
+    // clue what happened if the backend dies").
     let counts: Vec<Counts> = q
         .load(&mut conn)
         .await
