@@ -347,11 +347,12 @@ def run(store, work):
     stored = {row[0] for row in query(store, url, "SELECT call_id FROM calls")}
     stored_ended = {row[0] for row in query(
         store, url, "SELECT call_id FROM calls WHERE ended_at IS NOT NULL")}
-    # The rows of acknowledged ends found not ended (call ids only: chaos's own).
+    # Acknowledged ends found not ended, and the rows of the first three (call ids
+    # are chaos's own).
+    missing = sorted(ended - stored_ended)
     not_ended = query(store, url, "SELECT call_id, customer_ref, started_at, ended_at, "
                       "end_fingerprint FROM calls WHERE call_id IN ("
-                      + ",".join(f"'{c}'" for c in sorted(ended - stored_ended)[:3]) + ")"
-                      ) if ended - stored_ended else []
+                      + ",".join(f"'{c}'" for c in missing[:3]) + ")") if missing else []
     billable = int(query(store, url,
                          "SELECT count(*) FROM calls WHERE billable")[0][0])
     summary = account(server.port, key)
@@ -367,8 +368,7 @@ def run(store, work):
     failures = []
     if started - stored:
         failures.append(f"{len(started - stored)} acknowledged starts are not stored")
-    if ended - stored_ended:
-        missing = sorted(ended - stored_ended)
+    if missing:
         failures.append(f"{len(missing)} acknowledged ends are not stored, e.g. {missing[:3]}")
         acked = {cid: t for c in clients for cid, t in c.acked.items()}
         for row in not_ended:
