@@ -17,6 +17,7 @@ use stickycalls_domain::ports::{
 use stickycalls_domain::protection::{Rekeying, SealingMigration};
 use stickycalls_domain::retention::RetentionService;
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
+use stickycalls_domain::usage::Rollups;
 use stickycalls_http_api::KeyDto;
 use stickycalls_inbound::keys::Argon2Minter;
 
@@ -41,6 +42,7 @@ pub(crate) struct Operators<A: Adapter> {
     pub keys: Keys<A>,
     pub export: ExportService<<A as stickycalls_inbound::Backend>::Store, SystemClock>,
     pub retention: RetentionService<<A as stickycalls_inbound::Backend>::Store, SystemClock>,
+    pub rollups: Rollups<<A as stickycalls_inbound::Backend>::Store, SystemClock>,
     pub sealing: SealingMigration<<A as stickycalls_inbound::Backend>::Store>,
     pub rekeying: Rekeying<<A as stickycalls_inbound::Backend>::Store>,
 }
@@ -58,6 +60,7 @@ pub(crate) fn operator<A: Adapter>(
     Ok(Operators {
         keys: KeyService::new(store.clone(), SystemClock, Argon2Minter),
         retention: RetentionService::new(store.clone(), SystemClock, vault.clone()),
+        rollups: Rollups::new(store.clone(), SystemClock),
         sealing: SealingMigration::new(store.clone(), vault.clone()),
         rekeying: Rekeying::new(Arc::new(store.clone()), vault.clone()),
         export: ExportService::new(store.clone(), SystemClock, vault),
@@ -73,6 +76,11 @@ pub(crate) async fn purge<A: Adapter>(op: &Operators<A>) -> anyhow::Result<()> {
         .enforce()
         .await
         .context("retention enforcement stopped (what it deleted stays deleted)")?;
+    let rolled = op
+        .rollups
+        .roll_due()
+        .await
+        .context("rolling up settled days stopped (the days rolled stay rolled)")?;
     print_json(&serde_json::json!({
         "expired": {
             "variables": purged.variables, "intents": purged.intents,
@@ -82,6 +90,7 @@ pub(crate) async fn purge<A: Adapter>(op: &Operators<A>) -> anyhow::Result<()> {
             "calls": enforced.calls, "customers": enforced.customers,
             "webhook_events": enforced.webhook_events, "closed_rows": enforced.closed_rows,
         },
+        "rolled_days": rolled,
     }));
     Ok(())
 }

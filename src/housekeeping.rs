@@ -1,18 +1,20 @@
 //! The periodic housekeeping every node runs: the purge of what expired (variables,
-//! intents, idempotent responses, console sessions) and the enforcement of each
-//! tenant's retention (old calls, idle customers, settled webhook events). Both are
-//! idempotent and delete in bounded statements, so nodes running them at once only
-//! share the work. And once at start, the sealing of values stored in clear by a
+//! intents, idempotent responses, console sessions), the enforcement of each tenant's
+//! retention (old calls, idle customers, settled webhook events) and the rolling up of
+//! settled days for the console's reports. All are idempotent (deletes in bounded
+//! statements, a day rolled once), so nodes running them at once only share the work. And once at start, the sealing of values stored in clear by a
 //! version before encryption.
 
 use std::time::Duration;
 
 use stickycalls_domain::accounts::AccountService;
 use stickycalls_domain::ports::{
-    AccountStore, Clock, CustomerStore, Purge, RetentionStore, UnsealedStore,
+    AccountStore, Clock, CustomerStore, IdentityStore, Purge, RetentionStore, RollupStore,
+    UnsealedStore, UsageStore,
 };
 use stickycalls_domain::protection::SealingMigration;
 use stickycalls_domain::retention::RetentionService;
+use stickycalls_domain::usage::Rollups;
 
 /// Seals what a version before encryption stored in clear, logging progress (account
 /// ids and counts only); a run stopped by an error (the database gone) is tried again a
@@ -58,13 +60,15 @@ pub async fn seal_existing<S: UnsealedStore + AccountStore + Clone>(
     }
 }
 
-/// Runs both every `period`, logging what each deleted (counts only).
+/// Runs all three every `period` (the first time at once), logging what each did
+/// (counts only).
 pub async fn every<S, L, C, I, M, R>(
     period: Duration, operator: AccountService<S, L, C, I, M>, retention: RetentionService<R, C>,
+    rollups: Rollups<R, C>,
 ) where
     S: Purge,
     C: Clock,
-    R: RetentionStore + AccountStore + CustomerStore,
+    R: RetentionStore + AccountStore + CustomerStore + RollupStore + UsageStore + IdentityStore,
 {
     let mut tick = tokio::time::interval(period);
     loop {
@@ -88,6 +92,11 @@ pub async fn every<S, L, C, I, M, R>(
                 "retention enforced"
             ),
             Err(e) => tracing::warn!("retention enforcement stopped: {e:#}"),
+        }
+        match rollups.roll_due().await {
+            Ok(0) => {}
+            Ok(days) => tracing::info!(days, "settled days rolled up"),
+            Err(e) => tracing::warn!("rolling up settled days stopped: {e:#}; again next time"),
         }
     }
 }

@@ -24,6 +24,7 @@ use stickycalls_domain::ports::AccountStore;
 use stickycalls_domain::protection::{ClearLinks, SealingMigration};
 use stickycalls_domain::retention::RetentionService;
 use stickycalls_domain::tenant::{AccountId, TenantId};
+use stickycalls_domain::usage::Rollups;
 use stickycalls_inbound::keys::Argon2Minter;
 use stickycalls_inbound::{AppState, Readiness};
 use stickycalls_redis::RedisLimiter;
@@ -242,7 +243,13 @@ async fn serve<A: Adapter>(db: &A::Settings, settings: &Settings) -> anyhow::Res
         ));
     }
     let retention = RetentionService::new(store.clone(), SystemClock, vault);
-    tokio::spawn(housekeeping::every(PURGE_EVERY, operator, retention));
+    let rollups = Rollups::new(store.clone(), SystemClock);
+    tokio::spawn(housekeeping::every(
+        PURGE_EVERY,
+        operator,
+        retention,
+        rollups,
+    ));
     say(&format!("data: {}", A::location(db)));
     if let Some(opened) = first_account {
         // Shown once: only the keys' hashes are stored.

@@ -167,4 +167,12 @@ async fn the_purge_deletes_old_calls_and_erases_idle_customers() {
         again["retention"],
         json!({"calls": 0, "customers": 0, "webhook_events": 0, "closed_rows": 0})
     );
+    // The settled days of the last month are rolled up (by the server's housekeeping
+    // or the first purge), each once: the second purge finds none left.
+    assert_eq!(again["rolled_days"], 0, "{again}");
+    assert_eq!(
+        s.sql_count("SELECT count(DISTINCT day) FROM rolled_days WHERE day >= current_date - 31")
+            .await,
+        30
+    );
 }

@@ -11,7 +11,7 @@ use crate::identity::{
     Calibration, IdentitySettings, JudgedCalls, Learned, ProbabilityModel, RawIdentitySettings,
     calibrate, learn,
 };
-use crate::ports::{Clock, IdentityStore};
+use crate::ports::{Clock, IdentityStore, RollupStore};
 use crate::tenant::{TenantId, TenantPolicy};
 
 /// The window learning reads.
@@ -69,7 +69,7 @@ pub struct SettingsService<S, C> {
     clock: C,
 }
 
-impl<S: IdentityStore, C: Clock> SettingsService<S, C> {
+impl<S: IdentityStore + RollupStore, C: Clock> SettingsService<S, C> {
     /// Wires the service.
     pub fn new(store: S, clock: C) -> Self {
         Self { store, clock }
@@ -129,8 +129,9 @@ impl<S: IdentityStore, C: Clock> SettingsService<S, C> {
 
     /// The tenant's judged calls of the last `days`.
     async fn judged(&self, tenant: &TenantId, days: u32) -> Result<Vec<JudgedCalls>, StoreError> {
-        let since = self.clock.now() - Duration::days(i64::from(days));
-        self.store.judged_calls(tenant, since).await
+        let now = self.clock.now();
+        let since = now - Duration::days(i64::from(days));
+        crate::usage::judged_since(&self.store, tenant, since, now).await
     }
 
     async fn learned(

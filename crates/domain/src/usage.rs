@@ -6,14 +6,19 @@
 //! longer than a year covers the year that ends at `to`, and a `from` after `to`
 //! covers no day. The report names the window it covers.
 
+mod rolled_day;
+mod rolling;
 pub mod rollup;
+
+pub use rolled_day::RolledDay;
+pub use rolling::{Rollups, judged_since};
 
 use time::macros::format_description;
 use time::{Date, Duration};
 
 use crate::credits::{CreditSummary, DailyUsage, LedgerDay};
 use crate::error::{StoreError, ValidationError};
-use crate::ports::{Clock, CreditLedger, UsageStore};
+use crate::ports::{Clock, CreditLedger, RollupStore, UsageStore};
 use crate::tenant::TenantId;
 
 /// Longest usage window, in days.
@@ -80,7 +85,7 @@ pub struct UsageService<S, L, C> {
     clock: C,
 }
 
-impl<S: UsageStore, L: CreditLedger, C: Clock> UsageService<S, L, C> {
+impl<S: UsageStore + RollupStore, L: CreditLedger, C: Clock> UsageService<S, L, C> {
     /// Wires the service.
     pub fn new(store: S, ledger: L, clock: C) -> Self {
         Self {
@@ -107,21 +112,36 @@ impl<S: UsageStore, L: CreditLedger, C: Clock> UsageService<S, L, C> {
         Ok(DayReport { from, to, days })
     }
 
-    /// Per-day activity between `from` and `to` (`YYYY-MM-DD`, UTC days).
+    /// Per-day activity between `from` and `to` (`YYYY-MM-DD`, UTC days): rolled days
+    /// as they were kept, the others counted from the calls.
     pub async fn report(
         &self, tenant: &TenantId, from: Option<&str>, to: Option<&str>,
     ) -> Result<UsageReport, UsageError> {
-        self.over_window(from, to, |from, to| self.store.usage(tenant, from, to))
-            .await
+        self.over_window(from, to, |from, to| {
+            rolling::rolled_then_live(
+                &self.store,
+                tenant,
+                (from, to),
+                |d| d.usage,
+                |from, to| self.store.usage(tenant, from, to),
+            )
+        })
+        .await
     }
 
     /// The ledger's grants, purchases and debits per day, over the same window as
-    /// [`report`](Self::report).
+    /// [`report`](Self::report), rolled days as they were kept.
     pub async fn ledger(
         &self, tenant: &TenantId, from: Option<&str>, to: Option<&str>,
     ) -> Result<LedgerReport, UsageError> {
         self.over_window(from, to, |from, to| {
-            self.store.ledger_days(tenant, from, to)
+            rolling::rolled_then_live(
+                &self.store,
+                tenant,
+                (from, to),
+                |d| d.ledger,
+                |from, to| self.store.ledger_days(tenant, from, to),
+            )
         })
         .await
     }

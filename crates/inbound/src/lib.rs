@@ -55,7 +55,7 @@ use stickycalls_domain::keys::KeyService;
 use stickycalls_domain::ports::{
     AccountStore, CallStore, Clock, ConsoleSessionStore, CreditLedger, CustomerStore, ExportStore,
     Health, HostResolver, IdGenerator, IdempotencyStore, IdentityStore, KeyStore, LinkTouch, Purge,
-    RetentionStore, SharedVault, UnsealedStore, UsageStore, WebhookStore,
+    RetentionStore, RollupStore, SharedVault, UnsealedStore, UsageStore, WebhookStore,
 };
 use stickycalls_domain::ratelimit::SharedLimiter;
 use stickycalls_domain::retention::{ClosureService, RetentionService};
@@ -83,6 +83,7 @@ pub trait Backend: Send + Sync + 'static {
         + IdempotencyStore
         + Purge
         + RetentionStore
+        + RollupStore
         + ExportStore
         + UsageStore
         + IdentityStore

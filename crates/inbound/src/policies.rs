@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use moka::future::Cache;
-use stickycalls_domain::ports::{Clock, IdentityStore};
+use stickycalls_domain::ports::{Clock, IdentityStore, RollupStore};
 use stickycalls_domain::settings::SettingsService;
 use stickycalls_domain::tenant::{TenantId, TenantPolicy};
 
@@ -43,7 +43,7 @@ impl Policies {
     }
 
     /// The tenant's policy: cached, else loaded once however many requests ask at once.
-    pub async fn of<S: IdentityStore, C: Clock>(
+    pub async fn of<S: IdentityStore + RollupStore, C: Clock>(
         &self, tenant: TenantId, settings: &SettingsService<S, C>,
     ) -> Result<Arc<TenantPolicy>, ApiError> {
         self.cache

@@ -16,6 +16,7 @@ mod calls;
 mod customers;
 mod export;
 mod retention;
+mod rollups;
 mod sessions;
 mod settings;
 mod state;

@@ -108,7 +108,8 @@ impl RetentionStore for MemoryStore {
             + t.claims.len()
             + usize::from(t.identity_settings.is_some())
             + usize::from(t.retention.is_some())
-            + usize::from(t.credits.is_some());
+            + usize::from(t.credits.is_some())
+            + t.rolled.len();
         w.events.clear();
         w.deliveries.clear();
         w.endpoints.clear();
@@ -116,6 +117,7 @@ impl RetentionStore for MemoryStore {
         t.identity_settings = None;
         t.retention = None;
         t.credits = None;
+        t.rolled.clear();
         Ok(n)
     }
 

@@ -23,11 +23,12 @@ impl IdentityStore for MemoryStore {
     }
 
     async fn judged_calls(
-        &self, tenant: &TenantId, since: Timestamp,
+        &self, tenant: &TenantId, since: Timestamp, until: Option<Timestamp>,
     ) -> Result<Vec<JudgedCalls>, StoreError> {
         Ok(judge_calls(
             self.lock().tenant(tenant).calls.values(),
             since,
+            until,
         ))
     }
 }

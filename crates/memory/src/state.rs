@@ -95,6 +95,8 @@ pub(crate) struct Tenant {
     pub retention: Option<RetentionSettings>,
     /// Webhook endpoints, the outbox and its deliveries.
     pub webhooks: crate::webhooks::Webhooks,
+    /// Rolled up days: day -> the kept document.
+    pub rolled: BTreeMap<time::Date, String>,
 }
 
 impl Tenant {

@@ -43,6 +43,7 @@ mod pool;
 mod read_back;
 mod reseal_links;
 mod retention;
+mod rollups;
 mod round_trips;
 mod rows;
 pub mod schema;

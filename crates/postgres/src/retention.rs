@@ -47,7 +47,7 @@ const SOME_CUSTOMERS: &str = "DELETE FROM customers WHERE tenant_id = $1 AND cus
     SELECT customer_ref FROM customers WHERE tenant_id = $1 LIMIT $2)";
 
 /// What a closed tenant keeps once its customers are gone, but for its ledger.
-const REMAINS: [&str; 7] = [
+const REMAINS: [&str; 8] = [
     "DELETE FROM webhook_events WHERE tenant_id = $1",
     "DELETE FROM webhook_endpoints WHERE tenant_id = $1",
     "DELETE FROM idempotency_keys WHERE tenant_id = $1",
@@ -55,6 +55,7 @@ const REMAINS: [&str; 7] = [
     "DELETE FROM retention_settings WHERE tenant_id = $1",
     "DELETE FROM credit_stripes WHERE tenant_id = $1",
     "DELETE FROM credit_balances WHERE tenant_id = $1",
+    "DELETE FROM rolled_days WHERE tenant_id = $1",
 ];
 
 #[derive(QueryableByName)]

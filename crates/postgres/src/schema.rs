@@ -179,6 +179,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    rolled_days (tenant_id, day) {
+        tenant_id -> Uuid,
+        day -> Date,
+        document -> Text,
+        rolled_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     variables (tenant_id, customer_ref, key) {
         tenant_id -> Uuid,
         customer_ref -> Text,
@@ -250,6 +259,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     identity_settings,
     intents,
     retention_settings,
+    rolled_days,
     variables,
     webhook_deliveries,
     webhook_endpoints,

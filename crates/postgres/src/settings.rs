@@ -71,12 +71,18 @@ impl IdentityStore for PgStore {
     }
 
     async fn judged_calls(
-        &self, tenant: &TenantId, since: Timestamp,
+        &self, tenant: &TenantId, since: Timestamp, until: Option<Timestamp>,
     ) -> Result<Vec<JudgedCalls>, StoreError> {
         let mut conn = self.conn().await?;
+        // No bound: the last moment `time` writes (year 9999), which PostgreSQL takes.
+        let until = until.map_or(
+            time::OffsetDateTime::new_utc(time::Date::MAX, time::Time::MIDNIGHT),
+            Timestamp::get,
+        );
         let rows: Vec<Counted> = calls::table
             .filter(calls::tenant_id.eq(tenant_key(tenant)))
             .filter(calls::started_at.ge(since.get()))
+            .filter(calls::started_at.lt(until))
             .filter(calls::start_fingerprint.ne(Fingerprint::standalone().as_str()))
             .group_by((calls::confidence, calls::sources, calls::verdict))
             .select((

@@ -25,6 +25,7 @@ mod outbox;
 mod pool;
 mod reseal_links;
 mod retention;
+mod rollups;
 mod rows;
 pub mod schema;
 mod sessions;

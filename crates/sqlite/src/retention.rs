@@ -47,13 +47,14 @@ const SOME_CUSTOMERS: &str = "DELETE FROM customers WHERE tenant_id = ?1 AND cus
 
 /// What a closed tenant keeps once its customers are gone, but for its ledger (the
 /// deliveries go with their events).
-const REMAINS: [&str; 6] = [
+const REMAINS: [&str; 7] = [
     "DELETE FROM webhook_events WHERE tenant_id = ?1",
     "DELETE FROM webhook_endpoints WHERE tenant_id = ?1",
     "DELETE FROM idempotency_keys WHERE tenant_id = ?1",
     "DELETE FROM identity_settings WHERE tenant_id = ?1",
     "DELETE FROM retention_settings WHERE tenant_id = ?1",
     "DELETE FROM credit_balances WHERE tenant_id = ?1",
+    "DELETE FROM rolled_days WHERE tenant_id = ?1",
 ];
 
 #[derive(QueryableByName)]

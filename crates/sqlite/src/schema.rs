@@ -168,6 +168,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    rolled_days (tenant_id, day) {
+        tenant_id -> Text,
+        day -> Text,
+        document -> Text,
+        rolled_at -> BigInt,
+    }
+}
+
+diesel::table! {
     variables (tenant_id, customer_ref, key) {
         tenant_id -> Text,
         customer_ref -> Text,
@@ -239,6 +248,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     identity_settings,
     intents,
     retention_settings,
+    rolled_days,
     variables,
     webhook_deliveries,
     webhook_endpoints,

@@ -62,18 +62,21 @@ impl IdentityStore for SqliteStore {
     }
 
     async fn judged_calls(
-        &self, tenant: &TenantId, since: Timestamp,
+        &self, tenant: &TenantId, since: Timestamp, until: Option<Timestamp>,
     ) -> Result<Vec<JudgedCalls>, StoreError> {
         let key = tenant_key(tenant);
-        self.run(move |c| judged(c, &key, since).map_err(from_diesel))
+        self.run(move |c| judged(c, &key, since, until).map_err(from_diesel))
             .await
     }
 }
 
-fn judged(c: &mut SqliteConnection, key: &str, since: Timestamp) -> QueryResult<Vec<JudgedCalls>> {
+fn judged(
+    c: &mut SqliteConnection, key: &str, since: Timestamp, until: Option<Timestamp>,
+) -> QueryResult<Vec<JudgedCalls>> {
     let rows: Vec<(i16, String, Option<String>, i64)> = calls::table
         .filter(calls::tenant_id.eq(key))
         .filter(calls::started_at.ge(ms(since)))
+        .filter(calls::started_at.lt(until.map_or(i64::MAX, ms)))
         .filter(calls::start_fingerprint.ne(Fingerprint::standalone().as_str()))
         .group_by((calls::confidence, calls::sources, calls::verdict))
         .select((

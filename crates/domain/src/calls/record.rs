@@ -206,16 +206,17 @@ impl StoredEnd {
     }
 }
 
-/// Counts calls started at or after `since` by start confidence, sources and verdict,
+/// Counts calls started at or after `since` (and before `until`, if given) by start confidence, sources and verdict,
 /// as [`crate::ports::IdentityStore::judged_calls`] answers (for a store that reads
 /// whole records). Standalone ends decided nothing and are left out.
 pub fn judge_calls<'a>(
-    records: impl IntoIterator<Item = &'a CallRecord>, since: Timestamp,
+    records: impl IntoIterator<Item = &'a CallRecord>, since: Timestamp, until: Option<Timestamp>,
 ) -> Vec<JudgedCalls> {
     let standalone = Fingerprint::standalone();
     let mut groups: std::collections::BTreeMap<_, u64> = std::collections::BTreeMap::new();
     for call in records {
-        if call.started_at < since || call.start_fingerprint == standalone {
+        let after = until.is_some_and(|until| call.started_at >= until);
+        if call.started_at < since || after || call.start_fingerprint == standalone {
             continue;
         }
         let verdict = call.ended.as_ref().and_then(|e| e.verdict);

@@ -20,9 +20,10 @@ pub trait IdentityStore: Send + Sync + 'static {
         &self, tenant: &TenantId, settings: &IdentitySettings, at: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// The tenant's calls started at or after `since` (standalone ends excluded),
-    /// counted by start confidence, start sources and end verdict.
+    /// The tenant's calls started at or after `from` and before `to` (no end: up to
+    /// now), standalone ends excluded, counted by start confidence, start sources and
+    /// end verdict.
     fn judged_calls(
-        &self, tenant: &TenantId, since: Timestamp,
+        &self, tenant: &TenantId, from: Timestamp, to: Option<Timestamp>,
     ) -> impl Future<Output = Result<Vec<JudgedCalls>, StoreError>> + Send;
 }

@@ -2,18 +2,25 @@
 
 use std::future::Future;
 
+use std::collections::BTreeSet;
+
+use time::Date;
+
 use super::{
-    AccountStore, CustomerStore, ExportStore, MockAccountStore, MockCustomerStore, MockExportStore,
-    MockRetentionStore, RetentionStore, WriteVariablesError,
+    AccountStore, CustomerStore, ExportStore, IdentityStore, MockAccountStore, MockCustomerStore,
+    MockExportStore, MockIdentityStore, MockRetentionStore, MockRollupStore, RetentionStore,
+    RollupStore, WriteVariablesError,
 };
 use crate::accounts::{AccountInfo, NewAccount};
 use crate::credits::LedgerEntry;
 use crate::customers::{CustomerLookup, CustomerRecord};
 use crate::error::StoreError;
 use crate::identity::CustomerRef;
+use crate::identity::{IdentitySettings, JudgedCalls};
 use crate::retention::{Erasure, Idle, RetentionSettings};
 use crate::tenant::{AccountId, TenantId};
 use crate::timestamp::Timestamp;
+use crate::usage::RolledDay;
 use crate::variables::VariableWrite;
 
 /// Several ports' mocks as one store, for a use case generic over more than one port:
@@ -23,6 +30,8 @@ pub(crate) struct Mocks {
     pub accounts: MockAccountStore,
     pub customers: MockCustomerStore,
     pub export: MockExportStore,
+    pub identity: MockIdentityStore,
+    pub rollups: MockRollupStore,
 }
 
 impl Default for Mocks {
@@ -32,6 +41,8 @@ impl Default for Mocks {
             accounts: MockAccountStore::new(),
             customers: MockCustomerStore::new(),
             export: MockExportStore::new(),
+            identity: MockIdentityStore::new(),
+            rollups: MockRollupStore::new(),
         }
     }
 }
@@ -129,5 +140,41 @@ impl ExportStore for Mocks {
         &self, t: &TenantId, after: Option<u64>, limit: usize,
     ) -> impl Future<Output = Result<Vec<(u64, LedgerEntry)>, StoreError>> + Send {
         self.export.ledger_entries(t, after, limit)
+    }
+}
+
+impl IdentityStore for Mocks {
+    fn identity_settings(
+        &self, t: &TenantId,
+    ) -> impl Future<Output = Result<Option<IdentitySettings>, StoreError>> + Send {
+        self.identity.identity_settings(t)
+    }
+    fn save_identity_settings(
+        &self, t: &TenantId, s: &IdentitySettings, at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.identity.save_identity_settings(t, s, at)
+    }
+    fn judged_calls(
+        &self, t: &TenantId, from: Timestamp, to: Option<Timestamp>,
+    ) -> impl Future<Output = Result<Vec<JudgedCalls>, StoreError>> + Send {
+        self.identity.judged_calls(t, from, to)
+    }
+}
+
+impl RollupStore for Mocks {
+    fn rolled(
+        &self, t: &TenantId, from: Date, to: Date,
+    ) -> impl Future<Output = Result<Vec<RolledDay>, StoreError>> + Send {
+        self.rollups.rolled(t, from, to)
+    }
+    fn rolled_days(
+        &self, t: &TenantId, from: Date, to: Date,
+    ) -> impl Future<Output = Result<BTreeSet<Date>, StoreError>> + Send {
+        self.rollups.rolled_days(t, from, to)
+    }
+    fn keep_rolled(
+        &self, t: &TenantId, day: &RolledDay, at: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.rollups.keep_rolled(t, day, at)
     }
 }

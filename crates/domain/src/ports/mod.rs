@@ -2,7 +2,7 @@
 //! implement, one file per capability (calls, customers, the credit ledger, accounts,
 //! keys and the key minter, idempotent responses, usage, identity settings, console
 //! sessions, purge, retention, health, webhooks, data keys, rows written before
-//! encryption; time and ids), so an adapter can implement one
+//! encryption, rolled up days; time and ids), so an adapter can implement one
 //! without reading the others. The billing policy is `credits::BillingPolicy`; the
 //! shared rate limiter is `ratelimit::SharedLimiter`. Every method returns a `Send`
 //! future so services run on any executor.
@@ -29,6 +29,7 @@ mod keys;
 pub(crate) mod mocks;
 mod purge;
 mod retention;
+mod rollups;
 #[cfg(test)]
 pub(crate) mod test_vault;
 mod unsealed;
@@ -49,6 +50,7 @@ pub use identity::*;
 pub use keys::*;
 pub use purge::*;
 pub use retention::*;
+pub use rollups::*;
 pub use unsealed::*;
 pub use usage::*;
 pub use vault::*;

@@ -4,6 +4,7 @@ use time::macros::datetime;
 
 use super::*;
 use crate::identity::{Confidence, JudgedCalls, Verdict};
+use crate::ports::mocks::Mocks;
 use crate::ports::{MockClock, MockIdentityStore};
 use crate::tenant::{AccountId, Environment};
 use crate::timestamp::Timestamp;
@@ -38,18 +39,33 @@ fn crm_confirmed(calls: u64) -> Vec<JudgedCalls> {
     }]
 }
 
-fn store_with(settings: Option<IdentitySettings>, groups: Vec<JudgedCalls>) -> MockIdentityStore {
+/// Nothing rolled up: every read is one live span from 30 days back.
+fn nothing_rolled(identity: MockIdentityStore) -> Mocks {
+    let mut store = Mocks {
+        identity,
+        ..Mocks::default()
+    };
+    store
+        .rollups
+        .expect_rolled()
+        .returning(|_, _, _| Box::pin(async { Ok(Vec::new()) }));
+    store
+}
+
+fn store_with(settings: Option<IdentitySettings>, groups: Vec<JudgedCalls>) -> Mocks {
     let mut store = MockIdentityStore::new();
     store.expect_identity_settings().returning(move |_| {
         let settings = settings.clone();
         Box::pin(async move { Ok(settings) })
     });
-    store.expect_judged_calls().returning(move |_, since| {
-        assert_eq!(now() - since, Duration::days(30));
-        let groups = groups.clone();
-        Box::pin(async move { Ok(groups) })
-    });
     store
+        .expect_judged_calls()
+        .returning(move |_, since, until| {
+            assert_eq!((now() - since, until), (Duration::days(30), None));
+            let groups = groups.clone();
+            Box::pin(async move { Ok(groups) })
+        });
+    nothing_rolled(store)
 }
 
 fn learning_on() -> IdentitySettings {
@@ -97,7 +113,7 @@ fn with_learning_on_confirmed_crm_ids_earn_their_weight_in_the_policy() {
 fn a_bad_document_saves_nothing() {
     let mut store = MockIdentityStore::new();
     store.expect_save_identity_settings().never();
-    let service = SettingsService::new(store, clock());
+    let service = SettingsService::new(nothing_rolled(store), clock());
     let raw = serde_json::from_value(json!({"thresholds": {"reuse": 2}})).unwrap();
     assert!(matches!(
         block_on(service.replace(&tenant(), raw)),
@@ -115,7 +131,7 @@ fn a_good_document_is_saved_whole() {
         })
         .times(1)
         .returning(|_, _, _| Box::pin(async { Ok(()) }));
-    let service = SettingsService::new(store, clock());
+    let service = SettingsService::new(nothing_rolled(store), clock());
     let raw =
         serde_json::from_value(json!({"learning": true, "weights": {"ani_voip": 0.1}})).unwrap();
     let saved = block_on(service.replace(&tenant(), raw)).unwrap();

@@ -6,11 +6,12 @@
 //! same whichever way each of its days was read. Pure: which days to roll, which days
 //! a read counts live. The stores' rollups and the job that fills them build on these.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
 
 use time::{Date, Duration, OffsetDateTime, Time};
 
+use crate::identity::{Confidence, JudgedCalls, Verdict};
 use crate::timestamp::Timestamp;
 
 /// How long after a day closes its calls may still be ended and change its figures.
@@ -60,6 +61,56 @@ pub fn live_days(rolled: &BTreeSet<Date>, from: Date, to: Date) -> Vec<RangeIncl
         }
     }
     runs
+}
+
+/// A day's first moment (UTC).
+pub fn midnight(day: Date) -> Timestamp {
+    Timestamp::new(OffsetDateTime::new_utc(day, Time::MIDNIGHT))
+}
+
+/// The spans of time from `since` on that a read of judged calls counts live, oldest
+/// first, each `[from, to)`, the last one open when it reaches `today`: the rest of
+/// `since`'s own day (a day read from part-way is never taken from a rollup), then each
+/// run of later days without one; spans that touch are one.
+pub fn live_spans(
+    rolled: &BTreeSet<Date>, since: Timestamp, today: Date,
+) -> Vec<(Timestamp, Option<Timestamp>)> {
+    let Some(first) = since.get().date().next_day().filter(|d| *d <= today) else {
+        return vec![(since, None)];
+    };
+    let mut spans = vec![(since, Some(midnight(first)))];
+    for run in live_days(rolled, first, today) {
+        let from = midnight(*run.start());
+        let to = (*run.end() < today)
+            .then(|| run.end().next_day().map(midnight))
+            .flatten();
+        match spans.last_mut() {
+            Some(last) if last.1 == Some(from) => last.1 = to,
+            _ => spans.push((from, to)),
+        }
+    }
+    spans
+}
+
+/// Judged calls counted in parts (rolled days, live spans) as one count: groups with
+/// the same confidence, sources and verdict added up, in one order whichever way each
+/// day was read.
+pub fn regroup(groups: impl IntoIterator<Item = JudgedCalls>) -> Vec<JudgedCalls> {
+    let mut counted: BTreeMap<(Confidence, Vec<String>, Option<Verdict>), u64> = BTreeMap::new();
+    for g in groups {
+        *counted
+            .entry((g.confidence, g.sources, g.verdict))
+            .or_default() += g.calls;
+    }
+    counted
+        .into_iter()
+        .map(|((confidence, sources, verdict), calls)| JudgedCalls {
+            confidence,
+            sources,
+            verdict,
+            calls,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -131,6 +182,55 @@ mod tests {
             ]
         );
         assert!(live_days(&rolled, date!(2026 - 12 - 02), date!(2026 - 12 - 01)).is_empty());
+    }
+
+    /// The judged calls of the last days: since's partial day and the days without a
+    /// rollup, as few spans as touch, the last one open.
+    #[test]
+    fn judged_calls_are_read_live_around_the_rolled_days() {
+        let since = at(datetime!(2026-11-07 09:30 UTC));
+        let today = date!(2026 - 12 - 07);
+        let rolled: BTreeSet<Date> = (1..=28)
+            .map(|d| date!(2026 - 11 - 07) + Duration::days(d))
+            .filter(|d| *d != date!(2026 - 11 - 20))
+            .collect();
+        assert_eq!(
+            live_spans(&rolled, since, today),
+            vec![
+                (since, Some(at(datetime!(2026-11-08 00:00 UTC)))),
+                (
+                    at(datetime!(2026-11-20 00:00 UTC)),
+                    Some(at(datetime!(2026-11-21 00:00 UTC)))
+                ),
+                (at(datetime!(2026-12-06 00:00 UTC)), None),
+            ]
+        );
+        // Nothing rolled: one span, the whole window.
+        assert_eq!(
+            live_spans(&BTreeSet::new(), since, today),
+            vec![(since, None)]
+        );
+        // Read from today: the rest of today.
+        let this_morning = at(datetime!(2026-12-07 06:00 UTC));
+        assert_eq!(
+            live_spans(&rolled, this_morning, today),
+            vec![(this_morning, None)]
+        );
+    }
+
+    /// Groups counted in parts add up to the groups counted at once.
+    #[test]
+    fn groups_counted_in_parts_add_up() {
+        let group = |hundredths: u8, calls: u64| JudgedCalls {
+            confidence: Confidence::from_hundredths(hundredths),
+            sources: vec!["ani:mobile".into()],
+            verdict: None,
+            calls,
+        };
+        assert_eq!(
+            regroup([group(90, 2), group(40, 1), group(90, 3)]),
+            vec![group(40, 1), group(90, 5)]
+        );
     }
 
     proptest! {

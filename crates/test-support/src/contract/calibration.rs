@@ -59,6 +59,7 @@ pub async fn ends_judge_their_starts<F: StorageFactory>(factory: &F) -> anyhow::
     w.end(&t, json!({"call_id": "j1", "customer_ref": "cust_ann"}))
         .await?;
     w.clock.advance(Duration::hours(1));
+    let second = w.clock.now();
     let kept = w.start(&t, mobile("j2")).await?;
     ensure!(kept.recommendation() == Recommendation::Reuse, "{kept:?}");
     w.end(&t, json!({"call_id": "j2"})).await?;
@@ -76,7 +77,7 @@ pub async fn ends_judge_their_starts<F: StorageFactory>(factory: &F) -> anyhow::
     w.end(&t, json!({"call_id": "j5", "customer_ref": "cust_ann"}))
         .await?;
 
-    let groups = w.store.judged_calls(&t.id, since).await?;
+    let groups = w.store.judged_calls(&t.id, since, None).await?;
     let c = calibrate(&groups);
     ensure!((c.calls, c.confirmed) == (4, 3), "{c:?}");
     let bin = |i: usize| (c.bins[i].calls, c.bins[i].correct);
@@ -93,8 +94,13 @@ pub async fn ends_judge_their_starts<F: StorageFactory>(factory: &F) -> anyhow::
     );
 
     let later = w.clock.now() + Duration::minutes(1);
-    ensure!(w.store.judged_calls(&t.id, later).await?.is_empty());
+    ensure!(w.store.judged_calls(&t.id, later, None).await?.is_empty());
     let other = tenant(2, Environment::Test).id;
-    ensure!(w.store.judged_calls(&other, since).await?.is_empty());
+    ensure!(w.store.judged_calls(&other, since, None).await?.is_empty());
+    // A span ends before its bound: only the first call started before the second.
+    let first = w.store.judged_calls(&t.id, since, Some(second)).await?;
+    ensure!(calibrate(&first).calls == 1, "{first:?}");
+    let rest = w.store.judged_calls(&t.id, second, None).await?;
+    ensure!(calibrate(&rest).calls == 3, "{rest:?}");
     Ok(())
 }

@@ -31,6 +31,7 @@ mod keyring;
 mod manage;
 mod rekey;
 mod retention;
+mod rollups;
 mod sealing;
 mod webhooks;
 pub use calibration::*;
@@ -41,6 +42,7 @@ pub use keyring::*;
 pub use manage::*;
 pub use rekey::*;
 pub use retention::*;
+pub use rollups::*;
 pub use sealing::*;
 pub use webhooks::*;
 
@@ -69,6 +71,7 @@ pub trait StorageFactory: Send + Sync {
         + WebhookStore
         + Purge
         + RetentionStore
+        + stickycalls_domain::ports::RollupStore
         + ExportStore
         + UnsealedStore
         + Clone;
@@ -1154,7 +1157,8 @@ macro_rules! storage_contract {
             links_stored_in_clear_are_found_and_moved,
             a_tenants_data_keys_rotate_while_reads_go_on,
             a_links_copy_is_resealed_only_where_it_is_unchanged,
-            a_late_write_under_the_old_key_is_resealed_before_it_is_destroyed
+            a_late_write_under_the_old_key_is_resealed_before_it_is_destroyed,
+            rolled_days_read_as_they_were_counted
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -7,7 +7,8 @@ use anyhow::{Context, ensure};
 use serde_json::{Value, json};
 use stickycalls_domain::accounts::NewAccount;
 use stickycalls_domain::ports::{
-    AccountStore, Clock, CustomerStore, ExportStore, KeyStore, RetentionStore, WebhookStore,
+    AccountStore, Clock, CustomerStore, ExportStore, KeyStore, RetentionStore, RollupStore,
+    WebhookStore,
 };
 use stickycalls_domain::retention::{
     ClosureService, Enforced, Erasure, RetentionService, RetentionSettings,
@@ -209,6 +210,14 @@ pub async fn a_closed_account_keeps_only_its_ledger<F: StorageFactory>(
     w.store
         .save_retention_settings(&a.id, RetentionSettings::default(), w.clock.now())
         .await?;
+    let yesterday = w.clock.now().get().date() - time::Duration::days(1);
+    let rolled = stickycalls_domain::usage::RolledDay {
+        day: yesterday,
+        usage: None,
+        ledger: None,
+        judged: Vec::new(),
+    };
+    ensure!(w.store.keep_rolled(&a.id, &rolled, w.clock.now()).await?);
 
     let service = ClosureService::new(w.store.clone(), w.clock.clone(), w.vault.clone());
     let closed = service.close(&a_prod.id, &a.id.account.to_string()).await?;
@@ -243,6 +252,14 @@ pub async fn a_closed_account_keeps_only_its_ledger<F: StorageFactory>(
         ensure!(w.store.customer_refs(&t.id, None, 10).await?.is_empty());
     }
     ensure!(w.store.retention_settings(&a.id).await?.is_none());
+    let today = w.clock.now().get().date();
+    ensure!(
+        w.store
+            .rolled_days(&a.id, yesterday, today)
+            .await?
+            .is_empty(),
+        "its rolled days are gone"
+    );
     ensure!(
         w.call_exists(&other, "c3").await?,
         "another account keeps its data"

@@ -1,0 +1,1 @@
+DROP TABLE rolled_days;
