@@ -59,4 +59,20 @@ SELECT '{tenant}', 'hist-' || i || '-' || k, customer_ref,
        CASE WHEN k = 2 THEN 'billing_dispute' END, CASE WHEN k = 2 THEN 'open' END
   FROM bench_ids, generate_series(1, 2) AS k;
 
+-- The console's month: one customer in eight called once in the last 30 days, spread
+-- over its days and hours (about 125 k calls at 1 M customers), ended, a third of them
+-- resolving their intent.
+INSERT INTO calls (tenant_id, call_id, customer_ref, started_at, start_fingerprint,
+                   confidence, sources, billable, provisional, ani, ani_withheld, dnis,
+                   external_ids, hint_customer_ref, line_type, ended_at, end_fingerprint,
+                   intents_updated, variables_updated, intent, intent_status)
+SELECT '{tenant}', 'recent-' || i, customer_ref, at, 'bench-history', 50 + i % 50,
+       ARRAY['ani', 'external_id'], i % 16 = 0, false, e164, false, NULL,
+       jsonb_build_object('crm', crm), NULL, NULL, at + interval '4 minutes',
+       'bench-history', 1, 1, 'billing_dispute',
+       CASE WHEN i % 3 = 0 THEN 'resolved' ELSE 'open' END
+  FROM (SELECT *, now() - (i / 8 % 30) * interval '1 day'
+                      - (i / 8 % 1440) * interval '1 minute' AS at
+          FROM bench_ids WHERE i % 8 = 0) AS recent;
+
 DROP TABLE bench_ids;

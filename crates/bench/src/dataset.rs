@@ -154,3 +154,17 @@ pub async fn calls_with_prefix(url: &str, prefix: &str) -> anyhow::Result<u64> {
         .get(0);
     Ok(u64::try_from(n)?)
 }
+
+/// Calls started in the last `days` days: the console's window.
+pub async fn calls_in_last_days(url: &str, days: i32) -> anyhow::Result<u64> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
+    tokio::spawn(connection);
+    let n: i64 = client
+        .query_one(
+            "SELECT count(*) FROM calls WHERE started_at >= now() - make_interval(days => $1)",
+            &[&days],
+        )
+        .await?
+        .get(0);
+    Ok(u64::try_from(n)?)
+}

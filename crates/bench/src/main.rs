@@ -161,6 +161,13 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
         customers,
     };
     phase.warm("warm").await?;
+    // The console's month as a tenant has it: its settled days rolled up (the server's
+    // housekeeping does it at start; the purge waits for every day to be kept), read
+    // before the load adds its own hundred thousand calls to today.
+    let rolled_days = server::roll_up(&tools.binary, &db.url).await?;
+    let console_window_calls = dataset::calls_in_last_days(&db.url, 30).await?;
+    eprintln!("bench: console pages ({console_window_calls} calls in the window)");
+    let console = console::measure(&server.base, &account.test_key, customers).await?;
     let profile = match args.profile && customers == args.customers {
         true => Some(profile::Profile::start(server.pid(), &args.out)?),
         false => None,
@@ -206,8 +213,6 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
     let hot_tenant = phase.saturate("hot", Traffic::New).await?;
     statements.new_billable = per_request(server.statements().await? - sent, &hot_tenant);
     let hot_activity = sampler.finish().await?;
-    eprintln!("bench: console pages");
-    let console = console::measure(&server.base, &account.test_key, customers).await?;
     let run = pgbench::Run {
         url: &db.url,
         tenant,
@@ -240,6 +245,8 @@ async fn measure(args: &Args, tools: &Tools, customers: u64) -> anyhow::Result<S
         rss_mb,
         steady_rss_mb,
         console,
+        console_window_calls,
+        rolled_days,
     })
 }
 

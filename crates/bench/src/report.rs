@@ -50,6 +50,11 @@ pub struct SizeReport {
     pub steady_rss_mb: f64,
     /// The web console's pages, one request at a time.
     pub console: Vec<crate::console::PageTiming>,
+    /// Calls started in the console's 30-day window when its pages were read.
+    pub console_window_calls: u64,
+    /// Settled days rolled up before (this run's purge; 0 when the server's housekeeping
+    /// had rolled them all already).
+    pub rolled_days: u64,
 }
 
 /// Statements sent to the database per request (`stickycalls_db_statements_total`
@@ -559,6 +564,11 @@ impl Report {
                 value(&self.small)
             );
         }
+        let _ = writeln!(
+            md,
+            "| console: calls in the 30-day window (settled days rolled up) | {} | {} |",
+            self.large.console_window_calls, self.small.console_window_calls
+        );
         for (i, page) in self.large.console.iter().enumerate() {
             let times = |p: &crate::console::PageTiming| {
                 format!("{:.1} / {:.1} / {:.1}", p.first_ms, p.p50_ms, p.max_ms)

@@ -82,6 +82,15 @@ pub async fn create_account(
     Ok(Account { id, test_key })
 }
 
+/// Runs the server's housekeeping once (`stickycalls purge`) and says how many settled
+/// days it rolled up; when it returns, every settled day of the month is kept.
+pub async fn roll_up(binary: &Path, database_url: &str) -> anyhow::Result<u64> {
+    let done = cli(binary, database_url, &["purge"]).await?;
+    done["rolled_days"]
+        .as_u64()
+        .context("purge printed no rolled_days")
+}
+
 /// A running server process.
 #[derive(Debug)]
 pub struct Server {
