@@ -22,6 +22,7 @@ SELECT create_distributed_table('credit_ledger', 'tenant_id', colocate_with => '
 SELECT create_distributed_table('idempotency_keys', 'tenant_id', colocate_with => 'customers');
 SELECT create_distributed_table('identity_settings', 'tenant_id', colocate_with => 'customers');
 SELECT create_distributed_table('retention_settings', 'tenant_id', colocate_with => 'customers');
+SELECT create_distributed_table('rolled_days', 'tenant_id', colocate_with => 'customers');
 SELECT create_distributed_table('webhook_endpoints', 'tenant_id', colocate_with => 'customers');
 SELECT create_distributed_table('webhook_events', 'tenant_id', colocate_with => 'customers');
 SELECT create_distributed_table('webhook_deliveries', 'tenant_id', colocate_with => 'customers');

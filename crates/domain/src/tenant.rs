@@ -59,6 +59,16 @@ pub struct TenantId {
     pub environment: Environment,
 }
 
+impl TenantId {
+    /// An account's two tenants, test then prod.
+    pub fn both(account: AccountId) -> [TenantId; 2] {
+        [Environment::Test, Environment::Prod].map(|environment| TenantId {
+            account,
+            environment,
+        })
+    }
+}
+
 /// A tenant's own rules: how ANIs are read and how identity is scored. Loaded by the
 /// inbound adapter from the tenant's settings (cached briefly), so a use case needs no
 /// extra read for it.

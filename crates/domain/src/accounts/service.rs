@@ -189,11 +189,7 @@ where
         let terms = policy.plan_terms(plan, allowance)?;
         let now = self.clock.now();
         let mut changed = Vec::new();
-        for environment in [Environment::Test, Environment::Prod] {
-            let tenant = TenantId {
-                account,
-                environment,
-            };
+        for tenant in TenantId::both(account) {
             let (decide, terms) = (policy.clone(), terms.clone());
             let state = self
                 .ledger
@@ -201,7 +197,10 @@ where
                     CreditAccount::change_plan(stored, &terms, decide.as_ref(), now)
                 })
                 .await?;
-            changed.push((environment, CreditSummary::of(&state, policy.as_ref(), now)));
+            changed.push((
+                tenant.environment,
+                CreditSummary::of(&state, policy.as_ref(), now),
+            ));
         }
         Ok(changed)
     }

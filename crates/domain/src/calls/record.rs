@@ -206,31 +206,21 @@ impl StoredEnd {
     }
 }
 
-/// Counts calls started at or after `since` (and before `until`, if given) by start confidence, sources and verdict,
-/// as [`crate::ports::IdentityStore::judged_calls`] answers (for a store that reads
-/// whole records). Standalone ends decided nothing and are left out.
+/// Counts calls started at or after `since` (and before `until`, if given) by start
+/// confidence, sources and verdict, as [`crate::ports::IdentityStore::judged_calls`]
+/// answers (for a store that reads whole records). Standalone ends decided nothing and are left out.
 pub fn judge_calls<'a>(
     records: impl IntoIterator<Item = &'a CallRecord>, since: Timestamp, until: Option<Timestamp>,
 ) -> Vec<JudgedCalls> {
     let standalone = Fingerprint::standalone();
-    let mut groups: std::collections::BTreeMap<_, u64> = std::collections::BTreeMap::new();
-    for call in records {
+    let judged = records.into_iter().filter(|call| {
         let after = until.is_some_and(|until| call.started_at >= until);
-        if call.started_at < since || after || call.start_fingerprint == standalone {
-            continue;
-        }
-        let verdict = call.ended.as_ref().and_then(|e| e.verdict);
-        *groups
-            .entry((call.confidence, call.sources.clone(), verdict))
-            .or_default() += 1;
-    }
-    groups
-        .into_iter()
-        .map(|((confidence, sources, verdict), calls)| JudgedCalls {
-            confidence,
-            sources,
-            verdict,
-            calls,
-        })
-        .collect()
+        call.started_at >= since && !after && call.start_fingerprint != standalone
+    });
+    crate::usage::rollup::regroup(judged.map(|call| JudgedCalls {
+        confidence: call.confidence,
+        sources: call.sources.clone(),
+        verdict: call.ended.as_ref().and_then(|e| e.verdict),
+        calls: 1,
+    }))
 }

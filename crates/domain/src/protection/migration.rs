@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::error::StoreError;
 use crate::ports::{AccountStore, SealedCall, SharedVault, UnsealedStore};
 use crate::protection::{BATCH, ClearLinks, Sealer, by_customer};
-use crate::tenant::{Environment, TenantId};
+use crate::tenant::TenantId;
 
 /// What a migration run sealed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -73,11 +73,7 @@ impl<S: UnsealedStore + AccountStore + Clone> SealingMigration<S> {
             if account.closed_at.is_some() {
                 continue;
             }
-            for environment in [Environment::Test, Environment::Prod] {
-                let tenant = TenantId {
-                    account: account.id,
-                    environment,
-                };
+            for tenant in TenantId::both(account.id) {
                 let (links, complete) = self.links.move_tenant(&tenant, &mut progress).await?;
                 done.links += links;
                 every_link_moved &= complete;

@@ -96,11 +96,7 @@ impl<S: AccountStore + RetentionStore, C: Clock> ClosureService<S, C> {
             customers: 0,
             other_rows: 0,
         };
-        for environment in [Environment::Test, Environment::Prod] {
-            let tenant = TenantId {
-                account: caller.account,
-                environment,
-            };
+        for tenant in TenantId::both(caller.account) {
             // The keys go first: from here on no copy of the tenant's rows, in the store
             // or in a backup, can be read.
             self.sealer.shred_tenant(&tenant).await?;

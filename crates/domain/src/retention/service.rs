@@ -9,7 +9,7 @@ use crate::error::{StoreError, ValidationError};
 use crate::ports::{AccountStore, Clock, CustomerStore, RetentionStore, SharedVault};
 use crate::protection::Sealer;
 use crate::retention::{BATCH, Enforced, Erasure, RetentionSettings, webhook_events_before};
-use crate::tenant::{Environment, TenantId};
+use crate::tenant::TenantId;
 
 /// Why a retention use case did nothing (or stopped partway: what was deleted stays
 /// deleted, and the next run goes on from there).
@@ -76,11 +76,7 @@ impl<S: RetentionStore + AccountStore + CustomerStore, C: Clock> RetentionServic
             .collect();
         let mut done = Enforced::default();
         for account in self.store.list_accounts().await? {
-            for environment in [Environment::Test, Environment::Prod] {
-                let tenant = TenantId {
-                    account: account.id,
-                    environment,
-                };
+            for tenant in TenantId::both(account.id) {
                 if account.closed_at.is_some() {
                     // A closure cut short is finished here; a finished one costs three
                     // statements that find nothing.

@@ -15,7 +15,7 @@ use crate::credits::{DailyUsage, LedgerDay};
 use crate::error::StoreError;
 use crate::identity::JudgedCalls;
 use crate::ports::{AccountStore, Clock, IdentityStore, RollupStore, UsageStore};
-use crate::tenant::{Environment, TenantId};
+use crate::tenant::TenantId;
 use crate::timestamp::Timestamp;
 
 /// Figures of one day.
@@ -104,11 +104,7 @@ where
             if account.closed_at.is_some() {
                 continue;
             }
-            for environment in [Environment::Test, Environment::Prod] {
-                let tenant = TenantId {
-                    account: account.id,
-                    environment,
-                };
+            for tenant in TenantId::both(account.id) {
                 let rolled = self
                     .store
                     .rolled_days(&tenant, today - Duration::days(ROLLED_DAYS), today)

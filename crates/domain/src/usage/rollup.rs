@@ -234,6 +234,30 @@ mod tests {
     }
 
     proptest! {
+        /// Every moment from `since` on is read in exactly one place: the rollup of a
+        /// whole day after `since`'s own, or one live span.
+        #[test]
+        fn every_moment_is_read_once(
+            rolled_back in proptest::collection::btree_set(0i64..40, 0..40),
+            since_back in 0i64..(40 * 1440), probe_back in 0i64..(40 * 1440),
+        ) {
+            let now = at(datetime!(2026-12-07 12:00 UTC));
+            let today = now.get().date();
+            let rolled: BTreeSet<Date> =
+                rolled_back.iter().map(|back| today - Duration::days(*back)).collect();
+            let since = now - Duration::minutes(since_back);
+            let probe = now - Duration::minutes(probe_back);
+            prop_assume!(probe >= since);
+            let spans = live_spans(&rolled, since, today);
+            let live = spans
+                .iter()
+                .filter(|(from, to)| *from <= probe && to.is_none_or(|to| probe < to))
+                .count();
+            let day = probe.get().date();
+            let kept = usize::from(rolled.contains(&day) && day > since.get().date());
+            prop_assert_eq!(live + kept, 1, "{:?}", spans);
+        }
+
         /// Whatever has been rolled, every day of a window is read exactly once: from
         /// its rollup or live, never both, never neither; and the job never rolls a
         /// day that has not settled or that has a rollup.
