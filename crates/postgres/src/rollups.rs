@@ -1,6 +1,10 @@
 //! Rolled up days: one row per tenant and settled day, its figures as the domain's
 //! document, written once (`ON CONFLICT DO NOTHING`: the first node to roll a day keeps
-//! it, another's insert waits on the key and then writes nothing).
+//! it, another's insert waits on the key and then writes nothing). That wait is
+//! PostgreSQL's: an insert into a table with a unique index may block on a concurrent
+//! session inserting the same key (documentation, `INSERT`, and "Index Uniqueness
+//! Checks"); `ON CONFLICT`'s pre-check waits for that insertion's outcome
+//! (`src/backend/executor/execIndexing.c`, `check_exclusion_or_unique_constraint`).
 
 use std::collections::BTreeSet;
 

@@ -74,7 +74,8 @@ impl IdentityStore for PgStore {
         &self, tenant: &TenantId, since: Timestamp, until: Option<Timestamp>,
     ) -> Result<Vec<JudgedCalls>, StoreError> {
         let mut conn = self.conn().await?;
-        // No bound: the last moment `time` writes (year 9999), which PostgreSQL takes.
+        // No bound: the last moment `time` writes (year 9999), which PostgreSQL takes
+        // (documentation, "Date/Time Types": `timestamptz` goes to 294276 AD).
         let until = until.map_or(
             time::OffsetDateTime::new_utc(time::Date::MAX, time::Time::MIDNIGHT),
             Timestamp::get,
