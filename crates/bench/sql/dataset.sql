@@ -1,8 +1,8 @@
 -- The benchmark data set, generated in bulk inside PostgreSQL. The harness substitutes
 -- {tenant} (a uuid) and {customers} (a count). Customer i (1..{customers}) is
--- cust_b<i>, reachable on +1212<i, 7 digits> and by the CRM id crm:C<i>: stored, as the
+-- cust_b<i>, reachable on +1212<2000000 + i> and by the CRM id crm:C<i>: stored, as the
 -- server stores them, as their blind indexes, which the harness computed into
--- bench_tokens (phone, shared = the household line +1213<i>, crm), with the variables'
+-- bench_tokens (phone, shared = the household line +1213<2000000 + i>, crm), with the variables'
 -- values and sources sealed under the customer's key (plan_tier gold/silver/bronze,
 -- last_order ORD-<i>); for the server with encryption off, bench_tokens holds the
 -- values themselves. The links' sealed copies are left out (no phase reads them back).

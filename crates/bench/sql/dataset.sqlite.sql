@@ -1,5 +1,5 @@
 -- The benchmark data set on SQLite: the same customers as `dataset.sql` (customer i is
--- cust_b<i>, on +1212<i, 7 digits> and crm:C<i>), in SQLite's types (instants as Unix
+-- cust_b<i>, on +1212<2000000 + i> and crm:C<i>), in SQLite's types (instants as Unix
 -- milliseconds, JSON as text). The harness substitutes {tenant}, {customers} and {now}
 -- (Unix milliseconds); {day} is a day in milliseconds. Numbers and CRM ids are stored as
 -- their blind indexes, which the harness computed into the temporary bench_tokens.

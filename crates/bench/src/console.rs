@@ -8,6 +8,8 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use serde::Serialize;
 
+use crate::traffic::customer_number;
+
 /// Timed fetches per page.
 const ROUNDS: usize = 20;
 const WARM_UP: usize = 3;
@@ -66,7 +68,7 @@ pub async fn measure(base: &str, key: &str, customers: u64) -> anyhow::Result<Ve
             "customer search by number",
             Fetch::Post(
                 "/console/test/customers".into(),
-                format!("csrf={token}&by=number&q=%2B1212{who:07}"),
+                format!("csrf={token}&by=number&q=%2B{}", &customer_number(who)[1..]),
             ),
         ),
         (

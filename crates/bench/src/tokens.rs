@@ -13,6 +13,8 @@ use stickycalls_domain::protection::{
 use stickycalls_domain::tenant::{AccountId, Environment, TenantId};
 use stickycalls_vault::SoftwareVault;
 
+use crate::traffic::{customer_number, household_number};
+
 /// Customer `i`'s indexes: own number, shared household line, CRM id; and their
 /// variables' values and sources as stored (sealed under the customer's key, or in
 /// clear).
@@ -66,8 +68,8 @@ pub fn plain(customers: u64) -> Vec<Tokens> {
     (1..=customers)
         .map(|i| Tokens {
             i: i32::try_from(i).expect("customer counts fit an i32"),
-            phone: format!("+1212{i:07}"),
-            shared: format!("+1213{i:07}"),
+            phone: customer_number(i),
+            shared: household_number(i),
             crm: format!("C{i}"),
             plan: values(i)[0].clone(),
             plan_source: "bench".to_owned(),
@@ -121,10 +123,10 @@ pub fn tokens(key: &DataKey, customers: u64) -> Vec<Tokens> {
     (1..=customers)
         .map(|i| Tokens {
             i: i32::try_from(i).expect("customer counts fit an i32"),
-            phone: index_number(key, &PhoneNumber::from_e164(format!("+1212{i:07}")))
+            phone: index_number(key, &PhoneNumber::from_e164(customer_number(i)))
                 .as_e164()
                 .to_owned(),
-            shared: index_number(key, &PhoneNumber::from_e164(format!("+1213{i:07}")))
+            shared: index_number(key, &PhoneNumber::from_e164(household_number(i)))
                 .as_e164()
                 .to_owned(),
             crm: index_external_id(key, "crm", &format!("C{i}")),

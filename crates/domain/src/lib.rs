@@ -46,6 +46,7 @@ pub mod intents;
 pub mod invalidation;
 pub mod keys;
 pub mod log_key;
+pub mod people;
 pub mod ports;
 pub mod protection;
 pub mod ratelimit;
