@@ -31,6 +31,7 @@
 //! transaction and come back as typed commit errors.
 
 pub mod accounts;
+pub mod audit;
 pub mod calls;
 pub mod console;
 pub mod credits;
