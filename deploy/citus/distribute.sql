@@ -26,3 +26,26 @@ SELECT create_distributed_table('rolled_days', 'tenant_id', colocate_with => 'cu
 SELECT create_distributed_table('webhook_endpoints', 'tenant_id', colocate_with => 'customers');
 SELECT create_distributed_table('webhook_events', 'tenant_id', colocate_with => 'customers');
 SELECT create_distributed_table('webhook_deliveries', 'tenant_id', colocate_with => 'customers');
+
+-- The audit trail, by account (its lines are read per account). Citus does not create
+-- a table's triggers on its shards; its documented workaround is to create them on each
+-- shard (https://docs.citusdata.com/en/stable/extra/triggers.html,
+-- `run_command_on_shards`), so the append-only triggers are dropped from the
+-- coordinator's table, the table distributed, and the triggers made again on every
+-- shard (the function first, on every worker). Shards moved by a rebalance need the
+-- last command again.
+DROP TRIGGER audit_log_no_change ON audit_log;
+DROP TRIGGER audit_log_no_truncate ON audit_log;
+SELECT create_distributed_table('audit_log', 'account_id');
+SELECT run_command_on_workers($cmd$
+    CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $f$
+    BEGIN
+        RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP
+            USING ERRCODE = 'restrict_violation';
+    END;
+    $f$
+$cmd$);
+SELECT run_command_on_shards('audit_log', $cmd$
+    CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON %s
+        FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()
+$cmd$);

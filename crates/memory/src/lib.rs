@@ -12,6 +12,7 @@
 //! It must not know SQL, HTTP, or any rule the domain states.
 
 mod accounts;
+mod audit;
 mod calls;
 mod customers;
 mod export;

@@ -21,6 +21,9 @@ pub(crate) struct State {
     pub tenants: HashMap<TenantId, Tenant>,
     /// Console sessions by digest: the key that signed in, sign-in, last request.
     pub sessions: HashMap<String, (String, SessionTimes)>,
+    /// The audit trail of every account, in the order added (a line's position is its
+    /// index plus one).
+    pub audit: Vec<(AccountId, stickycalls_domain::audit::AuditEntry)>,
 }
 
 impl State {

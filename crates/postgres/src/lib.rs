@@ -17,6 +17,7 @@
 //! (`notify`); [`listen`] hears them.
 
 mod accounts;
+mod audit;
 mod billed_start;
 mod call_insert;
 mod clear_links;

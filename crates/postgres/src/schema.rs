@@ -25,6 +25,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_log (account_id, position) {
+        account_id -> Uuid,
+        position -> Int8,
+        at -> Timestamptz,
+        actor_kind -> Text,
+        actor_id -> Nullable<Uuid>,
+        actor_name -> Text,
+        action -> Text,
+        object -> Nullable<Text>,
+        address -> Nullable<Text>,
+        refusal -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     calls (tenant_id, call_id) {
         tenant_id -> Uuid,
         call_id -> Text,
@@ -247,6 +262,7 @@ diesel::joinable!(console_sessions -> api_keys (key_lookup_id));
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     api_keys,
+    audit_log,
     calls,
     console_sessions,
     credit_balances,

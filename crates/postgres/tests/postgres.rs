@@ -79,6 +79,8 @@ impl StorageFactory for Postgres {
 
 stickycalls_test_support::storage_contract!(Postgres);
 
+#[path = "postgres/audit.rs"]
+mod audit;
 #[path = "postgres/billed.rs"]
 mod billed;
 #[path = "postgres/broadcast.rs"]

@@ -11,6 +11,7 @@
 //! `stickycalls-billing`.
 
 mod accounts;
+mod audit;
 mod calls;
 mod clear_links;
 mod credits;

@@ -25,6 +25,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_log (position) {
+        position -> Nullable<Integer>,
+        account_id -> Text,
+        at -> BigInt,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        actor_name -> Text,
+        action -> Text,
+        object -> Nullable<Text>,
+        address -> Nullable<Text>,
+        refusal -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     calls (tenant_id, call_id) {
         tenant_id -> Text,
         call_id -> Text,
@@ -237,6 +252,7 @@ diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     api_keys,
+    audit_log,
     calls,
     console_sessions,
     credit_balances,

@@ -102,3 +102,45 @@ async fn the_keyring_file_keeps_destroys_and_ties_keys() {
         .unwrap();
     assert!(stickycalls_sqlite::SqliteKeyring::exists(&path));
 }
+
+/// The audit trail's table refuses UPDATE and DELETE from any connection, not only the
+/// store's: its lines stay as they were added.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_trail_refuses_changes() {
+    use diesel::{Connection, RunQueryDsl};
+    use stickycalls_domain::audit::{Actor, AuditAction, AuditEntry, AuditFilter, Outcome};
+    use stickycalls_domain::ports::AuditStore;
+    use stickycalls_domain::tenant::AccountId;
+
+    let storage = Sqlite.create().await.unwrap();
+    let account = AccountId(uuid::Uuid::from_u128(5));
+    let entry = AuditEntry {
+        at: stickycalls_domain::Timestamp::from(time::OffsetDateTime::UNIX_EPOCH),
+        actor: Actor::Operator,
+        action: AuditAction::CreditsGranted,
+        object: None,
+        address: None,
+        outcome: Outcome::Succeeded,
+    };
+    storage.store.append_audit(&account, &entry).await.unwrap();
+    let dir = storage.guard.downcast_ref::<TempFile>().unwrap().0.clone();
+    let path = dir.join("test.db").to_string_lossy().into_owned();
+    let mut conn = diesel::SqliteConnection::establish(&path).unwrap();
+    for sql in [
+        "UPDATE audit_log SET action = 'plan.changed'",
+        "DELETE FROM audit_log",
+    ] {
+        let refused = diesel::sql_query(sql).execute(&mut conn).unwrap_err();
+        assert!(
+            refused.to_string().contains("append-only"),
+            "{sql}: {refused}"
+        );
+    }
+    let lines = storage
+        .store
+        .list_audit(&account, &AuditFilter::default(), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].1, entry);
+}

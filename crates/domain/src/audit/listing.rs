@@ -2,7 +2,7 @@
 
 use time::Duration;
 
-use crate::audit::AuditAction;
+use crate::audit::{AuditAction, AuditEntry};
 use crate::timestamp::Timestamp;
 
 /// Days a line is kept by default: two years.
@@ -30,6 +30,19 @@ pub struct AuditFilter {
     pub since: Option<Timestamp>,
     /// Only lines before this instant.
     pub until: Option<Timestamp>,
+}
+
+impl AuditFilter {
+    /// Whether `entry` is among the lines wanted.
+    pub fn matches(&self, entry: &AuditEntry) -> bool {
+        self.action.is_none_or(|a| a == entry.action)
+            && self
+                .actor
+                .as_deref()
+                .is_none_or(|name| name == entry.actor.name())
+            && self.since.is_none_or(|since| entry.at >= since)
+            && self.until.is_none_or(|until| entry.at < until)
+    }
 }
 
 /// Where a page ends: the position of its last line in the tenant's trail (lines are

@@ -6,8 +6,10 @@
 
 mod entry;
 mod listing;
+mod stored;
 #[cfg(test)]
 mod tests;
 
 pub use entry::{Actor, AuditAction, AuditEntry, AuditObject, Outcome};
 pub use listing::{AUDIT_KEPT_DAYS, AuditCursor, AuditFilter, MAX_AUDIT_PAGE, audit_cutoff};
+pub use stored::StoredAudit;

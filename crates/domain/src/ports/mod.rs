@@ -1,6 +1,6 @@
 //! The ports: what the domain needs from the outside, as traits that adapters
 //! implement, one file per capability (calls, customers, the credit ledger, accounts,
-//! keys and the key minter, idempotent responses, usage, identity settings, console
+//! keys and the key minter, the audit trail, idempotent responses, usage, identity settings, console
 //! sessions, purge, retention, health, webhooks, data keys, rows written before
 //! encryption, rolled up days; time and ids), so an adapter can implement one
 //! without reading the others. The billing policy is `credits::BillingPolicy`; the
@@ -15,6 +15,7 @@
 //! for the adapters.
 
 mod accounts;
+mod audit;
 mod calls;
 mod clock;
 mod console;
@@ -38,6 +39,7 @@ mod vault;
 mod webhooks;
 
 pub use accounts::*;
+pub use audit::*;
 pub use calls::*;
 pub use clock::*;
 pub use console::*;

@@ -1,7 +1,8 @@
 //! The schema is ready for Citus (docs/SCALING.md): every table is either distributed by
 //! tenant (the tenant key in its primary key, in every unique index, and on both sides
-//! of every foreign key to another distributed table) or a reference table that points
-//! at no distributed one; `deploy/citus/distribute.sql` names each table as such.
+//! of every foreign key to another distributed table), by account (the audit trail,
+//! read per account: the account key in the same places), or a reference table that
+//! points at no distributed one; `deploy/citus/distribute.sql` names each table as such.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,6 +12,18 @@ use super::{connect, database};
 
 const KEY: &str = "tenant_id";
 const REFERENCE: [&str; 3] = ["accounts", "api_keys", "console_sessions"];
+/// Tables distributed by account rather than tenant, and their key.
+const BY_ACCOUNT: [&str; 1] = ["audit_log"];
+const ACCOUNT_KEY: &str = "account_id";
+
+/// The column `table` is distributed by.
+fn key_of(table: &str) -> &'static str {
+    if BY_ACCOUNT.contains(&table) {
+        ACCOUNT_KEY
+    } else {
+        KEY
+    }
+}
 
 /// Each table's constraints and unique indexes as (kind, name, columns, referenced
 /// table, referenced columns).
@@ -78,8 +91,12 @@ async fn every_table_is_distributed_by_tenant_or_a_reference_table() {
     let with_key: BTreeSet<String> = client
         .query(
             "SELECT table_name::text FROM information_schema.columns
-              WHERE table_schema = 'public' AND column_name = $1 AND is_nullable = 'NO'",
-            &[&KEY],
+              WHERE table_schema = 'public' AND column_name = $1 AND is_nullable = 'NO'
+             UNION
+             SELECT table_name::text FROM information_schema.columns
+              WHERE table_schema = 'public' AND column_name = $2 AND is_nullable = 'NO'
+                AND table_name = ANY($3)",
+            &[&KEY, &ACCOUNT_KEY, &BY_ACCOUNT.to_vec()],
         )
         .await
         .unwrap()
@@ -92,28 +109,29 @@ async fn every_table_is_distributed_by_tenant_or_a_reference_table() {
     let constraints = constraints(&client).await;
     let mut problems = Vec::new();
     for table in &tables {
+        let key = key_of(table);
         let is_distributed = distributed.contains(table);
         if is_distributed && !with_key.contains(table) {
-            problems.push(format!("{table}: no NOT NULL {KEY}"));
+            problems.push(format!("{table}: no NOT NULL {key}"));
         }
         let mut has_primary = false;
         for (kind, name, columns, target, target_columns) in
             constraints.get(table).into_iter().flatten()
         {
-            let has_key = columns.iter().any(|c| c == KEY);
+            let has_key = columns.iter().any(|c| c == key);
             match kind.as_str() {
                 "p" => has_primary = true,
                 "f" if distributed.contains(target) => {
-                    let position = columns.iter().position(|c| c == KEY);
+                    let position = columns.iter().position(|c| c == key);
                     let aligned = position.is_some()
-                        && position == target_columns.iter().position(|c| c == KEY);
+                        && position == target_columns.iter().position(|c| c == key);
                     if !is_distributed {
                         problems.push(format!(
                             "{table}.{name}: a reference table points at {target}"
                         ));
                     } else if !aligned {
                         problems.push(format!(
-                            "{table}.{name}: to {target} without {KEY} on both sides"
+                            "{table}.{name}: to {target} without {key} on both sides"
                         ));
                     }
                     continue;
@@ -123,7 +141,7 @@ async fn every_table_is_distributed_by_tenant_or_a_reference_table() {
             }
             if is_distributed && !has_key {
                 problems.push(format!(
-                    "{table}.{name} ({kind}): {columns:?} without {KEY}"
+                    "{table}.{name} ({kind}): {columns:?} without {key}"
                 ));
             }
         }

@@ -23,6 +23,7 @@ use time::Duration;
 
 use crate::fakes::{SequentialIds, TestClock};
 
+mod audit;
 mod calibration;
 mod clear_links;
 mod export;
@@ -34,6 +35,7 @@ mod retention;
 mod rollups;
 mod sealing;
 mod webhooks;
+pub use audit::*;
 pub use calibration::*;
 pub use clear_links::*;
 pub use export::*;
@@ -72,6 +74,7 @@ pub trait StorageFactory: Send + Sync {
         + Purge
         + RetentionStore
         + stickycalls_domain::ports::RollupStore
+        + stickycalls_domain::ports::AuditStore
         + ExportStore
         + UnsealedStore
         + Clone;
@@ -1158,7 +1161,8 @@ macro_rules! storage_contract {
             a_tenants_data_keys_rotate_while_reads_go_on,
             a_links_copy_is_resealed_only_where_it_is_unchanged,
             a_late_write_under_the_old_key_is_resealed_before_it_is_destroyed,
-            rolled_days_read_as_they_were_counted
+            rolled_days_read_as_they_were_counted,
+            audit_lines_read_back_newest_first_per_account
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {
