@@ -108,20 +108,13 @@ async fn the_keyring_file_keeps_destroys_and_ties_keys() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_trail_refuses_changes() {
     use diesel::{Connection, RunQueryDsl};
-    use stickycalls_domain::audit::{Actor, AuditAction, AuditEntry, AuditFilter, Outcome};
+    use stickycalls_domain::audit::AuditFilter;
     use stickycalls_domain::ports::AuditStore;
     use stickycalls_domain::tenant::AccountId;
 
     let storage = Sqlite.create().await.unwrap();
     let account = AccountId(uuid::Uuid::from_u128(5));
-    let entry = AuditEntry {
-        at: stickycalls_domain::Timestamp::from(time::OffsetDateTime::UNIX_EPOCH),
-        actor: Actor::Operator,
-        action: AuditAction::CreditsGranted,
-        object: None,
-        address: None,
-        outcome: Outcome::Succeeded,
-    };
+    let entry = stickycalls_test_support::contract::operator_line();
     storage.store.append_audit(&account, &entry).await.unwrap();
     let dir = storage.guard.downcast_ref::<TempFile>().unwrap().0.clone();
     let path = dir.join("test.db").to_string_lossy().into_owned();

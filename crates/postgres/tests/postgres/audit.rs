@@ -1,7 +1,7 @@
 //! The audit trail's table refuses UPDATE, DELETE and TRUNCATE from any session, not
 //! only the store's: its lines stay as they were added.
 
-use stickycalls_domain::audit::{Actor, AuditAction, AuditEntry, AuditFilter, Outcome};
+use stickycalls_domain::audit::AuditFilter;
 use stickycalls_domain::ports::AuditStore;
 use stickycalls_domain::tenant::AccountId;
 use stickycalls_postgres::{PgSettings, PgStore};
@@ -14,14 +14,7 @@ async fn the_audit_trail_refuses_changes() {
     let db = database().await;
     let store = PgStore::new(&PgSettings::new(&db.url), billing_on()).unwrap();
     let account = AccountId(uuid::Uuid::from_u128(5));
-    let entry = AuditEntry {
-        at: stickycalls_domain::Timestamp::from(time::OffsetDateTime::UNIX_EPOCH),
-        actor: Actor::Operator,
-        action: AuditAction::CreditsGranted,
-        object: None,
-        address: Some("2001:db8::1".parse().unwrap()),
-        outcome: Outcome::Succeeded,
-    };
+    let entry = stickycalls_test_support::contract::operator_line();
     store.append_audit(&account, &entry).await.unwrap();
     let client = connect(&db.url).await;
     for sql in [

@@ -29,6 +29,19 @@ fn line(
     }
 }
 
+/// A line the operator's command line adds at the Unix epoch (an adapter's own tests
+/// use it to try changing its table).
+pub fn operator_line() -> AuditEntry {
+    AuditEntry {
+        at: stickycalls_domain::Timestamp::from(time::OffsetDateTime::UNIX_EPOCH),
+        actor: Actor::Operator,
+        action: AuditAction::CreditsGranted,
+        object: None,
+        address: Some("2001:db8::1".parse().expect("an address")),
+        outcome: Outcome::Succeeded,
+    }
+}
+
 /// Seven lines by a person, a key and the operator on one account, one on another;
 /// read back whole, newest first, filtered, and in pages of two.
 pub async fn audit_lines_read_back_newest_first_per_account<F: StorageFactory>(
