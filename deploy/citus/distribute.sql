@@ -49,3 +49,7 @@ SELECT run_command_on_shards('audit_log', $cmd$
     CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON %s
         FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()
 $cmd$);
+SELECT run_command_on_shards('audit_log', $cmd$
+    CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON %s
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()
+$cmd$);
