@@ -8,9 +8,6 @@ use crate::timestamp::Timestamp;
 /// Days a line is kept by default: two years.
 pub const AUDIT_KEPT_DAYS: i64 = 730;
 
-/// Most lines in one page of a listing.
-pub const MAX_AUDIT_PAGE: usize = 100;
-
 /// Lines at or before this instant may be deleted: `kept_days` before `now` (never less
 /// than the default two years, whatever is asked: a shorter trail would answer fewer of
 /// the questions it is kept for).
@@ -45,7 +42,7 @@ impl AuditFilter {
     }
 }
 
-/// Where a page ends: the position of its last line in the tenant's trail (lines are
+/// Where a page ends: the position of its last line in the account's trail (lines are
 /// listed newest first, and a line's position is given by the store when it is added,
 /// in order). Written on the wire as the position's decimal text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -11,5 +11,5 @@ mod stored;
 mod tests;
 
 pub use entry::{Actor, AuditAction, AuditEntry, AuditObject, Outcome};
-pub use listing::{AUDIT_KEPT_DAYS, AuditCursor, AuditFilter, MAX_AUDIT_PAGE, audit_cutoff};
+pub use listing::{AUDIT_KEPT_DAYS, AuditCursor, AuditFilter, audit_cutoff};
 pub use stored::StoredAudit;

@@ -12,9 +12,9 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
 use time::Duration;
 
+use crate::console::session::digest;
 use crate::secret::Secret;
 use crate::timestamp::Timestamp;
 
@@ -102,11 +102,6 @@ pub enum LinkCheck {
     WrongCode(StoredLink),
     /// Refused: answer [`LINK_REFUSED`].
     Refused,
-}
-
-/// The SHA-256 digest of a secret value, as the store keeps it (hex).
-pub fn digest(value: &str) -> String {
-    hex::encode(Sha256::digest(value.as_bytes()))
 }
 
 /// Makes a link for `email` at `now` from `seed`.

@@ -15,7 +15,7 @@ mod tests;
 
 pub use link::{
     IssuedLink, LINK_REFUSED, LINK_VALID, LinkCheck, LinkSeed, MAX_CODE_TRIES, Presented,
-    StoredLink, check_link, digest, issue_link,
+    StoredLink, check_link, issue_link,
 };
 pub use permissions::{Action, may};
 pub use role::Role;
